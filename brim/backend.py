@@ -1,0 +1,157 @@
+"""Array backends: NumPy on the CPU, CuPy on an NVIDIA GPU, torch for learning.
+
+Kernels are plain functions on arrays whose backend follows the input
+(:func:`array_api_compat.array_namespace`). CuPy is used only when
+``cupy.is_available()`` says a usable GPU is present, never merely because it imports.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Literal
+
+import numpy as np
+
+from brim.errors import BackendError, ConfigError
+
+BackendName = Literal["numpy", "cupy", "torch"]
+_ALIASES = {
+    "numpy": "numpy",
+    "cpu": "numpy",
+    "numba": "numpy",
+    "cupy": "cupy",
+    "gpu": "cupy",
+    "cuda": "cupy",
+    "torch": "torch",
+}
+
+
+@functools.cache
+def cupy_available() -> bool:
+    """Return True when CuPy imports *and* sees a usable CUDA device."""
+    try:
+        import cupy
+    except Exception:
+        return False
+    try:
+        return bool(cupy.is_available())
+    except Exception:
+        return False
+
+
+def is_cupy_array(x: Any) -> bool:
+    """True for a ``cupy.ndarray`` (checked without importing CuPy)."""
+    return type(x).__module__.split(".")[0] == "cupy"
+
+
+def is_torch_tensor(x: Any) -> bool:
+    """True for a ``torch.Tensor`` (checked without importing torch)."""
+    return type(x).__module__.split(".")[0] == "torch"
+
+
+def namespace(*arrays: Any):
+    """Array-API namespace of the inputs (NumPy, CuPy or torch), via ``array_api_compat``."""
+    import array_api_compat
+
+    arrays = [a for a in arrays if a is not None and not np.isscalar(a)]
+    if not arrays:
+        return array_api_compat.array_namespace(np.empty(0))
+    try:
+        return array_api_compat.array_namespace(*arrays)
+    except TypeError as exc:
+        raise BackendError(f"inputs mix array libraries or are not arrays: {exc}") from exc
+
+
+def backend_of(x: Any) -> BackendName:
+    """Name of the backend an array lives on: ``"numpy"``, ``"cupy"`` or ``"torch"``."""
+    if is_cupy_array(x):
+        return "cupy"
+    if is_torch_tensor(x):
+        return "torch"
+    return "numpy"
+
+
+def resolve_backend(backend: str | None, *arrays: Any) -> BackendName:
+    """Choose the backend for a kernel call.
+
+    Parameters
+    ----------
+    backend : {None, "numpy", "cpu", "numba", "cupy", "gpu", "cuda", "torch"}
+        ``None`` follows the first array input; a name forces that backend.
+    *arrays
+        The kernel's array inputs.
+
+    Raises
+    ------
+    BackendError
+        CuPy asked for but no GPU is usable, or torch asked for but not installed.
+    ConfigError
+        Unknown backend name.
+    """
+    if backend is None:
+        for a in arrays:
+            if a is not None and not np.isscalar(a):
+                return backend_of(a)
+        return "numpy"
+    try:
+        name = _ALIASES[str(backend).lower()]
+    except KeyError:
+        raise ConfigError(
+            f"unknown backend {backend!r}; use one of 'numpy', 'cupy' or 'torch'"
+        ) from None
+    if name == "cupy" and not cupy_available():
+        raise BackendError(
+            "backend 'cupy' was requested but no CUDA GPU is usable here; install "
+            "'brim[gpu]' on a machine with an NVIDIA GPU, or use backend='numpy'"
+        )
+    if name == "torch":
+        from brim.errors import require
+
+        require("torch", "dl")
+    return name  # type: ignore[return-value]
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Copy or view any supported array as a NumPy array on the host."""
+    if is_cupy_array(x):
+        return x.get()
+    if is_torch_tensor(x):
+        return x.detach().cpu().resolve_conj().numpy()
+    return np.asarray(x)
+
+
+def to_device(x: Any, device: str) -> Any:
+    """Move an array to ``"cpu"`` (NumPy) or ``"cuda"``/``"gpu"`` (CuPy).
+
+    torch tensors stay torch tensors and move with ``.to(device)``.
+    """
+    name = _ALIASES.get(str(device).lower())
+    if name is None:
+        raise ConfigError(f"unknown device {device!r}; use 'cpu' or 'cuda'")
+    if is_torch_tensor(x):
+        return x.to("cuda" if name == "cupy" else "cpu")
+    if name == "numpy":
+        return to_numpy(x)
+    if not cupy_available():
+        raise BackendError(
+            "device 'cuda' was requested but no CUDA GPU is usable here (cupy.is_available() "
+            "is False); keep the data on 'cpu'"
+        )
+    import cupy
+
+    return cupy.asarray(x)
+
+
+def asarray_like(x: Any, like: Any, dtype=None) -> Any:
+    """Convert ``x`` to the backend (and device) of ``like``."""
+    kind = backend_of(like)
+    if kind == "numpy":
+        return np.asarray(to_numpy(x), dtype=dtype)
+    if kind == "cupy":
+        import cupy
+
+        return cupy.asarray(x, dtype=dtype)
+    import torch
+
+    t = torch.as_tensor(to_numpy(x) if not is_torch_tensor(x) else x, device=like.device)
+    return t if dtype is None else t.to(dtype)

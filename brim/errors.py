@@ -1,0 +1,69 @@
+"""The exceptions brim raises for bad input.
+
+Every user-facing error derives from :class:`BrimError` and says what was wrong and what to do.
+Each also derives from the built-in exception a Python user would expect (``ValueError``,
+``OSError``, ``ImportError``), so generic ``except`` clauses keep working.
+"""
+
+from __future__ import annotations
+
+
+class BrimError(Exception):
+    """Base class of every error brim raises on purpose."""
+
+
+class SchemaError(BrimError, ValueError):
+    """A Dataset does not follow its brim schema (missing variable, dims, dtype, units, NaN...)."""
+
+
+class FormatError(BrimError, ValueError):
+    """A file is not in the format expected, or is truncated or corrupt."""
+
+
+class MissingFileError(BrimError, FileNotFoundError):
+    """An input file or folder does not exist."""
+
+
+class CalibrationError(BrimError, ValueError):
+    """Calibration data are missing, inconsistent or physically impossible."""
+
+
+class ConfigError(BrimError, ValueError):
+    """A parameter, option or configuration file is invalid."""
+
+
+class BackendError(BrimError, RuntimeError):
+    """An array backend (CuPy, torch) was asked for but is not usable here."""
+
+
+class DependencyError(BrimError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+class LeakageError(BrimError, ValueError):
+    """An evaluation split leaks information between training and test data."""
+
+
+class SolverError(BrimError, RuntimeError):
+    """A numerical solver failed to converge or met a singular system."""
+
+
+def require(module: str, extra: str):
+    """Import an optional dependency or raise :class:`DependencyError` naming the extra.
+
+    Parameters
+    ----------
+    module : str
+        Module to import, e.g. ``"torch"``.
+    extra : str
+        The brim extra that provides it, e.g. ``"dl"``.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise DependencyError(
+            f"{module!r} is needed for this feature but is not installed; "
+            f"install it with: pip install 'brim[{extra}]'"
+        ) from exc

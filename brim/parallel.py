@@ -1,0 +1,211 @@
+"""Run a per-file pipeline over many files with dask.distributed.
+
+One bad file is reported, never fatal: each file's task catches its own error and returns a
+record, and the report lists every file with its status, output and error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from brim.errors import ConfigError, MissingFileError, require
+
+REPORT_NAME = "brim_batch_report"
+
+
+@dataclass
+class FileRecord:
+    """What happened to one input file."""
+
+    input: str
+    status: str  # "ok" or "error"
+    output: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchReport:
+    """The outcome of :func:`map_files`: one record per input, in input order."""
+
+    records: list[FileRecord] = field(default_factory=list)
+    report_path: Path | None = None
+
+    @property
+    def n_ok(self) -> int:
+        return sum(r.status == "ok" for r in self.records)
+
+    @property
+    def failed(self) -> list[FileRecord]:
+        return [r for r in self.records if r.status != "ok"]
+
+    def summary(self) -> str:
+        lines = [f"{self.n_ok} of {len(self.records)} files processed"]
+        lines += [f"FAILED {r.input}: {r.error}" for r in self.failed]
+        return "\n".join(lines)
+
+
+def resolve_pipeline(pipeline: str | Callable) -> Callable:
+    """A pipeline function from a callable, an entry-point name or ``"module:function"``."""
+    if callable(pipeline):
+        return pipeline
+    for ep in entry_points(group="brim.pipelines"):
+        if ep.name == pipeline:
+            return ep.load()
+    if ":" in pipeline:
+        module, _, name = pipeline.partition(":")
+        try:
+            return getattr(import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"cannot import pipeline {pipeline!r}: {exc}") from exc
+    names = sorted(ep.name for ep in entry_points(group="brim.pipelines"))
+    raise ConfigError(
+        f"unknown pipeline {pipeline!r}; registered: {', '.join(names)}; or give 'module:function'"
+    )
+
+
+def _run_one(pipeline: str | Callable, path: str, out_dir: str, params: Mapping) -> FileRecord:
+    """Run the pipeline on one file and save its result; never raises."""
+    from brim.io import save
+
+    t0 = time.perf_counter()
+    try:
+        func = resolve_pipeline(pipeline)
+        result = func(path, **dict(params))
+        out = Path(out_dir) / f"{Path(path).stem}.nc"
+        save(result, out)
+        return FileRecord(path, "ok", str(out), None, time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        msg = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if not hasattr(exc, "__module__") or not type(exc).__module__.startswith("brim"):
+            msg += f" [{traceback.extract_tb(exc.__traceback__)[-1].name}]"
+        return FileRecord(path, "error", None, msg, time.perf_counter() - t0)
+
+
+def _write_report(report: BatchReport, out_dir: Path) -> Path:
+    rows = [asdict(r) for r in report.records]
+    json_path = out_dir / f"{REPORT_NAME}.json"
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"n_ok": report.n_ok, "n_files": len(rows), "files": rows}, indent=1))
+    os.replace(tmp, json_path)
+    csv_path = out_dir / f"{REPORT_NAME}.csv"
+    tmp = csv_path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(FileRecord.__dataclass_fields__))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, csv_path)
+    return json_path
+
+
+def map_files(
+    pipeline: str | Callable,
+    files: Iterable[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    *,
+    params: Mapping[str, Any] | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    n_workers: int | None = None,
+    progress: bool = True,
+) -> BatchReport:
+    """Run ``pipeline`` on every file with dask.distributed and save one output per input.
+
+    Parameters
+    ----------
+    pipeline : callable or str
+        ``(path, **params) -> Dataset``; a ``brim.pipelines`` entry-point name (e.g.
+        ``"validate"``) or ``"module:function"``. With a process-based cluster the function
+        must be importable by the workers.
+    files : iterable of path-like
+        Input files. Their stems name the outputs, so they must be unique.
+    out_dir : path-like
+        Output folder (created). Each result goes to ``out_dir/<stem>.nc`` (atomic write), and
+        the report to ``brim_batch_report.json`` and ``.csv``.
+    params : mapping, optional
+        Keyword arguments for the pipeline (recorded in the report).
+    scheduler : str, optional
+        Address of an existing cluster (``tcp://host:8786``); ``"processes"`` (default) for a
+        local cluster of one single-threaded worker process per core; ``"threads"`` for an
+        in-process cluster.
+    client : distributed.Client, optional
+        Use this client instead (takes precedence over ``scheduler``).
+    n_workers : int, optional
+        Workers of a local cluster (default: the number of cores).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    BatchReport
+        One record per input; failures are reported, not raised.
+    """
+    files = [str(f) for f in files]
+    if not files:
+        raise ConfigError("no input files given")
+    missing = [f for f in files if not Path(f).exists()]
+    if missing:
+        raise MissingFileError(f"input file(s) not found: {', '.join(missing[:5])}")
+    stems = [Path(f).stem for f in files]
+    dupes = sorted({s for s in stems if stems.count(s) > 1})
+    if dupes:
+        raise ConfigError(f"inputs share file names {dupes}; outputs would overwrite each other")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    params = dict(params or {})
+    if callable(pipeline):
+        func_ref: str | Callable = pipeline
+    else:
+        resolve_pipeline(pipeline)  # fail early on an unknown name
+        func_ref = pipeline
+
+    distributed = require("distributed", "dask")
+    own = None
+    if client is None:
+        if scheduler in (None, "processes", "threads"):
+            own = distributed.LocalCluster(
+                n_workers=n_workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=scheduler != "threads",
+                dashboard_address=None,
+            )
+            client = distributed.Client(own)
+        else:
+            try:
+                client = distributed.Client(scheduler, timeout="10s")
+            except OSError as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    try:
+        futures = [
+            client.submit(_run_one, func_ref, f, str(out), params, pure=False, key=f"brim-{i}")
+            for i, f in enumerate(files)
+        ]
+        index = {fut.key: i for i, fut in enumerate(futures)}
+        records: list[FileRecord | None] = [None] * len(files)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(files), disable=not progress, desc="brim batch", unit="file") as bar:
+            for fut in distributed.as_completed(futures):
+                i = index[fut.key]
+                try:
+                    records[i] = fut.result()
+                except Exception as exc:  # a worker died: report the file, go on
+                    records[i] = FileRecord(files[i], "error", None, f"worker failure: {exc}")
+                bar.update(1)
+    finally:
+        if own is not None:
+            client.close()
+            own.close()
+    report = BatchReport([r for r in records if r is not None])
+    report.report_path = _write_report(report, out)
+    return report

@@ -1,0 +1,118 @@
+"""Versioned schemas: one spec per kind of brim data.
+
+A brim Dataset names its kind and schema version in ``attrs["brim_schema"]`` (e.g.
+``"thermogram/1"``). :func:`validate` checks a Dataset against that spec and raises
+:class:`brim.SchemaError` naming what is wrong and how to fix it.
+
+Specs are grouped by domain: :mod:`brim.schema.common` (reconstruction maps, masks),
+:mod:`brim.schema.thermo`, :mod:`brim.schema.microwave`, :mod:`brim.schema.ultrasound`,
+:mod:`brim.schema.optical`.
+"""
+
+from __future__ import annotations
+
+import xarray as xr
+
+from brim.errors import SchemaError
+from brim.schema._spec import Spec, VarSpec, check
+from brim.schema.common import SPECS as _COMMON
+from brim.schema.microwave import SPECS as _MICROWAVE
+from brim.schema.optical import SPECS as _OPTICAL
+from brim.schema.thermo import SPECS as _THERMO
+from brim.schema.ultrasound import SPECS as _ULTRASOUND
+
+ATTR = "brim_schema"
+
+REGISTRY: dict[str, Spec] = {
+    s.kind: s for group in (_COMMON, _THERMO, _MICROWAVE, _ULTRASOUND, _OPTICAL) for s in group
+}
+
+
+def kinds() -> list[str]:
+    """Names of all registered kinds."""
+    return sorted(REGISTRY)
+
+
+def get(kind: str) -> Spec:
+    """The current spec of a kind."""
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise SchemaError(f"unknown brim kind {kind!r}; known kinds: {', '.join(kinds())}") from None
+
+
+def register(spec: Spec) -> Spec:
+    """Add or replace a spec (for extensions outside brim)."""
+    REGISTRY[spec.kind] = spec
+    return spec
+
+
+def kind_of(ds: xr.Dataset) -> str | None:
+    """The kind named by ``attrs["brim_schema"]``, or None for a plain Dataset."""
+    tag = ds.attrs.get(ATTR)
+    if not tag:
+        return None
+    return str(tag).split("/", 1)[0]
+
+
+def stamp(ds: xr.Dataset, kind: str) -> xr.Dataset:
+    """Return ``ds`` with ``attrs["brim_schema"]`` set to the current version of ``kind``."""
+    spec = get(kind)
+    ds = ds.copy(deep=False)
+    ds.attrs[ATTR] = spec.tag
+    return ds
+
+
+def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = True) -> xr.Dataset:
+    """Check a Dataset against its brim schema.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The data. Its kind is read from ``attrs["brim_schema"]`` unless ``kind`` is given.
+    kind : str, optional
+        Check against this kind instead.
+    check_values : bool
+        Also scan values for NaN/inf (costs one pass over the data).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` itself, so calls chain.
+
+    Raises
+    ------
+    SchemaError
+        What is wrong and how to fix it.
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
+    tagged = ds.attrs.get(ATTR)
+    if kind is None:
+        if not tagged:
+            raise SchemaError(
+                "this Dataset names no brim kind (attribute 'brim_schema' is missing); pass "
+                f"kind=... or stamp it with brim.schema.stamp(ds, kind); kinds: {', '.join(kinds())}"
+            )
+        kind = kind_of(ds)
+    spec = get(kind)
+    if tagged:
+        tkind, _, tver = str(tagged).partition("/")
+        if tkind == spec.kind:
+            try:
+                version = int(tver)
+            except ValueError:
+                raise SchemaError(
+                    f"attribute brim_schema={tagged!r} is malformed; expected '{spec.tag}'"
+                ) from None
+            if version > spec.version:
+                raise SchemaError(
+                    f"this file uses schema {tagged!r}, newer than this brim knows "
+                    f"({spec.tag}); upgrade brim"
+                )
+    check(ds, spec, check_values=check_values)
+    return ds
+
+
+__all__ = ["ATTR", "REGISTRY", "Spec", "VarSpec", "get", "kind_of", "kinds", "register", "stamp",
+           "validate"]

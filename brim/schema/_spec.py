@@ -1,0 +1,165 @@
+"""Schema machinery: what a spec is and how a Dataset is checked against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import SchemaError
+
+_DTYPE_KINDS = {
+    "float": "f",
+    "complex": "c",
+    "real": "fiu",
+    "numeric": "fciu",
+    "integer": "iu",
+    "bool": "b",
+    "label": "biu",
+}
+
+
+@dataclass(frozen=True)
+class VarSpec:
+    """What one data variable (or coordinate) of a kind must look like.
+
+    Parameters
+    ----------
+    name : str or None
+        Variable name; ``None`` means "at least one data variable" matching the rest of the spec.
+    dims : tuple of tuple of str
+        Allowed dimension layouts (any one of them). Empty tuple: any dims.
+    dtype : str
+        One of ``float``, ``complex``, ``real`` (float or integer), ``numeric``, ``integer``,
+        ``bool``, ``label`` (bool or integer).
+    units : tuple of str
+        Allowed values of the ``units`` attribute; empty: not checked.
+    allow_nan : bool
+        Whether NaN is allowed (masked pixels); inf is never allowed.
+    required : bool
+        Whether the variable must be present.
+    leading : tuple of str
+        Optional extra dims that may precede any layout (e.g. ``scan``).
+    """
+
+    name: str | None
+    dims: tuple[tuple[str, ...], ...] = ()
+    dtype: str = "numeric"
+    units: tuple[str, ...] = ()
+    allow_nan: bool = False
+    required: bool = True
+    leading: tuple[str, ...] = ("scan",)
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A versioned schema for one kind of brim data."""
+
+    kind: str
+    version: int
+    description: str
+    variables: tuple[VarSpec, ...] = ()
+    coords: tuple[VarSpec, ...] = ()
+    attrs: tuple[str, ...] = ()
+    examples: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def tag(self) -> str:
+        """The value of the ``brim_schema`` attribute, e.g. ``"thermogram/1"``."""
+        return f"{self.kind}/{self.version}"
+
+
+def _dims_ok(actual: tuple[str, ...], spec: VarSpec) -> bool:
+    if not spec.dims:
+        return True
+    for layout in spec.dims:
+        if actual == layout:
+            return True
+        n = len(actual) - len(layout)
+        if n > 0 and actual[n:] == layout and all(d in spec.leading for d in actual[:n]):
+            return True
+    return False
+
+
+def _fmt_layouts(spec: VarSpec) -> str:
+    return " or ".join("(" + ", ".join(layout) + ")" for layout in spec.dims)
+
+
+def check_variable(da: xr.DataArray, spec: VarSpec, what: str, *, check_values: bool = True):
+    """Raise :class:`SchemaError` if one variable breaks its spec."""
+    name = da.name
+    if not _dims_ok(tuple(map(str, da.dims)), spec):
+        raise SchemaError(
+            f"{what} {name!r} has dims {tuple(da.dims)}; expected {_fmt_layouts(spec)}. "
+            f"Rename or transpose the dimensions (ds.rename / ds.transpose)."
+        )
+    kinds = _DTYPE_KINDS[spec.dtype]
+    if da.dtype.kind not in kinds:
+        raise SchemaError(
+            f"{what} {name!r} has dtype {da.dtype}; expected a {spec.dtype} dtype. "
+            f"Convert it with .astype(...)."
+        )
+    if spec.units:
+        units = da.attrs.get("units")
+        if units is None:
+            raise SchemaError(
+                f"{what} {name!r} has no 'units' attribute; expected one of {list(spec.units)}. "
+                f"Set ds[{name!r}].attrs['units']."
+            )
+        if units not in spec.units:
+            raise SchemaError(
+                f"{what} {name!r} has units {units!r}; expected one of {list(spec.units)}. "
+                f"Convert the values, then set the 'units' attribute."
+            )
+    if check_values and da.dtype.kind in "fc" and da.size:
+        values = np.asarray(da.values)
+        if np.isinf(values).any():
+            raise SchemaError(
+                f"{what} {name!r} contains inf; brim never stores infinite values. "
+                f"Replace them (e.g. with NaN where masking is allowed) before saving."
+            )
+        if not spec.allow_nan and np.isnan(values).any():
+            raise SchemaError(
+                f"{what} {name!r} contains NaN, which this kind does not allow. "
+                f"Fill or drop the missing values first."
+            )
+
+
+def check(ds: xr.Dataset, spec: Spec, *, check_values: bool = True) -> None:
+    """Check a Dataset against a spec, raising :class:`SchemaError` at the first problem."""
+    if not isinstance(ds, xr.Dataset):
+        raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
+    where = f"[{spec.tag}]"
+    for vs in spec.variables:
+        if vs.name is None:
+            candidates = [v for v in ds.data_vars.values() if _dims_ok(tuple(map(str, v.dims)), vs)]
+            if not candidates:
+                raise SchemaError(
+                    f"{where} needs at least one data variable with dims {_fmt_layouts(vs)}; "
+                    f"found {[(str(k), v.dims) for k, v in ds.data_vars.items()]}."
+                )
+            for v in candidates:
+                check_variable(v, vs, f"{where} variable", check_values=check_values)
+            continue
+        if vs.name not in ds.data_vars:
+            if vs.required:
+                raise SchemaError(
+                    f"{where} missing data variable {vs.name!r} ({vs.doc or 'required'}); "
+                    f"found {sorted(map(str, ds.data_vars))}."
+                )
+            continue
+        check_variable(ds[vs.name], vs, f"{where} variable", check_values=check_values)
+    for cs in spec.coords:
+        if cs.name not in ds.coords:
+            if cs.required:
+                raise SchemaError(
+                    f"{where} missing coordinate {cs.name!r} ({cs.doc or 'required'}); "
+                    f"add it with ds.assign_coords({cs.name}=...) and a 'units' attribute."
+                )
+            continue
+        check_variable(ds.coords[cs.name], cs, f"{where} coordinate", check_values=check_values)
+    for a in spec.attrs:
+        if a not in ds.attrs:
+            raise SchemaError(f"{where} missing attribute {a!r}; set ds.attrs[{a!r}].")

@@ -1,0 +1,189 @@
+"""The torch bridge: brim Datasets to plain ``torch.Tensor`` objects and back.
+
+Tensors are made through DLPack, sharing memory with the NumPy (or CuPy) buffer where that is
+safe. A copy is made where DLPack would fail or corrupt data:
+
+- negative strides (e.g. ``a[::-1]``): DLPack consumers cannot all express them, and handing
+  them on has crashed interpreters;
+- non-native byte order (big-endian files): DLPack has no byte-order field, the numbers would be
+  silently wrong;
+- read-only buffers (memory-mapped or NetCDF-backed arrays): a tensor shares memory and torch
+  would let a model write into data it must not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from brim.backend import is_cupy_array, is_torch_tensor
+from brim.errors import ConfigError, SchemaError, require
+
+_DLPACK_KINDS = "biufc"
+
+
+def needs_copy(a: np.ndarray) -> str | None:
+    """Why a NumPy array cannot be shared zero-copy with torch, or None when it can."""
+    if any(s < 0 for s in a.strides):
+        return "negative strides"
+    if a.dtype.byteorder not in ("=", "|") and a.dtype.byteorder != _native_order():
+        return "non-native byte order"
+    if not a.flags.writeable:
+        return "read-only buffer"
+    return None
+
+
+def _native_order() -> str:
+    return "<" if np.little_endian else ">"
+
+
+def array_to_torch(a: Any):
+    """Convert a NumPy/CuPy array to a ``torch.Tensor``, zero-copy where safe.
+
+    Parameters
+    ----------
+    a : numpy.ndarray, cupy.ndarray or torch.Tensor
+
+    Returns
+    -------
+    torch.Tensor
+        On the CPU for NumPy input, on the same GPU for CuPy input.
+    """
+    torch = require("torch", "dl")
+    if is_torch_tensor(a):
+        return a
+    if is_cupy_array(a):
+        import cupy
+
+        if any(s < 0 for s in a.strides):
+            a = cupy.ascontiguousarray(a)
+        return torch.from_dlpack(a)
+    a = np.asarray(a)
+    if a.dtype.kind not in _DLPACK_KINDS:
+        raise SchemaError(
+            f"dtype {a.dtype} has no torch equivalent; convert to a numeric dtype first"
+        )
+    reason = needs_copy(a)
+    if reason == "non-native byte order":
+        a = a.astype(a.dtype.newbyteorder("="))
+    elif reason is not None:
+        a = np.array(a, copy=True, order="C")
+    return torch.from_dlpack(a)
+
+
+def tensor_to_numpy(t: Any) -> np.ndarray:
+    """A NumPy array from a tensor (detached, on the host, conjugation resolved)."""
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    t = t.resolve_conj().resolve_neg()
+    return t.numpy()
+
+
+def dataset_to_torch(
+    ds: xr.Dataset | xr.DataArray,
+    var: str | None = None,
+    *,
+    dims: Sequence[str] | None = None,
+    device: str | None = None,
+    dtype: Any = None,
+):
+    """One variable of a Dataset as a ``torch.Tensor`` with its dims in a chosen order.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset or xarray.DataArray
+    var : str, optional
+        Variable name; needed when the Dataset has several data variables.
+    dims : sequence of str, optional
+        Dimension order of the tensor (a transpose; missing names raise).
+    device : str, optional
+        ``"cpu"`` or ``"cuda"``; default: where the data are.
+    dtype : torch.dtype, optional
+        Convert to this dtype (a copy).
+    """
+    da = _pick(ds, var)
+    if dims is not None:
+        missing = set(da.dims) ^ set(dims)
+        if missing:
+            raise ConfigError(
+                f"dims {tuple(dims)} do not match the variable's dims {da.dims}; name each once"
+            )
+        da = da.transpose(*dims)
+    t = array_to_torch(da.data)
+    if dtype is not None:
+        t = t.to(dtype)
+    if device is not None:
+        t = t.to(device)
+    return t
+
+
+def _pick(ds, var):
+    if isinstance(ds, xr.DataArray):
+        return ds
+    if var is None:
+        names = list(ds.data_vars)
+        if len(names) != 1:
+            raise ConfigError(f"this Dataset has variables {names}; name one with var=...")
+        var = names[0]
+    if var not in ds.data_vars:
+        raise ConfigError(f"no data variable {var!r}; have {sorted(map(str, ds.data_vars))}")
+    return ds[var]
+
+
+def from_torch(t: Any, like: xr.Dataset | xr.DataArray, *, name: str | None = None,
+               dims: Sequence[str] | None = None, attrs: dict | None = None):
+    """A tensor back into xarray, on the coordinates of ``like``.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        The tensor (any device; gradients are detached).
+    like : xarray.Dataset or xarray.DataArray
+        Template: a DataArray gives a DataArray with its dims and coords; a Dataset gives a copy
+        of it where variable ``name`` is set to the tensor's values.
+    name : str, optional
+        Variable to set; default the template's only data variable.
+    dims : sequence of str, optional
+        The tensor's dims when they differ from the template variable's.
+    attrs : dict, optional
+        Attributes of the new variable (default: the template variable's, e.g. its units).
+
+    Raises
+    ------
+    SchemaError
+        The tensor's shape does not fit the template's dims.
+    """
+    values = tensor_to_numpy(t)
+    if isinstance(like, xr.DataArray):
+        template, ds = like, None
+    else:
+        ds = like
+        if name is None:
+            names = list(like.data_vars)
+            if len(names) != 1:
+                raise ConfigError(f"the template has variables {names}; name one with name=...")
+            name = names[0]
+        template = like[name] if name in like.data_vars else None
+    if dims is None:
+        if template is None:
+            raise ConfigError(f"variable {name!r} is new: give its dims=...")
+        dims = template.dims
+    dims = tuple(dims)
+    if values.ndim != len(dims):
+        raise SchemaError(f"tensor has {values.ndim} dims, expected {len(dims)} ({dims})")
+    src = ds if ds is not None else like
+    for d, n in zip(dims, values.shape):
+        if d in src.sizes and src.sizes[d] != n:
+            raise SchemaError(
+                f"tensor size {n} along {d!r} does not match the template's {src.sizes[d]}"
+            )
+    coords = {k: c for k, c in src.coords.items() if set(c.dims) <= set(dims)}
+    new_attrs = dict(template.attrs) if template is not None and attrs is None else (attrs or {})
+    da = xr.DataArray(values, dims=dims, coords=coords, attrs=new_attrs, name=name)
+    if ds is None:
+        return da
+    return ds.assign({name: da})

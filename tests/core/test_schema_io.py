@@ -1,0 +1,182 @@
+"""Schemas and I/O: round trips for every kind, bad input, atomic saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import brim
+from brim import schema
+
+sys.path.insert(0, str(Path(__file__).parent))
+import factories  # noqa: E402
+
+
+def test_every_kind_has_a_factory():
+    assert set(factories.ALL) == set(schema.kinds())
+
+
+@pytest.mark.parametrize("kind", sorted(factories.ALL))
+def test_round_trip(kind, tmp_path):
+    ds = factories.ALL[kind](np.random.default_rng(0))
+    ds = brim.record_provenance(ds, "tests.make", {"kind": kind, "n": np.int64(3)})
+    ds.brim.validate()
+    path = brim.save(ds, tmp_path / f"{kind}.nc")
+    back = brim.open(path)
+    assert back.brim.kind == kind
+    xr.testing.assert_identical(back.drop_attrs(), ds.drop_attrs())
+    for name, var in ds.variables.items():
+        assert back[name].dtype == var.dtype, name
+        assert back[name].attrs.get("units") == var.attrs.get("units"), name
+    steps = back.brim.provenance
+    assert steps[-1]["step"] == "tests.make"
+    assert steps[-1]["parameters"] == {"kind": kind, "n": 3}
+    assert steps[-1]["versions"]["brim"] == brim.__version__
+    assert back.attrs["brim_schema"] == schema.get(kind).tag
+
+
+def test_complex_values_survive_exactly(tmp_path):
+    ds = factories.field_set(np.random.default_rng(1))
+    back = brim.open(brim.save(ds, tmp_path / "f.nc"))
+    np.testing.assert_array_equal(back.total_field.values, ds.total_field.values)
+    assert back.total_field.dtype == np.complex128
+
+
+def test_datatree_round_trip(tmp_path):
+    rng = np.random.default_rng(2)
+    tree = xr.DataTree.from_dict(
+        {"/thermo": factories.thermogram(rng), "/microwave": factories.sparameter_scan(rng)}
+    )
+    back = brim.open(brim.save(tree, tmp_path / "session.nc"))
+    assert isinstance(back, xr.DataTree)
+    assert back["thermo"].to_dataset().brim.kind == "thermogram"
+    np.testing.assert_array_equal(back["microwave"]["s"].values, tree["microwave"]["s"].values)
+    back.brim.validate()
+
+
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        (lambda ds: ds.drop_vars("temperature"), "missing data variable 'temperature'"),
+        (lambda ds: ds.assign(temperature=ds.temperature.assign_attrs(units="K")), "units 'K'"),
+        (lambda ds: ds.assign(temperature=ds.temperature.where(False, np.inf)), "inf"),
+        (lambda ds: ds.rename(x="col"), "dims"),
+        (lambda ds: ds.drop_vars("x"), "missing coordinate 'x'"),
+        (lambda ds: ds.assign(temperature=ds.temperature.astype(int).assign_attrs(units="degC")),
+         "dtype"),
+    ],
+)
+def test_bad_thermogram_is_rejected_before_writing(breakage, expected, tmp_path):
+    ds = breakage(factories.thermogram(np.random.default_rng(3)))
+    with pytest.raises(brim.SchemaError, match=expected):
+        brim.save(ds, tmp_path / "bad.nc")
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a temporary file
+
+
+def test_nan_rejected_where_not_allowed(tmp_path):
+    ds = factories.rf_frames(np.random.default_rng(4))
+    ds["rf"][0, 0, 0] = np.nan
+    with pytest.raises(brim.SchemaError, match="NaN"):
+        ds.brim.validate()
+
+
+def test_wrong_schema_in_file_is_reported(tmp_path):
+    ds = factories.thermogram(np.random.default_rng(5))
+    path = tmp_path / "t.nc"
+    brim.save(ds, path)
+    # Re-label the file as another kind behind brim's back.
+    ds2 = ds.copy()
+    ds2.attrs["brim_schema"] = "sparameter_scan/1"
+    ds2.to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(brim.SchemaError, match="missing data variable 's'"):
+        brim.open(path)
+    assert brim.open(path, validate=False)["temperature"].shape == (6, 8)
+
+
+def test_newer_schema_version_asks_for_upgrade():
+    ds = factories.mask(np.random.default_rng(6))
+    ds.attrs["brim_schema"] = "mask/99"
+    with pytest.raises(brim.SchemaError, match="upgrade brim"):
+        ds.brim.validate()
+
+
+def test_open_rejects_missing_other_format_truncated_and_empty(tmp_path):
+    with pytest.raises(brim.MissingFileError):
+        brim.open(tmp_path / "nope.nc")
+    txt = tmp_path / "matrix.txt"
+    txt.write_text("30.1 30.2\n30.3 30.4\n")
+    with pytest.raises(brim.FormatError, match="read_dmr"):
+        brim.open(txt)
+    empty = tmp_path / "empty.nc"
+    empty.touch()
+    with pytest.raises(brim.FormatError, match="empty"):
+        brim.open(empty)
+    good = brim.save(factories.reconstruction(np.random.default_rng(7)), tmp_path / "r.nc")
+    data = good.read_bytes()
+    trunc = tmp_path / "trunc.nc"
+    trunc.write_bytes(data[: len(data) // 2])
+    with pytest.raises(brim.FormatError, match="truncated or corrupt"):
+        brim.open(trunc)
+    corrupt = tmp_path / "corrupt.nc"
+    corrupt.write_bytes(data[:8] + bytes(len(data) - 8))
+    with pytest.raises(brim.FormatError):
+        brim.open(corrupt)
+
+
+def test_errors_are_brim_errors_and_builtin_types():
+    assert issubclass(brim.SchemaError, brim.BrimError)
+    assert issubclass(brim.SchemaError, ValueError)
+    assert issubclass(brim.MissingFileError, FileNotFoundError)
+    assert issubclass(brim.DependencyError, ImportError)
+
+
+def test_save_rejects_unstorable_attributes(tmp_path):
+    ds = factories.mask(np.random.default_rng(8))
+    ds.attrs["nested"] = {"a": [1, 2], "b": "x"}  # becomes JSON
+    back = brim.open(brim.save(ds, tmp_path / "m.nc"))
+    assert json.loads(back.attrs["nested"]) == {"a": [1, 2], "b": "x"}
+    ds.attrs["bad"] = object()
+    with pytest.raises(brim.ConfigError, match="'bad'"):
+        brim.save(ds, tmp_path / "m2.nc")
+    with pytest.raises(brim.MissingFileError):
+        brim.save(ds.drop_attrs(), tmp_path / "no" / "such" / "m.nc")
+
+
+_WRITER = """
+import sys, numpy as np, xarray as xr, brim
+ds = xr.Dataset({"v": (("a", "b"), np.full((4000, 2000), 7.0))})
+print("ready", flush=True)
+while True:
+    brim.save(ds, sys.argv[1])
+"""
+
+
+def test_killed_save_leaves_previous_file_intact(tmp_path):
+    target = tmp_path / "result.nc"
+    original = xr.Dataset({"v": (("a",), np.arange(10.0))}, attrs={"version": "old"})
+    brim.save(original, target)
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        deadline = time.monotonic() + 60
+        while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            assert time.monotonic() < deadline, "writer never started a save"
+            time.sleep(0.002)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    back = brim.open(target)  # either the old file or a complete new one, never a torn one
+    if back.attrs.get("version") == "old":
+        np.testing.assert_array_equal(back["v"].values, np.arange(10.0))
+    else:
+        assert back["v"].shape == (4000, 2000) and float(back["v"].max()) == 7.0
+    assert [p for p in tmp_path.iterdir() if not p.name.startswith(".")] == [target]
