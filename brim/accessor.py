@@ -14,7 +14,7 @@ from brim.backend import to_device as _to_device
 
 @xr.register_dataset_accessor("brim")
 class BrimDatasetAccessor:
-    """brim's methods on any ``xarray.Dataset``: ``ds.brim.validate()``, ``ds.brim.to_torch()``..."""
+    """brim methods on any ``xarray.Dataset``: ``ds.brim.validate()``, ``.to_torch()``, ..."""
 
     def __init__(self, ds: xr.Dataset):
         self._ds = ds

@@ -51,8 +51,10 @@ def _cmd_info(args) -> int:
                 units = v.attrs.get("units", "")
                 print(f"  {name:<22} {str(v.dtype):<10} {str(tuple(v.dims)):<28} {units}")
         for step in provenance.steps(ds):
-            print(f"provenance: {step.get('time', '')} {step.get('step')} "
-                  f"{json.dumps(step.get('parameters', {}), sort_keys=True)}")
+            print(
+                f"provenance: {step.get('time', '')} {step.get('step')} "
+                f"{json.dumps(step.get('parameters', {}), sort_keys=True)}"
+            )
     return 0
 
 
@@ -105,8 +107,9 @@ def _cmd_samples(args) -> int:
 
 
 def _add_progress(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="hide the progress bar")
+    p.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except BrimError as exc:
-        print(f"brim: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-              file=sys.stderr)
+        print(
+            f"brim: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("brim: interrupted", file=sys.stderr)

@@ -35,16 +35,18 @@ def load_params(path: str | os.PathLike, *, allowed: Iterable[str] | None = None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path} is not valid {path.suffix[1:].upper() or 'YAML'}: {exc}") from exc
+        raise ConfigError(
+            f"{path} is not valid {path.suffix[1:].upper() or 'YAML'}: {exc}"
+        ) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of parameter: value, not {type(data).__name__}")
+        raise ConfigError(
+            f"{path} must hold a mapping of parameter: value, not {type(data).__name__}"
+        )
     if allowed is not None:
         allowed = set(allowed)
         unknown = sorted(set(data) - allowed)
         if unknown:
-            raise ConfigError(
-                f"{path}: unknown parameter(s) {unknown}; allowed: {sorted(allowed)}"
-            )
+            raise ConfigError(f"{path}: unknown parameter(s) {unknown}; allowed: {sorted(allowed)}")
     return data

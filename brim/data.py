@@ -54,7 +54,9 @@ def sample(name: str) -> xr.Dataset | xr.DataTree:
     return brim_open(sample_path(name))
 
 
-def make_all(outdir: str | os.PathLike | None = None, *, only: list[str] | None = None) -> list[Path]:
+def make_all(
+    outdir: str | os.PathLike | None = None, *, only: list[str] | None = None
+) -> list[Path]:
     """Regenerate every modality's samples into ``outdir`` (default: the bundled folder).
 
     Runs each ``brim.samples`` entry point with ``SOURCE_DATE_EPOCH`` fixed, so provenance time

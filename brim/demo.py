@@ -83,7 +83,9 @@ def write_report(out: Path, sections: list[DemoSection]) -> Path:
         if s.error:
             parts.append(f"<pre class='err'>{html.escape(s.error)}</pre>")
         if s.summary:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in s.summary) + "</ul>")
+            parts.append(
+                "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in s.summary) + "</ul>"
+            )
         for fig in s.figures:
             rel = os.path.relpath(fig, out)
             parts.append(f"<img src='{html.escape(rel)}' alt='{html.escape(Path(fig).stem)}'>")

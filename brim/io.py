@@ -214,9 +214,7 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
     kind = _signature(path)
     if kind == "unknown":
         hint = _VENDOR_HINTS.get(path.suffix.lower(), "convert it with the modality's reader")
-        raise FormatError(
-            f"{path} is not a NetCDF4/HDF5 file (no HDF5 signature); {hint}"
-        )
+        raise FormatError(f"{path} is not a NetCDF4/HDF5 file (no HDF5 signature); {hint}")
     engine = "h5netcdf" if kind == "hdf5" else "scipy"
     try:
         grouped = kind == "hdf5" and _has_groups(path)

@@ -134,8 +134,14 @@ def _pick(ds, var):
     return ds[var]
 
 
-def from_torch(t: Any, like: xr.Dataset | xr.DataArray, *, name: str | None = None,
-               dims: Sequence[str] | None = None, attrs: dict | None = None):
+def from_torch(
+    t: Any,
+    like: xr.Dataset | xr.DataArray,
+    *,
+    name: str | None = None,
+    dims: Sequence[str] | None = None,
+    attrs: dict | None = None,
+):
     """A tensor back into xarray, on the coordinates of ``like``.
 
     Parameters

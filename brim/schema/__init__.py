@@ -38,7 +38,9 @@ def get(kind: str) -> Spec:
     try:
         return REGISTRY[kind]
     except KeyError:
-        raise SchemaError(f"unknown brim kind {kind!r}; known kinds: {', '.join(kinds())}") from None
+        raise SchemaError(
+            f"unknown brim kind {kind!r}; known kinds: {', '.join(kinds())}"
+        ) from None
 
 
 def register(spec: Spec) -> Spec:
@@ -92,7 +94,8 @@ def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = Tr
         if not tagged:
             raise SchemaError(
                 "this Dataset names no brim kind (attribute 'brim_schema' is missing); pass "
-                f"kind=... or stamp it with brim.schema.stamp(ds, kind); kinds: {', '.join(kinds())}"
+                "kind=... or stamp it with brim.schema.stamp(ds, kind); "
+                f"kinds: {', '.join(kinds())}"
             )
         kind = kind_of(ds)
     spec = get(kind)
@@ -114,5 +117,15 @@ def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = Tr
     return ds
 
 
-__all__ = ["ATTR", "REGISTRY", "Spec", "VarSpec", "get", "kind_of", "kinds", "register", "stamp",
-           "validate"]
+__all__ = [
+    "ATTR",
+    "REGISTRY",
+    "Spec",
+    "VarSpec",
+    "get",
+    "kind_of",
+    "kinds",
+    "register",
+    "stamp",
+    "validate",
+]

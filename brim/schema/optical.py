@@ -14,9 +14,7 @@ OPTICAL_MEASUREMENT = Spec(
     variables=(
         VarSpec("amplitude", dims=_MEAS, dtype="float", units=("1", "V", "W", "counts")),
         VarSpec("phase", dims=_MEAS, dtype="float", units=("rad",)),
-        VarSpec(
-            "modulation_frequency", dims=((),), dtype="real", units=("Hz",), leading=()
-        ),
+        VarSpec("modulation_frequency", dims=((),), dtype="real", units=("Hz",), leading=()),
     ),
     coords=(
         VarSpec("wavelength", dims=(("wavelength",),), dtype="real", units=("nm",)),

@@ -78,8 +78,11 @@ def _us_scalars():
 
 def rf_frames(rng):
     ds = xr.Dataset(
-        {"rf": (("frame", "depth", "line"), rng.standard_normal((2, 16, 4))), **_us_scalars(),
-         "pitch": ((), 3e-4, {"units": "m"})},
+        {
+            "rf": (("frame", "depth", "line"), rng.standard_normal((2, 16, 4))),
+            **_us_scalars(),
+            "pitch": ((), 3e-4, {"units": "m"}),
+        },
         coords={
             "depth": _c("depth", np.arange(16) * 1540 / 80e6, "m"),
             "line": _c("line", (np.arange(4) - 1.5) * 3e-4, "m"),
@@ -90,8 +93,13 @@ def rf_frames(rng):
 
 def channel_data(rng):
     ds = xr.Dataset(
-        {"channel": (("frame", "tx", "element", "sample"), rng.standard_normal((1, 3, 8, 20)).astype("f4")),
-         **_us_scalars()},
+        {
+            "channel": (
+                ("frame", "tx", "element", "sample"),
+                rng.standard_normal((1, 3, 8, 20)).astype("f4"),
+            ),
+            **_us_scalars(),
+        },
         coords={
             "element_x": ("element", (np.arange(8) - 3.5) * 3e-4, {"units": "m"}),
             "angle": ("tx", np.deg2rad([-5.0, 0.0, 5.0]), {"units": "rad"}),
@@ -104,8 +112,16 @@ def optical_measurement(rng):
     shape = (2, 3, 4)
     ds = xr.Dataset(
         {
-            "amplitude": (("wavelength", "source", "detector"), rng.uniform(0.1, 1, shape), {"units": "1"}),
-            "phase": (("wavelength", "source", "detector"), rng.uniform(0, 1, shape), {"units": "rad"}),
+            "amplitude": (
+                ("wavelength", "source", "detector"),
+                rng.uniform(0.1, 1, shape),
+                {"units": "1"},
+            ),
+            "phase": (
+                ("wavelength", "source", "detector"),
+                rng.uniform(0, 1, shape),
+                {"units": "rad"},
+            ),
             "modulation_frequency": ((), 140e6, {"units": "Hz"}),
         },
         coords={

@@ -34,8 +34,9 @@ def twenty_files(tmp_path_factory):
 
 
 def test_map_files_reports_the_bad_file_and_finishes_the_rest(twenty_files, tmp_path):
-    report = map_files("validate", twenty_files, tmp_path / "out", scheduler="threads",
-                       n_workers=2, progress=False)
+    report = map_files(
+        "validate", twenty_files, tmp_path / "out", scheduler="threads", n_workers=2, progress=False
+    )
     assert report.n_ok == 19
     assert [Path(r.input).name for r in report.failed] == ["scan_07.nc"]
     assert "FormatError" in report.failed[0].error
@@ -49,16 +50,36 @@ def test_map_files_reports_the_bad_file_and_finishes_the_rest(twenty_files, tmp_
 
 
 def test_cli_batch_with_process_cluster(twenty_files, tmp_path, capsys):
-    code = main(["batch", "validate", *map(str, twenty_files[:4]), "--out", str(tmp_path),
-                 "--workers", "2", "--no-progress"])
+    code = main(
+        [
+            "batch",
+            "validate",
+            *map(str, twenty_files[:4]),
+            "--out",
+            str(tmp_path),
+            "--workers",
+            "2",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert "4 of 4 files processed" in capsys.readouterr().out
     assert len(list(tmp_path.glob("scan_*.nc"))) == 4
 
 
 def test_cli_batch_nonzero_exit_on_failure(twenty_files, tmp_path, capsys):
-    code = main(["batch", "validate", *map(str, twenty_files[6:9]), "--out", str(tmp_path),
-                 "--scheduler", "threads", "--no-progress"])
+    code = main(
+        [
+            "batch",
+            "validate",
+            *map(str, twenty_files[6:9]),
+            "--out",
+            str(tmp_path),
+            "--scheduler",
+            "threads",
+            "--no-progress",
+        ]
+    )
     assert code == 1
     assert "FAILED" in capsys.readouterr().out
 
@@ -93,8 +114,9 @@ def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, capsys):
 
 
 def test_console_script_and_module_entry():
-    out = subprocess.run([sys.executable, "-m", "brim", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "brim", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == f"brim {brim.__version__}"
 
 
@@ -103,8 +125,10 @@ def test_params_file_is_validated(tmp_path):
 
     p = tmp_path / "p.yaml"
     p.write_text("emissivity: 0.98\ndistance: 1.0\n")
-    assert load_params(p, allowed={"emissivity", "distance"}) == {"emissivity": 0.98,
-                                                                  "distance": 1.0}
+    assert load_params(p, allowed={"emissivity", "distance"}) == {
+        "emissivity": 0.98,
+        "distance": 1.0,
+    }
     p.write_text("emisivity: 0.98\n")
     with pytest.raises(brim.ConfigError, match="unknown parameter"):
         load_params(p, allowed={"emissivity"})

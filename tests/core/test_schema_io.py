@@ -71,8 +71,10 @@ def test_datatree_round_trip(tmp_path):
         (lambda ds: ds.assign(temperature=ds.temperature.where(False, np.inf)), "inf"),
         (lambda ds: ds.rename(x="col"), "dims"),
         (lambda ds: ds.drop_vars("x"), "missing coordinate 'x'"),
-        (lambda ds: ds.assign(temperature=ds.temperature.astype(int).assign_attrs(units="degC")),
-         "dtype"),
+        (
+            lambda ds: ds.assign(temperature=ds.temperature.astype(int).assign_attrs(units="degC")),
+            "dtype",
+        ),
     ],
 )
 def test_bad_thermogram_is_rejected_before_writing(breakage, expected, tmp_path):
