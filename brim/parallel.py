@@ -77,11 +77,14 @@ def resolve_pipeline(pipeline: str | Callable) -> Callable:
 def _run_one(pipeline: str | Callable, path: str, out_dir: str, params: Mapping) -> FileRecord:
     """Run the pipeline on one file and save its result; never raises."""
     from brim.io import save
+    from brim.provenance import record
 
     t0 = time.perf_counter()
     try:
         func = resolve_pipeline(pipeline)
         result = func(path, **dict(params))
+        name = pipeline if isinstance(pipeline, str) else getattr(func, "__qualname__", "?")
+        result = record(result, "brim.parallel.map_files", {"pipeline": name, **dict(params)})
         out = Path(out_dir) / f"{Path(path).stem}.nc"
         save(result, out)
         return FileRecord(path, "ok", str(out), None, time.perf_counter() - t0)
