@@ -1,1 +1,60 @@
-"""brim.elasto"""
+"""brim.elasto: ultrasound elastography from channel data to strain, strain ratio and modulus.
+
+Readers (:mod:`~brim.elasto.readers`), plane-wave beamforming (:mod:`~brim.elasto.beamform`),
+forward models (:mod:`~brim.elasto.fem`, :mod:`~brim.elasto.rfsim`), displacement estimation
+(:mod:`~brim.elasto.displacement`), strain and clinical numbers (:mod:`~brim.elasto.strain`),
+shear-wave elastography (:mod:`~brim.elasto.shearwave`) and figures
+(:mod:`~brim.elasto.plotting`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "read_rf": "readers",
+    "read_channel": "readers",
+    "read_channel_pybf": "readers",
+    "read_mat_variable": "readers",
+    "make_rf_frames": "readers",
+    "make_channel_data": "readers",
+    "beamform": "beamform",
+    "envelope": "beamform",
+    "bmode": "beamform",
+    "iq_demodulate": "beamform",
+    "Inclusion": "fem",
+    "solve_compression": "fem",
+    "eshelby_circular_strain": "fem",
+    "simulate_rf": "rfsim",
+    "simulate_pair": "rfsim",
+    "simulate_shear_wave_rf": "rfsim",
+    "estimate_displacement": "displacement",
+    "least_squares_strain": "strain",
+    "strain_image": "strain",
+    "strain_ratio": "strain",
+    "snr_e": "strain",
+    "cnr_e": "strain",
+    "elasticity_score": "strain",
+    "Roi": "strain",
+    "shear_wave_elastography": "shearwave",
+    "youngs_modulus": "shearwave",
+    "plot_bmode": "plotting",
+    "plot_elastogram": "plotting",
+    "plot_displacement": "plotting",
+    "plot_modulus_map": "plotting",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import the public functions lazily (keeps ``brim --help`` fast)."""
+    try:
+        mod = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'brim.elasto' has no attribute {name!r}") from None
+    return getattr(importlib.import_module(f"brim.elasto.{mod}"), name)
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,86 @@
+"""xarray backend entry points: ``xr.open_dataset(path, engine="brim_elasto_pybf")`` etc.
+
+Entry points to declare (group ``xarray.backends``):
+``brim_elasto_pybf = "brim.elasto.backends:PybfChannelBackend"`` and
+``brim_elasto_rf = "brim.elasto.backends:RFBackend"``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from xarray.backends import BackendEntrypoint
+
+from .readers import _is_hdf5, _looks_pybf, read_channel_pybf, read_rf
+
+__all__ = ["PybfChannelBackend", "RFBackend"]
+
+
+class PybfChannelBackend(BackendEntrypoint):
+    """Plane-wave channel data in the pybf HDF5 layout -> ``channel_data`` Dataset."""
+
+    description = "pybf plane-wave channel data (HDF5) as a brim channel_data Dataset"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "sound_speed")
+
+    def open_dataset(self, filename_or_obj, *, drop_variables=None, sound_speed=1540.0):
+        ds = read_channel_pybf(filename_or_obj, sound_speed=sound_speed)
+        return ds.drop_vars(drop_variables or [], errors="ignore")
+
+    def guess_can_open(self, filename_or_obj) -> bool:
+        try:
+            path = os.fspath(filename_or_obj)
+        except TypeError:
+            return False
+        return (
+            path.lower().endswith((".h5", ".hdf5"))
+            and os.path.isfile(path)
+            and _is_hdf5(path)
+            and _looks_pybf(path)
+        )
+
+
+class RFBackend(BackendEntrypoint):
+    """RF frames from MATLAB ``.mat`` (v5/v7.3) or ``.npy`` -> ``rf_frames`` Dataset.
+
+    Pass ``var``, ``sampling_frequency``, ``center_frequency`` and ``pitch`` (and optionally
+    ``sound_speed``) as keyword arguments of ``xr.open_dataset``.
+    """
+
+    description = "RF frames in .mat/.npy as a brim rf_frames Dataset"
+    open_dataset_parameters = (
+        "filename_or_obj",
+        "drop_variables",
+        "var",
+        "sampling_frequency",
+        "center_frequency",
+        "sound_speed",
+        "pitch",
+    )
+
+    def open_dataset(
+        self,
+        filename_or_obj,
+        *,
+        drop_variables=None,
+        var=None,
+        sampling_frequency=None,
+        center_frequency=None,
+        sound_speed=1540.0,
+        pitch=None,
+    ):
+        ds = read_rf(
+            filename_or_obj,
+            var=var,
+            sampling_frequency=sampling_frequency,
+            center_frequency=center_frequency,
+            sound_speed=sound_speed,
+            pitch=pitch,
+        )
+        return ds.drop_vars(drop_variables or [], errors="ignore")
+
+    def guess_can_open(self, filename_or_obj) -> bool:
+        try:
+            path = os.fspath(filename_or_obj)
+        except TypeError:
+            return False
+        return path.lower().endswith((".mat", ".npy"))

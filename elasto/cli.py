@@ -1,0 +1,250 @@
+"""``brim elasto ...`` commands: thin shells over the library functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from brim.errors import ConfigError, FormatError
+
+__all__ = ["register"]
+
+
+def _add_rf_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--var", help="variable name in a .mat file")
+    p.add_argument("--fs", type=float, help="sampling frequency of raw arrays (Hz)")
+    p.add_argument("--fc", type=float, help="centre frequency of raw arrays (Hz)")
+    p.add_argument("--pitch", type=float, help="line pitch of raw arrays (m)")
+    p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s, default 1540)")
+
+
+def _read_rf(path, args):
+    from .readers import read_rf
+
+    return read_rf(
+        path,
+        var=getattr(args, "var", None),
+        sampling_frequency=getattr(args, "fs", None),
+        center_frequency=getattr(args, "fc", None),
+        sound_speed=getattr(args, "c", 1540.0),
+        pitch=getattr(args, "pitch", None),
+    )
+
+
+def _frames(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in text.split(","))
+    except ValueError:
+        msg = f"--frames takes two integers 'PRE,POST', not {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    return a, b
+
+
+def _out_path(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in (".nc", ".h5", ".nc4"):
+        out = out.with_suffix(".nc")
+    return out
+
+
+def _cmd_convert(args) -> int:
+    from brim.io import save
+
+    from .readers import _is_hdf5, _looks_pybf, read_channel
+
+    src = Path(args.input)
+    if src.suffix.lower() in (".h5", ".hdf5") and _is_hdf5(src) and _looks_pybf(src):
+        ds = read_channel(src, sound_speed=args.c)
+    else:
+        ds = _read_rf(src, args)
+    print(save(ds, _out_path(args.out)))
+    return 0
+
+
+def _cmd_beamform(args) -> int:
+    from brim.io import save
+
+    from .beamform import beamform
+    from .readers import read_channel
+
+    ch = read_channel(args.channel, sound_speed=args.c)
+    rf = beamform(
+        ch, fnumber=args.fnumber, output=args.output, backend=args.backend, progress=args.progress
+    )
+    print(save(rf, _out_path(args.out)))
+    return 0
+
+
+def _displacement(args):
+    from .displacement import estimate_displacement
+
+    pre = _read_rf(args.pre, args)
+    post = _read_rf(args.post, args) if args.post else None
+    if post is None and pre.sizes["frame"] < 2:
+        raise ConfigError(f"{args.pre} holds one frame; give a POST file or a file with 2 frames")
+    return estimate_displacement(
+        pre,
+        post,
+        method=args.method,
+        window=args.window,
+        frames=args.frames,
+        backend=args.backend,
+    )
+
+
+def _add_pair(p):
+    p.add_argument("pre", help="pre-compression RF file (.mat, .npy, .nc)")
+    p.add_argument("post", nargs="?", help="post-compression RF file (omit: use --frames)")
+    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
+    p.add_argument("--method", choices=("ncc", "phase", "dp"), default="ncc")
+    p.add_argument("--window", type=int, help="axial window in samples (default ~10 periods)")
+    p.add_argument("--frames", type=_frames, default=(0, 1), help="frame indices PRE,POST")
+    p.add_argument("--backend", choices=("numpy", "cupy"), help="kernel backend")
+    _add_rf_options(p)
+
+
+def _cmd_displacement(args) -> int:
+    from brim.io import save
+
+    print(save(_displacement(args), _out_path(args.out)))
+    return 0
+
+
+def _cmd_strain(args) -> int:
+    import numpy as np
+
+    from brim.io import save
+
+    from .strain import strain_image
+
+    s = strain_image(_displacement(args), kernel=args.kernel)
+    path = save(s, _out_path(args.out))
+    print(f"{path}  median axial strain {np.nanmedian(s['strain'].values):+.4%}")
+    return 0
+
+
+def _roi_mm(text: str):
+    from .strain import Roi
+
+    r = Roi.parse(text)
+    return Roi(tuple(v * 1e-3 for v in r.bounds), r.shape)
+
+
+def _cmd_ratio(args) -> int:
+    from brim.io import open as brim_open
+
+    from .strain import elasticity_score, strain_ratio
+
+    s = brim_open(args.strain)
+    if "strain" not in s:
+        raise FormatError(
+            f"{args.strain} holds no 'strain' variable; make it with 'brim elasto strain'"
+        )
+    lesion, ref = _roi_mm(args.lesion), _roi_mm(args.reference)
+    r = strain_ratio(s, lesion, ref)
+    out = {
+        "strain_ratio": r.ratio,
+        "lesion_mean_abs_strain": r.lesion_mean,
+        "reference_mean_abs_strain": r.reference_mean,
+        "elasticity_score": elasticity_score(s, lesion),
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    from brim.io import save
+
+    from .rfsim import simulate_pair, simulate_shear_wave_rf
+    from .samples import phantom_pair
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pair = (
+        phantom_pair()
+        if args.compression is None
+        else simulate_pair(compression=args.compression, seed=args.seed)
+    )
+    print(save(pair, out / "elasto_phantom_pair.nc"))
+    sw = simulate_shear_wave_rf(speed=args.shear_speed, seed=args.seed)
+    print(save(sw, out / "elasto_shear_wave.nc"))
+    return 0
+
+
+def _cmd_swe(args) -> int:
+    from brim.io import save
+
+    from .shearwave import shear_wave_elastography
+
+    rf = _read_rf(args.input, args)
+    roi = _roi_mm(args.roi) if args.roi else None
+    res = shear_wave_elastography(rf, push_x=args.push_x * 1e-3, density=args.density, roi=roi)
+    path = save(res.maps, _out_path(args.out))
+    print(
+        json.dumps(
+            {
+                "output": str(path),
+                "group_speed_m_s": res.speed,
+                "youngs_modulus_kPa": res.youngs_modulus / 1e3,
+                "Emax_kPa": res.e_max / 1e3,
+                "Emean_kPa": res.e_mean / 1e3,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``elasto`` command group to the ``brim`` parser."""
+    g = subparsers.add_parser("elasto", help="ultrasound elastography: RF/channel data to strain")
+    sub = g.add_subparsers(dest="elasto_command", metavar="COMMAND")
+    g.set_defaults(func=lambda args: (g.print_help(), 2)[1])
+
+    p = sub.add_parser("convert", help="read .mat/.npy RF or pybf channel HDF5 into brim NetCDF")
+    p.add_argument("input")
+    p.add_argument("-o", "--out", required=True)
+    _add_rf_options(p)
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("beamform", help="plane-wave DAS + compounding of channel data")
+    p.add_argument("channel", help="channel data (pybf HDF5 or brim channel_data NetCDF)")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--fnumber", type=float, default=1.5)
+    p.add_argument("--output", choices=("rf", "iq"), default="rf")
+    p.add_argument("--backend", choices=("numpy", "cupy"))
+    p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=_cmd_beamform)
+
+    p = sub.add_parser("displacement", help="displacement between a pre/post RF pair")
+    _add_pair(p)
+    p.set_defaults(func=_cmd_displacement)
+
+    p = sub.add_parser("strain", help="displacement + least-squares strain image")
+    _add_pair(p)
+    p.add_argument("--kernel", type=int, default=9, help="least-squares kernel (windows)")
+    p.set_defaults(func=_cmd_strain)
+
+    p = sub.add_parser("ratio", help="strain ratio lesion / reference and elasticity score")
+    p.add_argument("strain", help="strain NetCDF from 'brim elasto strain'")
+    p.add_argument("--lesion", required=True, help="rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
+    p.add_argument("--reference", required=True, help="reference (fat) ROI, same syntax (mm)")
+    p.set_defaults(func=_cmd_ratio)
+
+    p = sub.add_parser("simulate", help="FE + RF simulated pre/post pair and shear-wave frames")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--compression", type=float, help="applied compression (default 0.01)")
+    p.add_argument("--shear-speed", type=float, default=2.5, help="shear-wave speed (m/s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("swe", help="shear-wave speed and Young's modulus from RF frames over time")
+    p.add_argument("input", help="rf_frames NetCDF with a 'time' coordinate")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--push-x", type=float, default=0.0, help="push position (mm)")
+    p.add_argument("--density", type=float, default=1000.0, help="kg/m^3")
+    p.add_argument("--roi", help="ROI for Emax/Emean: rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
+    p.set_defaults(func=_cmd_swe)
+    return g

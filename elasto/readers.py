@@ -1,0 +1,442 @@
+"""Readers for ultrasound RF frames and plane-wave channel data -> brim Datasets.
+
+Two kinds of Dataset come out (specs in :mod:`brim.schema.ultrasound`):
+
+``rf_frames``
+    variable ``rf`` with dims ``(frame, depth, line)``; 0-d variables ``sampling_frequency`` (Hz),
+    ``center_frequency`` (Hz), ``sound_speed`` (m/s) and ``pitch`` (m); coordinates ``depth`` and
+    ``line`` in metres.
+``channel_data``
+    variable ``channel`` with dims ``(frame, tx, element, sample)``; coordinates ``angle`` (rad, per
+    transmit), ``element_x`` (m), ``time`` (s, receive time of each sample relative to the
+    plane-wave emission at the array centre); the same 0-d scalars.
+
+Supported files: MATLAB ``.mat`` v5 (``scipy.io.loadmat``) and v7.3 (HDF5, read with ``h5py``),
+the HDF5 channel layout of the pybf project (``data/rf_data/frame_k/shot_j``, ``trans_params``,
+``sim_params``), NumPy ``.npy`` (never unpickled) and brim NetCDF.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim import schema
+from brim.errors import ConfigError, FormatError, MissingFileError
+from brim.provenance import record
+
+__all__ = [
+    "make_channel_data",
+    "make_rf_frames",
+    "read_channel_pybf",
+    "read_mat_variable",
+    "read_rf",
+    "read_channel",
+]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _scalar(value: float, units: str, long_name: str) -> xr.DataArray:
+    return xr.DataArray(float(value), attrs={"units": units, "long_name": long_name})
+
+
+def make_rf_frames(
+    rf,
+    *,
+    sampling_frequency: float,
+    center_frequency: float,
+    sound_speed: float = 1540.0,
+    pitch: float,
+    depth_start: float = 0.0,
+    line_start: float | None = None,
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """Wrap an RF (or IQ) array as a brim ``rf_frames`` Dataset.
+
+    Parameters
+    ----------
+    rf : array, shape (depth, line) or (frame, depth, line)
+        RF samples (real) or IQ samples (complex).
+    sampling_frequency : float
+        Axial sampling frequency in Hz.
+    center_frequency : float
+        Transducer centre frequency in Hz.
+    sound_speed : float
+        Speed of sound in m/s (1540 by default).
+    pitch : float
+        Lateral distance between lines in m.
+    depth_start : float
+        Depth of the first sample in m.
+    line_start : float, optional
+        Lateral position of the first line in m; by default the lines are centred on 0.
+
+    Returns
+    -------
+    xarray.Dataset
+        Stamped ``rf_frames``. Depth is ``depth_start + n * c / (2 fs)`` (two-way travel).
+    """
+    arr = np.asarray(rf)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise FormatError(
+            f"RF data must be 2-D (depth, line) or 3-D (frame, depth, line); got shape {arr.shape}"
+        )
+    if arr.dtype.kind not in "fc":
+        arr = arr.astype(np.float64)
+    for name, v in (
+        ("sampling_frequency", sampling_frequency),
+        ("center_frequency", center_frequency),
+        ("sound_speed", sound_speed),
+        ("pitch", pitch),
+    ):
+        if v is None or not np.isfinite(v) or v <= 0:
+            raise ConfigError(f"{name} must be a positive number, got {v!r}")
+    nf, nd, nl = arr.shape
+    dz = sound_speed / (2.0 * sampling_frequency)
+    depth = depth_start + dz * np.arange(nd)
+    if line_start is None:
+        line_start = -0.5 * (nl - 1) * pitch
+    line = line_start + pitch * np.arange(nl)
+    ds = xr.Dataset(
+        {
+            "rf": (("frame", "depth", "line"), arr, {"long_name": "RF signal", "units": "1"}),
+            "sampling_frequency": _scalar(sampling_frequency, "Hz", "axial sampling frequency"),
+            "center_frequency": _scalar(center_frequency, "Hz", "centre frequency"),
+            "sound_speed": _scalar(sound_speed, "m/s", "speed of sound"),
+            "pitch": _scalar(pitch, "m", "line pitch"),
+        },
+        coords={
+            "frame": ("frame", np.arange(nf)),
+            "depth": ("depth", depth, {"units": "m", "long_name": "depth"}),
+            "line": ("line", line, {"units": "m", "long_name": "lateral position"}),
+        },
+        attrs=dict(attrs or {}),
+    )
+    return schema.stamp(ds, "rf_frames")
+
+
+def make_channel_data(
+    channel,
+    *,
+    sampling_frequency: float,
+    center_frequency: float,
+    sound_speed: float,
+    angles,
+    element_x,
+    t0: float = 0.0,
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """Wrap plane-wave channel data as a brim ``channel_data`` Dataset.
+
+    Parameters
+    ----------
+    channel : array, shape (frame, tx, element, sample) or (tx, element, sample)
+        Received samples per transmit and element.
+    sampling_frequency, center_frequency : float
+        In Hz.
+    sound_speed : float
+        In m/s.
+    angles : array, shape (tx,)
+        Plane-wave steering angles in rad.
+    element_x : array, shape (element,)
+        Lateral element positions in m (the array lies on z = 0).
+    t0 : float
+        Time (s) of sample 0 relative to the moment the plane wave crosses the array centre,
+        after any pulse-delay correction; sample ``n`` is received at ``t0 + n / fs``.
+    """
+    arr = np.asarray(channel)
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4:
+        raise FormatError(
+            f"channel data must be (frame, tx, element, sample); got shape {arr.shape}"
+        )
+    angles = np.atleast_1d(np.asarray(angles, dtype=float))
+    element_x = np.asarray(element_x, dtype=float)
+    if angles.shape != (arr.shape[1],):
+        raise FormatError(f"{angles.size} angles for {arr.shape[1]} transmits")
+    if element_x.shape != (arr.shape[2],):
+        raise FormatError(f"{element_x.size} element positions for {arr.shape[2]} elements")
+    ns = arr.shape[3]
+    ds = xr.Dataset(
+        {
+            "channel": (
+                ("frame", "tx", "element", "sample"),
+                arr,
+                {"long_name": "received channel signal", "units": "1"},
+            ),
+            "sampling_frequency": _scalar(sampling_frequency, "Hz", "sampling frequency"),
+            "center_frequency": _scalar(center_frequency, "Hz", "centre frequency"),
+            "sound_speed": _scalar(sound_speed, "m/s", "speed of sound"),
+        },
+        coords={
+            "frame": ("frame", np.arange(arr.shape[0])),
+            "angle": ("tx", angles, {"units": "rad", "long_name": "plane-wave angle"}),
+            "element_x": ("element", element_x, {"units": "m", "long_name": "element position"}),
+            "time": (
+                "sample",
+                t0 + np.arange(ns) / sampling_frequency,
+                {"units": "s", "long_name": "receive time"},
+            ),
+        },
+        attrs=dict(attrs or {}),
+    )
+    return schema.stamp(ds, "channel_data")
+
+
+def _is_hdf5(path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(2056)
+    return any(head[o : o + 8] == _HDF5_MAGIC for o in (0, 512, 1024, 2048))
+
+
+def read_mat_variable(path: str | os.PathLike, var: str | None = None) -> np.ndarray:
+    """Read one numeric variable from a MATLAB file (v5 or v7.3).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.mat`` file.
+    var : str, optional
+        Variable name; may be omitted when the file holds exactly one numeric array.
+
+    Raises
+    ------
+    FormatError
+        The variable is missing or ambiguous (the message lists the candidates).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no such file: {path}")
+    if _is_hdf5(path):  # MATLAB v7.3
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            names = [
+                k for k, v in f.items() if isinstance(v, h5py.Dataset) and not k.startswith("#")
+            ]
+            name = _choose(names, var, path)
+            data = f[name][()]
+        if data.dtype.names and {"real", "imag"} <= set(data.dtype.names):
+            data = data["real"] + 1j * data["imag"]
+        return np.asarray(data).T  # MATLAB stores column-major; h5py sees the transpose
+    import scipy.io
+
+    try:
+        m = scipy.io.loadmat(path)
+    except Exception as exc:
+        raise FormatError(f"{path} is not a readable MATLAB file: {exc}") from exc
+    names = [
+        k
+        for k, v in m.items()
+        if not k.startswith("__") and isinstance(v, np.ndarray) and v.dtype.kind in "iufc"
+    ]
+    return np.asarray(m[_choose(names, var, path)])
+
+
+def _choose(names: list[str], var: str | None, path: Path) -> str:
+    if var is not None:
+        if var not in names:
+            raise FormatError(
+                f"{path} has no numeric variable {var!r}; it has: {', '.join(names) or 'none'}"
+            )
+        return var
+    if len(names) != 1:
+        raise FormatError(
+            f"{path} holds {len(names)} numeric variables ({', '.join(names)}); choose one with "
+            f"var=... (CLI: --var NAME)"
+        )
+    return names[0]
+
+
+def read_rf(
+    path: str | os.PathLike,
+    *,
+    var: str | None = None,
+    sampling_frequency: float | None = None,
+    center_frequency: float | None = None,
+    sound_speed: float = 1540.0,
+    pitch: float | None = None,
+) -> xr.Dataset:
+    """Read RF frames from ``.mat`` (v5/v7.3), ``.npy`` or brim NetCDF into ``rf_frames``.
+
+    For ``.mat`` and ``.npy`` the array must be (depth, line) or (frame, depth, line) and the
+    acquisition parameters must be given (raw arrays carry none; nothing is guessed). A brim
+    NetCDF file is opened and validated as it is.
+
+    Parameters
+    ----------
+    path : path-like
+        Input file.
+    var : str, optional
+        Variable name in a ``.mat`` file.
+    sampling_frequency, center_frequency : float
+        In Hz (required for raw arrays).
+    sound_speed : float
+        m/s.
+    pitch : float
+        Line pitch in m (required for raw arrays).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".nc", ".h5", ".hdf5", ".nc4") and not (
+        suffix in (".h5", ".hdf5") and _looks_pybf(path)
+    ):
+        from brim.io import open as brim_open
+
+        ds = brim_open(path)
+        if not isinstance(ds, xr.Dataset) or schema.kind_of(ds) != "rf_frames":
+            raise FormatError(f"{path} does not hold an rf_frames Dataset")
+        return ds
+    if suffix == ".mat":
+        arr = read_mat_variable(path, var)
+    elif suffix == ".npy":
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise FormatError(
+                f"{path} holds Python objects; brim never unpickles user files — save a plain "
+                f"numeric array"
+            ) from exc
+    else:
+        raise FormatError(
+            f"unknown RF file type {suffix!r} for {path}; use .mat, .npy or brim NetCDF (.nc)"
+        )
+    missing = [
+        n
+        for n, v in (
+            ("sampling_frequency", sampling_frequency),
+            ("center_frequency", center_frequency),
+            ("pitch", pitch),
+        )
+        if v is None
+    ]
+    if missing:
+        raise ConfigError(
+            f"{path.name} is a raw array without acquisition parameters; give "
+            f"{', '.join(missing)} (CLI: --fs, --fc, --pitch)"
+        )
+    ds = make_rf_frames(
+        arr,
+        sampling_frequency=sampling_frequency,
+        center_frequency=center_frequency,
+        sound_speed=sound_speed,
+        pitch=pitch,
+    )
+    return record(
+        ds,
+        "brim.elasto.read_rf",
+        {
+            "var": var,
+            "sampling_frequency": sampling_frequency,
+            "center_frequency": center_frequency,
+            "sound_speed": sound_speed,
+            "pitch": pitch,
+        },
+        inputs=[path],
+    )
+
+
+def _looks_pybf(path) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return "data/rf_data" in f and "trans_params" in f
+    except OSError:
+        return False
+
+
+def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -> xr.Dataset:
+    """Read plane-wave channel data in the pybf HDF5 layout.
+
+    Layout (Field II simulations of the pybf project, CC-BY-4.0): ``data/rf_data/frame_k/shot_j``
+    (element, sample) int16; ``data/f_sampling``; ``data/tx_mode/PW_*`` (angles, rad);
+    ``data/correction_time_shift`` (s, delay of the two-way pulse peak); ``trans_params/*``
+    (``x_pitch``, ``x_num_of_elements``, ``f_central``); ``sim_params/*`` (``start_time`` of
+    the recording, ``scatters_data`` (3, N) scatterer positions in m).
+
+    The time axis is ``n / fs - correction_time_shift``: in this layout the correction already
+    includes the recording start time (``correction_time_shift = pulse_lag - start_time``, where
+    ``pulse_lag`` = 2.59 us is the envelope peak of excitation * impulse * impulse in
+    ``sim_params``), so time 0 is the emission and echo peaks sit at ``2 z / c``.
+    The scatterer positions, when present, are kept as ``scatterer_x``/``scatterer_z`` (m)
+    for validation.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no such file: {path}")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise FormatError(f"{path} is not an HDF5 file: {exc}") from exc
+    with f:
+        try:
+            fs = float(np.ravel(f["data/f_sampling"][()])[0])
+            tx_group = f["data/tx_mode"]
+            tx_key = next(iter(tx_group))
+            angles = np.ravel(tx_group[tx_key][()]).astype(float)
+            n_el = int(np.ravel(f["trans_params/x_num_of_elements"][()])[0])
+            pitch = float(np.ravel(f["trans_params/x_pitch"][()])[0])
+            fc = float(np.ravel(f["trans_params/f_central"][()])[0])
+            frames = sorted(f["data/rf_data"], key=lambda s: int(s.split("_")[-1]))
+            data = []
+            for fr in frames:
+                g = f["data/rf_data"][fr]
+                shots = sorted(g, key=lambda s: int(s.split("_")[-1]))
+                data.append(np.stack([g[s][()] for s in shots]))
+            shift = (
+                float(np.ravel(f["data/correction_time_shift"][()])[0])
+                if "data/correction_time_shift" in f
+                else 0.0
+            )
+            scat = f["sim_params/scatters_data"][()] if "sim_params/scatters_data" in f else None
+        except (KeyError, StopIteration, ValueError) as exc:
+            raise FormatError(
+                f"{path} does not follow the pybf channel layout (data/rf_data/frame_k/shot_j, "
+                f"data/f_sampling, data/tx_mode, trans_params/*): {exc}"
+            ) from exc
+    arr = np.stack(data).astype(np.float32)
+    if arr.shape[2] != n_el:
+        raise FormatError(f"{path}: {arr.shape[2]} channels but x_num_of_elements = {n_el}")
+    element_x = (np.arange(n_el) - 0.5 * (n_el - 1)) * pitch
+    ds = make_channel_data(
+        arr,
+        sampling_frequency=fs,
+        center_frequency=fc,
+        sound_speed=sound_speed,
+        angles=angles,
+        element_x=element_x,
+        t0=-shift,
+    )
+    ds["pitch"] = _scalar(pitch, "m", "element pitch")
+    if scat is not None:
+        ds = ds.assign(
+            scatterer_x=("scatterer", scat[0], {"units": "m"}),
+            scatterer_z=("scatterer", scat[2], {"units": "m"}),
+        )
+    return record(ds, "brim.elasto.read_channel_pybf", {"sound_speed": sound_speed}, inputs=[path])
+
+
+def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
+    """Read channel data: the pybf HDF5 layout or a brim ``channel_data`` NetCDF file."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no such file: {path}")
+    if _is_hdf5(path) and _looks_pybf(path):
+        return read_channel_pybf(path, **kw)
+    from brim.io import open as brim_open
+
+    ds = brim_open(path)
+    if not isinstance(ds, xr.Dataset) or schema.kind_of(ds) != "channel_data":
+        raise FormatError(f"{path} holds no channel_data Dataset (nor the pybf HDF5 layout)")
+    return ds

@@ -1,0 +1,504 @@
+"""Readers: optical measurements (.mat / CSV / NetCDF), extinction tables and the real maps.
+
+Optical measurement layout (schema ``optical_measurement``): ``amplitude`` and ``phase`` (rad) with
+dims ``(wavelength, source, detector)``, wavelength in nm, source/detector positions in mm as the
+coordinates ``source_x, source_y, detector_x, detector_y``, and the 0-d variable
+``modulation_frequency`` (Hz, 0 for continuous wave). A reference measurement (homogeneous
+phantom or the contralateral breast) is a second Dataset of the same layout.
+
+All positions are converted to float64 explicitly.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import FormatError, MissingFileError, SchemaError
+
+__all__ = [
+    "measurement_from_arrays",
+    "read_measurement",
+    "read_extinction",
+    "extinction_at",
+    "write_extinction_subset",
+    "read_dot_filtering",
+    "read_dot_pat_map",
+    "read_dot_pat_patient",
+    "read_busi",
+    "busi_pairs",
+    "image_hash",
+    "DEFAULT_EXTINCTION",
+]
+
+#: Prahl's haemoglobin table, 650-950 nm subset shipped with brim (see the file header).
+DEFAULT_EXTINCTION = Path(__file__).with_name("prahl_extinction.csv")
+
+
+def _need(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError(f"no such file: {p}")
+    return p
+
+
+def measurement_from_arrays(
+    amplitude,
+    phase,
+    wavelengths,
+    source_xy,
+    detector_xy,
+    modulation_frequency: float,
+    *,
+    amplitude_units: str = "1",
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """Build a validated ``optical_measurement`` Dataset from plain arrays.
+
+    Parameters
+    ----------
+    amplitude, phase : array_like, shape (wavelength, source, detector)
+        Amplitude (arbitrary linear units) and phase in **radians**.
+    wavelengths : array_like
+        nm.
+    source_xy, detector_xy : array_like, shape (S, 2), (M, 2)
+        Positions on the probe surface, mm (converted to float).
+    modulation_frequency : float
+        Hz (0 for CW).
+    """
+    from brim.schema import stamp, validate
+
+    amp = np.asarray(amplitude, dtype=np.float64)
+    ph = np.asarray(phase, dtype=np.float64)
+    wl = np.atleast_1d(np.asarray(wavelengths, dtype=np.float64))
+    s = np.asarray(source_xy, dtype=np.float64).reshape(-1, 2)
+    d = np.asarray(detector_xy, dtype=np.float64).reshape(-1, 2)
+    shape = (wl.size, s.shape[0], d.shape[0])
+    if amp.ndim == 2 and wl.size == 1:
+        amp, ph = amp[None], ph[None]
+    if amp.shape != shape or ph.shape != shape:
+        raise FormatError(
+            f"amplitude/phase have shapes {amp.shape}/{ph.shape}; expected (wavelength, source, "
+            f"detector) = {shape} from {wl.size} wavelengths, {s.shape[0]} sources and "
+            f"{d.shape[0]} detectors"
+        )
+    if np.any(amp < 0):
+        raise FormatError("amplitude must be >= 0 (a modulus); check the column order")
+    ds = xr.Dataset(
+        {
+            "amplitude": (("wavelength", "source", "detector"), amp, {"units": amplitude_units}),
+            "phase": (("wavelength", "source", "detector"), ph, {"units": "rad"}),
+            "modulation_frequency": ((), float(modulation_frequency), {"units": "Hz"}),
+        },
+        coords={
+            "wavelength": ("wavelength", wl, {"units": "nm"}),
+            "source_x": ("source", s[:, 0], {"units": "mm"}),
+            "source_y": ("source", s[:, 1], {"units": "mm"}),
+            "detector_x": ("detector", d[:, 0], {"units": "mm"}),
+            "detector_y": ("detector", d[:, 1], {"units": "mm"}),
+        },
+        attrs=dict(attrs or {}),
+    )
+    ds = stamp(ds, "optical_measurement")
+    validate(ds)
+    return ds
+
+
+def _read_mat(p: Path) -> xr.Dataset:
+    from scipy.io import loadmat
+
+    try:
+        m = loadmat(p, squeeze_me=False)
+    except Exception as exc:  # scipy raises several types for foreign files
+        raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
+    need = ["amplitude", "phase", "wavelength", "source_pos", "detector_pos", "frequency"]
+    miss = [k for k in need if k not in m]
+    if miss:
+        raise FormatError(
+            f"{p.name}: missing MATLAB variables {miss}; expected {need} (amplitude/phase as "
+            f"wavelength x source x detector, phase in rad, positions in mm, frequency in Hz)"
+        )
+    wl = np.asarray(m["wavelength"], dtype=float).ravel()
+    amp = np.asarray(m["amplitude"], dtype=float).reshape(wl.size, -1, m["detector_pos"].shape[0])
+    ph = np.asarray(m["phase"], dtype=float).reshape(amp.shape)
+    return measurement_from_arrays(
+        amp,
+        ph,
+        wl,
+        np.asarray(m["source_pos"], dtype=float)[:, :2],
+        np.asarray(m["detector_pos"], dtype=float)[:, :2],
+        float(np.asarray(m["frequency"]).ravel()[0]),
+        attrs={"source_file": p.name},
+    )
+
+
+_CSV_COLUMNS = (
+    "wavelength_nm",
+    "source_x_mm",
+    "source_y_mm",
+    "detector_x_mm",
+    "detector_y_mm",
+    "amplitude",
+    "phase_rad",
+)
+
+
+def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
+    text = p.read_text(encoding="utf-8-sig")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    freq = modulation_frequency
+    for ln in text.splitlines():
+        if ln.lstrip().startswith("#") and "modulation_frequency_hz" in ln:
+            freq = float(ln.split("=", 1)[1])
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    if not rows or any(c not in rows[0] for c in _CSV_COLUMNS):
+        raise FormatError(
+            f"{p.name}: a measurement CSV needs the columns {list(_CSV_COLUMNS)} (one row per "
+            f"wavelength/source/detector) and a '# modulation_frequency_hz=...' comment line"
+        )
+    if freq is None:
+        raise FormatError(
+            f"{p.name}: no modulation frequency; add '# modulation_frequency_hz=140e6' (0 for CW)"
+        )
+    try:
+        arr = np.array([[float(r[c]) for c in _CSV_COLUMNS] for r in rows])
+    except ValueError as exc:
+        raise FormatError(f"{p.name}: non-numeric value ({exc})") from exc
+    wl = np.unique(arr[:, 0])
+    src = np.unique(arr[:, 1:3], axis=0)
+    det = np.unique(arr[:, 3:5], axis=0)
+    amp = np.full((wl.size, src.shape[0], det.shape[0]), np.nan)
+    ph = amp.copy()
+    iw = np.searchsorted(wl, arr[:, 0])
+    isrc = np.array([np.flatnonzero((src == r).all(1))[0] for r in arr[:, 1:3]])
+    idet = np.array([np.flatnonzero((det == r).all(1))[0] for r in arr[:, 3:5]])
+    amp[iw, isrc, idet] = arr[:, 5]
+    ph[iw, isrc, idet] = arr[:, 6]
+    if np.isnan(amp).any():
+        raise FormatError(
+            f"{p.name}: incomplete table — every wavelength x source x detector needs one row"
+        )
+    return measurement_from_arrays(amp, ph, wl, src, det, freq, attrs={"source_file": p.name})
+
+
+def write_measurement_csv(ds: xr.Dataset, path) -> Path:
+    """Write a measurement in the long CSV layout :func:`read_measurement` reads."""
+    p = Path(path)
+    out = io.StringIO()
+    out.write(f"# modulation_frequency_hz={float(ds['modulation_frequency'])!r}\n")
+    out.write(",".join(_CSV_COLUMNS) + "\n")
+    for w in range(ds.sizes["wavelength"]):
+        for s in range(ds.sizes["source"]):
+            for d in range(ds.sizes["detector"]):
+                vals = (
+                    float(ds.wavelength[w]),
+                    float(ds.source_x[s]),
+                    float(ds.source_y[s]),
+                    float(ds.detector_x[d]),
+                    float(ds.detector_y[d]),
+                    float(ds.amplitude[w, s, d]),
+                    float(ds.phase[w, s, d]),
+                )
+                out.write(",".join(repr(v) for v in vals) + "\n")
+    p.write_text(out.getvalue(), encoding="utf-8")
+    return p
+
+
+def read_measurement(path, *, modulation_frequency: float | None = None) -> xr.Dataset:
+    """Read an optical measurement from NetCDF (brim), MATLAB .mat or long-format CSV.
+
+    .mat files need the variables ``amplitude``, ``phase`` (wavelength x source x detector, rad),
+    ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm) and
+    ``frequency`` (Hz). CSV files have one row per pair with the columns
+    ``wavelength_nm, source_x_mm, source_y_mm, detector_x_mm, detector_y_mm, amplitude, phase_rad``
+    and a ``# modulation_frequency_hz=...`` comment (or pass ``modulation_frequency``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Validated ``optical_measurement``.
+    """
+    import brim
+    from brim.schema import validate
+
+    p = _need(path)
+    suf = p.suffix.lower()
+    if suf == ".mat":
+        return _read_mat(p)
+    if suf in (".csv", ".txt"):
+        return _read_csv(p, modulation_frequency)
+    ds = brim.open(p)
+    if not isinstance(ds, xr.Dataset):
+        raise FormatError(f"{p.name}: expected one Dataset, got a tree")
+    try:
+        validate(ds, "optical_measurement")
+    except SchemaError as exc:
+        raise FormatError(f"{p.name}: not an optical measurement: {exc}") from exc
+    return ds
+
+
+# ---------------------------------------------------------------------------- extinction tables
+
+
+def read_extinction(path=None) -> xr.Dataset:
+    """Molar extinction coefficients of HbO2 and Hb (cm^-1/M) against wavelength (nm).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A CSV of ``wavelength, HbO2, Hb`` (Prahl's layout: optionally a units row ``nm,cm-1/M,
+        cm-1/M``; ``#`` comments allowed). Default: the bundled Prahl subset (650-950 nm),
+        S. Prahl, "Tabulated molar extinction coefficient for hemoglobin in water", OMLC 1999.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``eps_hbo2`` and ``eps_hb`` over ``wavelength``.
+    """
+    p = DEFAULT_EXTINCTION if path is None else _need(path)
+    rows = []
+    for ln in p.read_text(encoding="utf-8-sig").splitlines():
+        ln = ln.strip()
+        if not ln or ln.startswith("#"):
+            continue
+        parts = [t.strip() for t in ln.replace("\t", ",").split(",")]
+        try:
+            rows.append([float(t) for t in parts[:3]])
+        except ValueError:
+            continue  # header / units rows
+    arr = np.array(rows)
+    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] != 3:
+        raise FormatError(f"{p.name}: expected rows 'wavelength_nm, eps_HbO2, eps_Hb' (cm-1/M)")
+    arr = arr[np.argsort(arr[:, 0])]
+    return xr.Dataset(
+        {
+            "eps_hbo2": ("wavelength", arr[:, 1], {"units": "cm-1/M"}),
+            "eps_hb": ("wavelength", arr[:, 2], {"units": "cm-1/M"}),
+        },
+        coords={"wavelength": ("wavelength", arr[:, 0], {"units": "nm"})},
+        attrs={"source_file": p.name},
+    )
+
+
+def extinction_at(wavelengths, extinction: xr.Dataset | None = None) -> np.ndarray:
+    """Extinction (cm^-1/M) of (HbO2, Hb) at the given wavelengths, shape (n, 2).
+
+    Linear interpolation inside the table; outside it raises :class:`FormatError`.
+    """
+    ext = read_extinction() if extinction is None else extinction
+    wl = np.atleast_1d(np.asarray(wavelengths, dtype=np.float64))
+    t = ext.wavelength.values
+    if wl.min() < t.min() or wl.max() > t.max():
+        raise FormatError(
+            f"wavelengths {wl.tolist()} nm outside the extinction table ({t.min()}-{t.max()} nm);"
+            f" pass a table that covers them"
+        )
+    return np.stack([np.interp(wl, t, ext.eps_hbo2.values), np.interp(wl, t, ext.eps_hb.values)], 1)
+
+
+def write_extinction_subset(prahl_csv, path, *, lo: float = 650.0, hi: float = 950.0) -> Path:
+    """Regenerate the bundled subset from Prahl's full table (``lo``-``hi`` nm)."""
+    ext = read_extinction(prahl_csv).sel(wavelength=slice(lo, hi))
+    lines = [
+        "# Molar extinction coefficients of oxy- and deoxyhaemoglobin, "
+        f"{lo:g}-{hi:g} nm (every 2 nm).",
+        '# Subset of S. Prahl, "Tabulated molar extinction coefficient for hemoglobin in water",',
+        "# Oregon Medical Laser Center (1999), compiled from W. B. Gratzer (MRC Labs) and "
+        "N. Kollias",
+        "# (Wellman Labs). Regenerate: brim.fusion.readers.write_extinction_subset(prahl_csv, "
+        "path).",
+        "# mu_a [cm^-1] = ln(10) * epsilon [cm^-1/M] * concentration [M]",
+        "wavelength_nm,HbO2_cm-1/M,Hb_cm-1/M",
+    ]
+    for w, a, b in zip(ext.wavelength.values, ext.eps_hbo2.values, ext.eps_hb.values):
+        lines.append(f"{w:g},{a:g},{b:g}")
+    p = Path(path)
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+# ----------------------------------------------------------------------------- real public maps
+
+
+def read_dot_filtering(path) -> xr.Dataset:
+    """Reconstructed absorption volumes with target masks (Zhu lab ``DOT_filtering`` .mat).
+
+    The files hold ``volume7all`` (float, cases x 33 x 65 x 7) and ``maskall`` (uint8, same).
+    The grid spacing is not stored in the files; the coordinates are therefore voxel indices
+    (units ``px``). The depth axis (7 layers) becomes ``z``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``reconstruction`` kind with ``mua`` (case, z, y, x) and ``target_mask``.
+    """
+    from scipy.io import loadmat
+
+    from brim.schema import stamp
+
+    p = _need(path)
+    try:
+        m = loadmat(p)
+    except Exception as exc:
+        raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
+    if "volume7all" not in m or "maskall" not in m:
+        raise FormatError(f"{p.name}: expected the variables 'volume7all' and 'maskall'")
+    vol = np.asarray(m["volume7all"], dtype=np.float64)
+    mask = np.asarray(m["maskall"]).astype(np.uint8)
+    if vol.ndim == 3:
+        vol, mask = vol[None], mask[None]
+    if vol.ndim != 4 or vol.shape != mask.shape:
+        raise FormatError(f"{p.name}: unexpected shapes {vol.shape} / {mask.shape}")
+    vol = np.moveaxis(vol, -1, 1)  # (case, z, y, x)
+    mask = np.moveaxis(mask, -1, 1)
+    nc, nz, ny, nx = vol.shape
+    ds = xr.Dataset(
+        {
+            "mua": (("scan", "z", "y", "x"), vol, {"units": "unknown", "long_name": "absorption"}),
+            "target_mask": (("scan", "z", "y", "x"), mask),
+        },
+        coords={
+            "z": ("z", np.arange(nz, dtype=float), {"units": "px"}),
+            "y": ("y", np.arange(ny, dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(nx, dtype=float), {"units": "px"}),
+        },
+        attrs={
+            "source_file": p.name,
+            "origin": "OpticalUltrasoundImaging/DOT_filtering (MIT)",
+            "note": "grid spacing not stored in the file; coordinates are voxel indices",
+        },
+    )
+    return stamp(ds, "reconstruction")
+
+
+def read_dot_pat_map(path) -> xr.DataArray:
+    """One μa or μs′ map of the ``DOT-guided-PAT-reconstruction`` data (.npy, no pickles).
+
+    File names are ``mua-<nm>.npy`` / ``mus-<nm>.npy`` (patient) or
+    ``mua-<contrast>-<nm>-scan<k>.npy`` (phantoms). Values are kept as stored; the source
+    repository works in cm^-1 (units recorded as ``cm-1``, an assumption stated in ``note``).
+    """
+    p = _need(path)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        raise FormatError(f"{p.name}: not a plain .npy array (pickles are refused): {exc}") from exc
+    if arr.ndim != 2:
+        raise FormatError(f"{p.name}: expected a 2-D map, got shape {arr.shape}")
+    parts = p.stem.split("-")
+    quantity = {"mua": "mua", "mus": "musp"}.get(parts[0])
+    if quantity is None:
+        raise FormatError(f"{p.name}: file name must start with 'mua-' or 'mus-'")
+    nums = [t for t in parts[1:] if t.isdigit()]
+    wl = float(nums[-1]) if nums else np.nan
+    da = xr.DataArray(
+        arr.astype(np.float64),
+        dims=("y", "x"),
+        coords={
+            "y": ("y", np.arange(arr.shape[0], dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(arr.shape[1], dtype=float), {"units": "px"}),
+        },
+        name=quantity,
+        attrs={
+            "units": "cm-1",
+            "wavelength_nm": wl,
+            "source_file": p.name,
+            "note": "units as used by the source repository (cm^-1); pixel size not stored",
+        },
+    )
+    return da
+
+
+def read_dot_pat_patient(folder) -> xr.Dataset:
+    """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction."""
+    from brim.schema import stamp
+
+    d = _need(folder)
+    files = sorted(d.glob("mu*.npy"))
+    if not files:
+        raise MissingFileError(f"{d}: no mua-*.npy / mus-*.npy maps")
+    maps: dict[str, dict[float, xr.DataArray]] = {"mua": {}, "musp": {}}
+    for f in files:
+        da = read_dot_pat_map(f)
+        maps[da.name][da.attrs["wavelength_nm"]] = da
+    out = {}
+    for q, byw in maps.items():
+        if byw:
+            wl = sorted(byw)
+            stacked = xr.concat([byw[w] for w in wl], dim="wavelength", combine_attrs="drop")
+            stacked = stacked.assign_coords(wavelength=("wavelength", wl, {"units": "nm"}))
+            stacked.attrs["units"] = "cm-1"
+            out[q] = stacked
+    ds = xr.Dataset(out, attrs={"source_folder": d.name})
+    return stamp(ds, "reconstruction")
+
+
+def image_hash(path) -> str:
+    """SHA-256 of the decoded pixel values (duplicates across folders share it)."""
+    from PIL import Image
+
+    with Image.open(_need(path)) as im:
+        arr = np.asarray(im.convert("L"))
+    h = hashlib.sha256(arr.tobytes())
+    h.update(str(arr.shape).encode())
+    return h.hexdigest()
+
+
+def busi_pairs(root) -> list[tuple[Path, Path, str]]:
+    """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``)."""
+    r = _need(root)
+    out = []
+    for img in sorted((r / "images").glob("*.png")):
+        m = r / "masks" / img.name
+        if not m.exists():
+            raise MissingFileError(f"{img.name}: no mask {m}")
+        label = img.name.split(" ")[0].split("(")[0].strip() or "unknown"
+        out.append((img, m, label))
+    if not out:
+        raise MissingFileError(f"{r}: no images/*.png")
+    return out
+
+
+def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
+    """One BUSI B-mode image (grey, 0..1) with its lesion mask as a brim ``mask`` Dataset.
+
+    Pixel spacing is unknown for BUSI, so coordinates are pixels. ``size`` resizes (bilinear for
+    the image, nearest for the mask) to ``size x size``.
+    """
+    from PIL import Image
+
+    from brim.schema import stamp
+
+    with Image.open(_need(image)) as im:
+        g = im.convert("L")
+        if size:
+            g = g.resize((size, size), Image.BILINEAR)
+        img = np.asarray(g, dtype=np.float32) / 255.0
+    data = {"image": (("y", "x"), img, {"units": "1"})}
+    if mask is not None:
+        with Image.open(_need(mask)) as mm:
+            g = mm.convert("L")
+            if size:
+                g = g.resize((size, size), Image.NEAREST)
+            data["mask"] = (
+                ("y", "x"),
+                (np.asarray(g) > 127).astype(np.uint8),
+                {"labels": json.dumps({"1": "lesion"})},
+            )
+    else:
+        data["mask"] = (("y", "x"), np.zeros(img.shape, np.uint8))
+    ds = xr.Dataset(
+        data,
+        coords={
+            "y": ("y", np.arange(img.shape[0], dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(img.shape[1], dtype=float), {"units": "px"}),
+        },
+        attrs={"source_file": Path(image).name},
+    )
+    return stamp(ds, "mask")

@@ -1,0 +1,77 @@
+"""Sample thermograms for ``data_samples/``, made by brim's own bioheat phantom.
+
+Two files: the same simulated subject without (``thermo_phantom_healthy.nc``) and with
+(``thermo_phantom_tumour.nc``) a 2 cm tumour in the left breast, 1.5 cm deep. The files are
+small (float32, 2 mm pixels) and reproducible bit for bit: fixed seeds, and a fixed provenance
+time stamp (``SOURCE_DATE_EPOCH``, the reproducible-builds.org convention, set to 0 while they
+are written unless the caller set it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_SEED = 20240501
+"""Seed of the sample subject."""
+
+
+@contextlib.contextmanager
+def _fixed_epoch():
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    if old is None:
+        os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def sample_spec():
+    """The phantom of the sample subject (with its tumour)."""
+    from brim.thermo.phantom import PhantomSpec, TumourSpec
+
+    return PhantomSpec(
+        breast_radius=(0.058, 0.06),
+        tumour=TumourSpec(side="left", diameter=0.02, depth=0.015, polar=0.35, azimuth=2.0),
+    )
+
+
+def make_samples(outdir: Path) -> list[Path]:
+    """Write the thermo sample files into ``outdir``.
+
+    Parameters
+    ----------
+    outdir : pathlib.Path
+        Destination folder (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``thermo_phantom_healthy.nc`` and ``thermo_phantom_tumour.nc``.
+    """
+    from brim.io import save
+    from brim.thermo.phantom import simulate_thermogram
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    spec = sample_spec()
+    paths = []
+    with _fixed_epoch():
+        for name, sp in (("healthy", replace(spec, tumour=None)), ("tumour", spec)):
+            ds = simulate_thermogram(
+                seed=SAMPLE_SEED,
+                spec=sp,
+                t_ambient=21.0,
+                pixel_pitch=2e-3,
+                patient=f"phantom-{name}",
+            )
+            ds["temperature"] = ds["temperature"].astype(np.float32)
+            ds.attrs["sample"] = f"thermo_phantom_{name}"
+            paths.append(save(ds, outdir / f"thermo_phantom_{name}.nc"))
+    return paths
