@@ -118,6 +118,9 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
+        # mkstemp makes a private (0600) file: give the result the mode an ordinary write would,
+        # or keep the mode of the file being replaced.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         prepared.to_netcdf(tmp, engine="h5netcdf")
         with builtins.open(tmp, "rb+") as f:
             os.fsync(f.fileno())
@@ -134,6 +137,12 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     except OSError:  # pragma: no cover - not supported on every file system
         pass
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _signature(path: Path) -> str:

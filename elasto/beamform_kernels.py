@@ -27,7 +27,10 @@ def das_numba(channel, angles, element_x, xs, zs, fs, c, t0, fnum):  # pragma: n
     out = np.zeros((nz, nx))
     pitch = element_x[1] - element_x[0] if nel > 1 else 1.0
     x0 = element_x[0]
+    ca = np.cos(angles)
+    sa = np.sin(angles)
     for ix in numba.prange(nx):
+        ttx = np.empty(ntx)
         x = xs[ix]
         for iz in range(nz):
             z = zs[iz]
@@ -38,17 +41,18 @@ def das_numba(channel, angles, element_x, xs, zs, fs, c, t0, fnum):  # pragma: n
                 lo = 0
             if hi > nel - 1:
                 hi = nel - 1
-            acc = 0.0
             for k in range(ntx):
-                ttx = (z * np.cos(angles[k]) + x * np.sin(angles[k])) / c
-                for e in range(lo, hi + 1):
-                    dx = x - element_x[e]
-                    if half > 0.0:
-                        w = 0.5 + 0.5 * np.cos(np.pi * dx / half)
-                    else:
-                        w = 1.0
-                    t = ttx + np.sqrt(z * z + dx * dx) / c
-                    s = (t - t0) * fs
+                ttx[k] = (z * ca[k] + x * sa[k]) / c
+            acc = 0.0
+            for e in range(lo, hi + 1):
+                dx = x - element_x[e]
+                if half > 0.0:
+                    w = 0.5 + 0.5 * np.cos(np.pi * dx / half)
+                else:
+                    w = 1.0
+                trx = np.sqrt(z * z + dx * dx) / c
+                for k in range(ntx):
+                    s = (ttx[k] + trx - t0) * fs
                     i0 = int(np.floor(s))
                     if i0 < 0 or i0 >= ns - 1:
                         continue

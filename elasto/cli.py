@@ -69,8 +69,19 @@ def _cmd_beamform(args) -> int:
     from .readers import read_channel
 
     ch = read_channel(args.channel, sound_speed=args.c)
+    depths = None
+    if args.zmax is not None:
+        import numpy as np
+
+        dz = float(ch["sound_speed"]) / (2 * float(ch["sampling_frequency"]))
+        depths = np.arange(1e-3, args.zmax * 1e-3, dz)
     rf = beamform(
-        ch, fnumber=args.fnumber, output=args.output, backend=args.backend, progress=args.progress
+        ch,
+        depths=depths,
+        fnumber=args.fnumber,
+        output=args.output,
+        backend=args.backend,
+        progress=args.progress,
     )
     print(save(rf, _out_path(args.out)))
     return 0
@@ -212,6 +223,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("channel", help="channel data (pybf HDF5 or brim channel_data NetCDF)")
     p.add_argument("-o", "--out", required=True)
     p.add_argument("--fnumber", type=float, default=1.5)
+    p.add_argument("--zmax", type=float, help="deepest image depth (mm; default: all samples)")
     p.add_argument("--output", choices=("rf", "iq"), default="rf")
     p.add_argument("--backend", choices=("numpy", "cupy"))
     p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s)")

@@ -3,11 +3,12 @@
 Methods
 -------
 ``"ncc"``
-    Normalised cross-correlation block matching, axial and lateral, with parabolic sub-sample
-    refinement and coarse-to-fine guidance: a coarse pass (double window, double step, full search
-    range) is median-filtered and guides a fine pass that searches +-2 samples and +-1 line around
-    it (Cespedes et al., Ultrasonic Imaging 17:142, 1995; Pinton, Dahl, Trahey, IEEE TUFFC 53:1103,
-    2006 for the sub-sample fits).
+    Normalised cross-correlation block matching, axial and lateral, with sub-sample refinement
+    (cosine fit axially, parabola laterally) and coarse-to-fine guidance: a coarse pass (double
+    window, 50 % overlap, about 24 lines, full axial search range) is median-filtered,
+    interpolated, and guides a fine pass that searches +-2 samples and +-``lateral_search`` lines
+    around it (Cespedes et al., Ultrasonic Imaging 17:142, 1995; de Jong et al., Ultrasonic
+    Imaging 12:84, 1990 for the cosine fit).
 ``"phase"``
     Loupas' 2-D autocorrelation (phase-shift) estimator (Loupas, Powers, Gill, IEEE TUFFC 42:689,
     1995) on the analytic signal: after integer alignment ``g`` from NCC, the sub-sample shift is
@@ -36,7 +37,14 @@ from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, FormatError
 from brim.provenance import record
 
-from .displacement_kernels import dp_numba, ncc_cupy, ncc_numba, ncc_numpy
+from .displacement_kernels import (
+    dp_cupy,
+    dp_numba,
+    ncc_cupy,
+    ncc_numba,
+    ncc_numpy,
+    phase_numba,
+)
 
 __all__ = ["estimate_displacement", "frame_pair", "phase_refine", "window_centers"]
 
@@ -46,7 +54,10 @@ METHODS = ("ncc", "phase", "dp")
 def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
     """Return (pre, post, meta) from two rf_frames Datasets, one Dataset with two frames, or arrays.
 
-    ``meta`` is the first Dataset (for coordinates and scalars) or None for plain arrays.
+    With one Dataset, frames ``frames[0]`` and ``frames[1]`` are compared. With two Datasets,
+    frame ``frames[0]`` of ``pre`` is compared with the only frame of ``post`` (or its frame
+    ``frames[0]`` when it has several). ``meta`` is the first Dataset (for coordinates and
+    scalars) or None for plain arrays.
     """
     if isinstance(pre, xr.Dataset):
         schema.validate(pre, "rf_frames", check_values=False)
@@ -108,11 +119,11 @@ def _guide(coarse_c, coarse_ax, coarse_lat, fine_c, nl, coarse_lines=None):
 
 
 def _coarse(name, a, b, hw, step, dmax, kernel=None):
-    """Coarse pass: double window, double step, every k-th line, full axial search, no lateral."""
+    """Coarse pass: double window, 50 % overlap, ~24 lines, full axial search, no lateral."""
     nd, nl = a.shape
     hwc = min(2 * hw, (nd - 1) // 2)
-    c_c = window_centers(nd, hwc, 2 * step)
-    k = max(1, nl // 64)
+    c_c = window_centers(nd, hwc, max(2 * step, hwc))  # coarse windows overlap by <= 50 %
+    k = max(1, nl // 24)
     cols = np.arange(0, nl, k)
     if cols[-1] != nl - 1:
         cols = np.append(cols, nl - 1)
@@ -124,7 +135,7 @@ def _coarse(name, a, b, hw, step, dmax, kernel=None):
     return c_c, cax, clat, cols
 
 
-def phase_refine(pre, post, centers, half_window, guide_ax, *, lateral=None):
+def phase_refine(pre, post, centers, half_window, guide_ax, *, lateral=None, kernel="numba"):
     """Loupas phase-shift refinement of integer axial shifts (in samples).
 
     Parameters
@@ -139,32 +150,53 @@ def phase_refine(pre, post, centers, half_window, guide_ax, *, lateral=None):
         Integer axial alignment.
     lateral : int array, optional
         Integer lateral alignment (lines), default 0.
+    kernel : {"numba", "numpy", "cupy"}
+        Numba loops (default), the vectorised NumPy reference, or the same vectorised sums on
+        the GPU with CuPy (analytic signal by ``cupyx.scipy.signal.hilbert``).
 
     Returns
     -------
     numpy.ndarray
         Axial displacement in samples.
     """
-    a1 = hilbert(pre, axis=0)
-    a2 = hilbert(post, axis=0)
-    nd, nl = pre.shape
-    n = 2 * half_window + 1
-    rows = centers[:, None, None] - half_window + np.arange(n)[None, None, :]  # (nw,1,n)
     g = np.asarray(guide_ax, dtype=np.int64)
     lat = np.zeros_like(g) if lateral is None else np.asarray(lateral, dtype=np.int64)
-    cols = np.arange(nl)[None, :, None]
-    r2 = np.clip(rows + g[:, :, None], 0, nd - 2)
-    c2 = np.clip(cols + lat[:, :, None], 0, nl - 1)
-    r1 = np.clip(rows, 0, nd - 2)
+    if kernel == "cupy":
+        import cupy as cp
+        from cupyx.scipy.signal import hilbert as gpu_hilbert
+
+        a1 = gpu_hilbert(cp.asarray(pre, dtype=cp.float64), axis=0)
+        a2 = gpu_hilbert(cp.asarray(post, dtype=cp.float64), axis=0)
+        out = _phase_vectorised(cp, a1, a2, cp.asarray(centers), half_window, cp.asarray(g),
+                                cp.asarray(lat))  # fmt: skip
+        return to_numpy(out)
+    a1 = hilbert(pre, axis=0)
+    a2 = hilbert(post, axis=0)
+    if kernel == "numba":
+        return phase_numba(a1, a2, centers, half_window, g, lat)
+    if kernel != "numpy":
+        raise ConfigError(f"unknown phase kernel {kernel!r}; use 'numba', 'numpy' or 'cupy'")
+    return _phase_vectorised(np, a1, a2, np.asarray(centers), half_window, g, lat)
+
+
+def _phase_vectorised(xp, a1, a2, centers, half_window, g, lat):
+    """Vectorised Loupas sums (NumPy or CuPy): gathers (window, line, sample) blocks."""
+    nd, nl = a1.shape
+    n = 2 * half_window + 1
+    rows = centers[:, None, None] - half_window + xp.arange(n)[None, None, :]  # (nw,1,n)
+    cols = xp.arange(nl)[None, :, None]
+    r2 = xp.clip(rows + g[:, :, None], 0, nd - 2)
+    c2 = xp.clip(cols + lat[:, :, None], 0, nl - 1)
+    r1 = xp.clip(rows, 0, nd - 2)
     w1 = a1[r1, cols]
     w1n = a1[r1 + 1, cols]
     w2 = a2[r2, c2]
     w2n = a2[r2 + 1, c2]
-    r01 = np.sum(np.conj(w1) * w2, axis=-1)
-    r10 = np.sum(np.conj(w1) * w1n + np.conj(w2) * w2n, axis=-1)
-    omega = np.angle(r10)
-    omega = np.where(np.abs(omega) > 1e-6, omega, np.nan)
-    return g - np.angle(r01) / omega
+    r01 = xp.sum(xp.conj(w1) * w2, axis=-1)
+    r10 = xp.sum(xp.conj(w1) * w1n + xp.conj(w2) * w2n, axis=-1)
+    omega = xp.angle(r10)
+    omega = xp.where(xp.abs(omega) > 1e-6, omega, xp.nan)
+    return g - xp.angle(r01) / omega
 
 
 def estimate_displacement(
@@ -197,8 +229,8 @@ def estimate_displacement(
     max_strain : float
         Largest expected |strain|; sets the coarse search range to ``max_strain * n_samples``.
     lateral_search : int
-        Lateral search range in lines around the coarse guidance (the coarse pass, on every
-        ``n_lines // 64``-th line, is axial only).
+        Lateral search range in lines around the coarse guidance (the coarse pass, on about
+        24 lines, is axial only).
     dp_alpha : float
         DP smoothness weight (cost units of 1 - NCC per squared sample step).
     backend : {None, "numpy", "cupy"}
@@ -230,7 +262,24 @@ def estimate_displacement(
     if method == "dp":
         hw_dp = max(hw // 2, 4)
         c_dp = window_centers(nd, hw_dp, step)
-        ia, il = dp_numba(a, b, c_dp, hw_dp, -dmax, dmax, int(lateral_search), float(dp_alpha))
+        # candidate band per line: the coarse NCC range of that line +- margin (the DP is free
+        # within it, so coarse outliers only widen the band)
+        c_c, cax, _, cols = _coarse(name, a, b, hw, step, dmax)
+        full = np.interp(np.arange(nl), cols, np.arange(cols.size))
+        lo = np.nanmin(np.where(np.isfinite(cax), cax, np.inf), axis=0)
+        hi = np.nanmax(np.where(np.isfinite(cax), cax, -np.inf), axis=0)
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            lo = np.full(cols.size, -dmax, float)
+            hi = np.full(cols.size, dmax, float)
+        margin = 8
+        lo_l = np.floor(np.interp(full, np.arange(cols.size), lo)) - margin
+        hi_l = np.ceil(np.interp(full, np.arange(cols.size), hi)) + margin
+        band = int(np.max(hi_l - lo_l))
+        dmins = np.clip(lo_l, -dmax, dmax).astype(np.int64)
+        dp = dp_cupy if name == "cupy" else dp_numba
+        ia, il = dp(
+            a, b, c_dp, hw_dp, dmins, int(dmins.min()) + band, int(lateral_search), float(dp_alpha)
+        )
         gax, glat = _guide(c_dp, ia.astype(float), il.astype(float), fine_c, nl)
         ax, lat, cc = _ncc(name, a, b, fine_c, hw, gax, glat, 1, 1)
     else:
@@ -240,7 +289,9 @@ def estimate_displacement(
         if method == "phase":
             g = np.rint(np.nan_to_num(ax)).astype(np.int64)
             gl = np.rint(np.nan_to_num(lat)).astype(np.int64)
-            ph = phase_refine(a, b, fine_c, hw, g, lateral=gl)
+            ph = phase_refine(
+                a, b, fine_c, hw, g, lateral=gl, kernel="cupy" if name == "cupy" else "numba"
+            )
             ax = np.where(np.abs(ph - ax) <= 1.0, ph, ax)
     if meta is not None:
         fs = float(meta["sampling_frequency"])

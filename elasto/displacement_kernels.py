@@ -4,8 +4,9 @@ NCC block matching: for a window of ``2 hw + 1`` samples centred on row ``r`` of
 pre-compression frame, the zero-mean normalised cross-correlation with the post frame is
 evaluated for integer axial shifts ``s`` in ``guide_ax ± ax_search`` and lateral shifts ``m`` in
 ``guide_lat ± lat_search``; the maximum is refined to sub-sample precision by a parabola through
-the peak and its two neighbours, axially and laterally (Cespedes et al., Ultrasonic Imaging
-17:142, 1995).
+the peak and its two neighbours (laterally) and by a cosine fit axially (``fit=1``, less
+biased for band-pass RF correlations; ``fit=0`` gives the parabola) (Cespedes et al.,
+Ultrasonic Imaging 17:142, 1995; de Jong et al., Ultrasonic Imaging 12:84, 1990).
 
 Dynamic programming (Rivaz, Boctor, Foroughi, Zellars, Fichtinger, Hager, "Ultrasound
 elastography: a dynamic programming approach", IEEE TMI 27(10):1373-1377, 2008): along each line
@@ -19,22 +20,38 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+_FM = {"reassoc", "contract", "arcp"}  # vectorise the dot products; NaN/inf semantics kept
+
 
 @numba.njit(cache=True, inline="always")
-def _ncc(pre, post, l, lp, r0, n, s):  # pragma: no cover - jit
-    sa = 0.0
-    sb = 0.0
+def _subfit(cm, c0, cp, mode):  # pragma: no cover - jit
+    """Sub-sample peak offset from 3 correlation values: parabola (0) or cosine (1) fit."""
+    if mode == 1 and c0 > 0.0:
+        r = (cm + cp) / (2.0 * c0)
+        if -1.0 < r < 1.0:
+            w = np.arccos(r)
+            if w > 1e-9:
+                d = np.arctan((cp - cm) / (2.0 * c0 * np.sin(w))) / w
+                return min(max(d, -0.5), 0.5)
+    den = cm - 2.0 * c0 + cp
+    if den >= 0.0:
+        return 0.0
+    d = 0.5 * (cm - cp) / den
+    return min(max(d, -0.5), 0.5)
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM)
+def _ncc_t(at, bt, pa, qa, pb, qb, l, lp, r0, n, s):  # pragma: no cover - jit
+    """NCC with line-major copies (at, bt) and prefix sums of x and x^2 (pa, qa, pb, qb)."""
+    ra = at[l, r0 : r0 + n]
+    rb = bt[lp, r0 + s : r0 + s + n]
     sab = 0.0
-    saa = 0.0
-    sbb = 0.0
     for i in range(n):
-        a = pre[r0 + i, l]
-        b = post[r0 + i + s, lp]
-        sa += a
-        sb += b
-        sab += a * b
-        saa += a * a
-        sbb += b * b
+        sab += ra[i] * rb[i]
+    sa = pa[l, r0 + n] - pa[l, r0]
+    saa = qa[l, r0 + n] - qa[l, r0]
+    sb = pb[lp, r0 + s + n] - pb[lp, r0 + s]
+    sbb = qb[lp, r0 + s + n] - qb[lp, r0 + s]
     cov = sab - sa * sb / n
     va = saa - sa * sa / n
     vb = sbb - sb * sb / n
@@ -43,10 +60,58 @@ def _ncc(pre, post, l, lp, r0, n, s):  # pragma: no cover - jit
     return cov / np.sqrt(va * vb)
 
 
-@numba.njit(cache=True, parallel=True)
-def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search):  # noqa: E501
-    """NCC block matching. Returns (axial, lateral, ncc) float arrays (n_windows, n_lines)."""
-    nd, nl = pre.shape
+@numba.njit(cache=True)
+def _prefix_kernel(x):  # pragma: no cover - jit
+    nd, nl = x.shape
+    t = np.empty((nl, nd))
+    bs = 32
+    for i0 in range(0, nd, bs):  # cache-blocked transpose
+        for l0 in range(0, nl, bs):
+            for i in range(i0, min(i0 + bs, nd)):
+                for l in range(l0, min(l0 + bs, nl)):
+                    t[l, i] = x[i, l]
+    p = np.empty((nl, nd + 1))
+    q = np.empty((nl, nd + 1))
+    for l in range(nl):
+        acc = 0.0
+        acc2 = 0.0
+        p[l, 0] = 0.0
+        q[l, 0] = 0.0
+        for i in range(nd):
+            v = t[l, i]
+            acc += v
+            acc2 += v * v
+            p[l, i + 1] = acc
+            q[l, i + 1] = acc2
+    return t, p, q
+
+
+def _prefix(x):
+    """Line-major copy of x (depth, line) and prefix sums of x and x^2 along depth."""
+    return _prefix_kernel(np.ascontiguousarray(x, dtype=np.float64))
+
+
+def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
+    """NCC block matching (Numba, parallel over lines).
+
+    Returns (axial, lateral, ncc) float arrays (n_windows, n_lines): integer-plus-sub-sample
+    shifts in samples and lines, and the NCC peak. Works on line-major copies with prefix sums,
+    so each candidate shift costs one dot product.
+    """
+    at, pa, qa = _prefix(pre)
+    bt, pb, qb = _prefix(post)
+    return _ncc_kernel(
+        at, bt, pa, qa, pb, qb, np.asarray(centers, np.int64), int(hw),
+        np.asarray(guide_ax, np.int64), np.asarray(guide_lat, np.int64),
+        int(ax_search), int(lat_search), int(fit),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FM)
+def _ncc_kernel(
+    at, bt, pa, qa, pb, qb, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
+):  # pragma: no cover - jit
+    nl, nd = at.shape
     nw = centers.shape[0]
     n = 2 * hw + 1
     ax = np.zeros((nw, nl))
@@ -67,7 +132,7 @@ def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search
                 for s in range(g - ax_search, g + ax_search + 1):
                     if r0 + s < 0 or r0 + s + n > nd:
                         continue
-                    v = _ncc(pre, post, l, lp, r0, n, s)
+                    v = _ncc_t(at, bt, pa, qa, pb, qb, l, lp, r0, n, s)
                     if v > best:
                         best = v
                         bs = s
@@ -79,33 +144,21 @@ def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search
                 continue
             da = 0.0
             if r0 + bs - 1 >= 0 and r0 + bs + 1 + n <= nd:
-                cm = _ncc(pre, post, l, l + bm, r0, n, bs - 1)
-                cp = _ncc(pre, post, l, l + bm, r0, n, bs + 1)
-                den = cm - 2.0 * best + cp
-                if den < 0.0:
-                    da = 0.5 * (cm - cp) / den
-                    if da > 0.5:
-                        da = 0.5
-                    elif da < -0.5:
-                        da = -0.5
+                cm = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm, r0, n, bs - 1)
+                cp = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm, r0, n, bs + 1)
+                da = _subfit(cm, best, cp, fit)
             dl = 0.0
             if l + bm - 1 >= 0 and l + bm + 1 < nl:
-                cm = _ncc(pre, post, l, l + bm - 1, r0, n, bs)
-                cp = _ncc(pre, post, l, l + bm + 1, r0, n, bs)
-                den = cm - 2.0 * best + cp
-                if den < 0.0:
-                    dl = 0.5 * (cm - cp) / den
-                    if dl > 0.5:
-                        dl = 0.5
-                    elif dl < -0.5:
-                        dl = -0.5
+                cm = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm - 1, r0, n, bs)
+                cp = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm + 1, r0, n, bs)
+                dl = _subfit(cm, best, cp, 0)
             ax[w, l] = bs + da
             lat[w, l] = bm + dl
             cc[w, l] = best
     return ax, lat, cc
 
 
-def ncc_numpy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search):
+def ncc_numpy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
     """Straightforward NumPy NCC block matching (Python loop over windows; reference)."""
     nd, nl = pre.shape
     nw = len(centers)
@@ -140,37 +193,62 @@ def ncc_numpy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search
             im += 1
             js += 1
             best = table[im, js]
-            da = _parab(table[im, js - 1], best, table[im, js + 1])
-            dl = _parab(table[im - 1, js], best, table[im + 1, js])
+            da = _subfit_py(table[im, js - 1], best, table[im, js + 1], fit)
+            dl = _subfit_py(table[im - 1, js], best, table[im + 1, js], 0)
             ax[w, l] = shifts[js] + da
             lat[w, l] = ms[im] + dl
             cc[w, l] = best
     return ax, lat, cc
 
 
-def _parab(cm, c0, cp):
+def _subfit_py(cm, c0, cp, mode):
     if cm <= -2.0 or cp <= -2.0:
         return 0.0
+    if mode == 1 and c0 > 0:
+        r = (cm + cp) / (2 * c0)
+        if -1 < r < 1:
+            w = np.arccos(r)
+            if w > 1e-9:
+                d = np.arctan((cp - cm) / (2 * c0 * np.sin(w))) / w
+                return float(np.clip(d, -0.5, 0.5))
     den = cm - 2 * c0 + cp
     if den >= 0:
         return 0.0
     return float(np.clip(0.5 * (cm - cp) / den, -0.5, 0.5))
 
 
-@numba.njit(cache=True, parallel=True)
-def dp_numba(pre, post, centers, hw, dmin, dmax, lat_max, alpha):  # pragma: no cover - jit
-    """Regularised integer displacement along each line by dynamic programming.
+def dp_numba(pre, post, centers, hw, dmin, dmax, lat_max, alpha):
+    """Regularised integer displacement along each line by dynamic programming (Numba).
+
+    ``dmin`` may be an int or an int array (n_lines,): per-line lowest candidate shift; the
+    candidates are ``dmin .. dmin + (dmax - min(dmin))`` on every line.
 
     Returns (axial int (nw, nl), lateral int (nw, nl)).
     """
-    nd, nl = pre.shape
+    nl = np.shape(pre)[1]
+    dmin_arr = np.broadcast_to(np.asarray(dmin, dtype=np.int64), (nl,)).copy()
+    width = int(dmax) - int(dmin_arr.min())
+    at, pa, qa = _prefix(pre)
+    bt, pb, qb = _prefix(post)
+    return _dp_kernel(
+        at, bt, pa, qa, pb, qb, np.asarray(centers, np.int64), int(hw), dmin_arr, width,
+        int(lat_max), float(alpha),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FM)
+def _dp_kernel(
+    at, bt, pa, qa, pb, qb, centers, hw, dmins, width, lat_max, alpha
+):  # pragma: no cover
+    nl, nd = at.shape
     nw = centers.shape[0]
     n = 2 * hw + 1
-    nda = dmax - dmin + 1
+    nda = width + 1
     ndl = 2 * lat_max + 1
     out_a = np.zeros((nw, nl), dtype=np.int64)
     out_l = np.zeros((nw, nl), dtype=np.int64)
     for l in numba.prange(nl):
+        dmin = dmins[l]
         cost = np.empty((nw, nda, ndl))
         arg = np.zeros((nw, nda, ndl), dtype=np.int64)
         for w in range(nw):
@@ -182,7 +260,7 @@ def dp_numba(pre, post, centers, hw, dmin, dmax, lat_max, alpha):  # pragma: no 
                     if lp < 0 or lp >= nl or r0 + s < 0 or r0 + s + n > nd:
                         d = 2.0
                     else:
-                        d = 1.0 - _ncc(pre, post, l, lp, r0, n, s)
+                        d = 1.0 - _ncc_t(at, bt, pa, qa, pb, qb, l, lp, r0, n, s)
                     if w == 0:
                         cost[w, i, j] = d
                         continue
@@ -235,7 +313,17 @@ __device__ double ncc1(const double* pre, const double* post, int nl, int l, int
     if (va <= 0.0 || vb <= 0.0) return 0.0;
     return cov / sqrt(va * vb);
 }
-__device__ double parab(double cm, double c0, double cp) {
+__device__ double parab(double cm, double c0, double cp, int mode) {
+    if (mode == 1 && c0 > 0.0) {
+        double r = (cm + cp) / (2.0 * c0);
+        if (r > -1.0 && r < 1.0) {
+            double w = acos(r);
+            if (w > 1e-9) {
+                double d = atan((cp - cm) / (2.0 * c0 * sin(w))) / w;
+                return d > 0.5 ? 0.5 : (d < -0.5 ? -0.5 : d);
+            }
+        }
+    }
     double den = cm - 2.0 * c0 + cp;
     if (den >= 0.0) return 0.0;
     double d = 0.5 * (cm - cp) / den;
@@ -244,7 +332,7 @@ __device__ double parab(double cm, double c0, double cp) {
 extern "C" __global__
 void ncc(const double* pre, const double* post, const long long* centers, int hw,
          const long long* gax, const long long* glat, int as, int ls, int nd, int nl, int nw,
-         double* ax, double* lat, double* cc) {
+         int fit, double* ax, double* lat, double* cc) {
     int idx = blockDim.x * blockIdx.x + threadIdx.x;
     if (idx >= nw * nl) return;
     int w = idx / nl, l = idx % nl;
@@ -264,16 +352,16 @@ void ncc(const double* pre, const double* post, const long long* centers, int hw
     double da = 0.0, dl = 0.0;
     if (r0 + bs - 1 >= 0 && r0 + bs + 1 + n <= nd)
         da = parab(ncc1(pre, post, nl, l, l + bm, r0, n, bs - 1), best,
-                   ncc1(pre, post, nl, l, l + bm, r0, n, bs + 1));
+                   ncc1(pre, post, nl, l, l + bm, r0, n, bs + 1), fit);
     if (l + bm - 1 >= 0 && l + bm + 1 < nl)
         dl = parab(ncc1(pre, post, nl, l, l + bm - 1, r0, n, bs), best,
-                   ncc1(pre, post, nl, l, l + bm + 1, r0, n, bs));
+                   ncc1(pre, post, nl, l, l + bm + 1, r0, n, bs), 0);
     ax[idx] = bs + da; lat[idx] = bm + dl; cc[idx] = best;
 }
 """
 
 
-def ncc_cupy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search):
+def ncc_cupy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
     """NCC block matching on the GPU (CuPy RawKernel, one thread per window); same outputs."""
     import cupy as cp
 
@@ -305,9 +393,130 @@ def ncc_cupy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search)
             np.int32(nd),
             np.int32(nl),
             np.int32(nw),
+            np.int32(fit),
             ax,
             lat,
             cc,
         ),
     )
     return ax, lat, cc
+
+
+@numba.njit(cache=True, parallel=True)
+def _phase_kernel(a1, a2, centers, hw, g, lat):  # pragma: no cover - jit
+    nl, nd = a1.shape
+    nw = centers.shape[0]
+    n = 2 * hw + 1
+    out = np.empty((nw, nl))
+    for l in numba.prange(nl):
+        for w in range(nw):
+            lp = min(max(l + lat[w, l], 0), nl - 1)
+            r01 = 0j
+            r10 = 0j
+            for i in range(n):
+                r1 = min(max(centers[w] - hw + i, 0), nd - 2)
+                r2 = min(max(centers[w] - hw + i + g[w, l], 0), nd - 2)
+                x1 = a1[l, r1]
+                x2 = a2[lp, r2]
+                r01 += x1.conjugate() * x2
+                r10 += x1.conjugate() * a1[l, r1 + 1] + x2.conjugate() * a2[lp, r2 + 1]
+            om = np.angle(r10)
+            if abs(om) > 1e-6:
+                out[w, l] = g[w, l] - np.angle(r01) / om
+            else:
+                out[w, l] = np.nan
+    return out
+
+
+def phase_numba(a1, a2, centers, hw, g, lat):
+    """Loupas phase refinement on analytic signals a1, a2 (depth, line); Numba kernel."""
+    return _phase_kernel(
+        np.ascontiguousarray(a1.T), np.ascontiguousarray(a2.T), np.asarray(centers, np.int64),
+        int(hw), np.asarray(g, np.int64), np.asarray(lat, np.int64),
+    )  # fmt: skip
+
+
+_CUDA_DP = r"""
+extern "C" __global__
+void dp(const double* pre, const double* post, const long long* centers, int hw,
+        const long long* dmins, int nda, int lat_max, double alpha, int nd, int nl, int nw,
+        double* cost, int* arg, long long* out_a, long long* out_l) {
+    int l = blockDim.x * blockIdx.x + threadIdx.x;
+    if (l >= nl) return;
+    int ndl = 2 * lat_max + 1, n = 2 * hw + 1;
+    int dmin = (int)dmins[l];
+    size_t S = (size_t)nda * ndl;
+    double* c0 = cost + (size_t)l * 2 * S;
+    double* c1 = c0 + S;
+    int* ar = arg + (size_t)l * nw * S;
+    for (int w = 0; w < nw; ++w) {
+        int r0 = (int)centers[w] - hw;
+        for (int j = 0; j < ndl; ++j) {
+            int lp = l + j - lat_max;
+            for (int i = 0; i < nda; ++i) {
+                int s = dmin + i;
+                double d;
+                if (lp < 0 || lp >= nl || r0 + s < 0 || r0 + s + n > nd) d = 2.0;
+                else d = 1.0 - ncc1(pre, post, nl, l, lp, r0, n, s);
+                if (w == 0) { c1[i * ndl + j] = d; continue; }
+                double best = 1e300; int barg = 0;
+                for (int di = -1; di <= 1; ++di) {
+                    int ii = i + di;
+                    if (ii < 0 || ii >= nda) continue;
+                    for (int dj = -1; dj <= 1; ++dj) {
+                        int jj = j + dj;
+                        if (jj < 0 || jj >= ndl) continue;
+                        double v = c0[ii * ndl + jj] + alpha * (di * di + dj * dj);
+                        if (v < best) { best = v; barg = ii * ndl + jj; }
+                    }
+                }
+                c1[i * ndl + j] = d + best;
+                ar[(size_t)w * S + i * ndl + j] = barg;
+            }
+        }
+        double* t = c0; c0 = c1; c1 = t;
+    }
+    double best = 1e300; int bi = 0, bj = 0;
+    for (int i = 0; i < nda; ++i)
+        for (int j = 0; j < ndl; ++j)
+            if (c0[i * ndl + j] < best) { best = c0[i * ndl + j]; bi = i; bj = j; }
+    for (int w = nw - 1; w >= 0; --w) {
+        out_a[(size_t)w * nl + l] = dmin + bi;
+        out_l[(size_t)w * nl + l] = bj - lat_max;
+        if (w > 0) {
+            int k = ar[(size_t)w * S + bi * ndl + bj];
+            bi = k / ndl; bj = k % ndl;
+        }
+    }
+}
+"""
+
+
+def dp_cupy(pre, post, centers, hw, dmin, dmax, lat_max, alpha):
+    """Dynamic programming on the GPU (CuPy RawKernel, one thread per line); same outputs as
+    :func:`dp_numba` up to ties between equal costs."""
+    import cupy as cp
+
+    kern = cp.RawKernel(_CUDA_NCC + _CUDA_DP, "dp")
+    pre_d = cp.ascontiguousarray(cp.asarray(pre, dtype=cp.float64))
+    post_d = cp.ascontiguousarray(cp.asarray(post, dtype=cp.float64))
+    nd, nl = pre_d.shape
+    nw = len(centers)
+    dmins = np.broadcast_to(np.asarray(dmin, dtype=np.int64), (nl,)).copy()
+    nda = int(dmax) - int(dmins.min()) + 1
+    ndl = 2 * int(lat_max) + 1
+    cost = cp.empty((nl, 2, nda, ndl))
+    arg = cp.zeros((nl, nw, nda, ndl), dtype=cp.int32)
+    out_a = cp.zeros((nw, nl), dtype=cp.int64)
+    out_l = cp.zeros((nw, nl), dtype=cp.int64)
+    threads = 64
+    kern(
+        ((nl + threads - 1) // threads,),
+        (threads,),
+        (
+            pre_d, post_d, cp.asarray(np.asarray(centers, np.int64)), np.int32(hw),
+            cp.asarray(dmins), np.int32(nda), np.int32(lat_max), np.float64(alpha),
+            np.int32(nd), np.int32(nl), np.int32(nw), cost, arg, out_a, out_l,
+        ),
+    )  # fmt: skip
+    return out_a.get(), out_l.get()

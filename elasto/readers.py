@@ -148,6 +148,12 @@ def make_channel_data(
     t0 : float
         Time (s) of sample 0 relative to the moment the plane wave crosses the array centre,
         after any pulse-delay correction; sample ``n`` is received at ``t0 + n / fs``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Stamped ``channel_data``, with ``tx_delay`` (tx, element) in s: the per-element transmit
+        delays that steer each plane wave, relative to the array centre.
     """
     arr = np.asarray(channel)
     if arr.ndim == 3:
@@ -173,6 +179,15 @@ def make_channel_data(
             "sampling_frequency": _scalar(sampling_frequency, "Hz", "sampling frequency"),
             "center_frequency": _scalar(center_frequency, "Hz", "centre frequency"),
             "sound_speed": _scalar(sound_speed, "m/s", "speed of sound"),
+            "tx_delay": (
+                ("tx", "element"),
+                np.sin(angles)[:, None] * element_x[None, :] / sound_speed,
+                {
+                    "units": "s",
+                    "long_name": "transmit delay of each element, relative to the array centre "
+                    "(x_e sin(angle) / c; negative = fires before the centre)",
+                },
+            ),
         },
         coords={
             "frame": ("frame", np.arange(arr.shape[0])),
@@ -295,6 +310,11 @@ def read_rf(
         if not isinstance(ds, xr.Dataset) or schema.kind_of(ds) != "rf_frames":
             raise FormatError(f"{path} does not hold an rf_frames Dataset")
         return ds
+    if suffix in (".h5", ".hdf5"):
+        raise FormatError(
+            f"{path} holds plane-wave channel data (pybf layout); read it with read_channel and "
+            f"beamform it first (CLI: brim elasto beamform)"
+        )
     if suffix == ".mat":
         arr = read_mat_variable(path, var)
     elif suffix == ".npy":

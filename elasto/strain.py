@@ -190,7 +190,7 @@ def elasticity_score(
     lesion: Roi,
     *,
     threshold: float = 0.5,
-    rim_fraction: float = 0.3,
+    rim_fraction: float = 0.5,
 ) -> int:
     """5-point elasticity (Tsukuba) score from the strain pattern, after Itoh et al. 2006.
 

@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "effective_reflection",
     "green_infinite",
     "green_semi_infinite",
+    "green_matrix",
     "fluence_semi_infinite",
     "born_weights",
     "rytov_weights",
@@ -122,16 +124,44 @@ class OpticalProperties:
         return OpticalProperties(mua, self.musp, self.n, self.frequency)
 
 
-def effective_reflection(n: float) -> float:
-    """Effective internal reflection coefficient for a tissue/air boundary.
+def _fresnel(theta: float, n: float) -> float:
+    """Unpolarised Fresnel reflectance from inside a medium of index n into air."""
+    st = n * np.sin(theta)
+    if st >= 1.0:
+        return 1.0
+    ct = np.cos(theta)
+    tt = np.sqrt(1.0 - st * st)
+    rs = (n * ct - tt) / (n * ct + tt)
+    rp = (n * tt - ct) / (n * tt + ct)
+    return 0.5 * (rs * rs + rp * rp)
 
-    Groenhuis et al.'s empirical fit [5]_ (used by Haskell et al. [1]_):
-    ``R_eff = -1.440 n^-2 + 0.710 n^-1 + 0.668 + 0.0636 n`` (n relative to air).
+
+@functools.lru_cache(maxsize=64)
+def effective_reflection(n: float, method: str = "exact") -> float:
+    """Effective internal reflection coefficient ``R_eff`` of a tissue/air boundary.
+
+    ``method="exact"`` integrates the Fresnel reflectance as in Haskell et al. [1]_:
+    ``R_eff = (R_phi + R_j) / (2 - R_phi + R_j)`` with
+    ``R_phi = int 2 sin cos R_F``, ``R_j = int 3 sin cos^2 R_F`` over 0..pi/2 (0.493 at n = 1.4).
+    ``method="groenhuis"`` is the empirical fit of Groenhuis et al. [5]_
+    ``-1.440 n^-2 + 0.710 n^-1 + 0.668 + 0.0636 n`` (used by Farrell et al. [2]_).
     """
+    from scipy.integrate import quad
+
     n = float(n)
     if n == 1.0:
         return 0.0
-    return -1.440 / n**2 + 0.710 / n + 0.668 + 0.0636 * n
+    if method == "groenhuis":
+        return -1.440 / n**2 + 0.710 / n + 0.668 + 0.0636 * n
+    if method != "exact":
+        raise ConfigError(f"method must be 'exact' or 'groenhuis', got {method!r}")
+    crit = float(np.arcsin(1.0 / n))
+    pts = [crit]
+    r_phi = quad(lambda t: 2 * np.sin(t) * np.cos(t) * _fresnel(t, n), 0, np.pi / 2, points=pts)[0]
+    r_j = quad(lambda t: 3 * np.sin(t) * np.cos(t) ** 2 * _fresnel(t, n), 0, np.pi / 2, points=pts)[
+        0
+    ]
+    return (r_phi + r_j) / (2.0 - r_phi + r_j)
 
 
 def _as_points(p, name: str) -> np.ndarray:
@@ -197,6 +227,77 @@ def green_semi_infinite(r_a, r_b, props: OpticalProperties, *, boundary: str = "
     zimg = -2.0 * props.zb - b[..., 2]
     r2 = np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2 + (a[..., 2] - zimg) ** 2)
     return g - green_infinite(r2, k, D)
+
+
+try:  # Numba kernel for the dense (N, M) Green's matrices that dominate the run time
+    import numba as _numba
+except ImportError:  # pragma: no cover - numba is a core dependency, kept optional here
+    _numba = None
+
+
+def _green_matrix_numpy(a, b, kr, ki, inv4pid, zimg_off, image):
+    d = a[:, None, :] - b[None, :, :]
+    r1 = np.sqrt(np.sum(d * d, -1))
+    k = kr + 1j * ki
+    g = np.exp(-k * r1) / r1
+    if image:
+        zi = zimg_off - b[:, 2]
+        r2 = np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2 + (a[:, None, 2] - zi[None, :]) ** 2)
+        g = g - np.exp(-k * r2) / r2
+    return g * inv4pid
+
+
+if _numba is not None:
+
+    @_numba.njit(cache=True, parallel=True, fastmath=False)
+    def _green_matrix_kernel(a, b, kr, ki, inv4pid, zimg_off, image):  # pragma: no cover
+        n, m = a.shape[0], b.shape[0]
+        out = np.empty((n, m), dtype=np.complex128)
+        for i in _numba.prange(n):
+            ax, ay, az = a[i, 0], a[i, 1], a[i, 2]
+            for j in range(m):
+                dx = ax - b[j, 0]
+                dy = ay - b[j, 1]
+                dz = az - b[j, 2]
+                r1 = np.sqrt(dx * dx + dy * dy + dz * dz)
+                e = np.exp(-kr * r1) / r1
+                gr = e * np.cos(ki * r1)
+                gi = -e * np.sin(ki * r1)
+                if image:
+                    dz2 = az - (zimg_off - b[j, 2])
+                    r2 = np.sqrt(dx * dx + dy * dy + dz2 * dz2)
+                    e2 = np.exp(-kr * r2) / r2
+                    gr -= e2 * np.cos(ki * r2)
+                    gi += e2 * np.sin(ki * r2)
+                out[i, j] = complex(gr * inv4pid, gi * inv4pid)
+        return out
+
+
+def green_matrix(a, b, props: OpticalProperties, *, boundary: str = "extrapolated"):
+    """Dense Green's matrix ``G[i, j] = G(a_i, b_j)`` for point sets (N, 3) and (M, 3), mm.
+
+    Same values as :func:`green_semi_infinite` on broadcast inputs (tested), computed by a
+    parallel Numba kernel (``exp(-k r) = exp(-k_r r) (cos k_i r - j sin k_i r)``).
+    Coincident points give inf/NaN, as the analytic function does.
+    """
+    a = _as_points(a, "a")
+    b = _as_points(b, "b")
+    if boundary not in ("extrapolated", "infinite"):
+        raise ConfigError(f"boundary must be 'extrapolated' or 'infinite', got {boundary!r}")
+    k = props.k
+    args = (
+        np.ascontiguousarray(a),
+        np.ascontiguousarray(b),
+        float(k.real),
+        float(k.imag),
+        1.0 / (4.0 * np.pi * props.D),
+        -2.0 * props.zb,
+        boundary == "extrapolated",
+    )
+    if _numba is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _green_matrix_numpy(*args)
+    return _green_matrix_kernel(*args)
 
 
 def _source_points(sources, props: OpticalProperties) -> np.ndarray:
@@ -284,8 +385,8 @@ def born_weights(
     d = _detector_points(detectors)
     v = _as_points(voxels, "voxels")
     vol = np.broadcast_to(np.asarray(volumes, dtype=np.float64), (v.shape[0],))
-    gs = green_semi_infinite(s[:, None, :], v[None, :, :], props, boundary=boundary)  # (S, N)
-    gd = green_semi_infinite(v[None, :, :], d[:, None, :], props, boundary=boundary)  # (M, N)
+    gs = green_matrix(s, v, props, boundary=boundary)  # (S, N)
+    gd = green_matrix(d, v, props, boundary=boundary)  # (M, N), reciprocity G(v, d) = G(d, v)
     return -(gs[:, None, :] * gd[None, :, :]) * vol
 
 

@@ -149,6 +149,12 @@ _CSV_COLUMNS = (
 )
 
 
+def _unique_rows(a: np.ndarray) -> np.ndarray:
+    """Unique rows in order of first appearance (the file's source/detector order)."""
+    _, first = np.unique(a, axis=0, return_index=True)
+    return a[np.sort(first)]
+
+
 def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
     text = p.read_text(encoding="utf-8-sig")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -171,8 +177,8 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
     except ValueError as exc:
         raise FormatError(f"{p.name}: non-numeric value ({exc})") from exc
     wl = np.unique(arr[:, 0])
-    src = np.unique(arr[:, 1:3], axis=0)
-    det = np.unique(arr[:, 3:5], axis=0)
+    src = _unique_rows(arr[:, 1:3])
+    det = _unique_rows(arr[:, 3:5])
     amp = np.full((wl.size, src.shape[0], det.shape[0]), np.nan)
     ph = amp.copy()
     iw = np.searchsorted(wl, arr[:, 0])

@@ -163,7 +163,7 @@ def dual_mesh(
     fine: float = 2.5,
     coarse: tuple[float, float] = (10.0, 5.0),
     fine_factor: float = 2.0,
-    subsample: int = 3,
+    subsample: int = 2,
 ) -> DualMesh:
     """Build the dual mesh: fine voxels in a box ``fine_factor`` x the ROI, coarse cells elsewhere.
 
@@ -379,7 +379,7 @@ def _distorted(src, det, mesh: DualMesh, props: dif.OpticalProperties, x):
     """
     from scipy import sparse
 
-    from brim.fusion.simulate import lesion_scattered_field  # noqa: F401 - same physics
+    from brim.fusion.simulate import volume_green_matrix  # the simulator's exact ROI model
 
     roi_idx = np.flatnonzero(mesh.in_roi)
     rpts = mesh.centers[roi_idx]
@@ -388,27 +388,17 @@ def _distorted(src, det, mesh: DualMesh, props: dif.OpticalProperties, x):
     s3 = dif._source_points(src, props)
     d3 = dif._detector_points(det)
     ends = np.concatenate([s3, d3])  # (S+M, 3)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        grr = dif.green_semi_infinite(
-            rpts[:, None, :], rpts[None, :, :], props, boundary="infinite"
-        )
-    req = (3.0 * dv / (4.0 * np.pi)) ** (1.0 / 3.0)
-    np.fill_diagonal(grr, dif.sphere_self_integral(req, props.k, props.D) / dv)
-    zimg = -2.0 * props.zb - rpts[:, 2]
-    dxy = rpts[:, None, :2] - rpts[None, :, :2]
-    r2 = np.sqrt(np.sum(dxy * dxy, -1) + (rpts[:, None, 2] - zimg[None, :]) ** 2)
-    grr = grr - dif.green_infinite(r2, props.k, props.D)
-    g0 = dif.green_semi_infinite(rpts[:, None, :], ends[None, :, :], props)  # (R, S+M)
+    grr = volume_green_matrix(rpts, dv, props)
+    g0 = dif.green_matrix(rpts, ends, props)  # (R, S+M)
     f_roi = np.linalg.solve(np.eye(roi_idx.size) + grr * (dm * dv)[None, :], g0)  # (R, S+M)
     ns = s3.shape[0]
     # prediction: Phi_sc(s, d) = -sum_j G(d, r_j) dmu_j dV Phi_s(r_j)
     pred_roi = -(g0[:, ns:].T * (dm * dv)[None, :]) @ f_roi[:, :ns]  # (M, S)
     others = ~mesh.in_roi
     # fields at all quadrature points
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gpr = dif.green_semi_infinite(mesh.points[:, None, :], rpts[None, :, :], props)  # (P, R)
+    gpr = dif.green_matrix(mesh.points, rpts, props)  # (P, R)
     gpr[roi_idx, np.arange(roi_idx.size)] = 0.0  # fine points first: point i is unknown i
-    gpe = dif.green_semi_infinite(mesh.points[:, None, :], ends[None, :, :], props)  # (P, S+M)
+    gpe = dif.green_matrix(mesh.points, ends, props)  # (P, S+M)
     fields = gpe - (gpr * (dm * dv)[None, :]) @ f_roi  # (P, S+M)
     fields[roi_idx] = f_roi  # the exact field on the ROI voxels
     fs, fd = fields[:, :ns], fields[:, ns:]

@@ -27,6 +27,7 @@ __all__ = [
     "probe_geometry",
     "sphere_voxels",
     "lesion_scattered_field",
+    "volume_green_matrix",
     "mua_from_hemoglobin",
     "simulate_measurement",
     "simulate_pair",
@@ -97,6 +98,25 @@ def sphere_voxels(center, radius: float, spacing: float) -> np.ndarray:
     return pts
 
 
+def volume_green_matrix(
+    voxels, volume: float, props: dif.OpticalProperties, *, boundary="extrapolated"
+):
+    """Green's matrix between voxel centres with the singular diagonal regularised.
+
+    Off-diagonal: the point Green's function. Diagonal: the integral of the infinite-medium
+    Green's function over the sphere of the voxel's volume, divided by that volume, minus the
+    (regular) image term at distance ``2 (z + z_b)`` for the extrapolated boundary.
+    """
+    v = np.asarray(voxels, dtype=np.float64)
+    g = dif.green_matrix(v, v, props, boundary=boundary)
+    radius_eq = (3.0 * volume / (4.0 * np.pi)) ** (1.0 / 3.0)
+    diag = dif.sphere_self_integral(radius_eq, props.k, props.D) / volume
+    if boundary == "extrapolated":
+        diag = diag - dif.green_infinite(2.0 * (v[:, 2] + props.zb), props.k, props.D)
+    g[np.diag_indices_from(g)] = diag
+    return g
+
+
 def lesion_scattered_field(
     sources,
     detectors,
@@ -132,22 +152,13 @@ def lesion_scattered_field(
     v = np.asarray(voxels, dtype=np.float64)
     n = v.shape[0]
     dm = np.broadcast_to(np.asarray(delta_mua, dtype=np.float64), (n,))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gvv = dif.green_semi_infinite(v[:, None, :], v[None, :, :], props, boundary="infinite")
-    radius_eq = (3.0 * volume / (4.0 * np.pi)) ** (1.0 / 3.0)
-    # diagonal: singular part integrated analytically, divided back by dV (multiplied below)
-    np.fill_diagonal(gvv, dif.sphere_self_integral(radius_eq, props.k, props.D) / volume)
-    if boundary == "extrapolated":
-        zimg = -2.0 * props.zb - v[:, 2]
-        d = v[:, None, :2] - v[None, :, :2]
-        r2 = np.sqrt(np.sum(d * d, -1) + (v[:, None, 2] - zimg[None, :]) ** 2)
-        gvv = gvv - dif.green_infinite(r2, props.k, props.D)
+    gvv = volume_green_matrix(v, volume, props, boundary=boundary)
     a = np.eye(n) + gvv * (dm * volume)[None, :]
     s = dif._source_points(sources, props)
     dd = dif._detector_points(detectors)
-    phi0 = dif.green_semi_infinite(v[:, None, :], s[None, :, :], props, boundary=boundary)
+    phi0 = dif.green_matrix(v, s, props, boundary=boundary)
     phi_v = np.linalg.solve(a, phi0)  # (N, S)
-    gd = dif.green_semi_infinite(dd[:, None, :], v[None, :, :], props, boundary=boundary)
+    gd = dif.green_matrix(dd, v, props, boundary=boundary)
     return (-(gd * (dm * volume)[None, :]) @ phi_v).T  # (S, M)
 
 
@@ -196,7 +207,7 @@ def simulate_measurement(
     frequency: float = 140e6,
     amplitude_noise: float = 0.005,
     phase_noise: float = 0.005,
-    voxel: float = 1.0,
+    voxel: float = 1.5,
     sources=None,
     detectors=None,
     seed: int = 0,
@@ -222,7 +233,9 @@ def simulate_measurement(
     phase_noise : float
         Additive Gaussian phase noise, rad.
     voxel : float
-        Voxel size (mm) used to discretise the lesion.
+        Voxel size (mm) used to discretise the lesion; the voxel volume is rescaled so that the
+        voxels' total equals the sphere's volume (the scattered field then agrees with the exact
+        sphere solution within 0.2 % at 1.5-2 mm voxels, see the tests).
     sources, detectors : array_like, optional
         Surface positions (mm); default :func:`probe_geometry`.
     seed : int
@@ -250,6 +263,7 @@ def simulate_measurement(
     vox = None
     if lesion is not None:
         vox = sphere_voxels(lesion.center, lesion.radius, voxel)
+        dvol = 4.0 / 3.0 * np.pi * lesion.radius**3 / vox.shape[0]
         mua_les = mua_from_hemoglobin(lesion.hbo2, lesion.hb, wl)
         truth.update({"lesion": asdict(lesion), "mua_lesion_per_mm": mua_les.tolist()})
     for i in range(wl.size):
@@ -257,7 +271,7 @@ def simulate_measurement(
         p = dif.fluence_semi_infinite(sources, detectors, props)
         if vox is not None:
             dm = mua_les[i] - mua_bg[i]
-            p = p + lesion_scattered_field(sources, detectors, vox, voxel**3, dm, props)
+            p = p + lesion_scattered_field(sources, detectors, vox, dvol, dm, props)
         noise_a = 1.0 + amplitude_noise * rng.standard_normal(p.shape)
         noise_p = phase_noise * rng.standard_normal(p.shape)
         phi[i] = p * noise_a * np.exp(1j * noise_p)
@@ -266,7 +280,24 @@ def simulate_measurement(
         "refractive_index": n,
         "description": "simulated by brim.fusion.simulate (volume-integral diffusion model)",
     }
-    return _measurement_dataset(phi, sources, detectors, wl, frequency, attrs)
+    from brim.provenance import record
+
+    ds = _measurement_dataset(phi, sources, detectors, wl, frequency, attrs)
+    return record(
+        ds,
+        "brim.fusion.simulate.simulate_measurement",
+        {
+            "lesion": None if lesion is None else asdict(lesion),
+            "wavelengths": wl.tolist(),
+            "musp": musp,
+            "n": n,
+            "frequency": frequency,
+            "amplitude_noise": amplitude_noise,
+            "phase_noise": phase_noise,
+            "voxel": voxel,
+            "seed": seed,
+        },
+    )
 
 
 def simulate_pair(lesion: Lesion | None = None, *, seed: int = 0, **kw):
@@ -321,4 +352,10 @@ def synthetic_ultrasound(
         },
         attrs={"plane_y_mm": float(lesion.center[1]), "brim_truth": json.dumps(asdict(lesion))},
     )
-    return stamp(ds, "mask")
+    from brim.provenance import record
+
+    return record(
+        stamp(ds, "mask"),
+        "brim.fusion.simulate.synthetic_ultrasound",
+        {"lesion": asdict(lesion), "width": width, "depth": depth, "pixel": pixel, "seed": seed},
+    )

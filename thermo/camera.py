@@ -115,16 +115,6 @@ def apparent_temperature(
     return inverse_blackbody(obj, **kw)
 
 
-def _nearest_fill(values: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(values)
-    if ok.all():
-        return values
-    if not ok.any():
-        raise ConfigError("the volume has no skin-surface temperatures to render")
-    idx = ndimage.distance_transform_edt(~ok, return_distances=False, return_indices=True)
-    return values[tuple(idx)]
-
-
 def render_thermogram(
     volume: xr.Dataset,
     *,
@@ -146,7 +136,9 @@ def render_thermogram(
     ----------
     volume : xarray.Dataset
         From :func:`brim.thermo.phantom.solve_phantom`: ``skin_temperature``, ``labels``,
-        ``breast`` on (z, y, x) with coords in m, and ``ambient_temperature``.
+        ``breast`` on (z, y, x) with coords in m, and ``ambient_temperature``. A
+        ``skin_temperature`` with a leading ``time`` dim (coordinate in s) renders a sequence
+        (``temperature`` on (time, y, x), independent noise per frame).
     view : {"frontal", "oblique"}
         Camera direction; ``"oblique"`` uses ``angle``.
     angle : float
@@ -195,7 +187,15 @@ def render_thermogram(
         camera_emissivity = emissivity
 
     occ = (volume["labels"].values >= 2).astype(np.float64)
-    skin = _nearest_fill(volume["skin_temperature"].values.astype(np.float64))
+    skin_da = volume["skin_temperature"]
+    has_time = "time" in skin_da.dims
+    frames = skin_da.transpose(*(("time",) if has_time else ()), "z", "y", "x").values
+    frames = frames.astype(np.float64) if has_time else frames[None].astype(np.float64)
+    ok = np.isfinite(frames[0])
+    if not ok.any():
+        raise ConfigError("the volume has no skin-surface temperatures to render")
+    fill = ndimage.distance_transform_edt(~ok, return_distances=False, return_indices=True)
+    frames = frames[(slice(None), *fill)]  # nearest skin value everywhere, per frame
     # breast id of the nearest tissue voxel, so that a surface point never reads air
     labels = volume["labels"].values
     near = ndimage.distance_transform_edt(labels < 2, return_distances=False, return_indices=True)
@@ -243,7 +243,10 @@ def render_thermogram(
         active = active[~crossed]
     hit = np.isfinite(hit_s)
     hs = np.where(hit, hit_s, s_lo)
-    t_skin = ndimage.map_coordinates(skin, to_index(hs, U, V), order=1, mode="nearest")
+    hit_idx = to_index(hs, U, V)
+    t_skin = np.stack(
+        [ndimage.map_coordinates(f, hit_idx, order=1, mode="nearest") for f in frames]
+    )
     inner = to_index(hs - 0.5 * step, U, V)
     bid = ndimage.map_coordinates(breast, np.rint(inner), order=0, mode="constant", cval=0)
 
@@ -256,7 +259,10 @@ def render_thermogram(
     obj = obj / camera_emissivity
     t_app = inverse_blackbody(obj, **kw)
     if netd > 0:
-        t_app = t_app + np.random.default_rng(seed).normal(0.0, netd, t_app.shape)
+        rng = np.random.default_rng(seed)
+        t_app = t_app + rng.normal(0.0, netd, t_app.shape[1:] if not has_time else t_app.shape)
+    if not has_time:
+        t_app = t_app[0]
 
     tumour = np.zeros(npx, np.uint8)
     if "tumour_centre_zyx_m" in volume.attrs:
@@ -267,10 +273,15 @@ def render_thermogram(
 
     shape = (nv, nu)
     dims = ("y", "x")
+    tdims = ("time", *dims) if has_time else dims
+    tshape = (t_app.shape[0], *shape) if has_time else shape
+    coords = {"y": ("y", v, {"units": "m"}), "x": ("x", u, {"units": "m"})}
+    if has_time:
+        coords["time"] = ("time", volume["time"].values, {"units": "s"})
     ds = xr.Dataset(
         {
-            "temperature": (dims, t_app.reshape(shape), {"units": "degC",
-                                                         "long_name": "apparent temperature"}),
+            "temperature": (tdims, t_app.reshape(tshape), {"units": "degC",
+                                                           "long_name": "apparent temperature"}),
             "body_mask": (dims, hit.reshape(shape).astype(np.uint8), {"units": "1"}),
             "breast_mask": (dims, (bid * hit).reshape(shape).astype(np.uint8),
                             {"units": "1", "flag_meanings": "0 none, 1 right, 2 left"}),
@@ -279,7 +290,7 @@ def render_thermogram(
             "netd": ((), float(netd), {"units": "K"}),
             "reflected_temperature": ((), float(t_reflected), {"units": "degC"}),
         },
-        coords={"y": ("y", v, {"units": "m"}), "x": ("x", u, {"units": "m"})},
+        coords=coords,
     )  # fmt: skip
     ds.attrs.update(
         {

@@ -23,7 +23,8 @@ Gland: k = 0.48 W/m/K, omega_b = 0.0005 1/s, Q_m = 450 W/m^3 (the values of Ng &
 c_b = 3600 J/kg/K, T_a = 37 degC (Pennes 1948 / Ng & Sudharsan 2001). Fat and skin: values of
 the order used by the same layered models (fat k 0.21 W/m/K, omega_b 0.0002 1/s, Q_m 400 W/m^3;
 skin k 0.37 W/m/K, omega_b 0.0005 1/s). Tumour: k 0.48 W/m/K, omega_b 0.009 1/s (raised
-perfusion, the value of Ng & Sudharsan 2001), Q_m from Gautherie's law. Environment: h = 10
+perfusion, within the 0.003–0.01 1/s range used by breast-tumour models since Ng & Sudharsan
+2001), Q_m from Gautherie's law. Environment: h = 10
 W/m^2/K (natural convection + radiation combined, the usual value for a patient in a
 temperature-controlled room), ambient 20–22 degC (the examination-room range of the
 thermography protocols, e.g. Ng 2009). These are model defaults, not patient measurements;
@@ -191,6 +192,13 @@ class PhantomSpec:
         metabolic heat (0 = homogeneous).
     correlation_length : float
         Length scale of that modulation, m.
+    vessels : (int, int)
+        Number of superficial veins in the patient's right and left breast: random walks
+        ``vessel_depth`` (m) under the skin, one voxel wide, from the base towards the nipple,
+        with perfusion ``vessel_perfusion`` (1/s; a Pennes-level proxy for a vein, not a
+        discrete-vessel model). They give the warm branching pattern of
+        breast thermograms; asymmetric vascular patterns are a classical thermographic sign
+        (reviewed by Ng 2009).
     t_core : float
         Chest-wall (Dirichlet) temperature, degC.
     tumour : TumourSpec or None
@@ -208,6 +216,9 @@ class PhantomSpec:
     fat_thickness: float = 0.01
     heterogeneity: float = 0.15
     correlation_length: float = 0.015
+    vessels: tuple[int, int] = (3, 3)
+    vessel_depth: float = 0.0045
+    vessel_perfusion: float = 0.008
     t_core: float = 37.0
     tumour: TumourSpec | None = None
     tissues: dict = field(default_factory=lambda: dict(DEFAULT_TISSUES))
@@ -283,6 +294,36 @@ def _tumour_centre(spec: PhantomSpec) -> np.ndarray:
     return np.array([dz, yc + dy, xc + dx])
 
 
+def _vessel_voxels(rng, count, centre, radius, spec, axes) -> np.ndarray:
+    """Voxels of ``count`` superficial veins: random walks on a sphere ``vessel_depth`` under
+    the skin of one breast, from near its base towards the nipple."""
+    z, y, x = axes
+    v = spec.voxel
+    out = np.zeros((z.size, y.size, x.size), bool)
+    rr = radius - spec.vessel_depth
+    if count == 0 or rr <= 0:
+        return out
+    for _ in range(count):
+        theta = rng.uniform(1.1, 1.35)  # polar angle from the breast axis
+        phi = rng.uniform(0, 2 * np.pi)
+        dphi = rng.normal(0, 0.02)
+        end = rng.uniform(0.15, 0.6)
+        while theta > end:
+            pz = rr * np.cos(theta)
+            px = centre[0] + rr * np.sin(theta) * np.cos(phi)
+            py = centre[1] + rr * np.sin(theta) * np.sin(phi)
+            iz = int(round(pz / v))
+            iy = int(round((py - y[0]) / v))
+            ix = int(round((px - x[0]) / v))
+            if 0 <= iz < z.size and 0 <= iy < y.size and 0 <= ix < x.size:
+                out[iz, iy, ix] = True
+            step = 0.4 * v / rr
+            theta -= step
+            dphi = 0.9 * dphi + rng.normal(0, 0.03)
+            phi += dphi
+    return out
+
+
 def build_phantom(spec: PhantomSpec | None = None, *, seed: int = 0) -> Phantom:
     """Voxelise a two-breast phantom.
 
@@ -339,12 +380,19 @@ def build_phantom(spec: PhantomSpec | None = None, *, seed: int = 0) -> Phantom:
         t = tis[name]
         k[sel], w[sel], q[sel], cap[sel] = (t.conductivity, t.perfusion, t.metabolic_heat,
                                             t.heat_capacity)  # fmt: skip
+    rng = np.random.default_rng(seed)
     if spec.heterogeneity > 0:
-        rng = np.random.default_rng(seed)
         mod = 1.0 + spec.heterogeneity * _smooth_field(rng, Z.shape, spec.correlation_length / v)
         mod = np.clip(mod, 0.2, None)
         w[gland] *= mod[gland]
         q[gland] *= mod[gland]
+    vessel_rng = np.random.default_rng([seed, 7])
+    for code, count in ((1, spec.vessels[0]), (2, spec.vessels[1])):
+        xc, yc = _breast_centres(spec)["right" if code == 1 else "left"]
+        r = spec.breast_radius[code - 1]
+        vox = _vessel_voxels(vessel_rng, count, (xc, yc), r, spec, (z, y, x))
+        sel = vox & tissue & (labels != SKIN)
+        w[sel] = np.maximum(w[sel], spec.vessel_perfusion)
 
     frac = np.zeros(Z.shape)
     centre = None
@@ -388,6 +436,7 @@ def solve_phantom(
     *,
     t_ambient: float = 21.0,
     h: float = 10.0,
+    radiation: bool = False,
     staircase: bool = True,
     skin_smoothing: float = 3e-3,
     method: str = "auto",
@@ -402,6 +451,11 @@ def solve_phantom(
         Room temperature, degC.
     h : float
         Combined heat-transfer coefficient at the skin, W/m^2/K.
+    radiation : bool
+        Add the linearised radiative coefficient
+        :func:`brim.thermo.bioheat.radiative_h` (skin emissivity 0.98, reference skin
+        temperature 32 degC) to ``h``; leave False when ``h`` already combines convection and
+        radiation (the default 10 W/m^2/K does).
     staircase : bool
         Scale h by :func:`brim.thermo.bioheat.staircase_correction` so that the voxelised
         (staircase) skin loses heat through the area of the smooth surface it approximates.
@@ -422,6 +476,8 @@ def solve_phantom(
     """
     dom = phantom.domain
     v = phantom.spec.voxel
+    if radiation:
+        h = float(h) + bioheat.radiative_h(32.0, t_ambient, 0.98)
     h_nominal = float(h)
     if staircase:
         h = h * bioheat.staircase_correction(dom | ~np.isnan(phantom.fixed))
@@ -494,12 +550,31 @@ def smooth_on_surface(values: np.ndarray, sigma: float) -> np.ndarray:
     return np.where(ok, out, np.nan)
 
 
-def random_spec(rng: np.random.Generator, *, tumour: bool, voxel: float = 3e-3) -> PhantomSpec:
-    """Draw a plausible subject: breast sizes, layers, and (optionally) a tumour.
+@dataclass
+class Simulation:
+    """A simulated thermogram with the 3-D bioheat solution it was rendered from.
 
-    Ranges (uniform): breast radius 5–6.5 cm (left/right within ±6 %), fat 0.6–1.4 cm, tumour
-    diameter 1.0–2.5 cm, centre depth from (D/2 + 0.5 cm) to 2.5 cm + D/2, polar angle 0–0.7 rad,
-    random side and azimuth.
+    Attributes
+    ----------
+    thermogram : xarray.Dataset
+        The brim ``thermogram`` (see :func:`simulate_thermogram`).
+    volume : xarray.Dataset
+        The 3-D solution (see :func:`solve_phantom`).
+    """
+
+    thermogram: xr.Dataset
+    volume: xr.Dataset
+
+
+def random_spec(
+    rng: np.random.Generator, *, tumour: bool, voxel: float = 3e-3, angiogenesis: float = 0.5
+) -> PhantomSpec:
+    """Draw a plausible subject: breast sizes, layers, veins and (optionally) a tumour.
+
+    Ranges (uniform): breast radius 5–6.5 cm (left/right within ±6 %), fat 0.6–1.4 cm, 2–4
+    superficial veins per breast, tumour diameter 1.0–2.5 cm, centre depth from (D/2 + 0.3 cm)
+    to 2.0 cm + D/2, polar angle 0–0.7 rad, random side and azimuth. With probability
+    ``angiogenesis`` the tumour side gets 1–2 extra veins.
     """
     r = rng.uniform(0.05, 0.065)
     radii = (r * rng.uniform(0.94, 1.06), r * rng.uniform(0.94, 1.06))
@@ -510,11 +585,17 @@ def random_spec(rng: np.random.Generator, *, tumour: bool, voxel: float = 3e-3) 
         breast_y=rng.uniform(0.02, 0.04),
         fat_thickness=rng.uniform(0.006, 0.014),
         heterogeneity=rng.uniform(0.1, 0.2),
+        vessels=(int(rng.integers(2, 5)), int(rng.integers(2, 5))),
     )
     if tumour:
         d = rng.uniform(0.010, 0.025)
         side = "left" if rng.random() < 0.5 else "right"
-        depth = rng.uniform(d / 2 + 0.005, d / 2 + 0.025)
+        if rng.random() < angiogenesis:  # extra veins on the tumour side
+            extra = int(rng.integers(1, 3))
+            nv = list(spec.vessels)
+            nv[0 if side == "right" else 1] += extra
+            spec = replace(spec, vessels=(nv[0], nv[1]))
+        depth = rng.uniform(d / 2 + 0.003, d / 2 + 0.02)
         spec = replace(
             spec,
             tumour=TumourSpec(
@@ -544,7 +625,7 @@ def simulate_thermogram(
     camera_emissivity: float | None = None,
     patient: str | None = None,
     return_volume: bool = False,
-) -> xr.Dataset | tuple[xr.Dataset, xr.Dataset]:
+) -> xr.Dataset | Simulation:
     """Simulate one labelled thermogram of a random subject.
 
     Parameters
@@ -585,7 +666,8 @@ def simulate_thermogram(
         ``body_mask`` (uint8), ``tumour_mask`` (uint8, the tumour's projection), label attributes
         (``label`` 0/1, ``diagnosis`` "Healthy"/"Sick", ``patient``, ``tumour_side``,
         ``tumour_diameter_m``, ``tumour_depth_m``, ``tumour_metabolic_heat_W_m3``).
-        With ``return_volume``, a tuple (thermogram, volume).
+        With ``return_volume``, a :class:`Simulation` holding both the thermogram and the 3-D
+        solution.
     """
     from brim.thermo import camera
 
@@ -633,7 +715,136 @@ def simulate_thermogram(
         "voxel": spec.voxel, "pixel_pitch": pixel_pitch, "view": view, "angle": angle,
         "netd": netd, "emissivity": emissivity, "camera_emissivity": camera_emissivity,
     })  # fmt: skip
-    return (img, vol) if return_volume else img
+    return Simulation(thermogram=img, volume=vol) if return_volume else img
+
+
+def simulate_dynamic(
+    *,
+    seed: int,
+    tumour: bool = True,
+    spec: PhantomSpec | None = None,
+    t_ambient: float | None = None,
+    h: float = 10.0,
+    h_cooling: float = 40.0,
+    cooling_time: float = 120.0,
+    n_frames: int = 20,
+    frame_interval: float = 15.0,
+    dt: float = 2.5,
+    voxel: float = 3e-3,
+    pixel_pitch: float = 2e-3,
+    netd: float = 0.05,
+    emissivity: float = 0.98,
+    patient: str | None = None,
+) -> xr.Dataset:
+    """Simulate a dynamic (cold-stress) thermogram sequence.
+
+    Follows the shape of the DMR-IR dynamic protocol (Silva et al. 2014): from the steady state
+    in the room, the breasts are cooled by an air stream (heat-transfer coefficient
+    ``h_cooling`` for ``cooling_time`` s), then ``n_frames`` images are taken every
+    ``frame_interval`` s while the skin re-warms at the room's ``h``. The transient Pennes
+    equation is integrated with Crank–Nicolson (:func:`brim.thermo.bioheat.solve_transient`).
+    The forced-convection value (40 W/m^2/K, a fan at a few m/s) and the cooling time are
+    assumptions of this model, not protocol values.
+
+    Parameters
+    ----------
+    seed, tumour, spec, t_ambient, h, voxel, pixel_pitch, netd, emissivity, patient
+        As in :func:`simulate_thermogram`.
+    h_cooling : float
+        Heat-transfer coefficient during cooling, W/m^2/K.
+    cooling_time : float
+        Duration of the cooling, s.
+    n_frames : int
+        Number of frames in the recovery.
+    frame_interval : float
+        Time between frames, s (the first frame is at the end of the cooling, time 0).
+    dt : float
+        Time step, s.
+
+    Returns
+    -------
+    xarray.Dataset
+        A brim ``thermogram`` with ``temperature`` on (time, y, x) (time in s since the end of
+        the cooling), the masks on (y, x) and the label attributes of
+        :func:`simulate_thermogram`.
+
+    References
+    ----------
+    Silva, L. F. et al. (2014). A new database for breast research with infrared image.
+    J. Med. Imaging Health Inform. 4(1), 92–100.
+    """
+    from brim.thermo import camera
+
+    if int(n_frames) != n_frames or n_frames < 1 or not frame_interval > 0:
+        raise ConfigError("n_frames must be a positive integer and frame_interval > 0 s")
+    if not cooling_time >= 0 or not h_cooling >= 0:
+        raise ConfigError("cooling_time and h_cooling must be >= 0")
+    rng = np.random.default_rng(seed)
+    if spec is None:
+        spec = random_spec(rng, tumour=tumour, voxel=voxel)
+    if t_ambient is None:
+        t_ambient = float(rng.uniform(20.0, 22.0))
+    field_seed = int(rng.integers(2**31))
+    cam_seed = int(rng.integers(2**31))
+    ph = build_phantom(spec, seed=field_seed)
+    vol = solve_phantom(ph, t_ambient=t_ambient, h=h)
+    dom = ph.domain
+    corr = bioheat.staircase_correction(dom | ~np.isnan(ph.fixed))
+
+    def problem(hh):
+        return bioheat.assemble(
+            ph.conductivity, ph.perfusion, ph.metabolic_heat, dom, spacing=spec.voxel,
+            fixed=ph.fixed, h=hh * corr, heat_capacity=ph.heat_capacity,
+        )  # fmt: skip
+
+    t0 = vol["temperature"].values
+    if cooling_time > 0:
+        cool = bioheat.solve_transient(
+            problem(h_cooling), t0, t_ambient, dt=dt, t_end=cooling_time,
+            output_times=[cooling_time],
+        )  # fmt: skip
+        t0 = cool.temperature[-1]
+    times = np.arange(int(n_frames)) * float(frame_interval)
+    rec = bioheat.solve_transient(
+        problem(h), t0, t_ambient, dt=dt, t_end=float(times[-1]), output_times=times
+    )
+    skins = []
+    for frame in rec.temperature:
+        sk = bioheat.skin_temperature(
+            frame, ph.conductivity, dom, spacing=spec.voxel, h=h * corr, t_ambient=t_ambient,
+            fixed=ph.fixed,
+        ).mean  # fmt: skip
+        skins.append(smooth_on_surface(sk, 3e-3 / spec.voxel))
+    vol = vol.assign_coords(time=("time", rec.time, {"units": "s"}))
+    vol["skin_temperature"] = (("time", "z", "y", "x"), np.stack(skins), {"units": "degC"})
+    img = camera.render_thermogram(
+        vol, pixel_pitch=pixel_pitch, netd=netd, emissivity=emissivity, seed=cam_seed
+    )
+    t = spec.tumour
+    img.attrs.update(
+        {
+            "patient": patient if patient is not None else f"SIM-{seed}",
+            "label": int(t is not None),
+            "diagnosis": "Sick" if t is not None else "Healthy",
+            "tumour_side": t.side if t is not None else "none",
+            "tumour_diameter_m": float(t.diameter) if t is not None else 0.0,
+            "tumour_depth_m": float(t.depth) if t is not None else 0.0,
+            "protocol": "dynamic",
+            "seed": int(seed),
+            "source": "brim.thermo.phantom.simulate_dynamic (transient Pennes bioheat phantom)",
+            "phantom_spec": vol.attrs["phantom_spec"],
+        }
+    )
+    img["ambient_temperature"] = vol["ambient_temperature"]
+    img["cooling_heat_transfer_coefficient"] = ((), float(h_cooling), {"units": "W m-2 K-1"})
+    img["cooling_time"] = ((), float(cooling_time), {"units": "s"})
+    img = _stamp(img)
+    return _record(img, "brim.thermo.simulate_dynamic", {
+        "seed": seed, "tumour": t is not None, "t_ambient": t_ambient, "h": h,
+        "h_cooling": h_cooling, "cooling_time": cooling_time, "n_frames": n_frames,
+        "frame_interval": frame_interval, "dt": dt, "voxel": spec.voxel,
+        "pixel_pitch": pixel_pitch, "netd": netd, "emissivity": emissivity,
+    })  # fmt: skip
 
 
 def _stamp(ds: xr.Dataset) -> xr.Dataset:

@@ -1,1 +1,143 @@
-"""brim.evaluate"""
+"""brim.evaluate: the honest evaluation protocol shared by every modality.
+
+Grouped (patient-level) cross-validation with a nested validation split, leakage checks that
+raise, per-patient aggregation fixed in advance, thresholds chosen on validation data only,
+metrics with group-bootstrap confidence intervals, a confound audit with nuisance-only baselines
+and a label-permutation run, Grad-CAM explanations and an HTML report.
+
+The metrics and the protocol need only NumPy/SciPy; Grad-CAM needs torch (extra ``dl``), the
+report matplotlib (extra ``viz``).
+
+Examples
+--------
+>>> from brim.evaluate import cross_validate, logistic_fit_predict, report
+>>> res = cross_validate(logistic_fit_predict, X, y, groups, n_splits=5,
+...                      aggregate="mean", threshold_rule="youden")  # doctest: +SKIP
+>>> print(res.summary())  # doctest: +SKIP
+>>> report(res, "report/")  # doctest: +SKIP
+
+Public API
+----------
+Splits and leakage
+    ``grouped_kfold(groups, labels, n_splits=5, *, seed=0) -> list[Fold]``,
+    ``grouped_split(groups, labels, val_fraction=0.2, *, seed=0) -> (train_idx, val_idx)``,
+    ``check_leakage(train_idx, test_idx, groups, inputs=None, *, near_duplicate_bits=4)``,
+    ``perceptual_hash(image) -> int``.
+Protocol
+    ``cross_validate(fit_predict, X, y, groups, *, n_splits, inner_val_fraction, aggregate,
+    threshold_rule, prevalence, ...) -> CVResult``, ``aggregate_by_group(scores, groups, rule)``,
+    ``confound_audit(nuisance, y, groups, *, model=None, X=None, flag_auroc=0.70, ...)``,
+    ``logistic_fit_predict``, ``permute_labels_by_group``.
+Metrics
+    ``auroc``, ``auroc_ci``, ``roc_curve``, ``roc_band``, ``sensitivity_at_specificity``,
+    ``specificity_at_sensitivity``, ``choose_threshold``, ``balanced_accuracy``,
+    ``predictive_values``, ``brier_score``, ``calibration_curve``, ``confusion_matrix``,
+    ``class_counts``, ``dice``, ``iou``, ``hd95``, ``segmentation_metrics``.
+Explainability and report
+    ``grad_cam(model, x, *, target_layer=None, target=0) -> xr.DataArray``,
+    ``plot_grad_cam(cam, image, *, ax=None)``, ``report(result, path, *, audit=None)``.
+"""
+
+from brim.evaluate.metrics import (
+    AUROCResult,
+    CalibrationCurve,
+    OperatingPoint,
+    PredictiveValues,
+    ROCCurve,
+    auroc,
+    auroc_ci,
+    balanced_accuracy,
+    brier_score,
+    calibration_curve,
+    choose_threshold,
+    class_counts,
+    confusion_matrix,
+    dice,
+    hd95,
+    iou,
+    predictive_values,
+    roc_band,
+    roc_curve,
+    segmentation_metrics,
+    sensitivity_at_specificity,
+    specificity_at_sensitivity,
+)
+from brim.evaluate.protocol import (
+    ConfoundAudit,
+    CVResult,
+    FoldResult,
+    PooledResult,
+    aggregate_by_group,
+    confound_audit,
+    cross_validate,
+    logistic_fit_predict,
+    permute_labels_by_group,
+    take,
+)
+from brim.evaluate.splits import (
+    Fold,
+    check_leakage,
+    grouped_kfold,
+    grouped_split,
+    input_hashes,
+    perceptual_hash,
+)
+
+_LAZY = {
+    "grad_cam": "brim.evaluate.explain",
+    "plot_grad_cam": "brim.evaluate.explain",
+    "report": "brim.evaluate.reporting",
+}
+
+
+def __getattr__(name):  # PEP 562: torch / matplotlib only when these are used
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'brim.evaluate' has no attribute {name!r}")
+
+
+__all__ = [
+    "AUROCResult",
+    "CVResult",
+    "CalibrationCurve",
+    "ConfoundAudit",
+    "Fold",
+    "FoldResult",
+    "OperatingPoint",
+    "PooledResult",
+    "PredictiveValues",
+    "ROCCurve",
+    "aggregate_by_group",
+    "auroc",
+    "auroc_ci",
+    "balanced_accuracy",
+    "brier_score",
+    "calibration_curve",
+    "check_leakage",
+    "choose_threshold",
+    "class_counts",
+    "confound_audit",
+    "confusion_matrix",
+    "cross_validate",
+    "dice",
+    "grad_cam",
+    "grouped_kfold",
+    "grouped_split",
+    "hd95",
+    "input_hashes",
+    "iou",
+    "logistic_fit_predict",
+    "perceptual_hash",
+    "permute_labels_by_group",
+    "plot_grad_cam",
+    "predictive_values",
+    "report",
+    "roc_band",
+    "roc_curve",
+    "segmentation_metrics",
+    "sensitivity_at_specificity",
+    "specificity_at_sensitivity",
+    "take",
+]

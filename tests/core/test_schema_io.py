@@ -51,6 +51,17 @@ def test_complex_values_survive_exactly(tmp_path):
     assert back.total_field.dtype == np.complex128
 
 
+def test_saved_file_mode_is_ordinary_or_kept(tmp_path):
+    ds = factories.mask(np.random.default_rng(9))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = brim.save(ds, tmp_path / "m.nc")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    brim.save(ds, path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_datatree_round_trip(tmp_path):
     rng = np.random.default_rng(2)
     tree = xr.DataTree.from_dict(

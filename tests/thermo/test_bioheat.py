@@ -89,9 +89,10 @@ def test_steady_slab_second_order_convergence():
     assert 3.0 < errs[0] / errs[1] < 5.0  # ~4 for a second-order scheme
 
 
-def test_cg_and_direct_agree_on_3d_heterogeneous():
+@pytest.mark.parametrize("method", ["cg", "mg"])
+def test_iterative_and_direct_agree_on_3d_heterogeneous(method):
     rng = np.random.default_rng(1)
-    shape = (12, 14, 16)
+    shape = (20, 24, 26)
     dom = np.zeros(shape, bool)
     dom[1:-2, 2:-2, 2:-2] = True
     fixed = np.full(shape, np.nan)
@@ -100,9 +101,15 @@ def test_cg_and_direct_agree_on_3d_heterogeneous():
     w = rng.uniform(2e-4, 2e-3, shape)
     q = rng.uniform(300, 5e4, shape)
     a = bh.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method="direct")
-    b = bh.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method="cg", rtol=1e-12)
+    b = bh.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method=method, rtol=1e-12)
     assert np.nanmax(np.abs(a.temperature - b.temperature)) < 1e-7
-    assert b.iterations > 0 and b.residual < 1e-10
+    assert b.iterations > 0 and b.residual < 1e-10 and b.method == method
+    if method == "mg":
+        coords = np.argwhere(dom)
+        A = bh.assemble(k, w, q, dom, spacing=2e-3, fixed=fixed).matrix
+        hier = bh.aggregation_hierarchy(A, coords)
+        assert len(hier.levels) >= 1  # a real multigrid, not just the coarse direct solve
+        assert b.iterations < 40
 
 
 def face_fluxes(T, k, dom, fixed, spacing, h, t_inf):
@@ -214,7 +221,7 @@ def test_transient_cold_stress_matches_eigenfunction_series():
         series = (coef * np.exp(-rates * t)) @ np.sin(np.outer(mus, zc))
         exact = series + analytic_slab(zc, L, q=q, t_core=37.0, t_inf=18.0)
         err = np.abs(sol.temperature[ti, : n + 1, 0, 0] - exact).max()
-        assert err < 2e-3, (t, err)  # measured ~1e-4 K
+        assert err < 2e-4, (t, err)  # measured 4.5e-5 K; backward Euler would give 6e-4
     # the skin has cooled, but not yet to the new steady state
     surf = sol.temperature[:, n, 0, 0]
     assert surf[0] > surf[1] > surf[2] > analytic_slab(L, L, q=q, t_core=37.0, t_inf=18.0)

@@ -38,6 +38,17 @@ def test_tumour_partial_volume_conserves_volume_and_heat():
         P.build_phantom(replace(spec, tumour=replace(spec.tumour, depth=0.2)))
 
 
+def test_radiation_option_adds_linearised_radiative_loss():
+    ph = P.build_phantom(P.PhantomSpec(voxel=5e-3, heterogeneity=0.0), seed=0)
+    conv = P.solve_phantom(ph, t_ambient=21.0, h=4.0)
+    rad = P.solve_phantom(ph, t_ambient=21.0, h=4.0, radiation=True)
+    hr = float(rad["heat_transfer_coefficient"]) - 4.0
+    assert 5.0 < hr < 7.0  # ~6 W/m^2/K of linearised grey-body exchange at room temperature
+    same = P.solve_phantom(ph, t_ambient=21.0, h=4.0 + hr)
+    np.testing.assert_allclose(rad.temperature.values, same.temperature.values, atol=1e-6)
+    assert np.nanmean(rad.skin_temperature.values) < np.nanmean(conv.skin_temperature.values) - 1
+
+
 def test_layers_and_boundaries():
     ph = P.build_phantom(P.PhantomSpec(heterogeneity=0.0), seed=0)
     labels = ph.labels
@@ -55,9 +66,8 @@ def test_layers_and_boundaries():
 def pair():
     """The sample subject with and without its tumour, noiseless."""
     spec = sample_spec()
-    sick, vol = P.simulate_thermogram(
-        seed=1, spec=spec, netd=0.0, t_ambient=21.0, return_volume=True
-    )
+    sim = P.simulate_thermogram(seed=1, spec=spec, netd=0.0, t_ambient=21.0, return_volume=True)
+    sick, vol = sim.thermogram, sim.volume
     healthy = P.simulate_thermogram(
         seed=1, spec=replace(spec, tumour=None), netd=0.0, t_ambient=21.0
     )
@@ -108,7 +118,7 @@ def test_thermogram_is_a_valid_labelled_brim_dataset(pair):
     assert 29.0 < np.median(breast) < 35.0 and breast.max() < 37.0
     # the volume: skin below core, chest wall at 37
     assert np.nanmax(vol.temperature.values) <= 38.5
-    assert vol.attrs["solver"].startswith(("cg", "direct"))
+    assert vol.attrs["solver"].startswith(("cg", "direct", "mg"))
 
 
 def test_same_seed_same_image_different_seed_differs():
@@ -151,3 +161,22 @@ def test_samples_are_small_valid_and_bit_for_bit_reproducible(tmp_path):
     assert sick.temperature.dtype == np.float32
     m = sick.tumour_mask.values == 1
     assert (sick.temperature.values[m] - healthy.temperature.values[m]).mean() > 0.5
+
+
+def test_dynamic_cold_stress_sequence_rewarms_towards_steady_state():
+    spec = P.PhantomSpec(voxel=5e-3, tumour=P.TumourSpec(side="right", diameter=0.02,
+                                                         depth=0.015))  # fmt: skip
+    kw = {"seed": 2, "spec": spec, "t_ambient": 21.0, "pixel_pitch": 4e-3, "netd": 0.0}
+    dyn = P.simulate_dynamic(n_frames=4, frame_interval=60.0, dt=5.0, **kw)
+    steady = P.simulate_thermogram(**kw)
+    brim.schema.validate(dyn, "thermogram")
+    assert dyn.temperature.dims == ("time", "y", "x")
+    assert dyn.time.attrs["units"] == "s" and list(dyn.time.values) == [0, 60, 120, 180]
+    m = dyn.breast_mask.values > 0
+    means = [float(dyn.temperature.values[i][m].mean()) for i in range(4)]
+    final = float(steady.temperature.values[m].mean())
+    assert means[0] < means[1] < means[2] < means[3] < final  # re-warming, not yet steady
+    assert final - means[0] > 0.3  # the cooling was felt
+    np.testing.assert_array_equal(dyn.breast_mask.values, steady.breast_mask.values)
+    with pytest.raises(ConfigError):
+        P.simulate_dynamic(n_frames=0, **kw)

@@ -1,0 +1,108 @@
+"""Benchmark: displacement + strain frames/s, brim.elasto (Numba) vs a plain NumPy reference.
+
+Inputs: the Field II pair (1041 x 250, ``$BRIM_EXTERNAL_DATA/elasto/fieldii_dp``, 1 % compression)
+and a simulated 2304 x 384 pair (brim.elasto.rfsim, 1 % compression). Both implementations run the
+same coarse-to-fine NCC algorithm (same windows, search ranges and sub-sample fit) in the same
+process; the reference loops over windows in Python with vectorised NumPy per window.
+
+Run: ``BRIM_EXTERNAL_DATA=... python benchmarks/elasto_displacement.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from brim.elasto.displacement import estimate_displacement, estimate_displacement_reference
+from brim.elasto.readers import make_rf_frames, read_rf
+from brim.elasto.rfsim import simulate_pair
+from brim.elasto.strain import least_squares_strain, strain_image
+
+
+def _best(fn, repeat):
+    fn()  # warm-up (Numba compile / caches)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def _pairs():
+    out = []
+    root = os.environ.get("BRIM_EXTERNAL_DATA")
+    if root:
+        d = Path(root) / "elasto/fieldii_dp/Data"
+        kw = dict(sampling_frequency=40e6, center_frequency=6.7e6, pitch=0.2e-3)
+        a = read_rf(d / "Im0.mat", **kw)
+        b = read_rf(d / "Im1.mat", **kw)
+        pair = make_rf_frames(
+            np.concatenate([a["rf"].values, b["rf"].values]),
+            sampling_frequency=40e6,
+            center_frequency=6.7e6,
+            pitch=0.2e-3,
+        )
+        out.append(("Field II 1041x250", pair))
+    big = simulate_pair(
+        width=38.4e-3,
+        height=45e-3,
+        n_samples=2304,
+        n_lines=384,
+        sampling_frequency=40e6,
+        center_frequency=6.7e6,
+        fe_elements=(48, 56),
+        seed=1,
+    )
+    out.append(("simulated 2304x384", big))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="one repeat, skip the slow reference")
+    args = ap.parse_args()
+    import numba
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}"
+    )
+    rows = []
+    for name, pair in _pairs():
+        window, step = 61, 15
+        pre = pair["rf"].values[0].astype(float)
+        post = pair["rf"].values[1].astype(float)
+        for method in ("ncc", "phase", "dp"):
+
+            def ours(method=method, pair=pair, window=window, step=step):
+                return strain_image(
+                    estimate_displacement(pair, method=method, window=window, step=step)
+                )
+
+            t = _best(ours, 1 if args.quick else 3)
+            rows.append((name, f"brim {method} (Numba) + LSQ strain", t))
+        if not args.quick:
+
+            def ref(pre=pre, post=post, window=window, step=step):
+                ax = estimate_displacement_reference(pre, post, window=window, step=step)
+                return least_squares_strain(ax, kernel=9, spacing=step)
+
+            t0 = time.perf_counter()
+            ref()
+            rows.append((name, "NumPy reference ncc + LSQ strain", time.perf_counter() - t0))
+    print("\n| input | implementation | s/frame | frames/s | speed-up vs NumPy |")
+    print("|---|---|---|---|---|")
+    refs = {r[0]: r[2] for r in rows if r[1].startswith("NumPy")}
+    for name, impl, t in rows:
+        ratio = f"{refs[name] / t:.0f}x" if name in refs else "-"
+        print(f"| {name} | {impl} | {t:.4f} | {1 / t:.1f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

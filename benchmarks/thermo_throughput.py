@@ -1,0 +1,176 @@
+"""brim.thermo benchmarks: throughput (images/s) and the full-size evaluation figures.
+
+Usage::
+
+    BRIM_EXTERNAL_DATA=../shared/data python benchmarks/thermo_throughput.py throughput
+    BRIM_EXTERNAL_DATA=../shared/data python benchmarks/thermo_throughput.py unet [--size 32]
+    BRIM_EXTERNAL_DATA=../shared/data python benchmarks/thermo_throughput.py dmr [--epochs 30]
+
+``throughput`` times ours against a reference on the same input in the same run and prints
+the ratio: FLIR conversion vs ``flyr``; DMR text parsing vs ``numpy.loadtxt``; body
+segmentation vs scikit-image's Otsu + largest component (a subset of our pipeline, so the
+ratio states the cost of the midline / fold / breast steps); features; CNN inference.
+``unet`` trains the U-Net on the Colombian masks with a patient-grouped split and prints Dice
+per breast side with bootstrap CIs. ``dmr`` runs the grouped cross-validation of the feature
+model, the CNN and the ΔT rule on DMR-IR with the confound audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _root() -> Path:
+    root = os.environ.get("BRIM_EXTERNAL_DATA")
+    if not root:
+        raise SystemExit("set BRIM_EXTERNAL_DATA to the shared data folder")
+    return Path(root) / "thermo"
+
+
+def _time(fn, n_repeat=3):
+    best = np.inf
+    for _ in range(n_repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def throughput() -> None:
+    import flyr
+    from skimage.filters import threshold_otsu
+    from skimage.measure import label
+
+    from brim.thermo.classify import normalise_map, train_cnn
+    from brim.thermo.features import extract_features
+    from brim.thermo.flir import read_flir
+    from brim.thermo.readers import read_dmr
+    from brim.thermo.segmentation import body_mask, segment_classical
+
+    root = _root()
+    rows = []
+    flir_files = sorted((root / "flir").glob("*.jpg"))
+    ours = _time(lambda: [read_flir(f) for f in flir_files])
+    ref = _time(lambda: [flyr.unpack(str(f)).celsius for f in flir_files])
+    rows.append(("FLIR JPEG -> degC (4 files)", len(flir_files), ours, "flyr", ref))
+
+    dmr_files = sorted((root / "dmr_ir_dev").glob("*.txt"))[:8]
+    ours = _time(lambda: [read_dmr(f) for f in dmr_files], 1)
+    ref = _time(
+        lambda: [
+            np.loadtxt(
+                f, delimiter=";" if b";" in f.read_bytes()[:200] else None, usecols=range(640)
+            )
+            for f in dmr_files
+        ],
+        1,
+    )
+    rows.append(("DMR text -> degC (480x640)", len(dmr_files), ours, "numpy.loadtxt", ref))
+
+    thermos = [read_dmr(f) for f in dmr_files]
+
+    def ref_body():
+        for ds in thermos:
+            t = ds["temperature"].values
+            lab = label(t > threshold_otsu(t))
+            np.bincount(lab.ravel())
+
+    ours = _time(lambda: [segment_classical(ds) for ds in thermos], 1)
+    ref = _time(ref_body, 1)
+    rows.append(
+        ("classical segmentation", len(thermos), ours, "skimage Otsu+label (body only)", ref)
+    )
+    segs = [segment_classical(ds) for ds in thermos]
+    ours = _time(lambda: [extract_features(ds, s) for ds, s in zip(thermos, segs)], 1)
+    rows.append(("features (asym, hot spot, Frangi, GLCM, hist)", len(thermos), ours, "-", np.nan))
+
+    maps = np.stack(
+        [
+            normalise_map(ds["temperature"].values, body_mask(ds["temperature"].values))
+            for ds in thermos
+        ]
+    )
+    model = train_cnn(maps, np.arange(len(maps)) % 2, epochs=1, num_threads=1)
+    big = np.repeat(maps, 8, axis=0)
+    ours = _time(lambda: model.predict(big))
+    rows.append(("CNN inference (60x80 maps)", len(big), ours, "-", np.nan))
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print("| step | images | ours (img/s) | reference | ref (img/s) | ratio ours/ref time |")
+    print("|---|---|---|---|---|---|")
+    for name, n, t, rname, rt in rows:
+        rr = f"{n / rt:.1f}" if np.isfinite(rt) else "-"
+        ratio = f"{t / rt:.2f}" if np.isfinite(rt) else "-"
+        print(f"| {name} | {n} | {n / t:.1f} | {rname} | {rr} | {ratio} |")
+
+
+def unet(size: int = 32, epochs: int = 25, folds: int = 4, base: int = 8, depth: int = 2) -> None:
+    from brim.evaluate import grouped_kfold
+    from brim.thermo.segmentation import dice, dice_ci, load_colombia, train_unet
+
+    d = load_colombia(_root() / "colombia", size=size, fill_background=True, seed=0)
+    ids = np.array(d.ids)
+    sides = np.array(d.sides)
+    per_case = np.full(len(ids), np.nan)
+    allfg = np.full(len(ids), np.nan)
+    t0 = time.perf_counter()
+    for fold in grouped_kfold(ids, (sides == "left").astype(int), folds, seed=0):
+        tr, te = np.asarray(fold.train), np.asarray(fold.test)
+        assert not set(ids[tr]) & set(ids[te])
+        m = train_unet(
+            d.images[tr], d.masks[tr], epochs=epochs, base=base, depth=depth, lr=5e-3, num_threads=2
+        )
+        pred = m.predict(d.images[te]) > 0.5
+        per_case[te] = [dice(p, r) for p, r in zip(pred, d.masks[te])]
+        allfg[te] = [dice(np.ones_like(r), r) for r in d.masks[te]]
+    dt = time.perf_counter() - t0
+    print(
+        f"U-Net {size}x{size} (base {base}, depth {depth}), {epochs} epochs, {folds}-fold grouped "
+        f"by patient, background filled: {dt:.0f} s"
+    )
+    print("| breast | n | U-Net Dice [95 % CI] | all-foreground baseline Dice |")
+    print("|---|---|---|---|")
+    for side in ("left", "right"):
+        sel = sides == side
+        s = dice_ci(per_case[sel], groups=ids[sel])
+        print(f"| {side} | {sel.sum()} | {s} | {allfg[sel].mean():.3f} |")
+    s = dice_ci(per_case, groups=ids)
+    print(f"| both | {len(ids)} | {s} | {allfg.mean():.3f} |")
+
+
+def dmr(epochs: int = 30) -> None:
+    from brim.thermo.classify import evaluate_cohort, load_cohort
+
+    root = _root() / "dmr_ir_dev"
+    t0 = time.perf_counter()
+    cohort = load_cohort(root, root / "id_diagnosis.csv")
+    t1 = time.perf_counter()
+    ev = evaluate_cohort(cohort, cnn_epochs=epochs, n_bootstrap=1000, num_threads=2)
+    t2 = time.perf_counter()
+    print(
+        f"DMR-IR dev subset: {len(cohort.files)} patients; load+segment+features {t1 - t0:.0f} s,"
+        f" evaluation {t2 - t1:.0f} s (5-fold grouped CV, nested validation, mean per patient)"
+    )
+    print(ev.table())
+    print()
+    print(ev.confound_table())
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("throughput", "unet", "dmr"))
+    ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--epochs", type=int, default=None)
+    a = ap.parse_args()
+    if a.what == "throughput":
+        throughput()
+    elif a.what == "unet":
+        unet(a.size, a.epochs or 25)
+    else:
+        dmr(a.epochs or 30)

@@ -1,0 +1,403 @@
+"""Small networks that train on a CPU in minutes and run unchanged on CUDA.
+
+Every model records the keyword arguments it was built with (``model.spec``), so a checkpoint
+is weights + a JSON spec and can be rebuilt without pickle (:func:`build_model`).
+
+References
+----------
+He K et al. (2016). Deep residual learning for image recognition. CVPR (residual blocks).
+Wu Y, He K (2018). Group normalization. ECCV.
+Hu J, Shen L, Sun G (2018). Squeeze-and-excitation networks. CVPR (channel attention).
+Ronneberger O, Fischer P, Brox T (2015). U-Net: convolutional networks for biomedical image
+segmentation. MICCAI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from brim.errors import ConfigError, require
+
+torch = require("torch", "dl")
+nn = torch.nn
+F = torch.nn.functional
+
+__all__ = [
+    "MLP",
+    "MODELS",
+    "ResNetClassifier",
+    "TwoBranchFusion",
+    "UNet2d",
+    "build_model",
+]
+
+
+class _Spec:
+    """Mixin: remembers the class name and JSON-able kwargs the model was built with."""
+
+    spec: dict
+
+    def _record(self, **kwargs):
+        self.spec = {"class": type(self).__name__, "kwargs": kwargs}
+
+
+class _InputStats(nn.Module):
+    """Fixed per-channel (or per-feature) centring and scaling of the model's input.
+
+    The statistics are *buffers* set once from the training data by :func:`brim.learn.fit`
+    (training fold only, so nothing leaks) and saved with the weights; the data themselves stay
+    in physical units (e.g. degC). Without it, a 30 degC offset dominates the first layer.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels))
+        self.register_buffer("std", torch.ones(channels))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+
+    def set(self, mean, std):
+        std = torch.as_tensor(std, dtype=self.std.dtype)
+        self.mean.copy_(torch.as_tensor(mean, dtype=self.mean.dtype))
+        self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+        self.fitted.fill_(True)
+
+    def forward(self, x):
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        return (x - self.mean.view(shape)) / self.std.view(shape)
+
+
+def _norm(channels: int) -> nn.Module:
+    """Group normalisation (Wu & He 2018): batch-independent, so training and evaluation behave
+    the same even after few steps and with tiny batches (BatchNorm's running statistics do not)."""
+    return nn.GroupNorm(_groups(channels), channels)
+
+
+def _groups(channels: int) -> int:
+    for g in (8, 4, 2):
+        if channels % g == 0 and channels // g >= 2:
+            return g
+    return 1
+
+
+class _SE(nn.Module):
+    """Squeeze-and-excitation channel attention (Hu et al. 2018)."""
+
+    def __init__(self, channels: int, reduction: int = 4):
+        super().__init__()
+        hidden = max(channels // reduction, 4)
+        self.fc1 = nn.Linear(channels, hidden)
+        self.fc2 = nn.Linear(hidden, channels)
+
+    def forward(self, x):
+        w = x.mean(dim=(2, 3))
+        w = torch.sigmoid(self.fc2(F.relu(self.fc1(w))))
+        return x * w[:, :, None, None]
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int, attention: bool):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = _norm(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = _norm(cout)
+        self.se = _SE(cout) if attention else None
+        self.skip = None
+        if stride != 1 or cin != cout:
+            self.skip = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride=stride, bias=False), _norm(cout)
+            )
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        if self.se is not None:
+            h = self.se(h)
+        s = x if self.skip is None else self.skip(x)
+        return F.relu(h + s)
+
+
+class ResNetClassifier(nn.Module, _Spec):
+    """ResNet-style 2-D classifier: a stem, stages of residual blocks (stride 2 between stages),
+    global average pooling and a linear head.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input channels (1 for a thermogram).
+    n_outputs : int
+        1 for a binary task (one logit), C for C classes.
+    widths : sequence of int
+        Channels of each stage.
+    blocks_per_stage : int
+        Residual blocks per stage.
+    attention : bool
+        Add squeeze-and-excitation channel attention to every block.
+
+    Notes
+    -----
+    Input: ``(batch, in_channels, y, x)`` with y, x >= 2**(len(widths) - 1). Output logits
+    ``(batch, n_outputs)``. ``features(x)`` gives the pooled feature vector (``n_features``).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        n_outputs: int = 1,
+        widths: Sequence[int] = (16, 32, 64),
+        blocks_per_stage: int = 1,
+        attention: bool = False,
+    ):
+        super().__init__()
+        widths = [int(w) for w in widths]
+        if not widths or blocks_per_stage < 1 or in_channels < 1 or n_outputs < 1:
+            raise ConfigError(
+                "ResNetClassifier needs widths, blocks_per_stage, in_channels, n_outputs >= 1"
+            )
+        self._record(
+            in_channels=int(in_channels),
+            n_outputs=int(n_outputs),
+            widths=widths,
+            blocks_per_stage=int(blocks_per_stage),
+            attention=bool(attention),
+        )
+        self.input_stats = _InputStats(in_channels)
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+            _norm(widths[0]),
+            nn.ReLU(),
+        )
+        stages = []
+        cin = widths[0]
+        for k, w in enumerate(widths):
+            blocks = []
+            for b in range(blocks_per_stage):
+                blocks.append(_ResBlock(cin, w, 2 if (k > 0 and b == 0) else 1, attention))
+                cin = w
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.n_features = widths[-1]
+        self.head = nn.Linear(widths[-1], n_outputs)
+
+    @property
+    def cam_layer(self) -> nn.Module:
+        """Default Grad-CAM layer: the last residual stage."""
+        return self.stages[-1]
+
+    def features(self, x):
+        return self.stages(self.stem(self.input_stats(x))).mean(dim=(2, 3))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def _double_conv(cin, cout):
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        _norm(cout),
+        nn.ReLU(),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        _norm(cout),
+        nn.ReLU(),
+    )
+
+
+class UNet2d(nn.Module, _Spec):
+    """U-Net 2-D segmenter (Ronneberger et al. 2015), reduced in width for CPU training.
+
+    Parameters
+    ----------
+    in_channels : int
+    n_classes : int
+        1 for binary segmentation (one logit map), C for C classes.
+    base_channels : int
+        Channels of the first level; doubled at each level down.
+    depth : int
+        Number of down-sampling steps.
+
+    Notes
+    -----
+    Input ``(batch, in_channels, y, x)``, any y, x (padding handles odd sizes); output logits
+    ``(batch, n_classes, y, x)`` on the same grid.
+    """
+
+    def __init__(
+        self, in_channels: int = 1, n_classes: int = 1, base_channels: int = 16, depth: int = 3
+    ):
+        super().__init__()
+        if depth < 1 or base_channels < 1:
+            raise ConfigError("UNet2d needs depth >= 1 and base_channels >= 1")
+        self._record(
+            in_channels=int(in_channels),
+            n_classes=int(n_classes),
+            base_channels=int(base_channels),
+            depth=int(depth),
+        )
+        self.input_stats = _InputStats(in_channels)
+        ch = [base_channels * 2**k for k in range(depth + 1)]
+        self.down = nn.ModuleList([_double_conv(in_channels, ch[0])])
+        for k in range(1, depth + 1):
+            self.down.append(_double_conv(ch[k - 1], ch[k]))
+        self.up = nn.ModuleList()
+        self.dec = nn.ModuleList()
+        for k in range(depth, 0, -1):
+            self.up.append(nn.ConvTranspose2d(ch[k], ch[k - 1], 2, stride=2))
+            self.dec.append(_double_conv(2 * ch[k - 1], ch[k - 1]))
+        self.out = nn.Conv2d(ch[0], n_classes, 1)
+
+    @property
+    def cam_layer(self) -> nn.Module:
+        return self.dec[-1]
+
+    def forward(self, x):
+        skips = []
+        h = self.input_stats(x)
+        for k, block in enumerate(self.down):
+            if k > 0:
+                h = F.max_pool2d(h, 2, ceil_mode=True)
+            h = block(h)
+            skips.append(h)
+        skips.pop()
+        for up, dec in zip(self.up, self.dec):
+            h = up(h)
+            s = skips.pop()
+            h = h[..., : s.shape[-2], : s.shape[-1]]
+            dy, dx = s.shape[-2] - h.shape[-2], s.shape[-1] - h.shape[-1]
+            if dy or dx:
+                h = F.pad(h, (0, dx, 0, dy), mode="replicate")
+            h = dec(torch.cat([s, h], dim=1))
+        return self.out(h)
+
+
+class MLP(nn.Module, _Spec):
+    """Multi-layer perceptron for tabular features (e.g. S-parameter or radiomic features).
+
+    Parameters
+    ----------
+    in_features : int
+    hidden : sequence of int
+        Width of each hidden layer (ReLU).
+    n_outputs : int
+    dropout : float
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: Sequence[int] = (64, 32),
+        n_outputs: int = 1,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        hidden = [int(h) for h in hidden]
+        self._record(
+            in_features=int(in_features),
+            hidden=hidden,
+            n_outputs=int(n_outputs),
+            dropout=float(dropout),
+        )
+        self.input_stats = _InputStats(int(in_features))
+        layers: list[nn.Module] = []
+        cin = int(in_features)
+        for h in hidden:
+            layers += [nn.Linear(cin, h), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            cin = h
+        self.body = nn.Sequential(*layers)
+        self.n_features = cin
+        self.head = nn.Linear(cin, n_outputs)
+
+    def features(self, x):
+        return self.body(self.input_stats(x.flatten(1)))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class TwoBranchFusion(nn.Module, _Spec):
+    """Late fusion of two branches (image + image, or image + features).
+
+    Each branch maps its input to a feature vector (``branch.features``); the concatenated
+    vector goes through a small head.
+
+    Parameters
+    ----------
+    branch_a, branch_b : nn.Module or dict
+        Models with ``features(x)`` and ``n_features`` (e.g. :class:`ResNetClassifier`,
+        :class:`MLP`), or their specs ``{"class": ..., "kwargs": {...}}``.
+    n_outputs : int
+    hidden : int
+        Width of the fusion head's hidden layer.
+
+    Notes
+    -----
+    ``forward(xa, xb)`` with inputs for branch a and branch b.
+    """
+
+    def __init__(
+        self,
+        branch_a: nn.Module | Mapping,
+        branch_b: nn.Module | Mapping,
+        n_outputs: int = 1,
+        hidden: int = 32,
+    ):
+        super().__init__()
+        a = build_model(branch_a) if isinstance(branch_a, Mapping) else branch_a
+        b = build_model(branch_b) if isinstance(branch_b, Mapping) else branch_b
+        for name, m in (("branch_a", a), ("branch_b", b)):
+            if not hasattr(m, "features") or not hasattr(m, "n_features"):
+                raise ConfigError(f"{name} must have features(x) and n_features (a brim model)")
+            if not hasattr(m, "spec"):
+                raise ConfigError(f"{name} must be a brim.learn model (for checkpointing)")
+        self._record(branch_a=a.spec, branch_b=b.spec, n_outputs=int(n_outputs), hidden=int(hidden))
+        self.branch_a = a
+        self.branch_b = b
+        self.head = nn.Sequential(
+            nn.Linear(a.n_features + b.n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_outputs)
+        )
+
+    @property
+    def cam_layer(self) -> nn.Module:
+        return getattr(self.branch_a, "cam_layer", None)
+
+    def forward(self, xa, xb):
+        return self.head(torch.cat([self.branch_a.features(xa), self.branch_b.features(xb)], 1))
+
+
+MODELS: dict[str, type] = {
+    "ResNetClassifier": ResNetClassifier,
+    "UNet2d": UNet2d,
+    "MLP": MLP,
+    "TwoBranchFusion": TwoBranchFusion,
+}
+
+
+def build_model(
+    spec: Mapping[str, Any] | str, kwargs: Mapping | None = None, *, seed: int | None = None
+) -> nn.Module:
+    """Build a brim model from its spec ``{"class": name, "kwargs": {...}}`` (or name + kwargs).
+
+    Only the classes in :data:`MODELS` can be built: a spec never names arbitrary code.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the weight initialisation (the global torch RNG is left untouched).
+    """
+    if isinstance(spec, str):
+        spec = {"class": spec, "kwargs": dict(kwargs or {})}
+    name = spec.get("class")
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    kw = dict(spec.get("kwargs") or {})
+    cls = MODELS[name]
+    try:
+        if seed is None:
+            return cls(**kw)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            return cls(**kw)
+    except TypeError as exc:
+        raise ConfigError(f"bad arguments for {name}: {exc}") from exc

@@ -1,0 +1,224 @@
+"""``brim fusion``: US-guided diffuse optical tomography and multimodal fusion from the shell."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from brim.errors import ConfigError, FormatError, MissingFileError
+
+
+def _out_dir(p) -> Path:
+    d = Path(p)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _open_ds(path):
+    import xarray as xr
+
+    import brim
+
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError(f"no such file: {p}")
+    ds = brim.open(p)
+    if not isinstance(ds, xr.Dataset):
+        raise FormatError(f"{p.name}: expected a single Dataset")
+    return ds
+
+
+def _cmd_simulate(args) -> int:
+    import brim
+    from brim.fusion import simulate as sim
+
+    out = _out_dir(args.out)
+    so2 = args.so2
+    lesion = sim.Lesion(
+        (args.x, args.y, args.depth), args.diameter / 2, args.hbt * so2, args.hbt * (1 - so2)
+    )
+    target, reference = sim.simulate_pair(lesion, seed=args.seed, voxel=args.voxel)
+    us = sim.synthetic_ultrasound(lesion, seed=args.seed)
+    for name, ds in (("measurement", target), ("reference", reference), ("ultrasound", us)):
+        print(brim.save(ds, out / f"{name}.nc"))
+    return 0
+
+
+def _cmd_background(args) -> int:
+    import brim
+    from brim.fusion.background import fit_background
+    from brim.fusion.readers import read_measurement
+    from brim.provenance import record
+
+    meas = read_measurement(args.meas)
+    fit = fit_background(meas, n=args.n, musp=args.musp, min_distance=args.min_distance)
+    fit = record(fit, "brim fusion background", {}, inputs=[args.meas])
+    for i, w in enumerate(fit.wavelength.values):
+        print(f"{w:g} nm: mua = {fit.mua.values[i]:.5f} /mm, musp = {fit.musp.values[i]:.4f} /mm")
+    print(brim.save(fit, args.out))
+    return 0
+
+
+def _load_us(path, model_path):
+    from brim.fusion import ussegment
+
+    p = Path(path)
+    if p.suffix.lower() == ".png":
+        raise ConfigError(
+            f"{p.name}: a PNG has no pixel spacing in mm; save the B-mode image as a brim "
+            "NetCDF with x and y (depth) coordinates in mm, or use --roi"
+        )
+    us = _open_ds(p)
+    if "mask" in us and us["mask"].values.any():
+        return us
+    model = ussegment.load_model(model_path) if model_path else None
+    return ussegment.segment(us, model=model)
+
+
+def _cmd_reconstruct(args) -> int:
+    import brim
+    from brim.fusion.readers import read_measurement
+    from brim.fusion.reconstruct import Roi, reconstruct
+    from brim.provenance import record
+
+    if (args.us is None) == (args.roi is None):
+        raise ConfigError("give exactly one of --us IMAGE or --roi X,Y,Z,R")
+    target = read_measurement(args.meas)
+    reference = read_measurement(args.reference)
+    kw = {"alpha": args.alpha, "nonlinear_iterations": args.nonlinear_iterations}
+    if args.roi:
+        recon = reconstruct(target, reference, roi=Roi.parse(args.roi), **kw)
+    else:
+        recon = reconstruct(target, reference, us=_load_us(args.us, args.model), **kw)
+    inputs = [args.meas, args.reference] + ([args.us] if args.us else [])
+    recon = record(recon, "brim fusion reconstruct", {"roi": args.roi}, inputs=inputs)
+    print(brim.save(recon, args.out))
+    return 0
+
+
+def _cmd_hemoglobin(args) -> int:
+    import brim
+    from brim.fusion.readers import read_extinction
+    from brim.fusion.reconstruct import hemoglobin
+
+    recon = _open_ds(args.map)
+    ext = read_extinction(args.extinction) if args.extinction else None
+    hb = hemoglobin(recon, extinction=ext)
+    if "lesion_hbt" in hb:
+        print(
+            f"lesion: HbT {float(hb.lesion_hbt):.1f} uM, HbO2 {float(hb.lesion_hbo2):.1f} uM, "
+            f"Hb {float(hb.lesion_hb):.1f} uM, sO2 {float(hb.lesion_so2):.2f}"
+        )
+    print(brim.save(hb, args.out))
+    return 0
+
+
+def _cmd_segment(args) -> int:
+    import brim
+    from brim.fusion import ussegment
+    from brim.fusion.readers import read_busi
+
+    out = _out_dir(args.out)
+    model = ussegment.load_model(args.model) if args.model else None
+    for path in args.images:
+        p = Path(path)
+        if not p.exists():
+            raise MissingFileError(f"no such image: {p}")
+        ds = read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
+        res = ussegment.segment(ds, model=model)
+        print(brim.save(res, out / f"{p.stem}_mask.nc"), f"({int(res['mask'].sum())} px)")
+    return 0
+
+
+def _cmd_train_us(args) -> int:
+    from brim.fusion import ussegment
+
+    res = ussegment.evaluate_segmenter(
+        args.root, size=args.size, epochs=args.epochs, model_out=args.out, progress=args.progress
+    )
+    print(
+        f"Dice {res.dice_mean:.3f} (95% CI {res.ci_low:.3f}-{res.ci_high:.3f}) on "
+        f"{res.n_test} test images (grouped split), trained on {res.n_train} at {res.size}px"
+    )
+    print(args.out)
+    return 0
+
+
+def _cmd_register(args) -> int:
+    import brim
+    from brim.fusion.fuse import register_images
+    from brim.provenance import record
+
+    fixed, moving = _open_ds(args.fixed), _open_ds(args.moving)
+    res = register_images(
+        fixed, moving, transform=args.transform, fixed_var=args.var, moving_var=args.var
+    )
+    res = record(res, "brim fusion register", {}, inputs=[args.fixed, args.moving])
+    print(brim.save(res, args.out))
+    return 0
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``fusion`` command group to the brim CLI."""
+    g = subparsers.add_parser("fusion", help="US-guided diffuse optical tomography and fusion")
+    sub = g.add_subparsers(dest="fusion_command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("simulate", help="simulate a lesion measurement, reference and US image")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--depth", type=float, default=20.0, help="lesion centre depth, mm")
+    p.add_argument("--x", type=float, default=0.0, help="lesion centre x, mm")
+    p.add_argument("--y", type=float, default=0.0, help="lesion centre y, mm")
+    p.add_argument("--diameter", type=float, default=15.0, help="lesion diameter, mm")
+    p.add_argument("--hbt", type=float, default=70.0, help="lesion total haemoglobin, uM")
+    p.add_argument("--so2", type=float, default=0.65, help="lesion saturation (0-1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--voxel", type=float, default=1.5, help="lesion discretisation, mm")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("background", help="fit background mua/musp from a (reference) measurement")
+    p.add_argument("meas", help="measurement (.nc, .mat or .csv)")
+    p.add_argument("-o", "--out", required=True, help="output NetCDF")
+    p.add_argument("--n", type=float, help="refractive index (default from file or 1.33)")
+    p.add_argument("--musp", type=float, help="reduced scattering for CW data, mm^-1")
+    p.add_argument("--min-distance", type=float, default=0.0, help="ignore closer pairs, mm")
+    p.set_defaults(func=_cmd_background)
+
+    p = sub.add_parser("reconstruct", help="US-guided dual-mesh absorption reconstruction")
+    p.add_argument("meas", help="lesion-side measurement")
+    p.add_argument("--reference", required=True, help="reference measurement")
+    p.add_argument("--us", help="ultrasound NetCDF (with a mask, or segmented with --model)")
+    p.add_argument("--roi", help="lesion ROI X,Y,Z,R in mm (instead of --us)")
+    p.add_argument("--model", help="U-Net checkpoint folder for --us without a mask")
+    p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
+    p.add_argument("--nonlinear-iterations", type=int, default=1)
+    p.add_argument("-o", "--out", required=True, help="output map NetCDF")
+    p.set_defaults(func=_cmd_reconstruct)
+
+    p = sub.add_parser("hemoglobin", help="HbO2, Hb, HbT and sO2 from a reconstructed mua map")
+    p.add_argument("map", help="reconstruction NetCDF with 'mua' over wavelength")
+    p.add_argument("--extinction", help="extinction CSV (default: bundled Prahl subset)")
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(func=_cmd_hemoglobin)
+
+    p = sub.add_parser("segment-us", help="segment breast-ultrasound lesions")
+    p.add_argument("images", nargs="+", help="PNG images or brim NetCDF with 'image'")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--model", help="U-Net checkpoint folder; default: Otsu baseline")
+    p.set_defaults(func=_cmd_segment)
+
+    p = sub.add_parser("train-us", help="train the U-Net on a BUSI folder; report grouped Dice")
+    p.add_argument("root", help="folder with images/ and masks/")
+    p.add_argument("-o", "--out", required=True, help="checkpoint folder to write")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=_cmd_train_us)
+
+    p = sub.add_parser("register", help="register two 2-D brim images (rigid/affine)")
+    p.add_argument("fixed")
+    p.add_argument("moving")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--transform", default="rigid", choices=["translation", "rigid", "affine"])
+    p.add_argument("--var", help="image variable (default: 'image' or the first (y, x) one)")
+    p.set_defaults(func=_cmd_register)
+    return g

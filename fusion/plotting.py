@@ -1,0 +1,105 @@
+"""Plots for brim.fusion (matplotlib imported lazily; never shows a window)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "plot_measurement",
+    "plot_map",
+    "plot_depth_slices",
+    "plot_ultrasound",
+    "plot_volume_mip",
+]
+
+
+def _ax(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    return ax
+
+
+def plot_measurement(meas: xr.Dataset, *, wavelength: int = 0, ax=None, **kw):
+    """``ln(rho^2 A)`` against source-detector distance (the background-fit view)."""
+    from brim.fusion.background import pair_distances
+
+    ax = _ax(ax)
+    rho = pair_distances(meas).ravel()
+    a = meas.amplitude.isel(wavelength=wavelength).values.ravel()
+    ax.plot(rho, np.log(rho**2 * a), "o", ms=3, **kw)
+    ax.set_xlabel("source-detector distance (mm)")
+    ax.set_ylabel(r"ln($\rho^2$ A)")
+    ax.set_title(f"{float(meas.wavelength[wavelength]):g} nm")
+    return ax
+
+
+def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
+    """A 2-D map with physical axes and a colour bar labelled with its units."""
+    ax = _ax(ax)
+    if da.ndim != 2:
+        raise ValueError(f"plot_map needs a 2-D map, got dims {da.dims}")
+    ydim, xdim = da.dims
+    x = da[xdim].values if xdim in da.coords else np.arange(da.shape[1])
+    y = da[ydim].values if ydim in da.coords else np.arange(da.shape[0])
+    im = ax.pcolormesh(x, y, np.asarray(da.values), cmap=cmap, shading="auto", **kw)
+    ax.set_aspect("equal")
+    xu = da[xdim].attrs.get("units", "") if xdim in da.coords else "px"
+    yu = da[ydim].attrs.get("units", "") if ydim in da.coords else "px"
+    ax.set_xlabel(f"{xdim} ({xu})")
+    ax.set_ylabel(f"{ydim} ({yu})")
+    ax.figure.colorbar(im, ax=ax, label=f"{da.name or ''} ({da.attrs.get('units', '')})")
+    return ax
+
+
+def plot_depth_slices(ds: xr.Dataset, var: str = "hbt", *, wavelength=None, ax=None, **kw):
+    """Depth slices (z) of a 3-D map side by side in one Axes, the Zhu-lab display."""
+    ax = _ax(ax)
+    da = ds[var]
+    if "wavelength" in da.dims:
+        da = da.isel(wavelength=0 if wavelength is None else wavelength)
+    da = da.transpose("z", "y", "x")
+    nz = da.sizes["z"]
+    tiles = [np.asarray(da.isel(z=i).values) for i in range(nz)]
+    ncol = int(np.ceil(np.sqrt(nz)))
+    nrow = int(np.ceil(nz / ncol))
+    h, w = tiles[0].shape
+    mosaic = np.full((nrow * h, ncol * w), np.nan)
+    for i, t in enumerate(tiles):
+        r, c = divmod(i, ncol)
+        mosaic[r * h : (r + 1) * h, c * w : (c + 1) * w] = t
+    im = ax.imshow(mosaic, cmap=kw.pop("cmap", "magma"), origin="upper", **kw)
+    for i in range(nz):
+        r, c = divmod(i, ncol)
+        ax.text(c * w + 1, r * h + 3, f"z={float(da.z[i]):.1f}", color="w", fontsize=6)
+    ax.set_axis_off()
+    ax.figure.colorbar(im, ax=ax, label=f"{var} ({ds[var].attrs.get('units', '')})")
+    return ax
+
+
+def plot_volume_mip(ds: xr.Dataset, var: str, *, ax=None, **kw):
+    """Maximum-intensity projection over ``z`` (first index of any leading dims)."""
+    da = ds[var]
+    for d in list(da.dims):
+        if d not in ("z", "y", "x"):
+            da = da.isel({d: 0})
+    mip = da.max("z")
+    mip.name = f"{var} (max over z)"
+    mip.attrs = dict(ds[var].attrs)
+    return plot_map(mip, ax=ax, **kw)
+
+
+def plot_ultrasound(us: xr.Dataset, *, ax=None, contour: bool = True):
+    """B-mode image (grey) with the lesion mask contour."""
+    ax = _ax(ax)
+    x, y = us.x.values, us.y.values
+    ax.pcolormesh(x, y, us.image.values, cmap="gray", shading="auto")
+    if contour and "mask" in us and np.any(us["mask"].values):
+        ax.contour(x, y, us["mask"].values, levels=[0.5], colors="r", linewidths=1)
+    ax.set_aspect("equal")
+    ax.invert_yaxis()
+    ax.set_xlabel(f"x ({us.x.attrs.get('units', '')})")
+    ax.set_ylabel(f"depth ({us.y.attrs.get('units', '')})")
+    return ax

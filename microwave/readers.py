@@ -1,0 +1,604 @@
+"""Readers: what a VNA or a public microwave data set wrote -> a brim ``sparameter_scan`` Dataset.
+
+Every reader returns an :class:`xarray.Dataset` stamped ``sparameter_scan/1`` with
+
+* ``s`` — complex S-parameters, dims ``(freq, channel)`` (a list of measured Tx/Rx pairs, with
+  integer coordinates ``tx`` and ``rx`` on ``channel`` indexing the ``antenna`` dimension),
+  ``(freq, tx, rx)`` (a full multistatic matrix) or ``(freq, position)`` (monostatic), with a
+  leading ``scan`` dimension where a file holds several scans;
+* ``freq`` in Hz; antenna positions in metres as coordinates ``antenna_x/y/z`` on ``antenna``
+  (``position_x/y/z`` on ``position`` for monostatic data);
+* a reference or calibration scan, when given, carried alongside as ``s_reference`` with the
+  same dims and the attribute ``reference_kind`` (``rotation``, ``empty``, ``phantom``, ...).
+
+Formats: Touchstone ``.sNp`` (through scikit-rf, extra ``rf``), the MERIT CSV layout
+(O'Loughlin et al. 2018, Biomed. Phys. Eng. Express 4, 025036), the UM-BMID layout
+(Reimer et al. 2020, Sensors 20, 1784: ``[n_scans, n_freq, n_positions]`` complex plus a metadata
+table) from MATLAB ``.mat`` — pickles are never opened — and NetCDF / NPZ
+(``np.load(allow_pickle=False)``).
+
+Note the MERIT trap: its ``antenna_locations.csv`` holds the geometric antenna positions, not
+the antennas' phase centres; see :func:`brim.microwave.calibration.antenna_delay_calibration`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import FormatError, MissingFileError
+from brim.provenance import record
+from brim.schema import stamp, validate
+
+__all__ = [
+    "make_scan",
+    "open_scan",
+    "parse_matlab_complex",
+    "read_merit",
+    "read_npz",
+    "read_touchstone",
+    "read_umbmid",
+]
+
+KIND = "sparameter_scan"
+
+
+def _exists(path) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(f"file not found: {p}")
+    return p
+
+
+def _finite(a: np.ndarray, what: str) -> None:
+    bad = ~np.isfinite(a)
+    if bad.any():
+        idx = tuple(int(i[0]) for i in np.nonzero(bad))
+        raise FormatError(
+            f"{what} contains {int(bad.sum())} non-finite value(s) (NaN or inf), first at index "
+            f"{idx}; fix or drop those measurements before imaging"
+        )
+
+
+def make_scan(
+    s,
+    freq_hz,
+    *,
+    tx=None,
+    rx=None,
+    antenna_positions=None,
+    reference=None,
+    reference_kind: str | None = None,
+    layout: str = "channel",
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """Build a ``sparameter_scan`` Dataset from arrays.
+
+    Parameters
+    ----------
+    s : array_like of complex
+        ``(freq, channel)``, ``(freq, tx, rx)`` or ``(freq, position)`` S-parameters (1).
+    freq_hz : array_like
+        Frequencies in Hz, strictly increasing.
+    tx, rx : array_like of int, optional
+        For ``layout="channel"``: transmitting and receiving antenna (0-based) of each channel.
+    antenna_positions : array_like, optional
+        ``(n_antenna, 3)`` (or ``(n_position, 3)`` for monostatic) positions in metres.
+    reference : array_like, optional
+        A reference scan of the same shape as ``s`` (carried as ``s_reference``).
+    reference_kind : str, optional
+        What the reference is: ``rotation``, ``empty``, ``phantom``...
+    layout : {"channel", "multistatic", "monostatic"}
+    attrs : dict, optional
+        Extra flat attributes.
+    """
+    s = np.asarray(s)
+    if not np.iscomplexobj(s):
+        s = s.astype(complex)
+    f = np.asarray(freq_hz, dtype=float)
+    if f.ndim != 1 or s.shape[0] != f.size:
+        raise FormatError(
+            f"S-parameters have {s.shape[0] if s.ndim else 0} frequency rows but "
+            f"{f.size} frequencies were given"
+        )
+    if f.size > 1 and np.any(np.diff(f) <= 0):
+        raise FormatError("frequencies must be strictly increasing (Hz)")
+    _finite(f, "frequency list")
+    _finite(s, "S-parameter data")
+    ds = xr.Dataset(attrs=dict(attrs or {}))
+    if layout == "channel":
+        if s.ndim != 2:
+            raise FormatError(f"channel layout needs (freq, channel) data, got shape {s.shape}")
+        dims = ("freq", "channel")
+        n_ch = s.shape[1]
+        tx = np.arange(n_ch) if tx is None else np.asarray(tx, dtype=np.int64)
+        rx = np.arange(n_ch) if rx is None else np.asarray(rx, dtype=np.int64)
+        if tx.shape != (n_ch,) or rx.shape != (n_ch,):
+            raise FormatError(
+                f"channel table has {tx.size} rows but the data have {n_ch} channels; "
+                "the channel list and the data columns must match"
+            )
+        ds = ds.assign_coords(channel=np.arange(n_ch), tx=("channel", tx), rx=("channel", rx))
+        pos_dim = "antenna"
+        n_pos_needed = int(max(tx.max(initial=-1), rx.max(initial=-1))) + 1
+    elif layout == "multistatic":
+        if s.ndim != 3 or s.shape[1] != s.shape[2]:
+            raise FormatError(f"multistatic layout needs (freq, tx, rx) data, got {s.shape}")
+        dims = ("freq", "tx", "rx")
+        ds = ds.assign_coords(tx=np.arange(s.shape[1]), rx=np.arange(s.shape[2]))
+        pos_dim = "antenna"
+        n_pos_needed = s.shape[1]
+    elif layout == "monostatic":
+        if s.ndim not in (2, 3):
+            raise FormatError(f"monostatic layout needs (freq, position) data, got {s.shape}")
+        dims = ("scan", "freq", "position") if s.ndim == 3 else ("freq", "position")
+        pos_dim = "position"
+        n_pos_needed = s.shape[-1]
+    else:
+        raise FormatError(f"unknown layout {layout!r}; use channel, multistatic or monostatic")
+    ds["s"] = (dims, s, {"units": "1", "long_name": "S-parameter"})
+    ds = ds.assign_coords(freq=("freq", f, {"units": "Hz", "long_name": "frequency"}))
+    if antenna_positions is not None:
+        pos = np.asarray(antenna_positions, dtype=float)
+        if pos.ndim != 2 or pos.shape[1] not in (2, 3):
+            raise FormatError(f"antenna positions must be (n, 2) or (n, 3) in m, got {pos.shape}")
+        if pos.shape[0] < n_pos_needed:
+            raise FormatError(
+                f"the channel table refers to {n_pos_needed} antennas but only {pos.shape[0]} "
+                "antenna positions were given; the channel table and the antenna list disagree"
+            )
+        _finite(pos, "antenna positions")
+        if pos.shape[1] == 2:
+            pos = np.column_stack([pos, np.zeros(len(pos))])
+        prefix = "antenna" if pos_dim == "antenna" else "position"
+        for k, name in enumerate("xyz"):
+            ds = ds.assign_coords({f"{prefix}_{name}": (pos_dim, pos[:, k], {"units": "m"})})
+    if reference is not None:
+        ref = np.asarray(reference)
+        if ref.shape != s.shape:
+            raise FormatError(
+                f"reference scan has shape {ref.shape}, the scan {s.shape}; they must match"
+            )
+        _finite(ref, "reference scan")
+        ds["s_reference"] = (
+            dims,
+            ref.astype(complex),
+            {"units": "1", "reference_kind": str(reference_kind or "reference")},
+        )
+    ds.attrs.setdefault("layout", layout)
+    return stamp(ds, KIND)
+
+
+# ---------------------------------------------------------------------------------------------
+# MERIT CSV
+
+
+def parse_matlab_complex(text: str, *, where: str = "file") -> list[list[complex]]:
+    """Parse MATLAB ``writematrix``/``dlmwrite`` complex text (``a+bi`` per cell) into rows.
+
+    Accepts ``i`` or ``j``, real-only cells, surrounding spaces, ``,`` or ``;`` or tabs between
+    cells. Raises :class:`~brim.errors.FormatError` naming the row and column of a bad cell.
+    """
+    rows = []
+    for r, line in enumerate(text.splitlines()):
+        line = line.strip()
+        if not line:
+            continue
+        sep = "," if "," in line else (";" if ";" in line else None)
+        cells = line.split(sep)
+        row = []
+        for c, cell in enumerate(cells):
+            tok = cell.strip().replace(" ", "").replace("i", "j").replace("I", "j")
+            tok = tok.replace("Jnf", "inf").replace("jnf", "inf")  # 'Inf' after the i->j swap
+            try:
+                row.append(complex(tok))
+            except ValueError:
+                raise FormatError(
+                    f"{where}: row {r + 1}, column {c + 1}: cannot read {cell.strip()!r} as a "
+                    "complex number (expected MATLAB text like 0.1-0.2i)"
+                ) from None
+        rows.append(row)
+    return rows
+
+
+def _read_table(path: Path, *, dtype=float, ncols=None) -> np.ndarray:
+    try:
+        a = np.loadtxt(path, delimiter=",", dtype=dtype, ndmin=2)
+    except ValueError as exc:
+        raise FormatError(f"{path.name}: not a numeric CSV table ({exc})") from None
+    if ncols is not None and a.shape[1] != ncols:
+        raise FormatError(f"{path.name}: expected {ncols} columns, found {a.shape[1]}")
+    return a
+
+
+def _read_merit_csv(path: Path, n_freq: int, n_ch: int) -> np.ndarray:
+    rows = parse_matlab_complex(path.read_text(), where=path.name)
+    if len(rows) != n_freq:
+        raise FormatError(
+            f"{path.name}: {len(rows)} rows but frequencies.csv lists {n_freq} frequencies; "
+            "the file is truncated or belongs to another sweep"
+        )
+    for r, row in enumerate(rows):
+        if len(row) != n_ch:
+            raise FormatError(
+                f"{path.name}: row {r + 1} has {len(row)} values but channel_names.csv lists "
+                f"{n_ch} channels; the file is truncated or the channel table does not match"
+            )
+    a = np.asarray(rows, dtype=complex)
+    _finite(a, path.name)
+    return a
+
+
+def read_merit(
+    scan: str | os.PathLike,
+    *,
+    reference: str | os.PathLike | None = None,
+    reference_kind: str = "rotation",
+    folder: str | os.PathLike | None = None,
+) -> xr.Dataset:
+    """Read one scan in the MERIT CSV layout.
+
+    Parameters
+    ----------
+    scan : path
+        ``<name>.csv``: ``n_freq`` rows x ``n_channel`` columns of MATLAB complex text.
+    reference : path, optional
+        A second scan (e.g. the phantom rotated by 36 degrees, or an empty-chamber scan)
+        carried alongside as ``s_reference``.
+    reference_kind : str
+        ``"rotation"`` (default), ``"empty"`` or ``"phantom"``.
+    folder : path, optional
+        Where ``frequencies.csv`` (Hz), ``channel_names.csv`` (1-based Tx,Rx) and
+        ``antenna_locations.csv`` (m) are; default: the scan's folder.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``sparameter_scan``, ``s`` on ``(freq, channel)``, ``tx``/``rx`` 0-based antenna indices.
+
+    References
+    ----------
+    D. O'Loughlin et al., "Open-source software for microwave radar-based image reconstruction",
+    EuCAP 2018; MERIT sample data, O'Loughlin et al. 2018, Biomed. Phys. Eng. Express 4, 025036.
+    """
+    scan = _exists(scan)
+    folder = Path(folder) if folder is not None else scan.parent
+    f_path = _exists(folder / "frequencies.csv")
+    c_path = _exists(folder / "channel_names.csv")
+    a_path = _exists(folder / "antenna_locations.csv")
+    freq = _read_table(f_path).ravel()
+    chans = _read_table(c_path, ncols=2)
+    if np.any(chans != np.round(chans)) or np.any(chans < 1):
+        raise FormatError(f"{c_path.name}: antenna numbers must be integers >= 1 (1-based)")
+    chans = chans.astype(np.int64) - 1
+    ants = _read_table(a_path, ncols=3)
+    if chans.max() >= len(ants):
+        raise FormatError(
+            f"{c_path.name} refers to antenna {int(chans.max()) + 1} but {a_path.name} lists "
+            f"only {len(ants)} antennas: the channel table does not match the antenna list"
+        )
+    s = _read_merit_csv(scan, freq.size, len(chans))
+    ref = None
+    if reference is not None:
+        ref = _read_merit_csv(_exists(reference), freq.size, len(chans))
+    ds = make_scan(
+        s,
+        freq,
+        tx=chans[:, 0],
+        rx=chans[:, 1],
+        antenna_positions=ants,
+        reference=ref,
+        reference_kind=reference_kind if ref is not None else None,
+        attrs={
+            "source_format": "merit-csv",
+            "scan_name": scan.stem,
+            "antenna_position_kind": "geometric",
+            "comment": "MERIT antenna locations are geometric positions, not phase centres",
+        },
+    )
+    inputs = [scan, f_path, c_path, a_path] + ([Path(reference)] if reference else [])
+    return record(
+        ds,
+        "brim.microwave.readers.read_merit",
+        {"scan": scan.name, "reference": Path(reference).name if reference else None},
+        inputs=inputs,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Touchstone
+
+
+def _check_touchstone_size(p: Path) -> None:
+    """Touchstone v1: the numbers after the option line must fill whole frequency records
+    (1 + 2 N**2 values each); scikit-rf silently accepts a truncated last record."""
+    suf = p.suffix.lower()
+    if not (suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit()):
+        return
+    n = int(suf[2:-1])
+    count = 0
+    for line in p.read_text(errors="replace").splitlines():
+        line = line.split("!", 1)[0].strip()
+        if not line or line.startswith("#") or line.startswith("["):
+            if line.startswith("["):
+                return  # Touchstone 2 keyword file: leave it to scikit-rf
+            continue
+        count += len(line.split())
+    per = 1 + 2 * n * n
+    if count == 0 or count % per:
+        raise FormatError(
+            f"{p.name}: {count} numbers is not a whole number of {n}-port records "
+            f"({per} numbers each); the file is truncated or has the wrong extension"
+        )
+
+
+def read_touchstone(
+    path: str | os.PathLike,
+    *,
+    antenna_positions=None,
+    reference: str | os.PathLike | None = None,
+    reference_kind: str = "empty",
+) -> xr.Dataset:
+    """Read a Touchstone ``.sNp`` file through scikit-rf (extra ``rf``).
+
+    The N-port matrix ``S[f, i, j]`` (wave out of port i for wave into port j) becomes
+    ``s`` on ``(freq, tx, rx)`` with ``s[f, tx=j, rx=i] = S[f, i, j]``. The reference impedance is
+    kept as the 0-d variable ``z0`` (ohm). Antenna positions (m) may be given as ``(N, 3)``.
+    """
+    from brim.errors import require
+
+    skrf = require("skrf", "rf")
+    p = _exists(path)
+
+    def _load(q):
+        try:
+            return skrf.Network(str(q))
+        except Exception as exc:  # noqa: BLE001 - scikit-rf raises many kinds
+            raise FormatError(f"{Path(q).name}: not a readable Touchstone file ({exc})") from None
+
+    _check_touchstone_size(p)
+    net = _load(p)
+    s = np.transpose(net.s, (0, 2, 1))
+    ref = None
+    if reference is not None:
+        rnet = _load(_exists(reference))
+        if rnet.s.shape != net.s.shape or not np.allclose(rnet.f, net.f):
+            raise FormatError("reference Touchstone file has another port count or sweep")
+        ref = np.transpose(rnet.s, (0, 2, 1))
+    ds = make_scan(
+        s,
+        net.f,
+        layout="multistatic",
+        antenna_positions=antenna_positions,
+        reference=ref,
+        reference_kind=reference_kind if ref is not None else None,
+        attrs={"source_format": "touchstone", "scan_name": p.stem},
+    )
+    z0 = np.asarray(net.z0)
+    ds["z0"] = ((), float(np.real(z0.flat[0])), {"units": "ohm", "long_name": "port impedance"})
+    return record(ds, "brim.microwave.readers.read_touchstone", {"path": p.name}, inputs=[p])
+
+
+# ---------------------------------------------------------------------------------------------
+# UM-BMID (.mat)
+
+
+def _mat_load(path: Path) -> dict:
+    try:
+        import scipy.io
+
+        return scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
+    except NotImplementedError:
+        import h5py  # MATLAB v7.3 files are HDF5
+
+        out = {}
+        with h5py.File(path, "r") as h:
+            for k in h:
+                v = h[k]
+                if isinstance(v, h5py.Dataset):
+                    a = v[()]
+                    if a.dtype.names and {"real", "imag"} <= set(a.dtype.names):
+                        a = a["real"] + 1j * a["imag"]
+                    out[k] = np.asarray(a).T  # MATLAB is column-major
+        return out
+    except Exception as exc:  # noqa: BLE001
+        raise FormatError(f"{path.name}: not a readable MATLAB .mat file ({exc})") from None
+
+
+def _metadata_columns(md) -> dict[str, np.ndarray]:
+    """Flatten a MATLAB struct array / table-like object into column arrays."""
+    cols: dict[str, list] = {}
+    items = np.atleast_1d(md)
+    for it in items:
+        names = getattr(it, "_fieldnames", None)
+        if names is None:
+            return {}
+        for n in names:
+            v = getattr(it, n)
+            v = np.asarray(v)
+            cols.setdefault(n, []).append(v.item() if v.size == 1 else np.nan)
+    out = {}
+    for k, v in cols.items():
+        try:
+            out[k] = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            out[k] = np.asarray([str(x) for x in v])
+    return out
+
+
+def read_umbmid(
+    path: str | os.PathLike,
+    *,
+    data_key: str | None = None,
+    metadata_key: str = "metadata",
+    freq_hz=None,
+    antenna_radius_m: float | None = None,
+    metadata_csv: str | os.PathLike | None = None,
+) -> xr.Dataset:
+    """Read UM-BMID-style monostatic data from a MATLAB ``.mat`` file (never a pickle).
+
+    Parameters
+    ----------
+    path : path
+        ``.mat`` file holding a complex array ``[n_scans, n_freq, n_positions]``.
+    data_key : str, optional
+        Variable name of that array; default: the only 3-D complex array in the file.
+    metadata_key : str
+        Struct array with one record per scan (fields become per-scan coordinates).
+    freq_hz : array_like, optional
+        Frequencies in Hz; otherwise a ``freqs``/``frequencies``/``freq`` variable of the file,
+        otherwise an error (UM-BMID generation 2 sweeps 1–8 GHz in 1001 points, but brim does
+        not guess).
+    antenna_radius_m : float, optional
+        Radius of the antenna circle in m; with it, ``position_x/y`` coordinates are added for
+        positions equally spaced in angle.
+    metadata_csv : path, optional
+        A CSV with a header and one row per scan instead of the in-file struct.
+
+    References
+    ----------
+    T. Reimer, J. Krenkevich, S. Pistorius, "An open-access experimental dataset for breast
+    microwave imaging", EuCAP 2020; UM-BMID (github.com/UManitoba-BMS/UM-BMID).
+    """
+    p = _exists(path)
+    if p.suffix.lower() in (".pickle", ".pkl"):
+        raise FormatError(
+            f"{p.name}: brim never unpickles a user file (pickles can run code); convert it "
+            "once, in a trusted environment, to .mat or .npz"
+        )
+    m = _mat_load(p)
+    if data_key is None:
+        cands = [
+            k
+            for k, v in m.items()
+            if not k.startswith("__")
+            and isinstance(v, np.ndarray)
+            and v.ndim == 3
+            and np.iscomplexobj(v)
+        ]
+        if len(cands) != 1:
+            raise FormatError(
+                f"{p.name}: expected one 3-D complex array [n_scans, n_freq, n_positions], found "
+                f"{cands or 'none'}; pass data_key="
+            )
+        data_key = cands[0]
+    if data_key not in m:
+        raise FormatError(f"{p.name}: no variable {data_key!r}")
+    data = np.asarray(m[data_key])
+    if data.ndim == 2:
+        data = data[None]
+    if data.ndim != 3:
+        raise FormatError(f"{p.name}:{data_key} has shape {data.shape}; expected 3-D")
+    if freq_hz is None:
+        for k in ("freqs", "frequencies", "freq", "frequency"):
+            if k in m:
+                freq_hz = np.asarray(m[k], dtype=float).ravel()
+                break
+    if freq_hz is None:
+        raise FormatError(f"{p.name}: no frequency vector in the file; pass freq_hz= (in Hz)")
+    freq_hz = np.asarray(freq_hz, dtype=float).ravel()
+    n_scan, n_f, n_pos = data.shape
+    if freq_hz.size != n_f:
+        raise FormatError(
+            f"{p.name}: data have {n_f} frequencies but the frequency vector has {freq_hz.size}"
+        )
+    _finite(data, f"{p.name}:{data_key}")
+    ds = xr.Dataset(
+        {"s": (("scan", "freq", "position"), data.astype(complex), {"units": "1"})},
+        coords={
+            "scan": np.arange(n_scan),
+            "freq": ("freq", freq_hz, {"units": "Hz"}),
+            "position": np.arange(n_pos),
+        },
+        attrs={"source_format": "umbmid-mat", "layout": "monostatic", "scan_name": p.stem},
+    )
+    ang = np.arange(n_pos) * 2 * np.pi / n_pos
+    ds = ds.assign_coords(position_angle=("position", ang, {"units": "rad"}))
+    if antenna_radius_m is not None:
+        ds = ds.assign_coords(
+            position_x=("position", antenna_radius_m * np.cos(ang), {"units": "m"}),
+            position_y=("position", antenna_radius_m * np.sin(ang), {"units": "m"}),
+            position_z=("position", np.zeros(n_pos), {"units": "m"}),
+        )
+    cols = {}
+    if metadata_csv is not None:
+        import pandas as pd
+
+        table = pd.read_csv(_exists(metadata_csv))
+        cols = {c: table[c].to_numpy() for c in table.columns}
+    elif metadata_key in m:
+        cols = _metadata_columns(m[metadata_key])
+    for k, v in cols.items():
+        if len(v) != n_scan:
+            raise FormatError(f"metadata table has {len(v)} rows but the data hold {n_scan} scans")
+        ds = ds.assign_coords({f"meta_{k}": ("scan", np.asarray(v))})
+    if cols:
+        ds.attrs["metadata_columns"] = json.dumps(sorted(cols))
+    ds = stamp(ds, KIND)
+    return record(ds, "brim.microwave.readers.read_umbmid", {"path": p.name}, inputs=[p])
+
+
+# ---------------------------------------------------------------------------------------------
+# NPZ / NetCDF
+
+
+def read_npz(path: str | os.PathLike) -> xr.Dataset:
+    """Read an ``.npz`` with arrays ``s`` and ``freq`` (Hz), optional ``tx``, ``rx`` (0-based),
+    ``antenna_positions`` (m, ``(n, 3)``), ``s_reference`` and ``layout`` (a string array).
+
+    Opened with ``allow_pickle=False``: object arrays are refused.
+    """
+    p = _exists(path)
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+    except ValueError as exc:
+        raise FormatError(f"{p.name}: unreadable .npz or holds pickled objects ({exc})") from None
+    except OSError as exc:
+        raise FormatError(f"{p.name}: not an .npz file ({exc})") from None
+    for k in ("s", "freq"):
+        if k not in d:
+            raise FormatError(f"{p.name}: missing array {k!r} (found {sorted(d)})")
+    s = d["s"]
+    layout = str(d["layout"]) if "layout" in d else ("multistatic" if s.ndim == 3 else "channel")
+    ds = make_scan(
+        s,
+        d["freq"],
+        tx=d.get("tx"),
+        rx=d.get("rx"),
+        antenna_positions=d.get("antenna_positions"),
+        reference=d.get("s_reference"),
+        reference_kind="reference" if "s_reference" in d else None,
+        layout=layout,
+        attrs={"source_format": "npz", "scan_name": p.stem},
+    )
+    return record(ds, "brim.microwave.readers.read_npz", {"path": p.name}, inputs=[p])
+
+
+def open_scan(path: str | os.PathLike, **kwargs) -> xr.Dataset:
+    """Open a scan by its file extension: ``.sNp`` Touchstone, ``.csv`` MERIT, ``.mat``
+    UM-BMID, ``.npz``, ``.nc``/``.h5`` brim NetCDF (validated as ``sparameter_scan``)."""
+    p = _exists(path)
+    suf = p.suffix.lower()
+    if suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit():
+        return read_touchstone(p, **kwargs)
+    if suf == ".csv":
+        return read_merit(p, **kwargs)
+    if suf == ".mat":
+        return read_umbmid(p, **kwargs)
+    if suf == ".npz":
+        return read_npz(p)
+    if suf in (".nc", ".h5", ".nc4", ".netcdf"):
+        from brim.io import open as brim_open
+
+        ds = brim_open(p)
+        return validate(ds, KIND)
+    if suf in (".pickle", ".pkl"):
+        raise FormatError(f"{p.name}: brim never unpickles a user file; convert it to .mat/.npz")
+    raise FormatError(
+        f"{p.name}: unknown scan format {suf!r}; brim reads .sNp, MERIT .csv, .mat, .npz, .nc"
+    )

@@ -1,0 +1,248 @@
+"""Tomography subcommands of ``brim microwave``: simulate, reconstruct, train, predict.
+
+``brim microwave simulate PHANTOM -o FIELDS [--freq ...] [--tx N] [--rx N]``
+    PHANTOM is ``breast`` (built-in 2-D breast with a 1 cm tumour), ``breast-healthy``,
+    ``random:SEED`` / ``random-healthy:SEED``, ``mwsegeval:FOLDER`` (the MWSegEval map), or a
+    brim ``reconstruction`` file with a ``permittivity`` map on (y, x).
+``brim microwave reconstruct FIELDS -o MAP [--method ...] [--grid CELLS:WIDTH] [--freq ...]``
+``brim microwave train FIELDS... -o MODEL_DIR [--input sinogram]``
+    Field sets must carry ``attrs["tumour"]`` (0/1) and ``attrs["phantom_id"]`` (the group),
+    as written by ``simulate``; reports grouped cross-validation and saves an MLP.
+``brim microwave predict MODEL_DIR FIELDS... [-o CSV]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from brim.errors import ConfigError, FormatError, MissingFileError
+
+__all__ = ["add_commands", "parse_freqs"]
+
+_UNITS = {"": 1.0, "hz": 1.0, "k": 1e3, "khz": 1e3, "m": 1e6, "mhz": 1e6, "g": 1e9, "ghz": 1e9}
+
+
+def parse_freqs(values) -> list[float]:
+    """Frequencies from strings like ``1e9``, ``2GHz``, ``1.5G``, ``1,2,3GHz`` (Hz)."""
+    out = []
+    for v in values or []:
+        parts = str(v).split(",")
+        unit = re.sub(r"[0-9.eE+\-]", "", parts[-1]).strip().lower()
+        for p in parts:
+            m = re.fullmatch(r"\s*([0-9.eE+\-]+)\s*([a-zA-Z]*)\s*", p)
+            if not m:
+                raise ConfigError(f"frequency {p!r} not understood; write e.g. 1e9 or 2GHz")
+            u = (m.group(2) or unit).lower()
+            if u not in _UNITS:
+                raise ConfigError(f"unknown frequency unit {u!r}; use Hz, kHz, MHz or GHz")
+            out.append(float(m.group(1)) * _UNITS[u])
+    if any(f <= 0 for f in out):
+        raise ConfigError("frequencies must be positive")
+    return out
+
+
+def _phantom(spec: str, grid_spec: str | None, background: complex):
+    from brim.microwave.forward import Grid
+    from brim.microwave.tomo_phantoms import (
+        breast_phantom,
+        mwsegeval_phantom,
+        random_breast_phantom,
+    )
+
+    grid = Grid.from_spec(grid_spec) if grid_spec else Grid.centered(64, 0.12)
+    if spec in ("breast", "breast-healthy"):
+        tum = (0.015, 0.01, 0.005) if spec == "breast" else None
+        return breast_phantom(grid, tumour=tum, background=background), 0
+    if spec.startswith(("random:", "random-healthy:")):
+        kind, seed = spec.split(":", 1)
+        try:
+            s = int(seed)
+        except ValueError:
+            raise ConfigError(f"random phantom seed must be an integer, got {seed!r}") from None
+        ph = random_breast_phantom(grid, s, tumour=kind == "random", background=background)
+        return ph, s
+    if spec.startswith("mwsegeval:"):
+        ph = mwsegeval_phantom(spec.split(":", 1)[1], tumour=(0.01, 0.01, 0.005))
+        return ph, 0
+    path = Path(spec)
+    if not path.exists():
+        raise MissingFileError(
+            f"phantom {spec!r} is neither a built-in name (breast, breast-healthy, random:SEED, "
+            "mwsegeval:FOLDER) nor an existing file"
+        )
+    import brim
+
+    ds = brim.open(path)
+    if "permittivity" not in ds:
+        raise FormatError(f"{path} has no 'permittivity' variable")
+    from brim.microwave.forward import Grid as G
+
+    g = G.from_coords(ds["x"].values, ds["y"].values)
+    eps = np.asarray(ds["permittivity"].values, complex)
+    return (g, eps), 0
+
+
+def _cmd_simulate(args) -> int:
+    from brim.io import save
+    from brim.microwave.forward import ring_positions, simulate
+    from brim.microwave.tomo_phantoms import BreastPhantom
+    from brim.provenance import record
+
+    freqs = parse_freqs(args.freq) or [1e9]
+    eps_b = complex(args.eps_b.replace(" ", "")) if args.eps_b else 1.0
+    ph, seed = _phantom(args.phantom, args.grid, eps_b)
+    if isinstance(ph, BreastPhantom):
+        grid, perm = ph.grid, ph.permittivity
+        eps_b = ph.eps_background(freqs[0])
+        tumour = int(ph.tumour_center is not None)
+    else:
+        grid, perm = ph
+        tumour = None
+    tx = ring_positions(args.tx, args.radius)
+    rx = ring_positions(args.rx, args.radius, offset=np.pi / args.rx)
+    ds = simulate(perm, grid, freqs, tx, rx, eps_b=eps_b, backend=args.backend)
+    if args.noise:
+        rng = np.random.default_rng(args.seed)
+        es = ds["scattered_field"].values
+        sc = args.noise * np.abs(es).mean() / np.sqrt(2)
+        ds["total_field"] = ds["total_field"] + sc * (
+            rng.standard_normal(es.shape) + 1j * rng.standard_normal(es.shape)
+        )
+        ds["scattered_field"] = ds["total_field"] - ds["incident_field"]
+        ds.attrs["noise_level"] = float(args.noise)
+    if tumour is not None:
+        ds.attrs["tumour"] = tumour
+        ds.attrs["phantom_id"] = f"{args.phantom.split(':')[0].replace('-healthy', '')}:{seed}"
+    ds = record(ds, "brim microwave simulate", vars(args) | {"func": None})
+    save(ds, args.output)
+    print(f"wrote {args.output}: {len(freqs)} freq x {args.tx} tx x {args.rx} rx")
+    return 0
+
+
+def _cmd_reconstruct(args) -> int:
+    import brim
+    from brim.io import save
+    from brim.microwave.forward import Grid
+    from brim.microwave.inverse import invert
+
+    ds = brim.open(args.fields)
+    if args.grid:
+        grid = Grid.from_spec(args.grid)
+    else:
+        r = float(np.hypot(ds["rx_x"].values, ds["rx_y"].values).min())
+        grid = Grid.centered(32, 1.4 * r)
+    freqs = parse_freqs(args.freq) or None
+    noise = args.noise_level if args.noise_level is not None else ds.attrs.get("noise_level")
+    res = invert(
+        ds,
+        grid,
+        method=args.method,
+        freq=freqs,
+        iterations=args.iterations,
+        regularization=args.regularization,
+        noise_level=None if noise is None else float(noise),
+        backend=args.backend,
+        progress=args.progress,
+    )
+    out = res.to_dataset()
+    save(out, args.output)
+    last = res.history[-1]
+    print(
+        f"wrote {args.output}: {args.method} on {grid.ny}x{grid.nx} cells, "
+        f"final data misfit {last.get('final_misfit', last['misfit']):.3g}"
+    )
+    return 0
+
+
+def _load_training(paths, kind):
+    import brim
+    from brim.microwave.tomo_classify import sinogram_features
+
+    x, y, g = [], [], []
+    for p in paths:
+        ds = brim.open(p)
+        if kind != "sinogram":
+            raise ConfigError("only --input sinogram is available from the CLI")
+        x.append(sinogram_features(ds))
+        if "tumour" in ds.attrs:
+            y.append(int(ds.attrs["tumour"]))
+            g.append(str(ds.attrs.get("phantom_id", p)))
+    if len({a.size for a in x}) > 1:
+        raise ConfigError("field sets differ in size: use one set-up for all files")
+    return np.stack(x), np.asarray(y), np.asarray(g)
+
+
+def _cmd_train(args) -> int:
+    from brim.microwave.tomo_classify import evaluate, train_classifier
+
+    x, y, g = _load_training(args.fields, args.input)
+    if y.size != x.shape[0]:
+        raise FormatError("every training file needs attrs 'tumour' and 'phantom_id'")
+    if len(np.unique(y)) < 2:
+        raise ConfigError("training needs both tumour and tumour-free field sets")
+    if len(np.unique(g)) >= 2 * args.folds:
+        res = evaluate(x, y, g, model="logistic", n_splits=args.folds)
+        print(res.summary())
+    train_classifier(x, y, g, args.output, epochs=args.epochs)
+    print(f"saved classifier to {args.output}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from brim.microwave.tomo_classify import predict_files
+
+    x, _, _ = _load_training(args.fields, "sinogram")
+    p = predict_files(args.model, x)
+    lines = ["file,tumour_probability"] + [f"{f},{v:.6f}" for f, v in zip(args.fields, p)]
+    if args.output:
+        Path(args.output).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add simulate / reconstruct / train / predict to the ``brim microwave`` subparsers."""
+    p = subparsers.add_parser("simulate", help="simulate a tomography field set from a phantom")
+    p.add_argument("phantom", help="breast | breast-healthy | random:SEED | mwsegeval:DIR | FILE")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--freq", nargs="+", help="frequencies, e.g. 1GHz 2GHz (default 1 GHz)")
+    p.add_argument("--tx", type=int, default=16, help="transmitters on a ring")
+    p.add_argument("--rx", type=int, default=16, help="receivers on a ring")
+    p.add_argument("--radius", type=float, default=0.075, help="antenna ring radius (m)")
+    p.add_argument("--grid", help="simulation grid CELLS:WIDTH_M, e.g. 64x64:0.12")
+    p.add_argument("--eps-b", help="background permittivity, e.g. 10-1j (default 1)")
+    p.add_argument("--noise", type=float, default=0.0, help="relative complex noise level")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", default=None, help="numpy or cupy")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = subparsers.add_parser("reconstruct", help="quantitative permittivity reconstruction")
+    p.add_argument("fields")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--method", default="dbim", choices=["born", "bim", "dbim", "csi", "mr-csi"])
+    p.add_argument("--grid", help="inversion grid CELLS:WIDTH_M, e.g. 32x32:0.1")
+    p.add_argument("--freq", nargs="+", help="frequencies to use (hopped low to high)")
+    p.add_argument("--iterations", type=int, default=8)
+    p.add_argument("--regularization", default="tikhonov", choices=["tikhonov", "tv"])
+    p.add_argument("--noise-level", type=float, default=None)
+    p.add_argument("--backend", default=None)
+    p.add_argument("--progress", action="store_true")
+    p.set_defaults(func=_cmd_reconstruct)
+
+    p = subparsers.add_parser("train", help="train a tumour classifier on simulated field sets")
+    p.add_argument("fields", nargs="+")
+    p.add_argument("-o", "--output", required=True, help="model directory")
+    p.add_argument("--input", default="sinogram", choices=["sinogram"])
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--folds", type=int, default=3)
+    p.set_defaults(func=_cmd_train)
+
+    p = subparsers.add_parser("predict", help="tumour probability of field sets")
+    p.add_argument("model")
+    p.add_argument("fields", nargs="+")
+    p.add_argument("-o", "--output", help="CSV file")
+    p.set_defaults(func=_cmd_predict)

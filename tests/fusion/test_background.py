@@ -1,0 +1,64 @@
+"""Background fit oracle: recover known optical properties from simulated measurements."""
+
+import json
+
+import numpy as np
+import pytest
+
+from brim.errors import CalibrationError, ConfigError
+from brim.fusion import background as bg
+from brim.fusion import simulate as sim
+
+
+def _truth(ds):
+    t = json.loads(ds.attrs["brim_truth"])
+    return np.array(t["mua_background_per_mm"]), t["musp_per_mm"]
+
+
+def test_fit_recovers_properties_noiseless():
+    ref = sim.simulate_measurement(None, amplitude_noise=0, phase_noise=0, musp=0.9)
+    mua, musp = _truth(ref)
+    fit = bg.fit_background(ref)
+    np.testing.assert_allclose(fit.mua.values, mua, rtol=1e-4)
+    np.testing.assert_allclose(fit.musp.values, musp, rtol=1e-4)
+    # slope-only (asymptotic) estimate: biased, but within 15 % / 3 %
+    np.testing.assert_allclose(fit.mua_slope.values, mua, rtol=0.15)
+    np.testing.assert_allclose(fit.musp_slope.values, musp, rtol=0.03)
+    # the slopes are the wavenumber of the fitted properties (consistency of the inversion)
+    from brim.fusion.diffusion import OpticalProperties
+
+    for i in range(fit.sizes["wavelength"]):
+        p = OpticalProperties(fit.mua_slope.values[i], fit.musp_slope.values[i], frequency=140e6)
+        assert -fit.slope_amplitude.values[i] == pytest.approx(p.k.real, rel=1e-9)
+        assert -fit.slope_phase.values[i] == pytest.approx(p.k.imag, rel=1e-9)
+
+
+def test_fit_with_noise_and_coupling():
+    ref = sim.simulate_measurement(None, amplitude_noise=0.01, phase_noise=0.01, seed=3)
+    mua, musp = _truth(ref)
+    # unknown source/detector-independent gain and phase offset must not matter
+    ref = ref.assign(amplitude=ref.amplitude * 37.0, phase=ref.phase + 0.4)
+    ref["amplitude"].attrs["units"] = "1"
+    ref["phase"].attrs["units"] = "rad"
+    fit = bg.fit_background(ref)
+    np.testing.assert_allclose(fit.mua.values, mua, rtol=0.05)
+    np.testing.assert_allclose(fit.musp.values, musp, rtol=0.05)
+
+
+def test_cw_needs_scattering_and_then_fits_absorption():
+    ref = sim.simulate_measurement(None, frequency=0.0, amplitude_noise=0, phase_noise=0)
+    mua, musp = _truth(ref)
+    with pytest.raises(ConfigError):
+        bg.fit_background(ref)
+    fit = bg.fit_background(ref, musp=musp)
+    np.testing.assert_allclose(fit.mua.values, mua, rtol=1e-3)
+
+
+def test_wrong_phase_convention_is_reported():
+    ref = sim.simulate_measurement(None, amplitude_noise=0, phase_noise=0)
+    flipped = ref.assign(phase=-ref.phase)
+    flipped["phase"].attrs["units"] = "rad"
+    with pytest.raises(CalibrationError, match="phase"):
+        bg.fit_background(flipped)
+    fit = bg.fit_background(flipped, phase_sign=-1)
+    np.testing.assert_allclose(fit.mua.values, _truth(ref)[0], rtol=1e-4)

@@ -1,0 +1,71 @@
+"""CLI end to end, samples (deterministic, small) and the Numba Green's kernel.
+
+The demo itself runs in tests/core/test_demo_plot.py (every modality's demo).
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+import brim
+from brim.cli import main
+from brim.fusion import diffusion as dif
+
+
+def test_green_matrix_equals_broadcast_formula():
+    rng = np.random.default_rng(0)
+    props = dif.OpticalProperties(0.004, 0.8, frequency=140e6)
+    a = rng.uniform([-40, -40, 0], [40, 40, 40], (37, 3))
+    b = rng.uniform([-40, -40, 0], [40, 40, 40], (23, 3))
+    for bnd in ("extrapolated", "infinite"):
+        np.testing.assert_allclose(
+            dif.green_matrix(a, b, props, boundary=bnd),
+            dif.green_semi_infinite(a[:, None], b[None], props, boundary=bnd),
+            rtol=1e-12,
+        )
+
+
+def test_cli_pipeline(tmp_path, capsys):
+    out = tmp_path / "sim"
+    assert main(["fusion", "simulate", "-o", str(out), "--seed", "3", "--voxel", "2"]) == 0
+    meas, ref, us = out / "measurement.nc", out / "reference.nc", out / "ultrasound.nc"
+    assert main(["fusion", "background", str(ref), "-o", str(tmp_path / "bg.nc")]) == 0
+    bg = brim.open(tmp_path / "bg.nc")
+    assert np.all(bg.musp.values == pytest.approx(0.7, rel=0.02))
+    m1, m2 = tmp_path / "m1.nc", tmp_path / "m2.nc"
+    args = ["fusion", "reconstruct", str(meas), "--reference", str(ref)]
+    assert main(args + ["--roi", "0,0,20,7.5", "-o", str(m1), "--nonlinear-iterations", "0"]) == 0
+    assert main(args + ["--us", str(us), "-o", str(m2), "--nonlinear-iterations", "0"]) == 0
+    assert main(["fusion", "hemoglobin", str(m2), "-o", str(tmp_path / "hb.nc")]) == 0
+    hb = brim.open(tmp_path / "hb.nc")
+    assert 40 < float(hb.lesion_hbt) < 90 and "hbt" in hb
+    # bad input: a clear one-line error and exit status 2, no output written
+    assert main(args + ["-o", str(tmp_path / "x.nc")]) == 2
+    assert "exactly one of --us" in capsys.readouterr().err
+    assert not (tmp_path / "x.nc").exists()
+    assert main(["fusion", "register", str(us), str(us), "-o", str(tmp_path / "r.nc")]) == 0
+    reg = brim.open(tmp_path / "r.nc")
+    np.testing.assert_allclose(reg.affine.values, np.eye(3), atol=0.05)
+
+
+def test_cli_segment_png(external_data, tmp_path):
+    img = sorted((external_data / "fusion/busi_dev/images").glob("*.png"))[0]
+    assert main(["fusion", "segment-us", str(img), "-o", str(tmp_path)]) == 0
+    res = brim.open(tmp_path / f"{img.stem}_mask.nc")
+    assert res["mask"].values.any()
+
+
+def test_samples_small_and_deterministic(tmp_path, monkeypatch):
+    from brim.fusion.samples import make_samples
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a = make_samples(tmp_path / "a")
+    b = make_samples(tmp_path / "b")
+    assert sum(p.stat().st_size for p in a) < 500_000
+    for p, q in zip(a, b):
+        assert hashlib.sha256(p.read_bytes()).digest() == hashlib.sha256(q.read_bytes()).digest()
+        brim.open(p).brim.validate()
+    assert {p.name for p in a} == {
+        "fusion_measurement.nc", "fusion_reference.nc", "fusion_ultrasound.nc"
+    }  # fmt: skip

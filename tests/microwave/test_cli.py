@@ -1,0 +1,43 @@
+"""CLI: image a simulated scan end to end and read its metrics; bad input -> clear error."""
+
+import json
+
+from brim.cli import main
+from brim.io import save
+from brim.microwave import samples
+
+
+def test_cli_image_and_metrics(tmp_path, capsys):
+    scan = tmp_path / "scan.nc"
+    save(samples.simulate_scan(target=(0.015, 0.0, 0.035)), scan)
+    img = tmp_path / "img.nc"
+    rc = main(
+        [
+            "microwave",
+            "image",
+            str(scan),
+            "-o",
+            str(img),
+            "--beamformer",
+            "all",
+            "--grid",
+            "plane:0.05,0.0025,0.035",
+            "--no-progress",
+        ]
+    )
+    assert rc == 0 and img.is_file()
+    capsys.readouterr()
+    assert main(["microwave", "metrics", str(img), "--target", "0.015,0,0.035"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"das", "dmas", "cf_das"}
+    assert out["das"]["localisation_error_m"] <= 0.0025 + 1e-9
+    cal = tmp_path / "cal.nc"
+    assert main(["microwave", "calibrate", str(scan), "--average", "-o", str(cal)]) == 0
+    assert main(["microwave", "info", str(scan)]) == 0
+
+
+def test_cli_bad_input(tmp_path, capsys):
+    (tmp_path / "x.txt").write_text("hello")
+    assert main(["microwave", "info", str(tmp_path / "x.txt")]) == 2
+    assert "unknown scan format" in capsys.readouterr().err
+    assert main(["microwave", "metrics", str(tmp_path / "none.nc"), "--target", "1,2"]) != 0

@@ -1,0 +1,140 @@
+"""The `brim thermo` CLI contract: convert, segment, features, train, predict, simulate."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+import brim
+from brim.cli import main
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim")
+    assert main(["thermo", "simulate", "-o", str(out), "--n", "4", "--seed", "3"]) == 0
+    return out
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_simulate_writes_labelled_cohort(cohort):
+    files = sorted(cohort.glob("*.nc"))
+    assert len(files) == 4
+    labels = _rows(cohort / "labels.csv")
+    assert [r["Diagnosis"] for r in labels].count("Sick") == 2
+    ds = brim.open(files[0])
+    assert ds["temperature"].attrs["units"] == "degC"
+
+
+def test_train_predict_features_and_cnn(cohort, tmp_path, capsys):
+    for method, extra in (("features", []), ("cnn", ["--epochs", "1"])):
+        mdir = tmp_path / method
+        rc = main(
+            [
+                "thermo",
+                "train",
+                str(cohort),
+                "--labels",
+                str(cohort / "labels.csv"),
+                "-o",
+                str(mdir),
+                "--method",
+                method,
+                "--no-progress",
+                *extra,
+            ]
+        )
+        assert rc == 0 and (mdir / "model.json").is_file()
+        scores = tmp_path / f"{method}.csv"
+        files = [str(f) for f in sorted(cohort.glob("*.nc"))[:2]]
+        assert main(["thermo", "predict", str(mdir), *files, "-o", str(scores)]) == 0
+        rows = _rows(scores)
+        assert list(rows[0]) == ["file", "patient", "score"]
+        assert [r["file"] for r in rows] == ["SIM0001.nc", "SIM0002.nc"]
+        assert [r["patient"] for r in rows] == ["1", "2"]
+        assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
+
+
+def test_features_and_segment(cohort, tmp_path):
+    f = str(sorted(cohort.glob("*.nc"))[0])
+    out = tmp_path / "feat.csv"
+    assert main(["thermo", "features", f, "-o", str(out), "--no-progress"]) == 0
+    rows = _rows(out)
+    assert rows[0]["file"] == "SIM0001.nc" and abs(float(rows[0]["delta_mean"])) < 2
+    units = {r["feature"]: r["units"] for r in _rows(tmp_path / "feat.units.csv")}
+    assert units["delta_mean"] == "K" and units["mean_left"] == "degC"
+    assert main(["thermo", "segment", f, "-o", str(tmp_path / "seg"), "--no-progress"]) == 0
+    seg = brim.open(tmp_path / "seg" / "SIM0001_seg.nc")
+    assert set(np.unique(seg["mask"].values)) <= {0, 1, 2, 3}
+
+
+def test_convert_raw_files(external_data, tmp_path):
+    flir = external_data / "thermo" / "flir" / "ax8.jpg"
+    dmr = external_data / "thermo" / "dmr_ir_dev" / "T0312.txt"
+    rc = main(
+        [
+            "thermo",
+            "convert",
+            str(flir),
+            str(dmr),
+            "-o",
+            str(tmp_path),
+            "--emissivity",
+            "0.98",
+            "--reflected-temp",
+            "22",
+            "--humidity",
+            "0.4",
+            "--distance",
+            "0.8",
+            "--no-progress",
+        ]
+    )
+    # FLIR overrides do not apply to a DMR matrix already in degC: a clear error, exit 2
+    assert rc == 2
+    assert (
+        main(
+            [
+                "thermo",
+                "convert",
+                str(flir),
+                "-o",
+                str(tmp_path),
+                "--emissivity",
+                "0.98",
+                "--reflected-temp",
+                "22",
+                "--humidity",
+                "0.4",
+                "--distance",
+                "0.8",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    ds = brim.open(tmp_path / "ax8.nc")
+    assert ds.attrs["flir_emissivity"] == pytest.approx(0.98)
+    assert ds.attrs["flir_reflected_temperature"] == pytest.approx(22.0)
+    assert ds.attrs["flir_object_distance"] == pytest.approx(0.8)
+    assert main(["thermo", "convert", str(dmr), "-o", str(tmp_path), "--no-progress"]) == 0
+    d2 = brim.open(tmp_path / "T0312.nc")
+    assert d2.attrs["dmr_text_format"] == "semicolon" and d2.attrs["patient"] == 312
+
+
+def test_bad_input_is_a_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xd9")
+    assert main(["thermo", "convert", str(bad), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("brim: error:") and "radiometric" in err
+    assert not list((tmp_path / "o").glob("*.nc"))
+    assert main(["thermo", "convert", str(tmp_path / "missing.txt"), "-o", str(tmp_path)]) == 2
+    assert main(["thermo", "segment", str(bad), "-o", str(tmp_path), "--method", "unet"]) == 2
+    assert main(["thermo", "simulate", "-o", str(tmp_path / "s"), "--n", "0"]) == 2

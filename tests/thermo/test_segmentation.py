@@ -1,0 +1,130 @@
+"""Segmentation: classical pipeline against real and simulated references; U-Net; Dice CI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from brim.thermo.segmentation import (
+    LABELS,
+    body_mask,
+    dice,
+    dice_ci,
+    find_midline,
+    load_colombia,
+    segment,
+    segment_classical,
+    train_unet,
+)
+
+
+def _thermogram(t):
+    h, w = t.shape
+    return xr.Dataset(
+        {"temperature": (("y", "x"), t, {"units": "degC"})},
+        coords={
+            "y": ("y", np.arange(h, dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(w, dtype=float), {"units": "px"}),
+        },
+    )
+
+
+def test_midline_of_a_mirror_symmetric_field():
+    # oracle: a field symmetric about column 137 exactly (plus an off-centre body outline)
+    rng = np.random.default_rng(0)
+    h, w, c0 = 120, 300, 137
+    x = np.arange(w)
+    base = rng.standard_normal((h, w))
+    prof = np.exp(-(((x - c0) / 60.0) ** 2))
+    t = 22 + 12 * prof[None, :] + 0.3 * (base + base[:, np.clip(2 * c0 - x, 0, w - 1)])
+    body = np.abs(x - c0)[None, :].repeat(h, 0) < 90
+    assert abs(find_midline(t, body) - c0) <= 1
+
+
+def test_dice_and_ci():
+    a = np.zeros((10, 10), bool)
+    a[:5] = True
+    b = np.zeros((10, 10), bool)
+    b[2:7] = True
+    assert dice(a, b) == pytest.approx(2 * 30 / 100)
+    assert dice(np.zeros(3), np.zeros(3)) == 1.0
+    s = dice_ci([0.8] * 12)
+    assert (
+        s.mean == pytest.approx(0.8)
+        and s.low == pytest.approx(0.8)
+        and s.high == pytest.approx(0.8)
+    )
+    v = np.random.default_rng(1).uniform(0.6, 1.0, 200)
+    s = dice_ci(v, seed=2)
+    se = v.std() / np.sqrt(v.size)
+    assert s.low < v.mean() < s.high
+    assert (s.high - s.low) == pytest.approx(2 * 1.96 * se, rel=0.25)  # normal-theory width
+
+
+def test_classical_on_real_dmr_against_reference_mask(external_data):
+    # the DMR dynamic folder ships an expert crop of the patient's left breast ("-esq")
+    from brim.thermo.readers import read
+
+    root = external_data / "thermo" / "dmr_dynamic"
+    ds = read(root / "PAC_64_DN0.txt")
+    seg = segment_classical(ds)
+    ref = read(root / "PAC_64_DN0-esq.png")["intensity"].values > 0
+    m = seg["mask"].values
+    assert dice(m == LABELS["left_breast"], ref) > 0.8  # measured 0.86
+    assert dice(m == LABELS["right_breast"], ref) < 0.05  # sides not swapped
+    assert 280 < float(seg["midline_x"]) < 360
+    # midline of the mirrored image is the mirrored midline
+    flipped = ds.isel(x=slice(None, None, -1)).assign_coords(x=ds["x"].values)
+    mid_f = float(segment_classical(flipped)["midline_x"])
+    assert abs(mid_f - (639 - float(seg["midline_x"]))) <= 3
+
+
+def test_classical_on_simulated_phantom():
+    from brim.thermo.phantom import simulate_thermogram
+
+    ds = simulate_thermogram(seed=11, tumour=False, pixel_pitch=2e-3)
+    seg = segment_classical(ds)
+    m = seg["mask"].values
+    body = body_mask(ds["temperature"].values)
+    assert dice(body, ds["body_mask"].values > 0) > 0.95
+    truth = ds["breast_mask"].values  # 1 = patient's right, 2 = left
+    # each detected breast overlaps its own side far more than the other
+    for ours, same, other in ((2, 1, 2), (3, 2, 1)):
+        assert dice(m == ours, truth == same) > dice(m == ours, truth == other) + 0.2
+    assert seg.attrs["brim_schema"].startswith("mask/")
+
+
+def test_unet_learns_colombian_masks(external_data):
+    # tiny, downsampled run (the full-size run is in benchmarks/RESULTS_thermo_a.md);
+    # background is filled with a random field so the zeroed-background leak cannot be used
+    d = load_colombia(external_data / "thermo" / "colombia", size=32, limit=40, seed=0)
+    ids = np.array(d.ids)
+    test_ids = np.unique(ids)[::4]  # grouped: both breasts of a patient on the same side
+    te = np.isin(ids, test_ids)
+    model = train_unet(
+        d.images[~te], d.masks[~te], epochs=8, base=4, depth=2, lr=1e-2, num_threads=1
+    )
+    pred = model.predict(d.images[te]) > 0.5
+    ours = np.mean([dice(p, r) for p, r in zip(pred, d.masks[te])])
+    everything = np.mean([dice(np.ones_like(r), r) for r in d.masks[te]])
+    leak = np.mean([dice(x > 0, r) for x, r in zip(d.images[te], d.masks[te])])
+    assert leak < 0.95  # the leak is really removed by the filled background
+    assert ours > everything + 0.02, (ours, everything)
+
+
+def test_unet_save_load_and_segment(tmp_path):
+    rng = np.random.default_rng(0)
+    imgs = rng.uniform(0, 1, (4, 16, 16)).astype(np.float32)
+    masks = (imgs > 0.5).astype(np.uint8)
+    model = train_unet(imgs, masks, epochs=1, base=2, depth=2, num_threads=1)
+    model.save(tmp_path / "unet")
+    ds = _thermogram(30 + rng.standard_normal((20, 24)))
+    out = segment(ds, method="unet", model=tmp_path / "unet")
+    assert out["mask"].shape == (20, 24) and out.attrs["method"] == "unet"
+    from brim.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        segment(ds, method="unet")
+    with pytest.raises(ConfigError):
+        segment(ds, method="magic")

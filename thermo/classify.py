@@ -1,0 +1,674 @@
+"""Thermogram classification, evaluated honestly.
+
+Two models, both run through :func:`brim.evaluate.cross_validate` (patient-grouped outer folds,
+nested grouped validation split, threshold chosen on validation patients, group-bootstrap CIs):
+
+* **features**: L2 logistic regression on the hand-made features of
+  :mod:`brim.thermo.features` (asymmetry, hot spots, vessels, texture, histogram);
+* **cnn**: a small ResNet-style network (He et al., CVPR 2016) with optional spatial attention
+  (a CBAM-like spatial gate, Woo et al., ECCV 2018) on *normalised* temperature maps: the body's
+  median temperature is subtracted and the difference divided by a fixed 1 K (so the map is in
+  K about the median, never rescaled per image), background set to 0.
+
+A confound audit (:func:`brim.evaluate.confound_audit`) scores nuisance-only baselines with the
+same protocol. On the DMR-IR development subset the patient-ID order and the text format of the
+file are known to track the label (sick patients were acquired later, and later files were
+exported in the ``;`` format): a classifier must beat those baselines, not merely reach a high
+AUROC. Grad-CAM (Selvaraju et al., ICCV 2017) shows where the CNN looks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import ConfigError, FormatError, MissingFileError
+
+__all__ = [
+    "Cohort",
+    "audit_files",
+    "file_nuisances",
+    "FeatureModel",
+    "CNNModel",
+    "cnn_fit_predict",
+    "features_fit_predict",
+    "evaluate_cohort",
+    "load_cohort",
+    "normalise_map",
+    "nuisances",
+    "predict_files",
+    "read_labels",
+    "train",
+]
+
+POSITIVE = {"sick", "1", "cancer", "malignant", "yes", "true", "abnormal", "pm"}
+NEGATIVE = {"healthy", "0", "normal", "no", "false", "n"}
+
+
+def read_labels(path: str | os.PathLike) -> dict[int, int]:
+    """Read a patient-level labels CSV ``ID,Diagnosis`` (DMR-IR style) -> {patient: 0/1}.
+
+    Diagnosis values: ``Healthy``/``Sick`` (or 0/1, normal/cancer...), case-insensitive.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(f"no such labels file: {p}")
+    out: dict[int, int] = {}
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        cols = {c.strip().lower(): c for c in reader.fieldnames or []}
+        if "id" not in cols or "diagnosis" not in cols:
+            raise FormatError(f"{p.name}: a CSV with columns 'ID,Diagnosis' is expected")
+        for i, row in enumerate(reader):
+            raw_id = row[cols["id"]].strip()
+            diag = row[cols["diagnosis"]].strip().lower()
+            try:
+                pid = int(raw_id.lstrip("Tt").lstrip("0") or "0")
+            except ValueError:
+                raise FormatError(f"{p.name}: row {i + 2}: ID {raw_id!r} is not a number") from None
+            if diag in POSITIVE:
+                out[pid] = 1
+            elif diag in NEGATIVE:
+                out[pid] = 0
+            else:
+                raise FormatError(
+                    f"{p.name}: row {i + 2}: diagnosis {diag!r} is neither Healthy nor Sick"
+                )
+    if not out:
+        raise FormatError(f"{p.name}: no labelled patients")
+    return out
+
+
+# ----------------------------------------------------------------------------- data
+def normalise_map(
+    temperature: np.ndarray, body: np.ndarray, *, factor: int = 8, scale: float = 1.0
+) -> np.ndarray:
+    """Normalised temperature map for the CNN: (T - body median) / ``scale`` K, block-averaged.
+
+    Parameters
+    ----------
+    temperature : ndarray (y, x), degC
+    body : ndarray (y, x) bool
+        Body mask; background is set to 0 after normalisation.
+    factor : int
+        Block-average downsampling factor (480 x 640 -> 60 x 80 with 8).
+    scale : float
+        Fixed divisor in K (not a per-image rescaling).
+    """
+    t = np.asarray(temperature, np.float64)
+    med = np.nanmedian(t[body])
+    z = np.where(body & np.isfinite(t), (t - med) / scale, 0.0)
+    h, w = (z.shape[0] // factor) * factor, (z.shape[1] // factor) * factor
+    z = z[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    return z.astype(np.float32)
+
+
+@dataclass
+class Cohort:
+    """Thermograms of a labelled cohort, ready for the two models."""
+
+    files: list[str]
+    patients: np.ndarray
+    labels: np.ndarray
+    maps: np.ndarray  # (n, h, w) normalised maps
+    features: np.ndarray  # (n, k)
+    feature_names: list[str]
+    meta: list[dict] = field(default_factory=list)
+
+
+def _one(path: Path, factor: int):
+    from brim.thermo.features import extract_features
+    from brim.thermo.readers import read
+    from brim.thermo.segmentation import body_mask, segment_classical
+
+    ds = read(path)
+    seg = segment_classical(ds)
+    feats = extract_features(ds, seg)
+    t = ds["temperature"].values if "temperature" in ds else ds["intensity"].values
+    if t.ndim == 3:
+        t = t[0]
+    body = body_mask(t)
+    bg = t[~body & np.isfinite(t)]
+    pid = ds.attrs.get("patient")
+    try:
+        pid = int(pid) if pid is not None else patient_of(path)
+    except (TypeError, ValueError):
+        pid = patient_of(path)
+    meta = {
+        "file": path.name,
+        "patient": pid,
+        "text_format": ds.attrs.get("dmr_text_format", ""),
+        "background_median": float(np.median(bg)) if bg.size else float("nan"),
+        "body_median": float(np.nanmedian(t[body])),
+    }
+    return normalise_map(t, body, factor=factor), feats, meta
+
+
+def patient_of(path: str | os.PathLike) -> int | None:
+    """Patient id from a file name: the DMR conventions, else the last number in the name."""
+    import re
+
+    from brim.thermo.readers import parse_dmr_name
+
+    pid = parse_dmr_name(Path(path).name).get("patient")
+    if pid is None:
+        nums = re.findall(r"\d+", Path(path).stem)
+        pid = int(nums[-1]) if nums else None
+    return pid
+
+
+def load_cohort(
+    inputs: str | os.PathLike | Sequence[str | os.PathLike],
+    labels: str | os.PathLike | dict[int, int] | None = None,
+    *,
+    factor: int = 8,
+    progress: bool = False,
+) -> Cohort:
+    """Read, segment and featurise thermograms; attach patient-level labels.
+
+    Parameters
+    ----------
+    inputs : folder or list of files
+        Raw thermograms (DMR ``.txt``, FLIR ``.jpg``) or brim ``.nc`` thermograms.
+    labels : CSV path or dict, optional
+        Patient-level ``ID,Diagnosis``; files of unlabelled patients are skipped.
+    factor : int
+        CNN map downsampling factor.
+    """
+    if isinstance(inputs, (str, os.PathLike)) and Path(inputs).is_dir():
+        files = sorted(
+            f
+            for f in Path(inputs).iterdir()
+            if f.suffix.lower() in (".txt", ".jpg", ".jpeg", ".nc") and f.is_file()
+        )
+    elif isinstance(inputs, (str, os.PathLike)):
+        files = [Path(inputs)]
+    else:
+        files = [Path(f) for f in inputs]
+    lab = read_labels(labels) if isinstance(labels, (str, os.PathLike)) else labels
+    keep = []
+    for f in files:
+        pid = patient_of(f)
+        if lab is not None and (pid is None or pid not in lab):
+            continue
+        keep.append(f)
+    if not keep:
+        raise MissingFileError(f"no labelled thermogram found in {inputs}")
+    it = keep
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(keep, desc="thermograms")
+    maps, feats, metas = [], [], []
+    for f in it:
+        m, ft, meta = _one(f, factor)
+        maps.append(m)
+        feats.append(ft)
+        metas.append(meta)
+    names = sorted(k for k in feats[0] if k != "calibrated")
+    X = np.array([[ft[k] for k in names] for ft in feats], float)
+    pids = np.array(
+        [meta["patient"] if meta["patient"] is not None else i for i, meta in enumerate(metas)]
+    )
+    y = np.array([lab[int(p)] for p in pids]) if lab is not None else np.full(len(keep), -1)
+    return Cohort([str(f) for f in keep], pids, y, np.stack(maps), X, names, metas)
+
+
+def nuisances(cohort: Cohort) -> dict[str, np.ndarray]:
+    """Nuisance variables that must NOT predict the label: ID order, text format, room."""
+    out = {
+        "patient_id_order": np.argsort(np.argsort(cohort.patients)).astype(float),
+        "text_format_semicolon": np.array(
+            [1.0 if m.get("text_format") == "semicolon" else 0.0 for m in cohort.meta]
+        ),
+        "background_temperature": np.array([m["background_median"] for m in cohort.meta]),
+    }
+    return out
+
+
+def file_nuisances(files: Sequence[str | os.PathLike]) -> dict[str, np.ndarray]:
+    """Nuisances read from file names and the first bytes only (no image decoding).
+
+    ``patient_id_order`` (rank of the patient id) and ``text_format_semicolon`` (1 for the
+    ``;``-separated DMR export). Cheap enough to audit a whole database.
+    """
+    from brim.thermo.readers import dmr_format
+
+    ids = np.array([patient_of(f) if patient_of(f) is not None else -1 for f in files], float)
+    fmt = []
+    for f in files:
+        with open(f, "rb") as fh:
+            head = fh.read(4096).decode("latin-1")
+        fmt.append(1.0 if dmr_format(head) == "semicolon" else 0.0)
+    return {
+        "patient_id_order": np.argsort(np.argsort(ids)).astype(float),
+        "text_format_semicolon": np.array(fmt),
+    }
+
+
+def audit_files(
+    data_dir: str | os.PathLike, labels: str | os.PathLike, **cv_kwargs
+):  # -> brim.evaluate.ConfoundAudit
+    """Confound audit of a DMR-style folder from names and formats alone.
+
+    Returns :func:`brim.evaluate.confound_audit` of :func:`file_nuisances` against the labels
+    (grouped by patient, the same protocol as the classifiers).
+    """
+    from brim.evaluate import confound_audit
+
+    lab = read_labels(labels)
+    files = sorted(
+        f for f in Path(data_dir).iterdir() if f.suffix.lower() == ".txt" and patient_of(f) in lab
+    )
+    if not files:
+        raise MissingFileError(f"no labelled .txt thermogram in {data_dir}")
+    g = np.array([patient_of(f) for f in files])
+    y = np.array([lab[int(p)] for p in g])
+    return confound_audit(file_nuisances(files), y, g, **cv_kwargs)
+
+
+# ----------------------------------------------------------------------------- models
+def _standardise(Xtr, *others):
+    mu = np.nanmean(Xtr, axis=0)
+    sd = np.nanstd(Xtr, axis=0)
+    sd[~np.isfinite(sd) | (sd == 0)] = 1.0
+    mu[~np.isfinite(mu)] = 0.0
+    return [np.nan_to_num((X - mu) / sd) for X in (Xtr, *others)], (mu, sd)
+
+
+def features_fit_predict(X_train, y_train, X_val, y_val, X_test):
+    """``fit_predict`` of the features model (logistic regression via brim.evaluate)."""
+    from brim.evaluate import logistic_fit_predict
+
+    (a, b, c), _ = _standardise(np.asarray(X_train), np.asarray(X_val), np.asarray(X_test))
+    return logistic_fit_predict(a, y_train, b, y_val, c)
+
+
+def _resnet(attention: bool = True, width: int = 16):
+    """ResNet-style classifier (He et al. 2016): stem, three residual stages (widths ``width``,
+    ``2 width``, ``4 width``; stride 2 between stages), optional spatial attention gate (CBAM-like,
+    Woo et al. 2018), global average pooling, one logit ``(n, 1)``."""
+    from brim.errors import require
+
+    torch = require("torch", "dl")
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.b1 = nn.BatchNorm2d(cout)
+            self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.b2 = nn.BatchNorm2d(cout)
+            self.skip = (
+                nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                if (stride != 1 or cin != cout)
+                else nn.Identity()
+            )
+
+        def forward(self, x):
+            y = torch.relu(self.b1(self.c1(x)))
+            return torch.relu(self.b2(self.c2(y)) + self.skip(x))
+
+    class SpatialGate(nn.Module):
+        """Spatial attention: a 7x7 conv over [mean, max] channel maps, sigmoid gate."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 1, 7, padding=3)
+
+        def forward(self, x):
+            a = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)
+            return x * torch.sigmoid(self.conv(a))
+
+    class ThermoResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            w = width
+            self.stem = nn.Sequential(
+                nn.Conv2d(1, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU()
+            )
+            self.layer1 = Block(w, w, 1)
+            self.layer2 = Block(w, 2 * w, 2)
+            self.layer3 = Block(2 * w, 4 * w, 2)
+            self.attn = SpatialGate() if attention else nn.Identity()
+            self.head = nn.Linear(4 * w, 1)
+
+        @property
+        def cam_layer(self):
+            """Grad-CAM layer: the last residual stage."""
+            return self.layer3
+
+        def forward(self, x):
+            x = self.layer3(self.layer2(self.layer1(self.stem(x))))
+            x = self.attn(x)
+            return self.head(x.mean(dim=(2, 3)))  # logits (n, 1)
+
+    return ThermoResNet()
+
+
+@dataclass
+class CNNModel:
+    """A trained thermogram CNN."""
+
+    net: object
+    attention: bool
+    width: int
+    factor: int
+    shape: tuple
+
+    def predict(self, maps: np.ndarray) -> np.ndarray:
+        import torch
+
+        self.net.eval()
+        with torch.no_grad():
+            x = torch.from_numpy(np.ascontiguousarray(maps, np.float32))[:, None]
+            return torch.sigmoid(self.net(x)[:, 0]).numpy().astype(float)
+
+
+def train_cnn(
+    maps: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 30,
+    attention: bool = True,
+    width: int = 16,
+    lr: float = 2e-3,
+    batch: int = 8,
+    seed: int = 0,
+    factor: int = 8,
+    num_threads: int | None = None,
+) -> CNNModel:
+    """Train the ResNet-style CNN (BCE, Adam, left-right flips + 1-px shifts)."""
+    from brim.thermo.segmentation import torch_threads
+
+    with torch_threads(num_threads):
+        return _train_cnn(maps, y, epochs, attention, width, lr, batch, seed, factor)
+
+
+def _train_cnn(maps, y, epochs, attention, width, lr, batch, seed, factor):
+    from brim.errors import require
+
+    torch = require("torch", "dl")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = _resnet(attention, width)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
+    x = torch.from_numpy(np.ascontiguousarray(maps, np.float32))[:, None]
+    t = torch.from_numpy(np.asarray(y, np.float32))
+    pos = float(t.mean()) if len(t) else 0.5
+    pw = torch.tensor((1 - pos) / max(pos, 1e-3))
+    for _ in range(epochs):
+        net.train()
+        order = rng.permutation(len(x))
+        for i in range(0, len(order), batch):
+            idx = torch.from_numpy(order[i : i + batch])
+            if len(idx) < 2:
+                continue
+            xb = x[idx]
+            if rng.random() < 0.5:
+                xb = xb.flip(-1)
+            xb = torch.roll(
+                xb, shifts=(int(rng.integers(-1, 2)), int(rng.integers(-1, 2))), dims=(2, 3)
+            )
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                net(xb)[:, 0], t[idx], pos_weight=pw
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    net.eval()
+    return CNNModel(net, attention, width, factor, tuple(maps.shape[1:]))
+
+
+def cnn_fit_predict(
+    epochs: int = 30,
+    attention: bool = True,
+    width: int = 16,
+    seed: int = 0,
+    num_threads: int | None = None,
+):
+    """A ``fit_predict`` for :func:`brim.evaluate.cross_validate` training the CNN from scratch."""
+
+    def fit_predict(X_train, y_train, X_val, y_val, X_test):
+        model = train_cnn(
+            np.asarray(X_train),
+            np.asarray(y_train),
+            epochs=epochs,
+            attention=attention,
+            width=width,
+            seed=seed,
+            num_threads=num_threads,
+        )
+        return model.predict(np.asarray(X_val)), model.predict(np.asarray(X_test))
+
+    return fit_predict
+
+
+def grad_cam(model: CNNModel, maps: np.ndarray) -> np.ndarray:
+    """Grad-CAM maps (n, h, w), each scaled to a maximum of 1, of the CNN's last residual stage.
+
+    Thin wrapper over :func:`brim.evaluate.grad_cam` (Selvaraju et al., ICCV 2017) with
+    the model's default layer (its last residual stage, ``cam_layer``).
+    """
+    from brim.evaluate import grad_cam as core_grad_cam
+
+    maps = np.asarray(maps, np.float32)
+    if maps.ndim == 2:
+        maps = maps[None]
+    return np.stack(
+        [
+            np.asarray(core_grad_cam(model.net, m, target_layer=model.net.cam_layer).values)
+            for m in maps
+        ]
+    )
+
+
+@dataclass
+class FeatureModel:
+    """Logistic regression on standardised features (weights and scaling)."""
+
+    names: list[str]
+    mean: np.ndarray
+    std: np.ndarray
+    weights: np.ndarray  # intercept first
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        Z = np.nan_to_num((np.asarray(X, float) - self.mean) / self.std)
+        return 1.0 / (1.0 + np.exp(-np.clip(self.weights[0] + Z @ self.weights[1:], -30, 30)))
+
+
+def train_features(X: np.ndarray, y: np.ndarray, names: list[str]) -> FeatureModel:
+    from brim.evaluate.protocol import _logistic_fit
+
+    (Z,), (mu, sd) = _standardise(np.asarray(X, float))
+    _, _, w = _logistic_fit(Z, np.asarray(y, float))
+    return FeatureModel(list(names), mu, sd, w)
+
+
+# ----------------------------------------------------------------------------- evaluation
+@dataclass
+class Evaluation:
+    """Cross-validated results of both models, the ΔT rule and the confound audit."""
+
+    results: dict
+    audit: object
+    cohort: Cohort
+
+    def table(self) -> str:
+        lines = ["| model | AUROC | 95 % CI | sensitivity | specificity |", "|---|---|---|---|---|"]
+        for name, r in self.results.items():
+            a = r.pooled.auroc
+            lines.append(
+                f"| {name} | {a.auroc:.3f} | {a.low:.3f}-{a.high:.3f} | "
+                f"{r.pooled.sensitivity:.2f} | {r.pooled.specificity:.2f} |"
+            )
+        return "\n".join(lines)
+
+    def confound_table(self) -> str:
+        lines = ["| nuisance-only baseline | AUROC | 95 % CI | flagged |", "|---|---|---|---|"]
+        for row in self.audit.rows:
+            lines.append(
+                f"| {row['name']} | {row['auroc']:.3f} | {row['low']:.3f}-{row['high']:.3f} | "
+                f"{'YES' if row['flagged'] else 'no'} |"
+            )
+        p = self.audit.permutation
+        if p:
+            lines.append(
+                f"| label permutation ({p['model']}) | {p['auroc']:.3f} | "
+                f"{p['low']:.3f}-{p['high']:.3f} | {'ok' if p['ok'] else 'LEAK?'} |"
+            )
+        return "\n".join(lines)
+
+
+def evaluate_cohort(
+    cohort: Cohort,
+    *,
+    models: Sequence[str] = ("features", "cnn", "delta_t_rule"),
+    n_splits: int = 5,
+    cnn_epochs: int = 30,
+    cnn_width: int = 16,
+    seed: int = 0,
+    n_bootstrap: int = 1000,
+    num_threads: int | None = None,
+) -> Evaluation:
+    """Grouped cross-validation of the models plus the confound audit.
+
+    Returns
+    -------
+    Evaluation
+        ``results`` (name -> :class:`brim.evaluate.CVResult`), ``audit``
+        (:class:`brim.evaluate.ConfoundAudit`).
+    """
+    from brim.evaluate import confound_audit, cross_validate
+
+    y, g = cohort.labels, cohort.patients
+    if np.any(y < 0):
+        raise ConfigError("the cohort has unlabelled thermograms")
+    kw = dict(n_splits=n_splits, seed=seed, n_bootstrap=n_bootstrap, aggregate="mean")
+    results = {}
+    for m in models:
+        if m == "features":
+            results[m] = cross_validate(
+                features_fit_predict, cohort.features, y, g, name="features (logistic)", **kw
+            )
+        elif m == "cnn":
+            results[m] = cross_validate(
+                cnn_fit_predict(
+                    epochs=cnn_epochs, width=cnn_width, seed=seed, num_threads=num_threads
+                ),
+                cohort.maps,
+                y,
+                g,
+                name="CNN (ResNet + attention)",
+                **kw,
+            )
+        elif m == "delta_t_rule":
+            k = cohort.feature_names.index("abs_delta_mean")
+            x = cohort.features[:, k : k + 1]
+
+            def rule(X_train, y_train, X_val, y_val, X_test):
+                return np.asarray(X_val)[:, 0], np.asarray(X_test)[:, 0]
+
+            results[m] = cross_validate(rule, x, y, g, name="|ΔT| rule", check_inputs=False, **kw)
+        else:
+            raise ConfigError(f"unknown model {m!r}")
+    audit = confound_audit(nuisances(cohort), y, g, **kw)
+    return Evaluation(results, audit, cohort)
+
+
+# ----------------------------------------------------------------------------- train / predict
+def train(
+    data_dir: str | os.PathLike,
+    labels: str | os.PathLike,
+    outdir: str | os.PathLike,
+    *,
+    method: str = "features",
+    epochs: int = 30,
+    seed: int = 0,
+    progress: bool = False,
+) -> Path:
+    """Train on every labelled thermogram of ``data_dir`` and save the model to ``outdir``.
+
+    ``features``: ``model.json`` (names, scaling, weights); ``cnn``: ``cnn.safetensors`` +
+    ``model.json``. Only a trained model is saved; its evaluation belongs to
+    :func:`evaluate_cohort`.
+    """
+    if method not in ("features", "cnn"):
+        raise ConfigError(f"unknown method {method!r}; use 'cnn' or 'features'")
+    cohort = load_cohort(data_dir, labels, progress=progress)
+    if len(np.unique(cohort.labels)) < 2:
+        raise ConfigError("training needs both healthy and sick patients")
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg: dict = {"method": method, "n_train": len(cohort.files), "seed": seed}
+    if method == "features":
+        fm = train_features(cohort.features, cohort.labels, cohort.feature_names)
+        cfg.update(
+            names=fm.names, mean=fm.mean.tolist(), std=fm.std.tolist(), weights=fm.weights.tolist()
+        )
+    else:
+        from safetensors.torch import save_file
+
+        cm = train_cnn(cohort.maps, cohort.labels, epochs=epochs, seed=seed)
+        state = {k: v.detach().contiguous() for k, v in cm.net.state_dict().items()}
+        save_file(state, str(out / "cnn.safetensors"))
+        cfg.update(attention=cm.attention, width=cm.width, factor=cm.factor, shape=list(cm.shape))
+    tmp = out / "model.json.tmp"
+    tmp.write_text(json.dumps(cfg, indent=1))
+    os.replace(tmp, out / "model.json")
+    return out
+
+
+def load_model(model_dir: str | os.PathLike) -> FeatureModel | CNNModel:
+    """Load a model saved by :func:`train`."""
+    p = Path(model_dir)
+    if not (p / "model.json").is_file():
+        raise MissingFileError(f"{p} holds no brim thermo model (model.json missing)")
+    cfg = json.loads((p / "model.json").read_text())
+    if cfg.get("method") == "features":
+        return FeatureModel(
+            cfg["names"], np.array(cfg["mean"]), np.array(cfg["std"]), np.array(cfg["weights"])
+        )
+    if cfg.get("method") == "cnn":
+        from safetensors.torch import load_file
+
+        net = _resnet(cfg["attention"], cfg["width"])
+        net.load_state_dict(load_file(str(p / "cnn.safetensors")))
+        net.eval()
+        return CNNModel(net, cfg["attention"], cfg["width"], cfg["factor"], tuple(cfg["shape"]))
+    raise FormatError(f"{p / 'model.json'}: unknown method {cfg.get('method')!r}")
+
+
+def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> list[dict]:
+    """Scores (probability of disease) of each input: rows ``file, patient, score``."""
+    model = load_model(model_dir)
+    cohort = load_cohort([Path(f) for f in inputs], None, factor=getattr(model, "factor", 8))
+    if isinstance(model, FeatureModel):
+        idx = [cohort.feature_names.index(n) for n in model.names]
+        scores = model.predict(cohort.features[:, idx])
+    else:
+        if tuple(cohort.maps.shape[1:]) != tuple(model.shape):
+            raise FormatError(
+                f"images give {cohort.maps.shape[1:]} maps, the CNN was trained on {model.shape}"
+            )
+        scores = model.predict(cohort.maps)
+    return [
+        {"file": Path(f).name, "patient": m.get("patient", ""), "score": float(s)}
+        for f, m, s in zip(cohort.files, cohort.meta, scores)
+    ]
+
+
+def scores_dataset(rows: list[dict]) -> xr.Dataset:
+    """Prediction rows as a Dataset (dim ``file``)."""
+    return xr.Dataset(
+        {"score": ("file", [r["score"] for r in rows], {"units": "1"})},
+        coords={"file": [r["file"] for r in rows]},
+    )

@@ -1,0 +1,425 @@
+"""Readers of thermal images into brim ``thermogram`` / ``thermal_intensity`` Datasets.
+
+Formats
+-------
+* DMR-IR temperature matrices (Silva et al., "A new database for breast research with infrared
+  image", J. Med. Imaging Health Inform. 4(1), 92-100, 2014): 480 x 640 text matrices of degC,
+  either space-separated with 2 decimals or ``;``-separated with 5 decimals (with or without a
+  trailing ``;``), CRLF or CR-CR-LF line ends. Both static (``T0012.txt``, ``PAC_12_...``) and
+  dynamic frames (``PAC_64_DN3.txt``: frame 3 of the dynamic, cold-stress protocol).
+* FLIR radiometric JPEGs: :mod:`brim.thermo.flir`.
+* 8-bit grey PNGs (exports, the Colombian cohort crops), optional alpha channel = mask: read as
+  ``thermal_intensity`` (units "1"), never as degC.
+* A folder or a list of frames: a (time, y, x) series.
+
+:func:`read` dispatches on the file type; every reader records provenance.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import FormatError, MissingFileError
+
+__all__ = [
+    "dmr_format",
+    "parse_dmr_name",
+    "read",
+    "read_dmr",
+    "read_frames",
+    "read_grey",
+]
+
+DMR_SHAPE = (480, 640)
+
+_NAME_PATTERNS = (
+    # PAC_64_DN0, PAC_12_DN3-esq, PAC_5_ST-dir
+    re.compile(
+        r"^PAC_(?P<patient>\d+)_(?P<protocol>DN|ST|EST|DIN|D|E)?(?P<frame>\d*)"
+        r"(?:[-_](?P<side>esq|dir|left|right|lat\w*))?",
+        re.I,
+    ),
+    # T0012 (DMR-IR subset naming: patient id with a T prefix)
+    re.compile(r"^T(?P<patient>\d+)$", re.I),
+    # img_12_1_ (IDs in some DMR exports: patient_frame)
+    re.compile(r"^(?:img|ir)_(?P<patient>\d+)_(?P<frame>\d+)", re.I),
+    # DMR web naming: <patient>_<view>_<protocol>_<yyyymmdd>, e.g. 12_frontal_static_20130410
+    re.compile(
+        r"^(?P<patient>\d+)[_-](?P<view>frontal|front|lateral\w*|left\w*|right\w*|[LR]\d+|F)"
+        r"(?:[_-](?P<protocol>static|dynamic|est\w*|din\w*))?"
+        r"(?:[_-](?P<date>\d{8}|\d{4}-\d{2}-\d{2}))?",
+        re.I,
+    ),
+)
+
+_PROTOCOL = {"dn": "dynamic", "din": "dynamic", "d": "dynamic", "st": "static", "est": "static"}
+_SIDE = {"esq": "left", "dir": "right", "left": "left", "right": "right"}
+
+
+def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
+    """Parse the DMR-IR file-naming convention into patient / view / protocol / date.
+
+    Recognised: ``PAC_<id>_DN<k>`` (dynamic protocol, frame k), ``PAC_<id>_ST`` (static),
+    an optional ``-esq``/``-dir`` suffix (left/right, Portuguese), ``T<id>`` (DMR-IR subset
+    files), ``<id>_<view>_<protocol>_<yyyymmdd>``. Unknown parts are omitted.
+
+    Returns
+    -------
+    dict
+        Keys among ``patient`` (int), ``view``, ``protocol`` ("static"/"dynamic"), ``frame``
+        (int), ``side``, ``date`` (ISO 8601).
+    """
+    stem = Path(name).name
+    stem = re.sub(r"\.(txt|csv|png|jpg|jpeg|nc)$", "", stem, flags=re.I)
+    for pat in _NAME_PATTERNS:
+        m = pat.match(stem)
+        if not m:
+            continue
+        g = {k: v for k, v in m.groupdict().items() if v}
+        out: dict[str, str | int] = {"patient": int(g["patient"])}
+        proto = g.get("protocol", "")
+        if proto:
+            key = proto.lower()
+            out["protocol"] = _PROTOCOL.get(key[:3], _PROTOCOL.get(key[:2], key))
+            if key.startswith(("dyn", "din")):
+                out["protocol"] = "dynamic"
+            elif key.startswith(("stat", "est")):
+                out["protocol"] = "static"
+        if g.get("frame"):
+            out["frame"] = int(g["frame"])
+        if g.get("side"):
+            out["side"] = _SIDE.get(g["side"].lower(), g["side"].lower())
+        if g.get("view"):
+            v = g["view"].lower()
+            out["view"] = "frontal" if v in ("f", "front", "frontal") else v
+        elif "protocol" in out or stem.upper().startswith("T"):
+            out["view"] = "frontal"
+        if stem.upper().startswith("T") and "protocol" not in out:
+            out["protocol"] = "static"  # the DMR-IR subset files are static frontal images
+        if g.get("date"):
+            d = g["date"].replace("-", "")
+            out["date"] = f"{d[:4]}-{d[4:6]}-{d[6:8]}"
+        return out
+    return {}
+
+
+def dmr_format(text: str) -> str:
+    """Which DMR text format: ``"space"`` or ``"semicolon"``."""
+    head = text[:4096]
+    return "semicolon" if ";" in head else "space"
+
+
+def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
+    fmt = dmr_format(text)
+    # fast path: numpy's C text parser; the slow path below only explains errors
+    norm = text.replace(";", " ") if fmt == "semicolon" else text
+    try:
+        arr = np.loadtxt(io.StringIO(norm), dtype=np.float64, ndmin=2)
+    except ValueError:
+        arr = None
+    if arr is not None and arr.size:
+        return arr, fmt
+    rows = [r for r in re.split(r"[\r\n]+", text) if r.strip()]
+    sep = ";" if fmt == "semicolon" else None
+    values = []
+    width = None
+    for i, r in enumerate(rows):
+        parts = r.strip().rstrip(";").split(sep) if sep else r.split()
+        try:
+            row = [float(v.replace(",", ".")) for v in parts]
+        except ValueError as exc:
+            raise FormatError(
+                f"{path.name}: line {i + 1} holds a non-numeric value ({exc}); a DMR temperature "
+                "matrix of numbers is expected"
+            ) from None
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            raise FormatError(
+                f"{path.name}: line {i + 1} has {len(row)} values, line 1 has {width}: the "
+                "matrix is ragged (truncated file?)"
+            )
+        values.append(row)
+    if not values:
+        raise FormatError(f"{path.name}: empty file, a DMR temperature matrix is expected")
+    return np.asarray(values, dtype=np.float64), fmt
+
+
+def read_dmr(
+    path: str | os.PathLike, *, shape: tuple[int, int] | None = DMR_SHAPE, dtype=np.float32
+) -> xr.Dataset:
+    """Read a DMR-IR temperature matrix (static or one dynamic frame).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.txt`` matrix of temperatures in degC (space- or ``;``-separated).
+    shape : (int, int) or None
+        Expected (rows, columns); the DMR-IR camera (FLIR SC620) gives 480 x 640. ``None``
+        accepts any shape.
+    dtype : numpy dtype
+        Stored precision (float32 keeps the 0.01 degC text resolution).
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``thermogram``: ``temperature`` (y, x) in degC; attributes ``patient``, ``view``,
+        ``protocol``, ``frame``, ``date`` when the name tells them, ``dmr_text_format``
+        ("space" or "semicolon").
+
+    Raises
+    ------
+    FormatError
+        Non-numeric, ragged or wrongly-shaped matrix, or implausible temperatures.
+    """
+    from brim.provenance import record
+    from brim.schema import stamp
+
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(f"no such file: {p}")
+    try:
+        text = p.read_text(encoding="latin-1")
+    except OSError as exc:
+        raise FormatError(f"{p}: cannot read ({exc})") from exc
+    arr, fmt = _parse_matrix(text, p)
+    if shape is not None and arr.shape != tuple(shape):
+        raise FormatError(
+            f"{p.name}: matrix is {arr.shape[0]} x {arr.shape[1]}, a DMR-IR thermogram is "
+            f"{shape[0]} x {shape[1]}; pass shape=None to accept other sizes"
+        )
+    finite = arr[np.isfinite(arr)]
+    if finite.size and (finite.min() < -50 or finite.max() > 100):
+        raise FormatError(
+            f"{p.name}: values from {finite.min():.1f} to {finite.max():.1f} are not skin "
+            "temperatures in degC (is this a count or intensity matrix?)"
+        )
+    h, w = arr.shape
+    ds = xr.Dataset(
+        {"temperature": (("y", "x"), arr.astype(dtype), {"units": "degC"})},
+        coords={
+            "y": ("y", np.arange(h, dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(w, dtype=float), {"units": "px"}),
+        },
+    )
+    meta = parse_dmr_name(p.name)
+    ds.attrs.update({k: v for k, v in meta.items()})
+    ds.attrs.update(
+        source_format="dmr_text", dmr_text_format=fmt, source_file=p.name, camera="FLIR SC620"
+    )
+    ds = stamp(ds, "thermogram")
+    return record(ds, "brim.thermo.readers.read_dmr", {"shape": shape}, inputs=[p])
+
+
+def read_grey(path: str | os.PathLike) -> xr.Dataset:
+    """Read an 8-bit grey image (PNG/JPEG), with its alpha channel as a mask when present.
+
+    The grey levels are display intensities, not temperatures: the result is kind
+    ``thermal_intensity`` (``intensity`` in units "1", values 0-255 as stored — no rescaling),
+    and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127).
+    """
+    from PIL import Image
+
+    from brim.provenance import record
+    from brim.schema import stamp
+
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(f"no such file: {p}")
+    try:
+        img = Image.open(p)
+        img.load()
+    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds
+        raise FormatError(f"{p.name}: not a readable image ({exc})") from exc
+    mode = img.mode
+    arr = np.asarray(img)
+    alpha = None
+    if mode in ("LA", "RGBA", "PA"):
+        alpha = arr[..., -1]
+        arr = arr[..., :-1]
+    if arr.ndim == 3:
+        if arr.shape[-1] == 3 and not (
+            np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 1], arr[..., 2])
+        ):
+            raise FormatError(
+                f"{p.name}: a colour (palette-rendered) image; only grey exports can be read, "
+                "as colours do not map to temperature without the palette and range"
+            )
+        arr = arr[..., 0]
+    if arr.dtype != np.uint8:
+        raise FormatError(f"{p.name}: {arr.dtype} image; an 8-bit grey image is expected")
+    h, w = arr.shape
+    ds = xr.Dataset(
+        {"intensity": (("y", "x"), arr.astype(np.float32), {"units": "1"})},
+        coords={
+            "y": ("y", np.arange(h, dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(w, dtype=float), {"units": "px"}),
+        },
+    )
+    if alpha is not None:
+        ds["mask"] = (("y", "x"), (alpha > 127).astype(np.uint8), {"units": "1"})
+    ds.attrs.update(
+        source_format="grey_image",
+        source_file=p.name,
+        calibrated=0,
+        note="uncalibrated grey levels, not degC",
+    )
+    ds.attrs.update(parse_dmr_name(p.name))
+    ds = stamp(ds, "thermal_intensity")
+    return record(ds, "brim.thermo.readers.read_grey", {}, inputs=[p])
+
+
+def _frame_key(p: Path):
+    meta = parse_dmr_name(p.name)
+    if "frame" in meta:
+        return (0, int(meta["frame"]), p.name)
+    nums = re.findall(r"\d+", p.stem)
+    return (1, int(nums[-1]) if nums else 0, p.name)
+
+
+_FRAME_SUFFIXES = (".txt", ".jpg", ".jpeg", ".png", ".nc")
+
+
+def read_frames(
+    frames: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    interval: float | None = None,
+    times: Sequence[float] | None = None,
+    **kwargs,
+) -> xr.Dataset:
+    """Read a folder (or a list) of frames as a (time, y, x) thermogram series.
+
+    Frames are ordered by the DMR frame number (``..._DN<k>``) or the last number in the name.
+
+    Parameters
+    ----------
+    frames : path-like or sequence of path-like
+        A folder (every ``.txt``/``.jpg``/``.png``/``.nc`` frame in it) or the frame files.
+    interval : float, optional
+        Seconds between frames (the DMR dynamic protocol records a frame every 15 s after
+        cooling); the ``time`` coordinate is then ``k * interval``.
+    times : sequence of float, optional
+        Explicit frame times in s (overrides ``interval``).
+    **kwargs
+        Passed to :func:`read` (e.g. FLIR overrides).
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``thermogram`` with ``temperature`` (time, y, x) in degC (or ``thermal_intensity``
+        when the frames are grey images), ``frame_file`` (time) names.
+    """
+    from brim.provenance import record
+    from brim.schema import stamp
+
+    if isinstance(frames, (str, os.PathLike)):
+        folder = Path(frames)
+        if not folder.is_dir():
+            raise MissingFileError(f"no such folder: {folder}")
+        files = sorted(
+            (f for f in folder.iterdir() if f.suffix.lower() in _FRAME_SUFFIXES),
+            key=_frame_key,
+        )
+    else:
+        files = sorted((Path(f) for f in frames), key=_frame_key)
+    if not files:
+        raise MissingFileError(f"no frame files ({', '.join(_FRAME_SUFFIXES)}) in {frames}")
+    dss = [read(f, **kwargs) for f in files]
+    var = "temperature" if "temperature" in dss[0] else "intensity"
+    if any(var not in d for d in dss):
+        raise FormatError("frames mix calibrated temperatures and uncalibrated intensities")
+    shapes = {d[var].shape for d in dss}
+    if len(shapes) != 1:
+        raise FormatError(f"frames have different sizes {sorted(shapes)}; cannot stack them")
+    data = np.stack([d[var].values for d in dss])
+    if times is not None:
+        t = np.asarray(times, dtype=float)
+        if t.shape != (len(files),):
+            raise FormatError(f"{len(t)} times given for {len(files)} frames")
+    elif interval is not None:
+        t = np.arange(len(files), dtype=float) * float(interval)
+    else:
+        frame_no = [parse_dmr_name(f.name).get("frame") for f in files]
+        t = np.arange(len(files), dtype=float)
+        if all(isinstance(k, int) for k in frame_no):
+            t = np.asarray(frame_no, dtype=float)
+    first = dss[0]
+    ds = xr.Dataset(
+        {
+            var: (("time", "y", "x"), data, dict(first[var].attrs)),
+            "frame_file": ("time", np.array([f.name for f in files])),
+        },
+        coords={
+            "time": ("time", t, {"units": "s" if (times or interval) else "s"}),
+            "y": first["y"],
+            "x": first["x"],
+        },
+    )
+    if times is None and interval is None:
+        ds["time"].attrs["note"] = "frame index (no interval given): 1 unit per frame"
+    keep = {k: v for k, v in first.attrs.items() if k not in ("brim_provenance", "frame")}
+    ds.attrs.update(keep)
+    ds.attrs["n_frames"] = len(files)
+    ds = stamp(ds, "thermogram" if var == "temperature" else "thermal_intensity")
+    return record(
+        ds,
+        "brim.thermo.readers.read_frames",
+        {"interval": interval, "times": list(times) if times is not None else None},
+        inputs=files,
+    )
+
+
+def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
+    """Read any supported thermal file (or folder of frames) into a brim Dataset.
+
+    ``.txt``/``.csv``: DMR matrix; ``.jpg``: FLIR radiometric JPEG (``kwargs`` = FLIR
+    overrides); ``.png`` and other images: grey intensity; ``.nc``: a brim file; a folder:
+    :func:`read_frames`.
+    """
+    p = Path(path)
+    if p.is_dir():
+        return read_frames(p, **kwargs)
+    if not p.exists():
+        raise MissingFileError(f"no such file: {p}")
+    suffix = p.suffix.lower()
+    flir_kw = {k: v for k, v in kwargs.items() if v is not None}
+    if suffix in (".txt", ".csv", ".dat"):
+        if flir_kw:
+            raise FormatError(
+                f"{p.name}: FLIR parameters ({', '.join(flir_kw)}) do not apply to a DMR "
+                "temperature matrix (already in degC)"
+            )
+        return read_dmr(p)
+    if suffix in (".jpg", ".jpeg"):
+        from brim.thermo.flir import read_flir
+
+        return read_flir(p, **flir_kw)
+    if suffix in (".png", ".tif", ".tiff", ".bmp"):
+        return read_grey(p)
+    if suffix in (".nc", ".h5", ".nc4"):
+        from brim.io import open as brim_open
+
+        return brim_open(p)
+    head = p.read_bytes()[:8]
+    if head[:2] == b"\xff\xd8":
+        from brim.thermo.flir import read_flir
+
+        return read_flir(p, **flir_kw)
+    raise FormatError(
+        f"{p.name}: unknown thermal format {suffix!r}; supported: DMR .txt, FLIR .jpg, grey "
+        ".png, brim .nc, or a folder of frames"
+    )
+
+
+def metadata_json(ds: xr.Dataset) -> str:
+    """The DMR naming metadata of a thermogram as a JSON string (for tables)."""
+    keys = ("patient", "view", "protocol", "frame", "side", "date")
+    return json.dumps({k: ds.attrs[k] for k in keys if k in ds.attrs}, default=str)

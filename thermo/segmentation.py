@@ -1,0 +1,688 @@
+"""Segmentation of frontal breast thermograms.
+
+Classical pipeline (:func:`segment_classical`), after the steps common to the thermography
+literature (Kapoor & Prasad 2010; Mejía-Muñoz et al. / Kakileti et al. 2017 "Thermalytix" ROI
+steps; Silva et al. 2014 DMR-IR protocol):
+
+1. **body / background**: Otsu's threshold of the smoothed temperature (the warm body against
+   the cooler room), largest connected component, holes filled;
+2. **thermal midline**: the column about which the body's temperature field is most symmetric
+   (minimum mean absolute difference between the field and its mirror image over the torso
+   band);
+3. **inframammary folds**: on each side, the warm horizontal ridge under the breast (largest
+   negative second derivative across rows of the smoothed field) traced column by column in the
+   lower torso and fitted robustly by a parabola;
+4. **left / right breasts**: body pixels between the breast top line and the fold, on each side
+   of the midline. "Left"/"right" are the *patient's*: in a frontal view the patient's left
+   breast is on the viewer's right (higher x).
+
+Learned pipeline: a small U-Net (Ronneberger et al., MICCAI 2015) trained on the breast masks of
+the Colombian cohort (Rodriguez-Guerrero et al., Data in Brief 54:110503, 2024; alpha channel =
+mask), see :func:`train_unet` and :func:`segment_unet`. Note on that data: the grey channel of
+every crop is exactly 0 outside the mask, so a trivial ``grey > 0`` rule reproduces the mask;
+:func:`load_colombia` therefore fills the background with a smooth random field of the image's
+own grey levels (``fill_background=True``) so a model must learn breast shape, not the leak.
+
+Label values of the classical mask: 0 background, 1 body (not breast), 2 right breast,
+3 left breast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from scipy import ndimage
+
+from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError
+
+LABELS = {"background": 0, "body": 1, "right_breast": 2, "left_breast": 3}
+
+__all__ = [
+    "LABELS",
+    "DiceSummary",
+    "body_mask",
+    "dice",
+    "dice_ci",
+    "find_midline",
+    "load_colombia",
+    "segment",
+    "segment_classical",
+    "segment_unet",
+    "train_unet",
+]
+
+
+def _temperature(ds: xr.Dataset) -> np.ndarray:
+    if "temperature" in ds:
+        t = ds["temperature"]
+    elif "intensity" in ds:
+        t = ds["intensity"]
+    else:
+        raise SchemaError("a thermogram with 'temperature' (or 'intensity') is expected")
+    if "time" in t.dims:
+        t = t.isel(time=0)
+    if t.ndim != 2:
+        raise SchemaError(f"a 2-D (y, x) image is expected, got dims {t.dims}")
+    return np.asarray(t.values, dtype=np.float64)
+
+
+def _otsu(values: np.ndarray, nbins: int = 256) -> float:
+    hist, edges = np.histogram(values, bins=nbins)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres)
+    mu0 = m0 / np.maximum(w0, 1)
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return float(centres[np.argmax(between[:-1])])
+
+
+def body_mask(temperature: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:
+    """Body (True) against background by Otsu's threshold of the smoothed image.
+
+    Parameters
+    ----------
+    temperature : ndarray (y, x)
+        Temperature in degC (or grey levels: only the ordering matters). NaN = background.
+    sigma : float
+        Gaussian smoothing in pixels before thresholding.
+    """
+    t = np.array(temperature, dtype=np.float64)
+    bad = ~np.isfinite(t)
+    if bad.all():
+        raise FormatError("the image holds no finite value")
+    t[bad] = np.nanmin(t)
+    ts = ndimage.gaussian_filter(t, sigma)
+    m = ts > _otsu(ts[~bad])
+    m = ndimage.binary_opening(m, iterations=2)
+    lab, n = ndimage.label(m)
+    if n == 0:
+        return m
+    sizes = ndimage.sum_labels(m, lab, index=np.arange(1, n + 1))
+    m = lab == (1 + int(np.argmax(sizes)))
+    return ndimage.binary_fill_holes(m)
+
+
+def find_midline(
+    temperature: np.ndarray, body: np.ndarray, *, band: tuple[float, float] = (0.3, 0.95)
+) -> float:
+    """Column (px) of the thermal midline: the axis of best mirror symmetry.
+
+    Minimises the mean absolute difference between the temperature field and its mirror image
+    about candidate columns (within the middle 40 % of the body's width), over the rows of
+    ``band`` (fractions of the body's height).
+    """
+    rows = np.flatnonzero(body.any(axis=1))
+    cols = np.flatnonzero(body.any(axis=0))
+    if rows.size < 4 or cols.size < 4:
+        raise FormatError("no body found in the image: cannot find a midline")
+    r0 = rows[0] + int(band[0] * (rows[-1] - rows[0]))
+    r1 = rows[0] + int(band[1] * (rows[-1] - rows[0]))
+    t = np.where(body, temperature, np.nan)[r0:r1:2]
+    c_lo, c_hi = cols[0], cols[-1]
+    width = c_hi - c_lo
+    best, best_c = np.inf, 0.5 * (c_lo + c_hi)
+    half = max(8, int(0.35 * width))
+    for c2 in range(2 * (c_lo + int(0.3 * width)), 2 * (c_lo + int(0.7 * width)) + 1, 2):
+        # axis at c2/2 (integer columns); pairs (c2//2 - d, c2 - c2//2 + d)
+        c = c2 // 2
+        d = np.arange(1, half)
+        left = c - d
+        right = c + d
+        ok = (left >= 0) & (right < t.shape[1])
+        if ok.sum() < 8:
+            continue
+        diff = np.abs(t[:, left[ok]] - t[:, right[ok]])
+        valid = np.isfinite(diff)
+        if valid.sum() < 50:
+            continue
+        # penalise asymmetric body outline: pairs with exactly one side in the body
+        one = np.isfinite(t[:, left[ok]]) ^ np.isfinite(t[:, right[ok]])
+        score = diff[valid].mean() + 2.0 * one.mean()
+        if score < best:
+            best, best_c = score, float(c)
+    return best_c
+
+
+def _fold_curve(ts: np.ndarray, body: np.ndarray, cols: np.ndarray, r_lo: int, r_hi: int):
+    """Row of the warm fold ridge per column (robust parabola fit); NaN where none."""
+    d2 = ndimage.gaussian_filter(ts, 3.0, order=(2, 0))
+    rows_found = []
+    cols_found = []
+    for c in cols:
+        seg = d2[r_lo:r_hi, c]
+        inside = body[r_lo:r_hi, c]
+        if inside.sum() < 10:
+            continue
+        s = np.where(inside, seg, np.inf)
+        k = int(np.argmin(s))
+        if not np.isfinite(s[k]) or s[k] >= 0:
+            continue
+        rows_found.append(r_lo + k)
+        cols_found.append(c)
+    if len(cols_found) < 6:
+        return None
+    x = np.asarray(cols_found, float)
+    y = np.asarray(rows_found, float)
+    keep = np.ones(x.size, bool)
+    coef = np.polyfit(x, y, 2)
+    for _ in range(3):  # iteratively drop outliers (> 2.5 MAD)
+        resid = y - np.polyval(coef, x)
+        mad = np.median(np.abs(resid[keep])) + 1.0
+        keep = np.abs(resid) < 2.5 * 1.4826 * mad
+        if keep.sum() < 6:
+            break
+        coef = np.polyfit(x[keep], y[keep], 2)
+    if coef[0] > 0:  # a fold curves upward at the sides: parabola opening up in image rows
+        coef = np.polyfit(x[keep], y[keep], 1)
+        coef = np.r_[0.0, coef]
+    return coef, (float(x[keep].min()), float(x[keep].max()))
+
+
+@dataclass
+class _Geometry:
+    midline: float
+    top: dict = field(default_factory=dict)
+    fold: dict = field(default_factory=dict)
+
+
+def segment_classical(
+    ds: xr.Dataset,
+    *,
+    sigma: float = 2.0,
+    top_factor: float = 1.2,
+    lateral_margin: float = 0.15,
+    fold_band: tuple[float, float] = (0.45, 1.0),
+) -> xr.Dataset:
+    """Classical segmentation: body, thermal midline, inframammary folds, left/right breasts.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``thermogram`` (degC) or ``thermal_intensity`` image, frontal view; a series uses its
+        first frame.
+    sigma : float
+        Gaussian smoothing (px) for thresholding.
+    top_factor : float
+        Breast top line = lowest fold row minus ``top_factor`` x the fold's chord (its
+        horizontal extent): breast height ~ breast width, a geometric rule.
+    lateral_margin : float
+        The breast spans the fold chord widened by this fraction of it on each side.
+    fold_band : (float, float)
+        Rows searched for the fold, as fractions of the body's height from its top.
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``mask``: ``mask`` (y, x) uint8 with labels (attribute ``labels``: background 0,
+        body 1, right_breast 2, left_breast 3 — patient's sides), ``midline_x`` (px),
+        ``fold_y`` (side, x) fold row per column (px; NaN outside that breast) and
+        ``top_y`` (side) the breast top rows.
+    """
+    from brim.provenance import record
+    from brim.schema import stamp
+
+    t = _temperature(ds)
+    h, w = t.shape
+    body = body_mask(t, sigma=sigma)
+    if body.sum() < 0.02 * h * w:
+        raise FormatError("the body covers < 2 % of the image: is this a frontal thermogram?")
+    tf = np.where(np.isfinite(t), t, np.nanmin(t))
+    ts = ndimage.gaussian_filter(tf, sigma)
+    mid = find_midline(tf, body)
+    rows = np.flatnonzero(body.any(axis=1))
+    rtop, rbot = rows[0], rows[-1]
+    r_lo = rtop + int(fold_band[0] * (rbot - rtop))
+    r_hi = min(h, rtop + int(fold_band[1] * (rbot - rtop)) + 1)
+    mask = body.astype(np.uint8)
+    fold_y = np.full((2, w), np.nan)
+    top_y = np.full(2, np.nan)
+    yy = np.arange(h)[:, None]
+    for i, (label, side_cols) in enumerate(
+        (
+            (LABELS["right_breast"], np.arange(0, int(np.floor(mid)))),
+            (LABELS["left_breast"], np.arange(int(np.ceil(mid)) + 1, w)),
+        )
+    ):
+        in_body = side_cols[body[r_lo:r_hi, side_cols].any(axis=0)]
+        if in_body.size < 10:
+            continue
+        # search the fold in the inner 85 % of the half-width (the lateral edge is noisy)
+        lateral = in_body[np.argmax(np.abs(in_body - mid))]
+        span = np.abs(in_body - mid) < 0.85 * abs(lateral - mid)
+        fit = _fold_curve(ts, body, in_body[span], r_lo, r_hi)
+        if fit is None:
+            continue
+        coef, (c0, c1) = fit
+        chord = max(c1 - c0, 10.0)
+        lo_c, hi_c = c0 - lateral_margin * chord, c1 + lateral_margin * chord
+        cols_in = side_cols[(side_cols >= lo_c) & (side_cols <= hi_c)]
+        fy = np.clip(np.polyval(coef, side_cols.astype(float)), 0, h - 1)
+        apex_row = int(fy[np.isin(side_cols, cols_in)].max())
+        top = max(rtop, int(round(apex_row - top_factor * chord)))
+        region = np.zeros((h, w), bool)
+        sel = np.isin(side_cols, cols_in)
+        region[:, cols_in] = (yy >= top) & (yy <= fy[None, sel])
+        region &= body
+        lab, n = ndimage.label(region)
+        if n > 1:
+            sizes = ndimage.sum_labels(region, lab, index=np.arange(1, n + 1))
+            region = lab == (1 + int(np.argmax(sizes)))
+        mask[region] = label
+        fy_full = np.full(w, np.nan)
+        fy_full[side_cols] = fy
+        fy_full[~region.any(axis=0)] = np.nan
+        fold_y[i] = fy_full
+        top_y[i] = top
+    out = xr.Dataset(
+        {
+            "mask": (("y", "x"), mask, {"units": "1"}),
+            "midline_x": ((), mid, {"units": "px", "long_name": "thermal midline column"}),
+            "fold_y": (("side", "x"), fold_y, {"units": "px", "long_name": "inframammary fold"}),
+            "top_y": (("side",), top_y, {"units": "px", "long_name": "breast top row"}),
+        },
+        coords={"y": ds["y"], "x": ds["x"], "side": ("side", ["right", "left"])},
+    )
+    out.attrs["labels"] = json.dumps(LABELS)
+    out.attrs["method"] = "classical"
+    out.attrs["sides"] = "patient's sides: left breast at higher x in a frontal view"
+    for k in ("patient", "source_file", "view", "protocol"):
+        if k in ds.attrs:
+            out.attrs[k] = ds.attrs[k]
+    out = stamp(out, "mask")
+    return record(
+        out,
+        "brim.thermo.segmentation.segment_classical",
+        {
+            "sigma": sigma,
+            "top_factor": top_factor,
+            "lateral_margin": lateral_margin,
+            "fold_band": fold_band,
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- metrics
+def dice(pred, ref) -> float:
+    """Sørensen-Dice coefficient 2|A∩B| / (|A| + |B|) of two boolean masks (1.0 if both empty)."""
+    a = np.asarray(pred, bool)
+    b = np.asarray(ref, bool)
+    if a.shape != b.shape:
+        raise ConfigError(f"mask shapes differ: {a.shape} vs {b.shape}")
+    s = a.sum() + b.sum()
+    return 1.0 if s == 0 else float(2.0 * np.logical_and(a, b).sum() / s)
+
+
+@dataclass
+class DiceSummary:
+    """Mean Dice over cases with a percentile bootstrap CI (cases resampled)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    level: float = 0.95
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}] (n={self.n})"
+
+
+def dice_ci(
+    values, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0, groups=None
+) -> DiceSummary:
+    """Mean per-case Dice with a bootstrap CI (Efron & Tibshirani 1993), by group if given."""
+    v = np.asarray(values, float)
+    if v.size == 0:
+        raise ConfigError("no Dice values to summarise")
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        idx = rng.integers(0, v.size, size=(n_boot, v.size))
+        boots = v[idx].mean(axis=1)
+    else:
+        g = np.asarray(groups)
+        uniq, inv = np.unique(g, return_inverse=True)
+        boots = np.empty(n_boot)
+        for b in range(n_boot):
+            pick = rng.integers(0, uniq.size, uniq.size)
+            sel = np.concatenate([np.flatnonzero(inv == k) for k in pick])
+            boots[b] = v[sel].mean()
+    a = (1 - level) / 2
+    return DiceSummary(
+        float(v.mean()),
+        float(np.quantile(boots, a)),
+        float(np.quantile(boots, 1 - a)),
+        int(v.size),
+        level,
+    )
+
+
+# ----------------------------------------------------------------------------- U-Net
+@dataclass
+class ColombiaSet:
+    """Colombian cohort crops resized to a common size."""
+
+    images: np.ndarray  # (n, s, s) float32 in [0, 1]
+    masks: np.ndarray  # (n, s, s) uint8
+    ids: list[str]
+    sides: list[str]
+    labels: list[str]
+
+
+def _fill_background(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Replace background pixels by a smooth random field with the foreground's grey levels."""
+    fg = img[mask > 0]
+    if fg.size == 0:
+        return img
+    noise = ndimage.gaussian_filter(rng.standard_normal(img.shape), rng.uniform(2, 6))
+    noise = (noise - noise.mean()) / (noise.std() + 1e-9)
+    level = rng.uniform(0.3, 1.0) * np.median(fg)
+    field_ = np.clip(level + 0.5 * fg.std() * noise, 0, 255)
+    out = img.copy()
+    out[mask == 0] = field_[mask == 0]
+    return ndimage.gaussian_filter(out, 0.7)
+
+
+def load_colombia(
+    root: str | os.PathLike,
+    *,
+    size: int = 64,
+    fill_background: bool = True,
+    seed: int = 0,
+    limit: int | None = None,
+) -> ColombiaSet:
+    """Load the Colombian cohort's per-breast crops (``left/``, ``right/``) and masks.
+
+    Parameters
+    ----------
+    root : path-like
+        Folder with ``left/`` and ``right/`` (PNG RGBA, alpha = breast mask) and the
+        ``left.xlsx``/``right.xlsx`` label sheets (optional).
+    size : int
+        Images and masks are resized to ``size`` x ``size`` (bilinear / nearest).
+    fill_background : bool
+        Replace the zeroed background by a random smooth field (see the module note).
+    """
+    from PIL import Image
+
+    root = Path(root)
+    if not (root / "left").is_dir():
+        raise MissingFileError(f"{root} has no 'left/' folder of the Colombian cohort")
+    rng = np.random.default_rng(seed)
+    labels: dict[tuple[str, str], str] = {}
+    for side in ("left", "right"):
+        sheet = root / side / f"{side}.xlsx"
+        if sheet.is_file():
+            try:
+                import pandas as pd
+
+                df = pd.read_excel(sheet)
+                labels.update({(side, str(r.Image)): str(r.Label) for r in df.itertuples()})
+            except Exception:  # noqa: BLE001 - labels are optional for segmentation
+                pass
+    imgs, msks, ids, sides, labs = [], [], [], [], []
+    for side in ("left", "right"):
+        files = sorted((root / side).glob("*.png"))
+        for f in files[:limit] if limit else files:
+            arr = np.asarray(Image.open(f).convert("RGBA"))
+            grey = arr[..., 0].astype(np.float32)
+            m = (arr[..., 3] > 127).astype(np.uint8)
+            if fill_background:
+                grey = _fill_background(grey, m, rng)
+            g = Image.fromarray(grey.astype(np.float32), mode="F").resize((size, size), 2)
+            mm = Image.fromarray(m * 255).resize((size, size), 0)
+            imgs.append(np.asarray(g, np.float32) / 255.0)
+            msks.append((np.asarray(mm) > 127).astype(np.uint8))
+            ids.append(f.stem)
+            sides.append(side)
+            labs.append(labels.get((side, f.stem), ""))
+    if not imgs:
+        raise MissingFileError(f"no PNG crops under {root}")
+    return ColombiaSet(np.stack(imgs), np.stack(msks), ids, sides, labs)
+
+
+def _unet(base: int = 8, depth: int = 3):
+    """A U-Net (Ronneberger et al. 2015) with batch normalisation: one input, one logit map."""
+    from brim.errors import require
+
+    torch = require("torch", "dl")
+    nn = torch.nn
+
+    def block(cin, cout):
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+    class UNet(nn.Module):
+        """Encoder-decoder with skip connections."""
+
+        def __init__(self):
+            super().__init__()
+            ch = [base * 2**i for i in range(depth + 1)]
+            self.down = nn.ModuleList(
+                [block(1, ch[0])] + [block(ch[i], ch[i + 1]) for i in range(depth)]
+            )
+            self.up = nn.ModuleList(
+                [nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(depth))]
+            )
+            self.dec = nn.ModuleList([block(2 * ch[i], ch[i]) for i in reversed(range(depth))])
+            self.head = nn.Conv2d(ch[0], 1, 1)
+            self.pool = nn.MaxPool2d(2)
+
+        def forward(self, x):
+            skips = []
+            for i, d in enumerate(self.down):
+                x = d(x if i == 0 else self.pool(x))
+                skips.append(x)
+            x = skips.pop()
+            for up, dec in zip(self.up, self.dec):
+                x = up(x)
+                x = dec(torch.cat([x, skips.pop()], dim=1))
+            return self.head(x)
+
+    return UNet()
+
+
+@dataclass
+class UNetModel:
+    """A trained U-Net and its input convention."""
+
+    net: object
+    size: int
+    base: int
+    depth: int
+    history: list = field(default_factory=list)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save weights (safetensors) and config (JSON) into folder ``path``."""
+        from safetensors.torch import save_file
+
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(p / "unet.safetensors"))
+        (p / "unet.json").write_text(
+            json.dumps({"size": self.size, "base": self.base, "depth": self.depth, "kind": "unet"})
+        )
+        return p
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> UNetModel:
+        from safetensors.torch import load_file
+
+        p = Path(path)
+        if not (p / "unet.json").is_file():
+            raise MissingFileError(f"{p} holds no brim U-Net (unet.json missing)")
+        cfg = json.loads((p / "unet.json").read_text())
+        net = _unet(cfg["base"], cfg["depth"])
+        net.load_state_dict(load_file(str(p / "unet.safetensors")))
+        net.eval()
+        return cls(net, cfg["size"], cfg["base"], cfg["depth"])
+
+    def predict(self, images: np.ndarray, *, batch: int = 32) -> np.ndarray:
+        """Probability of "breast" per pixel for (n, s, s) images in [0, 1]."""
+        import torch
+
+        self.net.eval()
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(images), batch):
+                x = torch.from_numpy(np.array(images[i : i + batch], np.float32))
+                x = (x[:, None] - 0.5) / 0.25
+                out.append(torch.sigmoid(self.net(x))[:, 0].numpy())
+        return np.concatenate(out)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Temporarily set torch's intra-op CPU threads (restored on exit)."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def train_unet(
+    images: np.ndarray,
+    masks: np.ndarray,
+    *,
+    epochs: int = 20,
+    base: int = 8,
+    depth: int = 3,
+    lr: float = 3e-3,
+    batch: int = 16,
+    seed: int = 0,
+    device: str = "cpu",
+    num_threads: int | None = None,
+    progress: bool = False,
+) -> UNetModel:
+    """Train a U-Net (BCE + soft-Dice loss, Adam, flips as augmentation).
+
+    Parameters
+    ----------
+    images : ndarray (n, s, s)
+        Grey images scaled to [0, 1] (s divisible by 2**depth).
+    masks : ndarray (n, s, s)
+        Binary masks.
+    num_threads : int, optional
+        torch CPU threads during training (restored afterwards); 1 is fastest on a busy
+        machine.
+    """
+    with torch_threads(num_threads):
+        return _train_unet(images, masks, epochs, base, depth, lr, batch, seed, device, progress)
+
+
+def _train_unet(images, masks, epochs, base, depth, lr, batch, seed, device, progress):
+    torch = __import__("brim.errors", fromlist=["require"]).require("torch", "dl")
+    if images.shape != masks.shape or images.ndim != 3:
+        raise ConfigError(f"images {images.shape} and masks {masks.shape} must be (n, s, s)")
+    if images.shape[1] % 2**depth:
+        raise ConfigError(f"image size {images.shape[1]} must be divisible by {2**depth}")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = _unet(base, depth).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    x_all = torch.from_numpy(np.ascontiguousarray(images, np.float32))[:, None]
+    x_all = (x_all - 0.5) / 0.25
+    y_all = torch.from_numpy(np.ascontiguousarray(masks, np.float32))[:, None]
+    history = []
+    it = range(epochs)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="U-Net")
+    for _ in it:
+        net.train()
+        order = rng.permutation(len(images))
+        total = 0.0
+        for i in range(0, len(order), batch):
+            idx = torch.from_numpy(order[i : i + batch])
+            xb, yb = x_all[idx].to(device), y_all[idx].to(device)
+            if rng.random() < 0.5:
+                xb, yb = xb.flip(-1), yb.flip(-1)
+            logits = net(xb)
+            p = torch.sigmoid(logits)
+            inter = (p * yb).sum((1, 2, 3))
+            soft_dice = 1 - (2 * inter + 1) / (p.sum((1, 2, 3)) + yb.sum((1, 2, 3)) + 1)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yb)
+            loss = loss + soft_dice.mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        history.append(total / len(order))
+    net = net.cpu().eval()
+    return UNetModel(net, images.shape[1], base, depth, history)
+
+
+def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dataset:
+    """Segment the breast in one image with a trained U-Net (mask resized back to the image).
+
+    The U-Net was trained on per-breast crops: give it a crop (or a whole thermogram when the
+    model was trained on whole thermograms). Grey or temperature values are min-max scaled to
+    [0, 1] over the image (a display normalisation for the network only).
+    """
+    from PIL import Image
+
+    from brim.provenance import record
+    from brim.schema import stamp
+
+    if not isinstance(model, UNetModel):
+        model = UNetModel.load(model)
+    t = _temperature(ds)
+    t = np.where(np.isfinite(t), t, np.nanmin(t))
+    lo, hi = float(t.min()), float(t.max())
+    img = (t - lo) / (hi - lo + 1e-12)
+    h, w = img.shape
+    small = np.asarray(
+        Image.fromarray(img.astype(np.float32), mode="F").resize((model.size, model.size), 2)
+    )
+    prob = model.predict(small[None])[0]
+    big = np.asarray(Image.fromarray(prob.astype(np.float32), mode="F").resize((w, h), 2))
+    mask = (big > 0.5).astype(np.uint8)
+    out = xr.Dataset(
+        {
+            "mask": (("y", "x"), mask, {"units": "1"}),
+            "probability": (("y", "x"), big.astype(np.float32), {"units": "1"}),
+        },
+        coords={"y": ds["y"], "x": ds["x"]},
+    )
+    out.attrs["labels"] = json.dumps({"background": 0, "breast": 1})
+    out.attrs["method"] = "unet"
+    return record(stamp(out, "mask"), "brim.thermo.segmentation.segment_unet", {})
+
+
+def segment(ds: xr.Dataset, *, method: str = "classical", model=None, **kwargs) -> xr.Dataset:
+    """Segment a thermogram by ``method`` "classical" or "unet" (``model`` = U-Net folder)."""
+    if method == "classical":
+        return segment_classical(ds, **kwargs)
+    if method == "unet":
+        if model is None:
+            raise ConfigError("method 'unet' needs a trained model (--model PATH)")
+        return segment_unet(ds, model)
+    raise ConfigError(f"unknown segmentation method {method!r}; use 'classical' or 'unet'")
+
+
+def segment_path(path: str | os.PathLike, *, method: str = "classical", **params) -> xr.Dataset:
+    """Batch pipeline: read any thermal file (raw or brim) and segment it (``brim batch``)."""
+    from brim.thermo.readers import read
+
+    return segment(read(path), method=method, **params)
