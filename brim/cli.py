@@ -65,7 +65,7 @@ def _cmd_demo(args) -> int:
     report, sections = run_all(args.out, only=only, progress=args.progress)
     for s in sections:
         state = "FAILED" if s.error else "ok"
-        print(f"[{state}] {s.title} ({s.seconds:.1f} s)")
+        print(f"[{state}] {s.name}: {s.title} ({s.seconds:.1f} s)")
         for line in s.summary:
             print(f"    {line}")
         if s.error:

@@ -27,6 +27,7 @@ class DemoSection:
     figures: list[Path] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    name: str = ""  # the modality (entry-point name), set by run_all
 
 
 def run_all(
@@ -63,6 +64,7 @@ def run_all(
                 error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
             )
         section.seconds = time.perf_counter() - t0
+        section.name = ep.name
         sections.append(section)
     report = write_report(out, sections)
     return report, sections
@@ -79,7 +81,8 @@ def write_report(out: Path, sections: list[DemoSection]) -> Path:
         "(made by brim's own simulators).</p>",
     ]
     for s in sections:
-        parts.append(f"<h2>{html.escape(s.title)} <small>({s.seconds:.1f} s)</small></h2>")
+        title = f"{s.name}: {s.title}" if s.name and s.name not in s.title else s.title
+        parts.append(f"<h2>{html.escape(title)} <small>({s.seconds:.1f} s)</small></h2>")
         if s.error:
             parts.append(f"<pre class='err'>{html.escape(s.error)}</pre>")
         if s.summary:

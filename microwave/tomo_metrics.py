@@ -66,6 +66,8 @@ def localisation_error(rec, x, y, true_center, *, background=None, threshold=0.5
     if isinstance(c, np.ndarray) and c.ndim != 2:
         raise ConfigError("localisation works on 2-D maps")
     iy, ix = np.unravel_index(np.argmax(c), c.shape)
+    if not c[iy, ix] > 0:
+        raise ConfigError("the map has no contrast against the background: nothing to localise")
     lab, _ = label(c >= threshold * c[iy, ix])
     reg = lab == lab[iy, ix]
     w = c * reg

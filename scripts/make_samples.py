@@ -18,7 +18,9 @@ from brim.data import make_all
 
 if __name__ == "__main__":
     out = Path(__file__).resolve().parents[1] / "data_samples"
+    only = sys.argv[1:] or None  # e.g. `python scripts/make_samples.py thermo` for one modality
     for old in out.glob("*.nc"):
-        old.unlink()
-    for path in make_all(out, only=sys.argv[1:] or None):
+        if only is None or old.name.split("_")[0] in only:
+            old.unlink()
+    for path in make_all(out, only=only):
         print(f"{path.name:40s} {path.stat().st_size / 1024:8.1f} kB")

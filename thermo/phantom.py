@@ -876,8 +876,8 @@ def simulate_cohort(
         Number of patients.
     seed : int
         Master seed; patient ``i`` uses an independent stream spawned from it
-        (``numpy.random.SeedSequence``), so a cohort is reproducible and patient ``i`` does not
-        depend on ``n``.
+        (``numpy.random.SeedSequence``), so a cohort is reproducible and the subject drawn for
+        patient ``i`` does not depend on ``n`` (which patients are sick does).
     outdir : path, optional
         If given, write ``SIM<ID:04d>.nc`` per patient (brim NetCDF) and ``labels.csv`` with
         columns ``ID,Diagnosis`` (``Healthy``/``Sick``, as in DMR-IR) into this folder (created).

@@ -223,6 +223,9 @@ def check_leakage(
         ``inputs[i]`` is sample i's input (image or feature vector).
     near_duplicate_bits : int or None
         Hamming distance (of 64 bits) at or under which two images count as near duplicates.
+        For scale: a thermogram re-exported with an offset and small noise is 0 bits away; on
+        40 DMR-IR thermograms of different patients the smallest distance between two
+        patients was 10 bits (median 26).
     hashes : tuple, optional
         Precomputed :func:`input_hashes` of ``inputs`` (saves time across folds).
     """

@@ -106,3 +106,20 @@ def test_cross_validate_refuses_leaky_inputs():
     imgs[b] = imgs[a]  # one image filed under two patient ids, in two different folds
     with pytest.raises(brim.LeakageError, match="identically"):
         cross_validate(logistic_fit_predict, imgs, y, groups, n_splits=3, n_bootstrap=10)
+
+
+def test_real_thermograms_of_different_patients_are_not_near_duplicates(external_data):
+    # real DMR-IR thermograms (480x640 degC): distinct patients must pass the perceptual check,
+    # and the same thermogram re-exported (kelvin + noise) under a new id must be caught
+    read_dmr = pytest.importorskip("brim.thermo.readers").read_dmr
+    files = sorted((external_data / "thermo" / "dmr_ir_dev").glob("T*.txt"))[:12]
+    if len(files) < 4:
+        pytest.skip("DMR-IR development subset not found")
+    imgs = np.array([np.asarray(read_dmr(f)["temperature"].values) for f in files])
+    groups = np.array([f.stem for f in files])
+    n = len(files)
+    check_leakage(np.arange(n // 2), np.arange(n // 2, n), groups, imgs)
+    noise = np.random.default_rng(0).normal(scale=0.05, size=imgs[0].shape)
+    leaky = np.concatenate([imgs, (imgs[0] + 273.15 + noise)[None]])
+    with pytest.raises(brim.LeakageError, match="near-duplicate"):
+        check_leakage(np.arange(n), [n], np.append(groups, "new-id"), leaky)

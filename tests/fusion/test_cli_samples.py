@@ -69,3 +69,17 @@ def test_samples_small_and_deterministic(tmp_path, monkeypatch):
     assert {p.name for p in a} == {
         "fusion_measurement.nc", "fusion_reference.nc", "fusion_ultrasound.nc"
     }  # fmt: skip
+
+
+def test_green_matrix_backends(xp):
+    # NumPy (Numba), torch-CPU and CuPy (gpu marker) give the same numbers
+    rng = np.random.default_rng(3)
+    props = dif.OpticalProperties(0.004, 0.8, frequency=140e6)
+    a = rng.uniform([-40, -40, 0], [40, 40, 40], (17, 3))
+    b = rng.uniform([-40, -40, 0], [40, 40, 40], (11, 3))
+    ref = dif.green_matrix(a, b, props)
+    out = dif.green_matrix(xp.asarray(a), xp.asarray(b), props)
+    from brim.backend import backend_of, to_numpy
+
+    assert backend_of(out) == xp.name
+    np.testing.assert_allclose(to_numpy(out), ref, rtol=1e-12)

@@ -49,7 +49,7 @@ def _split(make_hot_spots):
 
 def test_training_is_deterministic_on_cpu(make_hot_spots):
     tr, va = _split(make_hot_spots)
-    cfg = TrainConfig(epochs=3, batch_size=4, seed=7, patience=None)
+    cfg = TrainConfig(epochs=3, batch_size=4, seed=7, patience=None, device="cpu")
     runs = []
     for _ in range(2):
         torch.manual_seed(123)  # a different global state must not matter...
@@ -66,7 +66,7 @@ def test_training_is_deterministic_on_cpu(make_hot_spots):
 def test_checkpoint_round_trip_gives_identical_predictions(make_hot_spots, tmp_path):
     tr, va = _split(make_hot_spots)
     model = ResNetClassifier(1, widths=(4, 8), attention=True)
-    res = fit(model, tr, va, TrainConfig(epochs=2, batch_size=8))
+    res = fit(model, tr, va, TrainConfig(epochs=2, batch_size=8, device="cpu"))
     d = save_checkpoint(res.model, tmp_path / "ckpt", config=TrainConfig().to_dict())
     meta = json.loads((d / "brim_model.json").read_text())
     assert meta["model"]["class"] == "ResNetClassifier" and meta["model"]["kwargs"]["attention"]
@@ -156,7 +156,7 @@ def test_two_branch_fusion_trains_on_image_plus_features(make_hot_spots, tmp_pat
         model,
         ds.subset(range(16)),
         ds.subset(range(16, 24)),
-        TrainConfig(epochs=15, lr=1e-2, batch_size=8, patience=None),
+        TrainConfig(epochs=15, lr=1e-2, batch_size=8, patience=None, device="cpu"),
     )
     # the feature branch's input statistics were set from the training fold only
     mean = res.model.branch_b.input_stats.mean.numpy()
@@ -171,3 +171,24 @@ def test_two_branch_fusion_trains_on_image_plus_features(make_hot_spots, tmp_pat
         predict(load_checkpoint(d), ds.subset(range(16, 24)))["logit"].values,
         out["logit"].values,
     )
+
+
+def test_multiclass_training_predicts_probabilities_with_progress_bar(make_hot_spots, capsys):
+    X, _, g = make_hot_spots(n_groups=9, per_group=1, seed=7)
+    y = np.arange(9) % 3
+    ds = ArrayDataset(X, y, g)
+    res = fit(
+        ResNetClassifier(1, n_outputs=3, widths=(4,)),
+        ds,
+        None,
+        TrainConfig(epochs=2, batch_size=4, progress=True, num_threads=1),
+    )
+    assert len(res.history) == 2 and "val_loss" not in res.history[0]
+    out = predict(res.model, ds)
+    assert out["score"].dims == ("sample", "class")
+    np.testing.assert_allclose(out["score"].sum("class").values, 1.0, rtol=1e-5)
+    assert "training" in capsys.readouterr().err  # the tqdm bar
+    from brim.learn.train import _Loss
+
+    w = _Loss(np.array([0, 0, 0, 0, 1, 1, 2, 2]), 3, True, torch.device("cpu")).class_weight
+    np.testing.assert_allclose(w.numpy(), [8 / 12, 8 / 6, 8 / 6], rtol=1e-6)

@@ -1,0 +1,113 @@
+"""``brim microwave simulate / reconstruct / train / predict``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import brim
+from brim.cli import main
+from brim.microwave.tomography_cli import parse_freqs
+
+
+def test_parse_freqs():
+    assert parse_freqs(["1e9", "2GHz", "500MHz"]) == [1e9, 2e9, 5e8]
+    assert parse_freqs(["1,2,3GHz"]) == [1e9, 2e9, 3e9]
+
+
+def test_simulate_then_reconstruct(tmp_path, capsys):
+    f = tmp_path / "fields.nc"
+    rc = main(
+        [
+            "microwave",
+            "simulate",
+            "breast",
+            "-o",
+            str(f),
+            "--freq",
+            "1GHz",
+            "--tx",
+            "8",
+            "--rx",
+            "8",
+            "--grid",
+            "32x32:0.12",
+            "--eps-b",
+            "10-1j",
+            "--noise",
+            "0.01",
+        ]
+    )
+    assert rc == 0
+    ds = brim.open(f)
+    assert ds["total_field"].dims == ("freq", "tx", "rx")
+    assert ds["total_field"].shape == (1, 8, 8)
+    assert ds.attrs["tumour"] == 1
+    assert np.abs(ds["scattered_field"].values).max() > 0
+    out = tmp_path / "map.nc"
+    rc = main(
+        [
+            "microwave",
+            "reconstruct",
+            str(f),
+            "-o",
+            str(out),
+            "--method",
+            "born",
+            "--grid",
+            "16x16:0.12",
+        ]
+    )
+    assert rc == 0
+    rec = brim.open(out)
+    assert rec["permittivity"].shape == (16, 16)
+    assert rec.attrs["brim_schema"].startswith("reconstruction")
+    # the breast interior is denser than the 10-1j coupling medium on average
+    assert rec["permittivity"].values.real.max() > 10
+
+
+def test_train_and_predict(tmp_path, capsys):
+    files = []
+    for s in range(4):
+        for kind in ("random", "random-healthy"):
+            p = tmp_path / f"{kind}_{s}.nc"
+            assert (
+                main(
+                    [
+                        "microwave",
+                        "simulate",
+                        f"{kind}:{s}",
+                        "-o",
+                        str(p),
+                        "--tx",
+                        "4",
+                        "--rx",
+                        "4",
+                        "--grid",
+                        "16x16:0.11",
+                    ]
+                )
+                == 0
+            )
+            files.append(str(p))
+    model = tmp_path / "model"
+    assert main(["microwave", "train", *files, "-o", str(model), "--epochs", "3"]) == 0
+    csv = tmp_path / "p.csv"
+    assert main(["microwave", "predict", str(model), *files[:2], "-o", str(csv)]) == 0
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "file,tumour_probability" and len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["microwave", "simulate", "no-such-phantom", "-o", "x.nc"],
+        ["microwave", "simulate", "breast", "-o", "x.nc", "--freq", "fast"],
+        ["microwave", "simulate", "random:abc", "-o", "x.nc"],
+    ],
+)
+def test_bad_input_exits_with_error(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) != 0
+    assert "brim: error:" in capsys.readouterr().err
+    assert not (tmp_path / "x.nc").exists()

@@ -1,0 +1,109 @@
+"""Breast phantoms for tomography: tissue values, geometry, MWSegEval map, metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from brim.microwave.forward import Grid
+from brim.microwave.tissue import lazebnik_permittivity
+from brim.microwave.tomo_metrics import (
+    data_misfit,
+    localisation_error,
+    relative_error,
+    score,
+    ssim,
+)
+from brim.microwave.tomo_phantoms import (
+    breast_phantom,
+    disk_fraction,
+    load_mwsegeval,
+    mwsegeval_phantom,
+    random_breast_phantom,
+    tissue_permittivity,
+)
+
+
+def test_disk_fraction_area():
+    g = Grid.centered(40, 0.1)
+    r = 0.0317
+    area = disk_fraction(g, 0.003, -0.002, r, supersample=16).sum() * g.d**2
+    assert area == pytest.approx(np.pi * r**2, rel=2e-3)
+
+
+@pytest.mark.parametrize("freq", [1e9, 2e9, 3e9])
+def test_breast_phantom_tissues_follow_lazebnik(freq):
+    g = Grid.centered(60, 0.12)
+    ph = breast_phantom(g, background=10 - 1j)
+    total = sum(ph.fractions.values())
+    np.testing.assert_allclose(total, 1.0, atol=1e-12)
+    eps = ph.permittivity(freq)
+    masks = ph.masks()
+    pure = {k: v for k, v in ph.fractions.items()}
+    ad = pure["adipose"] > 0.999
+    assert np.allclose(eps[ad], lazebnik_permittivity("adipose", freq))
+    tu = pure["tumour"] > 0.999
+    assert tu.sum() > 0
+    assert np.allclose(eps[tu], lazebnik_permittivity("malignant", freq))
+    assert np.allclose(eps[pure["background"] > 0.999], 10 - 1j)
+    # a 1 cm tumour: area of a 5 mm radius disk
+    assert ph.fractions["tumour"].sum() * g.d**2 == pytest.approx(np.pi * 0.005**2, rel=0.03)
+    assert masks["skin"].any() and masks["fibroglandular"].any()
+    # skin: the UWCEM Debye fit gives eps' ~ 36-38 at 1-3 GHz
+    assert 30 < tissue_permittivity("skin", freq).real < 42
+
+
+def test_random_phantoms_reproducible_and_tumour_inside():
+    g = Grid.centered(40, 0.11)
+    a = random_breast_phantom(g, 7)
+    b = random_breast_phantom(g, 7)
+    np.testing.assert_array_equal(a.permittivity(2e9), b.permittivity(2e9))
+    for s in range(5):
+        p = random_breast_phantom(g, s)
+        cx, cy = p.tumour_center
+        assert np.hypot(cx, cy) + p.tumour_radius < 0.05
+        assert p.fractions["tumour"].sum() > 0
+        assert random_breast_phantom(g, s, tumour=False).fractions["tumour"].sum() == 0
+
+
+def test_mwsegeval_phantom_reproduces_map(external_data):
+    root = external_data / "microwave" / "mwsegeval"
+    ds = load_mwsegeval(root)
+    assert ds["permittivity"].shape == (225, 225)
+    assert float(ds["x"][0]) == pytest.approx(-0.056)
+    assert float(ds["x"][1] - ds["x"][0]) == pytest.approx(0.0005)
+    ph = mwsegeval_phantom(root)
+    eps0 = ds["permittivity"].values
+    eps1 = ph.permittivity(float(ds["freq"]))
+    rel = np.abs(eps1 - eps0) / np.abs(eps0)
+    # real parts matched by construction inside the breast (mixture), skin and medium as given
+    assert np.median(rel) < 0.08  # measured 0.054
+    breast = ph.fractions["background"] < 0.5
+    assert np.corrcoef(eps1[breast].real, eps0[breast].real)[0, 1] > 0.95
+    # dispersion: fibroglandular-rich cells drop in eps' from 1 to 3 GHz like the Lazebnik curve
+    e3 = ph.permittivity(3e9)
+    fib = ph.fractions["fibroglandular"] > 0.9
+    assert np.all(e3[fib].real < eps1[fib].real)
+    small = ph.on_grid(Grid.centered(56, 0.112))
+    assert small.permittivity(1e9).shape == (56, 56)
+
+
+def test_metrics_against_hand_computed_values():
+    true = np.ones((20, 20), complex) * (5 - 1j)
+    true[5:9, 10:14] = 50 - 10j
+    rec = true.copy()
+    rec[5:9, 10:14] = 40 - 8j
+    m = np.zeros(true.shape, bool)
+    m[5:9, 10:14] = True
+    assert relative_error(rec, true, m) == pytest.approx(0.2)
+    assert relative_error(rec, true, ~m) == 0.0
+    x = np.arange(20) * 1e-3
+    y = np.arange(20) * 1e-3
+    err = localisation_error(rec, x, y, (11.5e-3, 6.5e-3))
+    assert err == pytest.approx(0.0, abs=1e-12)
+    assert ssim(true, true) == pytest.approx(1.0)
+    assert ssim(rec, true) < 1.0
+    assert data_misfit(np.array([1.0, 2.0]), np.array([1.0, 1.0])) == pytest.approx(1 / np.sqrt(2))
+    s = score(rec, true, {"tumour": m, "adipose": ~m}, x, y, tumour_center=(11.5e-3, 6.5e-3))
+    assert s.means["tumour"] == pytest.approx(40 - 8j)
+    assert s.localisation_error_m == pytest.approx(0.0, abs=1e-12)
