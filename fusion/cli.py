@@ -86,6 +86,10 @@ def _cmd_reconstruct(args) -> int:
     target = read_measurement(args.meas)
     reference = read_measurement(args.reference)
     kw = {"alpha": args.alpha, "nonlinear_iterations": args.nonlinear_iterations}
+    if args.musp is not None:  # CW data: the background needs the reduced scattering
+        from brim.fusion.background import fit_background
+
+        kw["background"] = fit_background(reference, musp=args.musp)
     if args.roi:
         recon = reconstruct(target, reference, roi=Roi.parse(args.roi), **kw)
     else:
@@ -191,6 +195,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--model", help="U-Net checkpoint folder for --us without a mask")
     p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
     p.add_argument("--nonlinear-iterations", type=int, default=1)
+    p.add_argument("--musp", type=float, help="background reduced scattering (CW data), mm^-1")
     p.add_argument("-o", "--out", required=True, help="output map NetCDF")
     p.set_defaults(func=_cmd_reconstruct)
 

@@ -186,8 +186,21 @@ def dual_mesh(
     """
     c = np.array(roi.center)
     half = fine_factor * np.array(roi.semi_axes)
-    lo = np.floor((c - half) / fine) * fine
-    hi = np.ceil((c + half) / fine) * fine
+    cl, cz = coarse
+    sxy = subsample
+    sz = max(1, int(np.ceil(subsample / 2)))
+    # The fine box is snapped outward to the lattice of the coarse sub-points (origin -extent
+    # laterally, 0 in depth) so that every sub-cell is wholly inside or outside it: the two
+    # grids then tile the volume without gaps or overlaps.
+    step = np.array([cl / sxy, cl / sxy, cz / sz])
+    ratio = step / fine
+    if np.any(np.abs(ratio - np.round(ratio)) > 1e-9) or np.any(np.round(ratio) < 1):
+        raise ConfigError(
+            f"fine voxel {fine} mm must divide the coarse sub-cell size {step.tolist()} mm"
+        )
+    origin = np.array([-extent, -extent, 0.0])
+    lo = origin + np.floor((c - half - origin) / step) * step
+    hi = origin + np.ceil((c + half - origin) / step) * step
     lo[2] = max(lo[2], 0.0)
     hi[2] = min(hi[2], depth)
     lo[:2] = np.maximum(lo[:2], -extent)
@@ -198,11 +211,8 @@ def dual_mesh(
     axes = [lo[i] + (np.arange(nf[i]) + 0.5) * fine for i in range(3)]
     F = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)  # noqa: N806
     fine_index = np.arange(F.shape[0]).reshape(tuple(nf))
-    cl, cz = coarse
     nxy = int(round(2 * extent / cl))
     nz = int(round(depth / cz))
-    sxy = subsample
-    sz = max(1, int(np.ceil(subsample / 2)))
     gx = -extent + (np.arange(nxy * sxy) + 0.5) * cl / sxy
     gz = (np.arange(nz * sz) + 0.5) * cz / sz
     P = np.stack(np.meshgrid(gx, gx, gz, indexing="ij"), -1).reshape(-1, 3)  # noqa: N806
@@ -472,8 +482,10 @@ def reconstruct(
     -------
     xarray.Dataset
         ``reconstruction`` with ``mua`` and ``delta_mua`` (wavelength, z, y, x) in mm^-1 on a
-        regular display grid (spacing ``display_spacing``, default the fine voxel size), the
-        0-d ``roi_center`` is in the attributes, and ``roi_mask`` (z, y, x).
+        regular display grid (spacing ``display_spacing``, default the fine voxel size);
+        ``roi_mask`` (z, y, x); ``lesion_delta_mua``, ``background_mua``, ``background_musp``
+        over wavelength (mm^-1); the ROI (mm) in ``attrs["roi_center_mm"]`` /
+        ``attrs["roi_semi_axes_mm"]`` (JSON).
     """
     from brim.provenance import record
     from brim.schema import stamp

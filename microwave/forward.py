@@ -191,6 +191,15 @@ def background_wavenumber(freq, eps_b) -> np.ndarray:
     return k
 
 
+def _h0(k: complex, rho) -> np.ndarray:
+    """H0^(2)(k rho): fast real-argument Bessel functions for a lossless background."""
+    k = complex(k)
+    if k.imag == 0.0:
+        x = k.real * np.asarray(rho, float)
+        return sp.j0(x) - 1j * sp.y0(x)
+    return sp.hankel2(0, k * rho)
+
+
 # ----------------------------------------------------------------------------------------------
 # incident fields and receiver operator
 # ----------------------------------------------------------------------------------------------
@@ -208,7 +217,7 @@ def line_source_field(px, py, sx, sy, freq, k_b) -> np.ndarray:
     out = np.empty((freq.size, rho.shape[0], rho.shape[1]), complex)
     with np.errstate(invalid="ignore"):
         for i, (f, k) in enumerate(zip(freq, k_b, strict=True)):
-            h = sp.hankel2(0, k * np.where(rho > 0, rho, np.nan))
+            h = _h0(k, np.where(rho > 0, rho, np.nan))
             out[i] = -(2 * np.pi * f * MU0 / 4) * h
     return out
 
@@ -241,9 +250,9 @@ def receiver_matrix(grid: Grid, rx_x, rx_y, k_b) -> np.ndarray:
     for i, k in enumerate(k_b):
         coef = -(1j * np.pi * k * a / 2)
         with np.errstate(invalid="ignore", divide="ignore"):
-            far = coef * sp.jv(1, k * a) * sp.hankel2(0, k * rho)
-        inner = coef * sp.jv(0, k * rho) * sp.hankel2(1, k * a) - 1.0
-        out[i] = np.where(near, inner, far)
+            out[i] = coef * sp.jv(1, k * a) * _h0(k, rho)
+        if near.any():
+            out[i][near] = coef * sp.jv(0, k * rho[near]) * sp.hankel2(1, k * a) - 1.0
     return out
 
 
@@ -279,7 +288,7 @@ def _richmond_kernel(grid: Grid, k: complex, shape_pad: tuple[int, int]) -> np.n
     rho = grid.d * np.hypot(oy[:, None], ox[None, :])
     coef = -(1j * np.pi * k * a / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = coef * sp.jv(1, k * a) * sp.hankel2(0, k * rho)
+        g = coef * sp.jv(1, k * a) * _h0(k, rho)
     g[0, 0] = coef * sp.hankel2(1, k * a) - 1.0
     g[~valid_y, :] = 0
     g[:, ~valid_x] = 0
@@ -353,7 +362,7 @@ def dense_richmond_matrix(grid: Grid, k: complex) -> np.ndarray:
     a = grid.radius
     coef = -(1j * np.pi * k * a / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = coef * sp.jv(1, k * a) * sp.hankel2(0, k * rho)
+        g = coef * sp.jv(1, k * a) * _h0(k, rho)
     np.fill_diagonal(g, coef * sp.hankel2(1, k * a) - 1.0)
     return g
 

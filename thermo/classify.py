@@ -672,3 +672,69 @@ def scores_dataset(rows: list[dict]) -> xr.Dataset:
         {"score": ("file", [r["score"] for r in rows], {"units": "1"})},
         coords={"file": [r["file"] for r in rows]},
     )
+
+
+def plot_grad_cam_overlays(
+    model: CNNModel, maps: np.ndarray, path: str | os.PathLike, *, titles=None
+) -> Path:
+    """Save a figure of Grad-CAM overlays (jet, alpha 0.45) on normalised maps (grey, K)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cams = grad_cam(model, maps)
+    scores = model.predict(maps)
+    n = len(maps)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(maps[i], cmap="gray")
+        ax.imshow(cams[i], cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        label = titles[i] if titles is not None else f"#{i}"
+        ax.set_title(f"{label}: p={scores[i]:.2f}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
+def write_report(
+    evaluation: Evaluation,
+    outdir: str | os.PathLike,
+    *,
+    cnn_model: CNNModel | None = None,
+    n_cam: int = 4,
+) -> Path:
+    """Write the evaluation report: one :func:`brim.evaluate.report` folder per model (with the
+    confound audit), Grad-CAM overlays when a CNN is given, and ``summary.md`` with the AUROC
+    and confound tables.
+    """
+    from brim.evaluate import report
+
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# brim.thermo classification report",
+        "",
+        evaluation.table(),
+        "",
+        evaluation.confound_table(),
+        "",
+    ]
+    for name, res in evaluation.results.items():
+        html = report(res, out / name, audit=evaluation.audit, title=res.name)
+        lines.append(f"- {res.name}: {html.relative_to(out)}")
+    if cnn_model is not None:
+        c = evaluation.cohort
+        pick = np.r_[np.flatnonzero(c.labels == 1)[: n_cam // 2], np.flatnonzero(c.labels == 0)]
+        pick = pick[:n_cam]
+        titles = [f"{Path(c.files[i]).stem} ({'sick' if c.labels[i] else 'healthy'})" for i in pick]
+        fig = plot_grad_cam_overlays(cnn_model, c.maps[pick], out / "grad_cam.png", titles=titles)
+        lines.append(f"- Grad-CAM overlays: {fig.relative_to(out)}")
+    path = out / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -186,7 +186,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     q = sub.add_parser("convert", help="raw thermal files -> brim thermogram files (.nc)")
     q.add_argument("inputs", nargs="+", metavar="INPUT")
     q.add_argument("-o", "--output", required=True, metavar="OUTDIR")
-    q.add_argument("--emissivity", type=float, help="object emissivity (skin: 0.98)")
+    q.add_argument("--emissivity", type=float, metavar="E", help="object emissivity (skin: 0.98)")
     q.add_argument("--reflected-temp", type=float, metavar="C", help="reflected temperature, degC")
     q.add_argument(
         "--atmospheric-temp", type=float, metavar="C", help="atmospheric temperature, degC"

@@ -151,7 +151,9 @@ def find_midline(
     return best_c
 
 
-def _fold_curve(ts: np.ndarray, body: np.ndarray, cols: np.ndarray, r_lo: int, r_hi: int):
+def _fold_curve(
+    ts: np.ndarray, body: np.ndarray, cols: np.ndarray, r_lo: int, r_hi: int, strength: float
+):
     """Row of the warm fold ridge per column (robust parabola fit); NaN where none."""
     d2 = ndimage.gaussian_filter(ts, 3.0, order=(2, 0))
     rows_found = []
@@ -165,6 +167,11 @@ def _fold_curve(ts: np.ndarray, body: np.ndarray, cols: np.ndarray, r_lo: int, r
         k = int(np.argmin(s))
         if not np.isfinite(s[k]) or s[k] >= 0:
             continue
+        # the fold is the LOWEST warm ridge at least `strength` x as strong as the column's
+        # strongest (ridges inside the breast - vessels, areola, a phantom's rim - lie above)
+        k = int(np.flatnonzero(s < strength * s[k]).max())
+        while k > 0 and s[k - 1] < s[k]:  # walk to that ridge's own minimum
+            k -= 1
         rows_found.append(r_lo + k)
         cols_found.append(c)
     if len(cols_found) < 6:
@@ -199,6 +206,7 @@ def segment_classical(
     sigma: float = 2.0,
     top_factor: float = 1.2,
     lateral_margin: float = 0.15,
+    fold_strength: float = 0.7,
     fold_band: tuple[float, float] = (0.45, 1.0),
 ) -> xr.Dataset:
     """Classical segmentation: body, thermal midline, inframammary folds, left/right breasts.
@@ -215,6 +223,9 @@ def segment_classical(
         horizontal extent): breast height ~ breast width, a geometric rule.
     lateral_margin : float
         The breast spans the fold chord widened by this fraction of it on each side.
+    fold_strength : float
+        In each column the fold is the lowest warm ridge (negative second derivative across
+        rows) at least this fraction as strong as the column's strongest one.
     fold_band : (float, float)
         Rows searched for the fold, as fractions of the body's height from its top.
 
@@ -257,7 +268,7 @@ def segment_classical(
         # search the fold in the inner 85 % of the half-width (the lateral edge is noisy)
         lateral = in_body[np.argmax(np.abs(in_body - mid))]
         span = np.abs(in_body - mid) < 0.85 * abs(lateral - mid)
-        fit = _fold_curve(ts, body, in_body[span], r_lo, r_hi)
+        fit = _fold_curve(ts, body, in_body[span], r_lo, r_hi, fold_strength)
         if fit is None:
             continue
         coef, (c0, c1) = fit
@@ -304,6 +315,7 @@ def segment_classical(
             "sigma": sigma,
             "top_factor": top_factor,
             "lateral_margin": lateral_margin,
+            "fold_strength": fold_strength,
             "fold_band": fold_band,
         },
     )
@@ -686,3 +698,30 @@ def segment_path(path: str | os.PathLike, *, method: str = "classical", **params
     from brim.thermo.readers import read
 
     return segment(read(path), method=method, **params)
+
+
+def train_unet_colombia(
+    root: str | os.PathLike,
+    outdir: str | os.PathLike,
+    *,
+    size: int = 32,
+    epochs: int = 25,
+    base: int = 8,
+    depth: int = 2,
+    seed: int = 0,
+    progress: bool = False,
+) -> Path:
+    """Train the U-Net on every crop of the Colombian cohort and save it for
+    ``brim thermo segment --method unet --model OUTDIR`` (per-breast crops as input)."""
+    d = load_colombia(root, size=size, fill_background=True, seed=seed)
+    model = train_unet(
+        d.images,
+        d.masks,
+        epochs=epochs,
+        base=base,
+        depth=depth,
+        lr=5e-3,
+        seed=seed,
+        progress=progress,
+    )
+    return model.save(outdir)

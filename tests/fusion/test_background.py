@@ -62,3 +62,14 @@ def test_wrong_phase_convention_is_reported():
         bg.fit_background(flipped)
     fit = bg.fit_background(flipped, phase_sign=-1)
     np.testing.assert_allclose(fit.mua.values, _truth(ref)[0], rtol=1e-4)
+
+
+def test_batch_pipeline_matches_library(tmp_path):
+    import brim
+    from brim.fusion.pipelines import background
+
+    ref = sim.simulate_measurement(None, wavelengths=(780.0, 830.0), seed=5)
+    p = brim.save(ref, tmp_path / "ref.nc")
+    out = background(str(p))
+    np.testing.assert_array_equal(out.mua.values, bg.fit_background(ref).mua.values)
+    assert "brim.fusion.pipelines.background" in out.attrs["brim_provenance"]

@@ -110,3 +110,18 @@ def test_bad_inputs(case):
     empty = us.assign(mask=us["mask"] * 0)
     with pytest.raises(ConfigError):
         rc.roi_from_mask(empty)
+
+
+def test_dual_mesh_tiles_the_volume():
+    roi = rc.Roi((3.3, -7.1, 18.2), (6.0, 6.0, 5.0))
+    mesh = rc.dual_mesh(roi, extent=45.0, depth=40.0, fine=2.5, coarse=(10.0, 5.0))
+    # quadrature volumes add up to the imaged volume: no gap, no overlap between the grids
+    assert mesh.volumes.sum() == pytest.approx(90.0 * 90.0 * 40.0, rel=1e-12)
+    assert mesh.is_fine.sum() > 0 and mesh.in_roi.sum() > 0
+    assert np.all(roi.contains(mesh.centers[mesh.in_roi]))
+    # every point of the volume belongs to exactly one unknown
+    rng = np.random.default_rng(0)
+    pts = rng.uniform([-45, -45, 0], [45, 45, 40], (5000, 3))
+    assert np.all(mesh.locate(pts) >= 0)
+    with pytest.raises(ConfigError):
+        rc.dual_mesh(roi, fine=3.0)

@@ -89,3 +89,28 @@ def test_grouped_protocol_with_both_models():
         check_inputs=False,
     )
     assert cnn.auroc > 0.8
+
+
+def test_report_with_grad_cam(tmp_path):
+    from brim.thermo.classify import Cohort, evaluate_cohort, write_report
+
+    rng = np.random.default_rng(2)
+    n = 24
+    y = np.arange(n) % 2
+    maps = (rng.standard_normal((n, 16, 16)) * 0.5).astype(np.float32)
+    maps[y == 1, 2:7, 2:7] += 2.0
+    names = ["abs_delta_mean", "other"]
+    X = np.c_[np.abs(rng.standard_normal(n)) + y, rng.standard_normal(n)]
+    meta = [
+        {"text_format": "space", "background_median": 20.0 + rng.standard_normal()}
+        for _ in range(n)
+    ]
+    cohort = Cohort([f"T{i:04d}.txt" for i in range(n)], np.arange(n), y, maps, X, names, meta)
+    ev = evaluate_cohort(cohort, models=("delta_t_rule",), n_splits=3, n_bootstrap=50)
+    assert ev.results["delta_t_rule"].auroc > 0.6
+    model = train_cnn(maps, y, epochs=3, width=4, num_threads=1)
+    summary = write_report(ev, tmp_path, cnn_model=model)
+    text = summary.read_text()
+    assert "patient_id_order" in text and "AUROC" in text
+    assert (tmp_path / "delta_t_rule" / "index.html").is_file()
+    assert (tmp_path / "grad_cam.png").stat().st_size > 1000

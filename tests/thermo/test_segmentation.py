@@ -71,7 +71,7 @@ def test_classical_on_real_dmr_against_reference_mask(external_data):
     seg = segment_classical(ds)
     ref = read(root / "PAC_64_DN0-esq.png")["intensity"].values > 0
     m = seg["mask"].values
-    assert dice(m == LABELS["left_breast"], ref) > 0.8  # measured 0.86
+    assert dice(m == LABELS["left_breast"], ref) > 0.85  # measured 0.91
     assert dice(m == LABELS["right_breast"], ref) < 0.05  # sides not swapped
     assert 280 < float(seg["midline_x"]) < 360
     # midline of the mirrored image is the mirrored midline
