@@ -33,11 +33,13 @@ def main():
     for ny, nx in [(480, 640), (2048, 2048)]:
         ds = xr.Dataset(
             {"temperature": (("y", "x"), 30 + rng.standard_normal((ny, nx)), {"units": "degC"})},
-            coords={"y": ("y", np.arange(ny) * 1.0, {"units": "px"}),
-                    "x": ("x", np.arange(nx) * 1.0, {"units": "px"})},
+            coords={
+                "y": ("y", np.arange(ny) * 1.0, {"units": "px"}),
+                "x": ("x", np.arange(nx) * 1.0, {"units": "px"}),
+            },
         ).brim.stamp("thermogram")
-        ours = best(lambda: brim.save(ds, folder / "a.nc"))
-        ref = best(lambda: ds.to_netcdf(folder / "b.nc", engine="h5netcdf"))
+        ours = best(lambda ds=ds: brim.save(ds, folder / "a.nc"))
+        ref = best(lambda ds=ds: ds.to_netcdf(folder / "b.nc", engine="h5netcdf"))
         rows.append((f"save {ny}x{nx} (atomic+validate)", ours, ref))
         ours = best(lambda: brim.open(folder / "a.nc"))
         ref = best(lambda: xr.open_dataset(folder / "b.nc", engine="h5netcdf").load())
@@ -46,8 +48,8 @@ def main():
             import torch
 
             a = ds.temperature.values
-            ours = best(lambda: ds.brim.to_torch("temperature"))
-            ref = best(lambda: torch.tensor(a))
+            ours = best(lambda ds=ds: ds.brim.to_torch("temperature"))
+            ref = best(lambda a=a: torch.tensor(a))
             rows.append((f"to_torch {ny}x{nx} (zero-copy vs copy)", ours, ref))
         except ImportError:
             pass

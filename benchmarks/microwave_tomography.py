@@ -164,12 +164,64 @@ def scaling(sizes, *, backend="numpy", ns=16, f=2e9, width=0.15):
     return rows
 
 
+def inverse_table(*, n_inv=32, backend="numpy"):
+    """Our inversions on one noisy data set (fixed iteration counts): time and error."""
+    from brim.microwave.inverse import invert
+
+    gf = Grid.centered(2 * n_inv, 0.12)
+    eps_obj = 1.5 - 0.1j
+    eps = 1 + (eps_obj - 1) * disk_fraction(gf, 0.01, 0.0, 0.025)
+    tx = ring_positions(16, 0.15)
+    rx = ring_positions(16, 0.15, offset=0.2)
+    ds = simulate(eps, gf, [1e9, 1.5e9], tx, rx)
+    rng = np.random.default_rng(0)
+    es = ds["scattered_field"].values
+    ds["total_field"] = ds["total_field"] + 0.01 * np.abs(es).mean() / np.sqrt(2) * (
+        rng.standard_normal(es.shape) + 1j * rng.standard_normal(es.shape)
+    )
+    gi = Grid.centered(n_inv, 0.12)
+    ref = 1 + (eps_obj - 1) * disk_fraction(gi, 0.01, 0.0, 0.025)
+    rows = []
+    for method, its, reg in [
+        ("born", 1, "tikhonov"),
+        ("bim", 6, "tikhonov"),
+        ("dbim", 6, "tikhonov"),
+        ("dbim", 6, "tv"),
+        ("csi", 60, "tikhonov"),
+        ("mr-csi", 60, "tikhonov"),
+    ]:
+        t = time.perf_counter()
+        r = invert(
+            ds,
+            gi,
+            method=method,
+            iterations=its,
+            regularization=reg,
+            noise_level=0.01,
+            backend=backend,
+        )
+        dt = time.perf_counter() - t
+        err = _rel(r.permittivity, ref)
+        rows.append((method, reg, its, dt, err, r.history[-1]["final_misfit"]))
+        print(
+            f"{method:7s} {reg:9s} {its:3d} its/freq  {dt:7.2f} s  rel err {err:.3f}  "
+            f"misfit {rows[-1][5]:.3f}",
+            flush=True,
+        )
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--backend", default="numpy")
     ap.add_argument("--eispy2d-python", default="/tmp/bench-venv/bin/python")
+    ap.add_argument("--only-inverse", action="store_true")
     args = ap.parse_args()
+    if args.only_inverse:
+        print("== inversions: cylinder 1.5-0.1j, 16x16 line sources, 1 + 1.5 GHz, 1 % noise ==")
+        inverse_table(backend=args.backend)
+        return
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus")
     if Path(args.eispy2d_python).exists():
         print("== forward vs eispy2d MoM_CG_FFT (cylinder eps=2, 8 plane waves, 16 rx) ==")
@@ -178,6 +230,8 @@ def main():
         print("eispy2d venv not found: skipping the eispy2d comparison")
     print(f"== forward scaling, 16 plane waves, 2 GHz, backend {args.backend} ==")
     scaling([32, 48, 64] if args.quick else [32, 48, 64, 128, 256, 512], backend=args.backend)
+    print("== inversions: cylinder 1.5-0.1j, 16x16 line sources, 1 + 1.5 GHz, 1 % noise ==")
+    inverse_table(backend=args.backend)
 
 
 if __name__ == "__main__":

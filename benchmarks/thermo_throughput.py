@@ -124,7 +124,7 @@ def unet(size: int = 32, epochs: int = 25, folds: int = 4, base: int = 8, depth:
         tr, te = np.asarray(fold.train), np.asarray(fold.test)
         assert not set(ids[tr]) & set(ids[te])
         m = train_unet(
-            d.images[tr], d.masks[tr], epochs=epochs, base=base, depth=depth, lr=5e-3, num_threads=2
+            d.images[tr], d.masks[tr], epochs=epochs, base=base, depth=depth, lr=3e-3, num_threads=2
         )
         pred = m.predict(d.images[te]) > 0.5
         per_case[te] = [dice(p, r) for p, r in zip(pred, d.masks[te])]
@@ -144,7 +144,7 @@ def unet(size: int = 32, epochs: int = 25, folds: int = 4, base: int = 8, depth:
     print(f"| both | {len(ids)} | {s} | {allfg.mean():.3f} |")
 
 
-def dmr(epochs: int = 30) -> None:
+def dmr(epochs: int = 30, report_dir: str | None = None) -> None:
     from brim.thermo.classify import evaluate_cohort, load_cohort
 
     root = _root() / "dmr_ir_dev"
@@ -160,6 +160,11 @@ def dmr(epochs: int = 30) -> None:
     print(ev.table())
     print()
     print(ev.confound_table())
+    if report_dir:
+        from brim.thermo.classify import train_cnn, write_report
+
+        model = train_cnn(cohort.maps, cohort.labels, epochs=epochs, num_threads=2)
+        print("report:", write_report(ev, report_dir, cnn_model=model))
 
 
 def phantom(n: int = 16, seed: int = 7) -> None:
@@ -201,6 +206,7 @@ if __name__ == "__main__":
     ap.add_argument("what", choices=("throughput", "unet", "dmr", "phantom"))
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--report", help="folder for the HTML report + Grad-CAM overlays (dmr)")
     a = ap.parse_args()
     if a.what == "throughput":
         throughput()
@@ -209,4 +215,4 @@ if __name__ == "__main__":
     elif a.what == "phantom":
         phantom()
     else:
-        dmr(a.epochs or 30)
+        dmr(a.epochs or 30, a.report)

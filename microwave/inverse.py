@@ -55,6 +55,7 @@ __all__ = [
     "calibrate",
     "choose_weight",
     "invert",
+    "reconstruct_file",
     "tikhonov_svd",
 ]
 
@@ -590,7 +591,9 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
         if not mr:
             chi = chi_ls
         else:
+            f_s = eta_s * float(xp.sum(xp.abs(f - gs(w)) ** 2))
             chi, d_chi, gchi_prev, f_d_prev = _mr_update(
+                f_s,
                 _to_np(chi_old),
                 _to_np(chi_ls),
                 _to_np(w),
@@ -624,8 +627,14 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
     return chi_np
 
 
-def _mr_update(chi, chi_ls, w, e, einc, lmat, area, grid, d_prev, g_prev, f_d_prev):
-    """One MR-CSI contrast step: CSI object-error gradient times the TV factor, line search."""
+def _mr_update(f_s, chi, chi_ls, w, e, einc, lmat, area, grid, d_prev, g_prev, f_d_prev):
+    """One MR-CSI contrast step on ``(F_S + F_D(chi)) * F_MR(chi)``, line search on the step.
+
+    ``F_S`` is the (fixed) data error of the current contrast sources; the gradient is
+    ``g_D + (F_S + F_D) g_MR`` at ``F_MR = 1`` (van den Berg, van Broekhoven & Abubakar 1999).
+    Gradients are finite differences divided by the cell size (1/m), like ``delta^2``.
+    """
+    lmat = lmat / grid.d
     from scipy.optimize import minimize_scalar
 
     ecol = e
@@ -649,7 +658,7 @@ def _mr_update(chi, chi_ls, w, e, einc, lmat, area, grid, d_prev, g_prev, f_d_pr
 
     g_d = np.sum(np.conj(ecol) * (chi[None] * ecol - w), axis=0) / denom
     g_mr = (lmat.T @ (bw * (lmat @ chi))) / float(np.sum(bw * (np.abs(grad_prev) ** 2 + delta2)))
-    g = g_d + fd_now * g_mr
+    g = g_d + (f_s + fd_now) * g_mr
     prec = 1.0 / np.maximum(np.sum(np.abs(ecol) ** 2, axis=0) / denom, 1e-300)
     gp = prec * g
     if d_prev is None or g_prev is None:
@@ -662,8 +671,22 @@ def _mr_update(chi, chi_ls, w, e, einc, lmat, area, grid, d_prev, g_prev, f_d_pr
 
     def cost(beta):
         c = chi - beta * d
-        return f_d(c) * f_mr(c)
+        return (f_s + f_d(c)) * f_mr(c)
 
     res = minimize_scalar(cost, bounds=(0.0, 2.0), method="bounded", options={"xatol": 1e-4})
     new = chi - res.x * d
     return new, d, g, fd_now
+
+
+def reconstruct_file(
+    path: str, *, grid: str = "32x32:0.1", method: str = "dbim", **params
+) -> xr.Dataset:
+    """Batch pipeline: open a ``field_set`` file and return its ``reconstruction`` Dataset.
+
+    ``grid`` is a :meth:`Grid.from_spec` string (``CELLS:WIDTH_M``); other keywords go to
+    :func:`invert`.
+    """
+    import brim
+
+    res = invert(brim.open(path), Grid.from_spec(grid), method=method, **params)
+    return res.to_dataset()

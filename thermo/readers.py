@@ -302,7 +302,9 @@ def read_frames(
     Parameters
     ----------
     frames : path-like or sequence of path-like
-        A folder (every ``.txt``/``.jpg``/``.png``/``.nc`` frame in it) or the frame files.
+        A folder or the frame files. In a folder, one kind of frame is used: the ``.txt``
+        matrices if any, else ``.jpg``, else ``.png``, else ``.nc`` (so a mask PNG lying beside
+        DMR frames is not taken for a frame).
     interval : float, optional
         Seconds between frames (the DMR dynamic protocol records a frame every 15 s after
         cooling); the ``time`` coordinate is then ``k * interval``.
@@ -324,8 +326,11 @@ def read_frames(
         folder = Path(frames)
         if not folder.is_dir():
             raise MissingFileError(f"no such folder: {folder}")
+        present = {f.suffix.lower() for f in folder.iterdir() if f.is_file()}
+        # one kind of frame per series: temperature matrices first, then FLIR, grey, brim
+        kind = next((s for s in (".txt", ".jpg", ".jpeg", ".png", ".nc") if s in present), None)
         files = sorted(
-            (f for f in folder.iterdir() if f.suffix.lower() in _FRAME_SUFFIXES),
+            (f for f in folder.iterdir() if f.is_file() and f.suffix.lower() == kind),
             key=_frame_key,
         )
     else:

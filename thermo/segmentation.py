@@ -16,7 +16,8 @@ steps; Silva et al. 2014 DMR-IR protocol):
    of the midline. "Left"/"right" are the *patient's*: in a frontal view the patient's left
    breast is on the viewer's right (higher x).
 
-Learned pipeline: a small U-Net (Ronneberger et al., MICCAI 2015) trained on the breast masks of
+Learned pipeline: the small U-Net of :mod:`brim.learn` (Ronneberger et al., MICCAI 2015; trained
+here with BCE + soft-Dice loss and flips) on the breast masks of
 the Colombian cohort (Rodriguez-Guerrero et al., Data in Brief 54:110503, 2024; alpha channel =
 mask), see :func:`train_unet` and :func:`segment_unet`. Note on that data: the grey channel of
 every crop is exactly 0 outside the mask, so a trivial ``grey > 0`` rule reproduces the mask;
@@ -460,50 +461,14 @@ def load_colombia(
 
 
 def _unet(base: int = 8, depth: int = 3):
-    """A U-Net (Ronneberger et al. 2015) with batch normalisation: one input, one logit map."""
+    """The U-Net of :mod:`brim.learn` (:class:`brim.learn.UNet2d`, Ronneberger et al. 2015):
+    one input channel, one logit map."""
     from brim.errors import require
 
-    torch = require("torch", "dl")
-    nn = torch.nn
+    require("torch", "dl")
+    from brim.learn import UNet2d
 
-    def block(cin, cout):
-        return nn.Sequential(
-            nn.Conv2d(cin, cout, 3, padding=1),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-        )
-
-    class UNet(nn.Module):
-        """Encoder-decoder with skip connections."""
-
-        def __init__(self):
-            super().__init__()
-            ch = [base * 2**i for i in range(depth + 1)]
-            self.down = nn.ModuleList(
-                [block(1, ch[0])] + [block(ch[i], ch[i + 1]) for i in range(depth)]
-            )
-            self.up = nn.ModuleList(
-                [nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(depth))]
-            )
-            self.dec = nn.ModuleList([block(2 * ch[i], ch[i]) for i in reversed(range(depth))])
-            self.head = nn.Conv2d(ch[0], 1, 1)
-            self.pool = nn.MaxPool2d(2)
-
-        def forward(self, x):
-            skips = []
-            for i, d in enumerate(self.down):
-                x = d(x if i == 0 else self.pool(x))
-                skips.append(x)
-            x = skips.pop()
-            for up, dec in zip(self.up, self.dec):
-                x = up(x)
-                x = dec(torch.cat([x, skips.pop()], dim=1))
-            return self.head(x)
-
-    return UNet()
+    return UNet2d(in_channels=1, n_classes=1, base_channels=base, depth=depth)
 
 
 @dataclass
@@ -720,7 +685,7 @@ def train_unet_colombia(
         epochs=epochs,
         base=base,
         depth=depth,
-        lr=5e-3,
+        lr=3e-3,
         seed=seed,
         progress=progress,
     )

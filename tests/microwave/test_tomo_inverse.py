@@ -223,3 +223,22 @@ def test_cupy_inversion_matches_cpu(cylinder_data):
         assert np.linalg.norm(a.permittivity - b.permittivity) <= 1e-6 * np.linalg.norm(
             a.permittivity
         )
+
+
+def test_measured_incident_field_set_needs_and_uses_incident_grid():
+    from brim.microwave.forward import background_wavenumber, line_source_field
+
+    g = Grid.centered(16, 0.06)
+    eps = 1 + 0.5 * disk_fraction(g, 0.0, 0.005, 0.015)
+    tx = ring_positions(6, 0.1)
+    rx = ring_positions(8, 0.1, offset=0.2)
+    k = background_wavenumber([1e9], 1.0)
+    px, py = g.points()
+    inc = line_source_field(px, py, *tx, [1e9], k).reshape(1, 6, 16, 16)
+    meas = simulate(eps, g, 1e9, tx, rx, incident=(inc, line_source_field(*rx, *tx, [1e9], k)))
+    line = simulate(eps, g, 1e9, tx, rx)
+    with pytest.raises(ConfigError):
+        invert(meas, g, method="born")
+    a = invert(meas, g, method="born", incident_grid=inc, noise_level=0.01)
+    b = invert(line, g, method="born", noise_level=0.01)
+    np.testing.assert_allclose(a.permittivity, b.permittivity, rtol=1e-8, atol=1e-10)

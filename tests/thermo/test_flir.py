@@ -118,6 +118,21 @@ def test_overrides_are_used_and_recorded(tmp_path):
     tau = read_flir(path, atmospheric_transmission=0.9)
     assert float(tau["temperature"].mean()) > 34.5
     assert tau.attrs["flir_atmospheric_transmission"] == 0.9
+    # Planck constants are overridable too (here R1 and B) and the values used are recorded
+    from dataclasses import replace
+
+    raw = read_flir_raw(path)
+    r1 = read_flir(path, R1=R1 * 1.01, B=B + 2.0)
+    expected = raw_to_celsius(
+        raw.counts, replace(raw.parameters, planck_r1=R1 * 1.01, planck_b=B + 2.0)
+    )
+    np.testing.assert_allclose(r1["temperature"].values, expected)
+    assert abs(float(r1["temperature"].mean()) - 34.0) > 0.1
+    assert r1.attrs["flir_planck_r1"] == pytest.approx(R1 * 1.01)
+    from brim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown FLIR parameter"):
+        read_flir(path, emisivity=0.9)
 
 
 def test_raw_to_celsius_matches_analytic_inverse():

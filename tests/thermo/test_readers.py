@@ -142,3 +142,11 @@ def test_frame_series(tmp_path, matrix):
     _write_space(tmp_path / "PAC_7_DN11.txt", matrix[:, :600], nl="\n")
     with pytest.raises(FormatError, match="480 x 640"):  # a frame of another size is refused
         read_frames(tmp_path)
+
+
+def test_real_dynamic_folder(external_data):
+    # the folder holds a DMR dynamic frame and a mask PNG: the series takes the frame only
+    ds = read_frames(external_data / "thermo" / "dmr_dynamic", interval=15.0)
+    assert ds["temperature"].shape == (1, 480, 640)
+    assert list(ds["frame_file"].values) == ["PAC_64_DN0.txt"]
+    assert ds.attrs["patient"] == 64 and ds.attrs["protocol"] == "dynamic"

@@ -103,7 +103,7 @@ def test_unet_learns_colombian_masks(external_data):
     test_ids = np.unique(ids)[::4]  # grouped: both breasts of a patient on the same side
     te = np.isin(ids, test_ids)
     model = train_unet(
-        d.images[~te], d.masks[~te], epochs=8, base=4, depth=2, lr=1e-2, num_threads=1
+        d.images[~te], d.masks[~te], epochs=15, base=8, depth=2, lr=3e-3, num_threads=1
     )
     pred = model.predict(d.images[te]) > 0.5
     ours = np.mean([dice(p, r) for p, r in zip(pred, d.masks[te])])
