@@ -180,9 +180,10 @@ _VENDOR_HINTS = {
     ".txt": "a DMR-IR temperature matrix? use brim.thermo.read_dmr",
     ".jpg": "a FLIR radiometric JPEG? use brim.thermo.read_flir",
     ".jpeg": "a FLIR radiometric JPEG? use brim.thermo.read_flir",
-    ".png": "an image? use brim.thermo.read_grey (thermal) or brim.fusion readers (ultrasound)",
+    ".png": "an image? use brim.thermo.read_grey (thermal) or brim.fusion.read_busi (ultrasound)",
     ".csv": "a MERIT scan? use brim.microwave.read_merit",
-    ".mat": "a MATLAB file? use the modality's reader (brim.elasto.read_rf_mat, ...)",
+    ".mat": "a MATLAB file? use the modality's reader (brim.elasto.read_rf, "
+    "brim.microwave.read_umbmid, brim.fusion.read_measurement)",
 }
 
 

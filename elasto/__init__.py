@@ -9,7 +9,7 @@ shear-wave elastography (:mod:`~brim.elasto.shearwave`) and figures
 
 from __future__ import annotations
 
-import importlib
+from brim._lazy import lazy_exports
 
 _EXPORTS = {
     "read_rf": "readers",
@@ -44,17 +44,4 @@ _EXPORTS = {
     "plot_modulus_map": "plotting",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    """Import the public functions lazily (keeps ``brim --help`` fast)."""
-    try:
-        mod = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'brim.elasto' has no attribute {name!r}") from None
-    return getattr(importlib.import_module(f"brim.elasto.{mod}"), name)
-
-
-def __dir__():
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -60,48 +60,75 @@ def _ncc_t(at, bt, pa, qa, pb, qb, l, lp, r0, n, s):  # pragma: no cover - jit
     return cov / np.sqrt(va * vb)
 
 
-@numba.njit(cache=True)
-def _prefix_kernel(x):  # pragma: no cover - jit
+@numba.njit(cache=True, parallel=True)
+def _prefix_kernel(x, sums):  # pragma: no cover - jit
+    """Line-major copy t of x (depth, line); with ``sums`` also prefix sums of x and x^2."""
     nd, nl = x.shape
     t = np.empty((nl, nd))
-    bs = 32
-    for i0 in range(0, nd, bs):  # cache-blocked transpose
-        for l0 in range(0, nl, bs):
-            for i in range(i0, min(i0 + bs, nd)):
-                for l in range(l0, min(l0 + bs, nl)):
-                    t[l, i] = x[i, l]
-    p = np.empty((nl, nd + 1))
-    q = np.empty((nl, nd + 1))
-    for l in range(nl):
-        acc = 0.0
-        acc2 = 0.0
-        p[l, 0] = 0.0
-        q[l, 0] = 0.0
+    m = nd + 1 if sums else 0
+    p = np.empty((nl if sums else 0, m))
+    q = np.empty((nl if sums else 0, m))
+    bl = 8  # 8 lines = one 64-byte cache line of a row of x
+    for ib in numba.prange((nl + bl - 1) // bl):
+        l0 = ib * bl
+        l1 = min(l0 + bl, nl)
         for i in range(nd):
-            v = t[l, i]
-            acc += v
-            acc2 += v * v
-            p[l, i + 1] = acc
-            q[l, i + 1] = acc2
+            for l in range(l0, l1):
+                t[l, i] = x[i, l]
+        if not sums:
+            continue
+        for l in range(l0, l1):
+            acc = 0.0
+            acc2 = 0.0
+            p[l, 0] = 0.0
+            q[l, 0] = 0.0
+            for i in range(nd):
+                v = t[l, i]
+                acc += v
+                acc2 += v * v
+                p[l, i + 1] = acc
+                q[l, i + 1] = acc2
     return t, p, q
 
 
 def _prefix(x):
     """Line-major copy of x (depth, line) and prefix sums of x and x^2 along depth."""
-    return _prefix_kernel(np.ascontiguousarray(x, dtype=np.float64))
+    return _prefix_kernel(np.ascontiguousarray(x, dtype=np.float64), True)
+
+
+def _lines(x):
+    """Line-major float64 copy of x (depth, line) (parallel cache-blocked transpose)."""
+    return _prefix_kernel(np.ascontiguousarray(x, dtype=np.float64), False)[0]
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM)
+def _ncc_w(ra, sa, va, brow, o, n):  # pragma: no cover - jit
+    """NCC of the pre window ``ra`` (sum ``sa``, n x variance ``va``) with ``brow[o:o + n]``."""
+    sab = 0.0
+    sb = 0.0
+    sbb = 0.0
+    for i in range(n):
+        b = brow[o + i]
+        sab += ra[i] * b
+        sb += b
+        sbb += b * b
+    cov = sab - sa * sb / n
+    vb = sbb - sb * sb / n
+    if va <= 0.0 or vb <= 0.0:
+        return 0.0
+    return cov / np.sqrt(va * vb)
 
 
 def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
     """NCC block matching (Numba, parallel over lines).
 
     Returns (axial, lateral, ncc) float arrays (n_windows, n_lines): integer-plus-sub-sample
-    shifts in samples and lines, and the NCC peak. Works on line-major copies with prefix sums,
-    so each candidate shift costs one dot product.
+    shifts in samples and lines, and the NCC peak. Works on line-major copies of both frames;
+    each candidate shift costs one fused pass (dot product and the post window's sums) over the
+    window, and the correlations of the search are reused by the sub-sample fits.
     """
-    at, pa, qa = _prefix(pre)
-    bt, pb, qb = _prefix(post)
     return _ncc_kernel(
-        at, bt, pa, qa, pb, qb, np.asarray(centers, np.int64), int(hw),
+        _lines(pre), _lines(post), np.asarray(centers, np.int64), int(hw),
         np.asarray(guide_ax, np.int64), np.asarray(guide_lat, np.int64),
         int(ax_search), int(lat_search), int(fit),
     )  # fmt: skip
@@ -109,7 +136,7 @@ def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search
 
 @numba.njit(cache=True, parallel=True, fastmath=_FM)
 def _ncc_kernel(
-    at, bt, pa, qa, pb, qb, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
+    at, bt, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
 ):  # pragma: no cover - jit
     nl, nd = at.shape
     nw = centers.shape[0]
@@ -118,8 +145,18 @@ def _ncc_kernel(
     lat = np.zeros((nw, nl))
     cc = np.zeros((nw, nl))
     for l in numba.prange(nl):
+        # correlation table of the search (+1 ring for the sub-sample fits); NaN = not computed
+        tb = np.empty((2 * lat_search + 3, 2 * ax_search + 3))
         for w in range(nw):
             r0 = centers[w] - hw
+            ra = at[l, r0 : r0 + n]
+            sa = 0.0
+            saa = 0.0
+            for i in range(n):
+                sa += ra[i]
+                saa += ra[i] * ra[i]
+            va = saa - sa * sa / n
+            tb[:, :] = np.nan
             best = -2.0
             bs = 0
             bm = 0
@@ -132,7 +169,8 @@ def _ncc_kernel(
                 for s in range(g - ax_search, g + ax_search + 1):
                     if r0 + s < 0 or r0 + s + n > nd:
                         continue
-                    v = _ncc_t(at, bt, pa, qa, pb, qb, l, lp, r0, n, s)
+                    v = _ncc_w(ra, sa, va, bt[lp], r0 + s, n)
+                    tb[m - gl + lat_search + 1, s - g + ax_search + 1] = v
                     if v > best:
                         best = v
                         bs = s
@@ -142,15 +180,25 @@ def _ncc_kernel(
                 lat[w, l] = np.nan
                 cc[w, l] = 0.0
                 continue
+            im = bm - gl + lat_search + 1
+            js = bs - g + ax_search + 1
             da = 0.0
             if r0 + bs - 1 >= 0 and r0 + bs + 1 + n <= nd:
-                cm = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm, r0, n, bs - 1)
-                cp = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm, r0, n, bs + 1)
+                cm = tb[im, js - 1]
+                if np.isnan(cm):
+                    cm = _ncc_w(ra, sa, va, bt[l + bm], r0 + bs - 1, n)
+                cp = tb[im, js + 1]
+                if np.isnan(cp):
+                    cp = _ncc_w(ra, sa, va, bt[l + bm], r0 + bs + 1, n)
                 da = _subfit(cm, best, cp, fit)
             dl = 0.0
             if l + bm - 1 >= 0 and l + bm + 1 < nl:
-                cm = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm - 1, r0, n, bs)
-                cp = _ncc_t(at, bt, pa, qa, pb, qb, l, l + bm + 1, r0, n, bs)
+                cm = tb[im - 1, js]
+                if np.isnan(cm):
+                    cm = _ncc_w(ra, sa, va, bt[l + bm - 1], r0 + bs, n)
+                cp = tb[im + 1, js]
+                if np.isnan(cp):
+                    cp = _ncc_w(ra, sa, va, bt[l + bm + 1], r0 + bs, n)
                 dl = _subfit(cm, best, cp, 0)
             ax[w, l] = bs + da
             lat[w, l] = bm + dl

@@ -25,7 +25,7 @@ The atmospheric transmission follows the FLIR two-term model of the water-vapour
 Every physical parameter can be overridden; the values actually used are stored in the
 Dataset's attributes (``flir_*``), together with the values stored in the file
 (``flir_file_parameters``, JSON). Skin emissivity is ~0.98 (Steketee 1973, Phys. Med. Biol.
-18, 686), but FLIR files usually store 0.95: brim does not silently change it; pass
+18, 686), but many FLIR files store 0.95: brim does not silently change it; pass
 ``emissivity=0.98`` for skin.
 """
 
