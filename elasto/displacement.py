@@ -38,6 +38,7 @@ from brim.errors import ConfigError, FormatError
 from brim.provenance import record
 
 from .displacement_kernels import (
+    analytic_lines,
     dp_cupy,
     dp_numba,
     ncc_cupy,
@@ -170,10 +171,11 @@ def phase_refine(pre, post, centers, half_window, guide_ax, *, lateral=None, ker
         out = _phase_vectorised(cp, a1, a2, cp.asarray(centers), half_window, cp.asarray(g),
                                 cp.asarray(lat))  # fmt: skip
         return to_numpy(out)
+    if kernel == "numba":
+        a1, a2 = analytic_lines(pre), analytic_lines(post)
+        return phase_numba(a1, a2, centers, half_window, g, lat, line_major=True)
     a1 = hilbert(pre, axis=0)
     a2 = hilbert(post, axis=0)
-    if kernel == "numba":
-        return phase_numba(a1, a2, centers, half_window, g, lat)
     if kernel != "numpy":
         raise ConfigError(f"unknown phase kernel {kernel!r}; use 'numba', 'numpy' or 'cupy'")
     return _phase_vectorised(np, a1, a2, np.asarray(centers), half_window, g, lat)

@@ -101,6 +101,24 @@ def _lines(x):
     return _prefix_kernel(np.ascontiguousarray(x, dtype=np.float64), False)[0]
 
 
+@numba.njit(cache=True, inline="always")
+def _corr(sab, sa, va, sb, sbb, n):  # pragma: no cover - jit
+    """NCC from the window sums; ``va`` is n x the variance of the pre window."""
+    cov = sab - sa * sb / n
+    vb = sbb - sb * sb / n
+    if va <= 0.0 or vb <= 0.0:
+        return 0.0
+    return cov / np.sqrt(va * vb)
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM)
+def _dot(ra, brow, o, n):  # pragma: no cover - jit
+    sab = 0.0
+    for i in range(n):
+        sab += ra[i] * brow[o + i]
+    return sab
+
+
 @numba.njit(cache=True, inline="always", fastmath=_FM)
 def _ncc_w(ra, sa, va, brow, o, n):  # pragma: no cover - jit
     """NCC of the pre window ``ra`` (sum ``sa``, n x variance ``va``) with ``brow[o:o + n]``."""
@@ -112,11 +130,7 @@ def _ncc_w(ra, sa, va, brow, o, n):  # pragma: no cover - jit
         sab += ra[i] * b
         sb += b
         sbb += b * b
-    cov = sab - sa * sb / n
-    vb = sbb - sb * sb / n
-    if va <= 0.0 or vb <= 0.0:
-        return 0.0
-    return cov / np.sqrt(va * vb)
+    return _corr(sab, sa, va, sb, sbb, n)
 
 
 def ncc_numba(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
@@ -166,10 +180,23 @@ def _ncc_kernel(
                 lp = l + m
                 if lp < 0 or lp >= nl:
                     continue
-                for s in range(g - ax_search, g + ax_search + 1):
-                    if r0 + s < 0 or r0 + s + n > nd:
-                        continue
-                    v = _ncc_w(ra, sa, va, bt[lp], r0 + s, n)
+                brow = bt[lp]
+                s_lo = max(g - ax_search, -r0)
+                s_hi = min(g + ax_search, nd - n - r0)
+                # running sums of the post window: one dot product per candidate shift
+                sb = 0.0
+                sbb = 0.0
+                for i in range(r0 + s_lo, r0 + s_lo + n):
+                    sb += brow[i]
+                    sbb += brow[i] * brow[i]
+                for s in range(s_lo, s_hi + 1):
+                    o = r0 + s
+                    if s > s_lo:
+                        x0 = brow[o - 1]
+                        x1 = brow[o + n - 1]
+                        sb += x1 - x0
+                        sbb += x1 * x1 - x0 * x0
+                    v = _corr(_dot(ra, brow, o, n), sa, va, sb, sbb, n)
                     tb[m - gl + lat_search + 1, s - g + ax_search + 1] = v
                     if v > best:
                         best = v
@@ -461,13 +488,22 @@ def _phase_kernel(a1, a2, centers, hw, g, lat):  # pragma: no cover - jit
             lp = min(max(l + lat[w, l], 0), nl - 1)
             r01 = 0j
             r10 = 0j
-            for i in range(n):
-                r1 = min(max(centers[w] - hw + i, 0), nd - 2)
-                r2 = min(max(centers[w] - hw + i + g[w, l], 0), nd - 2)
-                x1 = a1[l, r1]
-                x2 = a2[lp, r2]
-                r01 += x1.conjugate() * x2
-                r10 += x1.conjugate() * a1[l, r1 + 1] + x2.conjugate() * a2[lp, r2 + 1]
+            b1 = centers[w] - hw
+            b2 = b1 + g[w, l]
+            if b1 >= 0 and b2 >= 0 and b1 + n <= nd - 1 and b2 + n <= nd - 1:
+                for i in range(n):  # window inside the frame: no clamping needed
+                    x1 = a1[l, b1 + i]
+                    x2 = a2[lp, b2 + i]
+                    r01 += x1.conjugate() * x2
+                    r10 += x1.conjugate() * a1[l, b1 + i + 1] + x2.conjugate() * a2[lp, b2 + i + 1]
+            else:
+                for i in range(n):
+                    r1 = min(max(b1 + i, 0), nd - 2)
+                    r2 = min(max(b2 + i, 0), nd - 2)
+                    x1 = a1[l, r1]
+                    x2 = a2[lp, r2]
+                    r01 += x1.conjugate() * x2
+                    r10 += x1.conjugate() * a1[l, r1 + 1] + x2.conjugate() * a2[lp, r2 + 1]
             om = np.angle(r10)
             if abs(om) > 1e-6:
                 out[w, l] = g[w, l] - np.angle(r01) / om
@@ -476,12 +512,40 @@ def _phase_kernel(a1, a2, centers, hw, g, lat):  # pragma: no cover - jit
     return out
 
 
-def phase_numba(a1, a2, centers, hw, g, lat):
-    """Loupas phase refinement on analytic signals a1, a2 (depth, line); Numba kernel."""
+def phase_numba(a1, a2, centers, hw, g, lat, *, line_major=False):
+    """Loupas phase refinement on analytic signals a1, a2 (depth, line); Numba kernel.
+
+    With ``line_major=True`` a1 and a2 are already (line, depth) (as from
+    :func:`analytic_lines`), which saves two transposed copies.
+    """
+    if not line_major:
+        a1, a2 = a1.T, a2.T
     return _phase_kernel(
-        np.ascontiguousarray(a1.T), np.ascontiguousarray(a2.T), np.asarray(centers, np.int64),
+        np.ascontiguousarray(a1), np.ascontiguousarray(a2), np.asarray(centers, np.int64),
         int(hw), np.asarray(g, np.int64), np.asarray(lat, np.int64),
     )  # fmt: skip
+
+
+def analytic_lines(x):
+    """Analytic signal of real RF ``x`` (depth, line) along depth, returned line-major.
+
+    Same construction as :func:`scipy.signal.hilbert` (one-sided spectrum, doubled positive
+    frequencies; Marple, IEEE TSP 47:2600, 1999) but from a real FFT, on as many threads as
+    Numba uses, and written as (line, depth) for the line-parallel kernels.
+    """
+    from scipy import fft as sp_fft
+
+    x = np.asarray(x, dtype=np.float64)
+    nd = x.shape[0]
+    workers = max(numba.get_num_threads(), 1)
+    spec = sp_fft.rfft(x.T, axis=1, workers=workers)  # (line, nd // 2 + 1), contiguous
+    h = np.full(spec.shape[1], 2.0)
+    h[0] = 1.0
+    if nd % 2 == 0:
+        h[-1] = 1.0
+    full = np.zeros((x.shape[1], nd), dtype=np.complex128)
+    np.multiply(spec, h, out=full[:, : spec.shape[1]])
+    return sp_fft.ifft(full, axis=1, overwrite_x=True, workers=workers)
 
 
 _CUDA_DP = r"""

@@ -11,7 +11,8 @@ Fusion of ultrasound and optical information follows the two usual levels: featu
 (concatenate per-case features, one classifier) and decision level (one classifier per modality,
 probabilities averaged or combined by a logistic stacker), as in the US + DOT studies of the Zhu
 lab (e.g. Zhu et al., Radiology 2005; Xu et al., 2016). Classifiers here are plain L2-regularised
-logistic regressions fitted by Newton's method, so that fusion runs without extra dependencies.
+logistic regressions fitted by Newton's method, so that fusion runs without extra dependencies;
+score them with :func:`brim.evaluate.auroc` / :func:`brim.evaluate.auroc_ci`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ __all__ = [
     "decision_fusion",
     "us_features",
     "optical_features",
-    "auc",
     "two_branch_cv",
 ]
 
@@ -199,7 +199,12 @@ class LogisticModel:
 
 
 def fit_logistic(x, y, *, l2: float = 1.0, iterations: int = 50) -> LogisticModel:
-    """Newton-Raphson (IRLS) fit of ``P(y=1|x)``; ``l2`` penalises the coefficients."""
+    """Newton-Raphson (IRLS) fit of ``P(y=1|x)``; ``l2`` penalises the coefficients.
+
+    The objective is that of :func:`brim.evaluate.logistic_fit_predict` (standardised features,
+    unpenalised intercept, ``l2 / 2 * |w|^2``), solved to a vanishing gradient (|grad| < 1e-6)
+    and returned as a :class:`LogisticModel` with its coefficients, which fusion reports.
+    """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     if x.ndim == 1:
@@ -222,19 +227,6 @@ def fit_logistic(x, y, *, l2: float = 1.0, iterations: int = 50) -> LogisticMode
         if np.max(np.abs(step)) < 1e-10:
             break
     return LogisticModel(w[1:], float(w[0]), mean, scale)
-
-
-def auc(scores, labels) -> float:
-    """Area under the ROC curve (Mann-Whitney U with ties counted half)."""
-    from scipy.stats import rankdata
-
-    s = np.asarray(scores, float)
-    y = np.asarray(labels).astype(bool)
-    npos, nneg = y.sum(), (~y).sum()
-    if npos == 0 or nneg == 0:
-        raise ConfigError("AUC needs both classes")
-    r = rankdata(s)
-    return float((r[y].sum() - npos * (npos + 1) / 2) / (npos * nneg))
 
 
 def feature_fusion(features: dict[str, np.ndarray], labels, train, test, *, l2: float = 1.0):

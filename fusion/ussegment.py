@@ -2,10 +2,12 @@
 
 BUSI (Al-Dhabyani et al., Data in Brief 28:104863, 2020) contains the same image more than once
 (also across the benign/malignant folders), so images are **grouped** before splitting: exact
-duplicates (same decoded pixels) and near duplicates (same 8x8 average hash of the grey image)
-fall into one group, and a split that puts a group on both sides raises
-:class:`brim.LeakageError`. Dice is reported with a percentile-bootstrap confidence interval
-over test images.
+duplicates (same decoded pixels) and near duplicates (DCT perceptual hashes of the grey images,
+:func:`brim.evaluate.perceptual_hash`, at most 4 of 64 bits apart) fall into one group. The
+split is :func:`brim.evaluate.grouped_split` (whole groups, stratified by the class in the file
+name) and a split that puts a group on both sides raises :class:`brim.LeakageError`. Dice is
+reported with a percentile-bootstrap confidence interval over test images
+(:func:`brim.evaluate.mean_ci`).
 
 The network is :class:`brim.learn.UNet2d` (Ronneberger, Fischer, Brox, MICCAI 2015), trained
 with :func:`brim.learn.fit` at a reduced resolution (64 x 64 by default) so that it trains on a
@@ -25,14 +27,19 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim.errors import ConfigError, FormatError, LeakageError
+from brim.errors import FormatError
+from brim.evaluate import (
+    check_leakage,
+    dice,
+    grouped_split,
+    mean_ci,
+    perceptual_hash,
+    segmentation_metrics,
+)
 
 __all__ = [
-    "average_hash",
     "group_images",
-    "grouped_split",
-    "dice",
-    "bootstrap_ci",
+    "busi_class_labels",
     "build_unet",
     "SegmentationResult",
     "train_segmenter",
@@ -45,22 +52,29 @@ __all__ = [
 ]
 
 
-def average_hash(img: np.ndarray, size: int = 8) -> str:
-    """8x8 average hash of a grey image (robust to resizing and re-encoding)."""
-    from PIL import Image
+def group_images(paths, *, near_duplicate_bits: int = 4) -> np.ndarray:
+    """Group ids: images that are exact or near duplicates of each other share an id.
 
-    a = np.asarray(img, dtype=np.float64)
-    if a.max() > 1.0:
-        a = a / 255.0
-    small = np.asarray(
-        Image.fromarray((a * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR), float
-    )
-    bits = (small > small.mean()).ravel()
-    return "".join("1" if b else "0" for b in bits)
+    Two images are linked when their decoded grey pixels are identical
+    (:func:`brim.fusion.readers.image_hash`) or their DCT perceptual hashes
+    (:func:`brim.evaluate.perceptual_hash`, 64 bits) are at most ``near_duplicate_bits`` apart
+    (Hamming; the same rule as :func:`brim.evaluate.check_leakage`); groups are the connected
+    components of these links. On the 60 ``busi_dev`` images a half-size copy of an image is
+    2-4 bits away and distinct lesions 12 or more (median 30); one real pair, benign (204) and
+    (249), the same scan at two sizes, is 4 bits apart and grouped.
 
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Image files (any Pillow format; converted to grey).
+    near_duplicate_bits : int
+        Hamming distance (of 64 bits) at or under which two images count as near duplicates.
 
-def group_images(paths) -> np.ndarray:
-    """Group ids: images sharing an exact pixel hash or an average hash get the same id."""
+    Returns
+    -------
+    numpy.ndarray of int
+        Group id of each path (0 .. number of groups - 1).
+    """
     from PIL import Image
 
     from brim.fusion.readers import image_hash
@@ -74,63 +88,42 @@ def group_images(paths) -> np.ndarray:
             i = parent[i]
         return i
 
+    def union(i, j):
+        parent[find(i)] = find(j)
+
     seen: dict[str, int] = {}
+    phash = np.zeros(len(paths), dtype=np.uint64)
     for i, p in enumerate(paths):
         with Image.open(p) as im:
-            g = np.asarray(im.convert("L"))
-        for key in ("x" + image_hash(p), "a" + average_hash(g)):
-            if key in seen:
-                parent[find(i)] = find(seen[key])
-            else:
-                seen[key] = i
+            phash[i] = perceptual_hash(np.asarray(im.convert("L")))
+        key = image_hash(p)
+        if key in seen:
+            union(i, seen[key])
+        else:
+            seen[key] = i
+    for i in range(len(paths)):
+        close = np.bitwise_count(phash[i] ^ phash[i + 1 :]) <= near_duplicate_bits
+        for j in np.flatnonzero(close):
+            union(i, i + 1 + int(j))
     roots = [find(i) for i in range(len(paths))]
     _, ids = np.unique(roots, return_inverse=True)
-    return ids
+    return ids.ravel()
 
 
-def grouped_split(groups, test_fraction: float = 0.3, *, seed: int = 0):
-    """Indices (train, test) with whole groups on one side; raises LeakageError if violated."""
-    groups = np.asarray(groups)
-    ug = np.unique(groups)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(ug)
-    ntest = max(1, int(round(test_fraction * ug.size)))
-    test_g = set(perm[:ntest].tolist())
-    test = np.flatnonzero([g in test_g for g in groups])
-    train = np.flatnonzero([g not in test_g for g in groups])
-    check_no_leak(groups, train, test)
-    return train, test
+_BUSI_CLASSES = {"normal": 0, "benign": 1, "malignant": 2}
 
 
-def check_no_leak(groups, train, test) -> None:
-    """Raise :class:`LeakageError` if any group appears in both index sets."""
-    groups = np.asarray(groups)
-    both = set(groups[train].tolist()) & set(groups[test].tolist())
-    if both:
-        raise LeakageError(
-            f"{len(both)} image group(s) (duplicates) are in both train and test; split by group"
-        )
+def busi_class_labels(names) -> np.ndarray:
+    """Integer class of BUSI images from their label or file name (used to stratify splits).
 
-
-def dice(pred, truth, *, eps: float = 1e-9) -> float:
-    """Dice coefficient ``2 |P & T| / (|P| + |T|)`` of two binary masks (1.0 if both empty)."""
-    p = np.asarray(pred) > 0
-    t = np.asarray(truth) > 0
-    s = p.sum() + t.sum()
-    if s == 0:
-        return 1.0
-    return float(2.0 * np.logical_and(p, t).sum() / (s + eps))
-
-
-def bootstrap_ci(values, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
-    """Mean and percentile-bootstrap confidence interval of per-case values."""
-    v = np.asarray(values, dtype=np.float64)
-    if v.size == 0:
-        raise ConfigError("no values to summarise")
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, (n_boot, v.size))].mean(1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return float(v.mean()), float(lo), float(hi)
+    ``normal`` -> 0, ``benign`` -> 1, ``malignant`` -> 2 (the word before the first space or
+    parenthesis, as in ``"benign (12).png"``); other names -> 0.
+    """
+    out = []
+    for n in names:
+        word = Path(str(n)).name.split(" ")[0].split("(")[0].strip().lower()
+        out.append(_BUSI_CLASSES.get(word, 0))
+    return np.asarray(out, dtype=np.int64)
 
 
 def _learn():
@@ -238,19 +231,22 @@ def evaluate_segmenter(
         Folder with ``images/`` and ``masks/`` (e.g. ``$BRIM_EXTERNAL_DATA/fusion/busi_dev``).
     size : int
         Training resolution (square), pixels; reduced so that CPU training is practical.
+    test_fraction : float
+        Share of the image groups of each class (from the file names) held out for testing
+        (:func:`brim.evaluate.grouped_split`, whole groups only).
     limit : int, optional
         Use only the first ``limit`` images (tests).
     model_out : path-like, optional
         Save the trained weights there (safetensors).
     """
-    from brim.evaluate import check_leakage, segmentation_metrics
     from brim.fusion.readers import busi_pairs
 
     pairs = busi_pairs(root)
     if limit:
         pairs = pairs[:limit]
     groups = group_images([p[0] for p in pairs])
-    train, test = grouped_split(groups, test_fraction, seed=seed)
+    labels = busi_class_labels([p[2] for p in pairs])
+    train, test = grouped_split(groups, labels, test_fraction, seed=seed)
     xi, yi = _load_set(pairs, size)
     # brim.evaluate's own check: groups, exact duplicates and near duplicates (perceptual hash)
     check_leakage(train, test, groups, list(xi))
@@ -261,7 +257,7 @@ def evaluate_segmenter(
     names = [pairs[i][0].name for i in test]
     scores = segmentation_metrics(pred, yi[test], case_ids=names)["dice"].values.tolist()
     base = [dice(threshold_segment(im), t) for im, t in zip(xi[test], yi[test])]
-    mean, lo, hi = bootstrap_ci(scores, seed=seed)
+    mean, lo, hi = mean_ci(scores, seed=seed)
     if model_out is not None:
         save_model(model, model_out, size=size)
     return SegmentationResult(

@@ -29,8 +29,9 @@ Protocol
     ``confound_audit(nuisance, y, groups, *, model=None, X=None, flag_auroc=0.70, ...)``,
     ``logistic_fit_predict``, ``permute_labels_by_group``.
 Metrics
-    ``auroc``, ``auroc_ci``, ``roc_curve``, ``roc_band``, ``sensitivity_at_specificity``,
-    ``specificity_at_sensitivity``, ``choose_threshold``, ``balanced_accuracy``,
+    ``auroc``, ``auroc_ci``, ``mean_ci``, ``roc_curve``, ``roc_band``,
+    ``sensitivity_at_specificity``, ``specificity_at_sensitivity``, ``choose_threshold``,
+    ``balanced_accuracy``,
     ``predictive_values``, ``brier_score``, ``calibration_curve``, ``confusion_matrix``,
     ``class_counts``, ``dice``, ``iou``, ``hd95``, ``segmentation_metrics``.
 Explainability and report
@@ -55,6 +56,7 @@ from brim.evaluate.metrics import (
     dice,
     hd95,
     iou,
+    mean_ci,
     predictive_values,
     roc_band,
     roc_curve,
@@ -129,6 +131,7 @@ __all__ = [
     "input_hashes",
     "iou",
     "logistic_fit_predict",
+    "mean_ci",
     "perceptual_hash",
     "permute_labels_by_group",
     "plot_grad_cam",

@@ -18,6 +18,7 @@ from brim.evaluate import (
     dice,
     hd95,
     iou,
+    mean_ci,
     predictive_values,
     roc_curve,
     segmentation_metrics,
@@ -79,6 +80,31 @@ def test_group_bootstrap_ci_reflects_patients_not_images():
     assert w_g == pytest.approx(w_p, rel=0.25)  # same information as one score per patient
     assert w_n < 0.7 * w_g  # ignoring the grouping is falsely confident
     assert grouped.n_groups == n
+
+
+def test_mean_ci_matches_normal_theory_and_widens_for_copied_cases():
+    rng = np.random.default_rng(0)
+    mu, sigma, n = 3.0, 2.0, 10_000
+    v = rng.normal(mu, sigma, n)
+    mean, lo, hi = mean_ci(v)
+    assert mean == pytest.approx(v.mean(), abs=1e-12)
+    assert lo < mu < hi
+    # percentile CI of a mean of n normal cases: +-1.96 sigma / sqrt(n)
+    assert (hi - lo) == pytest.approx(2 * 1.96 * sigma / np.sqrt(n), rel=0.10)
+    # 200 patients, each case copied 10 times: resampling cases pretends n = 2000 and is
+    # ~sqrt(10) too narrow; resampling patients gives the width of 200 independent cases
+    base = rng.normal(mu, sigma, 200)
+    copies = np.repeat(base, 10)
+    patient = np.repeat(np.arange(200), 10)
+    _, lo_c, hi_c = mean_ci(copies)
+    m_g, lo_g, hi_g = mean_ci(copies, patient)
+    assert m_g == pytest.approx(base.mean(), abs=1e-12)
+    assert (hi_g - lo_g) > 2.5 * (hi_c - lo_c)
+    assert (hi_g - lo_g) == pytest.approx(2 * 1.96 * base.std(ddof=1) / np.sqrt(200), rel=0.10)
+    with pytest.raises(brim.ConfigError):
+        mean_ci([])
+    with pytest.raises(brim.ConfigError):
+        mean_ci([0.5, np.nan])
 
 
 def test_operating_points_match_brute_force_threshold_scan():
