@@ -111,12 +111,26 @@ def _guide(coarse_c, coarse_ax, coarse_lat, fine_c, nl, coarse_lines=None):
         full = np.arange(nl, dtype=float)
         ax = np.stack([np.interp(full, cl, row) for row in ax])
         lat = np.stack([np.interp(full, cl, row) for row in lat])
-    gax = np.empty((fine_c.size, nl), dtype=np.int64)
-    glat = np.empty((fine_c.size, nl), dtype=np.int64)
-    for j in range(nl):
-        gax[:, j] = np.rint(np.interp(fine_c, coarse_c, ax[:, j]))
-        glat[:, j] = np.rint(np.interp(fine_c, coarse_c, lat[:, j]))
+    gax = np.rint(_interp_columns(fine_c, coarse_c, ax)).astype(np.int64)
+    glat = np.rint(_interp_columns(fine_c, coarse_c, lat)).astype(np.int64)
     return gax, glat
+
+
+def _interp_columns(x, xp, fp):
+    """``np.interp(x, xp, fp[:, j])`` for every column j at once (same arithmetic)."""
+    x = np.asarray(x, dtype=float)
+    xp = np.asarray(xp, dtype=float)
+    fp = np.asarray(fp, dtype=float)
+    if xp.size == 1:
+        return np.repeat(fp[:1], x.size, axis=0)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.size - 2)
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])[:, None]
+    out = slope * (x - xp[j])[:, None] + fp[j]
+    exact = x == xp[j]
+    out[exact] = fp[j[exact]]
+    out[x <= xp[0]] = fp[0]
+    out[x >= xp[-1]] = fp[-1]
+    return out
 
 
 def _coarse(name, a, b, hw, step, dmax, kernel=None):

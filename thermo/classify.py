@@ -5,8 +5,9 @@ nested grouped validation split, threshold chosen on validation patients, group-
 
 * **features**: L2 logistic regression on the hand-made features of
   :mod:`brim.thermo.features` (asymmetry, hot spots, vessels, texture, histogram);
-* **cnn**: a small ResNet-style network (He et al., CVPR 2016) with optional spatial attention
-  (a CBAM-like spatial gate, Woo et al., ECCV 2018) on *normalised* temperature maps: the body's
+* **cnn**: :class:`brim.learn.ResNetClassifier` (He et al., CVPR 2016) with optional
+  squeeze-and-excitation attention (Hu et al., CVPR 2018), trained by :func:`brim.learn.fit`,
+  on *normalised* temperature maps: the body's
   median temperature is subtracted and the difference divided by a fixed 1 K (so the map is in
   K about the median, never rescaled per image), background set to 0.
 
@@ -37,7 +38,9 @@ __all__ = [
     "file_nuisances",
     "FeatureModel",
     "CNNModel",
+    "cnn_config",
     "cnn_fit_predict",
+    "cnn_spec",
     "features_fit_predict",
     "evaluate_cohort",
     "load_cohort",
@@ -291,72 +294,70 @@ def features_fit_predict(X_train, y_train, X_val, y_val, X_test):
     return logistic_fit_predict(a, y_train, b, y_val, c)
 
 
-def _resnet(attention: bool = True, width: int = 16):
-    """ResNet-style classifier (He et al. 2016): stem, three residual stages (widths ``width``,
-    ``2 width``, ``4 width``; stride 2 between stages), optional spatial attention gate (CBAM-like,
-    Woo et al. 2018), global average pooling, one logit ``(n, 1)``."""
-    from brim.errors import require
+CNN_NORM = "batch"
+CNN_DOWNSAMPLE = "avgpool"
 
-    torch = require("torch", "dl")
-    nn = torch.nn
 
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.b1 = nn.BatchNorm2d(cout)
-            self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.b2 = nn.BatchNorm2d(cout)
-            self.skip = (
-                nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-                if (stride != 1 or cin != cout)
-                else nn.Identity()
-            )
+def cnn_spec(attention: bool = True, width: int = 16) -> dict:
+    """Spec of the thermogram CNN: :class:`brim.learn.ResNetClassifier` (He et al. 2016), three
+    residual stages (widths ``width``, ``2 width``, ``4 width``; 2x down-sampling between
+    stages), optional squeeze-and-excitation attention (Hu et al. 2018), one logit.
 
-        def forward(self, x):
-            y = torch.relu(self.b1(self.c1(x)))
-            return torch.relu(self.b2(self.c2(y)) + self.skip(x))
+    Batch normalisation (``norm="batch"``): group normalisation on these small, coarse maps
+    acts like instance normalisation, rescaling each image's features to unit variance, and
+    Grad-CAM then no longer follows the warm spot. Average-pool down-sampling
+    (``downsample="avgpool"``) keeps the coarse Grad-CAM grid centred on its blocks.
+    """
+    return {
+        "class": "ResNetClassifier",
+        "kwargs": {
+            "in_channels": 1,
+            "n_outputs": 1,
+            "widths": [int(width), 2 * int(width), 4 * int(width)],
+            "blocks_per_stage": 1,
+            "attention": bool(attention),
+            "norm": CNN_NORM,
+            "downsample": CNN_DOWNSAMPLE,
+        },
+    }
 
-    class SpatialGate(nn.Module):
-        """Spatial attention: a 7x7 conv over [mean, max] channel maps, sigmoid gate."""
 
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(2, 1, 7, padding=3)
+def cnn_config(
+    epochs: int = 30,
+    *,
+    lr: float = 2e-3,
+    batch: int = 8,
+    seed: int = 0,
+    num_threads: int | None = None,
+    progress: bool = False,
+):
+    """The :class:`brim.learn.TrainConfig` of the thermogram CNN (AdamW, class-weighted BCE,
+    all epochs: no validation split inside a training fold)."""
+    from brim.learn import TrainConfig
 
-        def forward(self, x):
-            a = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)
-            return x * torch.sigmoid(self.conv(a))
+    return TrainConfig(
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch,
+        seed=seed,
+        patience=None,
+        class_weighting=True,
+        weight_decay=1e-4,
+        num_threads=num_threads,
+        progress=progress,
+    )
 
-    class ThermoResNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            w = width
-            self.stem = nn.Sequential(
-                nn.Conv2d(1, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU()
-            )
-            self.layer1 = Block(w, w, 1)
-            self.layer2 = Block(w, 2 * w, 2)
-            self.layer3 = Block(2 * w, 4 * w, 2)
-            self.attn = SpatialGate() if attention else nn.Identity()
-            self.head = nn.Linear(4 * w, 1)
 
-        @property
-        def cam_layer(self):
-            """Grad-CAM layer: the last residual stage."""
-            return self.layer3
+def cnn_augment():
+    """Training augmentation: left-right flips and 1-px shifts (no intensity change)."""
+    from brim.learn import Compose, RandomFlip, RandomShift
 
-        def forward(self, x):
-            x = self.layer3(self.layer2(self.layer1(self.stem(x))))
-            x = self.attn(x)
-            return self.head(x.mean(dim=(2, 3)))  # logits (n, 1)
-
-    return ThermoResNet()
+    return Compose([RandomFlip((-1,)), RandomShift(1)])
 
 
 @dataclass
 class CNNModel:
-    """A trained thermogram CNN."""
+    """A trained thermogram CNN (a :class:`brim.learn.ResNetClassifier`)."""
 
     net: object
     attention: bool
@@ -365,12 +366,11 @@ class CNNModel:
     shape: tuple
 
     def predict(self, maps: np.ndarray) -> np.ndarray:
-        import torch
+        """Probability of disease of each normalised map (n, h, w)."""
+        from brim.learn import ArrayDataset, predict
 
-        self.net.eval()
-        with torch.no_grad():
-            x = torch.from_numpy(np.ascontiguousarray(maps, np.float32))[:, None]
-            return torch.sigmoid(self.net(x)[:, 0]).numpy().astype(float)
+        ds = ArrayDataset(np.ascontiguousarray(maps, np.float32))
+        return np.asarray(predict(self.net, ds)["score"].values, float)
 
 
 def train_cnn(
@@ -385,47 +385,20 @@ def train_cnn(
     seed: int = 0,
     factor: int = 8,
     num_threads: int | None = None,
+    progress: bool = False,
 ) -> CNNModel:
-    """Train the ResNet-style CNN (BCE, Adam, left-right flips + 1-px shifts)."""
-    from brim.thermo.segmentation import torch_threads
+    """Train the thermogram CNN with :func:`brim.learn.fit` (:func:`cnn_spec`,
+    :func:`cnn_config`, :func:`cnn_augment`)."""
+    from brim.learn import ArrayDataset, build_model, fit
 
-    with torch_threads(num_threads):
-        return _train_cnn(maps, y, epochs, attention, width, lr, batch, seed, factor)
-
-
-def _train_cnn(maps, y, epochs, attention, width, lr, batch, seed, factor):
-    from brim.errors import require
-
-    torch = require("torch", "dl")
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    net = _resnet(attention, width)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
-    x = torch.from_numpy(np.ascontiguousarray(maps, np.float32))[:, None]
-    t = torch.from_numpy(np.asarray(y, np.float32))
-    pos = float(t.mean()) if len(t) else 0.5
-    pw = torch.tensor((1 - pos) / max(pos, 1e-3))
-    for _ in range(epochs):
-        net.train()
-        order = rng.permutation(len(x))
-        for i in range(0, len(order), batch):
-            idx = torch.from_numpy(order[i : i + batch])
-            if len(idx) < 2:
-                continue
-            xb = x[idx]
-            if rng.random() < 0.5:
-                xb = xb.flip(-1)
-            xb = torch.roll(
-                xb, shifts=(int(rng.integers(-1, 2)), int(rng.integers(-1, 2))), dims=(2, 3)
-            )
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                net(xb)[:, 0], t[idx], pos_weight=pw
-            )
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    net.eval()
-    return CNNModel(net, attention, width, factor, tuple(maps.shape[1:]))
+    maps = np.ascontiguousarray(maps, np.float32)
+    net = build_model(cnn_spec(attention, width), seed=seed)
+    data = ArrayDataset(maps, np.asarray(y), transform=cnn_augment(), seed=seed)
+    cfg = cnn_config(
+        epochs, lr=lr, batch=batch, seed=seed, num_threads=num_threads, progress=progress
+    )
+    res = fit(net, data, None, cfg)
+    return CNNModel(res.model, attention, width, factor, tuple(maps.shape[1:]))
 
 
 def cnn_fit_predict(
@@ -597,8 +570,9 @@ def train(
 ) -> Path:
     """Train on every labelled thermogram of ``data_dir`` and save the model to ``outdir``.
 
-    ``features``: ``model.json`` (names, scaling, weights); ``cnn``: ``cnn.safetensors`` +
-    ``model.json``. Only a trained model is saved; its evaluation belongs to
+    ``features``: ``model.json`` (names, scaling, weights); ``cnn``: a
+    :func:`brim.learn.save_checkpoint` checkpoint (``model.safetensors`` + ``brim_model.json``)
+    plus ``model.json``. Only a trained model is saved; its evaluation belongs to
     :func:`evaluate_cohort`.
     """
     if method not in ("features", "cnn"):
@@ -615,12 +589,11 @@ def train(
             names=fm.names, mean=fm.mean.tolist(), std=fm.std.tolist(), weights=fm.weights.tolist()
         )
     else:
-        from safetensors.torch import save_file
+        from brim.learn import save_checkpoint
 
-        cm = train_cnn(cohort.maps, cohort.labels, epochs=epochs, seed=seed)
-        state = {k: v.detach().contiguous() for k, v in cm.net.state_dict().items()}
-        save_file(state, str(out / "cnn.safetensors"))
+        cm = train_cnn(cohort.maps, cohort.labels, epochs=epochs, seed=seed, progress=progress)
         cfg.update(attention=cm.attention, width=cm.width, factor=cm.factor, shape=list(cm.shape))
+        save_checkpoint(cm.net, out, config={"thermo": cfg, "train": cnn_config(epochs).to_dict()})
     tmp = out / "model.json.tmp"
     tmp.write_text(json.dumps(cfg, indent=1))
     os.replace(tmp, out / "model.json")
@@ -638,11 +611,9 @@ def load_model(model_dir: str | os.PathLike) -> FeatureModel | CNNModel:
             cfg["names"], np.array(cfg["mean"]), np.array(cfg["std"]), np.array(cfg["weights"])
         )
     if cfg.get("method") == "cnn":
-        from safetensors.torch import load_file
+        from brim.learn import load_checkpoint
 
-        net = _resnet(cfg["attention"], cfg["width"])
-        net.load_state_dict(load_file(str(p / "cnn.safetensors")))
-        net.eval()
+        net = load_checkpoint(p)
         return CNNModel(net, cfg["attention"], cfg["width"], cfg["factor"], tuple(cfg["shape"]))
     raise FormatError(f"{p / 'model.json'}: unknown method {cfg.get('method')!r}")
 

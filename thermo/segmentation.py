@@ -17,7 +17,7 @@ steps; Silva et al. 2014 DMR-IR protocol):
    breast is on the viewer's right (higher x).
 
 Learned pipeline: the small U-Net of :mod:`brim.learn` (Ronneberger et al., MICCAI 2015; trained
-here with BCE + soft-Dice loss and flips) on the breast masks of
+by :func:`brim.learn.fit` with class-weighted BCE and flips) on the breast masks of
 the Colombian cohort (Rodriguez-Guerrero et al., Data in Brief 54:110503, 2024; alpha channel =
 mask), see :func:`train_unet` and :func:`segment_unet`. Note on that data: the grey channel of
 every crop is exactly 0 outside the mask, so a trivial ``grey > 0`` rule reproduces the mask;
@@ -30,7 +30,6 @@ Label values of the classical mask: 0 background, 1 body (not breast), 2 right b
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ __all__ = [
     "segment_classical",
     "segment_unet",
     "train_unet",
+    "unet_spec",
 ]
 
 
@@ -460,20 +460,23 @@ def load_colombia(
     return ColombiaSet(np.stack(imgs), np.stack(msks), ids, sides, labs)
 
 
-def _unet(base: int = 8, depth: int = 3):
-    """The U-Net of :mod:`brim.learn` (:class:`brim.learn.UNet2d`, Ronneberger et al. 2015):
-    one input channel, one logit map."""
-    from brim.errors import require
-
-    require("torch", "dl")
-    from brim.learn import UNet2d
-
-    return UNet2d(in_channels=1, n_classes=1, base_channels=base, depth=depth)
+def unet_spec(base: int = 8, depth: int = 3) -> dict:
+    """Spec of the U-Net: :class:`brim.learn.UNet2d` (Ronneberger et al. 2015), one input
+    channel, one logit map."""
+    return {
+        "class": "UNet2d",
+        "kwargs": {
+            "in_channels": 1,
+            "n_classes": 1,
+            "base_channels": int(base),
+            "depth": int(depth),
+        },
+    }
 
 
 @dataclass
 class UNetModel:
-    """A trained U-Net and its input convention."""
+    """A trained U-Net (:class:`brim.learn.UNet2d`) and its input size."""
 
     net: object
     size: int
@@ -482,59 +485,36 @@ class UNetModel:
     history: list = field(default_factory=list)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Save weights (safetensors) and config (JSON) into folder ``path``."""
-        from safetensors.torch import save_file
+        """Save with :func:`brim.learn.save_checkpoint` (safetensors weights + JSON spec) into
+        folder ``path``; the input size is recorded in the checkpoint's config."""
+        from brim.learn import save_checkpoint
 
-        p = Path(path)
-        p.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        save_file(state, str(p / "unet.safetensors"))
-        (p / "unet.json").write_text(
-            json.dumps({"size": self.size, "base": self.base, "depth": self.depth, "kind": "unet"})
+        return save_checkpoint(
+            self.net, path, config={"kind": "unet", "size": int(self.size), "thermo": True}
         )
-        return p
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> UNetModel:
-        from safetensors.torch import load_file
+        """Load a U-Net saved by :meth:`save` (:func:`brim.learn.load_checkpoint`)."""
+        from brim.learn import load_checkpoint
 
         p = Path(path)
-        if not (p / "unet.json").is_file():
-            raise MissingFileError(f"{p} holds no brim U-Net (unet.json missing)")
-        cfg = json.loads((p / "unet.json").read_text())
-        net = _unet(cfg["base"], cfg["depth"])
-        net.load_state_dict(load_file(str(p / "unet.safetensors")))
-        net.eval()
-        return cls(net, cfg["size"], cfg["base"], cfg["depth"])
+        if not p.is_dir():
+            raise MissingFileError(f"{p} holds no brim U-Net (not a folder)")
+        net = load_checkpoint(p)
+        cfg = getattr(net, "checkpoint_config", {})
+        spec = net.spec["kwargs"]
+        if net.spec["class"] != "UNet2d" or "size" not in cfg:
+            raise FormatError(f"{p} holds no thermo U-Net (a {net.spec['class']})")
+        return cls(net, int(cfg["size"]), spec["base_channels"], spec["depth"])
 
     def predict(self, images: np.ndarray, *, batch: int = 32) -> np.ndarray:
-        """Probability of "breast" per pixel for (n, s, s) images in [0, 1]."""
-        import torch
+        """Probability of "breast" per pixel for (n, s, s) images in [0, 1]
+        (:func:`brim.learn.predict`)."""
+        from brim.learn import ArrayDataset, predict
 
-        self.net.eval()
-        out = []
-        with torch.no_grad():
-            for i in range(0, len(images), batch):
-                x = torch.from_numpy(np.array(images[i : i + batch], np.float32))
-                x = (x[:, None] - 0.5) / 0.25
-                out.append(torch.sigmoid(self.net(x))[:, 0].numpy())
-        return np.concatenate(out)
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Temporarily set torch's intra-op CPU threads (restored on exit)."""
-    if n is None:
-        yield
-        return
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+        ds = ArrayDataset(np.ascontiguousarray(images, np.float32))
+        return predict(self.net, ds, batch_size=batch)["probability"].values
 
 
 def train_unet(
@@ -551,7 +531,8 @@ def train_unet(
     num_threads: int | None = None,
     progress: bool = False,
 ) -> UNetModel:
-    """Train a U-Net (BCE + soft-Dice loss, Adam, flips as augmentation).
+    """Train a U-Net with :func:`brim.learn.fit` (class-weighted per-pixel BCE, AdamW,
+    left-right flips of image and mask; input centring fitted on the training images).
 
     Parameters
     ----------
@@ -563,51 +544,35 @@ def train_unet(
         torch CPU threads during training (restored afterwards); 1 is fastest on a busy
         machine.
     """
-    with torch_threads(num_threads):
-        return _train_unet(images, masks, epochs, base, depth, lr, batch, seed, device, progress)
+    from brim.learn import ArrayDataset, RandomFlip, TrainConfig, build_model, fit
 
-
-def _train_unet(images, masks, epochs, base, depth, lr, batch, seed, device, progress):
-    torch = __import__("brim.errors", fromlist=["require"]).require("torch", "dl")
+    images = np.asarray(images)
+    masks = np.asarray(masks)
     if images.shape != masks.shape or images.ndim != 3:
         raise ConfigError(f"images {images.shape} and masks {masks.shape} must be (n, s, s)")
     if images.shape[1] % 2**depth:
         raise ConfigError(f"image size {images.shape[1]} must be divisible by {2**depth}")
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    net = _unet(base, depth).to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    x_all = torch.from_numpy(np.ascontiguousarray(images, np.float32))[:, None]
-    x_all = (x_all - 0.5) / 0.25
-    y_all = torch.from_numpy(np.ascontiguousarray(masks, np.float32))[:, None]
-    history = []
-    it = range(epochs)
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(it, desc="U-Net")
-    for _ in it:
-        net.train()
-        order = rng.permutation(len(images))
-        total = 0.0
-        for i in range(0, len(order), batch):
-            idx = torch.from_numpy(order[i : i + batch])
-            xb, yb = x_all[idx].to(device), y_all[idx].to(device)
-            if rng.random() < 0.5:
-                xb, yb = xb.flip(-1), yb.flip(-1)
-            logits = net(xb)
-            p = torch.sigmoid(logits)
-            inter = (p * yb).sum((1, 2, 3))
-            soft_dice = 1 - (2 * inter + 1) / (p.sum((1, 2, 3)) + yb.sum((1, 2, 3)) + 1)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yb)
-            loss = loss + soft_dice.mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-        history.append(total / len(order))
-    net = net.cpu().eval()
-    return UNetModel(net, images.shape[1], base, depth, history)
+    net = build_model(unet_spec(base, depth), seed=seed)
+    data = ArrayDataset(
+        np.ascontiguousarray(images, np.float32),
+        np.ascontiguousarray(masks, np.float32),
+        transform=RandomFlip((-1,)),
+        seed=seed,
+    )
+    cfg = TrainConfig(
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch,
+        seed=seed,
+        patience=None,
+        class_weighting=True,
+        device=device,
+        num_threads=num_threads,
+        progress=progress,
+    )
+    res = fit(net, data, None, cfg)
+    history = [row["train_loss"] for row in res.history]
+    return UNetModel(res.model.cpu().eval(), images.shape[1], base, depth, history)
 
 
 def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dataset:

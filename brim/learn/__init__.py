@@ -27,7 +27,9 @@ Data
     ``Compose(transforms)``. Each sample is ``{"x", "y", "group", "index"}``.
 Models
     ``ResNetClassifier(in_channels=1, n_outputs=1, widths=(16, 32, 64), blocks_per_stage=1,
-    attention=False)``, ``UNet2d(in_channels=1, n_classes=1, base_channels=16, depth=3)``,
+    attention=False, norm="group", downsample="stride")`` (``norm="batch",
+    downsample="avgpool"`` when Grad-CAM must localise small faint evidence),
+    ``UNet2d(in_channels=1, n_classes=1, base_channels=16, depth=3)``,
     ``MLP(in_features, hidden=(64, 32), n_outputs=1, dropout=0.0)``,
     ``TwoBranchFusion(branch_a, branch_b, n_outputs=1, hidden=32)`` (``forward(xa, xb)``),
     ``build_model(spec | name, kwargs=None, *, seed=None)``, ``MODELS``. Every model has

@@ -67,10 +67,30 @@ class _InputStats(nn.Module):
         return (x - self.mean.view(shape)) / self.std.view(shape)
 
 
-def _norm(channels: int) -> nn.Module:
-    """Group normalisation (Wu & He 2018): batch-independent, so training and evaluation behave
-    the same even after few steps and with tiny batches (BatchNorm's running statistics do not)."""
-    return nn.GroupNorm(_groups(channels), channels)
+NORMS = ("group", "batch")
+DOWNSAMPLES = ("stride", "avgpool")
+
+
+def _norm(channels: int, kind: str = "group") -> nn.Module:
+    """Normalisation layer.
+
+    ``"group"``: group normalisation (Wu & He 2018): batch-independent, so training and
+    evaluation behave the same even after few steps and with tiny batches (BatchNorm's running
+    statistics do not). With few channels per group on a coarse grid it acts like instance
+    normalisation: every image's feature maps are rescaled to unit variance, so how *strong* a
+    local response is relative to other images is lost (noise in a negative image is blown up
+    to the size of a lesion in a positive one). Classification may still work (from the shape
+    of the distribution), but class-activation maps then need not point at the evidence.
+
+    ``"batch"``: batch normalisation (Ioffe & Szegedy 2015): one scale for all images, so a
+    response keeps its amplitude across images and Grad-CAM follows it; needs batches of
+    >= 2 samples while training (:func:`brim.learn.fit` drops a last batch of one).
+    """
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "group":
+        return nn.GroupNorm(_groups(channels), channels)
+    raise ConfigError(f"norm must be one of {NORMS}, not {kind!r}")
 
 
 def _groups(channels: int) -> int:
@@ -95,26 +115,50 @@ class _SE(nn.Module):
         return x * w[:, :, None, None]
 
 
+def _pool2(x):
+    return F.avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False)
+
+
 class _ResBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int, attention: bool):
+    """Residual block. ``downsample="stride"``: the first conv (and the 1x1 skip) has stride 2;
+    ``"avgpool"``: a 2x2 average pool first, then stride-1 convs (as ResNet-D's skip, He T et
+    al. 2019). A stride-2 conv with padding 1 centres output pixel i on input pixel 2i, half an
+    input pixel off the centre (2i + 0.5) of the 2x2 block it stands for; over the stages the
+    shift adds up (1.5 px at 1/4 resolution), so upsampled class-activation maps land beside
+    the evidence. Average pooling keeps every coarse pixel centred on its block."""
+
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        stride: int,
+        attention: bool,
+        norm: str = "group",
+        downsample: str = "stride",
+    ):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = _norm(cout)
+        self.pool = stride != 1 and downsample == "avgpool"
+        cstride = 1 if self.pool else stride
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=cstride, padding=1, bias=False)
+        self.bn1 = _norm(cout, norm)
         self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
-        self.bn2 = _norm(cout)
+        self.bn2 = _norm(cout, norm)
         self.se = _SE(cout) if attention else None
         self.skip = None
         if stride != 1 or cin != cout:
             self.skip = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride=stride, bias=False), _norm(cout)
+                nn.Conv2d(cin, cout, 1, stride=cstride, bias=False), _norm(cout, norm)
             )
 
     def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.conv1(x)
+        if self.pool:
+            h = _pool2(h)
+        h = F.relu(self.bn1(h))
         h = self.bn2(self.conv2(h))
         if self.se is not None:
             h = self.se(h)
-        s = x if self.skip is None else self.skip(x)
+        s = x if self.skip is None else self.skip(_pool2(x) if self.pool else x)
         return F.relu(h + s)
 
 
@@ -134,6 +178,12 @@ class ResNetClassifier(nn.Module, _Spec):
         Residual blocks per stage.
     attention : bool
         Add squeeze-and-excitation channel attention to every block.
+    norm : {"group", "batch"}
+        Normalisation layers (see :func:`_norm`). ``"batch"`` when Grad-CAM must localise
+        small, faint evidence (e.g. a warm spot in a thermogram).
+    downsample : {"stride", "avgpool"}
+        Stride-2 convolutions, or 2x2 average pooling before stride-1 convolutions (coarse
+        pixels stay centred on their blocks, so upsampled Grad-CAM maps are not shifted).
 
     Notes
     -----
@@ -148,9 +198,15 @@ class ResNetClassifier(nn.Module, _Spec):
         widths: Sequence[int] = (16, 32, 64),
         blocks_per_stage: int = 1,
         attention: bool = False,
+        norm: str = "group",
+        downsample: str = "stride",
     ):
         super().__init__()
         widths = [int(w) for w in widths]
+        if norm not in NORMS:
+            raise ConfigError(f"norm must be one of {NORMS}, not {norm!r}")
+        if downsample not in DOWNSAMPLES:
+            raise ConfigError(f"downsample must be one of {DOWNSAMPLES}, not {downsample!r}")
         if not widths or blocks_per_stage < 1 or in_channels < 1 or n_outputs < 1:
             raise ConfigError(
                 "ResNetClassifier needs widths, blocks_per_stage, in_channels, n_outputs >= 1"
@@ -161,11 +217,13 @@ class ResNetClassifier(nn.Module, _Spec):
             widths=widths,
             blocks_per_stage=int(blocks_per_stage),
             attention=bool(attention),
+            norm=str(norm),
+            downsample=str(downsample),
         )
         self.input_stats = _InputStats(in_channels)
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
-            _norm(widths[0]),
+            _norm(widths[0], norm),
             nn.ReLU(),
         )
         stages = []
@@ -173,7 +231,8 @@ class ResNetClassifier(nn.Module, _Spec):
         for k, w in enumerate(widths):
             blocks = []
             for b in range(blocks_per_stage):
-                blocks.append(_ResBlock(cin, w, 2 if (k > 0 and b == 0) else 1, attention))
+                stride = 2 if (k > 0 and b == 0) else 1
+                blocks.append(_ResBlock(cin, w, stride, attention, norm, downsample))
                 cin = w
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)

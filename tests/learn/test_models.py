@@ -58,3 +58,38 @@ def test_models_run_on_cuda_like_on_cpu():
             cpu = model(*inputs).numpy()
             gpu = model.cuda()(*[t.cuda() for t in inputs]).cpu().numpy()
         np.testing.assert_allclose(gpu, cpu, rtol=1e-3, atol=1e-4)
+
+
+def test_avgpool_downsampling_keeps_coarse_pixels_centred_on_their_blocks():
+    # oracle: with a zero residual branch and a unit 1x1 skip, the block's output is the 2x2
+    # block mean of a non-negative input (avgpool), or the sample at (2i, 2j) (strided conv:
+    # half a pixel off the block centre, blind to odd rows and columns)
+    from brim.learn.models import _ResBlock
+
+    x = torch.zeros(1, 1, 8, 8)
+    x[0, 0, 3, 5] = 4.0  # odd row and column
+    outs = {}
+    for ds in ("avgpool", "stride"):
+        blk = _ResBlock(1, 1, 2, False, norm="batch", downsample=ds).eval()
+        with torch.no_grad():
+            blk.conv2.weight.zero_()
+            blk.skip[0].weight.fill_(1.0)
+            outs[ds] = blk(x)[0, 0] * np.sqrt(1 + 1e-5)  # undo BatchNorm's eps (eval mode)
+    expect = torch.nn.functional.avg_pool2d(x, 2)[0, 0]
+    torch.testing.assert_close(outs["avgpool"], expect, rtol=1e-5, atol=1e-6)
+    assert float(outs["stride"].abs().max()) == 0.0
+
+
+def test_norm_and_downsample_options():
+    m = ResNetClassifier(1, widths=(4, 8, 16), norm="batch", downsample="avgpool")
+    assert any(isinstance(k, torch.nn.BatchNorm2d) for k in m.modules())
+    assert not any(isinstance(k, torch.nn.GroupNorm) for k in m.modules())
+    out = m(torch.randn(3, 1, 15, 17))  # odd sizes: ceil-mode pooling
+    assert tuple(out.shape) == (3, 1)
+    rebuilt = build_model(m.spec)
+    assert rebuilt.spec["kwargs"]["norm"] == "batch"
+    assert rebuilt.spec["kwargs"]["downsample"] == "avgpool"
+    with pytest.raises(brim.ConfigError, match="norm"):
+        ResNetClassifier(1, norm="layer")
+    with pytest.raises(brim.ConfigError, match="downsample"):
+        ResNetClassifier(1, downsample="maxpool")
