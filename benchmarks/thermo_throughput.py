@@ -110,9 +110,17 @@ def throughput() -> None:
         print(f"| {name} | {n} | {n / t:.1f} | {rname} | {rr} | {ratio} |")
 
 
+def _ci(values, groups=None) -> str:
+    """Mean Dice [95 % bootstrap CI] (n), resampling patients when ``groups`` is given."""
+    from brim.evaluate import mean_ci
+
+    m, lo, hi = mean_ci(values, groups)
+    return f"{m:.3f} [{lo:.3f}, {hi:.3f}] (n={len(values)})"
+
+
 def unet(size: int = 32, epochs: int = 25, folds: int = 4, base: int = 8, depth: int = 2) -> None:
-    from brim.evaluate import grouped_kfold
-    from brim.thermo.segmentation import dice, dice_ci, load_colombia, train_unet
+    from brim.evaluate import dice, grouped_kfold
+    from brim.thermo.segmentation import load_colombia, train_unet
 
     d = load_colombia(_root() / "colombia", size=size, fill_background=True, seed=0)
     ids = np.array(d.ids)
@@ -138,9 +146,9 @@ def unet(size: int = 32, epochs: int = 25, folds: int = 4, base: int = 8, depth:
     print("|---|---|---|---|")
     for side in ("left", "right"):
         sel = sides == side
-        s = dice_ci(per_case[sel], groups=ids[sel])
+        s = _ci(per_case[sel], ids[sel])
         print(f"| {side} | {sel.sum()} | {s} | {allfg[sel].mean():.3f} |")
-    s = dice_ci(per_case, groups=ids)
+    s = _ci(per_case, ids)
     print(f"| both | {len(ids)} | {s} | {allfg.mean():.3f} |")
 
 
@@ -168,10 +176,10 @@ def dmr(epochs: int = 30, report_dir: str | None = None) -> None:
 
 
 def phantom(n: int = 16, seed: int = 7) -> None:
-    from brim.evaluate import auroc_ci
+    from brim.evaluate import auroc_ci, dice
     from brim.thermo.features import delta_t_rule, extract_features
     from brim.thermo.phantom import simulate_cohort
-    from brim.thermo.segmentation import dice, dice_ci, segment_classical
+    from brim.thermo.segmentation import segment_classical
 
     t0 = time.perf_counter()
     cohort = simulate_cohort(n, seed=seed, pixel_pitch=2e-3)
@@ -192,8 +200,8 @@ def phantom(n: int = 16, seed: int = 7) -> None:
     )
     print("| breast | classical Dice vs phantom truth [95 % CI] |")
     print("|---|---|")
-    print(f"| right | {dice_ci(d_r)} |")
-    print(f"| left | {dice_ci(d_l)} |")
+    print(f"| right | {_ci(d_r)} |")
+    print(f"| left | {_ci(d_l)} |")
     a = auroc_ci(np.array(y), np.array(scores), np.arange(n), n_bootstrap=1000, seed=0)
     print(
         f"p95 |ΔT| rule (no training) on the simulated cohort: AUROC {a.auroc:.3f} "

@@ -11,26 +11,24 @@ Fusion of ultrasound and optical information follows the two usual levels: featu
 (concatenate per-case features, one classifier) and decision level (one classifier per modality,
 probabilities averaged or combined by a logistic stacker), as in the US + DOT studies of the Zhu
 lab (e.g. Zhu et al., Radiology 2005; Xu et al., 2016). Classifiers here are plain L2-regularised
-logistic regressions fitted by Newton's method, so that fusion runs without extra dependencies;
+logistic regressions (:func:`brim.evaluate.logistic_fit`), so fusion needs no extra dependencies;
 score them with :func:`brim.evaluate.auroc` / :func:`brim.evaluate.auroc_ci`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from brim.errors import ConfigError, SchemaError
+from brim.evaluate import logistic_fit
 
 __all__ = [
     "register_images",
     "apply_affine",
     "mutual_information",
-    "LogisticModel",
-    "fit_logistic",
     "feature_fusion",
     "decision_fusion",
     "us_features",
@@ -184,62 +182,17 @@ def register_images(
 # ------------------------------------------------------------------------------------- fusion
 
 
-@dataclass
-class LogisticModel:
-    """L2-regularised logistic regression on standardised features."""
-
-    coef: np.ndarray
-    intercept: float
-    mean: np.ndarray
-    scale: np.ndarray
-
-    def predict_proba(self, x) -> np.ndarray:
-        z = (np.asarray(x, float) - self.mean) / self.scale
-        return 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
-
-
-def fit_logistic(x, y, *, l2: float = 1.0, iterations: int = 50) -> LogisticModel:
-    """Newton-Raphson (IRLS) fit of ``P(y=1|x)``; ``l2`` penalises the coefficients.
-
-    The objective is that of :func:`brim.evaluate.logistic_fit_predict` (standardised features,
-    unpenalised intercept, ``l2 / 2 * |w|^2``), solved to a vanishing gradient (|grad| < 1e-6)
-    and returned as a :class:`LogisticModel` with its coefficients, which fusion reports.
-    """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if x.ndim == 1:
-        x = x[:, None]
-    if set(np.unique(y)) - {0.0, 1.0}:
-        raise ConfigError("labels must be 0/1")
-    mean = x.mean(0)
-    scale = x.std(0)
-    scale[scale == 0] = 1.0
-    z = np.c_[np.ones(len(x)), (x - mean) / scale]
-    w = np.zeros(z.shape[1])
-    reg = np.full(z.shape[1], l2)
-    reg[0] = 0.0
-    for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(z @ w)))
-        g = z.T @ (p - y) + reg * w
-        h = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg) + 1e-9 * np.eye(z.shape[1])
-        step = np.linalg.solve(h, g)
-        w -= step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return LogisticModel(w[1:], float(w[0]), mean, scale)
-
-
 def feature_fusion(features: dict[str, np.ndarray], labels, train, test, *, l2: float = 1.0):
     """Feature-level fusion: concatenate each modality's features; one logistic model.
 
     Returns
     -------
     dict
-        ``{"proba": test probabilities, "model": LogisticModel}``.
+        ``{"proba": test probabilities, "model": brim.evaluate.LogisticModel}``.
     """
     x = np.concatenate([np.atleast_2d(np.asarray(v, float).T).T for v in features.values()], 1)
     y = np.asarray(labels)
-    model = fit_logistic(x[train], y[train], l2=l2)
+    model = logistic_fit(x[train], y[train], l2=l2)
     return {"proba": model.predict_proba(x[test]), "model": model}
 
 
@@ -261,7 +214,7 @@ def decision_fusion(
     per = {}
     for name, v in features.items():
         x = np.atleast_2d(np.asarray(v, float).T).T
-        per[name] = fit_logistic(x[train], y[train], l2=l2).predict_proba(x[test])
+        per[name] = logistic_fit(x[train], y[train], l2=l2).predict_proba(x[test])
     p = np.stack(list(per.values()))
     if rule == "mean":
         fused = p.mean(0)

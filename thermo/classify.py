@@ -459,11 +459,13 @@ class FeatureModel:
 
 
 def train_features(X: np.ndarray, y: np.ndarray, names: list[str]) -> FeatureModel:
-    from brim.evaluate.protocol import _logistic_fit
+    """Fit :func:`brim.evaluate.logistic_fit` on the NaN-tolerant standardised features."""
+    from brim.evaluate import logistic_fit
 
     (Z,), (mu, sd) = _standardise(np.asarray(X, float))
-    _, _, w = _logistic_fit(Z, np.asarray(y, float))
-    return FeatureModel(list(names), mu, sd, w)
+    m = logistic_fit(Z, y)
+    coef = m.coef / m.scale  # fold logistic_fit's own (near-identity) scaling into the weights
+    return FeatureModel(list(names), mu, sd, np.r_[m.intercept - coef @ m.mean, coef])
 
 
 # ----------------------------------------------------------------------------- evaluation

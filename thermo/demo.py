@@ -40,8 +40,9 @@ def run(outdir: Path, *, progress: bool = False):
     import matplotlib.pyplot as plt
 
     from brim.demo import DemoSection
+    from brim.evaluate import dice
     from brim.thermo.features import asymmetry_map, delta_t_rule, extract_features
-    from brim.thermo.segmentation import dice, segment_classical
+    from brim.thermo.segmentation import segment_classical
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

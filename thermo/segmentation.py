@@ -45,10 +45,7 @@ LABELS = {"background": 0, "body": 1, "right_breast": 2, "left_breast": 3}
 
 __all__ = [
     "LABELS",
-    "DiceSummary",
     "body_mask",
-    "dice",
-    "dice_ci",
     "find_midline",
     "load_colombia",
     "segment",
@@ -319,60 +316,6 @@ def segment_classical(
             "fold_strength": fold_strength,
             "fold_band": fold_band,
         },
-    )
-
-
-# ----------------------------------------------------------------------------- metrics
-def dice(pred, ref) -> float:
-    """Sørensen-Dice coefficient 2|A∩B| / (|A| + |B|) of two boolean masks (1.0 if both empty)."""
-    a = np.asarray(pred, bool)
-    b = np.asarray(ref, bool)
-    if a.shape != b.shape:
-        raise ConfigError(f"mask shapes differ: {a.shape} vs {b.shape}")
-    s = a.sum() + b.sum()
-    return 1.0 if s == 0 else float(2.0 * np.logical_and(a, b).sum() / s)
-
-
-@dataclass
-class DiceSummary:
-    """Mean Dice over cases with a percentile bootstrap CI (cases resampled)."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-    level: float = 0.95
-
-    def __str__(self) -> str:
-        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}] (n={self.n})"
-
-
-def dice_ci(
-    values, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0, groups=None
-) -> DiceSummary:
-    """Mean per-case Dice with a bootstrap CI (Efron & Tibshirani 1993), by group if given."""
-    v = np.asarray(values, float)
-    if v.size == 0:
-        raise ConfigError("no Dice values to summarise")
-    rng = np.random.default_rng(seed)
-    if groups is None:
-        idx = rng.integers(0, v.size, size=(n_boot, v.size))
-        boots = v[idx].mean(axis=1)
-    else:
-        g = np.asarray(groups)
-        uniq, inv = np.unique(g, return_inverse=True)
-        boots = np.empty(n_boot)
-        for b in range(n_boot):
-            pick = rng.integers(0, uniq.size, uniq.size)
-            sel = np.concatenate([np.flatnonzero(inv == k) for k in pick])
-            boots[b] = v[sel].mean()
-    a = (1 - level) / 2
-    return DiceSummary(
-        float(v.mean()),
-        float(np.quantile(boots, a)),
-        float(np.quantile(boots, 1 - a)),
-        int(v.size),
-        level,
     )
 
 

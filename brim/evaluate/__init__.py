@@ -27,7 +27,7 @@ Protocol
     ``cross_validate(fit_predict, X, y, groups, *, n_splits, inner_val_fraction, aggregate,
     threshold_rule, prevalence, ...) -> CVResult``, ``aggregate_by_group(scores, groups, rule)``,
     ``confound_audit(nuisance, y, groups, *, model=None, X=None, flag_auroc=0.70, ...)``,
-    ``logistic_fit_predict``, ``permute_labels_by_group``.
+    ``logistic_fit`` (-> ``LogisticModel``), ``logistic_fit_predict``, ``permute_labels_by_group``.
 Metrics
     ``auroc``, ``auroc_ci``, ``mean_ci``, ``roc_curve``, ``roc_band``,
     ``sensitivity_at_specificity``, ``specificity_at_sensitivity``, ``choose_threshold``,
@@ -68,10 +68,12 @@ from brim.evaluate.protocol import (
     ConfoundAudit,
     CVResult,
     FoldResult,
+    LogisticModel,
     PooledResult,
     aggregate_by_group,
     confound_audit,
     cross_validate,
+    logistic_fit,
     logistic_fit_predict,
     permute_labels_by_group,
     take,
@@ -130,6 +132,8 @@ __all__ = [
     "hd95",
     "input_hashes",
     "iou",
+    "LogisticModel",
+    "logistic_fit",
     "logistic_fit_predict",
     "mean_ci",
     "perceptual_hash",

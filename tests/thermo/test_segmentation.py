@@ -1,4 +1,4 @@
-"""Segmentation: classical pipeline against real and simulated references; U-Net; Dice CI."""
+"""Segmentation: classical pipeline against real and simulated references; U-Net."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from brim.evaluate import dice
 from brim.thermo.segmentation import (
     LABELS,
     body_mask,
-    dice,
-    dice_ci,
     find_midline,
     load_colombia,
     segment,
@@ -40,26 +39,6 @@ def test_midline_of_a_mirror_symmetric_field():
     t = 22 + 12 * prof[None, :] + 0.3 * (base + base[:, np.clip(2 * c0 - x, 0, w - 1)])
     body = np.abs(x - c0)[None, :].repeat(h, 0) < 90
     assert abs(find_midline(t, body) - c0) <= 1
-
-
-def test_dice_and_ci():
-    a = np.zeros((10, 10), bool)
-    a[:5] = True
-    b = np.zeros((10, 10), bool)
-    b[2:7] = True
-    assert dice(a, b) == pytest.approx(2 * 30 / 100)
-    assert dice(np.zeros(3), np.zeros(3)) == 1.0
-    s = dice_ci([0.8] * 12)
-    assert (
-        s.mean == pytest.approx(0.8)
-        and s.low == pytest.approx(0.8)
-        and s.high == pytest.approx(0.8)
-    )
-    v = np.random.default_rng(1).uniform(0.6, 1.0, 200)
-    s = dice_ci(v, seed=2)
-    se = v.std() / np.sqrt(v.size)
-    assert s.low < v.mean() < s.high
-    assert (s.high - s.low) == pytest.approx(2 * 1.96 * se, rel=0.25)  # normal-theory width
 
 
 def test_classical_on_real_dmr_against_reference_mask(external_data):
