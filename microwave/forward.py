@@ -64,15 +64,19 @@ __all__ = [
     "VIEOperator",
     "SolveInfo",
     "background_wavenumber",
+    "SOLVERS",
     "bicgstab_batched",
     "cylinder_scattered_field_analytic",
     "dense_richmond_matrix",
     "field_set_dataset",
+    "gmres_batched",
     "line_source_field",
     "plane_wave_field",
     "receiver_matrix",
+    "refined_grid",
     "ring_positions",
     "simulate",
+    "simulate_extrapolated",
     "solve_total_field",
 ]
 
@@ -327,22 +331,27 @@ class VIEOperator:
         self._kernel_hat = self.xp.asarray(scipy.fft.fft2(kern, workers=-1))
         self.self_term = np.array([kern[i, 0, 0] for i in range(kern.shape[0])])
 
-    def _fft2(self, a):
+    def _fft(self, a, *, n=None, axis=-1, inverse=False, overwrite=False):
+        f = self.fft.ifft if inverse else self.fft.fft
         if self.backend == "numpy":
-            return self.fft.fft2(a, s=self.pad, workers=-1)
-        return self.fft.fft2(a, s=self.pad)
-
-    def _ifft2(self, a):
-        if self.backend == "numpy":
-            return self.fft.ifft2(a, workers=-1)
-        return self.fft.ifft2(a)
+            return f(a, n=n, axis=axis, overwrite_x=overwrite, workers=-1)
+        return f(a, n=n, axis=axis, overwrite_x=overwrite)
 
     def apply_g(self, w):
-        """Convolve contrast sources ``w`` (n_freq, n_src, ny, nx) with the Richmond kernel."""
+        """Convolve contrast sources ``w`` (n_freq, n_src, ny, nx) with the Richmond kernel.
+
+        The 2-D FFTs are pruned (Skinner-style zero-skipping, see e.g. Markel 1971, *IEEE Trans.
+        Audio Electroacoust.* 19, 305): the forward x-transform runs only on the ``ny`` data rows
+        (the padded rows are zero) and the inverse x-transform only on the ``ny`` rows that are
+        kept, which saves a quarter of the FFT work of a full padded ``fft2``/``ifft2``.
+        """
         ny, nx = self.grid.shape
-        wh = self._fft2(w)
-        wh *= self._kernel_hat[:, None]
-        return self._ifft2(wh)[..., :ny, :nx]
+        py_, px_ = self.pad
+        a = self._fft(w, n=px_, axis=-1)
+        a = self._fft(a, n=py_, axis=-2, overwrite=True)
+        a *= self._kernel_hat[:, None]
+        a = self._fft(a, axis=-2, inverse=True, overwrite=True)[..., :ny, :]
+        return self._fft(a, axis=-1, inverse=True, overwrite=True)[..., :nx]
 
     def apply_g_adjoint(self, w):
         """Adjoint (conjugate transpose) of :meth:`apply_g` (the kernel is symmetric)."""
@@ -380,7 +389,14 @@ class SolveInfo:
 
 
 def _dot(xp, a, b):
+    """Batched inner products ``sum(conj(a) * b)`` over the last two axes."""
+    if xp is np:  # vecdot conjugates its first argument without a temporary
+        return np.vecdot(a.reshape(a.shape[:-2] + (-1,)), b.reshape(b.shape[:-2] + (-1,)))
     return xp.sum(xp.conj(a) * b, axis=(-2, -1))
+
+
+def _norm(xp, a):
+    return xp.sqrt(xp.real(_dot(xp, a, a)))
 
 
 def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 500):
@@ -388,12 +404,13 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
 
     ``b`` has shape (..., ny, nx); every leading index is its own system with its own scalars,
     and ``matvec`` maps a full block to a full block (so one FFT batch serves all systems).
-    Converged systems are frozen. Returns ``(x, SolveInfo)``.
+    Converged systems are frozen. ``maxiter`` counts BiCGSTAB iterations (two matvecs each).
+    Returns ``(x, SolveInfo)``.
     """
     xp = _namespace(b)
     x = xp.zeros_like(b) if x0 is None else x0.copy()
     r = b - matvec(x) if x0 is not None else b.copy()
-    bnorm = xp.sqrt(xp.real(_dot(xp, b, b)))
+    bnorm = _norm(xp, b)
     bnorm = xp.where(bnorm == 0, 1.0, bnorm)
     rhat = r.copy()
     rho = xp.ones(b.shape[:-2], complex)
@@ -402,7 +419,7 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
     v = xp.zeros_like(b)
     p = xp.zeros_like(b)
     hist = []
-    res = xp.sqrt(xp.real(_dot(xp, r, r))) / bnorm
+    res = _norm(xp, r) / bnorm
     it = 0
     tiny = 1e-300
 
@@ -417,21 +434,122 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
         it += 1
         rho_new = _dot(xp, rhat, r)
         beta = safe(rho_new, rho) * safe(alpha, omega)
-        p = r + beta[..., None, None] * (p - omega[..., None, None] * v)
+        # p = r + beta (p - omega v), in place
+        p -= omega[..., None, None] * v
+        p *= beta[..., None, None]
+        p += r
         v = matvec(p)
         alpha = xp.where(active, safe(rho_new, _dot(xp, rhat, v)), 0.0)
         s = r - alpha[..., None, None] * v
         t = matvec(s)
         omega = xp.where(active, safe(_dot(xp, t, s), _dot(xp, t, t)), 0.0)
-        x = x + alpha[..., None, None] * p + omega[..., None, None] * s
-        r = s - omega[..., None, None] * t
+        x += alpha[..., None, None] * p
+        x += omega[..., None, None] * s
+        s -= omega[..., None, None] * t
+        r = s
         rho = rho_new
-        res = xp.where(active, xp.sqrt(xp.real(_dot(xp, r, r))) / bnorm, res)
+        res = xp.where(active, _norm(xp, r) / bnorm, res)
         hist.append(float(xp.max(res)))
         if bool(xp.any(~xp.isfinite(res))):
             raise SolverError("BiCGSTAB broke down (non-finite residual); check the contrast")
     resn = np.asarray(res.get() if hasattr(res, "get") else res)
     return x, SolveInfo(iterations=it, residual=resn, history=hist)
+
+
+def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000, restart: int = 20):
+    """Restarted GMRES(m) on many independent systems at once (Saad & Schultz 1986).
+
+    Saad & Schultz (1986), *SIAM J. Sci. Stat. Comput.* 7, 856: Arnoldi with modified
+    Gram–Schmidt, the small least-squares problem updated by complex Givens rotations, restart
+    after ``restart`` inner steps. ``b`` has shape (..., ny, nx); every leading index is its own
+    system with its own Krylov basis and rotations, while one ``matvec`` call (one FFT batch)
+    serves all of them. Systems whose residual estimate is below ``tol`` take no further update.
+    The residual is re-computed from ``b - A x`` at every restart, so the returned residual is the
+    true relative residual ``||b - A x|| / ||b||`` per system.
+
+    ``maxiter`` counts matrix–vector products (one per inner step). Memory: ``restart + 1``
+    basis blocks the size of ``b``. Returns ``(x, SolveInfo)``.
+    """
+    if restart < 1:
+        raise ConfigError(f"GMRES restart length must be >= 1, got {restart}")
+    xp = _namespace(b)
+    bshape = b.shape[:-2]
+    x = xp.zeros_like(b) if x0 is None else x0.copy()
+    bnorm = _norm(xp, b)
+    bnorm = xp.where(bnorm == 0, 1.0, bnorm)
+    r = b - matvec(x) if x0 is not None else b.copy()
+    beta = _norm(xp, r)
+    res = beta / bnorm
+    hist: list[float] = []
+    it = 0
+    tiny = 1e-300
+
+    def safe(num, den):
+        ok = xp.abs(den) > tiny
+        return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
+
+    while it < maxiter:
+        active = res > tol
+        if not bool(xp.any(active)):
+            break
+        m = min(restart, maxiter - it)
+        basis = [r * safe(1.0, beta)[..., None, None]]
+        h = xp.zeros(bshape + (m + 1, m), complex)
+        cs = xp.zeros(bshape + (m,), complex)
+        sn = xp.zeros(bshape + (m,), complex)
+        g = xp.zeros(bshape + (m + 1,), complex)
+        g[..., 0] = beta
+        j_done = 0
+        for j in range(m):
+            w = matvec(basis[j])
+            it += 1
+            for i in range(j + 1):  # modified Gram-Schmidt
+                hij = _dot(xp, basis[i], w)
+                h[..., i, j] = hij
+                w -= hij[..., None, None] * basis[i]
+            hn = _norm(xp, w)
+            h[..., j + 1, j] = hn
+            basis.append(w * safe(1.0, hn)[..., None, None])
+            for i in range(j):  # previous rotations on the new column
+                hi, hi1 = h[..., i, j], h[..., i + 1, j]
+                h[..., i, j], h[..., i + 1, j] = (
+                    cs[..., i] * hi + sn[..., i] * hi1,
+                    -xp.conj(sn[..., i]) * hi + cs[..., i] * hi1,
+                )
+            a_, b_ = h[..., j, j], h[..., j + 1, j]
+            t = xp.sqrt(xp.abs(a_) ** 2 + xp.abs(b_) ** 2)
+            phase = xp.where(xp.abs(a_) > tiny, a_ / xp.where(xp.abs(a_) > tiny, xp.abs(a_), 1), 1)
+            c = xp.where(t > tiny, xp.abs(a_) / xp.where(t > tiny, t, 1), 1.0)
+            sj = xp.where(t > tiny, phase * xp.conj(b_) / xp.where(t > tiny, t, 1), 0.0)
+            cs[..., j], sn[..., j] = c, sj
+            h[..., j, j] = c * a_ + sj * b_
+            h[..., j + 1, j] = 0
+            g[..., j + 1] = -xp.conj(sj) * g[..., j]
+            g[..., j] = c * g[..., j]
+            j_done = j + 1
+            est = xp.abs(g[..., j + 1]) / bnorm
+            hist.append(float(xp.max(xp.where(active, est, 0.0))))
+            if not bool(xp.any(active & (est > tol))):
+                break
+        # back substitution H y = g per system (upper triangular j_done x j_done)
+        y = xp.zeros(bshape + (j_done,), complex)
+        for i in range(j_done - 1, -1, -1):
+            acc = g[..., i] - xp.sum(h[..., i, i + 1 : j_done] * y[..., i + 1 : j_done], axis=-1)
+            y[..., i] = safe(acc, h[..., i, i])
+        y = xp.where(active[..., None], y, 0.0)
+        for i in range(j_done):
+            x += y[..., i, None, None] * basis[i]
+        del basis
+        r = b - matvec(x)
+        beta = _norm(xp, r)
+        res = xp.where(active, beta / bnorm, res)
+        if bool(xp.any(~xp.isfinite(res))):
+            raise SolverError("GMRES broke down (non-finite residual); check the contrast")
+    resn = np.asarray(res.get() if hasattr(res, "get") else res)
+    return x, SolveInfo(iterations=it, residual=resn, history=hist)
+
+
+SOLVERS = ("bicgstab", "gmres")
 
 
 def _namespace(a):
@@ -451,6 +569,8 @@ def solve_total_field(
     maxiter: int = 1000,
     x0=None,
     check: bool = True,
+    solver: str = "bicgstab",
+    restart: int = 20,
 ):
     """Total field inside the domain for every frequency and source: ``(I - g chi) E = E_inc``.
 
@@ -463,8 +583,14 @@ def solve_total_field(
         Incident field on the grid (V/m).
     tol : float
         Relative residual per system.
+    maxiter : int
+        BiCGSTAB iterations (two operator applications each) or GMRES operator applications.
     check : bool
         Raise :class:`~brim.errors.SolverError` if a system did not reach ``tol``.
+    solver : {"bicgstab", "gmres"}
+        Batched BiCGSTAB (:func:`bicgstab_batched`) or restarted GMRES (:func:`gmres_batched`).
+    restart : int
+        GMRES restart length (basis vectors kept; memory ``restart + 1`` copies of ``e_inc``).
 
     Returns
     -------
@@ -473,13 +599,25 @@ def solve_total_field(
     xp = op.xp
     chi = xp.asarray(chi)
     e_inc = xp.asarray(e_inc)
-    e, info = bicgstab_batched(
-        lambda v: op.apply_system(v, chi), e_inc, x0=x0, tol=tol, maxiter=maxiter
-    )
+    if solver == "bicgstab":
+        e, info = bicgstab_batched(
+            lambda v: op.apply_system(v, chi), e_inc, x0=x0, tol=tol, maxiter=maxiter
+        )
+    elif solver == "gmres":
+        e, info = gmres_batched(
+            lambda v: op.apply_system(v, chi),
+            e_inc,
+            x0=x0,
+            tol=tol,
+            maxiter=maxiter,
+            restart=restart,
+        )
+    else:
+        raise ConfigError(f"unknown forward solver {solver!r}; use one of {', '.join(SOLVERS)}")
     if check and np.any(info.residual > tol * 10):
         raise SolverError(
             f"forward solver did not converge: residual {info.residual.max():.2e} after "
-            f"{info.iterations} BiCGSTAB iterations (tol {tol:g}); raise maxiter or check that "
+            f"{info.iterations} {solver} iterations (tol {tol:g}); raise maxiter or check that "
             "the contrast is physical"
         )
     return e, info
@@ -610,6 +748,8 @@ def simulate(
     maxiter: int = 1000,
     backend: str | None = None,
     return_fields: bool = False,
+    solver: str = "bicgstab",
+    restart: int = 30,
 ):
     """Simulate a multistatic tomography measurement: the ``field_set`` of an object.
 
@@ -639,10 +779,22 @@ def simulate(
         Where to run the FFTs and the Krylov solver.
     return_fields : bool
         Also return the total field on the grid and the solver record.
+    solver : {"bicgstab", "gmres"}
+        Krylov solver on the original system (see :func:`solve_total_field`).
+    restart : int
+        GMRES restart length.
 
     Returns
     -------
     xarray.Dataset (kind ``field_set``), or ``(dataset, E_grid, SolveInfo)``.
+
+    Notes
+    -----
+    The Richmond discretisation converges as O(d^2) in the cell size ``d`` when boundary cells
+    carry area-averaged permittivity (e.g. :func:`brim.microwave.tomo_phantoms.disk_fraction`);
+    at 20 cells per wavelength in the object the scattered field of a dielectric cylinder is
+    within ~5e-3 of the analytic series. :func:`simulate_extrapolated` removes the O(d^2) term
+    (Richardson extrapolation from ``d`` and ``d/2``) and reaches ~1e-4 there.
     """
     from brim.backend import resolve_backend, to_numpy
 
@@ -698,6 +850,8 @@ def simulate(
         xp.asarray(e_inc.reshape(freq.size, n_tx, grid.ny, grid.nx)),
         tol=tol,
         maxiter=maxiter,
+        solver=solver,
+        restart=restart,
     )
     rmat = xp.asarray(receiver_matrix(grid, rx_x, rx_y, k_b))
     w = (xp.asarray(chi)[:, None] * e).reshape(freq.size, n_tx, -1)
@@ -724,4 +878,71 @@ def simulate(
     )
     if return_fields:
         return ds, to_numpy(e), info
+    return ds
+
+
+def refined_grid(grid: Grid, factor: int = 2) -> Grid:
+    """The same domain split into ``factor`` x ``factor`` sub-cells per cell (cell ``d/factor``)."""
+    if factor < 1:
+        raise ConfigError(f"refinement factor must be >= 1, got {factor}")
+    h = grid.d / factor
+    off = (grid.d - h) / 2
+    return Grid(
+        nx=grid.nx * factor,
+        ny=grid.ny * factor,
+        d=h,
+        x0=grid.x0 - off,
+        y0=grid.y0 - off,
+    )
+
+
+def simulate_extrapolated(rasterise, grid: Grid, freq, tx, rx, **kwargs) -> xr.Dataset:
+    """Richardson-extrapolated :func:`simulate`: two grids, cell ``d`` and ``d/2``.
+
+    The Richmond pulse-basis/point-matching scheme with area-averaged boundary cells has a
+    leading error term proportional to ``d^2`` (the midpoint-rule error of the cell integrals).
+    Solving on ``grid`` and on :func:`refined_grid` (each cell split in 2 x 2) and combining
+    ``E = (4 E_{d/2} - E_d) / 3`` cancels it (Richardson 1911, *Phil. Trans. R. Soc. A* 210, 307;
+    the standard "deferred approach to the limit"). Cost: about five single-grid solves.
+
+    Measured against the analytic cylinder series (tests/microwave/test_tomo_forward.py and
+    benchmarks/RESULTS_microwave_tomography.md): 1e-4 - 4e-4 relative error at 20 cells per
+    wavelength in the object, against 4e-3 - 6e-3 for a single grid.
+
+    Parameters
+    ----------
+    rasterise : callable ``Grid -> permittivity``
+        Returns the relative permittivity on a given grid (anything :func:`simulate` accepts:
+        a (ny, nx) or (n_freq, ny, nx) array, or a callable ``f_hz -> map``). It must describe
+        the same object on both grids, e.g. area-averaged analytic shapes
+        (:func:`brim.microwave.tomo_phantoms.disk_fraction`,
+        :meth:`brim.microwave.tomo_phantoms.BreastPhantom.on_grid`).
+    grid, freq, tx, rx, **kwargs
+        As for :func:`simulate` (``incident`` and ``return_fields`` are not supported: the two
+        grids need their own incident fields).
+
+    Returns
+    -------
+    xarray.Dataset (kind ``field_set``) with attribute ``richmond_extrapolation``.
+    """
+    for bad in ("incident", "return_fields"):
+        if kwargs.get(bad):
+            raise ConfigError(f"simulate_extrapolated does not support {bad!r}")
+    if not callable(rasterise):
+        raise ConfigError("rasterise must be a callable Grid -> permittivity map")
+    fine = refined_grid(grid, 2)
+    coarse_ds = simulate(rasterise(grid), grid, freq, tx, rx, **kwargs)
+    fine_ds = simulate(rasterise(fine), fine, freq, tx, rx, **kwargs)
+    ds = fine_ds.copy()
+    es = (4 * fine_ds["scattered_field"].values - coarse_ds["scattered_field"].values) / 3
+    ds["scattered_field"] = (("freq", "tx", "rx"), es, {"units": "V/m"})
+    ds["total_field"] = (
+        ("freq", "tx", "rx"),
+        ds["incident_field"].values + es,
+        {"units": "V/m"},
+    )
+    ds.attrs["grid"] = coarse_ds.attrs["grid"]
+    ds.attrs["richmond_extrapolation"] = (
+        f"Richardson (4 E(d/2) - E(d)) / 3 from grids {grid.ny}x{grid.nx} and {fine.ny}x{fine.nx}"
+    )
     return ds

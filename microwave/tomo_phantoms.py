@@ -75,8 +75,47 @@ def _coarsen(fine: np.ndarray, grid: Grid, ss: int) -> np.ndarray:
     return fine.reshape(grid.ny, ss, grid.nx, ss).mean(axis=(1, 3))
 
 
-def disk_fraction(grid: Grid, cx: float, cy: float, r: float, *, supersample: int = 8):
-    """Area fraction (0..1) of each cell covered by the disk of radius ``r`` at (cx, cy) (m)."""
+def _disk_quadrant_area(x, y, r: float) -> np.ndarray:
+    """Area of the disk of radius ``r`` at the origin with ``X < x`` and ``Y < y`` (exact)."""
+
+    def prim(t):  # integral of sqrt(r^2 - X^2) from -r to t
+        t = np.clip(t, -r, r)
+        return 0.5 * (t * np.sqrt(r * r - t * t) + r * r * np.arcsin(t / r)) + np.pi * r * r / 4
+
+    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+    yc = np.clip(y, -r, r)
+    b = np.sqrt(r * r - yc * yc)  # where the chord Y = y meets the circle
+    # |X| < b: column length y + s(X); |X| > b: 2 s(X) if y > 0 else 0
+    mid = yc * (np.clip(x, -b, b) + b) + prim(np.clip(x, -b, b)) - prim(-b)
+    sides = 2 * (prim(np.clip(x, -r, -b)) + prim(np.clip(x, b, r)) - prim(b))
+    out = mid + np.where(yc > 0, sides, 0.0)
+    return np.where(y >= r, 2 * prim(x), np.where(y <= -r, 0.0, out))
+
+
+def disk_fraction(
+    grid: Grid, cx: float, cy: float, r: float, *, supersample: int = 8, exact: bool = False
+):
+    """Area fraction (0..1) of each cell covered by the disk of radius ``r`` at (cx, cy) (m).
+
+    With ``exact=True`` the fraction is the exact area of the circle–square intersection
+    (inclusion–exclusion of four disk quadrant areas, each a closed-form integral of the
+    chord length), otherwise the mean of ``supersample`` x ``supersample`` point samples per
+    cell. Area-weighted (volume-averaged) contrast of boundary cells is the standard sub-cell
+    treatment of a curved interface in volume-integral and FDTD solvers (e.g. Dey & Mittra 1999,
+    *IEEE Trans. Microw. Theory Tech.* 47, 1737; Farjadpour et al. 2006, *Opt. Lett.* 31, 2972):
+    it removes the first-order staircase error, leaving the scheme's O(d^2) error.
+    """
+    if exact:
+        if not r > 0:
+            return np.zeros(grid.shape)
+        h = grid.d / 2
+        x0 = grid.x[None, :] - cx - h
+        x1 = grid.x[None, :] - cx + h
+        y0 = grid.y[:, None] - cy - h
+        y1 = grid.y[:, None] - cy + h
+        q = _disk_quadrant_area
+        area = q(x1, y1, r) - q(x0, y1, r) - q(x1, y0, r) + q(x0, y0, r)
+        return np.clip(area / grid.d**2, 0.0, 1.0)
     xx, yy = _subsample(grid, supersample)
     return _coarsen((np.hypot(xx - cx, yy - cy) < r).astype(float), grid, supersample)
 

@@ -57,7 +57,7 @@ def test_real_busi_near_duplicate_pair_is_grouped(external_data):
 
 
 def test_tiny_training_reports_dice_with_ci(external_data, tmp_path):
-    # tiny on purpose (12 images, 32 px, 5 epochs): the full number is in RESULTS_fusion.md
+    # tiny on purpose (12 images, 32 px, 5 epochs): the full number is in benchmarks/RESULTS.md
     res = seg.evaluate_segmenter(
         external_data / "fusion/busi_dev", size=32, epochs=5, limit=12, seed=0,
         model_out=tmp_path / "unet",

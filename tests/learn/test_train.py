@@ -192,3 +192,24 @@ def test_multiclass_training_predicts_probabilities_with_progress_bar(make_hot_s
 
     w = _Loss(np.array([0, 0, 0, 0, 1, 1, 2, 2]), 3, True, torch.device("cpu")).class_weight
     np.testing.assert_allclose(w.numpy(), [8 / 12, 8 / 6, 8 / 6], rtol=1e-6)
+
+
+def test_batchnorm_statistics_are_those_of_the_final_weights(make_hot_spots):
+    # oracle: after fit, the first BatchNorm's running mean/var equal the channel mean/variance of
+    # its input (the stem convolution's output) over the un-augmented training set, computed here
+    # with the final weights; the lagging momentum-0.1 average of training would not match
+    X, y, g = make_hot_spots(n_groups=12, per_group=2, seed=3)
+    ds = ArrayDataset(X, y, g, transform=RandomFlip((-1,)))
+    model = ResNetClassifier(1, widths=(4, 8), norm="batch")
+    cfg = TrainConfig(epochs=4, lr=1e-2, batch_size=8, patience=None, seed=0)
+    fit(model, ds, None, cfg)
+    bn = model.stem[1]
+    with torch.no_grad():
+        x = model.input_stats(torch.from_numpy(np.asarray(X, np.float32))[:, None])
+        h = model.stem[0](x)
+    batches = h.split(8)  # 24 samples: three equal batches, as recalibration saw them
+    mean = torch.stack([b.mean((0, 2, 3)) for b in batches]).mean(0)
+    var = torch.stack([b.var((0, 2, 3), unbiased=True) for b in batches]).mean(0)
+    torch.testing.assert_close(bn.running_mean, mean, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(bn.running_var, var, rtol=1e-4, atol=1e-5)
+    assert not model.training

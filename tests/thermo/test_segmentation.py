@@ -75,7 +75,7 @@ def test_classical_on_simulated_phantom():
 
 
 def test_unet_learns_colombian_masks(external_data):
-    # tiny, downsampled run (the full-size run is in benchmarks/RESULTS_thermo_a.md);
+    # tiny, downsampled run (the full-size run is in benchmarks/RESULTS.md (thermography section));
     # background is filled with a random field so the zeroed-background leak cannot be used
     d = load_colombia(external_data / "thermo" / "colombia", size=32, limit=40, seed=0)
     ids = np.array(d.ids)
