@@ -15,9 +15,9 @@ radar, radar_kernels, metrics
     DAS, DMAS and coherence-factor DAS in 2-D/3-D, time or frequency domain (Numba / CuPy),
     homogeneous and two-layer delays; MERIT's SCR, SMR, FWHM and localisation error.
 forward, inverse, tomo_phantoms, tomo_metrics, tomo_classify
-    2-D TM volume-integral forward solver (Richmond, FFT-accelerated BiCGSTAB); Born, BIM, DBIM,
-    CSI and MR-CSI with Tikhonov/TV and automatic weights; breast phantoms; quality metrics;
-    tumour classifiers.
+    2-D TM volume-integral forward solver (Richmond, FFT-accelerated BiCGSTAB or GMRES,
+    Richardson extrapolation over two grids); Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV
+    and automatic weights; breast phantoms; quality metrics; tumour classifiers.
 
 Conventions: time dependence exp(+jωt); complex relative permittivity ε' − jσ/(ωε0).
 """
@@ -58,6 +58,10 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "fwhm": "metrics",
         "simulate": "forward",
         "solve_total_field": "forward",
+        "simulate_extrapolated": "forward",
+        "refined_grid": "forward",
+        "gmres_batched": "forward",
+        "bicgstab_batched": "forward",
         "invert": "inverse",
         "calibrate": "inverse",
         "reconstruct_file": "inverse",

@@ -115,7 +115,14 @@ def disk_fraction(
         y1 = grid.y[:, None] - cy + h
         q = _disk_quadrant_area
         area = q(x1, y1, r) - q(x0, y1, r) - q(x1, y0, r) + q(x0, y0, r)
-        return np.clip(area / grid.d**2, 0.0, 1.0)
+        frac = np.clip(area / grid.d**2, 0.0, 1.0)
+        # cells entirely inside/outside are set exactly (no cancellation error there)
+        far_x = np.maximum(np.abs(x0), np.abs(x1))
+        far_y = np.maximum(np.abs(y0), np.abs(y1))
+        near_x = np.where(x0 * x1 <= 0, 0.0, np.minimum(np.abs(x0), np.abs(x1)))
+        near_y = np.where(y0 * y1 <= 0, 0.0, np.minimum(np.abs(y0), np.abs(y1)))
+        frac = np.where(np.hypot(far_x, far_y) <= r, 1.0, frac)
+        return np.where(np.hypot(near_x, near_y) >= r, 0.0, frac)
     xx, yy = _subsample(grid, supersample)
     return _coarsen((np.hypot(xx - cx, yy - cy) < r).astype(float), grid, supersample)
 

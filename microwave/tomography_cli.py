@@ -1,6 +1,6 @@
 """Tomography subcommands of ``brim microwave``: simulate, reconstruct, train, predict.
 
-``brim microwave simulate PHANTOM -o FIELDS [--freq ...] [--tx N] [--rx N]``
+``brim microwave simulate PHANTOM -o FIELDS [--freq ...] [--tx N] [--rx N] [--solver NAME]``
     PHANTOM is ``breast`` (built-in 2-D breast with a 1 cm tumour), ``breast-healthy``,
     ``random:SEED`` / ``random-healthy:SEED``, ``mwsegeval:FOLDER`` (the MWSegEval map), or a
     brim ``reconstruction`` file with a ``permittivity`` map on (y, x).
@@ -104,7 +104,7 @@ def _cmd_simulate(args) -> int:
         tumour = None
     tx = ring_positions(args.tx, args.radius)
     rx = ring_positions(args.rx, args.radius, offset=np.pi / args.rx)
-    ds = simulate(perm, grid, freqs, tx, rx, eps_b=eps_b, backend=args.backend)
+    ds = simulate(perm, grid, freqs, tx, rx, eps_b=eps_b, backend=args.backend, solver=args.solver)
     if args.noise:
         rng = np.random.default_rng(args.seed)
         es = ds["scattered_field"].values
@@ -218,6 +218,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", type=float, default=0.0, help="relative complex noise level")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", default=None, help="numpy or cupy")
+    p.add_argument(
+        "--solver",
+        default="bicgstab",
+        help="forward Krylov solver: bicgstab (default) or gmres (hard, high-contrast cases)",
+    )
     p.set_defaults(func=_cmd_simulate)
 
     p = subparsers.add_parser("reconstruct", help="quantitative permittivity reconstruction")

@@ -98,12 +98,26 @@ def test_train_and_predict(tmp_path, capsys):
     assert lines[0] == "file,tumour_probability" and len(lines) == 3
 
 
+def test_simulate_solver_option_gmres_matches_bicgstab(tmp_path):
+    outs = {}
+    for solver in ("bicgstab", "gmres"):
+        f = tmp_path / f"{solver}.nc"
+        argv = ["microwave", "simulate", "breast", "-o", str(f), "--tx", "4", "--rx", "6"]
+        argv += ["--grid", "24x24:0.12", "--eps-b", "10-1j", "--solver", solver]
+        assert main(argv) == 0
+        outs[solver] = brim.open(f)["scattered_field"].values
+    a, b = outs["bicgstab"], outs["gmres"]
+    # both solve to the default relative residual 1e-8
+    assert np.linalg.norm(a - b) / np.linalg.norm(a) <= 1e-6
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ["microwave", "simulate", "no-such-phantom", "-o", "x.nc"],
         ["microwave", "simulate", "breast", "-o", "x.nc", "--freq", "fast"],
         ["microwave", "simulate", "random:abc", "-o", "x.nc"],
+        ["microwave", "simulate", "breast", "-o", "x.nc", "--solver", "cg"],
     ],
 )
 def test_bad_input_exits_with_error(argv, tmp_path, capsys, monkeypatch):
