@@ -41,7 +41,7 @@ Accuracy. With area-averaged contrast in boundary cells
 (:func:`brim.microwave.tomo_phantoms.disk_fraction`, exact circle–square areas) the scheme
 converges as O(d^2): against the analytic series of a dielectric cylinder the scattered field
 is within 4.4e-3 - 8.2e-3 at 20 cells per wavelength in the object, 1.1e-3 - 2.1e-3 at 40
-and 4.7e-4 - 9.1e-4 at 60 (six cylinders, benchmarks/RESULTS_microwave_tomography.md), so a
+and 4.7e-4 - 9.1e-4 at 60 (six cylinders, benchmarks/RESULTS.md), so a
 single grid meets 1e-3 only from about 60 cells per wavelength. :func:`simulate_extrapolated`
 (Richardson extrapolation from cells ``d`` and ``d/2``) brings the error to 1.1e-4 - 4.0e-4
 at 20 cells per wavelength.
@@ -970,7 +970,7 @@ def simulate_extrapolated(rasterise, grid: Grid, freq, tx, rx, **kwargs) -> xr.D
     the standard "deferred approach to the limit"). Cost: about five single-grid solves.
 
     Measured against the analytic cylinder series (tests/microwave/test_tomo_forward.py and
-    benchmarks/RESULTS_microwave_tomography.md): 1.1e-4 - 4.0e-4 relative error at 20 cells per
+    benchmarks/RESULTS.md): 1.1e-4 - 4.0e-4 relative error at 20 cells per
     wavelength in the object, against 4.4e-3 - 8.2e-3 for a single grid.
 
     Parameters
