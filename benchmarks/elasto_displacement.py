@@ -3,9 +3,12 @@
 Inputs: the Field II pair (1041 x 250, ``$BRIM_EXTERNAL_DATA/elasto/fieldii_dp``, 1 % compression)
 and a simulated 2304 x 384 pair (brim.elasto.rfsim, 1 % compression). Both implementations run the
 same coarse-to-fine NCC algorithm (same windows, search ranges and sub-sample fit) in the same
-process; the reference loops over windows in Python with vectorised NumPy per window.
+process; the reference loops over windows in Python with vectorised NumPy per window. brim is
+timed with 1 and with all Numba threads (best of 5 after a warm-up), and the NCC time is split
+into coarse pass, fine pass and the rest (guidance, strain, Dataset bookkeeping).
 
 Run: ``BRIM_EXTERNAL_DATA=... python benchmarks/elasto_displacement.py [--quick]``
+(the load average printed before and after says how busy the machine was).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from brim.elasto.rfsim import simulate_pair
 from brim.elasto.strain import least_squares_strain, strain_image
 
 
-def _best(fn, repeat):
+def _best(fn, repeat=5):
     fn()  # warm-up (Numba compile / caches)
     times = []
     for _ in range(repeat):
@@ -32,6 +35,22 @@ def _best(fn, repeat):
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def _split(pair, window, step):
+    """Best times of the coarse and the fine NCC pass alone (same inputs as the pipeline)."""
+    from brim.elasto import displacement as disp
+    from brim.elasto.displacement_kernels import ncc_numba
+
+    a, b = pair["rf"].values[0], pair["rf"].values[1]
+    nd, nl = a.shape
+    hw, dmax = window // 2, int(np.ceil(0.05 * nd)) + 2
+    fine = disp.window_centers(nd, hw, step)
+    cc, cax, clat, cols = disp._coarse("numpy", a, b, hw, step, dmax)
+    gax, glat = disp._guide(cc, cax, clat, fine, nl, cols)
+    tc = _best(lambda: disp._coarse("numpy", a, b, hw, step, dmax))
+    tf = _best(lambda: ncc_numba(a, b, fine, hw, gax, glat, 2, 1))
+    return tc, tf
 
 
 def _pairs():
@@ -69,24 +88,36 @@ def main() -> None:
     args = ap.parse_args()
     import numba
 
+    max_threads = numba.get_num_threads()
     print(
         f"machine: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}"
+        f"{os.cpu_count()} CPUs, numba threads up to {max_threads}, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     rows = []
+    split = []
+    repeat = 1 if args.quick else 5
     for name, pair in _pairs():
         window, step = 61, 15
         pre = pair["rf"].values[0].astype(float)
         post = pair["rf"].values[1].astype(float)
-        for method in ("ncc", "phase", "dp"):
+        for threads in sorted({1, max_threads}):
+            numba.set_num_threads(threads)
+            for method in ("ncc", "phase", "dp"):
+                if method == "dp" and threads != max_threads:
+                    continue
 
-            def ours(method=method, pair=pair, window=window, step=step):
-                return strain_image(
-                    estimate_displacement(pair, method=method, window=window, step=step)
-                )
+                def ours(method=method, pair=pair, window=window, step=step):
+                    return strain_image(
+                        estimate_displacement(pair, method=method, window=window, step=step)
+                    )
 
-            t = _best(ours, 1 if args.quick else 3)
-            rows.append((name, f"brim {method} (Numba) + LSQ strain", t))
+                t = _best(ours, repeat)
+                rows.append((name, f"brim {method} (Numba, {threads} thr) + LSQ strain", t))
+                if method == "ncc":
+                    tc, tf = _split(pair, window, step)
+                    split.append((name, threads, t, tc, tf))
+        numba.set_num_threads(max_threads)
         if not args.quick:
 
             def ref(pre=pre, post=post, window=window, step=step):
@@ -96,12 +127,23 @@ def main() -> None:
             t0 = time.perf_counter()
             ref()
             rows.append((name, "NumPy reference ncc + LSQ strain", time.perf_counter() - t0))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     print("\n| input | implementation | s/frame | frames/s | speed-up vs NumPy |")
     print("|---|---|---|---|---|")
     refs = {r[0]: r[2] for r in rows if r[1].startswith("NumPy")}
     for name, impl, t in rows:
         ratio = f"{refs[name] / t:.0f}x" if name in refs else "-"
         print(f"| {name} | {impl} | {t:.4f} | {1 / t:.1f} | {ratio} |")
+    print(
+        "\n| input | threads | ncc + strain [ms] | coarse pass [ms] | fine pass [ms] | rest [ms] |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, threads, t, tc, tf in split:
+        rest = t - tc - tf
+        print(
+            f"| {name} | {threads} | {t * 1e3:.1f} | {tc * 1e3:.1f} | {tf * 1e3:.1f} | "
+            f"{rest * 1e3:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -109,8 +109,8 @@ def _guide(coarse_c, coarse_ax, coarse_lat, fine_c, nl, coarse_lines=None):
     if coarse_lines is not None and len(coarse_lines) != nl:
         cl = np.asarray(coarse_lines, float)
         full = np.arange(nl, dtype=float)
-        ax = np.stack([np.interp(full, cl, row) for row in ax])
-        lat = np.stack([np.interp(full, cl, row) for row in lat])
+        ax = _interp_columns(full, cl, ax.T).T  # np.interp(full, cl, row) for every row
+        lat = _interp_columns(full, cl, lat.T).T
     gax = np.rint(_interp_columns(fine_c, coarse_c, ax)).astype(np.int64)
     glat = np.rint(_interp_columns(fine_c, coarse_c, lat)).astype(np.int64)
     return gax, glat
@@ -142,9 +142,13 @@ def _coarse(name, a, b, hw, step, dmax, kernel=None):
     cols = np.arange(0, nl, k)
     if cols[-1] != nl - 1:
         cols = np.append(cols, nl - 1)
+    zeros = np.zeros((c_c.size, cols.size), dtype=np.int64)
+    if kernel is None and name != "cupy":  # Numba: the chosen lines, no lateral fit
+        cax, clat, _ = ncc_numba(a, b, c_c, hwc, zeros, zeros, dmax, 0, lines=cols,
+                                 lateral_fit=False)  # fmt: skip
+        return c_c, cax, clat, cols
     ac = np.ascontiguousarray(a[:, cols])
     bc = np.ascontiguousarray(b[:, cols])
-    zeros = np.zeros((c_c.size, cols.size), dtype=np.int64)
     run = kernel or (lambda *args: _ncc(name, *args))
     cax, clat, _ = run(ac, bc, c_c, hwc, zeros, zeros, dmax, 0)
     return c_c, cax, clat, cols

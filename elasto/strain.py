@@ -63,9 +63,11 @@ def least_squares_strain(displacement, *, kernel: int = 9, spacing: float = 1.0,
     k = np.arange(kernel) - kernel // 2
     weights = k / (np.sum(k * k) * spacing)
     # convolve1d flips the kernel: pass it reversed so the result is sum(w_k * d[i + k]).
-    out = convolve1d(np.nan_to_num(d), weights[::-1], axis=axis, mode="nearest")
-    nanmask = convolve1d(np.isnan(d).astype(float), np.ones(kernel), axis=axis, mode="nearest")
-    out[nanmask > 0] = np.nan
+    # A NaN anywhere in the fit window makes the result NaN (w_k * NaN is NaN, also for the
+    # centre weight 0); +-inf inputs are rejected so that this holds.
+    if np.isinf(d).any():
+        raise ConfigError("displacement contains infinite values; use NaN for invalid estimates")
+    out = convolve1d(d, weights[::-1], axis=axis, mode="nearest")
     h = kernel // 2
     sl = [slice(None)] * d.ndim
     sl[axis] = slice(0, h)

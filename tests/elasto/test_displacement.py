@@ -58,6 +58,39 @@ def test_numba_equals_numpy_reference(speckle):
         np.testing.assert_allclose(x, r, rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
+def test_numba_block_sums_equal_numpy_reference(speckle):
+    # the Numba kernel shares block sums between overlapping windows; a varying guide (slack
+    # and direct fallback where it jumps), irregular centres (no sharing), float32 input and a
+    # subset of lines without lateral fit must all give the reference's numbers
+    ds = _pair(speckle, -1.6)
+    a = ds["rf"].values[0].astype(float)
+    b = ds["rf"].values[1].astype(float)
+    rng = np.random.default_rng(5)
+    c = window_centers(400, 20, 10)
+    g = -2 + rng.integers(-1, 2, (c.size, 24))
+    g[10:12] += 9  # a jump the shared block sums cannot cover
+    gl = rng.integers(-1, 2, g.shape)
+    irregular = np.sort(rng.choice(np.arange(20, 380), c.size, replace=False))
+    for cen, aa, bb in (
+        (c, a, b),
+        (irregular, a, b),
+        (c, a.astype(np.float32), b.astype(np.float32)),
+    ):
+        ref = ncc_numpy(aa.astype(float), bb.astype(float), cen, 20, g, gl, 2, 1)
+        got = ncc_numba(aa, bb, cen, 20, g, gl, 2, 1)
+        for r, x in zip(ref, got):
+            np.testing.assert_allclose(x, r, rtol=1e-9, atol=1e-9, equal_nan=True)
+    cols = np.array([0, 7, 8, 23])
+    ref = ncc_numpy(a, b, c, 20, g, gl, 2, 1)
+    ax, lat, cc = ncc_numba(a, b, c, 20, g[:, cols], gl[:, cols], 2, 1, lines=cols,
+                            lateral_fit=False)  # fmt: skip
+    np.testing.assert_allclose(ax, ref[0][:, cols], rtol=1e-9, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(cc, ref[2][:, cols], rtol=1e-9, atol=1e-9)
+    ok = np.isfinite(lat)  # integer lateral shift: the reference's peak before its fit
+    assert (lat[ok] == np.round(lat[ok])).all()
+    assert np.all(np.abs(lat[ok] - ref[1][:, cols][ok]) <= 0.5 + 1e-12)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not cupy_available(), reason="no CUDA GPU with CuPy here")
 def test_cupy_matches_numba(speckle):
