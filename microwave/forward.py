@@ -464,6 +464,15 @@ def _norm(xp, a):
     return xp.sqrt(xp.real(_dot(xp, a, a)))
 
 
+_TINY = 1e-300
+
+
+def _safe_div(xp, num, den):
+    """``num / den`` where ``|den| > 1e-300``, else 0 (a Krylov breakdown stops that system)."""
+    ok = xp.abs(den) > _TINY
+    return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
+
+
 def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 500):
     """BiCGSTAB on many independent systems at once (van der Vorst 1992).
 
@@ -486,11 +495,6 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
     hist = []
     res = _norm(xp, r) / bnorm
     it = 0
-    tiny = 1e-300
-
-    def safe(num, den):
-        ok = xp.abs(den) > tiny
-        return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
 
     while it < maxiter:
         active = res > tol
@@ -498,16 +502,16 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
             break
         it += 1
         rho_new = _dot(xp, rhat, r)
-        beta = safe(rho_new, rho) * safe(alpha, omega)
+        beta = _safe_div(xp, rho_new, rho) * _safe_div(xp, alpha, omega)
         # p = r + beta (p - omega v), in place
         _axpy(xp, -omega, v, p)
         p *= beta[..., None, None]
         p += r
         v = matvec(p)
-        alpha = xp.where(active, safe(rho_new, _dot(xp, rhat, v)), 0.0)
+        alpha = xp.where(active, _safe_div(xp, rho_new, _dot(xp, rhat, v)), 0.0)
         s = _axpy(xp, -alpha, v, r.copy())
         t = matvec(s)
-        omega = xp.where(active, safe(_dot(xp, t, s), _dot(xp, t, t)), 0.0)
+        omega = xp.where(active, _safe_div(xp, _dot(xp, t, s), _dot(xp, t, t)), 0.0)
         _axpy(xp, alpha, p, x)
         _axpy(xp, omega, s, x)
         r = _axpy(xp, -omega, t, s)
@@ -546,18 +550,13 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
     res = beta / bnorm
     hist: list[float] = []
     it = 0
-    tiny = 1e-300
-
-    def safe(num, den):
-        ok = xp.abs(den) > tiny
-        return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
 
     while it < maxiter:
         active = res > tol
         if not bool(xp.any(active)):
             break
         m = min(restart, maxiter - it)
-        basis = [r * safe(1.0, beta)[..., None, None]]
+        basis = [r * _safe_div(xp, 1.0, beta)[..., None, None]]
         h = xp.zeros(bshape + (m + 1, m), complex)
         cs = xp.zeros(bshape + (m,), complex)
         sn = xp.zeros(bshape + (m,), complex)
@@ -573,7 +572,7 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
                 _axpy(xp, -hij, basis[i], w)
             hn = _norm(xp, w)
             h[..., j + 1, j] = hn
-            basis.append(w * safe(1.0, hn)[..., None, None])
+            basis.append(w * _safe_div(xp, 1.0, hn)[..., None, None])
             for i in range(j):  # previous rotations on the new column
                 hi, hi1 = h[..., i, j], h[..., i + 1, j]
                 h[..., i, j], h[..., i + 1, j] = (
@@ -582,9 +581,9 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
                 )
             a_, b_ = h[..., j, j], h[..., j + 1, j]
             t = xp.sqrt(xp.abs(a_) ** 2 + xp.abs(b_) ** 2)
-            phase = xp.where(xp.abs(a_) > tiny, a_ / xp.where(xp.abs(a_) > tiny, xp.abs(a_), 1), 1)
-            c = xp.where(t > tiny, xp.abs(a_) / xp.where(t > tiny, t, 1), 1.0)
-            sj = xp.where(t > tiny, phase * xp.conj(b_) / xp.where(t > tiny, t, 1), 0.0)
+            phase = xp.where(xp.abs(a_) > _TINY, _safe_div(xp, a_, xp.abs(a_)), 1.0)
+            c = xp.where(t > _TINY, _safe_div(xp, xp.abs(a_), t), 1.0)
+            sj = _safe_div(xp, phase * xp.conj(b_), t)
             cs[..., j], sn[..., j] = c, sj
             h[..., j, j] = c * a_ + sj * b_
             h[..., j + 1, j] = 0
@@ -599,7 +598,7 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
         y = xp.zeros(bshape + (j_done,), complex)
         for i in range(j_done - 1, -1, -1):
             acc = g[..., i] - xp.sum(h[..., i, i + 1 : j_done] * y[..., i + 1 : j_done], axis=-1)
-            y[..., i] = safe(acc, h[..., i, i])
+            y[..., i] = _safe_div(xp, acc, h[..., i, i])
         y = xp.where(active[..., None], y, 0.0)
         for i in range(j_done):
             _axpy(xp, y[..., i], basis[i], x)
