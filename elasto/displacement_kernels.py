@@ -62,6 +62,22 @@ def _ncc_t(at, bt, pa, qa, pb, qb, l, lp, r0, n, s):  # pragma: no cover - jit
     return cov / np.sqrt(va * vb)
 
 
+@numba.njit(cache=True, inline="always")
+def _row_prefix_sums(a, p, q, r0, r1, n):  # pragma: no cover - jit
+    """Rows r0..r1-1: p[r, i] = sum(a[r, :i]), q[r, i] = sum(a[r, :i] ** 2), i = 0..n."""
+    for r in range(r0, r1):
+        s1 = 0.0
+        s2 = 0.0
+        p[r, 0] = 0.0
+        q[r, 0] = 0.0
+        for i in range(n):
+            v = a[r, i]
+            s1 += v
+            s2 += v * v
+            p[r, i + 1] = s1
+            q[r, i + 1] = s2
+
+
 @numba.njit(cache=True, parallel=True)
 def _prefix_kernel(x, sums):  # pragma: no cover - jit
     """Line-major copy t of x (depth, line); with ``sums`` also prefix sums of x and x^2."""
@@ -79,17 +95,7 @@ def _prefix_kernel(x, sums):  # pragma: no cover - jit
                 t[l, i] = x[i, l]
         if not sums:
             continue
-        for l in range(l0, l1):
-            acc = 0.0
-            acc2 = 0.0
-            p[l, 0] = 0.0
-            q[l, 0] = 0.0
-            for i in range(nd):
-                v = t[l, i]
-                acc += v
-                acc2 += v * v
-                p[l, i + 1] = acc
-                q[l, i + 1] = acc2
+        _row_prefix_sums(t, p, q, l0, l1, nd)
     return t, p, q
 
 
@@ -159,17 +165,7 @@ def _ncc_block_kernel(
                 acc2[j] += v * v
                 pbuf[j, t + 1] = acc1[j]
                 qbuf[j, t + 1] = acc2[j]
-        for j in range(nc):
-            s1 = 0.0
-            s2 = 0.0
-            pa[j, 0] = 0.0
-            qa[j, 0] = 0.0
-            for i in range(nd):
-                v = abuf[j, i]
-                s1 += v
-                s2 += v * v
-                pa[j, i + 1] = s1
-                qa[j, i + 1] = s2
+        _row_prefix_sums(abuf, pa, qa, 0, nc, nd)
         blk = np.zeros((qs, mmax, lanes))
         acc = np.empty(lanes)
         sbase = np.zeros(qs, dtype=np.int64)
