@@ -6,8 +6,13 @@
    default ``/tmp/bench-venv/bin/python``), never imported by brim.
 2. Our forward time from 64^2 to 512^2 cells, 16 plane waves, against a dense direct solve of
    the same Richmond system where that fits (the unaccelerated reference).
+3. Our inversions (Born, BIM, DBIM, CSI, MR-CSI) on one noisy data set.
+4. Our BIM / DBIM / CSI against eispy2d's (same noisy plane-wave data, same inversion grid, same
+   iteration counts, the same fixed Tikhonov weight on both sides): time and error side by side.
+   eispy2d again runs only in its own process (``--only-inverse-eispy2d``).
 
 Run:  python benchmarks/microwave_tomography.py [--quick] [--backend numpy|cupy]
+      python benchmarks/microwave_tomography.py --only-inverse-eispy2d
 """
 
 from __future__ import annotations
@@ -54,6 +59,71 @@ solver.solve(data)
 dt = time.perf_counter() - t
 np.save(p["out"], np.asarray(data.scattered_field))
 print(json.dumps({"time": dt}))
+"""
+
+
+INV_DRIVER = r"""
+import json, sys, time
+import numpy as np
+import eispy2d as eis
+p = json.loads(sys.argv[1])
+n, omega, eps0 = p["n"], 2 * np.pi * p["f"], 8.8541878128e-12
+cfg = eis.Configuration(name="inv", number_measurements=p["NM"], number_sources=p["NS"],
+                        observation_radius=p["Ro"], frequency=p["f"],
+                        background_permittivity=1.0, image_size=[p["L"], p["L"]],
+                        wavelength_unit=False)
+epsr, sig = np.load(p["epsr"]), np.load(p["sig"])
+
+
+class SignFixedMoM(eis.MoM_CG_FFT):
+    # MoM_CG_FFT builds the contrast as eps - j sigma/(w eps0) but solves with H0^(1) on
+    # conjugated fields, i.e. it models +sigma as gain; feeding it -sigma gives the passive object
+    # that eispy2d's Richmond discretisation (H0^(2), eps - j sigma/(w eps0)) inverts for.
+    def solve(self, inputdata, *args, **kwargs):
+        s = inputdata.conductivity
+        if s is not None:
+            inputdata.conductivity = -s
+        try:
+            return super().solve(inputdata, *args, **kwargs)
+        finally:
+            inputdata.conductivity = s
+
+
+def forward(cls):
+    return cls(tolerance=p["fwd_tol"], parallelization=False)
+
+
+out = {"forward": {}, "runs": {}}
+for name, cls in [("as_shipped", eis.MoM_CG_FFT), ("sign_fixed", SignFixedMoM)]:
+    d = eis.InputData(name="truth", configuration=cfg, rel_permittivity=epsr, conductivity=sig)
+    forward(cls).solve(d)
+    np.save(p["dir"] + "/fwd_" + name + ".npy", np.asarray(d.scattered_field))
+data = eis.InputData(name="cyl", configuration=cfg, resolution=(n, n),
+                     scattered_field=np.load(p["es"]), rel_permittivity=epsr, conductivity=sig,
+                     indicators=[eis.EXECUTION_TIME])
+t = time.perf_counter()
+disc = eis.Richmond(cfg, elements=(n, n))
+out["setup"] = time.perf_counter() - t
+for key, method, its, fwd in p["runs"]:
+    cls = SignFixedMoM if fwd == "sign_fixed" else eis.MoM_CG_FFT
+    best, res = np.inf, None
+    for _ in range(p["repeats"]):
+        stop = eis.StopCriteria(max_iterations=its)
+        if method == "bim":
+            solver = eis.BornIterativeMethod(forward(cls), eis.Tikhonov(float(p["alpha"])), stop)
+        elif method == "dbim":
+            solver = eis.DistortedBornIterativeMethod(forward(cls), eis.Tikhonov(float(p["alpha"])),
+                                                      stop)
+        else:
+            solver = eis.ContrastSourceInversion(stop, forward_solver=forward(cls))
+        t = time.perf_counter()
+        res = solver.solve(data, disc, print_info=False)
+        best = min(best, time.perf_counter() - t)
+    eps = np.asarray(res.rel_permittivity) - 1j * np.asarray(res.conductivity) / (omega * eps0)
+    np.save(p["dir"] + "/eps_" + key + ".npy", eps)
+    out["runs"][key] = {"time": best, "execution_time": float(res.execution_time)}
+    print(key, best, flush=True, file=sys.stderr)
+print(json.dumps(out))
 """
 
 
@@ -284,6 +354,188 @@ def inverse_table(*, n_inv=32, backend="numpy"):
     return rows
 
 
+EPS0 = 8.8541878128e-12
+
+
+def _zeta(eps, ref, f):
+    """eispy2d's indicators: zeta_eps_PAD (%/pixel) and zeta_sigma_AD (S/m/pixel)."""
+    w = 2 * np.pi * f * EPS0
+    z_e = 100 * float(np.mean(np.abs((ref.real - eps.real) / ref.real)))
+    z_s = float(np.mean(np.abs(-ref.imag * w + eps.imag * w)))
+    return z_e, z_s
+
+
+def inverse_vs_eispy2d(
+    py: str,
+    *,
+    n=32,
+    width=0.12,
+    f=1e9,
+    ns=16,
+    nm=16,
+    ro=0.15,
+    its=6,
+    its_csi=60,
+    alpha_rel=1e-3,
+    repeats=3,
+    eis_repeats=2,
+    fwd_tol=1e-3,
+):
+    """BIM / DBIM / CSI of brim and eispy2d on one noisy data set, fixed Tikhonov weight.
+
+    Data: the cylinder eps 1.5 - 0.1j, radius 2.5 cm centred at (1 cm, 0) in a 12 cm square,
+    ``ns`` plane waves (eispy2d supports only plane-wave incidence) and ``nm`` receivers on a
+    ring of ``ro`` m at ``f`` Hz, simulated once by brim on a 4x finer grid, +1 % complex
+    Gaussian noise; both libraries invert these very numbers on the same ``n`` x ``n`` grid. The
+    fixed Tikhonov weight ``alpha`` (the same number on both sides: both solve
+    ``min ||K x - y||^2 + alpha ||x||^2`` with the same Richmond kernel scale) is
+    ``alpha_rel * sigma_max(K_Born)^2`` with ``K_Born`` the Born kernel of the data set.
+    """
+    from brim.microwave.inverse import invert
+
+    ang = 2 * np.pi * np.arange(ns) / ns
+    rx = ring_positions(nm, ro)
+    eps_obj = 1.5 - 0.1j
+    gf = Grid.centered(4 * n, width)
+    ds = simulate(
+        1 + (eps_obj - 1) * disk_fraction(gf, 0.01, 0.0, 0.025),
+        gf,
+        f,
+        ang,
+        rx,
+        source="plane",
+        tol=1e-8,
+    )
+    es_clean = ds["scattered_field"].values[0]  # (ns, nm)
+    rng = np.random.default_rng(0)
+    noise = (
+        0.01
+        * np.abs(es_clean).mean()
+        / np.sqrt(2)
+        * (rng.standard_normal(es_clean.shape) + 1j * rng.standard_normal(es_clean.shape))
+    )
+    ds["total_field"] = ds["total_field"] + noise[None]
+    es = (ds["total_field"] - ds["incident_field"]).values[0]
+    gi = Grid.centered(n, width)
+    ref = 1 + (eps_obj - 1) * disk_fraction(gi, 0.01, 0.0, 0.025)
+    k = background_wavenumber(f, 1.0)
+    px, pyy = gi.points()
+    einc = plane_wave_field(px, pyy, ang, k)[0]  # (ns, N)
+    kb = (einc[:, None, :] * receiver_matrix(gi, *rx, k)[0][None]).reshape(-1, px.size)
+    alpha = alpha_rel * float(np.linalg.norm(kb, 2)) ** 2
+    print(
+        f"data: brim forward on {4 * n}^2, {ns} plane waves x {nm} rx, {f / 1e9:g} GHz, "
+        f"+1 % noise (||noise||/||es|| = {np.linalg.norm(noise) / np.linalg.norm(es_clean):.4f}); "
+        f"inversion grid {n}^2; alpha = {alpha_rel:g} * smax^2 = {alpha:.3e}",
+        flush=True,
+    )
+
+    rows = {}
+    specs = [("bim", its), ("dbim", its), ("csi", its_csi)]
+    for method, nit in specs:
+        for mode in ("fixed", "auto"):
+            best = np.inf
+            for _ in range(repeats):
+                t = time.perf_counter()
+                if mode == "fixed" and method != "csi":
+                    r = invert(
+                        ds,
+                        gi,
+                        method=method,
+                        iterations=nit,
+                        weight=alpha,
+                        bounds=(-np.inf, np.inf),
+                    )
+                elif mode == "fixed":
+                    r = invert(ds, gi, method=method, iterations=nit, bounds=(-np.inf, np.inf))
+                else:
+                    r = invert(ds, gi, method=method, iterations=nit, noise_level=0.01)
+                best = min(best, time.perf_counter() - t)
+            rows["brim", method, mode] = (best, r.permittivity, len(r.history))
+    eis_exec = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        drv = Path(tmp) / "inv_driver.py"
+        drv.write_text(INV_DRIVER)
+        np.save(Path(tmp) / "epsr.npy", ref.real)
+        np.save(Path(tmp) / "sig.npy", -ref.imag * 2 * np.pi * f * EPS0)
+        np.save(Path(tmp) / "es.npy", es.T)  # eispy2d layout (NM, NS)
+        runs = [
+            # eispy2d's DBIM makes a Born step before its loop: its - 1 loop iterations give the
+            # same number of linear updates as brim's its iterations
+            ("bim_as_shipped", "bim", its, "as_shipped"),
+            ("bim_sign_fixed", "bim", its, "sign_fixed"),
+            ("dbim_as_shipped", "dbim", its - 1, "as_shipped"),
+            ("dbim_sign_fixed", "dbim", its - 1, "sign_fixed"),
+            ("csi", "csi", its_csi, "as_shipped"),
+        ]
+        p = {
+            "n": n,
+            "NM": nm,
+            "NS": ns,
+            "Ro": ro,
+            "f": f,
+            "L": width,
+            "alpha": alpha,
+            "fwd_tol": fwd_tol,
+            "repeats": eis_repeats,
+            "runs": runs,
+            "dir": tmp,
+            "epsr": str(Path(tmp) / "epsr.npy"),
+            "sig": str(Path(tmp) / "sig.npy"),
+            "es": str(Path(tmp) / "es.npy"),
+        }
+        try:
+            out = subprocess.run(
+                [py, str(drv), json.dumps(p)],
+                capture_output=True,
+                text=True,
+                timeout=3600,
+                check=True,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            err = getattr(exc, "stderr", "") or ""
+            print(f"eispy2d inverse driver failed: {exc}\n{err[-3000:]}")
+            return rows
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        for name in ("as_shipped", "sign_fixed"):
+            fw = np.load(Path(tmp) / f"fwd_{name}.npy").T
+            print(
+                f"eispy2d MoM_CG_FFT (tol {fwd_tol:g}) forward of the true {n}^2 object, "
+                f"{name}: rel diff to the noise-free data {_rel(fw, es_clean):.2e}"
+            )
+        print(f"eispy2d Richmond discretisation setup (GS, GD dense): {res['setup']:.2f} s")
+        for key, method, _, _ in runs:
+            eps = np.load(Path(tmp) / f"eps_{key}.npy")
+            rows["eispy2d", method, key] = (res["runs"][key]["time"], eps, None)
+            eis_exec[key] = res["runs"][key]["execution_time"]
+    print(
+        f"{'library':8s} {'method':5s} {'variant':34s} {'time s':>8s} {'rel err':>8s} "
+        f"{'zeta_ePAD %':>11s} {'zeta_sAD S/m':>12s}  t_eis/t_brim  err_eis/err_brim"
+    )
+    for (lib, method, variant), (dt, eps, nit) in rows.items():
+        if lib == "brim":
+            variant = {"fixed": "fixed alpha, no Re bound", "auto": "shipped: auto weight, Re>=1"}[
+                variant
+            ]
+            if method == "csi":
+                variant = variant.replace("fixed alpha, ", "").replace("auto weight, ", "")
+            variant = f"{variant} ({nit} its)"
+        else:
+            variant = f"{variant} (eispy2d own time {eis_exec[variant]:.2f} s)"
+        err = _rel(eps, ref)
+        ze, zs = _zeta(eps, ref, f)
+        ratio = ""
+        if lib == "eispy2d":
+            tb, epsb, _ = rows["brim", method, "fixed"]
+            ratio = f"x{dt / tb:8.1f}  {err / _rel(epsb, ref):8.2f}"
+        print(
+            f"{lib:8s} {method:5s} {variant:34s} {dt:8.3f} {err:8.3f} {ze:11.2f} "
+            f"{zs:12.2e}  {ratio}",
+            flush=True,
+        )
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -292,7 +544,12 @@ def main():
     ap.add_argument("--only-inverse", action="store_true")
     ap.add_argument("--only-accuracy", action="store_true")
     ap.add_argument("--only-forward", action="store_true")
+    ap.add_argument("--only-inverse-eispy2d", action="store_true")
     args = ap.parse_args()
+    if args.only_inverse_eispy2d:
+        print("== BIM/DBIM/CSI: brim vs eispy2d, fixed Tikhonov weight, same data and grid ==")
+        inverse_vs_eispy2d(args.eispy2d_python, eis_repeats=1 if args.quick else 2)
+        return
     if args.only_accuracy:
         print("== cylinder oracle: error vs cells per wavelength in the object ==")
         accuracy_table()
@@ -316,6 +573,9 @@ def main():
     scaling([32, 48, 64] if args.quick else [32, 48, 64, 128, 256, 512], backend=args.backend)
     print("== inversions: cylinder 1.5-0.1j, 16x16 line sources, 1 + 1.5 GHz, 1 % noise ==")
     inverse_table(backend=args.backend)
+    if Path(args.eispy2d_python).exists():
+        print("== BIM/DBIM/CSI: brim vs eispy2d, fixed Tikhonov weight, same data and grid ==")
+        inverse_vs_eispy2d(args.eispy2d_python, eis_repeats=1 if args.quick else 2)
 
 
 if __name__ == "__main__":

@@ -164,15 +164,19 @@ def _data_space_svd(a):
     return u, np.sqrt(w)
 
 
-def _regularised_solve(a, b, *, noise, regularization, x_ref, grid, tv_beta=1e-3):
+def _regularised_solve(a, b, *, noise, regularization, x_ref, grid, tv_beta=1e-3, weight=None):
     """Solve ``min ||a x - b||^2 + lam R(x_ref + x)`` for the update x; returns (x, lam).
 
-    The weight comes from the singular values of ``a``, computed from the small data-space
-    Gram matrix ``a a^H`` (M x M, M = number of measured pairs).
+    The weight is ``weight`` when given, else chosen from the singular values of ``a``,
+    computed from the small data-space Gram matrix ``a a^H`` (M x M, M = number of measured
+    pairs).
     """
     u, s = _data_space_svd(a)
     beta = u.conj().T @ b
-    lam = choose_weight(s, beta, float(np.vdot(b, b).real), b.size, noise=noise)
+    if weight is None:
+        lam = choose_weight(s, beta, float(np.vdot(b, b).real), b.size, noise=noise)
+    else:
+        lam = float(weight)
     x = a.conj().T @ (u @ (beta / (s**2 + lam)))
     if regularization == "tikhonov":
         return x, lam
@@ -335,6 +339,7 @@ def invert(
     iterations: int = 10,
     regularization: str = "tikhonov",
     noise_level: float | None = None,
+    weight: float | None = None,
     eps_b=None,
     bounds: tuple[float, float] = (1.0, np.inf),
     initial=None,
@@ -364,6 +369,12 @@ def invert(
     noise_level : float, optional
         Relative noise level ``||noise|| / ||data||``; selects the discrepancy principle for
         the regularisation weight (GCV otherwise).
+    weight : float, optional
+        A fixed regularisation weight ``lam`` of every linear(ised) step of born/bim/dbim
+        (``min ||J x - r||^2 + lam ||x||^2``, or its TV counterpart), in the units of
+        ``|J|^2``; default: chosen at every step (discrepancy principle or GCV above). For
+        comparisons with other codes at a fixed parameter, and for reproducing a published
+        setting.
     eps_b : complex or callable, optional
         Background permittivity; default the field set's ``eps_background`` (else 1).
     bounds : (lo, hi)
@@ -383,6 +394,8 @@ def invert(
     from brim.schema import validate
 
     validate(fields, "field_set", check_values=True)
+    if weight is not None and not (np.isfinite(weight) and weight > 0):
+        raise ConfigError(f"weight must be a finite number > 0, not {weight!r}")
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     backend = resolve_backend(backend)
@@ -416,6 +429,7 @@ def invert(
                 iterations,
                 regularization,
                 noise_level,
+                weight,
                 bounds,
                 tol,
                 history,
@@ -455,7 +469,9 @@ def _misfit(p: _Freq, pred):
     return float(np.linalg.norm(r) / max(np.linalg.norm(p.data), 1e-300))
 
 
-def _run_gn(p, grid, chi, method, iterations, regularization, noise_level, bounds, tol, hist, bar):
+def _run_gn(
+    p, grid, chi, method, iterations, regularization, noise_level, weight, bounds, tol, hist, bar
+):
     xp = p.op.xp
     rows = np.nonzero(p.mask.ravel())[0]
     d = p.data.ravel()[rows]
@@ -486,7 +502,13 @@ def _run_gn(p, grid, chi, method, iterations, regularization, noise_level, bound
         if method != "born":
             target = max(noise or 0.0, q * cur)
         step, lam = _regularised_solve(
-            a, resid, noise=target, regularization=regularization, x_ref=x_ref, grid=grid
+            a,
+            resid,
+            noise=target,
+            regularization=regularization,
+            x_ref=x_ref,
+            grid=grid,
+            weight=weight,
         )
         new = chi + step if method == "dbim" else step
         new = _project(new, p.eps_b, bounds)
