@@ -80,6 +80,8 @@ class InversionResult:
         One entry per iteration: ``freq``, ``iteration``, ``misfit`` (relative data misfit
         ``||d - F(eps)|| / ||d||`` on the measured pairs), ``update_norm`` (relative norm of the
         contrast change), ``weight`` (regularisation weight, if any).
+    parameters : dict
+        The settings of :func:`invert` (recorded in the provenance of :meth:`to_dataset`).
     """
 
     permittivity: np.ndarray
@@ -88,6 +90,7 @@ class InversionResult:
     freq: np.ndarray
     method: str
     history: list[dict] = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
 
     def to_dataset(self) -> xr.Dataset:
         """The map as a brim ``reconstruction`` Dataset (coords x, y in m)."""
@@ -109,7 +112,8 @@ class InversionResult:
             attrs={"method": self.method, "history": json.dumps(self.history)},
         )
         ds["freq"] = xr.DataArray(float(self.freq[-1]), attrs={"units": "Hz"})
-        ds = record(ds, "brim.microwave.inverse.invert", {"method": self.method})
+        params = {"method": self.method, **self.parameters}
+        ds = record(ds, "brim.microwave.inverse.invert", params)
         return stamp(ds, "reconstruction")
 
 
@@ -448,6 +452,16 @@ def invert(
         freq=freqs,
         method=method,
         history=history,
+        parameters={
+            "freq": [float(f) for f in freqs],
+            "iterations": int(iterations),
+            "regularization": regularization,
+            "noise_level": None if noise_level is None else float(noise_level),
+            "weight": None if weight is None else float(weight),
+            "bounds": [float(b) for b in bounds],
+            "tol": float(tol),
+            "grid": {"nx": grid.nx, "ny": grid.ny, "x0": float(grid.x[0]), "y0": float(grid.y[0])},
+        },
     )
 
 

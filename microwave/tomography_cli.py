@@ -145,6 +145,7 @@ def _cmd_reconstruct(args) -> int:
         iterations=args.iterations,
         regularization=args.regularization,
         noise_level=None if noise is None else float(noise),
+        weight=args.weight,
         backend=args.backend,
         progress=args.progress,
     )
@@ -234,6 +235,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=int, default=8)
     p.add_argument("--regularization", default="tikhonov", choices=["tikhonov", "tv"])
     p.add_argument("--noise-level", type=float, default=None)
+    p.add_argument(
+        "--weight", type=float, default=None, help="fixed regularisation weight (default: chosen)"
+    )
     p.add_argument("--backend", default=None)
     p.add_argument("--progress", action="store_true")
     p.set_defaults(func=_cmd_reconstruct)

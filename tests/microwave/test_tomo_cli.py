@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,16 @@ def test_simulate_then_reconstruct(tmp_path, capsys):
     assert rec.attrs["brim_schema"].startswith("reconstruction")
     # the breast interior is denser than the 10-1j coupling medium on average
     assert rec["permittivity"].values.real.max() > 10
+    # a fixed weight reaches invert(weight=) and is recorded; a bad one is a clean error
+    fixed = tmp_path / "fixed.nc"
+    argv = ["microwave", "reconstruct", str(f), "-o", str(fixed), "--method", "born"]
+    argv += ["--grid", "16x16:0.12"]
+    assert main([*argv, "--weight", "1e-3"]) == 0
+    rec = brim.open(fixed)
+    assert [h["weight"] for h in json.loads(rec.attrs["history"])] == [1e-3]
+    step = json.loads(rec.attrs["brim_provenance"])[-1]
+    assert step["parameters"]["weight"] == 1e-3 and step["parameters"]["method"] == "born"
+    assert main([*argv, "--weight", "-1"]) == 2
 
 
 def test_train_and_predict(tmp_path, capsys):
