@@ -671,15 +671,7 @@ def simulate_thermogram(
     """
     from brim.thermo import camera
 
-    rng = np.random.default_rng(seed)
-    if spec is None:
-        spec = random_spec(rng, tumour=tumour, voxel=voxel)
-    if t_ambient is None:
-        t_ambient = float(rng.uniform(20.0, 22.0))
-    field_seed = int(rng.integers(2**31))
-    cam_seed = int(rng.integers(2**31))
-    ph = build_phantom(spec, seed=field_seed)
-    vol = solve_phantom(ph, t_ambient=t_ambient, h=h)
+    spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
     img = camera.render_thermogram(
         vol,
         view=view,
@@ -692,12 +684,7 @@ def simulate_thermogram(
     )
     t = spec.tumour
     attrs = {
-        "patient": patient if patient is not None else f"SIM-{seed}",
-        "label": int(t is not None),
-        "diagnosis": "Sick" if t is not None else "Healthy",
-        "tumour_side": t.side if t is not None else "none",
-        "tumour_diameter_m": float(t.diameter) if t is not None else 0.0,
-        "tumour_depth_m": float(t.depth) if t is not None else 0.0,
+        **_label_attrs(spec, seed, patient),
         "tumour_metabolic_heat_W_m3": (
             float(gautherie_heat(t.diameter) if t.metabolic_heat is None else t.metabolic_heat)
             if t is not None
@@ -779,15 +766,7 @@ def simulate_dynamic(
         raise ConfigError("n_frames must be a positive integer and frame_interval > 0 s")
     if not cooling_time >= 0 or not h_cooling >= 0:
         raise ConfigError("cooling_time and h_cooling must be >= 0")
-    rng = np.random.default_rng(seed)
-    if spec is None:
-        spec = random_spec(rng, tumour=tumour, voxel=voxel)
-    if t_ambient is None:
-        t_ambient = float(rng.uniform(20.0, 22.0))
-    field_seed = int(rng.integers(2**31))
-    cam_seed = int(rng.integers(2**31))
-    ph = build_phantom(spec, seed=field_seed)
-    vol = solve_phantom(ph, t_ambient=t_ambient, h=h)
+    spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
     dom = ph.domain
     corr = bioheat.staircase_correction(dom | ~np.isnan(ph.fixed))
 
@@ -823,12 +802,7 @@ def simulate_dynamic(
     t = spec.tumour
     img.attrs.update(
         {
-            "patient": patient if patient is not None else f"SIM-{seed}",
-            "label": int(t is not None),
-            "diagnosis": "Sick" if t is not None else "Healthy",
-            "tumour_side": t.side if t is not None else "none",
-            "tumour_diameter_m": float(t.diameter) if t is not None else 0.0,
-            "tumour_depth_m": float(t.depth) if t is not None else 0.0,
+            **_label_attrs(spec, seed, patient),
             "protocol": "dynamic",
             "seed": int(seed),
             "source": "brim.thermo.phantom.simulate_dynamic (transient Pennes bioheat phantom)",
@@ -845,6 +819,35 @@ def simulate_dynamic(
         "frame_interval": frame_interval, "dt": dt, "voxel": spec.voxel,
         "pixel_pitch": pixel_pitch, "netd": netd, "emissivity": emissivity,
     })  # fmt: skip
+
+
+def _steady_phantom(seed, spec, tumour, voxel, t_ambient, h):
+    """The seeded set-up shared by the simulators: spec (random unless given), ambient
+    temperature, the built phantom, its steady Pennes solution and the camera's seed, drawn in
+    that order from ``default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    if spec is None:
+        spec = random_spec(rng, tumour=tumour, voxel=voxel)
+    if t_ambient is None:
+        t_ambient = float(rng.uniform(20.0, 22.0))
+    field_seed = int(rng.integers(2**31))
+    cam_seed = int(rng.integers(2**31))
+    ph = build_phantom(spec, seed=field_seed)
+    vol = solve_phantom(ph, t_ambient=t_ambient, h=h)
+    return spec, t_ambient, ph, vol, cam_seed
+
+
+def _label_attrs(spec: PhantomSpec, seed: int, patient) -> dict:
+    """Ground-truth label attributes of a simulated thermogram."""
+    t = spec.tumour
+    return {
+        "patient": patient if patient is not None else f"SIM-{seed}",
+        "label": int(t is not None),
+        "diagnosis": "Sick" if t is not None else "Healthy",
+        "tumour_side": t.side if t is not None else "none",
+        "tumour_diameter_m": float(t.diameter) if t is not None else 0.0,
+        "tumour_depth_m": float(t.depth) if t is not None else 0.0,
+    }
 
 
 def _stamp(ds: xr.Dataset) -> xr.Dataset:
