@@ -8,22 +8,13 @@ Same input, same run; prints our time, the reference's, and the ratio (ours / re
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from _timing import best_seconds as best
 
 import brim
-
-
-def best(f, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main():

@@ -20,21 +20,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import best_seconds
 
 from brim.elasto.displacement import estimate_displacement, estimate_displacement_reference
 from brim.elasto.readers import make_rf_frames, read_rf
 from brim.elasto.rfsim import simulate_pair
 from brim.elasto.strain import least_squares_strain, strain_image
-
-
-def _best(fn, repeat=5):
-    fn()  # warm-up (Numba compile / caches)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def _split(pair, window, step):
@@ -48,8 +39,8 @@ def _split(pair, window, step):
     fine = disp.window_centers(nd, hw, step)
     cc, cax, clat, cols = disp._coarse("numpy", a, b, hw, step, dmax)
     gax, glat = disp._guide(cc, cax, clat, fine, nl, cols)
-    tc = _best(lambda: disp._coarse("numpy", a, b, hw, step, dmax))
-    tf = _best(lambda: ncc_numba(a, b, fine, hw, gax, glat, 2, 1))
+    tc = best_seconds(lambda: disp._coarse("numpy", a, b, hw, step, dmax), warmup=True)
+    tf = best_seconds(lambda: ncc_numba(a, b, fine, hw, gax, glat, 2, 1), warmup=True)
     return tc, tf
 
 
@@ -112,7 +103,7 @@ def main() -> None:
                         estimate_displacement(pair, method=method, window=window, step=step)
                     )
 
-                t = _best(ours, repeat)
+                t = best_seconds(ours, repeat, warmup=True)
                 rows.append((name, f"brim {method} (Numba, {threads} thr) + LSQ strain", t))
                 if method == "ncc":
                     tc, tf = _split(pair, window, step)

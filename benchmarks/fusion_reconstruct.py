@@ -22,18 +22,9 @@ import argparse
 import json
 import os
 import platform
-import time
 
 import numpy as np
-
-
-def best(f, repeat):
-    out, times = None, []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+from _timing import best_with_result as best
 
 
 def main():

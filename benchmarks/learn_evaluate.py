@@ -15,19 +15,10 @@ Prints our time, the reference's, and the ratio (ours / reference).
 from __future__ import annotations
 
 import platform
-import time
 
 import numpy as np
+from _timing import best_seconds as best
 from scipy import stats
-
-
-def best(f, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def row(name, ours, ref, ref_name):

@@ -17,6 +17,7 @@ import resource
 import time
 
 import numpy as np
+from _timing import best_with_result
 
 from brim.backend import cupy_available
 from brim.microwave import radar, samples
@@ -39,15 +40,6 @@ def _merit_like_scan():
     return np.ascontiguousarray(s.T), f, tx, rx, ant
 
 
-def _best(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        r = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), r
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=20000)
@@ -68,7 +60,7 @@ def main():
     out = np.empty((a.points, 3))
     rk.fd_beamform_numba(sig, f, True, t[:10], tx, rx, out[:10])  # compile / load cache
 
-    t_nb, _ = _best(lambda: rk.fd_beamform_numba(sig, f, True, t, tx, rx, out))
+    t_nb, _ = best_with_result(lambda: rk.fd_beamform_numba(sig, f, True, t, tx, rx, out), 3)
 
     def numpy_ref():
         res = []
@@ -76,7 +68,7 @@ def main():
             res.append(rk.fd_beamform_numpy(sig, f, t[i : i + 500], tx, rx))
         return np.concatenate(res)
 
-    t_np, ref = _best(numpy_ref, repeat=1)
+    t_np, ref = best_with_result(numpy_ref, 1)
     err = np.max(np.abs(out - ref) / ref.max(axis=0))
     print(
         f"machine: {platform.processor() or platform.machine()}, numba threads "
@@ -105,7 +97,7 @@ def main():
             cp.cuda.Device().synchronize()
             return r
 
-        t_gpu, r = _best(gpu)
+        t_gpu, r = best_with_result(gpu, 3)
         print(
             f"| CuPy fd_beamform | {t_gpu:.3f} | {work / t_gpu:.3g} | "
             f"{work * 8 / t_gpu / 1e9:.1f} | - |  max rel diff "

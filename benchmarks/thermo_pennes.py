@@ -23,23 +23,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import numpy as np
 import scipy.sparse.linalg as spla
+from _timing import best_with_result as best_time
 
 from brim.backend import cupy_available
 from brim.thermo import bioheat
 from brim.thermo.phantom import PhantomSpec, build_phantom
-
-
-def best_time(fn, repeat):
-    out, best = None, np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def cube_problem(n: int, seed: int = 0):

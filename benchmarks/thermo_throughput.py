@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import best_seconds
 
 
 def _root() -> Path:
@@ -31,15 +32,6 @@ def _root() -> Path:
     if not root:
         raise SystemExit("set BRIM_EXTERNAL_DATA to the shared data folder")
     return Path(root) / "thermo"
-
-
-def _time(fn, n_repeat=3):
-    best = np.inf
-    for _ in range(n_repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def throughput() -> None:
@@ -56,13 +48,13 @@ def throughput() -> None:
     root = _root()
     rows = []
     flir_files = sorted((root / "flir").glob("*.jpg"))
-    ours = _time(lambda: [read_flir(f) for f in flir_files])
-    ref = _time(lambda: [flyr.unpack(str(f)).celsius for f in flir_files])
+    ours = best_seconds(lambda: [read_flir(f) for f in flir_files], 3)
+    ref = best_seconds(lambda: [flyr.unpack(str(f)).celsius for f in flir_files], 3)
     rows.append(("FLIR JPEG -> degC (4 files)", len(flir_files), ours, "flyr", ref))
 
     dmr_files = sorted((root / "dmr_ir_dev").glob("*.txt"))[:8]
-    ours = _time(lambda: [read_dmr(f) for f in dmr_files], 1)
-    ref = _time(
+    ours = best_seconds(lambda: [read_dmr(f) for f in dmr_files], 1)
+    ref = best_seconds(
         lambda: [
             np.loadtxt(
                 f, delimiter=";" if b";" in f.read_bytes()[:200] else None, usecols=range(640)
@@ -81,13 +73,13 @@ def throughput() -> None:
             lab = label(t > threshold_otsu(t))
             np.bincount(lab.ravel())
 
-    ours = _time(lambda: [segment_classical(ds) for ds in thermos], 1)
-    ref = _time(ref_body, 1)
+    ours = best_seconds(lambda: [segment_classical(ds) for ds in thermos], 1)
+    ref = best_seconds(ref_body, 1)
     rows.append(
         ("classical segmentation", len(thermos), ours, "skimage Otsu+label (body only)", ref)
     )
     segs = [segment_classical(ds) for ds in thermos]
-    ours = _time(lambda: [extract_features(ds, s) for ds, s in zip(thermos, segs)], 1)
+    ours = best_seconds(lambda: [extract_features(ds, s) for ds, s in zip(thermos, segs)], 1)
     rows.append(("features (asym, hot spot, Frangi, GLCM, hist)", len(thermos), ours, "-", np.nan))
 
     maps = np.stack(
@@ -98,7 +90,7 @@ def throughput() -> None:
     )
     model = train_cnn(maps, np.arange(len(maps)) % 2, epochs=1, num_threads=1)
     big = np.repeat(maps, 8, axis=0)
-    ours = _time(lambda: model.predict(big))
+    ours = best_seconds(lambda: model.predict(big), 3)
     rows.append(("CNN inference (60x80 maps)", len(big), ours, "-", np.nan))
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
