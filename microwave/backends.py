@@ -26,12 +26,6 @@ def _path(filename_or_obj) -> Path:
     raise FormatError("brim microwave backends read files by path, not file objects")
 
 
-def _drop(ds, drop_variables):
-    if drop_variables:
-        ds = ds.drop_vars([v for v in drop_variables if v in ds.variables])
-    return ds
-
-
 class MeritBackendEntrypoint(BackendEntrypoint):
     """MERIT CSV layout (complex text + frequencies/channel_names/antenna_locations CSVs)."""
 
@@ -43,7 +37,7 @@ class MeritBackendEntrypoint(BackendEntrypoint):
         from brim.microwave.readers import read_merit
 
         ds = read_merit(_path(filename_or_obj), reference=reference, folder=folder)
-        return _drop(ds, drop_variables)
+        return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
         # .csv is too generic to claim; ask for engine="brim_merit" explicitly
@@ -61,7 +55,7 @@ class TouchstoneBackendEntrypoint(BackendEntrypoint):
         from brim.microwave.readers import read_touchstone
 
         ds = read_touchstone(_path(filename_or_obj), antenna_positions=antenna_positions)
-        return _drop(ds, drop_variables)
+        return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
         try:
@@ -82,7 +76,7 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
         from brim.microwave.readers import read_umbmid
 
         ds = read_umbmid(_path(filename_or_obj), data_key=data_key, freq_hz=freq_hz)
-        return _drop(ds, drop_variables)
+        return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
         return False

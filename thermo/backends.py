@@ -20,12 +20,6 @@ from xarray.backends import BackendEntrypoint
 __all__ = ["DMRBackendEntrypoint", "FLIRBackendEntrypoint", "GreyImageBackendEntrypoint"]
 
 
-def _drop(ds, drop_variables):
-    if drop_variables:
-        ds = ds.drop_vars([v for v in drop_variables if v in ds.variables])
-    return ds
-
-
 class DMRBackendEntrypoint(BackendEntrypoint):
     """DMR-IR temperature matrices (``.txt``, space- or ``;``-separated), degC."""
 
@@ -36,7 +30,9 @@ class DMRBackendEntrypoint(BackendEntrypoint):
     def open_dataset(self, filename_or_obj, *, drop_variables=None, shape=(480, 640)):
         from brim.thermo.readers import read_dmr
 
-        return _drop(read_dmr(filename_or_obj, shape=shape), drop_variables)
+        return read_dmr(filename_or_obj, shape=shape).drop_vars(
+            drop_variables or [], errors="ignore"
+        )
 
     def guess_can_open(self, filename_or_obj) -> bool:
         if not isinstance(filename_or_obj, (str, os.PathLike)):
@@ -57,7 +53,9 @@ class FLIRBackendEntrypoint(BackendEntrypoint):
     def open_dataset(self, filename_or_obj, *, drop_variables=None, **overrides):
         from brim.thermo.flir import read_flir
 
-        return _drop(read_flir(filename_or_obj, **overrides), drop_variables)
+        return read_flir(filename_or_obj, **overrides).drop_vars(
+            drop_variables or [], errors="ignore"
+        )
 
     def guess_can_open(self, filename_or_obj) -> bool:
         if not isinstance(filename_or_obj, (str, os.PathLike)):
@@ -80,7 +78,7 @@ class GreyImageBackendEntrypoint(BackendEntrypoint):
     def open_dataset(self, filename_or_obj, *, drop_variables=None):
         from brim.thermo.readers import read_grey
 
-        return _drop(read_grey(filename_or_obj), drop_variables)
+        return read_grey(filename_or_obj).drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
         return False  # PNG is too generic to claim; ask for engine="brim_thermal_image"

@@ -102,6 +102,11 @@ def test_real_dmr_both_formats(external_data):
     x = xr.open_dataset(root / "T0001.txt", engine=DMRBackendEntrypoint)
     np.testing.assert_array_equal(x["temperature"].values, a["temperature"].values)
     assert DMRBackendEntrypoint().guess_can_open(root / "T0001.txt")
+    # drop_variables drops the named variable and ignores names the file does not have
+    y = xr.open_dataset(
+        root / "T0001.txt", engine=DMRBackendEntrypoint, drop_variables=["temperature", "nope"]
+    )
+    assert "temperature" not in y and "temperature" in x
 
 
 def test_grey_png_alpha_mask(tmp_path, external_data):
