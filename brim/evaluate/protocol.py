@@ -314,16 +314,6 @@ def _unit(scores, y, groups, aggregate):
     return agg, gl, uniq
 
 
-def _check_labels(y):
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ConfigError(f"labels must be 1-D, got shape {y.shape}")
-    vals = np.unique(y)
-    if not np.all(np.isin(vals, [0, 1])):
-        raise ConfigError(f"cross_validate needs binary labels 0/1, got {vals[:10]}")
-    return y.astype(np.int64)
-
-
 def cross_validate(
     fit_predict: FitPredict,
     X,
@@ -395,7 +385,7 @@ def cross_validate(
     """
     import xarray as xr
 
-    y = _check_labels(y)
+    y = M._binary(y, "labels")
     groups = np.asarray(groups)
     n = y.size
     if groups.shape != (n,):
@@ -599,11 +589,9 @@ def logistic_fit(X, y, *, l2: float = 1e-2, max_iter: int = 100) -> LogisticMode
     section 4.4.1 (IRLS).
     """
     X = _features(X)
-    y = np.asarray(y, dtype=np.float64).ravel()
+    y = M._binary(np.ravel(y), "labels").astype(np.float64)
     if len(y) != len(X):
         raise ConfigError(f"{len(X)} feature rows but {len(y)} labels")
-    if set(np.unique(y)) - {0.0, 1.0}:
-        raise ConfigError("logistic_fit needs 0/1 labels")
     if l2 < 0:
         raise ConfigError(f"l2 must be >= 0, not {l2}")
     mean = X.mean(axis=0)
@@ -733,7 +721,7 @@ def confound_audit(
     **cv_kwargs
         Passed to :func:`cross_validate` (``n_splits``, ``aggregate``, ``threshold_rule``...).
     """
-    y = _check_labels(y)
+    y = M._binary(y, "labels")
     cv_kwargs = dict(cv_kwargs)
     cv_kwargs.setdefault("n_bootstrap", 500)
     cv_kwargs["seed"] = seed
