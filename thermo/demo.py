@@ -48,7 +48,6 @@ def run(outdir: Path, *, progress: bool = False):
     outdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     summary = []
-    max_dt = {}
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
     for row, name in enumerate(SAMPLES):
         ds = _open_sample(name, outdir)
@@ -72,9 +71,9 @@ def run(outdir: Path, *, progress: bool = False):
         im = ax.imshow(dmap, cmap="coolwarm", vmin=-lim, vmax=lim)
         ax.set_title("ΔT = T_left(mirrored) - T_right (K)")
         fig.colorbar(im, ax=ax, fraction=0.04)
-        max_dt[name] = float(np.nanmax(dmap)) if np.isfinite(dmap).any() else float("nan")
+        max_dt = float(np.nanmax(dmap)) if np.isfinite(dmap).any() else float("nan")
         line = (
-            f"{name}: mean ΔT {feats['delta_mean']:+.2f} K, max ΔT {max_dt[name]:+.2f} K, |ΔT| p95 "
+            f"{name}: mean ΔT {feats['delta_mean']:+.2f} K, max ΔT {max_dt:+.2f} K, |ΔT| p95 "
             f"{feats['asym_abs_p95']:.2f} K, hot-spot area L/R {feats['hotspot_area_left']:.3f}/"
             f"{feats['hotspot_area_right']:.3f}; ΔT-rule score {score:+.2f} K "
             f"({'positive' if score > 0 else 'negative'})"
