@@ -53,6 +53,12 @@ Plane waves have unit amplitude.
 Backends: NumPy (``scipy.fft`` with all workers) or CuPy (batched cuFFT through
 ``cupyx.scipy.fft``). The same code path runs on both; the Hankel-function kernels are evaluated
 on the host once per grid and frequency and then moved to the device.
+
+Precision: ``precision="double"`` (complex128, the default) or ``"single"`` (complex64 fields,
+kernel spectrum and Krylov vectors; inner products still accumulate in double precision and
+the Krylov scalars stay complex128). Single precision halves the memory and roughly halves the
+FFT time; it is for solver tolerances of 1e-5 and looser, where it changes the scattered field
+by well under the tolerance (tests/microwave/test_tomo_forward.py).
 """
 
 from __future__ import annotations
@@ -293,6 +299,26 @@ def _fft_module(backend: str):
     return scipy.fft
 
 
+PRECISIONS = {"double": np.complex128, "single": np.complex64}
+_SINGLE_MIN_TOL = 1e-5
+
+
+def _complex_dtype(precision: str, tol: float | None = None):
+    """The complex dtype of a ``precision`` name; single precision refuses ``tol < 1e-5``."""
+    try:
+        dtype = PRECISIONS[precision]
+    except KeyError:
+        raise ConfigError(
+            f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}"
+        ) from None
+    if tol is not None and dtype == np.complex64 and tol < _SINGLE_MIN_TOL:
+        raise ConfigError(
+            f"tol {tol:g} is below what single precision can certify ({_SINGLE_MIN_TOL:g}); "
+            "use precision='double' or a looser tolerance"
+        )
+    return dtype
+
+
 def _richmond_kernel(grid: Grid, k: complex, shape_pad: tuple[int, int]) -> np.ndarray:
     """Circulant embedding of the Richmond Green's kernel g on the padded grid (host array).
 
@@ -326,6 +352,9 @@ class VIEOperator:
         Background wavenumber per frequency (rad/m), shape (n_freq,).
     backend : {"numpy", "cupy"}
         Where the FFTs run.
+    precision : {"double", "single"}
+        complex128 or complex64 kernel spectrum; :meth:`apply_g` expects fields of that dtype
+        (:attr:`dtype`).
 
     Notes
     -----
@@ -333,8 +362,9 @@ class VIEOperator:
     circular convolution equals the linear (Toeplitz) one on the domain.
     """
 
-    def __init__(self, grid: Grid, k_b, *, backend: str = "numpy"):
+    def __init__(self, grid: Grid, k_b, *, backend: str = "numpy", precision: str = "double"):
         self.grid = grid
+        self.dtype = _complex_dtype(precision)
         self.k_b = np.atleast_1d(np.asarray(k_b, complex))
         self.backend = backend
         self.xp = _xp_of(backend)
@@ -344,7 +374,7 @@ class VIEOperator:
             scipy.fft.next_fast_len(2 * grid.nx - 1),
         )
         kern = np.stack([_richmond_kernel(grid, k, self.pad) for k in self.k_b])
-        self._kernel_hat = self.xp.asarray(scipy.fft.fft2(kern, workers=-1))
+        self._kernel_hat = self.xp.asarray(scipy.fft.fft2(kern, workers=-1).astype(self.dtype))
         self.self_term = np.array([kern[i, 0, 0] for i in range(kern.shape[0])])
 
     def _fft(self, a, *, n=None, axis=-1, inverse=False, overwrite=False):
@@ -431,8 +461,10 @@ def _rows(a):
 
 
 def _numba_ok(*arrays) -> bool:
-    return all(
-        isinstance(a, np.ndarray) and a.dtype == np.complex128 and a.flags.c_contiguous
+    return len({a.dtype for a in arrays}) == 1 and all(
+        isinstance(a, np.ndarray)
+        and a.dtype in (np.complex128, np.complex64)
+        and a.flags.c_contiguous
         for a in arrays
     )
 
@@ -458,6 +490,11 @@ def _axpy(xp, alpha, x, y):
         return y
     y += alpha[..., None, None] * x
     return y
+
+
+def _scaled(a, s):
+    """``a * s`` with one scalar per system (leading axes), keeping ``a``'s dtype."""
+    return a * s.astype(a.dtype)[..., None, None]
 
 
 def _norm(xp, a):
@@ -556,7 +593,7 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
         if not bool(xp.any(active)):
             break
         m = min(restart, maxiter - it)
-        basis = [r * _safe_div(xp, 1.0, beta)[..., None, None]]
+        basis = [_scaled(r, _safe_div(xp, 1.0, beta))]
         h = xp.zeros(bshape + (m + 1, m), complex)
         cs = xp.zeros(bshape + (m,), complex)
         sn = xp.zeros(bshape + (m,), complex)
@@ -572,7 +609,7 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
                 _axpy(xp, -hij, basis[i], w)
             hn = _norm(xp, w)
             h[..., j + 1, j] = hn
-            basis.append(w * _safe_div(xp, 1.0, hn)[..., None, None])
+            basis.append(_scaled(w, _safe_div(xp, 1.0, hn)))
             for i in range(j):  # previous rotations on the new column
                 hi, hi1 = h[..., i, j], h[..., i + 1, j]
                 h[..., i, j], h[..., i + 1, j] = (
@@ -658,10 +695,15 @@ def solve_total_field(
     Returns
     -------
     (E, SolveInfo)
+        ``E`` has the operator's dtype (complex64 for ``precision="single"``).
     """
     xp = op.xp
-    chi = xp.asarray(chi)
-    e_inc = xp.asarray(e_inc)
+    if op.dtype == np.complex64:
+        _complex_dtype("single", tol)
+    chi = xp.asarray(chi, dtype=op.dtype)
+    e_inc = xp.asarray(e_inc, dtype=op.dtype)
+    if x0 is not None:
+        x0 = xp.asarray(x0, dtype=op.dtype)
     if solver == "bicgstab":
         e, info = bicgstab_batched(
             lambda v: op.apply_system(v, chi), e_inc, x0=x0, tol=tol, maxiter=maxiter
@@ -813,6 +855,7 @@ def simulate(
     return_fields: bool = False,
     solver: str = "bicgstab",
     restart: int = 30,
+    precision: str = "double",
 ):
     """Simulate a multistatic tomography measurement: the ``field_set`` of an object.
 
@@ -846,6 +889,9 @@ def simulate(
         Krylov solver on the original system (see :func:`solve_total_field`).
     restart : int
         GMRES restart length.
+    precision : {"double", "single"}
+        Arithmetic of the FFTs and Krylov vectors (complex128 or complex64; see the module
+        notes). Single precision needs ``tol >= 1e-5``; the outputs are complex128 either way.
 
     Returns
     -------
@@ -867,6 +913,7 @@ def simulate(
     freq = np.atleast_1d(np.asarray(freq, float))
     if np.any(freq <= 0):
         raise ConfigError("frequencies must be positive, in Hz")
+    _complex_dtype(precision, tol)
     epsb = np.array([complex(eps_b(f)) for f in freq]) if callable(eps_b) else eps_b
     epsb = np.broadcast_to(np.asarray(epsb, complex), freq.shape)
     k_b = background_wavenumber(freq, epsb)
@@ -905,7 +952,7 @@ def simulate(
     if singular.any():
         m = np.broadcast_to(m, e_inc_rx.shape) & ~singular
         e_inc_rx = np.where(singular, 0, e_inc_rx)
-    op = VIEOperator(grid, k_b, backend=backend)
+    op = VIEOperator(grid, k_b, backend=backend, precision=precision)
     xp = op.xp
     e, info = solve_total_field(
         op,
@@ -917,6 +964,7 @@ def simulate(
         restart=restart,
     )
     rmat = xp.asarray(receiver_matrix(grid, rx_x, rx_y, k_b))
+    e = e.astype(complex, copy=False)
     w = (xp.asarray(chi)[:, None] * e).reshape(freq.size, n_tx, -1)
     e_s = to_numpy(xp.einsum("frn,ftn->ftr", rmat, w))
     mb = np.broadcast_to(m, e_s.shape)

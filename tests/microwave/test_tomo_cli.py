@@ -110,17 +110,21 @@ def test_train_and_predict(tmp_path, capsys):
     assert lines[0] == "file,tumour_probability" and len(lines) == 3
 
 
-def test_simulate_solver_option_gmres_matches_bicgstab(tmp_path):
+def test_simulate_solver_and_precision_options_agree(tmp_path):
     outs = {}
-    for solver in ("bicgstab", "gmres"):
-        f = tmp_path / f"{solver}.nc"
+    for solver, extra in [("bicgstab", []), ("gmres", []), ("gmres", ["--precision", "single"])]:
+        f = tmp_path / f"{solver}{len(extra)}.nc"
         argv = ["microwave", "simulate", "breast", "-o", str(f), "--tx", "4", "--rx", "6"]
-        argv += ["--grid", "24x24:0.12", "--eps-b", "10-1j", "--solver", solver]
+        argv += ["--grid", "24x24:0.12", "--eps-b", "10-1j", "--solver", solver, *extra]
         assert main(argv) == 0
-        outs[solver] = brim.open(f)["scattered_field"].values
-    a, b = outs["bicgstab"], outs["gmres"]
-    # both solve to the default relative residual 1e-8
+        outs[solver, len(extra)] = brim.open(f)
+    a = outs["bicgstab", 0]["scattered_field"].values
+    b = outs["gmres", 0]["scattered_field"].values
+    c = outs["gmres", 2]["scattered_field"].values
+    # double: both solve to the default relative residual 1e-8; single: to 1e-5
     assert np.linalg.norm(a - b) / np.linalg.norm(a) <= 1e-6
+    assert np.linalg.norm(c - b) / np.linalg.norm(b) <= 1e-4
+    assert '"precision": "single"' in outs["gmres", 2].attrs["brim_provenance"]
 
 
 @pytest.mark.parametrize(
@@ -130,6 +134,7 @@ def test_simulate_solver_option_gmres_matches_bicgstab(tmp_path):
         ["microwave", "simulate", "breast", "-o", "x.nc", "--freq", "fast"],
         ["microwave", "simulate", "random:abc", "-o", "x.nc"],
         ["microwave", "simulate", "breast", "-o", "x.nc", "--solver", "cg"],
+        ["microwave", "simulate", "breast", "-o", "x.nc", "--precision", "single", "--tol", "1e-9"],
     ],
 )
 def test_bad_input_exits_with_error(argv, tmp_path, capsys, monkeypatch):
