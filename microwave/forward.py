@@ -42,9 +42,11 @@ Accuracy. With area-averaged contrast in boundary cells
 converges as O(d^2): against the analytic series of a dielectric cylinder the scattered field
 is within 4.4e-3 - 8.2e-3 at 20 cells per wavelength in the object, 1.1e-3 - 2.1e-3 at 40
 and 4.7e-4 - 9.1e-4 at 60 (six cylinders, benchmarks/RESULTS.md), so a
-single grid meets 1e-3 only from about 60 cells per wavelength. :func:`simulate_extrapolated`
-(Richardson extrapolation from cells ``d`` and ``d/2``) brings the error to 1.1e-4 - 4.0e-4
-at 20 cells per wavelength.
+single Richmond grid meets 1e-3 only from about 60 cells per wavelength. Two ways reach it at
+20: ``simulate(..., quadrature="moments")`` (the second-order moment-corrected quadrature of
+:mod:`brim.microwave.moment_quadrature`, one grid: 0.6e-4 - 2.4e-4) and
+:func:`simulate_extrapolated` (Richardson extrapolation from cells ``d`` and ``d/2``:
+1.1e-4 - 4.0e-4).
 
 The line source used for :func:`line_source_field` is a filament of current ``I = 1 A``:
 :math:`E^{inc} = -\\tfrac{\\omega\\mu_0 I}{4} H_0^{(2)}(k_b\\rho)` (V/m).
@@ -391,11 +393,18 @@ class VIEOperator:
         (the padded rows are zero) and the inverse x-transform only on the ``ny`` rows that are
         kept, which saves a quarter of the FFT work of a full padded ``fft2``/``ifft2``.
         """
-        ny, nx = self.grid.shape
-        py_, px_ = self.pad
-        a = self._fft(w, n=px_, axis=-1)
-        a = self._fft(a, n=py_, axis=-2, overwrite=True)
+        a = self._spectrum(w)
         a *= self._kernel_hat[:, None]
+        return self._crop_inverse(a)
+
+    def _spectrum(self, w):
+        """Padded 2-D FFT of fields on the grid (pruned: padded rows skip the x-transform)."""
+        a = self._fft(w, n=self.pad[1], axis=-1)
+        return self._fft(a, n=self.pad[0], axis=-2, overwrite=True)
+
+    def _crop_inverse(self, a):
+        """Inverse of :meth:`_spectrum` cropped to the grid (only kept rows are x-transformed)."""
+        ny, nx = self.grid.shape
         a = self._fft(a, axis=-2, inverse=True, overwrite=True)[..., :ny, :]
         return self._fft(a, axis=-1, inverse=True, overwrite=True)[..., :nx]
 
@@ -856,6 +865,8 @@ def simulate(
     solver: str = "bicgstab",
     restart: int = 30,
     precision: str = "double",
+    quadrature: str = "richmond",
+    supersample: int = 8,
 ):
     """Simulate a multistatic tomography measurement: the ``field_set`` of an object.
 
@@ -892,6 +903,15 @@ def simulate(
     precision : {"double", "single"}
         Arithmetic of the FFTs and Krylov vectors (complex128 or complex64; see the module
         notes). Single precision needs ``tol >= 1e-5``; the outputs are complex128 either way.
+    quadrature : {"richmond", "moments"}
+        ``"richmond"``: constant field per cell (O(d²), 4.4e-3 - 8.2e-3 at 20 cells per
+        wavelength). ``"moments"``: the second-order moment-corrected quadrature of
+        :mod:`brim.microwave.moment_quadrature` (0.8e-4 - 2.3e-4 there, about twice the cost of
+        an operator application); ``permittivity`` is then given on
+        ``refined_grid(grid, supersample)`` so that each cell's contrast moments can be
+        integrated.
+    supersample : int
+        Sub-cells per cell and axis of the fine permittivity map (``quadrature="moments"``).
 
     Returns
     -------
@@ -902,8 +922,9 @@ def simulate(
     The Richmond discretisation converges as O(d^2) in the cell size ``d`` when boundary cells
     carry area-averaged permittivity (e.g. :func:`brim.microwave.tomo_phantoms.disk_fraction`);
     at 20 cells per wavelength in the object the scattered field of a dielectric cylinder is
-    within 4.4e-3 - 8.2e-3 of the analytic series. :func:`simulate_extrapolated` removes the
-    O(d^2) term (Richardson extrapolation from ``d`` and ``d/2``): 1.1e-4 - 4.0e-4 there.
+    within 4.4e-3 - 8.2e-3 of the analytic series. ``quadrature="moments"`` (0.6e-4 - 2.4e-4
+    there, one grid) and :func:`simulate_extrapolated` (Richardson from ``d`` and ``d/2``,
+    1.1e-4 - 4.0e-4) remove the O(d^2) term.
     """
     from brim.backend import resolve_backend, to_numpy
 
@@ -918,9 +939,22 @@ def simulate(
     epsb = np.broadcast_to(np.asarray(epsb, complex), freq.shape)
     k_b = background_wavenumber(freq, epsb)
     maps = _as_freq_maps(permittivity, freq)
-    if maps.shape[-2:] != grid.shape:
-        raise ConfigError(f"permittivity map {maps.shape[-2:]} does not match grid {grid.shape}")
-    chi = maps / epsb[:, None, None] - 1.0
+    moments = None
+    if quadrature == "moments":
+        from brim.microwave.moment_quadrature import contrast_moments
+
+        if supersample < 2:
+            raise ConfigError(f"supersample must be >= 2, got {supersample}")
+        moments = contrast_moments(maps, grid, epsb, supersample)
+        chi = moments.mean_contrast(grid)
+    elif quadrature == "richmond":
+        if maps.shape[-2:] != grid.shape:
+            raise ConfigError(
+                f"permittivity map {maps.shape[-2:]} does not match grid {grid.shape}"
+            )
+        chi = maps / epsb[:, None, None] - 1.0
+    else:
+        raise ConfigError(f"unknown quadrature {quadrature!r}; use 'richmond' or 'moments'")
     rx_x, rx_y = (np.atleast_1d(np.asarray(v, float)) for v in rx)
     px, py = grid.points()
     if incident is not None:
@@ -952,7 +986,12 @@ def simulate(
     if singular.any():
         m = np.broadcast_to(m, e_inc_rx.shape) & ~singular
         e_inc_rx = np.where(singular, 0, e_inc_rx)
-    op = VIEOperator(grid, k_b, backend=backend, precision=precision)
+    if moments is None:
+        op = VIEOperator(grid, k_b, backend=backend, precision=precision)
+    else:
+        from brim.microwave.moment_quadrature import MomentCorrectedOperator
+
+        op = MomentCorrectedOperator(grid, k_b, moments, backend=backend, precision=precision)
     xp = op.xp
     e, info = solve_total_field(
         op,
@@ -963,10 +1002,13 @@ def simulate(
         solver=solver,
         restart=restart,
     )
-    rmat = xp.asarray(receiver_matrix(grid, rx_x, rx_y, k_b))
     e = e.astype(complex, copy=False)
-    w = (xp.asarray(chi)[:, None] * e).reshape(freq.size, n_tx, -1)
-    e_s = to_numpy(xp.einsum("frn,ftn->ftr", rmat, w))
+    if moments is None:
+        rmat = xp.asarray(receiver_matrix(grid, rx_x, rx_y, k_b))
+        w = (xp.asarray(chi)[:, None] * e).reshape(freq.size, n_tx, -1)
+        e_s = to_numpy(xp.einsum("frn,ftn->ftr", rmat, w))
+    else:
+        e_s = op.scattered(e, rx_x, rx_y)
     mb = np.broadcast_to(m, e_s.shape)
     total = np.where(mb, e_inc_rx + e_s, 0)
     inc = np.where(mb, e_inc_rx, 0)
@@ -982,6 +1024,7 @@ def simulate(
         attrs={
             "source_model": source if incident is None else "measured",
             "grid": f"{grid.ny}x{grid.nx}:{grid.nx * grid.d}",
+            "quadrature": quadrature if moments is None else f"moments ({supersample}x)",
         },
     )
     ds["eps_background"] = xr.DataArray(
