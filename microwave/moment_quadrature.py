@@ -125,20 +125,18 @@ def fine_maps_from(rasterise, grid: Grid, freq: np.ndarray, supersample: int) ->
     return _as_freq_maps(rasterise(refined_grid(grid, supersample)), freq)
 
 
-def _gradient_kernel_quadrant(grid: Grid, k: complex) -> np.ndarray:
-    """``k^2 dG/dx'`` divided by the x-offset, on the quadrant of non-negative offsets.
+def _green_gradient_over_offset(k: complex, rho, a: float) -> np.ndarray:
+    """``k^2 dG/dx'`` divided by ``x - x'`` (the same for y) at distance ``rho``; 0 for rho < a.
 
     ``G = -(j/4) H0^(2)(k rho)``; ``d/dx' H0(k|r - r'|) = k H1(k rho) (x - x')/rho``. The point
-    value is scaled by Richmond's disk-average factor ``2 J1(ka)/(ka)``; 0 at zero offset.
+    value is scaled by Richmond's disk-average factor ``2 J1(ka)/(ka)``; inside a cell's
+    equal-area disk (the self cell, or a receiver inside a cell) the term is dropped.
     """
-    ny, nx = grid.shape
-    a = grid.radius
-    rho = grid.d * np.hypot(np.arange(ny)[:, None], np.arange(nx)[None, :])
+    rho = np.asarray(rho, float)
     fac = 2 * sp.jv(1, k * a) / (k * a)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = k**2 * (-0.25j) * k * sp.hankel2(1, k * rho) / rho * fac
-    q[0, 0] = 0.0
-    return q
+    return np.where(rho < a, 0.0, q)
 
 
 def _self_weighted_green(grid: Grid, k: complex) -> complex:
@@ -173,8 +171,10 @@ class MomentCorrectedOperator(VIEOperator):
         inside = (np.abs(oy)[:, None] < ny) & (np.abs(ox)[None, :] < nx)
         ay, ax = np.minimum(np.abs(oy), ny - 1), np.minimum(np.abs(ox), nx - 1)
         dx_hat, dy_hat, s2 = [], [], []
+        rho_q = grid.d * np.hypot(np.arange(ny)[:, None], np.arange(nx)[None, :])
         for k in self.k_b:
-            q = np.where(inside, _gradient_kernel_quadrant(grid, k)[ay[:, None], ax[None, :]], 0)
+            q_quadrant = _green_gradient_over_offset(k, rho_q, grid.radius)
+            q = np.where(inside, q_quadrant[ay[:, None], ax[None, :]], 0)
             dx_hat.append(np.fft.fft2(q * (ox[None, :] * grid.d)))
             dy_hat.append(np.fft.fft2(q * (oy[:, None] * grid.d)))
             s2.append(_self_weighted_green(grid, k))
@@ -226,10 +226,7 @@ class MomentCorrectedOperator(VIEOperator):
         nf, ns = e.shape[:2]
         out = np.empty((nf, ns, rx_x.size), complex)
         for i, k in enumerate(self.k_b):
-            fac = 2 * sp.jv(1, k * a) / (k * a)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                q = k**2 * (-0.25j) * k * sp.hankel2(1, k * rho) / rho * fac
-            q = np.where(rho < a, 0.0, q)
+            q = _green_gradient_over_offset(k, rho, a)
             out[i] = (
                 w_g[i].reshape(ns, -1) @ rmat[i].T / self.grid.d**2
                 + w_x[i].reshape(ns, -1) @ (q * dxr).T
