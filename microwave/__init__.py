@@ -17,7 +17,10 @@ radar, radar_kernels, metrics
 forward, inverse, tomo_phantoms, tomo_metrics, tomo_classify
     2-D TM volume-integral forward solver (Richmond, FFT-accelerated BiCGSTAB or GMRES,
     Richardson extrapolation over two grids); Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV
-    and automatic weights; breast phantoms; quality metrics; tumour classifiers.
+    and automatic weights; breast phantoms; quality metrics and ranked lesion candidates;
+    tumour classifiers.
+moment_quadrature
+    Second-order moment-corrected Richmond cells (``simulate(..., quadrature="moments")``).
 
 Conventions: time dependence exp(+jωt); complex relative permittivity ε' − jσ/(ωε0).
 """
@@ -64,6 +67,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "bicgstab_batched": "forward",
         "invert": "inverse",
         "calibrate": "inverse",
+        "lesion_candidates": "tomo_metrics",
         "reconstruct_file": "inverse",
         "plot_image_slice": "plotting",
         "plot_permittivity": "plotting",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from brim.errors import ConfigError
 from brim.microwave.forward import Grid
 from brim.microwave.tissue import lazebnik_permittivity
 from brim.microwave.tomo_metrics import (
     data_misfit,
+    lesion_candidates,
     localisation_error,
     relative_error,
     score,
@@ -107,3 +109,57 @@ def test_metrics_against_hand_computed_values():
     s = score(rec, true, {"tumour": m, "adipose": ~m}, x, y, tumour_center=(11.5e-3, 6.5e-3))
     assert s.means["tumour"] == pytest.approx(40 - 8j)
     assert s.localisation_error_m == pytest.approx(0.0, abs=1e-12)
+
+
+def _blob(xx, yy, cx, cy, s, a):
+    return a * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * s**2))
+
+
+def test_lesion_candidates_rank_blobs_and_skip_what_the_mask_excludes():
+    """Two Gaussian blobs and a bright ring (the skin): the mask keeps the ring out; the larger
+    contrast comes first; centroids, values and half-maximum areas follow the analytic blob
+    (area 2 pi s^2 ln 2 above half of the peak)."""
+    d = 1e-3
+    x = (np.arange(80) - 39.5) * d
+    y = (np.arange(80) - 39.5) * d
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    s_lobe, s_tum = 5 * d, 2.5 * d
+    lobe, tumour = (-0.012, -0.008), (0.0153, 0.0117)  # off the cell centres
+    eps = 10 - 1j + _blob(xx, yy, *lobe, s_lobe, 30) + _blob(xx, yy, *tumour, s_tum, 20 - 4j)
+    r = np.hypot(xx, yy)
+    eps = eps + np.where((r > 0.035) & (r < 0.038), 60.0, 0.0)  # skin ring, brighter than both
+    inside = r < 0.033
+
+    ring_first = lesion_candidates(eps, x, y, n=1)[0]
+    assert 0.035 <= np.hypot(ring_first.peak_x, ring_first.peak_y) <= 0.038
+
+    cands = lesion_candidates(eps, x, y, mask=inside, n=3)
+    assert len(cands) == 2  # nothing else rises above the interior's baseline
+    first, second = cands
+    assert first.distance_to(lobe) < 0.15 * d and second.distance_to(tumour) < 0.15 * d
+    assert first.contrast == pytest.approx(30, rel=0.02)
+    assert second.peak == pytest.approx(30, rel=0.02)  # 10 + 20 at the (near) cell centre
+    for c, s in ((first, s_lobe), (second, s_tum)):
+        assert c.area_m2 == pytest.approx(2 * np.pi * s**2 * np.log(2), rel=0.1)
+
+    lossy = lesion_candidates(eps, x, y, mask=inside, n=1, part="loss")[0]
+    assert lossy.distance_to(tumour) < 0.15 * d  # only the tumour blob is lossier
+    assert lossy.contrast == pytest.approx(4, rel=0.02)
+
+
+def test_lesion_candidates_bad_input():
+    x = y = np.arange(10) * 1e-3
+    flat = np.full((10, 10), 5.0 + 0j)
+    assert lesion_candidates(flat, x, y) == []
+    with pytest.raises(ConfigError, match="2-D"):
+        lesion_candidates(np.ones((2, 10, 10)), x, y)
+    with pytest.raises(ConfigError, match="part"):
+        lesion_candidates(flat, x, y, part="imag")
+    with pytest.raises(ConfigError, match="mask"):
+        lesion_candidates(flat, x, y, mask=np.zeros((10, 10), bool))
+    with pytest.raises(ConfigError, match="mask"):
+        lesion_candidates(flat, x, y, mask=np.ones((9, 10), bool))
+    bad = flat.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(ConfigError, match="non-finite"):
+        lesion_candidates(bad, x, y)
