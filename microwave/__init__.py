@@ -60,6 +60,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "smr": "metrics",
         "fwhm": "metrics",
         "simulate": "forward",
+        "add_noise": "forward",
         "solve_total_field": "forward",
         "simulate_extrapolated": "forward",
         "refined_grid": "forward",

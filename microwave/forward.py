@@ -85,6 +85,7 @@ __all__ = [
     "Grid",
     "VIEOperator",
     "SolveInfo",
+    "add_noise",
     "background_wavenumber",
     "SOLVERS",
     "bicgstab_batched",
@@ -1033,6 +1034,37 @@ def simulate(
     if return_fields:
         return ds, to_numpy(e), info
     return ds
+
+
+def add_noise(fields: xr.Dataset, level: float, rng) -> xr.Dataset:
+    """A copy of a simulated field set with complex Gaussian noise on the total field.
+
+    The noise's standard deviation per complex sample is ``level`` times the mean
+    |scattered field| (real and imaginary parts each ``level * mean|E_s| / sqrt(2)``);
+    ``scattered_field`` is recomputed as total minus incident and ``attrs["noise_level"]``
+    records ``level``.
+
+    Parameters
+    ----------
+    fields : Dataset (field_set)
+        With ``total_field``, ``incident_field`` and ``scattered_field``.
+    level : float
+        Relative noise level (e.g. 0.01 for 1 %), >= 0.
+    rng : numpy.random.Generator or seed
+        Passed to :func:`numpy.random.default_rng` (a Generator is used as it is).
+    """
+    if not (np.isfinite(level) and level >= 0):
+        raise ConfigError(f"noise level must be a finite number >= 0, not {level!r}")
+    rng = np.random.default_rng(rng)
+    es = fields["scattered_field"].values
+    scale = level * np.abs(es).mean() / np.sqrt(2)
+    out = fields.copy()
+    out["total_field"] = fields["total_field"] + scale * (
+        rng.standard_normal(es.shape) + 1j * rng.standard_normal(es.shape)
+    )
+    out["scattered_field"] = out["total_field"] - out["incident_field"]
+    out.attrs["noise_level"] = float(level)
+    return out
 
 
 def refined_grid(grid: Grid, factor: int = 2) -> Grid:

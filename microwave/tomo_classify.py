@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import ConfigError, FormatError
-from brim.microwave.forward import Grid, ring_positions, simulate
+from brim.microwave.forward import Grid, add_noise, ring_positions, simulate
 from brim.microwave.tomo_phantoms import random_breast_phantom
 
 __all__ = [
@@ -105,12 +105,7 @@ def make_training_set(
                 grid, s, tumour=tumour, background=eps_b, **(phantom_kwargs or {})
             )
             ds = simulate(ph.permittivity, grid, freq, tx, rx, eps_b=eps_b, tol=1e-6)
-            es = ds["scattered_field"].values
-            nrng = np.random.default_rng([s, int(tumour)])
-            scale = noise * np.abs(es).mean() / np.sqrt(2)
-            ds["total_field"] = ds["total_field"] + scale * (
-                nrng.standard_normal(es.shape) + 1j * nrng.standard_normal(es.shape)
-            )
+            ds = add_noise(ds, noise, [s, int(tumour)])
             sino.append(sinogram_features(ds))
             if reconstruct:
                 rec = invert(ds, inversion_grid or grid, method=reconstruct, iterations=3)

@@ -89,7 +89,7 @@ def _phantom(spec: str, grid_spec: str | None, background: complex):
 
 def _cmd_simulate(args) -> int:
     from brim.io import save
-    from brim.microwave.forward import refined_grid, ring_positions, simulate
+    from brim.microwave.forward import add_noise, refined_grid, ring_positions, simulate
     from brim.microwave.tomo_phantoms import BreastPhantom
     from brim.provenance import record
 
@@ -126,14 +126,7 @@ def _cmd_simulate(args) -> int:
         supersample=8,
     )
     if args.noise:
-        rng = np.random.default_rng(args.seed)
-        es = ds["scattered_field"].values
-        sc = args.noise * np.abs(es).mean() / np.sqrt(2)
-        ds["total_field"] = ds["total_field"] + sc * (
-            rng.standard_normal(es.shape) + 1j * rng.standard_normal(es.shape)
-        )
-        ds["scattered_field"] = ds["total_field"] - ds["incident_field"]
-        ds.attrs["noise_level"] = float(args.noise)
+        ds = add_noise(ds, args.noise, args.seed)
     if tumour is not None:
         ds.attrs["tumour"] = tumour
         ds.attrs["phantom_id"] = f"{args.phantom.split(':')[0].replace('-healthy', '')}:{seed}"

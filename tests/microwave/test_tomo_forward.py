@@ -485,6 +485,36 @@ def test_cupy_moment_quadrature_matches_cpu():
     assert np.linalg.norm(a - b) / np.linalg.norm(b) <= 1e-8
 
 
+def test_add_noise_level_consistency_and_seed():
+    """Noise per real/imag part has std level * mean|E_s| / sqrt(2); the input is left as is."""
+    from brim.microwave.forward import add_noise
+
+    g = Grid.centered(16, 0.1)
+    eps = 1 + 0.5 * disk_fraction(g, 0.0, 0.0, 0.03)
+    ds = simulate(eps, g, [1e9, 2e9], ring_positions(8, 0.12), ring_positions(32, 0.12))
+    clean = ds["total_field"].values.copy()
+    noisy = add_noise(ds, 0.05, 1)
+    noise = noisy["total_field"].values - clean
+    sigma = 0.05 * np.abs(ds["scattered_field"].values).mean() / np.sqrt(2)
+    for part in (noise.real, noise.imag):  # 512 samples each: std within ~3 %
+        assert part.std() == pytest.approx(sigma, rel=0.1)
+        assert abs(part.mean()) < 4 * sigma / np.sqrt(part.size)
+    np.testing.assert_array_equal(ds["total_field"].values, clean)
+    np.testing.assert_allclose(
+        noisy["scattered_field"].values,
+        noisy["total_field"].values - noisy["incident_field"].values,
+        rtol=0,
+        atol=0,
+    )
+    assert noisy.attrs["noise_level"] == 0.05
+    again = add_noise(ds, 0.05, np.random.default_rng(1))
+    np.testing.assert_array_equal(again["total_field"].values, noisy["total_field"].values)
+    np.testing.assert_array_equal(add_noise(ds, 0.0, 2)["total_field"].values, clean)
+    for bad in (-0.01, float("nan")):
+        with pytest.raises(ConfigError, match="noise level"):
+            add_noise(ds, bad, 0)
+
+
 def test_bad_inputs_raise():
     g = Grid.centered(8, 0.04)
     with pytest.raises(ConfigError):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError
-from brim.microwave.forward import Grid, ring_positions, simulate
+from brim.microwave.forward import Grid, add_noise, ring_positions, simulate
 from brim.microwave.inverse import _regularised_solve, calibrate, choose_weight, invert
 from brim.microwave.tomo_metrics import lesion_candidates, localisation_error
 from brim.microwave.tomo_phantoms import breast_phantom, disk_fraction
@@ -19,23 +19,13 @@ EPS_OBJ = 1.5 - 0.1j
 CENTER = (0.01, 0.0, 0.025)
 
 
-def _noisy(ds, level, seed=0):
-    rng = np.random.default_rng(seed)
-    es = ds["scattered_field"].values
-    ds = ds.copy()
-    ds["total_field"] = ds["total_field"] + level * np.abs(es).mean() / np.sqrt(2) * (
-        rng.standard_normal(es.shape) + 1j * rng.standard_normal(es.shape)
-    )
-    return ds
-
-
 @pytest.fixture(scope="module")
 def cylinder_data():
     gf = Grid.centered(48, 0.12)
     eps = 1 + (EPS_OBJ - 1) * disk_fraction(gf, *CENTER)
     tx = ring_positions(12, 0.15)
     rx = ring_positions(12, 0.15, offset=0.2)
-    ds = _noisy(simulate(eps, gf, [1e9, 1.5e9], tx, rx), 0.01)
+    ds = add_noise(simulate(eps, gf, [1e9, 1.5e9], tx, rx), 0.01, 0)
     gi = Grid.centered(24, 0.12)
     ref = 1 + (EPS_OBJ - 1) * disk_fraction(gi, *CENTER)
     inside = disk_fraction(gi, CENTER[0], CENTER[1], 0.02) > 0.99
@@ -226,7 +216,7 @@ def _breast_dbim(fibro):
     ph = breast_phantom(gf, tumour=(0.018, 0.012, 0.005), **kw)
     tx = ring_positions(12, 0.075)
     rx = ring_positions(12, 0.075, offset=np.pi / 12)
-    ds = _noisy(simulate(ph.permittivity, gf, [1e9, 2e9], tx, rx, eps_b=eb, tol=1e-6), 0.01)
+    ds = add_noise(simulate(ph.permittivity, gf, [1e9, 2e9], tx, rx, eps_b=eb, tol=1e-6), 0.01, 0)
     gi = Grid.centered(30, 0.12)
     return ph, gi, kw, invert(ds, gi, method="dbim", iterations=4, noise_level=0.01)
 
