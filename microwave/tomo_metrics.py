@@ -61,8 +61,6 @@ def localisation_error(rec, x, y, true_center, *, background=None, threshold=0.5
     above ``threshold`` times that maximum; its contrast-weighted centroid is compared with
     ``true_center`` (x, y) in m.
     """
-    from scipy.ndimage import label
-
     rec = np.asarray(rec)
     bgv = np.median(rec) if background is None else background
     c = np.abs(rec - bgv)
@@ -71,13 +69,22 @@ def localisation_error(rec, x, y, true_center, *, background=None, threshold=0.5
     iy, ix = np.unravel_index(np.argmax(c), c.shape)
     if not c[iy, ix] > 0:
         raise ConfigError("the map has no contrast against the background: nothing to localise")
-    lab, _ = label(c >= threshold * c[iy, ix])
+    cx, cy, _ = _peak_region(c, iy, ix, threshold, x, y)
+    return float(np.hypot(cx - true_center[0], cy - true_center[1]))
+
+
+def _peak_region(c, iy, ix, threshold, x, y, allowed=None):
+    """Contrast-weighted centroid (m) and mask of the connected region around the peak
+    ``(iy, ix)`` of the contrast map ``c`` where ``c >= threshold * c[iy, ix]`` (and ``allowed``).
+    """
+    from scipy.ndimage import label
+
+    above = c >= threshold * c[iy, ix]
+    lab, _ = label(above if allowed is None else above & allowed)
     reg = lab == lab[iy, ix]
     w = c * reg
-    yy, xx = np.meshgrid(np.asarray(y), np.asarray(x), indexing="ij")
-    cx = float((w * xx).sum() / w.sum())
-    cy = float((w * yy).sum() / w.sum())
-    return float(np.hypot(cx - true_center[0], cy - true_center[1]))
+    yy, xx = np.meshgrid(np.asarray(y, float), np.asarray(x, float), indexing="ij")
+    return float((w * xx).sum() / w.sum()), float((w * yy).sum() / w.sum()), reg
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,7 @@ class LesionCandidate:
         return float(np.hypot(self.x - point[0], self.y - point[1]))
 
 
-_PARTS = {"real": np.real, "loss": lambda a: -np.imag(a), "abs": np.abs}
+_PARTS = {"real": np.real, "loss": lambda a: -np.imag(a)}  # "abs" is |rec - median|, below
 
 
 def lesion_candidates(
@@ -149,14 +156,13 @@ def lesion_candidates(
     list of LesionCandidate
         Empty when nothing in the mask rises above the baseline.
     """
-    from scipy.ndimage import label
     from skimage.feature import peak_local_max
 
     rec = np.asarray(rec)
     if rec.ndim != 2:
         raise ConfigError(f"lesion candidates work on 2-D maps, not shape {rec.shape}")
-    if part not in _PARTS:
-        raise ConfigError(f"part must be one of {sorted(_PARTS)}, not {part!r}")
+    if part not in (*_PARTS, "abs"):
+        raise ConfigError(f"part must be one of {sorted((*_PARTS, 'abs'))}, not {part!r}")
     if not 0 < threshold < 1:
         raise ConfigError(f"threshold must lie in (0, 1), not {threshold!r}")
     if n < 1 or min_distance < 1:
@@ -174,15 +180,13 @@ def lesion_candidates(
         base = float(np.median(values[m]))
     if not np.all(np.isfinite(values[m])):
         raise ConfigError("the map has non-finite values inside the mask")
-    c = np.where(m, values - base, 0.0)
-    c = np.maximum(c, 0.0)
+    c = np.maximum(np.where(m, values - base, 0.0), 0.0)
     peaks = peak_local_max(
         c, min_distance=int(min_distance), threshold_abs=1e-12, exclude_border=False, num_peaks=n
     )
     if len(peaks) == 0:
         return []
     x, y = np.asarray(x, float), np.asarray(y, float)
-    yy, xx = np.meshgrid(y, x, indexing="ij")
     iy, ix = np.indices(rec.shape)
     # nearest maximum of each cell (in cells), so that two touching blobs are kept apart
     d2 = (iy[None] - peaks[:, 0, None, None]) ** 2 + (ix[None] - peaks[:, 1, None, None]) ** 2
@@ -190,13 +194,11 @@ def lesion_candidates(
     cell_area = float(np.mean(np.abs(np.diff(x)))) * float(np.mean(np.abs(np.diff(y))))
     out = []
     for k, (py, px) in enumerate(peaks):
-        lab, _ = label((c >= threshold * c[py, px]) & (owner == k))
-        reg = lab == lab[py, px]
-        w = c * reg
+        cx, cy, reg = _peak_region(c, py, px, threshold, x, y, allowed=owner == k)
         out.append(
             LesionCandidate(
-                x=float((w * xx).sum() / w.sum()),
-                y=float((w * yy).sum() / w.sum()),
+                x=cx,
+                y=cy,
                 peak_x=float(x[px]),
                 peak_y=float(y[py]),
                 peak=float(values[py, px]),
