@@ -5,7 +5,8 @@ and a simulated 2304 x 384 pair (brim.elasto.rfsim, 1 % compression). Both imple
 same coarse-to-fine NCC algorithm (same windows, search ranges and sub-sample fit) in the same
 process; the reference loops over windows in Python with vectorised NumPy per window. brim is
 timed with 1 and with all Numba threads (best of 5 after a warm-up), and the NCC time is split
-into coarse pass, fine pass and the rest (guidance, strain, Dataset bookkeeping).
+into coarse pass, fine pass and the rest (guidance, strain, Dataset bookkeeping). With a CUDA GPU
+and CuPy the three estimators are also timed with ``backend="cupy"`` on the same pairs.
 
 Run: ``BRIM_EXTERNAL_DATA=... python benchmarks/elasto_displacement.py [--quick]``
 (the load average printed before and after says how busy the machine was).
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from _timing import best_seconds
 
+from brim.backend import cupy_available
 from brim.elasto.displacement import estimate_displacement, estimate_displacement_reference
 from brim.elasto.readers import make_rf_frames, read_rf
 from brim.elasto.rfsim import simulate_pair
@@ -109,6 +111,21 @@ def main() -> None:
                     tc, tf = _split(pair, window, step)
                     split.append((name, threads, t, tc, tf))
         numba.set_num_threads(max_threads)
+        if cupy_available():
+            import cupy as cp
+
+            gpu = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
+            for method in ("ncc", "phase", "dp"):
+
+                def on_gpu(method=method, pair=pair, window=window, step=step):
+                    d = estimate_displacement(
+                        pair, method=method, window=window, step=step, backend="cupy"
+                    )
+                    cp.cuda.Device().synchronize()
+                    return strain_image(d)
+
+                t = best_seconds(on_gpu, repeat, warmup=True)
+                rows.append((name, f"brim {method} (CuPy, {gpu}) + LSQ strain", t))
         if not args.quick:
 
             def ref(pre=pre, post=post, window=window, step=step):

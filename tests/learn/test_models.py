@@ -50,6 +50,7 @@ def test_build_model_is_seeded_and_refuses_unknown_classes():
         build_model("MLP", {"nonsense": 1})
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible to torch")
 def test_models_run_on_cuda_like_on_cpu():
     for model, inputs, _ in _models():
