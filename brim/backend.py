@@ -77,22 +77,27 @@ def resolve_backend(backend: str | None, *arrays: Any) -> BackendName:
     Parameters
     ----------
     backend : {None, "numpy", "cpu", "numba", "cupy", "gpu", "cuda", "torch"}
-        ``None`` follows the first array input; a name forces that backend.
+        ``None`` follows the array inputs (all must live on one backend); a name forces that
+        backend.
     *arrays
         The kernel's array inputs.
 
     Raises
     ------
     BackendError
-        CuPy asked for but no GPU is usable, or torch asked for but not installed.
+        CuPy asked for but no GPU is usable, torch asked for but not installed, or (with
+        ``backend=None``) the inputs live on different backends.
     ConfigError
         Unknown backend name.
     """
     if backend is None:
-        for a in arrays:
-            if a is not None and not np.isscalar(a):
-                return backend_of(a)
-        return "numpy"
+        found = {backend_of(a) for a in arrays if a is not None and not np.isscalar(a)}
+        if len(found) > 1:
+            raise BackendError(
+                f"inputs live on different backends ({', '.join(sorted(found))}); move them to "
+                "one first (brim.backend.to_device or ds.brim.to_device)"
+            )
+        return found.pop() if found else "numpy"
     try:
         name = _ALIASES[str(backend).lower()]
     except KeyError:
@@ -116,7 +121,9 @@ def to_numpy(x: Any) -> np.ndarray:
     if is_cupy_array(x):
         return x.get()
     if is_torch_tensor(x):
-        return x.detach().cpu().resolve_conj().numpy()
+        from brim.torch_bridge import tensor_to_numpy
+
+        return tensor_to_numpy(x)
     return np.asarray(x)
 
 
@@ -126,7 +133,7 @@ def to_device(x: Any, device: str) -> Any:
     torch tensors stay torch tensors and move with ``.to(device)``.
     """
     name = _ALIASES.get(str(device).lower())
-    if name is None:
+    if name not in ("numpy", "cupy"):
         raise ConfigError(f"unknown device {device!r}; use 'cpu' or 'cuda'")
     if is_torch_tensor(x):
         return x.to("cuda" if name == "cupy" else "cpu")

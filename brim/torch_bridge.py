@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from brim.backend import is_cupy_array, is_torch_tensor
-from brim.errors import ConfigError, SchemaError, require
+from brim.errors import BackendError, ConfigError, SchemaError, require
 
 _DLPACK_KINDS = "biufc"
 
@@ -58,6 +58,12 @@ def array_to_torch(a: Any):
     if is_cupy_array(a):
         import cupy
 
+        if not torch.cuda.is_available():
+            raise BackendError(
+                "a CuPy (GPU) array cannot become a torch tensor: this torch has no CUDA "
+                f"(torch {torch.__version__}); install a CUDA build of torch, or move the data "
+                "to the CPU first (ds.brim.to_device('cpu'))"
+            )
         if any(s < 0 for s in a.strides):
             a = cupy.ascontiguousarray(a)
         return torch.from_dlpack(a)

@@ -305,7 +305,7 @@ def green_matrix(
     with array-API operations (float64; equal to NumPy within 1e-12 relative, tested).
     Coincident points give inf/NaN, as the analytic function does.
     """
-    from brim.backend import asarray_like, resolve_backend
+    from brim.backend import asarray_like, is_torch_tensor, resolve_backend
 
     if boundary not in ("extrapolated", "infinite"):
         raise ConfigError(f"boundary must be 'extrapolated' or 'infinite', got {boundary!r}")
@@ -326,7 +326,7 @@ def green_matrix(
         else:
             import torch
 
-            dev = next((x.device for x in (a, b) if hasattr(x, "device")), "cpu")
+            dev = next((x.device for x in (a, b) if is_torch_tensor(x)), "cpu")
             like = torch.empty(0, device=dev)
         aa = asarray_like(_as_points(_host(a), "a"), like)
         bb = asarray_like(_as_points(_host(b), "b"), like)

@@ -17,14 +17,20 @@
 Conventions: ``exp(+j w t)``; the time signal of a one-sided sweep is the analytic signal
 ``x(t) = sum_f w_f S(f) exp(+j 2 pi f t)`` — a delay tau in ``S = exp(-j 2 pi f tau)`` peaks at
 ``t = tau``.
+
+Every function runs on the CPU (the work is small next to imaging): a scan moved to the GPU with
+``ds.brim.to_device("cuda")`` is copied back to the host, and results are NumPy-backed.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import scipy.signal
 import xarray as xr
 
+from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
 from brim.errors import CalibrationError, ConfigError, SchemaError
 from brim.provenance import record
 
@@ -40,6 +46,25 @@ __all__ = [
     "time_gate",
     "to_time_domain",
 ]
+
+
+def _host(x):
+    if isinstance(x, xr.Dataset):
+        return x.brim.to_device("cpu")
+    if is_cupy_array(x) or is_torch_tensor(x):
+        return to_numpy(x)
+    return x
+
+
+def _on_host(fn):
+    """Calibration is light and runs on the CPU: Datasets and arrays on a GPU (or torch
+    tensors) passed to ``fn`` are copied to the host first, and the result is on the host."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*map(_host, args), **{k: _host(v) for k, v in kwargs.items()})
+
+    return wrapper
 
 
 def _window(name: str, n: int) -> np.ndarray:
@@ -61,6 +86,7 @@ def _uniform_df(freq) -> float:
     return float(d[0])
 
 
+@_on_host
 def czt_time_signals(s, freq, t0: float, dt: float, n_t: int, *, window: str = "hann"):
     """Inverse chirp-Z transform: ``x(t_k) = sum_n w_n S_n exp(j 2 pi f_n t_k)`` at
     ``t_k = t0 + k dt`` (s), any ``dt`` (zoom), for ``s[..., F]``. Returns ``[..., n_t]``.
@@ -79,6 +105,7 @@ def czt_time_signals(s, freq, t0: float, dt: float, n_t: int, *, window: str = "
     return x * np.exp(2j * np.pi * freq[0] * t)
 
 
+@_on_host
 def ifft_time_signals(s, freq, *, n_t: int | None = None, window: str = "hann"):
     """Windowed inverse FFT of ``s[..., F]`` on ``t_k = k / (n_t df)``, ``k < n_t``.
 
@@ -104,6 +131,7 @@ def _s_freq_last(ds: xr.Dataset):
     return s.transpose(*other, "freq"), other
 
 
+@_on_host
 def to_time_domain(
     ds: xr.Dataset,
     *,
@@ -184,6 +212,7 @@ def _other(ds: xr.Dataset, other, kind: str) -> np.ndarray:
     return o
 
 
+@_on_host
 def reference_subtraction(ds: xr.Dataset, reference=None) -> xr.Dataset:
     """``s - s_ref`` with a reference scan (empty chamber or homogeneous phantom) of identical
     geometry; ``reference`` defaults to the scan's own ``s_reference``."""
@@ -196,6 +225,7 @@ def reference_subtraction(ds: xr.Dataset, reference=None) -> xr.Dataset:
     )
 
 
+@_on_host
 def rotation_subtraction(ds: xr.Dataset, rotated=None) -> xr.Dataset:
     """Rotation subtraction: ``s(0 deg) - s(rotated)`` (MERIT: 36 degrees). The tumour, off the
     rotation axis, moves; the (nearly rotationally symmetric) skin and antenna responses cancel.
@@ -220,6 +250,7 @@ def _distance_groups(ds: xr.Dataset, decimals: int = 3) -> np.ndarray:
     return g
 
 
+@_on_host
 def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Dataset:
     """Subtract from each channel the mean over its group of channels.
 
@@ -257,6 +288,7 @@ def _exact_time_pair(freq, oversample: int):
     return t, e
 
 
+@_on_host
 def time_gate(
     ds: xr.Dataset, t_start: float, t_stop: float, *, keep: bool = True, oversample: int = 8
 ) -> xr.Dataset:
@@ -282,6 +314,7 @@ def time_gate(
     )
 
 
+@_on_host
 def skin_artefact_removal(
     ds: xr.Dataset,
     *,
@@ -330,6 +363,7 @@ def skin_artefact_removal(
     )
 
 
+@_on_host
 def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
     """Attach the antennas' phase-centre delay (one-way, s; scalar or per antenna) as the
     variable ``antenna_delay`` used by the beamformer.
@@ -351,6 +385,7 @@ def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
     )
 
 
+@_on_host
 def estimate_antenna_delay(
     calibration_scan: xr.Dataset,
     target_m,

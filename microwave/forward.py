@@ -489,7 +489,7 @@ def _dot(xp, a, b):
         out = np.empty(int(np.prod(a.shape[:-2])), complex)
         _vdot_rows(_rows(a), _rows(b), out)
         return out.reshape(a.shape[:-2])
-    return xp.sum(xp.conj(a) * b, axis=(-2, -1))
+    return xp.sum(xp.conj(a) * b, axis=(-2, -1), dtype=xp.complex128)  # double, as on the host
 
 
 def _axpy(xp, alpha, x, y):

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from brim.backend import to_numpy
 from brim.errors import CalibrationError, ConfigError, SchemaError
 from brim.microwave.forward import (
     Grid,
@@ -223,7 +224,8 @@ def calibrate(measured: xr.Dataset, simulated_incident, *, mode: str = "per_tx")
     -------
     Dataset (field_set) with calibrated ``total_field`` and ``incident_field`` (= simulated).
     """
-    sim = np.asarray(simulated_incident, complex)
+    measured = measured.brim.to_device("cpu")
+    sim = np.asarray(to_numpy(simulated_incident), complex)
     inc = measured["incident_field"].values
     tot = measured["total_field"].values
     if sim.shape != inc.shape:
@@ -390,7 +392,8 @@ def invert(
     tol : float
         Forward-solver tolerance.
     backend : {None, "numpy", "cupy"}
-        Where FFTs and iterations run.
+        Where FFTs and iterations run; ``None`` follows the field set's data (a set moved with
+        ``fields.brim.to_device("cuda")`` runs on the GPU).
     progress : bool
         tqdm bar over iterations.
     """
@@ -398,11 +401,12 @@ def invert(
     from brim.schema import validate
 
     validate(fields, "field_set", check_values=True)
+    backend = resolve_backend(backend, *(v.data for v in fields.data_vars.values()))
+    fields = fields.brim.to_device("cpu")  # set-up and data terms are small: built on the host
     if weight is not None and not (np.isfinite(weight) and weight > 0):
         raise ConfigError(f"weight must be a finite number > 0, not {weight!r}")
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-    backend = resolve_backend(backend)
     if backend == "torch":
         backend = "numpy"
     freqs = fields["freq"].values if freq is None else np.atleast_1d(np.asarray(freq, float))
@@ -460,6 +464,7 @@ def invert(
             "weight": None if weight is None else float(weight),
             "bounds": [float(b) for b in bounds],
             "tol": float(tol),
+            "backend": backend,
             "grid": {"nx": grid.nx, "ny": grid.ny, "x0": float(grid.x[0]), "y0": float(grid.y[0])},
         },
     )

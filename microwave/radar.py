@@ -226,8 +226,9 @@ def beamform(
     max_memory_mb : float
         Bound on the working memory per chunk of image points.
     backend : {None, "numpy", "cupy", "torch"}
-        ``None``/"numpy": Numba kernels on the CPU; "cupy": vectorised CuPy on the GPU;
-        "torch": the same vectorised kernel with torch on the CPU.
+        "numpy": Numba kernels on the CPU; "cupy": vectorised CuPy on the GPU; "torch": the same
+        vectorised kernel with torch on the CPU; ``None`` follows the scan's data (Numba for
+        NumPy data, CuPy for a scan moved with ``scan.brim.to_device("cuda")``).
     progress : bool
         Show a tqdm bar over chunks.
 
@@ -243,14 +244,14 @@ def beamform(
             raise ConfigError(f"unknown beamformer {m!r}; use one of {METHODS}")
     if domain not in ("frequency", "time"):
         raise ConfigError("domain must be 'frequency' or 'time'")
-    name = resolve_backend(backend)
-    sig, freq, tx, rx, pos = channel_table(scan)
+    name = resolve_backend(backend, *(v.data for v in scan.data_vars.values()))
+    sig, freq, tx, rx, pos = channel_table(scan.brim.to_device("cpu"))
     if grid is None:
         grid = hemisphere_grid(radius, resolution)
     points = grid.points
     delay = np.zeros(len(pos))
     if "antenna_delay" in scan:
-        delay = np.asarray(scan["antenna_delay"].values, dtype=float)
+        delay = np.asarray(to_numpy(scan["antenna_delay"].data), dtype=float)
     if domain == "time":
         from brim.microwave.calibration import czt_time_signals
 
@@ -275,6 +276,17 @@ def beamform(
         starts = tqdm(starts, total=len(starts), desc="beamform", unit="chunk")
     from brim.microwave import radar_kernels as rk
 
+    if name in ("cupy", "torch"):  # the channel data go to the device once, not per chunk
+        if name == "cupy":
+            import cupy
+
+            to_dev = cupy.asarray
+        else:
+            import torch
+
+            to_dev = torch.as_tensor
+        d_data = to_dev(sig if domain == "frequency" else x)
+        d_freq, d_tx, d_rx = to_dev(freq), to_dev(tx), to_dev(rx)
     for i0 in starts:
         p = points[i0 : i0 + chunk]
         if two_layer:
@@ -282,20 +294,11 @@ def beamform(
         else:
             t = homogeneous_delays(p, pos, eps_r)
         t = np.ascontiguousarray(t + delay[None, :])
-        if name == "cupy":
+        if name in ("cupy", "torch"):
             if domain == "frequency":
-                r = rk.fd_beamform_cupy(sig, freq, t, tx, rx)
+                r = rk.fd_beamform_xp(d_data, d_freq, to_dev(t), d_tx, d_rx)
             else:
-                r = rk.td_beamform_cupy(x, 0.0, dt, t, tx, rx)
-            out[i0 : i0 + len(p)] = to_numpy(r)
-        elif name == "torch":
-            import torch
-
-            args = (torch.tensor(t), torch.tensor(tx), torch.tensor(rx))
-            if domain == "frequency":
-                r = rk.fd_beamform_xp(torch.tensor(sig), torch.tensor(freq), *args)
-            else:
-                r = rk.td_beamform_xp(torch.tensor(x), 0.0, dt, *args)
+                r = rk.td_beamform_xp(d_data, 0.0, dt, to_dev(t), d_tx, d_rx)
             out[i0 : i0 + len(p)] = to_numpy(r)
         else:
             o = np.empty((len(p), 3))

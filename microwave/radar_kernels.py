@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from array_api_compat import device as array_device
 
 __all__ = [
     "fd_beamform_cupy",
@@ -194,7 +195,7 @@ def fd_beamform_xp(s, freq, t_ant, tx, rx, *, freq_block: int = 16):
     """
     xp = _ns(s, freq, t_ant, tx, rx)
     tau = xp.take(t_ant, tx, axis=1) + xp.take(t_ant, rx, axis=1)  # [P, C]
-    y = xp.zeros(tau.shape, dtype=s.dtype)
+    y = xp.zeros_like(tau, dtype=s.dtype)  # on the inputs' device (torch: CPU or CUDA)
     n_f = freq.shape[0]
     two_pi_j = xp.asarray(2j * np.pi, dtype=s.dtype)
     for k0 in range(0, n_f, freq_block):
@@ -215,7 +216,7 @@ def td_beamform_xp(x, t0: float, dt: float, t_ant, tx, rx):
     n_t = x.shape[1]
     ok = (k >= 0) & (k < n_t - 1)
     kk = xp.clip(k, 0, n_t - 2)
-    c = xp.arange(x.shape[0])[None, :] * n_t
+    c = xp.arange(x.shape[0], device=array_device(x))[None, :] * n_t
     flat = xp.reshape(x, (-1,))
     lo = xp.take(flat, xp.reshape(c + kk, (-1,)))
     hi = xp.take(flat, xp.reshape(c + kk + 1, (-1,)))

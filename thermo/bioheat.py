@@ -544,6 +544,11 @@ def _cg_cupy(A, b, x0, rtol, maxiter):
 
 def _solve(A, b, x0, method, rtol, maxiter, backend, coords=None):
     n = A.shape[0]
+    if backend is not None:
+        from brim.backend import resolve_backend
+
+        # aliases ("cpu", "gpu", "cuda") as elsewhere; BackendError for CuPy without a GPU
+        backend = resolve_backend(backend)
     if backend not in (None, "numpy", "cupy"):
         raise ConfigError(f"backend must be None, 'numpy' or 'cupy'; got {backend!r}")
     if method == "auto":

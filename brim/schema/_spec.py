@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from brim.backend import to_numpy
 from brim.errors import SchemaError
 
 _DTYPE_KINDS = {
@@ -114,7 +115,7 @@ def check_variable(da: xr.DataArray, spec: VarSpec, what: str, *, check_values: 
                 f"Convert the values, then set the 'units' attribute."
             )
     if check_values and da.dtype.kind in "fc" and da.size:
-        values = np.asarray(da.values)
+        values = to_numpy(da.data)  # GPU-resident data too (CuPy refuses np.asarray)
         if np.isinf(values).any():
             raise SchemaError(
                 f"{what} {name!r} contains inf; brim never stores infinite values. "

@@ -34,6 +34,22 @@ def test_unknown_backend_and_missing_gpu():
             backend.to_device(np.zeros(3), "cuda")
 
 
+def test_mixed_inputs_and_bad_device_are_refused():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(brim.BackendError, match="different backends"):
+        backend.resolve_backend(None, np.zeros(2), torch.zeros(2))
+    assert backend.resolve_backend(None, np.zeros(2), None, 3.0, np.ones(1)) == "numpy"
+    with pytest.raises(brim.ConfigError, match="unknown device"):
+        backend.to_device(np.zeros(2), "torch")
+
+
+def test_to_numpy_resolves_lazy_torch_views():
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([1 + 2j, 3 - 4j])
+    np.testing.assert_array_equal(backend.to_numpy(z.conj().imag), [-2.0, 4.0])
+    np.testing.assert_array_equal(backend.to_numpy(z.conj()), [1 - 2j, 3 + 4j])
+
+
 def test_to_device_cpu_is_numpy(xp):
     out = backend.to_device(xp.asarray(np.ones(3)), "cpu")
     if xp.name == "torch":
@@ -51,5 +67,11 @@ def test_dataset_to_device_round_trip_on_gpu():
     assert backend.backend_of(gpu.v.data) == "cupy"
     back = gpu.brim.to_device("cpu")
     np.testing.assert_array_equal(back.v.values, ds.v.values)
-    t = gpu.brim.to_torch()
-    assert t.device.type == "cuda"
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        t = gpu.brim.to_torch()
+        assert t.device.type == "cuda"
+        np.testing.assert_array_equal(t.cpu().numpy(), ds.v.values)
+    else:  # a CPU-only torch cannot take GPU memory: a clear error, not an AssertionError
+        with pytest.raises(brim.BackendError, match="no CUDA"):
+            gpu.brim.to_torch()

@@ -95,16 +95,41 @@ def test_planar_image_and_bad_method(sim):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not cupy_available(), reason="needs a CUDA GPU with CuPy")
-def test_cupy_matches_numba(sim, small_grid):
-    # GPU and CPU kernels give the same image to rtol 1e-9 (both float64; only summation order
-    # differs) in the frequency domain, 1e-9 in the time domain.
+def test_gpu_resident_scan_beamforms_on_the_gpu(sim, small_grid):
+    # A scan moved with ds.brim.to_device("cuda") needs no backend argument: the image is
+    # formed with CuPy (recorded in the provenance) and equals the Numba image to rtol 1e-9;
+    # calibration on the GPU-resident scans runs on the host and gives the same scan.
+    from brim.provenance import steps
+
+    gpu = sim.brim.to_device("cuda")
     for domain in ("frequency", "time"):
         a = radar.beamform(sim, grid=small_grid, domain=domain)
-        b = radar.beamform(sim, grid=small_grid, domain=domain, backend="cupy")
+        b = radar.beamform(gpu, grid=small_grid, domain=domain)
+        assert steps(b)[-1]["parameters"]["backend"] == "cupy"
         for var in ("das", "dmas", "cf_das"):
             np.testing.assert_allclose(
                 b[var].values, a[var].values, rtol=1e-9, atol=1e-12 * np.nanmax(a[var].values)
             )
+    raw = samples.simulate_scan(target=TARGET, noise=1e-5)
+    on_gpu = cal.reference_subtraction(raw.brim.to_device("cuda"))
+    np.testing.assert_array_equal(on_gpu["s"].values, sim["s"].values)
+
+
+def test_vectorised_kernels_stay_on_the_input_device(sim, small_grid):
+    # The array-API kernels allocate nothing on a default device: with torch tensors on the
+    # "meta" device (shapes only, no data) every intermediate must be on that device too, as
+    # it must be on CUDA; a CPU allocation inside would raise a device-mismatch error.
+    torch = pytest.importorskip("torch")
+    sig, freq, tx, rx, pos = radar.channel_table(sim)
+    t = radar.homogeneous_delays(small_grid.points[:7], pos, 8.0)
+
+    def meta(a):
+        return torch.as_tensor(np.array(a)).to("meta")
+
+    fd = rk.fd_beamform_xp(meta(sig), meta(freq), meta(t), meta(tx), meta(rx))
+    td = rk.td_beamform_xp(meta(np.zeros((len(tx), 64))), 0.0, 1e-11, meta(t), meta(tx), meta(rx))
+    for r in (fd, td):
+        assert r.device.type == "meta" and tuple(r.shape) == (7, 3)
 
 
 def test_time_domain_numba_matches_numpy_reference(sim, small_grid):

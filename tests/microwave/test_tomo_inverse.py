@@ -261,12 +261,16 @@ def test_cupy_inversion_matches_cpu(cylinder_data):
     if not cupy_available():
         pytest.skip("no CUDA GPU with CuPy here")
     ds, gi, _, _ = cylinder_data
-    for method, it in (("dbim", 3), ("csi", 10)):
+    on_gpu = ds.brim.to_device("cuda")  # a GPU-resident field set runs on the GPU by itself
+    for method, it in (("born", 1), ("bim", 2), ("dbim", 3), ("csi", 10), ("mr-csi", 10)):
         a = invert(ds, gi, method=method, iterations=it, noise_level=0.01, backend="numpy")
         b = invert(ds, gi, method=method, iterations=it, noise_level=0.01, backend="cupy")
-        assert np.linalg.norm(a.permittivity - b.permittivity) <= 1e-6 * np.linalg.norm(
-            a.permittivity
-        )
+        c = invert(on_gpu, gi, method=method, iterations=it, noise_level=0.01)
+        assert a.parameters["backend"] == "numpy" and c.parameters["backend"] == "cupy"
+        for got in (b, c):
+            assert np.linalg.norm(a.permittivity - got.permittivity) <= 1e-6 * np.linalg.norm(
+                a.permittivity
+            ), method
 
 
 def test_measured_incident_field_set_needs_and_uses_incident_grid():

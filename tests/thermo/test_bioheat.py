@@ -247,6 +247,12 @@ def test_bad_input_raises():
         bh.assemble(np.ones((2, 2, 2)), OMEGA, 0.0, dom, spacing=1e-3)
     with pytest.raises(ConfigError, match="method"):
         bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="magic")
+    with pytest.raises(ConfigError, match="backend"):
+        bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, backend="tpu")
+    # the backend aliases every other module takes: "cpu" is the NumPy path
+    a = bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="cg")
+    b = bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="cg", backend="cpu")
+    np.testing.assert_array_equal(a.temperature, b.temperature)
     dom2, fixed2, spacing, _ = slab(200, 0)
     prob = bh.assemble(K, OMEGA, 0.0, dom2, spacing=spacing, fixed=fixed2)
     with pytest.raises(SolverError, match="converge"):
