@@ -61,8 +61,8 @@ def beamform(
         ``rf_frames`` with the same number of frames, ``depth`` (m) and ``line`` (m) coords.
     """
     schema.validate(channel, "channel_data", check_values=False)
-    if fnumber <= 0:
-        raise ConfigError(f"fnumber must be positive, got {fnumber}")
+    if not (np.isfinite(fnumber) and fnumber > 0):
+        raise ConfigError(f"fnumber must be a positive finite number, got {fnumber}")
     if output not in ("rf", "iq"):
         raise ConfigError(f"output must be 'rf' or 'iq', got {output!r}")
     fs = float(channel["sampling_frequency"])
@@ -71,6 +71,13 @@ def beamform(
     ex = np.asarray(channel["element_x"].values, dtype=float)
     if ex.size > 1 and not np.allclose(np.diff(ex), ex[1] - ex[0], rtol=1e-6, atol=1e-12):
         raise ConfigError("beamform needs uniformly spaced elements (a linear array)")
+    if ex.size > 1 and ex[1] == ex[0]:
+        raise ConfigError("element_x has repeated positions (zero pitch)")
+    # The kernels find the receive aperture from the pitch and assume it is positive; an array
+    # numbered from its far end is flipped (the delay-and-sum is order-independent).
+    flip = ex.size > 1 and ex[1] < ex[0]
+    if flip:
+        ex = ex[::-1].copy()
     ang = np.asarray(channel["angle"].values, dtype=float)
     if "time" in channel.coords:
         t0 = float(channel["time"].values[0])
@@ -80,12 +87,16 @@ def beamform(
     if depths is None:
         zmax = (t0 + (ns - 1) / fs) * c / 2.0
         depths = np.arange(1e-3, zmax, c / (2 * fs))
-    depths = np.asarray(depths, dtype=float)
-    lines = ex.copy() if lines is None else np.asarray(lines, dtype=float)
+    depths = _image_axis(depths, "depths")
+    if depths[0] < 0:
+        raise ConfigError(f"depths must be >= 0 m, got {depths[0]}")
+    lines = ex.copy() if lines is None else _image_axis(lines, "lines")
     name = resolve_backend(backend)
     data = np.asarray(channel["channel"].values)
     if data.dtype not in (np.float32, np.float64):
         data = data.astype(np.float32)
+    if flip:
+        data = data[:, :, ::-1]
     frames = []
     it = range(data.shape[0])
     if progress:
@@ -122,6 +133,18 @@ def beamform(
         "brim.elasto.beamform",
         {"fnumber": fnumber, "output": output, "backend": name, "n_tx": int(ang.size)},
     )
+
+
+def _image_axis(values, name: str) -> np.ndarray:
+    """A 1-D, non-empty, finite, strictly increasing image axis in metres, or ConfigError."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or v.size == 0:
+        raise ConfigError(f"{name} must be a non-empty 1-D array of positions in m")
+    if not np.all(np.isfinite(v)):
+        raise ConfigError(f"{name} contain NaN or infinite values")
+    if v.size > 1 and not np.all(np.diff(v) > 0):
+        raise ConfigError(f"{name} must be strictly increasing")
+    return v
 
 
 def iq_demodulate(rf, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:

@@ -77,9 +77,24 @@ class Grid:
         return float(max(steps)) if steps else 0.0
 
 
+def _check_disc(radius: float, resolution: float, z: float = 0.0) -> None:
+    """ConfigError unless the radius and step are finite and > 0 m and z is finite."""
+    if not (np.isfinite(radius) and np.isfinite(resolution) and radius > 0 and resolution > 0):
+        raise ConfigError(
+            f"radius and resolution must be finite and > 0 m, got {radius}, {resolution}"
+        )
+    if not np.isfinite(z):
+        raise ConfigError(f"grid z must be finite, got {z}")
+
+
 def box_grid(x, y, z) -> Grid:
     """A full box grid from three axis vectors (m)."""
     x, y, z = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (x, y, z))
+    for name, a in zip("xyz", (x, y, z)):
+        if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
+            raise ConfigError(
+                f"grid axis {name} must be a non-empty 1-D array of finite values (m)"
+            )
     mask = np.ones((z.size, y.size, x.size), dtype=bool)
     return Grid(x, y, z, mask, planar=z.size == 1)
 
@@ -87,8 +102,7 @@ def box_grid(x, y, z) -> Grid:
 def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> Grid:
     """Nodes of a cubic grid (spacing ``resolution``, m) inside the hemisphere ``|r| <= radius``,
     ``z >= z_min`` — the MERIT imaging domain."""
-    if radius <= 0 or resolution <= 0:
-        raise ConfigError("radius and resolution must be > 0 m")
+    _check_disc(radius, resolution, z_min)
     n = int(np.floor(radius / resolution + 1e-9))
     ax = np.arange(-n, n + 1) * resolution
     z = np.arange(int(np.ceil(z_min / resolution - 1e-9)), n + 1) * resolution
@@ -99,6 +113,7 @@ def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> 
 
 def plane_grid(radius: float, resolution: float, z: float) -> Grid:
     """A 2-D disc of radius ``radius`` (m) in the plane ``z`` (m)."""
+    _check_disc(radius, resolution, z)
     n = int(np.floor(radius / resolution + 1e-9))
     ax = np.arange(-n, n + 1) * resolution
     yy, xx = np.meshgrid(ax, ax, indexing="ij")
@@ -244,11 +259,17 @@ def beamform(
             raise ConfigError(f"unknown beamformer {m!r}; use one of {METHODS}")
     if domain not in ("frequency", "time"):
         raise ConfigError("domain must be 'frequency' or 'time'")
+    if not (np.isfinite(max_memory_mb) and max_memory_mb > 0):
+        raise ConfigError(f"max_memory_mb must be > 0, got {max_memory_mb}")
+    if int(time_oversample) != time_oversample or time_oversample < 1:
+        raise ConfigError(f"time_oversample must be a positive integer, got {time_oversample}")
     name = resolve_backend(backend, *(v.data for v in scan.data_vars.values()))
     sig, freq, tx, rx, pos = channel_table(scan.brim.to_device("cpu"))
     if grid is None:
         grid = hemisphere_grid(radius, resolution)
     points = grid.points
+    if len(points) == 0:
+        raise ConfigError("the imaging grid has no points inside its region")
     delay = np.zeros(len(pos))
     if "antenna_delay" in scan:
         delay = np.asarray(to_numpy(scan["antenna_delay"].data), dtype=float)

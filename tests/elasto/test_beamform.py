@@ -114,10 +114,35 @@ def test_iq_and_bmode():
     assert b.max() == 0 and b.min() >= -40
 
 
+def test_array_numbered_from_its_far_end_gives_the_same_image():
+    ds = _toy_channel(3)
+    flipped = ds.isel(element=slice(None, None, -1))
+    assert flipped.element_x.values[1] < flipped.element_x.values[0]
+    depths = np.linspace(2e-3, 9e-3, 37)
+    lines = np.linspace(-2e-3, 2e-3, 9)
+    a = beamform(ds, depths=depths, lines=lines)["rf"].values
+    b = beamform(flipped, depths=depths, lines=lines)["rf"].values
+    assert np.abs(a).max() > 0
+    np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9 * np.abs(a).max())
+
+
 def test_bad_input():
     ds = _toy_channel()
     with pytest.raises(ConfigError):
         beamform(ds, fnumber=0)
+    with pytest.raises(ConfigError, match="fnumber"):
+        beamform(ds, fnumber=float("nan"))
+    with pytest.raises(ConfigError, match="depths"):
+        beamform(ds, depths=np.array([]))
+    with pytest.raises(ConfigError, match="depths"):
+        beamform(ds, depths=np.full(5, np.nan))
+    with pytest.raises(ConfigError, match="depths"):
+        beamform(ds, depths=np.linspace(-1e-3, 5e-3, 20))
+    with pytest.raises(ConfigError, match="lines"):
+        beamform(ds, lines=np.linspace(2e-3, -2e-3, 9))
+    same = ds.assign_coords(element_x=("element", np.zeros(ds.sizes["element"]), {"units": "m"}))
+    with pytest.raises(ConfigError, match="repeated"):
+        beamform(same)
     with pytest.raises(ConfigError):
         beamform(ds, output="bmode")
     with pytest.raises(SchemaError):

@@ -93,6 +93,35 @@ def test_planar_image_and_bad_method(sim):
         radar.beamform(sim, methods="music")
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: radar.plane_grid(0.05, 0.0, 0.03),
+        lambda: radar.plane_grid(float("nan"), 1e-3, 0.03),
+        lambda: radar.plane_grid(0.05, 1e-3, float("inf")),
+        lambda: radar.hemisphere_grid(0.05, float("nan")),
+        lambda: radar.hemisphere_grid(-0.05, 1e-3),
+        lambda: radar.box_grid([], [0.0], [0.03]),
+        lambda: radar.box_grid([np.nan, 0.0], [0.0], [0.03]),
+    ],
+)
+def test_bad_grids_raise(make):
+    with pytest.raises(ConfigError, match="grid|radius"):
+        make()
+
+
+def test_bad_beamform_settings_raise(sim):
+    empty = radar.Grid(
+        np.zeros(1), np.zeros(1), np.array([0.03]), np.zeros((1, 1, 1), dtype=bool), planar=True
+    )
+    with pytest.raises(ConfigError, match="no points"):
+        radar.beamform(sim, grid=empty)
+    with pytest.raises(ConfigError, match="max_memory_mb"):
+        radar.beamform(sim, max_memory_mb=float("nan"))
+    with pytest.raises(ConfigError, match="time_oversample"):
+        radar.beamform(sim, domain="time", time_oversample=0)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not cupy_available(), reason="needs a CUDA GPU with CuPy")
 def test_gpu_resident_scan_beamforms_on_the_gpu(sim, small_grid):
