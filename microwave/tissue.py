@@ -277,6 +277,8 @@ def effective_wave_speed(eps_or_tissue, freq_hz=None, *, percentile: int = 50) -
         eps, _ = _eps_of(eps_or_tissue, freq_hz, percentile)
     else:
         eps = np.asarray(eps_or_tissue).astype(complex)
+    if not np.all(np.isfinite(eps)):
+        raise ConfigError("relative permittivity must be finite")
     if np.any(eps.real <= 0) and np.all(eps.imag == 0):
         raise ConfigError("relative permittivity must be > 0")
     n = np.sqrt(eps)

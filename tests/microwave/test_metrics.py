@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from brim.errors import ConfigError
 from brim.microwave import metrics
 
 AX = np.arange(-0.03, 0.03001, 0.001)
@@ -41,3 +42,10 @@ def test_planar_image_and_nan_mask():
     img[0, 0] = np.nan
     assert metrics.localisation_error(img, (0, 0, 0)) < 1e-12
     assert np.isfinite(metrics.scr(img))
+
+
+@pytest.mark.parametrize("target", [(0.0, 0.0), (np.nan, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0)])
+def test_bad_target_raises(target):
+    img = _image([((0.0, 0.0, 0.0), 1.0, 0.006)])
+    with pytest.raises(ConfigError, match="target"):
+        metrics.localisation_error(img, target)

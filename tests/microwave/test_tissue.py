@@ -85,3 +85,5 @@ def test_bad_input():
         tissue.lazebnik_permittivity("malignant", 1e9, percentile=25)
     with pytest.raises(ConfigError, match="Hz"):
         tissue.debye(-1.0, 1, 1, 1e-12, 0)
+    with pytest.raises(ConfigError, match="finite"):
+        tissue.effective_wave_speed(float("nan"))
