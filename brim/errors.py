@@ -7,6 +7,8 @@ Each also derives from the built-in exception a Python user would expect (``Valu
 
 from __future__ import annotations
 
+import math
+
 
 class BrimError(Exception):
     """Base class of every error brim raises on purpose."""
@@ -46,6 +48,28 @@ class LeakageError(BrimError, ValueError):
 
 class SolverError(BrimError, RuntimeError):
     """A numerical solver failed to converge or met a singular system."""
+
+
+def check_positive(name: str, value, *, integer: bool = False):
+    """``value`` as a finite number > 0 (an int >= 1 with ``integer=True``), or ConfigError.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : float or int
+        The value to check.
+    integer : bool
+        Require a whole number (e.g. a sample count).
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and v > 0) or (integer and not v.is_integer()):
+        kind = "a positive integer" if integer else "a finite number > 0"
+        raise ConfigError(f"{name} must be {kind}, got {value!r}")
+    return int(v) if integer else v
 
 
 def require(module: str, extra: str):

@@ -16,7 +16,7 @@ from scipy.signal import hilbert
 
 from brim import schema
 from brim.backend import resolve_backend, to_numpy
-from brim.errors import ConfigError
+from brim.errors import ConfigError, check_positive
 from brim.provenance import record
 
 from .beamform_kernels import das_cupy, das_numba, das_numpy
@@ -61,8 +61,7 @@ def beamform(
         ``rf_frames`` with the same number of frames, ``depth`` (m) and ``line`` (m) coords.
     """
     schema.validate(channel, "channel_data", check_values=False)
-    if not (np.isfinite(fnumber) and fnumber > 0):
-        raise ConfigError(f"fnumber must be a positive finite number, got {fnumber}")
+    fnumber = check_positive("fnumber", fnumber)
     if output not in ("rf", "iq"):
         raise ConfigError(f"output must be 'rf' or 'iq', got {output!r}")
     fs = float(channel["sampling_frequency"])

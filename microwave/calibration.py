@@ -31,7 +31,7 @@ import scipy.signal
 import xarray as xr
 
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
-from brim.errors import CalibrationError, ConfigError, SchemaError
+from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive
 from brim.provenance import record
 
 __all__ = [
@@ -97,6 +97,10 @@ def czt_time_signals(s, freq, t0: float, dt: float, n_t: int, *, window: str = "
     s = np.asarray(s)
     freq = np.asarray(freq, dtype=float)
     df = _uniform_df(freq)
+    dt = check_positive("dt", dt)
+    n_t = check_positive("n_t", n_t, integer=True)
+    if not np.isfinite(t0):
+        raise ConfigError(f"t0 must be finite (s), got {t0}")
     sw = s * _window(window, freq.size)
     a = np.exp(-2j * np.pi * df * t0)
     w = np.exp(2j * np.pi * df * dt)
@@ -154,8 +158,8 @@ def to_time_domain(
     s, other = _s_freq_last(ds)
     freq = ds["freq"].values
     df = _uniform_df(freq)
-    dt = float(dt or 1.0 / (8 * freq.max()))
-    t_max = float(t_max or 1.0 / df)
+    dt = 1.0 / (8 * freq.max()) if dt is None else check_positive("dt", dt)
+    t_max = 1.0 / df if t_max is None else check_positive("t_max", t_max)
     if method == "czt":
         n_t = int(np.ceil(t_max / dt))
         x = czt_time_signals(s.values, freq, 0.0, dt, n_t, window=window)
@@ -282,7 +286,7 @@ def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Datas
 def _exact_time_pair(freq, oversample: int):
     """Time grid and the matrices E (time <- freq) and its exact inverse (freq <- time)."""
     df = _uniform_df(freq)
-    n_t = int(oversample) * freq.size
+    n_t = check_positive("oversample", oversample, integer=True) * freq.size
     t = np.arange(n_t) / (n_t * df)
     e = np.exp(2j * np.pi * np.outer(t, freq))  # [T, F]
     return t, e
@@ -336,9 +340,18 @@ def skin_artefact_removal(
     if s.ndim != 2:
         raise CalibrationError("skin-artefact removal needs a (freq, channel) scan")
     freq = ds["freq"].values
+    n_neighbours = check_positive("n_neighbours", n_neighbours, integer=True)
+    n_taps = check_positive("n_taps", n_taps, integer=True)
+    if n_neighbours >= s.shape[0]:
+        raise ConfigError(f"n_neighbours ({n_neighbours}) must be < the {s.shape[0]} channels")
+    win = np.asarray(window, dtype=float)
+    if win.shape != (2,) or not np.all(np.isfinite(win)) or not 0 <= win[0] < win[1]:
+        raise ConfigError(
+            f"window must be (t_start, t_stop) s with 0 <= t_start < t_stop, got {window}"
+        )
     t, e = _exact_time_pair(freq, oversample)
     x = s.values @ e.T  # [C, T]
-    w = (t >= window[0]) & (t < window[1])
+    w = (t >= win[0]) & (t < win[1])
     if w.sum() < n_taps * n_neighbours + 1:
         raise ConfigError("window too short for the requested filter; widen it or use fewer taps")
     n_c = x.shape[0]
@@ -359,7 +372,7 @@ def skin_artefact_removal(
         ds,
         sg.T,
         "brim.microwave.calibration.skin_artefact_removal",
-        {"window": list(window), "n_neighbours": n_neighbours, "n_taps": n_taps},
+        {"window": win.tolist(), "n_neighbours": n_neighbours, "n_taps": n_taps},
     )
 
 
@@ -401,22 +414,23 @@ def estimate_antenna_delay(
     closest to ``target_m`` (ties: the higher peak-to-mean ratio) wins. Apply the result to
     *other* scans (fitting and judging on the same scan would be circular).
     """
+    from brim.microwave.metrics import localisation_error, target_position
     from brim.microwave.radar import beamform, hemisphere_grid
 
-    if candidates_s is None:
-        candidates_s = np.arange(0.0, 301e-12, 25e-12)
+    candidates = np.atleast_1d(
+        np.arange(0.0, 301e-12, 25e-12) if candidates_s is None else np.asarray(candidates_s, float)
+    )
+    if candidates.ndim != 1 or candidates.size == 0 or not np.all(np.isfinite(candidates)):
+        raise ConfigError("candidates_s must be a non-empty 1-D array of finite delays (s)")
+    target = target_position(target_m)
     grid = hemisphere_grid(radius, resolution)
-    target = np.asarray(target_m, dtype=float)
     best = None
-    for d in candidates_s:
+    for d in candidates:
         img = beamform(
             antenna_delay_calibration(calibration_scan, d), grid=grid, methods=["das"], eps_r=eps_r
         )["das"]
         v = img.values
-        k = np.nanargmax(v)
-        iz, iy, ix = np.unravel_index(k, v.shape)
-        peak = np.array([img.x.values[ix], img.y.values[iy], img.z.values[iz]])
-        score = (np.linalg.norm(peak - target), -np.nanmax(v) / np.nanmean(v))
+        score = (localisation_error(img, target), -np.nanmax(v) / np.nanmean(v))
         if best is None or score < best[0]:
             best = (score, float(d))
     return best[1]

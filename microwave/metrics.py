@@ -116,10 +116,15 @@ def smr(img, location=None, var: str | None = None) -> float:
 
 def localisation_error(img, target, var: str | None = None) -> float:
     """Distance (m) between the image maximum and the known target position ``(x, y, z)`` m."""
+    return float(np.linalg.norm(peak(img, var) - target_position(target)))
+
+
+def target_position(target) -> np.ndarray:
+    """A known target position as a float array ``(x, y, z)`` m, or ConfigError."""
     t = np.asarray(target, dtype=float)
     if t.shape != (3,) or not np.all(np.isfinite(t)):
         raise ConfigError(f"target must be three finite coordinates (x, y, z) in m, got {target}")
-    return float(np.linalg.norm(peak(img, var) - t))
+    return t
 
 
 @dataclass

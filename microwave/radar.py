@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from brim.backend import resolve_backend, to_numpy
-from brim.errors import ConfigError, SchemaError
+from brim.errors import ConfigError, SchemaError, check_positive
 from brim.microwave.tissue import C0
 from brim.provenance import record
 from brim.schema import stamp
@@ -259,10 +259,8 @@ def beamform(
             raise ConfigError(f"unknown beamformer {m!r}; use one of {METHODS}")
     if domain not in ("frequency", "time"):
         raise ConfigError("domain must be 'frequency' or 'time'")
-    if not (np.isfinite(max_memory_mb) and max_memory_mb > 0):
-        raise ConfigError(f"max_memory_mb must be > 0, got {max_memory_mb}")
-    if int(time_oversample) != time_oversample or time_oversample < 1:
-        raise ConfigError(f"time_oversample must be a positive integer, got {time_oversample}")
+    check_positive("max_memory_mb", max_memory_mb)
+    time_oversample = check_positive("time_oversample", time_oversample, integer=True)
     name = resolve_backend(backend, *(v.data for v in scan.data_vars.values()))
     sig, freq, tx, rx, pos = channel_table(scan.brim.to_device("cpu"))
     if grid is None:

@@ -110,3 +110,38 @@ def test_estimate_antenna_delay_recovers_phase_centre_delay():
         ds, tgt, candidates_s=np.arange(0, 301e-12, 50e-12), radius=0.06, resolution=5e-3
     )
     assert est == pytest.approx(150e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda ds: cal.to_time_domain(ds, dt=float("nan")), "dt"),
+        (lambda ds: cal.to_time_domain(ds, dt=-1e-12), "dt"),
+        (lambda ds: cal.to_time_domain(ds, t_max=0.0), "t_max"),
+        (lambda ds: cal.time_gate(ds, 0.0, 1e-9, oversample=0), "oversample"),
+        (lambda ds: cal.skin_artefact_removal(ds, window=(1e-9, 0.5e-9)), "window"),
+        (lambda ds: cal.skin_artefact_removal(ds, window=(0.0, np.nan)), "window"),
+        (lambda ds: cal.skin_artefact_removal(ds, window=(0.0, 1e-9), n_neighbours=0), "n_neig"),
+        (
+            lambda ds: cal.skin_artefact_removal(ds, window=(0.0, 1e-9), n_neighbours=10**4),
+            "n_neig",
+        ),
+        (lambda ds: cal.skin_artefact_removal(ds, window=(0.0, 1e-9), n_taps=1.5), "n_taps"),
+        (lambda ds: cal.estimate_antenna_delay(ds, (np.nan, 0.0, 0.03)), "target"),
+        (lambda ds: cal.estimate_antenna_delay(ds, (0.01, 0.0, 0.03), candidates_s=[]), "cand"),
+    ],
+)
+def test_bad_settings_raise_config_errors(call, match):
+    ds = samples.simulate_scan()
+    with pytest.raises(ConfigError, match=match):
+        call(ds)
+
+
+def test_chirp_z_rejects_bad_time_grids():
+    s = _delay_line(1e-9)
+    with pytest.raises(ConfigError, match="n_t"):
+        cal.czt_time_signals(s, F, 0.0, 1e-11, 0)
+    with pytest.raises(ConfigError, match="dt"):
+        cal.czt_time_signals(s, F, 0.0, np.nan, 10)
+    with pytest.raises(ConfigError, match="t0"):
+        cal.czt_time_signals(s, F, np.inf, 1e-11, 10)
