@@ -258,3 +258,43 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
             if ds.attrs.get(schema.ATTR):
                 schema.validate(ds, check_values=chunks is None)
     return result
+
+
+def load_numpy(path: str | os.PathLike) -> np.ndarray | dict[str, np.ndarray]:
+    """Load a user's ``.npy`` (an array) or ``.npz`` (a dict of arrays) without unpickling.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; it must exist.
+
+    Returns
+    -------
+    numpy.ndarray or dict
+        The array of an ``.npy``; the arrays of an ``.npz`` by name, all read into memory.
+
+    Raises
+    ------
+    FormatError
+        The file holds pickled Python objects (brim never unpickles a user file), or is
+        truncated, corrupt or not a NumPy file at all.
+    """
+    import zipfile
+
+    p = Path(path)
+    try:
+        with builtins.open(p, "rb") as fh:
+            obj = np.load(fh, allow_pickle=False)
+            if isinstance(obj, np.lib.npyio.NpzFile):
+                with obj:
+                    return {k: obj[k] for k in obj.files}
+            return obj
+    except ValueError as exc:
+        if "pickled" in str(exc) or "allow_pickle" in str(exc):
+            raise FormatError(
+                f"{p.name}: holds pickled Python objects or is not a NumPy file; brim never "
+                f"unpickles user files, save plain numeric arrays"
+            ) from None
+        raise FormatError(f"{p.name}: truncated or corrupt NumPy file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise FormatError(f"{p.name}: truncated or corrupt NumPy file ({exc})") from None

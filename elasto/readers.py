@@ -26,6 +26,7 @@ import xarray as xr
 
 from brim import schema
 from brim.errors import ConfigError, FormatError, MissingFileError
+from brim.io import load_numpy
 from brim.provenance import record
 
 __all__ = [
@@ -318,13 +319,9 @@ def read_rf(
     if suffix == ".mat":
         arr = read_mat_variable(path, var)
     elif suffix == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise FormatError(
-                f"{path} holds Python objects; brim never unpickles user files — save a plain "
-                f"numeric array"
-            ) from exc
+        arr = load_numpy(path)
+        if isinstance(arr, dict):
+            raise FormatError(f"{path} is an .npz archive; pass one array as .npy")
     else:
         raise FormatError(
             f"unknown RF file type {suffix!r} for {path}; use .mat, .npy or brim NetCDF (.nc)"

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import FormatError, MissingFileError, SchemaError
+from brim.io import load_numpy
 
 __all__ = [
     "measurement_from_arrays",
@@ -391,10 +392,9 @@ def read_dot_pat_map(path) -> xr.DataArray:
     repository works in cm^-1 (units recorded as ``cm-1``, an assumption stated in ``note``).
     """
     p = _need(path)
-    try:
-        arr = np.load(p, allow_pickle=False)
-    except ValueError as exc:
-        raise FormatError(f"{p.name}: not a plain .npy array (pickles are refused): {exc}") from exc
+    arr = load_numpy(p)
+    if isinstance(arr, dict):
+        raise FormatError(f"{p.name}: an .npz archive, expected one .npy map")
     if arr.ndim != 2:
         raise FormatError(f"{p.name}: expected a 2-D map, got shape {arr.shape}")
     parts = p.stem.split("-")

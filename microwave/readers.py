@@ -31,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import FormatError, MissingFileError
+from brim.io import load_numpy
 from brim.provenance import record
 from brim.schema import stamp, validate
 
@@ -553,13 +554,9 @@ def read_npz(path: str | os.PathLike) -> xr.Dataset:
     Opened with ``allow_pickle=False``: object arrays are refused.
     """
     p = _exists(path)
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            d = {k: z[k] for k in z.files}
-    except ValueError as exc:
-        raise FormatError(f"{p.name}: unreadable .npz or holds pickled objects ({exc})") from None
-    except OSError as exc:
-        raise FormatError(f"{p.name}: not an .npz file ({exc})") from None
+    d = load_numpy(p)
+    if not isinstance(d, dict):
+        raise FormatError(f"{p.name}: a single .npy array, not an .npz archive of named arrays")
     for k in ("s", "freq"):
         if k not in d:
             raise FormatError(f"{p.name}: missing array {k!r} (found {sorted(d)})")

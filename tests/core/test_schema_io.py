@@ -193,3 +193,25 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
     else:
         assert back["v"].shape == (4000, 2000) and float(back["v"].max()) == 7.0
     assert [p for p in tmp_path.iterdir() if not p.name.startswith(".")] == [target]
+
+
+def test_load_numpy_reads_arrays_and_refuses_bad_files(tmp_path):
+    from brim.errors import FormatError
+    from brim.io import load_numpy
+
+    a = np.arange(12.0).reshape(3, 4)
+    np.save(tmp_path / "a.npy", a)
+    np.savez(tmp_path / "b.npz", a=a, b=a.T)
+    np.testing.assert_array_equal(load_numpy(tmp_path / "a.npy"), a)
+    got = load_numpy(tmp_path / "b.npz")
+    assert sorted(got) == ["a", "b"]
+    np.testing.assert_array_equal(got["b"], a.T)
+    np.save(tmp_path / "obj.npy", np.array([{"k": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(FormatError, match="never unpickles"):
+        load_numpy(tmp_path / "obj.npy")
+    for name in ("a.npy", "b.npz"):
+        whole = (tmp_path / name).read_bytes()
+        cut = tmp_path / f"cut_{name}"
+        cut.write_bytes(whole[: len(whole) // 2])
+        with pytest.raises(FormatError, match="truncated"):
+            load_numpy(cut)

@@ -132,6 +132,10 @@ def test_umbmid_mat_and_npz(tmp_path):
     np.savez(tmp_path / "inf.npz", s=bad, freq=freqs, layout=np.array("monostatic"))
     with pytest.raises(FormatError, match="non-finite"):
         readers.read_npz(tmp_path / "inf.npz")
+    whole = (tmp_path / "scan.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(FormatError, match="truncated"):
+        readers.read_npz(tmp_path / "cut.npz")
 
 
 def test_xarray_backend_engines(merit, tmp_path):
