@@ -25,9 +25,9 @@ def _parse_grid(spec: str | None):
             return radar.plane_grid(r, res, z)
         r, res = (float(v) for v in spec.split(","))
         return radar.hemisphere_grid(r, res)
-    except ValueError:
+    except ValueError as exc:  # float() and the grid checks (ConfigError is a ValueError)
         raise ConfigError(
-            f"bad --grid {spec!r}; use RADIUS,STEP (m) or plane:RADIUS,STEP,Z (m)"
+            f"bad --grid {spec!r} ({exc}); use RADIUS,STEP (m) or plane:RADIUS,STEP,Z (m)"
         ) from None
 
 

@@ -121,6 +121,13 @@ def plane_grid(radius: float, resolution: float, z: float) -> Grid:
     return Grid(ax, ax.copy(), np.array([float(z)]), mask, planar=True)
 
 
+def _check_eps(*values: float) -> None:
+    """ConfigError unless every relative permittivity is finite and >= 1."""
+    for e in values:
+        if not np.isfinite(e) or e < 1:
+            raise ConfigError(f"relative permittivity must be finite and >= 1, got {e}")
+
+
 def homogeneous_delays(points, antennas, eps_r: float) -> np.ndarray:
     """One-way propagation times (s), ``[P, A]``, through a homogeneous lossless medium.
 
@@ -128,8 +135,7 @@ def homogeneous_delays(points, antennas, eps_r: float) -> np.ndarray:
     permittivity giving the wanted phase velocity (see
     :func:`brim.microwave.tissue.effective_wave_speed`).
     """
-    if not np.isfinite(eps_r) or eps_r < 1:
-        raise ConfigError(f"relative permittivity must be >= 1, got {eps_r}")
+    _check_eps(eps_r)
     p = np.asarray(points, dtype=float)
     a = np.asarray(antennas, dtype=float)
     d = np.sqrt(((p[:, None, :] - a[None, :, :]) ** 2).sum(-1))
@@ -143,9 +149,7 @@ def two_layer_delays(
 
     Straight-ray approximation: no refraction at the interface (see the module docstring).
     """
-    for e in (eps_outer, eps_inner):
-        if not np.isfinite(e) or e < 1:
-            raise ConfigError(f"relative permittivities must be >= 1, got {e}")
+    _check_eps(eps_outer, eps_inner)
     p = np.asarray(points, dtype=float)[:, None, :] - np.asarray(centre, dtype=float)
     a = np.asarray(antennas, dtype=float)[None, :, :] - np.asarray(centre, dtype=float)
     d = p - a  # ray r(u) = a + u d, u in [0, 1]
@@ -260,6 +264,8 @@ def beamform(
     if domain not in ("frequency", "time"):
         raise ConfigError("domain must be 'frequency' or 'time'")
     check_positive("max_memory_mb", max_memory_mb)
+    if two_layer is None:
+        _check_eps(eps_r)
     time_oversample = check_positive("time_oversample", time_oversample, integer=True)
     name = resolve_backend(backend, *(v.data for v in scan.data_vars.values()))
     sig, freq, tx, rx, pos = channel_table(scan.brim.to_device("cpu"))

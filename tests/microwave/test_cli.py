@@ -41,3 +41,18 @@ def test_cli_bad_input(tmp_path, capsys):
     assert main(["microwave", "info", str(tmp_path / "x.txt")]) == 2
     assert "unknown scan format" in capsys.readouterr().err
     assert main(["microwave", "metrics", str(tmp_path / "none.nc"), "--target", "1,2"]) != 0
+
+
+def test_cli_bad_settings_name_the_problem_and_write_nothing(tmp_path, capsys):
+    scan = tmp_path / "scan.nc"
+    save(samples.simulate_scan(), scan)
+    img = tmp_path / "img.nc"
+    for extra, says in (
+        (["--grid", "plane:0.05,0,0.03"], "resolution"),
+        (["--grid", "0.05,nan"], "resolution"),
+        (["--eps-r", "nan"], "permittivity"),
+    ):
+        assert main(["microwave", "beamform", str(scan), "-o", str(img), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "brim: error" in err and says in err
+        assert not img.exists()
