@@ -72,6 +72,30 @@ def check_positive(name: str, value, *, integer: bool = False):
     return int(v) if integer else v
 
 
+def check_vector(name: str, values, *, increasing: bool = False):
+    """``values`` as a non-empty 1-D float array of finite numbers, or ConfigError.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    values : array_like
+        The values to check (an image axis, candidate delays...).
+    increasing : bool
+        Also require strictly increasing values.
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or v.size == 0:
+        raise ConfigError(f"{name} must be a non-empty 1-D array")
+    if not np.all(np.isfinite(v)):
+        raise ConfigError(f"{name} contains NaN or infinite values")
+    if increasing and not np.all(np.diff(v) > 0):
+        raise ConfigError(f"{name} must be strictly increasing")
+    return v
+
+
 def require(module: str, extra: str):
     """Import an optional dependency or raise :class:`DependencyError` naming the extra.
 

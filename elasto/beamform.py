@@ -16,7 +16,7 @@ from scipy.signal import hilbert
 
 from brim import schema
 from brim.backend import resolve_backend, to_numpy
-from brim.errors import ConfigError, check_positive
+from brim.errors import ConfigError, check_positive, check_vector
 from brim.provenance import record
 
 from .beamform_kernels import das_cupy, das_numba, das_numpy
@@ -86,10 +86,10 @@ def beamform(
     if depths is None:
         zmax = (t0 + (ns - 1) / fs) * c / 2.0
         depths = np.arange(1e-3, zmax, c / (2 * fs))
-    depths = _image_axis(depths, "depths")
+    depths = check_vector("depths", depths, increasing=True)
     if depths[0] < 0:
         raise ConfigError(f"depths must be >= 0 m, got {depths[0]}")
-    lines = ex.copy() if lines is None else _image_axis(lines, "lines")
+    lines = ex.copy() if lines is None else check_vector("lines", lines, increasing=True)
     name = resolve_backend(backend)
     data = np.asarray(channel["channel"].values)
     if data.dtype not in (np.float32, np.float64):
@@ -132,18 +132,6 @@ def beamform(
         "brim.elasto.beamform",
         {"fnumber": fnumber, "output": output, "backend": name, "n_tx": int(ang.size)},
     )
-
-
-def _image_axis(values, name: str) -> np.ndarray:
-    """A 1-D, non-empty, finite, strictly increasing image axis in metres, or ConfigError."""
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 1 or v.size == 0:
-        raise ConfigError(f"{name} must be a non-empty 1-D array of positions in m")
-    if not np.all(np.isfinite(v)):
-        raise ConfigError(f"{name} contain NaN or infinite values")
-    if v.size > 1 and not np.all(np.diff(v) > 0):
-        raise ConfigError(f"{name} must be strictly increasing")
-    return v
 
 
 def iq_demodulate(rf, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:

@@ -31,7 +31,7 @@ import scipy.signal
 import xarray as xr
 
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
-from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive
+from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive, check_vector
 from brim.provenance import record
 
 __all__ = [
@@ -283,6 +283,19 @@ def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Datas
     return _with_s(ds, out, "brim.microwave.calibration.average_subtraction", {"groups": groups})
 
 
+def _time_window(window, what: str) -> tuple[float, float]:
+    """``(t_start, t_stop)`` in s with ``0 <= t_start < t_stop`` (NaN fails), or ConfigError."""
+    try:
+        t_start, t_stop = (float(v) for v in window)
+    except (TypeError, ValueError):
+        t_start = t_stop = float("nan")
+    if not 0 <= t_start < t_stop:
+        raise ConfigError(
+            f"{what} needs (t_start, t_stop) s with 0 <= t_start < t_stop, got {window}"
+        )
+    return t_start, t_stop
+
+
 def _exact_time_pair(freq, oversample: int):
     """Time grid and the matrices E (time <- freq) and its exact inverse (freq <- time)."""
     df = _uniform_df(freq)
@@ -299,11 +312,10 @@ def time_gate(
     """Rectangular time gate: keep (or, ``keep=False``, remove) the response in
     ``[t_start, t_stop)`` s. Exact: the time grid spans one alias period ``1/df`` with
     ``oversample * F`` samples, so the back-projection ``S = E^H x / T`` inverts ``x = E S``."""
+    t_start, t_stop = _time_window((t_start, t_stop), "time gate")
     s, other = _s_freq_last(ds)
     freq = ds["freq"].values
     t, e = _exact_time_pair(freq, oversample)
-    if not 0 <= t_start < t_stop:
-        raise ConfigError("time gate needs 0 <= t_start < t_stop (s)")
     gate = (t >= t_start) & (t < t_stop)
     if not keep:
         gate = ~gate
@@ -344,11 +356,7 @@ def skin_artefact_removal(
     n_taps = check_positive("n_taps", n_taps, integer=True)
     if n_neighbours >= s.shape[0]:
         raise ConfigError(f"n_neighbours ({n_neighbours}) must be < the {s.shape[0]} channels")
-    win = np.asarray(window, dtype=float)
-    if win.shape != (2,) or not np.all(np.isfinite(win)) or not 0 <= win[0] < win[1]:
-        raise ConfigError(
-            f"window must be (t_start, t_stop) s with 0 <= t_start < t_stop, got {window}"
-        )
+    win = _time_window(window, "skin-artefact window")
     t, e = _exact_time_pair(freq, oversample)
     x = s.values @ e.T  # [C, T]
     w = (t >= win[0]) & (t < win[1])
@@ -372,7 +380,7 @@ def skin_artefact_removal(
         ds,
         sg.T,
         "brim.microwave.calibration.skin_artefact_removal",
-        {"window": win.tolist(), "n_neighbours": n_neighbours, "n_taps": n_taps},
+        {"window": list(win), "n_neighbours": n_neighbours, "n_taps": n_taps},
     )
 
 
@@ -417,11 +425,10 @@ def estimate_antenna_delay(
     from brim.microwave.metrics import localisation_error, target_position
     from brim.microwave.radar import beamform, hemisphere_grid
 
-    candidates = np.atleast_1d(
-        np.arange(0.0, 301e-12, 25e-12) if candidates_s is None else np.asarray(candidates_s, float)
+    default = np.arange(0.0, 301e-12, 25e-12)
+    candidates = check_vector(
+        "candidates_s", default if candidates_s is None else np.atleast_1d(candidates_s)
     )
-    if candidates.ndim != 1 or candidates.size == 0 or not np.all(np.isfinite(candidates)):
-        raise ConfigError("candidates_s must be a non-empty 1-D array of finite delays (s)")
     target = target_position(target_m)
     grid = hemisphere_grid(radius, resolution)
     best = None

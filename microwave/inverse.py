@@ -39,7 +39,7 @@ import numpy as np
 import xarray as xr
 
 from brim.backend import to_numpy
-from brim.errors import CalibrationError, ConfigError, SchemaError
+from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive
 from brim.microwave.forward import (
     Grid,
     VIEOperator,
@@ -403,8 +403,8 @@ def invert(
     validate(fields, "field_set", check_values=True)
     backend = resolve_backend(backend, *(v.data for v in fields.data_vars.values()))
     fields = fields.brim.to_device("cpu")  # set-up and data terms are small: built on the host
-    if weight is not None and not (np.isfinite(weight) and weight > 0):
-        raise ConfigError(f"weight must be a finite number > 0, not {weight!r}")
+    if weight is not None:
+        check_positive("weight", weight)
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if backend == "torch":

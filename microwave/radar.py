@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from brim.backend import resolve_backend, to_numpy
-from brim.errors import ConfigError, SchemaError, check_positive
+from brim.errors import ConfigError, SchemaError, check_positive, check_vector
 from brim.microwave.tissue import C0
 from brim.provenance import record
 from brim.schema import stamp
@@ -79,22 +79,16 @@ class Grid:
 
 def _check_disc(radius: float, resolution: float, z: float = 0.0) -> None:
     """ConfigError unless the radius and step are finite and > 0 m and z is finite."""
-    if not (np.isfinite(radius) and np.isfinite(resolution) and radius > 0 and resolution > 0):
-        raise ConfigError(
-            f"radius and resolution must be finite and > 0 m, got {radius}, {resolution}"
-        )
-    if not np.isfinite(z):
-        raise ConfigError(f"grid z must be finite, got {z}")
+    check_positive("grid radius (m)", radius)
+    check_positive("grid resolution (m)", resolution)
+    check_vector("grid z (m)", [z])
 
 
 def box_grid(x, y, z) -> Grid:
     """A full box grid from three axis vectors (m)."""
-    x, y, z = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (x, y, z))
-    for name, a in zip("xyz", (x, y, z)):
-        if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
-            raise ConfigError(
-                f"grid axis {name} must be a non-empty 1-D array of finite values (m)"
-            )
+    x, y, z = (
+        check_vector(f"grid axis {n} (m)", np.atleast_1d(a)) for n, a in zip("xyz", (x, y, z))
+    )
     mask = np.ones((z.size, y.size, x.size), dtype=bool)
     return Grid(x, y, z, mask, planar=z.size == 1)
 

@@ -32,3 +32,18 @@ def test_check_positive_rejects(value, integer):
     with pytest.raises(ConfigError, match="step") as info:
         check_positive("step", value, integer=integer)
     assert isinstance(info.value, (BrimError, ValueError))
+
+
+def test_check_vector():
+    from brim.errors import check_vector
+
+    assert check_vector("axis", [0.0, 1.0, 3.0], increasing=True).tolist() == [0.0, 1.0, 3.0]
+    assert check_vector("axis", [2.0, 1.0]).dtype == float  # order free unless asked
+    for bad, increasing in (
+        ([], False),
+        ([[1.0]], False),
+        ([1.0, math.nan], False),
+        ([1.0, 1.0], True),
+    ):
+        with pytest.raises(ConfigError, match="axis"):
+            check_vector("axis", bad, increasing=increasing)
