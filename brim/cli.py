@@ -106,10 +106,35 @@ def _cmd_samples(args) -> int:
     return 0
 
 
-def _add_progress(p: argparse.ArgumentParser) -> None:
+def add_progress_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--no-progress`` (sets ``progress=False``; the bar is shown by default)."""
     p.add_argument(
         "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
     )
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Appends ``(default: X)`` to an option's help unless the help already names its default."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        shown = action.option_strings or action.nargs in ("?", "*")
+        if (
+            shown
+            and not any(action.default is v for v in (None, False, True, argparse.SUPPRESS))
+            and "default" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _use_help_formatter(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and every subcommand parser below it :class:`_HelpFormatter`."""
+    parser.formatter_class = _HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _use_help_formatter(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run every modality end to end on the bundled samples")
     p.add_argument("--out", default="brim-demo", help="output folder (default: brim-demo)")
     p.add_argument("--only", help="comma-separated modalities to run (default: all)")
-    _add_progress(p)
+    add_progress_option(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("batch", help="run a per-file pipeline over many files with Dask")
@@ -139,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="address of an existing Dask scheduler, or 'threads'")
     p.add_argument("--workers", type=int, help="local workers (default: one per core)")
     p.add_argument("--params", help="YAML/JSON file of pipeline parameters")
-    _add_progress(p)
+    add_progress_option(p)
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("samples", help="list (or regenerate) the bundled sample files")
@@ -155,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(func=_unavailable(ep.name, exc))
             continue
         register(sub)
+    _use_help_formatter(parser)
     return parser
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from brim.cli import add_progress_option
 from brim.errors import ConfigError, FormatError
 
 __all__ = ["register"]
@@ -108,7 +109,12 @@ def _add_pair(p):
     p.add_argument("pre", help="pre-compression RF file (.mat, .npy, .nc)")
     p.add_argument("post", nargs="?", help="post-compression RF file (omit: use --frames)")
     p.add_argument("-o", "--out", required=True, help="output NetCDF file")
-    p.add_argument("--method", choices=("ncc", "phase", "dp"), default="ncc")
+    p.add_argument(
+        "--method",
+        choices=("ncc", "phase", "dp"),
+        default="ncc",
+        help="displacement estimator: normalised cross-correlation, phase or dynamic programming",
+    )
     p.add_argument("--window", type=int, help="axial window in samples (default ~10 periods)")
     p.add_argument("--frames", type=_frames, default=(0, 1), help="frame indices PRE,POST")
     p.add_argument("--backend", choices=("numpy", "cupy"), help="kernel backend")
@@ -214,20 +220,20 @@ def register(subparsers) -> argparse.ArgumentParser:
     g.set_defaults(func=lambda args: (g.print_help(), 2)[1])
 
     p = sub.add_parser("convert", help="read .mat/.npy RF or pybf channel HDF5 into brim NetCDF")
-    p.add_argument("input")
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("input", help="RF (.mat, .npy) or pybf channel HDF5 file")
+    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
     _add_rf_options(p)
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("beamform", help="plane-wave DAS + compounding of channel data")
     p.add_argument("channel", help="channel data (pybf HDF5 or brim channel_data NetCDF)")
-    p.add_argument("-o", "--out", required=True)
-    p.add_argument("--fnumber", type=float, default=1.5)
+    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
+    p.add_argument("--fnumber", type=float, default=1.5, help="receive f-number (aperture growth)")
     p.add_argument("--zmax", type=float, help="deepest image depth (mm; default: all samples)")
-    p.add_argument("--output", choices=("rf", "iq"), default="rf")
-    p.add_argument("--backend", choices=("numpy", "cupy"))
+    p.add_argument("--output", choices=("rf", "iq"), default="rf", help="beamformed RF or I/Q")
+    p.add_argument("--backend", choices=("numpy", "cupy"), help="kernel backend (default: numpy)")
     p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s)")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_option(p)
     p.set_defaults(func=_cmd_beamform)
 
     p = sub.add_parser("displacement", help="displacement between a pre/post RF pair")
@@ -249,12 +255,12 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--compression", type=float, help="applied compression (default 0.01)")
     p.add_argument("--shear-speed", type=float, default=2.5, help="shear-wave speed (m/s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the speckle")
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("swe", help="shear-wave speed and Young's modulus from RF frames over time")
     p.add_argument("input", help="rf_frames NetCDF with a 'time' coordinate")
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
     p.add_argument("--push-x", type=float, default=0.0, help="push position (mm)")
     p.add_argument("--density", type=float, default=1000.0, help="kg/m^3")
     p.add_argument("--roi", help="ROI for Emax/Emean: rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")

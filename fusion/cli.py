@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from brim.cli import add_progress_option
 from brim.errors import ConfigError, FormatError, MissingFileError
 
 
@@ -175,7 +176,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--diameter", type=float, default=15.0, help="lesion diameter, mm")
     p.add_argument("--hbt", type=float, default=70.0, help="lesion total haemoglobin, uM")
     p.add_argument("--so2", type=float, default=0.65, help="lesion saturation (0-1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the noise and speckle")
     p.add_argument("--voxel", type=float, default=1.5, help="lesion discretisation, mm")
     p.set_defaults(func=_cmd_simulate)
 
@@ -194,7 +195,12 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--roi", help="lesion ROI X,Y,Z,R in mm (instead of --us)")
     p.add_argument("--model", help="U-Net checkpoint folder for --us without a mask")
     p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
-    p.add_argument("--nonlinear-iterations", type=int, default=1)
+    p.add_argument(
+        "--nonlinear-iterations",
+        type=int,
+        default=1,
+        help="Born iterations after the first linear solve (0: linear Born only)",
+    )
     p.add_argument("--musp", type=float, help="background reduced scattering (CW data), mm^-1")
     p.add_argument("-o", "--out", required=True, help="output map NetCDF")
     p.set_defaults(func=_cmd_reconstruct)
@@ -202,7 +208,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("hemoglobin", help="HbO2, Hb, HbT and sO2 from a reconstructed mua map")
     p.add_argument("map", help="reconstruction NetCDF with 'mua' over wavelength")
     p.add_argument("--extinction", help="extinction CSV (default: bundled Prahl subset)")
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("-o", "--out", required=True, help="output NetCDF")
     p.set_defaults(func=_cmd_hemoglobin)
 
     p = sub.add_parser("segment-us", help="segment breast-ultrasound lesions")
@@ -214,16 +220,21 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("train-us", help="train the U-Net on a BUSI folder; report grouped Dice")
     p.add_argument("root", help="folder with images/ and masks/")
     p.add_argument("-o", "--out", required=True, help="checkpoint folder to write")
-    p.add_argument("--size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--size", type=int, default=64, help="square input size of the U-Net, pixels")
+    p.add_argument("--epochs", type=int, default=30, help="training epochs")
+    add_progress_option(p)
     p.set_defaults(func=_cmd_train_us)
 
     p = sub.add_parser("register", help="register two 2-D brim images (rigid/affine)")
-    p.add_argument("fixed")
-    p.add_argument("moving")
-    p.add_argument("-o", "--out", required=True)
-    p.add_argument("--transform", default="rigid", choices=["translation", "rigid", "affine"])
+    p.add_argument("fixed", help="fixed (reference) image NetCDF")
+    p.add_argument("moving", help="image NetCDF to move onto the fixed one")
+    p.add_argument("-o", "--out", required=True, help="output NetCDF: moved image and transform")
+    p.add_argument(
+        "--transform",
+        default="rigid",
+        choices=["translation", "rigid", "affine"],
+        help="transform model",
+    )
     p.add_argument("--var", help="image variable (default: 'image' or the first (y, x) one)")
     p.set_defaults(func=_cmd_register)
     return g

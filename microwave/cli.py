@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from brim.cli import add_progress_option
 from brim.errors import ConfigError
+from brim.microwave import tomography_cli
 
 __all__ = ["register"]
 
@@ -150,19 +152,42 @@ def _cmd_info(args) -> int:
     return 0
 
 
+_SCAN_HELP = "scan file (any format 'convert' reads)"
+
+
 def _add_common_image(p):
-    p.add_argument("--method", default="das", choices=["das", "dmas", "cf-das", "all"])
+    p.add_argument(
+        "--method",
+        default="das",
+        choices=["das", "dmas", "cf-das", "all"],
+        help="beamformer: delay-and-sum, delay-multiply-and-sum, coherence-factor DAS, or all",
+    )
     p.add_argument(
         "--beamformer",
         dest="method",
         choices=["das", "dmas", "cf-das", "all"],
         help="alias of --method",
     )
-    p.add_argument("--domain", default="frequency", choices=["frequency", "time"])
-    p.add_argument("--eps-r", type=float, default=8.0, help="relative permittivity (default 8)")
-    p.add_argument("--grid", help="RADIUS,STEP (m) hemisphere or plane:RADIUS,STEP,Z")
-    p.add_argument("--backend", default=None, choices=["numpy", "cupy"])
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument(
+        "--domain",
+        default="frequency",
+        choices=["frequency", "time"],
+        help="focus the frequency-domain data directly, or time signals from an inverse chirp-Z",
+    )
+    p.add_argument(
+        "--eps-r", type=float, default=8.0, help="relative permittivity of the homogeneous medium"
+    )
+    p.add_argument(
+        "--grid",
+        help="image points: RADIUS,STEP (m) for a hemisphere or plane:RADIUS,STEP,Z (m) for a "
+        "plane (default: 0.07,0.0025, a 7 cm hemisphere at 2.5 mm)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["numpy", "cupy"],
+        help="numpy: Numba kernels on the CPU; cupy: the GPU (default: where the scan is)",
+    )
+    add_progress_option(p)
 
 
 def _add_cal(p):
@@ -180,49 +205,42 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.set_defaults(func=lambda a: (parser.print_help(), 2)[1])
 
     p = sub.add_parser("convert", help="read vendor/public scans into brim NetCDF")
-    p.add_argument("inputs", nargs="+")
-    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="Touchstone .sNp, MERIT .csv, UM-BMID .mat, NetCDF or NPZ scans",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("calibrate", help="reference / rotation / average subtraction")
-    p.add_argument("scan")
+    p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="calibrated scan (.nc)")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("beamform", help="DAS / DMAS / CF-DAS image of a calibrated scan")
-    p.add_argument("scan")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
+    p.add_argument("-o", "--output", required=True, help="image (.nc)")
     _add_common_image(p)
     p.set_defaults(func=_cmd_beamform)
 
     p = sub.add_parser("image", help="calibrate then beamform in one step")
-    p.add_argument("scan")
+    p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="image (.nc)")
     _add_common_image(p)
     p.set_defaults(func=_cmd_image)
 
     p = sub.add_parser("metrics", help="MERIT metrics of an image (SCR, SMR, FWHM, error)")
-    p.add_argument("image")
-    p.add_argument("--target", help="known target X,Y,Z in metres")
+    p.add_argument("image", help="image from 'brim microwave beamform' or 'image'")
+    p.add_argument("--target", help="known target X,Y,Z in metres (gives the localisation error)")
     p.set_defaults(func=_cmd_metrics)
 
     p = sub.add_parser("info", help="summarise a scan file")
-    p.add_argument("scan")
+    p.add_argument("scan", help=_SCAN_HELP)
     p.set_defaults(func=_cmd_info)
 
-    # the tomography commands (issue 8) live in their own module; skip them if it is missing or
-    # broken so the radar commands keep working
-    try:
-        from brim.microwave import tomography_cli
-    except Exception:  # noqa: BLE001
-        tomography_cli = None
-    if tomography_cli is not None and hasattr(tomography_cli, "add_commands"):
-        try:
-            tomography_cli.add_commands(sub)
-        except Exception as exc:  # noqa: BLE001
-            import warnings
-
-            warnings.warn(f"brim microwave: tomography commands unavailable ({exc})", stacklevel=2)
+    tomography_cli.add_commands(sub)
     return parser

@@ -75,7 +75,7 @@ import scipy.fft
 import scipy.special as sp
 import xarray as xr
 
-from brim.errors import ConfigError, SchemaError, SolverError
+from brim.errors import ConfigError, SchemaError, SolverError, check_positive, check_vector
 
 EPS0 = 8.8541878128e-12
 MU0 = 1.25663706212e-6
@@ -136,11 +136,13 @@ class Grid:
     @classmethod
     def centered(cls, n: int | tuple[int, int], width: float, *, center=(0.0, 0.0)) -> Grid:
         """Square-cell grid of ``n`` (or ``(ny, nx)``) cells spanning ``width`` metres along x."""
-        ny, nx = (n, n) if np.isscalar(n) else (int(n[0]), int(n[1]))
-        d = float(width) / nx
+        ny, nx = (n, n) if np.isscalar(n) else (n[0], n[1])
+        ny = check_positive("grid cells along y", ny, integer=True)
+        nx = check_positive("grid cells along x", nx, integer=True)
+        d = check_positive("grid width (m)", width) / nx
         return cls(
-            nx=int(nx),
-            ny=int(ny),
+            nx=nx,
+            ny=ny,
             d=d,
             x0=center[0] - (nx - 1) * d / 2,
             y0=center[1] - (ny - 1) * d / 2,
@@ -168,9 +170,9 @@ class Grid:
             parts = [int(p) for p in cells.lower().split("x")]
             n = parts[0] if len(parts) == 1 else (parts[0], parts[1])
             return cls.centered(n, float(width))
-        except (ValueError, IndexError):
+        except (ValueError, IndexError) as exc:  # ConfigError is a ValueError too
             raise ConfigError(
-                f"grid spec {spec!r} not understood; write CELLS:WIDTH_M, e.g. '32x32:0.12'"
+                f"grid spec {spec!r} not understood ({exc}); write CELLS:WIDTH_M, e.g. '32x32:0.12'"
             ) from None
 
     @property
@@ -200,6 +202,8 @@ class Grid:
 
 def ring_positions(n: int, radius: float, *, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` antenna positions equally spaced on a circle of ``radius`` m (angle offset in rad)."""
+    n = check_positive("number of antennas on the ring", n, integer=True)
+    radius = check_positive("ring radius (m)", radius)
     phi = offset + 2 * np.pi * np.arange(n) / n
     return radius * np.cos(phi), radius * np.sin(phi)
 
@@ -708,6 +712,8 @@ def solve_total_field(
         ``E`` has the operator's dtype (complex64 for ``precision="single"``).
     """
     xp = op.xp
+    tol = check_positive("tol", tol)
+    maxiter = check_positive("maxiter", maxiter, integer=True)
     if op.dtype == np.complex64:
         _complex_dtype("single", tol)
     chi = xp.asarray(chi, dtype=op.dtype)
@@ -932,10 +938,10 @@ def simulate(
     backend = resolve_backend(backend, None if callable(permittivity) else permittivity)
     if backend == "torch":  # torch inputs are computed with NumPy/SciPy on the host
         backend = "numpy"
-    freq = np.atleast_1d(np.asarray(freq, float))
+    freq = check_vector("frequencies (Hz)", np.atleast_1d(freq))
     if np.any(freq <= 0):
         raise ConfigError("frequencies must be positive, in Hz")
-    _complex_dtype(precision, tol)
+    _complex_dtype(precision, check_positive("tol", tol))
     epsb = np.array([complex(eps_b(f)) for f in freq]) if callable(eps_b) else eps_b
     epsb = np.broadcast_to(np.asarray(epsb, complex), freq.shape)
     k_b = background_wavenumber(freq, epsb)
@@ -956,7 +962,9 @@ def simulate(
         chi = maps / epsb[:, None, None] - 1.0
     else:
         raise ConfigError(f"unknown quadrature {quadrature!r}; use 'richmond' or 'moments'")
-    rx_x, rx_y = (np.atleast_1d(np.asarray(v, float)) for v in rx)
+    rx_x, rx_y = (
+        check_vector(f"receiver {c} positions (m)", np.atleast_1d(v)) for c, v in zip("xy", rx)
+    )
     px, py = grid.points()
     if incident is not None:
         e_inc = np.asarray(incident[0], complex).reshape(freq.size, -1, grid.ny * grid.nx)
@@ -966,7 +974,9 @@ def simulate(
         if tx is not None:
             tx_x, tx_y = (np.atleast_1d(np.asarray(v, float)) for v in tx)
     elif source == "line":
-        tx_x, tx_y = (np.atleast_1d(np.asarray(v, float)) for v in tx)
+        tx_x, tx_y = (
+            check_vector(f"source {c} positions (m)", np.atleast_1d(v)) for c, v in zip("xy", tx)
+        )
         e_inc = line_source_field(px, py, tx_x, tx_y, freq, k_b)
         e_inc_rx = line_source_field(rx_x, rx_y, tx_x, tx_y, freq, k_b)
         if np.any(~np.isfinite(e_inc)):

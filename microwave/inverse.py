@@ -405,6 +405,10 @@ def invert(
     fields = fields.brim.to_device("cpu")  # set-up and data terms are small: built on the host
     if weight is not None:
         check_positive("weight", weight)
+    if noise_level is not None:
+        noise_level = check_positive("noise_level", noise_level)
+    iterations = check_positive("iterations", iterations, integer=True)
+    tol = check_positive("tol", tol)
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if backend == "torch":
@@ -491,7 +495,6 @@ def _misfit(p: _Freq, pred):
 def _run_gn(
     p, grid, chi, method, iterations, regularization, noise_level, weight, bounds, tol, hist, bar
 ):
-    xp = p.op.xp
     rows = np.nonzero(p.mask.ravel())[0]
     d = p.data.ravel()[rows]
     noise = None if noise_level is None else noise_level * float(np.linalg.norm(d))
@@ -549,7 +552,6 @@ def _run_gn(
     # misfit of the final map
     e = _forward(p, grid, chi, tol)
     hist[-1]["final_misfit"] = _misfit(p, _predict(p, chi, e))
-    _ = xp
     return chi
 
 

@@ -6,7 +6,7 @@
     ``random:SEED`` / ``random-healthy:SEED``, ``mwsegeval:FOLDER`` (the MWSegEval map), or a
     brim ``reconstruction`` file with a ``permittivity`` map on (y, x).
 ``brim microwave reconstruct FIELDS -o MAP [--method ...] [--grid CELLS:WIDTH] [--freq ...]``
-``brim microwave train FIELDS... -o MODEL_DIR [--input sinogram]``
+``brim microwave train FIELDS... -o MODEL_DIR``
     Field sets must carry ``attrs["tumour"]`` (0/1) and ``attrs["phantom_id"]`` (the group),
     as written by ``simulate``; reports grouped cross-validation and saves an MLP.
 ``brim microwave predict MODEL_DIR FIELDS... [-o CSV]``
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brim.cli import add_progress_option
 from brim.errors import ConfigError, FormatError, MissingFileError
 
 __all__ = ["add_commands", "parse_freqs"]
@@ -87,6 +88,17 @@ def _phantom(spec: str, grid_spec: str | None, background: complex):
     return (g, eps), 0
 
 
+def _parse_complex(option: str, text: str) -> complex:
+    """A finite complex number such as ``10-1j`` from the command line."""
+    try:
+        value = complex(text.replace(" ", ""))
+    except ValueError:
+        raise ConfigError(f"{option} needs a complex number such as 10-1j, got {text!r}") from None
+    if not np.isfinite(value):
+        raise ConfigError(f"{option} must be finite, got {text!r}")
+    return value
+
+
 def _cmd_simulate(args) -> int:
     from brim.io import save
     from brim.microwave.forward import add_noise, refined_grid, ring_positions, simulate
@@ -94,7 +106,7 @@ def _cmd_simulate(args) -> int:
     from brim.provenance import record
 
     freqs = parse_freqs(args.freq) or [1e9]
-    eps_b = complex(args.eps_b.replace(" ", "")) if args.eps_b else 1.0
+    eps_b = _parse_complex("--eps-b", args.eps_b) if args.eps_b else 1.0
     ph, seed = _phantom(args.phantom, args.grid, eps_b)
     if isinstance(ph, BreastPhantom):
         grid, perm = ph.grid, ph.permittivity
@@ -172,15 +184,13 @@ def _cmd_reconstruct(args) -> int:
     return 0
 
 
-def _load_training(paths, kind):
+def _load_training(paths):
     import brim
     from brim.microwave.tomo_classify import sinogram_features
 
     x, y, g = [], [], []
     for p in paths:
         ds = brim.open(p)
-        if kind != "sinogram":
-            raise ConfigError("only --input sinogram is available from the CLI")
         x.append(sinogram_features(ds))
         if "tumour" in ds.attrs:
             y.append(int(ds.attrs["tumour"]))
@@ -193,7 +203,7 @@ def _load_training(paths, kind):
 def _cmd_train(args) -> int:
     from brim.microwave.tomo_classify import evaluate, train_classifier
 
-    x, y, g = _load_training(args.fields, args.input)
+    x, y, g = _load_training(args.fields)
     if y.size != x.shape[0]:
         raise FormatError("every training file needs attrs 'tumour' and 'phantom_id'")
     if len(np.unique(y)) < 2:
@@ -201,6 +211,11 @@ def _cmd_train(args) -> int:
     if len(np.unique(g)) >= 2 * args.folds:
         res = evaluate(x, y, g, model="logistic", n_splits=args.folds)
         print(res.summary())
+    else:
+        print(
+            f"no cross-validated estimate: {len(np.unique(g))} phantoms, "
+            f"{2 * args.folds} needed for {args.folds} grouped folds"
+        )
     train_classifier(x, y, g, args.output, epochs=args.epochs)
     print(f"saved classifier to {args.output}")
     return 0
@@ -209,7 +224,7 @@ def _cmd_train(args) -> int:
 def _cmd_predict(args) -> int:
     from brim.microwave.tomo_classify import predict_files
 
-    x, _, _ = _load_training(args.fields, "sinogram")
+    x, _, _ = _load_training(args.fields)
     p = predict_files(args.model, x)
     lines = ["file,tumour_probability"] + [f"{f},{v:.6f}" for f, v in zip(args.fields, p)]
     if args.output:
@@ -222,7 +237,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add simulate / reconstruct / train / predict to the ``brim microwave`` subparsers."""
     p = subparsers.add_parser("simulate", help="simulate a tomography field set from a phantom")
     p.add_argument("phantom", help="breast | breast-healthy | random:SEED | mwsegeval:DIR | FILE")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="field set (.nc)")
     p.add_argument("--freq", nargs="+", help="frequencies, e.g. 1GHz 2GHz (default 1 GHz)")
     p.add_argument("--tx", type=int, default=16, help="transmitters on a ring")
     p.add_argument("--rx", type=int, default=16, help="receivers on a ring")
@@ -230,7 +245,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--grid", help="simulation grid CELLS:WIDTH_M, e.g. 64x64:0.12")
     p.add_argument("--eps-b", help="background permittivity, e.g. 10-1j (default 1)")
     p.add_argument("--noise", type=float, default=0.0, help="relative complex noise level")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the added noise")
     p.add_argument("--backend", default=None, help="numpy or cupy")
     p.add_argument(
         "--solver",
@@ -259,31 +274,54 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_simulate)
 
     p = subparsers.add_parser("reconstruct", help="quantitative permittivity reconstruction")
-    p.add_argument("fields")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--method", default="dbim", choices=["born", "bim", "dbim", "csi", "mr-csi"])
-    p.add_argument("--grid", help="inversion grid CELLS:WIDTH_M, e.g. 32x32:0.1")
+    p.add_argument("fields", help="field set (from 'brim microwave simulate')")
+    p.add_argument("-o", "--output", required=True, help="reconstruction (.nc)")
+    p.add_argument(
+        "--method",
+        default="dbim",
+        choices=["born", "bim", "dbim", "csi", "mr-csi"],
+        help="Born, Born / distorted-Born iterative, contrast-source or multiplicative CSI",
+    )
+    p.add_argument(
+        "--grid",
+        help="inversion grid CELLS:WIDTH_M, e.g. 32x32:0.1 (default: 32x32 over 1.4x the "
+        "receiver ring radius)",
+    )
     p.add_argument("--freq", nargs="+", help="frequencies to use (hopped low to high)")
-    p.add_argument("--iterations", type=int, default=8)
-    p.add_argument("--regularization", default="tikhonov", choices=["tikhonov", "tv"])
-    p.add_argument("--noise-level", type=float, default=None)
+    p.add_argument("--iterations", type=int, default=8, help="outer iterations per frequency")
+    p.add_argument(
+        "--regularization",
+        default="tikhonov",
+        choices=["tikhonov", "tv"],
+        help="Tikhonov or total-variation regularisation",
+    )
+    p.add_argument(
+        "--noise-level",
+        type=float,
+        default=None,
+        help="relative data noise for the discrepancy principle (default: the file's "
+        "'noise_level' attribute, else GCV)",
+    )
     p.add_argument(
         "--weight", type=float, default=None, help="fixed regularisation weight (default: chosen)"
     )
-    p.add_argument("--backend", default=None)
-    p.add_argument("--progress", action="store_true")
+    p.add_argument("--backend", default=None, help="numpy or cupy")
+    add_progress_option(p)
     p.set_defaults(func=_cmd_reconstruct)
 
     p = subparsers.add_parser("train", help="train a tumour classifier on simulated field sets")
-    p.add_argument("fields", nargs="+")
+    p.add_argument(
+        "fields", nargs="+", help="field sets with attrs 'tumour' (0/1) and 'phantom_id'"
+    )
     p.add_argument("-o", "--output", required=True, help="model directory")
-    p.add_argument("--input", default="sinogram", choices=["sinogram"])
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=60, help="training epochs")
+    p.add_argument(
+        "--folds", type=int, default=3, help="grouped (by phantom) cross-validation folds"
+    )
     p.set_defaults(func=_cmd_train)
 
     p = subparsers.add_parser("predict", help="tumour probability of field sets")
-    p.add_argument("model")
-    p.add_argument("fields", nargs="+")
+    p.add_argument("model", help="model directory from 'brim microwave train'")
+    p.add_argument("fields", nargs="+", help="field sets to score")
     p.add_argument("-o", "--output", help="CSV file")
     p.set_defaults(func=_cmd_predict)

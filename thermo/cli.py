@@ -19,7 +19,10 @@ import csv
 import os
 from pathlib import Path
 
+from brim.cli import add_progress_option
 from brim.errors import ConfigError, MissingFileError
+
+_INPUTS_HELP = "thermograms: DMR .txt, FLIR .jpg, grey .png or brim .nc files"
 
 
 def _inputs(paths: list[str]) -> list[Path]:
@@ -178,14 +181,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="thermo_command", metavar="SUBCOMMAND")
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
-    def progress(q):
-        q.add_argument(
-            "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
-        )
-
     q = sub.add_parser("convert", help="raw thermal files -> brim thermogram files (.nc)")
-    q.add_argument("inputs", nargs="+", metavar="INPUT")
-    q.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
+    q.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     q.add_argument("--emissivity", type=float, metavar="E", help="object emissivity (skin: 0.98)")
     q.add_argument("--reflected-temp", type=float, metavar="C", help="reflected temperature, degC")
     q.add_argument(
@@ -193,42 +191,56 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     q.add_argument("--humidity", type=float, metavar="RH", help="relative humidity, fraction 0-1")
     q.add_argument("--distance", type=float, metavar="M", help="object distance, m")
-    progress(q)
+    add_progress_option(q)
     q.set_defaults(func=_cmd_convert)
 
     q = sub.add_parser("segment", help="segment body, midline, breasts, folds")
-    q.add_argument("inputs", nargs="+", metavar="INPUT")
-    q.add_argument("-o", "--output", required=True, metavar="OUTDIR")
-    q.add_argument("--method", choices=("classical", "unet"), default="classical")
+    q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
+    q.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    q.add_argument(
+        "--method",
+        choices=("classical", "unet"),
+        default="classical",
+        help="classical (thresholds + geometry) or a trained U-Net",
+    )
     q.add_argument("--model", metavar="PATH", help="U-Net folder (for --method unet)")
-    progress(q)
+    add_progress_option(q)
     q.set_defaults(func=_cmd_segment)
 
     q = sub.add_parser("features", help="asymmetry / hot-spot / vessel / texture features -> CSV")
-    q.add_argument("inputs", nargs="+", metavar="INPUT")
-    q.add_argument("-o", "--output", required=True, metavar="features.csv")
-    progress(q)
+    q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
+    q.add_argument("-o", "--output", required=True, metavar="features.csv", help="output CSV")
+    add_progress_option(q)
     q.set_defaults(func=_cmd_features)
 
     q = sub.add_parser("train", help="train a classifier on labelled thermograms")
-    q.add_argument("data_dir", metavar="DATA_DIR")
+    q.add_argument(
+        "data_dir", metavar="DATA_DIR", help="folder of labelled thermograms (.txt, .jpg or .nc)"
+    )
     q.add_argument("--labels", required=True, metavar="LABELS.csv", help="ID,Diagnosis CSV")
-    q.add_argument("-o", "--output", required=True, metavar="MODEL_DIR")
-    q.add_argument("--method", choices=("cnn", "features"), default="features")
+    q.add_argument(
+        "-o", "--output", required=True, metavar="MODEL_DIR", help="model folder to write"
+    )
+    q.add_argument(
+        "--method",
+        choices=("cnn", "features"),
+        default="features",
+        help="handcrafted features + logistic regression, or a CNN",
+    )
     q.add_argument("--epochs", type=int, default=30, help="CNN epochs (default 30)")
-    q.add_argument("--seed", type=int, default=0)
-    progress(q)
+    q.add_argument("--seed", type=int, default=0, help="random seed")
+    add_progress_option(q)
     q.set_defaults(func=_cmd_train)
 
     q = sub.add_parser("predict", help="score thermograms with a trained model -> CSV")
-    q.add_argument("model_dir", metavar="MODEL_DIR")
-    q.add_argument("inputs", nargs="+", metavar="INPUT")
-    q.add_argument("-o", "--output", required=True, metavar="scores.csv")
+    q.add_argument("model_dir", metavar="MODEL_DIR", help="folder from 'brim thermo train'")
+    q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
+    q.add_argument("-o", "--output", required=True, metavar="scores.csv", help="output CSV")
     q.set_defaults(func=_cmd_predict)
 
     q = sub.add_parser("simulate", help="simulate a labelled cohort with the bioheat phantom")
-    q.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    q.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     q.add_argument("--n", type=int, default=4, help="number of subjects (default 4)")
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--seed", type=int, default=0, help="random seed")
     q.set_defaults(func=_cmd_simulate)
     return p

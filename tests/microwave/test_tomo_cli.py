@@ -159,3 +159,13 @@ def test_bad_input_exits_with_error(argv, tmp_path, capsys, monkeypatch):
     assert main(argv) != 0
     assert "brim: error:" in capsys.readouterr().err
     assert not (tmp_path / "x.nc").exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "1+infj"])
+def test_simulate_rejects_a_bad_background_permittivity(tmp_path, capsys, value):
+    """--eps-b abc crashed with a bare ValueError; nan was accepted."""
+    out = tmp_path / "f.nc"
+    argv = ["microwave", "simulate", "breast", "-o", str(out), "--eps-b", value]
+    assert main(argv) != 0
+    assert "--eps-b" in capsys.readouterr().err
+    assert not out.exists()

@@ -531,3 +531,27 @@ def test_bad_inputs_raise():
         simulate(np.full((4, 4), 2.0), g, 1e9, ring_positions(2, 0.1), ring_positions(2, 0.1))
     with pytest.raises(ConfigError):
         Grid.from_spec("banana")
+
+
+def test_bad_grid_ring_and_solver_settings_raise_config_error():
+    """Each of these used to crash (ZeroDivisionError) or pass silently: a NaN tol returned an
+    all-zero scattered field, a NaN frequency a NaN one."""
+    with pytest.raises(ConfigError, match="cells"):
+        Grid.centered(0, 0.1)
+    with pytest.raises(ConfigError, match="width"):
+        Grid.centered(16, float("nan"))
+    with pytest.raises(ConfigError, match="0x0:0.1"):
+        Grid.from_spec("0x0:0.1")
+    with pytest.raises(ConfigError, match="antennas"):
+        ring_positions(0, 0.1)
+    with pytest.raises(ConfigError, match="radius"):
+        ring_positions(8, float("nan"))
+    g = Grid.centered(16, 0.05)
+    eps = 1 + 3 * disk_fraction(g, 0.004, 0.0, 0.015, exact=True)
+    tx, rx = ring_positions(3, 0.08), ring_positions(5, 0.08, offset=0.2)
+    with pytest.raises(ConfigError, match="tol"):
+        simulate(eps, g, 1e9, tx, rx, tol=float("nan"))
+    with pytest.raises(ConfigError, match="frequencies"):
+        simulate(eps, g, [1e9, float("nan")], tx, rx)
+    with pytest.raises(ConfigError, match="receiver x"):
+        simulate(eps, g, 1e9, tx, (rx[0][:-1] * np.nan, rx[1][:-1]))

@@ -290,3 +290,20 @@ def test_measured_incident_field_set_needs_and_uses_incident_grid():
     a = invert(meas, g, method="born", incident_grid=inc, noise_level=0.01)
     b = invert(line, g, method="born", noise_level=0.01)
     np.testing.assert_allclose(a.permittivity, b.permittivity, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"iterations": 0}, "iterations"),
+        ({"iterations": 2.5}, "iterations"),
+        ({"noise_level": -0.01}, "noise_level"),
+        ({"noise_level": float("nan")}, "noise_level"),
+        ({"tol": float("nan")}, "tol"),
+    ],
+)
+def test_bad_inversion_settings_raise_config_error(cylinder_data, kwargs, match):
+    """iterations=0 used to end in an IndexError; a NaN noise level or tol was accepted."""
+    ds, gi, _, _ = cylinder_data
+    with pytest.raises(ConfigError, match=match):
+        invert(ds, gi, method="dbim", **kwargs)
