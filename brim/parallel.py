@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from brim.errors import ConfigError, MissingFileError, require
+from brim.errors import ConfigError, MissingFileError, check_positive, require
 
 REPORT_NAME = "brim_batch_report"
 
@@ -159,6 +159,11 @@ def map_files(
     missing = [f for f in files if not Path(f).exists()]
     if missing:
         raise MissingFileError(f"input file(s) not found: {', '.join(missing[:5])}")
+    folders = [repr(f) for f in files if not Path(f).is_file()]
+    if folders:
+        raise ConfigError(f"inputs must be files, not folders: {', '.join(folders[:5])}")
+    if n_workers is not None:
+        n_workers = check_positive("n_workers", n_workers, integer=True)
     stems = [Path(f).stem for f in files]
     dupes = sorted({s for s in stems if stems.count(s) > 1})
     if dupes:

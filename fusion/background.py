@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from brim.errors import CalibrationError, ConfigError
+from brim.errors import CalibrationError, ConfigError, check_positive
 from brim.fusion import diffusion as dif
 
 __all__ = ["BackgroundFit", "pair_distances", "fit_slopes", "fit_background"]
@@ -139,14 +139,15 @@ def fit_background(
     meas : xarray.Dataset
         ``optical_measurement`` (typically the reference / contralateral measurement).
     n : float, optional
-        Refractive index (default: ``meas.attrs["refractive_index"]`` or 1.33).
+        Refractive index, finite and >= 1 (default: ``meas.attrs["refractive_index"]`` or 1.33).
     refine : bool
         After the slope fit, fit the full extrapolated-boundary model (recommended).
     musp : float, optional
-        Reduced scattering (mm^-1), required for CW data (0 Hz).
+        Reduced scattering (mm^-1, finite and > 0), required for CW data (0 Hz).
     min_distance : float
-        Ignore pairs closer than this, mm (the slope fit assumes ``rho >> 1/musp``).
-    phase_sign : float
+        Ignore pairs closer than this, mm (the slope fit assumes ``rho >> 1/musp``); at least 3
+        pairs must remain.
+    phase_sign : {1, -1}
         Multiply the stored phase by this (``-1`` for data that store a lag as positive).
 
     Returns
@@ -154,15 +155,35 @@ def fit_background(
     xarray.Dataset
         ``mua``, ``musp`` (mm^-1), ``slope_amplitude`` (mm^-1) and ``slope_phase`` (rad/mm)
         over ``wavelength``; ``mua_slope``/``musp_slope`` hold the slope-only estimates.
+
+    Raises
+    ------
+    ConfigError
+        For a refractive index that is not finite and >= 1, a ``musp`` that is not finite and
+        > 0, a ``phase_sign`` other than 1 or -1, or a ``min_distance`` that leaves fewer than
+        3 source-detector pairs.
+    CalibrationError
+        If the data do not give physical properties.
     """
     from brim.provenance import record
     from brim.schema import validate
 
     validate(meas, "optical_measurement")
     n = float(meas.attrs.get("refractive_index", 1.33)) if n is None else float(n)
+    if not (np.isfinite(n) and n >= 1):
+        raise ConfigError(f"refractive index n must be a finite number >= 1, got {n}")
+    if musp is not None:
+        musp = check_positive("musp (mm^-1)", musp)
+    if phase_sign not in (1, -1):
+        raise ConfigError(f"phase_sign must be 1 or -1, got {phase_sign!r}")
     freq = float(meas["modulation_frequency"])
     rho = pair_distances(meas)
     use = rho >= min_distance
+    if use.sum() < 3:
+        raise ConfigError(
+            f"min_distance={min_distance} mm leaves {use.sum()} of {use.size} source-detector "
+            f"pairs (distances {rho.min():.1f} to {rho.max():.1f} mm); the fit needs at least 3"
+        )
     src = np.stack([meas.source_x.values, meas.source_y.values], 1).astype(np.float64)
     det = np.stack([meas.detector_x.values, meas.detector_y.values], 1).astype(np.float64)
     out = {k: [] for k in ("mua", "musp", "mua_slope", "musp_slope", "sa", "sp")}

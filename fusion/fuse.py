@@ -22,7 +22,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from brim.errors import ConfigError, SchemaError
+from brim.errors import ConfigError, FormatError, SchemaError, check_positive
 from brim.evaluate import logistic_fit
 
 __all__ = [
@@ -46,10 +46,34 @@ def _image2d(ds, var):
             if not cand:
                 raise SchemaError("no (y, x) image variable found; pass var=")
             var = "image" if "image" in cand else cand[0]
+        if var not in ds.data_vars:
+            raise SchemaError(f"no image variable {var!r}; the file holds {list(ds.data_vars)}")
         da = ds[var]
     if da.dims != ("y", "x"):
         raise SchemaError(f"registration needs a (y, x) image, got dims {da.dims}")
     return da
+
+
+def _pixels(da: xr.DataArray, name: str) -> np.ndarray:
+    """The image's values with NaN/inf set to 0, or FormatError if nothing is left to register.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A (y, x) image.
+    name : str
+        ``"fixed"`` or ``"moving"``, used in the message.
+    """
+    a = np.asarray(da.values, float)
+    ok = np.isfinite(a)
+    if not ok.any():
+        raise FormatError(f"the {name} image has no finite pixels (all NaN or infinite)")
+    if np.ptp(a[ok]) == 0:
+        raise FormatError(
+            f"the {name} image has no contrast (every finite pixel equals {a[ok][0]:g}); "
+            "it cannot be registered"
+        )
+    return np.where(ok, a, 0.0)
 
 
 def mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = 32, mask=None) -> float:
@@ -111,6 +135,10 @@ def register_images(
     transform : {"translation", "rigid", "affine"}
         ``translation`` uses phase correlation only (sub-pixel, upsampling 10); ``rigid`` and
         ``affine`` start from it and maximise mutual information (Powell).
+    fixed_var, moving_var : str, optional
+        The image variable of a Dataset (default ``"image"`` or the first (y, x) variable).
+    bins : int
+        Histogram bins per axis of the mutual information.
 
     Returns
     -------
@@ -118,6 +146,12 @@ def register_images(
         ``registered`` (moving resampled on the fixed grid, NaN outside), ``affine`` (3x3,
         dims ``(affine_row, affine_col)``, fixed pixel (row, col, 1) -> moving pixel) and the
         0-d ``mutual_information`` before/after.
+
+    Raises
+    ------
+    FormatError
+        If either image has no finite pixels or no contrast (NaN and infinite pixels count as 0
+        otherwise).
     """
     from scipy.optimize import minimize
     from skimage.registration import phase_cross_correlation
@@ -126,8 +160,9 @@ def register_images(
 
     f = _image2d(fixed, fixed_var)
     m = _image2d(moving, moving_var)
-    fa = np.nan_to_num(np.asarray(f.values, float))
-    ma = np.nan_to_num(np.asarray(m.values, float))
+    bins = check_positive("bins", bins, integer=True)
+    fa = _pixels(f, "fixed")
+    ma = _pixels(m, "moving")
     if fa.shape != ma.shape:
         raise ConfigError(
             f"fixed {fa.shape} and moving {ma.shape} differ in shape; resample one first"
@@ -182,16 +217,59 @@ def register_images(
 # ------------------------------------------------------------------------------------- fusion
 
 
+def _modalities(features: dict[str, np.ndarray], labels, train, test):
+    """Each modality's (n, f) feature matrix and the labels, checked for fitting.
+
+    Raises
+    ------
+    ConfigError
+        If there are no features, a feature's case count differs from the labels', a feature
+        holds NaN or infinite values in the training or test cases, or the training labels hold
+        one class only.
+    """
+    if not features:
+        raise ConfigError("features is empty: give at least one modality")
+    y = np.asarray(labels)
+    xs = {}
+    for name, v in features.items():
+        x = np.atleast_2d(np.asarray(v, float).T).T
+        if len(x) != len(y):
+            raise ConfigError(f"feature {name!r} has {len(x)} cases but labels has {len(y)}")
+        if not (np.isfinite(x[train]).all() and np.isfinite(x[test]).all()):
+            raise ConfigError(
+                f"feature {name!r} holds NaN or infinite values in the training or test cases; "
+                "drop or impute them first"
+            )
+        xs[name] = x
+    classes = np.unique(y[train])
+    if classes.size < 2:
+        raise ConfigError(
+            f"training labels hold one class only ({classes.tolist()}); a classifier needs both"
+        )
+    return xs, y
+
+
 def feature_fusion(features: dict[str, np.ndarray], labels, train, test, *, l2: float = 1.0):
     """Feature-level fusion: concatenate each modality's features; one logistic model.
+
+    Parameters
+    ----------
+    features : dict of str to array_like
+        Per modality, the features of every case, (n,) or (n, f); all finite.
+    labels : array_like, (n,)
+        0/1 labels; the training cases must hold both.
+    train, test : array_like
+        Indices or boolean masks of the training and test cases.
+    l2 : float
+        Penalty of the logistic regression.
 
     Returns
     -------
     dict
         ``{"proba": test probabilities, "model": brim.evaluate.LogisticModel}``.
     """
-    x = np.concatenate([np.atleast_2d(np.asarray(v, float).T).T for v in features.values()], 1)
-    y = np.asarray(labels)
+    xs, y = _modalities(features, labels, train, test)
+    x = np.concatenate(list(xs.values()), 1)
     model = logistic_fit(x[train], y[train], l2=l2)
     return {"proba": model.predict_proba(x[test]), "model": model}
 
@@ -208,12 +286,12 @@ def decision_fusion(
     """Decision-level fusion: one logistic model per modality, probabilities combined.
 
     ``rule="mean"`` averages probabilities; ``"product"`` multiplies odds (naive Bayes);
-    ``"max"`` takes the most suspicious.
+    ``"max"`` takes the most suspicious. ``features``, ``labels``, ``train``, ``test`` and
+    ``l2`` are as in :func:`feature_fusion`.
     """
-    y = np.asarray(labels)
+    xs, y = _modalities(features, labels, train, test)
     per = {}
-    for name, v in features.items():
-        x = np.atleast_2d(np.asarray(v, float).T).T
+    for name, x in xs.items():
         per[name] = logistic_fit(x[train], y[train], l2=l2).predict_proba(x[test])
     p = np.stack(list(per.values()))
     if rule == "mean":

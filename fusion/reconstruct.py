@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from brim.errors import ConfigError, FormatError, SchemaError, SolverError
+from brim.errors import ConfigError, FormatError, SchemaError, SolverError, check_positive
 from brim.fusion import diffusion as dif
 
 __all__ = [
@@ -62,8 +62,8 @@ class Roi:
         a = tuple(float(v) for v in np.broadcast_to(self.semi_axes, (3,)))
         if len(c) != 3 or not all(np.isfinite(c)):
             raise ConfigError("ROI centre must be three finite numbers (x, y, z) in mm")
-        if min(a) <= 0:
-            raise ConfigError("ROI semi-axes (radius) must be > 0 mm")
+        if not all(np.isfinite(a)) or min(a) <= 0:
+            raise ConfigError(f"ROI semi-axes (radius) must be finite and > 0 mm, got {a}")
         if c[2] <= 0:
             raise ConfigError("ROI depth z must be > 0 mm (below the probe)")
         object.__setattr__(self, "center", c)
@@ -184,10 +184,25 @@ def dual_mesh(
     subsample : int
         Sub-points per coarse cell along x and y (depth uses ``ceil(subsample/2)``).
     """
+    extent = check_positive("extent (mm)", extent)
+    depth = check_positive("depth (mm)", depth)
+    fine = check_positive("fine voxel (mm)", fine)
+    cl, cz = (check_positive("coarse cell (mm)", v) for v in coarse)
+    fine_factor = check_positive("fine_factor", fine_factor)
+    sxy = check_positive("subsample", subsample, integer=True)
+    for name, length, cell in (("2 x extent", 2 * extent, cl), ("depth", depth, cz)):
+        if abs(length / cell - round(length / cell)) > 1e-9:
+            raise ConfigError(
+                f"{name} = {length} mm is not a whole number of coarse cells ({cell} mm); "
+                "the volume would be cut short"
+            )
     c = np.array(roi.center)
+    if abs(c[0]) >= extent or abs(c[1]) >= extent or c[2] >= depth:
+        raise ConfigError(
+            f"the ROI centre {roi.center} mm lies outside the imaged volume "
+            f"(|x|, |y| < {extent} mm, 0 < z < {depth} mm)"
+        )
     half = fine_factor * np.array(roi.semi_axes)
-    cl, cz = coarse
-    sxy = subsample
     sz = max(1, int(np.ceil(subsample / 2)))
     # The fine box is snapped outward to the lattice of the coarse sub-points (origin -extent
     # laterally, 0 in depth) so that every sub-cell is wholly inside or outside it: the two
@@ -275,6 +290,12 @@ def perturbation(target: xr.Dataset, reference: xr.Dataset, *, method: str = "ry
     for c in ("wavelength", "source_x", "source_y", "detector_x", "detector_y"):
         if not np.allclose(target[c].values, reference[c].values):
             raise FormatError(f"target and reference differ in {c!r}; use the same probe")
+    ft, fr = (float(ds["modulation_frequency"]) for ds in (target, reference))
+    if not np.isclose(ft, fr, rtol=1e-9, atol=0.0):
+        raise FormatError(
+            f"target ({ft:g} Hz) and reference ({fr:g} Hz) differ in modulation frequency; "
+            "their phases cannot be compared"
+        )
     at = target.amplitude.values.astype(np.float64)
     ar = reference.amplitude.values.astype(np.float64)
     if np.any(at <= 0) or np.any(ar <= 0):
@@ -494,6 +515,17 @@ def reconstruct(
         if us is None:
             raise ConfigError("give the lesion region: an ultrasound mask (us=) or a Roi (roi=)")
         roi = roi_from_mask(us)
+    if not np.isfinite(alpha) or alpha < 0:
+        raise ConfigError(f"alpha must be a finite number >= 0, got {alpha}")
+    outside_penalty = check_positive("outside_penalty", outside_penalty)
+    if solver == "cgls":
+        iterations = check_positive("iterations", iterations, integer=True)
+    if display_spacing is not None:
+        display_spacing = check_positive("display_spacing (mm)", display_spacing)
+    if not float(nonlinear_iterations).is_integer() or nonlinear_iterations < 0:
+        raise ConfigError(
+            f"nonlinear_iterations must be a whole number >= 0, got {nonlinear_iterations}"
+        )
     y_all = perturbation(target, reference, method=method)
     n = float(target.attrs.get("refractive_index", 1.33)) if n is None else float(n)
     bg = _background_props(reference, background, n)
@@ -509,8 +541,12 @@ def reconstruct(
     x_all = np.empty((nw, mesh.n_unknowns))
     mua_bg = np.asarray(bg.mua.values, float)
     musp_bg = np.asarray(bg.musp.values, float)
-    if mua_bg.size != nw:
-        raise FormatError("background fit and measurement have different wavelengths")
+    bg_wl = np.asarray(bg.wavelength.values, float)
+    if bg_wl.shape != (nw,) or not np.allclose(bg_wl, target.wavelength.values):
+        raise FormatError(
+            f"background fit wavelengths {bg_wl.tolist()} nm differ from the measurement's "
+            f"{target.wavelength.values.tolist()} nm"
+        )
     for w in range(nw):
         props = dif.OpticalProperties(mua_bg[w], musp_bg[w], n, freq)
         wm = weight_matrix(src, det, mesh, props, method=method)

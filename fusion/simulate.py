@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
-from brim.errors import ConfigError
+from brim.errors import ConfigError, check_positive
 from brim.fusion import diffusion as dif
 
 __all__ = [
@@ -49,7 +49,14 @@ class Lesion:
     radius : float
         mm.
     hbo2, hb : float
-        Oxy- and deoxyhaemoglobin inside the lesion, micromolar.
+        Oxy- and deoxyhaemoglobin inside the lesion, micromolar (finite, >= 0; with
+        ``hbo2 = HbT sO2`` and ``hb = HbT (1 - sO2)`` this needs HbT >= 0 and 0 <= sO2 <= 1).
+
+    Raises
+    ------
+    ConfigError
+        For a centre that is not three finite numbers, a radius that is not finite and > 0,
+        haemoglobin that is negative or not finite, or a lesion that reaches the surface.
     """
 
     center: tuple[float, float, float] = (0.0, 0.0, 20.0)
@@ -59,11 +66,20 @@ class Lesion:
 
     def __post_init__(self):
         c = tuple(float(v) for v in self.center)
-        if len(c) != 3:
-            raise ConfigError("lesion center must be (x, y, z) in mm")
+        if len(c) != 3 or not all(np.isfinite(c)):
+            raise ConfigError(
+                f"lesion center must be three finite numbers (x, y, z) in mm, got {c}"
+            )
         object.__setattr__(self, "center", c)
-        if not self.radius > 0:
-            raise ConfigError("lesion radius (mm) must be > 0")
+        object.__setattr__(self, "radius", check_positive("lesion radius (mm)", self.radius))
+        for name in ("hbo2", "hb"):
+            v = float(getattr(self, name))
+            if not (np.isfinite(v) and v >= 0):
+                raise ConfigError(
+                    f"lesion {name} must be a finite concentration >= 0 uM, got {v} "
+                    "(HbT must be >= 0 and sO2 within [0, 1])"
+                )
+            object.__setattr__(self, name, v)
         if c[2] - self.radius <= 0:
             raise ConfigError("lesion must lie below the surface (depth z > radius)")
 
@@ -89,7 +105,8 @@ def probe_geometry() -> tuple[np.ndarray, np.ndarray]:
 def sphere_voxels(center, radius: float, spacing: float) -> np.ndarray:
     """Centres (N, 3) of the cubic voxels of size ``spacing`` (mm) whose centre is in the sphere."""
     c = np.asarray(center, dtype=np.float64)
-    n = int(np.ceil(radius / spacing)) + 1
+    spacing = check_positive("voxel spacing (mm)", spacing)
+    n = int(np.ceil(check_positive("sphere radius (mm)", radius) / spacing)) + 1
     g = (np.arange(-n, n + 1) * spacing).astype(np.float64)
     X, Y, Z = np.meshgrid(g, g, g, indexing="ij")  # noqa: N806
     pts = np.stack([X.ravel(), Y.ravel(), Z.ravel()], 1)

@@ -326,6 +326,13 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
     img = np.asarray(us.image.values, dtype=np.float32)
     if img.ndim != 2:
         raise FormatError(f"'image' must be 2-D, got {img.shape}")
+    if not np.isfinite(img).all():
+        raise FormatError(
+            f"'image' holds {int(np.sum(~np.isfinite(img)))} non-finite pixels; "
+            "fill or crop them before segmenting"
+        )
+    if img.min() == img.max():
+        raise FormatError("'image' is constant: there is no lesion to segment")
     if model is None:
         mask = threshold_segment(img)
         how = "otsu-baseline"

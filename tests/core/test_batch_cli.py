@@ -95,6 +95,14 @@ def test_batch_input_errors(tmp_path):
     (a / "x.nc").touch(), (b / "x.nc").touch()
     with pytest.raises(brim.ConfigError, match="share file names"):
         map_files("validate", [a / "x.nc", b / "x.nc"], tmp_path / "out")
+    # a folder (or "", the current folder) is not an input file; it used to be run and fail
+    # deep inside the pipeline
+    with pytest.raises(brim.ConfigError, match="not folders"):
+        map_files("validate", [a / "x.nc", ""], tmp_path / "out")
+    # a negative worker count used to hang the local cluster forever
+    for n in (0, -3, 1.5):
+        with pytest.raises(brim.ConfigError, match="n_workers"):
+            map_files("validate", [a / "x.nc"], tmp_path / "out", n_workers=n)
 
 
 def test_cli_info(tmp_path, capsys):

@@ -78,3 +78,21 @@ def test_threshold_baseline_finds_a_synthetic_lesion():
     us = sim.synthetic_ultrasound(sim.Lesion((0, 0, 20), 7.5), pixel=0.5, seed=3)
     out = seg.segment(us.drop_vars("mask"))
     assert dice(out["mask"].values, us["mask"].values) > 0.7
+
+
+@pytest.mark.parametrize("spoil", ["nan", "constant"])
+def test_segment_refuses_non_finite_or_blank_images(spoil):
+    """A NaN pixel used to crash Otsu's threshold with a bare ValueError."""
+    from brim.errors import FormatError
+    from brim.fusion import simulate as sim
+
+    us = sim.synthetic_ultrasound(sim.Lesion(center=(0.0, 0.0, 20.0), radius=7.5), seed=0)
+    img = us.image.values.astype(float)
+    if spoil == "nan":
+        img[10, 10] = np.nan
+    else:
+        img[:] = 0.5
+    bad = us.assign(image=(us.image.dims, img, us.image.attrs))
+    with pytest.raises(FormatError, match="non-finite|constant"):
+        seg.segment(bad)
+    assert seg.segment(us)["mask"].values.any()
