@@ -17,7 +17,9 @@ def _add_rf_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fs", type=float, help="sampling frequency of raw arrays (Hz)")
     p.add_argument("--fc", type=float, help="centre frequency of raw arrays (Hz)")
     p.add_argument("--pitch", type=float, help="line pitch of raw arrays (m)")
-    p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s, default 1540)")
+    p.add_argument(
+        "--c", type=float, default=1540.0, help="speed of sound of raw arrays (m/s, default 1540)"
+    )
 
 
 def _read_rf(path, args):

@@ -34,7 +34,7 @@ from scipy.signal import hilbert
 
 from brim import schema
 from brim.backend import resolve_backend, to_numpy
-from brim.errors import ConfigError, FormatError
+from brim.errors import ConfigError, FormatError, check_positive
 from brim.provenance import record
 
 from .displacement_kernels import (
@@ -68,6 +68,10 @@ def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
             for f in frames:
                 if not -n <= f < n:
                     raise ConfigError(f"frame index {f} out of range: the file has {n} frame(s)")
+            if frames[0] % n == frames[1] % n:
+                raise ConfigError(
+                    f"frames {tuple(frames)} name the same frame twice; PRE and POST must differ"
+                )
             a = pre["rf"].values[frames[0]]
             b = pre["rf"].values[frames[1]]
         else:
@@ -272,8 +276,9 @@ def estimate_displacement(
         spec = np.abs(np.fft.rfft(a, axis=0)) ** 2
         f = np.fft.rfftfreq(nd)
         fmean = float((spec.sum(1) * f).sum() / max(spec.sum(), 1e-300))
-        window = int(round(10 / max(fmean, 1e-3)))
-    window = max(int(window), 5)
+        window = max(int(round(10 / max(fmean, 1e-3))), 5)
+    elif check_positive("window", window, integer=True) < 5:
+        raise ConfigError(f"window must be >= 5 samples, got {window}")
     hw = window // 2
     step = max(int(step or max(hw // 2, 1)), 1)
     name = resolve_backend(backend)

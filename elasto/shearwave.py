@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from brim import schema
-from brim.errors import ConfigError
+from brim.errors import ConfigError, check_positive
 from brim.provenance import record
 
 from .displacement import phase_refine, window_centers
@@ -168,6 +168,9 @@ def shear_wave_elastography(
     roi : Roi, optional
         Region for Emax / Emean (coordinates in m).
     """
+    density = check_positive("density (kg/m^3)", density)
+    if not np.isfinite(push_x):
+        raise ConfigError(f"push_x must be a finite position (m), got {push_x}")
     disp = track_displacement(rf)
     t = disp["time"].values
     vel = np.gradient(disp.values, t, axis=0)

@@ -176,6 +176,13 @@ def test_bad_input(speckle):
         estimate_displacement(ds, frames=(0, 5))
     with pytest.raises(FormatError):
         estimate_displacement(np.zeros((10, 4)), np.zeros((12, 4)))
+    # the same frame twice gave a zero strain image; a window < 5 was silently made 5
+    for frames in ((0, 0), (1, -1)):
+        with pytest.raises(ConfigError, match="same frame"):
+            estimate_displacement(ds, frames=frames)
+    for window in (0, -5, 3, 7.5):
+        with pytest.raises(ConfigError, match="window"):
+            estimate_displacement(ds, window=window)
 
 
 def test_phase_numba_equals_numpy(speckle):

@@ -34,3 +34,13 @@ def test_needs_time_axis():
     rf = simulate_shear_wave_rf(n_frames=4, n_lines=16, n_samples=60)
     with pytest.raises(ConfigError, match="time"):
         shear_wave_elastography(rf.drop_vars("time"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"), [({"density": 0.0}, "density"), ({"push_x": np.nan}, "push_x")]
+)
+def test_bad_density_or_push_position(kwargs, match):
+    """density=0 reported E = 0 kPa; a NaN push position a misleading 'too few positions'."""
+    rf = simulate_shear_wave_rf(n_frames=4, n_lines=16, n_samples=60)
+    with pytest.raises(ConfigError, match=match):
+        shear_wave_elastography(rf, **kwargs)
