@@ -346,6 +346,16 @@ def raw_to_celsius(counts, parameters: FlirParameters) -> np.ndarray:
         calibration curve.
     """
     p = parameters
+    for name in (
+        "object_distance",
+        "reflected_temperature",
+        "atmospheric_temperature",
+        "ir_window_temperature",
+    ):
+        if not math.isfinite(getattr(p, name)):
+            raise CalibrationError(
+                f"{name.replace('_', ' ')} must be finite, got {getattr(p, name)}"
+            )
     if not (0 < p.emissivity <= 1):
         raise CalibrationError(f"emissivity must lie in (0, 1], got {p.emissivity}")
     if not (0 <= p.relative_humidity <= 1):

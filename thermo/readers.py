@@ -396,22 +396,27 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
         raise MissingFileError(f"no such file: {p}")
     suffix = p.suffix.lower()
     flir_kw = {k: v for k, v in kwargs.items() if v is not None}
-    if suffix in (".txt", ".csv", ".dat"):
+
+    def no_flir(what: str) -> None:
         if flir_kw:
             raise FormatError(
-                f"{p.name}: FLIR parameters ({', '.join(flir_kw)}) do not apply to a DMR "
-                "temperature matrix (already in degC)"
+                f"{p.name}: FLIR parameters ({', '.join(flir_kw)}) do not apply to {what}"
             )
+
+    if suffix in (".txt", ".csv", ".dat"):
+        no_flir("a DMR temperature matrix (already in degC)")
         return read_dmr(p)
     if suffix in (".jpg", ".jpeg"):
         from brim.thermo.flir import read_flir
 
         return read_flir(p, **flir_kw)
     if suffix in (".png", ".tif", ".tiff", ".bmp"):
+        no_flir("a grey image (no radiometric data)")
         return read_grey(p)
     if suffix in (".nc", ".h5", ".nc4"):
         from brim.io import open as brim_open
 
+        no_flir("a brim file (already converted)")
         return brim_open(p)
     head = p.read_bytes()[:8]
     if head[:2] == b"\xff\xd8":

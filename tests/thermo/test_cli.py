@@ -138,3 +138,12 @@ def test_bad_input_is_a_one_line_error(tmp_path, capsys):
     assert main(["thermo", "convert", str(tmp_path / "missing.txt"), "-o", str(tmp_path)]) == 2
     assert main(["thermo", "segment", str(bad), "-o", str(tmp_path), "--method", "unet"]) == 2
     assert main(["thermo", "simulate", "-o", str(tmp_path / "s"), "--n", "0"]) == 2
+
+
+def test_flir_settings_on_converted_files_are_an_error(cohort, tmp_path, capsys):
+    """--emissivity on a brim .nc used to be ignored silently (any value, 1.5 or nan, passed)."""
+    nc = sorted(cohort.glob("*.nc"))[0]
+    argv = ["thermo", "convert", str(nc), "-o", str(tmp_path / "out"), "--emissivity", "0.95"]
+    assert main(argv) == 2
+    assert "do not apply to a brim file" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*.nc"))

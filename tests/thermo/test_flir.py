@@ -161,6 +161,11 @@ def test_raw_to_celsius_matches_analytic_inverse():
         raw_to_celsius(_signal(t), FlirParameters(**{**p.__dict__, "emissivity": 1.5}))
     with pytest.raises(CalibrationError):
         raw_to_celsius(_signal(t), FlirParameters(**{**p.__dict__, "relative_humidity": 45.0}))
+    # NaN settings used to give all-NaN temperatures (or, for emissivity, slip through
+    # formats that ignore them) instead of an error
+    for name in ("object_distance", "reflected_temperature", "atmospheric_temperature"):
+        with pytest.raises(CalibrationError, match=name.replace("_", " ")):
+            raw_to_celsius(_signal(t), FlirParameters(**{**p.__dict__, name: math.nan}))
     assert math.isnan(raw_to_celsius(np.array([-5000.0]), p)[0])
 
 
