@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim.errors import FormatError, MissingFileError, SchemaError
+from brim.errors import FormatError, MissingFileError, SchemaError, check_positive
 from brim.io import load_numpy
 
 __all__ = [
@@ -47,6 +47,14 @@ def _need(path) -> Path:
     if not p.exists():
         raise MissingFileError(f"no such file: {p}")
     return p
+
+
+def _read_text(p: Path) -> str:
+    """The text of ``p`` (UTF-8, optional byte-order mark)."""
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{p.name}: not a UTF-8 text file ({exc})") from exc
 
 
 def measurement_from_arrays(
@@ -111,6 +119,54 @@ def measurement_from_arrays(
     return ds
 
 
+def _from_arrays(p: Path, amp, ph, wl, src, det, freq) -> xr.Dataset:
+    """:func:`measurement_from_arrays` for file ``p``, naming the file in any error."""
+    try:
+        return measurement_from_arrays(amp, ph, wl, src, det, freq, attrs={"source_file": p.name})
+    except (FormatError, SchemaError) as exc:
+        raise FormatError(f"{p.name}: {exc}") from exc
+
+
+def _mat_float(p: Path, m: dict, name: str) -> np.ndarray:
+    """MATLAB variable ``m[name]`` as a float array."""
+    try:
+        return np.asarray(m[name], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{p.name}: MATLAB variable {name!r} is not numeric ({exc})") from exc
+
+
+def _mat_positions(p: Path, m: dict, name: str) -> np.ndarray:
+    """The x, y columns of the position matrix ``m[name]`` (rows of x, y[, z] in mm)."""
+    a = _mat_float(p, m, name)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] < 2:
+        raise FormatError(
+            f"{p.name}: MATLAB variable {name!r} has shape {a.shape}; expected one row of "
+            f"x, y[, z] (mm) per optode"
+        )
+    if not np.isfinite(a[:, :2]).all():
+        raise FormatError(f"{p.name}: MATLAB variable {name!r} contains NaN or infinite values")
+    return a[:, :2]
+
+
+def _mat_measured(p: Path, m: dict, name: str, shape: tuple[int, int, int]) -> np.ndarray:
+    """``m[name]`` as a finite (wavelength, source, detector) array of exactly ``shape``.
+
+    MATLAB drops trailing singleton dimensions, and one wavelength may be stored as a
+    source x detector matrix; both are accepted. Any other shape is an error, never reshaped.
+    """
+    a = _mat_float(p, m, name)
+    if a.shape + (1,) * (3 - a.ndim) != shape and not (shape[0] == 1 and a.shape == shape[1:]):
+        raise FormatError(
+            f"{p.name}: MATLAB variable {name!r} has shape {a.shape}; expected (wavelength, "
+            f"source, detector) = {shape} from the lengths of 'wavelength', 'source_pos' and "
+            f"'detector_pos' (transposed or wrong-size matrix?)"
+        )
+    bad = int(np.count_nonzero(~np.isfinite(a)))
+    if bad:
+        raise FormatError(f"{p.name}: MATLAB variable {name!r} has {bad} NaN or infinite values")
+    return a.reshape(shape)
+
+
 def _read_mat(p: Path) -> xr.Dataset:
     from scipy.io import loadmat
 
@@ -125,18 +181,21 @@ def _read_mat(p: Path) -> xr.Dataset:
             f"{p.name}: missing MATLAB variables {miss}; expected {need} (amplitude/phase as "
             f"wavelength x source x detector, phase in rad, positions in mm, frequency in Hz)"
         )
-    wl = np.asarray(m["wavelength"], dtype=float).ravel()
-    amp = np.asarray(m["amplitude"], dtype=float).reshape(wl.size, -1, m["detector_pos"].shape[0])
-    ph = np.asarray(m["phase"], dtype=float).reshape(amp.shape)
-    return measurement_from_arrays(
-        amp,
-        ph,
-        wl,
-        np.asarray(m["source_pos"], dtype=float)[:, :2],
-        np.asarray(m["detector_pos"], dtype=float)[:, :2],
-        float(np.asarray(m["frequency"]).ravel()[0]),
-        attrs={"source_file": p.name},
-    )
+    wl = _mat_float(p, m, "wavelength").ravel()
+    if wl.size == 0 or not np.isfinite(wl).all():
+        raise FormatError(f"{p.name}: MATLAB variable 'wavelength' must be finite values in nm")
+    freq = _mat_float(p, m, "frequency").ravel()
+    if freq.size != 1 or not np.isfinite(freq[0]) or freq[0] < 0:
+        raise FormatError(
+            f"{p.name}: MATLAB variable 'frequency' must be one finite value >= 0 (Hz, 0 for "
+            f"CW), got {freq.tolist()}"
+        )
+    src = _mat_positions(p, m, "source_pos")
+    det = _mat_positions(p, m, "detector_pos")
+    shape = (wl.size, src.shape[0], det.shape[0])
+    amp = _mat_measured(p, m, "amplitude", shape)
+    ph = _mat_measured(p, m, "phase", shape)
+    return _from_arrays(p, amp, ph, wl, src, det, float(freq[0]))
 
 
 _CSV_COLUMNS = (
@@ -156,27 +215,70 @@ def _unique_rows(a: np.ndarray) -> np.ndarray:
     return a[np.sort(first)]
 
 
+_FREQ_KEY = "modulation_frequency_hz"
+
+
+def _frequency_comment(p: Path, lineno: int, line: str) -> float:
+    """The value (Hz) of a ``# modulation_frequency_hz=...`` comment line."""
+    key, sep, value = line.lstrip("#").partition("=")
+    try:
+        freq = float(value)
+    except ValueError:
+        freq = np.nan
+    if key.strip() != _FREQ_KEY or not sep or not (np.isfinite(freq) and freq >= 0):
+        raise FormatError(
+            f"{p.name}, line {lineno}: malformed comment {line.strip()!r}; expected "
+            f"'# {_FREQ_KEY}=<Hz>' with a finite value >= 0 (0 for CW)"
+        )
+    return freq
+
+
 def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
-    text = p.read_text(encoding="utf-8-sig")
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if modulation_frequency is not None and modulation_frequency != 0:
+        check_positive("modulation_frequency", modulation_frequency)
     freq = modulation_frequency
-    for ln in text.splitlines():
-        if ln.lstrip().startswith("#") and "modulation_frequency_hz" in ln:
-            freq = float(ln.split("=", 1)[1])
-    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-    if not rows or any(c not in rows[0] for c in _CSV_COLUMNS):
+    data = []
+    for n, ln in enumerate(_read_text(p).splitlines(), 1):
+        body = ln.strip()
+        if body.startswith("#"):
+            if body.lstrip("#").strip().startswith(_FREQ_KEY):
+                freq = _frequency_comment(p, n, body)
+        elif body:
+            data.append((n, next(csv.reader([body]))))  # one line at a time: line numbers hold
+    header = [c.strip() for c in data[0][1]] if data else []
+    if len(data) < 2 or any(c not in header for c in _CSV_COLUMNS):
         raise FormatError(
             f"{p.name}: a measurement CSV needs the columns {list(_CSV_COLUMNS)} (one row per "
-            f"wavelength/source/detector) and a '# modulation_frequency_hz=...' comment line"
+            f"wavelength/source/detector) and a '# {_FREQ_KEY}=...' comment line"
         )
     if freq is None:
         raise FormatError(
-            f"{p.name}: no modulation frequency; add '# modulation_frequency_hz=140e6' (0 for CW)"
+            f"{p.name}: no modulation frequency; add '# {_FREQ_KEY}=140e6' (0 for CW)"
         )
-    try:
-        arr = np.array([[float(r[c]) for c in _CSV_COLUMNS] for r in rows])
-    except ValueError as exc:
-        raise FormatError(f"{p.name}: non-numeric value ({exc})") from exc
+    cols = [header.index(c) for c in _CSV_COLUMNS]
+    arr = np.empty((len(data) - 1, len(cols)))
+    seen: dict[tuple, int] = {}
+    for i, (n, row) in enumerate(data[1:]):
+        where = f"{p.name}, line {n}"
+        if len(row) != len(header):
+            raise FormatError(
+                f"{where}: {len(row)} fields, expected {len(header)} (truncated or ragged row)"
+            )
+        try:
+            arr[i] = [float(row[c]) for c in cols]
+        except ValueError as exc:
+            raise FormatError(f"{where}: non-numeric value ({exc})") from exc
+        if not np.isfinite(arr[i]).all():
+            raise FormatError(f"{where}: NaN or infinite value; every row needs finite numbers")
+        key = tuple(arr[i, :5])
+        if key in seen:
+            w, sx, sy, dx, dy = key
+            raise FormatError(
+                f"{where}: duplicate of line {seen[key]} (wavelength {w:g} nm, source "
+                f"({sx:g}, {sy:g}) mm, detector ({dx:g}, {dy:g}) mm); each wavelength/source/"
+                f"detector needs exactly one row"
+            )
+        seen[key] = n
     wl = np.unique(arr[:, 0])
     src = _unique_rows(arr[:, 1:3])
     det = _unique_rows(arr[:, 3:5])
@@ -191,7 +293,7 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
         raise FormatError(
             f"{p.name}: incomplete table — every wavelength x source x detector needs one row"
         )
-    return measurement_from_arrays(amp, ph, wl, src, det, freq, attrs={"source_file": p.name})
+    return _from_arrays(p, amp, ph, wl, src, det, freq)
 
 
 def write_measurement_csv(ds: xr.Dataset, path) -> Path:
@@ -222,14 +324,33 @@ def read_measurement(path, *, modulation_frequency: float | None = None) -> xr.D
 
     .mat files need the variables ``amplitude``, ``phase`` (wavelength x source x detector, rad),
     ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm) and
-    ``frequency`` (Hz). CSV files have one row per pair with the columns
+    ``frequency`` (Hz); the shapes must agree (never reshaped). CSV files have exactly one row
+    per wavelength/source/detector with the columns
     ``wavelength_nm, source_x_mm, source_y_mm, detector_x_mm, detector_y_mm, amplitude, phase_rad``
-    and a ``# modulation_frequency_hz=...`` comment (or pass ``modulation_frequency``).
+    and a ``# modulation_frequency_hz=...`` comment (or pass ``modulation_frequency``). No format
+    has a "missing value": NaN or infinite values are errors.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.nc``, ``.mat``, ``.csv`` or ``.txt`` file.
+    modulation_frequency : float, optional
+        Hz (0 for CW), for a CSV file without the comment line.
 
     Returns
     -------
     xarray.Dataset
         Validated ``optical_measurement``.
+
+    Raises
+    ------
+    MissingFileError
+        The file does not exist.
+    FormatError
+        The file is unreadable, truncated, has wrong shapes, ragged, duplicate or missing rows,
+        or non-finite values; the message names the file (and the line of a CSV).
+    ConfigError
+        ``modulation_frequency`` is negative or not a number.
     """
     import brim
     from brim.schema import validate
@@ -260,28 +381,49 @@ def read_extinction(path=None) -> xr.Dataset:
     ----------
     path : path-like, optional
         A CSV of ``wavelength, HbO2, Hb`` (Prahl's layout: optionally a units row ``nm,cm-1/M,
-        cm-1/M``; ``#`` comments allowed). Default: the bundled Prahl subset (650-950 nm),
-        S. Prahl, "Tabulated molar extinction coefficient for hemoglobin in water", OMLC 1999.
+        cm-1/M``; ``#`` comments allowed). Rows that start with a number are data and need
+        exactly three finite numbers; other rows are headers. Default: the bundled Prahl subset
+        (650-950 nm), S. Prahl, "Tabulated molar extinction coefficient for hemoglobin in
+        water", OMLC 1999.
 
     Returns
     -------
     xarray.Dataset
         ``eps_hbo2`` and ``eps_hb`` over ``wavelength``.
+
+    Raises
+    ------
+    FormatError
+        A data row is ragged or non-numeric (the message names the line), a wavelength appears
+        twice, or the table has fewer than two rows.
     """
     p = DEFAULT_EXTINCTION if path is None else _need(path)
     rows = []
-    for ln in p.read_text(encoding="utf-8-sig").splitlines():
+    for n, ln in enumerate(_read_text(p).splitlines(), 1):
         ln = ln.strip()
         if not ln or ln.startswith("#"):
             continue
         parts = [t.strip() for t in ln.replace("\t", ",").split(",")]
         try:
-            rows.append([float(t) for t in parts[:3]])
+            float(parts[0])
         except ValueError:
-            continue  # header / units rows
-    arr = np.array(rows)
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] != 3:
+            continue  # header / units rows: they do not start with a number
+        try:
+            row = [float(t) for t in parts]
+        except ValueError as exc:
+            raise FormatError(f"{p.name}, line {n}: non-numeric value ({exc})") from exc
+        if len(row) != 3 or not np.isfinite(row).all():
+            raise FormatError(
+                f"{p.name}, line {n}: expected 3 finite numbers 'wavelength_nm, eps_HbO2, "
+                f"eps_Hb', got {ln!r}"
+            )
+        rows.append(row)
+    arr = np.array(rows).reshape(-1, 3)
+    if arr.shape[0] < 2:
         raise FormatError(f"{p.name}: expected rows 'wavelength_nm, eps_HbO2, eps_Hb' (cm-1/M)")
+    wl, count = np.unique(arr[:, 0], return_counts=True)
+    if (count > 1).any():
+        raise FormatError(f"{p.name}: wavelengths {wl[count > 1].tolist()} nm appear twice")
     arr = arr[np.argsort(arr[:, 0])]
     return xr.Dataset(
         {
@@ -422,17 +564,61 @@ def read_dot_pat_map(path) -> xr.DataArray:
 
 
 def read_dot_pat_patient(folder) -> xr.Dataset:
-    """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction."""
+    """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction.
+
+    A patient folder holds one map per quantity and wavelength, all on the same grid, and the
+    same wavelengths for both quantities. Phantom folders (``mua-<contrast>-<nm>-scan<k>.npy``,
+    several maps per wavelength) are not patient folders: read their maps with
+    :func:`read_dot_pat_map`.
+
+    Parameters
+    ----------
+    folder : path-like
+        The patient folder, e.g. ``fusion/dot_pat/p1``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``reconstruction`` kind with ``mua`` and/or ``musp`` (wavelength, y, x), cm^-1.
+
+    Raises
+    ------
+    MissingFileError
+        The folder does not exist or holds no ``mu*.npy`` map.
+    FormatError
+        A map has no wavelength in its name, two maps share a quantity and wavelength, the maps
+        differ in shape, or ``mua`` and ``mus`` maps exist at different wavelengths.
+    """
     from brim.schema import stamp
 
     d = _need(folder)
     files = sorted(d.glob("mu*.npy"))
     if not files:
         raise MissingFileError(f"{d}: no mua-*.npy / mus-*.npy maps")
+    das = [read_dot_pat_map(f) for f in files]
     maps: dict[str, dict[float, xr.DataArray]] = {"mua": {}, "musp": {}}
-    for f in files:
-        da = read_dot_pat_map(f)
-        maps[da.name][da.attrs["wavelength_nm"]] = da
+    for da in das:
+        name, wl = da.attrs["source_file"], da.attrs["wavelength_nm"]
+        if np.isnan(wl):
+            raise FormatError(f"{d.name}/{name}: no wavelength in the file name (mua-<nm>.npy)")
+        if da.shape != das[0].shape:
+            raise FormatError(
+                f"{d.name}: {name} has shape {da.shape} but {das[0].attrs['source_file']} has "
+                f"{das[0].shape}; all maps of a patient must share one grid"
+            )
+        same = maps[da.name].get(wl)
+        if same is not None:
+            raise FormatError(
+                f"{d.name}: {same.attrs['source_file']} and {name} are both {da.name} at "
+                f"{wl:g} nm; a patient folder holds one map per quantity and wavelength (for "
+                f"phantom scans, read each map with read_dot_pat_map)"
+            )
+        maps[da.name][wl] = da
+    if maps["mua"] and maps["musp"] and maps["mua"].keys() != maps["musp"].keys():
+        raise FormatError(
+            f"{d.name}: mua maps at {sorted(maps['mua'])} nm but mus maps at "
+            f"{sorted(maps['musp'])} nm; each wavelength needs both maps"
+        )
     out = {}
     for q, byw in maps.items():
         if byw:
@@ -445,12 +631,21 @@ def read_dot_pat_patient(folder) -> xr.Dataset:
     return stamp(ds, "reconstruction")
 
 
-def image_hash(path) -> str:
-    """SHA-256 of the decoded pixel values (duplicates across folders share it)."""
+def _grey_image(path):
+    """The image file ``path`` decoded as 8-bit grey (a PIL image), or FormatError."""
     from PIL import Image
 
-    with Image.open(_need(path)) as im:
-        arr = np.asarray(im.convert("L"))
+    p = _need(path)
+    try:
+        with Image.open(p) as im:
+            return im.convert("L")
+    except (OSError, SyntaxError) as exc:  # PIL's errors for unknown, truncated or broken files
+        raise FormatError(f"{p.name}: not a readable image, or truncated/corrupt ({exc})") from exc
+
+
+def image_hash(path) -> str:
+    """SHA-256 of the decoded pixel values (duplicates across folders share it)."""
+    arr = np.asarray(_grey_image(path))
     h = hashlib.sha256(arr.tobytes())
     h.update(str(arr.shape).encode())
     return h.hexdigest()
@@ -474,29 +669,47 @@ def busi_pairs(root) -> list[tuple[Path, Path, str]]:
 def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
     """One BUSI B-mode image (grey, 0..1) with its lesion mask as a brim ``mask`` Dataset.
 
-    Pixel spacing is unknown for BUSI, so coordinates are pixels. ``size`` resizes (bilinear for
-    the image, nearest for the mask) to ``size x size``.
+    Pixel spacing is unknown for BUSI, so coordinates are pixels.
+
+    Parameters
+    ----------
+    image, mask : path-like
+        The B-mode image and (optionally) its lesion mask, PNG or any format PIL reads.
+    size : int, optional
+        Resize both to ``size x size`` (bilinear for the image, nearest for the mask).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mask`` kind with ``image`` and ``mask`` (all zeros without a mask file).
+
+    Raises
+    ------
+    FormatError
+        An image file is not readable, or truncated or corrupt.
+    ConfigError
+        ``size`` is not a positive integer.
     """
     from PIL import Image
 
     from brim.schema import stamp
 
-    with Image.open(_need(image)) as im:
-        g = im.convert("L")
-        if size:
-            g = g.resize((size, size), Image.BILINEAR)
-        img = np.asarray(g, dtype=np.float32) / 255.0
+    if size is not None:
+        size = check_positive("size", size, integer=True)
+    g = _grey_image(image)
+    if size:
+        g = g.resize((size, size), Image.BILINEAR)
+    img = np.asarray(g, dtype=np.float32) / 255.0
     data = {"image": (("y", "x"), img, {"units": "1"})}
     if mask is not None:
-        with Image.open(_need(mask)) as mm:
-            g = mm.convert("L")
-            if size:
-                g = g.resize((size, size), Image.NEAREST)
-            data["mask"] = (
-                ("y", "x"),
-                (np.asarray(g) > 127).astype(np.uint8),
-                {"labels": json.dumps({"1": "lesion"})},
-            )
+        g = _grey_image(mask)
+        if size:
+            g = g.resize((size, size), Image.NEAREST)
+        data["mask"] = (
+            ("y", "x"),
+            (np.asarray(g) > 127).astype(np.uint8),
+            {"labels": json.dumps({"1": "lesion"})},
+        )
     else:
         data["mask"] = (("y", "x"), np.zeros(img.shape, np.uint8))
     ds = xr.Dataset(
