@@ -26,6 +26,96 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _NETCDF3_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 
 
+def check_input_file(path: str | os.PathLike, *, what: str = "input") -> Path:
+    """Check that ``path`` names an existing, readable regular file before a reader opens it.
+
+    Every reader and CLI input path calls this first, so a missing file, a folder, a symlink
+    loop or a special file (a FIFO that blocks forever, ``/dev/zero`` that never ends, a socket)
+    is refused with a one-line message instead of a traceback, a hang or a memory blow-up.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file a reader is about to open.
+    what : str
+        What the file is for ("input", "extinction table", "model"...), used in the message.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a Path (symlinks are not resolved).
+
+    Raises
+    ------
+    MissingFileError
+        Nothing exists at ``path`` (or a dangling symlink).
+    FormatError
+        ``path`` is a folder, a symlink loop, a FIFO, a device, a socket, or cannot be examined.
+    """
+    import stat
+
+    p = Path(path)
+    name = display_path(p)
+    try:
+        st = os.stat(p)  # follows symlinks: a loop raises ELOOP, a dangling link ENOENT
+    except FileNotFoundError:
+        if os.path.islink(p):
+            raise MissingFileError(
+                f"{what} file {name} is a symbolic link to a file that does not exist"
+            ) from None
+        raise MissingFileError(f"{what} file not found: {name}") from None
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.ELOOP:
+            raise FormatError(
+                f"{what} file {name} is a symbolic link loop; point it at a real file"
+            ) from None
+        raise FormatError(f"{what} file {name} cannot be examined ({exc.strerror})") from None
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return p
+    if stat.S_ISDIR(mode):
+        kind = "a folder"
+    elif stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:  # pragma: no cover - door, whiteout...
+        kind = "not a regular file"
+    raise FormatError(f"{what} file {name} is {kind}; give a regular file")
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as printable, encodable text, for messages and attributes.
+
+    File names on POSIX are bytes; one that is not valid UTF-8 reaches Python with lone
+    surrogates (PEP 383), which cannot be encoded into a NetCDF attribute or printed to a UTF-8
+    terminal. Such bytes are written as backslash escapes (``\\xff``), so the text stays
+    readable and unambiguous, and valid names are returned unchanged.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any path, as Python received it.
+
+    Returns
+    -------
+    str
+        A string that encodes to UTF-8 without error.
+    """
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "backslashreplace")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
 def _clean_attrs(attrs: dict, where: str) -> dict:
     """Flatten attributes to what NetCDF stores: str, numbers, 1-D numeric arrays."""
     out = {}
