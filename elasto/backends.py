@@ -1,8 +1,11 @@
 """xarray backend entry points: ``xr.open_dataset(path, engine="brim_elasto_pybf")`` etc.
 
-Entry points to declare (group ``xarray.backends``):
+Entry points (group ``xarray.backends``, declared in pyproject.toml):
 ``brim_elasto_pybf = "brim.elasto.backends:PybfChannelBackend"`` and
-``brim_elasto_rf = "brim.elasto.backends:RFBackend"``.
+``brim_elasto_rf = "brim.elasto.backends:RFBackend"``. xarray reads each engine's keywords from
+the ``open_dataset`` signature, so every keyword is explicit (no ``**kwargs``). The readers are
+imported when a file is opened: xarray imports every registered backend module whenever it lists
+its engines (any ``xr.open_dataset`` call in the environment).
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ import os
 
 from xarray.backends import BackendEntrypoint
 
-from .readers import _is_hdf5, _looks_pybf, read_channel_pybf, read_rf
-
 __all__ = ["PybfChannelBackend", "RFBackend"]
 
 
@@ -20,9 +21,10 @@ class PybfChannelBackend(BackendEntrypoint):
     """Plane-wave channel data in the pybf HDF5 layout -> ``channel_data`` Dataset."""
 
     description = "pybf plane-wave channel data (HDF5) as a brim channel_data Dataset"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "sound_speed")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, sound_speed=1540.0):
+        from brim.elasto.readers import read_channel_pybf
+
         ds = read_channel_pybf(filename_or_obj, sound_speed=sound_speed)
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
@@ -31,6 +33,8 @@ class PybfChannelBackend(BackendEntrypoint):
             path = os.fspath(filename_or_obj)
         except TypeError:
             return False
+        from brim.elasto.readers import _is_hdf5, _looks_pybf
+
         return (
             path.lower().endswith((".h5", ".hdf5"))
             and os.path.isfile(path)
@@ -47,15 +51,6 @@ class RFBackend(BackendEntrypoint):
     """
 
     description = "RF frames in .mat/.npy as a brim rf_frames Dataset"
-    open_dataset_parameters = (
-        "filename_or_obj",
-        "drop_variables",
-        "var",
-        "sampling_frequency",
-        "center_frequency",
-        "sound_speed",
-        "pitch",
-    )
 
     def open_dataset(
         self,
@@ -68,6 +63,8 @@ class RFBackend(BackendEntrypoint):
         sound_speed=1540.0,
         pitch=None,
     ):
+        from brim.elasto.readers import read_rf
+
         ds = read_rf(
             filename_or_obj,
             var=var,
@@ -79,8 +76,6 @@ class RFBackend(BackendEntrypoint):
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
-        try:
-            path = os.fspath(filename_or_obj)
-        except TypeError:
-            return False
-        return path.lower().endswith((".mat", ".npy"))
+        # .mat and .npy are generic containers, and a raw RF array cannot be read without its
+        # acquisition keywords anyway: ask for engine="brim_elasto_rf" explicitly.
+        return False

@@ -1,6 +1,7 @@
 """xarray backends so ``xr.open_dataset(path, engine=...)`` reads microwave vendor formats.
 
-Engines (to be declared under ``[project.entry-points."xarray.backends"]``):
+Engines (declared under ``[project.entry-points."xarray.backends"]``; xarray reads each engine's
+keywords from the ``open_dataset`` signature, so every keyword is explicit, no ``**kwargs``):
 
 * ``brim_merit`` -> :class:`MeritBackendEntrypoint` (MERIT CSV scans; extra keyword
   ``reference=`` for the rotated / empty scan);
@@ -31,7 +32,6 @@ class MeritBackendEntrypoint(BackendEntrypoint):
 
     description = "MERIT multistatic microwave scan (CSV of MATLAB complex text) via brim"
     url = "https://github.com/EMFMed/MERIT"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "reference", "folder")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, reference=None, folder=None):
         from brim.microwave.readers import read_merit
@@ -49,7 +49,6 @@ class TouchstoneBackendEntrypoint(BackendEntrypoint):
 
     description = "Touchstone S-parameter file (.sNp) as a brim sparameter_scan"
     url = "https://scikit-rf.readthedocs.io"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "antenna_positions")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, antenna_positions=None):
         from brim.microwave.readers import read_touchstone
@@ -70,7 +69,6 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
 
     description = "UM-BMID-style [n_scans, n_freq, n_positions] .mat as a brim sparameter_scan"
     url = "https://github.com/UManitoba-BMS/UM-BMID"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "data_key", "freq_hz")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, data_key=None, freq_hz=None):
         from brim.microwave.readers import read_umbmid

@@ -1,9 +1,9 @@
 """xarray backend entry points for the thermal vendor formats.
 
 ``xr.open_dataset(path, engine="brim_dmr")`` reads a DMR-IR temperature matrix,
-``engine="brim_flir"`` a FLIR radiometric JPEG (FLIR overrides as ``backend_kwargs``, e.g.
-``backend_kwargs={"emissivity": 0.98}``), ``engine="brim_thermal_image"`` an 8-bit grey image.
-The engines are declared in the ``xarray.backends`` entry-point group:
+``engine="brim_flir"`` a FLIR radiometric JPEG (FLIR overrides as keywords, e.g.
+``xr.open_dataset(path, engine="brim_flir", emissivity=0.98)``), ``engine="brim_thermal_image"``
+an 8-bit grey image. The engines are declared in the ``xarray.backends`` entry-point group:
 
     brim_dmr = "brim.thermo.backends:DMRBackendEntrypoint"
     brim_flir = "brim.thermo.backends:FLIRBackendEntrypoint"
@@ -25,7 +25,6 @@ class DMRBackendEntrypoint(BackendEntrypoint):
 
     description = "DMR-IR breast thermography temperature matrix (brim.thermo)"
     url = "https://github.com/brim"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "shape")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, shape=(480, 640)):
         from brim.thermo.readers import read_dmr
@@ -40,7 +39,8 @@ class DMRBackendEntrypoint(BackendEntrypoint):
         p = Path(filename_or_obj)
         if p.suffix.lower() != ".txt" or not p.is_file():
             return False
-        head = p.open("rb").read(64)
+        with p.open("rb") as f:
+            head = f.read(64)
         return bool(head) and all(c in b"0123456789.;, -\t\r\n" for c in head)
 
 
@@ -50,12 +50,57 @@ class FLIRBackendEntrypoint(BackendEntrypoint):
     description = "FLIR radiometric JPEG (brim.thermo)"
     url = "https://github.com/brim"
 
-    def open_dataset(self, filename_or_obj, *, drop_variables=None, **overrides):
+    # xarray reads the accepted keywords from this signature (no **kwargs allowed): one keyword
+    # per FlirParameters field; None keeps the value stored in the file.
+    def open_dataset(
+        self,
+        filename_or_obj,
+        *,
+        drop_variables=None,
+        emissivity=None,
+        object_distance=None,
+        reflected_temperature=None,
+        atmospheric_temperature=None,
+        relative_humidity=None,
+        atmospheric_transmission=None,
+        ir_window_temperature=None,
+        ir_window_transmission=None,
+        planck_r1=None,
+        planck_r2=None,
+        planck_b=None,
+        planck_f=None,
+        planck_o=None,
+        atm_alpha1=None,
+        atm_alpha2=None,
+        atm_beta1=None,
+        atm_beta2=None,
+        atm_x=None,
+    ):
+        """Read a FLIR JPEG; keywords override the file's conversion parameters (SI/degC)."""
         from brim.thermo.flir import read_flir
 
-        return read_flir(filename_or_obj, **overrides).drop_vars(
-            drop_variables or [], errors="ignore"
-        )
+        overrides = {
+            "emissivity": emissivity,
+            "object_distance": object_distance,
+            "reflected_temperature": reflected_temperature,
+            "atmospheric_temperature": atmospheric_temperature,
+            "relative_humidity": relative_humidity,
+            "atmospheric_transmission": atmospheric_transmission,
+            "ir_window_temperature": ir_window_temperature,
+            "ir_window_transmission": ir_window_transmission,
+            "planck_r1": planck_r1,
+            "planck_r2": planck_r2,
+            "planck_b": planck_b,
+            "planck_f": planck_f,
+            "planck_o": planck_o,
+            "atm_alpha1": atm_alpha1,
+            "atm_alpha2": atm_alpha2,
+            "atm_beta1": atm_beta1,
+            "atm_beta2": atm_beta2,
+            "atm_x": atm_x,
+        }
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return read_flir(filename_or_obj, **given).drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
         if not isinstance(filename_or_obj, (str, os.PathLike)):
@@ -73,7 +118,6 @@ class GreyImageBackendEntrypoint(BackendEntrypoint):
 
     description = "8-bit grey thermal image, uncalibrated (brim.thermo)"
     url = "https://github.com/brim"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None):
         from brim.thermo.readers import read_grey

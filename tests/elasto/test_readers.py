@@ -85,11 +85,11 @@ def test_pybf_channel_layout(external_data):
         np.testing.assert_array_equal(
             ds["channel"].values[0, 2], f["data/rf_data/frame_1/shot_3"][()]
         )
-    # the xarray backend entry point class gives the same Dataset
-    from brim.elasto.backends import PybfChannelBackend
+    # the xarray engine, by its registered name, gives the same Dataset
+    from xarray.backends.plugins import list_engines
 
-    assert PybfChannelBackend().guess_can_open(str(path))
-    via = xr.open_dataset(path, engine=PybfChannelBackend)
+    assert list_engines()["brim_elasto_pybf"].guess_can_open(str(path))
+    via = xr.open_dataset(path, engine="brim_elasto_pybf")
     np.testing.assert_array_equal(via["channel"].values, ds["channel"].values)
 
 

@@ -140,12 +140,11 @@ def test_umbmid_mat_and_npz(tmp_path):
 
 def test_xarray_backend_engines(merit, tmp_path):
     import xarray as xr
-
-    from brim.microwave.backends import MeritBackendEntrypoint, TouchstoneBackendEntrypoint
+    from xarray.backends.plugins import list_engines
 
     ds = xr.open_dataset(
-        merit / "B0_P5_p000.csv", engine=MeritBackendEntrypoint, reference=merit / "B0_P5_p036.csv"
+        merit / "B0_P5_p000.csv", engine="brim_merit", reference=merit / "B0_P5_p036.csv"
     )
     assert ds["s"].shape == (76, 96) and "s_reference" in ds
-    assert TouchstoneBackendEntrypoint().guess_can_open("x.s4p")
-    assert not TouchstoneBackendEntrypoint().guess_can_open("x.csv")
+    assert list_engines()["brim_touchstone"].guess_can_open("x.s4p")
+    assert not list_engines()["brim_touchstone"].guess_can_open("x.csv")

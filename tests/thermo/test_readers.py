@@ -96,15 +96,12 @@ def test_real_dmr_both_formats(external_data):
         assert t.shape == (480, 640)
         # skin 30-37 degC on the body, room air below it
         assert 30 < np.percentile(t, 90) < 37.5 and np.percentile(t, 5) < 30
-    # engine registered through the backend class
-    from brim.thermo.backends import DMRBackendEntrypoint
-
-    x = xr.open_dataset(root / "T0001.txt", engine=DMRBackendEntrypoint)
+    # the engine by its registered name (the classes: tests/core/test_xarray_backends.py)
+    x = xr.open_dataset(root / "T0001.txt", engine="brim_dmr")
     np.testing.assert_array_equal(x["temperature"].values, a["temperature"].values)
-    assert DMRBackendEntrypoint().guess_can_open(root / "T0001.txt")
     # drop_variables drops the named variable and ignores names the file does not have
     y = xr.open_dataset(
-        root / "T0001.txt", engine=DMRBackendEntrypoint, drop_variables=["temperature", "nope"]
+        root / "T0001.txt", engine="brim_dmr", drop_variables=["temperature", "nope"]
     )
     assert "temperature" not in y and "temperature" in x
 
