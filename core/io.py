@@ -2,7 +2,9 @@
 
 :func:`save` writes atomically (a temporary file in the destination folder, flushed, fsynced and
 renamed over the target), so a crash or a kill never leaves a truncated file and never destroys
-the previous version. :func:`open` recognises the file by its signature, loads a Dataset or a
+the previous version; the temporaries of killed saves are removed by the next save into the
+folder. :func:`check_input_file` is the one check every reader makes before opening an input.
+:func:`open` recognises the file by its signature, loads a Dataset or a
 DataTree, and checks it against its brim schema.
 """
 
@@ -11,7 +13,9 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import tempfile
+import re
+import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,17 +113,62 @@ def display_path(path: str | os.PathLike) -> str:
     text = os.fspath(path)
     if isinstance(text, bytes):
         return text.decode("utf-8", "backslashreplace")
+    return safe_text(text)
+
+
+def safe_text(text: str) -> str:
+    """``text`` with characters that UTF-8 cannot encode written as backslash escapes.
+
+    Lone surrogates come from undecodable bytes (a non-UTF-8 file name, a corrupt attribute
+    that h5py decoded with ``surrogateescape``); HDF5 and a UTF-8 terminal refuse them. The
+    original byte ``0xff`` becomes the four characters ``\\xff``; valid text is unchanged.
+
+    Parameters
+    ----------
+    text : str
+        Any string.
+
+    Returns
+    -------
+    str
+        A string that encodes to UTF-8 without error.
+    """
     try:
         text.encode("utf-8")
+        return text
     except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
-    return text
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # surrogates outside U+DC80..U+DCFF (e.g. from JSON "\\ud800")
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _safe_value(v):
+    """Attribute or variable value with every string made encodable (see :func:`safe_text`)."""
+    if isinstance(v, str):
+        return safe_text(v)
+    if not isinstance(v, (np.ndarray, list, tuple)) or not _needs_escape(v):
+        return v
+    if isinstance(v, np.ndarray) and v.dtype.kind in "UO":
+        return np.array(
+            [safe_text(e) if isinstance(e, str) else e for e in v.ravel().tolist()],
+            dtype=v.dtype if v.dtype.kind == "O" else None,
+        ).reshape(v.shape)
+    if isinstance(v, (list, tuple)):
+        return type(v)(safe_text(e) if isinstance(e, str) else e for e in v)
+    return v
 
 
 def _clean_attrs(attrs: dict, where: str) -> dict:
-    """Flatten attributes to what NetCDF stores: str, numbers, 1-D numeric arrays."""
+    """Flatten attributes to what NetCDF stores: str, numbers, 1-D numeric arrays.
+
+    Strings are made encodable (a non-UTF-8 file name recorded as a source, an attribute
+    read from a corrupt file): undecodable bytes are written as ``\\xNN`` escapes.
+    """
     out = {}
     for k, v in attrs.items():
+        k = safe_text(str(k))
         if v is None:
             continue
         if isinstance(v, (bool, np.bool_)):
@@ -131,7 +180,7 @@ def _clean_attrs(attrs: dict, where: str) -> dict:
         ):
             out[k] = json.dumps(to_jsonable(v), sort_keys=True)
         elif isinstance(v, (str, int, float, np.integer, np.floating, np.ndarray, list, tuple)):
-            out[k] = v
+            out[k] = _safe_value(v)
         else:
             raise ConfigError(
                 f"attribute {k!r} of {where} has type {type(v).__name__}, which NetCDF cannot "
@@ -156,9 +205,28 @@ def _prepare(ds: xr.Dataset, where: str, validate: bool) -> xr.Dataset:
                 ds = ds.assign_coords({name: new})
             else:
                 ds[name] = new
+        elif var.dtype.kind in "UO" and _needs_escape(var.values):
+            # text values (file names as labels...) that UTF-8 cannot encode
+            new = xr.Variable(var.dims, _safe_value(np.asarray(var.values)), attrs)
+            if name in ds.coords:
+                ds = ds.assign_coords({name: new})
+            else:
+                ds[name] = new
         else:
             var.attrs = attrs
     return ds
+
+
+def _needs_escape(values) -> bool:
+    if isinstance(values, (list, tuple)):
+        values = [e for e in values if isinstance(e, str)]
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "UO":
+        return False
+    for e in arr.ravel().tolist():
+        if isinstance(e, str) and safe_text(e) is not e:
+            return True
+    return False
 
 
 def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bool = True) -> Path:
@@ -181,17 +249,37 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     pathlib.Path
         The path written.
 
+    Notes
+    -----
+    The data are written to ``.<stem>.brim-tmp-<host>-<pid>-<random>.nc`` in the destination
+    folder (the stem cut to 40 bytes, so any legal name works), fsynced, and renamed over
+    ``path``. A save that is killed leaves that temporary behind; the next save into the folder
+    removes it (see :func:`remove_stale_temporaries`). Text that UTF-8 cannot encode (a
+    non-UTF-8 file name recorded as a source) is stored with ``\\xNN`` escapes.
+
     Raises
     ------
     SchemaError
         The data break their schema (nothing is written).
     MissingFileError
         The destination folder does not exist.
+    ConfigError
+        The file name is longer than the file system allows (255 bytes).
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise MissingFileError(f"cannot save to {path}: folder {folder} does not exist")
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        name_max = 255
+    if len(os.fsencode(path.name)) > name_max:
+        raise ConfigError(
+            f"cannot save to {display_path(path)}: the file name is "
+            f"{len(os.fsencode(path.name))} bytes, the file system allows {name_max}; "
+            f"choose a shorter name"
+        )
     if isinstance(obj, xr.DataTree):
         nodes = {}
         for node in obj.subtree:
@@ -205,11 +293,11 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     else:
         raise ConfigError(f"brim.save takes a Dataset or DataTree, not {type(obj).__name__}")
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
+    remove_stale_temporaries(folder)
+    tmp = _create_temporary(folder, path)
     try:
-        # mkstemp makes a private (0600) file: give the result the mode an ordinary write would,
-        # or keep the mode of the file being replaced.
+        # The temporary is private (0600) while written: give the result the mode an ordinary
+        # write would, or keep the mode of the file being replaced.
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         prepared.to_netcdf(tmp, engine="h5netcdf")
         with builtins.open(tmp, "rb+") as f:
@@ -227,6 +315,159 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     except OSError:  # pragma: no cover - not supported on every file system
         pass
     return path
+
+
+#: Marker in the name of every temporary file :func:`save` writes. A temporary is named
+#: ``.<stem>.brim-tmp-<host>-<pid>-<random>.nc``: hidden, recognisable, and it says which
+#: machine (a hash of the host name and PID namespace) and which process was writing it.
+TEMP_MARKER = ".brim-tmp-"
+#: A temporary older than this (seconds since its last write) is removed whatever its owner:
+#: it was left by a save that was killed on another machine, or its PID was reused.
+STALE_TEMP_AGE_S = 24 * 3600.0
+#: A folder is searched for stale temporaries at most once per this many seconds per process,
+#: so a batch writing thousands of files into one folder does not list it on every save.
+_RESCAN_S = 600.0
+_STEM_MAX_BYTES = 40
+_TEMP_RE = re.compile(
+    r"\.(?P<stem>.*)" + re.escape(TEMP_MARKER) + r"(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]{1,10})"
+    r"-(?P<rand>[0-9a-f]{8})\.nc",
+    re.DOTALL,
+)
+_scanned: dict[str, float] = {}
+
+
+def _host_tag() -> str:
+    """8 hex digits naming this machine and PID namespace (PIDs are only meaningful there)."""
+    import hashlib
+    import socket
+
+    try:
+        ns = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        ns = 0
+    return hashlib.sha256(f"{socket.gethostname()}|{ns}".encode()).hexdigest()[:8]
+
+
+def _short_stem(name: str) -> str:
+    """``name`` cut to at most ``_STEM_MAX_BYTES`` bytes, with a hash of the full name if cut.
+
+    A file name is at most 255 bytes (NAME_MAX); the temporary adds about 40, so a long input
+    stem would otherwise make every save fail.
+    """
+    raw = os.fsencode(name)
+    if len(raw) <= _STEM_MAX_BYTES:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(raw).hexdigest()[:8]
+    keep = _STEM_MAX_BYTES - len(digest) - 1
+    cut = ""
+    for ch in name:  # cut on a character boundary, counting bytes as the file system does
+        if len(os.fsencode(cut + ch)) > keep:
+            break
+        cut += ch
+    return f"{cut}~{digest}"
+
+
+def _create_temporary(folder: Path, path: Path) -> str:
+    """Create (exclusively, mode 0600) and return the temporary file for a save to ``path``."""
+    stem = _short_stem(path.stem)
+    tag = f"{_host_tag()}-{os.getpid()}"
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{stem}{TEMP_MARKER}{tag}-{secrets.token_hex(4)}.nc")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # pragma: no cover - 1 in 4e9
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"could not create a temporary file in {folder}")  # pragma: no cover
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # never written by brim: treat as alive, so only age can remove it
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's live process
+        return True
+    except (OverflowError, OSError):
+        return False
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, *, force: bool = False) -> list[Path]:
+    """Remove temporary files that killed saves left in ``folder``.
+
+    :func:`save` writes into a temporary file and renames it; a save killed in between (SIGKILL,
+    power loss) leaves the temporary behind. This removes only files that
+
+    - match the temporary-name pattern of :func:`save` (``.<stem>.brim-tmp-<host>-<pid>-<hex>.nc``),
+    - are regular files (not links) owned by the current user, and
+    - were written by a process of this machine that is no longer alive, or were last written
+      more than :data:`STALE_TEMP_AGE_S` ago (another machine sharing the folder, a reused PID).
+
+    A save in progress in another process or thread is never touched. :func:`save` calls this
+    for its destination folder (at most once per 10 minutes per folder and process).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder to clean (not recursive).
+    force : bool
+        Scan even if this process scanned ``folder`` recently.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    import logging
+    import stat
+
+    key = os.path.abspath(os.fspath(folder))
+    now = time.time()
+    if not force and now - _scanned.get(key, -_RESCAN_S) < _RESCAN_S:
+        return []
+    _scanned[key] = now
+    removed: list[Path] = []
+    here = _host_tag()
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if TEMP_MARKER not in entry.name:
+            continue
+        m = _TEMP_RE.fullmatch(entry.name)
+        if m is None:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or (uid is not None and st.st_uid != uid):
+            continue
+        pid = int(m["pid"])
+        dead = m["host"] == here and not _pid_alive(pid)
+        if not (dead or now - st.st_mtime > STALE_TEMP_AGE_S):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+        logging.getLogger(__name__).info(
+            "removed %s, left by a save that was killed (process %d)",
+            display_path(entry.path),
+            pid,
+        )
+    return removed
 
 
 def _umask() -> int:
@@ -253,7 +494,43 @@ def _has_groups(path: Path) -> bool:
         return any(isinstance(v, h5py.Group) for v in f.values())
 
 
-def _restore(ds: xr.Dataset) -> xr.Dataset:
+def _escape_read_attrs(ds: xr.Dataset, path: Path) -> xr.Dataset:
+    """Escape undecodable bytes in the attributes of a Dataset read from ``path``, with a warning.
+
+    NetCDF-4 text attributes are UTF-8; h5py hands invalid bytes over as lone surrogates,
+    which no later save, print or JSON export could encode. The bytes are kept, visibly, as
+    ``\\xNN`` escapes: attributes are metadata, and those the schema relies on (``units``,
+    ``brim_schema``...) are still checked exactly by validation, which refuses the file if one
+    of them was damaged.
+    """
+    bad = []
+
+    def fix(attrs: dict, where: str) -> dict:
+        out = {}
+        for k, v in attrs.items():
+            k2, v2 = safe_text(str(k)), _safe_value(v)
+            if k2 is not k or v2 is not v:
+                bad.append(f"{where}{k2}")
+            out[k2] = v2
+        return out
+
+    ds.attrs = fix(ds.attrs, "")
+    for name in ds.variables:
+        ds.variables[name].attrs = fix(ds.variables[name].attrs, f"{name}:")
+    if bad:
+        import warnings
+
+        warnings.warn(
+            f"{display_path(path)}: attribute(s) {', '.join(bad)} hold bytes that are not valid "
+            f"UTF-8 (the file may be damaged); they are kept as \\xNN escapes",
+            stacklevel=4,
+        )
+    return ds
+
+
+def _restore(ds: xr.Dataset, path: Path | None = None) -> xr.Dataset:
+    if path is not None:
+        ds = _escape_read_attrs(ds, path)
     for name in list(ds.variables):
         var = ds.variables[name]
         if var.attrs.get("brim_dtype") == "bool":
@@ -323,14 +600,14 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
             if chunks is None:
                 tree = tree.load()
                 tree.close()
-            nodes = {n.path: _restore(n.to_dataset(inherit=False)) for n in tree.subtree}
+            nodes = {n.path: _restore(n.to_dataset(inherit=False), path) for n in tree.subtree}
             result: Any = xr.DataTree.from_dict(nodes)
         else:
             ds = xr.open_dataset(path, engine=engine, chunks=chunks)
             if chunks is None:
                 ds = ds.load()
                 ds.close()
-            result = _restore(ds)
+            result = _restore(ds, path)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         if isinstance(exc, SchemaError):
             raise
@@ -365,13 +642,19 @@ def load_numpy(path: str | os.PathLike) -> np.ndarray | dict[str, np.ndarray]:
 
     Raises
     ------
+    MissingFileError
+        No such file.
     FormatError
-        The file holds pickled Python objects (brim never unpickles a user file), or is
-        truncated, corrupt or not a NumPy file at all.
+        The file holds pickled Python objects (brim never unpickles a user file), is
+        truncated, corrupt (a damaged header included) or not a NumPy file at all, or is not a
+        regular file (a folder, a FIFO, a device).
     """
+    import struct
+    import tokenize
     import zipfile
 
-    p = Path(path)
+    p = check_input_file(path)
+    name = display_path(p.name)
     try:
         with builtins.open(p, "rb") as fh:
             obj = np.load(fh, allow_pickle=False)
@@ -382,9 +665,29 @@ def load_numpy(path: str | os.PathLike) -> np.ndarray | dict[str, np.ndarray]:
     except ValueError as exc:
         if "pickled" in str(exc) or "allow_pickle" in str(exc):
             raise FormatError(
-                f"{p.name}: holds pickled Python objects or is not a NumPy file; brim never "
+                f"{name}: holds pickled Python objects or is not a NumPy file; brim never "
                 f"unpickles user files, save plain numeric arrays"
             ) from None
-        raise FormatError(f"{p.name}: truncated or corrupt NumPy file ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"{p.name}: truncated or corrupt NumPy file ({exc})") from None
+        raise FormatError(f"{name}: truncated or corrupt NumPy file ({_one_line(exc)})") from None
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        # a damaged header: NumPy re-tokenizes old-style headers, and an unclosed quote or
+        # bracket raises from the tokenizer, a stray character from the parser
+        tokenize.TokenError,
+        SyntaxError,
+        struct.error,
+        TypeError,
+        KeyError,
+        IndexError,
+    ) as exc:
+        raise FormatError(
+            f"{name}: truncated or corrupt NumPy file ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message on one line, shortened to ``limit`` characters."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

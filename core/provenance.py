@@ -61,10 +61,12 @@ def to_jsonable(value: Any) -> Any:
     """Convert parameters (paths, NumPy scalars and arrays, tuples, dataclasses) to JSON types."""
     import dataclasses
 
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, (str, os.PathLike)):
+        from brim.io import display_path  # a non-UTF-8 file name becomes \xNN escapes
+
+        return display_path(value)
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -117,10 +119,12 @@ def record(
         "versions": versions(),
         "time": timestamp(),
     }
+    from brim.io import display_path
+
     files = []
     for p in inputs:
         p = Path(p)
-        files.append({"path": p.name, "sha256": sha256(p) if p.is_file() else None})
+        files.append({"path": display_path(p.name), "sha256": sha256(p) if p.is_file() else None})
     if files:
         entry["inputs"] = files
     out = ds.copy(deep=False)

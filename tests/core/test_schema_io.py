@@ -181,7 +181,7 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
     try:
         assert proc.stdout.readline().strip() == b"ready"
         deadline = time.monotonic() + 60
-        while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+        while not any(".brim-tmp-" in p.name for p in tmp_path.iterdir()):
             assert time.monotonic() < deadline, "writer never started a save"
             time.sleep(0.002)
     finally:
