@@ -116,13 +116,24 @@ def resolve_backend(backend: str | None, *arrays: Any) -> BackendName:
     return name  # type: ignore[return-value]
 
 
+def tensor_to_numpy(t: Any) -> np.ndarray:
+    """A NumPy array from a ``torch.Tensor`` (detached, on the host, conjugation resolved).
+
+    A view of the tensor's memory when it is already a plain CPU tensor; a copy otherwise.
+    Uses only tensor methods, so torch is not imported here.
+    """
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    t = t.resolve_conj().resolve_neg()
+    return t.numpy()
+
+
 def to_numpy(x: Any) -> np.ndarray:
     """Copy or view any supported array as a NumPy array on the host."""
     if is_cupy_array(x):
         return x.get()
     if is_torch_tensor(x):
-        from brim.torch_bridge import tensor_to_numpy
-
         return tensor_to_numpy(x)
     return np.asarray(x)
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from brim.backend import is_cupy_array, is_torch_tensor
+from brim.backend import is_cupy_array, is_torch_tensor, tensor_to_numpy
 from brim.errors import BackendError, ConfigError, SchemaError, require
 
 _DLPACK_KINDS = "biufc"
@@ -78,15 +78,6 @@ def array_to_torch(a: Any):
     elif reason is not None:
         a = np.array(a, copy=True, order="C")
     return torch.from_dlpack(a)
-
-
-def tensor_to_numpy(t: Any) -> np.ndarray:
-    """A NumPy array from a tensor (detached, on the host, conjugation resolved)."""
-    t = t.detach()
-    if t.device.type != "cpu":
-        t = t.cpu()
-    t = t.resolve_conj().resolve_neg()
-    return t.numpy()
 
 
 def dataset_to_torch(

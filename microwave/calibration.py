@@ -9,7 +9,8 @@
   least-squares FIR combination of the other channels and subtracted (Bond et al. 2003, IEEE
   TAP 51, 1690; Elahi et al. 2018, IEEE TMTT 66, 5238 review the family);
 * time gating (rectangular window in time, exact inverse);
-* frequency -> time by windowed inverse FFT or inverse chirp-Z (:func:`scipy.signal.czt`);
+* frequency -> time by windowed inverse FFT or inverse chirp-Z (:func:`scipy.signal.czt`), in
+  :mod:`brim.microwave.timedomain` (shared with the radar's time-domain beamformer);
 * antenna phase-centre delay calibration: geometric antenna positions (as in MERIT's files) are
   not phase centres; a per-antenna extra one-way delay (s) is stored as ``antenna_delay`` and used
   by :func:`brim.microwave.radar.beamform`.
@@ -27,11 +28,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.signal
 import xarray as xr
 
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
 from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive, check_vector
+from brim.microwave.metrics import localisation_error, target_position
+from brim.microwave.radar import beamform, hemisphere_grid
+from brim.microwave.timedomain import czt_time_signals, frequency_step, ifft_time_signals
 from brim.provenance import record
 
 __all__ = [
@@ -67,66 +70,6 @@ def _on_host(fn):
     return wrapper
 
 
-def _window(name: str, n: int) -> np.ndarray:
-    if name in (None, "none", "rect", "boxcar"):
-        return np.ones(n)
-    try:
-        return scipy.signal.get_window(name, n, fftbins=False)
-    except ValueError as exc:
-        raise ConfigError(f"unknown window {name!r}: {exc}") from None
-
-
-def _uniform_df(freq) -> float:
-    freq = np.asarray(freq, dtype=float)
-    if freq.size < 2:
-        raise CalibrationError("a time transform needs at least two frequencies")
-    d = np.diff(freq)
-    if not np.allclose(d, d[0], rtol=1e-6):
-        raise CalibrationError("frequencies must be uniformly spaced for IFFT / chirp-Z")
-    return float(d[0])
-
-
-@_on_host
-def czt_time_signals(s, freq, t0: float, dt: float, n_t: int, *, window: str = "hann"):
-    """Inverse chirp-Z transform: ``x(t_k) = sum_n w_n S_n exp(j 2 pi f_n t_k)`` at
-    ``t_k = t0 + k dt`` (s), any ``dt`` (zoom), for ``s[..., F]``. Returns ``[..., n_t]``.
-
-    Uses :func:`scipy.signal.czt` with ``a = exp(-j 2 pi df t0)``, ``w = exp(+j 2 pi df dt)``
-    and the carrier ``exp(j 2 pi f0 t_k)`` (Rabiner, Schafer & Rader 1969).
-    """
-    s = np.asarray(s)
-    freq = np.asarray(freq, dtype=float)
-    df = _uniform_df(freq)
-    dt = check_positive("dt", dt)
-    n_t = check_positive("n_t", n_t, integer=True)
-    if not np.isfinite(t0):
-        raise ConfigError(f"t0 must be finite (s), got {t0}")
-    sw = s * _window(window, freq.size)
-    a = np.exp(-2j * np.pi * df * t0)
-    w = np.exp(2j * np.pi * df * dt)
-    x = scipy.signal.czt(sw, m=n_t, w=w, a=a, axis=-1)
-    t = t0 + dt * np.arange(n_t)
-    return x * np.exp(2j * np.pi * freq[0] * t)
-
-
-@_on_host
-def ifft_time_signals(s, freq, *, n_t: int | None = None, window: str = "hann"):
-    """Windowed inverse FFT of ``s[..., F]`` on ``t_k = k / (n_t df)``, ``k < n_t``.
-
-    Returns ``(x[..., n_t], t[n_t])``; zero-padding to ``n_t >= F`` interpolates in time.
-    """
-    s = np.asarray(s)
-    freq = np.asarray(freq, dtype=float)
-    df = _uniform_df(freq)
-    n_t = int(n_t or 8 * freq.size)
-    if n_t < freq.size:
-        raise ConfigError(f"n_t ({n_t}) must be >= the number of frequencies ({freq.size})")
-    sw = s * _window(window, freq.size)
-    x = np.fft.ifft(sw, n=n_t, axis=-1) * n_t
-    t = np.arange(n_t) / (n_t * df)
-    return x * np.exp(2j * np.pi * freq[0] * t), t
-
-
 def _s_freq_last(ds: xr.Dataset):
     if "s" not in ds:
         raise SchemaError("dataset has no variable 's' (not an sparameter_scan)")
@@ -157,7 +100,7 @@ def to_time_domain(
     """
     s, other = _s_freq_last(ds)
     freq = ds["freq"].values
-    df = _uniform_df(freq)
+    df = frequency_step(freq)
     dt = 1.0 / (8 * freq.max()) if dt is None else check_positive("dt", dt)
     t_max = 1.0 / df if t_max is None else check_positive("t_max", t_max)
     if method == "czt":
@@ -298,7 +241,7 @@ def _time_window(window, what: str) -> tuple[float, float]:
 
 def _exact_time_pair(freq, oversample: int):
     """Time grid and the matrices E (time <- freq) and its exact inverse (freq <- time)."""
-    df = _uniform_df(freq)
+    df = frequency_step(freq)
     n_t = check_positive("oversample", oversample, integer=True) * freq.size
     t = np.arange(n_t) / (n_t * df)
     e = np.exp(2j * np.pi * np.outer(t, freq))  # [T, F]
@@ -422,9 +365,6 @@ def estimate_antenna_delay(
     closest to ``target_m`` (ties: the higher peak-to-mean ratio) wins. Apply the result to
     *other* scans (fitting and judging on the same scan would be circular).
     """
-    from brim.microwave.metrics import localisation_error, target_position
-    from brim.microwave.radar import beamform, hemisphere_grid
-
     default = np.arange(0.0, 301e-12, 25e-12)
     candidates = check_vector(
         "candidates_s", default if candidates_s is None else np.atleast_1d(candidates_s)

@@ -50,7 +50,14 @@ import scipy.integrate as si
 import scipy.special as sp
 
 from brim.errors import ConfigError
-from brim.microwave.forward import Grid, VIEOperator, _h0, refined_grid
+from brim.microwave.vie import (
+    Grid,
+    VIEOperator,
+    hankel0,
+    permittivity_maps,
+    receiver_matrix,
+    refined_grid,
+)
 
 __all__ = ["ContrastMoments", "contrast_moments", "MomentCorrectedOperator"]
 
@@ -81,7 +88,7 @@ def contrast_moments(fine_maps, grid: Grid, eps_b, supersample: int) -> Contrast
     Parameters
     ----------
     fine_maps : array (n_freq, ny * supersample, nx * supersample), complex
-        Relative permittivity on :func:`~brim.microwave.forward.refined_grid` ``(grid,
+        Relative permittivity on :func:`~brim.microwave.vie.refined_grid` ``(grid,
         supersample)`` (ideally itself area-averaged at its own boundary cells).
     grid : Grid
         The simulation grid.
@@ -118,11 +125,9 @@ def contrast_moments(fine_maps, grid: Grid, eps_b, supersample: int) -> Contrast
 
 def fine_maps_from(rasterise, grid: Grid, freq: np.ndarray, supersample: int) -> np.ndarray:
     """Call ``rasterise`` on the refined grid and return (n_freq, NY, NX) permittivity maps."""
-    from brim.microwave.forward import _as_freq_maps
-
     if supersample < 2:
         raise ConfigError(f"supersample must be >= 2, got {supersample}")
-    return _as_freq_maps(rasterise(refined_grid(grid, supersample)), freq)
+    return permittivity_maps(rasterise(refined_grid(grid, supersample)), freq)
 
 
 def _green_gradient_over_offset(k: complex, rho, a: float) -> np.ndarray:
@@ -144,7 +149,7 @@ def _self_weighted_green(grid: Grid, k: complex) -> complex:
     a = grid.radius
 
     def part(fn):
-        return si.quad(lambda r: fn(-0.25j * _h0(k, r)) * r**3, 0.0, a, limit=200)[0]
+        return si.quad(lambda r: fn(-0.25j * hankel0(k, r)) * r**3, 0.0, a, limit=200)[0]
 
     return complex(k**2 * (part(np.real) + 1j * part(np.imag)) / (a**4 / 4))
 
@@ -155,7 +160,7 @@ class MomentCorrectedOperator(VIEOperator):
     Parameters
     ----------
     grid, k_b, backend, precision
-        As for :class:`~brim.microwave.forward.VIEOperator`.
+        As for :class:`~brim.microwave.vie.VIEOperator`.
     moments : ContrastMoments
         Contrast moments per frequency and cell (:func:`contrast_moments`).
     """
@@ -212,7 +217,6 @@ class MomentCorrectedOperator(VIEOperator):
         inside a cell's equal-area disk gets no gradient term).
         """
         from brim.backend import to_numpy
-        from brim.microwave.forward import receiver_matrix
 
         e = np.asarray(to_numpy(e), complex)
         w_g, w_x, w_y, _ = _sources(np, self.host_moments, self.grid.d, e)

@@ -24,6 +24,7 @@ import xarray as xr
 
 from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
+from brim.microwave.timedomain import czt_time_signals
 from brim.microwave.tissue import C0
 from brim.provenance import record
 from brim.schema import stamp
@@ -272,8 +273,6 @@ def beamform(
     if "antenna_delay" in scan:
         delay = np.asarray(to_numpy(scan["antenna_delay"].data), dtype=float)
     if domain == "time":
-        from brim.microwave.calibration import czt_time_signals
-
         dt = 1.0 / (time_oversample * freq.max())
         t_max = 1.0 / np.min(np.diff(freq)) if freq.size > 1 else 1e-8
         n_t = int(np.ceil(t_max / dt))

@@ -33,13 +33,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import scipy.constants
 
 from brim.errors import ConfigError
 
-EPS0 = 8.8541878128e-12
-"""Vacuum permittivity in F/m (CODATA 2018)."""
-C0 = 299_792_458.0
-"""Speed of light in vacuum in m/s."""
+EPS0 = scipy.constants.epsilon_0
+"""Vacuum permittivity in F/m (CODATA, through :mod:`scipy.constants`)."""
+C0 = scipy.constants.c
+"""Speed of light in vacuum in m/s (exact)."""
 
 __all__ = [
     "C0",

@@ -54,13 +54,14 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+import scipy.constants
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from brim.errors import BackendError, ConfigError, SolverError
 
-STEFAN_BOLTZMANN = 5.670374419e-8
-"""Stefan–Boltzmann constant, W/m^2/K^4 (CODATA 2018)."""
+STEFAN_BOLTZMANN = scipy.constants.Stefan_Boltzmann
+"""Stefan–Boltzmann constant, W/m^2/K^4 (exact in the 2019 SI, through :mod:`scipy.constants`)."""
 
 RHO_BLOOD = 1060.0
 """Blood density, kg/m^3 (typical value, e.g. Hasgall et al., IT'IS tissue database)."""

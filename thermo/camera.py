@@ -30,15 +30,16 @@ Steketee, J. (1973). Spectral emissivity of skin and pericardium. Phys. Med. Bio
 from __future__ import annotations
 
 import numpy as np
+import scipy.constants
 import xarray as xr
 from scipy import ndimage
 
 from brim.errors import ConfigError
 
-C2 = 1.438776877e-2
-"""Second radiation constant h c / k_B, m K (CODATA 2018)."""
+C2 = scipy.constants.h * scipy.constants.c / scipy.constants.k
+"""Second radiation constant h c / k_B, m K (exact in the 2019 SI, from :mod:`scipy.constants`)."""
 
-KELVIN = 273.15
+KELVIN = scipy.constants.zero_Celsius
 
 
 def blackbody(temperature, *, band: str = "planck", wavelength: float = 10e-6) -> np.ndarray:

@@ -40,11 +40,12 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
+import scipy.constants
 import xarray as xr
 
 from brim.errors import CalibrationError, ConfigError, FormatError, MissingFileError
 
-KELVIN = 273.15
+KELVIN = scipy.constants.zero_Celsius
 
 __all__ = [
     "FlirParameters",

@@ -230,7 +230,10 @@ def test_transient_cold_stress_matches_eigenfunction_series():
 def test_radiative_h_reproduces_grey_body_exchange():
     ts, ta, eps = 33.0, 20.0, 0.97
     hr = bh.radiative_h(ts, ta, eps)
-    exact = eps * 5.670374419e-8 * ((ts + 273.15) ** 4 - (ta + 273.15) ** 4)
+    # sigma = 2 pi^5 k^4 / (15 h^3 c^2) from the exact 2019-SI values of k, h, c
+    k, h, c = 1.380649e-23, 6.62607015e-34, 299_792_458.0
+    sigma = 2 * np.pi**5 * k**4 / (15 * h**3 * c**2)
+    exact = eps * sigma * ((ts + 273.15) ** 4 - (ta + 273.15) ** 4)
     assert hr * (ts - ta) == pytest.approx(exact, rel=1e-12)
     assert 5.0 < hr < 7.0  # the textbook ~6 W/m^2/K near room temperature
 
