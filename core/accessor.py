@@ -63,11 +63,55 @@ class BrimDatasetAccessor:
             out[name] = out[name].copy(data=_to_device(out[name].data, device))
         return out
 
-    def plot(self, var: str | None = None, *, ax=None, **kw):
-        """Plot one variable with physical axes and units; returns the matplotlib Axes."""
+    def plot(
+        self,
+        var: str | None = None,
+        *,
+        sel=None,
+        part: str | None = None,
+        db: bool | None = None,
+        layout: str = "auto",
+        ax=None,
+        **kw,
+    ):
+        """Draw one variable the way the Dataset's kind asks, with xarray's plotting.
+
+        Thermograms in °C with mask contours, radar volumes as three orthogonal slices through
+        the peak (dB), B-mode and strain with depth/lateral in mm, optical maps as labelled
+        depth slices, masks as categories; lengths in mm, y up on physical x–y planes, titles
+        naming the slice shown. See :func:`brim.plotting.plot_variable`.
+
+        Parameters
+        ----------
+        var : str, optional
+            Variable (default: the kind's main one).
+        sel : mapping or list of ``"dim=value"``, optional
+            Nearest-coordinate selection, e.g. ``{"z": "35mm"}`` or ``["frame=1"]``.
+        part : {"real", "imag", "abs", "phase"}, optional
+            Part of complex data.
+        db : bool, optional
+            Decibels (default: per kind).
+        layout : {"auto", "orthogonal", "slices"}
+            How a 3-D volume is shown.
+        ax : matplotlib.axes.Axes, optional
+            Draw a single panel here.
+        **kw
+            Passed to xarray's plotting (``vmin``, ``vmax``, ``cmap``...).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The (first) axes; all panels are in ``ax.figure.axes``.
+
+        Examples
+        --------
+        >>> import brim.data
+        >>> ds = brim.data.sample("thermo_phantom_tumour")  # doctest: +SKIP
+        >>> ax = ds.brim.plot()  # doctest: +SKIP
+        """
         from brim.plotting import plot_variable
 
-        return plot_variable(self._ds, var, ax=ax, **kw)
+        return plot_variable(self._ds, var, sel=sel, part=part, db=db, layout=layout, ax=ax, **kw)
 
 
 @xr.register_datatree_accessor("brim")

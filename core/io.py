@@ -264,9 +264,18 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     MissingFileError
         The destination folder does not exist.
     ConfigError
-        The file name is longer than the file system allows (255 bytes).
+        The file name is longer than the file system allows (255 bytes), or ``path`` has a
+        picture suffix (``.png``, ``.jpg``, ``.pdf``...): NetCDF data in a file named like an
+        image is refused; draw a picture with ``brim plot FILE.nc -o FILE.png``.
     """
     path = Path(path)
+    from brim.plotfile import IMAGE_SUFFIXES
+
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise ConfigError(
+            f"cannot save NetCDF data as {display_path(path)}: {path.suffix} is a picture "
+            f"suffix; save to a .nc file and draw it with: brim plot FILE.nc -o {path.name}"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise MissingFileError(f"cannot save to {path}: folder {folder} does not exist")

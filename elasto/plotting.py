@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_bmode", "plot_displacement", "plot_elastogram", "plot_modulus_map"]
+__all__ = [
+    "plot_bmode",
+    "plot_displacement",
+    "plot_elastogram",
+    "plot_modulus_map",
+    "plot_rf_frames",
+]
 
 
 def _axes(ax):
@@ -41,15 +47,18 @@ def plot_bmode(rf: xr.Dataset, *, ax=None, frame: int = 0, dynamic_range: float 
 
 
 def plot_elastogram(strain: xr.Dataset, *, ax=None, vmax: float | None = None, colorbar=True, **kw):
-    """Colour-scale elastogram: compressive strain in %, red = soft (high strain), blue = stiff.
+    """Colour-scale elastogram: compressive strain in %, bright = soft (high strain).
 
-    This follows the clinical convention used by Itoh et al. 2006 (blue = no strain).
+    Clinical scanners (Itoh et al. 2006) colour soft tissue red and stiff tissue blue with a
+    rainbow map; brim uses the perceptually uniform ``cividis`` instead (dark = stiff, no
+    strain; bright = soft), so equal steps of strain look like equal steps of colour.
     """
     ax = _axes(ax)
     e = -100 * strain["strain"].values
     if vmax is None:
         vmax = float(np.nanpercentile(np.abs(e), 98)) if np.isfinite(e).any() else 1.0
-    im = ax.imshow(e, cmap="jet", extent=_extent(strain), aspect="auto", vmin=0, vmax=vmax, **kw)
+    kw.setdefault("cmap", "cividis")
+    im = ax.imshow(e, extent=_extent(strain), aspect="auto", vmin=0, vmax=vmax, **kw)
     if colorbar:
         ax.figure.colorbar(im, ax=ax, label="compressive strain (%)")
     ax.set_xlabel("lateral (mm)")
@@ -72,11 +81,82 @@ def plot_displacement(disp: xr.Dataset, *, ax=None, component: str = "axial", **
 def plot_modulus_map(maps: xr.Dataset, *, ax=None, **kw):
     """Shear-wave Young's modulus map in kPa."""
     ax = _axes(ax)
-    im = ax.imshow(
-        maps["youngs_modulus"].values / 1e3, cmap="jet", extent=_extent(maps), aspect="auto", **kw
-    )
+    kw.setdefault("cmap", "viridis")
+    im = ax.imshow(maps["youngs_modulus"].values / 1e3, extent=_extent(maps), aspect="auto", **kw)
     ax.figure.colorbar(im, ax=ax, label="E (kPa)")
     ax.set_xlabel("lateral (mm)")
     ax.set_ylabel("depth (mm)")
     ax.set_title("shear-wave elastography")
     return ax
+
+
+def plot_rf_frames(
+    rf: xr.Dataset,
+    var: str = "rf",
+    *,
+    sel=None,
+    part=None,
+    db: bool | None = None,
+    ax=None,
+    dynamic_range: float = 50.0,
+    **kw,
+):
+    """B-mode picture of an ``rf_frames`` Dataset for ``brim plot`` / ``ds.brim.plot``.
+
+    Registered in the ``brim.plot`` entry-point group for the kind ``rf_frames``. Draws the
+    log-compressed envelope (0 dB at the maximum, ``dynamic_range`` dB shown) of one frame,
+    depth down and lateral across, both in mm.
+
+    Parameters
+    ----------
+    rf : xarray.Dataset
+        An ``rf_frames`` Dataset.
+    var : str
+        The variable asked for; only ``rf`` is drawn here (anything else: None, and the
+        generic picture is used).
+    sel : mapping, optional
+        ``{"frame": value}`` picks the frame (default: the first); a selection along other
+        dimensions falls back to the generic picture.
+    part : str, optional
+        Part of complex (IQ) data: a B-mode uses the magnitude, so any other part falls back
+        to the generic picture.
+    db : bool, optional
+        ``False`` shows the raw RF instead (generic picture).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+    dynamic_range : float
+        Displayed range in dB.
+    **kw
+        Passed to :func:`brim.plotting.plot_image`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or None
+        The axes, or None when the generic picture should be used instead.
+    """
+    from brim.plotting import plot_image, select
+
+    from .beamform import bmode
+
+    sel = dict(sel or {})
+    if var != "rf" or db is False or part not in (None, "abs") or set(sel) - {"frame"}:
+        return None
+    frames, texts = select(rf["rf"], sel)
+    if "frame" in frames.dims:
+        index, where = 0, f"frame = {frames['frame'].values[0]} (first of {frames.sizes['frame']})"
+    else:
+        index = int(np.flatnonzero(rf["frame"].values == frames["frame"].values)[0])
+        where = texts[0]
+    img = bmode(rf.isel(frame=[index]), dynamic_range=dynamic_range).isel(frame=0)
+    img.attrs["long_name"] = "B-mode"
+    kw.setdefault("vmin", -dynamic_range)
+    kw.setdefault("vmax", 0.0)
+    return plot_image(
+        img,
+        ax=ax,
+        cmap="gray",
+        yincrease=False,
+        title=f"B-mode ({dynamic_range:g} dB dynamic range) — {where}",
+        label="B-mode [dB re max, 20·log10 of the envelope]",
+        **kw,
+    )

@@ -26,6 +26,7 @@ from scipy.ndimage import binary_dilation, binary_erosion, convolve1d
 
 from brim.errors import ConfigError
 from brim.provenance import record
+from brim.schema import stamp
 
 __all__ = [
     "Roi",
@@ -84,7 +85,8 @@ def strain_image(displacement: xr.Dataset, *, kernel: int = 9) -> xr.Dataset:
     -------
     xarray.Dataset
         ``strain`` (1, signed d u_z / d z: negative under compression) and ``correlation``
-        on ``(depth, line)``.
+        on ``(depth, line)``; tagged with the ``strain_image`` brim schema when the depth and
+        line coordinates are in metres (RF data with acquisition parameters).
     """
     ax = displacement["axial_samples"].values
     rows = displacement["row"].values
@@ -100,6 +102,8 @@ def strain_image(displacement: xr.Dataset, *, kernel: int = 9) -> xr.Dataset:
     )
     if "brim_provenance" in displacement.attrs:
         ds.attrs["brim_provenance"] = displacement.attrs["brim_provenance"]
+    if ds["depth"].attrs.get("units") == "m":  # the brim schema needs physical coordinates
+        ds = stamp(ds, "strain_image")
     return record(ds, "brim.elasto.strain_image", {"kernel": kernel})
 
 

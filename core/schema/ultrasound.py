@@ -1,4 +1,4 @@
-"""Specs for ultrasound: beamformed RF frames and raw channel data."""
+"""Specs for ultrasound: beamformed RF frames, raw channel data and strain images."""
 
 from brim.schema._spec import Spec, VarSpec
 
@@ -43,4 +43,38 @@ CHANNEL_DATA = Spec(
     ),
 )
 
-SPECS = (RF_FRAMES, CHANNEL_DATA)
+STRAIN_IMAGE = Spec(
+    kind="strain_image",
+    version=1,
+    description=(
+        "Quasi-static elastography result on (depth, line): the signed axial strain "
+        "(dimensionless, negative under compression; NaN where the estimate window leaves the "
+        "image) and, optionally, the normalised correlation of the displacement estimate."
+    ),
+    variables=(
+        VarSpec(
+            "strain",
+            dims=(("depth", "line"),),
+            dtype="float",
+            units=("1",),
+            allow_nan=True,
+            leading=("frame",),
+            doc="axial strain d u_z / d z",
+        ),
+        VarSpec(
+            "correlation",
+            dims=(("depth", "line"),),
+            dtype="float",
+            units=("1",),
+            allow_nan=True,
+            required=False,
+            leading=("frame",),
+        ),
+    ),
+    coords=(
+        VarSpec("depth", dims=(("depth",),), dtype="real", units=("m",), doc="depth (m)"),
+        VarSpec("line", dims=(("line",),), dtype="real", units=("m",), doc="lateral (m)"),
+    ),
+)
+
+SPECS = (RF_FRAMES, CHANNEL_DATA, STRAIN_IMAGE)

@@ -156,6 +156,22 @@ def mask(rng):
     return schema.stamp(ds, "mask")
 
 
+def strain_image(rng):
+    strain = -0.01 + 1e-3 * rng.standard_normal((7, 5))
+    strain[0] = np.nan  # rows where the estimation window leaves the image
+    ds = xr.Dataset(
+        {
+            "strain": (("depth", "line"), strain, {"units": "1"}),
+            "correlation": (("depth", "line"), rng.uniform(0.5, 1, (7, 5)), {"units": "1"}),
+        },
+        coords={
+            "depth": _c("depth", 1e-3 + np.arange(7) * 4e-4, "m"),
+            "line": _c("line", np.arange(5) * 3e-4, "m"),
+        },
+    )
+    return schema.stamp(ds, "strain_image")
+
+
 ALL = {
     "thermogram": thermogram,
     "thermal_intensity": thermal_intensity,
@@ -166,4 +182,5 @@ ALL = {
     "optical_measurement": optical_measurement,
     "reconstruction": reconstruction,
     "mask": mask,
+    "strain_image": strain_image,
 }

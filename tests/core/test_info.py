@@ -1,0 +1,158 @@
+"""``brim info``: attributes that matter, ranges and NaN counts read in blocks, vendor files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from xarray.backends import BackendArray
+from xarray.core import indexing
+
+import brim
+from brim.cli import main
+from brim.data import list_samples, sample_path
+from brim.errors import FormatError
+from brim.fileinfo import describe, open_any, variable_stats
+
+
+@pytest.mark.parametrize("name", list_samples())
+def test_info_on_each_sample_names_schema_and_true_ranges(name, capsys):
+    path = sample_path(name)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    ref = xr.open_dataset(path, engine="h5netcdf")  # read here independently of brim.info
+    try:
+        assert f"schema: {ref.attrs['brim_schema']} (valid)" in out
+        assert "read with" in out
+        for n, v in ref.data_vars.items():
+            if v.ndim == 0 or v.dtype.kind not in "fiu":
+                continue
+            values = np.asarray(v.values, dtype=float)
+            line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{n} "))
+            assert f"{np.nanmin(values):.6g} .. {np.nanmax(values):.6g}" in line, line
+            if v.dtype.kind == "f":
+                assert f"NaN {int(np.isnan(values).sum())}/{values.size}" in line
+    finally:
+        ref.close()
+
+
+def test_info_shows_subject_and_acquisition_values(capsys):
+    assert main(["info", str(sample_path("thermo_phantom_tumour"))]) == 0
+    out = capsys.readouterr().out
+    assert "subject: patient=phantom-tumour, view=frontal" in out
+    assert "emissivity                   0.98 1" in out  # the 0-d variable, with its unit
+    assert "provenance:" in out and "brim.thermo.simulate_thermogram" in out
+    assert main(["info", str(sample_path("elasto_phantom_pair"))]) == 0
+    out = capsys.readouterr().out
+    assert "sampling_frequency" in out and "20000000.0 Hz" in out
+
+
+class _RecordingArray(BackendArray):
+    """A lazily read array that records how many elements each read asks for."""
+
+    def __init__(self, data: np.ndarray):
+        self.data, self.shape, self.dtype, self.reads = data, data.shape, data.dtype, []
+
+    def __getitem__(self, key):
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.BASIC, self._raw
+        )
+
+    def _raw(self, key):
+        out = self.data[key]
+        self.reads.append(int(np.size(out)))
+        return out
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8", "c16", "i2"])
+def test_ranges_are_read_block_by_block_and_exact(dtype):
+    rng = np.random.default_rng(3)
+    data = (rng.standard_normal((40, 30, 20)) * 100).astype(dtype)
+    if dtype == "c16":
+        data = data + 1j * rng.standard_normal(data.shape)
+    if data.dtype.kind in "fc":
+        data[3, 4, 5] = np.nan
+        data[30, 0, :7] = np.nan
+    backend = _RecordingArray(data)
+    var = xr.Variable(("a", "b", "c"), indexing.LazilyIndexedArray(backend))
+    block = 5000  # bytes: far below the 192-384 kB variable
+    st = variable_stats(var, block_bytes=block)
+    assert backend.reads, "the variable was not read through its lazy array"
+    assert max(backend.reads) * data.dtype.itemsize <= block
+    assert sum(backend.reads) == data.size  # every value read exactly once
+    mag = np.abs(data) if data.dtype.kind == "c" else data
+    assert st.minimum == pytest.approx(float(np.nanmin(mag)))
+    assert st.maximum == pytest.approx(float(np.nanmax(mag)))
+    if data.dtype.kind in "fc":
+        assert st.nan == 8
+    else:
+        assert st.nan is None
+
+
+def test_a_variable_over_the_limit_is_skipped_and_says_so(tmp_path, capsys):
+    ds = xr.Dataset({"big": (("t", "x"), np.ones((200, 1000))), "small": ("x", np.arange(1000.0))})
+    brim.save(ds, tmp_path / "f.nc")
+    text = describe(tmp_path / "f.nc", range_limit=100_000)
+    big = next(ln for ln in text.splitlines() if ln.strip().startswith("big "))
+    small = next(ln for ln in text.splitlines() if ln.strip().startswith("small "))
+    assert "range skipped: 1.6 MB > limit 100.0 kB" in big
+    assert "0 .. 999" in small
+    assert main(["info", str(tmp_path / "f.nc"), "--range-limit", "0.1"]) == 0
+    assert "range skipped" in capsys.readouterr().out
+    assert main(["info", str(tmp_path / "f.nc"), "--range-limit", "0"]) == 0  # 0: no limit
+    assert "range skipped" not in capsys.readouterr().out
+
+
+def test_info_on_an_unreadable_file_names_the_readers_tried(tmp_path, capsys):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01not a known format" * 10)
+    with pytest.raises(FormatError, match="no brim reader opens this file"):
+        open_any(junk)
+    assert main(["info", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("brim: error:") and "brim_dmr" in err and err.count("\n") == 1
+
+
+def test_strain_output_carries_a_schema(tmp_path, capsys):
+    from brim.elasto.pipelines import strain_from_file
+
+    strain = strain_from_file(sample_path("elasto_phantom_pair"))
+    assert brim.schema.kind_of(strain) == "strain_image"
+    brim.schema.validate(strain)
+    brim.save(strain, tmp_path / "strain.nc")
+    assert main(["info", str(tmp_path / "strain.nc")]) == 0
+    assert "schema: strain_image/1 (valid)" in capsys.readouterr().out
+    # and a strain image whose coordinates are not physical breaks the schema
+    bad = strain.assign_coords(depth=strain["depth"].assign_attrs(units="sample"))
+    with pytest.raises(brim.SchemaError, match="depth"):
+        brim.schema.validate(bad)
+
+
+def test_info_reads_vendor_files_and_shows_the_calibration(external_data, capsys):
+    flir = external_data / "thermo" / "flir" / "FLIR0674.jpg"
+    assert main(["info", str(flir)]) == 0
+    out = capsys.readouterr().out
+    assert "read with xarray engine 'brim_flir'" in out
+    ds = xr.open_dataset(flir, engine="brim_flir")
+    cal = next(ln for ln in out.splitlines() if ln.startswith("FLIR calibration used:"))
+    assert f"emissivity {ds.attrs['flir_emissivity']:.6g}" in cal
+    for key, name in (("r1", "R1"), ("r2", "R2"), ("b", "B"), ("f", "F"), ("o", "O")):
+        assert f"{name} {ds.attrs[f'flir_planck_{key}']:.6g}" in cal
+    t = ds["temperature"].values
+    assert f"{np.nanmin(t):.6g} .. {np.nanmax(t):.6g}" in out
+
+    dmr = external_data / "thermo" / "dmr_dynamic" / "PAC_64_DN0.txt"
+    assert main(["info", str(dmr)]) == 0
+    out = capsys.readouterr().out
+    assert "read with xarray engine 'brim_dmr'" in out
+    assert "subject: patient=64, view=frontal, protocol=dynamic, frame=0" in out
+
+
+def test_plot_reads_a_vendor_file(external_data, tmp_path):
+    import matplotlib.image as mpimg
+
+    out = tmp_path / "flir.png"
+    dmr = external_data / "thermo" / "dmr_dynamic" / "PAC_64_DN0.txt"
+    assert main(["plot", str(dmr), "-o", str(out)]) == 0
+    img = mpimg.imread(out)
+    assert img[..., :3].std() > 0.05
