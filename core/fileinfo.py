@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Variables larger than this (bytes) get no range in ``brim info`` unless asked.
-DEFAULT_RANGE_LIMIT = 1 << 30
+DEFAULT_RANGE_LIMIT = 1_000_000_000
 #: At most this many bytes of a variable are read at once while computing its range.
 BLOCK_BYTES = 32 << 20
 

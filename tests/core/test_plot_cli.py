@@ -374,3 +374,24 @@ def test_a_cli_writing_netcdf_refuses_a_picture_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "brim plot" in err
     assert not out.exists()
+
+
+def test_a_multimodal_file_is_drawn_and_described_by_group(tmp_path, capsys):
+    tree = xr.DataTree.from_dict(
+        {
+            "/thermo": brim.open(sample_path("thermo_phantom_tumour")),
+            "/elasto": brim.open(sample_path("fusion_ultrasound")),
+        }
+    )
+    brim.save(tree, tmp_path / "session.nc")
+    out = tmp_path / "t.png"
+    args = ["plot", str(tmp_path / "session.nc"), "-o", str(out)]
+    assert main([*args, "--node", "/thermo"]) == 0
+    assert _png_content(out)[0] > 20
+    assert main([*args, "--node", "/nope"]) == 2
+    err = capsys.readouterr().err
+    assert "/thermo" in err and "/elasto" in err
+    assert main(["info", str(tmp_path / "session.nc")]) == 0
+    text = capsys.readouterr().out
+    assert "== node /thermo" in text and "schema: thermogram/1 (valid)" in text
+    assert "schema: mask/1 (valid)" in text
