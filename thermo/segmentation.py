@@ -4,7 +4,8 @@ Classical pipeline (:func:`segment_classical`), after the steps common to the th
 literature (Kapoor & Prasad 2010; Mejía-Muñoz et al. / Kakileti et al. 2017 "Thermalytix" ROI
 steps; Silva et al. 2014 DMR-IR protocol):
 
-1. **body / background**: Otsu's threshold of the smoothed temperature (the warm body against
+1. **body / background**: Otsu's threshold (Otsu 1979, *IEEE Trans. Syst. Man Cybern.* 9, 62;
+   :func:`skimage.filters.threshold_otsu`) of the smoothed temperature (the warm body against
    the cooler room), largest connected component, holes filled;
 2. **thermal midline**: the column about which the body's temperature field is most symmetric
    (minimum mean absolute difference between the field and its mirror image over the torso
@@ -38,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from scipy import ndimage
+from skimage.filters import threshold_otsu
 
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError
 
@@ -70,18 +72,6 @@ def _temperature(ds: xr.Dataset) -> np.ndarray:
     return np.asarray(t.values, dtype=np.float64)
 
 
-def _otsu(values: np.ndarray, nbins: int = 256) -> float:
-    hist, edges = np.histogram(values, bins=nbins)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centres)
-    mu0 = m0 / np.maximum(w0, 1)
-    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    between = w0 * w1 * (mu0 - mu1) ** 2
-    return float(centres[np.argmax(between[:-1])])
-
-
 def body_mask(temperature: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:
     """Body (True) against background by Otsu's threshold of the smoothed image.
 
@@ -98,7 +88,8 @@ def body_mask(temperature: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:
         raise FormatError("the image holds no finite value")
     t[bad] = np.nanmin(t)
     ts = ndimage.gaussian_filter(t, sigma)
-    m = ts > _otsu(ts[~bad])
+    # Otsu (1979) on a 256-bin histogram; an image of one value has no body (threshold = it)
+    m = ts > threshold_otsu(ts[~bad], nbins=256)
     m = ndimage.binary_opening(m, iterations=2)
     lab, n = ndimage.label(m)
     if n == 0:

@@ -107,3 +107,14 @@ def test_unet_save_load_and_segment(tmp_path):
         segment(ds, method="unet")
     with pytest.raises(ConfigError):
         segment(ds, method="magic")
+
+
+def test_uniform_image_has_no_body():
+    """One temperature everywhere: Otsu has no two classes, so no body (not the whole frame)."""
+    from brim.errors import FormatError
+
+    flat = np.full((60, 80), 30.0)
+    assert not body_mask(flat).any()
+    ds = xr.Dataset({"temperature": (("y", "x"), flat, {"units": "degC"})})
+    with pytest.raises(FormatError, match="body covers"):
+        segment_classical(ds)
