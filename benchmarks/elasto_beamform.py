@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -23,10 +21,9 @@ from brim.elasto.readers import read_channel_pybf
 
 
 def main() -> None:
-    root = os.environ.get("BRIM_EXTERNAL_DATA")
-    if not root:
-        sys.exit("set BRIM_EXTERNAL_DATA to the shared data folder")
-    ch = read_channel_pybf(Path(root) / "elasto/pybf_channel/rf_dataset.hdf5")
+    from brim.data import external_data
+
+    ch = read_channel_pybf(external_data("elasto/pybf_channel/rf_dataset.hdf5", required=True))
     import numba
 
     print(

@@ -18,12 +18,12 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 from _timing import best_seconds
 
 from brim.backend import cupy_available
+from brim.data import external_data
 from brim.elasto.displacement import estimate_displacement, estimate_displacement_reference
 from brim.elasto.readers import make_rf_frames, read_rf
 from brim.elasto.rfsim import simulate_pair
@@ -48,9 +48,8 @@ def _split(pair, window, step):
 
 def _pairs():
     out = []
-    root = os.environ.get("BRIM_EXTERNAL_DATA")
-    if root:
-        d = Path(root) / "elasto/fieldii_dp/Data"
+    d = external_data("elasto/fieldii_dp/Data")
+    if d is not None:
         kw = dict(sampling_frequency=40e6, center_frequency=6.7e6, pitch=0.2e-3)
         a = read_rf(d / "Im0.mat", **kw)
         b = read_rf(d / "Im1.mat", **kw)

@@ -16,7 +16,6 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +26,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    root = Path(os.environ.get("BRIM_EXTERNAL_DATA", "/work/shared/data")) / "fusion/busi_dev"
+    from brim.data import external_data
+
+    root = external_data("fusion/busi_dev", required=True)
 
     from brim.fusion import ussegment as seg
     from brim.fusion.readers import busi_pairs

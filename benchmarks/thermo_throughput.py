@@ -28,10 +28,9 @@ from _timing import best_seconds
 
 
 def _root() -> Path:
-    root = os.environ.get("BRIM_EXTERNAL_DATA")
-    if not root:
-        raise SystemExit("set BRIM_EXTERNAL_DATA to the shared data folder")
-    return Path(root) / "thermo"
+    from brim.data import external_data
+
+    return external_data("thermo", required=True)
 
 
 def throughput() -> None:

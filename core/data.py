@@ -1,9 +1,12 @@
-"""Bundled sample data.
+"""Bundled sample data, and the location of the real public data.
 
 ``data_samples/`` (installed as ``brim.data_samples``) holds small files made by brim's own
 simulators — never copies of external data. Each modality contributes a
 ``make_samples(outdir)`` function through the ``brim.samples`` entry-point group;
 ``scripts/make_samples.py`` (or :func:`make_all`) regenerates every file bit for bit.
+
+Real public data are never bundled: :func:`external_data` finds them through the environment
+variable ``BRIM_EXTERNAL_DATA``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,111 @@ from pathlib import Path
 
 import xarray as xr
 
-from brim.errors import ConfigError
+from brim.errors import ConfigError, MissingFileError
 
+EXTERNAL_DATA_VARIABLE = "BRIM_EXTERNAL_DATA"
 SAMPLE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: the fixed provenance time of sample files
+
+
+_RESOLVED: dict[str, Path] = {}  # value of BRIM_EXTERNAL_DATA -> the folder it resolved to
+
+
+def _is_brim_checkout(folder: Path) -> bool:
+    """True when ``folder`` holds the pyproject.toml of the brim project."""
+    try:
+        text = (folder / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return any(line.replace(" ", "") == 'name="brim"' for line in text.splitlines())
+
+
+def _repository_roots(cwd: Path) -> list[Path]:
+    """Folders of brim source checkouts: above the working directory, then brim's own."""
+    roots = [folder for folder in (cwd, *cwd.parents) if _is_brim_checkout(folder)][:1]
+    installed = Path(__file__).resolve().parent.parent  # the checkout of an editable install
+    if _is_brim_checkout(installed) and installed not in roots:
+        roots.append(installed)
+    return roots
+
+
+def _resolve_external_root(value: str) -> Path:
+    """The folder ``BRIM_EXTERNAL_DATA=value`` names (see :func:`external_data`), or raise."""
+    raw = Path(value).expanduser()
+    if raw.is_absolute():
+        tried = [(raw, "absolute path")]
+    else:
+        cwd = Path.cwd()
+        tried = [(cwd / raw, "working directory")]
+        tried += [(root / raw, "brim repository root") for root in _repository_roots(cwd)]
+    for candidate, _ in tried:
+        if candidate.is_dir():
+            return candidate.resolve()
+    where = "; ".join(f"{path} ({why})" for path, why in tried)
+    raise MissingFileError(
+        f"{EXTERNAL_DATA_VARIABLE}={value!r} is not a folder (tried {where}): point it at the "
+        f"shared data folder or unset it"
+    )
+
+
+def external_data(
+    subpath: str | os.PathLike | None = None, *, required: bool = False
+) -> Path | None:
+    """The real public data folder named by ``$BRIM_EXTERNAL_DATA`` (or a path inside it).
+
+    The variable is read at each call; the folder a value names is resolved once, at its first
+    use, and reused afterwards, so a later change of working directory does not move it. A
+    relative value is tried against the current working directory first and, when no such
+    folder exists there, against the root of the brim source checkout (the nearest folder above
+    the working directory whose ``pyproject.toml`` names the project ``brim``, then the checkout
+    brim is installed from). So ``export BRIM_EXTERNAL_DATA=../shared/data`` run at the
+    repository root also works in a notebook kernel whose working directory is ``examples/``.
+
+    Parameters
+    ----------
+    subpath : str or os.PathLike, optional
+        A file or folder inside the data tree, e.g. ``"microwave/merit"``. It must exist.
+    required : bool, default False
+        Raise when the variable is unset, instead of returning None.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The absolute path, or None when the variable is unset (or empty) and ``required`` is
+        False.
+
+    Raises
+    ------
+    brim.MissingFileError
+        When the variable is set but names no folder (the message lists every path tried),
+        when ``subpath`` does not exist inside it, or when it is unset and ``required`` is True.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> merit = brim.data.external_data("microwave/merit")  # doctest: +SKIP
+    >>> if merit is None:
+    ...     print("BRIM_EXTERNAL_DATA is unset")  # doctest: +SKIP
+    """
+    value = os.environ.get(EXTERNAL_DATA_VARIABLE, "").strip()
+    if not value:
+        if required:
+            raise MissingFileError(
+                f"{EXTERNAL_DATA_VARIABLE} is not set: point it at the shared data folder "
+                f"(e.g. export {EXTERNAL_DATA_VARIABLE}=../shared/data from the repository root)"
+            )
+        return None
+    root = _RESOLVED.get(value)
+    if root is None or not root.is_dir():
+        root = _RESOLVED[value] = _resolve_external_root(value)
+    if subpath is None:
+        return root
+    path = root / subpath
+    if not path.exists():
+        raise MissingFileError(
+            f"{EXTERNAL_DATA_VARIABLE}={value!r} (resolved to {root}) has no {str(subpath)!r}: "
+            f"{path} does not exist; point the variable at a complete copy of the shared data"
+        )
+    return path
 
 
 def sample_dir() -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -72,13 +71,15 @@ def xp(request) -> ArrayNamespace:
 
 @pytest.fixture(scope="session")
 def external_data() -> Path:
-    """Root of the real public data (``$BRIM_EXTERNAL_DATA``); skips the test when unset."""
-    root = os.environ.get("BRIM_EXTERNAL_DATA")
-    if not root:
+    """Root of the real public data (``$BRIM_EXTERNAL_DATA``); skips the test when unset.
+
+    A set but wrong path is an error (brim.MissingFileError naming it), not a silent skip.
+    """
+    from brim.data import external_data
+
+    path = external_data()
+    if path is None:
         pytest.skip("BRIM_EXTERNAL_DATA is not set: real-data test skipped")
-    path = Path(root)
-    if not path.is_dir():
-        pytest.skip(f"BRIM_EXTERNAL_DATA={root} is not a folder: real-data test skipped")
     return path
 
 
