@@ -10,7 +10,6 @@ status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -18,43 +17,32 @@ from pathlib import Path
 from brim._version import __version__
 from brim.errors import BrimError
 
+#: ``brim info --range-limit`` default (MB), as brim.fileinfo.DEFAULT_RANGE_LIMIT.
+DEFAULT_RANGE_LIMIT_MB = 1000.0
+
 
 def _cmd_info(args) -> int:
-    import xarray as xr
+    from brim.fileinfo import describe
 
-    from brim import provenance, schema
-    from brim.io import open as brim_open
+    limit = None if args.range_limit <= 0 else int(args.range_limit * 1e6)
+    print(describe(args.file, range_limit=limit))
+    return 0
 
-    obj = brim_open(args.file, validate=False)
-    nodes = (
-        [(n.path, n.to_dataset(inherit=False)) for n in obj.subtree]
-        if isinstance(obj, xr.DataTree)
-        else [("", obj)]
+
+def _cmd_plot(args) -> int:
+    from brim.plotfile import plot_file
+
+    out = plot_file(
+        args.file,
+        args.output,
+        var=args.var,
+        sel=args.sel,
+        part=args.part,
+        db=args.db,
+        layout=args.layout,
+        node=args.node,
     )
-    for path, ds in nodes:
-        if path:
-            print(f"== node {path}")
-        tag = ds.attrs.get(schema.ATTR)
-        status = "no brim schema"
-        if tag:
-            try:
-                schema.validate(ds)
-                status = "valid"
-            except BrimError as exc:
-                status = f"INVALID: {exc}"
-        print(f"schema: {tag or '-'} ({status})")
-        print("dims: " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
-        for title, group in (("coords", ds.coords), ("variables", ds.data_vars)):
-            if group:
-                print(f"{title}:")
-            for name, v in group.items():
-                units = v.attrs.get("units", "")
-                print(f"  {name:<22} {str(v.dtype):<10} {str(tuple(v.dims)):<28} {units}")
-        for step in provenance.steps(ds):
-            print(
-                f"provenance: {step.get('time', '')} {step.get('step')} "
-                f"{json.dumps(step.get('parameters', {}), sort_keys=True)}"
-            )
+    print(out)
     return 0
 
 
@@ -147,9 +135,67 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"brim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("info", help="describe a brim file: dims, units, schema, provenance")
-    p.add_argument("file", help="a brim NetCDF file")
+    p = sub.add_parser(
+        "info",
+        help="describe a file: schema, subject, calibration, attributes, ranges, provenance",
+        description="Describe a brim file or a vendor file (any format brim's readers open, "
+        "e.g. a FLIR JPEG or a DMR-IR text matrix): the reader used, schema, patient/view/date, "
+        "calibration (FLIR emissivity and Planck constants), scalar acquisition values, "
+        "attributes, and per variable its dims, units, min/max and NaN count. Ranges are "
+        "computed block by block without loading a variable at once.",
+    )
+    p.add_argument("file", help="a brim NetCDF file or a vendor file")
+    p.add_argument(
+        "--range-limit",
+        type=float,
+        default=DEFAULT_RANGE_LIMIT_MB,
+        metavar="MB",
+        help="skip min/max/NaN of variables larger than this many MB; 0: no limit",
+    )
     p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser(
+        "plot",
+        help="draw any brim file (or vendor file) as a picture: PNG, PDF, SVG",
+        description="Draw a file the way its kind asks: thermogram in degC with mask "
+        "contours, radar volume as three orthogonal slices through the peak (dB), B-mode and "
+        "strain with depth/lateral in mm, optical maps as labelled depth slices, masks as "
+        "categories with a legend. Lengths are shown in mm; the data stay SI in the file.",
+    )
+    p.add_argument("file", help="a brim NetCDF file or a vendor file")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the picture (.png, .pdf, .svg...)"
+    )
+    p.add_argument("--var", help="variable to draw (default: the kind's main variable)")
+    p.add_argument(
+        "--sel",
+        action="append",
+        metavar="DIM=VALUE",
+        help="select the nearest position along a dimension, e.g. z=35mm, freq=2GHz, frame=1 "
+        "(in the coordinate's units unless a unit is given; an index where it has no "
+        "coordinate); repeat for several",
+    )
+    p.add_argument(
+        "--part",
+        choices=("real", "imag", "abs", "phase"),
+        help="part of complex data (default: real and imaginary side by side for a complex "
+        "map, the magnitude otherwise)",
+    )
+    p.add_argument(
+        "--db",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decibels (10 log10 of an intensity, 20 log10 of an amplitude); default: on for "
+        "radar intensity volumes, S-parameters and B-mode",
+    )
+    p.add_argument(
+        "--layout",
+        choices=("auto", "orthogonal", "slices"),
+        default="auto",
+        help="3-D volumes: three orthogonal slices through the peak, or one panel per depth",
+    )
+    p.add_argument("--node", help="group of a multi-modal file, e.g. /thermo")
+    p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("demo", help="run every modality end to end on the bundled samples")
     p.add_argument("--out", default="brim-demo", help="output folder (default: brim-demo)")
