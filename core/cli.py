@@ -50,14 +50,8 @@ def _cmd_demo(args) -> int:
     from brim.demo import run_all
 
     only = args.only.split(",") if args.only else None
-    report, sections = run_all(args.out, only=only, progress=args.progress)
-    for s in sections:
-        state = "FAILED" if s.error else "ok"
-        print(f"[{state}] {s.name}: {s.title} ({s.seconds:.1f} s)")
-        for line in s.summary:
-            print(f"    {line}")
-        if s.error:
-            print("    " + s.error.splitlines()[0])
+    # one line per modality as it starts, its result as soon as it ends
+    report, sections = run_all(args.out, only=only, progress=args.progress, echo=True)
     print(f"report: {report}")
     return 1 if any(s.error for s in sections) or not sections else 0
 
