@@ -35,7 +35,7 @@ _EXPORTS = {
     "snr_e": "strain",
     "cnr_e": "strain",
     "elasticity_score": "strain",
-    "Roi": "strain",
+    "StrainRoi": "strain",
     "shear_wave_elastography": "shearwave",
     "youngs_modulus": "shearwave",
     "plot_bmode": "plotting",
@@ -44,4 +44,12 @@ _EXPORTS = {
     "plot_modulus_map": "plotting",
 }
 
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
+def __getattr__(name: str):
+    if name == "Roi":  # deprecated alias of StrainRoi for one release (warns; not in __all__)
+        from brim.elasto import strain
+
+        return strain.__getattr__(name)
+    return _lazy_getattr(name)

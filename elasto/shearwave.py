@@ -26,7 +26,7 @@ from brim.errors import ConfigError, check_positive
 from brim.provenance import record
 
 from .displacement import phase_refine, window_centers
-from .strain import Roi, roi_mask
+from .strain import StrainRoi, roi_mask
 
 __all__ = [
     "ShearWaveResult",
@@ -148,7 +148,7 @@ def shear_wave_elastography(
     density: float = 1000.0,
     exclude: float = 1.5e-3,
     map_window: int = 9,
-    roi: Roi | None = None,
+    roi: StrainRoi | None = None,
 ) -> ShearWaveResult:
     """Shear-wave speed and Young's modulus from RF frames of a propagating shear wave.
 
@@ -165,7 +165,7 @@ def shear_wave_elastography(
         Near-push zone (m) left out of the speed fits.
     map_window : int
         Lines per sliding lateral fit for the speed map.
-    roi : Roi, optional
+    roi : StrainRoi, optional
         Region for Emax / Emean (coordinates in m).
     """
     density = check_positive("density (kg/m^3)", density)

@@ -9,8 +9,8 @@ elastographic contrast-to-noise ratio", Ultrasound Med. Biol. 24:915-924, 1998):
 ``SNRe = m / s`` in a uniform region; ``CNRe = 2 (m_t - m_b)**2 / (s_t**2 + s_b**2)`` between
 target and background (also given in dB as 10 log10).
 
-Strain ratio (e.g. Thomas et al., Ultraschall Med. 31:370, 2010): mean |strain| of a reference
-region in fat divided by mean |strain| of the lesion; > 1 for a lesion stiffer than fat.
+Strain ratio (e.g. Thomas et al., Ultraschall Med. 31:370, 2010): mean ``|strain|`` of a reference
+region in fat divided by mean ``|strain|`` of the lesion; > 1 for a lesion stiffer than fat.
 
 Elasticity (Tsukuba) score: Itoh A, Ueno E, Tohno E, et al., "Breast disease: clinical
 application of US elastography for diagnosis", Radiology 239(2):341-350, 2006.
@@ -29,7 +29,7 @@ from brim.provenance import record
 from brim.schema import stamp
 
 __all__ = [
-    "Roi",
+    "StrainRoi",
     "cnr_e",
     "elasticity_score",
     "least_squares_strain",
@@ -108,8 +108,11 @@ def strain_image(displacement: xr.Dataset, *, kernel: int = 9) -> xr.Dataset:
 
 
 @dataclass(frozen=True)
-class Roi:
-    """A rectangular or circular region of interest in the image's coordinate units.
+class StrainRoi:
+    """A rectangular or circular region of interest in the image's coordinate units (m).
+
+    (Not to be confused with :class:`brim.fusion.LesionRoi`, the 3-D lesion ellipsoid of
+    US-guided optical tomography.)
 
     ``shape="rect"``: ``(depth0, depth1, line0, line1)``; ``shape="circle"``:
     ``(depth_centre, line_centre, radius)``.
@@ -119,7 +122,7 @@ class Roi:
     shape: str = "rect"
 
     @classmethod
-    def parse(cls, text: str) -> Roi:
+    def parse(cls, text: str) -> StrainRoi:
         """Parse ``"rect:z0,z1,x0,x1"`` or ``"circle:zc,xc,r"`` (numbers in the image's units)."""
         kind, _, nums = text.partition(":")
         if not nums:
@@ -136,7 +139,7 @@ class Roi:
         return cls(vals, kind)
 
 
-def roi_mask(image: xr.DataArray | xr.Dataset, roi: Roi) -> np.ndarray:
+def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
     """Boolean mask (depth, line) of ``roi`` on the image grid."""
     z = image["depth"].values[:, None]
     x = image["line"].values[None, :]
@@ -151,6 +154,20 @@ def roi_mask(image: xr.DataArray | xr.Dataset, roi: Roi) -> np.ndarray:
     return m
 
 
+def __getattr__(name: str):
+    if name == "Roi":  # renamed: one release of grace
+        import warnings
+
+        warnings.warn(
+            "brim.elasto.strain.Roi is renamed StrainRoi; the old name will be removed in the "
+            "next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return StrainRoi
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @dataclass(frozen=True)
 class StrainRatio:
     """Strain ratio and the statistics it came from."""
@@ -162,8 +179,8 @@ class StrainRatio:
     reference_pixels: int
 
 
-def strain_ratio(strain: xr.Dataset, lesion: Roi, reference: Roi) -> StrainRatio:
-    """Strain ratio = mean |strain| in the reference (fat) ROI / mean |strain| in the lesion ROI."""
+def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) -> StrainRatio:
+    """Strain ratio: mean ``|strain|`` in the reference (fat) ROI over that in the lesion ROI."""
     eps = np.abs(strain["strain"].values)
     ml = roi_mask(strain, lesion) & np.isfinite(eps)
     mr = roi_mask(strain, reference) & np.isfinite(eps)
@@ -193,7 +210,7 @@ def cnr_e(target, background, *, db: bool = False) -> float:
 
 def elasticity_score(
     strain: xr.Dataset,
-    lesion: Roi,
+    lesion: StrainRoi,
     *,
     threshold: float = 0.5,
     rim_fraction: float = 0.5,
@@ -206,7 +223,7 @@ def elasticity_score(
     4 = no strain in the entire lesion; 5 = no strain in the lesion nor in the surrounding area.
 
     Operationalisation (ours, not Itoh's; Itoh scored visually): a pixel has "no strain" when
-    |strain| < ``threshold`` x median |strain| of the whole image. With f_l the no-strain fraction
+    ``|strain| < threshold x median |strain|`` of the whole image. With f_l the no-strain fraction
     in the lesion, f_c in its core (lesion eroded by ``rim_fraction`` of its radius), f_r in the rim
     and f_s in a surrounding band as wide as the rim: 5 if f_l >= 0.8 and f_s >= 0.5; 4 if
     f_l >= 0.8; 3 if f_c >= 0.6 and f_r < 0.4; 2 if f_l >= 0.2; else 1.

@@ -12,6 +12,10 @@ reference/contralateral breast in US-guided DOT, Zhu et al., Radiology 237:57, 2
 The slope estimate is biased by the asymptotic approximation at short distances; ``refine=True``
 then fits the full extrapolated-boundary model (:func:`brim.fusion.diffusion.fluence_semi_infinite`)
 by nonlinear least squares with free amplitude and phase offsets (unknown system coupling).
+
+Units: positions and ``min_distance`` in m (the measurement's SI coordinates); the fit itself
+runs in mm, so the optical coefficients and the slopes come out per mm (``mm-1``, ``rad/mm``),
+the units the ``optical_measurement``/``reconstruction`` conventions name for them.
 """
 
 from __future__ import annotations
@@ -23,12 +27,24 @@ import xarray as xr
 
 from brim.errors import CalibrationError, ConfigError, check_positive
 from brim.fusion import diffusion as dif
+from brim.fusion._units import M_TO_MM
 
 __all__ = ["BackgroundFit", "pair_distances", "fit_slopes", "fit_background"]
 
 
 def pair_distances(meas: xr.Dataset) -> np.ndarray:
-    """Source-detector distances (source, detector) in mm (float64)."""
+    """Source-detector distances (source, detector) in m (float64).
+
+    Parameters
+    ----------
+    meas : xarray.Dataset
+        ``optical_measurement`` (positions in m).
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances, shape (source, detector), m.
+    """
     sx = np.asarray(meas.source_x.values, dtype=np.float64)
     sy = np.asarray(meas.source_y.values, dtype=np.float64)
     dx = np.asarray(meas.detector_x.values, dtype=np.float64)
@@ -145,7 +161,7 @@ def fit_background(
     musp : float, optional
         Reduced scattering (mm^-1, finite and > 0), required for CW data (0 Hz).
     min_distance : float
-        Ignore pairs closer than this, mm (the slope fit assumes ``rho >> 1/musp``); at least 3
+        Ignore pairs closer than this, m (the slope fit assumes ``rho >> 1/musp``); at least 3
         pairs must remain.
     phase_sign : {1, -1}
         Multiply the stored phase by this (``-1`` for data that store a lag as positive).
@@ -177,15 +193,15 @@ def fit_background(
     if phase_sign not in (1, -1):
         raise ConfigError(f"phase_sign must be 1 or -1, got {phase_sign!r}")
     freq = float(meas["modulation_frequency"])
-    rho = pair_distances(meas)
-    use = rho >= min_distance
+    rho = pair_distances(meas) * M_TO_MM  # the fit runs in mm: slopes and mua per mm
+    use = rho >= min_distance * M_TO_MM
     if use.sum() < 3:
         raise ConfigError(
-            f"min_distance={min_distance} mm leaves {use.sum()} of {use.size} source-detector "
+            f"min_distance={min_distance} m leaves {use.sum()} of {use.size} source-detector "
             f"pairs (distances {rho.min():.1f} to {rho.max():.1f} mm); the fit needs at least 3"
         )
-    src = np.stack([meas.source_x.values, meas.source_y.values], 1).astype(np.float64)
-    det = np.stack([meas.detector_x.values, meas.detector_y.values], 1).astype(np.float64)
+    src = M_TO_MM * np.stack([meas.source_x.values, meas.source_y.values], 1).astype(np.float64)
+    det = M_TO_MM * np.stack([meas.detector_x.values, meas.detector_y.values], 1).astype(np.float64)
     out = {k: [] for k in ("mua", "musp", "mua_slope", "musp_slope", "sa", "sp")}
     for w in range(meas.sizes["wavelength"]):
         a = meas.amplitude.values[w].astype(np.float64)

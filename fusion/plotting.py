@@ -1,4 +1,8 @@
-"""Plots for brim.fusion (matplotlib imported lazily; never shows a window)."""
+"""Plots for brim.fusion (matplotlib imported lazily; never shows a window).
+
+Lengths are stored in m and shown in mm (the display unit): axes whose coordinate has a length
+unit are rescaled for the plot only.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,19 @@ __all__ = [
 ]
 
 
+def _display(da: xr.DataArray, dim: str) -> tuple[np.ndarray, str]:
+    """Values and unit label of coordinate ``dim`` for display: lengths in mm, others as stored."""
+    from brim.fusion._units import LENGTH_TO_M
+
+    if dim not in da.coords:
+        return np.arange(da.sizes[dim], dtype=float), "px"
+    units = da[dim].attrs.get("units", "")
+    vals = np.asarray(da[dim].values, dtype=float)
+    if units in LENGTH_TO_M:
+        return vals * LENGTH_TO_M[units] * 1e3, "mm"
+    return vals, units
+
+
 def _ax(ax):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -27,7 +44,7 @@ def plot_measurement(meas: xr.Dataset, *, wavelength: int = 0, ax=None, **kw):
     from brim.fusion.background import pair_distances
 
     ax = _ax(ax)
-    rho = pair_distances(meas).ravel()
+    rho = pair_distances(meas).ravel() * 1e3  # m -> mm for display
     a = meas.amplitude.isel(wavelength=wavelength).values.ravel()
     ax.plot(rho, np.log(rho**2 * a), "o", ms=3, **kw)
     ax.set_xlabel("source-detector distance (mm)")
@@ -42,12 +59,10 @@ def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
     if da.ndim != 2:
         raise ValueError(f"plot_map needs a 2-D map, got dims {da.dims}")
     ydim, xdim = da.dims
-    x = da[xdim].values if xdim in da.coords else np.arange(da.shape[1])
-    y = da[ydim].values if ydim in da.coords else np.arange(da.shape[0])
+    x, xu = _display(da, xdim)
+    y, yu = _display(da, ydim)
     im = ax.pcolormesh(x, y, np.asarray(da.values), cmap=cmap, shading="auto", **kw)
     ax.set_aspect("equal")
-    xu = da[xdim].attrs.get("units", "") if xdim in da.coords else "px"
-    yu = da[ydim].attrs.get("units", "") if ydim in da.coords else "px"
     ax.set_xlabel(f"{xdim} ({xu})")
     ax.set_ylabel(f"{ydim} ({yu})")
     ax.figure.colorbar(im, ax=ax, label=f"{da.name or ''} ({da.attrs.get('units', '')})")
@@ -71,9 +86,10 @@ def plot_depth_slices(ds: xr.Dataset, var: str = "hbt", *, wavelength=None, ax=N
         r, c = divmod(i, ncol)
         mosaic[r * h : (r + 1) * h, c * w : (c + 1) * w] = t
     im = ax.imshow(mosaic, cmap=kw.pop("cmap", "magma"), origin="upper", **kw)
+    zs, zu = _display(da, "z")
     for i in range(nz):
         r, c = divmod(i, ncol)
-        ax.text(c * w + 1, r * h + 3, f"z={float(da.z[i]):.1f}", color="w", fontsize=6)
+        ax.text(c * w + 1, r * h + 3, f"z={zs[i]:.1f} {zu}", color="w", fontsize=6)
     ax.set_axis_off()
     ax.figure.colorbar(im, ax=ax, label=f"{var} ({ds[var].attrs.get('units', '')})")
     return ax
@@ -94,12 +110,13 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax=None, **kw):
 def plot_ultrasound(us: xr.Dataset, *, ax=None, contour: bool = True):
     """B-mode image (grey) with the lesion mask contour."""
     ax = _ax(ax)
-    x, y = us.x.values, us.y.values
+    x, xu = _display(us.image, "x")
+    y, yu = _display(us.image, "y")
     ax.pcolormesh(x, y, us.image.values, cmap="gray", shading="auto")
     if contour and "mask" in us and np.any(us["mask"].values):
         ax.contour(x, y, us["mask"].values, levels=[0.5], colors="r", linewidths=1)
     ax.set_aspect("equal")
     ax.invert_yaxis()
-    ax.set_xlabel(f"x ({us.x.attrs.get('units', '')})")
-    ax.set_ylabel(f"depth ({us.y.attrs.get('units', '')})")
+    ax.set_xlabel(f"x ({xu})")
+    ax.set_ylabel(f"depth ({yu})")
     return ax

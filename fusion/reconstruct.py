@@ -7,7 +7,7 @@ cell is integrated on sub-points so the weight matrix stays accurate while the n
 stays in the hundreds. The perturbation of the target measurement against the reference
 (homogeneous or contralateral) measurement is inverted per wavelength with the first Born (or
 Rytov) weights of the fitted background (:mod:`brim.fusion.background`), by Tikhonov
-regularisation (closed form in the data space) or conjugate gradients (CGLS). The penalty is
+regularisation [3]_ (closed form in the data space) or conjugate gradients (CGLS). The penalty is
 weaker inside the ultrasound lesion than outside (the US prior). Oxy-, deoxy- and total
 haemoglobin and the saturation follow by least squares over wavelengths through an extinction
 table (Prahl's by default).
@@ -20,11 +20,19 @@ References
    US-guided optical imaging reconstruction", Radiology 237:57-66, 2005.
 .. [3] A. N. Tikhonov, V. Y. Arsenin, *Solutions of Ill-Posed Problems*, Winston, 1977;
    A. Björck, *Numerical Methods for Least Squares Problems*, SIAM 1996 (CGLS).
+
+Units: lengths in and out are metres (ROIs, grid settings, the coordinates of measurements,
+ultrasound masks and maps); absorption in ``mm-1``. The mesh and the weights are computed in
+mm, the length unit of ``mm-1`` (:mod:`brim.fusion.diffusion`); :class:`DualMesh` holds mm.
+An ultrasound mask may come from brim.fusion (dims ``(y, x)``, y = depth) or from
+brim.elasto (dims ``(depth, line)``) in any length unit: :func:`roi_from_mask` places it by its
+coordinates' names and units.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +40,17 @@ import xarray as xr
 
 from brim.errors import ConfigError, FormatError, SchemaError, SolverError, check_positive
 from brim.fusion import diffusion as dif
+from brim.fusion._units import (
+    M_TO_MM,
+    MM_TO_M,
+    UM_TO_MUA,
+    check_plausible_m,
+    length_factor,
+    per_mm_factor,
+)
 
 __all__ = [
-    "Roi",
+    "LesionRoi",
     "roi_from_mask",
     "DualMesh",
     "dual_mesh",
@@ -47,12 +63,28 @@ __all__ = [
     "lesion_summary",
 ]
 
-_UM_TO_MUA = np.log(10.0) * 1e-6 / 10.0  # (cm^-1/M) * uM -> mm^-1
-
 
 @dataclass(frozen=True)
-class Roi:
-    """Ellipsoidal lesion region: centre (x, y, z) and semi-axes (mm), z = depth."""
+class LesionRoi:
+    """Ellipsoidal lesion region of US-guided DOT: centre (x, y, z) and semi-axes, in m.
+
+    ``z`` is the depth below the probe, ``x`` the lateral position along the ultrasound image
+    plane, ``y`` the elevational position. (Not to be confused with
+    :class:`brim.elasto.StrainRoi`, a 2-D region of a strain image.)
+
+    Parameters
+    ----------
+    center : tuple of float
+        (x, y, z), m; z > 0.
+    semi_axes : float or tuple of float
+        Semi-axes along x, y, z (one number: a sphere), m, finite and > 0.
+
+    Raises
+    ------
+    ConfigError
+        A centre that is not three finite numbers or lies above the probe, semi-axes that are
+        not finite and > 0, or lengths beyond 0.5 m (millimetres given as metres).
+    """
 
     center: tuple[float, float, float]
     semi_axes: tuple[float, float, float]
@@ -61,63 +93,186 @@ class Roi:
         c = tuple(float(v) for v in self.center)
         a = tuple(float(v) for v in np.broadcast_to(self.semi_axes, (3,)))
         if len(c) != 3 or not all(np.isfinite(c)):
-            raise ConfigError("ROI centre must be three finite numbers (x, y, z) in mm")
+            raise ConfigError("ROI centre must be three finite numbers (x, y, z) in m")
         if not all(np.isfinite(a)) or min(a) <= 0:
-            raise ConfigError(f"ROI semi-axes (radius) must be finite and > 0 mm, got {a}")
+            raise ConfigError(f"ROI semi-axes (radius) must be finite and > 0 m, got {a}")
         if c[2] <= 0:
-            raise ConfigError("ROI depth z must be > 0 mm (below the probe)")
+            raise ConfigError("ROI depth z must be > 0 m (below the probe)")
+        check_plausible_m(c, "ROI centre")
+        check_plausible_m(a, "ROI semi-axes")
         object.__setattr__(self, "center", c)
         object.__setattr__(self, "semi_axes", a)
 
     @classmethod
-    def parse(cls, text: str) -> Roi:
-        """From ``"X,Y,Z,R"`` (mm)."""
+    def parse(cls, text: str, *, units: str = "mm") -> LesionRoi:
+        """A spherical ROI from ``"X,Y,Z,R"`` typed in ``units`` (mm by default, as in the CLI).
+
+        Parameters
+        ----------
+        text : str
+            Four comma-separated numbers: centre x, y, z and radius.
+        units : {"mm", "m", "cm", "um"}
+            Unit of the numbers; the ROI is stored in m.
+
+        Returns
+        -------
+        LesionRoi
+        """
+        f = length_factor(units, "the ROI text")
         try:
             vals = [float(t) for t in text.split(",")]
         except ValueError:
-            raise ConfigError(f"--roi must be X,Y,Z,R in mm, got {text!r}") from None
+            raise ConfigError(f"--roi must be X,Y,Z,R in {units}, got {text!r}") from None
         if len(vals) != 4:
-            raise ConfigError(f"--roi must be X,Y,Z,R in mm (4 numbers), got {text!r}")
+            raise ConfigError(f"--roi must be X,Y,Z,R in {units} (4 numbers), got {text!r}")
+        vals = [v * f for v in vals]
         return cls(tuple(vals[:3]), (vals[3],) * 3)
 
     def contains(self, pts) -> np.ndarray:
-        p = (np.asarray(pts, float) - self.center) / self.semi_axes
-        return np.sum(p * p, axis=-1) <= 1.0
+        """Whether each point (..., 3), in m, lies inside the ellipsoid."""
+        return _inside(pts, self.center, self.semi_axes)
 
 
-def roi_from_mask(us: xr.Dataset, *, var: str = "mask") -> Roi:
-    """Lesion ROI from an ultrasound B-mode mask (dims ``(y, x)``: y = depth, x = lateral, mm).
+def _inside(pts, center, semi_axes) -> np.ndarray:
+    p = (np.asarray(pts, float) - center) / semi_axes
+    return np.sum(p * p, axis=-1) <= 1.0
 
-    The centre is the mask's centroid; the semi-axes are half its lateral and axial extents; the
-    elevational semi-axis (out of the imaging plane) is taken equal to the lateral one, as usual
-    in US-guided DOT. The imaging plane's elevational position is ``attrs["plane_y_mm"]``
-    (default 0).
+
+def __getattr__(name: str):
+    if name == "Roi":  # renamed in 0.x: one release of grace
+        warnings.warn(
+            "brim.fusion.reconstruct.Roi is renamed LesionRoi (lengths now in m); the old name "
+            "will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return LesionRoi
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: dimension names read as depth (-> z) and as lateral position (-> x) in an ultrasound mask;
+#: ``y`` is depth in brim.fusion's B-mode images (dims (y, x), y pointing down)
+_DEPTH_DIMS = ("depth", "z", "y")
+_LATERAL_DIMS = ("x", "line", "lateral")
+
+
+def _us_mask(us) -> xr.DataArray:
+    """The 2-D mask of ``us`` (leading dims of size 1, such as elasto's ``frame``, dropped)."""
+    m = us
+    for d in list(m.dims):
+        if m.sizes[d] == 1 and d not in _DEPTH_DIMS + _LATERAL_DIMS:
+            m = m.isel({d: 0})
+    if m.ndim != 2:
+        raise ConfigError(f"the ultrasound mask must be 2-D (depth x lateral), got dims {m.dims}")
+    return m
+
+
+def _us_axis(mask: xr.DataArray, names: tuple[str, ...], what: str) -> tuple[str, np.ndarray]:
+    """Name and coordinate values (m) of the mask's ``what`` axis."""
+    dim = next((d for d in names if d in mask.dims), None)
+    if dim is None:
+        raise SchemaError(
+            f"the ultrasound mask has dims {mask.dims}; expected one {what} dimension named "
+            f"one of {list(names)} (brim.fusion: (y, x) with y = depth; brim.elasto: "
+            "(depth, line))"
+        )
+    if dim not in mask.coords:
+        raise SchemaError(
+            f"the ultrasound mask has no {dim!r} coordinate; give it physical coordinates "
+            "(with units) to place the lesion"
+        )
+    f = length_factor(mask[dim].attrs.get("units"), f"ultrasound coordinate {dim!r}")
+    vals = np.asarray(mask[dim].values, dtype=np.float64) * f
+    if not np.isfinite(vals).all():
+        raise SchemaError(f"ultrasound coordinate {dim!r} has NaN or infinite values")
+    return dim, vals
+
+
+def roi_from_mask(
+    us: xr.Dataset | xr.DataArray,
+    *,
+    var: str = "mask",
+    lateral_offset: float | None = None,
+    plane_y: float | None = None,
+) -> LesionRoi:
+    """Lesion ROI (m) from an ultrasound B-mode mask, placed by its coordinates.
+
+    The mask may come from brim.fusion (dims ``(y, x)``, ``y`` = depth) or from brim.elasto
+    (dims ``(depth, line)``, any leading dimension of size 1 such as ``frame`` is dropped); its
+    coordinates may be in m, mm, cm or um (``units`` attribute): depth becomes the DOT ``z``,
+    the lateral axis the DOT ``x``, so no manual unit conversion is needed. Pixel coordinates
+    (``px``) cannot place a lesion and raise :class:`SchemaError`.
+
+    The centre is the mask's centroid; the semi-axes are half its lateral and axial extents
+    (plus one pixel); the elevational semi-axis (out of the imaging plane) is taken equal to the
+    lateral one, as usual in US-guided DOT.
+
+    Parameters
+    ----------
+    us : xarray.Dataset or xarray.DataArray
+        A Dataset with the mask variable ``var``, or the mask itself (> 0 = lesion).
+    var : str
+        Mask variable of a Dataset.
+    lateral_offset : float, optional
+        DOT ``x`` (m) of the lateral coordinate's zero. Default: 0 for ``x``/``lateral`` (the
+        image is centred on the probe, as brim.fusion writes it); for ``line`` (brim.elasto
+        counts from the first element) the aperture is centred on the probe (its mid-point at
+        x = 0), the transducer sitting in the central slot of the DOT probe.
+    plane_y : float, optional
+        Elevational position (m) of the imaging plane; default ``attrs["plane_y_m"]`` (or the
+        legacy ``attrs["plane_y_mm"]``), else 0.
+
+    Returns
+    -------
+    LesionRoi
+
+    Raises
+    ------
+    SchemaError
+        No mask variable, unknown dimension names, or coordinates without length units.
+    ConfigError
+        An empty or non-2-D mask.
     """
-    if var not in us:
-        raise SchemaError(f"the ultrasound Dataset has no {var!r} variable (run segment-us first)")
-    m = np.asarray(us[var].values) > 0
-    if m.ndim != 2 or not m.any():
-        raise ConfigError("the ultrasound mask is empty or not 2-D: no lesion to guide the grid")
-    for c in ("x", "y"):
-        if us[c].attrs.get("units") != "mm":
+    if isinstance(us, xr.Dataset):
+        if var not in us:
             raise SchemaError(
-                f"ultrasound coordinate {c!r} must be in mm to place the ROI (got units "
-                f"{us[c].attrs.get('units')!r}); set the pixel spacing first"
+                f"the ultrasound Dataset has no {var!r} variable (run segment-us first)"
             )
-    depth = np.asarray(us["y"].values, float)
-    lat = np.asarray(us["x"].values, float)
-    iy, ix = np.nonzero(m)
-    dz = abs(float(np.median(np.diff(depth)))) if depth.size > 1 else 1.0
-    dx = abs(float(np.median(np.diff(lat)))) if lat.size > 1 else 1.0
-    cz, cx = depth[iy].mean(), lat[ix].mean()
-    az = (depth[iy].max() - depth[iy].min() + dz) / 2
+        da = us[var]
+        attrs = us.attrs
+    else:
+        da, attrs = us, us.attrs
+    mask = _us_mask(da)
+    zdim, depth = _us_axis(mask, _DEPTH_DIMS, "depth")
+    lateral_names = tuple(d for d in _LATERAL_DIMS if d != zdim)
+    xdim, lat = _us_axis(mask, lateral_names, "lateral")
+    m = np.asarray(mask.transpose(zdim, xdim).values) > 0
+    if not m.any():
+        raise ConfigError("the ultrasound mask is empty: no lesion to guide the grid")
+    if lateral_offset is None:
+        lateral_offset = -(lat.min() + lat.max()) / 2 if xdim == "line" else 0.0
+    lat = lat + float(lateral_offset)
+    if plane_y is None:
+        if "plane_y_m" in attrs:
+            plane_y = float(attrs["plane_y_m"])
+        else:
+            plane_y = float(attrs.get("plane_y_mm", 0.0)) * MM_TO_M
+    iz, ix = np.nonzero(m)
+    dz = abs(float(np.median(np.diff(depth)))) if depth.size > 1 else 1e-3
+    dx = abs(float(np.median(np.diff(lat)))) if lat.size > 1 else 1e-3
+    cz, cx = depth[iz].mean(), lat[ix].mean()
+    az = (depth[iz].max() - depth[iz].min() + dz) / 2
     ax = (lat[ix].max() - lat[ix].min() + dx) / 2
-    return Roi((cx, float(us.attrs.get("plane_y_mm", 0.0)), cz), (ax, ax, az))
+    return LesionRoi((cx, plane_y, cz), (ax, ax, az))
 
 
 @dataclass
 class DualMesh:
-    """Quadrature points of the dual mesh and the unknown each belongs to."""
+    """Quadrature points of the dual mesh and the unknown each belongs to (lengths in mm).
+
+    The mesh is a kernel-level object in the diffusion kernels' units (mm, mm^3); build it with
+    :func:`dual_mesh` from settings in m.
+    """
 
     points: np.ndarray  # (P, 3) mm
     volumes: np.ndarray  # (P,) mm^3
@@ -156,12 +311,12 @@ class DualMesh:
 
 
 def dual_mesh(
-    roi: Roi,
+    roi: LesionRoi,
     *,
-    extent: float = 45.0,
-    depth: float = 40.0,
-    fine: float = 2.5,
-    coarse: tuple[float, float] = (10.0, 5.0),
+    extent: float = 0.045,
+    depth: float = 0.040,
+    fine: float = 2.5e-3,
+    coarse: tuple[float, float] = (0.010, 0.005),
     fine_factor: float = 2.0,
     subsample: int = 2,
 ) -> DualMesh:
@@ -169,25 +324,40 @@ def dual_mesh(
 
     Parameters
     ----------
-    roi : Roi
-        Lesion region (from ultrasound or the user).
+    roi : LesionRoi
+        Lesion region (from ultrasound or the user), m.
     extent : float
-        Half-width of the imaged volume in x and y, mm.
+        Half-width of the imaged volume in x and y, m.
     depth : float
-        Depth of the imaged volume, mm.
+        Depth of the imaged volume, m.
     fine : float
-        Fine voxel size, mm.
+        Fine voxel size, m.
     coarse : (float, float)
-        Coarse cell size laterally and in depth, mm.
+        Coarse cell size laterally and in depth, m.
     fine_factor : float
         The fine box spans ``fine_factor`` times the ROI semi-axes on each side of its centre.
     subsample : int
         Sub-points per coarse cell along x and y (depth uses ``ceil(subsample/2)``).
+
+    Returns
+    -------
+    DualMesh
+        In mm (the diffusion kernels' unit).
+
+    Raises
+    ------
+    ConfigError
+        Settings that are not finite and > 0, beyond 0.5 m, a volume that is not a whole number
+        of coarse cells, a fine voxel that does not divide the coarse sub-cells, or a ROI centred
+        outside the volume.
     """
-    extent = check_positive("extent (mm)", extent)
-    depth = check_positive("depth (mm)", depth)
-    fine = check_positive("fine voxel (mm)", fine)
-    cl, cz = (check_positive("coarse cell (mm)", v) for v in coarse)
+    extent = check_positive("extent (m)", extent)
+    depth = check_positive("depth (m)", depth)
+    fine = check_positive("fine voxel (m)", fine)
+    cl, cz = (check_positive("coarse cell (m)", v) for v in coarse)
+    check_plausible_m([extent, depth, fine, cl, cz], "mesh sizes (extent, depth, fine, coarse)")
+    # the mesh is built in mm, the unit of the diffusion kernels and of mm-1 coefficients
+    extent, depth, fine, cl, cz = (v * M_TO_MM for v in (extent, depth, fine, cl, cz))
     fine_factor = check_positive("fine_factor", fine_factor)
     sxy = check_positive("subsample", subsample, integer=True)
     for name, length, cell in (("2 x extent", 2 * extent, cl), ("depth", depth, cz)):
@@ -196,13 +366,14 @@ def dual_mesh(
                 f"{name} = {length} mm is not a whole number of coarse cells ({cell} mm); "
                 "the volume would be cut short"
             )
-    c = np.array(roi.center)
+    c = np.array(roi.center) * M_TO_MM
+    semi = np.array(roi.semi_axes) * M_TO_MM
     if abs(c[0]) >= extent or abs(c[1]) >= extent or c[2] >= depth:
         raise ConfigError(
-            f"the ROI centre {roi.center} mm lies outside the imaged volume "
-            f"(|x|, |y| < {extent} mm, 0 < z < {depth} mm)"
+            f"the ROI centre {np.round(c, 3).tolist()} mm lies outside the imaged volume "
+            f"(|x|, |y| < {extent:g} mm, 0 < z < {depth:g} mm)"
         )
-    half = fine_factor * np.array(roi.semi_axes)
+    half = fine_factor * semi
     sz = max(1, int(np.ceil(subsample / 2)))
     # The fine box is snapped outward to the lattice of the coarse sub-points (origin -extent
     # laterally, 0 in depth) so that every sub-cell is wholly inside or outside it: the two
@@ -252,7 +423,7 @@ def dual_mesh(
     centers = np.concatenate([F, ccent])
     is_fine = np.zeros(centers.shape[0], bool)
     is_fine[:nfine] = True
-    in_roi = is_fine & roi.contains(centers)
+    in_roi = is_fine & _inside(centers, c, semi)
     if not in_roi.any():  # ROI smaller than a voxel: take the voxel holding the centre
         in_roi[np.argmin(np.sum((F - c) ** 2, 1))] = True
     mesh = DualMesh(
@@ -264,9 +435,10 @@ def dual_mesh(
 
 
 def _positions(meas):
+    """Source and detector positions in mm (the kernels' unit) from the measurement's m."""
     src = np.stack([meas.source_x.values, meas.source_y.values], 1).astype(np.float64)
     det = np.stack([meas.detector_x.values, meas.detector_y.values], 1).astype(np.float64)
-    return src, det
+    return src * M_TO_MM, det * M_TO_MM
 
 
 def perturbation(target: xr.Dataset, reference: xr.Dataset, *, method: str = "rytov"):
@@ -456,8 +628,8 @@ def reconstruct(
     target: xr.Dataset,
     reference: xr.Dataset,
     *,
-    roi: Roi | None = None,
-    us: xr.Dataset | None = None,
+    roi: LesionRoi | None = None,
+    us: xr.Dataset | xr.DataArray | None = None,
     background: xr.Dataset | None = None,
     n: float | None = None,
     method: str = "born",
@@ -465,11 +637,11 @@ def reconstruct(
     alpha: float = 1e-3,
     outside_penalty: float = 100.0,
     iterations: int = 20,
-    fine: float = 2.5,
-    coarse: tuple[float, float] = (10.0, 5.0),
+    fine: float = 2.5e-3,
+    coarse: tuple[float, float] = (0.010, 0.005),
     fine_factor: float = 1.5,
-    extent: float = 45.0,
-    depth: float = 40.0,
+    extent: float = 0.045,
+    depth: float = 0.040,
     display_spacing: float | None = None,
     nonlinear_iterations: int = 1,
 ) -> xr.Dataset:
@@ -478,9 +650,13 @@ def reconstruct(
     Parameters
     ----------
     target, reference : xarray.Dataset
-        ``optical_measurement`` of the lesion side and of the reference.
-    roi : Roi, optional
-        Lesion region; or ``us``: an ultrasound Dataset with a ``mask`` (dims y = depth, x, mm).
+        ``optical_measurement`` of the lesion side and of the reference (positions in m).
+    roi : LesionRoi, optional
+        Lesion region (m).
+    us : xarray.Dataset or xarray.DataArray, optional
+        Instead of ``roi``: an ultrasound lesion mask, from brim.fusion (dims ``(y, x)``,
+        y = depth) or brim.elasto (dims ``(depth, line)``), coordinates in any length unit; see
+        :func:`roi_from_mask`.
     background : xarray.Dataset, optional
         From :func:`brim.fusion.background.fit_background` (default: fitted on ``reference``).
     method : {"born", "rytov"}
@@ -494,6 +670,12 @@ def reconstruct(
         Penalty weight of unknowns outside the US lesion relative to inside (the US prior).
     iterations : int
         CGLS iterations.
+    n : float, optional
+        Refractive index (default ``target.attrs["refractive_index"]`` or 1.33).
+    fine, coarse, fine_factor, extent, depth : float
+        Dual-mesh settings (m), see :func:`dual_mesh`.
+    display_spacing : float, optional
+        Spacing (m) of the output grid; default the fine voxel size.
     nonlinear_iterations : int
         Gauss-Newton (distorted Born) updates after the Born solution: the perturbation inside
         the US lesion is then modelled exactly, which removes Born's underestimate of strong
@@ -503,17 +685,27 @@ def reconstruct(
     -------
     xarray.Dataset
         ``reconstruction`` with ``mua`` and ``delta_mua`` (wavelength, z, y, x) in mm^-1 on a
-        regular display grid (spacing ``display_spacing``, default the fine voxel size);
-        ``roi_mask`` (z, y, x); ``lesion_delta_mua``, ``background_mua``, ``background_musp``
-        over wavelength (mm^-1); the ROI (mm) in ``attrs["roi_center_mm"]`` /
-        ``attrs["roi_semi_axes_mm"]`` (JSON).
+        regular display grid (coordinates in m); ``roi_mask`` (z, y, x); ``lesion_delta_mua``,
+        ``background_mua``, ``background_musp`` over wavelength (mm^-1); the ROI (m) in
+        ``attrs["roi_center_m"]`` / ``attrs["roi_semi_axes_m"]`` (JSON).
+
+    Raises
+    ------
+    ConfigError
+        No lesion region, or bad settings (the message names the setting).
+    FormatError
+        Target and reference (or the background fit) do not match.
+    SchemaError
+        A measurement or ultrasound mask that breaks its schema.
     """
     from brim.provenance import record
     from brim.schema import stamp
 
     if roi is None:
         if us is None:
-            raise ConfigError("give the lesion region: an ultrasound mask (us=) or a Roi (roi=)")
+            raise ConfigError(
+                "give the lesion region: an ultrasound mask (us=) or a LesionRoi (roi=)"
+            )
         roi = roi_from_mask(us)
     if not np.isfinite(alpha) or alpha < 0:
         raise ConfigError(f"alpha must be a finite number >= 0, got {alpha}")
@@ -521,7 +713,7 @@ def reconstruct(
     if solver == "cgls":
         iterations = check_positive("iterations", iterations, integer=True)
     if display_spacing is not None:
-        display_spacing = check_positive("display_spacing (mm)", display_spacing)
+        display_spacing = check_positive("display_spacing (m)", display_spacing) * M_TO_MM
     if not float(nonlinear_iterations).is_integer() or nonlinear_iterations < 0:
         raise ConfigError(
             f"nonlinear_iterations must be a whole number >= 0, got {nonlinear_iterations}"
@@ -568,8 +760,8 @@ def reconstruct(
     ds = _to_grid(mesh, x_all, mua_bg, target.wavelength.values, roi, display_spacing)
     ds.attrs.update(
         {
-            "roi_center_mm": json.dumps(list(roi.center)),
-            "roi_semi_axes_mm": json.dumps(list(roi.semi_axes)),
+            "roi_center_m": json.dumps(list(roi.center)),
+            "roi_semi_axes_m": json.dumps(list(roi.semi_axes)),
             "n_unknowns": int(mesh.n_unknowns),
             "n_fine": int(mesh.is_fine.sum()),
             "method": method,
@@ -599,7 +791,8 @@ def reconstruct(
     )
 
 
-def _to_grid(mesh: DualMesh, x_all, mua_bg, wavelengths, roi: Roi, spacing):
+def _to_grid(mesh: DualMesh, x_all, mua_bg, wavelengths, roi: LesionRoi, spacing):
+    """The unknowns on a regular grid (spacing in mm, as the mesh); coordinates out in m."""
     h = mesh.fine_spacing if spacing is None else float(spacing)
     # align the display grid with the fine box so fine voxels map one-to-one when h = fine
     ox = mesh.fine_lo[0] - np.floor((mesh.fine_lo[0] + mesh.extent) / h) * h
@@ -620,13 +813,18 @@ def _to_grid(mesh: DualMesh, x_all, mua_bg, wavelengths, roi: Roi, spacing):
         {
             "mua": (dims, mua, {**mm, "long_name": "absorption coefficient"}),
             "delta_mua": (dims, delta, {**mm, "long_name": "absorption change"}),
-            "roi_mask": (("z", "y", "x"), roi.contains(pts).reshape(Z.shape).astype(np.uint8)),
+            "roi_mask": (
+                ("z", "y", "x"),
+                _inside(pts, np.multiply(roi.center, M_TO_MM), np.multiply(roi.semi_axes, M_TO_MM))
+                .reshape(Z.shape)
+                .astype(np.uint8),
+            ),
         },
         coords={
             "wavelength": ("wavelength", np.asarray(wavelengths, float), {"units": "nm"}),
-            "z": ("z", zs, {"units": "mm", "long_name": "depth"}),
-            "y": ("y", ys, {"units": "mm"}),
-            "x": ("x", xs, {"units": "mm"}),
+            "z": ("z", zs * MM_TO_M, {"units": "m", "long_name": "depth"}),
+            "y": ("y", ys * MM_TO_M, {"units": "m", "long_name": "elevation"}),
+            "x": ("x", xs * MM_TO_M, {"units": "m", "long_name": "lateral"}),
         },
     )
 
@@ -638,11 +836,26 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
     ``mua(lambda) [mm^-1] = ln(10)/10 (eps_HbO2(lambda) C_HbO2 + eps_Hb(lambda) C_Hb)``
     with ``eps`` in cm^-1/M (Prahl's table by default, or the ``extinction`` table given).
 
+    Parameters
+    ----------
+    recon : xarray.Dataset
+        A map ``mua`` with a ``wavelength`` dimension, in mm-1, cm-1 or m-1 (its ``units``
+        attribute; converted to mm-1 here).
+    extinction : xarray.Dataset, optional
+        Extinction table (:func:`brim.fusion.readers.read_extinction`); default Prahl's.
+
     Returns
     -------
     xarray.Dataset
         ``reconstruction`` with ``hbo2``, ``hb``, ``hbt`` (uM) and ``so2`` (1) maps, plus
         ``lesion_*`` means over ``roi_mask`` when present.
+
+    Raises
+    ------
+    SchemaError
+        No ``mua`` over ``wavelength``.
+    ConfigError
+        ``mua`` without absorption units, or fewer than two wavelengths.
     """
     from brim.fusion.readers import extinction_at
     from brim.provenance import record
@@ -652,13 +865,12 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
         raise SchemaError(
             "need a 'mua' map with a 'wavelength' dimension (from brim fusion reconstruct)"
         )
-    if recon["mua"].attrs.get("units") != "mm-1":
-        raise SchemaError("'mua' must be in mm-1")
+    to_mm = per_mm_factor(recon["mua"].attrs.get("units"), "'mua'")
     wl = recon.wavelength.values
     if wl.size < 2:
         raise ConfigError("at least two wavelengths are needed to separate HbO2 and Hb")
-    e = extinction_at(wl, extinction) * _UM_TO_MUA  # (nw, 2): mm^-1 per uM
-    mua = recon["mua"].transpose("wavelength", ...).values
+    e = extinction_at(wl, extinction) * UM_TO_MUA  # (nw, 2): mm^-1 per uM
+    mua = recon["mua"].transpose("wavelength", ...).values * to_mm
     shp = mua.shape[1:]
     flat = mua.reshape(wl.size, -1)
     good = np.all(np.isfinite(flat), 0)
@@ -683,9 +895,12 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
     if "roi_mask" in recon:
         out["roi_mask"] = recon["roi_mask"]
     if "lesion_delta_mua" in recon and "background_mua" in recon:
-        les = recon["lesion_delta_mua"].values + recon["background_mua"].values
+        f_les = per_mm_factor(recon["lesion_delta_mua"].attrs.get("units"), "'lesion_delta_mua'")
+        f_bg = per_mm_factor(recon["background_mua"].attrs.get("units"), "'background_mua'")
+        bg_mua = recon["background_mua"].values * f_bg
+        les = recon["lesion_delta_mua"].values * f_les + bg_mua
         c = np.linalg.lstsq(e, les, rcond=None)[0]
-        cb = np.linalg.lstsq(e, recon["background_mua"].values, rcond=None)[0]
+        cb = np.linalg.lstsq(e, bg_mua, rcond=None)[0]
         for name, val in (
             ("lesion_hbo2", c[0]),
             ("lesion_hb", c[1]),
@@ -694,6 +909,14 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
         ):
             out[name] = ((), float(val), um)
         out["lesion_so2"] = ((), float(c[0] / c.sum()), {"units": "1"})
+        if not 0.0 <= float(out["lesion_so2"]) <= 1.0:
+            warnings.warn(
+                f"lesion sO2 = {float(out['lesion_so2']):.3g} lies outside [0, 1] (HbO2 "
+                f"{c[0]:.3g}, Hb {c[1]:.3g} uM): the reconstruction does not fit a haemoglobin "
+                "spectrum (wrong background, ROI or extinction table?)",
+                UserWarning,
+                stacklevel=2,
+            )
     out = stamp(out, "reconstruction")
     prov = recon.attrs.get("brim_provenance")
     if prov:
@@ -706,9 +929,24 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
 
 
 def lesion_summary(recon: xr.Dataset, *, var: str = "delta_mua", threshold: float = 0.5) -> dict:
-    """Centre (mm, weighted by values above ``threshold`` x max) and peak of a map variable.
+    """Centre (weighted by values above ``threshold`` x max) and peak of a map variable.
 
     Uses the first wavelength when the variable has a wavelength dimension.
+
+    Parameters
+    ----------
+    recon : xarray.Dataset
+        A reconstruction with ``z, y, x`` coordinates in a length unit.
+    var : str
+        The map variable.
+    threshold : float
+        Fraction of the maximum above which voxels count.
+
+    Returns
+    -------
+    dict
+        ``center`` (x, y, z) in m, ``center_mm`` the same in mm (for printed summaries) and
+        ``peak`` (the variable's units).
     """
     da = recon[var]
     if "wavelength" in da.dims:
@@ -716,9 +954,15 @@ def lesion_summary(recon: xr.Dataset, *, var: str = "delta_mua", threshold: floa
     v = np.nan_to_num(da.transpose("z", "y", "x").values)
     m = v >= threshold * v.max()
     wts = np.where(m, v, 0.0)
-    Z, Y, X = np.meshgrid(recon.z.values, recon.y.values, recon.x.values, indexing="ij")  # noqa: N806
+    axes = [
+        np.asarray(recon[c].values, float) * length_factor(recon[c].attrs.get("units"), c)
+        for c in ("z", "y", "x")
+    ]
+    Z, Y, X = np.meshgrid(*axes, indexing="ij")  # noqa: N806
     s = wts.sum()
+    centre = [float((c * wts).sum() / s) for c in (X, Y, Z)]
     return {
-        "center_mm": [float((c * wts).sum() / s) for c in (X, Y, Z)],
+        "center": centre,
+        "center_mm": [c * M_TO_MM for c in centre],
         "peak": float(v.max()),
     }

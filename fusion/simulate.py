@@ -9,6 +9,12 @@ the voxel's volume (:func:`brim.fusion.diffusion.sphere_self_integral`).
 
 Optical properties come from haemoglobin concentrations through an extinction table (Prahl's by
 default): ``mua [mm^-1] = ln(10) / 10 * (eps_HbO2 [cm^-1/M] C_HbO2 + eps_Hb C_Hb) [M]``.
+
+Units: the Dataset-level functions (:class:`Lesion`, :func:`probe_geometry`,
+:func:`simulate_measurement`, :func:`simulate_pair`, :func:`synthetic_ultrasound`) take and
+return lengths in metres; the array kernels (:func:`sphere_voxels`, :func:`volume_green_matrix`,
+:func:`lesion_scattered_field`) work in millimetres, the length unit of the ``mm-1`` optical
+coefficients (see :mod:`brim.fusion.diffusion`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import xarray as xr
 
 from brim.errors import ConfigError, check_positive
 from brim.fusion import diffusion as dif
+from brim.fusion._units import M_TO_MM, MM_TO_M, UM_TO_MUA, check_plausible_m
 
 __all__ = [
     "Lesion",
@@ -34,9 +41,6 @@ __all__ = [
     "synthetic_ultrasound",
 ]
 
-#: micromolar -> mm^-1 factor per (cm^-1/M): ln(10) * 1e-6 M/uM / 10 mm/cm
-_UM_TO_MUA = np.log(10.0) * 1e-6 / 10.0
-
 
 @dataclass(frozen=True)
 class Lesion:
@@ -45,9 +49,9 @@ class Lesion:
     Parameters
     ----------
     center : tuple of float
-        (x, y, z) in mm; z is depth below the probe.
+        (x, y, z) in m; z is depth below the probe.
     radius : float
-        mm.
+        m.
     hbo2, hb : float
         Oxy- and deoxyhaemoglobin inside the lesion, micromolar (finite, >= 0; with
         ``hbo2 = HbT sO2`` and ``hb = HbT (1 - sO2)`` this needs HbT >= 0 and 0 <= sO2 <= 1).
@@ -56,22 +60,24 @@ class Lesion:
     ------
     ConfigError
         For a centre that is not three finite numbers, a radius that is not finite and > 0,
-        haemoglobin that is negative or not finite, or a lesion that reaches the surface.
+        haemoglobin that is negative or not finite, a lesion that reaches the surface, or
+        lengths beyond 0.5 m (millimetres given as metres).
     """
 
-    center: tuple[float, float, float] = (0.0, 0.0, 20.0)
-    radius: float = 7.5
+    center: tuple[float, float, float] = (0.0, 0.0, 0.020)
+    radius: float = 0.0075
     hbo2: float = 45.0
     hb: float = 25.0
 
     def __post_init__(self):
         c = tuple(float(v) for v in self.center)
         if len(c) != 3 or not all(np.isfinite(c)):
-            raise ConfigError(
-                f"lesion center must be three finite numbers (x, y, z) in mm, got {c}"
-            )
+            raise ConfigError(f"lesion center must be three finite numbers (x, y, z) in m, got {c}")
+        check_plausible_m(c, "lesion center")
         object.__setattr__(self, "center", c)
-        object.__setattr__(self, "radius", check_positive("lesion radius (mm)", self.radius))
+        radius = check_positive("lesion radius (m)", self.radius)
+        check_plausible_m(radius, "lesion radius")
+        object.__setattr__(self, "radius", radius)
         for name in ("hbo2", "hb"):
             v = float(getattr(self, name))
             if not (np.isfinite(v) and v >= 0):
@@ -93,8 +99,14 @@ def probe_geometry() -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     sources, detectors : ndarray, shape (9, 2), (14, 2)
-        (x, y) positions on the surface, mm.
+        (x, y) positions on the surface, m.
     """
+    s, d = _probe_geometry_mm()
+    return s * MM_TO_M, d * MM_TO_M
+
+
+def _probe_geometry_mm() -> tuple[np.ndarray, np.ndarray]:
+    """:func:`probe_geometry` in mm (the kernels' unit)."""
     sx = np.array([-15.0, -15.0, -15.0, -27.0, -27.0, -27.0, -40.0, -40.0, -40.0])
     sy = np.array([-20.0, 0.0, 20.0, -28.0, 0.0, 28.0, -18.0, 0.0, 18.0])
     dx = np.concatenate([np.full(7, 12.0), np.full(7, 30.0)])
@@ -103,7 +115,11 @@ def probe_geometry() -> tuple[np.ndarray, np.ndarray]:
 
 
 def sphere_voxels(center, radius: float, spacing: float) -> np.ndarray:
-    """Centres (N, 3) of the cubic voxels of size ``spacing`` (mm) whose centre is in the sphere."""
+    """Centres (N, 3) of the cubic voxels of size ``spacing`` whose centre is in the sphere.
+
+    An array kernel: ``center``, ``radius`` and ``spacing`` in one length unit (the simulator
+    uses mm), the result in the same unit.
+    """
     c = np.asarray(center, dtype=np.float64)
     spacing = check_positive("voxel spacing (mm)", spacing)
     n = int(np.ceil(check_positive("sphere radius (mm)", radius) / spacing)) + 1
@@ -152,7 +168,7 @@ def lesion_scattered_field(
     Parameters
     ----------
     sources, detectors : array_like, (S, 2|3), (M, 2|3)
-        Surface positions, mm.
+        Surface positions, mm (an array kernel in the diffusion module's units).
     voxels : array_like, (N, 3)
         Voxel centres of the inclusion, mm.
     volume : float
@@ -189,7 +205,7 @@ def mua_from_hemoglobin(hbo2, hb, wavelengths, extinction: xr.Dataset | None = N
     from brim.fusion.readers import extinction_at
 
     eps = extinction_at(wavelengths, extinction)
-    return _UM_TO_MUA * (eps[:, 0] * float(hbo2) + eps[:, 1] * float(hb))
+    return UM_TO_MUA * (eps[:, 0] * float(hbo2) + eps[:, 1] * float(hb))
 
 
 def _measurement_dataset(phi, sources, detectors, wavelengths, frequency, attrs) -> xr.Dataset:
@@ -203,10 +219,10 @@ def _measurement_dataset(phi, sources, detectors, wavelengths, frequency, attrs)
         },
         coords={
             "wavelength": ("wavelength", np.asarray(wavelengths, float), {"units": "nm"}),
-            "source_x": ("source", sources[:, 0].astype(float), {"units": "mm"}),
-            "source_y": ("source", sources[:, 1].astype(float), {"units": "mm"}),
-            "detector_x": ("detector", detectors[:, 0].astype(float), {"units": "mm"}),
-            "detector_y": ("detector", detectors[:, 1].astype(float), {"units": "mm"}),
+            "source_x": ("source", sources[:, 0].astype(float), {"units": "m"}),
+            "source_y": ("source", sources[:, 1].astype(float), {"units": "m"}),
+            "detector_x": ("detector", detectors[:, 0].astype(float), {"units": "m"}),
+            "detector_y": ("detector", detectors[:, 1].astype(float), {"units": "m"}),
         },
         attrs=attrs,
     )
@@ -224,7 +240,7 @@ def simulate_measurement(
     frequency: float = 140e6,
     amplitude_noise: float = 0.005,
     phase_noise: float = 0.005,
-    voxel: float = 1.5,
+    voxel: float = 1.5e-3,
     sources=None,
     detectors=None,
     seed: int = 0,
@@ -250,11 +266,11 @@ def simulate_measurement(
     phase_noise : float
         Additive Gaussian phase noise, rad.
     voxel : float
-        Voxel size (mm) used to discretise the lesion; the voxel volume is rescaled so that the
+        Voxel size (m) used to discretise the lesion; the voxel volume is rescaled so that the
         voxels' total equals the sphere's volume (the scattered field then agrees with the exact
         sphere solution within 0.2 % at 1.5-2 mm voxels, see the tests).
     sources, detectors : array_like, optional
-        Surface positions (mm); default :func:`probe_geometry`.
+        Surface positions (m); default :func:`probe_geometry`.
     seed : int
         Seed of the noise generator (the result is bit-for-bit reproducible).
 
@@ -263,8 +279,13 @@ def simulate_measurement(
     xarray.Dataset
         ``optical_measurement`` with truth in ``attrs["brim_truth"]`` (JSON).
     """
+    voxel = check_positive("voxel (m)", voxel)
+    check_plausible_m(voxel, "voxel")
     if sources is None or detectors is None:
-        sources, detectors = probe_geometry()
+        sources, detectors = _probe_geometry_mm()  # the kernels work in mm
+    else:
+        sources = check_plausible_m(sources, "source positions") * M_TO_MM
+        detectors = check_plausible_m(detectors, "detector positions") * M_TO_MM
     sources = np.asarray(sources, dtype=np.float64)
     detectors = np.asarray(detectors, dtype=np.float64)
     wl = np.asarray(wavelengths, dtype=np.float64)
@@ -279,8 +300,10 @@ def simulate_measurement(
     }
     vox = None
     if lesion is not None:
-        vox = sphere_voxels(lesion.center, lesion.radius, voxel)
-        dvol = 4.0 / 3.0 * np.pi * lesion.radius**3 / vox.shape[0]
+        c_mm = tuple(v * M_TO_MM for v in lesion.center)
+        r_mm = lesion.radius * M_TO_MM
+        vox = sphere_voxels(c_mm, r_mm, voxel * M_TO_MM)
+        dvol = 4.0 / 3.0 * np.pi * r_mm**3 / vox.shape[0]
         mua_les = mua_from_hemoglobin(lesion.hbo2, lesion.hb, wl)
         truth.update({"lesion": asdict(lesion), "mua_lesion_per_mm": mua_les.tolist()})
     for i in range(wl.size):
@@ -299,7 +322,7 @@ def simulate_measurement(
     }
     from brim.provenance import record
 
-    ds = _measurement_dataset(phi, sources, detectors, wl, frequency, attrs)
+    ds = _measurement_dataset(phi, sources * MM_TO_M, detectors * MM_TO_M, wl, frequency, attrs)
     return record(
         ds,
         "brim.fusion.simulate.simulate_measurement",
@@ -335,25 +358,45 @@ def simulate_pair(lesion: Lesion | None = None, *, seed: int = 0, **kw):
 def synthetic_ultrasound(
     lesion: Lesion | None = None,
     *,
-    width: float = 60.0,
-    depth: float = 40.0,
-    pixel: float = 0.25,
+    width: float = 0.060,
+    depth: float = 0.040,
+    pixel: float = 0.25e-3,
     seed: int = 0,
 ) -> xr.Dataset:
     """A B-mode-like ultrasound image of the plane y = lesion y with a hypoechoic lesion.
 
     Rayleigh speckle (amplitude of complex Gaussian scatterers), log-compressed to 0..1, darker
-    inside the lesion; the true lesion mask is included. Dims ``(y, x)`` where ``y`` is the
-    depth (mm, downwards) and ``x`` lateral (mm), both as coordinates with units.
+    inside the lesion; the true lesion mask is included.
+
+    Parameters
+    ----------
+    lesion : Lesion, optional
+        The lesion (default :class:`Lesion`).
+    width, depth, pixel : float
+        Image width (centred on x = 0), depth and pixel size, m.
+    seed : int
+        Seed of the speckle.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mask`` kind: ``image`` and ``mask`` on dims ``(y, x)`` where ``y`` is the depth (m,
+        downwards, ``long_name`` "depth") and ``x`` lateral (m); the elevational position of
+        the image plane in ``attrs["plane_y_m"]``.
     """
     from brim.schema import stamp
 
     lesion = Lesion() if lesion is None else lesion
+    for name, v in (("width", width), ("depth", depth), ("pixel", pixel)):
+        check_plausible_m(check_positive(f"{name} (m)", v), name)
     rng = np.random.default_rng(seed)
-    x = (np.arange(int(round(width / pixel))) * pixel - width / 2 + pixel / 2).astype(float)
-    y = (np.arange(int(round(depth / pixel))) * pixel + pixel / 2).astype(float)
+    # the pixel grid is laid out in mm, as before lengths became SI, so the image is unchanged
+    w_mm, d_mm, p_mm = width * M_TO_MM, depth * M_TO_MM, pixel * M_TO_MM
+    c_mm, r_mm = [v * M_TO_MM for v in lesion.center], lesion.radius * M_TO_MM
+    x = (np.arange(int(round(w_mm / p_mm))) * p_mm - w_mm / 2 + p_mm / 2).astype(float)
+    y = (np.arange(int(round(d_mm / p_mm))) * p_mm + p_mm / 2).astype(float)
     X, Y = np.meshgrid(x, y)  # noqa: N806
-    inside = (X - lesion.center[0]) ** 2 + (Y - lesion.center[2]) ** 2 <= lesion.radius**2
+    inside = (X - c_mm[0]) ** 2 + (Y - c_mm[2]) ** 2 <= r_mm**2
     echo = np.where(inside, 0.25, 1.0) * np.exp(-Y / 80.0)
     speck = np.abs(rng.standard_normal(X.shape) + 1j * rng.standard_normal(X.shape)) / np.sqrt(2)
     img = 20 * np.log10(echo * speck + 1e-3)
@@ -364,10 +407,10 @@ def synthetic_ultrasound(
             "mask": (("y", "x"), inside.astype(np.uint8), {"labels": json.dumps({"1": "lesion"})}),
         },
         coords={
-            "y": ("y", y, {"units": "mm", "long_name": "depth"}),
-            "x": ("x", x, {"units": "mm", "long_name": "lateral"}),
+            "y": ("y", y * MM_TO_M, {"units": "m", "long_name": "depth"}),
+            "x": ("x", x * MM_TO_M, {"units": "m", "long_name": "lateral"}),
         },
-        attrs={"plane_y_mm": float(lesion.center[1]), "brim_truth": json.dumps(asdict(lesion))},
+        attrs={"plane_y_m": float(lesion.center[1]), "brim_truth": json.dumps(asdict(lesion))},
     )
     from brim.provenance import record
 

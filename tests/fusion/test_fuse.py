@@ -13,7 +13,7 @@ from brim.fusion import simulate as sim
 
 @pytest.fixture(scope="module")
 def image():
-    us = sim.synthetic_ultrasound(sim.Lesion((5, 0, 20), 7.5), seed=1, pixel=0.5)
+    us = sim.synthetic_ultrasound(sim.Lesion((5e-3, 0, 20e-3), 7.5e-3), seed=1, pixel=0.5e-3)
     return ndimage.gaussian_filter(us.image.values.astype(float), 1.5)
 
 
@@ -90,8 +90,8 @@ def test_fusion_beats_single_modalities_on_complementary_features():
 
 
 def test_feature_extractors():
-    les = sim.Lesion((0, 0, 20), 7.5, 45, 25)
-    us = sim.synthetic_ultrasound(les, pixel=0.5)
+    les = sim.Lesion((0, 0, 20e-3), 7.5e-3, 45, 25)
+    us = sim.synthetic_ultrasound(les, pixel=0.5e-3)
     f = fuse.us_features(us)
     # a disc: aspect ~1, solidity ~1, irregularity ~1, hypoechoic (echo ratio < 1)
     assert f["aspect"] == pytest.approx(1.0, abs=0.1)

@@ -11,8 +11,8 @@ from brim.fusion import simulate as sim
 
 
 def _lesion(hbt=70.0, so2=0.65, diameter=15.0):
-    """A lesion given as the CLI gives it: HbT (uM), sO2 (0-1) and diameter (mm)."""
-    return sim.Lesion((0.0, 0.0, 20.0), diameter / 2, hbt * so2, hbt * (1 - so2))
+    """A lesion given as the CLI gives it: HbT (uM), sO2 (0-1) and diameter (mm, stored in m)."""
+    return sim.Lesion((0.0, 0.0, 0.020), diameter / 2 * 1e-3, hbt * so2, hbt * (1 - so2))
 
 
 @pytest.mark.parametrize("so2", [-0.2, 1.5])
@@ -35,7 +35,7 @@ def test_lesion_needs_finite_radius():
 
 def test_lesion_needs_finite_center():
     with pytest.raises(ConfigError, match="center"):
-        sim.Lesion((np.nan, 0.0, 20.0))
+        sim.Lesion((np.nan, 0.0, 0.020))
 
 
 def _image(values):
@@ -153,8 +153,8 @@ def test_registration_names_a_missing_image_variable(speckle):
         fuse.register_images(ds, ds, fixed_var="nope")
 
 
-@pytest.mark.parametrize("voxel", [0.0, np.nan, -1.5])
+@pytest.mark.parametrize("voxel", [0.0, np.nan, -1.5e-3])
 def test_simulation_voxel_must_be_positive(voxel):
     """``brim fusion simulate --voxel 0`` raised ZeroDivisionError, ``nan`` a bare ValueError."""
-    with pytest.raises(ConfigError, match="voxel spacing"):
+    with pytest.raises(ConfigError, match="voxel"):
         sim.simulate_pair(_lesion(), voxel=voxel)

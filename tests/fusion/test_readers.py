@@ -29,9 +29,9 @@ def test_measurement_roundtrips(meas, tmp_path):
     np.testing.assert_allclose(back.amplitude.values, meas.amplitude.values, rtol=1e-15)
     np.testing.assert_allclose(back.phase.values, meas.phase.values, rtol=1e-15)
     assert float(back.modulation_frequency) == 140e6
-    # .mat with INTEGER positions: must come back as float64, unchanged values
-    src = np.stack([meas.source_x, meas.source_y], 1).astype(np.int32)
-    det = np.stack([meas.detector_x, meas.detector_y], 1).astype(np.int32)
+    # .mat with INTEGER positions (mm, the .mat layout): back as float64 metres, same values
+    src = np.round(np.stack([meas.source_x, meas.source_y], 1) * 1e3).astype(np.int32)
+    det = np.round(np.stack([meas.detector_x, meas.detector_y], 1) * 1e3).astype(np.int32)
     savemat(
         tmp_path / "m.mat",
         {

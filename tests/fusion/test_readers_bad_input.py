@@ -22,8 +22,8 @@ def _mat(meas, path, **override):
         "amplitude": meas.amplitude.values,
         "phase": meas.phase.values,
         "wavelength": meas.wavelength.values,
-        "source_pos": np.stack([meas.source_x, meas.source_y], 1),
-        "detector_pos": np.stack([meas.detector_x, meas.detector_y], 1),
+        "source_pos": np.stack([meas.source_x, meas.source_y], 1) * 1e3,  # mm, the .mat layout
+        "detector_pos": np.stack([meas.detector_x, meas.detector_y], 1) * 1e3,
         "frequency": 140e6,
     }
     variables.update(override)

@@ -11,11 +11,11 @@ from brim.fusion.background import fit_background
 
 @pytest.fixture(scope="module")
 def pair():
-    lesion = sim.Lesion(center=(0.0, 0.0, 20.0), radius=7.5, hbo2=45.0, hb=25.0)
-    return sim.simulate_pair(lesion, voxel=2.5, seed=3)
+    lesion = sim.Lesion(center=(0.0, 0.0, 0.020), radius=7.5e-3, hbo2=45.0, hb=25.0)
+    return sim.simulate_pair(lesion, voxel=2.5e-3, seed=3)
 
 
-ROI = rc.Roi((0.0, 0.0, 20.0), (7.5, 7.5, 7.5))
+ROI = rc.LesionRoi((0.0, 0.0, 0.020), (7.5e-3, 7.5e-3, 7.5e-3))
 
 
 def test_reference_at_another_modulation_frequency_is_refused(pair):
@@ -41,8 +41,8 @@ def test_background_is_matched_by_wavelength_not_position(pair):
 @pytest.mark.parametrize(
     "roi",
     [
-        rc.Roi((0.0, 0.0, 45.0), (5.0, 5.0, 5.0)),  # below the 40 mm deep volume
-        rc.Roi((46.0, 0.0, 20.0), (5.0, 5.0, 5.0)),  # beside the 45 mm half-width
+        rc.LesionRoi((0.0, 0.0, 0.045), (5e-3, 5e-3, 5e-3)),  # below the 40 mm deep volume
+        rc.LesionRoi((0.046, 0.0, 0.020), (5e-3, 5e-3, 5e-3)),  # beside the 45 mm half-width
     ],
 )
 def test_roi_centred_outside_the_volume_is_refused(pair, roi):
@@ -54,14 +54,14 @@ def test_roi_centred_outside_the_volume_is_refused(pair, roi):
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_roi_needs_finite_semi_axes(bad):
     with pytest.raises(ConfigError, match="semi-axes"):
-        rc.Roi((0.0, 0.0, 20.0), (bad, 5.0, 5.0))
+        rc.LesionRoi((0.0, 0.0, 0.020), (bad, 5e-3, 5e-3))
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"extent": 44.0}, "whole number of coarse cells"),
-        ({"depth": 42.0}, "whole number of coarse cells"),
+        ({"extent": 0.044}, "whole number of coarse cells"),
+        ({"depth": 0.042}, "whole number of coarse cells"),
         ({"fine": 0.0}, "fine voxel"),
         ({"solver": "cgls", "iterations": 0}, "iterations"),
         ({"display_spacing": 0.0}, "display_spacing"),

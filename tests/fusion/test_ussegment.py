@@ -75,7 +75,7 @@ def test_tiny_training_reports_dice_with_ci(external_data, tmp_path):
 def test_threshold_baseline_finds_a_synthetic_lesion():
     from brim.fusion import simulate as sim
 
-    us = sim.synthetic_ultrasound(sim.Lesion((0, 0, 20), 7.5), pixel=0.5, seed=3)
+    us = sim.synthetic_ultrasound(sim.Lesion((0, 0, 20e-3), 7.5e-3), pixel=0.5e-3, seed=3)
     out = seg.segment(us.drop_vars("mask"))
     assert dice(out["mask"].values, us["mask"].values) > 0.7
 
@@ -86,7 +86,7 @@ def test_segment_refuses_non_finite_or_blank_images(spoil):
     from brim.errors import FormatError
     from brim.fusion import simulate as sim
 
-    us = sim.synthetic_ultrasound(sim.Lesion(center=(0.0, 0.0, 20.0), radius=7.5), seed=0)
+    us = sim.synthetic_ultrasound(sim.Lesion(center=(0.0, 0.0, 20e-3), radius=7.5e-3), seed=0)
     img = us.image.values.astype(float)
     if spoil == "nan":
         img[10, 10] = np.nan
