@@ -106,7 +106,8 @@ def test_bad_inputs(case):
     with pytest.raises(ConfigError):
         rc.reconstruct(target, reference)
     with pytest.raises(FormatError):
-        rc.reconstruct(target, reference.isel(detector=slice(0, 5)), roi=rc.LesionRoi.parse("0,0,20,7"))
+        roi = rc.LesionRoi.parse("0,0,20,7")
+        rc.reconstruct(target, reference.isel(detector=slice(0, 5)), roi=roi)
     empty = us.assign(mask=us["mask"] * 0)
     with pytest.raises(ConfigError):
         rc.roi_from_mask(empty)
