@@ -30,6 +30,9 @@ INLINE = "module://matplotlib_inline.backend_inline"
 # A call that makes (or draws into a new) figure: pyplot's figure constructors, ds.brim.plot and
 # brim's plot_* functions (which make a figure when no Axes is given).
 _FIGURE_CALL = re.compile(r"\bplt\.(?:subplots|figure)\(|\.brim\.plot\(|\bplot_\w+\(")
+# notebooks that run on simulated stand-in data when $BRIM_EXTERNAL_DATA is unset: they must
+# say so in a banner
+SIMULATED_FALLBACK = {"microwave_radar"}
 _BACKEND_SWITCH = re.compile(r"matplotlib\.use\(|plt\.switch_backend\(|^%matplotlib\s+(?!inline)")
 
 
@@ -101,3 +104,11 @@ def test_notebook_runs_and_shows_its_figures(path: Path):
     assert not missing, f"{path.name}: cells {missing} draw a figure but show none"
     total = sum(png_count(c) for c in nb.cells if c.cell_type == "code")
     assert total >= len(expected) > 0, f"{path.name}: {total} figures for {len(expected)} cells"
+    if path.stem in SIMULATED_FALLBACK and external_data() is None:
+        html = [
+            out["data"]["text/html"]
+            for c in nb.cells
+            for out in c.get("outputs", [])
+            if "text/html" in out.get("data", {})
+        ]
+        assert any("SIMULATED DATA" in h for h in html), f"{path.name}: no simulated-data banner"
