@@ -952,7 +952,8 @@ def plot_variable(
         if ax is not None:
             iz = np.unravel_index(int(np.nanargmax(np.asarray(d.values))), d.shape)[0]
             t = f"{title}; {_coord_text(d, 'z', d['z'].values[iz])} (through the peak)"
-            return plot_image(d.isel(z=iz), ax=ax, title=t, label=label, cmap="magma", **kw)
+            kw.setdefault("cmap", "magma")
+            return plot_image(d.isel(z=iz), ax=ax, title=t, label=label, **kw)
         use = layout
         if use == "auto":
             use = "slices" if _is_depth(da, "z") and da.sizes["z"] <= 36 else "orthogonal"

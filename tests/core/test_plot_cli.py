@@ -395,3 +395,14 @@ def test_a_multimodal_file_is_drawn_and_described_by_group(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "== node /thermo" in text and "schema: thermogram/1 (valid)" in text
     assert "schema: mask/1 (valid)" in text
+
+
+def test_given_axes_get_one_panel_the_slice_through_the_peak():
+    fig, ax = plt.subplots()
+    try:
+        out = _radar_volume().brim.plot(ax=ax, cmap="viridis")
+        assert out is ax and len(_panels(fig)) == 1
+        assert "z = 35 mm (through the peak)" in ax.get_title()
+        assert ax.images[0].get_cmap().name == "viridis"
+    finally:
+        plt.close(fig)
