@@ -537,7 +537,7 @@ def _label_names(ds: xr.Dataset | None, da: xr.DataArray) -> dict[int, str]:
 
 def _category_colours(n: int):
     plt = _plt()
-    base = plt.get_cmap("tab10").colors
+    base = plt.get_cmap("tab10" if n <= 10 else "tab20").colors
     return [base[i % len(base)] for i in range(n)]
 
 
@@ -898,6 +898,13 @@ def plot_variable(
         raise ConfigError(
             f"{var!r} is a single value ({da.values!r}) after the selection; nothing to plot"
         )
+    if da.dtype.kind in "fc" and not np.isfinite(np.asarray(da.values)).any():
+        raise ConfigError(
+            f"{var!r} holds no finite value{' at ' + ', '.join(sel_text) if sel_text else ''} "
+            f"(all NaN or inf); nothing to plot"
+        )
+    if da.dtype.kind not in "biufc":
+        raise ConfigError(f"{var!r} holds {da.dtype} values, not numbers; nothing to plot")
 
     if kind == "optical_measurement" and var in ("amplitude", "phase"):
         ax = ax if ax is not None else plt.subplots(constrained_layout=True)[1]

@@ -406,3 +406,12 @@ def test_given_axes_get_one_panel_the_slice_through_the_peak():
         assert ax.images[0].get_cmap().name == "viridis"
     finally:
         plt.close(fig)
+
+
+def test_all_nan_data_is_a_clear_error_not_an_empty_picture(tmp_path):
+    ds = _radar_volume()
+    ds["das"][:] = np.nan
+    with pytest.raises(ConfigError, match="no finite value"):
+        ds.brim.plot()
+    with pytest.raises(ConfigError, match="no finite value at z = 35 mm"):
+        ds.brim.plot(sel={"z": "35mm"})
