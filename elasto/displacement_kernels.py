@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import scipy.fft
+import scipy.signal
 
 from brim.errors import ConfigError
 
@@ -690,23 +692,13 @@ def phase_numba(a1, a2, centers, hw, g, lat, *, line_major=False):
 def analytic_lines(x):
     """Analytic signal of real RF ``x`` (depth, line) along depth, returned line-major.
 
-    Same construction as :func:`scipy.signal.hilbert` (one-sided spectrum, doubled positive
-    frequencies; Marple, IEEE TSP 47:2600, 1999) but from a real FFT, on as many threads as
-    Numba uses, and written as (line, depth) for the line-parallel kernels.
+    :func:`scipy.signal.hilbert` (one-sided spectrum, doubled positive frequencies; Marple,
+    IEEE TSP 47:2600, 1999) along depth, with its FFTs on as many threads as Numba uses, written
+    as a C-contiguous (line, depth) array for the line-parallel kernels.
     """
-    from scipy import fft as sp_fft
-
     x = np.asarray(x, dtype=np.float64)
-    nd = x.shape[0]
-    workers = max(numba.get_num_threads(), 1)
-    spec = sp_fft.rfft(x.T, axis=1, workers=workers)  # (line, nd // 2 + 1), contiguous
-    h = np.full(spec.shape[1], 2.0)
-    h[0] = 1.0
-    if nd % 2 == 0:
-        h[-1] = 1.0
-    full = np.zeros((x.shape[1], nd), dtype=np.complex128)
-    np.multiply(spec, h, out=full[:, : spec.shape[1]])
-    return sp_fft.ifft(full, axis=1, overwrite_x=True, workers=workers)
+    with scipy.fft.set_workers(max(numba.get_num_threads(), 1)):
+        return np.ascontiguousarray(scipy.signal.hilbert(x.T, axis=1))
 
 
 _CUDA_DP = r"""
