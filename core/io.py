@@ -116,6 +116,117 @@ def display_path(path: str | os.PathLike) -> str:
     return safe_text(text)
 
 
+def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "utf-8-sig") -> str:
+    """The text of a vendor text file (CSV, DMR matrix, Touchstone...), checked and decoded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; :func:`check_input_file` is applied first.
+    what : str
+        What the file is, for the messages ("MERIT scan", "extinction table"...).
+    encoding : str
+        Its encoding; the default is UTF-8 with an optional byte-order mark (plain ASCII,
+        which the numeric formats are, decodes the same).
+
+    Returns
+    -------
+    str
+        The decoded text.
+
+    Raises
+    ------
+    FormatError
+        A byte that is not valid in ``encoding`` (a damaged file, or another format): the
+        message names the file, line and column; or the file cannot be read.
+    MissingFileError
+        No such file.
+    """
+    p = check_input_file(path, what=what)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FormatError(
+            f"{what} file {display_path(p)} cannot be read ({exc.strerror})"
+        ) from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FormatError(
+            f"{display_path(p.name)}: line {line}, column {col}: byte "
+            f"0x{data[exc.start]:02x} is not valid {encoding.removesuffix('-sig').upper()} "
+            f"text; the {what} file is damaged or in another format"
+        ) from None
+
+
+def read_image(path: str | os.PathLike, *, what: str = "image"):
+    """Open and decode an image file (PNG, JPEG, ...) with Pillow, refusing what is unsafe.
+
+    The one image reader of brim (thermal grey exports, ultrasound B-mode images, masks): the
+    declared size is checked before any pixel is decoded, so a small file whose header declares
+    a huge image (a decompression bomb) is refused instead of exhausting memory, and Pillow's
+    many exception types for unknown, truncated or damaged files become one FormatError.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file; :func:`check_input_file` is applied first.
+    what : str
+        What the image is, for the messages.
+
+    Returns
+    -------
+    PIL.Image.Image
+        The decoded image (pixels loaded, file closed).
+
+    Raises
+    ------
+    FormatError
+        Not an image Pillow reads, truncated or corrupt, or more pixels than
+        ``PIL.Image.MAX_IMAGE_PIXELS`` (89.5 million by default; a DMR-IR thermogram has 0.3
+        million, a BUSI ultrasound image about 0.3 million).
+    MissingFileError
+        No such file.
+    """
+    import warnings
+
+    from PIL import Image
+
+    p = check_input_file(path, what=what)
+    name = display_path(p.name)
+    limit = Image.MAX_IMAGE_PIXELS or 89_478_485
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(p)
+            try:
+                w, h = im.size
+                if w * h > limit:
+                    raise FormatError(
+                        f"{name}: the {what} declares {w} x {h} pixels ({w * h / 1e6:.0f} "
+                        f"million), more than the limit of {limit / 1e6:.0f} million; the file "
+                        f"is damaged or not a {what}"
+                    )
+                im.load()
+            except BaseException:
+                im.close()
+                raise
+    except FormatError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise FormatError(f"{name}: the {what} is too large to decode ({exc})") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError...
+        raise FormatError(
+            f"{name}: not a readable {what}, or truncated/corrupt "
+            f"({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
+    return im
+
+
 def safe_text(text: str) -> str:
     """``text`` with characters that UTF-8 cannot encode written as backslash escapes.
 
@@ -267,6 +378,31 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
         The file name is longer than the file system allows (255 bytes), or ``path`` has a
         picture suffix (``.png``, ``.jpg``, ``.pdf``...): NetCDF data in a file named like an
         image is refused; draw a picture with ``brim plot FILE.nc -o FILE.png``.
+
+    See Also
+    --------
+    brim.open : read the file back.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import brim, brim.data
+    >>> ds = brim.data.sample("thermo_phantom_tumour")
+    >>> path = brim.save(ds, pathlib.Path(tempfile.mkdtemp()) / "thermogram.nc")
+    >>> path.name
+    'thermogram.nc'
+    >>> brim.open(path).brim.kind
+    'thermogram'
+
+    An invalid Dataset is refused, and nothing is written:
+
+    >>> bad = ds.assign(temperature=ds.temperature.assign_attrs(units="K"))
+    >>> brim.save(bad, path.with_name("bad.nc"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    brim.errors.SchemaError: ...variable 'temperature' has units 'K'; expected one of ['degC']...
+    >>> path.with_name("bad.nc").exists()
+    False
     """
     path = Path(path)
     from brim.plotfile import IMAGE_SUFFIXES
@@ -581,6 +717,12 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
         Dask chunks for lazy loading (needs the ``dask`` extra). By default the data are loaded
         into memory and the file is closed.
 
+    Returns
+    -------
+    xarray.Dataset or xarray.DataTree
+        The data, loaded into memory (lazy Dask arrays with ``chunks``), with complex values,
+        JSON attributes and provenance restored as :func:`brim.save` wrote them.
+
     Raises
     ------
     MissingFileError
@@ -589,12 +731,24 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
         Not a NetCDF/HDF5 file, or truncated or corrupt.
     SchemaError
         The file's content breaks its schema.
+
+    See Also
+    --------
+    brim.save : the atomic writer.
+
+    Examples
+    --------
+    >>> import brim, brim.data
+    >>> ds = brim.open(brim.data.sample_path("thermo_phantom_tumour"))
+    >>> ds.brim.kind, ds.temperature.dims, ds.temperature.attrs["units"]
+    ('thermogram', ('y', 'x'), 'degC')
+    >>> brim.open("no_such_file.nc")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    brim.errors.MissingFileError: ...no_such_file.nc...
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
-    if path.is_dir():
-        raise FormatError(f"{path} is a folder; brim.open takes one file")
+    # missing, a folder, a symlink loop, a FIFO (which would block) or a device: refused
+    path = check_input_file(path, what="brim")
     if path.stat().st_size == 0:
         raise FormatError(f"{path} is empty (0 bytes); the file was not written completely")
     kind = _signature(path)

@@ -25,8 +25,8 @@ import numpy as np
 import xarray as xr
 
 from brim import schema
-from brim.errors import ConfigError, FormatError, MissingFileError
-from brim.io import load_numpy
+from brim.errors import ConfigError, FormatError
+from brim.io import check_input_file, load_numpy
 from brim.provenance import record
 
 __all__ = [
@@ -206,6 +206,7 @@ def make_channel_data(
 
 
 def _is_hdf5(path) -> bool:
+    path = check_input_file(path)  # a folder, a symlink loop or a FIFO is refused here
     with open(path, "rb") as f:
         head = f.read(2056)
     return any(head[o : o + 8] == _HDF5_MAGIC for o in (0, 512, 1024, 2048))
@@ -226,18 +227,21 @@ def read_mat_variable(path: str | os.PathLike, var: str | None = None) -> np.nda
     FormatError
         The variable is missing or ambiguous (the message lists the candidates).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"no such file: {path}")
+    path = check_input_file(path, what="MATLAB")
     if _is_hdf5(path):  # MATLAB v7.3
         import h5py
 
-        with h5py.File(path, "r") as f:
-            names = [
-                k for k, v in f.items() if isinstance(v, h5py.Dataset) and not k.startswith("#")
-            ]
-            name = _choose(names, var, path)
-            data = f[name][()]
+        try:
+            with h5py.File(path, "r") as f:
+                names = [
+                    k for k, v in f.items() if isinstance(v, h5py.Dataset) and not k.startswith("#")
+                ]
+                name = _choose(names, var, path)
+                data = f[name][()]
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+            if isinstance(exc, FormatError):
+                raise
+            raise FormatError(_h5_damaged(path, "MATLAB v7.3 (HDF5)", exc)) from None
         if data.dtype.names and {"real", "imag"} <= set(data.dtype.names):
             data = data["real"] + 1j * data["imag"]
         return np.asarray(data).T  # MATLAB stores column-major; h5py sees the transpose
@@ -253,6 +257,15 @@ def read_mat_variable(path: str | os.PathLike, var: str | None = None) -> np.nda
         if not k.startswith("__") and isinstance(v, np.ndarray) and v.dtype.kind in "iufc"
     ]
     return np.asarray(m[_choose(names, var, path)])
+
+
+def _h5_damaged(path: Path, kind: str, exc: BaseException) -> str:
+    """The message for an HDF5 file that h5py cannot read (truncated, damaged)."""
+    detail = " ".join(str(exc).split())[:200]
+    return (
+        f"{path}: {kind} file is truncated or corrupt ({type(exc).__name__}: {detail}); "
+        f"re-export it from its source"
+    )
 
 
 def _choose(names: list[str], var: str | None, path: Path) -> str:
@@ -298,9 +311,7 @@ def read_rf(
     pitch : float
         Line pitch in m (required for raw arrays).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"no such file: {path}")
+    path = check_input_file(path, what="RF")
     suffix = path.suffix.lower()
     if suffix in (".nc", ".h5", ".hdf5", ".nc4") and not (
         suffix in (".h5", ".hdf5") and _looks_pybf(path)
@@ -389,9 +400,7 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     """
     import h5py
 
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"no such file: {path}")
+    path = check_input_file(path, what="channel data")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -417,6 +426,8 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
                 else 0.0
             )
             scat = f["sim_params/scatters_data"][()] if "sim_params/scatters_data" in f else None
+        except (OSError, RuntimeError, TypeError) as exc:  # truncated / damaged data blocks
+            raise FormatError(_h5_damaged(path, "pybf channel-data (HDF5)", exc)) from None
         except (KeyError, StopIteration, ValueError) as exc:
             raise FormatError(
                 f"{path} does not follow the pybf channel layout (data/rf_data/frame_k/shot_j, "
@@ -446,9 +457,7 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
 
 def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
     """Read channel data: the pybf HDF5 layout or a brim ``channel_data`` NetCDF file."""
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"no such file: {path}")
+    path = check_input_file(path, what="channel data")
     if _is_hdf5(path) and _looks_pybf(path):
         return read_channel_pybf(path, **kw)
     from brim.io import open as brim_open

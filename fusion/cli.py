@@ -19,10 +19,9 @@ def _open_ds(path):
     import xarray as xr
 
     import brim
+    from brim.io import check_input_file
 
-    p = Path(path)
-    if not p.exists():
-        raise MissingFileError(f"no such file: {p}")
+    p = check_input_file(path)  # missing, folder, symlink loop, FIFO, device: refused
     ds = brim.open(p)
     if not isinstance(ds, xr.Dataset):
         raise FormatError(f"{p.name}: expected a single Dataset")

@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import FormatError, MissingFileError, SchemaError, check_positive
-from brim.io import load_numpy
+from brim.io import check_input_file, load_numpy, read_text
 
 __all__ = [
     "measurement_from_arrays",
@@ -43,18 +43,22 @@ DEFAULT_EXTINCTION = Path(__file__).with_name("prahl_extinction.csv")
 
 
 def _need(path) -> Path:
+    """``path`` as a Path if it is a regular file (folders, symlink loops, FIFOs refused)."""
+    return check_input_file(path)
+
+
+def _need_folder(path) -> Path:
     p = Path(path)
-    if not p.exists():
-        raise MissingFileError(f"no such file: {p}")
+    if not p.is_dir():
+        if p.exists():
+            raise FormatError(f"{p} is not a folder")
+        raise MissingFileError(f"no such folder: {p}")
     return p
 
 
 def _read_text(p: Path) -> str:
-    """The text of ``p`` (UTF-8, optional byte-order mark)."""
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{p.name}: not a UTF-8 text file ({exc})") from exc
+    """The text of ``p`` (UTF-8, optional byte-order mark); a bad byte's line is named."""
+    return read_text(p)
 
 
 def measurement_from_arrays(
@@ -591,7 +595,7 @@ def read_dot_pat_patient(folder) -> xr.Dataset:
     """
     from brim.schema import stamp
 
-    d = _need(folder)
+    d = _need_folder(folder)
     files = sorted(d.glob("mu*.npy"))
     if not files:
         raise MissingFileError(f"{d}: no mua-*.npy / mus-*.npy maps")
@@ -633,14 +637,12 @@ def read_dot_pat_patient(folder) -> xr.Dataset:
 
 def _grey_image(path):
     """The image file ``path`` decoded as 8-bit grey (a PIL image), or FormatError."""
-    from PIL import Image
+    from brim.io import read_image
 
-    p = _need(path)
-    try:
-        with Image.open(p) as im:
-            return im.convert("L")
-    except (OSError, SyntaxError) as exc:  # PIL's errors for unknown, truncated or broken files
-        raise FormatError(f"{p.name}: not a readable image, or truncated/corrupt ({exc})") from exc
+    # the image reader shared with brim.thermo: refuses folders, FIFOs, damaged files and
+    # headers declaring more pixels than Pillow's decompression-bomb limit
+    with read_image(_need(path), what="image") as im:
+        return im.convert("L")
 
 
 def image_hash(path) -> str:
@@ -653,7 +655,7 @@ def image_hash(path) -> str:
 
 def busi_pairs(root) -> list[tuple[Path, Path, str]]:
     """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``)."""
-    r = _need(root)
+    r = _need_folder(root)
     out = []
     for img in sorted((r / "images").glob("*.png")):
         m = r / "masks" / img.name

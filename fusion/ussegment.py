@@ -75,9 +75,8 @@ def group_images(paths, *, near_duplicate_bits: int = 4) -> np.ndarray:
     numpy.ndarray of int
         Group id of each path (0 .. number of groups - 1).
     """
-    from PIL import Image
-
     from brim.fusion.readers import image_hash
+    from brim.io import read_image
 
     paths = [Path(p) for p in paths]
     parent = list(range(len(paths)))
@@ -94,7 +93,7 @@ def group_images(paths, *, near_duplicate_bits: int = 4) -> np.ndarray:
     seen: dict[str, int] = {}
     phash = np.zeros(len(paths), dtype=np.uint64)
     for i, p in enumerate(paths):
-        with Image.open(p) as im:
+        with read_image(p, what="image") as im:
             phash[i] = perceptual_hash(np.asarray(im.convert("L")))
         key = image_hash(p)
         if key in seen:

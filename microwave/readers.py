@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim.errors import FormatError, MissingFileError
-from brim.io import load_numpy
+from brim.errors import FormatError
+from brim.io import check_input_file, load_numpy, read_text
 from brim.provenance import record
 from brim.schema import stamp, validate
 
@@ -49,10 +49,8 @@ KIND = "sparameter_scan"
 
 
 def _exists(path) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise MissingFileError(f"file not found: {p}")
-    return p
+    # missing files, folders, symlink loops, FIFOs and devices are refused before any read
+    return check_input_file(path)
 
 
 def _finite(a: np.ndarray, what: str) -> None:
@@ -208,7 +206,10 @@ def parse_matlab_complex(text: str, *, where: str = "file") -> list[list[complex
 
 def _read_table(path: Path, *, dtype=float, ncols=None) -> np.ndarray:
     try:
-        a = np.loadtxt(path, delimiter=",", dtype=dtype, ndmin=2)
+        import io
+
+        text = read_text(path, what="MERIT table")
+        a = np.loadtxt(io.StringIO(text), delimiter=",", dtype=dtype, ndmin=2)
     except ValueError as exc:
         raise FormatError(f"{path.name}: not a numeric CSV table ({exc})") from None
     if ncols is not None and a.shape[1] != ncols:
@@ -217,7 +218,7 @@ def _read_table(path: Path, *, dtype=float, ncols=None) -> np.ndarray:
 
 
 def _read_merit_csv(path: Path, n_freq: int, n_ch: int) -> np.ndarray:
-    rows = parse_matlab_complex(path.read_text(), where=path.name)
+    rows = parse_matlab_complex(read_text(path, what="MERIT scan"), where=path.name)
     if len(rows) != n_freq:
         raise FormatError(
             f"{path.name}: {len(rows)} rows but frequencies.csv lists {n_freq} frequencies; "
@@ -389,14 +390,19 @@ def read_touchstone(
 
 
 def _mat_load(path: Path) -> dict:
+    path = check_input_file(path, what="MATLAB")
     try:
         import scipy.io
 
         return scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
     except NotImplementedError:
-        import h5py  # MATLAB v7.3 files are HDF5
+        pass  # MATLAB v7.3 files are HDF5: read below
+    except Exception as exc:  # noqa: BLE001
+        raise FormatError(f"{path.name}: not a readable MATLAB .mat file ({exc})") from None
+    import h5py
 
-        out = {}
+    out = {}
+    try:
         with h5py.File(path, "r") as h:
             for k in h:
                 v = h[k]
@@ -405,9 +411,13 @@ def _mat_load(path: Path) -> dict:
                     if a.dtype.names and {"real", "imag"} <= set(a.dtype.names):
                         a = a["real"] + 1j * a["imag"]
                     out[k] = np.asarray(a).T  # MATLAB is column-major
-        return out
-    except Exception as exc:  # noqa: BLE001
-        raise FormatError(f"{path.name}: not a readable MATLAB .mat file ({exc})") from None
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+        # a truncated or damaged v7.3 (HDF5) file: h5py raises OSError/KeyError
+        raise FormatError(
+            f"{path.name}: MATLAB v7.3 (HDF5) file is truncated or corrupt "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+        ) from None
+    return out
 
 
 def _metadata_columns(md) -> dict[str, np.ndarray]:

@@ -180,16 +180,14 @@ def read_dmr(
     FormatError
         Non-numeric, ragged or wrongly-shaped matrix, or implausible temperatures.
     """
+    from brim.io import read_text
     from brim.provenance import record
     from brim.schema import stamp
 
     p = Path(path)
-    if not p.is_file():
-        raise MissingFileError(f"no such file: {p}")
-    try:
-        text = p.read_text(encoding="latin-1")
-    except OSError as exc:
-        raise FormatError(f"{p}: cannot read ({exc})") from exc
+    # Latin-1 decodes every byte, so a damaged byte reaches the number parser, which names
+    # its line; read_text refuses folders, symlink loops, FIFOs and devices first.
+    text = read_text(p, what="DMR temperature matrix", encoding="latin-1")
     arr, fmt = _parse_matrix(text, p)
     if shape is not None and arr.shape != tuple(shape):
         raise FormatError(
@@ -226,19 +224,12 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     ``thermal_intensity`` (``intensity`` in units "1", values 0-255 as stored — no rescaling),
     and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127).
     """
-    from PIL import Image
-
+    from brim.io import read_image
     from brim.provenance import record
     from brim.schema import stamp
 
     p = Path(path)
-    if not p.is_file():
-        raise MissingFileError(f"no such file: {p}")
-    try:
-        img = Image.open(p)
-        img.load()
-    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds
-        raise FormatError(f"{p.name}: not a readable image ({exc})") from exc
+    img = read_image(p, what="image")  # refuses folders, FIFOs, damaged files, huge headers
     mode = img.mode
     arr = np.asarray(img)
     alpha = None
@@ -389,11 +380,12 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
     overrides); ``.png`` and other images: grey intensity; ``.nc``: a brim file; a folder:
     :func:`read_frames`.
     """
+    from brim.io import check_input_file
+
     p = Path(path)
     if p.is_dir():
         return read_frames(p, **kwargs)
-    if not p.exists():
-        raise MissingFileError(f"no such file: {p}")
+    check_input_file(p, what="thermal")  # missing, symlink loop, FIFO, device: refused
     suffix = p.suffix.lower()
     flir_kw = {k: v for k, v in kwargs.items() if v is not None}
 
