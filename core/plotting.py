@@ -57,6 +57,8 @@ DEFAULT_VARIABLE = {
     "strain_image": "strain",
 }
 
+#: Maps shown first when a reconstruction holds several (total haemoglobin before its parts).
+_PREFERRED_MAPS = ("hbt", "mua", "das", "dmas", "cf_das", "permittivity")
 #: Kinds whose (y, x) plane is an image: row 0 at the top.
 _IMAGE_KINDS = ("thermogram", "thermal_intensity", "mask")
 _DEPTH_DIMS = ("depth", "zc", "row", "sample")
@@ -818,6 +820,9 @@ def _default_var(ds: xr.Dataset, kind: str | None) -> str:
         raise ConfigError("nothing to plot: the Dataset has no array variables")
     spatial = [n for n in arrays if {"y", "x"} <= set(map(str, ds[n].dims))]
     pool = spatial or arrays
+    for name in _PREFERRED_MAPS:  # the headline quantity of a multi-map result
+        if name in pool and ds[name].ndim == max(ds[n].ndim for n in pool):
+            return name
     return str(max(pool, key=lambda n: (ds[n].ndim, -pool.index(n))))
 
 
