@@ -12,35 +12,65 @@ Examples
 >>> brim.save(ds, "out.nc")  # doctest: +SKIP
 """
 
-from brim import accessor as _accessor  # noqa: F401 - registers ds.brim
-from brim import data, schema
+import importlib as _importlib
+
+from brim._lazy import when_imported as _when_imported
 from brim._version import __version__
 from brim.errors import (
     BackendError,
     BrimError,
+    BrimWarning,
     CalibrationError,
     ConfigError,
     DependencyError,
     FormatError,
     LeakageError,
     MissingFileError,
+    ResourceError,
     SchemaError,
     SolverError,
 )
-from brim.io import open, save  # noqa: A004 - brim.open is the documented reader
-from brim.provenance import record as record_provenance
-from brim.torch_bridge import from_torch
+
+# Names that need xarray/numpy/torch are imported on first use, so that ``import brim`` (and with
+# it ``brim --help``) stays fast: public name -> (module, attribute or None for the module).
+_LAZY = {
+    "data": ("brim.data", None),
+    "schema": ("brim.schema", None),
+    "open": ("brim.io", "open"),
+    "save": ("brim.io", "save"),
+    "record_provenance": ("brim.provenance", "record"),
+    "from_torch": ("brim.torch_bridge", "from_torch"),
+}
+
+
+def __getattr__(name: str):
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'brim' has no attribute {name!r}") from None
+    mod = _importlib.import_module(module)
+    return mod if attr is None else getattr(mod, attr)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+# ``ds.brim``: registered as soon as xarray is imported (at once if it already is).
+_when_imported("xarray", lambda: _importlib.import_module("brim.accessor"))
 
 __all__ = [
     "__version__",
     "BackendError",
     "BrimError",
+    "BrimWarning",
     "CalibrationError",
     "ConfigError",
     "DependencyError",
     "FormatError",
     "LeakageError",
     "MissingFileError",
+    "ResourceError",
     "SchemaError",
     "SolverError",
     "data",

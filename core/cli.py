@@ -1,21 +1,38 @@
 """The ``brim`` command line: one console script with subcommands.
 
-Core subcommands: ``info``, ``demo``, ``batch``, ``samples``. Each modality adds its own group
-(``brim thermo ...``) through the ``brim.cli`` entry-point group: a ``register(subparsers)``
-function that adds one parser and sets ``func`` on its subcommands. Every subcommand is a thin
-shell over a library function; a :class:`brim.BrimError` becomes a one-line message and exit
-status 2.
+Core subcommands: ``info``, ``demo``, ``batch``, ``samples`` and ``learn``. Each modality adds
+its own group (``brim thermo ...``) through the ``brim.cli`` entry-point group: a
+``register(subparsers)`` function that adds one parser and sets ``func`` on its subcommands.
+Every subcommand is a thin shell over a library function; a :class:`brim.BrimError` becomes a
+one-line message and exit status 2.
+
+Conventions every group follows (tested by walking the parser tree):
+
+- **Start-up.** The modules that register subcommands import only the standard library and
+  light parts of brim; numpy, xarray, numba and torch are imported inside the command functions,
+  so ``brim --help`` and ``brim GROUP --help`` answer in a fraction of a second.
+- **Output.** Every command that writes takes ``-o/--output`` (:func:`add_output_option`). One
+  input gives one file; several inputs give a folder (created), the same rule in every group
+  (:func:`output_paths`); outputs never overwrite an input or each other, and an unwritable
+  destination is refused before anything is written (:func:`output_file`,
+  :func:`output_folder`). ``--out`` is a deprecated alias kept for one release.
+- **Choices.** Every option that takes one of a fixed set of values declares ``choices``.
+- **Examples.** Every command's ``--help`` ends with runnable examples on the bundled samples
+  (``brim samples --path NAME`` prints a sample's path).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
+from collections.abc import Iterable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from brim._version import __version__
-from brim.errors import BrimError
+from brim.errors import BrimError, ConfigError
 
 #: ``brim info --range-limit`` default (MB), as brim.fileinfo.DEFAULT_RANGE_LIMIT.
 DEFAULT_RANGE_LIMIT_MB = 1000.0
@@ -49,9 +66,10 @@ def _cmd_plot(args) -> int:
 def _cmd_demo(args) -> int:
     from brim.demo import run_all
 
+    out = output_folder(args.output)
     only = args.only.split(",") if args.only else None
     # one line per modality as it starts, its result as soon as it ends
-    report, sections = run_all(args.out, only=only, progress=args.progress, echo=True)
+    report, sections = run_all(out, only=only, progress=args.progress, echo=True)
     print(f"report: {report}")
     return 1 if any(s.error for s in sections) or not sections else 0
 
@@ -64,24 +82,45 @@ def _cmd_batch(args) -> int:
     report = map_files(
         args.pipeline,
         args.files,
-        args.out,
+        args.output,
         params=params,
         scheduler=args.scheduler,
         n_workers=args.workers,
         progress=args.progress,
+        timeout=args.timeout,
     )
     print(report.summary())
-    print(f"report: {report.report_path}")
-    return 0 if not report.failed else 1
+    if report.report_path is not None:
+        print(f"report: {report.report_path}")
+    else:
+        print(f"report: not written ({report.report_error})", file=sys.stderr)
+    return 0 if not report.failed and report.report_path is not None else 1
+
+
+def _sample_names() -> list[str]:
+    """Names of the bundled samples, without importing xarray (for ``choices``)."""
+    from importlib import resources
+
+    try:
+        folder = resources.files("brim.data_samples")
+        return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".nc"))
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - a broken install
+        return []
 
 
 def _cmd_samples(args) -> int:
-    from brim.data import list_samples, make_all, sample_dir
+    from brim.data import list_samples, make_all, sample_dir, sample_path
 
+    if args.path:
+        print(sample_path(args.path))
+        return 0
     if args.regenerate:
-        for p in make_all(args.out):
+        out = output_folder(args.output) if args.output else None
+        for p in make_all(out):
             print(p)
         return 0
+    if args.output:
+        raise ConfigError("-o/--output is the folder for --regenerate; add --regenerate")
     print(f"bundled samples in {sample_dir()}:")
     for name in list_samples():
         print(f"  {name}")
@@ -95,8 +134,278 @@ def add_progress_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+# --- the output convention ---------------------------------------------------------------------
+
+#: What ``-o/--output`` names, by the ``kind`` given to :func:`add_output_option`.
+OUTPUT_KINDS = {
+    "file": "the output file",
+    "folder": "the output folder (created)",
+    "auto": "one input: the output file (or an existing folder to write it in); several "
+    "inputs: the output folder (created)",
+}
+
+
+class _OutputAction(argparse.Action):
+    """``-o/--output`` (+ hidden deprecated spellings, which print a notice when used)."""
+
+    def __init__(self, option_strings, dest, *, kind="file", deprecated=(), **kw):
+        super().__init__(option_strings, dest, **kw)
+        self.output_kind = kind
+        self.deprecated = tuple(deprecated)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if option_string in self.deprecated:
+            msg = (
+                f"{option_string} is deprecated and will be removed in the next release; "
+                f"use -o/--output"
+            )
+            print(f"brim: warning: {msg}", file=sys.stderr)
+            warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        setattr(namespace, self.dest, values)
+
+
+def add_output_option(
+    parser: argparse.ArgumentParser,
+    kind: str,
+    help: str,
+    *,
+    required: bool = True,
+    default: str | None = None,
+    metavar: str | None = None,
+    deprecated: Sequence[str] = ("--out",),
+) -> argparse.Action:
+    """Add THE output option of a command: ``-o/--output`` (``args.output``).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    kind : {"file", "folder", "auto"}
+        What ``-o`` names: one file, one folder, or (``"auto"``, for commands that map each of
+        several inputs to one output) a file for one input and a folder for several — resolve
+        it with :func:`output_paths`.
+    help : str
+        What is written (the rule for ``kind`` is appended).
+    required, default, metavar
+        As for :meth:`argparse.ArgumentParser.add_argument`.
+    deprecated : sequence of str
+        Old spellings still accepted for one release (hidden from ``--help``; a notice is
+        printed when used).
+
+    Returns
+    -------
+    argparse.Action
+    """
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"kind must be one of {sorted(OUTPUT_KINDS)}, got {kind!r}")
+    if metavar is None:
+        metavar = {"file": "FILE", "folder": "DIR", "auto": "PATH"}[kind]
+    text = help if kind != "auto" else f"{help}; {OUTPUT_KINDS['auto']}"
+    return parser.add_argument(
+        "-o",
+        "--output",
+        *deprecated,
+        dest="output",
+        action=_OutputAction,
+        kind=kind,
+        deprecated=deprecated,
+        required=required,
+        default=default,
+        metavar=metavar,
+        help=text,
+    )
+
+
+def _key(path: Path) -> str:
+    """A comparable identity of a path that may not exist yet (symlinks and ``..`` resolved)."""
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if _key(a) == _key(b):
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def _check_creatable(folder: Path, what: str) -> None:
+    """Raise ConfigError unless ``folder`` exists as a writable folder or can be created."""
+    probe = folder
+    while not probe.exists():
+        if probe.is_symlink():  # a dangling link
+            raise ConfigError(f"cannot create {what} {folder}: {probe} is a broken link")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"cannot create {what} {folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {what} {folder}: permission denied on {probe}")
+
+
+def _make_folder(folder: Path, what: str) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a race, a read-only file system, ...
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"cannot create {what} {folder}: {reason}") from None
+    return folder
+
+
+def _check_not_inputs(outputs: Iterable[Path], inputs: Sequence[Path]) -> None:
+    for out in outputs:
+        for src in inputs:
+            if _same_file(out, src):
+                raise ConfigError(
+                    f"output {out} would overwrite the input {src}; choose another -o/--output"
+                )
+
+
+def output_file(
+    output: str | os.PathLike,
+    *,
+    inputs: Iterable[str | os.PathLike] = (),
+    suffix: str | None = ".nc",
+) -> Path:
+    """Check an output FILE before anything is written; create its folder.
+
+    Parameters
+    ----------
+    output : path-like
+        The ``-o/--output`` value.
+    inputs : iterable of path-like
+        The command's inputs: the output may not be one of them.
+    suffix : str or None
+        Appended when ``output`` has no suffix (``seg`` -> ``seg.nc``).
+
+    Returns
+    -------
+    pathlib.Path
+        The output file.
+
+    Raises
+    ------
+    brim.ConfigError
+        ``output`` is a folder, is one of the inputs, or its folder cannot be created/written.
+    """
+    out = Path(output)
+    if str(output).endswith(("/", os.sep)) or out.is_dir():
+        raise ConfigError(
+            f"-o/--output {output} is a folder; this command writes one file, e.g. "
+            f"{out / ('result' + (suffix or ''))}"
+        )
+    if suffix and not out.suffix:
+        out = out.with_name(out.name + suffix)
+    _check_not_inputs([out], [Path(p) for p in inputs])
+    _check_creatable(out.parent, "the output folder")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise ConfigError(f"cannot write {out}: permission denied")
+    _make_folder(out.parent, "the output folder")
+    return out
+
+
+def output_folder(output: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Check (and create) an output FOLDER before anything is written.
+
+    Raises
+    ------
+    brim.ConfigError
+        ``output`` is an existing file or an input, or cannot be created/written.
+    """
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"-o/--output {out} is a file; this command writes a folder")
+    _check_not_inputs([out], [Path(p) for p in inputs])
+    _check_creatable(out, "the output folder")
+    return _make_folder(out, "the output folder")
+
+
+def output_paths(
+    inputs: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    suffix: str = ".nc",
+    tag: str = "",
+    folder: bool | None = None,
+    reserved: Sequence[str] = (),
+) -> list[Path]:
+    """The output path of each input under brim's one rule, checked before anything is written.
+
+    One input: ``output`` is the output file (a missing suffix is added), unless it is an
+    existing folder or ends with ``/`` — then the file goes inside it. Several inputs:
+    ``output`` is a folder (created) holding ``<input stem><tag><suffix>`` for each input.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+        The input files, in order.
+    output : path-like
+        The ``-o/--output`` value.
+    suffix : str
+        Suffix of the output files.
+    tag : str
+        Inserted between an input's stem and ``suffix`` (``"_seg"`` -> ``x_seg.nc``).
+    folder : bool, optional
+        True: ``output`` is always a folder (``brim batch``); default: the rule above.
+    reserved : sequence of str
+        Other file names the command writes into the folder (a batch report): no output may
+        take them.
+
+    Returns
+    -------
+    list of pathlib.Path
+        One output path per input.
+
+    Raises
+    ------
+    brim.ConfigError
+        Two inputs would give the same output, an output would overwrite an input, or the
+        destination cannot be created or written. Nothing is written then.
+    """
+    srcs = [Path(p) for p in inputs]
+    if not srcs:
+        raise ConfigError("no input files given")
+    out = Path(output)
+    into = (
+        folder
+        if folder is not None
+        else (len(srcs) > 1 or out.is_dir() or str(output).endswith(("/", os.sep)))
+    )
+    if not into:
+        return [output_file(out, inputs=srcs, suffix=suffix)]
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            f"-o/--output {out} is a file; with {len(srcs)} inputs it must be a folder"
+        )
+    names = [f"{(p.stem if p.suffix else p.name)}{tag}{suffix}" for p in srcs]
+    paths = [out / n for n in names]
+    seen = {os.path.normcase(n): f"the report file {n}" for n in reserved}
+    for src, dst in zip(srcs, paths):
+        key = os.path.normcase(dst.name)
+        if key in seen:
+            raise ConfigError(
+                f"outputs collide: {seen[key]} and {src} would both be written to {dst}; "
+                f"rename one input or run them separately"
+            )
+        seen[key] = str(src)
+    _check_not_inputs(paths, srcs)
+    _check_creatable(out, "the output folder")
+    _make_folder(out, "the output folder")
+    return paths
+
+
+# --- help, parsing and start-up -----------------------------------------------------------------
+
+
 class _HelpFormatter(argparse.HelpFormatter):
-    """Appends ``(default: X)`` to an option's help unless the help already names its default."""
+    """brim's help layout.
+
+    Appends ``(default: X)`` to an option's help unless the help already names its default;
+    keeps the line breaks of multi-line descriptions and epilogs (the ``Examples:``); hides
+    deprecated option spellings.
+    """
 
     def _get_help_string(self, action):
         text = action.help or ""
@@ -109,22 +418,85 @@ class _HelpFormatter(argparse.HelpFormatter):
             text += " (default: %(default)s)"
         return text
 
+    def _fill_text(self, text, width, indent):
+        if "\n" in text.strip():
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+    def _format_action_invocation(self, action):
+        hidden = getattr(action, "deprecated", ())
+        if not hidden:
+            return super()._format_action_invocation(action)
+        shown = argparse.Action(
+            [s for s in action.option_strings if s not in hidden],
+            action.dest,
+            nargs=action.nargs,
+            metavar=action.metavar,
+        )
+        return super()._format_action_invocation(shown)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors read like every other brim error."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"brim: error: {message} (see '{self.prog} --help')\n")
+
+
+def examples(*lines: str) -> str:
+    """An ``Examples:`` epilog for a command's ``--help`` (one shell command per line)."""
+    return "Examples:\n" + "".join(f"  {line}\n" for line in lines)
+
 
 def _use_help_formatter(parser: argparse.ArgumentParser) -> None:
     """Give ``parser`` and every subcommand parser below it :class:`_HelpFormatter`."""
-    parser.formatter_class = _HelpFormatter
+    if parser.formatter_class is not argparse.RawDescriptionHelpFormatter:
+        parser.formatter_class = _HelpFormatter
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _use_help_formatter(sub)
 
 
+_COMPILE_NOTICE_SHOWN = False
+_NUMBA_HOOKED = False
+
+
+def _announce_compilation() -> None:
+    """Print once per process, to stderr, when numba compiles a kernel (not on a cache hit)."""
+    from numba.core import event
+
+    class _Notice(event.Listener):
+        def on_start(self, ev):
+            global _COMPILE_NOTICE_SHOWN
+            if not _COMPILE_NOTICE_SHOWN:
+                _COMPILE_NOTICE_SHOWN = True
+                print(
+                    "brim: compiling numba kernels (first run only; they are cached for later "
+                    "runs)...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", _Notice())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, modality groups included."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="brim",
         description="brim: radiation-free breast imaging, from raw sensor data to honest "
         "classifiers.",
+        epilog=examples(
+            "brim samples",
+            "brim info $(brim samples --path thermo_phantom_tumour)",
+            "brim demo -o brim-demo/",
+            "brim thermo --help",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"brim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -137,6 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
         "calibration (FLIR emissivity and Planck constants), scalar acquisition values, "
         "attributes, and per variable its dims, units, min/max and NaN count. Ranges are "
         "computed block by block without loading a variable at once.",
+        epilog=examples(
+            "brim info $(brim samples --path thermo_phantom_tumour)",
+            "brim info scan.nc --range-limit 0",
+        ),
     )
     p.add_argument("file", help="a brim NetCDF file or a vendor file")
     p.add_argument(
@@ -155,11 +531,15 @@ def build_parser() -> argparse.ArgumentParser:
         "contours, radar volume as three orthogonal slices through the peak (dB), B-mode and "
         "strain with depth/lateral in mm, optical maps as labelled depth slices, masks as "
         "categories with a legend. Lengths are shown in mm; the data stay SI in the file.",
+        epilog=examples(
+            "brim plot $(brim samples --path thermo_phantom_tumour) -o thermogram.png",
+            "brim plot image.nc --sel z=35mm -o plane.png",
+            "brim plot map.nc --var mua --sel wavelength=780 -o mua.png",
+            "brim plot recon.nc --part abs -o eps_abs.png",
+        ),
     )
     p.add_argument("file", help="a brim NetCDF file or a vendor file")
-    p.add_argument(
-        "-o", "--output", required=True, metavar="FILE", help="the picture (.png, .pdf, .svg...)"
-    )
+    add_output_option(p, "file", "the picture (.png, .pdf, .svg...)", deprecated=())
     p.add_argument("--var", help="variable to draw (default: the kind's main variable)")
     p.add_argument(
         "--sel",
@@ -191,25 +571,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--node", help="group of a multi-modal file, e.g. /thermo")
     p.set_defaults(func=_cmd_plot)
 
-    p = sub.add_parser("demo", help="run every modality end to end on the bundled samples")
-    p.add_argument("--out", default="brim-demo", help="output folder (default: brim-demo)")
-    p.add_argument("--only", help="comma-separated modalities to run (default: all)")
+    p = sub.add_parser(
+        "demo",
+        help="run every modality end to end on the bundled samples",
+        epilog=examples("brim demo -o brim-demo/", "brim demo -o demo-thermo/ --only thermo"),
+    )
+    add_output_option(
+        p, "folder", "folder for the figures and index.html", required=False, default="brim-demo"
+    )
+    p.add_argument(
+        "--only",
+        type=_modality_list,
+        help="comma-separated modalities to run: thermo, microwave, elasto, fusion (default: all)",
+    )
     add_progress_option(p)
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("batch", help="run a per-file pipeline over many files with Dask")
+    p = sub.add_parser(
+        "batch",
+        help="run a per-file pipeline over many files with Dask",
+        epilog=examples(
+            "brim batch validate $(brim samples --path thermo_phantom_tumour) "
+            "$(brim samples --path thermo_phantom_healthy) -o checked/",
+            "brim batch thermo.segment thermograms/*.nc -o masks/ --workers 2",
+        ),
+    )
     p.add_argument("pipeline", help="registered pipeline name or module:function")
     p.add_argument("files", nargs="+", help="input files")
-    p.add_argument("--out", required=True, help="output folder")
+    add_output_option(
+        p,
+        "folder",
+        "output folder: one <input stem>.nc per input and brim_batch_report.json/.csv",
+    )
     p.add_argument("--scheduler", help="address of an existing Dask scheduler, or 'threads'")
     p.add_argument("--workers", type=int, help="local workers (default: one per core)")
     p.add_argument("--params", help="YAML/JSON file of pipeline parameters")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="stop a file still running after SECONDS and report it as failed; 0: no limit",
+    )
     add_progress_option(p)
     p.set_defaults(func=_cmd_batch)
 
-    p = sub.add_parser("samples", help="list (or regenerate) the bundled sample files")
+    p = sub.add_parser(
+        "samples",
+        help="list (or regenerate) the bundled sample files",
+        epilog=examples(
+            "brim samples",
+            "brim samples --path thermo_phantom_tumour",
+            "brim samples --regenerate -o samples/",
+        ),
+    )
+    p.add_argument(
+        "--path", choices=_sample_names(), metavar="NAME", help="print the path of one sample"
+    )
     p.add_argument("--regenerate", action="store_true", help="re-create them with the simulators")
-    p.add_argument("--out", help="folder for --regenerate (default: the bundled folder)")
+    add_output_option(
+        p, "folder", "folder for --regenerate (default: the bundled folder)", required=False
+    )
     p.set_defaults(func=_cmd_samples)
 
     for ep in sorted(entry_points(group="brim.cli"), key=lambda e: e.name):
@@ -224,6 +646,90 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MODALITIES = ("thermo", "microwave", "elasto", "fusion")
+
+
+def _modality_list(text: str) -> str:
+    """argparse type of ``--only``: a comma-separated subset of the modalities."""
+    bad = [m for m in text.split(",") if m not in _MODALITIES]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"unknown modality {', '.join(map(repr, bad))}; choose from {', '.join(_MODALITIES)}"
+        )
+    return text
+
+
+_LEARN_CV_DESCRIPTION = """\
+Grouped cross-validation from a YAML/JSON configuration; writes an HTML/JSON report.
+
+Example configuration (paths are relative to the configuration file)::
+
+    name: thermo-resnet
+    data:
+      files: "scans/*.nc"          # one brim file per sample (glob or list) ...
+      var: temperature
+      isel: {time: 0}
+      cache: true                  # keep read arrays in memory (default true)
+      # ... or one file holding all samples along its first dim:
+      # file: stack.nc
+    labels:
+      csv: labels.csv              # columns: key (file stem / sample index), label, group
+      key_column: file
+      label_column: label
+      group_column: patient
+      # for `file:` data, labels may be coordinates instead:
+      # label_coord: label
+      # group_coord: patient
+    model:
+      class: ResNetClassifier      # or MLP, UNet2d..., or "logistic" for flattened inputs
+      kwargs: {in_channels: 1, widths: [8, 16]}
+    train: {epochs: 15, lr: 0.003, batch_size: 16, seed: 0, patience: 5}
+    augment: {flip: true, shift: 2}
+    protocol: {n_splits: 5, inner_val_fraction: 0.25, aggregate: mean,
+               threshold_rule: youden, prevalence: 0.02, seed: 0, n_bootstrap: 1000}
+    audit:
+      nuisance: [order, median]    # built-ins: order, median, mean, std; or CSV columns
+      flag_auroc: 0.7
+      permutation: true
+    output: report/
+"""
+
+
+def register_learn(subparsers) -> argparse.ArgumentParser:
+    """Add the ``learn`` command group (its code, and torch, load only when it runs)."""
+    p = subparsers.add_parser(
+        "learn",
+        help="deep learning and honest evaluation",
+        epilog=examples("brim learn cv experiment.yaml -o report/", "brim learn cv --help"),
+    )
+    sub = p.add_subparsers(dest="learn_command", metavar="SUBCOMMAND")
+    cv = sub.add_parser(
+        "cv",
+        help="grouped cross-validation from a YAML config; writes an HTML/JSON report",
+        description=_LEARN_CV_DESCRIPTION,
+        epilog=examples(
+            "brim learn cv experiment.yaml -o report/",
+            "brim learn cv experiment.yaml --no-progress",
+        ),
+    )
+    cv.add_argument("config", help="YAML or JSON configuration file")
+    add_output_option(
+        cv, "folder", "report folder (default: the config's 'output')", required=False
+    )
+    add_progress_option(cv)
+    cv.set_defaults(func=_run_learn_cv)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    return p
+
+
+def _run_learn_cv(args) -> int:
+    if args.output:  # checked before torch is imported
+        output_folder(args.output, inputs=[args.config])
+    from brim.learn.cli import _cmd_cv
+
+    return _cmd_cv(args)
+
+
 def _unavailable(name, exc):
     def run(args) -> int:
         raise BrimError(f"the '{name}' commands cannot load: {type(exc).__name__}: {exc}")
@@ -234,11 +740,20 @@ def _unavailable(name, exc):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``brim`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
         return 2
+    global _NUMBA_HOOKED
+    if not _NUMBA_HOOKED:
+        from brim._lazy import when_imported
+
+        _NUMBA_HOOKED = True
+        when_imported("numba", _announce_compilation)
     try:
         return int(func(args) or 0)
     except BrimError as exc:
@@ -252,6 +767,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # pragma: no cover - e.g. `brim info f | head`
         return 0
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        # an output that became unwritable after the up-front checks (a race, a full disk...)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"brim: error: cannot write{where} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
 
 
 def path_arg(value: str) -> Path:

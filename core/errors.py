@@ -50,6 +50,42 @@ class SolverError(BrimError, RuntimeError):
     """A numerical solver failed to converge or met a singular system."""
 
 
+class ResourceError(BrimError, MemoryError):
+    """A file declares more data than brim may allocate (see :mod:`brim.limits`)."""
+
+
+class BrimWarning(UserWarning):
+    """A suspicious but valid input: brim goes on, but the result may not mean what you think.
+
+    Examples: a thermogram in which segmentation finds no breast, a strain map with many
+    unreliable estimates, a classifier trained on very few patients. Silence one kind with
+    ``warnings.filterwarnings("ignore", category=brim.BrimWarning, message="...")``; turn all of
+    them into errors with ``python -W error::brim.BrimWarning`` (or pytest's ``-W``).
+    """
+
+
+def warn(message: str) -> None:
+    """Issue a :class:`BrimWarning` attributed to the first caller outside brim.
+
+    The warning's file and line are those of the user's code that called into brim, whatever
+    the depth of brim's own calls (decorators, helpers) in between.
+
+    Parameters
+    ----------
+    message : str
+        One sentence: what is suspicious, the number that shows it, and the bound it crossed.
+    """
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level, frame = 2, sys._getframe(1)  # stacklevel 2 is the frame that called warn()
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, BrimWarning, stacklevel=level)
+
+
 def check_positive(name: str, value, *, integer: bool = False):
     """``value`` as a finite number > 0 (an int >= 1 with ``integer=True``), or ConfigError.
 

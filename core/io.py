@@ -756,6 +756,14 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
         hint = _VENDOR_HINTS.get(path.suffix.lower(), "convert it with the modality's reader")
         raise FormatError(f"{path} is not a NetCDF4/HDF5 file (no HDF5 signature); {hint}")
     engine = "h5netcdf" if kind == "hdf5" else "scipy"
+    from brim import limits
+
+    # Before HDF5 or xarray see the file: a corrupt global heap hangs the HDF5 library, and
+    # declared sizes are checked before anything is allocated (brim.limits).
+    if kind == "hdf5":
+        limits.check_hdf5(path) if chunks is None else limits.check_hdf5_heaps(path)
+    elif chunks is None:
+        limits.check_netcdf3(path)
     try:
         grouped = kind == "hdf5" and _has_groups(path)
         if grouped:
@@ -818,6 +826,9 @@ def load_numpy(path: str | os.PathLike) -> np.ndarray | dict[str, np.ndarray]:
 
     p = check_input_file(path)
     name = display_path(p.name)
+    from brim.limits import check_numpy
+
+    check_numpy(p)  # declared shapes against the size limit and the file, before allocating
     try:
         with builtins.open(p, "rb") as fh:
             obj = np.load(fh, allow_pickle=False)

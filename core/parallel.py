@@ -40,6 +40,7 @@ class BatchReport:
 
     records: list[FileRecord] = field(default_factory=list)
     report_path: Path | None = None
+    report_error: str | None = None  # why the report files could not be written
 
     @property
     def n_ok(self) -> int:
@@ -74,8 +75,96 @@ def resolve_pipeline(pipeline: str | Callable) -> Callable:
     )
 
 
-def _run_one(pipeline: str | Callable, path: str, out_dir: str, params: Mapping) -> FileRecord:
-    """Run the pipeline on one file and save its result; never raises."""
+DEFAULT_TIMEOUT = 600.0
+"""Seconds one file may take in :func:`map_files` by default. Every brim pipeline finishes a
+file in seconds to a few minutes on a laptop core (the slowest, a fusion reconstruction, in
+about a minute); ten minutes leaves a margin of 10x, and a file that takes longer is stuck (a
+corrupt file spinning inside a C library, an input that blocks) rather than slow."""
+
+
+def _run_one(
+    pipeline: str | Callable, path: str, out: str, params: Mapping, timeout: float | None = None
+) -> FileRecord:
+    """Run the pipeline on one file and save its result to ``out``; never raises.
+
+    With a ``timeout`` (seconds) on a POSIX system the work runs in a forked child process that
+    is killed when the time is up (a hang inside a C library cannot be interrupted otherwise),
+    and the file is reported as failed; a child that dies (a crash, the kernel's OOM killer) is
+    reported the same way.
+    """
+    if timeout and hasattr(os, "fork"):
+        return _run_forked(pipeline, path, out, params, float(timeout))
+    return _run_inline(pipeline, path, out, params)
+
+
+def _run_forked(
+    pipeline: str | Callable, path: str, out: str, params: Mapping, timeout: float
+) -> FileRecord:
+    import select
+    import signal
+
+    t0 = time.perf_counter()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send the record, never return into the caller's code
+        code = 1
+        try:
+            os.close(rfd)
+            rec = _run_inline(pipeline, path, out, params)
+            data = json.dumps(asdict(rec)).encode()
+            with os.fdopen(wfd, "wb") as fh:
+                fh.write(data)
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported by the parent as a dead child
+            pass
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([rfd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(rfd, 1 << 16)
+                if not chunk:
+                    break  # the child closed the pipe: done (or dead)
+                chunks.append(chunk)
+    finally:
+        os.close(rfd)
+        if timed_out:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - it finished just now
+                pass
+        _, status = os.waitpid(pid, 0)
+    seconds = time.perf_counter() - t0
+    if timed_out:
+        return FileRecord(
+            path,
+            "error",
+            None,
+            f"TimeoutError: no result after {timeout:g} s (the per-file timeout); the file may "
+            f"be corrupt — raise the limit with --timeout if it is only slow",
+            seconds,
+        )
+    try:
+        rec = json.loads(b"".join(chunks).decode())
+        return FileRecord(**{**rec, "seconds": seconds})
+    except (ValueError, TypeError):
+        code = os.waitstatus_to_exitcode(status)
+        why = f"signal {-code}" if code < 0 else f"exit status {code}"
+        return FileRecord(
+            path, "error", None, f"the process working on this file died ({why})", seconds
+        )
+
+
+def _run_inline(pipeline: str | Callable, path: str, out: str, params: Mapping) -> FileRecord:
     from brim.io import save
     from brim.provenance import record
 
@@ -85,7 +174,6 @@ def _run_one(pipeline: str | Callable, path: str, out_dir: str, params: Mapping)
         result = func(path, **dict(params))
         name = pipeline if isinstance(pipeline, str) else getattr(func, "__qualname__", "?")
         result = record(result, "brim.parallel.map_files", {"pipeline": name, **dict(params)})
-        out = Path(out_dir) / f"{Path(path).stem}.nc"
         save(result, out)
         return FileRecord(path, "ok", str(out), None, time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -121,6 +209,7 @@ def map_files(
     client: Any = None,
     n_workers: int | None = None,
     progress: bool = True,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> BatchReport:
     """Run ``pipeline`` on every file with dask.distributed and save one output per input.
 
@@ -134,7 +223,9 @@ def map_files(
         Input files. Their stems name the outputs, so they must be unique.
     out_dir : path-like
         Output folder (created). Each result goes to ``out_dir/<stem>.nc`` (atomic write), and
-        the report to ``brim_batch_report.json`` and ``.csv``.
+        the report to ``brim_batch_report.json`` and ``.csv``. Inputs whose outputs would
+        collide, an output that would replace an input, and a folder that cannot be created or
+        written are refused (:func:`brim.cli.output_paths`) before any work starts.
     params : mapping, optional
         Keyword arguments for the pipeline (recorded in the report).
     scheduler : str, optional
@@ -147,6 +238,11 @@ def map_files(
         Workers of a local cluster (default: the number of cores).
     progress : bool
         Show a tqdm progress bar.
+    timeout : float or None
+        Seconds one file may take (default :data:`DEFAULT_TIMEOUT`, 600 s); a file still
+        running then is stopped and reported as failed, like any bad file. ``None`` or 0: no
+        limit. On POSIX each file then runs in a forked process (so a hang inside a C library
+        can be stopped); elsewhere the limit is not enforced.
 
     Returns
     -------
@@ -164,18 +260,25 @@ def map_files(
         raise ConfigError(f"inputs must be files, not folders: {', '.join(folders[:5])}")
     if n_workers is not None:
         n_workers = check_positive("n_workers", n_workers, integer=True)
-    stems = [Path(f).stem for f in files]
-    dupes = sorted({s for s in stems if stems.count(s) > 1})
-    if dupes:
-        raise ConfigError(f"inputs share file names {dupes}; outputs would overwrite each other")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if timeout:
+        timeout = check_positive("timeout", timeout)
+    elif timeout is not None and timeout != 0:
+        raise ConfigError(f"timeout must be a number of seconds > 0 (0: no limit), got {timeout!r}")
     params = dict(params or {})
     if callable(pipeline):
         func_ref: str | Callable = pipeline
     else:
-        resolve_pipeline(pipeline)  # fail early on an unknown name
         func_ref = pipeline
+    from brim.config import check_params
+
+    # fail early, before any file: an unknown pipeline name, or parameters it does not take
+    name = pipeline if isinstance(pipeline, str) else getattr(pipeline, "__name__", "pipeline")
+    check_params(resolve_pipeline(pipeline), params, what=f"pipeline {name!r}")
+    from brim.cli import output_paths
+
+    reserved = [f"{REPORT_NAME}.json", f"{REPORT_NAME}.csv"]
+    targets = output_paths(files, out_dir, suffix=".nc", folder=True, reserved=reserved)
+    out = Path(out_dir)
 
     distributed = require("distributed", "dask")
     own = None
@@ -195,8 +298,10 @@ def map_files(
                 raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     try:
         futures = [
-            client.submit(_run_one, func_ref, f, str(out), params, pure=False, key=f"brim-{i}")
-            for i, f in enumerate(files)
+            client.submit(
+                _run_one, func_ref, f, str(t), params, timeout, pure=False, key=f"brim-{i}"
+            )
+            for i, (f, t) in enumerate(zip(files, targets))
         ]
         index = {fut.key: i for i, fut in enumerate(futures)}
         records: list[FileRecord | None] = [None] * len(files)
@@ -215,5 +320,8 @@ def map_files(
             client.close()
             own.close()
     report = BatchReport([r for r in records if r is not None])
-    report.report_path = _write_report(report, out)
+    try:
+        report.report_path = _write_report(report, out)
+    except OSError as exc:  # e.g. the folder became read-only or the disk is full
+        report.report_error = f"{type(exc).__name__}: {exc.strerror or exc}"
     return report

@@ -228,6 +228,9 @@ def read_mat_variable(path: str | os.PathLike, var: str | None = None) -> np.nda
         The variable is missing or ambiguous (the message lists the candidates).
     """
     path = check_input_file(path, what="MATLAB")
+    from brim.limits import check_mat
+
+    check_mat(path)  # declared sizes, before scipy or h5py allocate them
     if _is_hdf5(path):  # MATLAB v7.3
         import h5py
 
@@ -310,6 +313,35 @@ def read_rf(
         m/s.
     pitch : float
         Line pitch in m (required for raw arrays).
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``rf_frames``: ``rf`` on ``(frame, depth, line)`` with ``depth`` and ``line`` in m
+        and the acquisition parameters as 0-d variables with units.
+
+    Raises
+    ------
+    FormatError
+        The file cannot be read, or its array has another number of dimensions.
+    ConfigError
+        A raw array without its acquisition parameters.
+
+    Examples
+    --------
+    Two raw frames of 64 samples x 8 lines saved as ``.npy``; depth follows from the
+    pulse-echo time, ``c / (2 fs)`` per sample:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from brim.elasto import read_rf
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "frames.npy"
+    >>> np.save(path, np.random.default_rng(0).normal(size=(2, 64, 8)))
+    >>> ds = read_rf(path, sampling_frequency=40e6, center_frequency=5e6, pitch=0.3e-3)
+    >>> ds.brim.kind, ds.rf.dims, ds.depth.attrs["units"]
+    ('rf_frames', ('frame', 'depth', 'line'), 'm')
+    >>> bool(np.isclose(float(ds.depth[1] - ds.depth[0]), 1540.0 / (2 * 40e6)))
+    True
     """
     path = check_input_file(path, what="RF")
     suffix = path.suffix.lower()
@@ -401,6 +433,9 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     import h5py
 
     path = check_input_file(path, what="channel data")
+    from brim.limits import check_hdf5
+
+    check_hdf5(path)  # declared sizes and the HDF5 heaps, before h5py reads anything
     try:
         f = h5py.File(path, "r")
     except OSError as exc:

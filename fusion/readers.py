@@ -1,12 +1,13 @@
 """Readers: optical measurements (.mat / CSV / NetCDF), extinction tables and the real maps.
 
 Optical measurement layout (schema ``optical_measurement``): ``amplitude`` and ``phase`` (rad) with
-dims ``(wavelength, source, detector)``, wavelength in nm, source/detector positions in mm as the
-coordinates ``source_x, source_y, detector_x, detector_y``, and the 0-d variable
+dims ``(wavelength, source, detector)``, wavelength in nm, source/detector positions in metres
+as the coordinates ``source_x, source_y, detector_x, detector_y``, and the 0-d variable
 ``modulation_frequency`` (Hz, 0 for continuous wave). A reference measurement (homogeneous
 phantom or the contralateral breast) is a second Dataset of the same layout.
 
-All positions are converted to float64 explicitly.
+Units are converted once, here: positions given in mm (the .mat layout, ``*_mm`` CSV columns,
+brim files written before lengths became SI) become metres, and all positions are float64.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim.errors import FormatError, MissingFileError, SchemaError, check_positive
+from brim import provenance
+from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, check_positive
+from brim.fusion._units import LENGTH_TO_M, check_plausible_m, length_factor
 from brim.io import check_input_file, load_numpy, read_text
 
 __all__ = [
     "measurement_from_arrays",
     "read_measurement",
+    "positions_to_m",
     "read_extinction",
     "extinction_at",
     "write_extinction_subset",
+    "write_measurement_csv",
     "read_dot_filtering",
     "read_dot_pat_map",
     "read_dot_pat_patient",
@@ -70,6 +75,7 @@ def measurement_from_arrays(
     modulation_frequency: float,
     *,
     amplitude_units: str = "1",
+    position_units: str = "m",
     attrs: dict | None = None,
 ) -> xr.Dataset:
     """Build a validated ``optical_measurement`` Dataset from plain arrays.
@@ -81,17 +87,40 @@ def measurement_from_arrays(
     wavelengths : array_like
         nm.
     source_xy, detector_xy : array_like, shape (S, 2), (M, 2)
-        Positions on the probe surface, mm (converted to float).
+        Positions on the probe surface, in ``position_units`` (converted to float64 metres).
     modulation_frequency : float
         Hz (0 for CW).
+    amplitude_units : str
+        Units of the amplitude (``1``, ``V``, ``W`` or ``counts``).
+    position_units : {"m", "mm", "cm", "um"}
+        Units of ``source_xy`` and ``detector_xy``.
+    attrs : dict, optional
+        Attributes of the Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        Validated ``optical_measurement`` with positions in m.
+
+    Raises
+    ------
+    FormatError
+        Shapes that do not agree, or a negative amplitude.
+    ConfigError
+        Positions beyond 0.5 m (millimetres given as metres) or unknown ``position_units``.
     """
     from brim.schema import stamp, validate
 
     amp = np.asarray(amplitude, dtype=np.float64)
     ph = np.asarray(phase, dtype=np.float64)
     wl = np.atleast_1d(np.asarray(wavelengths, dtype=np.float64))
-    s = np.asarray(source_xy, dtype=np.float64).reshape(-1, 2)
-    d = np.asarray(detector_xy, dtype=np.float64).reshape(-1, 2)
+    if position_units not in LENGTH_TO_M:
+        raise ConfigError(
+            f"position_units must be one of {sorted(LENGTH_TO_M)}, got {position_units!r}"
+        )
+    f = LENGTH_TO_M[position_units]
+    s = np.asarray(source_xy, dtype=np.float64).reshape(-1, 2) * f
+    d = np.asarray(detector_xy, dtype=np.float64).reshape(-1, 2) * f
     shape = (wl.size, s.shape[0], d.shape[0])
     if amp.ndim == 2 and wl.size == 1:
         amp, ph = amp[None], ph[None]
@@ -103,6 +132,8 @@ def measurement_from_arrays(
         )
     if np.any(amp < 0):
         raise FormatError("amplitude must be >= 0 (a modulus); check the column order")
+    check_plausible_m(s, "source positions")
+    check_plausible_m(d, "detector positions")
     ds = xr.Dataset(
         {
             "amplitude": (("wavelength", "source", "detector"), amp, {"units": amplitude_units}),
@@ -111,10 +142,10 @@ def measurement_from_arrays(
         },
         coords={
             "wavelength": ("wavelength", wl, {"units": "nm"}),
-            "source_x": ("source", s[:, 0], {"units": "mm"}),
-            "source_y": ("source", s[:, 1], {"units": "mm"}),
-            "detector_x": ("detector", d[:, 0], {"units": "mm"}),
-            "detector_y": ("detector", d[:, 1], {"units": "mm"}),
+            "source_x": ("source", s[:, 0], {"units": "m"}),
+            "source_y": ("source", s[:, 1], {"units": "m"}),
+            "detector_x": ("detector", d[:, 0], {"units": "m"}),
+            "detector_y": ("detector", d[:, 1], {"units": "m"}),
         },
         attrs=dict(attrs or {}),
     )
@@ -123,11 +154,13 @@ def measurement_from_arrays(
     return ds
 
 
-def _from_arrays(p: Path, amp, ph, wl, src, det, freq) -> xr.Dataset:
+def _from_arrays(p: Path, amp, ph, wl, src, det, freq, units: str = "mm") -> xr.Dataset:
     """:func:`measurement_from_arrays` for file ``p``, naming the file in any error."""
     try:
-        return measurement_from_arrays(amp, ph, wl, src, det, freq, attrs={"source_file": p.name})
-    except (FormatError, SchemaError) as exc:
+        return measurement_from_arrays(
+            amp, ph, wl, src, det, freq, position_units=units, attrs={"source_file": p.name}
+        )
+    except (FormatError, SchemaError, ConfigError) as exc:
         raise FormatError(f"{p.name}: {exc}") from exc
 
 
@@ -171,9 +204,12 @@ def _mat_measured(p: Path, m: dict, name: str, shape: tuple[int, int, int]) -> n
     return a.reshape(shape)
 
 
-def _read_mat(p: Path) -> xr.Dataset:
+def _read_mat(p: Path, position_units: str | None = None) -> xr.Dataset:
     from scipy.io import loadmat
 
+    from brim.limits import check_mat
+
+    check_mat(p)  # declared sizes, before scipy allocates them
     try:
         m = loadmat(p, squeeze_me=False)
     except Exception as exc:  # scipy raises several types for foreign files
@@ -199,18 +235,33 @@ def _read_mat(p: Path) -> xr.Dataset:
     shape = (wl.size, src.shape[0], det.shape[0])
     amp = _mat_measured(p, m, "amplitude", shape)
     ph = _mat_measured(p, m, "phase", shape)
-    return _from_arrays(p, amp, ph, wl, src, det, float(freq[0]))
+    units = "mm" if position_units is None else position_units
+    if "position_units" in m:  # optional: a char array naming the unit of the positions
+        stored = "".join(np.asarray(m["position_units"]).astype(str).ravel()).strip()
+        if stored not in LENGTH_TO_M:
+            raise FormatError(
+                f"{p.name}: MATLAB variable 'position_units' is {stored!r}; expected one of "
+                f"{sorted(LENGTH_TO_M)}"
+            )
+        if position_units is not None and position_units != stored:
+            raise ConfigError(
+                f"{p.name}: position_units={position_units!r} contradicts the file's "
+                f"'position_units' variable ({stored!r})"
+            )
+        units = stored
+    return _from_arrays(p, amp, ph, wl, src, det, float(freq[0]), units)
 
 
-_CSV_COLUMNS = (
-    "wavelength_nm",
-    "source_x_mm",
-    "source_y_mm",
-    "detector_x_mm",
-    "detector_y_mm",
-    "amplitude",
-    "phase_rad",
-)
+_CSV_POSITIONS = ("source_x", "source_y", "detector_x", "detector_y")
+
+
+def _csv_columns(units: str) -> tuple[str, ...]:
+    """The measurement CSV columns with positions in ``units`` (``m`` or ``mm``)."""
+    return ("wavelength_nm", *(f"{c}_{units}" for c in _CSV_POSITIONS), "amplitude", "phase_rad")
+
+
+#: the columns brim writes (positions in metres); files with ``*_mm`` columns are read as well
+_CSV_COLUMNS = _csv_columns("m")
 
 
 def _unique_rows(a: np.ndarray) -> np.ndarray:
@@ -250,16 +301,18 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
         elif body:
             data.append((n, next(csv.reader([body]))))  # one line at a time: line numbers hold
     header = [c.strip() for c in data[0][1]] if data else []
-    if len(data) < 2 or any(c not in header for c in _CSV_COLUMNS):
+    units = next((u for u in ("m", "mm") if all(c in header for c in _csv_columns(u))), None)
+    if len(data) < 2 or units is None:
         raise FormatError(
-            f"{p.name}: a measurement CSV needs the columns {list(_CSV_COLUMNS)} (one row per "
-            f"wavelength/source/detector) and a '# {_FREQ_KEY}=...' comment line"
+            f"{p.name}: a measurement CSV needs the columns {list(_CSV_COLUMNS)} (positions in "
+            f"m; or the same with '_mm' position columns), one row per wavelength/source/"
+            f"detector, and a '# {_FREQ_KEY}=...' comment line"
         )
     if freq is None:
         raise FormatError(
             f"{p.name}: no modulation frequency; add '# {_FREQ_KEY}=140e6' (0 for CW)"
         )
-    cols = [header.index(c) for c in _CSV_COLUMNS]
+    cols = [header.index(c) for c in _csv_columns(units)]
     arr = np.empty((len(data) - 1, len(cols)))
     seen: dict[tuple, int] = {}
     for i, (n, row) in enumerate(data[1:]):
@@ -279,8 +332,8 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
             w, sx, sy, dx, dy = key
             raise FormatError(
                 f"{where}: duplicate of line {seen[key]} (wavelength {w:g} nm, source "
-                f"({sx:g}, {sy:g}) mm, detector ({dx:g}, {dy:g}) mm); each wavelength/source/"
-                f"detector needs exactly one row"
+                f"({sx:g}, {sy:g}) {units}, detector ({dx:g}, {dy:g}) {units}); each "
+                f"wavelength/source/detector needs exactly one row"
             )
         seen[key] = n
     wl = np.unique(arr[:, 0])
@@ -297,12 +350,26 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
         raise FormatError(
             f"{p.name}: incomplete table — every wavelength x source x detector needs one row"
         )
-    return _from_arrays(p, amp, ph, wl, src, det, freq)
+    return _from_arrays(p, amp, ph, wl, src, det, freq, units)
 
 
 def write_measurement_csv(ds: xr.Dataset, path) -> Path:
-    """Write a measurement in the long CSV layout :func:`read_measurement` reads."""
+    """Write a measurement in the long CSV layout :func:`read_measurement` reads (positions in m).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        ``optical_measurement``.
+    path : path-like
+        The CSV file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     p = Path(path)
+    ds = positions_to_m(ds)
     out = io.StringIO()
     out.write(f"# modulation_frequency_hz={float(ds['modulation_frequency'])!r}\n")
     out.write(",".join(_CSV_COLUMNS) + "\n")
@@ -323,16 +390,21 @@ def write_measurement_csv(ds: xr.Dataset, path) -> Path:
     return p
 
 
-def read_measurement(path, *, modulation_frequency: float | None = None) -> xr.Dataset:
+@provenance.step
+def read_measurement(
+    path, *, modulation_frequency: float | None = None, position_units: str | None = None
+) -> xr.Dataset:
     """Read an optical measurement from NetCDF (brim), MATLAB .mat or long-format CSV.
 
     .mat files need the variables ``amplitude``, ``phase`` (wavelength x source x detector, rad),
     ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm) and
-    ``frequency`` (Hz); the shapes must agree (never reshaped). CSV files have exactly one row
-    per wavelength/source/detector with the columns
-    ``wavelength_nm, source_x_mm, source_y_mm, detector_x_mm, detector_y_mm, amplitude, phase_rad``
-    and a ``# modulation_frequency_hz=...`` comment (or pass ``modulation_frequency``). No format
-    has a "missing value": NaN or infinite values are errors.
+    ``frequency`` (Hz), optionally ``position_units`` (``'mm'`` by default, or ``'m'``, ``'cm'``);
+    the shapes must agree (never reshaped). CSV files have exactly one row per
+    wavelength/source/detector with the columns
+    ``wavelength_nm, source_x_m, source_y_m, detector_x_m, detector_y_m, amplitude, phase_rad``
+    (or ``*_mm`` position columns) and a ``# modulation_frequency_hz=...`` comment (or pass
+    ``modulation_frequency``). No format has a "missing value": NaN or infinite values are
+    errors. Positions come back in metres whatever unit the file uses.
 
     Parameters
     ----------
@@ -340,6 +412,9 @@ def read_measurement(path, *, modulation_frequency: float | None = None) -> xr.D
         A ``.nc``, ``.mat``, ``.csv`` or ``.txt`` file.
     modulation_frequency : float, optional
         Hz (0 for CW), for a CSV file without the comment line.
+    position_units : {"mm", "m", "cm", "um"}, optional
+        Unit of the positions of a .mat file without a ``position_units`` variable (default
+        mm); an acquisition preset for files from other systems.
 
     Returns
     -------
@@ -355,24 +430,87 @@ def read_measurement(path, *, modulation_frequency: float | None = None) -> xr.D
         or non-finite values; the message names the file (and the line of a CSV).
     ConfigError
         ``modulation_frequency`` is negative or not a number.
+
+    Examples
+    --------
+    One source and two detectors at 780 nm in a CSV with millimetre columns; positions come
+    back in metres:
+
+    >>> import pathlib, tempfile
+    >>> from brim.fusion import read_measurement
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "measurement.csv"
+    >>> rows = ["# modulation_frequency_hz=140e6",
+    ...         "wavelength_nm,source_x_mm,source_y_mm,detector_x_mm,detector_y_mm,"
+    ...         "amplitude,phase_rad",
+    ...         "780,0,0,20,0,1.0e-3,0.5",
+    ...         "780,0,0,30,0,2.0e-4,0.8"]
+    >>> _ = path.write_text("\\n".join(rows) + "\\n")
+    >>> meas = read_measurement(path)
+    >>> meas.brim.kind, meas.amplitude.dims
+    ('optical_measurement', ('wavelength', 'source', 'detector'))
+    >>> meas.detector_x.values.tolist(), meas.detector_x.attrs["units"]
+    ([0.02, 0.03], 'm')
     """
     import brim
-    from brim.schema import validate
+    from brim.schema import stamp, validate
 
     p = _need(path)
     suf = p.suffix.lower()
+    if position_units is not None and position_units not in LENGTH_TO_M:
+        raise ConfigError(
+            f"position_units must be one of {sorted(LENGTH_TO_M)}, got {position_units!r}"
+        )
+    from brim.fusion.background import check_distance_decay
+
     if suf == ".mat":
-        return _read_mat(p)
+        return check_distance_decay(_read_mat(p, position_units))
     if suf in (".csv", ".txt"):
-        return _read_csv(p, modulation_frequency)
-    ds = brim.open(p)
+        return check_distance_decay(_read_csv(p, modulation_frequency))
+    ds = brim.open(p, validate=False)  # validated below, once positions are in m
     if not isinstance(ds, xr.Dataset):
         raise FormatError(f"{p.name}: expected one Dataset, got a tree")
     try:
-        validate(ds, "optical_measurement")
+        ds = stamp(positions_to_m(ds), "optical_measurement")
+        validate(ds)
     except SchemaError as exc:
         raise FormatError(f"{p.name}: not an optical measurement: {exc}") from exc
-    return ds
+    return check_distance_decay(ds)
+
+
+def positions_to_m(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with its source/detector positions in metres (a copy when they were not).
+
+    Files written before brim stored lengths in SI units hold the positions in mm; this is the
+    one place they are converted.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A measurement with ``source_x, source_y, detector_x, detector_y`` coordinates whose
+        ``units`` attribute is a length unit (m, mm, cm, um).
+
+    Returns
+    -------
+    xarray.Dataset
+        The same measurement, positions in m (float64).
+
+    Raises
+    ------
+    SchemaError
+        A position coordinate is missing or has no length units.
+    """
+    out = ds
+    for c in _CSV_POSITIONS:
+        if c not in ds.coords:
+            raise SchemaError(f"missing coordinate {c!r} (source/detector positions)")
+        units = ds[c].attrs.get("units")
+        if units == "m":
+            continue
+        f = length_factor(units, f"coordinate {c!r}")
+        vals = np.asarray(ds[c].values, dtype=np.float64) * f
+        attrs = {**ds[c].attrs, "units": "m"}
+        out = out.assign_coords({c: (ds[c].dims, vals, attrs)})
+    return out
 
 
 # ---------------------------------------------------------------------------- extinction tables
@@ -496,6 +634,9 @@ def read_dot_filtering(path) -> xr.Dataset:
     from brim.schema import stamp
 
     p = _need(path)
+    from brim.limits import check_mat
+
+    check_mat(p)  # declared sizes, before scipy allocates them
     try:
         m = loadmat(p)
     except Exception as exc:
@@ -503,6 +644,9 @@ def read_dot_filtering(path) -> xr.Dataset:
     if "volume7all" not in m or "maskall" not in m:
         raise FormatError(f"{p.name}: expected the variables 'volume7all' and 'maskall'")
     vol = np.asarray(m["volume7all"], dtype=np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(vol)))
+    if bad:  # a reconstructed volume has a value in every voxel
+        raise FormatError(f"{p.name}: 'volume7all' has {bad} NaN or infinite values")
     mask = np.asarray(m["maskall"]).astype(np.uint8)
     if vol.ndim == 3:
         vol, mask = vol[None], mask[None]
@@ -564,6 +708,12 @@ def read_dot_pat_map(path) -> xr.DataArray:
             "note": "units as used by the source repository (cm^-1); pixel size not stored",
         },
     )
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:  # a reconstructed map has a value in every pixel
+        raise FormatError(f"{p.name}: the map has {bad} NaN or infinite values")
+    from brim.schema import check_ranges
+
+    check_ranges(da, "reconstruction")  # plausible mua / musp in cm-1
     return da
 
 
@@ -642,7 +792,16 @@ def _grey_image(path):
     # the image reader shared with brim.thermo: refuses folders, FIFOs, damaged files and
     # headers declaring more pixels than Pillow's decompression-bomb limit
     with read_image(_need(path), what="image") as im:
-        return im.convert("L")
+        g = im.convert("L")
+    # A B-mode image spans 2-8 cm of depth by 3-6 cm of width at >= 100 pixels a side (BUSI:
+    # ~500 x 500); a 65535 x 1 "image" is a damaged header, not a scan to segment.
+    w, h = g.size
+    if min(w, h) < 16 or max(w, h) > 10 * min(w, h):
+        raise FormatError(
+            f"{Path(path).name}: a {w} x {h} pixel image is not an ultrasound image (each side "
+            f">= 16 pixels and an aspect ratio <= 10 expected); the header may be damaged"
+        )
+    return g
 
 
 def image_hash(path) -> str:

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import FormatError
 from brim.io import check_input_file, load_numpy, read_text
-from brim.provenance import record
 from brim.schema import stamp, validate
 
 __all__ = [
@@ -235,6 +235,7 @@ def _read_merit_csv(path: Path, n_freq: int, n_ch: int) -> np.ndarray:
     return a
 
 
+@provenance.step(inputs=("scan", "reference"))
 def read_merit(
     scan: str | os.PathLike,
     *,
@@ -302,13 +303,8 @@ def read_merit(
             "comment": "MERIT antenna locations are geometric positions, not phase centres",
         },
     )
-    inputs = [scan, f_path, c_path, a_path] + ([Path(reference)] if reference else [])
-    return record(
-        ds,
-        "brim.microwave.readers.read_merit",
-        {"scan": scan.name, "reference": Path(reference).name if reference else None},
-        inputs=inputs,
-    )
+    provenance.add_inputs(f_path, c_path, a_path)  # the side files found beside the scan
+    return ds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +334,7 @@ def _check_touchstone_size(p: Path) -> None:
         )
 
 
+@provenance.step(inputs=("path", "reference"))
 def read_touchstone(
     path: str | os.PathLike,
     *,
@@ -382,7 +379,7 @@ def read_touchstone(
     )
     z0 = np.asarray(net.z0)
     ds["z0"] = ((), float(np.real(z0.flat[0])), {"units": "ohm", "long_name": "port impedance"})
-    return record(ds, "brim.microwave.readers.read_touchstone", {"path": p.name}, inputs=[p])
+    return ds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,6 +388,9 @@ def read_touchstone(
 
 def _mat_load(path: Path) -> dict:
     path = check_input_file(path, what="MATLAB")
+    from brim.limits import check_mat
+
+    check_mat(path)  # declared sizes, before scipy or h5py allocate them
     try:
         import scipy.io
 
@@ -441,6 +441,7 @@ def _metadata_columns(md) -> dict[str, np.ndarray]:
     return out
 
 
+@provenance.step(inputs=("path", "metadata_csv"))
 def read_umbmid(
     path: str | os.PathLike,
     *,
@@ -550,13 +551,14 @@ def read_umbmid(
     if cols:
         ds.attrs["metadata_columns"] = json.dumps(sorted(cols))
     ds = stamp(ds, KIND)
-    return record(ds, "brim.microwave.readers.read_umbmid", {"path": p.name}, inputs=[p])
+    return ds
 
 
 # ---------------------------------------------------------------------------------------------
 # NPZ / NetCDF
 
 
+@provenance.step
 def read_npz(path: str | os.PathLike) -> xr.Dataset:
     """Read an ``.npz`` with arrays ``s`` and ``freq`` (Hz), optional ``tx``, ``rx`` (0-based),
     ``antenna_positions`` (m, ``(n, 3)``), ``s_reference`` and ``layout`` (a string array).
@@ -583,12 +585,44 @@ def read_npz(path: str | os.PathLike) -> xr.Dataset:
         layout=layout,
         attrs={"source_format": "npz", "scan_name": p.stem},
     )
-    return record(ds, "brim.microwave.readers.read_npz", {"path": p.name}, inputs=[p])
+    return ds
 
 
 def open_scan(path: str | os.PathLike, **kwargs) -> xr.Dataset:
-    """Open a scan by its file extension: ``.sNp`` Touchstone, ``.csv`` MERIT, ``.mat``
-    UM-BMID, ``.npz``, ``.nc``/``.h5`` brim NetCDF (validated as ``sparameter_scan``)."""
+    """Open a scan in any format brim reads, chosen by the file extension.
+
+    ``.sNp`` Touchstone (:func:`read_touchstone`), ``.csv`` MERIT (:func:`read_merit`), ``.mat``
+    UM-BMID (:func:`read_umbmid`), ``.npz`` (:func:`read_npz`), ``.nc``/``.h5`` brim NetCDF
+    (validated as ``sparameter_scan``).
+
+    Parameters
+    ----------
+    path : path-like
+        The scan file.
+    **kwargs
+        Passed to the format's reader, e.g. ``reference=`` for a MERIT scan.
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``sparameter_scan``: complex ``s`` on ``(freq, tx, rx)``, ``(freq, channel)`` or
+        ``(freq, position)``, ``freq`` in Hz, antenna positions in m.
+
+    Raises
+    ------
+    MissingFileError
+        No such file.
+    FormatError
+        An unknown extension, a pickle, or a file its reader cannot parse.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.microwave import open_scan
+    >>> scan = open_scan(brim.data.sample_path("microwave_radar_scan"))
+    >>> scan.brim.kind, scan.s.dims, scan.freq.attrs["units"]
+    ('sparameter_scan', ('freq', 'channel'), 'Hz')
+    """
     p = _exists(path)
     suf = p.suffix.lower()
     if suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit():
@@ -601,8 +635,9 @@ def open_scan(path: str | os.PathLike, **kwargs) -> xr.Dataset:
         return read_npz(p)
     if suf in (".nc", ".h5", ".nc4", ".netcdf"):
         from brim.io import open as brim_open
+        from brim.schema import require_kind
 
-        ds = brim_open(p)
+        ds = require_kind(brim_open(p), KIND, p.name)
         return validate(ds, KIND)
     if suf in (".pickle", ".pkl"):
         raise FormatError(f"{p.name}: brim never unpickles a user file; convert it to .mat/.npz")

@@ -43,6 +43,7 @@ import numpy as np
 import scipy.constants
 import xarray as xr
 
+from brim import provenance
 from brim.errors import CalibrationError, ConfigError, FormatError, MissingFileError
 
 KELVIN = scipy.constants.zero_Celsius
@@ -357,6 +358,22 @@ def raw_to_celsius(counts, parameters: FlirParameters) -> np.ndarray:
             raise CalibrationError(
                 f"{name.replace('_', ' ')} must be finite, got {getattr(p, name)}"
             )
+    # The calibration curve S = R1 / (R2 (exp(B / T) - F)) - O is Planck's law for one effective
+    # wavelength: B = h c / (k lambda_eff) is a positive temperature (~1400 K at 8-14 um), R1
+    # and R2 are positive gains, F (~1) and O are finite. Other values are a corrupt file
+    # (R1 = 0 gave an all-NaN image, B = -1400 K gave -706 degC, below absolute zero).
+    for name, low in (("planck_r1", 0.0), ("planck_r2", 0.0), ("planck_b", 0.0)):
+        v = getattr(p, name)
+        if not (math.isfinite(v) and v > low):
+            raise CalibrationError(
+                f"Planck constant {name[7:].upper()} must be a finite number > 0, got {v} "
+                "(a corrupt file? give the camera's value with the override)"
+            )
+    for name in ("planck_f", "planck_o"):
+        if not math.isfinite(getattr(p, name)):
+            raise CalibrationError(
+                f"Planck constant {name[7:].upper()} must be finite, got {getattr(p, name)}"
+            )
     if not (0 < p.emissivity <= 1):
         raise CalibrationError(f"emissivity must lie in (0, 1], got {p.emissivity}")
     if not (0 <= p.relative_humidity <= 1):
@@ -420,6 +437,7 @@ def _apply_overrides(p: FlirParameters, overrides: dict) -> FlirParameters:
     return replace(p, **clean)
 
 
+@provenance.step
 def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
     """Read a FLIR radiometric JPEG as a brim ``thermogram`` (temperature in degC).
 
@@ -448,12 +466,16 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
     CalibrationError
         A parameter is physically impossible.
     """
-    from brim.provenance import record
     from brim.schema import stamp
 
     raw = read_flir_raw(path)
     used = _apply_overrides(raw.parameters, overrides)
     temp = raw_to_celsius(raw.counts, used)
+    if temp.size and not np.isfinite(temp).any():
+        raise CalibrationError(
+            f"{Path(path).name}: no pixel's signal lies on the calibration curve (all "
+            "temperatures NaN): the Planck constants or object parameters do not match the counts"
+        )
     h, w = raw.counts.shape
     ds = xr.Dataset(
         {
@@ -480,10 +502,8 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
         units_note="temperature in degC; distance m; humidity fraction",
     )
     ds.attrs.update(attrs)
+    from brim.schema import check_ranges
+
+    check_ranges(ds, "thermogram")  # e.g. -706 degC from a corrupt constant: refused here
     ds = stamp(ds, "thermogram")
-    return record(
-        ds,
-        "brim.thermo.flir.read_flir",
-        {k: v for k, v in overrides.items() if v is not None},
-        inputs=[path],
-    )
+    return ds

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import FormatError, MissingFileError
 
 __all__ = [
@@ -153,6 +154,7 @@ def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
     return np.asarray(values, dtype=np.float64), fmt
 
 
+@provenance.step
 def read_dmr(
     path: str | os.PathLike, *, shape: tuple[int, int] | None = DMR_SHAPE, dtype=np.float32
 ) -> xr.Dataset:
@@ -179,9 +181,24 @@ def read_dmr(
     ------
     FormatError
         Non-numeric, ragged or wrongly-shaped matrix, or implausible temperatures.
+
+    Examples
+    --------
+    A small matrix in the space-separated DMR-IR export, named as DMR-IR names its files
+    (patient 7, static protocol):
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from brim.thermo import read_dmr
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "PAC_7_ST.txt"
+    >>> np.savetxt(path, np.full((4, 6), 34.25), fmt="%.2f")
+    >>> ds = read_dmr(path, shape=None)
+    >>> ds.brim.kind, ds.temperature.shape, float(ds.temperature.mean())
+    ('thermogram', (4, 6), 34.25)
+    >>> ds.attrs["patient"], ds.attrs["protocol"], ds.attrs["dmr_text_format"]
+    (7, 'static', 'space')
     """
     from brim.io import read_text
-    from brim.provenance import record
     from brim.schema import stamp
 
     p = Path(path)
@@ -195,7 +212,11 @@ def read_dmr(
             f"{shape[0]} x {shape[1]}; pass shape=None to accept other sizes"
         )
     finite = arr[np.isfinite(arr)]
-    if finite.size and (finite.min() < -50 or finite.max() > 100):
+    if not finite.size:
+        raise FormatError(
+            f"{p.name}: no finite temperature in the matrix (all NaN); the file is damaged"
+        )
+    if finite.min() < -50 or finite.max() > 100:
         raise FormatError(
             f"{p.name}: values from {finite.min():.1f} to {finite.max():.1f} are not skin "
             "temperatures in degC (is this a count or intensity matrix?)"
@@ -214,9 +235,10 @@ def read_dmr(
         source_format="dmr_text", dmr_text_format=fmt, source_file=p.name, camera="FLIR SC620"
     )
     ds = stamp(ds, "thermogram")
-    return record(ds, "brim.thermo.readers.read_dmr", {"shape": shape}, inputs=[p])
+    return ds
 
 
+@provenance.step
 def read_grey(path: str | os.PathLike) -> xr.Dataset:
     """Read an 8-bit grey image (PNG/JPEG), with its alpha channel as a mask when present.
 
@@ -225,7 +247,6 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127).
     """
     from brim.io import read_image
-    from brim.provenance import record
     from brim.schema import stamp
 
     p = Path(path)
@@ -265,7 +286,7 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     )
     ds.attrs.update(parse_dmr_name(p.name))
     ds = stamp(ds, "thermal_intensity")
-    return record(ds, "brim.thermo.readers.read_grey", {}, inputs=[p])
+    return ds
 
 
 def _frame_key(p: Path):
@@ -279,6 +300,7 @@ def _frame_key(p: Path):
 _FRAME_SUFFIXES = (".txt", ".jpg", ".jpeg", ".png", ".nc")
 
 
+@provenance.step(inputs=("frames",))  # and each frame file: provenance.add_inputs
 def read_frames(
     frames: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -310,7 +332,6 @@ def read_frames(
         Kind ``thermogram`` with ``temperature`` (time, y, x) in degC (or ``thermal_intensity``
         when the frames are grey images), ``frame_file`` (time) names.
     """
-    from brim.provenance import record
     from brim.schema import stamp
 
     if isinstance(frames, (str, os.PathLike)):
@@ -365,12 +386,8 @@ def read_frames(
     ds.attrs.update(keep)
     ds.attrs["n_frames"] = len(files)
     ds = stamp(ds, "thermogram" if var == "temperature" else "thermal_intensity")
-    return record(
-        ds,
-        "brim.thermo.readers.read_frames",
-        {"interval": interval, "times": list(times) if times is not None else None},
-        inputs=files,
-    )
+    provenance.add_inputs(*files)
+    return ds
 
 
 def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
@@ -409,7 +426,9 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
         from brim.io import open as brim_open
 
         no_flir("a brim file (already converted)")
-        return brim_open(p)
+        from brim.schema import require_kind
+
+        return require_kind(brim_open(p), ("thermogram", "thermal_intensity"), p.name)
     head = p.read_bytes()[:8]
     if head[:2] == b"\xff\xd8":
         from brim.thermo.flir import read_flir

@@ -14,7 +14,7 @@ from __future__ import annotations
 import xarray as xr
 
 from brim.errors import SchemaError
-from brim.schema._spec import Spec, VarSpec, check
+from brim.schema._spec import Range, Spec, VarSpec, check
 from brim.schema.common import SPECS as _COMMON
 from brim.schema.microwave import SPECS as _MICROWAVE
 from brim.schema.optical import SPECS as _OPTICAL
@@ -117,15 +117,83 @@ def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = Tr
     return ds
 
 
+def check_ranges(obj: xr.Dataset | xr.DataArray, kind: str) -> None:
+    """Check the values of ``obj`` against the plausible physical ranges of ``kind``.
+
+    :func:`validate` does this for a whole Dataset; readers that build a lone DataArray (or
+    want the check before the Dataset is complete) call it directly.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataArray
+        A DataArray is checked against the range of its name (and units).
+    kind : str
+        The brim kind whose ranges apply.
+
+    Raises
+    ------
+    SchemaError
+        A value lies outside its range, or a float variable holds no finite value; the message
+        names the variable, the value and where it is.
+    """
+    from brim.schema._spec import check_range
+
+    spec = get(kind)
+    if isinstance(obj, xr.DataArray):
+        for rng in spec.ranges:
+            if rng.name == obj.name:
+                check_range(obj, rng, f"[{spec.tag}] variable", spec.kind)
+        return
+    for rng in spec.ranges:
+        if rng.name in obj.variables:
+            check_range(obj[rng.name], rng, f"[{spec.tag}] variable", spec.kind)
+
+
+def require_kind(obj, kinds: str | tuple[str, ...], source: str = "this file") -> xr.Dataset:
+    """``obj`` itself when it is a Dataset of one of ``kinds``, else :class:`FormatError`.
+
+    A converter given an already-converted brim file checks its kind with this, so a scan or
+    a reconstruction is never passed through as a thermogram.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataTree
+        What :func:`brim.open` returned.
+    kinds : str or tuple of str
+        Accepted kinds.
+    source : str
+        The file's name, for the message.
+
+    Raises
+    ------
+    FormatError
+        A DataTree, a Dataset without a brim kind, or one of another kind.
+    """
+    from brim.errors import FormatError
+
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    want = " or ".join(kinds)
+    if not isinstance(obj, xr.Dataset):
+        raise FormatError(f"{source} holds a multi-node brim tree, not a {want} Dataset")
+    kind = kind_of(obj)
+    if kind not in kinds:
+        what = f"a brim {kind!r} file" if kind else "a NetCDF file without a brim kind"
+        raise FormatError(f"{source} is {what}, not {want}; give a {want} file")
+    return obj
+
+
 __all__ = [
     "ATTR",
     "REGISTRY",
+    "Range",
     "Spec",
     "VarSpec",
+    "check_ranges",
     "get",
     "kind_of",
     "kinds",
     "register",
+    "require_kind",
     "stamp",
     "validate",
 ]

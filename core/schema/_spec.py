@@ -55,6 +55,34 @@ class VarSpec:
 
 
 @dataclass(frozen=True)
+class Range:
+    """The plausible physical range of one variable (or coordinate), checked on its values.
+
+    Values outside it cannot come from a real measurement or a working reconstruction: a
+    corrupt file (a flipped exponent bit turns 31.5 degC into 1e300) or a file of another kind.
+
+    Parameters
+    ----------
+    name : str
+        Variable or coordinate name; the range applies when a Dataset has it.
+    lo, hi : float
+        Inclusive bounds, in ``units`` (for complex values: ``hi`` bounds the magnitude and
+        ``lo`` is ignored).
+    units : tuple of str
+        The units the bounds are in; a variable with other units is not checked (another
+        spec entry may give its bounds). Empty: any units.
+    why : str
+        The physical reason or source of the bounds, shown in the message.
+    """
+
+    name: str
+    lo: float
+    hi: float
+    units: tuple[str, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class Spec:
     """A versioned schema for one kind of brim data."""
 
@@ -65,6 +93,7 @@ class Spec:
     coords: tuple[VarSpec, ...] = ()
     attrs: tuple[str, ...] = ()
     examples: tuple[str, ...] = field(default_factory=tuple)
+    ranges: tuple[Range, ...] = ()
 
     @property
     def tag(self) -> str:
@@ -128,6 +157,57 @@ def check_variable(da: xr.DataArray, spec: VarSpec, what: str, *, check_values: 
             )
 
 
+def _where(da: xr.DataArray, index: tuple[int, ...]) -> str:
+    """``index`` of ``da`` as ``(dim=i, ...)``, with the coordinate value where one exists."""
+    if not index:
+        return ""
+    parts = []
+    for dim, i in zip(da.dims, index, strict=True):
+        text = f"{dim}={i}"
+        if dim in da.coords and da.coords[dim].ndim == 1 and da.coords[dim].dtype.kind in "fiu":
+            value = float(da.coords[dim].values[i])
+            units = da.coords[dim].attrs.get("units", "")
+            text += f" ({value:g} {units})".replace(" )", ")")
+        parts.append(text)
+    return " at " + ", ".join(parts)
+
+
+def check_range(da: xr.DataArray, rng: Range, what: str, kind: str) -> None:
+    """Raise :class:`SchemaError` if a value of ``da`` lies outside ``rng``.
+
+    Also refuses a variable of floats with no finite value at all (an all-NaN thermogram).
+    """
+    if rng.units and da.attrs.get("units") not in rng.units:
+        return
+    if da.dtype.kind not in "fciub" or da.size == 0:
+        return
+    values = to_numpy(da.data)
+    units = da.attrs.get("units", "")
+    finite = np.isfinite(values)
+    if da.dtype.kind in "fc" and not finite.any():
+        raise SchemaError(
+            f"{what} {da.name!r} has no finite value (all NaN): the file is corrupt or empty"
+        )
+    if da.dtype.kind == "c":
+        bad = finite & (np.abs(values) > rng.hi)
+        bounds = f"|value| <= {rng.hi:g} {units}".rstrip()
+    else:
+        with np.errstate(invalid="ignore"):
+            bad = finite & ((values < rng.lo) | (values > rng.hi))
+        bounds = f"[{rng.lo:g}, {rng.hi:g}] {units}".rstrip()
+    if not bad.any():
+        return
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), values.shape))
+    value = values[index] if index else values[()]
+    n_bad = int(bad.sum())
+    more = f" (and {n_bad - 1} more)" if n_bad > 1 else ""
+    why = f" ({rng.why})" if rng.why else ""
+    raise SchemaError(
+        f"{what} {da.name!r} = {value:.6g} {units}{_where(da, index)}{more} is outside the "
+        f"plausible range {bounds}{why}; the file is corrupt or not a {kind} file"
+    )
+
+
 def check(ds: xr.Dataset, spec: Spec, *, check_values: bool = True) -> None:
     """Check a Dataset against a spec, raising :class:`SchemaError` at the first problem."""
     if not isinstance(ds, xr.Dataset):
@@ -164,3 +244,8 @@ def check(ds: xr.Dataset, spec: Spec, *, check_values: bool = True) -> None:
     for a in spec.attrs:
         if a not in ds.attrs:
             raise SchemaError(f"{where} missing attribute {a!r}; set ds.attrs[{a!r}].")
+    if check_values:
+        for rng in spec.ranges:
+            if rng.name in ds.variables:
+                kind = "coordinate" if rng.name in ds.coords else "variable"
+                check_range(ds[rng.name], rng, f"{where} {kind}", spec.kind)

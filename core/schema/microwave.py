@@ -1,6 +1,8 @@
 """Specs for microwave imaging: S-parameter scans and tomography field sets."""
 
-from brim.schema._spec import Spec, VarSpec
+from dataclasses import replace
+
+from brim.schema._spec import Range, Spec, VarSpec
 
 _POS = ("m",)
 
@@ -45,6 +47,37 @@ FIELD_SET = Spec(
         VarSpec("tx_y", dims=(("tx",),), dtype="real", units=_POS),
         VarSpec("rx_x", dims=(("rx",),), dtype="real", units=_POS),
         VarSpec("rx_y", dims=(("rx",),), dtype="real", units=_POS),
+    ),
+)
+
+# Plausible ranges (brim.schema._spec.Range), refused on validation.
+# S-parameters of the passive antenna array obey |S| <= 1 (passivity: no port returns more
+# power than it receives; Pozar, Microwave Engineering, 4th ed., section 4.3); calibrated or
+# normalised data may exceed 1 a little, so the bound is 10 (20 dB above passivity).
+_PASSIVE = "a passive antenna array has |S| <= 1; 10 allows calibration errors"
+# Microwave breast imaging works from 0.5 to 10 GHz (MERIT: 1.5-4.5 GHz); the bound is the
+# whole microwave / mm-wave band, 1 MHz to 300 GHz.
+_BAND = "the microwave band, 1 MHz to 300 GHz"
+# Fields: the electric field in tissue stays far below the 3 MV/m breakdown field of air;
+# normalised fields (units "1") are of order 1.
+_FIELD = "fields stay far below the 3 MV/m breakdown field of air"
+# Antennas ring a breast: no coordinate is more than 1 m from the imaging centre.
+_POSITION = "antennas lie within 1 m of the imaging centre"
+SPARAMETER_SCAN = replace(
+    SPARAMETER_SCAN,
+    ranges=(
+        Range("s", 0.0, 10.0, ("1",), _PASSIVE),
+        Range("s_reference", 0.0, 10.0, ("1",), _PASSIVE),
+        Range("freq", 1e6, 3e11, ("Hz",), _BAND),
+    ),
+)
+FIELD_SET = replace(
+    FIELD_SET,
+    ranges=(
+        Range("total_field", 0.0, 3e6, ("V/m", "1"), _FIELD),
+        Range("incident_field", 0.0, 3e6, ("V/m", "1"), _FIELD),
+        Range("freq", 1e6, 3e11, ("Hz",), _BAND),
+        *(Range(c, -1.0, 1.0, ("m",), _POSITION) for c in ("tx_x", "tx_y", "rx_x", "rx_y")),
     ),
 )
 

@@ -1,6 +1,8 @@
 """Specs for infrared thermography."""
 
-from brim.schema._spec import Spec, VarSpec
+from dataclasses import replace
+
+from brim.schema._spec import Range, Spec, VarSpec
 
 _PIXEL = ("m", "mm", "px")
 
@@ -50,6 +52,29 @@ THERMAL_INTENSITY = Spec(
         VarSpec("y", dims=(("y",),), dtype="real", units=_PIXEL),
         VarSpec("x", dims=(("x",),), dtype="real", units=_PIXEL),
     ),
+)
+
+# Plausible ranges (brim.schema._spec.Range): values outside them are refused on validation.
+# A thermogram shows skin (15-45 degC; Ring & Ammer, "Infrared thermal imaging in medicine",
+# Physiol. Meas. 33:R33, 2012) but also the room and objects around the patient, so the bound is
+# the standard measuring range of the FLIR SC620 that recorded DMR-IR (-40 to +150 degC): a
+# value outside it cannot be a calibrated reading of that band (a corrupt Planck constant gave
+# -706 degC, a flipped exponent bit 5571 degC).
+_CAMERA_RANGE = "the -40..150 degC band of medical thermal cameras (FLIR SC620)"
+THERMOGRAM = replace(
+    THERMOGRAM,
+    ranges=(
+        Range("temperature", -40.0, 150.0, ("degC",), _CAMERA_RANGE),
+        Range("reflected_temperature", -40.0, 150.0, ("degC",), _CAMERA_RANGE),
+        Range("ambient_temperature", -40.0, 150.0, ("degC",), _CAMERA_RANGE),
+        # emissivity is a fraction of black-body emission (Kirchhoff): 0 < e <= 1
+        Range("emissivity", 0.0, 1.0, ("1",), "a fraction of black-body emission"),
+    ),
+)
+# Grey levels of 8- or 16-bit image exports.
+THERMAL_INTENSITY = replace(
+    THERMAL_INTENSITY,
+    ranges=(Range("intensity", 0.0, 65535.0, ("1",), "grey levels of an 8- or 16-bit image"),),
 )
 
 SPECS = (THERMOGRAM, THERMAL_INTENSITY)

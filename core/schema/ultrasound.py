@@ -1,6 +1,8 @@
 """Specs for ultrasound: beamformed RF frames, raw channel data and strain images."""
 
-from brim.schema._spec import Spec, VarSpec
+from dataclasses import replace
+
+from brim.schema._spec import Range, Spec, VarSpec
 
 _SCALARS = (
     VarSpec("sampling_frequency", dims=((),), dtype="real", units=("Hz",), leading=()),
@@ -74,6 +76,46 @@ STRAIN_IMAGE = Spec(
     coords=(
         VarSpec("depth", dims=(("depth",),), dtype="real", units=("m",), doc="depth (m)"),
         VarSpec("line", dims=(("line",),), dtype="real", units=("m",), doc="lateral (m)"),
+    ),
+)
+
+# Plausible ranges (brim.schema._spec.Range), refused on validation.
+# RF and channel samples are ADC words (at most 2**16) or volts; delay-and-sum over <= 2**10
+# elements and compounding over <= 2**8 angles stays below 2**34 ~ 1.7e10: 1e12 is a generous
+# bound that still catches flipped exponent bits (1e300).
+_ADC = "ADC words (< 2**16) summed over <= 2**18 elements and angles"
+# Speed of sound: soft tissue 1400-1650 m/s, water 1480 m/s (Duck, Physical Properties of
+# Tissue, 1990); 1000-2000 m/s also admits phantom gels and oils.
+_SOUND = "soft tissue 1400-1650 m/s (Duck 1990)"
+# Medical ultrasound transmits at 1-50 MHz and samples at up to a few hundred MHz.
+_FC = "medical ultrasound transmits at 1-50 MHz"
+_FS = "ultrasound ADCs sample at 1-500 MHz"
+# Linear and phased arrays have element pitches of 0.05-1 mm.
+_PITCH = "array element pitch is 0.05-1 mm"
+_US_SCALARS = (
+    Range("sampling_frequency", 1e5, 1e10, ("Hz",), _FS),
+    Range("center_frequency", 1e4, 1e9, ("Hz",), _FC),
+    Range("sound_speed", 1000.0, 2000.0, ("m/s",), _SOUND),
+)
+RF_FRAMES = replace(
+    RF_FRAMES,
+    ranges=(
+        Range("rf", -1e12, 1e12, (), _ADC),
+        *_US_SCALARS,
+        Range("pitch", 1e-6, 5e-3, ("m",), _PITCH),
+    ),
+)
+CHANNEL_DATA = replace(
+    CHANNEL_DATA,
+    ranges=(Range("channel", -1e12, 1e12, (), _ADC), *_US_SCALARS),
+)
+# Quasi-static elastography compresses by 0.1-5 %; the small-strain model behind a strain
+# image is meaningless beyond |strain| = 1 (100 %). A correlation coefficient lies in [-1, 1].
+STRAIN_IMAGE = replace(
+    STRAIN_IMAGE,
+    ranges=(
+        Range("strain", -1.0, 1.0, ("1",), "compression of 0.1-5 %, never 100 %"),
+        Range("correlation", -1.0, 1.0, ("1",), "a correlation coefficient"),
     ),
 )
 

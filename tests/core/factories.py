@@ -126,10 +126,10 @@ def optical_measurement(rng):
         },
         coords={
             "wavelength": _c("wavelength", [740.0, 830.0], "nm"),
-            "source_x": ("source", np.array([0, 10, 20]), {"units": "mm"}),  # integer positions
-            "source_y": ("source", np.zeros(3), {"units": "mm"}),
-            "detector_x": ("detector", np.linspace(30.0, 60.0, 4), {"units": "mm"}),
-            "detector_y": ("detector", np.zeros(4), {"units": "mm"}),
+            "source_x": ("source", np.array([-1, 0, 1]), {"units": "m"}),  # integer positions
+            "source_y": ("source", np.zeros(3), {"units": "m"}),
+            "detector_x": ("detector", np.linspace(0.030, 0.060, 4), {"units": "m"}),
+            "detector_y": ("detector", np.zeros(4), {"units": "m"}),
         },
     )
     return schema.stamp(ds, "optical_measurement")

@@ -215,3 +215,173 @@ def test_load_numpy_reads_arrays_and_refuses_bad_files(tmp_path):
         cut.write_bytes(whole[: len(whole) // 2])
         with pytest.raises(FormatError, match="truncated"):
             load_numpy(cut)
+
+
+# ----------------------------------------------------------------------------- declared sizes
+def _h5_declaring(path, shape, *, chunked=False):
+    """An HDF5/NetCDF4 file whose 'temperature' declares ``shape`` float32 but stores nothing."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        kw = {"chunks": (1024, 1024), "compression": "gzip"} if chunked else {}
+        d = f.create_dataset("temperature", shape=shape, dtype="f4", **kw)
+        d.attrs["units"] = "degC"
+        f.attrs["brim_schema"] = "thermogram/1"
+    return path
+
+
+@pytest.mark.parametrize(
+    "shape, size", [((65536, 32768), "8.0 GiB"), ((1 << 20, 204800), "800.0 GiB")]
+)
+def test_open_refuses_a_tiny_file_declaring_a_huge_variable(tmp_path, shape, size):
+    from brim.errors import ResourceError
+
+    path = _h5_declaring(tmp_path / "bomb.nc", shape)
+    assert path.stat().st_size < 20_000
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError) as info:
+        brim.open(path)
+    assert time.perf_counter() - t0 < 10  # was 26 s at 9.75 GB (8 GiB), MemoryError (800)
+    msg = str(info.value)
+    assert "'temperature'" in msg and size in msg and "4.0 GiB" in msg
+    assert "BRIM_MAX_ARRAY_BYTES" in msg
+    assert isinstance(info.value, MemoryError) and isinstance(info.value, brim.BrimError)
+
+
+def test_declared_data_the_file_cannot_hold_is_refused_under_the_limit(tmp_path):
+    # 3 GiB declared, below the 4 GiB limit, in chunks that were never written: no
+    # compression expands a few KB into 3 GiB
+    path = _h5_declaring(tmp_path / "unwritten.nc", (24576, 32768), chunked=True)
+    with pytest.raises(brim.FormatError, match="more than compression can expand"):
+        brim.open(path)
+
+
+def test_the_size_limit_is_configurable(tmp_path, monkeypatch):
+    from brim import limits
+    from brim.errors import ConfigError, ResourceError
+
+    ds = factories.ALL["thermogram"](np.random.default_rng(0))
+    path = brim.save(ds, tmp_path / "t.nc")
+    need = ds["temperature"].nbytes
+    monkeypatch.setenv("BRIM_MAX_ARRAY_BYTES", str(need - 1))
+    with pytest.raises(ResourceError, match="'temperature'"):
+        brim.open(path)
+    monkeypatch.setenv("BRIM_MAX_ARRAY_BYTES", "1MiB")
+    assert limits.max_array_bytes() == 2**20
+    brim.open(path)
+    assert limits.parse_size("8GiB") == 8 * 2**30 and limits.parse_size("512 MB") == 512e6
+    for bad in ("-1", "lots", "0"):
+        with pytest.raises(ConfigError):
+            limits.parse_size(bad)
+    monkeypatch.delenv("BRIM_MAX_ARRAY_BYTES")
+    assert limits.max_array_bytes() == 4 * 2**30
+
+
+def test_npy_headers_are_checked_before_allocation(tmp_path):
+    from brim.errors import ResourceError
+    from brim.io import load_numpy
+
+    def npy(name, shape):  # a header declaring ``shape`` before 64 x 32 float32 of data
+        with open(tmp_path / name, "wb") as fh:
+            np.lib.format.write_array_header_1_0(
+                fh, {"descr": "<f4", "fortran_order": False, "shape": shape}
+            )
+            fh.write(np.zeros((64, 32), dtype="<f4").tobytes())
+        return tmp_path / name
+
+    assert load_numpy(npy("ok.npy", (64, 32))).shape == (64, 32)
+    with pytest.raises(ResourceError, match="3.6 TiB"):
+        load_numpy(npy("huge.npy", (10**6, 10**6)))
+    with pytest.raises(brim.FormatError, match="past the end"):
+        load_numpy(npy("more.npy", (64, 64)))  # twice what the file holds
+
+
+def _flip_heap_object_size(data: bytes, payload: bytes, bit: int) -> bytes:
+    """Flip one bit of the size of the global-heap object holding ``payload``."""
+    start = data.index(b"GCOL\x01\x00\x00\x00")
+    at = data.index(payload, start)
+    b = bytearray(data)
+    b[at - 8] ^= 1 << bit  # the 8-byte size field sits just before the object's data
+    return bytes(b)
+
+
+def test_a_corrupt_global_heap_is_refused_instead_of_hanging(tmp_path):
+    """One flipped bit in a heap object's size made HDF5 loop forever (> 150 s in brim info)."""
+    ds = factories.ALL["thermogram"](np.random.default_rng(0))
+    ds["temperature"].attrs["long_name"] = "skin temperature"
+    path = brim.save(ds, tmp_path / "t.nc")
+    bad = tmp_path / "bad.nc"
+    bad.write_bytes(_flip_heap_object_size(path.read_bytes(), b"degC", 4))
+    code = (
+        "import sys, brim\n"
+        "try:\n"
+        f"    brim.open({str(bad)!r})\n"
+        "except brim.FormatError as e:\n"
+        "    print(e); sys.exit(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "global heap" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- value ranges
+def test_values_outside_the_plausible_range_name_variable_value_and_place():
+    ds = factories.ALL["thermogram"](np.random.default_rng(0))
+    t = ds["temperature"].values.copy()
+    t[...] = 31.5
+    t[2, 3] = 5571.0  # a flipped exponent bit
+    ds["temperature"].values = t
+    with pytest.raises(brim.SchemaError) as info:
+        schema.validate(ds)
+    msg = str(info.value)
+    assert "'temperature'" in msg and "5571" in msg and "y=2" in msg and "x=3" in msg
+    assert "-40, 150" in msg
+    t[2, 3] = -706.0  # below absolute zero (a corrupt Planck constant)
+    ds["temperature"].values = t
+    with pytest.raises(brim.SchemaError, match="-706"):
+        schema.validate(ds)
+    t[2, 3] = 45.0
+    ds["temperature"].values = t
+    schema.validate(ds)  # plausible values pass
+
+
+def test_a_thermogram_without_a_finite_value_is_refused():
+    ds = factories.ALL["thermogram"](np.random.default_rng(0))
+    ds["temperature"].values = np.full(ds["temperature"].shape, np.nan, dtype="f4")
+    with pytest.raises(brim.SchemaError, match="no finite value"):
+        schema.validate(ds)
+
+
+@pytest.mark.parametrize(
+    "kind, var, value, needle",
+    [
+        ("sparameter_scan", "s", 1e300 + 0j, "passive"),
+        ("rf_frames", "rf", 1e300, "ADC"),
+        ("optical_measurement", "phase", 1e300, "photon"),
+    ],
+)
+def test_each_kind_states_plausible_ranges(kind, var, value, needle):
+    ds = factories.ALL[kind](np.random.default_rng(0))
+    schema.validate(ds)
+    v = ds[var].values.copy()
+    v.flat[0] = value
+    ds[var].values = v
+    with pytest.raises(brim.SchemaError, match=needle):
+        schema.validate(ds)
+
+
+def test_save_refuses_out_of_range_data(tmp_path):
+    ds = factories.ALL["thermogram"](np.random.default_rng(0))
+    t = ds["temperature"].values.copy()
+    t.flat[0] = 1.6e29
+    ds["temperature"].values = t
+    with pytest.raises(brim.SchemaError, match="plausible range"):
+        brim.save(ds, tmp_path / "t.nc")
+    assert not list(tmp_path.iterdir())
+
+
+def test_require_kind_refuses_another_schema():
+    scan = factories.ALL["sparameter_scan"](np.random.default_rng(0))
+    with pytest.raises(brim.FormatError, match="'sparameter_scan' file, not thermogram"):
+        schema.require_kind(scan, ("thermogram", "thermal_intensity"), "scan.nc")
+    assert schema.require_kind(scan, "sparameter_scan") is scan
