@@ -25,7 +25,36 @@ class BrimDatasetAccessor:
         return schema.kind_of(self._ds)
 
     def validate(self, kind: str | None = None) -> xr.Dataset:
-        """Check the Dataset against its schema; raise :class:`brim.SchemaError` if it breaks it."""
+        """Check the Dataset against its schema; raise :class:`brim.SchemaError` if it breaks it.
+
+        Parameters
+        ----------
+        kind : str, optional
+            Check against this kind instead of the one named in ``attrs["brim_schema"]``.
+
+        Returns
+        -------
+        xarray.Dataset
+            The Dataset itself, so calls chain.
+
+        Raises
+        ------
+        SchemaError
+            What is wrong (a missing variable, wrong dims, dtype or units, NaN/inf) and how to
+            fix it.
+
+        Examples
+        --------
+        >>> import brim, brim.data
+        >>> ds = brim.data.sample("thermo_phantom_tumour")
+        >>> ds.brim.validate() is ds
+        True
+        >>> bad = ds.assign(temperature=ds.temperature.assign_attrs(units="K"))
+        >>> bad.brim.validate()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        brim.errors.SchemaError: ...'temperature' has units 'K'; expected one of ['degC']...
+        """
         return schema.validate(self._ds, kind)
 
     def stamp(self, kind: str) -> xr.Dataset:
@@ -47,7 +76,45 @@ class BrimDatasetAccessor:
     ):
         """One variable as a ``torch.Tensor`` (DLPack, zero-copy where safe).
 
-        See :func:`brim.torch_bridge.dataset_to_torch`.
+        Data are shared with the Dataset where DLPack can do so safely and copied where it
+        cannot (negative strides, non-native byte order, read-only buffers). See
+        :func:`brim.torch_bridge.dataset_to_torch`; :func:`brim.from_torch` goes back.
+
+        Parameters
+        ----------
+        var : str, optional
+            The variable; needed when the Dataset has several data variables.
+        dims : sequence of str, optional
+            Dimension order of the tensor (each of the variable's dims named once).
+        device : str, optional
+            ``"cpu"`` or ``"cuda"``; default: where the data are.
+        dtype : torch.dtype, optional
+            Convert to this dtype (a copy).
+
+        Returns
+        -------
+        torch.Tensor
+            A plain tensor (no metadata): its axes follow ``dims``.
+
+        Raises
+        ------
+        ConfigError
+            ``dims`` does not name each of the variable's dimensions once.
+        DependencyError
+            torch is not installed (extra ``dl``).
+
+        Examples
+        --------
+        >>> import brim, brim.data
+        >>> ds = brim.data.sample("thermo_phantom_tumour")
+        >>> t = ds.brim.to_torch("temperature", dims=("x", "y"))
+        >>> type(t).__name__, t.dtype
+        ('Tensor', torch.float32)
+        >>> tuple(t.shape) == (ds.sizes["x"], ds.sizes["y"])
+        True
+        >>> back = brim.from_torch(t.T - 1.0, like=ds, name="temperature")
+        >>> float((ds.temperature - back.temperature).max())
+        1.0
         """
         from brim.torch_bridge import dataset_to_torch
 

@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from brim.errors import ConfigError, MissingFileError
+from brim.errors import ConfigError, FormatError
+
+#: At most this many values (after YAML aliases are expanded) in a parameter file: a real one
+#: holds tens; an alias bomb ("billion laughs") expands a few lines into billions.
+MAX_PARAM_NODES = 100_000
+#: At most this nesting depth of lists and mappings in a parameter file.
+MAX_PARAM_DEPTH = 50
+
+
+def _check_tree(data: Any, path: Path) -> None:
+    """Refuse recursive (self-referencing) structures, alias bombs and very deep nesting.
+
+    YAML anchors and aliases (``&a``, ``*a``) build shared or self-containing objects; a
+    self-containing one recursed without end in every consumer (dask hashing, JSON provenance).
+    """
+    count = 0
+    stack: list[tuple[Any, int, tuple[int, ...]]] = [(data, 0, ())]
+    while stack:
+        obj, depth, ancestors = stack.pop()
+        count += 1
+        if count > MAX_PARAM_NODES:
+            raise ConfigError(
+                f"{path}: more than {MAX_PARAM_NODES} values once YAML aliases are expanded; "
+                f"a parameter file holds a few settings (an alias bomb?)"
+            )
+        if not isinstance(obj, (dict, list)):
+            continue
+        if id(obj) in ancestors:
+            raise ConfigError(
+                f"{path}: a YAML alias refers to a value that contains it (a recursive "
+                f"structure); write the value out instead of the alias"
+            )
+        if depth >= MAX_PARAM_DEPTH:
+            raise ConfigError(f"{path}: values nested more than {MAX_PARAM_DEPTH} levels deep")
+        inner = (*ancestors, id(obj))
+        children = obj.values() if isinstance(obj, dict) else obj
+        stack.extend((c, depth + 1, inner) for c in children)
 
 
 def load_params(path: str | os.PathLike, *, allowed: Iterable[str] | None = None) -> dict[str, Any]:
@@ -17,36 +54,98 @@ def load_params(path: str | os.PathLike, *, allowed: Iterable[str] | None = None
     Parameters
     ----------
     path : path-like
-        ``.yaml``/``.yml`` or ``.json`` file holding one mapping.
+        ``.yaml``/``.yml`` or ``.json`` file holding one mapping, in UTF-8.
     allowed : iterable of str, optional
         Accepted keys; any other key raises (catches typos before a long run).
 
     Raises
     ------
     ConfigError
-        Not a mapping, unparseable, or an unknown key.
+        Not UTF-8 text (the message names the line), not a mapping, unparseable, keys that are
+        not strings, a recursive or alias-bomb YAML structure, or an unknown key.
+    MissingFileError
+        No such file.
     """
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"parameter file not found: {path}")
-    text = path.read_text()
+    from brim.io import display_path, read_text
+
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        text = read_text(path, what="parameter")
+    except FormatError as exc:  # not UTF-8, a folder, a FIFO...
+        raise ConfigError(str(exc)) from None
+    path = Path(path)
+    name = display_path(path)
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+    try:
+        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(
-            f"{path} is not valid {path.suffix[1:].upper() or 'YAML'}: {exc}"
-        ) from exc
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"{name} is not valid {kind}: {detail}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: values nested too deeply to read") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path} must hold a mapping of parameter: value, not {type(data).__name__}"
+            f"{name} must hold a mapping of parameter: value, not {type(data).__name__}"
         )
+    bad_keys = [k for k in data if not isinstance(k, str)]
+    if bad_keys:
+        raise ConfigError(f"{name}: parameter names must be text, got {bad_keys[:5]!r}")
+    _check_tree(data, Path(name))
     if allowed is not None:
         allowed = set(allowed)
         unknown = sorted(set(data) - allowed)
         if unknown:
-            raise ConfigError(f"{path}: unknown parameter(s) {unknown}; allowed: {sorted(allowed)}")
+            raise ConfigError(f"{name}: unknown parameter(s) {unknown}; allowed: {sorted(allowed)}")
     return data
+
+
+def check_params(func: Callable, params: Mapping[str, Any], *, what: str = "the pipeline") -> None:
+    """Check that ``func(path, **params)`` accepts every key of ``params``, before any work.
+
+    A batch would otherwise find an unknown or misspelt key only when the call fails, once per
+    file. Functions that take ``**kwargs`` accept any key and are not checked.
+
+    Parameters
+    ----------
+    func : callable
+        The per-file function; its first parameter takes the path.
+    params : mapping
+        The keyword arguments it will get.
+    what : str
+        The function's name in the message.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key, or a required parameter that ``params`` does not give.
+    """
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return
+    names = list(sig.parameters)
+    kinds = {p.kind for p in sig.parameters.values()}
+    accepted = {
+        n
+        for n, p in list(sig.parameters.items())[1:]
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        unknown = sorted(set(params) - accepted)
+        if unknown:
+            raise ConfigError(
+                f"unknown parameter(s) {unknown} for {what}; it accepts: "
+                f"{', '.join(sorted(accepted)) or 'no parameters'}"
+            )
+    missing = [
+        n
+        for n, p in list(sig.parameters.items())[1:]
+        if p.default is p.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and n not in params
+    ]
+    if names and missing:
+        raise ConfigError(f"{what} needs the parameter(s) {missing}; add them to the params")

@@ -149,6 +149,24 @@ def sample_path(name: str) -> Path:
 def sample(name: str) -> xr.Dataset | xr.DataTree:
     """Open a bundled sample as a brim Dataset (or DataTree).
 
+    The samples are small files made by brim's own simulators (no patient data), shipped with
+    the package; :func:`list_samples` names them.
+
+    Parameters
+    ----------
+    name : str
+        The sample's name, e.g. ``"thermo_phantom_tumour"`` (a trailing ``.nc`` is allowed).
+
+    Returns
+    -------
+    xarray.Dataset or xarray.DataTree
+        The sample, validated against its schema.
+
+    Raises
+    ------
+    ConfigError
+        No bundled sample has that name (the message lists those that exist).
+
     Examples
     --------
     >>> import brim.data

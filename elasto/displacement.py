@@ -251,7 +251,7 @@ def estimate_displacement(
     step : int, optional
         Window step in samples; default a quarter window (75 % overlap).
     max_strain : float
-        Largest expected |strain|; sets the coarse search range to ``max_strain * n_samples``.
+        Largest expected ``|strain|``; sets the coarse search range to ``max_strain * n_samples``.
     lateral_search : int
         Lateral search range in lines around the coarse guidance (the coarse pass, on about
         24 lines, is axial only).
@@ -265,6 +265,24 @@ def estimate_displacement(
     xarray.Dataset
         ``axial`` and ``lateral`` (m), ``axial_samples`` and ``lateral_lines``, ``correlation``,
         on ``(depth, line)`` where ``depth`` are the window centres.
+
+    Examples
+    --------
+    The bundled pair was simulated at 1 % compression; the median strain estimated from it is
+    within a tenth of that:
+
+    >>> import numpy as np
+    >>> import brim.data
+    >>> from brim.elasto import estimate_displacement, strain_image
+    >>> pair = brim.data.sample("elasto_phantom_pair")
+    >>> float(pair.attrs["applied_compression"])
+    0.01
+    >>> disp = estimate_displacement(pair, method="ncc")
+    >>> disp.axial.dims, disp.axial.attrs["units"]
+    (('depth', 'line'), 'm')
+    >>> strain = strain_image(disp)
+    >>> bool(abs(np.nanmedian(strain.strain) + 0.01) < 0.001)
+    True
     """
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")

@@ -180,6 +180,24 @@ def fit_background(
         3 source-detector pairs.
     CalibrationError
         If the data do not give physical properties.
+
+    Examples
+    --------
+    The bundled reference measurement was simulated with a reduced scattering coefficient of
+    0.7 mm^-1 at every wavelength; the fit recovers it within 1 %:
+
+    >>> import json
+    >>> import numpy as np
+    >>> import brim.data
+    >>> from brim.fusion import fit_background
+    >>> reference = brim.data.sample("fusion_reference")
+    >>> json.loads(reference.attrs["brim_truth"])["musp_per_mm"]
+    0.7
+    >>> bg = fit_background(reference)
+    >>> bg.musp.dims, bg.musp.attrs["units"]
+    (('wavelength',), 'mm-1')
+    >>> bool(np.all(np.abs(bg.musp.values / 0.7 - 1) < 0.01))
+    True
     """
     from brim.provenance import record
     from brim.schema import validate

@@ -375,8 +375,9 @@ def fluence_semi_infinite(
     """Homogeneous fluence at surface detectors for surface sources (semi-infinite medium).
 
     Each source on the surface is replaced by an isotropic point source at depth
-    ``z0 = 1/(mua + musp)`` [2]_; the extrapolated boundary condition [1]_ adds a negative image
-    at ``-(z0 + 2 z_b)``. For ``rho >> z0, z_b`` the amplitude goes as ``exp(-k_r rho) / rho^2``.
+    ``z0 = 1/(mua + musp)`` (Farrell et al. 1992); the extrapolated boundary condition (Haskell
+    et al. 1994) adds a negative image at ``-(z0 + 2 z_b)``. For ``rho >> z0, z_b`` the
+    amplitude goes as ``exp(-k_r rho) / rho^2``.
 
     Parameters
     ----------
@@ -408,7 +409,8 @@ def born_weights(
     """First-Born weight matrix for absorption perturbations.
 
     ``Phi_sc(s, d) = sum_j W[s, d, j] * delta_mua[j]`` with
-    ``W[s, d, j] = -G(r_s, r_j) G(r_j, r_d) dV_j`` [4]_, from the perturbed diffusion equation
+    ``W[s, d, j] = -G(r_s, r_j) G(r_j, r_d) dV_j`` (O'Leary et al. 1995), from the perturbed
+    diffusion equation
     ``-D lap(Phi) + (mua + j omega / v) Phi = S - delta_mua Phi``.
 
     Parameters
@@ -447,7 +449,8 @@ def rytov_weights(
 ):
     """Rytov weight matrix: ``ln(Phi / Phi0) = sum_j W[s, d, j] delta_mua[j]``.
 
-    The Born weights divided by the homogeneous fluence of each pair [4]_. Units: per mm^-1.
+    The Born weights divided by the homogeneous fluence of each pair (O'Leary et al. 1995).
+    Units: per mm^-1.
     """
     w = born_weights(sources, detectors, voxels, volumes, props, boundary=boundary)
     phi0 = fluence_semi_infinite(sources, detectors, props, boundary=boundary)
@@ -481,7 +484,7 @@ def sphere_exact(
 ):
     """Exact scattered fluence of a homogeneous sphere in an infinite diffusive medium.
 
-    Multipole solution of Boas et al. [3]_: with the source at distance ``r_s`` from the sphere
+    Multipole solution of Boas et al. (1994): with the source at distance ``r_s`` from the sphere
     centre the incident wave is expanded with the addition theorem
     ``exp(-kR)/R = (2k/pi) sum_l (2l+1) i_l(k r<) k_l(k r>) P_l(cos gamma)`` (modified spherical
     Bessel functions); the fluence and the normal flux ``D dPhi/dr`` are continuous on the

@@ -655,6 +655,9 @@ def solve_pennes(
 
     Examples
     --------
+    A 20 mm column of tissue held at 37 degC (the arterial temperature) at one end: metabolic
+    heat warms the far end, but not beyond the perfusion balance ``Ta + q / (w rho_b c_b)``:
+
     >>> import numpy as np
     >>> dom = np.ones((20, 1, 1), bool); dom[0] = False
     >>> fixed = np.full(dom.shape, np.nan); fixed[0] = 37.0

@@ -605,19 +605,88 @@ def train(
 def load_model(model_dir: str | os.PathLike) -> FeatureModel | CNNModel:
     """Load a model saved by :func:`train`."""
     p = Path(model_dir)
-    if not (p / "model.json").is_file():
+    if not (p / "model.json").exists():
         raise MissingFileError(f"{p} holds no brim thermo model (model.json missing)")
-    cfg = json.loads((p / "model.json").read_text())
-    if cfg.get("method") == "features":
+    cfg = _read_model_json(p / "model.json")
+    if cfg["method"] == "features":
         return FeatureModel(
             cfg["names"], np.array(cfg["mean"]), np.array(cfg["std"]), np.array(cfg["weights"])
         )
-    if cfg.get("method") == "cnn":
-        from brim.learn import load_checkpoint
+    from brim.learn import load_checkpoint
 
-        net = load_checkpoint(p)
-        return CNNModel(net, cfg["attention"], cfg["width"], cfg["factor"], tuple(cfg["shape"]))
-    raise FormatError(f"{p / 'model.json'}: unknown method {cfg.get('method')!r}")
+    net = load_checkpoint(p)
+    return CNNModel(net, cfg["attention"], cfg["width"], cfg["factor"], tuple(cfg["shape"]))
+
+
+def _read_model_json(path: Path) -> dict:
+    """``model.json`` of a saved thermo model, with every key :func:`load_model` uses checked.
+
+    A truncated, hand-edited or foreign file gives a FormatError naming the file and the
+    missing or malformed key (it was a JSONDecodeError or KeyError).
+    """
+    from brim.io import display_path, read_text
+
+    name = display_path(path)
+    try:
+        cfg = json.loads(read_text(path, what="thermo model"))
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            f"the file is truncated or damaged: train the model again or restore it"
+        ) from None
+    except RecursionError:
+        raise FormatError(f"{name}: JSON nested too deeply; not a brim thermo model") from None
+    if not isinstance(cfg, dict):
+        raise FormatError(f"{name}: holds a JSON {type(cfg).__name__}, not a brim thermo model")
+    method = cfg.get("method")
+    need = {"features": ("names", "mean", "std", "weights"), "cnn": _CNN_KEYS}.get(method)
+    if need is None:
+        raise FormatError(f"{name}: unknown method {method!r} (expected 'features' or 'cnn')")
+    missing = [k for k in need if k not in cfg]
+    if missing:
+        raise FormatError(
+            f"{name}: missing key(s) {missing} of a {method} model (it needs {list(need)}); "
+            f"the file is incomplete: train the model again or restore it"
+        )
+
+    def bad(key: str, why: str):
+        raise FormatError(f"{name}: key {key!r} {why}; the file is damaged")
+
+    if method == "features":
+        names = cfg["names"]
+        if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+            bad("names", "must be a non-empty list of feature names")
+        n = len(names)
+        for key, size in (("mean", n), ("std", n), ("weights", n + 1)):
+            v = cfg[key]
+            if not isinstance(v, list) or any(
+                isinstance(e, bool) or not isinstance(e, (int, float)) for e in v
+            ):
+                bad(key, "must be a list of numbers")
+            if len(v) != size:
+                bad(key, f"has {len(v)} values for {n} features (expected {size})")
+            if not np.all(np.isfinite(np.asarray(v, float))):
+                bad(key, "holds NaN or infinite values")
+        if np.any(np.asarray(cfg["std"], float) <= 0):
+            bad("std", "holds values <= 0 (feature scales are positive)")
+    else:
+        if not isinstance(cfg["attention"], bool):
+            bad("attention", "must be true or false")
+        for key in ("width", "factor"):
+            v = cfg[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                bad(key, "must be a whole number >= 1")
+        shape = cfg["shape"]
+        if not (
+            isinstance(shape, list)
+            and len(shape) == 2
+            and all(isinstance(e, int) and not isinstance(e, bool) and e >= 1 for e in shape)
+        ):
+            bad("shape", "must be two whole numbers >= 1 (the map height and width)")
+    return cfg
+
+
+_CNN_KEYS = ("attention", "width", "factor", "shape")
 
 
 def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> list[dict]:

@@ -238,7 +238,7 @@ def delta_t_rule(
     threshold: float = 0.5,
     feature: str = "abs_delta_mean",
 ) -> np.ndarray:
-    """Rule-based baseline: positive when |ΔT| between breasts exceeds ``threshold`` (K).
+    """Rule-based baseline: positive when ``|ΔT|`` between breasts exceeds ``threshold`` (K).
 
     Returns
     -------

@@ -93,6 +93,14 @@ def auroc(y, scores) -> float:
     -------
     float
         P(score of a random positive > score of a random negative) + 0.5 P(tie).
+
+    Examples
+    --------
+    Of the four (positive, negative) pairs, three are ranked correctly:
+
+    >>> from brim.evaluate import auroc
+    >>> auroc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
     """
     y = _binary(y)
     s = _scores(scores, y.size)
@@ -545,14 +553,14 @@ def _masks(pred, ref):
 
 
 def dice(pred, ref) -> float:
-    """Dice coefficient 2|A and B| / (|A| + |B|); 1.0 when both masks are empty."""
+    """Dice coefficient ``2 |A and B| / (|A| + |B|)``; 1.0 when both masks are empty."""
     a, b = _masks(pred, ref)
     s = a.sum() + b.sum()
     return 1.0 if s == 0 else float(2.0 * np.logical_and(a, b).sum() / s)
 
 
 def iou(pred, ref) -> float:
-    """Intersection over union |A and B| / |A or B|; 1.0 when both masks are empty."""
+    """Intersection over union ``|A and B| / |A or B|``; 1.0 when both masks are empty."""
     a, b = _masks(pred, ref)
     u = np.logical_or(a, b).sum()
     return 1.0 if u == 0 else float(np.logical_and(a, b).sum() / u)

@@ -14,6 +14,7 @@ segmentation. MICCAI.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -433,6 +434,59 @@ MODELS: dict[str, type] = {
 }
 
 
+#: The most trainable parameters :func:`build_model` builds (400 MB of float32 weights). The
+#: brim models have 0.1-2 million at their defaults; a U-Net with 64 base channels and depth
+#: 4 has 31 million. A spec asking for more (a typo such as 4096 base channels: 31 billion)
+#: is refused before any memory is allocated.
+MAX_PARAMETERS = 100_000_000
+_MAX_INT_ARG = 65_536  # channels, widths, features
+_MAX_DEPTH_ARG = 12  # depth / blocks_per_stage: each step adds layers (and halves the image)
+_MAX_SEQUENCE = 64  # stages, hidden layers
+
+
+def _check_size(name: str, cls, kw: dict) -> None:
+    """Refuse out-of-range sizes, then count the parameters on the meta device (no memory)."""
+
+    def bad(key, value, why):
+        raise ConfigError(f"{name} argument {key}={value!r}: {why}")
+
+    def check_int(key, v):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not math.isfinite(v)
+            or v != int(v)
+        ):
+            bad(key, v, "must be a whole number")
+        limit = _MAX_DEPTH_ARG if key in ("depth", "blocks_per_stage") else _MAX_INT_ARG
+        if not 0 <= v <= limit:
+            bad(key, v, f"must be between 0 and {limit}")
+
+    for key, v in kw.items():
+        if isinstance(v, (list, tuple)):
+            if len(v) > _MAX_SEQUENCE:
+                bad(key, f"<{len(v)} values>", f"at most {_MAX_SEQUENCE} values")
+            for e in v:
+                check_int(key, e)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and key != "dropout":
+            check_int(key, v)
+    if name == "TwoBranchFusion":
+        return  # its branches are specs built (and checked) by build_model themselves
+    try:
+        with torch.device("meta"):
+            n = sum(p.numel() for p in cls(**kw).parameters())
+    except TypeError as exc:
+        raise ConfigError(f"bad arguments for {name}: {exc}") from exc
+    except (ValueError, RuntimeError):
+        return  # left to the real build, which reports it
+    if n > MAX_PARAMETERS:
+        raise ConfigError(
+            f"{name} with {kw} would have {n / 1e6:,.0f} million parameters "
+            f"({4 * n / 2**30:,.1f} GiB of float32 weights), more than brim's limit of "
+            f"{MAX_PARAMETERS / 1e6:.0f} million (brim.learn.models.MAX_PARAMETERS); check the spec"
+        )
+
+
 def build_model(
     spec: Mapping[str, Any] | str, kwargs: Mapping | None = None, *, seed: int | None = None
 ) -> nn.Module:
@@ -447,11 +501,23 @@ def build_model(
     """
     if isinstance(spec, str):
         spec = {"class": spec, "kwargs": dict(kwargs or {})}
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            f"a model spec is a mapping {{'class': name, 'kwargs': {{...}}}}, not a "
+            f"{type(spec).__name__}"
+        )
     name = spec.get("class")
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    kw = dict(spec.get("kwargs") or {})
+    raw_kw = spec.get("kwargs") or {}
+    if not isinstance(raw_kw, Mapping):
+        raise ConfigError(
+            f"the kwargs of a {name} spec are a mapping of argument: value, not a "
+            f"{type(raw_kw).__name__}"
+        )
+    kw = dict(raw_kw)
     cls = MODELS[name]
+    _check_size(name, cls, kw)
     try:
         if seed is None:
             return cls(**kw)

@@ -243,6 +243,25 @@ def fit(model, train_data, val_data=None, config: TrainConfig | None = None) -> 
     -------
     TrainResult
         The model (on the training device, in eval mode, best-validation weights restored).
+
+    Examples
+    --------
+    A small MLP learns a linear rule; training, validation (early stopping) and test samples
+    are disjoint (one sample per patient here):
+
+    >>> import numpy as np
+    >>> from brim.evaluate import auroc
+    >>> from brim.learn import MLP, ArrayDataset, TrainConfig, fit, predict
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 2)).astype(np.float32)
+    >>> y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    >>> patient = np.arange(200)
+    >>> train, val, test = (ArrayDataset(x[s], y[s], patient[s])
+    ...                     for s in (slice(0, 120), slice(120, 160), slice(160, 200)))
+    >>> result = fit(MLP(2, hidden=(8,)), train, val, TrainConfig(epochs=10, lr=1e-2, seed=0))
+    >>> scores = predict(result.model, test)  # an xarray Dataset on dim "sample"
+    >>> bool(auroc(y[160:], scores["score"].values) > 0.95)
+    True
     """
     cfg = config or TrainConfig()
     if cfg.num_threads is None:
