@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim.errors import FormatError
+from brim.errors import ConfigError, FormatError
 from brim.evaluate import (
     check_leakage,
     dice,
@@ -285,12 +285,37 @@ def load_model(path):
     return model
 
 
-def threshold_segment(image: np.ndarray) -> np.ndarray:
-    """Classical baseline: Otsu on the smoothed image, the dark component nearest the centre."""
+def threshold_segment(image: np.ndarray, *, spacing=None) -> np.ndarray:
+    """Classical baseline: Otsu on the smoothed image, the dark component nearest the centre.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2-D B-mode image (any scale; the lesion is darker than its surroundings).
+    spacing : (float, float), optional
+        Pixel size along the two axes (one unit). With anisotropic pixels (a beamformed image
+        sampled finely in depth, coarsely across lines) the smoothing and the "nearest the
+        centre" rule work in physical distance; default square pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 mask, 1 = lesion.
+    """
     from scipy import ndimage
     from skimage.filters import threshold_otsu
 
-    a = ndimage.gaussian_filter(np.asarray(image, float), max(1.0, image.shape[0] / 64))
+    image = np.asarray(image, float)
+    sigma = max(1.0, image.shape[0] / 64)
+    scale = (1.0, 1.0)
+    if spacing is not None:
+        d0, d1 = (abs(float(v)) for v in spacing)
+        if not (np.isfinite(d0) and np.isfinite(d1) and d0 > 0 and d1 > 0):
+            raise ConfigError(f"spacing must be two finite numbers > 0, got {spacing}")
+        if abs(d0 / d1 - 1.0) > 1e-6:
+            scale = (1.0, d1 / d0)  # distances in units of axis-0 pixels
+    sigma = (sigma, sigma / scale[1])
+    a = ndimage.gaussian_filter(image, sigma)
     dark = a < threshold_otsu(a)
     dark = ndimage.binary_opening(dark, iterations=2)
     lab, n = ndimage.label(dark)
@@ -302,26 +327,66 @@ def threshold_segment(image: np.ndarray) -> np.ndarray:
         yy, xx = np.nonzero(lab == i)
         # big, central and not touching the image border (shadows, gel)
         border = yy.min() == 0 or xx.min() == 0 or yy.max() == a.shape[0] - 1
-        sc = yy.size / (1 + np.hypot(yy.mean() - cy, xx.mean() - cx)) * (0.2 if border else 1)
+        dist = np.hypot(yy.mean() - cy, (xx.mean() - cx) * scale[1])
+        sc = yy.size / (1 + dist) * (0.2 if border else 1)
         if sc > score:
             best, score = i, sc
     return ndimage.binary_fill_holes(lab == best).astype(np.uint8)
 
 
+def _spacing(img: xr.DataArray):
+    """Pixel size (axis 0, axis 1) in m when both coordinates have length units, else None."""
+    from brim.fusion._units import LENGTH_TO_M
+
+    out = []
+    for d in img.dims:
+        units = img[d].attrs.get("units") if d in img.coords else None
+        if units not in LENGTH_TO_M or img.sizes[d] < 2:
+            return None
+        out.append(float(np.median(np.abs(np.diff(img[d].values)))) * LENGTH_TO_M[units])
+    return tuple(out) if all(v > 0 for v in out) else None
+
+
 def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
-    """Segment the lesion of an ultrasound image Dataset (``image`` on (y, x)).
+    """Segment the lesion of an ultrasound image Dataset (``image``, 2-D).
 
     With ``model`` (from :func:`load_model`) the U-Net runs at its training resolution and the
     mask is resized back; without it the classical baseline :func:`threshold_segment` is used
-    (recorded in ``attrs["segmenter"]``).
+    (recorded in ``attrs["segmenter"]``), with the pixel spacing read from the coordinates when
+    both carry length units.
+
+    Parameters
+    ----------
+    us : xarray.Dataset
+        ``image`` on brim.fusion's ``(y, x)`` (y = depth), or brim.elasto's B-mode
+        (``image`` or ``bmode`` on ``(depth, line)``, dB; a ``frame`` dimension of size 1 is
+        dropped).
+    model : optional
+        A U-Net from :func:`load_model`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``us`` with ``mask`` (uint8, 1 = lesion) on the image's dims; stamped ``mask`` when
+        the dims are ``(y, x)``.
+
+    Raises
+    ------
+    FormatError
+        No 2-D finite, non-constant ``image``.
     """
     from PIL import Image
 
     from brim.provenance import record
     from brim.schema import stamp
 
+    if "image" not in us and "bmode" in us:  # brim.elasto's B-mode
+        us = us.rename({"bmode": "image"})
     if "image" not in us:
         raise FormatError("the ultrasound Dataset needs an 'image' variable on (y, x)")
+    for d in us.image.dims:
+        if d == "frame" and us.sizes[d] == 1:
+            us = us.isel(frame=0, drop=True)
     img = np.asarray(us.image.values, dtype=np.float32)
     if img.ndim != 2:
         raise FormatError(f"'image' must be 2-D, got {img.shape}")
@@ -333,7 +398,7 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
     if img.min() == img.max():
         raise FormatError("'image' is constant: there is no lesion to segment")
     if model is None:
-        mask = threshold_segment(img)
+        mask = threshold_segment(img, spacing=_spacing(us.image))
         how = "otsu-baseline"
     else:
         size = int(getattr(model, "input_size", 64))
@@ -345,7 +410,8 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
         mask = (mask > 127).astype(np.uint8)
         how = "unet"
     out = us.copy()
-    out["mask"] = (("y", "x"), mask, {"labels": json.dumps({"1": "lesion"})})
+    out["mask"] = (us.image.dims, mask, {"labels": json.dumps({"1": "lesion"})})
     out.attrs["segmenter"] = how
-    out = stamp(out, "mask")
+    if us.image.dims == ("y", "x"):
+        out = stamp(out, "mask")
     return record(out, "brim.fusion.ussegment.segment", {"segmenter": how})

@@ -162,7 +162,7 @@ def test_csv_bad_frequency_argument_is_refused(meas, tmp_path):
 def test_csv_not_text_is_refused(tmp_path):
     p = tmp_path / "bin.csv"
     p.write_bytes(b"\xff\xfe\x00\x81 binary")
-    with pytest.raises(FormatError, match=r"bin\.csv: not a UTF-8 text file"):
+    with pytest.raises(FormatError, match=r"bin\.csv: line 1, column 1: .* not valid UTF-8"):
         rd.read_measurement(p)
 
 
