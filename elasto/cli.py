@@ -144,10 +144,10 @@ def _cmd_strain(args) -> int:
 
 
 def _roi_mm(text: str):
-    from .strain import Roi
+    from .strain import StrainRoi
 
-    r = Roi.parse(text)
-    return Roi(tuple(v * 1e-3 for v in r.bounds), r.shape)
+    r = StrainRoi.parse(text)
+    return StrainRoi(tuple(v * 1e-3 for v in r.bounds), r.shape)
 
 
 def _cmd_ratio(args) -> int:

@@ -34,10 +34,14 @@ def _cmd_simulate(args) -> int:
 
     out = _out_dir(args.out)
     so2 = args.so2
+    mm = 1e-3  # the options are in mm (display units); the library takes m
     lesion = sim.Lesion(
-        (args.x, args.y, args.depth), args.diameter / 2, args.hbt * so2, args.hbt * (1 - so2)
+        (args.x * mm, args.y * mm, args.depth * mm),
+        args.diameter / 2 * mm,
+        args.hbt * so2,
+        args.hbt * (1 - so2),
     )
-    target, reference = sim.simulate_pair(lesion, seed=args.seed, voxel=args.voxel)
+    target, reference = sim.simulate_pair(lesion, seed=args.seed, voxel=args.voxel * mm)
     us = sim.synthetic_ultrasound(lesion, seed=args.seed)
     for name, ds in (("measurement", target), ("reference", reference), ("ultrasound", us)):
         print(brim.save(ds, out / f"{name}.nc"))
@@ -51,7 +55,7 @@ def _cmd_background(args) -> int:
     from brim.provenance import record
 
     meas = read_measurement(args.meas)
-    fit = fit_background(meas, n=args.n, musp=args.musp, min_distance=args.min_distance)
+    fit = fit_background(meas, n=args.n, musp=args.musp, min_distance=args.min_distance * 1e-3)
     fit = record(fit, "brim fusion background", {}, inputs=[args.meas])
     for i, w in enumerate(fit.wavelength.values):
         print(f"{w:g} nm: mua = {fit.mua.values[i]:.5f} /mm, musp = {fit.musp.values[i]:.4f} /mm")
@@ -65,8 +69,8 @@ def _load_us(path, model_path):
     p = Path(path)
     if p.suffix.lower() == ".png":
         raise ConfigError(
-            f"{p.name}: a PNG has no pixel spacing in mm; save the B-mode image as a brim "
-            "NetCDF with x and y (depth) coordinates in mm, or use --roi"
+            f"{p.name}: a PNG has no pixel spacing; save the B-mode image as a brim NetCDF with "
+            "x and y (depth) coordinates in m (or elasto's depth/line), or use --roi"
         )
     us = _open_ds(p)
     if "mask" in us and us["mask"].values.any():
@@ -78,7 +82,7 @@ def _load_us(path, model_path):
 def _cmd_reconstruct(args) -> int:
     import brim
     from brim.fusion.readers import read_measurement
-    from brim.fusion.reconstruct import Roi, reconstruct
+    from brim.fusion.reconstruct import LesionRoi, reconstruct
     from brim.provenance import record
 
     if (args.us is None) == (args.roi is None):
@@ -91,7 +95,7 @@ def _cmd_reconstruct(args) -> int:
 
         kw["background"] = fit_background(reference, musp=args.musp)
     if args.roi:
-        recon = reconstruct(target, reference, roi=Roi.parse(args.roi), **kw)
+        recon = reconstruct(target, reference, roi=LesionRoi.parse(args.roi, units="mm"), **kw)
     else:
         recon = reconstruct(target, reference, us=_load_us(args.us, args.model), **kw)
     inputs = [args.meas, args.reference] + ([args.us] if args.us else [])
@@ -159,6 +163,42 @@ def _cmd_register(args) -> int:
     )
     res = record(res, "brim fusion register", {}, inputs=[args.fixed, args.moving])
     print(brim.save(res, args.out))
+    return 0
+
+
+def _cmd_convert(args) -> int:
+    import os
+
+    import brim
+    from brim.config import load_params
+    from brim.fusion.conversion import PARAMS, convert
+    from brim.provenance import record
+
+    params = load_params(args.params, allowed=PARAMS) if args.params else {}
+    for key in ("units", "position_units", "modulation_frequency"):
+        if getattr(args, key) is not None:  # the command line wins over the --params file
+            params[key] = getattr(args, key)
+    srcs = [Path(p) for p in args.inputs]
+    for p in srcs:
+        if not p.exists():
+            raise MissingFileError(f"no such file or folder: {p}")
+    out = Path(args.output)
+    if len(srcs) > 1 or out.is_dir():
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"-o/--output {out} is a file; with several inputs give a folder")
+        dsts = [out / f"{p.stem if p.is_file() else p.name}.nc" for p in srcs]
+        if len({os.path.normcase(d.name) for d in dsts}) < len(dsts):
+            raise ConfigError("two inputs would write the same output name; convert them apart")
+    else:
+        dsts = [out if out.suffix else out.with_suffix(".nc")]
+    for d in dsts:
+        if any(d.resolve() == p.resolve() for p in srcs):
+            raise ConfigError(f"output {d} would overwrite an input; choose another -o/--output")
+    results = [convert(p, **params) for p in srcs]  # all read before anything is written
+    for p, d, ds in zip(srcs, dsts, results):
+        d.parent.mkdir(parents=True, exist_ok=True)
+        ds = record(ds, "brim fusion convert", {**params}, inputs=[p] if p.is_file() else [])
+        print(brim.save(ds, d))
     return 0
 
 
@@ -236,4 +276,51 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--var", help="image variable (default: 'image' or the first (y, x) one)")
     p.set_defaults(func=_cmd_register)
+
+    p = sub.add_parser(
+        "convert",
+        help="Zhu-lab maps (.mat, mu*.npy, patient folders) and .mat/CSV measurements to NetCDF",
+        description=(
+            "Convert public optical data to brim NetCDF: DOT_filtering .mat volumes, "
+            "DOT-guided-PAT mua-/mus-*.npy maps or patient folders (absorption and scattering "
+            "converted to mm-1; a patient folder also gets HbO2, Hb, HbT and sO2 maps, sO2 "
+            "outside [0, 1] flagged), and optical measurements (.mat, CSV; positions to m)."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  brim fusion convert $BRIM_EXTERNAL_DATA/fusion/dot_pat/p1 -o p1.nc\n"
+            "  brim fusion convert maps/mua-780.npy --units cm-1 -o mua780.nc\n"
+            "  brim fusion convert a.mat b.csv --params preset.yaml -o converted/\n"
+        ),
+    )
+    p.add_argument("inputs", nargs="+", help="files or patient folders to convert")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output NetCDF for one input; a folder (created) for several",
+    )
+    p.add_argument(
+        "--units",
+        choices=["mm-1", "cm-1", "m-1"],
+        help="unit of a map's absorption/scattering values (default: cm-1, the Zhu-lab unit)",
+    )
+    p.add_argument(
+        "--position-units",
+        dest="position_units",
+        choices=["mm", "m", "cm", "um"],
+        help="unit of the optode positions of a .mat measurement (default: mm)",
+    )
+    p.add_argument(
+        "--modulation-frequency",
+        dest="modulation_frequency",
+        type=float,
+        help="Hz, for a CSV measurement without its '# modulation_frequency_hz=' line",
+    )
+    p.add_argument(
+        "--params",
+        help="YAML/JSON acquisition preset: units, position_units, modulation_frequency, "
+        "pixel_size (m), depth_spacing (m), extinction (CSV path), hemoglobin (true/false)",
+    )
+    p.set_defaults(func=_cmd_convert)
     return g
