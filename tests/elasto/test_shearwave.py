@@ -5,14 +5,14 @@ import pytest
 
 from brim.elasto.rfsim import simulate_shear_wave_rf
 from brim.elasto.shearwave import arrival_times, shear_wave_elastography, youngs_modulus
-from brim.elasto.strain import Roi
+from brim.elasto.strain import StrainRoi
 from brim.errors import ConfigError
 
 
 @pytest.mark.parametrize("speed", [1.5, 3.0])
 def test_recovers_known_speed(speed):
     rf = simulate_shear_wave_rf(speed=speed, n_frames=36, n_lines=48, n_samples=120, seed=4)
-    roi = Roi((15.5e-3, 17e-3, 2e-3, 7e-3))
+    roi = StrainRoi((15.5e-3, 17e-3, 2e-3, 7e-3))
     res = shear_wave_elastography(rf, roi=roi)
     # stated tolerance: group speed within 3 %, ROI mean modulus within 10 %
     assert res.speed == pytest.approx(speed, rel=0.03)

@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from brim.elasto.strain import (
-    Roi,
+    StrainRoi,
     cnr_e,
     elasticity_score,
     least_squares_strain,
@@ -43,7 +43,7 @@ def test_strain_ratio_snr_cnr():
     img = np.full((60, 60), -0.01)
     img[20:40, 20:40] = -0.0025
     s = _image(img)
-    r = strain_ratio(s, Roi((2.2e-3, 3.7e-3, 2.2e-3, 3.7e-3)), Roi((0, 1e-3, 0, 1e-3)))
+    r = strain_ratio(s, StrainRoi((2.2e-3, 3.7e-3, 2.2e-3, 3.7e-3)), StrainRoi((0, 1e-3, 0, 1e-3)))
     assert r.ratio == pytest.approx(4.0)
     rng = np.random.default_rng(1)
     t = 1 + 0.1 * rng.standard_normal(100_000)
@@ -68,7 +68,7 @@ def _lesion_image(pattern):
         img[les] = -0.001
     elif pattern == 5:
         img[r <= 22] = -0.001  # lesion and surroundings stiff
-    return _image(img), Roi((40e-4, 40e-4, 15e-4), "circle")
+    return _image(img), StrainRoi((40e-4, 40e-4, 15e-4), "circle")
 
 
 @pytest.mark.parametrize("pattern", [1, 2, 3, 4, 5])
@@ -78,9 +78,9 @@ def test_elasticity_score_patterns(pattern):
 
 
 def test_roi_parse():
-    assert Roi.parse("rect:1,2,3,4").bounds == (1, 2, 3, 4)
-    assert Roi.parse("circle:1,2,3").shape == "circle"
+    assert StrainRoi.parse("rect:1,2,3,4").bounds == (1, 2, 3, 4)
+    assert StrainRoi.parse("circle:1,2,3").shape == "circle"
     with pytest.raises(ConfigError):
-        Roi.parse("circle:1,2")
+        StrainRoi.parse("circle:1,2")
     with pytest.raises(ConfigError):
-        strain_ratio(_image(np.ones((5, 5))), Roi((1, 2, 1, 2)), Roi((0, 1e-4, 0, 1e-4)))
+        strain_ratio(_image(np.ones((5, 5))), StrainRoi((1, 2, 1, 2)), StrainRoi((0, 1e-4, 0, 1e-4)))
