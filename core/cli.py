@@ -24,6 +24,7 @@ Conventions every group follows (tested by walking the parser tree):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
@@ -499,6 +500,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"brim {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log brim's main steps to stderr (-vv: and their details)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -748,6 +756,42 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    with _cli_diagnostics(getattr(args, "verbose", 0)):
+        return _run(args, func)
+
+
+@contextlib.contextmanager
+def _cli_diagnostics(verbose: int):
+    """While a command runs: brim's log on stderr at INFO (``-v``) or DEBUG (``-vv``), and
+    :class:`brim.BrimWarning` shown as ``brim: warning: MESSAGE`` (no source line)."""
+    import logging
+
+    from brim.errors import BrimWarning
+
+    old_format = warnings.formatwarning
+
+    def fmt(message, category, filename, lineno, line=None):
+        if issubclass(category, BrimWarning):
+            return f"brim: warning: {message}\n"
+        return old_format(message, category, filename, lineno, line)
+
+    logger = logging.getLogger("brim")
+    handler, old_level = logging.StreamHandler(sys.stderr), logger.level
+    handler.setFormatter(logging.Formatter("brim: %(name)s: %(message)s"))
+    warnings.formatwarning = fmt
+    if verbose:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+    try:
+        yield
+    finally:
+        warnings.formatwarning = old_format
+        if verbose:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+
+
+def _run(args, func) -> int:
     global _NUMBA_HOOKED
     if not _NUMBA_HOOKED:
         from brim._lazy import when_imported

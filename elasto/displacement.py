@@ -27,6 +27,8 @@ Results are ``xarray.Dataset``s on the window grid ``(depth, line)`` with ``axia
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import xarray as xr
 from scipy.ndimage import median_filter
@@ -369,6 +371,17 @@ def estimate_displacement(
             "row": ("depth", fine_c),
         },
         attrs={"method": method},
+    )
+    logging.getLogger(__name__).info(
+        "estimate_displacement: %s on %d x %d RF (%s), window %d samples, step %d; "
+        "median correlation %.3f",
+        method,
+        nd,
+        nl,
+        name,
+        2 * hw + 1,
+        step,
+        float(np.nanmedian(cc)) if np.size(cc) else float("nan"),
     )
     return record(
         ds,

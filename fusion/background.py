@@ -20,16 +20,34 @@ the units the ``optical_measurement``/``reconstruction`` conventions name for th
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-from brim.errors import CalibrationError, ConfigError, check_positive
+from brim.errors import CalibrationError, ConfigError, check_positive, warn
 from brim.fusion import diffusion as dif
 from brim.fusion._units import M_TO_MM
 
-__all__ = ["BackgroundFit", "pair_distances", "fit_slopes", "fit_background"]
+__all__ = [
+    "BackgroundFit",
+    "check_distance_decay",
+    "pair_distances",
+    "fit_slopes",
+    "fit_background",
+]
+
+logger = logging.getLogger(__name__)
+
+# check_distance_decay warns when, at some wavelength, the Spearman rank correlation between
+# source-detector distance and amplitude is above this bound. The diffuse fluence falls as
+# exp(-k_r rho) / rho^2 (Fantini et al. 1994, above): strictly with distance, by more than 4x
+# over any doubling of rho from the 1/rho^2 factor alone, so the rank correlation of a real
+# measurement is close to -1 (-0.999 for the bundled simulated pair), fibre-coupling
+# differences and a lesion's perturbation (tens of %) notwithstanding. Above -0.5 the amplitude
+# does not clearly decay: swapped channels, saturated detectors, or positions in a wrong unit.
+MAX_DECAY_RANK_CORRELATION = -0.5
 
 
 def pair_distances(meas: xr.Dataset) -> np.ndarray:
@@ -50,6 +68,43 @@ def pair_distances(meas: xr.Dataset) -> np.ndarray:
     dx = np.asarray(meas.detector_x.values, dtype=np.float64)
     dy = np.asarray(meas.detector_y.values, dtype=np.float64)
     return np.hypot(sx[:, None] - dx[None, :], sy[:, None] - dy[None, :])
+
+
+def check_distance_decay(meas: xr.Dataset) -> xr.Dataset:
+    """Warn (:class:`brim.BrimWarning`) when the amplitude does not decay with distance.
+
+    Parameters
+    ----------
+    meas : xarray.Dataset
+        ``optical_measurement`` (positions in m).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``meas``, unchanged.
+    """
+    from scipy.stats import spearmanr
+
+    rho = pair_distances(meas).ravel()
+    if np.unique(rho).size < 3:  # too few distances to tell
+        return meas
+    for w in range(meas.sizes["wavelength"]):
+        amp = np.asarray(meas.amplitude.values[w], dtype=np.float64).ravel()
+        ok = np.isfinite(amp)
+        if ok.sum() < 3 or np.ptp(amp[ok]) == 0:
+            r = 1.0  # a constant amplitude does not decay either
+        else:
+            r = float(spearmanr(rho[ok], amp[ok]).statistic)
+        wl = float(meas.wavelength.values[w])
+        logger.debug("rank correlation of amplitude with distance at %g nm: %.3f", wl, r)
+        if not r <= MAX_DECAY_RANK_CORRELATION:
+            warn(
+                f"the amplitude does not decay with source-detector distance at {wl:g} nm "
+                f"(rank correlation {r:.2f}, above {MAX_DECAY_RANK_CORRELATION}): check the "
+                "channel order, the detector gains and the position units"
+            )
+            break
+    return meas
 
 
 @dataclass

@@ -26,12 +26,20 @@ Every function runs on the CPU (the work is small next to imaging): a scan moved
 from __future__ import annotations
 
 import functools
+import logging
 
 import numpy as np
 import xarray as xr
 
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
-from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive, check_vector
+from brim.errors import (
+    CalibrationError,
+    ConfigError,
+    SchemaError,
+    check_positive,
+    check_vector,
+    warn,
+)
 from brim.microwave.metrics import localisation_error, target_position
 from brim.microwave.radar import beamform, hemisphere_grid
 from brim.microwave.timedomain import czt_time_signals, frequency_step, ifft_time_signals
@@ -125,7 +133,55 @@ def to_time_domain(
     )
 
 
+logger = logging.getLogger(__name__)
+
+# Artefact removal (subtraction of a reference / rotated scan, average subtraction, skin-artefact
+# filtering) warns when the energy it leaves, as a fraction of the scan's, is outside these bounds.
+# The skin and antenna responses are orders of magnitude stronger than a tumour's (Bond et al.,
+# IEEE TAP 51:1690, 2003; Elahi et al., IEEE TMTT 66:5238, 2018), so a step that removed them
+# lowers the energy by well over 10 dB: more than a tenth left means the skin response still
+# dominates (for comparison, rotation subtraction of the real MERIT scans leaves 0.8-3.7 %,
+# average subtraction 42-54 %). Less than 1e-6 (-60 dB) left is deeper than the tens of dB
+# between a tumour's response and the skin's: the step removed the signal too, e.g. with a
+# reference scan that is the scan itself.
+MAX_RESIDUAL_ENERGY = 0.1
+MIN_RESIDUAL_ENERGY = 1e-6
+_ARTEFACT_STEPS = {
+    "reference_subtraction",
+    "rotation_subtraction",
+    "average_subtraction",
+    "skin_artefact_removal",
+}
+
+
+def _warn_residual_energy(before: np.ndarray, after: np.ndarray, step: str) -> None:
+    """Warn (BrimWarning) when an artefact-removal step left almost nothing or almost all."""
+    e0 = float(np.nansum(np.abs(before) ** 2))
+    if not e0 > 0:
+        return
+    ratio = float(np.nansum(np.abs(after) ** 2)) / e0
+    db = 10 * np.log10(ratio) if ratio > 0 else -np.inf
+    logger.info("%s: residual energy %.1f dB of the scan's", step, db)
+    if ratio < MIN_RESIDUAL_ENERGY:
+        msg = (
+            f"{step} removed almost all the signal (residual energy {db:.0f} dB of the scan's, "
+            f"below {10 * np.log10(MIN_RESIDUAL_ENERGY):.0f} dB): is the reference the scan "
+            "itself, or the scan only an artefact?"
+        )
+    elif ratio > MAX_RESIDUAL_ENERGY:
+        msg = (
+            f"{step} left {100 * ratio:.0f} % of the scan's energy (more than "
+            f"{100 * MAX_RESIDUAL_ENERGY:.0f} %): the skin / antenna response probably still "
+            "dominates the scan; try another calibration (e.g. rotation subtraction)"
+        )
+    else:
+        return
+    warn(msg)
+
+
 def _with_s(ds: xr.Dataset, s_new, step: str, params: dict) -> xr.Dataset:
+    if step.rsplit(".", 1)[-1] in _ARTEFACT_STEPS:
+        _warn_residual_energy(ds["s"].values, np.asarray(s_new), step.rsplit(".", 1)[-1])
     out = ds.copy()
     out["s"] = (ds["s"].dims, np.asarray(s_new), dict(ds["s"].attrs))
     steps = [x for x in ds.attrs.get("calibration", "").split(",") if x]

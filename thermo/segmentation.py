@@ -32,6 +32,7 @@ Label values of the classical mask: 0 background, 1 body (not breast), 2 right b
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,18 @@ import xarray as xr
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
-from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError
+from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
+
+logger = logging.getLogger(__name__)
+
+# Warning thresholds of segment_classical. In a frontal thermogram taken to the DMR-IR protocol
+# (Silva et al. 2014: torso from the neck to below the inframammary folds fills the frame) the
+# body covers 62-86 % of the frame and each breast 9-24 % (the 41 DMR-IR frames under
+# BRIM_EXTERNAL_DATA). A body under 20 % of the frame (a third of the smallest seen) or breasts
+# together under 3 % (a sixth of the smallest pair, 17 %) means the view is not of a breast:
+# a hand, a face, a building, or a far-away patient.
+MIN_BODY_FRACTION = 0.20
+MIN_BREAST_FRACTION = 0.03
 
 LABELS = {"background": 0, "body": 1, "right_breast": 2, "left_breast": 3}
 
@@ -297,6 +309,25 @@ def segment_classical(
         fy_full[~region.any(axis=0)] = np.nan
         fold_y[i] = fy_full
         top_y[i] = top
+    body_frac = float(body.mean())
+    breast_frac = float(np.isin(mask, (LABELS["right_breast"], LABELS["left_breast"])).mean())
+    logger.debug(
+        "segment_classical: body %.1f %% of the frame, breasts %.1f %%, midline x=%.1f px",
+        100 * body_frac,
+        100 * breast_frac,
+        mid,
+    )
+    if body_frac < MIN_BODY_FRACTION:
+        warn(
+            f"the body covers only {100 * body_frac:.0f} % of the thermogram (a frontal breast "
+            f"view fills > {100 * MIN_BODY_FRACTION:.0f} %): is the patient in view?"
+        )
+    elif breast_frac < MIN_BREAST_FRACTION:
+        warn(
+            f"segmentation found {'no breast' if breast_frac == 0 else 'almost no breast'} in "
+            f"the thermogram ({100 * breast_frac:.1f} % of the frame; a frontal view shows "
+            f"> {100 * MIN_BREAST_FRACTION:.0f} %): is it a frontal breast thermogram?"
+        )
     out = xr.Dataset(
         {
             "mask": (("y", "x"), mask, {"units": "1"}),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from brim.errors import CalibrationError, ConfigError
+from brim.errors import BrimWarning, CalibrationError, ConfigError
 from brim.microwave import calibration as cal
 from brim.microwave import readers, samples
 
@@ -66,7 +66,9 @@ def test_average_subtraction_removes_distance_only_artefact():
     art = samples.simulate_scan(target=None, noise=0.0)
     out = cal.average_subtraction(art, groups="distance")
     assert np.linalg.norm(out["s"].values) < 1e-2 * np.linalg.norm(art["s"].values)
-    allm = cal.average_subtraction(art, groups="all")
+    # the mean over all channels leaves most of the artefact: brim says so
+    with pytest.warns(BrimWarning, match="skin / antenna response probably still dominates"):
+        allm = cal.average_subtraction(art, groups="all")
     assert np.linalg.norm(allm["s"].values) > 0.1 * np.linalg.norm(art["s"].values)
 
 
