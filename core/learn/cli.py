@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import glob as _glob
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +50,36 @@ _DATA = {"files", "file", "var", "isel", "dims", "cache"}
 _LABELS = {"csv", "key_column", "label_column", "group_column", "label_coord", "group_coord"}
 _MODEL = {"class", "kwargs"}
 _AUGMENT = {"flip", "shift"}
-_PROTOCOL = {
-    "n_splits",
-    "inner_val_fraction",
-    "aggregate",
-    "threshold_rule",
-    "prevalence",
-    "target_specificity",
-    "target_sensitivity",
-    "seed",
-    "n_bootstrap",
-    "near_duplicate_bits",
-    "check_inputs",
-}
-_AUDIT = {"nuisance", "flag_auroc", "permutation", "permutation_tolerance"}
 _BUILTIN_NUISANCE = {"order", "median", "mean", "std"}
+
+
+# Keywords of cross_validate that the configuration sets elsewhere, not in 'protocol': the
+# top-level 'name', the --no-progress flag, and 'folds' (Fold objects, which YAML cannot hold).
+_CV_SET_ELSEWHERE = frozenset({"name", "progress", "folds"})
+# Keywords that confound_audit sets itself on the cross_validate runs it makes (it takes 'seed'
+# as its own keyword and passes check_inputs=False and a name for each nuisance).
+_AUDIT_SETS_ITSELF = frozenset({"name", "check_inputs", "seed"})
+
+
+def _keyword_options(fn) -> frozenset:
+    """Names of ``fn``'s keyword-only parameters (its options), read from its signature."""
+    params = inspect.signature(fn).parameters.values()
+    return frozenset(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def _protocol_keys() -> frozenset:
+    """Keys of the 'protocol' section: the options of :func:`brim.evaluate.cross_validate`."""
+    from brim.evaluate import cross_validate
+
+    return _keyword_options(cross_validate) - _CV_SET_ELSEWHERE
+
+
+def _audit_keys() -> frozenset:
+    """Keys of the 'audit' section: ``nuisance`` plus :func:`brim.evaluate.confound_audit`'s own
+    options (its ``model``, ``X`` and ``seed`` come from the model and protocol sections)."""
+    from brim.evaluate import confound_audit
+
+    return (_keyword_options(confound_audit) - {"model", "X", "seed"}) | {"nuisance"}
 
 
 def _check_keys(section: str, d: Any, allowed: set, required: set = frozenset()) -> dict:
@@ -106,8 +122,8 @@ def validate_config(cfg: Any) -> dict:
     train_keys = set(TrainConfig.__dataclass_fields__)
     _check_keys("train", cfg.get("train"), train_keys)
     _check_keys("augment", cfg.get("augment"), _AUGMENT)
-    _check_keys("protocol", cfg.get("protocol"), _PROTOCOL)
-    audit = _check_keys("audit", cfg.get("audit"), _AUDIT)
+    _check_keys("protocol", cfg.get("protocol"), _protocol_keys())
+    audit = _check_keys("audit", cfg.get("audit"), _audit_keys())
     nuis = audit.get("nuisance", [])
     if not isinstance(nuis, list):
         raise ConfigError("config audit 'nuisance' must be a list of names")
@@ -273,19 +289,14 @@ def run_cv_config(path, *, out=None, progress: bool = False):
     audit_cfg = cfg.get("audit")
     if audit_cfg:
         nuis = _nuisance(audit_cfg.get("nuisance", []), X, images, df, len(y))
-        perm = bool(audit_cfg.get("permutation", True))
-        audit_kwargs = {k: v for k, v in proto.items() if k not in ("seed", "check_inputs")}
+        # the audit's own options go through as written (confound_audit's defaults apply to
+        # the others); the protocol's options make its cross-validations match the classifier's
+        audit_opts = {k: v for k, v in audit_cfg.items() if k != "nuisance"}
+        audit_kwargs = {k: v for k, v in proto.items() if k not in _AUDIT_SETS_ITSELF}
+        if "seed" in proto:
+            audit_opts["seed"] = int(proto["seed"])
         result.audit = confound_audit(
-            nuis,
-            y,
-            groups,
-            model=fit_predict,
-            X=X,
-            permutation=perm,
-            flag_auroc=float(audit_cfg.get("flag_auroc", 0.70)),
-            permutation_tolerance=float(audit_cfg.get("permutation_tolerance", 0.15)),
-            seed=int(proto.get("seed", 0)),
-            **audit_kwargs,
+            nuis, y, groups, model=fit_predict, X=X, **audit_opts, **audit_kwargs
         )
     out_dir = Path(out) if out else _resolve(base, cfg.get("output", f"{path.stem}_report"))
     page = report(result, out_dir)

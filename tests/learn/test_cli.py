@@ -80,3 +80,75 @@ def test_bad_config_is_a_clear_error(tmp_path, capsys, text, message):
     assert main(["learn", "cv", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("brim: error:") and message in err
+
+
+# --- the config's key sets follow the signatures of the functions they configure -------------
+
+_BASE = "data: {file: s.nc, var: t}\nlabels: {label_coord: label}\nmodel: {class: logistic}\n"
+
+
+def _cv_options():
+    import inspect
+
+    from brim.evaluate import cross_validate
+
+    params = inspect.signature(cross_validate).parameters.values()
+    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def test_unknown_protocol_key_names_the_valid_keys(tmp_path, capsys):
+    from brim.learn.cli import validate_config
+
+    cfg = {
+        "data": {"file": "s.nc", "var": "t"},
+        "labels": {"label_coord": "label"},
+        "model": {"class": "logistic"},
+        "protocol": {"n_split": 3},  # typo of n_splits
+    }
+    with pytest.raises(brim.ConfigError) as err:
+        validate_config(cfg)
+    msg = str(err.value)
+    assert "section 'protocol'" in msg and "'n_split'" in msg
+    for key in set(_cv_options()) - {"name", "progress", "folds"}:
+        assert repr(key) in msg  # every valid key is named
+    # through the command line too, and for the audit section
+    (tmp_path / "bad.yaml").write_text(_BASE + "audit: {flag_aurc: 0.7}\n")
+    assert main(["learn", "cv", str(tmp_path / "bad.yaml")]) == 2
+    err = capsys.readouterr().err
+    for key in ("nuisance", "flag_auroc", "permutation", "permutation_tolerance"):
+        assert repr(key) in err
+
+
+def test_every_cross_validate_option_runs_from_a_config(tmp_path, make_hot_spots):
+    """Each keyword of cross_validate is a 'protocol' key that reaches it (and the audit), except
+    name (top level), progress (a flag) and folds (objects), which the config sets elsewhere."""
+    import yaml
+
+    from brim.learn.cli import run_cv_config
+
+    opts = _cv_options()
+    assert {"name", "progress", "folds"} <= set(opts)
+    protocol = {k: v for k, v in opts.items() if k not in {"name", "progress", "folds"}}
+    assert {"n_splits", "seed", "check_inputs", "near_duplicate_bits"} <= set(protocol)
+    protocol.update(n_splits=3, n_bootstrap=20, prevalence=0.1, seed=3)  # small and quick
+    X, y, g = make_hot_spots(n_groups=12, per_group=2, size=16, amplitude=4.0, seed=1)
+    ds = xr.Dataset(
+        {"t": (("sample", "y", "x"), X)},
+        coords={"label": ("sample", y), "group": ("sample", g)},
+    )
+    brim.save(ds, tmp_path / "s.nc")
+    cfg = {
+        "name": "every option",
+        "data": {"file": "s.nc", "var": "t"},
+        "labels": {"label_coord": "label", "group_coord": "group"},
+        "model": {"class": "logistic"},
+        "protocol": protocol,
+        "audit": {"nuisance": ["mean"], "permutation": False, "flag_auroc": 0.9},
+        "output": "rep",
+    }
+    (tmp_path / "cv.yaml").write_text(yaml.safe_dump(cfg))
+    result, page = run_cv_config(tmp_path / "cv.yaml")
+    assert page.is_file()
+    assert len(result.folds) == 3  # n_splits reached cross_validate
+    assert result.audit is not None and result.audit.permutation is None  # permutation: false
+    assert result.audit.rows[0]["flagged"] == (result.audit.rows[0]["auroc"] > 0.9)
