@@ -274,7 +274,7 @@ def test_load_numpy_with_a_broken_header_quote_is_a_format_error(tmp_path):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.arange(6.0))
     _break_quote(bad)
-    with pytest.raises(FormatError, match="bad.npy: truncated or corrupt NumPy file .*Token"):
+    with pytest.raises(FormatError, match=r"bad\.npy: truncated or corrupt NumPy file"):
         load_numpy(bad)
     # Through the CLI: a microwave scan given as .npz is read with load_numpy.
     scan = tmp_path / "scan.npz"
