@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
 import os
 import re
 import secrets
@@ -795,6 +796,13 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
         for ds in datasets:
             if ds.attrs.get(schema.ATTR):
                 schema.validate(ds, check_values=chunks is None)
+    logging.getLogger(__name__).debug(
+        "read %s (%s%s%s)",
+        display_path(path),
+        "DataTree" if isinstance(result, xr.DataTree) else result.attrs.get(schema.ATTR, "Dataset"),
+        ", lazy" if chunks is not None else "",
+        ", validated" if validate else "",
+    )
     return result
 
 

@@ -65,6 +65,7 @@ by well under the tolerance (tests/microwave/test_tomo_forward.py).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -478,6 +479,14 @@ def solve_total_field(
             f"{info.iterations} {solver} iterations (tol {tol:g}); raise maxiter or check that "
             "the contrast is physical"
         )
+    logging.getLogger(__name__).debug(
+        "forward %s: %d iterations, largest relative residual %.2e (tol %g), %d systems",
+        solver,
+        int(np.max(info.iterations)),
+        float(np.max(info.residual)),
+        tol,
+        int(np.size(info.residual)),
+    )
     return e, info
 
 
