@@ -85,7 +85,12 @@ html_theme_options = {
     "navigation_with_keys": False,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
-    "secondary_sidebar_items": ["page-toc"],
+    # gallery pages give their figures the whole width: no "on this page" column there
+    # (exact page names: pydata warns when two wildcard patterns match one page)
+    "secondary_sidebar_items": {
+        "**": ["page-toc"],
+        **{f"gallery/{p.stem}": [] for p in (ROOT / "examples").glob("*.ipynb")},
+    },
 }
 html_sidebars = {"index": [], "install": [], "conventions": []}
 

@@ -3,6 +3,8 @@
 - At load time it writes ``api/<package>.rst`` for each documented package from the package's
   ``__all__`` (a package without one lists the public functions and classes of its public
   submodules), so the reference follows the code without hand-kept lists.
+- The directives below emit reStructuredText: in a MyST page, call them inside an
+  ``{eval-rst}`` block.
 - ``.. brim-schema-table::`` renders every spec in :data:`brim.schema.REGISTRY` as a summary table;
   ``.. brim-schema-details::`` renders one table of variables and coordinates per kind. The
   tables are made from the registry at build time, so they cannot drift from the code.
@@ -170,7 +172,7 @@ def write_api_pages() -> list[str]:
 def _dims(spec) -> str:
     if not spec.dims:
         return "any"
-    layouts = ("(" + ", ".join(layout) + ")" if layout else "scalar" for layout in spec.dims)
+    layouts = ("``(" + ", ".join(layout) + ")``" if layout else "scalar" for layout in spec.dims)
     return " or ".join(layouts)
 
 
@@ -217,8 +219,9 @@ class SchemaDetails(SchemaTable):
         lines = []
         for kind in schema.kinds():
             spec = schema.get(kind)
-            title = f"``{spec.tag}``"
-            lines += [f".. _schema-{kind}:", "", title, "~" * len(title), "", spec.description, ""]
+            # a rubric, not a section: sections cannot be made from inside a MyST {eval-rst} block
+            lines += [f".. _schema-{kind}:", "", f".. rubric:: {kind} (version {spec.version})", ""]
+            lines += [spec.description, ""]
             lines += [
                 ".. list-table::",
                 "   :header-rows: 1",
@@ -267,18 +270,17 @@ class CliReference(SphinxDirective):
         import argparse
         import os
 
-        from sphinx.util.nodes import nested_parse_with_titles
-
         from brim.cli import build_parser
 
         old = os.environ.get("COLUMNS")
-        os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal width
+        os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal width: the page's
         try:
             lines: list[str] = []
 
             def walk(parser: argparse.ArgumentParser, depth: int) -> None:
-                title = f"``{parser.prog}``"
-                lines.extend([title, "-~^"[min(depth, 2)] * len(title), ""])
+                # rubrics, not sections: sections cannot be made inside a MyST {eval-rst} block
+                anchor = parser.prog.replace(" ", "-")
+                lines.extend([f".. _cli-{anchor}:", "", f".. rubric:: ``{parser.prog}``", ""])
                 lines.append(".. code-block:: text")
                 lines.append("")
                 lines.extend("   " + line for line in parser.format_help().rstrip().splitlines())
@@ -294,8 +296,8 @@ class CliReference(SphinxDirective):
                 os.environ.pop("COLUMNS", None)
             else:
                 os.environ["COLUMNS"] = old
-        container = nodes.section()
-        nested_parse_with_titles(self.state, StringList(lines, source="brim --help"), container)
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source="brim --help"), 0, container)
         return container.children
 
 
