@@ -117,6 +117,10 @@ def open_any(
         label = "NetCDF4/HDF5" if signature == "hdf5" else "NetCDF3"
         if lazy:
             engine = "h5netcdf" if signature == "hdf5" else "scipy"
+            if signature == "hdf5":
+                from brim.limits import check_hdf5_heaps
+
+                check_hdf5_heaps(p)  # a corrupt global heap hangs HDF5 inside C: refuse it first
             try:
                 if signature == "hdf5" and io._has_groups(p):
                     return xr.open_datatree(p, engine=engine), f"xarray {engine} ({label}, lazily)"

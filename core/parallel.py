@@ -97,6 +97,20 @@ def _run_one(
     return _run_inline(pipeline, path, out, params)
 
 
+def _leave_dask_worker() -> None:
+    """In a child forked from a Dask worker: run without the worker's event loop.
+
+    The child has only the forking thread; the worker's event loop is gone. xarray, seeing a
+    distributed scheduler, would take a distributed lock through that loop when writing and
+    wait forever; the synchronous scheduler makes it use a plain thread lock.
+    """
+    try:
+        import dask
+    except ImportError:  # pragma: no cover - dask is installed with distributed
+        return
+    dask.config.set(scheduler="synchronous")
+
+
 def _run_forked(
     pipeline: str | Callable, path: str, out: str, params: Mapping, timeout: float
 ) -> FileRecord:
@@ -110,6 +124,7 @@ def _run_forked(
         code = 1
         try:
             os.close(rfd)
+            _leave_dask_worker()
             rec = _run_inline(pipeline, path, out, params)
             data = json.dumps(asdict(rec)).encode()
             with os.fdopen(wfd, "wb") as fh:

@@ -322,6 +322,14 @@ def test_a_corrupt_global_heap_is_refused_instead_of_hanging(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert "global heap" in proc.stdout
+    # brim info opens lazily (metadata only): the same check guards it
+    proc = subprocess.run(
+        [sys.executable, "-m", "brim", "info", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "global heap" in proc.stderr, proc.stderr[-2000:]
 
 
 # ----------------------------------------------------------------------------- value ranges

@@ -210,3 +210,31 @@ def test_batch_cli_has_a_timeout_option():
     assert args.timeout == 600.0
     args = build_parser().parse_args(["batch", "validate", "f.nc", "-o", "o", "--timeout", "5"])
     assert args.timeout == 5.0
+
+
+def _hangs_on_healthy(path):
+    if "healthy" in str(path):
+        time.sleep(300)
+    return brim.open(path)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the timeout forks (POSIX)")
+def test_map_files_reports_a_stuck_file_and_finishes_the_others(tmp_path):
+    pytest.importorskip("distributed")
+    from brim.parallel import map_files
+
+    files = [SAMPLES / "thermo_phantom_tumour.nc", SAMPLES / "thermo_phantom_healthy.nc"]
+    t0 = time.perf_counter()
+    rep = map_files(
+        _hangs_on_healthy,
+        files,
+        tmp_path / "out",
+        scheduler="threads",
+        timeout=20,
+        progress=False,
+    )
+    assert time.perf_counter() - t0 < 200
+    status = {Path(r.input).name: r for r in rep.records}
+    assert status["thermo_phantom_tumour.nc"].status == "ok"
+    assert "TimeoutError" in status["thermo_phantom_healthy.nc"].error
+    assert rep.report_path is not None and rep.report_path.is_file()
