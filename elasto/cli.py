@@ -1,4 +1,9 @@
-"""``brim elasto ...`` commands: thin shells over the library functions."""
+"""``brim elasto ...`` commands: thin shells over the library functions.
+
+Output: ``-o/--output`` everywhere (``--out`` is a deprecated alias); ``convert`` follows brim's
+rule (one input: a file; several: a folder). ``beamform --signal rf|iq`` chooses beamformed RF
+or I/Q (it was ``--output rf|iq``, which now names the output file).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,14 @@ import argparse
 import json
 from pathlib import Path
 
-from brim.cli import add_progress_option
+from brim.cli import (
+    add_output_option,
+    add_progress_option,
+    examples,
+    output_file,
+    output_folder,
+    output_paths,
+)
 from brim.errors import ConfigError, FormatError
 
 __all__ = ["register"]
@@ -44,24 +56,24 @@ def _frames(text: str) -> tuple[int, int]:
     return a, b
 
 
-def _out_path(path: str) -> Path:
-    out = Path(path)
-    if out.suffix.lower() not in (".nc", ".h5", ".nc4"):
-        out = out.with_suffix(".nc")
-    return out
+def _out_path(path: str, *inputs) -> Path:
+    """The checked output file (``.nc`` added when it has no suffix); see brim.cli."""
+    return output_file(path, inputs=[i for i in inputs if i], suffix=".nc")
 
 
 def _cmd_convert(args) -> int:
-    from brim.io import save
+    from brim.io import check_input_file, save
 
     from .readers import _is_hdf5, _looks_pybf, read_channel
 
-    src = Path(args.input)
-    if src.suffix.lower() in (".h5", ".hdf5") and _is_hdf5(src) and _looks_pybf(src):
-        ds = read_channel(src, sound_speed=args.c)
-    else:
-        ds = _read_rf(src, args)
-    print(save(ds, _out_path(args.out)))
+    # missing, folder, symlink loop, FIFO, device: refused before anything is read
+    srcs = [check_input_file(p) for p in args.inputs]
+    for src, dst in zip(srcs, output_paths(srcs, args.output, suffix=".nc")):
+        if src.suffix.lower() in (".h5", ".hdf5") and _is_hdf5(src) and _looks_pybf(src):
+            ds = read_channel(src, sound_speed=args.c)
+        else:
+            ds = _read_rf(src, args)
+        print(save(ds, dst))
     return 0
 
 
@@ -71,6 +83,12 @@ def _cmd_beamform(args) -> int:
     from .beamform import beamform
     from .readers import read_channel
 
+    if args.output in ("rf", "iq"):
+        raise ConfigError(
+            f"--output now names the output file; for beamformed {args.output.upper()} use "
+            f"--signal {args.output} (and -o FILE.nc)"
+        )
+    out = _out_path(args.output, args.channel)
     ch = read_channel(args.channel, sound_speed=args.c)
     depths = None
     if args.zmax is not None:
@@ -82,11 +100,11 @@ def _cmd_beamform(args) -> int:
         ch,
         depths=depths,
         fnumber=args.fnumber,
-        output=args.output,
+        output=args.signal,
         backend=args.backend,
         progress=args.progress,
     )
-    print(save(rf, _out_path(args.out)))
+    print(save(rf, out))
     return 0
 
 
@@ -110,7 +128,7 @@ def _displacement(args):
 def _add_pair(p):
     p.add_argument("pre", help="pre-compression RF file (.mat, .npy, .nc)")
     p.add_argument("post", nargs="?", help="post-compression RF file (omit: use --frames)")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
+    add_output_option(p, "file", "output NetCDF file")
     p.add_argument(
         "--method",
         choices=("ncc", "phase", "dp"),
@@ -126,7 +144,8 @@ def _add_pair(p):
 def _cmd_displacement(args) -> int:
     from brim.io import save
 
-    print(save(_displacement(args), _out_path(args.out)))
+    out = _out_path(args.output, args.pre, args.post)
+    print(save(_displacement(args), out))
     return 0
 
 
@@ -137,8 +156,9 @@ def _cmd_strain(args) -> int:
 
     from .strain import strain_image
 
+    out = _out_path(args.output, args.pre, args.post)
     s = strain_image(_displacement(args), kernel=args.kernel)
-    path = save(s, _out_path(args.out))
+    path = save(s, out)
     print(f"{path}  median axial strain {np.nanmedian(s['strain'].values):+.4%}")
     return 0
 
@@ -178,8 +198,7 @@ def _cmd_simulate(args) -> int:
     from .rfsim import simulate_pair, simulate_shear_wave_rf
     from .samples import phantom_pair
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args.output)
     pair = (
         phantom_pair()
         if args.compression is None
@@ -196,10 +215,11 @@ def _cmd_swe(args) -> int:
 
     from .shearwave import shear_wave_elastography
 
+    out = _out_path(args.output, args.input)
     rf = _read_rf(args.input, args)
     roi = _roi_mm(args.roi) if args.roi else None
     res = shear_wave_elastography(rf, push_x=args.push_x * 1e-3, density=args.density, roi=roi)
-    path = save(res.maps, _out_path(args.out))
+    path = save(res.maps, out)
     print(
         json.dumps(
             {
@@ -215,54 +235,118 @@ def _cmd_swe(args) -> int:
     return 0
 
 
+_PAIR = "$(brim samples --path elasto_phantom_pair)"
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``elasto`` command group to the ``brim`` parser."""
-    g = subparsers.add_parser("elasto", help="ultrasound elastography: RF/channel data to strain")
+    g = subparsers.add_parser(
+        "elasto",
+        help="ultrasound elastography: RF/channel data to strain",
+        epilog=examples(
+            f"brim elasto strain {_PAIR} -o strain.nc",
+            "brim elasto simulate -o sim/",
+            "brim elasto COMMAND --help",
+        ),
+    )
     sub = g.add_subparsers(dest="elasto_command", metavar="COMMAND")
     g.set_defaults(func=lambda args: (g.print_help(), 2)[1])
 
-    p = sub.add_parser("convert", help="read .mat/.npy RF or pybf channel HDF5 into brim NetCDF")
-    p.add_argument("input", help="RF (.mat, .npy) or pybf channel HDF5 file")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
+    p = sub.add_parser(
+        "convert",
+        help="read .mat/.npy RF or pybf channel HDF5 into brim NetCDF",
+        epilog=examples(
+            f"brim elasto convert {_PAIR} -o pair.nc",
+            "brim elasto convert rf/*.mat -o converted/ --var rf --fs 40e6 --fc 5e6 --pitch 3e-4",
+        ),
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="RF (.mat, .npy) or pybf channel HDF5 files"
+    )
+    add_output_option(p, "auto", "brim NetCDF")
     _add_rf_options(p)
     p.set_defaults(func=_cmd_convert)
 
-    p = sub.add_parser("beamform", help="plane-wave DAS + compounding of channel data")
+    p = sub.add_parser(
+        "beamform",
+        help="plane-wave DAS + compounding of channel data",
+        epilog=examples(
+            "brim elasto beamform $BRIM_EXTERNAL_DATA/elasto/pybf_channel/rf_dataset.hdf5 "
+            "-o bmode_rf.nc --zmax 12",
+            "brim elasto beamform channels.nc -o bmode_iq.nc --signal iq --fnumber 1.75",
+        ),
+    )
     p.add_argument("channel", help="channel data (pybf HDF5 or brim channel_data NetCDF)")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
+    add_output_option(p, "file", "output NetCDF file")
     p.add_argument("--fnumber", type=float, default=1.5, help="receive f-number (aperture growth)")
     p.add_argument("--zmax", type=float, help="deepest image depth (mm; default: all samples)")
-    p.add_argument("--output", choices=("rf", "iq"), default="rf", help="beamformed RF or I/Q")
+    p.add_argument("--signal", choices=("rf", "iq"), default="rf", help="beamformed RF or I/Q")
     p.add_argument("--backend", choices=("numpy", "cupy"), help="kernel backend (default: numpy)")
     p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s)")
     add_progress_option(p)
     p.set_defaults(func=_cmd_beamform)
 
-    p = sub.add_parser("displacement", help="displacement between a pre/post RF pair")
+    p = sub.add_parser(
+        "displacement",
+        help="displacement between a pre/post RF pair",
+        epilog=examples(
+            f"brim elasto displacement {_PAIR} -o displacement.nc --frames 0,1",
+            "brim elasto displacement pre.mat post.mat -o d.nc --var rf --fs 40e6 --fc 5e6 "
+            "--pitch 3e-4 --method phase",
+        ),
+    )
     _add_pair(p)
     p.set_defaults(func=_cmd_displacement)
 
-    p = sub.add_parser("strain", help="displacement + least-squares strain image")
+    p = sub.add_parser(
+        "strain",
+        help="displacement + least-squares strain image",
+        epilog=examples(
+            f"brim elasto strain {_PAIR} -o strain.nc",
+            f"brim elasto strain {_PAIR} -o strain_dp.nc --method dp --kernel 13",
+        ),
+    )
     _add_pair(p)
     p.add_argument("--kernel", type=int, default=9, help="least-squares kernel (windows)")
     p.set_defaults(func=_cmd_strain)
 
-    p = sub.add_parser("ratio", help="strain ratio lesion / reference and elasticity score")
+    p = sub.add_parser(
+        "ratio",
+        help="strain ratio lesion / reference and elasticity score",
+        epilog=examples(
+            f"brim elasto strain {_PAIR} -o strain.nc",
+            "brim elasto ratio strain.nc --lesion rect:12,18,7,13 --reference rect:4.5,7.5,3.5,6.5",
+        ),
+    )
     p.add_argument("strain", help="strain NetCDF from 'brim elasto strain'")
     p.add_argument("--lesion", required=True, help="rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
     p.add_argument("--reference", required=True, help="reference (fat) ROI, same syntax (mm)")
     p.set_defaults(func=_cmd_ratio)
 
-    p = sub.add_parser("simulate", help="FE + RF simulated pre/post pair and shear-wave frames")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    p = sub.add_parser(
+        "simulate",
+        help="FE + RF simulated pre/post pair and shear-wave frames",
+        epilog=examples(
+            "brim elasto simulate -o sim/",
+            "brim elasto simulate -o sim2/ --compression 0.02 --seed 1",
+        ),
+    )
+    add_output_option(p, "folder", "output folder: elasto_phantom_pair.nc and elasto_shear_wave.nc")
     p.add_argument("--compression", type=float, help="applied compression (default 0.01)")
     p.add_argument("--shear-speed", type=float, default=2.5, help="shear-wave speed (m/s)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the speckle")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("swe", help="shear-wave speed and Young's modulus from RF frames over time")
+    p = sub.add_parser(
+        "swe",
+        help="shear-wave speed and Young's modulus from RF frames over time",
+        epilog=examples(
+            "brim elasto simulate -o sim/",
+            "brim elasto swe sim/elasto_shear_wave.nc -o swe.nc --push-x 0",
+        ),
+    )
     p.add_argument("input", help="rf_frames NetCDF with a 'time' coordinate")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF file")
+    add_output_option(p, "file", "output NetCDF file")
     p.add_argument("--push-x", type=float, default=0.0, help="push position (mm)")
     p.add_argument("--density", type=float, default=1000.0, help="kg/m^3")
     p.add_argument("--roi", help="ROI for Emax/Emean: rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")

@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from brim.cli import add_progress_option
+from brim.cli import (
+    add_output_option,
+    add_progress_option,
+    examples,
+    output_file,
+    output_folder,
+    output_paths,
+)
 from brim.errors import ConfigError, FormatError, MissingFileError
 
-
-def _out_dir(p) -> Path:
-    d = Path(p)
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+_MEAS = "$(brim samples --path fusion_measurement)"
+_REF = "$(brim samples --path fusion_reference)"
+_US = "$(brim samples --path fusion_ultrasound)"
 
 
 def _open_ds(path):
@@ -32,7 +37,7 @@ def _cmd_simulate(args) -> int:
     import brim
     from brim.fusion import simulate as sim
 
-    out = _out_dir(args.out)
+    out = output_folder(args.output)
     so2 = args.so2
     mm = 1e-3  # the options are in mm (display units); the library takes m
     lesion = sim.Lesion(
@@ -52,14 +57,13 @@ def _cmd_background(args) -> int:
     import brim
     from brim.fusion.background import fit_background
     from brim.fusion.readers import read_measurement
-    from brim.provenance import record
 
+    out = output_file(args.output, inputs=[args.meas])
     meas = read_measurement(args.meas)
     fit = fit_background(meas, n=args.n, musp=args.musp, min_distance=args.min_distance * 1e-3)
-    fit = record(fit, "brim fusion background", {}, inputs=[args.meas])
     for i, w in enumerate(fit.wavelength.values):
         print(f"{w:g} nm: mua = {fit.mua.values[i]:.5f} /mm, musp = {fit.musp.values[i]:.4f} /mm")
-    print(brim.save(fit, args.out))
+    print(brim.save(fit, out))
     return 0
 
 
@@ -83,10 +87,11 @@ def _cmd_reconstruct(args) -> int:
     import brim
     from brim.fusion.readers import read_measurement
     from brim.fusion.reconstruct import LesionRoi, reconstruct
-    from brim.provenance import record
 
     if (args.us is None) == (args.roi is None):
         raise ConfigError("give exactly one of --us IMAGE or --roi X,Y,Z,R")
+    inputs = [args.meas, args.reference] + ([args.us] if args.us else [])
+    out = output_file(args.output, inputs=inputs)
     target = read_measurement(args.meas)
     reference = read_measurement(args.reference)
     kw = {"alpha": args.alpha, "nonlinear_iterations": args.nonlinear_iterations}
@@ -98,9 +103,7 @@ def _cmd_reconstruct(args) -> int:
         recon = reconstruct(target, reference, roi=LesionRoi.parse(args.roi, units="mm"), **kw)
     else:
         recon = reconstruct(target, reference, us=_load_us(args.us, args.model), **kw)
-    inputs = [args.meas, args.reference] + ([args.us] if args.us else [])
-    recon = record(recon, "brim fusion reconstruct", {"roi": args.roi}, inputs=inputs)
-    print(brim.save(recon, args.out))
+    print(brim.save(recon, out))
     return 0
 
 
@@ -109,6 +112,9 @@ def _cmd_hemoglobin(args) -> int:
     from brim.fusion.readers import read_extinction
     from brim.fusion.reconstruct import hemoglobin
 
+    out = output_file(
+        args.output, inputs=[args.map] + ([args.extinction] if args.extinction else [])
+    )
     recon = _open_ds(args.map)
     ext = read_extinction(args.extinction) if args.extinction else None
     hb = hemoglobin(recon, extinction=ext)
@@ -117,7 +123,7 @@ def _cmd_hemoglobin(args) -> int:
             f"lesion: HbT {float(hb.lesion_hbt):.1f} uM, HbO2 {float(hb.lesion_hbo2):.1f} uM, "
             f"Hb {float(hb.lesion_hb):.1f} uM, sO2 {float(hb.lesion_so2):.2f}"
         )
-    print(brim.save(hb, args.out))
+    print(brim.save(hb, out))
     return 0
 
 
@@ -125,30 +131,32 @@ def _cmd_segment(args) -> int:
     import brim
     from brim.fusion import ussegment
     from brim.fusion.readers import read_busi
+    from brim.io import check_input_file
 
-    out = _out_dir(args.out)
-    model = ussegment.load_model(args.model) if args.model else None
     for path in args.images:
+        check_input_file(path, what="image")  # before anything is read or written
+    targets = output_paths(args.images, args.output, suffix=".nc", tag="_mask")
+    model = ussegment.load_model(args.model) if args.model else None
+    for path, dst in zip(args.images, targets):
         p = Path(path)
-        if not p.exists():
-            raise MissingFileError(f"no such image: {p}")
         ds = read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
         res = ussegment.segment(ds, model=model)
-        print(brim.save(res, out / f"{p.stem}_mask.nc"), f"({int(res['mask'].sum())} px)")
+        print(brim.save(res, dst), f"({int(res['mask'].sum())} px)")
     return 0
 
 
 def _cmd_train_us(args) -> int:
     from brim.fusion import ussegment
 
+    out = output_folder(args.output, inputs=[args.root])
     res = ussegment.evaluate_segmenter(
-        args.root, size=args.size, epochs=args.epochs, model_out=args.out, progress=args.progress
+        args.root, size=args.size, epochs=args.epochs, model_out=out, progress=args.progress
     )
     print(
         f"Dice {res.dice_mean:.3f} (95% CI {res.ci_low:.3f}-{res.ci_high:.3f}) on "
         f"{res.n_test} test images (grouped split), trained on {res.n_train} at {res.size}px"
     )
-    print(args.out)
+    print(out)
     return 0
 
 
@@ -157,18 +165,17 @@ def _cmd_register(args) -> int:
     from brim.fusion.fuse import register_images
     from brim.provenance import record
 
+    out = output_file(args.output, inputs=[args.fixed, args.moving])
     fixed, moving = _open_ds(args.fixed), _open_ds(args.moving)
     res = register_images(
         fixed, moving, transform=args.transform, fixed_var=args.var, moving_var=args.var
     )
     res = record(res, "brim fusion register", {}, inputs=[args.fixed, args.moving])
-    print(brim.save(res, args.out))
+    print(brim.save(res, out))
     return 0
 
 
 def _cmd_convert(args) -> int:
-    import os
-
     import brim
     from brim.config import load_params
     from brim.fusion.conversion import PARAMS, convert
@@ -182,18 +189,7 @@ def _cmd_convert(args) -> int:
     for p in srcs:
         if not p.exists():
             raise MissingFileError(f"no such file or folder: {p}")
-    out = Path(args.output)
-    if len(srcs) > 1 or out.is_dir():
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"-o/--output {out} is a file; with several inputs give a folder")
-        dsts = [out / f"{p.stem if p.is_file() else p.name}.nc" for p in srcs]
-        if len({os.path.normcase(d.name) for d in dsts}) < len(dsts):
-            raise ConfigError("two inputs would write the same output name; convert them apart")
-    else:
-        dsts = [out if out.suffix else out.with_suffix(".nc")]
-    for d in dsts:
-        if any(d.resolve() == p.resolve() for p in srcs):
-            raise ConfigError(f"output {d} would overwrite an input; choose another -o/--output")
+    dsts = output_paths(srcs, args.output, suffix=".nc")  # brim's one output rule
     results = [convert(p, **params) for p in srcs]  # all read before anything is written
     for p, d, ds in zip(srcs, dsts, results):
         d.parent.mkdir(parents=True, exist_ok=True)
@@ -204,11 +200,26 @@ def _cmd_convert(args) -> int:
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``fusion`` command group to the brim CLI."""
-    g = subparsers.add_parser("fusion", help="US-guided diffuse optical tomography and fusion")
+    g = subparsers.add_parser(
+        "fusion",
+        help="US-guided diffuse optical tomography and fusion",
+        epilog=examples(
+            f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
+            "brim fusion simulate -o sim/ --depth 15 --diameter 10",
+            "brim fusion COMMAND --help",
+        ),
+    )
     sub = g.add_subparsers(dest="fusion_command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("simulate", help="simulate a lesion measurement, reference and US image")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a lesion measurement, reference and US image",
+        epilog=examples(
+            "brim fusion simulate -o sim/",
+            "brim fusion simulate -o deep/ --depth 25 --diameter 10 --hbt 90 --so2 0.5",
+        ),
+    )
+    add_output_option(p, "folder", "output folder: measurement.nc, reference.nc and ultrasound.nc")
     p.add_argument("--depth", type=float, default=20.0, help="lesion centre depth, mm")
     p.add_argument("--x", type=float, default=0.0, help="lesion centre x, mm")
     p.add_argument("--y", type=float, default=0.0, help="lesion centre y, mm")
@@ -219,15 +230,27 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--voxel", type=float, default=1.5, help="lesion discretisation, mm")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("background", help="fit background mua/musp from a (reference) measurement")
+    p = sub.add_parser(
+        "background",
+        help="fit background mua/musp from a (reference) measurement",
+        epilog=examples(f"brim fusion background {_REF} -o background.nc"),
+    )
     p.add_argument("meas", help="measurement (.nc, .mat or .csv)")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF")
+    add_output_option(p, "file", "output NetCDF")
     p.add_argument("--n", type=float, help="refractive index (default from file or 1.33)")
     p.add_argument("--musp", type=float, help="reduced scattering for CW data, mm^-1")
     p.add_argument("--min-distance", type=float, default=0.0, help="ignore closer pairs, mm")
     p.set_defaults(func=_cmd_background)
 
-    p = sub.add_parser("reconstruct", help="US-guided dual-mesh absorption reconstruction")
+    p = sub.add_parser(
+        "reconstruct",
+        help="US-guided dual-mesh absorption reconstruction",
+        epilog=examples(
+            f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
+            f"brim fusion reconstruct {_MEAS} --reference {_REF} --roi 0,0,20,7.5 -o map.nc "
+            "--nonlinear-iterations 0",
+        ),
+    )
     p.add_argument("meas", help="lesion-side measurement")
     p.add_argument("--reference", required=True, help="reference measurement")
     p.add_argument("--us", help="ultrasound NetCDF (with a mask, or segmented with --model)")
@@ -241,33 +264,59 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="Born iterations after the first linear solve (0: linear Born only)",
     )
     p.add_argument("--musp", type=float, help="background reduced scattering (CW data), mm^-1")
-    p.add_argument("-o", "--out", required=True, help="output map NetCDF")
+    add_output_option(p, "file", "output map NetCDF")
     p.set_defaults(func=_cmd_reconstruct)
 
-    p = sub.add_parser("hemoglobin", help="HbO2, Hb, HbT and sO2 from a reconstructed mua map")
+    p = sub.add_parser(
+        "hemoglobin",
+        help="HbO2, Hb, HbT and sO2 from a reconstructed mua map",
+        epilog=examples(
+            f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
+            "brim fusion hemoglobin map.nc -o hemoglobin.nc",
+        ),
+    )
     p.add_argument("map", help="reconstruction NetCDF with 'mua' over wavelength")
     p.add_argument("--extinction", help="extinction CSV (default: bundled Prahl subset)")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF")
+    add_output_option(p, "file", "output NetCDF")
     p.set_defaults(func=_cmd_hemoglobin)
 
-    p = sub.add_parser("segment-us", help="segment breast-ultrasound lesions")
+    p = sub.add_parser(
+        "segment-us",
+        help="segment breast-ultrasound lesions",
+        epilog=examples(
+            f"brim fusion segment-us {_US} -o us_mask.nc",
+            "brim fusion segment-us busi/images/*.png -o masks/ --model unet/",
+        ),
+    )
     p.add_argument("images", nargs="+", help="PNG images or brim NetCDF with 'image'")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    add_output_option(p, "auto", "mask NetCDF (<image stem>_mask.nc in a folder)")
     p.add_argument("--model", help="U-Net checkpoint folder; default: Otsu baseline")
     p.set_defaults(func=_cmd_segment)
 
-    p = sub.add_parser("train-us", help="train the U-Net on a BUSI folder; report grouped Dice")
+    p = sub.add_parser(
+        "train-us",
+        help="train the U-Net on a BUSI folder; report grouped Dice",
+        epilog=examples(
+            "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/ --epochs 5"
+        ),
+    )
     p.add_argument("root", help="folder with images/ and masks/")
-    p.add_argument("-o", "--out", required=True, help="checkpoint folder to write")
+    add_output_option(p, "folder", "checkpoint folder to write")
     p.add_argument("--size", type=int, default=64, help="square input size of the U-Net, pixels")
     p.add_argument("--epochs", type=int, default=30, help="training epochs")
     add_progress_option(p)
     p.set_defaults(func=_cmd_train_us)
 
-    p = sub.add_parser("register", help="register two 2-D brim images (rigid/affine)")
+    p = sub.add_parser(
+        "register",
+        help="register two 2-D brim images (rigid/affine)",
+        epilog=examples(
+            f"brim fusion register {_US} {_US} -o registered.nc --transform affine",
+        ),
+    )
     p.add_argument("fixed", help="fixed (reference) image NetCDF")
     p.add_argument("moving", help="image NetCDF to move onto the fixed one")
-    p.add_argument("-o", "--out", required=True, help="output NetCDF: moved image and transform")
+    add_output_option(p, "file", "output NetCDF: moved image and transform")
     p.add_argument(
         "--transform",
         default="rigid",
@@ -294,12 +343,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("inputs", nargs="+", help="files or patient folders to convert")
-    p.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        help="output NetCDF for one input; a folder (created) for several",
-    )
+    add_output_option(p, "auto", "output NetCDF", deprecated=())
     p.add_argument(
         "--units",
         choices=["mm-1", "cm-1", "m-1"],

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-import numpy as np
-
-from brim.cli import add_progress_option
+from brim.cli import add_output_option, add_progress_option, examples, output_file, output_paths
 from brim.errors import ConfigError
 from brim.microwave import tomography_cli
 
@@ -55,16 +52,21 @@ def _calibrate(ds, args):
 
 
 def _cmd_convert(args) -> int:
-    from brim.io import save
+    from brim.io import check_input_file, save
 
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    for p in args.inputs:
-        ds = _open(p)
-        target = out / (Path(p).stem + ".nc")
-        save(ds, target)
+    for p in args.inputs:  # missing, folder, symlink loop, FIFO, device: refused up front
+        check_input_file(p)
+    targets = output_paths(args.inputs, args.output, suffix=".nc")
+    for p, target in zip(args.inputs, targets):
+        save(_open(p), target)
         print(target)
     return 0
+
+
+def _scan_inputs(args) -> list[str]:
+    """The scan and its calibration scans (an output may overwrite none of them)."""
+    extra = [getattr(args, k, None) for k in ("reference", "rotation")]
+    return [args.scan, *[e for e in extra if e]]
 
 
 def _cmd_calibrate(args) -> int:
@@ -72,11 +74,12 @@ def _cmd_calibrate(args) -> int:
 
     if not (args.reference or args.rotation or args.average):
         raise ConfigError("give --reference REF, --rotation OTHER or --average")
+    out = output_file(args.output, inputs=_scan_inputs(args))
     ds = _calibrate(_open(args.scan), args)
     if "s_reference" in ds:
         ds = ds.drop_vars("s_reference")
-    save(ds, args.output)
-    print(args.output)
+    save(ds, out)
+    print(out)
     return 0
 
 
@@ -98,15 +101,17 @@ def _beamform(ds, args):
 def _cmd_beamform(args) -> int:
     from brim.io import save
 
+    out = output_file(args.output, inputs=[args.scan])
     img = _beamform(_open(args.scan), args)
-    save(img, args.output)
-    print(args.output)
+    save(img, out)
+    print(out)
     return 0
 
 
 def _cmd_image(args) -> int:
     from brim.io import save
 
+    out = output_file(args.output, inputs=_scan_inputs(args))
     ds = _calibrate(_open(args.scan), args)
     if not (args.reference or args.rotation or args.average):
         from brim.microwave import calibration as cal
@@ -115,12 +120,14 @@ def _cmd_image(args) -> int:
             raise ConfigError("give --reference, --rotation or --average (no reference in file)")
         ds = cal.reference_subtraction(ds)
     img = _beamform(ds, args)
-    save(img, args.output)
-    print(args.output)
+    save(img, out)
+    print(out)
     return 0
 
 
 def _cmd_metrics(args) -> int:
+    import numpy as np
+
     from brim.io import open as brim_open
     from brim.microwave import metrics
 
@@ -198,47 +205,97 @@ def _add_cal(p):
     p.add_argument("--antenna-delay", type=float, help="phase-centre one-way delay (s)")
 
 
+_SCAN = "$(brim samples --path microwave_radar_scan)"
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``microwave`` command group."""
-    parser = subparsers.add_parser("microwave", help="microwave radar imaging and tomography")
+    parser = subparsers.add_parser(
+        "microwave",
+        help="microwave radar imaging and tomography",
+        epilog=examples(
+            f"brim microwave image {_SCAN} -o image.nc",
+            "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
+            "brim microwave COMMAND --help",
+        ),
+    )
     sub = parser.add_subparsers(dest="microwave_command", metavar="COMMAND")
     parser.set_defaults(func=lambda a: (parser.print_help(), 2)[1])
 
-    p = sub.add_parser("convert", help="read vendor/public scans into brim NetCDF")
+    p = sub.add_parser(
+        "convert",
+        help="read vendor/public scans into brim NetCDF",
+        epilog=examples(
+            f"brim microwave convert {_SCAN} -o scan.nc",
+            "brim microwave convert $BRIM_EXTERNAL_DATA/microwave/merit/B0_P3_p*.csv -o scans/",
+        ),
+    )
     p.add_argument(
         "inputs",
         nargs="+",
         metavar="INPUT",
         help="Touchstone .sNp, MERIT .csv, UM-BMID .mat, NetCDF or NPZ scans",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    add_output_option(p, "auto", "brim sparameter_scan NetCDF")
     p.set_defaults(func=_cmd_convert)
 
-    p = sub.add_parser("calibrate", help="reference / rotation / average subtraction")
+    p = sub.add_parser(
+        "calibrate",
+        help="reference / rotation / average subtraction",
+        epilog=examples(
+            f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
+            f"brim microwave calibrate {_SCAN} --reference empty_chamber.nc -o calibrated.nc",
+        ),
+    )
     p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
-    p.add_argument("-o", "--output", required=True, help="calibrated scan (.nc)")
+    add_output_option(p, "file", "calibrated scan (.nc)")
     p.set_defaults(func=_cmd_calibrate)
 
-    p = sub.add_parser("beamform", help="DAS / DMAS / CF-DAS image of a calibrated scan")
+    p = sub.add_parser(
+        "beamform",
+        help="DAS / DMAS / CF-DAS image of a calibrated scan",
+        epilog=examples(
+            f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
+            "brim microwave beamform calibrated.nc -o image.nc --method dmas",
+        ),
+    )
     p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
-    p.add_argument("-o", "--output", required=True, help="image (.nc)")
+    add_output_option(p, "file", "image (.nc)")
     _add_common_image(p)
     p.set_defaults(func=_cmd_beamform)
 
-    p = sub.add_parser("image", help="calibrate then beamform in one step")
+    p = sub.add_parser(
+        "image",
+        help="calibrate then beamform in one step",
+        epilog=examples(
+            f"brim microwave image {_SCAN} -o image.nc",
+            f"brim microwave image {_SCAN} -o image.nc --method all --grid plane:0.05,0.0025,0.035",
+        ),
+    )
     p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
-    p.add_argument("-o", "--output", required=True, help="image (.nc)")
+    add_output_option(p, "file", "image (.nc)")
     _add_common_image(p)
     p.set_defaults(func=_cmd_image)
 
-    p = sub.add_parser("metrics", help="MERIT metrics of an image (SCR, SMR, FWHM, error)")
+    p = sub.add_parser(
+        "metrics",
+        help="MERIT metrics of an image (SCR, SMR, FWHM, error)",
+        epilog=examples(
+            f"brim microwave image {_SCAN} -o image.nc",
+            "brim microwave metrics image.nc --target 0.015,0,0.035",
+        ),
+    )
     p.add_argument("image", help="image from 'brim microwave beamform' or 'image'")
     p.add_argument("--target", help="known target X,Y,Z in metres (gives the localisation error)")
     p.set_defaults(func=_cmd_metrics)
 
-    p = sub.add_parser("info", help="summarise a scan file")
+    p = sub.add_parser(
+        "info",
+        help="summarise a scan file",
+        epilog=examples(f"brim microwave info {_SCAN}"),
+    )
     p.add_argument("scan", help=_SCAN_HELP)
     p.set_defaults(func=_cmd_info)
 

@@ -18,9 +18,13 @@ import argparse
 import re
 from pathlib import Path
 
-import numpy as np
-
-from brim.cli import add_progress_option
+from brim.cli import (
+    add_output_option,
+    add_progress_option,
+    examples,
+    output_file,
+    output_folder,
+)
 from brim.errors import ConfigError, FormatError, MissingFileError
 
 __all__ = ["add_commands", "parse_freqs"]
@@ -48,6 +52,8 @@ def parse_freqs(values) -> list[float]:
 
 
 def _phantom(spec: str, grid_spec: str | None, background: complex):
+    import numpy as np
+
     from brim.microwave.forward import Grid
     from brim.microwave.tomo_phantoms import (
         breast_phantom,
@@ -90,6 +96,8 @@ def _phantom(spec: str, grid_spec: str | None, background: complex):
 
 def _parse_complex(option: str, text: str) -> complex:
     """A finite complex number such as ``10-1j`` from the command line."""
+    import numpy as np
+
     try:
         value = complex(text.replace(" ", ""))
     except ValueError:
@@ -100,18 +108,22 @@ def _parse_complex(option: str, text: str) -> complex:
 
 
 def _cmd_simulate(args) -> int:
+    import numpy as np
+
     from brim.io import save
     from brim.microwave.forward import add_noise, refined_grid, ring_positions, simulate
     from brim.microwave.tomo_phantoms import BreastPhantom
     from brim.provenance import record
 
+    phantom_file = [args.phantom] if Path(args.phantom).is_file() else []
+    out = output_file(args.output, inputs=phantom_file)
     freqs = parse_freqs(args.freq) or [1e9]
     eps_b = _parse_complex("--eps-b", args.eps_b) if args.eps_b else 1.0
     ph, seed = _phantom(args.phantom, args.grid, eps_b)
     if isinstance(ph, BreastPhantom):
         grid, perm = ph.grid, ph.permittivity
         eps_b = ph.eps_background(freqs[0])
-        tumour = int(ph.tumour_center is not None)
+        tumour = int(ph.tumour_centre is not None)
     else:
         grid, perm = ph
         tumour = None
@@ -138,22 +150,25 @@ def _cmd_simulate(args) -> int:
         supersample=8,
     )
     if args.noise:
-        ds = add_noise(ds, args.noise, args.seed)
+        ds = add_noise(ds, args.noise, seed=args.seed)
     if tumour is not None:
         ds.attrs["tumour"] = tumour
         ds.attrs["phantom_id"] = f"{args.phantom.split(':')[0].replace('-healthy', '')}:{seed}"
     ds = record(ds, "brim microwave simulate", vars(args) | {"func": None})
-    save(ds, args.output)
-    print(f"wrote {args.output}: {len(freqs)} freq x {args.tx} tx x {args.rx} rx")
+    save(ds, out)
+    print(f"wrote {out}: {len(freqs)} freq x {args.tx} tx x {args.rx} rx")
     return 0
 
 
 def _cmd_reconstruct(args) -> int:
+    import numpy as np
+
     import brim
     from brim.io import save
     from brim.microwave.forward import Grid
     from brim.microwave.inverse import invert
 
+    dst = output_file(args.output, inputs=[args.fields])
     ds = brim.open(args.fields)
     if args.grid:
         grid = Grid.from_spec(args.grid)
@@ -175,16 +190,18 @@ def _cmd_reconstruct(args) -> int:
         progress=args.progress,
     )
     out = res.to_dataset()
-    save(out, args.output)
+    save(out, dst)
     last = res.history[-1]
     print(
-        f"wrote {args.output}: {args.method} on {grid.ny}x{grid.nx} cells, "
+        f"wrote {dst}: {args.method} on {grid.ny}x{grid.nx} cells, "
         f"final data misfit {last.get('final_misfit', last['misfit']):.3g}"
     )
     return 0
 
 
 def _load_training(paths):
+    import numpy as np
+
     import brim
     from brim.microwave.tomo_classify import sinogram_features
 
@@ -201,8 +218,11 @@ def _load_training(paths):
 
 
 def _cmd_train(args) -> int:
+    import numpy as np
+
     from brim.microwave.tomo_classify import evaluate, train_classifier
 
+    output_folder(args.output, inputs=args.fields)
     x, y, g = _load_training(args.fields)
     if y.size != x.shape[0]:
         raise FormatError("every training file needs attrs 'tumour' and 'phantom_id'")
@@ -224,20 +244,28 @@ def _cmd_train(args) -> int:
 def _cmd_predict(args) -> int:
     from brim.microwave.tomo_classify import predict_files
 
+    out = output_file(args.output, inputs=args.fields, suffix=".csv") if args.output else None
     x, _, _ = _load_training(args.fields)
     p = predict_files(args.model, x)
     lines = ["file,tumour_probability"] + [f"{f},{v:.6f}" for f, v in zip(args.fields, p)]
-    if args.output:
-        Path(args.output).write_text("\n".join(lines) + "\n")
+    if out is not None:
+        out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add simulate / reconstruct / train / predict to the ``brim microwave`` subparsers."""
-    p = subparsers.add_parser("simulate", help="simulate a tomography field set from a phantom")
+    p = subparsers.add_parser(
+        "simulate",
+        help="simulate a tomography field set from a phantom",
+        epilog=examples(
+            "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
+            "brim microwave simulate random:3 -o fields3.nc --freq 1GHz 2GHz --noise 0.01",
+        ),
+    )
     p.add_argument("phantom", help="breast | breast-healthy | random:SEED | mwsegeval:DIR | FILE")
-    p.add_argument("-o", "--output", required=True, help="field set (.nc)")
+    add_output_option(p, "file", "field set (.nc)")
     p.add_argument("--freq", nargs="+", help="frequencies, e.g. 1GHz 2GHz (default 1 GHz)")
     p.add_argument("--tx", type=int, default=16, help="transmitters on a ring")
     p.add_argument("--rx", type=int, default=16, help="receivers on a ring")
@@ -246,10 +274,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eps-b", help="background permittivity, e.g. 10-1j (default 1)")
     p.add_argument("--noise", type=float, default=0.0, help="relative complex noise level")
     p.add_argument("--seed", type=int, default=0, help="seed of the added noise")
-    p.add_argument("--backend", default=None, help="numpy or cupy")
+    p.add_argument(
+        "--backend", choices=["numpy", "cupy"], default=None, help="array backend: CPU or GPU"
+    )
     p.add_argument(
         "--solver",
         default="bicgstab",
+        choices=["bicgstab", "gmres"],
         help="forward Krylov solver: bicgstab (default) or gmres (hard, high-contrast cases)",
     )
     p.add_argument(
@@ -273,9 +304,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=_cmd_simulate)
 
-    p = subparsers.add_parser("reconstruct", help="quantitative permittivity reconstruction")
+    p = subparsers.add_parser(
+        "reconstruct",
+        help="quantitative permittivity reconstruction",
+        epilog=examples(
+            "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
+            "brim microwave reconstruct fields.nc -o map.nc --method born",
+            "brim microwave reconstruct fields.nc -o map.nc --method csi --regularization tv",
+        ),
+    )
     p.add_argument("fields", help="field set (from 'brim microwave simulate')")
-    p.add_argument("-o", "--output", required=True, help="reconstruction (.nc)")
+    add_output_option(p, "file", "reconstruction (.nc)")
     p.add_argument(
         "--method",
         default="dbim",
@@ -305,23 +344,40 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--weight", type=float, default=None, help="fixed regularisation weight (default: chosen)"
     )
-    p.add_argument("--backend", default=None, help="numpy or cupy")
+    p.add_argument(
+        "--backend", choices=["numpy", "cupy"], default=None, help="array backend: CPU or GPU"
+    )
     add_progress_option(p)
     p.set_defaults(func=_cmd_reconstruct)
 
-    p = subparsers.add_parser("train", help="train a tumour classifier on simulated field sets")
+    p = subparsers.add_parser(
+        "train",
+        help="train a tumour classifier on simulated field sets",
+        epilog=examples(
+            "for s in 1 2 3 4 5 6; do brim microwave simulate random:$s -o t$s.nc --tx 8 --rx 8; "
+            "brim microwave simulate random-healthy:$s -o h$s.nc --tx 8 --rx 8; done",
+            "brim microwave train t*.nc h*.nc -o model/ --folds 3",
+        ),
+    )
     p.add_argument(
         "fields", nargs="+", help="field sets with attrs 'tumour' (0/1) and 'phantom_id'"
     )
-    p.add_argument("-o", "--output", required=True, help="model directory")
+    add_output_option(p, "folder", "model folder to write")
     p.add_argument("--epochs", type=int, default=60, help="training epochs")
     p.add_argument(
         "--folds", type=int, default=3, help="grouped (by phantom) cross-validation folds"
     )
     p.set_defaults(func=_cmd_train)
 
-    p = subparsers.add_parser("predict", help="tumour probability of field sets")
+    p = subparsers.add_parser(
+        "predict",
+        help="tumour probability of field sets",
+        epilog=examples(
+            "brim microwave simulate random:9 -o new.nc --tx 8 --rx 8",
+            "brim microwave predict model/ new.nc -o scores.csv",
+        ),
+    )
     p.add_argument("model", help="model directory from 'brim microwave train'")
     p.add_argument("fields", nargs="+", help="field sets to score")
-    p.add_argument("-o", "--output", help="CSV file")
+    add_output_option(p, "file", "CSV file (default: print only)", required=False)
     p.set_defaults(func=_cmd_predict)

@@ -3,13 +3,16 @@
 Subcommands (each accepts raw files — DMR ``.txt``, FLIR ``.jpg``, grey ``.png`` — or brim
 ``.nc`` files)::
 
-    brim thermo convert INPUT... -o OUTDIR [--emissivity E] [--reflected-temp C]
+    brim thermo convert INPUT... -o OUTPUT [--emissivity E] [--reflected-temp C]
                         [--atmospheric-temp C] [--humidity RH] [--distance M]
-    brim thermo segment INPUT... -o OUTDIR [--method classical|unet] [--model PATH]
+    brim thermo segment INPUT... -o OUTPUT [--method classical|unet] [--model PATH]
     brim thermo features INPUT... -o features.csv
     brim thermo train DATA_DIR --labels LABELS.csv -o MODEL_DIR [--method cnn|features]
     brim thermo predict MODEL_DIR INPUT... -o scores.csv
     brim thermo simulate -o OUTDIR [--n N] [--seed S]
+
+``convert`` and ``segment`` follow brim's output rule: one input, ``-o`` is the output file;
+several inputs, ``-o`` is a folder (created); outputs never overwrite an input or each other.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ import csv
 import os
 from pathlib import Path
 
-from brim.cli import add_progress_option
+from brim.cli import (
+    add_output_option,
+    add_progress_option,
+    examples,
+    output_file,
+    output_folder,
+    output_paths,
+)
 from brim.errors import ConfigError, MissingFileError
 
 _INPUTS_HELP = "thermograms: DMR .txt, FLIR .jpg, grey .png or brim .nc files"
@@ -33,14 +43,6 @@ def _inputs(paths: list[str]) -> list[Path]:
             raise MissingFileError(f"no such file or folder: {p}")
         out.append(q)
     return out
-
-
-def _outdir(path: str) -> Path:
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise ConfigError(f"output {p} exists and is not a folder")
-    p.mkdir(parents=True, exist_ok=True)
-    return p
 
 
 def _progress(items, on: bool, desc: str):
@@ -67,7 +69,6 @@ def _cmd_convert(args) -> int:
     from brim.thermo.readers import read
 
     files = _inputs(args.inputs)
-    out = _outdir(args.output)
     over = {
         "emissivity": args.emissivity,
         "reflected_temperature": args.reflected_temp,
@@ -77,9 +78,10 @@ def _cmd_convert(args) -> int:
     }
     if args.humidity is not None and not (0 <= args.humidity <= 1):
         raise ConfigError(f"--humidity is a fraction in [0, 1] (0.5 = 50 %), got {args.humidity}")
+    targets = dict(zip(files, output_paths(files, args.output, suffix=".nc")))
     for f in _progress(files, args.progress, "convert"):
         ds = read(f, **over)
-        dst = out / f"{f.stem if f.is_file() else f.name}.nc"
+        dst = targets[f]
         save(ds, dst)
         print(dst)
     return 0
@@ -96,12 +98,12 @@ def _cmd_segment(args) -> int:
     from brim.thermo.segmentation import segment
 
     files = _inputs(args.inputs)
-    out = _outdir(args.output)
     if args.method == "unet" and not args.model:
         raise ConfigError("--method unet needs --model PATH (a folder saved by the U-Net trainer)")
+    targets = dict(zip(files, output_paths(files, args.output, suffix=".nc", tag="_seg")))
     for f in _progress(files, args.progress, "segment"):
         seg = segment(_load(f), method=args.method, model=args.model)
-        dst = out / f"{f.stem}_seg.nc"
+        dst = targets[f]
         save(seg, dst)
         print(dst)
     return 0
@@ -112,18 +114,20 @@ def _cmd_features(args) -> int:
     from brim.thermo.segmentation import segment_classical
 
     files = _inputs(args.inputs)
+    out = output_file(args.output, inputs=files, suffix=".csv")
+    units = out.with_suffix(".units.csv")
+    output_file(units, inputs=files, suffix=None)
     rows = []
     for f in _progress(files, args.progress, "features"):
         ds = _load(f)
         feats = extract_features(ds, segment_classical(ds))
         rows.append({"file": f.name, "patient": ds.attrs.get("patient", ""), **feats})
     cols = ["file", "patient", *FEATURE_UNITS]
-    _write_csv(Path(args.output), rows, cols)
-    units = Path(args.output).with_suffix(".units.csv")
+    _write_csv(out, rows, cols)
     _write_csv(
         units, [{"feature": k, "units": v} for k, v in FEATURE_UNITS.items()], ["feature", "units"]
     )
-    print(args.output)
+    print(out)
     return 0
 
 
@@ -133,10 +137,11 @@ def _cmd_train(args) -> int:
     data = Path(args.data_dir)
     if not data.is_dir():
         raise MissingFileError(f"DATA_DIR {data} is not a folder")
+    model_dir = output_folder(args.output, inputs=[data, args.labels])
     out = train(
         data,
         args.labels,
-        args.output,
+        model_dir,
         method=args.method,
         epochs=args.epochs,
         seed=args.seed,
@@ -156,9 +161,10 @@ def _cmd_predict(args) -> int:
             if f.is_dir()
             else [f]
         )
+    out = output_file(args.output, inputs=files, suffix=".csv")
     rows = predict_files(args.model_dir, files)
-    _write_csv(Path(args.output), rows, ["file", "patient", "score"])
-    print(args.output)
+    _write_csv(out, rows, ["file", "patient", "score"])
+    print(out)
     return 0
 
 
@@ -167,7 +173,7 @@ def _cmd_simulate(args) -> int:
 
     if args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
-    out = _outdir(args.output)
+    out = output_folder(args.output)
     simulate_cohort(args.n, seed=args.seed, outdir=out)
     for f in sorted(out.glob("*.nc")):
         print(f)
@@ -175,15 +181,36 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+_T = "$(brim samples --path thermo_phantom_tumour)"
+_H = "$(brim samples --path thermo_phantom_healthy)"
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``thermo`` command group to the ``brim`` CLI."""
-    p = subparsers.add_parser("thermo", help="infrared thermography: convert, segment, classify")
+    p = subparsers.add_parser(
+        "thermo",
+        help="infrared thermography: convert, segment, classify",
+        epilog=examples(
+            f"brim thermo segment {_T} -o tumour_seg.nc",
+            "brim thermo simulate -o cohort/ --n 8",
+            "brim thermo SUBCOMMAND --help",
+        ),
+    )
     sub = p.add_subparsers(dest="thermo_command", metavar="SUBCOMMAND")
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
-    q = sub.add_parser("convert", help="raw thermal files -> brim thermogram files (.nc)")
+    q = sub.add_parser(
+        "convert",
+        help="raw thermal files -> brim thermogram files (.nc)",
+        epilog=examples(
+            f"brim thermo convert {_T} -o tumour.nc",
+            f"brim thermo convert {_T} {_H} -o thermograms/",
+            "brim thermo convert $BRIM_EXTERNAL_DATA/thermo/flir/ax8.jpg -o ax8.nc "
+            "--emissivity 0.98 --distance 0.8",
+        ),
+    )
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
-    q.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    add_output_option(q, "auto", "thermogram NetCDF")
     q.add_argument("--emissivity", type=float, metavar="E", help="object emissivity (skin: 0.98)")
     q.add_argument("--reflected-temp", type=float, metavar="C", help="reflected temperature, degC")
     q.add_argument(
@@ -194,9 +221,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     add_progress_option(q)
     q.set_defaults(func=_cmd_convert)
 
-    q = sub.add_parser("segment", help="segment body, midline, breasts, folds")
+    q = sub.add_parser(
+        "segment",
+        help="segment body, midline, breasts, folds",
+        epilog=examples(
+            f"brim thermo segment {_T} -o tumour_seg.nc",
+            f"brim thermo segment {_T} {_H} -o masks/",
+        ),
+    )
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
-    q.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    add_output_option(q, "auto", "mask NetCDF (<input stem>_seg.nc in a folder)")
     q.add_argument(
         "--method",
         choices=("classical", "unet"),
@@ -207,20 +241,32 @@ def register(subparsers) -> argparse.ArgumentParser:
     add_progress_option(q)
     q.set_defaults(func=_cmd_segment)
 
-    q = sub.add_parser("features", help="asymmetry / hot-spot / vessel / texture features -> CSV")
+    q = sub.add_parser(
+        "features",
+        help="asymmetry / hot-spot / vessel / texture features -> CSV",
+        epilog=examples(f"brim thermo features {_T} {_H} -o features.csv"),
+    )
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
-    q.add_argument("-o", "--output", required=True, metavar="features.csv", help="output CSV")
+    add_output_option(
+        q, "file", "output CSV (units go to <name>.units.csv)", metavar="features.csv"
+    )
     add_progress_option(q)
     q.set_defaults(func=_cmd_features)
 
-    q = sub.add_parser("train", help="train a classifier on labelled thermograms")
+    q = sub.add_parser(
+        "train",
+        help="train a classifier on labelled thermograms",
+        epilog=examples(
+            "brim thermo simulate -o cohort/ --n 8",
+            "brim thermo train cohort/ --labels cohort/labels.csv -o model/",
+            "brim thermo train cohort/ --labels cohort/labels.csv -o cnn/ --method cnn --epochs 5",
+        ),
+    )
     q.add_argument(
         "data_dir", metavar="DATA_DIR", help="folder of labelled thermograms (.txt, .jpg or .nc)"
     )
     q.add_argument("--labels", required=True, metavar="LABELS.csv", help="ID,Diagnosis CSV")
-    q.add_argument(
-        "-o", "--output", required=True, metavar="MODEL_DIR", help="model folder to write"
-    )
+    add_output_option(q, "folder", "model folder to write", metavar="MODEL_DIR")
     q.add_argument(
         "--method",
         choices=("cnn", "features"),
@@ -232,14 +278,25 @@ def register(subparsers) -> argparse.ArgumentParser:
     add_progress_option(q)
     q.set_defaults(func=_cmd_train)
 
-    q = sub.add_parser("predict", help="score thermograms with a trained model -> CSV")
+    q = sub.add_parser(
+        "predict",
+        help="score thermograms with a trained model -> CSV",
+        epilog=examples(
+            "brim thermo train cohort/ --labels cohort/labels.csv -o model/",
+            f"brim thermo predict model/ {_T} {_H} -o scores.csv",
+        ),
+    )
     q.add_argument("model_dir", metavar="MODEL_DIR", help="folder from 'brim thermo train'")
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
-    q.add_argument("-o", "--output", required=True, metavar="scores.csv", help="output CSV")
+    add_output_option(q, "file", "output CSV", metavar="scores.csv")
     q.set_defaults(func=_cmd_predict)
 
-    q = sub.add_parser("simulate", help="simulate a labelled cohort with the bioheat phantom")
-    q.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    q = sub.add_parser(
+        "simulate",
+        help="simulate a labelled cohort with the bioheat phantom",
+        epilog=examples("brim thermo simulate -o cohort/ --n 8 --seed 1"),
+    )
+    add_output_option(q, "folder", "output folder: thermograms and labels.csv", metavar="OUTDIR")
     q.add_argument("--n", type=int, default=4, help="number of subjects (default 4)")
     q.add_argument("--seed", type=int, default=0, help="random seed")
     q.set_defaults(func=_cmd_simulate)

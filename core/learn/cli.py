@@ -1,5 +1,8 @@
 """``brim learn``: grouped cross-validation from a YAML/JSON configuration.
 
+The command is ``brim learn cv CONFIG [-o REPORT_DIR]``; its parser lives in
+:func:`brim.cli.register_learn` so that ``brim --help`` does not import torch.
+
 Example configuration (paths are relative to the configuration file)::
 
     name: thermo-resnet
@@ -304,7 +307,7 @@ def run_cv_config(path, *, out=None, progress: bool = False):
 
 
 def _cmd_cv(args) -> int:
-    result, page = run_cv_config(args.config, out=args.out, progress=args.progress)
+    result, page = run_cv_config(args.config, out=args.output, progress=args.progress)
     print(result.summary())
     for f in result.folds:
         print(
@@ -322,25 +325,12 @@ def _cmd_cv(args) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``learn`` command group to the ``brim`` CLI."""
-    p = subparsers.add_parser("learn", help="deep learning and honest evaluation")
-    sub = p.add_subparsers(dest="learn_command", metavar="SUBCOMMAND")
-    cv = sub.add_parser(
-        "cv",
-        help="grouped cross-validation from a YAML config; writes an HTML/JSON report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cv.add_argument("config", help="YAML or JSON configuration file")
-    cv.add_argument("--out", help="report folder (default: the config's 'output')")
-    cv.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
-    )
-    cv.set_defaults(func=_cmd_cv)
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``learn`` command group (kept for callers of the old entry point).
 
-    def _help(args) -> int:
-        p.print_help()
-        return 2
+    The ``brim.cli`` entry point is :func:`brim.cli.register_learn`, which does not import
+    this module (nor torch) until ``brim learn cv`` runs.
+    """
+    from brim.cli import register_learn
 
-    p.set_defaults(func=_help)
+    return register_learn(subparsers)

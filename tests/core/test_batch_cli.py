@@ -56,7 +56,7 @@ def test_cli_batch_with_process_cluster(twenty_files, tmp_path, capsys):
             "batch",
             "validate",
             *map(str, twenty_files[:4]),
-            "--out",
+            "-o",
             str(tmp_path),
             "--workers",
             "2",
@@ -74,7 +74,7 @@ def test_cli_batch_nonzero_exit_on_failure(twenty_files, tmp_path, capsys):
             "batch",
             "validate",
             *map(str, twenty_files[6:9]),
-            "--out",
+            "-o",
             str(tmp_path),
             "--scheduler",
             "threads",
@@ -93,7 +93,7 @@ def test_batch_input_errors(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
     (a / "x.nc").touch(), (b / "x.nc").touch()
-    with pytest.raises(brim.ConfigError, match="share file names"):
+    with pytest.raises(brim.ConfigError, match="outputs collide"):
         map_files("validate", [a / "x.nc", b / "x.nc"], tmp_path / "out")
     # a folder (or "", the current folder) is not an input file; it used to be run and fail
     # deep inside the pipeline

@@ -60,7 +60,7 @@ UNITS = ("mm", "°C", " K", "dB", "kPa", "GHz", "S/m", "uM", "µM", "%")
 
 
 def test_brim_demo_runs_every_modality(tmp_path, capsys):
-    code = main(["demo", "--out", str(tmp_path), "--no-progress"])
+    code = main(["demo", "-o", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0, out
     lines = out.splitlines()

@@ -69,8 +69,11 @@ def test_features_and_segment(cohort, tmp_path):
     assert rows[0]["file"] == "SIM0001.nc" and abs(float(rows[0]["delta_mean"])) < 2
     units = {r["feature"]: r["units"] for r in _rows(tmp_path / "feat.units.csv")}
     assert units["delta_mean"] == "K" and units["mean_left"] == "degC"
+    # one input: -o is the output file (".nc" added); an existing folder gets <stem>_seg.nc
     assert main(["thermo", "segment", f, "-o", str(tmp_path / "seg"), "--no-progress"]) == 0
-    seg = brim.open(tmp_path / "seg" / "SIM0001_seg.nc")
+    seg = brim.open(tmp_path / "seg.nc")
+    assert main(["thermo", "segment", f, "-o", str(tmp_path), "--no-progress"]) == 0
+    assert (tmp_path / "SIM0001_seg.nc").is_file()
     assert set(np.unique(seg["mask"].values)) <= {0, 1, 2, 3}
 
 
