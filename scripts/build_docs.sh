@@ -14,6 +14,12 @@ fi
 # the gallery must show figures, whatever backend the environment chose for the tests
 export MPLBACKEND="module://matplotlib_inline.backend_inline"
 export PYDEVD_DISABLE_FILE_VALIDATION=1
-sphinx-build -W --keep-going -q -b html docs docs/_build/html "$@"
+# By default every page is read again (-E), so every notebook runs against the code as it is
+# now; BRIM_DOCS_EXECUTE=cache builds incrementally and re-runs only the notebooks that changed.
+fresh=()
+if [ "${BRIM_DOCS_EXECUTE:-force}" = force ]; then
+    fresh=(-E)
+fi
+sphinx-build "${fresh[@]}" -W --keep-going -q -b html docs docs/_build/html "$@"
 echo "docs: built in $(( $(date +%s) - start )) s -> docs/_build/html/index.html"
 python docs/check_gallery.py docs/_build/html
