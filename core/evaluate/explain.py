@@ -140,7 +140,7 @@ def plot_grad_cam(
     *,
     ax=None,
     alpha: float = 0.45,
-    cmap: str = "jet",
+    cmap: str = "inferno",
     image_cmap: str = "gray",
 ):
     """Overlay a Grad-CAM map on its image.
