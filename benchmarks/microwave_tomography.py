@@ -403,7 +403,7 @@ def inverse_table(*, n_inv=32, backend="numpy"):
     tx = ring_positions(16, 0.15)
     rx = ring_positions(16, 0.15, offset=0.2)
     ds = simulate(eps, gf, [1e9, 1.5e9], tx, rx)
-    ds = add_noise(ds, 0.01, 0)
+    ds = add_noise(ds, 0.01, seed=0)
     gi = Grid.centered(n_inv, 0.12)
     ref = 1 + (eps_obj - 1) * disk_fraction(gi, 0.01, 0.0, 0.025)
     rows = []
@@ -458,13 +458,13 @@ def dense_breast_table(*, backend="numpy"):
     rx = ring_positions(16, 0.075, offset=np.pi / 16)
     freqs = [1e9, 2e9, 3e9]
     ds = simulate(ph.permittivity, gf, freqs, tx, rx, eps_b=eb, tol=1e-6, backend=backend)
-    ds = add_noise(ds, 0.01, 0)
+    ds = add_noise(ds, 0.01, seed=0)
     gi = Grid.centered(40, 0.12)
     prior = breast_phantom(gi, tumour=None, **kw)
     breast = ~prior.masks()["background"]
     xx, yy = np.meshgrid(gi.x, gi.y)
     interior = np.hypot(xx, yy) < kw["radius"] - 0.006
-    tc = ph.tumour_center
+    tc = ph.tumour_centre
     print(
         f"{'method':22s} {'time':>7s} {'strongest (mm)':>15s}  candidates (distance mm, "
         "contrast, area cm^2), tumour's rank"

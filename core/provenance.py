@@ -4,16 +4,24 @@ Each processing step appends one JSON record to the flat attribute ``brim_proven
 list): the step's name, its parameters, brim's and the key dependencies' versions, the inputs'
 SHA-256 checksums and a UTC time stamp. Setting ``SOURCE_DATE_EPOCH`` fixes the time stamp, which
 makes sample files reproducible bit for bit (the convention of reproducible-builds.org).
+
+Public processing steps record themselves through the :func:`step` decorator, so every record
+follows one naming rule (see :func:`step_name`): ``brim.<package>.<function>``, e.g.
+``brim.microwave.beamform``, ``brim.elasto.beamform``, ``brim.fusion.fit_background``. The
+recorded parameters are the call's bound arguments with the defaults applied; Datasets, large
+arrays and other bulky values are summarised (:func:`to_jsonable`), never dumped.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import functools
 import hashlib
+import inspect
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -58,7 +66,25 @@ def timestamp() -> str:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert parameters (paths, NumPy scalars and arrays, tuples, dataclasses) to JSON types."""
+    """Convert parameters (paths, NumPy scalars and arrays, tuples, dataclasses) to JSON types.
+
+    Bulky values are summarised, not dumped: an array of more than 64 elements becomes
+    ``"<array shape=... dtype>"``, an xarray Dataset, DataArray or DataTree
+    ``"<Dataset schema=... sizes=... from=FILE@SHA256[:12]>"`` (the input files of its own
+    provenance, when it has them), a random generator ``"<Generator PCG64>"``, a function
+    its qualified name; other objects whose ``repr`` holds a memory address are named by their
+    type (a record must not change between two identical runs).
+
+    Parameters
+    ----------
+    value : object
+        A parameter value.
+
+    Returns
+    -------
+    object
+        JSON-serialisable (str, int, float, bool, None, list, dict).
+    """
     import dataclasses
 
     if isinstance(value, (str, os.PathLike)):
@@ -68,18 +94,50 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     if isinstance(value, np.generic):
-        return value.item()
+        return to_jsonable(value.item())  # a complex scalar becomes [re, im]
     if isinstance(value, np.ndarray):
-        return value.tolist() if value.size <= 64 else f"<array shape={value.shape} {value.dtype}>"
+        if value.size > 64:
+            return f"<array shape={value.shape} {value.dtype}>"
+        return to_jsonable(value.tolist())
+    summary = _summary(value)
+    if summary is not None:
+        return summary
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(dataclasses.asdict(value))
+        # field by field (dataclasses.asdict deep-copies, e.g. a network inside a model)
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, complex):
         return [value.real, value.imag]
-    return repr(value)
+    text = repr(value)
+    return f"<{type(value).__name__}>" if " at 0x" in text else text
+
+
+def _summary(value: Any) -> str | None:
+    """A short description of a Dataset/DataArray/DataTree, generator or function (else None)."""
+    kind = type(value).__name__
+    module = type(value).__module__ or ""
+    if module.startswith("xarray") and kind in ("Dataset", "DataArray", "DataTree"):
+        schema = value.attrs.get("brim_schema")
+        sizes = dict(value.sizes) if kind != "DataTree" else dict(value.to_dataset().sizes)
+        name = f" name={value.name}" if kind == "DataArray" and value.name is not None else ""
+        label = f" schema={schema}" if schema else ""
+        files = [
+            f"{f.get('path')}@{(f.get('sha256') or '')[:12]}"
+            for s in steps(value)
+            for f in s.get("inputs", [])
+        ]
+        made = f" from={','.join(files)}" if files else ""  # its files, when it records them
+        return f"<{kind}{name}{label} sizes={sizes}{made}>"
+    if isinstance(value, np.random.Generator):
+        return f"<Generator {type(value.bit_generator).__name__}>"
+    if isinstance(value, np.random.RandomState):
+        return "<RandomState>"
+    if inspect.isfunction(value) or inspect.isbuiltin(value) or inspect.isclass(value):
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', kind)}"
+    return None
 
 
 def steps(obj) -> list[dict]:
@@ -113,14 +171,14 @@ def record(
     inputs : iterable of path-like
         Input files; each is recorded with its SHA-256.
     """
-    entry = {
-        "step": step,
-        "parameters": to_jsonable(dict(params or {})),
-        "versions": versions(),
-        "time": timestamp(),
-    }
+    return _append(ds, steps(ds), step, to_jsonable(dict(params or {})), inputs)
+
+
+def _append(ds, chain: list[dict], step: str, params: Any, inputs: Iterable) -> Any:
+    """A shallow copy of ``ds`` whose provenance is ``chain`` plus one record."""
     from brim.io import display_path
 
+    entry = {"step": step, "parameters": params, "versions": versions(), "time": timestamp()}
     files = []
     for p in inputs:
         p = Path(p)
@@ -129,5 +187,171 @@ def record(
         entry["inputs"] = files
     out = ds.copy(deep=False)
     out.attrs = dict(ds.attrs)
-    out.attrs[ATTR] = json.dumps([*steps(ds), entry], sort_keys=True)
+    out.attrs[ATTR] = json.dumps([*chain, entry], sort_keys=True)
     return out
+
+
+# ------------------------------------------------------------------------- the step decorator
+
+_PACKAGES = ("thermo", "microwave", "elasto", "fusion", "learn", "evaluate", "schema")
+_ACTIVE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("brim_step", default=None)
+
+
+def step_name(func: Callable) -> str:
+    """The provenance name of a public step: one spelling rule for every modality.
+
+    ``brim.<package>.<function>`` for a function defined anywhere inside one of brim's public
+    subpackages (``thermo``, ``microwave``, ``elasto``, ``fusion``, ``learn``, ``evaluate``,
+    ``schema``), whatever submodule holds it (``brim.microwave.radar.beamform`` is recorded as
+    ``brim.microwave.beamform``); ``brim.<function>`` for one defined in brim's core modules.
+    Names are the function's own name, never a CLI spelling.
+
+    Parameters
+    ----------
+    func : callable
+        A function defined in a ``brim`` module.
+
+    Returns
+    -------
+    str
+        The step name, e.g. ``"brim.elasto.beamform"``.
+    """
+    parts = (func.__module__ or "").split(".")
+    if parts[0] != "brim":
+        return f"{func.__module__}.{func.__name__}"
+    if len(parts) > 1 and parts[1] in _PACKAGES:
+        return f"brim.{parts[1]}.{func.__name__}"
+    return f"brim.{func.__name__}"
+
+
+def note(**details: Any) -> None:
+    """Add facts known only inside a running step (e.g. the backend used) to its record.
+
+    Call it from the body of a function decorated with :func:`step`; outside one it does
+    nothing.
+
+    Parameters
+    ----------
+    **details
+        Names and values added to the step's ``parameters`` (converted with
+        :func:`to_jsonable`).
+    """
+    active = _ACTIVE.get()
+    if active is not None:
+        active.update(details)
+
+
+def add_inputs(*paths: str | os.PathLike) -> None:
+    """Record more input files (with their SHA-256) for the running step, e.g. side files.
+
+    Call it from the body of a function decorated with :func:`step`; outside one it does
+    nothing.
+
+    Parameters
+    ----------
+    *paths : path-like
+        Files the step read besides those passed in its ``inputs`` parameters.
+    """
+    active = _ACTIVE.get()
+    if active is not None:
+        active.setdefault(_INPUTS, []).extend(Path(p) for p in paths)
+
+
+_INPUTS = "\0inputs"  # key of the extra input files inside the running step's notes
+
+
+def step(func: Callable | None = None, *, inputs: Iterable[str] | None = None):
+    """Decorator: record a public step's call in the provenance of the Dataset it returns.
+
+    The record (see :func:`record`) is named by :func:`step_name` and holds the call's bound
+    arguments (``inspect.signature(func).bind``, defaults applied; Datasets and large arrays
+    summarised by :func:`to_jsonable`; input files by their name only, never a folder), any
+    :func:`note` made during the call, and the SHA-256 of the input files named by the
+    ``inputs`` parameters and by :func:`add_inputs`. It is appended to the chain of the
+    returned Dataset if that already has one, otherwise to the chain of the first Dataset (or
+    DataArray/DataTree) argument, so a pipeline of steps keeps every step in order. A step
+    called from inside another step is not recorded again: the outer call is the one the user
+    made. Results that are tuples have each Dataset element recorded; other results are
+    returned unchanged.
+
+    Parameters
+    ----------
+    func : callable, optional
+        The step (the decorator may be used bare, ``@step``, or called, ``@step(inputs=...)``).
+    inputs : iterable of str, optional
+        Names of the parameters that hold input files (path-like or sequences of them).
+        Default: those named ``path``, ``paths``, ``file`` or ``files``.
+
+    Returns
+    -------
+    callable
+        The wrapped function; its step name is in the attribute ``__brim_step__``.
+    """
+    if func is None:
+        return functools.partial(step, inputs=inputs)
+    name = step_name(func)
+    sig = inspect.signature(func)
+    file_params = (
+        tuple(inputs)
+        if inputs is not None
+        else tuple(p for p in sig.parameters if p in ("path", "paths", "file", "files"))
+    )
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if _ACTIVE.get() is not None:  # inside another step: that call is the one recorded
+            return func(*args, **kwargs)
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        params: dict[str, Any] = {}
+        for key, value in bound.arguments.items():
+            kind = sig.parameters[key].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL and not value:
+                continue
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                params.update({k: to_jsonable(v) for k, v in value.items()})
+            elif key in file_params and _paths(value):
+                names = [p.name for p in _paths(value)]
+                params[key] = names[0] if isinstance(value, (str, os.PathLike)) else names
+            else:
+                params[key] = to_jsonable(value)
+        parent = next((v for v in bound.arguments.values() if _is_xarray(v)), None)
+        files = [f for p in file_params for f in _paths(bound.arguments.get(p))]
+        notes: dict[str, Any] = {}
+        token = _ACTIVE.set(notes)
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            _ACTIVE.reset(token)
+        files += notes.pop(_INPUTS, [])
+        params.update(to_jsonable(notes))
+
+        def attach(obj):
+            if not _is_xarray(obj):
+                return obj
+            base = obj if (ATTR in obj.attrs or parent is None) else parent
+            return _append(obj, steps(base), name, params, files)
+
+        if isinstance(result, tuple) and not hasattr(result, "_fields"):
+            return tuple(attach(r) for r in result)
+        return attach(result)
+
+    wrapper.__brim_step__ = name
+    return wrapper
+
+
+def _is_xarray(value: Any) -> bool:
+    kind = type(value).__name__
+    return (type(value).__module__ or "").startswith("xarray") and kind in (
+        "Dataset",
+        "DataArray",
+        "DataTree",
+    )
+
+
+def _paths(value: Any) -> list[Path]:
+    if isinstance(value, (str, os.PathLike)):
+        return [Path(value)]
+    if isinstance(value, (list, tuple)):
+        return [Path(v) for v in value if isinstance(v, (str, os.PathLike))]
+    return []

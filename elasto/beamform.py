@@ -14,10 +14,9 @@ import numpy as np
 import xarray as xr
 from scipy.signal import hilbert
 
-from brim import schema
+from brim import provenance, schema
 from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, check_positive, check_vector
-from brim.provenance import record
 
 from .beamform_kernels import das_cupy, das_numba, das_numpy
 from .readers import make_rf_frames
@@ -25,6 +24,7 @@ from .readers import make_rf_frames
 __all__ = ["beamform", "bmode", "envelope", "iq_demodulate"]
 
 
+@provenance.step
 def beamform(
     channel: xr.Dataset,
     *,
@@ -127,11 +127,8 @@ def beamform(
     )
     ds = ds.assign_coords(depth=("depth", depths, {"units": "m"}))
     ds = ds.assign_coords(line=("line", lines, {"units": "m"}))
-    return record(
-        ds,
-        "brim.elasto.beamform",
-        {"fnumber": fnumber, "output": output, "backend": name, "n_tx": int(ang.size)},
-    )
+    provenance.note(backend=name, n_tx=int(ang.size))
+    return ds
 
 
 def iq_demodulate(rf, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:

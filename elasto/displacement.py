@@ -34,10 +34,9 @@ import xarray as xr
 from scipy.ndimage import median_filter
 from scipy.signal import hilbert
 
-from brim import schema
+from brim import provenance, schema
 from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, FormatError, check_positive
-from brim.provenance import record
 
 from .displacement_kernels import (
     analytic_lines,
@@ -225,6 +224,7 @@ def _phase_vectorised(xp, a1, a2, centers, half_window, g, lat):
     return g - xp.angle(r01) / omega
 
 
+@provenance.step
 def estimate_displacement(
     pre,
     post=None,
@@ -372,6 +372,7 @@ def estimate_displacement(
         },
         attrs={"method": method},
     )
+    provenance.note(window=2 * hw + 1, step=step, backend=name)  # as chosen for this pair
     logging.getLogger(__name__).info(
         "estimate_displacement: %s on %d x %d RF (%s), window %d samples, step %d; "
         "median correlation %.3f",
@@ -383,19 +384,7 @@ def estimate_displacement(
         step,
         float(np.nanmedian(cc)) if np.size(cc) else float("nan"),
     )
-    return record(
-        ds,
-        "brim.elasto.estimate_displacement",
-        {
-            "method": method,
-            "window": 2 * hw + 1,
-            "step": step,
-            "max_strain": max_strain,
-            "lateral_search": lateral_search,
-            "dp_alpha": dp_alpha,
-            "backend": name,
-        },
-    )
+    return ds
 
 
 def estimate_displacement_reference(

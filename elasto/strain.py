@@ -25,8 +25,8 @@ import numpy as np
 import xarray as xr
 from scipy.ndimage import binary_dilation, binary_erosion, convolve1d
 
+from brim import provenance
 from brim.errors import ConfigError, warn
-from brim.provenance import record
 from brim.schema import stamp
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ def least_squares_strain(displacement, *, kernel: int = 9, spacing: float = 1.0,
     return out
 
 
+@provenance.step
 def strain_image(displacement: xr.Dataset, *, kernel: int = 9) -> xr.Dataset:
     """Axial strain image from :func:`brim.elasto.displacement.estimate_displacement` output.
 
@@ -114,12 +115,10 @@ def strain_image(displacement: xr.Dataset, *, kernel: int = 9) -> xr.Dataset:
         coords=displacement.coords,
         attrs={"method": displacement.attrs.get("method", "")},
     )
-    if "brim_provenance" in displacement.attrs:
-        ds.attrs["brim_provenance"] = displacement.attrs["brim_provenance"]
     _warn_unreliable(eps, displacement["correlation"].values, kernel // 2)
     if ds["depth"].attrs.get("units") == "m":  # the brim schema needs physical coordinates
         ds = stamp(ds, "strain_image")
-    return record(ds, "brim.elasto.strain_image", {"kernel": kernel})
+    return ds  # @provenance.step appends this step to the displacement's chain
 
 
 def _warn_unreliable(strain: np.ndarray, correlation: np.ndarray, edge: int) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import CalibrationError, ConfigError, check_positive, warn
 from brim.fusion import diffusion as dif
 from brim.fusion._units import M_TO_MM
@@ -194,6 +195,7 @@ def _refine(use, src, det, a, ph, mua0, musp0, frequency, n):
     return float(np.exp(res.x[0])), float(np.exp(res.x[1]))
 
 
+@provenance.step
 def fit_background(
     meas: xr.Dataset,
     *,
@@ -254,7 +256,6 @@ def fit_background(
     >>> bool(np.all(np.abs(bg.musp.values / 0.7 - 1) < 0.01))
     True
     """
-    from brim.provenance import record
     from brim.schema import validate
 
     validate(meas, "optical_measurement")
@@ -306,8 +307,4 @@ def fit_background(
         coords={"wavelength": ("wavelength", wl, {"units": "nm"})},
         attrs={"refractive_index": n},
     )
-    return record(
-        ds,
-        "brim.fusion.background.fit_background",
-        {"n": n, "refine": refine, "musp": musp, "min_distance": min_distance},
-    )
+    return ds

@@ -22,6 +22,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, check_positive
 from brim.evaluate import logistic_fit
 
@@ -119,6 +120,7 @@ def _params_to_matrix(p, kind, center):
     return m
 
 
+@provenance.step
 def register_images(
     fixed: xr.Dataset | xr.DataArray,
     moving: xr.Dataset | xr.DataArray,
@@ -156,7 +158,6 @@ def register_images(
     from scipy.optimize import minimize
     from skimage.registration import phase_cross_correlation
 
-    from brim.provenance import record
 
     f = _image2d(fixed, fixed_var)
     m = _image2d(moving, moving_var)
@@ -211,7 +212,7 @@ def register_images(
         coords={c: f[c] for c in ("y", "x") if c in f.coords},
         attrs={"transform": transform},
     )
-    return record(out, "brim.fusion.fuse.register_images", {"transform": transform, "bins": bins})
+    return out
 
 
 # ------------------------------------------------------------------------------------- fusion

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, SolverError, check_positive
 from brim.fusion import diffusion as dif
 from brim.fusion._units import (
@@ -624,6 +625,7 @@ def _background_props(reference, background, n):
     return background
 
 
+@provenance.step
 def reconstruct(
     target: xr.Dataset,
     reference: xr.Dataset,
@@ -698,7 +700,6 @@ def reconstruct(
     SchemaError
         A measurement or ultrasound mask that breaks its schema.
     """
-    from brim.provenance import record
     from brim.schema import stamp
 
     if roi is None:
@@ -776,19 +777,8 @@ def reconstruct(
     ds["background_mua"] = ("wavelength", mua_bg, {"units": "mm-1"})
     ds["background_musp"] = ("wavelength", musp_bg, {"units": "mm-1"})
     ds = stamp(ds, "reconstruction")
-    return record(
-        ds,
-        "brim.fusion.reconstruct.reconstruct",
-        {
-            "roi": [roi.center, roi.semi_axes],
-            "method": method,
-            "solver": solver,
-            "alpha": alpha,
-            "outside_penalty": outside_penalty,
-            "fine": fine,
-            "coarse": coarse,
-        },
-    )
+    provenance.note(roi=[roi.center, roi.semi_axes])  # the ROI used, given or from ``us``
+    return ds
 
 
 def _to_grid(mesh: DualMesh, x_all, mua_bg, wavelengths, roi: LesionRoi, spacing):
@@ -829,6 +819,7 @@ def _to_grid(mesh: DualMesh, x_all, mua_bg, wavelengths, roi: LesionRoi, spacing
     )
 
 
+@provenance.step
 def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr.Dataset:
     """Oxy-, deoxy-, total haemoglobin (micromolar) and saturation from ``mua`` maps.
 
@@ -858,7 +849,6 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
         ``mua`` without absorption units, or fewer than two wavelengths.
     """
     from brim.fusion.readers import extinction_at
-    from brim.provenance import record
     from brim.schema import stamp
 
     if "mua" not in recon or "wavelength" not in recon["mua"].dims:
@@ -915,17 +905,11 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
                 f"{c[0]:.3g}, Hb {c[1]:.3g} uM): the reconstruction does not fit a haemoglobin "
                 "spectrum (wrong background, ROI or extinction table?)",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of hemoglobin, past the provenance wrapper
             )
     out = stamp(out, "reconstruction")
-    prov = recon.attrs.get("brim_provenance")
-    if prov:
-        out.attrs["brim_provenance"] = prov
-    return record(
-        out,
-        "brim.fusion.reconstruct.hemoglobin",
-        {"extinction": "prahl-default" if extinction is None else "user"},
-    )
+    provenance.note(extinction="prahl-default" if extinction is None else "user")
+    return out  # @provenance.step appends this step to the reconstruction's chain
 
 
 def lesion_summary(recon: xr.Dataset, *, var: str = "delta_mua", threshold: float = 0.5) -> dict:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError, FormatError
 from brim.evaluate import (
     check_leakage,
@@ -347,6 +348,7 @@ def _spacing(img: xr.DataArray):
     return tuple(out) if all(v > 0 for v in out) else None
 
 
+@provenance.step
 def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
     """Segment the lesion of an ultrasound image Dataset (``image``, 2-D).
 
@@ -377,7 +379,6 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
     """
     from PIL import Image
 
-    from brim.provenance import record
     from brim.schema import stamp
 
     if "image" not in us and "bmode" in us:  # brim.elasto's B-mode
@@ -414,4 +415,5 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
     out.attrs["segmenter"] = how
     if us.image.dims == ("y", "x"):
         out = stamp(out, "mask")
-    return record(out, "brim.fusion.ussegment.segment", {"segmenter": how})
+    provenance.note(segmenter=how)
+    return out

@@ -23,6 +23,9 @@ moment_quadrature
     Second-order moment-corrected Richmond cells (``simulate(..., quadrature="moments")``).
 
 Conventions: time dependence exp(+jωt); complex relative permittivity ε' − jσ/(ωε0).
+``Grid`` here is the tomography grid (square cells, :mod:`~brim.microwave.vie`); the radar
+imaging grid is :class:`brim.microwave.radar.Grid`. Every step that returns a Dataset records
+itself with :func:`brim.provenance.step` (``brim.microwave.<function>``).
 """
 
 from brim._lazy import lazy_exports
@@ -59,6 +62,10 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "scr": "metrics",
         "smr": "metrics",
         "fwhm": "metrics",
+        "Grid": "forward",
+        "ring_positions": "forward",
+        "field_set_dataset": "forward",
+        "line_source_field": "forward",
         "simulate": "forward",
         "add_noise": "forward",
         "solve_total_field": "forward",
@@ -69,6 +76,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "invert": "inverse",
         "calibrate": "inverse",
         "lesion_candidates": "tomo_metrics",
+        "BreastPhantom": "tomo_phantoms",
+        "breast_phantom": "tomo_phantoms",
         "reconstruct_file": "inverse",
         "plot_image_slice": "plotting",
         "plot_permittivity": "plotting",

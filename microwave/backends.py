@@ -70,10 +70,15 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
     description = "UM-BMID-style [n_scans, n_freq, n_positions] .mat as a brim sparameter_scan"
     url = "https://github.com/UManitoba-BMS/UM-BMID"
 
-    def open_dataset(self, filename_or_obj, *, drop_variables=None, data_key=None, freq_hz=None):
+    def open_dataset(
+        self, filename_or_obj, *, drop_variables=None, data_key=None, freq=None, freq_hz=None
+    ):
         from brim.microwave.readers import read_umbmid
 
-        ds = read_umbmid(_path(filename_or_obj), data_key=data_key, freq_hz=freq_hz)
+        kw = {"freq": freq} if freq is not None else {}
+        if freq_hz is not None:  # the deprecated spelling: read_umbmid warns
+            kw["freq_hz"] = freq_hz
+        ds = read_umbmid(_path(filename_or_obj), data_key=data_key, **kw)
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:

@@ -31,6 +31,7 @@ import logging
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
 from brim.errors import (
     CalibrationError,
@@ -43,7 +44,6 @@ from brim.errors import (
 from brim.microwave.metrics import localisation_error, target_position
 from brim.microwave.radar import beamform, hemisphere_grid
 from brim.microwave.timedomain import czt_time_signals, frequency_step, ifft_time_signals
-from brim.provenance import record
 
 __all__ = [
     "antenna_delay_calibration",
@@ -86,6 +86,7 @@ def _s_freq_last(ds: xr.Dataset):
     return s.transpose(*other, "freq"), other
 
 
+@provenance.step
 @_on_host
 def to_time_domain(
     ds: xr.Dataset,
@@ -126,11 +127,8 @@ def to_time_domain(
     )
     out = out.assign_coords(time=("time", t, {"units": "s"}))
     out.attrs = {k: v for k, v in ds.attrs.items() if k != "brim_schema"}
-    return record(
-        out,
-        "brim.microwave.calibration.to_time_domain",
-        {"method": method, "window": window, "dt": dt, "t_max": t_max},
-    )
+    provenance.note(dt=dt, t_max=t_max)  # the defaults as computed for this scan
+    return out
 
 
 logger = logging.getLogger(__name__)
@@ -186,7 +184,8 @@ def _with_s(ds: xr.Dataset, s_new, step: str, params: dict) -> xr.Dataset:
     out["s"] = (ds["s"].dims, np.asarray(s_new), dict(ds["s"].attrs))
     steps = [x for x in ds.attrs.get("calibration", "").split(",") if x]
     out.attrs["calibration"] = ",".join([*steps, step.rsplit(".", 1)[-1]])
-    return record(out, step, params)
+    provenance.note(**params)  # derived settings, added to the step's record (@provenance.step)
+    return out
 
 
 def _other(ds: xr.Dataset, other, kind: str) -> np.ndarray:
@@ -215,6 +214,7 @@ def _other(ds: xr.Dataset, other, kind: str) -> np.ndarray:
     return o
 
 
+@provenance.step
 @_on_host
 def reference_subtraction(ds: xr.Dataset, reference=None) -> xr.Dataset:
     """``s - s_ref`` with a reference scan (empty chamber or homogeneous phantom) of identical
@@ -228,6 +228,7 @@ def reference_subtraction(ds: xr.Dataset, reference=None) -> xr.Dataset:
     )
 
 
+@provenance.step
 @_on_host
 def rotation_subtraction(ds: xr.Dataset, rotated=None) -> xr.Dataset:
     """Rotation subtraction: ``s(0 deg) - s(rotated)`` (MERIT: 36 degrees). The tumour, off the
@@ -253,6 +254,7 @@ def _distance_groups(ds: xr.Dataset, decimals: int = 3) -> np.ndarray:
     return g
 
 
+@provenance.step
 @_on_host
 def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Dataset:
     """Subtract from each channel the mean over its group of channels.
@@ -304,6 +306,7 @@ def _exact_time_pair(freq, oversample: int):
     return t, e
 
 
+@provenance.step
 @_on_host
 def time_gate(
     ds: xr.Dataset, t_start: float, t_stop: float, *, keep: bool = True, oversample: int = 8
@@ -329,6 +332,7 @@ def time_gate(
     )
 
 
+@provenance.step
 @_on_host
 def skin_artefact_removal(
     ds: xr.Dataset,
@@ -383,6 +387,7 @@ def skin_artefact_removal(
     )
 
 
+@provenance.step
 @_on_host
 def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
     """Attach the antennas' phase-centre delay (one-way, s; scalar or per antenna) as the
@@ -400,9 +405,8 @@ def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
         raise CalibrationError("antenna delays must be finite (s)")
     out = ds.copy()
     out["antenna_delay"] = (dim, d, {"units": "s", "long_name": "phase-centre one-way delay"})
-    return record(
-        out, "brim.microwave.calibration.antenna_delay_calibration", {"delay_s": d.tolist()}
-    )
+    provenance.note(delay_s=d.tolist())
+    return out
 
 
 @_on_host

@@ -76,6 +76,7 @@ import scipy.constants
 import scipy.special as sp
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError, SchemaError, SolverError, check_positive, check_vector
 from brim.microwave.moment_quadrature import MomentCorrectedOperator, contrast_moments
 from brim.microwave.vie import (
@@ -120,7 +121,22 @@ __all__ = [
 # grid and geometry
 # ----------------------------------------------------------------------------------------------
 def ring_positions(n: int, radius: float, *, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` antenna positions equally spaced on a circle of ``radius`` m (angle offset in rad)."""
+    """``n`` antenna positions equally spaced on a circle of ``radius`` m (angle offset in rad).
+
+    Parameters
+    ----------
+    n : int
+        Number of antennas (>= 1).
+    radius : float
+        Ring radius in m, centred on the origin.
+    offset : float
+        Angle of the first antenna in rad (counter-clockwise from +x).
+
+    Returns
+    -------
+    (x, y) : tuple of ndarray (n,)
+        Positions in m, as :func:`simulate` takes them for ``tx`` and ``rx``.
+    """
     n = check_positive("number of antennas on the ring", n, integer=True)
     radius = check_positive("ring radius (m)", radius)
     phi = offset + 2 * np.pi * np.arange(n) / n
@@ -147,7 +163,24 @@ def background_wavenumber(freq, eps_b) -> np.ndarray:
 def line_source_field(px, py, sx, sy, freq, k_b) -> np.ndarray:
     """Field (V/m) of 1 A line sources at (sx, sy) evaluated at points (px, py).
 
-    Returns an array (n_freq, n_src, n_pts). Points on a source are singular: they return NaN.
+    The 2-D TM Green's function ``-(omega mu0 / 4) H0^(2)(k rho)`` (time dependence exp(+jωt);
+    Richmond 1965, *IEEE Trans. Antennas Propag.* 13, 334).
+
+    Parameters
+    ----------
+    px, py : array (n_pts,)
+        Observation points in m.
+    sx, sy : array (n_src,)
+        Line-source positions in m.
+    freq : float or array (n_freq,)
+        Frequencies in Hz.
+    k_b : complex or array (n_freq,)
+        Background wavenumber per frequency in rad/m (:func:`background_wavenumber`).
+
+    Returns
+    -------
+    ndarray (n_freq, n_src, n_pts), complex
+        Points on a source are singular: they return NaN.
     """
     freq = np.atleast_1d(freq)
     k_b = np.atleast_1d(k_b)
@@ -553,7 +586,27 @@ def field_set_dataset(
     mask=None,
     attrs: dict | None = None,
 ) -> xr.Dataset:
-    """Build a ``field_set`` Dataset (complex fields (freq, tx, rx), coords in Hz and m)."""
+    """Build a ``field_set`` Dataset (complex fields (freq, tx, rx), coords in Hz and m).
+
+    Parameters
+    ----------
+    total, incident : array (n_freq, n_tx, n_rx), complex
+        Total and incident field at the receivers in V/m (the scattered field is their
+        difference).
+    freq : float or array (n_freq,)
+        Frequencies in Hz.
+    tx_x, tx_y, rx_x, rx_y : array
+        Transmitter and receiver positions in m.
+    mask : bool array (n_tx, n_rx) or (n_freq, n_tx, n_rx), optional
+        True where a pair was measured.
+    attrs : dict, optional
+        Global attributes of the Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``field_set``.
+    """
     from brim.schema import stamp
 
     total = np.asarray(total, complex)
@@ -580,6 +633,7 @@ def field_set_dataset(
     return stamp(ds, "field_set")
 
 
+@provenance.step
 def simulate(
     permittivity: Any,
     grid: Grid,
@@ -787,7 +841,8 @@ def simulate(
     return ds
 
 
-def add_noise(fields: xr.Dataset, level: float, rng) -> xr.Dataset:
+@provenance.step
+def add_noise(fields: xr.Dataset, level: float, *_rng, seed=None) -> xr.Dataset:
     """A copy of a simulated field set with complex Gaussian noise on the total field.
 
     The noise's standard deviation per complex sample is ``level`` times the mean
@@ -801,12 +856,31 @@ def add_noise(fields: xr.Dataset, level: float, rng) -> xr.Dataset:
         With ``total_field``, ``incident_field`` and ``scattered_field``.
     level : float
         Relative noise level (e.g. 0.01 for 1 %), >= 0.
-    rng : numpy.random.Generator or seed
-        Passed to :func:`numpy.random.default_rng` (a Generator is used as it is).
+    seed : int, sequence of int, numpy.random.Generator or None
+        Passed to :func:`numpy.random.default_rng` (a Generator is used as it is), as ``seed=``
+        everywhere in brim. The generator given as a third positional argument
+        (``add_noise(fields, level, rng)``) still works for one release, with a
+        ``DeprecationWarning``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The noisy ``field_set`` (provenance: this step appended to the input's chain).
     """
+    if _rng:
+        if len(_rng) > 1 or seed is not None:
+            raise ConfigError("add_noise takes one generator: pass it as seed= only")
+        import warnings
+
+        warnings.warn(
+            "add_noise(fields, level, rng) is deprecated; use add_noise(fields, level, seed=rng)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        seed = _rng[0]
     if not (np.isfinite(level) and level >= 0):
         raise ConfigError(f"noise level must be a finite number >= 0, not {level!r}")
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(seed)
     es = fields["scattered_field"].values
     scale = level * np.abs(es).mean() / np.sqrt(2)
     out = fields.copy()
@@ -818,6 +892,7 @@ def add_noise(fields: xr.Dataset, level: float, rng) -> xr.Dataset:
     return out
 
 
+@provenance.step
 def simulate_extrapolated(rasterise, grid: Grid, freq, tx, rx, **kwargs) -> xr.Dataset:
     """Richardson-extrapolated :func:`simulate`: two grids, cell ``d`` and ``d/2``.
 

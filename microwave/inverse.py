@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.backend import to_numpy
 from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive
 from brim.microwave.forward import (
@@ -114,7 +115,7 @@ class InversionResult:
         )
         ds["freq"] = xr.DataArray(float(self.freq[-1]), attrs={"units": "Hz"})
         params = {"method": self.method, **self.parameters}
-        ds = record(ds, "brim.microwave.inverse.invert", params)
+        ds = record(ds, "brim.microwave.invert", params)  # provenance.step_name(invert)
         return stamp(ds, "reconstruction")
 
 
@@ -203,6 +204,7 @@ def _regularised_solve(a, b, *, noise, regularization, x_ref, grid, tv_beta=1e-3
 # ----------------------------------------------------------------------------------------------
 # calibration
 # ----------------------------------------------------------------------------------------------
+@provenance.step
 def calibrate(measured: xr.Dataset, simulated_incident, *, mode: str = "per_tx") -> xr.Dataset:
     """Calibrate measured fields by the ratio of simulated to measured incident field.
 
@@ -248,9 +250,7 @@ def calibrate(measured: xr.Dataset, simulated_incident, *, mode: str = "per_tx")
     out["incident_field"] = measured["incident_field"].copy(data=np.where(m, sim, 0))
     if "scattered_field" in out:
         out["scattered_field"] = out["total_field"] - out["incident_field"]
-    from brim.provenance import record
-
-    return record(out, "brim.microwave.inverse.calibrate", {"mode": mode})
+    return out
 
 
 def _mask_of(ds: xr.Dataset) -> np.ndarray:

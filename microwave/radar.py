@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
 from brim.microwave.timedomain import czt_time_signals
 from brim.microwave.tissue import C0
-from brim.provenance import record
 from brim.schema import stamp
 
 __all__ = [
@@ -203,6 +203,7 @@ def _chunk_size(n_points, per_point_bytes, max_memory_mb):
     return int(max(1, min(n_points, (max_memory_mb * 2**20) // max(per_point_bytes, 1))))
 
 
+@provenance.step
 def beamform(
     scan: xr.Dataset,
     *,
@@ -373,12 +374,5 @@ def beamform(
         }
     )
     ds = stamp(ds, "reconstruction")
-    params = {
-        "methods": methods,
-        "domain": domain,
-        "eps_r": eps_r,
-        "two_layer": two_layer,
-        "n_points": n_p,
-        "backend": name,
-    }
-    return record(ds, "brim.microwave.radar.beamform", params)
+    provenance.note(n_points=n_p, backend=name)
+    return ds

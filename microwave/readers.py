@@ -33,6 +33,7 @@ import xarray as xr
 from brim import provenance
 from brim.errors import FormatError
 from brim.io import check_input_file, load_numpy, read_text
+from brim.microwave.tissue import renamed_freq
 from brim.schema import stamp, validate
 
 __all__ = [
@@ -63,9 +64,10 @@ def _finite(a: np.ndarray, what: str) -> None:
         )
 
 
+@renamed_freq
 def make_scan(
     s,
-    freq_hz,
+    freq,
     *,
     tx=None,
     rx=None,
@@ -81,7 +83,7 @@ def make_scan(
     ----------
     s : array_like of complex
         ``(freq, channel)``, ``(freq, tx, rx)`` or ``(freq, position)`` S-parameters (1).
-    freq_hz : array_like
+    freq : array_like
         Frequencies in Hz, strictly increasing.
     tx, rx : array_like of int, optional
         For ``layout="channel"``: transmitting and receiving antenna (0-based) of each channel.
@@ -98,7 +100,7 @@ def make_scan(
     s = np.asarray(s)
     if not np.iscomplexobj(s):
         s = s.astype(complex)
-    f = np.asarray(freq_hz, dtype=float)
+    f = np.asarray(freq, dtype=float)
     if f.ndim != 1 or s.shape[0] != f.size:
         raise FormatError(
             f"S-parameters have {s.shape[0] if s.ndim else 0} frequency rows but "
@@ -441,13 +443,14 @@ def _metadata_columns(md) -> dict[str, np.ndarray]:
     return out
 
 
+@renamed_freq  # outside the step: it binds the new keyword
 @provenance.step(inputs=("path", "metadata_csv"))
 def read_umbmid(
     path: str | os.PathLike,
     *,
     data_key: str | None = None,
     metadata_key: str = "metadata",
-    freq_hz=None,
+    freq=None,
     antenna_radius_m: float | None = None,
     metadata_csv: str | os.PathLike | None = None,
 ) -> xr.Dataset:
@@ -461,7 +464,7 @@ def read_umbmid(
         Variable name of that array; default: the only 3-D complex array in the file.
     metadata_key : str
         Struct array with one record per scan (fields become per-scan coordinates).
-    freq_hz : array_like, optional
+    freq : array_like, optional
         Frequencies in Hz; otherwise a ``freqs``/``frequencies``/``freq`` variable of the file,
         otherwise an error (UM-BMID generation 2 sweeps 1–8 GHz in 1001 points, but brim does
         not guess).
@@ -505,25 +508,25 @@ def read_umbmid(
         data = data[None]
     if data.ndim != 3:
         raise FormatError(f"{p.name}:{data_key} has shape {data.shape}; expected 3-D")
-    if freq_hz is None:
+    if freq is None:
         for k in ("freqs", "frequencies", "freq", "frequency"):
             if k in m:
-                freq_hz = np.asarray(m[k], dtype=float).ravel()
+                freq = np.asarray(m[k], dtype=float).ravel()
                 break
-    if freq_hz is None:
-        raise FormatError(f"{p.name}: no frequency vector in the file; pass freq_hz= (in Hz)")
-    freq_hz = np.asarray(freq_hz, dtype=float).ravel()
+    if freq is None:
+        raise FormatError(f"{p.name}: no frequency vector in the file; pass freq= (in Hz)")
+    freq = np.asarray(freq, dtype=float).ravel()
     n_scan, n_f, n_pos = data.shape
-    if freq_hz.size != n_f:
+    if freq.size != n_f:
         raise FormatError(
-            f"{p.name}: data have {n_f} frequencies but the frequency vector has {freq_hz.size}"
+            f"{p.name}: data have {n_f} frequencies but the frequency vector has {freq.size}"
         )
     _finite(data, f"{p.name}:{data_key}")
     ds = xr.Dataset(
         {"s": (("scan", "freq", "position"), data.astype(complex), {"units": "1"})},
         coords={
             "scan": np.arange(n_scan),
-            "freq": ("freq", freq_hz, {"units": "Hz"}),
+            "freq": ("freq", freq, {"units": "Hz"}),
             "position": np.arange(n_pos),
         },
         attrs={"source_format": "umbmid-mat", "layout": "monostatic", "scan_name": p.stem},

@@ -30,6 +30,8 @@ rather than risk wrong numbers.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -124,21 +126,43 @@ def tissues() -> list[str]:
     return sorted({t for t, _ in LAZEBNIK_2007})
 
 
-def _freq(freq_hz) -> np.ndarray:
-    f = np.asarray(freq_hz, dtype=float)
+def renamed_freq(fn):
+    """Keep the keyword ``freq_hz=`` of earlier releases working, renamed ``freq`` (the spelling
+    of brim's schemas and of most of brim.microwave), with a ``DeprecationWarning``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "freq_hz" in kwargs:
+            if "freq" in kwargs:
+                raise ConfigError("give freq= only (freq_hz= is its deprecated spelling)")
+            warnings.warn(
+                f"{fn.__name__}(freq_hz=...) is renamed freq=; the old keyword will be removed in "
+                "the next release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["freq"] = kwargs.pop("freq_hz")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _freq(freq) -> np.ndarray:
+    f = np.asarray(freq, dtype=float)
     if not np.all(np.isfinite(f)) or np.any(f <= 0):
         raise ConfigError("frequencies must be finite and > 0 Hz (pass them in Hz, not GHz)")
     return f
 
 
+@renamed_freq
 def cole_cole(
-    freq_hz, eps_inf: float, delta_eps: float, tau_s: float, alpha: float, sigma_s: float
+    freq, eps_inf: float, delta_eps: float, tau_s: float, alpha: float, sigma_s: float
 ) -> np.ndarray:
     """Single-pole Cole–Cole complex relative permittivity.
 
     Parameters
     ----------
-    freq_hz : array_like
+    freq : array_like
         Frequencies in Hz (> 0).
     eps_inf : float
         High-frequency relative permittivity.
@@ -155,7 +179,7 @@ def cole_cole(
     -------
     ndarray of complex128
         :math:`\\varepsilon_r = \\varepsilon' - j\\varepsilon''` with the ``exp(+jwt)`` convention
-        (imaginary part <= 0 for a passive medium), same shape as ``freq_hz``.
+        (imaginary part <= 0 for a passive medium), same shape as ``freq``.
 
     References
     ----------
@@ -165,12 +189,13 @@ def cole_cole(
         raise ConfigError(f"Cole-Cole alpha must satisfy 0 <= alpha < 1, got {alpha}")
     if tau_s <= 0:
         raise ConfigError(f"relaxation time tau_s must be > 0 s, got {tau_s}")
-    w = 2.0 * np.pi * _freq(freq_hz)
+    w = 2.0 * np.pi * _freq(freq)
     eps = eps_inf + delta_eps / (1.0 + (1j * w * tau_s) ** (1.0 - alpha))
     return eps + sigma_s / (1j * w * EPS0)
 
 
-def debye(freq_hz, eps_inf: float, delta_eps: float, tau_s: float, sigma_s: float) -> np.ndarray:
+@renamed_freq
+def debye(freq, eps_inf: float, delta_eps: float, tau_s: float, sigma_s: float) -> np.ndarray:
     """Single-pole Debye complex relative permittivity (Cole–Cole with ``alpha = 0``).
 
     Parameters are as in :func:`cole_cole`; returns ``eps' - j*eps''`` (``exp(+jwt)``).
@@ -179,7 +204,7 @@ def debye(freq_hz, eps_inf: float, delta_eps: float, tau_s: float, sigma_s: floa
     ----------
     P. Debye, *Polar Molecules* (1929).
     """
-    return cole_cole(freq_hz, eps_inf, delta_eps, tau_s, 0.0, sigma_s)
+    return cole_cole(freq, eps_inf, delta_eps, tau_s, 0.0, sigma_s)
 
 
 def lazebnik_parameters(tissue: str, *, percentile: int = 50) -> ColeColeParameters:
@@ -206,14 +231,15 @@ def lazebnik_parameters(tissue: str, *, percentile: int = 50) -> ColeColeParamet
         ) from None
 
 
-def lazebnik_permittivity(tissue: str, freq_hz, *, percentile: int = 50) -> np.ndarray:
+@renamed_freq
+def lazebnik_permittivity(tissue: str, freq, *, percentile: int = 50) -> np.ndarray:
     """Complex relative permittivity of breast tissue from Lazebnik et al. 2007.
 
     Parameters
     ----------
     tissue : str
         See :func:`lazebnik_parameters`.
-    freq_hz : array_like
+    freq : array_like
         Frequencies in Hz. The fits are valid from 0.5 to 20 GHz.
     percentile : {25, 50, 75}
         Percentile curve (50: median).
@@ -221,7 +247,7 @@ def lazebnik_permittivity(tissue: str, freq_hz, *, percentile: int = 50) -> np.n
     Returns
     -------
     ndarray of complex128
-        ``eps' - j*sigma/(omega*eps0)``, shape of ``freq_hz``.
+        ``eps' - j*sigma/(omega*eps0)``, shape of ``freq``.
 
     References
     ----------
@@ -229,18 +255,19 @@ def lazebnik_permittivity(tissue: str, freq_hz, *, percentile: int = 50) -> np.n
     M. Lazebnik et al., Phys. Med. Biol. 52, 6093 (2007).
     """
     p = lazebnik_parameters(tissue, percentile=percentile)
-    return cole_cole(freq_hz, p.eps_inf, p.delta_eps, p.tau_s, p.alpha, p.sigma_s)
+    return cole_cole(freq, p.eps_inf, p.delta_eps, p.tau_s, p.alpha, p.sigma_s)
 
 
-def _eps_of(eps_or_tissue, freq_hz, percentile) -> tuple[np.ndarray, np.ndarray]:
-    f = _freq(freq_hz)
+def _eps_of(eps_or_tissue, freq, percentile) -> tuple[np.ndarray, np.ndarray]:
+    f = _freq(freq)
     if isinstance(eps_or_tissue, str):
         return lazebnik_permittivity(eps_or_tissue, f, percentile=percentile), f
     eps = np.asarray(eps_or_tissue)
     return eps.astype(complex), f
 
 
-def conductivity(eps_or_tissue, freq_hz, *, percentile: int = 50) -> np.ndarray:
+@renamed_freq
+def conductivity(eps_or_tissue, freq, *, percentile: int = 50) -> np.ndarray:
     """Effective conductivity ``sigma = omega * eps0 * eps''`` in S/m.
 
     Parameters
@@ -248,16 +275,17 @@ def conductivity(eps_or_tissue, freq_hz, *, percentile: int = 50) -> np.ndarray:
     eps_or_tissue : array_like of complex or str
         Complex relative permittivity (``exp(+jwt)`` convention) or a tissue name for
         :func:`lazebnik_permittivity`.
-    freq_hz : array_like
+    freq : array_like
         Frequencies in Hz, broadcastable against the permittivity.
     percentile : int
         Percentile curve when a tissue name is given.
     """
-    eps, f = _eps_of(eps_or_tissue, freq_hz, percentile)
+    eps, f = _eps_of(eps_or_tissue, freq, percentile)
     return -2.0 * np.pi * f * EPS0 * eps.imag
 
 
-def effective_wave_speed(eps_or_tissue, freq_hz=None, *, percentile: int = 50) -> np.ndarray:
+@renamed_freq
+def effective_wave_speed(eps_or_tissue, freq=None, *, percentile: int = 50) -> np.ndarray:
     """Phase velocity of a plane wave in m/s: ``c0 / Re(sqrt(eps_r))``.
 
     For a lossless medium this is ``c0 / sqrt(eps')``; with loss the real part of the complex
@@ -267,15 +295,15 @@ def effective_wave_speed(eps_or_tissue, freq_hz=None, *, percentile: int = 50) -
     ----------
     eps_or_tissue : float, array_like or str
         Relative permittivity (real or complex) or a tissue name.
-    freq_hz : array_like, optional
+    freq : array_like, optional
         Frequencies in Hz; needed for a tissue name, ignored for a given permittivity.
     percentile : int
         Percentile curve for a tissue name.
     """
     if isinstance(eps_or_tissue, str):
-        if freq_hz is None:
-            raise ConfigError("effective_wave_speed of a tissue name needs freq_hz")
-        eps, _ = _eps_of(eps_or_tissue, freq_hz, percentile)
+        if freq is None:
+            raise ConfigError("effective_wave_speed of a tissue name needs freq")
+        eps, _ = _eps_of(eps_or_tissue, freq, percentile)
     else:
         eps = np.asarray(eps_or_tissue).astype(complex)
     if not np.all(np.isfinite(eps)):

@@ -105,7 +105,7 @@ def make_training_set(
                 grid, s, tumour=tumour, background=eps_b, **(phantom_kwargs or {})
             )
             ds = simulate(ph.permittivity, grid, freq, tx, rx, eps_b=eps_b, tol=1e-6)
-            ds = add_noise(ds, noise, [s, int(tumour)])
+            ds = add_noise(ds, noise, seed=[s, int(tumour)])
             sino.append(sinogram_features(ds))
             if reconstruct:
                 rec = invert(ds, inversion_grid or grid, method=reconstruct, iterations=3)

@@ -249,15 +249,46 @@ class TomoScores:
         return d
 
 
-def score(rec, true, masks: dict[str, np.ndarray], x, y, *, tumour_center=None) -> TomoScores:
-    """Compute every indicator of ``rec`` against ``true`` with named region masks."""
+def score(
+    rec, true, masks: dict[str, np.ndarray], x, y, *, tumour_centre=None, tumour_center=None
+) -> TomoScores:
+    """Compute every indicator of ``rec`` against ``true`` with named region masks.
+
+    Parameters
+    ----------
+    rec, true : array (ny, nx), complex
+        Reconstructed and true relative permittivity.
+    masks : dict of str to bool array (ny, nx)
+        Named regions (``"tumour"``, ``"background"``, tissue names).
+    x, y : array
+        Grid coordinates in m.
+    tumour_centre : (x, y) in m, optional
+        Where the tumour is: adds the localisation error.
+    tumour_center : (x, y) in m, optional
+        Deprecated spelling of ``tumour_centre`` (warns; removed in the next release).
+
+    Returns
+    -------
+    TomoScores
+    """
+    if tumour_center is not None:
+        import warnings
+
+        warnings.warn(
+            "score(tumour_center=...) is renamed tumour_centre=; the old keyword will be removed "
+            "in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if tumour_centre is None:
+            tumour_centre = tumour_center
     rec, true = _check(rec, true)
     loc = None
-    if tumour_center is not None:
+    if tumour_centre is not None:
         breast = ~masks["background"] if "background" in masks else None
         bgv = np.median(rec[breast]) if breast is not None and breast.any() else None
         r = np.where(breast, rec, bgv) if breast is not None else rec
-        loc = localisation_error(r, x, y, tumour_center, background=bgv)
+        loc = localisation_error(r, x, y, tumour_centre, background=bgv)
     return TomoScores(
         rel_error=relative_error(rec, true),
         rel_error_real=relative_error(rec, true, part="real"),

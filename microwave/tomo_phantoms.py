@@ -29,7 +29,7 @@ import xarray as xr
 
 from brim.errors import ConfigError, FormatError, MissingFileError
 from brim.microwave.forward import Grid
-from brim.microwave.tissue import debye, lazebnik_permittivity
+from brim.microwave.tissue import debye, lazebnik_permittivity, renamed_freq
 
 __all__ = [
     "LABELS",
@@ -46,16 +46,17 @@ LABELS = {"background": 0, "skin": 1, "adipose": 2, "fibroglandular": 3, "tumour
 SKIN_DEBYE = {"eps_inf": 15.93, "delta_eps": 23.83, "tau_s": 13.0e-12, "sigma_s": 0.831}
 
 
-def tissue_permittivity(tissue: str, freq_hz, *, background=None) -> np.ndarray:
-    """Complex relative permittivity (1) of a phantom tissue at ``freq_hz`` (Hz)."""
+@renamed_freq
+def tissue_permittivity(tissue: str, freq, *, background=None) -> np.ndarray:
+    """Complex relative permittivity (1) of a phantom tissue at ``freq`` (Hz)."""
     if tissue == "skin":
-        return debye(freq_hz, **SKIN_DEBYE)
+        return debye(freq, **SKIN_DEBYE)
     if tissue in ("adipose", "fibroglandular"):
-        return lazebnik_permittivity(tissue, freq_hz)
+        return lazebnik_permittivity(tissue, freq)
     if tissue == "tumour":
-        return lazebnik_permittivity("malignant", freq_hz)
+        return lazebnik_permittivity("malignant", freq)
     if tissue == "background":
-        f = np.asarray(freq_hz, float)
+        f = np.asarray(freq, float)
         if background is None:
             return np.ones_like(f, complex)
         if callable(background):
@@ -138,7 +139,9 @@ class BreastPhantom:
         Volume fraction per tissue (keys of :data:`LABELS`); they sum to 1 in every cell.
     background : complex or callable
         Coupling-medium permittivity (constant or ``f_hz -> eps``).
-    tumour_center : (x, y) in m, or None
+    tumour_centre : (x, y) in m, or None
+        (``tumour_center``, the spelling of earlier releases, still reads it with a
+        ``DeprecationWarning``.)
     tumour_radius : float (m)
     shapes : list
         The geometric description (for re-rasterising on another grid), empty for map phantoms.
@@ -147,23 +150,36 @@ class BreastPhantom:
     grid: Grid
     fractions: dict[str, np.ndarray]
     background: complex | Callable = 1.0
-    tumour_center: tuple[float, float] | None = None
+    tumour_centre: tuple[float, float] | None = None
     tumour_radius: float = 0.0
     shapes: list = field(default_factory=list)
 
-    def permittivity(self, freq_hz: float) -> np.ndarray:
-        """Complex relative permittivity map (ny, nx) at ``freq_hz``."""
+    @property
+    def tumour_center(self) -> tuple[float, float] | None:
+        """Deprecated spelling of :attr:`tumour_centre` (brim spells it "centre")."""
+        import warnings
+
+        warnings.warn(
+            "BreastPhantom.tumour_center is renamed tumour_centre; the old name will be removed "
+            "in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.tumour_centre
+
+    @renamed_freq
+    def permittivity(self, freq: float) -> np.ndarray:
+        """Complex relative permittivity map (ny, nx) at ``freq``."""
         out = np.zeros(self.grid.shape, complex)
         for t, frac in self.fractions.items():
             if np.any(frac):
-                eps = complex(tissue_permittivity(t, float(freq_hz), background=self.background))
+                eps = complex(tissue_permittivity(t, float(freq), background=self.background))
                 out += frac * eps
         return out
 
-    def eps_background(self, freq_hz: float) -> complex:
-        return complex(
-            tissue_permittivity("background", float(freq_hz), background=self.background)
-        )
+    @renamed_freq
+    def eps_background(self, freq: float) -> complex:
+        return complex(tissue_permittivity("background", float(freq), background=self.background))
 
     def labels(self) -> np.ndarray:
         """Dominant tissue label per cell (see :data:`LABELS`)."""
@@ -191,15 +207,16 @@ class BreastPhantom:
             fine = itp(np.stack([yy.ravel(), xx.ravel()], -1)).reshape(xx.shape)
             fr[t] = _coarsen(fine, grid, supersample)
         fr["background"] = fr.get("background", 0) + np.clip(1 - sum(fr.values()), 0, None)
-        return BreastPhantom(grid, fr, self.background, self.tumour_center, self.tumour_radius)
+        return BreastPhantom(grid, fr, self.background, self.tumour_centre, self.tumour_radius)
 
-    def to_dataset(self, freq_hz: float) -> xr.Dataset:
+    @renamed_freq
+    def to_dataset(self, freq: float) -> xr.Dataset:
         """``reconstruction``-kind Dataset: ``permittivity`` and ``labels`` on (y, x) in m."""
         from brim.schema import stamp
 
         ds = xr.Dataset(
             {
-                "permittivity": (("y", "x"), self.permittivity(freq_hz), {"units": "1"}),
+                "permittivity": (("y", "x"), self.permittivity(freq), {"units": "1"}),
                 "labels": (("y", "x"), self.labels(), {"units": "1", "legend": str(LABELS)}),
             },
             coords={
@@ -207,10 +224,10 @@ class BreastPhantom:
                 "y": ("y", self.grid.y, {"units": "m"}),
             },
         )
-        ds["freq"] = xr.DataArray(float(freq_hz), attrs={"units": "Hz"})
-        ds["eps_background"] = xr.DataArray(self.eps_background(freq_hz), attrs={"units": "1"})
-        if self.tumour_center is not None:
-            ds.attrs["tumour_center_m"] = list(self.tumour_center)
+        ds["freq"] = xr.DataArray(float(freq), attrs={"units": "Hz"})
+        ds["eps_background"] = xr.DataArray(self.eps_background(freq), attrs={"units": "1"})
+        if self.tumour_centre is not None:
+            ds.attrs["tumour_centre_m"] = list(self.tumour_centre)
             ds.attrs["tumour_radius_m"] = self.tumour_radius
         return stamp(ds, "reconstruction")
 

@@ -42,6 +42,7 @@ import xarray as xr
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
+from brim import provenance
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
 
 logger = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ class _Geometry:
     fold: dict = field(default_factory=dict)
 
 
+@provenance.step
 def segment_classical(
     ds: xr.Dataset,
     *,
@@ -254,7 +256,6 @@ def segment_classical(
     >>> bool(right > 0.6 and left > 0.6)  # the phantom's breasts have no sharp edges
     True
     """
-    from brim.provenance import record
     from brim.schema import stamp
 
     t = _temperature(ds)
@@ -344,17 +345,7 @@ def segment_classical(
         if k in ds.attrs:
             out.attrs[k] = ds.attrs[k]
     out = stamp(out, "mask")
-    return record(
-        out,
-        "brim.thermo.segmentation.segment_classical",
-        {
-            "sigma": sigma,
-            "top_factor": top_factor,
-            "lateral_margin": lateral_margin,
-            "fold_strength": fold_strength,
-            "fold_band": fold_band,
-        },
-    )
+    return out
 
 
 # ----------------------------------------------------------------------------- U-Net
@@ -556,6 +547,7 @@ def train_unet(
     return UNetModel(res.model.cpu().eval(), images.shape[1], base, depth, history)
 
 
+@provenance.step
 def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dataset:
     """Segment the breast in one image with a trained U-Net (mask resized back to the image).
 
@@ -565,7 +557,6 @@ def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dat
     """
     from PIL import Image
 
-    from brim.provenance import record
     from brim.schema import stamp
 
     if not isinstance(model, UNetModel):
@@ -590,7 +581,7 @@ def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dat
     )
     out.attrs["labels"] = json.dumps({"background": 0, "breast": 1})
     out.attrs["method"] = "unet"
-    return record(stamp(out, "mask"), "brim.thermo.segmentation.segment_unet", {})
+    return stamp(out, "mask")
 
 
 def segment(ds: xr.Dataset, *, method: str = "classical", model=None, **kwargs) -> xr.Dataset:

@@ -221,8 +221,8 @@ def test_engine_brim_umbmid(tmp_path):
     arr = rng.normal(size=(2, 5, 6)) + 1j * rng.normal(size=(2, 5, 6))
     scipy.io.savemat(tmp_path / "um.mat", {"fd_data": arr})
     freqs = np.linspace(1e9, 8e9, 5)
-    ds = xr.open_dataset(tmp_path / "um.mat", engine="brim_umbmid", freq_hz=freqs)
-    _assert_same(ds, read_umbmid(tmp_path / "um.mat", freq_hz=freqs))
+    ds = xr.open_dataset(tmp_path / "um.mat", engine="brim_umbmid", freq=freqs)
+    _assert_same(ds, read_umbmid(tmp_path / "um.mat", freq=freqs))
     np.testing.assert_allclose(ds["s"].values, arr)
     np.testing.assert_allclose(ds["freq"].values, freqs)
 

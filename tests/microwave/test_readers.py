@@ -116,7 +116,7 @@ def test_umbmid_mat_and_npz(tmp_path):
     np.testing.assert_allclose(ds["s"].values, data)
     np.testing.assert_allclose(ds["meta_tum_diam"].values, [0, 2, 3])
     with pytest.raises(FormatError, match="frequencies"):
-        readers.read_umbmid(tmp_path / "um.mat", freq_hz=freqs[:5])
+        readers.read_umbmid(tmp_path / "um.mat", freq=freqs[:5])
     (tmp_path / "x.pickle").write_bytes(b"\x80\x04N.")
     with pytest.raises(FormatError, match="never unpickles"):
         readers.read_umbmid(tmp_path / "x.pickle")

@@ -501,7 +501,7 @@ def test_add_noise_level_consistency_and_seed():
     eps = 1 + 0.5 * disk_fraction(g, 0.0, 0.0, 0.03)
     ds = simulate(eps, g, [1e9, 2e9], ring_positions(8, 0.12), ring_positions(32, 0.12))
     clean = ds["total_field"].values.copy()
-    noisy = add_noise(ds, 0.05, 1)
+    noisy = add_noise(ds, 0.05, seed=1)
     noise = noisy["total_field"].values - clean
     sigma = 0.05 * np.abs(ds["scattered_field"].values).mean() / np.sqrt(2)
     for part in (noise.real, noise.imag):  # 512 samples each: std within ~3 %
@@ -515,12 +515,18 @@ def test_add_noise_level_consistency_and_seed():
         atol=0,
     )
     assert noisy.attrs["noise_level"] == 0.05
-    again = add_noise(ds, 0.05, np.random.default_rng(1))
+    again = add_noise(ds, 0.05, seed=np.random.default_rng(1))
     np.testing.assert_array_equal(again["total_field"].values, noisy["total_field"].values)
-    np.testing.assert_array_equal(add_noise(ds, 0.0, 2)["total_field"].values, clean)
+    np.testing.assert_array_equal(add_noise(ds, 0.0, seed=2)["total_field"].values, clean)
     for bad in (-0.01, float("nan")):
         with pytest.raises(ConfigError, match="noise level"):
-            add_noise(ds, bad, 0)
+            add_noise(ds, bad, seed=0)
+    # the positional generator of earlier releases still works, with a DeprecationWarning
+    with pytest.warns(DeprecationWarning, match="seed="):
+        old = add_noise(ds, 0.05, np.random.default_rng(1))
+    np.testing.assert_array_equal(old["total_field"].values, noisy["total_field"].values)
+    with pytest.raises(ConfigError, match="one generator"):
+        add_noise(ds, 0.05, 1, seed=1)
 
 
 def test_bad_inputs_raise():

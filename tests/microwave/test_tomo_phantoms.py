@@ -62,7 +62,7 @@ def test_random_phantoms_reproducible_and_tumour_inside():
     np.testing.assert_array_equal(a.permittivity(2e9), b.permittivity(2e9))
     for s in range(5):
         p = random_breast_phantom(g, s)
-        cx, cy = p.tumour_center
+        cx, cy = p.tumour_centre
         assert np.hypot(cx, cy) + p.tumour_radius < 0.05
         assert p.fractions["tumour"].sum() > 0
         assert random_breast_phantom(g, s, tumour=False).fractions["tumour"].sum() == 0
@@ -106,7 +106,7 @@ def test_metrics_against_hand_computed_values():
     assert ssim(true, true) == pytest.approx(1.0)
     assert ssim(rec, true) < 1.0
     assert data_misfit(np.array([1.0, 2.0]), np.array([1.0, 1.0])) == pytest.approx(1 / np.sqrt(2))
-    s = score(rec, true, {"tumour": m, "adipose": ~m}, x, y, tumour_center=(11.5e-3, 6.5e-3))
+    s = score(rec, true, {"tumour": m, "adipose": ~m}, x, y, tumour_centre=(11.5e-3, 6.5e-3))
     assert s.means["tumour"] == pytest.approx(40 - 8j)
     assert s.localisation_error_m == pytest.approx(0.0, abs=1e-12)
 

@@ -1,0 +1,205 @@
+"""A walk over brim's public API (the names in ``__all__``): docstrings, spellings, keyword-only
+options. Numbers measured on 2026-12-07 (issue 18): 233 public callables in brim, brim.thermo,
+brim.microwave, brim.elasto, brim.fusion, brim.learn and brim.evaluate; all have a docstring;
+99 that take parameters have no numpydoc ``Parameters`` section (too many to write now: the
+ratchet below keeps the number from growing; lower it when you add sections)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+NAMESPACES = (
+    "brim",
+    "brim.thermo",
+    "brim.microwave",
+    "brim.elasto",
+    "brim.fusion",
+    "brim.learn",
+    "brim.evaluate",
+)
+MAX_WITHOUT_PARAMETERS = 99  # ratchet: the count measured when this test was written
+SECTION = re.compile(r"^(Parameters|Attributes)\n-{3,}$", re.M)
+
+
+def _public():
+    """(namespace, name, object) for every public callable."""
+    out = []
+    for ns in NAMESPACES:
+        module = importlib.import_module(ns)
+        for name in module.__all__:
+            try:
+                obj = getattr(module, name)
+            except ImportError as exc:  # an optional extra that is not installed
+                pytest.skip(f"{ns}.{name} needs a missing extra: {exc}")
+            if callable(obj) and not inspect.ismodule(obj):
+                out.append((ns, name, obj))
+    return out
+
+
+@pytest.fixture(scope="module")
+def public():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _public()
+
+
+def _takes_parameters(obj) -> bool:
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):  # a builtin or extension type without a signature
+        return False
+    return any(p.name not in ("self", "cls") for p in sig.parameters.values())
+
+
+def test_every_public_callable_has_a_docstring(public):
+    missing = [f"{ns}.{name}" for ns, name, obj in public if not (inspect.getdoc(obj) or "")]
+    print(f"{len(public)} public callables, {len(missing)} without a docstring")
+    assert len(public) > 150  # the walk found the API (lazy exports resolved)
+    assert not missing, missing
+
+
+def test_parameters_sections_do_not_get_rarer(public):
+    """A numpydoc ``Parameters`` section (``Attributes`` for a dataclass) wherever a public
+    callable takes parameters: a ratchet on the count that lack one."""
+    lacking = sorted(
+        f"{ns}.{name}"
+        for ns, name, obj in public
+        if _takes_parameters(obj) and not SECTION.search(inspect.getdoc(obj) or "")
+    )
+    print(f"{len(lacking)} of {len(public)} public callables lack a Parameters section:")
+    print("\n".join(lacking))
+    assert len(lacking) <= MAX_WITHOUT_PARAMETERS, (
+        f"{len(lacking)} public callables lack a numpydoc Parameters section, more than the "
+        f"{MAX_WITHOUT_PARAMETERS} of the ratchet: document the new ones"
+    )
+
+
+def test_the_section_detector_can_fail():
+    def documented(x):
+        """Do.
+
+        Parameters
+        ----------
+        x : int
+        """
+
+    def undocumented(x):
+        """Do x."""
+
+    assert SECTION.search(inspect.getdoc(documented))
+    assert not SECTION.search(inspect.getdoc(undocumented))
+
+
+_SPELLING = (("centre", "center"), ("tumor", "tumour"), ("colour", "color"), ("_hz", ""))
+
+
+def _canonical(name: str) -> str:
+    out = name.lower()
+    for a, b in _SPELLING:
+        out = out.replace(a, b)
+    return re.sub(r"is(e|ed|ing|ation)\b", r"iz\1", out)
+
+
+def test_no_public_name_is_exported_twice(public):
+    """No namespace exports one object under two names, or two names that are one name spelt
+    two ways (centre/center, tumour/tumor, -ise/-ize, freq_hz/freq); old spellings are reachable
+    only as deprecated aliases outside ``__all__``."""
+    problems = []
+    for ns in NAMESPACES:
+        items = [(name, obj) for n, name, obj in public if n == ns]
+        seen: dict[int, str] = {}
+        spelt: dict[str, str] = {}
+        for name, obj in items:
+            if id(obj) in seen and not inspect.isbuiltin(obj):
+                problems.append(f"{ns}: {name} is {seen[id(obj)]}")
+            seen.setdefault(id(obj), name)
+            key = _canonical(name)
+            if key in spelt:
+                problems.append(f"{ns}: {name} and {spelt[key]} are one name spelt two ways")
+            spelt.setdefault(key, name)
+    assert not problems, problems
+
+
+def test_deprecated_spellings_warn_and_reach_the_new_name():
+    from brim.microwave import breast_phantom
+    from brim.microwave.forward import Grid
+
+    ph = breast_phantom(Grid.centered(20, 0.16))
+    with pytest.warns(DeprecationWarning, match="tumour_centre"):
+        assert ph.tumour_center == ph.tumour_centre
+    # freq_hz= (the minority spelling) -> freq= (brim's schemas and most of brim.microwave)
+    with pytest.warns(DeprecationWarning, match="renamed freq="):
+        old = ph.permittivity(freq_hz=2e9)
+    np.testing.assert_array_equal(old, ph.permittivity(freq=2e9))
+    from brim.microwave import lazebnik_permittivity
+
+    with pytest.warns(DeprecationWarning, match="renamed freq="):
+        old = lazebnik_permittivity("adipose", freq_hz=[1e9, 3e9])
+    np.testing.assert_array_equal(old, lazebnik_permittivity("adipose", [1e9, 3e9]))
+    assert abs(old[0].real - complex(lazebnik_permittivity("fibroglandular", 1e9)).real) > 10
+    from brim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="freq= only"):
+        lazebnik_permittivity("adipose", freq=1e9, freq_hz=1e9)
+    from brim.microwave.tomo_metrics import score
+
+    true = np.ones((4, 4), complex)
+    rec = true.copy()
+    rec[1, 1] = 3.0
+    masks = {"tumour": np.eye(4, dtype=bool), "background": ~np.eye(4, dtype=bool)}
+    with pytest.warns(DeprecationWarning, match="tumour_centre"):
+        a = score(rec, true, masks, np.arange(4.0), np.arange(4.0), tumour_center=(1.0, 1.0))
+    b = score(rec, true, masks, np.arange(4.0), np.arange(4.0), tumour_centre=(1.0, 1.0))
+    assert a.localisation_error_m == b.localisation_error_m is not None
+
+
+# Functions touched in issue 18: options (parameters with a default) after the data arguments
+# are keyword-only. (The deprecated positional generator of add_noise is a *args catch.)
+TOUCHED = (
+    "brim.microwave.forward.add_noise",
+    "brim.microwave.forward.ring_positions",
+    "brim.microwave.tomo_metrics.score",
+    "brim.microwave.forward.simulate",
+    "brim.microwave.radar.beamform",
+    "brim.microwave.calibration.to_time_domain",
+    "brim.microwave.calibration.average_subtraction",
+    "brim.microwave.inverse.calibrate",
+    "brim.microwave.readers.read_merit",
+    "brim.microwave.readers.read_touchstone",
+    "brim.microwave.readers.read_umbmid",
+    "brim.elasto.beamform.beamform",
+    "brim.elasto.displacement.estimate_displacement",
+    "brim.elasto.strain.strain_image",
+    "brim.fusion.background.fit_background",
+    "brim.fusion.reconstruct.reconstruct",
+    "brim.fusion.reconstruct.hemoglobin",
+    "brim.fusion.ussegment.segment",
+    "brim.fusion.readers.read_measurement",
+    "brim.thermo.readers.read_dmr",
+    "brim.thermo.readers.read_frames",
+    "brim.thermo.segmentation.segment_classical",
+)
+
+
+# optional *data* arguments, positional by design: estimate_displacement(pre, post=None)
+OPTIONAL_DATA = {"post"}
+
+
+@pytest.mark.parametrize("qualname", TOUCHED)
+def test_options_are_keyword_only_in_touched_functions(qualname):
+    module, _, name = qualname.rpartition(".")
+    fn = getattr(importlib.import_module(module), name)
+    positional_options = [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.default is not inspect.Parameter.empty
+        and p.name not in OPTIONAL_DATA
+        and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    assert not positional_options, f"{qualname}: options {positional_options} not keyword-only"
