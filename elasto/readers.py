@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim import schema
+from brim import provenance, schema
 from brim.errors import ConfigError, FormatError
 from brim.io import check_input_file, load_numpy
-from brim.provenance import record
 
 __all__ = [
     "make_channel_data",
@@ -286,6 +285,7 @@ def _choose(names: list[str], var: str | None, path: Path) -> str:
     return names[0]
 
 
+@provenance.step
 def read_rf(
     path: str | os.PathLike,
     *,
@@ -390,18 +390,7 @@ def read_rf(
         sound_speed=sound_speed,
         pitch=pitch,
     )
-    return record(
-        ds,
-        "brim.elasto.read_rf",
-        {
-            "var": var,
-            "sampling_frequency": sampling_frequency,
-            "center_frequency": center_frequency,
-            "sound_speed": sound_speed,
-            "pitch": pitch,
-        },
-        inputs=[path],
-    )
+    return ds
 
 
 def _looks_pybf(path) -> bool:
@@ -414,6 +403,7 @@ def _looks_pybf(path) -> bool:
         return False
 
 
+@provenance.step
 def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -> xr.Dataset:
     """Read plane-wave channel data in the pybf HDF5 layout.
 
@@ -487,7 +477,7 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
             scatterer_x=("scatterer", scat[0], {"units": "m"}),
             scatterer_z=("scatterer", scat[2], {"units": "m"}),
         )
-    return record(ds, "brim.elasto.read_channel_pybf", {"sound_speed": sound_speed}, inputs=[path])
+    return ds
 
 
 def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:

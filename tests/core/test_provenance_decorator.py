@@ -51,6 +51,7 @@ def test_every_decorated_step_follows_the_one_naming_rule():
         "brim.elasto.beamform",
         "brim.elasto.estimate_displacement",
         "brim.elasto.strain_image",
+        "brim.elasto.read_rf",
         "brim.fusion.fit_background",
         "brim.fusion.reconstruct",
         "brim.fusion.read_measurement",

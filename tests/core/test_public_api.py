@@ -176,6 +176,8 @@ TOUCHED = (
     "brim.elasto.beamform.beamform",
     "brim.elasto.displacement.estimate_displacement",
     "brim.elasto.strain.strain_image",
+    "brim.elasto.readers.read_rf",
+    "brim.elasto.readers.read_channel_pybf",
     "brim.fusion.background.fit_background",
     "brim.fusion.reconstruct.reconstruct",
     "brim.fusion.reconstruct.hemoglobin",
