@@ -179,7 +179,6 @@ def _cmd_convert(args) -> int:
     import brim
     from brim.config import load_params
     from brim.fusion.conversion import PARAMS, convert
-    from brim.provenance import record
 
     params = load_params(args.params, allowed=PARAMS) if args.params else {}
     for key in ("units", "position_units", "modulation_frequency"):
@@ -191,9 +190,8 @@ def _cmd_convert(args) -> int:
             raise MissingFileError(f"no such file or folder: {p}")
     dsts = output_paths(srcs, args.output, suffix=".nc")  # brim's one output rule
     results = [convert(p, **params) for p in srcs]  # all read before anything is written
-    for p, d, ds in zip(srcs, dsts, results):
+    for d, ds in zip(dsts, results, strict=True):
         d.parent.mkdir(parents=True, exist_ok=True)
-        ds = record(ds, "brim fusion convert", {**params}, inputs=[p] if p.is_file() else [])
         print(brim.save(ds, d))
     return 0
 

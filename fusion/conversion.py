@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError, FormatError, MissingFileError
 from brim.fusion._units import INVERSE_LENGTH_TO_PER_MM, check_plausible_m, per_mm_factor
 
@@ -229,6 +230,7 @@ def _is_map(p: Path) -> bool:
     return False
 
 
+@provenance.step
 def convert(
     path,
     *,

@@ -216,3 +216,21 @@ def test_record_still_accepts_explicit_steps():
     ds = xr.Dataset({"a": ("x", np.arange(3.0))})
     out = provenance.record(ds, "tests.explicit", {"k": np.int64(2)})
     assert out.brim.provenance[-1]["parameters"] == {"k": 2}
+
+
+def test_cli_convert_records_the_step_once_by_its_function_name(tmp_path):
+    """``brim fusion convert`` no longer writes a 'brim fusion convert' record: the decorated
+    brim.fusion.convert records the map file with its SHA-256 and the command's settings."""
+    import hashlib
+
+    from brim.cli import main
+
+    src = tmp_path / "mua-800.npy"
+    np.save(src, np.full((2, 3), 0.05))
+    out = tmp_path / "map.nc"
+    assert main(["fusion", "convert", str(src), "--units", "cm-1", "-o", str(out)]) == 0
+    chain = brim.open(out).brim.provenance
+    assert [s["step"] for s in chain] == ["brim.fusion.convert"]
+    assert chain[0]["parameters"]["units"] == "cm-1"
+    assert chain[0]["parameters"]["path"] == "mua-800.npy"
+    assert chain[0]["inputs"][0]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
