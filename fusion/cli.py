@@ -24,13 +24,15 @@ def _open_ds(path):
     import xarray as xr
 
     import brim
+    from brim import provenance
     from brim.io import check_input_file
 
     p = check_input_file(path)  # missing, folder, symlink loop, FIFO, device: refused
     ds = brim.open(p)
     if not isinstance(ds, xr.Dataset):
         raise FormatError(f"{p.name}: expected a single Dataset")
-    return ds
+    # the file read, with its SHA-256: the steps applied next carry it in their records
+    return provenance.record(ds, "brim.open", {"path": p.name}, inputs=[p])
 
 
 def _cmd_simulate(args) -> int:
@@ -163,14 +165,12 @@ def _cmd_train_us(args) -> int:
 def _cmd_register(args) -> int:
     import brim
     from brim.fusion.fuse import register_images
-    from brim.provenance import record
 
     out = output_file(args.output, inputs=[args.fixed, args.moving])
     fixed, moving = _open_ds(args.fixed), _open_ds(args.moving)
     res = register_images(
         fixed, moving, transform=args.transform, fixed_var=args.var, moving_var=args.var
     )
-    res = record(res, "brim fusion register", {}, inputs=[args.fixed, args.moving])
     print(brim.save(res, out))
     return 0
 

@@ -234,3 +234,26 @@ def test_cli_convert_records_the_step_once_by_its_function_name(tmp_path):
     assert chain[0]["parameters"]["units"] == "cm-1"
     assert chain[0]["parameters"]["path"] == "mua-800.npy"
     assert chain[0]["inputs"][0]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_cli_register_keeps_both_file_hashes_without_a_command_spelling(tmp_path):
+    """``brim fusion register``: the fixed file's read (brim.open, SHA-256) starts the chain,
+    register_images follows and names the moving file's SHA-256 in its summary."""
+    import hashlib
+
+    import brim.data
+    from brim.cli import main
+
+    us = brim.data.sample("fusion_ultrasound")
+    fixed, moving = tmp_path / "fixed.nc", tmp_path / "moving.nc"
+    brim.save(us, fixed)
+    brim.save(us.roll(x=3, roll_coords=False), moving)
+    out = tmp_path / "reg.nc"
+    assert main(["fusion", "register", str(fixed), str(moving), "-o", str(out)]) == 0
+    chain = brim.open(out).brim.provenance
+    steps = [s["step"] for s in chain]
+    assert steps[-2:] == ["brim.open", "brim.fusion.register_images"], steps
+    assert chain[-2]["inputs"][0]["sha256"] == hashlib.sha256(fixed.read_bytes()).hexdigest()
+    sha_moving = hashlib.sha256(moving.read_bytes()).hexdigest()[:12]
+    assert f"from=moving.nc@{sha_moving}" in chain[-1]["parameters"]["moving"]
+    assert not any(" " in s for s in steps)  # no 'brim fusion register' spelling
