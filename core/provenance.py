@@ -135,7 +135,12 @@ def _summary(value: Any) -> str | None:
         return f"<Generator {type(value.bit_generator).__name__}>"
     if isinstance(value, np.random.RandomState):
         return "<RandomState>"
-    if inspect.isfunction(value) or inspect.isbuiltin(value) or inspect.isclass(value):
+    if (
+        inspect.isfunction(value)
+        or inspect.ismethod(value)  # e.g. BreastPhantom.permittivity: never its object's repr
+        or inspect.isbuiltin(value)
+        or inspect.isclass(value)
+    ):
         return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', kind)}"
     return None
 

@@ -257,3 +257,18 @@ def test_cli_register_keeps_both_file_hashes_without_a_command_spelling(tmp_path
     sha_moving = hashlib.sha256(moving.read_bytes()).hexdigest()[:12]
     assert f"from=moving.nc@{sha_moving}" in chain[-1]["parameters"]["moving"]
     assert not any(" " in s for s in steps)  # no 'brim fusion register' spelling
+
+
+def test_a_bound_method_argument_is_named_not_dumped():
+    """simulate(phantom.permittivity, ...): the record names the method; the phantom's arrays
+    (its repr) stay out."""
+    from brim.microwave import breast_phantom, ring_positions, simulate
+    from brim.microwave.forward import Grid
+
+    grid = Grid.centered(12, 0.14)
+    ph = breast_phantom(grid)
+    ring = ring_positions(4, 0.065)
+    ds = simulate(ph.permittivity, grid, [1e9], ring, ring, eps_b=ph.eps_background(1e9))
+    rec = ds.brim.provenance[-1]["parameters"]
+    assert rec["permittivity"] == "brim.microwave.tomo_phantoms.BreastPhantom.permittivity"
+    assert len(ds.attrs[provenance.ATTR]) < 4000
