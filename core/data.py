@@ -170,7 +170,11 @@ def sample(name: str) -> xr.Dataset | xr.DataTree:
     Examples
     --------
     >>> import brim.data
-    >>> ds = brim.data.sample("thermo_phantom_tumour")  # doctest: +SKIP
+    >>> "thermo_phantom_tumour" in brim.data.list_samples()
+    True
+    >>> ds = brim.data.sample("thermo_phantom_tumour")
+    >>> ds.brim.kind, ds.temperature.dims, ds.temperature.attrs["units"]
+    ('thermogram', ('y', 'x'), 'degC')
     """
     from brim.io import open as brim_open
 

@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 # Peduzzi et al. (J. Clin. Epidemiol. 49:1373, 1996) found necessary for stable coefficients.
 MIN_PATIENTS_PER_CLASS = 10
 
-
 __all__ = [
     "Cohort",
     "audit_files",
@@ -745,19 +744,21 @@ def scores_dataset(rows: list[dict]) -> xr.Dataset:
 def plot_grad_cam_overlays(
     model: CNNModel, maps: np.ndarray, path: str | os.PathLike, *, titles=None
 ) -> Path:
-    """Save a figure of Grad-CAM overlays (jet, alpha 0.45) on normalised maps (grey, K)."""
-    import matplotlib
+    """Save a figure of Grad-CAM overlays (inferno, alpha 0.45) on normalised maps (grey, K).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a :class:`matplotlib.figure.Figure` of its own, so the caller's matplotlib backend
+    (e.g. a notebook's inline backend) is never switched.
+    """
+    from matplotlib.figure import Figure
 
     cams = grad_cam(model, maps)
     scores = model.predict(maps)
     n = len(maps)
-    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False)
+    fig = Figure(figsize=(3.2 * n, 2.8))
+    axes = fig.subplots(1, n, squeeze=False)
     for i, ax in enumerate(axes[0]):
         ax.imshow(maps[i], cmap="gray")
-        ax.imshow(cams[i], cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        ax.imshow(cams[i], cmap="inferno", alpha=0.45, vmin=0, vmax=1)
         label = titles[i] if titles is not None else f"#{i}"
         ax.set_title(f"{label}: p={scores[i]:.2f}", fontsize=9)
         ax.set_xticks([])
@@ -766,7 +767,6 @@ def plot_grad_cam_overlays(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
-    plt.close(fig)
     return out
 
 
