@@ -83,4 +83,6 @@ def test_roi_parse():
     with pytest.raises(ConfigError):
         StrainRoi.parse("circle:1,2")
     with pytest.raises(ConfigError):
-        strain_ratio(_image(np.ones((5, 5))), StrainRoi((1, 2, 1, 2)), StrainRoi((0, 1e-4, 0, 1e-4)))
+        strain_ratio(
+            _image(np.ones((5, 5))), StrainRoi((1, 2, 1, 2)), StrainRoi((0, 1e-4, 0, 1e-4))
+        )
