@@ -158,7 +158,6 @@ def register_images(
     from scipy.optimize import minimize
     from skimage.registration import phase_cross_correlation
 
-
     f = _image2d(fixed, fixed_var)
     m = _image2d(moving, moving_var)
     bins = check_positive("bins", bins, integer=True)

@@ -1,39 +1,8 @@
 """``brim learn``: grouped cross-validation from a YAML/JSON configuration.
 
-The command is ``brim learn cv CONFIG [-o REPORT_DIR]``; its parser lives in
-:func:`brim.cli.register_learn` so that ``brim --help`` does not import torch.
-
-Example configuration (paths are relative to the configuration file)::
-
-    name: thermo-resnet
-    data:
-      files: "scans/*.nc"          # one brim file per sample (glob or list) ...
-      var: temperature
-      isel: {time: 0}
-      cache: true                  # keep read arrays in memory (default true)
-      # ... or one file holding all samples along its first dim:
-      # file: stack.nc
-      # var: temperature
-    labels:
-      csv: labels.csv              # columns: key (file stem / sample index), label, group
-      key_column: file
-      label_column: label
-      group_column: patient
-      # for `file:` data, labels may be coordinates instead:
-      # label_coord: label
-      # group_coord: patient
-    model:
-      class: ResNetClassifier      # or MLP, UNet2d..., or "logistic" for flattened inputs
-      kwargs: {in_channels: 1, widths: [8, 16]}
-    train: {epochs: 15, lr: 0.003, batch_size: 16, seed: 0, patience: 5}
-    augment: {flip: true, shift: 2}
-    protocol: {n_splits: 5, inner_val_fraction: 0.25, aggregate: mean,
-               threshold_rule: youden, prevalence: 0.02, seed: 0, n_bootstrap: 1000}
-    audit:
-      nuisance: [order, median]    # built-ins: order, median, mean, std; or CSV columns
-      flag_auroc: 0.7
-      permutation: true
-    output: report/
+The command is ``brim learn cv CONFIG [-o REPORT_DIR]``; its parser, with an example
+configuration in its help, lives in :func:`brim.cli.register_learn` so that ``brim --help`` does
+not import torch. This module reads and runs the configuration.
 """
 
 from __future__ import annotations
