@@ -472,6 +472,8 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
         t0=-shift,
     )
     ds["pitch"] = _scalar(pitch, "m", "element pitch")
+    if scat is not None and not np.isfinite(np.asarray(scat, dtype=float)).all():
+        raise FormatError(f"{path}: sim_params/scatters_data holds NaN or infinite positions")
     if scat is not None:
         ds = ds.assign(
             scatterer_x=("scatterer", scat[0], {"units": "m"}),

@@ -612,8 +612,13 @@ def _child(case: Case, folder: Path, mem_bytes: int, max_array: str) -> None:
                 if rc == 0:
                     why = _check_outputs(out)
                     res = {"class": "garbage", "detail": why} if why else {"class": "ok"}
-        except MemoryError:
-            res = {"class": "memory", "detail": "MemoryError"}
+        except MemoryError as exc:
+            from brim.errors import BrimError
+
+            if isinstance(exc, BrimError):  # ResourceError: a clean refusal, not an OOM
+                res = {"class": "clean", "detail": str(exc).splitlines()[0][:200]}
+            else:
+                res = {"class": "memory", "detail": "MemoryError"}
         except Exception as exc:  # noqa: BLE001
             import traceback
 
@@ -778,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per case")
     ap.add_argument("--memory", type=float, default=2.0, help="GiB per case (RLIMIT_AS)")
     ap.add_argument("--flips", type=int, default=40, help="bit flips per seed file")
-    ap.add_argument("--only", help="run only cases whose id contains this text")
+    ap.add_argument("--only", help="run only cases whose id contains one of these (a,b,...)")
     ap.add_argument("--json", help="write every case's outcome to this JSON file")
     ap.add_argument("--show", type=int, default=30, help="list this many bad cases")
     ap.add_argument("--no-external", action="store_true", help="ignore $BRIM_EXTERNAL_DATA")
@@ -792,7 +797,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.subset:
             cases = subset(cases)
         if args.only:
-            cases = [c for c in cases if args.only in c.id]
+            keys = args.only.split(",")
+            cases = [c for c in cases if any(k in c.id for k in keys)]
         print(
             f"{len(cases)} cases ({'subset' if args.subset else 'full corpus'}"
             f"{', with external data' if external else ''})",

@@ -238,3 +238,22 @@ def test_map_files_reports_a_stuck_file_and_finishes_the_others(tmp_path):
     assert status["thermo_phantom_tumour.nc"].status == "ok"
     assert "TimeoutError" in status["thermo_phantom_healthy.nc"].error
     assert rep.report_path is not None and rep.report_path.is_file()
+
+
+def test_pybf_scatterer_positions_of_nan_are_refused(tmp_path, external_data):
+    import shutil
+
+    import h5py
+
+    from brim.elasto.readers import read_channel_pybf
+
+    src = external_data / "elasto" / "pybf_channel" / "rf_dataset.hdf5"
+    if not src.is_file():
+        pytest.skip("pybf channel data not in $BRIM_EXTERNAL_DATA")
+    p = tmp_path / "rf.hdf5"
+    shutil.copyfile(src, p)
+    with h5py.File(p, "r+") as f:
+        d = f["sim_params/scatters_data"]
+        d[...] = np.full(d.shape, np.nan)
+    with pytest.raises(FormatError, match="scatters_data"):
+        read_channel_pybf(p)
