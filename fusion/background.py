@@ -171,6 +171,12 @@ def _props_from_slopes(sa, sp, frequency, n, musp_cw):
 def _refine(use, src, det, a, ph, mua0, musp0, frequency, n):
     from scipy.optimize import least_squares
 
+    bad = int(np.count_nonzero(use & ~(a > 0)))
+    if bad:  # log(0) = -inf: the fit cannot start (scipy raised a bare ValueError)
+        raise CalibrationError(
+            f"{bad} source-detector amplitudes used in the fit are 0 or negative; a detected "
+            "amplitude is > 0 (a damaged measurement?)"
+        )
     la = np.log(np.where(use, a, 1.0))
 
     def resid(p):

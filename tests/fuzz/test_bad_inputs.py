@@ -257,3 +257,16 @@ def test_pybf_scatterer_positions_of_nan_are_refused(tmp_path, external_data):
         d[...] = np.full(d.shape, np.nan)
     with pytest.raises(FormatError, match="scatters_data"):
         read_channel_pybf(p)
+
+
+def test_background_fit_refuses_zero_amplitudes():
+    """A zeroed block in a measurement gave log(0) residuals and a bare scipy ValueError."""
+    from brim.fusion.background import fit_background
+
+    meas = brim.open(SAMPLES / "fusion_measurement.nc")
+    fit_background(meas)  # the intact sample fits
+    a = meas["amplitude"].values.copy()
+    a.flat[5] = 0.0  # one pair, as a zeroed block of the file leaves it
+    meas["amplitude"].values = a
+    with pytest.raises(CalibrationError, match="amplitudes"):
+        fit_background(meas)
