@@ -62,8 +62,7 @@ if ! "$py" -P -c "import sys; from brim.backend import cupy_available; sys.exit(
     exit 3
 fi
 
-# The GPU tests.  The project's addopts also load nbmake (notebooks), which a CUDA image may
-# lack and which has no GPU test: replace them.
+# The GPU tests, with the project's addopts spelled out (a CUDA image may lack optional plugins).
 "$py" -P -m pytest -m gpu -p no:cacheprovider -o addopts="" -ra --strict-markers \
     --import-mode=importlib --junitxml="$out/gpu_tests.xml" tests 2>&1 | tee "$out/gpu_tests.log"
 status=${PIPESTATUS[0]}
