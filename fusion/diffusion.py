@@ -36,12 +36,12 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from scipy import constants, special
 
 from brim.errors import ConfigError
 
-#: speed of light in vacuum, mm/s
-C_MM_PER_S = 299_792_458.0e3
+#: speed of light in vacuum, mm/s (the diffusion kernels work in mm; scipy.constants.c is m/s)
+C_MM_PER_S = constants.c * 1e3
 
 __all__ = [
     "C_MM_PER_S",
