@@ -1,0 +1,82 @@
+"""Deprecations that keep old calls working for one release.
+
+brim's function contract (``docs/conventions.md``) makes options keyword-only. Code written
+against an earlier release may still pass them positionally; :func:`positional_options`
+accepts such calls for one release with a :class:`DeprecationWarning` that names the keywords
+to use, instead of breaking them with a ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def positional_options(fn: F) -> F:
+    """Accept keyword-only options passed positionally, with a deprecation warning.
+
+    Decorate a function whose options were made keyword-only (moved after ``*``). A call that
+    still passes them by position works as before for one release and warns; the signature
+    that :func:`inspect.signature` and the documentation show is the keyword-only one.
+
+    Parameters
+    ----------
+    fn : callable
+        The function, with its options already keyword-only.
+
+    Returns
+    -------
+    callable
+        A wrapper with ``fn``'s signature and docstring.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @positional_options
+    ... def scale(x, *, factor=2.0):
+    ...     return x * factor
+    >>> scale(3, factor=3)
+    9
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     scale(3, 3)
+    9
+    >>> "factor=" in str(caught[0].message)
+    True
+    """
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    n_positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    keyword_only = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+    if has_varargs:
+        raise TypeError(f"{fn.__qualname__} takes *args: positional options cannot be mapped")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        extra = args[n_positional:]
+        if extra:
+            if len(extra) > len(keyword_only):
+                # let Python raise its own, exact TypeError
+                return fn(*args, **kwargs)
+            names = keyword_only[: len(extra)]
+            clash = [n for n in names if n in kwargs]
+            if clash:
+                raise TypeError(f"{fn.__qualname__}() got multiple values for {clash[0]!r}")
+            warnings.warn(
+                f"{fn.__module__}.{fn.__qualname__}: passing "
+                f"{', '.join(names)} by position is deprecated and will stop working in the "
+                f"next release; write {', '.join(f'{n}=...' for n in names)}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs.update(zip(names, extra, strict=True))
+            args = args[:n_positional]
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
