@@ -18,17 +18,21 @@ Examples
 
 Public API
 ----------
-Splits and leakage
+Splits and leakage (:mod:`brim.evaluate.splits`)
     ``grouped_kfold(groups, labels, n_splits=5, *, seed=0) -> list[Fold]``,
     ``grouped_split(groups, labels, val_fraction=0.2, *, seed=0) -> (train_idx, val_idx)``,
     ``check_leakage(train_idx, test_idx, groups, inputs=None, *, near_duplicate_bits=4)``,
     ``perceptual_hash(image) -> int``.
-Protocol
+Cross-validation (:mod:`brim.evaluate.crossval`)
     ``cross_validate(fit_predict, X, y, groups, *, n_splits, inner_val_fraction, aggregate,
     threshold_rule, prevalence, ...) -> CVResult``, ``aggregate_by_group(scores, groups, rule)``,
+    ``take(X, idx)``.
+Baseline (:mod:`brim.evaluate.logistic`)
+    ``logistic_fit`` (-> ``LogisticModel``), ``logistic_fit_predict``.
+Confound audit (:mod:`brim.evaluate.confounds`)
     ``confound_audit(nuisance, y, groups, *, model=None, X=None, flag_auroc=0.70, ...)``,
-    ``logistic_fit`` (-> ``LogisticModel``), ``logistic_fit_predict``, ``permute_labels_by_group``.
-Metrics
+    ``permute_labels_by_group``.
+Metrics (:mod:`brim.evaluate.metrics`)
     ``auroc``, ``auroc_ci``, ``mean_ci``, ``roc_curve``, ``roc_band``,
     ``sensitivity_at_specificity``, ``specificity_at_sensitivity``, ``choose_threshold``,
     ``balanced_accuracy``,
@@ -39,6 +43,16 @@ Explainability and report
     ``plot_grad_cam(cam, image, *, ax=None)``, ``report(result, path, *, audit=None)``.
 """
 
+from brim.evaluate.confounds import ConfoundAudit, confound_audit, permute_labels_by_group
+from brim.evaluate.crossval import (
+    CVResult,
+    FoldResult,
+    PooledResult,
+    aggregate_by_group,
+    cross_validate,
+    take,
+)
+from brim.evaluate.logistic import LogisticModel, logistic_fit, logistic_fit_predict
 from brim.evaluate.metrics import (
     AUROCResult,
     CalibrationCurve,
@@ -63,20 +77,6 @@ from brim.evaluate.metrics import (
     segmentation_metrics,
     sensitivity_at_specificity,
     specificity_at_sensitivity,
-)
-from brim.evaluate.protocol import (
-    ConfoundAudit,
-    CVResult,
-    FoldResult,
-    LogisticModel,
-    PooledResult,
-    aggregate_by_group,
-    confound_audit,
-    cross_validate,
-    logistic_fit,
-    logistic_fit_predict,
-    permute_labels_by_group,
-    take,
 )
 from brim.evaluate.splits import (
     Fold,

@@ -38,7 +38,7 @@ ENTRY_POINTS = [
     "brim.fusion.background.fit_background",
     "brim.learn.train.fit",
     "brim.evaluate.metrics.auroc",
-    "brim.evaluate.protocol.cross_validate",
+    "brim.evaluate.crossval.cross_validate",
 ]
 
 

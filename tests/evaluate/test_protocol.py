@@ -160,3 +160,29 @@ def test_logistic_fit_reaches_the_penalised_optimum():
         logistic_fit(x, y * 2)
     with pytest.raises(brim.ConfigError, match="labels"):
         logistic_fit(x, y[:10])
+
+
+@pytest.mark.parametrize(
+    "name, module",
+    [
+        ("cross_validate", "brim.evaluate.crossval"),
+        ("CVResult", "brim.evaluate.crossval"),
+        ("take", "brim.evaluate.crossval"),
+        ("logistic_fit", "brim.evaluate.logistic"),
+        ("LogisticModel", "brim.evaluate.logistic"),
+        ("confound_audit", "brim.evaluate.confounds"),
+        ("permute_labels_by_group", "brim.evaluate.confounds"),
+    ],
+)
+def test_old_protocol_module_path_still_works_with_a_deprecation_warning(name, module):
+    import importlib
+
+    import brim.evaluate
+    import brim.evaluate.protocol as old
+
+    with pytest.warns(DeprecationWarning, match=f"use brim.evaluate.{name}") as rec:
+        obj = getattr(old, name)
+    assert obj is getattr(brim.evaluate, name) is getattr(importlib.import_module(module), name)
+    assert rec[0].filename == __file__  # the warning points at the caller
+    with pytest.raises(AttributeError):
+        old.no_such_name  # noqa: B018

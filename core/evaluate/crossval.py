@@ -1,0 +1,542 @@
+"""Grouped cross-validation with a nested validation split: per-patient aggregation fixed in
+advance, thresholds chosen before the test fold is seen, leakage checks that raise.
+
+References
+----------
+Varma S, Simon R (2006). Bias in error estimation when using cross-validation for model
+selection. BMC Bioinformatics 7:91 (nested CV).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import ConfigError
+from brim.evaluate import metrics as M
+from brim.evaluate.splits import (
+    Fold,
+    check_leakage,
+    group_labels,
+    grouped_kfold,
+    grouped_split,
+    input_hashes,
+)
+
+__all__ = [
+    "CVResult",
+    "FoldResult",
+    "PooledResult",
+    "aggregate_by_group",
+    "cross_validate",
+    "take",
+]
+
+FitPredict = Callable[..., Any]
+
+
+def take(X, idx):
+    """Rows ``idx`` of X: NumPy/xarray (first dim), a torch Dataset (``Subset``), a tuple of
+    such (multi-input), or any sequence."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if isinstance(X, tuple):
+        return tuple(take(x, idx) for x in X)
+    if isinstance(X, xr.DataArray):
+        return X.isel({X.dims[0]: idx})
+    if isinstance(X, np.ndarray):
+        return X[idx]
+    if hasattr(X, "subset"):
+        return X.subset(idx)
+    try:
+        from torch.utils.data import Dataset, Subset
+
+        if isinstance(X, Dataset):
+            return Subset(X, idx.tolist())
+    except ImportError:  # pragma: no cover
+        pass
+    return [X[int(i)] for i in idx]
+
+
+def _n_samples(X) -> int:
+    if isinstance(X, tuple):
+        ns = {_n_samples(x) for x in X}
+        if len(ns) != 1:
+            raise ConfigError(f"the inputs of a multi-input X differ in length: {sorted(ns)}")
+        return ns.pop()
+    if isinstance(X, xr.DataArray):
+        return int(X.sizes[X.dims[0]])
+    return len(X)
+
+
+def _aggregate(scores, groups, rule):
+    """NumPy core of :func:`aggregate_by_group`: (unique groups, aggregated scores, counts)."""
+    s = np.asarray(scores, dtype=np.float64)
+    g = np.asarray(groups)
+    if s.shape != g.shape or s.ndim != 1:
+        raise ConfigError(f"scores {s.shape} and groups {g.shape} must be 1-D of equal length")
+    uniq, inv = np.unique(g, return_inverse=True)
+    inv = inv.ravel()
+    cnt = np.bincount(inv, minlength=uniq.size)
+    if rule == "mean":
+        agg = np.bincount(inv, weights=s, minlength=uniq.size) / cnt
+    elif rule == "max":
+        agg = np.full(uniq.size, -np.inf)
+        np.maximum.at(agg, inv, s)
+    elif rule == "median":
+        agg = np.array([np.median(s[inv == k]) for k in range(uniq.size)])
+    else:
+        raise ConfigError(f"aggregation rule must be 'mean', 'max' or 'median', not {rule!r}")
+    return uniq, agg, cnt
+
+
+def aggregate_by_group(scores, groups, rule: str = "mean", *, labels=None):
+    """Per-group (patient) scores from per-sample scores with a rule fixed in advance.
+
+    Parameters
+    ----------
+    scores : array of shape (n,)
+    groups : array of shape (n,)
+    rule : {"mean", "max", "median"}
+        How a patient's image scores combine.
+    labels : array of shape (n,), optional
+        Per-sample labels; the group label is their maximum.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``score`` (and ``label``, ``n_samples``) on dim ``group``.
+    """
+    import xarray as xr
+
+    uniq, agg, cnt = _aggregate(scores, groups, rule)
+    g = np.asarray(groups)
+    data = {
+        "score": ("group", agg),
+        "n_samples": ("group", cnt),
+    }
+    if labels is not None:
+        _, gl, _ = group_labels(g, labels)
+        data["label"] = ("group", gl)
+    return xr.Dataset(data, coords={"group": uniq}, attrs={"aggregation": rule})
+
+
+@dataclass
+class FoldResult:
+    """Numbers of one outer fold (patient level when aggregation is on)."""
+
+    fold: int
+    n_train: int
+    n_val: int
+    n_test: int
+    n_test_groups: int
+    threshold: float
+    auroc: float
+    sensitivity: float
+    specificity: float
+    balanced_accuracy: float
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PooledResult:
+    """Metrics of the test scores pooled over all outer folds."""
+
+    auroc: M.AUROCResult
+    sensitivity: float
+    specificity: float
+    balanced_accuracy: float
+    confusion: np.ndarray
+    counts: dict
+    predictive: M.PredictiveValues
+    sens_at_spec: M.OperatingPoint
+    spec_at_sens: M.OperatingPoint
+    brier: float | None
+    calibration: M.CalibrationCurve | None
+    roc: M.ROCCurve
+    roc_band: dict
+
+
+@dataclass
+class CVResult:
+    """Result of :func:`cross_validate`.
+
+    Attributes
+    ----------
+    name : str
+    folds : list of FoldResult
+    pooled : PooledResult
+    scores : xarray.Dataset
+        Evaluation-unit scores (``score``, ``label``, ``fold``, ``threshold``, ``decision``) on dim
+        ``unit`` (groups when aggregated, samples otherwise).
+    sample_scores : xarray.Dataset
+        Per-sample test scores with ``group`` and ``fold``.
+    protocol : dict
+        Every setting of the protocol (recorded in reports).
+    audit : ConfoundAudit or None
+        Attached by :func:`confound_audit` callers (``result.audit = ...``) for the report.
+    """
+
+    name: str
+    folds: list[FoldResult]
+    pooled: PooledResult
+    scores: Any
+    sample_scores: Any
+    protocol: dict
+    audit: Any = None
+
+    @property
+    def auroc(self) -> float:
+        return self.pooled.auroc.auroc
+
+    def summary(self) -> str:
+        a = self.pooled.auroc
+        return (
+            f"{self.name}: AUROC {a.auroc:.3f} (95% CI {a.low:.3f}-{a.high:.3f}, "
+            f"{a.n_pos} pos / {a.n_neg} neg {self.protocol['unit']}s), sensitivity "
+            f"{self.pooled.sensitivity:.3f}, specificity {self.pooled.specificity:.3f}"
+        )
+
+    def to_dict(self) -> dict:
+        """Every number as plain JSON-serialisable Python objects."""
+        p = self.pooled
+        out = {
+            "name": self.name,
+            "protocol": self.protocol,
+            "folds": [f.to_dict() for f in self.folds],
+            "pooled": {
+                "auroc": p.auroc.to_dict(),
+                "sensitivity": p.sensitivity,
+                "specificity": p.specificity,
+                "balanced_accuracy": p.balanced_accuracy,
+                "confusion_matrix": {
+                    "layout": "[[TN, FP], [FN, TP]]",
+                    "values": p.confusion.tolist(),
+                },
+                "counts": p.counts,
+                "predictive_values": p.predictive.to_dict(),
+                "sensitivity_at_specificity": p.sens_at_spec.to_dict(),
+                "specificity_at_sensitivity": p.spec_at_sens.to_dict(),
+                "brier": p.brier,
+                "calibration": None
+                if p.calibration is None
+                else {
+                    "mean_predicted": p.calibration.mean_predicted.tolist(),
+                    "observed": p.calibration.observed.tolist(),
+                    "counts": p.calibration.counts.tolist(),
+                },
+                "roc": {"fpr": p.roc.fpr.tolist(), "tpr": p.roc.tpr.tolist()},
+                "roc_band": {k: np.asarray(v).tolist() for k, v in p.roc_band.items()},
+            },
+            "units": {
+                "unit": [str(u) for u in self.scores["unit"].values],
+                "score": self.scores["score"].values.tolist(),
+                "label": self.scores["label"].values.tolist(),
+                "fold": self.scores["fold"].values.tolist(),
+                "decision": self.scores["decision"].values.tolist(),
+            },
+        }
+        if self.audit is not None:
+            out["confound_audit"] = self.audit.to_dict()
+        return _jsonable(out)
+
+
+def _jsonable(o):
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _jsonable(o.tolist())
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating | float):
+        f = float(o)
+        return f if np.isfinite(f) else None
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return o
+
+
+def _hashable_inputs(X):
+    """The per-sample arrays to hash for duplicate checks, or None when X is opaque."""
+    if isinstance(X, tuple):
+        return _hashable_inputs(X[0])
+    if isinstance(X, np.ndarray):
+        return X
+    if isinstance(X, xr.DataArray):
+        return np.asarray(X.values)
+    if hasattr(X, "inputs_for_hashing"):
+        return X.inputs_for_hashing()
+    return None
+
+
+def _call(fit_predict, X, y, groups, tr, va, te):
+    out = fit_predict(take(X, tr), y[tr], take(X, va), y[va], take(X, te))
+    if isinstance(out, Mapping):
+        v, t = out["val"], out["test"]
+    else:
+        try:
+            v, t = out
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                "fit_predict must return (val_scores, test_scores) or {'val':..., 'test':...}"
+            ) from exc
+    v = np.asarray(v, dtype=np.float64).reshape(-1)
+    t = np.asarray(t, dtype=np.float64).reshape(-1)
+    if v.size != len(va) or t.size != len(te):
+        raise ConfigError(
+            f"fit_predict returned {v.size} validation and {t.size} test scores for "
+            f"{len(va)} and {len(te)} samples; return one score per sample"
+        )
+    return v, t
+
+
+def _unit(scores, y, groups, aggregate):
+    if aggregate in (None, "none"):
+        return scores, y, np.asarray(groups)
+    uniq, agg, _ = _aggregate(scores, groups, aggregate)
+    _, gl, _ = group_labels(groups, y)
+    return agg, gl, uniq
+
+
+def cross_validate(
+    fit_predict: FitPredict,
+    X,
+    y,
+    groups,
+    *,
+    n_splits: int = 5,
+    inner_val_fraction: float = 0.25,
+    aggregate: str | None = "mean",
+    threshold_rule: str | float = "youden",
+    prevalence: float | None = None,
+    target_specificity: float = 0.9,
+    target_sensitivity: float = 0.9,
+    seed: int = 0,
+    check_inputs: bool = True,
+    near_duplicate_bits: int | None = 4,
+    n_bootstrap: int = 1000,
+    name: str = "model",
+    progress: bool = False,
+    folds: Sequence[Fold] | None = None,
+) -> CVResult:
+    """Grouped K-fold cross-validation with a nested grouped validation split.
+
+    For each outer fold: the training groups are split again (grouped, stratified) into inner
+    training and validation parts; ``fit_predict`` trains on the inner training part (using the
+    validation part for early stopping / tuning) and returns scores for validation and test
+    samples. Scores are aggregated per group with ``aggregate``; the decision threshold is chosen
+    on the *validation* groups by ``threshold_rule`` and then applied unchanged to the test fold.
+
+    Parameters
+    ----------
+    fit_predict : callable
+        ``fit_predict(X_train, y_train, X_val, y_val, X_test) -> (val_scores, test_scores)``
+        (or a mapping with keys ``val``/``test``). Must train from scratch on each call.
+    X : array, xarray.DataArray, torch Dataset, or tuple of these
+        Inputs, first axis = sample. Taken with :func:`take`.
+    y : array of shape (n,)
+        Binary labels.
+    groups : array of shape (n,)
+        Patient / phantom id of each sample.
+    n_splits : int
+        Outer folds.
+    inner_val_fraction : float
+        Fraction of training groups held out for validation.
+    aggregate : {"mean", "max", "median"} or None
+        Per-patient aggregation of image scores, fixed in advance; None evaluates per sample
+        (the CI is still a group bootstrap).
+    threshold_rule : str or float
+        See :func:`brim.evaluate.choose_threshold`.
+    prevalence : float, optional
+        Prevalence at which PPV/NPV are stated; default the evaluation set's (printed as such).
+    target_specificity, target_sensitivity : float
+        Operating points for "sensitivity at fixed specificity" and the reverse.
+    seed : int
+        Seed of the splits and the bootstrap.
+    check_inputs : bool
+        Hash inputs (exact + perceptual) and raise on duplicates across folds; needs X to be an
+        array-like of images/features.
+    near_duplicate_bits : int or None
+        See :func:`check_leakage`.
+    n_bootstrap : int
+        Group-bootstrap replicates for the AUROC CI and ROC band.
+    folds : sequence of Fold, optional
+        Predefined outer folds (still checked for leakage).
+
+    Returns
+    -------
+    CVResult
+        Per-fold results, the pooled out-of-fold metrics (``pooled.auroc`` with its group
+        bootstrap CI, operating point, predictive values) and ``summary()``.
+
+    Examples
+    --------
+    40 patients with two feature vectors each, features that carry the label. No fold splits a
+    patient, and each fold's threshold is chosen inside its training data:
+
+    >>> import numpy as np
+    >>> from brim.evaluate import cross_validate, logistic_fit_predict
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(40), 2)
+    >>> y = np.repeat(rng.integers(0, 2, 40), 2)
+    >>> X = rng.normal(size=(80, 5)) + y[:, None]
+    >>> res = cross_validate(logistic_fit_predict, X, y, groups, n_splits=5, n_bootstrap=200)
+    >>> len(res.folds), bool(res.pooled.auroc.auroc > 0.9)
+    (5, True)
+    >>> print(res.summary())  # doctest: +ELLIPSIS
+    model: AUROC ... (95% CI ...), sensitivity ..., specificity ...
+    """
+    import xarray as xr
+
+    y = M._binary(y, "labels")
+    groups = np.asarray(groups)
+    n = y.size
+    if groups.shape != (n,):
+        raise ConfigError(f"groups must have shape ({n},), got {groups.shape}")
+    if _n_samples(X) != n:
+        raise ConfigError(f"X has {_n_samples(X)} samples but y has {n}")
+    if aggregate not in (None, "none", "mean", "max", "median"):
+        raise ConfigError(f"aggregate must be 'mean', 'max', 'median' or None, not {aggregate!r}")
+    if folds is None:
+        folds = grouped_kfold(groups, y, n_splits, seed=seed)
+    hashes, bits = None, None
+    if check_inputs:
+        arr = _hashable_inputs(X)
+        if arr is not None:
+            hashes = input_hashes(arr)
+            # perceptual hashing only makes sense for images (sample, [channel,] y, x)
+            bits = near_duplicate_bits if np.ndim(arr[0]) >= 2 else None
+
+    iterator = folds
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(folds, desc=f"CV {name}", unit="fold")
+
+    fold_results: list[FoldResult] = []
+    unit_rows = []
+    sample_rows = []
+    for fold in iterator:
+        t0 = time.perf_counter()
+        tr_all, te = np.asarray(fold.train), np.asarray(fold.test)
+        check_leakage(tr_all, te, groups, hashes=hashes, near_duplicate_bits=bits)
+        itr, iva = grouped_split(
+            groups[tr_all], y[tr_all], inner_val_fraction, seed=seed + 1000 + fold.index
+        )
+        tr, va = tr_all[itr], tr_all[iva]
+        check_leakage(tr, va, groups)
+        v_scores, t_scores = _call(fit_predict, X, y, groups, tr, va, te)
+        vs, vy, _ = _unit(v_scores, y[va], groups[va], aggregate)
+        ts, ty, tg = _unit(t_scores, y[te], groups[te], aggregate)
+        if 0 < vy.sum() < vy.size:
+            thr = M.choose_threshold(vy, vs, threshold_rule)
+        elif isinstance(threshold_rule, int | float):
+            thr = float(threshold_rule)
+        else:
+            raise ConfigError(
+                f"fold {fold.index}: the validation split has a single class; use more groups "
+                "or a larger inner_val_fraction"
+            )
+        dec = (ts >= thr).astype(np.int64)
+        both = 0 < ty.sum() < ty.size
+        cm = M.confusion_matrix(ty, dec)
+        fold_results.append(
+            FoldResult(
+                fold=fold.index,
+                n_train=int(tr.size),
+                n_val=int(va.size),
+                n_test=int(te.size),
+                n_test_groups=int(np.unique(groups[te]).size),
+                threshold=float(thr),
+                auroc=M.auroc(ty, ts) if both else float("nan"),
+                sensitivity=float(cm[1, 1] / max(cm[1].sum(), 1)),
+                specificity=float(cm[0, 0] / max(cm[0].sum(), 1)),
+                balanced_accuracy=M.balanced_accuracy(ty, dec),
+                seconds=time.perf_counter() - t0,
+            )
+        )
+        for u, s_, l_, d_ in zip(tg, ts, ty, dec):
+            unit_rows.append((u, s_, l_, fold.index, thr, d_))
+        for i, s_ in zip(te, t_scores):
+            sample_rows.append((i, s_, fold.index))
+
+    units = np.array([r[0] for r in unit_rows])
+    us = np.array([r[1] for r in unit_rows], dtype=np.float64)
+    uy = np.array([r[2] for r in unit_rows], dtype=np.int64)
+    uf = np.array([r[3] for r in unit_rows], dtype=np.int64)
+    ut = np.array([r[4] for r in unit_rows], dtype=np.float64)
+    ud = np.array([r[5] for r in unit_rows], dtype=np.int64)
+    unit_name = "sample" if aggregate in (None, "none") else "patient"
+    # per-unit group ids for the bootstrap (a unit IS a group when aggregated)
+    unit_groups = units
+    if unit_name == "sample":
+        units = np.array([r[0] for r in sample_rows], dtype=np.int64)
+        unit_groups = groups[units]
+
+    cm = M.confusion_matrix(uy, ud)
+    sens = float(cm[1, 1] / max(cm[1].sum(), 1))
+    spec = float(cm[0, 0] / max(cm[0].sum(), 1))
+    prev = float(uy.mean()) if prevalence is None else float(prevalence)
+    in_unit = bool(us.min() >= 0 and us.max() <= 1)
+    pooled = PooledResult(
+        auroc=M.auroc_ci(uy, us, unit_groups, n_bootstrap=n_bootstrap, seed=seed),
+        sensitivity=sens,
+        specificity=spec,
+        balanced_accuracy=M.balanced_accuracy(uy, ud),
+        confusion=cm,
+        counts=M.class_counts(uy),
+        predictive=M.predictive_values(sens, spec, min(max(prev, 1e-9), 1 - 1e-9)),
+        sens_at_spec=M.sensitivity_at_specificity(uy, us, target_specificity),
+        spec_at_sens=M.specificity_at_sensitivity(uy, us, target_sensitivity),
+        brier=M.brier_score(uy, us) if in_unit else None,
+        calibration=M.calibration_curve(uy, us) if in_unit else None,
+        roc=M.roc_curve(uy, us),
+        roc_band=M.roc_band(uy, us, unit_groups, n_bootstrap=min(n_bootstrap, 500), seed=seed),
+    )
+    scores = xr.Dataset(
+        {
+            "score": ("unit", us),
+            "label": ("unit", uy),
+            "fold": ("unit", uf),
+            "threshold": ("unit", ut),
+            "decision": ("unit", ud),
+        },
+        coords={"unit": units},
+        attrs={"unit_kind": unit_name, "aggregation": str(aggregate)},
+    )
+    sidx = np.array([r[0] for r in sample_rows], dtype=np.int64)
+    sample_scores = xr.Dataset(
+        {
+            "score": ("index", np.array([r[1] for r in sample_rows], dtype=np.float64)),
+            "fold": ("index", np.array([r[2] for r in sample_rows], dtype=np.int64)),
+            "label": ("index", y[sidx]),
+        },
+        coords={"index": sidx, "group": ("index", groups[sidx])},
+    ).sortby("index")
+    protocol = {
+        "n_splits": len(folds),
+        "inner_val_fraction": inner_val_fraction,
+        "aggregate": str(aggregate),
+        "unit": unit_name,
+        "threshold_rule": threshold_rule,
+        "threshold_chosen_on": "inner validation groups of each training fold",
+        "prevalence": prev,
+        "prevalence_source": "stated" if prevalence is not None else "evaluation set",
+        "target_specificity": target_specificity,
+        "target_sensitivity": target_sensitivity,
+        "seed": seed,
+        "n_bootstrap": n_bootstrap,
+        "leakage_checks": "groups" + (" + exact/perceptual hashes" if hashes is not None else ""),
+        "n_samples": int(n),
+        "n_groups": int(np.unique(groups).size),
+    }
+    return CVResult(name, fold_results, pooled, scores, sample_scores, protocol)
