@@ -1,0 +1,56 @@
+"""The detectability study (issue 24): large shallow tumours are found, tiny noisy ones are not."""
+
+import numpy as np
+import pytest
+
+from brim.errors import ConfigError
+from brim.thermo.detectability import detectability_study
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    return detectability_study(
+        diameters=[0.010, 0.03],
+        depths=[0.012, 0.025],
+        netds=[0.02, 2.0],
+        n_subjects=4,
+        n_healthy=8,
+        false_positive_rate=0.25,
+        features=["abs_delta_mean", "asym_abs_p95"],
+    )
+
+
+def test_a_large_shallow_tumour_is_detected_with_a_good_camera(small_study):
+    p = small_study["detection_probability"].sel(feature="abs_delta_mean")
+    big = float(p.sel(diameter=0.03, depth=0.025, netd=0.02))
+    assert big == 1.0
+    assert float(small_study["low"].sel(feature="abs_delta_mean", diameter=0.03, depth=0.025,
+                                        netd=0.02)) > 0.4  # fmt: skip
+
+
+def test_heavy_camera_noise_hides_a_tiny_tumour(small_study):
+    p = small_study["detection_probability"].sel(feature="asym_abs_p95", diameter=0.010)
+    # at 2 K NETD the pixel-wise asymmetry is noise: detection falls to about the FP rate
+    assert float(p.sel(depth=0.025, netd=2.0)) <= 0.5
+
+
+def test_tumours_that_would_reach_the_skin_are_not_simulated(small_study):
+    p = small_study["detection_probability"]
+    assert np.isnan(p.sel(diameter=0.03, depth=0.012)).all()  # radius 15 mm > 12 mm depth
+    assert np.isfinite(p.sel(diameter=0.010, depth=0.012)).all()
+
+
+def test_the_threshold_holds_the_false_positive_rate(small_study):
+    fpr = small_study["false_positive_rate_observed"].values
+    assert np.all(fpr <= 0.25 + 1e-12)
+    assert small_study["netd"].attrs["units"] == "K"
+    assert small_study.attrs["n_healthy"] == 8
+
+
+def test_bad_designs_are_refused():
+    with pytest.raises(ConfigError, match="n_healthy"):
+        detectability_study(n_healthy=5, false_positive_rate=0.1)
+    with pytest.raises(ConfigError, match="unknown features"):
+        detectability_study(features=["no_such_feature"])
+    with pytest.raises(ConfigError, match="positive"):
+        detectability_study(netds=[0.0])
