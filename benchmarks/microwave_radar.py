@@ -21,7 +21,7 @@ from _timing import best_with_result
 
 from brim.backend import cupy_available
 from brim.microwave import radar, samples
-from brim.microwave import radar_kernels as rk
+from brim.microwave.radar import kernels as rk
 
 FLOPS_PER_MAC = 14  # complex multiply-add (8) + phasor recursion step (6) per (point, ch, freq)
 

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from brim.microwave.forward import (
-    Grid,
+from brim.microwave.tomography.forward import (
+    TomographyGrid,
     add_noise,
     background_wavenumber,
     cylinder_scattered_field_analytic,
@@ -45,7 +45,7 @@ from brim.microwave.forward import (
     simulate,
     simulate_extrapolated,
 )
-from brim.microwave.tomo_phantoms import disk_fraction
+from brim.microwave.tomography.phantoms import disk_fraction
 
 DRIVER = r"""
 import json, sys, time
@@ -172,7 +172,7 @@ def vs_eispy2d(py: str, sizes, *, eps=2.0, radius=0.03, width=0.1, f=1e9, ns=8, 
         drv = Path(tmp) / "driver.py"
         drv.write_text(DRIVER)
         for n in sizes:
-            g = Grid.centered(n, width)
+            g = TomographyGrid.centered(n, width)
             epsmap = rasterise(g)
             simulate(epsmap, g, f, ang, rx, source="plane", tol=1e-6)  # warm-up
             cells = []
@@ -267,7 +267,7 @@ def scaling(sizes, *, backend="numpy", ns=16, f=2e9, width=0.15):
     ang = 2 * np.pi * np.arange(ns) / ns
     rx = ring_positions(32, 0.15)
     for n in sizes:
-        g = Grid.centered(n, width)
+        g = TomographyGrid.centered(n, width)
         epsmap = 1 + (4 - 1j - 1) * disk_fraction(g, 0.01, 0.0, 0.05, supersample=4)
         simulate(epsmap, g, f, ang, rx, source="plane", tol=1e-6, backend=backend)  # warm-up
         times, its = {}, {}
@@ -342,7 +342,7 @@ def cylinder_error(
     lam = 2.99792458e8 / f / np.sqrt((eps).real)
     d = lam / cpl
     n = int(np.ceil(2 * radius / d)) + 4
-    grid = Grid.centered(n, n * d, center=offset)
+    grid = TomographyGrid.centered(n, n * d, center=offset)
 
     def rasterise(g):
         return eps_b + (eps - eps_b) * disk_fraction(g, 0.0, 0.0, radius, exact=True)
@@ -395,16 +395,16 @@ def accuracy_table(cpls=(20, 30, 40, 60)):
 
 def inverse_table(*, n_inv=32, backend="numpy"):
     """Our inversions on one noisy data set (fixed iteration counts): time and error."""
-    from brim.microwave.inverse import invert
+    from brim.microwave.tomography.inverse import invert
 
-    gf = Grid.centered(2 * n_inv, 0.12)
+    gf = TomographyGrid.centered(2 * n_inv, 0.12)
     eps_obj = 1.5 - 0.1j
     eps = 1 + (eps_obj - 1) * disk_fraction(gf, 0.01, 0.0, 0.025)
     tx = ring_positions(16, 0.15)
     rx = ring_positions(16, 0.15, offset=0.2)
     ds = simulate(eps, gf, [1e9, 1.5e9], tx, rx)
     ds = add_noise(ds, 0.01, seed=0)
-    gi = Grid.centered(n_inv, 0.12)
+    gi = TomographyGrid.centered(n_inv, 0.12)
     ref = 1 + (eps_obj - 1) * disk_fraction(gi, 0.01, 0.0, 0.025)
     rows = []
     for method, its, reg in [
@@ -446,20 +446,20 @@ def dense_breast_table(*, backend="numpy"):
     (``lesion_candidates`` on Re(eps) inside the breast without its outer 6 mm; with the prior
     start, on Re(eps - prior)).
     """
-    from brim.microwave.inverse import invert
-    from brim.microwave.tomo_metrics import lesion_candidates, localisation_error
-    from brim.microwave.tomo_phantoms import breast_phantom
+    from brim.microwave.tomography.inverse import invert
+    from brim.microwave.tomography.metrics import lesion_candidates, localisation_error
+    from brim.microwave.tomography.phantoms import breast_phantom
 
     eb = 10 - 1j
     kw = {"radius": 0.045, "background": eb, "fibro": [(-0.015, -0.01, 0.012, 0.008, 0.3)]}
-    gf = Grid.centered(96, 0.12)
+    gf = TomographyGrid.centered(96, 0.12)
     ph = breast_phantom(gf, tumour=(0.018, 0.012, 0.005), **kw)
     tx = ring_positions(16, 0.075)
     rx = ring_positions(16, 0.075, offset=np.pi / 16)
     freqs = [1e9, 2e9, 3e9]
     ds = simulate(ph.permittivity, gf, freqs, tx, rx, eps_b=eb, tol=1e-6, backend=backend)
     ds = add_noise(ds, 0.01, seed=0)
-    gi = Grid.centered(40, 0.12)
+    gi = TomographyGrid.centered(40, 0.12)
     prior = breast_phantom(gi, tumour=None, **kw)
     breast = ~prior.masks()["background"]
     xx, yy = np.meshgrid(gi.x, gi.y)
@@ -544,12 +544,12 @@ def inverse_vs_eispy2d(
     ``min ||K x - y||^2 + alpha ||x||^2`` with the same Richmond kernel scale) is
     ``alpha_rel * sigma_max(K_Born)^2`` with ``K_Born`` the Born kernel of the data set.
     """
-    from brim.microwave.inverse import invert
+    from brim.microwave.tomography.inverse import invert
 
     ang = 2 * np.pi * np.arange(ns) / ns
     rx = ring_positions(nm, ro)
     eps_obj = 1.5 - 0.1j
-    gf = Grid.centered(4 * n, width)
+    gf = TomographyGrid.centered(4 * n, width)
     ds = simulate(
         1 + (eps_obj - 1) * disk_fraction(gf, 0.01, 0.0, 0.025),
         gf,
@@ -569,7 +569,7 @@ def inverse_vs_eispy2d(
     )
     ds["total_field"] = ds["total_field"] + noise[None]
     es = (ds["total_field"] - ds["incident_field"]).values[0]
-    gi = Grid.centered(n, width)
+    gi = TomographyGrid.centered(n, width)
     ref = 1 + (eps_obj - 1) * disk_fraction(gi, 0.01, 0.0, 0.025)
     k = background_wavenumber(f, 1.0)
     px, pyy = gi.points()

@@ -7,7 +7,7 @@ import json
 
 from brim.cli import add_output_option, add_progress_option, examples, output_file, output_paths
 from brim.errors import ConfigError
-from brim.microwave import tomography_cli
+from brim.microwave.tomography import cli as tomography_cli
 
 __all__ = ["register"]
 
@@ -37,7 +37,7 @@ def _open(path):
 
 
 def _calibrate(ds, args):
-    from brim.microwave import calibration as cal
+    from brim.microwave.radar import calibration as cal
     from brim.microwave.readers import open_scan
 
     if getattr(args, "reference", None):
@@ -114,7 +114,7 @@ def _cmd_image(args) -> int:
     out = output_file(args.output, inputs=_scan_inputs(args))
     ds = _calibrate(_open(args.scan), args)
     if not (args.reference or args.rotation or args.average):
-        from brim.microwave import calibration as cal
+        from brim.microwave.radar import calibration as cal
 
         if "s_reference" not in ds:
             raise ConfigError("give --reference, --rotation or --average (no reference in file)")
@@ -129,7 +129,7 @@ def _cmd_metrics(args) -> int:
     import numpy as np
 
     from brim.io import open as brim_open
-    from brim.microwave import metrics
+    from brim.microwave.radar import metrics
 
     img = brim_open(args.image)
     target = None

@@ -40,7 +40,8 @@ def run(outdir: Path, *, progress: bool = False):
     from matplotlib.figure import Figure
 
     from brim.demo import DemoFigure, DemoSection
-    from brim.microwave import calibration, metrics, plotting, radar
+    from brim.microwave import plotting, radar
+    from brim.microwave.radar import calibration, metrics
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ table) from MATLAB ``.mat`` — pickles are never opened — and NetCDF / NPZ
 (``np.load(allow_pickle=False)``).
 
 Note the MERIT trap: its ``antenna_locations.csv`` holds the geometric antenna positions, not
-the antennas' phase centres; see :func:`brim.microwave.calibration.antenna_delay_calibration`.
+the antennas' phase centres; see :func:`brim.microwave.radar.calibration.antenna_delay_calibration`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from brim.errors import BrimWarning, CalibrationError, ConfigError
-from brim.microwave import calibration as cal
 from brim.microwave import readers, samples
+from brim.microwave.radar import calibration as cal
 
 F = np.linspace(1.5e9, 4.5e9, 76)
 

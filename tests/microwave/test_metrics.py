@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from brim.errors import ConfigError
-from brim.microwave import metrics
+from brim.microwave.radar import metrics
 
 AX = np.arange(-0.03, 0.03001, 0.001)
 

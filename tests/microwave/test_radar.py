@@ -6,9 +6,10 @@ import pytest
 
 from brim.backend import cupy_available
 from brim.errors import ConfigError
-from brim.microwave import calibration as cal
-from brim.microwave import metrics, radar, samples
-from brim.microwave import radar_kernels as rk
+from brim.microwave import radar, samples
+from brim.microwave.radar import calibration as cal
+from brim.microwave.radar import kernels as rk
+from brim.microwave.radar import metrics
 
 TARGET = (0.015, 0.0, 0.035)
 
@@ -111,7 +112,7 @@ def test_bad_grids_raise(make):
 
 
 def test_bad_beamform_settings_raise(sim):
-    empty = radar.Grid(
+    empty = radar.ImagingGrid(
         np.zeros(1), np.zeros(1), np.array([0.03]), np.zeros((1, 1, 1), dtype=bool), planar=True
     )
     with pytest.raises(ConfigError, match="no points"):
@@ -162,7 +163,7 @@ def test_vectorised_kernels_stay_on_the_input_device(sim, small_grid):
 
 
 def test_time_domain_numba_matches_numpy_reference(sim, small_grid):
-    from brim.microwave.calibration import czt_time_signals
+    from brim.microwave.radar.calibration import czt_time_signals
 
     sig, freq, tx, rx, pos = radar.channel_table(sim)
     dt = 1.0 / (16 * freq.max())

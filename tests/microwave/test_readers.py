@@ -7,8 +7,9 @@ import pytest
 import scipy.io
 
 from brim.errors import FormatError, MissingFileError
-from brim.microwave import calibration as cal
-from brim.microwave import metrics, radar, readers
+from brim.microwave import radar, readers
+from brim.microwave.radar import calibration as cal
+from brim.microwave.radar import metrics
 from brim.schema import validate
 
 

@@ -8,14 +8,14 @@ import pytest
 pytest.importorskip("torch")
 
 from brim.evaluate import auroc, grouped_kfold  # noqa: E402
-from brim.microwave.forward import Grid, ring_positions, simulate  # noqa: E402
-from brim.microwave.tomo_classify import (  # noqa: E402
+from brim.microwave.tomography.classify import (  # noqa: E402
     evaluate,
     make_training_set,
     predict_files,
     sinogram_features,
     train_classifier,
 )
+from brim.microwave.tomography.forward import TomographyGrid, ring_positions, simulate  # noqa: E402
 
 FATTY = {"radius": (0.044, 0.046), "n_fibro": (0, 0), "tumour_radius": (0.004, 0.006)}
 
@@ -23,7 +23,7 @@ FATTY = {"radius": (0.044, 0.046), "n_fibro": (0, 0), "tumour_radius": (0.004, 0
 @pytest.fixture(scope="module")
 def fatty_set():
     return make_training_set(
-        20, grid=Grid.centered(24, 0.11), freq=(2e9,), seed=0, phantom_kwargs=FATTY
+        20, grid=TomographyGrid.centered(24, 0.11), freq=(2e9,), seed=0, phantom_kwargs=FATTY
     )
 
 
@@ -54,7 +54,7 @@ def test_mlp_train_save_predict_on_held_out_phantoms(fatty_set, tmp_path):
 
 
 def test_sinogram_features_respect_mask():
-    g = Grid.centered(12, 0.05)
+    g = TomographyGrid.centered(12, 0.05)
     tx = ring_positions(4, 0.08)
     rx = ring_positions(5, 0.08, offset=0.1)
     mask = np.ones((4, 5), bool)
@@ -69,12 +69,12 @@ def test_map_classifier_grouped_cv():
     """Born maps (16^2 cells) of fatty breasts: tumour detectable; measured AUROC 0.88."""
     ts = make_training_set(
         20,
-        grid=Grid.centered(24, 0.11),
+        grid=TomographyGrid.centered(24, 0.11),
         freq=(2e9,),
         seed=0,
         phantom_kwargs=FATTY,
         reconstruct="born",
-        inversion_grid=Grid.centered(16, 0.11),
+        inversion_grid=TomographyGrid.centered(16, 0.11),
     )
     assert ts.maps.shape == (40, 2 * 16 * 16)
     res = evaluate(ts.maps, ts.labels, ts.groups, n_splits=4)

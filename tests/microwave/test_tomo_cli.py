@@ -9,7 +9,7 @@ import pytest
 
 import brim
 from brim.cli import main
-from brim.microwave.tomography_cli import parse_freqs
+from brim.microwave.tomography.cli import parse_freqs
 
 
 def test_parse_freqs():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError
-from brim.microwave.forward import (
+from brim.microwave.tomography.forward import (
     C0,
-    Grid,
+    TomographyGrid,
     VIEOperator,
     background_wavenumber,
     cylinder_scattered_field_analytic,
@@ -21,16 +21,16 @@ from brim.microwave.forward import (
     simulate_extrapolated,
     solve_total_field,
 )
-from brim.microwave.tomo_phantoms import disk_fraction
+from brim.microwave.tomography.phantoms import disk_fraction
 
 
 def _cylinder(n, width, radius, eps, eps_b=1.0):
-    g = Grid.centered(n, width)
+    g = TomographyGrid.centered(n, width)
     return g, eps_b + (eps - eps_b) * disk_fraction(g, 0.0, 0.0, radius, exact=True)
 
 
 def test_fft_operator_equals_dense_matrix():
-    g = Grid.centered((10, 13), 0.039)
+    g = TomographyGrid.centered((10, 13), 0.039)
     k = background_wavenumber([1e9, 2.5e9], [4 - 0.3j, 2.0])
     op = VIEOperator(g, k)
     rng = np.random.default_rng(0)
@@ -43,7 +43,7 @@ def test_fft_operator_equals_dense_matrix():
 
 def test_batched_bicgstab_matches_dense_mom_solve():
     """FFT + batched BiCGSTAB against a direct solve of the full Richmond system (<= 1e-5)."""
-    g = Grid.centered(14, 0.05)
+    g = TomographyGrid.centered(14, 0.05)
     freqs = [1e9, 2e9]
     eps_b = 3 - 0.5j
     xx, yy = np.meshgrid(g.x, g.y)
@@ -136,7 +136,7 @@ def test_richardson_extrapolation_meets_1e3_at_20_cells_per_wavelength(eps, f, r
     lam_obj = C0 / f / np.sqrt(eps.real)
     d = lam_obj / 20
     n = int(np.ceil(2 * radius / d)) + 4
-    g = Grid.centered(n, n * d, center=offset)
+    g = TomographyGrid.centered(n, n * d, center=offset)
 
     def rasterise(grid):
         return 1 + (eps - 1) * disk_fraction(grid, 0.0, 0.0, radius, exact=True)
@@ -181,7 +181,7 @@ def test_moment_quadrature_meets_1e3_at_20_cells_per_wavelength(eps, eps_b, f, r
     lam = C0 / f / np.sqrt(eps.real)
     d = lam / 20
     n = int(np.ceil(2 * radius / d)) + 4
-    g = Grid.centered(n, n * d, center=offset)
+    g = TomographyGrid.centered(n, n * d, center=offset)
 
     def rasterise(grid):
         return eps_b + (eps - eps_b) * disk_fraction(grid, 0.0, 0.0, radius, exact=True)
@@ -215,9 +215,9 @@ def _series_setup(radius, eps, eps_b, f, src):
 
 def test_contrast_moments_of_a_half_filled_cell():
     """m0, m1, M2 of a cell whose right half has contrast 1 (closed forms; midpoint rule)."""
-    from brim.microwave.moment_quadrature import contrast_moments
+    from brim.microwave.tomography.moment_quadrature import contrast_moments
 
-    g = Grid.centered(3, 0.03)
+    g = TomographyGrid.centered(3, 0.03)
     d, ss = g.d, 8
     fine = np.ones((3 * ss, 3 * ss), complex)
     fine[ss : 2 * ss, ss + ss // 2 : 2 * ss] = 2.0  # centre cell: x > 0 half filled, chi = 1
@@ -233,7 +233,7 @@ def test_contrast_moments_of_a_half_filled_cell():
 
 
 def test_moment_quadrature_bad_input_and_single_precision():
-    g = Grid.centered(12, 0.05)
+    g = TomographyGrid.centered(12, 0.05)
     tx, rx = ring_positions(3, 0.1), ring_positions(5, 0.1, offset=0.2)
     fine = 1 + 2 * disk_fraction(refined_grid(g, 8), 0.003, 0.0, 0.015, exact=True)
     with pytest.raises(ConfigError, match="quadrature"):
@@ -249,7 +249,7 @@ def test_moment_quadrature_bad_input_and_single_precision():
 
 
 def test_refined_grid_covers_the_same_domain():
-    g = Grid.centered((6, 9), 0.09, center=(0.01, -0.02))
+    g = TomographyGrid.centered((6, 9), 0.09, center=(0.01, -0.02))
     f = refined_grid(g, 2)
     assert f.shape == (12, 18) and f.d == pytest.approx(g.d / 2)
     assert f.x[0] - f.d / 2 == pytest.approx(g.x[0] - g.d / 2)
@@ -257,7 +257,7 @@ def test_refined_grid_covers_the_same_domain():
 
 
 def test_exact_disk_fraction_is_exact_area():
-    g = Grid.centered(20, 0.1)
+    g = TomographyGrid.centered(20, 0.1)
     r = 0.031
     exact = disk_fraction(g, 0.003, -0.002, r, exact=True)
     assert abs(exact.sum() * g.d**2 / (np.pi * r**2) - 1) <= 1e-12
@@ -296,7 +296,7 @@ def test_discretisation_error_at_20_cells_per_wavelength_and_convergence():
 
 
 def test_mask_is_honoured_and_coincident_pairs_are_masked():
-    g = Grid.centered(12, 0.04)
+    g = TomographyGrid.centered(12, 0.04)
     eps = np.full(g.shape, 2 - 0.1j)
     tx = ring_positions(4, 0.06)
     rx = ring_positions(4, 0.06)  # receivers on the transmitters: singular pairs
@@ -313,7 +313,7 @@ def test_mask_is_honoured_and_coincident_pairs_are_masked():
 
 
 def test_measured_incident_field_input_matches_source_model():
-    g = Grid.centered(16, 0.05)
+    g = TomographyGrid.centered(16, 0.05)
     eps = 1 + 2 * disk_fraction(g, 0.0, 0.005, 0.015) * (1 - 0.1j)
     tx = ring_positions(4, 0.08)
     rx = ring_positions(6, 0.08, offset=0.2)
@@ -330,7 +330,7 @@ def test_measured_incident_field_input_matches_source_model():
 
 
 def test_backends_agree(xp):
-    g = Grid.centered(16, 0.05)
+    g = TomographyGrid.centered(16, 0.05)
     eps = np.full(g.shape, 1.0 + 0j)
     eps[4:10, 5:12] = 5 - 1j
     tx = ring_positions(3, 0.08)
@@ -341,7 +341,7 @@ def test_backends_agree(xp):
 
 
 def _high_contrast_system(n=14):
-    g = Grid.centered(n, 0.05)
+    g = TomographyGrid.centered(n, 0.05)
     freqs = [1e9, 2e9]
     eps_b = 3 - 0.5j
     xx, yy = np.meshgrid(g.x, g.y)
@@ -378,7 +378,7 @@ def test_gmres_converges_on_ill_conditioned_high_contrast_case():
     Measured: GMRES 87 operator applications, BiCGSTAB 427 iterations (854 applications).
     """
     n, f = 32, 3e9
-    g = Grid.centered(n, 0.06)
+    g = TomographyGrid.centered(n, 0.06)
     chi = ((60 - 1j) - 1) * disk_fraction(g, 0.002, 0.0, 0.02)[None]
     k = background_wavenumber([f], 1.0)
     px, py = g.points()
@@ -394,7 +394,7 @@ def test_gmres_converges_on_ill_conditioned_high_contrast_case():
 
 
 def test_simulate_solvers_agree_and_bad_solver_raises():
-    g = Grid.centered(16, 0.05)
+    g = TomographyGrid.centered(16, 0.05)
     eps = 1 + 3 * disk_fraction(g, 0.004, 0.0, 0.015, exact=True) * (1 - 0.2j)
     tx = ring_positions(3, 0.08)
     rx = ring_positions(5, 0.08, offset=0.2)
@@ -435,7 +435,7 @@ def test_single_precision_matches_double_and_the_series(solver):
 
 
 def test_single_precision_operator_and_bad_precision():
-    g = Grid.centered(12, 0.04)
+    g = TomographyGrid.centered(12, 0.04)
     k = background_wavenumber([1e9], [2.0])
     op64, op32 = VIEOperator(g, k), VIEOperator(g, k, precision="single")
     rng = np.random.default_rng(1)
@@ -458,7 +458,7 @@ def test_cupy_forward_matches_cpu(solver):
 
     if not cupy_available():
         pytest.skip("no CUDA GPU with CuPy here")
-    g = Grid.centered(48, 0.1)
+    g = TomographyGrid.centered(48, 0.1)
     eps = 1 + 4 * disk_fraction(g, 0.01, 0.0, 0.03) * (1 - 0.2j)
     tx = ring_positions(8, 0.12)
     rx = ring_positions(16, 0.12, offset=0.1)
@@ -482,7 +482,7 @@ def test_cupy_moment_quadrature_matches_cpu():
 
     if not cupy_available():
         pytest.skip("no CUDA GPU with CuPy here")
-    g = Grid.centered(32, 0.1)
+    g = TomographyGrid.centered(32, 0.1)
     fine = 1 + 4 * disk_fraction(refined_grid(g, 8), 0.01, 0.0, 0.03, exact=True) * (1 - 0.2j)
     tx = ring_positions(8, 0.12)
     rx = ring_positions(16, 0.12, offset=0.1)
@@ -495,9 +495,9 @@ def test_cupy_moment_quadrature_matches_cpu():
 
 def test_add_noise_level_consistency_and_seed():
     """Noise per real/imag part has std level * mean|E_s| / sqrt(2); the input is left as is."""
-    from brim.microwave.forward import add_noise
+    from brim.microwave.tomography.forward import add_noise
 
-    g = Grid.centered(16, 0.1)
+    g = TomographyGrid.centered(16, 0.1)
     eps = 1 + 0.5 * disk_fraction(g, 0.0, 0.0, 0.03)
     ds = simulate(eps, g, [1e9, 2e9], ring_positions(8, 0.12), ring_positions(32, 0.12))
     clean = ds["total_field"].values.copy()
@@ -530,29 +530,29 @@ def test_add_noise_level_consistency_and_seed():
 
 
 def test_bad_inputs_raise():
-    g = Grid.centered(8, 0.04)
+    g = TomographyGrid.centered(8, 0.04)
     with pytest.raises(ConfigError):
         simulate(np.full(g.shape, 2 + 0.5j), g, 1e9, ring_positions(2, 0.1), ring_positions(2, 0.1))
     with pytest.raises(ConfigError):
         simulate(np.full((4, 4), 2.0), g, 1e9, ring_positions(2, 0.1), ring_positions(2, 0.1))
     with pytest.raises(ConfigError):
-        Grid.from_spec("banana")
+        TomographyGrid.from_spec("banana")
 
 
 def test_bad_grid_ring_and_solver_settings_raise_config_error():
     """Each of these used to crash (ZeroDivisionError) or pass silently: a NaN tol returned an
     all-zero scattered field, a NaN frequency a NaN one."""
     with pytest.raises(ConfigError, match="cells"):
-        Grid.centered(0, 0.1)
+        TomographyGrid.centered(0, 0.1)
     with pytest.raises(ConfigError, match="width"):
-        Grid.centered(16, float("nan"))
+        TomographyGrid.centered(16, float("nan"))
     with pytest.raises(ConfigError, match="0x0:0.1"):
-        Grid.from_spec("0x0:0.1")
+        TomographyGrid.from_spec("0x0:0.1")
     with pytest.raises(ConfigError, match="antennas"):
         ring_positions(0, 0.1)
     with pytest.raises(ConfigError, match="radius"):
         ring_positions(8, float("nan"))
-    g = Grid.centered(16, 0.05)
+    g = TomographyGrid.centered(16, 0.05)
     eps = 1 + 3 * disk_fraction(g, 0.004, 0.0, 0.015, exact=True)
     tx, rx = ring_positions(3, 0.08), ring_positions(5, 0.08, offset=0.2)
     with pytest.raises(ConfigError, match="tol"):

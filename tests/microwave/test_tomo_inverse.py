@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError
-from brim.microwave.forward import Grid, add_noise, ring_positions, simulate
-from brim.microwave.inverse import _regularised_solve, calibrate, choose_weight, invert
-from brim.microwave.tomo_metrics import lesion_candidates, localisation_error
-from brim.microwave.tomo_phantoms import breast_phantom, disk_fraction
+from brim.microwave.tomography.forward import TomographyGrid, add_noise, ring_positions, simulate
+from brim.microwave.tomography.inverse import _regularised_solve, calibrate, choose_weight, invert
+from brim.microwave.tomography.metrics import lesion_candidates, localisation_error
+from brim.microwave.tomography.phantoms import breast_phantom, disk_fraction
 
 EPS_OBJ = 1.5 - 0.1j
 CENTER = (0.01, 0.0, 0.025)
@@ -21,12 +21,12 @@ CENTER = (0.01, 0.0, 0.025)
 
 @pytest.fixture(scope="module")
 def cylinder_data():
-    gf = Grid.centered(48, 0.12)
+    gf = TomographyGrid.centered(48, 0.12)
     eps = 1 + (EPS_OBJ - 1) * disk_fraction(gf, *CENTER)
     tx = ring_positions(12, 0.15)
     rx = ring_positions(12, 0.15, offset=0.2)
     ds = add_noise(simulate(eps, gf, [1e9, 1.5e9], tx, rx), 0.01, seed=0)
-    gi = Grid.centered(24, 0.12)
+    gi = TomographyGrid.centered(24, 0.12)
     ref = 1 + (EPS_OBJ - 1) * disk_fraction(gi, *CENTER)
     inside = disk_fraction(gi, CENTER[0], CENTER[1], 0.02) > 0.99
     return ds, gi, ref, inside
@@ -111,7 +111,7 @@ def test_mask_excludes_pairs_from_every_solver(cylinder_data):
 
 
 def test_calibration_removes_per_transmitter_gain_and_phase():
-    g = Grid.centered(20, 0.08)
+    g = TomographyGrid.centered(20, 0.08)
     eps = 1 + 0.8 * disk_fraction(g, 0.0, 0.01, 0.02)
     tx = ring_positions(6, 0.12)
     rx = ring_positions(8, 0.12, offset=0.3)
@@ -187,7 +187,11 @@ def test_fixed_weight_is_used_as_given(cylinder_data):
     np.testing.assert_allclose(fixed.permittivity, again.permittivity, rtol=1e-12, atol=1e-12)
     assert [h["weight"] for h in fixed.history] == [lams[0]]
 
-    from brim.microwave.forward import background_wavenumber, line_source_field, receiver_matrix
+    from brim.microwave.tomography.forward import (
+        background_wavenumber,
+        line_source_field,
+        receiver_matrix,
+    )
 
     f = float(one["freq"][0])
     k = background_wavenumber(f, 1.0)
@@ -211,7 +215,7 @@ def test_fixed_weight_is_used_as_given(cylinder_data):
 def _breast_dbim(fibro):
     """A 1 cm tumour in a 2-D breast (64^2 data, 1 % noise), DBIM on 30^2 cells, 1 -> 2 GHz."""
     eb = 10 - 1j
-    gf = Grid.centered(64, 0.12)
+    gf = TomographyGrid.centered(64, 0.12)
     kw = {"radius": 0.045, "background": eb, "fibro": fibro}
     ph = breast_phantom(gf, tumour=(0.018, 0.012, 0.005), **kw)
     tx = ring_positions(12, 0.075)
@@ -219,7 +223,7 @@ def _breast_dbim(fibro):
     ds = add_noise(
         simulate(ph.permittivity, gf, [1e9, 2e9], tx, rx, eps_b=eb, tol=1e-6), 0.01, seed=0
     )
-    gi = Grid.centered(30, 0.12)
+    gi = TomographyGrid.centered(30, 0.12)
     return ph, gi, kw, invert(ds, gi, method="dbim", iterations=4, noise_level=0.01)
 
 
@@ -276,9 +280,9 @@ def test_cupy_inversion_matches_cpu(cylinder_data):
 
 
 def test_measured_incident_field_set_needs_and_uses_incident_grid():
-    from brim.microwave.forward import background_wavenumber, line_source_field
+    from brim.microwave.tomography.forward import background_wavenumber, line_source_field
 
-    g = Grid.centered(16, 0.06)
+    g = TomographyGrid.centered(16, 0.06)
     eps = 1 + 0.5 * disk_fraction(g, 0.0, 0.005, 0.015)
     tx = ring_positions(6, 0.1)
     rx = ring_positions(8, 0.1, offset=0.2)

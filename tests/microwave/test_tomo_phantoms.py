@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError
-from brim.microwave.forward import Grid
 from brim.microwave.tissue import lazebnik_permittivity
-from brim.microwave.tomo_metrics import (
+from brim.microwave.tomography.forward import TomographyGrid
+from brim.microwave.tomography.metrics import (
     data_misfit,
     lesion_candidates,
     localisation_error,
@@ -16,7 +16,7 @@ from brim.microwave.tomo_metrics import (
     score,
     ssim,
 )
-from brim.microwave.tomo_phantoms import (
+from brim.microwave.tomography.phantoms import (
     breast_phantom,
     disk_fraction,
     load_mwsegeval,
@@ -27,7 +27,7 @@ from brim.microwave.tomo_phantoms import (
 
 
 def test_disk_fraction_area():
-    g = Grid.centered(40, 0.1)
+    g = TomographyGrid.centered(40, 0.1)
     r = 0.0317
     area = disk_fraction(g, 0.003, -0.002, r, supersample=16).sum() * g.d**2
     assert area == pytest.approx(np.pi * r**2, rel=2e-3)
@@ -35,7 +35,7 @@ def test_disk_fraction_area():
 
 @pytest.mark.parametrize("freq", [1e9, 2e9, 3e9])
 def test_breast_phantom_tissues_follow_lazebnik(freq):
-    g = Grid.centered(60, 0.12)
+    g = TomographyGrid.centered(60, 0.12)
     ph = breast_phantom(g, background=10 - 1j)
     total = sum(ph.fractions.values())
     np.testing.assert_allclose(total, 1.0, atol=1e-12)
@@ -56,7 +56,7 @@ def test_breast_phantom_tissues_follow_lazebnik(freq):
 
 
 def test_random_phantoms_reproducible_and_tumour_inside():
-    g = Grid.centered(40, 0.11)
+    g = TomographyGrid.centered(40, 0.11)
     a = random_breast_phantom(g, 7)
     b = random_breast_phantom(g, 7)
     np.testing.assert_array_equal(a.permittivity(2e9), b.permittivity(2e9))
@@ -86,7 +86,7 @@ def test_mwsegeval_phantom_reproduces_map(external_data):
     e3 = ph.permittivity(3e9)
     fib = ph.fractions["fibroglandular"] > 0.9
     assert np.all(e3[fib].real < eps1[fib].real)
-    small = ph.on_grid(Grid.centered(56, 0.112))
+    small = ph.on_grid(TomographyGrid.centered(56, 0.112))
     assert small.permittivity(1e9).shape == (56, 56)
 
 

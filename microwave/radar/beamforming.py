@@ -10,7 +10,7 @@ point by point from the round-trip propagation time of each Tx/Rx channel:
   refraction at the interface (Snell / Fermat) is neglected, an error second order in the
   bending angle.
 
-Kernels (:mod:`brim.microwave.radar_kernels`) run on Numba on the CPU or CuPy on the GPU; work is
+Kernels (:mod:`brim.microwave.radar.kernels`) run on Numba on the CPU or CuPy on the GPU; work is
 chunked over image points so memory stays bounded (``max_memory_mb``), which lets a 10**6-point
 3-D image run on a laptop. A tqdm bar shows progress.
 """
@@ -25,12 +25,12 @@ import xarray as xr
 from brim import provenance
 from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
-from brim.microwave.timedomain import czt_time_signals
+from brim.microwave.radar.timedomain import czt_time_signals
 from brim.microwave.tissue import C0
 from brim.schema import stamp
 
 __all__ = [
-    "Grid",
+    "ImagingGrid",
     "beamform",
     "box_grid",
     "channel_table",
@@ -45,7 +45,7 @@ _VAR = {"das": "das", "dmas": "dmas", "cf-das": "cf_das"}
 
 
 @dataclass
-class Grid:
+class ImagingGrid:
     """A regular imaging grid, possibly masked.
 
     Attributes
@@ -85,16 +85,16 @@ def _check_disc(radius: float, resolution: float, z: float = 0.0) -> None:
     check_vector("grid z (m)", [z])
 
 
-def box_grid(x, y, z) -> Grid:
+def box_grid(x, y, z) -> ImagingGrid:
     """A full box grid from three axis vectors (m)."""
     x, y, z = (
         check_vector(f"grid axis {n} (m)", np.atleast_1d(a)) for n, a in zip("xyz", (x, y, z))
     )
     mask = np.ones((z.size, y.size, x.size), dtype=bool)
-    return Grid(x, y, z, mask, planar=z.size == 1)
+    return ImagingGrid(x, y, z, mask, planar=z.size == 1)
 
 
-def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> Grid:
+def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> ImagingGrid:
     """Nodes of a cubic grid (spacing ``resolution``, m) inside the hemisphere ``|r| <= radius``,
     ``z >= z_min`` — the MERIT imaging domain."""
     _check_disc(radius, resolution, z_min)
@@ -103,17 +103,17 @@ def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> 
     z = np.arange(int(np.ceil(z_min / resolution - 1e-9)), n + 1) * resolution
     zz, yy, xx = np.meshgrid(z, ax, ax, indexing="ij")
     mask = xx**2 + yy**2 + zz**2 <= radius**2 * (1 + 1e-12)
-    return Grid(ax, ax.copy(), z, mask)
+    return ImagingGrid(ax, ax.copy(), z, mask)
 
 
-def plane_grid(radius: float, resolution: float, z: float) -> Grid:
+def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
     """A 2-D disc of radius ``radius`` (m) in the plane ``z`` (m)."""
     _check_disc(radius, resolution, z)
     n = int(np.floor(radius / resolution + 1e-9))
     ax = np.arange(-n, n + 1) * resolution
     yy, xx = np.meshgrid(ax, ax, indexing="ij")
     mask = (xx**2 + yy**2 <= radius**2 * (1 + 1e-12))[None]
-    return Grid(ax, ax.copy(), np.array([float(z)]), mask, planar=True)
+    return ImagingGrid(ax, ax.copy(), np.array([float(z)]), mask, planar=True)
 
 
 def _check_eps(*values: float) -> None:
@@ -207,7 +207,7 @@ def _chunk_size(n_points, per_point_bytes, max_memory_mb):
 def beamform(
     scan: xr.Dataset,
     *,
-    grid: Grid | None = None,
+    grid: ImagingGrid | None = None,
     methods=METHODS,
     domain: str = "frequency",
     eps_r: float = 8.0,
@@ -227,7 +227,7 @@ def beamform(
         ``sparameter_scan`` whose ``s`` is already calibrated (artefact removed). An
         ``antenna_delay`` variable (s, on ``antenna``) — the phase-centre calibration — is added
         to the one-way times.
-    grid : Grid, optional
+    grid : ImagingGrid, optional
         Imaging grid; default a hemisphere of ``radius`` (m) at ``resolution`` (m).
     methods : sequence of {"das", "dmas", "cf-das"}
         Images to return (all three cost the same single pass).
@@ -309,7 +309,7 @@ def beamform(
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, total=len(starts), desc="beamform", unit="chunk")
-    from brim.microwave import radar_kernels as rk
+    from brim.microwave.radar import kernels as rk
 
     if name in ("cupy", "torch"):  # the channel data go to the device once, not per chunk
         if name == "cupy":
