@@ -33,7 +33,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from brim.fusion import reconstruct as rc
+    from brim.fusion import reconstruction as rc
     from brim.fusion import simulate as sim
     from brim.fusion.background import fit_background
 

@@ -31,7 +31,7 @@ def main():
     root = external_data("fusion/busi_dev", required=True)
 
     from brim.fusion import ussegment as seg
-    from brim.fusion.readers import busi_pairs
+    from brim.fusion.public_data import busi_pairs
 
     groups = seg.group_images([p[0] for p in busi_pairs(root)])
     t0 = time.perf_counter()

@@ -2,11 +2,13 @@
 
 Modules
 -------
-readers
-    Optical measurements (NetCDF, MATLAB .mat, long CSV) as ``optical_measurement`` Datasets,
-    Prahl's haemoglobin extinction table (a 650-950 nm subset ships with brim), and loaders of
-    the public Zhu-lab maps (DOT_filtering .mat volumes, DOT-guided-PAT μa/μs′ .npy maps) and of
-    BUSI ultrasound images with masks.
+measurement
+    Optical measurements (NetCDF, MATLAB .mat, long CSV) as ``optical_measurement`` Datasets.
+extinction
+    Prahl's haemoglobin extinction table (a 650-950 nm subset ships with brim).
+public_data
+    Loaders of the public Zhu-lab maps (DOT_filtering .mat volumes, DOT-guided-PAT μa/μs′ .npy
+    maps) and of BUSI ultrasound images with masks.
 diffusion
     Diffusion approximation: infinite and semi-infinite (extrapolated boundary, Haskell et al.
     1994) Green's functions, CW and frequency domain; Born and Rytov weights; the exact
@@ -15,9 +17,9 @@ background
     μa and μs′ from ln(ρ²A) and phase against source-detector distance (+ full-model refinement).
 simulate
     Phantoms with spherical lesions (volume-integral model), noise, synthetic B-mode images.
-reconstruct
-    US-guided dual-mesh inversion (Tikhonov / CGLS, optional distorted-Born step) and HbO2, Hb,
-    HbT, sO2 through an extinction table.
+reconstruction
+    US-guided dual-mesh inversion (:func:`reconstruct`: Tikhonov / CGLS, optional
+    distorted-Born step) and HbO2, Hb, HbT, sO2 through an extinction table.
 ussegment
     U-Net lesion segmentation (brim.learn) with hash-grouped, leakage-checked Dice and CI.
 fuse
@@ -26,9 +28,13 @@ fuse
 conversion
     The public Zhu-lab maps and .mat/CSV measurements to brim NetCDF (``brim fusion convert``),
     absorption in cm⁻¹ or m⁻¹ converted to mm⁻¹, sO₂ outside [0, 1] flagged.
-plotting, cli, samples, demo
-    Figures (lengths shown in mm), ``brim fusion ...`` commands, bundled samples, the
-    ``brim demo`` section.
+plotting, cli, pipelines, samples, demo
+    Figures (lengths shown in mm), ``brim fusion ...`` commands, ``brim batch`` pipelines,
+    bundled samples, the ``brim demo`` section.
+
+``brim.fusion.readers`` (the three modules above in one) and ``brim.fusion.reconstruct`` as a
+module are gone: ``brim.fusion.reconstruct`` is the reconstruction function. The old readers
+path still resolves, with a deprecation warning, for one release.
 
 Units: lengths in m (positions, coordinates, ROIs, grid settings; the diffusion kernels compute
 in mm internally), optical coefficients in mm⁻¹, Hz, nm, µM; time convention exp(+jωt). Files
@@ -38,19 +44,22 @@ in other units are converted once, in the readers.
 from brim._lazy import lazy_exports
 
 _EXPORTS = {
-    # readers
-    "read_measurement": "readers",
-    "measurement_from_arrays": "readers",
-    "write_measurement_csv": "readers",
-    "positions_to_m": "readers",
-    "read_extinction": "readers",
-    "extinction_at": "readers",
-    "read_dot_filtering": "readers",
-    "read_dot_pat_map": "readers",
-    "read_dot_pat_patient": "readers",
-    "read_busi": "readers",
-    "busi_pairs": "readers",
-    "image_hash": "readers",
+    # optical measurements
+    "read_measurement": "measurement",
+    "measurement_from_arrays": "measurement",
+    "write_measurement_csv": "measurement",
+    "positions_to_m": "measurement",
+    # extinction tables
+    "read_extinction": "extinction",
+    "extinction_at": "extinction",
+    "write_extinction_subset": "extinction",
+    # public data sets
+    "read_dot_filtering": "public_data",
+    "read_dot_pat_map": "public_data",
+    "read_dot_pat_patient": "public_data",
+    "read_busi": "public_data",
+    "busi_pairs": "public_data",
+    "image_hash": "public_data",
     # physics
     "OpticalProperties": "diffusion",
     "fluence_semi_infinite": "diffusion",
@@ -67,12 +76,13 @@ _EXPORTS = {
     "simulate_pair": "simulate",
     "synthetic_ultrasound": "simulate",
     # reconstruction
-    "LesionRoi": "reconstruct",
-    "roi_from_mask": "reconstruct",
-    "dual_mesh": "reconstruct",
-    "perturbation": "reconstruct",
-    "hemoglobin": "reconstruct",
-    "lesion_summary": "reconstruct",
+    "reconstruct": "reconstruction",
+    "LesionRoi": "reconstruction",
+    "roi_from_mask": "reconstruction",
+    "dual_mesh": "reconstruction",
+    "perturbation": "reconstruction",
+    "hemoglobin": "reconstruction",
+    "lesion_summary": "reconstruction",
     # ultrasound segmentation and fusion
     "segment": "ussegment",
     "threshold_segment": "ussegment",
@@ -97,14 +107,15 @@ _EXPORTS = {
     "plot_volume_mip": "plotting",
 }
 
-# ``reconstruct`` is the submodule (``brim.fusion.reconstruct.reconstruct`` the function): a
-# package attribute cannot name both, and ``from brim.fusion import reconstruct`` is in use.
+# ``reconstruct`` is the function (in the submodule ``reconstruction``): no submodule of
+# brim.fusion has the name of a public function, so ``from brim.fusion import reconstruct``
+# gives the function whatever was imported before.
 __all__, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __getattr__(name: str):
     if name == "Roi":  # deprecated alias of LesionRoi for one release (warns; not in __all__)
-        from brim.fusion import reconstruct
+        from brim.fusion import reconstruction
 
-        return reconstruct.__getattr__(name)
+        return reconstruction.__getattr__(name)
     return _lazy_getattr(name)

@@ -58,7 +58,7 @@ def _cmd_simulate(args) -> int:
 def _cmd_background(args) -> int:
     import brim
     from brim.fusion.background import fit_background
-    from brim.fusion.readers import read_measurement
+    from brim.fusion.measurement import read_measurement
 
     out = output_file(args.output, inputs=[args.meas])
     meas = read_measurement(args.meas)
@@ -87,8 +87,8 @@ def _load_us(path, model_path):
 
 def _cmd_reconstruct(args) -> int:
     import brim
-    from brim.fusion.readers import read_measurement
-    from brim.fusion.reconstruct import LesionRoi, reconstruct
+    from brim.fusion.measurement import read_measurement
+    from brim.fusion.reconstruction import LesionRoi, reconstruct
 
     if (args.us is None) == (args.roi is None):
         raise ConfigError("give exactly one of --us IMAGE or --roi X,Y,Z,R")
@@ -111,8 +111,8 @@ def _cmd_reconstruct(args) -> int:
 
 def _cmd_hemoglobin(args) -> int:
     import brim
-    from brim.fusion.readers import read_extinction
-    from brim.fusion.reconstruct import hemoglobin
+    from brim.fusion.extinction import read_extinction
+    from brim.fusion.reconstruction import hemoglobin
 
     out = output_file(
         args.output, inputs=[args.map] + ([args.extinction] if args.extinction else [])
@@ -132,7 +132,7 @@ def _cmd_hemoglobin(args) -> int:
 def _cmd_segment(args) -> int:
     import brim
     from brim.fusion import ussegment
-    from brim.fusion.readers import read_busi
+    from brim.fusion.public_data import read_busi
     from brim.io import check_input_file
 
     for path in args.images:

@@ -8,7 +8,7 @@ What :func:`convert` reads, and what it writes:
   ``mua-<contrast>-<nm>-scan<k>.npy``) and whole patient folders: ``mua``/``musp`` in mm⁻¹; a
   patient folder with ``mua`` at two or more wavelengths also gets ``hbo2``, ``hb``, ``hbt``
   (µM) and ``so2`` maps through an extinction table;
-* optical measurements (.mat, CSV, NetCDF; :func:`brim.fusion.readers.read_measurement`):
+* optical measurements (.mat, CSV, NetCDF; :func:`brim.fusion.read_measurement`):
   the validated ``optical_measurement`` with positions in m.
 
 Absorption and scattering are stored in mm⁻¹ (the unit the brim conventions name for optical
@@ -179,7 +179,8 @@ def convert_map(
     ConfigError
         Unknown ``units`` or a bad spacing.
     """
-    from brim.fusion import readers
+    from brim.fusion import public_data
+    from brim.fusion.extinction import read_extinction
     from brim.schema import stamp
 
     _check_units(units)
@@ -187,16 +188,16 @@ def convert_map(
     if not p.exists():
         raise MissingFileError(f"no such file or folder: {p}")
     if p.is_dir():
-        ds = readers.read_dot_pat_patient(p)
+        ds = public_data.read_dot_pat_patient(p)
     elif p.suffix.lower() == ".npy":
-        da = readers.read_dot_pat_map(p)
+        da = public_data.read_dot_pat_map(p)
         ds = da.to_dataset(name=da.name)
         ds.attrs.update({k: v for k, v in da.attrs.items() if k in ("source_file", "note")})
         if np.isfinite(da.attrs.get("wavelength_nm", np.nan)):
             ds = ds.expand_dims(wavelength=[float(da.attrs["wavelength_nm"])])
             ds["wavelength"].attrs["units"] = "nm"
     elif p.suffix.lower() == ".mat":
-        ds = readers.read_dot_filtering(p)
+        ds = public_data.read_dot_filtering(p)
     else:
         raise FormatError(
             f"{p.name}: not a Zhu-lab map (DOT_filtering .mat, mua-/mus-*.npy or a folder of them)"
@@ -204,11 +205,11 @@ def convert_map(
     ds = _to_per_mm(ds, ZHU_LAB_UNITS if units is None else units, assumed=units is None)
     ds = _set_spacing(ds, pixel_size, depth_spacing)
     if hemoglobin and "mua" in ds and "wavelength" in ds["mua"].dims and ds.sizes["wavelength"] > 1:
-        from brim.fusion.reconstruct import hemoglobin as hb_maps
+        from brim.fusion.reconstruction import hemoglobin as hb_maps
 
         ext = extinction
         if ext is not None and not isinstance(ext, xr.Dataset):
-            ext = readers.read_extinction(ext)
+            ext = read_extinction(ext)
         hb = hb_maps(ds, extinction=ext)
         for v in ("hbo2", "hb", "hbt", "so2"):
             ds[v] = hb[v]
@@ -246,7 +247,7 @@ def convert(
 
     Maps (``DOT_filtering`` .mat, ``mu*.npy``, patient folders) go through
     :func:`convert_map`; measurements (.mat with ``amplitude``/``phase``, CSV, NetCDF) through
-    :func:`brim.fusion.readers.read_measurement`.
+    :func:`brim.fusion.read_measurement`.
 
     Parameters
     ----------
@@ -276,7 +277,7 @@ def convert(
         As the readers; an option that does not apply to the input (``units`` for a
         measurement, ``position_units`` for a map) is a ConfigError.
     """
-    from brim.fusion.readers import read_measurement
+    from brim.fusion.measurement import read_measurement
 
     p = Path(path)
     if not p.exists():

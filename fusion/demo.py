@@ -42,7 +42,7 @@ def run(outdir: Path, *, progress: bool = False):
     from brim.demo import DemoFigure, DemoSection
     from brim.fusion import plotting
     from brim.fusion.background import fit_background
-    from brim.fusion.reconstruct import hemoglobin, lesion_summary, reconstruct, roi_from_mask
+    from brim.fusion.reconstruction import hemoglobin, lesion_summary, reconstruct, roi_from_mask
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import xarray as xr
 def background(path: str, *, n: float | None = None, musp: float | None = None) -> xr.Dataset:
     """Fit background μa/μs′ (mm^-1) of one optical measurement file (.nc, .mat, .csv)."""
     from brim.fusion.background import fit_background
-    from brim.fusion.readers import read_measurement
+    from brim.fusion.measurement import read_measurement
     from brim.provenance import record
 
     fit = fit_background(read_measurement(path), n=n, musp=musp)
@@ -21,7 +21,7 @@ def segment_us(path: str, *, model: str | None = None) -> xr.Dataset:
 
     import brim
     from brim.fusion import ussegment
-    from brim.fusion.readers import read_busi
+    from brim.fusion.public_data import read_busi
 
     p = Path(path)
     ds = read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else brim.open(p)

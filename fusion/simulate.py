@@ -200,9 +200,9 @@ def mua_from_hemoglobin(hbo2, hb, wavelengths, extinction: xr.Dataset | None = N
 
     ``mua = ln(10) (eps_HbO2 C_HbO2 + eps_Hb C_Hb)`` with molar extinction in cm^-1/M, divided
     by 10 for mm^-1. ``extinction`` defaults to the bundled Prahl subset
-    (:func:`brim.fusion.readers.read_extinction`).
+    (:func:`brim.fusion.read_extinction`).
     """
-    from brim.fusion.readers import extinction_at
+    from brim.fusion.extinction import extinction_at
 
     eps = extinction_at(wavelengths, extinction)
     return UM_TO_MUA * (eps[:, 0] * float(hbo2) + eps[:, 1] * float(hb))

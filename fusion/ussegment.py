@@ -57,7 +57,7 @@ def group_images(paths, *, near_duplicate_bits: int = 4) -> np.ndarray:
     """Group ids: images that are exact or near duplicates of each other share an id.
 
     Two images are linked when their decoded grey pixels are identical
-    (:func:`brim.fusion.readers.image_hash`) or their DCT perceptual hashes
+    (:func:`brim.fusion.image_hash`) or their DCT perceptual hashes
     (:func:`brim.evaluate.perceptual_hash`, 64 bits) are at most ``near_duplicate_bits`` apart
     (Hamming; the same rule as :func:`brim.evaluate.check_leakage`); groups are the connected
     components of these links. On the 60 ``busi_dev`` images a half-size copy of an image is
@@ -76,7 +76,7 @@ def group_images(paths, *, near_duplicate_bits: int = 4) -> np.ndarray:
     numpy.ndarray of int
         Group id of each path (0 .. number of groups - 1).
     """
-    from brim.fusion.readers import image_hash
+    from brim.fusion.public_data import image_hash
     from brim.io import read_image
 
     paths = [Path(p) for p in paths]
@@ -141,7 +141,7 @@ def build_unet(base: int = 8, depth: int = 3):
 
 
 def _load_set(pairs, size):
-    from brim.fusion.readers import read_busi
+    from brim.fusion.public_data import read_busi
 
     imgs, masks = [], []
     for img, msk, _ in pairs:
@@ -239,7 +239,7 @@ def evaluate_segmenter(
     model_out : path-like, optional
         Save the trained weights there (safetensors).
     """
-    from brim.fusion.readers import busi_pairs
+    from brim.fusion.public_data import busi_pairs
 
     pairs = busi_pairs(root)
     if limit:

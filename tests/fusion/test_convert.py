@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 import brim
+from brim import fusion as rd
 from brim.cli import main
 from brim.errors import ConfigError, FormatError
 from brim.fusion import conversion as cv
-from brim.fusion import readers as rd
 from brim.fusion import simulate as sim
-from brim.fusion.reconstruct import hemoglobin
+from brim.fusion.reconstruction import hemoglobin
 
 # ----------------------------------------------------------------------------- the real maps
 

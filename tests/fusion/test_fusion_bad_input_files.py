@@ -20,7 +20,8 @@ from PIL import Image
 import brim
 from brim.cli import main
 from brim.data import sample_path
-from brim.fusion.readers import DEFAULT_EXTINCTION, write_measurement_csv
+from brim.fusion.extinction import DEFAULT_EXTINCTION
+from brim.fusion.measurement import write_measurement_csv
 
 
 def _run(capsys, *argv) -> tuple[int, str]:

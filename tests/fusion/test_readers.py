@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from brim import fusion as rd
 from brim.errors import FormatError, MissingFileError
-from brim.fusion import readers as rd
 from brim.fusion import simulate as sim
+from brim.fusion.extinction import DEFAULT_EXTINCTION
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_bundled_extinction_is_the_prahl_subset(external_data, tmp_path):
     regen = rd.write_extinction_subset(
         external_data / "fusion/dot_pat/optical_extinction_coeff.csv", tmp_path / "s.csv"
     )
-    assert regen.read_text() == rd.DEFAULT_EXTINCTION.read_text()
+    assert regen.read_text() == DEFAULT_EXTINCTION.read_text()
     with pytest.raises(FormatError):
         rd.extinction_at([600.0])
 

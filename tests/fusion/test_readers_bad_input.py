@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from brim import fusion as rd
 from brim.errors import ConfigError, FormatError
-from brim.fusion import readers as rd
 from brim.fusion import simulate as sim
+from brim.fusion.extinction import DEFAULT_EXTINCTION
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,7 @@ def test_csv_not_text_is_refused(tmp_path):
 
 @pytest.mark.parametrize("bad", ["701,1", "701,1,2,3", "701,abc,2", "701,nan,2"])
 def test_extinction_ragged_or_bad_line_is_refused(tmp_path, bad):
-    lines = rd.DEFAULT_EXTINCTION.read_text().splitlines()
+    lines = DEFAULT_EXTINCTION.read_text().splitlines()
     p = _write(tmp_path / "ext.csv", lines[:8] + [bad] + lines[8:])
     with pytest.raises(FormatError, match=r"ext\.csv, line 9"):
         rd.read_extinction(p)

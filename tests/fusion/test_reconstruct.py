@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError, FormatError
-from brim.fusion import reconstruct as rc
+from brim.fusion import reconstruction as rc
 from brim.fusion import simulate as sim
 
 
@@ -67,7 +67,7 @@ def test_tikhonov_against_dense_references():
 
 
 def test_hemoglobin_roundtrip_through_extinction():
-    from brim.fusion.readers import extinction_at
+    from brim.fusion.extinction import extinction_at
 
     wl = np.array([740.0, 780.0, 808.0, 830.0])
     hbo2 = np.array([[10.0, 40.0], [25.0, 60.0]])
@@ -89,7 +89,7 @@ def test_hemoglobin_roundtrip_through_extinction():
     np.testing.assert_allclose(out.hb.values, hb, rtol=1e-9)
     np.testing.assert_allclose(out.so2.values, hbo2 / (hbo2 + hb), rtol=1e-9)
     # the table is a parameter: a table with HbO2/Hb swapped swaps the result
-    from brim.fusion.readers import read_extinction
+    from brim.fusion.extinction import read_extinction
 
     ext = read_extinction()
     swapped = ext.assign(eps_hbo2=ext.eps_hb, eps_hb=ext.eps_hbo2)

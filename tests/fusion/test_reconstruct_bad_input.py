@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError, FormatError
-from brim.fusion import reconstruct as rc
+from brim.fusion import reconstruction as rc
 from brim.fusion import simulate as sim
 from brim.fusion.background import fit_background
 

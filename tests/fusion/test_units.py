@@ -14,9 +14,9 @@ import pytest
 import xarray as xr
 
 import brim
+from brim import fusion as rd
 from brim.errors import ConfigError, SchemaError
-from brim.fusion import readers as rd
-from brim.fusion import reconstruct as rc
+from brim.fusion import reconstruction as rc
 from brim.fusion import simulate as sim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,9 +130,9 @@ def test_reconstruction_coordinates_in_metres_and_plots_in_mm(tmp_path):
 def test_renamed_roi_classes_warn_and_still_work():
     import brim.elasto
     import brim.fusion
-    import brim.fusion.reconstruct as rmod
+    import brim.fusion.reconstruction as rmod
     from brim.elasto.strain import StrainRoi
-    from brim.fusion.reconstruct import LesionRoi
+    from brim.fusion.reconstruction import LesionRoi
 
     for mod, new in (
         (brim.fusion, LesionRoi),

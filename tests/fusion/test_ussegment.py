@@ -65,7 +65,7 @@ def test_tiny_training_reports_dice_with_ci(external_data, tmp_path):
     assert res.n_train + res.n_test == 12 and res.n_test >= 1
     assert 0.0 <= res.ci_low <= res.dice_mean <= res.ci_high <= 1.0
     model = seg.load_model(tmp_path / "unet")
-    from brim.fusion.readers import busi_pairs, read_busi
+    from brim.fusion.public_data import busi_pairs, read_busi
 
     img, msk, _ = busi_pairs(external_data / "fusion/busi_dev")[0]
     out = seg.segment(read_busi(img, msk), model=model)

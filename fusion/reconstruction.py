@@ -142,7 +142,7 @@ def _inside(pts, center, semi_axes) -> np.ndarray:
 def __getattr__(name: str):
     if name == "Roi":  # renamed in 0.x: one release of grace
         warnings.warn(
-            "brim.fusion.reconstruct.Roi is renamed LesionRoi (lengths now in m); the old name "
+            "brim.fusion.Roi is renamed LesionRoi (lengths now in m); the old name "
             "will be removed in the next release",
             DeprecationWarning,
             stacklevel=2,
@@ -833,7 +833,7 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
         A map ``mua`` with a ``wavelength`` dimension, in mm-1, cm-1 or m-1 (its ``units``
         attribute; converted to mm-1 here).
     extinction : xarray.Dataset, optional
-        Extinction table (:func:`brim.fusion.readers.read_extinction`); default Prahl's.
+        Extinction table (:func:`brim.fusion.read_extinction`); default Prahl's.
 
     Returns
     -------
@@ -848,7 +848,7 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
     ConfigError
         ``mua`` without absorption units, or fewer than two wavelengths.
     """
-    from brim.fusion.readers import extinction_at
+    from brim.fusion.extinction import extinction_at
     from brim.schema import stamp
 
     if "mua" not in recon or "wavelength" not in recon["mua"].dims:

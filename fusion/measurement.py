@@ -1,0 +1,479 @@
+"""Optical measurements: the ``optical_measurement`` Dataset and its .mat / CSV / NetCDF readers.
+
+Layout (schema ``optical_measurement``): ``amplitude`` and ``phase`` (rad) with dims
+``(wavelength, source, detector)``, wavelength in nm, source/detector positions in metres as the
+coordinates ``source_x, source_y, detector_x, detector_y``, and the 0-d variable
+``modulation_frequency`` (Hz, 0 for continuous wave). A reference measurement (homogeneous
+phantom or the contralateral breast) is a second Dataset of the same layout.
+
+Units are converted once, here: positions given in mm (the .mat layout, ``*_mm`` CSV columns,
+brim files written before lengths became SI) become metres, and all positions are float64.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim import provenance
+from brim.errors import ConfigError, FormatError, SchemaError, check_positive
+from brim.fusion._units import LENGTH_TO_M, check_plausible_m, length_factor
+from brim.io import check_input_file, read_text
+
+__all__ = [
+    "measurement_from_arrays",
+    "read_measurement",
+    "positions_to_m",
+    "write_measurement_csv",
+]
+
+
+def measurement_from_arrays(
+    amplitude,
+    phase,
+    wavelengths,
+    source_xy,
+    detector_xy,
+    modulation_frequency: float,
+    *,
+    amplitude_units: str = "1",
+    position_units: str = "m",
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """Build a validated ``optical_measurement`` Dataset from plain arrays.
+
+    Parameters
+    ----------
+    amplitude, phase : array_like, shape (wavelength, source, detector)
+        Amplitude (arbitrary linear units) and phase in **radians**.
+    wavelengths : array_like
+        nm.
+    source_xy, detector_xy : array_like, shape (S, 2), (M, 2)
+        Positions on the probe surface, in ``position_units`` (converted to float64 metres).
+    modulation_frequency : float
+        Hz (0 for CW).
+    amplitude_units : str
+        Units of the amplitude (``1``, ``V``, ``W`` or ``counts``).
+    position_units : {"m", "mm", "cm", "um"}
+        Units of ``source_xy`` and ``detector_xy``.
+    attrs : dict, optional
+        Attributes of the Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        Validated ``optical_measurement`` with positions in m.
+
+    Raises
+    ------
+    FormatError
+        Shapes that do not agree, or a negative amplitude.
+    ConfigError
+        Positions beyond 0.5 m (millimetres given as metres) or unknown ``position_units``.
+    """
+    from brim.schema import stamp, validate
+
+    amp = np.asarray(amplitude, dtype=np.float64)
+    ph = np.asarray(phase, dtype=np.float64)
+    wl = np.atleast_1d(np.asarray(wavelengths, dtype=np.float64))
+    if position_units not in LENGTH_TO_M:
+        raise ConfigError(
+            f"position_units must be one of {sorted(LENGTH_TO_M)}, got {position_units!r}"
+        )
+    f = LENGTH_TO_M[position_units]
+    s = np.asarray(source_xy, dtype=np.float64).reshape(-1, 2) * f
+    d = np.asarray(detector_xy, dtype=np.float64).reshape(-1, 2) * f
+    shape = (wl.size, s.shape[0], d.shape[0])
+    if amp.ndim == 2 and wl.size == 1:
+        amp, ph = amp[None], ph[None]
+    if amp.shape != shape or ph.shape != shape:
+        raise FormatError(
+            f"amplitude/phase have shapes {amp.shape}/{ph.shape}; expected (wavelength, source, "
+            f"detector) = {shape} from {wl.size} wavelengths, {s.shape[0]} sources and "
+            f"{d.shape[0]} detectors"
+        )
+    if np.any(amp < 0):
+        raise FormatError("amplitude must be >= 0 (a modulus); check the column order")
+    check_plausible_m(s, "source positions")
+    check_plausible_m(d, "detector positions")
+    ds = xr.Dataset(
+        {
+            "amplitude": (("wavelength", "source", "detector"), amp, {"units": amplitude_units}),
+            "phase": (("wavelength", "source", "detector"), ph, {"units": "rad"}),
+            "modulation_frequency": ((), float(modulation_frequency), {"units": "Hz"}),
+        },
+        coords={
+            "wavelength": ("wavelength", wl, {"units": "nm"}),
+            "source_x": ("source", s[:, 0], {"units": "m"}),
+            "source_y": ("source", s[:, 1], {"units": "m"}),
+            "detector_x": ("detector", d[:, 0], {"units": "m"}),
+            "detector_y": ("detector", d[:, 1], {"units": "m"}),
+        },
+        attrs=dict(attrs or {}),
+    )
+    ds = stamp(ds, "optical_measurement")
+    validate(ds)
+    return ds
+
+
+def _from_arrays(p: Path, amp, ph, wl, src, det, freq, units: str = "mm") -> xr.Dataset:
+    """:func:`measurement_from_arrays` for file ``p``, naming the file in any error."""
+    try:
+        return measurement_from_arrays(
+            amp, ph, wl, src, det, freq, position_units=units, attrs={"source_file": p.name}
+        )
+    except (FormatError, SchemaError, ConfigError) as exc:
+        raise FormatError(f"{p.name}: {exc}") from exc
+
+
+def _mat_float(p: Path, m: dict, name: str) -> np.ndarray:
+    """MATLAB variable ``m[name]`` as a float array."""
+    try:
+        return np.asarray(m[name], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{p.name}: MATLAB variable {name!r} is not numeric ({exc})") from exc
+
+
+def _mat_positions(p: Path, m: dict, name: str) -> np.ndarray:
+    """The x, y columns of the position matrix ``m[name]`` (rows of x, y[, z] in mm)."""
+    a = _mat_float(p, m, name)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] < 2:
+        raise FormatError(
+            f"{p.name}: MATLAB variable {name!r} has shape {a.shape}; expected one row of "
+            f"x, y[, z] (mm) per optode"
+        )
+    if not np.isfinite(a[:, :2]).all():
+        raise FormatError(f"{p.name}: MATLAB variable {name!r} contains NaN or infinite values")
+    return a[:, :2]
+
+
+def _mat_measured(p: Path, m: dict, name: str, shape: tuple[int, int, int]) -> np.ndarray:
+    """``m[name]`` as a finite (wavelength, source, detector) array of exactly ``shape``.
+
+    MATLAB drops trailing singleton dimensions, and one wavelength may be stored as a
+    source x detector matrix; both are accepted. Any other shape is an error, never reshaped.
+    """
+    a = _mat_float(p, m, name)
+    if a.shape + (1,) * (3 - a.ndim) != shape and not (shape[0] == 1 and a.shape == shape[1:]):
+        raise FormatError(
+            f"{p.name}: MATLAB variable {name!r} has shape {a.shape}; expected (wavelength, "
+            f"source, detector) = {shape} from the lengths of 'wavelength', 'source_pos' and "
+            f"'detector_pos' (transposed or wrong-size matrix?)"
+        )
+    bad = int(np.count_nonzero(~np.isfinite(a)))
+    if bad:
+        raise FormatError(f"{p.name}: MATLAB variable {name!r} has {bad} NaN or infinite values")
+    return a.reshape(shape)
+
+
+def _read_mat(p: Path, position_units: str | None = None) -> xr.Dataset:
+    from scipy.io import loadmat
+
+    from brim.limits import check_mat
+
+    check_mat(p)  # declared sizes, before scipy allocates them
+    try:
+        m = loadmat(p, squeeze_me=False)
+    except Exception as exc:  # scipy raises several types for foreign files
+        raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
+    need = ["amplitude", "phase", "wavelength", "source_pos", "detector_pos", "frequency"]
+    miss = [k for k in need if k not in m]
+    if miss:
+        raise FormatError(
+            f"{p.name}: missing MATLAB variables {miss}; expected {need} (amplitude/phase as "
+            f"wavelength x source x detector, phase in rad, positions in mm, frequency in Hz)"
+        )
+    wl = _mat_float(p, m, "wavelength").ravel()
+    if wl.size == 0 or not np.isfinite(wl).all():
+        raise FormatError(f"{p.name}: MATLAB variable 'wavelength' must be finite values in nm")
+    freq = _mat_float(p, m, "frequency").ravel()
+    if freq.size != 1 or not np.isfinite(freq[0]) or freq[0] < 0:
+        raise FormatError(
+            f"{p.name}: MATLAB variable 'frequency' must be one finite value >= 0 (Hz, 0 for "
+            f"CW), got {freq.tolist()}"
+        )
+    src = _mat_positions(p, m, "source_pos")
+    det = _mat_positions(p, m, "detector_pos")
+    shape = (wl.size, src.shape[0], det.shape[0])
+    amp = _mat_measured(p, m, "amplitude", shape)
+    ph = _mat_measured(p, m, "phase", shape)
+    units = "mm" if position_units is None else position_units
+    if "position_units" in m:  # optional: a char array naming the unit of the positions
+        stored = "".join(np.asarray(m["position_units"]).astype(str).ravel()).strip()
+        if stored not in LENGTH_TO_M:
+            raise FormatError(
+                f"{p.name}: MATLAB variable 'position_units' is {stored!r}; expected one of "
+                f"{sorted(LENGTH_TO_M)}"
+            )
+        if position_units is not None and position_units != stored:
+            raise ConfigError(
+                f"{p.name}: position_units={position_units!r} contradicts the file's "
+                f"'position_units' variable ({stored!r})"
+            )
+        units = stored
+    return _from_arrays(p, amp, ph, wl, src, det, float(freq[0]), units)
+
+
+_CSV_POSITIONS = ("source_x", "source_y", "detector_x", "detector_y")
+
+
+def _csv_columns(units: str) -> tuple[str, ...]:
+    """The measurement CSV columns with positions in ``units`` (``m`` or ``mm``)."""
+    return ("wavelength_nm", *(f"{c}_{units}" for c in _CSV_POSITIONS), "amplitude", "phase_rad")
+
+
+#: the columns brim writes (positions in metres); files with ``*_mm`` columns are read as well
+_CSV_COLUMNS = _csv_columns("m")
+
+
+def _unique_rows(a: np.ndarray) -> np.ndarray:
+    """Unique rows in order of first appearance (the file's source/detector order)."""
+    _, first = np.unique(a, axis=0, return_index=True)
+    return a[np.sort(first)]
+
+
+_FREQ_KEY = "modulation_frequency_hz"
+
+
+def _frequency_comment(p: Path, lineno: int, line: str) -> float:
+    """The value (Hz) of a ``# modulation_frequency_hz=...`` comment line."""
+    key, sep, value = line.lstrip("#").partition("=")
+    try:
+        freq = float(value)
+    except ValueError:
+        freq = np.nan
+    if key.strip() != _FREQ_KEY or not sep or not (np.isfinite(freq) and freq >= 0):
+        raise FormatError(
+            f"{p.name}, line {lineno}: malformed comment {line.strip()!r}; expected "
+            f"'# {_FREQ_KEY}=<Hz>' with a finite value >= 0 (0 for CW)"
+        )
+    return freq
+
+
+def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
+    if modulation_frequency is not None and modulation_frequency != 0:
+        check_positive("modulation_frequency", modulation_frequency)
+    freq = modulation_frequency
+    data = []
+    for n, ln in enumerate(read_text(p).splitlines(), 1):
+        body = ln.strip()
+        if body.startswith("#"):
+            if body.lstrip("#").strip().startswith(_FREQ_KEY):
+                freq = _frequency_comment(p, n, body)
+        elif body:
+            data.append((n, next(csv.reader([body]))))  # one line at a time: line numbers hold
+    header = [c.strip() for c in data[0][1]] if data else []
+    units = next((u for u in ("m", "mm") if all(c in header for c in _csv_columns(u))), None)
+    if len(data) < 2 or units is None:
+        raise FormatError(
+            f"{p.name}: a measurement CSV needs the columns {list(_CSV_COLUMNS)} (positions in "
+            f"m; or the same with '_mm' position columns), one row per wavelength/source/"
+            f"detector, and a '# {_FREQ_KEY}=...' comment line"
+        )
+    if freq is None:
+        raise FormatError(
+            f"{p.name}: no modulation frequency; add '# {_FREQ_KEY}=140e6' (0 for CW)"
+        )
+    cols = [header.index(c) for c in _csv_columns(units)]
+    arr = np.empty((len(data) - 1, len(cols)))
+    seen: dict[tuple, int] = {}
+    for i, (n, row) in enumerate(data[1:]):
+        where = f"{p.name}, line {n}"
+        if len(row) != len(header):
+            raise FormatError(
+                f"{where}: {len(row)} fields, expected {len(header)} (truncated or ragged row)"
+            )
+        try:
+            arr[i] = [float(row[c]) for c in cols]
+        except ValueError as exc:
+            raise FormatError(f"{where}: non-numeric value ({exc})") from exc
+        if not np.isfinite(arr[i]).all():
+            raise FormatError(f"{where}: NaN or infinite value; every row needs finite numbers")
+        key = tuple(arr[i, :5])
+        if key in seen:
+            w, sx, sy, dx, dy = key
+            raise FormatError(
+                f"{where}: duplicate of line {seen[key]} (wavelength {w:g} nm, source "
+                f"({sx:g}, {sy:g}) {units}, detector ({dx:g}, {dy:g}) {units}); each "
+                f"wavelength/source/detector needs exactly one row"
+            )
+        seen[key] = n
+    wl = np.unique(arr[:, 0])
+    src = _unique_rows(arr[:, 1:3])
+    det = _unique_rows(arr[:, 3:5])
+    amp = np.full((wl.size, src.shape[0], det.shape[0]), np.nan)
+    ph = amp.copy()
+    iw = np.searchsorted(wl, arr[:, 0])
+    isrc = np.array([np.flatnonzero((src == r).all(1))[0] for r in arr[:, 1:3]])
+    idet = np.array([np.flatnonzero((det == r).all(1))[0] for r in arr[:, 3:5]])
+    amp[iw, isrc, idet] = arr[:, 5]
+    ph[iw, isrc, idet] = arr[:, 6]
+    if np.isnan(amp).any():
+        raise FormatError(
+            f"{p.name}: incomplete table — every wavelength x source x detector needs one row"
+        )
+    return _from_arrays(p, amp, ph, wl, src, det, freq, units)
+
+
+def write_measurement_csv(ds: xr.Dataset, path) -> Path:
+    """Write a measurement in the long CSV layout :func:`read_measurement` reads (positions in m).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        ``optical_measurement``.
+    path : path-like
+        The CSV file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    p = Path(path)
+    ds = positions_to_m(ds)
+    out = io.StringIO()
+    out.write(f"# modulation_frequency_hz={float(ds['modulation_frequency'])!r}\n")
+    out.write(",".join(_CSV_COLUMNS) + "\n")
+    for w in range(ds.sizes["wavelength"]):
+        for s in range(ds.sizes["source"]):
+            for d in range(ds.sizes["detector"]):
+                vals = (
+                    float(ds.wavelength[w]),
+                    float(ds.source_x[s]),
+                    float(ds.source_y[s]),
+                    float(ds.detector_x[d]),
+                    float(ds.detector_y[d]),
+                    float(ds.amplitude[w, s, d]),
+                    float(ds.phase[w, s, d]),
+                )
+                out.write(",".join(repr(v) for v in vals) + "\n")
+    p.write_text(out.getvalue(), encoding="utf-8")
+    return p
+
+
+@provenance.step
+def read_measurement(
+    path, *, modulation_frequency: float | None = None, position_units: str | None = None
+) -> xr.Dataset:
+    """Read an optical measurement from NetCDF (brim), MATLAB .mat or long-format CSV.
+
+    .mat files need the variables ``amplitude``, ``phase`` (wavelength x source x detector, rad),
+    ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm) and
+    ``frequency`` (Hz), optionally ``position_units`` (``'mm'`` by default, or ``'m'``, ``'cm'``);
+    the shapes must agree (never reshaped). CSV files have exactly one row per
+    wavelength/source/detector with the columns
+    ``wavelength_nm, source_x_m, source_y_m, detector_x_m, detector_y_m, amplitude, phase_rad``
+    (or ``*_mm`` position columns) and a ``# modulation_frequency_hz=...`` comment (or pass
+    ``modulation_frequency``). No format has a "missing value": NaN or infinite values are
+    errors. Positions come back in metres whatever unit the file uses.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.nc``, ``.mat``, ``.csv`` or ``.txt`` file.
+    modulation_frequency : float, optional
+        Hz (0 for CW), for a CSV file without the comment line.
+    position_units : {"mm", "m", "cm", "um"}, optional
+        Unit of the positions of a .mat file without a ``position_units`` variable (default
+        mm); an acquisition preset for files from other systems.
+
+    Returns
+    -------
+    xarray.Dataset
+        Validated ``optical_measurement``.
+
+    Raises
+    ------
+    MissingFileError
+        The file does not exist.
+    FormatError
+        The file is unreadable, truncated, has wrong shapes, ragged, duplicate or missing rows,
+        or non-finite values; the message names the file (and the line of a CSV).
+    ConfigError
+        ``modulation_frequency`` is negative or not a number.
+
+    Examples
+    --------
+    One source and two detectors at 780 nm in a CSV with millimetre columns; positions come
+    back in metres:
+
+    >>> import pathlib, tempfile
+    >>> from brim.fusion import read_measurement
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "measurement.csv"
+    >>> rows = ["# modulation_frequency_hz=140e6",
+    ...         "wavelength_nm,source_x_mm,source_y_mm,detector_x_mm,detector_y_mm,"
+    ...         "amplitude,phase_rad",
+    ...         "780,0,0,20,0,1.0e-3,0.5",
+    ...         "780,0,0,30,0,2.0e-4,0.8"]
+    >>> _ = path.write_text("\\n".join(rows) + "\\n")
+    >>> meas = read_measurement(path)
+    >>> meas.brim.kind, meas.amplitude.dims
+    ('optical_measurement', ('wavelength', 'source', 'detector'))
+    >>> meas.detector_x.values.tolist(), meas.detector_x.attrs["units"]
+    ([0.02, 0.03], 'm')
+    """
+    import brim
+    from brim.schema import stamp, validate
+
+    p = check_input_file(path)
+    suf = p.suffix.lower()
+    if position_units is not None and position_units not in LENGTH_TO_M:
+        raise ConfigError(
+            f"position_units must be one of {sorted(LENGTH_TO_M)}, got {position_units!r}"
+        )
+    from brim.fusion.background import check_distance_decay
+
+    if suf == ".mat":
+        return check_distance_decay(_read_mat(p, position_units))
+    if suf in (".csv", ".txt"):
+        return check_distance_decay(_read_csv(p, modulation_frequency))
+    ds = brim.open(p, validate=False)  # validated below, once positions are in m
+    if not isinstance(ds, xr.Dataset):
+        raise FormatError(f"{p.name}: expected one Dataset, got a tree")
+    try:
+        ds = stamp(positions_to_m(ds), "optical_measurement")
+        validate(ds)
+    except SchemaError as exc:
+        raise FormatError(f"{p.name}: not an optical measurement: {exc}") from exc
+    return check_distance_decay(ds)
+
+
+def positions_to_m(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with its source/detector positions in metres (a copy when they were not).
+
+    Files written before brim stored lengths in SI units hold the positions in mm; this is the
+    one place they are converted.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A measurement with ``source_x, source_y, detector_x, detector_y`` coordinates whose
+        ``units`` attribute is a length unit (m, mm, cm, um).
+
+    Returns
+    -------
+    xarray.Dataset
+        The same measurement, positions in m (float64).
+
+    Raises
+    ------
+    SchemaError
+        A position coordinate is missing or has no length units.
+    """
+    out = ds
+    for c in _CSV_POSITIONS:
+        if c not in ds.coords:
+            raise SchemaError(f"missing coordinate {c!r} (source/detector positions)")
+        units = ds[c].attrs.get("units")
+        if units == "m":
+            continue
+        f = length_factor(units, f"coordinate {c!r}")
+        vals = np.asarray(ds[c].values, dtype=np.float64) * f
+        attrs = {**ds[c].attrs, "units": "m"}
+        out = out.assign_coords({c: (ds[c].dims, vals, attrs)})
+    return out

@@ -1,0 +1,306 @@
+"""Loaders of public data sets: the Zhu-lab DOT maps and the BUSI ultrasound images.
+
+- ``DOT_filtering`` (OpticalUltrasoundImaging, MIT): reconstructed absorption volumes with
+  target masks (.mat).
+- ``DOT-guided-PAT-reconstruction``: μa / μs′ maps (.npy, cm⁻¹ as the source repository uses).
+- BUSI (Al-Dhabyani et al., Data in Brief 28, 104863, 2020): B-mode images with lesion masks.
+
+Pixel spacing is not stored in these files: their coordinates are pixel (voxel) indices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from brim.errors import FormatError, MissingFileError, check_positive
+from brim.io import check_input_file, load_numpy
+
+__all__ = [
+    "read_dot_filtering",
+    "read_dot_pat_map",
+    "read_dot_pat_patient",
+    "read_busi",
+    "busi_pairs",
+    "image_hash",
+]
+
+
+def _need_folder(path) -> Path:
+    p = Path(path)
+    if not p.is_dir():
+        if p.exists():
+            raise FormatError(f"{p} is not a folder")
+        raise MissingFileError(f"no such folder: {p}")
+    return p
+
+
+def read_dot_filtering(path) -> xr.Dataset:
+    """Reconstructed absorption volumes with target masks (Zhu lab ``DOT_filtering`` .mat).
+
+    The files hold ``volume7all`` (float, cases x 33 x 65 x 7) and ``maskall`` (uint8, same).
+    The grid spacing is not stored in the files; the coordinates are therefore voxel indices
+    (units ``px``). The depth axis (7 layers) becomes ``z``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``reconstruction`` kind with ``mua`` (case, z, y, x) and ``target_mask``.
+    """
+    from scipy.io import loadmat
+
+    from brim.schema import stamp
+
+    p = check_input_file(path)
+    from brim.limits import check_mat
+
+    check_mat(p)  # declared sizes, before scipy allocates them
+    try:
+        m = loadmat(p)
+    except Exception as exc:
+        raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
+    if "volume7all" not in m or "maskall" not in m:
+        raise FormatError(f"{p.name}: expected the variables 'volume7all' and 'maskall'")
+    vol = np.asarray(m["volume7all"], dtype=np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(vol)))
+    if bad:  # a reconstructed volume has a value in every voxel
+        raise FormatError(f"{p.name}: 'volume7all' has {bad} NaN or infinite values")
+    mask = np.asarray(m["maskall"]).astype(np.uint8)
+    if vol.ndim == 3:
+        vol, mask = vol[None], mask[None]
+    if vol.ndim != 4 or vol.shape != mask.shape:
+        raise FormatError(f"{p.name}: unexpected shapes {vol.shape} / {mask.shape}")
+    vol = np.moveaxis(vol, -1, 1)  # (case, z, y, x)
+    mask = np.moveaxis(mask, -1, 1)
+    nc, nz, ny, nx = vol.shape
+    ds = xr.Dataset(
+        {
+            "mua": (("scan", "z", "y", "x"), vol, {"units": "unknown", "long_name": "absorption"}),
+            "target_mask": (("scan", "z", "y", "x"), mask),
+        },
+        coords={
+            "z": ("z", np.arange(nz, dtype=float), {"units": "px"}),
+            "y": ("y", np.arange(ny, dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(nx, dtype=float), {"units": "px"}),
+        },
+        attrs={
+            "source_file": p.name,
+            "origin": "OpticalUltrasoundImaging/DOT_filtering (MIT)",
+            "note": "grid spacing not stored in the file; coordinates are voxel indices",
+        },
+    )
+    return stamp(ds, "reconstruction")
+
+
+def read_dot_pat_map(path) -> xr.DataArray:
+    """One μa or μs′ map of the ``DOT-guided-PAT-reconstruction`` data (.npy, no pickles).
+
+    File names are ``mua-<nm>.npy`` / ``mus-<nm>.npy`` (patient) or
+    ``mua-<contrast>-<nm>-scan<k>.npy`` (phantoms). Values are kept as stored; the source
+    repository works in cm^-1 (units recorded as ``cm-1``, an assumption stated in ``note``).
+    """
+    p = check_input_file(path)
+    arr = load_numpy(p)
+    if isinstance(arr, dict):
+        raise FormatError(f"{p.name}: an .npz archive, expected one .npy map")
+    if arr.ndim != 2:
+        raise FormatError(f"{p.name}: expected a 2-D map, got shape {arr.shape}")
+    parts = p.stem.split("-")
+    quantity = {"mua": "mua", "mus": "musp"}.get(parts[0])
+    if quantity is None:
+        raise FormatError(f"{p.name}: file name must start with 'mua-' or 'mus-'")
+    nums = [t for t in parts[1:] if t.isdigit()]
+    wl = float(nums[-1]) if nums else np.nan
+    da = xr.DataArray(
+        arr.astype(np.float64),
+        dims=("y", "x"),
+        coords={
+            "y": ("y", np.arange(arr.shape[0], dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(arr.shape[1], dtype=float), {"units": "px"}),
+        },
+        name=quantity,
+        attrs={
+            "units": "cm-1",
+            "wavelength_nm": wl,
+            "source_file": p.name,
+            "note": "units as used by the source repository (cm^-1); pixel size not stored",
+        },
+    )
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:  # a reconstructed map has a value in every pixel
+        raise FormatError(f"{p.name}: the map has {bad} NaN or infinite values")
+    from brim.schema import check_ranges
+
+    check_ranges(da, "reconstruction")  # plausible mua / musp in cm-1
+    return da
+
+
+def read_dot_pat_patient(folder) -> xr.Dataset:
+    """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction.
+
+    A patient folder holds one map per quantity and wavelength, all on the same grid, and the
+    same wavelengths for both quantities. Phantom folders (``mua-<contrast>-<nm>-scan<k>.npy``,
+    several maps per wavelength) are not patient folders: read their maps with
+    :func:`read_dot_pat_map`.
+
+    Parameters
+    ----------
+    folder : path-like
+        The patient folder, e.g. ``fusion/dot_pat/p1``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``reconstruction`` kind with ``mua`` and/or ``musp`` (wavelength, y, x), cm^-1.
+
+    Raises
+    ------
+    MissingFileError
+        The folder does not exist or holds no ``mu*.npy`` map.
+    FormatError
+        A map has no wavelength in its name, two maps share a quantity and wavelength, the maps
+        differ in shape, or ``mua`` and ``mus`` maps exist at different wavelengths.
+    """
+    from brim.schema import stamp
+
+    d = _need_folder(folder)
+    files = sorted(d.glob("mu*.npy"))
+    if not files:
+        raise MissingFileError(f"{d}: no mua-*.npy / mus-*.npy maps")
+    das = [read_dot_pat_map(f) for f in files]
+    maps: dict[str, dict[float, xr.DataArray]] = {"mua": {}, "musp": {}}
+    for da in das:
+        name, wl = da.attrs["source_file"], da.attrs["wavelength_nm"]
+        if np.isnan(wl):
+            raise FormatError(f"{d.name}/{name}: no wavelength in the file name (mua-<nm>.npy)")
+        if da.shape != das[0].shape:
+            raise FormatError(
+                f"{d.name}: {name} has shape {da.shape} but {das[0].attrs['source_file']} has "
+                f"{das[0].shape}; all maps of a patient must share one grid"
+            )
+        same = maps[da.name].get(wl)
+        if same is not None:
+            raise FormatError(
+                f"{d.name}: {same.attrs['source_file']} and {name} are both {da.name} at "
+                f"{wl:g} nm; a patient folder holds one map per quantity and wavelength (for "
+                f"phantom scans, read each map with read_dot_pat_map)"
+            )
+        maps[da.name][wl] = da
+    if maps["mua"] and maps["musp"] and maps["mua"].keys() != maps["musp"].keys():
+        raise FormatError(
+            f"{d.name}: mua maps at {sorted(maps['mua'])} nm but mus maps at "
+            f"{sorted(maps['musp'])} nm; each wavelength needs both maps"
+        )
+    out = {}
+    for q, byw in maps.items():
+        if byw:
+            wl = sorted(byw)
+            stacked = xr.concat([byw[w] for w in wl], dim="wavelength", combine_attrs="drop")
+            stacked = stacked.assign_coords(wavelength=("wavelength", wl, {"units": "nm"}))
+            stacked.attrs["units"] = "cm-1"
+            out[q] = stacked
+    ds = xr.Dataset(out, attrs={"source_folder": d.name})
+    return stamp(ds, "reconstruction")
+
+
+def _grey_image(path):
+    """The image file ``path`` decoded as 8-bit grey (a PIL image), or FormatError."""
+    from brim.io import read_image
+
+    # the image reader shared with brim.thermo: refuses folders, FIFOs, damaged files and
+    # headers declaring more pixels than Pillow's decompression-bomb limit
+    with read_image(check_input_file(path), what="image") as im:
+        g = im.convert("L")
+    # A B-mode image spans 2-8 cm of depth by 3-6 cm of width at >= 100 pixels a side (BUSI:
+    # ~500 x 500); a 65535 x 1 "image" is a damaged header, not a scan to segment.
+    w, h = g.size
+    if min(w, h) < 16 or max(w, h) > 10 * min(w, h):
+        raise FormatError(
+            f"{Path(path).name}: a {w} x {h} pixel image is not an ultrasound image (each side "
+            f">= 16 pixels and an aspect ratio <= 10 expected); the header may be damaged"
+        )
+    return g
+
+
+def image_hash(path) -> str:
+    """SHA-256 of the decoded pixel values (duplicates across folders share it)."""
+    arr = np.asarray(_grey_image(path))
+    h = hashlib.sha256(arr.tobytes())
+    h.update(str(arr.shape).encode())
+    return h.hexdigest()
+
+
+def busi_pairs(root) -> list[tuple[Path, Path, str]]:
+    """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``)."""
+    r = _need_folder(root)
+    out = []
+    for img in sorted((r / "images").glob("*.png")):
+        m = r / "masks" / img.name
+        if not m.exists():
+            raise MissingFileError(f"{img.name}: no mask {m}")
+        label = img.name.split(" ")[0].split("(")[0].strip() or "unknown"
+        out.append((img, m, label))
+    if not out:
+        raise MissingFileError(f"{r}: no images/*.png")
+    return out
+
+
+def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
+    """One BUSI B-mode image (grey, 0..1) with its lesion mask as a brim ``mask`` Dataset.
+
+    Pixel spacing is unknown for BUSI, so coordinates are pixels.
+
+    Parameters
+    ----------
+    image, mask : path-like
+        The B-mode image and (optionally) its lesion mask, PNG or any format PIL reads.
+    size : int, optional
+        Resize both to ``size x size`` (bilinear for the image, nearest for the mask).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mask`` kind with ``image`` and ``mask`` (all zeros without a mask file).
+
+    Raises
+    ------
+    FormatError
+        An image file is not readable, or truncated or corrupt.
+    ConfigError
+        ``size`` is not a positive integer.
+    """
+    from PIL import Image
+
+    from brim.schema import stamp
+
+    if size is not None:
+        size = check_positive("size", size, integer=True)
+    g = _grey_image(image)
+    if size:
+        g = g.resize((size, size), Image.BILINEAR)
+    img = np.asarray(g, dtype=np.float32) / 255.0
+    data = {"image": (("y", "x"), img, {"units": "1"})}
+    if mask is not None:
+        g = _grey_image(mask)
+        if size:
+            g = g.resize((size, size), Image.NEAREST)
+        data["mask"] = (
+            ("y", "x"),
+            (np.asarray(g) > 127).astype(np.uint8),
+            {"labels": json.dumps({"1": "lesion"})},
+        )
+    else:
+        data["mask"] = (("y", "x"), np.zeros(img.shape, np.uint8))
+    ds = xr.Dataset(
+        data,
+        coords={
+            "y": ("y", np.arange(img.shape[0], dtype=float), {"units": "px"}),
+            "x": ("x", np.arange(img.shape[1], dtype=float), {"units": "px"}),
+        },
+        attrs={"source_file": Path(image).name},
+    )
+    return stamp(ds, "mask")
