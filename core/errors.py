@@ -64,16 +64,33 @@ class BrimWarning(UserWarning):
     """
 
 
-def warn(message: str) -> None:
-    """Issue a :class:`BrimWarning` attributed to the first caller outside brim.
+def warn(message: str, *, category: type[Warning] = BrimWarning) -> None:
+    """Issue a warning attributed to the first caller outside brim.
 
     The warning's file and line are those of the user's code that called into brim, whatever
-    the depth of brim's own calls (decorators, helpers) in between.
+    the depth of brim's own calls (decorators such as :func:`brim.provenance.step`, helpers)
+    in between: Python 3.12's ``warnings.warn(skip_file_prefixes=...)``, for Python 3.11.
 
     Parameters
     ----------
     message : str
         One sentence: what is suspicious, the number that shows it, and the bound it crossed.
+    category : type of Warning
+        :class:`BrimWarning` (default) for a suspicious input; e.g. ``DeprecationWarning``
+        for an old spelling.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn("strain map: 40 % of the estimates are outliers (above 10 %)")
+    >>> caught[0].category.__name__, caught[0].filename.endswith("errors.py")
+    ('BrimWarning', False)
     """
     import os
     import sys
@@ -83,7 +100,7 @@ def warn(message: str) -> None:
     level, frame = 2, sys._getframe(1)  # stacklevel 2 is the frame that called warn()
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         level, frame = level + 1, frame.f_back
-    warnings.warn(message, BrimWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
 def check_positive(name: str, value, *, integer: bool = False):

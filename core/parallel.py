@@ -180,15 +180,19 @@ def _run_forked(
 
 
 def _run_inline(pipeline: str | Callable, path: str, out: str, params: Mapping) -> FileRecord:
+    from brim import provenance
     from brim.io import save
-    from brim.provenance import record
 
     t0 = time.perf_counter()
     try:
         func = resolve_pipeline(pipeline)
         result = func(path, **dict(params))
         name = pipeline if isinstance(pipeline, str) else getattr(func, "__qualname__", "?")
-        result = record(result, "brim.parallel.map_files", {"pipeline": name, **dict(params)})
+        # the batch itself is one more step of each result, named by the one rule of
+        # brim.provenance.step_name (map_files returns a report, so it cannot be an @step)
+        result = provenance.record(
+            result, provenance.step_name(map_files), {"pipeline": name, **dict(params)}
+        )
         save(result, out)
         return FileRecord(path, "ok", str(out), None, time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch

@@ -291,9 +291,43 @@ def step(func: Callable | None = None, *, inputs: Iterable[str] | None = None):
     -------
     callable
         The wrapped function; its step name is in the attribute ``__brim_step__``.
+
+    Raises
+    ------
+    TypeError
+        ``func`` is already wrapped by :func:`brim.deprecation.positional_options`: that
+        decorator goes *above* ``@step`` (outermost), so that it maps old positional calls
+        before the step binds the keyword-only signature.
+
+    Notes
+    -----
+    **Warnings.** The wrapper is one extra frame between a step and its caller. A warning
+    about the caller's input raised in a step's body with :func:`warnings.warn` therefore
+    needs ``stacklevel=3`` (not 2) to point at the user's line; this holds for nested steps
+    too, since every call goes through the wrapper. Simpler and robust to any stack of
+    decorators and helpers: :func:`brim.errors.warn`, which attributes the warning to the
+    first frame outside brim (what Python 3.12's ``skip_file_prefixes`` does; brim supports
+    3.11).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import provenance
+    >>> @provenance.step
+    ... def scale(ds, *, factor=2.0):
+    ...     return ds * factor
+    >>> out = scale(xr.Dataset({"v": ("x", [1.0, 2.0])}))
+    >>> provenance.steps(out)[-1]["parameters"]["factor"]
+    2.0
     """
     if func is None:
         return functools.partial(step, inputs=inputs)
+    if getattr(func, "__code__", None) is not None and func.__code__.co_qualname.startswith(
+        "positional_options."
+    ):
+        raise TypeError(
+            f"{func.__qualname__}: put @positional_options above @provenance.step, not below"
+        )
     name = step_name(func)
     sig = inspect.signature(func)
     file_params = (

@@ -45,7 +45,9 @@ def test_map_files_reports_the_bad_file_and_finishes_the_rest(twenty_files, tmp_
     saved = json.loads(report.report_path.read_text())
     assert saved["n_ok"] == 19 and len(saved["files"]) == 20
     out = brim.open(tmp_path / "out" / "scan_00.nc")
-    assert out.brim.provenance[-2]["step"] == "brim.pipelines.validate"
+    assert out.brim.provenance[-2]["step"] == "brim.validate"
+    assert out.brim.provenance[-2]["parameters"] == {"path": "scan_00.nc"}
+    assert out.brim.provenance[-1]["step"] == "brim.map_files"
     assert len(out.brim.provenance[-2]["inputs"][0]["sha256"]) == 64
     assert out.brim.provenance[-1]["parameters"] == {"pipeline": "validate"}
 
