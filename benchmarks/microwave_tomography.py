@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from brim.microwave.tomography.forward import (
+from brim.microwave.tomography import (
     TomographyGrid,
     add_noise,
     background_wavenumber,

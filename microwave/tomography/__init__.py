@@ -2,12 +2,19 @@
 
 Modules
 -------
+grid
+    The square-cell imaging domain :class:`TomographyGrid`, :func:`refined_grid`,
+    :func:`ring_positions`.
 forward
-    Simulation of a multistatic ``field_set`` (:func:`simulate`, :func:`add_noise`,
-    :func:`simulate_extrapolated`).
+    Simulation of a multistatic ``field_set`` (:func:`simulate`, :func:`simulate_fields`,
+    :func:`add_noise`, :func:`simulate_extrapolated`) and the incident fields.
 vie, moment_quadrature
-    The volume-integral-equation operator on the square-cell :class:`TomographyGrid` (Richmond
-    1965, FFT-accelerated) and its second-order moment-corrected quadrature.
+    The volume-integral-equation operator on the grid (Richmond 1965, FFT-accelerated) and its
+    second-order moment-corrected quadrature.
+krylov
+    Batched BiCGSTAB and GMRES(m) and :func:`solve_total_field`.
+analytic
+    The analytic oracle: the field scattered by a dielectric cylinder (eigenfunction series).
 inverse
     Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV and automatic weights; gain calibration.
 phantoms, metrics, classify
@@ -25,20 +32,20 @@ from brim._lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "TomographyGrid": "vie",
+        "TomographyGrid": "grid",
         "VIEOperator": "vie",
-        "refined_grid": "vie",
+        "refined_grid": "grid",
         "dense_richmond_matrix": "vie",
         "receiver_matrix": "vie",
-        "ring_positions": "forward",
+        "ring_positions": "grid",
         "background_wavenumber": "forward",
         "line_source_field": "forward",
         "plane_wave_field": "forward",
-        "SolveInfo": "forward",
-        "bicgstab_batched": "forward",
-        "gmres_batched": "forward",
-        "solve_total_field": "forward",
-        "cylinder_scattered_field_analytic": "forward",
+        "SolveInfo": "krylov",
+        "bicgstab_batched": "krylov",
+        "gmres_batched": "krylov",
+        "solve_total_field": "krylov",
+        "cylinder_scattered_field_analytic": "analytic",
         "field_set_dataset": "forward",
         "simulate": "forward",
         "add_noise": "forward",

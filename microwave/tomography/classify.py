@@ -20,7 +20,8 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import ConfigError, FormatError
-from brim.microwave.tomography.forward import TomographyGrid, add_noise, ring_positions, simulate
+from brim.microwave.tomography.forward import add_noise, simulate
+from brim.microwave.tomography.grid import TomographyGrid, ring_positions
 from brim.microwave.tomography.phantoms import random_breast_phantom
 
 __all__ = [

@@ -54,7 +54,7 @@ def parse_freqs(values) -> list[float]:
 def _phantom(spec: str, grid_spec: str | None, background: complex):
     import numpy as np
 
-    from brim.microwave.tomography.forward import TomographyGrid
+    from brim.microwave.tomography.grid import TomographyGrid
     from brim.microwave.tomography.phantoms import (
         breast_phantom,
         mwsegeval_phantom,
@@ -87,7 +87,7 @@ def _phantom(spec: str, grid_spec: str | None, background: complex):
     ds = brim.open(path)
     if "permittivity" not in ds:
         raise FormatError(f"{path} has no 'permittivity' variable")
-    from brim.microwave.tomography.forward import TomographyGrid as G
+    from brim.microwave.tomography.grid import TomographyGrid as G
 
     g = G.from_coords(ds["x"].values, ds["y"].values)
     eps = np.asarray(ds["permittivity"].values, complex)
@@ -111,7 +111,8 @@ def _cmd_simulate(args) -> int:
     import numpy as np
 
     from brim.io import save
-    from brim.microwave.tomography.forward import add_noise, refined_grid, ring_positions, simulate
+    from brim.microwave.tomography.forward import add_noise, simulate
+    from brim.microwave.tomography.grid import refined_grid, ring_positions
     from brim.microwave.tomography.phantoms import BreastPhantom
     from brim.provenance import record
 
@@ -165,7 +166,7 @@ def _cmd_reconstruct(args) -> int:
 
     import brim
     from brim.io import save
-    from brim.microwave.tomography.forward import TomographyGrid
+    from brim.microwave.tomography.grid import TomographyGrid
     from brim.microwave.tomography.inverse import invert
 
     dst = output_file(args.output, inputs=[args.fields])

@@ -42,14 +42,13 @@ from brim import provenance
 from brim.backend import to_numpy
 from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive
 from brim.microwave.tomography.forward import (
-    TomographyGrid,
-    VIEOperator,
     background_wavenumber,
     line_source_field,
     plane_wave_field,
-    receiver_matrix,
-    solve_total_field,
 )
+from brim.microwave.tomography.grid import TomographyGrid
+from brim.microwave.tomography.krylov import solve_total_field
+from brim.microwave.tomography.vie import VIEOperator, receiver_matrix
 
 __all__ = [
     "InversionResult",

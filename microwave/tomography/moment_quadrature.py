@@ -51,13 +51,12 @@ import scipy.integrate as si
 import scipy.special as sp
 
 from brim.errors import ConfigError
+from brim.microwave.tomography.grid import TomographyGrid, refined_grid
 from brim.microwave.tomography.vie import (
-    TomographyGrid,
     VIEOperator,
     hankel0,
     permittivity_maps,
     receiver_matrix,
-    refined_grid,
 )
 
 __all__ = ["ContrastMoments", "contrast_moments", "MomentCorrectedOperator"]

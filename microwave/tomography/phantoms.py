@@ -29,7 +29,7 @@ import xarray as xr
 
 from brim.errors import ConfigError, FormatError, MissingFileError
 from brim.microwave.tissue import debye, lazebnik_permittivity, renamed_freq
-from brim.microwave.tomography.forward import TomographyGrid
+from brim.microwave.tomography.grid import TomographyGrid
 
 __all__ = [
     "LABELS",

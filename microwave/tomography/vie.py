@@ -21,140 +21,23 @@ The physics and accuracy are described in :mod:`brim.microwave.tomography.forwar
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.fft
 import scipy.special as sp
 
 from brim.backend import to_numpy
-from brim.errors import ConfigError, check_positive
+from brim.errors import ConfigError
+from brim.microwave.tomography.grid import TomographyGrid
 
 __all__ = [
     "PRECISIONS",
-    "TomographyGrid",
     "VIEOperator",
     "complex_dtype",
     "dense_richmond_matrix",
     "hankel0",
     "permittivity_maps",
     "receiver_matrix",
-    "refined_grid",
 ]
-
-
-# ----------------------------------------------------------------------------------------------
-# grid
-# ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TomographyGrid:
-    """A uniform square-cell grid of the imaging domain.
-
-    Attributes
-    ----------
-    nx, ny : int
-        Number of cells along x and y.
-    d : float
-        Cell side in metres.
-    x0, y0 : float
-        Centre of the first cell (index 0, 0) in metres.
-    """
-
-    nx: int
-    ny: int
-    d: float
-    x0: float
-    y0: float
-
-    def __post_init__(self):
-        if self.nx < 1 or self.ny < 1:
-            raise ConfigError(f"grid needs at least one cell per axis, got {self.ny}x{self.nx}")
-        if not (self.d > 0 and math.isfinite(self.d)):
-            raise ConfigError(f"grid cell size must be a positive length in m, got {self.d!r}")
-
-    @classmethod
-    def centered(
-        cls, n: int | tuple[int, int], width: float, *, center=(0.0, 0.0)
-    ) -> TomographyGrid:
-        """Square-cell grid of ``n`` (or ``(ny, nx)``) cells spanning ``width`` metres along x."""
-        ny, nx = (n, n) if np.isscalar(n) else (n[0], n[1])
-        ny = check_positive("grid cells along y", ny, integer=True)
-        nx = check_positive("grid cells along x", nx, integer=True)
-        d = check_positive("grid width (m)", width) / nx
-        return cls(
-            nx=nx,
-            ny=ny,
-            d=d,
-            x0=center[0] - (nx - 1) * d / 2,
-            y0=center[1] - (ny - 1) * d / 2,
-        )
-
-    @classmethod
-    def from_coords(cls, x, y) -> TomographyGrid:
-        """The grid of cell-centre coordinate vectors (m); spacing must be uniform and equal."""
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
-        if x.size < 2 or y.size < 2:
-            raise ConfigError("a grid needs at least two cells per axis to define a spacing")
-        dx = np.diff(x)
-        dy = np.diff(y)
-        d = float(dx.mean())
-        if not (np.allclose(dx, d, rtol=1e-6) and np.allclose(dy, d, rtol=1e-6)):
-            raise ConfigError("grid coordinates must be uniform with the same spacing in x and y")
-        return cls(nx=x.size, ny=y.size, d=d, x0=float(x[0]), y0=float(y[0]))
-
-    @classmethod
-    def from_spec(cls, spec: str) -> TomographyGrid:
-        """Parse ``"NxM:WIDTH"`` or ``"N:WIDTH"`` (cells, width in m), e.g. ``"32x32:0.12"``."""
-        try:
-            cells, width = spec.split(":")
-            parts = [int(p) for p in cells.lower().split("x")]
-            n = parts[0] if len(parts) == 1 else (parts[0], parts[1])
-            return cls.centered(n, float(width))
-        except (ValueError, IndexError) as exc:  # ConfigError is a ValueError too
-            raise ConfigError(
-                f"grid spec {spec!r} not understood ({exc}); write CELLS:WIDTH_M, e.g. '32x32:0.12'"
-            ) from None
-
-    @property
-    def x(self) -> np.ndarray:
-        """Cell-centre x coordinates (m)."""
-        return self.x0 + self.d * np.arange(self.nx)
-
-    @property
-    def y(self) -> np.ndarray:
-        """Cell-centre y coordinates (m)."""
-        return self.y0 + self.d * np.arange(self.ny)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.ny, self.nx)
-
-    @property
-    def radius(self) -> float:
-        """Radius of the equal-area circle of one cell (m)."""
-        return self.d / math.sqrt(math.pi)
-
-    def points(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flattened (row-major, y then x) cell-centre coordinates (m)."""
-        yy, xx = np.meshgrid(self.y, self.x, indexing="ij")
-        return xx.ravel(), yy.ravel()
-
-
-def refined_grid(grid: TomographyGrid, factor: int = 2) -> TomographyGrid:
-    """The same domain split into ``factor`` x ``factor`` sub-cells per cell (cell ``d/factor``)."""
-    if factor < 1:
-        raise ConfigError(f"refinement factor must be >= 1, got {factor}")
-    h = grid.d / factor
-    off = (grid.d - h) / 2
-    return TomographyGrid(
-        nx=grid.nx * factor,
-        ny=grid.ny * factor,
-        d=h,
-        x0=grid.x0 - off,
-        y0=grid.y0 - off,
-    )
 
 
 # ----------------------------------------------------------------------------------------------

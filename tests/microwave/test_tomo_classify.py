@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("torch")
 
 from brim.evaluate import auroc, grouped_kfold  # noqa: E402
+from brim.microwave.tomography import TomographyGrid, ring_positions, simulate  # noqa: E402
 from brim.microwave.tomography.classify import (  # noqa: E402
     evaluate,
     make_training_set,
@@ -15,7 +16,6 @@ from brim.microwave.tomography.classify import (  # noqa: E402
     sinogram_features,
     train_classifier,
 )
-from brim.microwave.tomography.forward import TomographyGrid, ring_positions, simulate  # noqa: E402
 
 FATTY = {"radius": (0.044, 0.046), "n_fibro": (0, 0), "tumour_radius": (0.004, 0.006)}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError
-from brim.microwave.tomography.forward import TomographyGrid, add_noise, ring_positions, simulate
+from brim.microwave.tomography import TomographyGrid, add_noise, ring_positions, simulate
 from brim.microwave.tomography.inverse import _regularised_solve, calibrate, choose_weight, invert
 from brim.microwave.tomography.metrics import lesion_candidates, localisation_error
 from brim.microwave.tomography.phantoms import breast_phantom, disk_fraction
@@ -187,7 +187,7 @@ def test_fixed_weight_is_used_as_given(cylinder_data):
     np.testing.assert_allclose(fixed.permittivity, again.permittivity, rtol=1e-12, atol=1e-12)
     assert [h["weight"] for h in fixed.history] == [lams[0]]
 
-    from brim.microwave.tomography.forward import (
+    from brim.microwave.tomography import (
         background_wavenumber,
         line_source_field,
         receiver_matrix,
@@ -280,7 +280,7 @@ def test_cupy_inversion_matches_cpu(cylinder_data):
 
 
 def test_measured_incident_field_set_needs_and_uses_incident_grid():
-    from brim.microwave.tomography.forward import background_wavenumber, line_source_field
+    from brim.microwave.tomography import background_wavenumber, line_source_field
 
     g = TomographyGrid.centered(16, 0.06)
     eps = 1 + 0.5 * disk_fraction(g, 0.0, 0.005, 0.015)

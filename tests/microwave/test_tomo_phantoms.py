@@ -7,7 +7,7 @@ import pytest
 
 from brim.errors import ConfigError
 from brim.microwave.tissue import lazebnik_permittivity
-from brim.microwave.tomography.forward import TomographyGrid
+from brim.microwave.tomography import TomographyGrid
 from brim.microwave.tomography.metrics import (
     data_misfit,
     lesion_candidates,
