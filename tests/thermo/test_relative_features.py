@@ -1,0 +1,70 @@
+"""Period-robust thermogram features (issue 24): invariant to a room/camera offset by design."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from brim.errors import ConfigError
+from brim.thermo import simulate_thermogram
+from brim.thermo.relative_features import RELATIVE_FEATURE_UNITS, relative_features
+
+
+def _true_segmentation(img):
+    bm = img["breast_mask"].values
+    mask = img["body_mask"].values.astype(np.uint8)
+    mask[bm == 1], mask[bm == 2] = 2, 3
+    seg = xr.Dataset({"mask": (("y", "x"), mask)}, coords={"y": img["y"], "x": img["x"]})
+    seg["midline_x"] = (img.sizes["x"] - 1) / 2.0
+    return seg
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from dataclasses import replace
+
+    from brim.thermo.phantom import PhantomSpec, TumourSpec
+
+    # symmetric anatomy (no veins, homogeneous gland): the tumour is the only asymmetry
+    base = PhantomSpec(heterogeneity=0.0, vessels=(0, 0))
+    healthy = simulate_thermogram(seed=11, spec=base, t_ambient=21.0, netd=0.02)
+    sick = simulate_thermogram(
+        seed=11,
+        spec=replace(base, tumour=TumourSpec(side="left", diameter=0.025, depth=0.02)),
+        t_ambient=21.0,
+        netd=0.02,
+    )
+    return healthy, sick
+
+
+def test_every_feature_is_blind_to_a_constant_offset(pair):
+    img = pair[1]
+    seg = _true_segmentation(img)
+    warm = img.copy()
+    warm["temperature"] = img["temperature"] + 2.75  # another room, another camera offset
+    a, b = relative_features(img, seg), relative_features(warm, seg)
+    assert list(a) == list(RELATIVE_FEATURE_UNITS)
+    for k in a:
+        assert b[k] == pytest.approx(a[k], rel=1e-6, abs=1e-9), k
+    assert all(np.isfinite(v) for v in a.values())
+
+
+def test_a_tumour_raises_the_asymmetry(pair):
+    healthy, sick = pair
+    fh = relative_features(healthy, _true_segmentation(healthy))
+    fs = relative_features(sick, _true_segmentation(sick))
+    # a 25 mm tumour at 20 mm warms the left breast
+    assert fs["abs_delta_mean"] > fh["abs_delta_mean"] + 0.05
+    assert fs["asym_abs_mean"] > fh["asym_abs_mean"]
+    assert fh["area_log_ratio_abs"] < 0.05  # equal breasts in the default spec
+
+
+def test_no_absolute_temperature_or_file_property_is_a_feature():
+    assert not {"mean_right", "mean_left", "calibrated"} & set(RELATIVE_FEATURE_UNITS)
+
+
+def test_a_segmentation_without_both_breasts_is_refused(pair):
+    img = pair[0]
+    seg = _true_segmentation(img)
+    seg["mask"] = seg["mask"].where(seg["mask"] != 3, 1)
+    with pytest.raises(ConfigError, match="breast"):
+        relative_features(img, seg)
