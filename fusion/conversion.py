@@ -138,6 +138,7 @@ def _check_units(units):
         raise ConfigError(f"units must be one of {list(MAP_UNITS)}, got {units!r}")
 
 
+@provenance.step
 def convert_map(
     path,
     *,

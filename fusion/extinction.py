@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import FormatError
 from brim.io import check_input_file, read_text
 
@@ -21,6 +22,7 @@ __all__ = ["read_extinction", "extinction_at", "write_extinction_subset", "DEFAU
 DEFAULT_EXTINCTION = Path(__file__).with_name("prahl_extinction.csv")
 
 
+@provenance.step
 def read_extinction(path=None) -> xr.Dataset:
     """Molar extinction coefficients of HbO2 and Hb (cm^-1/M) against wavelength (nm).
 
@@ -45,6 +47,8 @@ def read_extinction(path=None) -> xr.Dataset:
         twice, or the table has fewer than two rows.
     """
     p = DEFAULT_EXTINCTION if path is None else check_input_file(path)
+    if path is None:
+        provenance.add_inputs(p)  # the bundled table, by its SHA-256
     rows = []
     for n, ln in enumerate(read_text(p).splitlines(), 1):
         ln = ln.strip()

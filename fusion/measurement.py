@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 
+@provenance.step
 def measurement_from_arrays(
     amplitude,
     phase,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import FormatError, MissingFileError, check_positive
 from brim.io import check_input_file, load_numpy
 
@@ -39,6 +40,7 @@ def _need_folder(path) -> Path:
     return p
 
 
+@provenance.step
 def read_dot_filtering(path) -> xr.Dataset:
     """Reconstructed absorption volumes with target masks (Zhu lab ``DOT_filtering`` .mat).
 
@@ -96,6 +98,7 @@ def read_dot_filtering(path) -> xr.Dataset:
     return stamp(ds, "reconstruction")
 
 
+@provenance.step
 def read_dot_pat_map(path) -> xr.DataArray:
     """One μa or μs′ map of the ``DOT-guided-PAT-reconstruction`` data (.npy, no pickles).
 
@@ -139,6 +142,7 @@ def read_dot_pat_map(path) -> xr.DataArray:
     return da
 
 
+@provenance.step(inputs=("folder",))
 def read_dot_pat_patient(folder) -> xr.Dataset:
     """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction.
 
@@ -171,6 +175,7 @@ def read_dot_pat_patient(folder) -> xr.Dataset:
     files = sorted(d.glob("mu*.npy"))
     if not files:
         raise MissingFileError(f"{d}: no mua-*.npy / mus-*.npy maps")
+    provenance.add_inputs(*files)
     das = [read_dot_pat_map(f) for f in files]
     maps: dict[str, dict[float, xr.DataArray]] = {"mua": {}, "musp": {}}
     for da in das:
@@ -249,6 +254,7 @@ def busi_pairs(root) -> list[tuple[Path, Path, str]]:
     return out
 
 
+@provenance.step(inputs=("image", "mask"))
 def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
     """One BUSI B-mode image (grey, 0..1) with its lesion mask as a brim ``mask`` Dataset.
 

@@ -72,4 +72,29 @@ def test_batch_pipeline_matches_library(tmp_path):
     p = brim.save(ref, tmp_path / "ref.nc")
     out = background(str(p))
     np.testing.assert_array_equal(out.mua.values, bg.fit_background(ref).mua.values)
-    assert "brim.fusion.pipelines.background" in out.attrs["brim_provenance"]
+    # the pipeline is a public step: one record, by the naming rule, with the file's SHA-256
+    last = out.brim.provenance[-1]
+    assert last["step"] == "brim.fusion.background"
+    assert last["parameters"] == {"path": "ref.nc", "n": None, "musp": None}
+    assert last["inputs"][0]["sha256"] == brim.provenance.sha256(p)
+
+
+def test_segment_us_pipeline_records_itself_once(tmp_path):
+    """The batch pipeline is one public step: the segmentation inside it is not recorded twice."""
+    import brim
+    from brim.fusion.pipelines import segment_us
+    from brim.fusion.ussegment import segment
+
+    us = sim.synthetic_ultrasound(pixel=0.5e-3, seed=3)
+    p = brim.save(us, tmp_path / "us.nc")
+    out = segment_us(str(p))
+    np.testing.assert_array_equal(out["mask"].values, segment(brim.open(p))["mask"].values)
+    names = [s["step"] for s in out.brim.provenance]
+    assert names[-1] == "brim.fusion.segment_us" and "brim.fusion.segment" not in names
+    # the inner step's note (which segmenter ran) lands in the one record
+    assert out.brim.provenance[-1]["parameters"] == {
+        "path": "us.nc",
+        "model": None,
+        "segmenter": "otsu-baseline",
+    }
+    assert out.brim.provenance[-1]["inputs"][0]["sha256"] == brim.provenance.sha256(p)
