@@ -1,6 +1,6 @@
 """Benchmark: steady Pennes solve time versus grid size.
 
-Ours: ``brim.thermo.bioheat.solve_steady`` with ``method="mg"`` (CG preconditioned by a
+Ours: ``brim.thermo.steady.solve_steady`` with ``method="mg"`` (CG preconditioned by a
 geometric aggregation-multigrid V-cycle; setup included in its time) and ``method="cg"``
 (Jacobi-preconditioned CG), rtol 1e-10; when a CUDA GPU with CuPy is present, also the Jacobi CG
 on the GPU (``backend="cupy"``).
@@ -29,8 +29,10 @@ import scipy.sparse.linalg as spla
 from _timing import best_with_result as best_time
 
 from brim.backend import cupy_available
-from brim.thermo import bioheat
+from brim.thermo.pennes import assemble
 from brim.thermo.phantom import PhantomSpec, build_phantom
+from brim.thermo.skin import staircase_correction
+from brim.thermo.steady import solve_steady
 
 
 def cube_problem(n: int, seed: int = 0):
@@ -43,13 +45,13 @@ def cube_problem(n: int, seed: int = 0):
     k = rng.uniform(0.2, 0.5, shape)
     w = rng.uniform(2e-4, 1e-3, shape)
     q = rng.uniform(300.0, 700.0, shape)
-    return bioheat.assemble(k, w, q, dom, spacing=0.1 / n, fixed=fixed, h=10.0)
+    return assemble(k, w, q, dom, spacing=0.1 / n, fixed=fixed, h=10.0)
 
 
 def phantom_problem(voxel: float):
     ph = build_phantom(PhantomSpec(voxel=voxel), seed=0)
-    h = 10.0 * bioheat.staircase_correction(ph.domain | ~np.isnan(ph.fixed))
-    return bioheat.assemble(
+    h = 10.0 * staircase_correction(ph.domain | ~np.isnan(ph.fixed))
+    return assemble(
         ph.conductivity, ph.perfusion, ph.metabolic_heat, ph.domain, spacing=voxel,
         fixed=ph.fixed, h=h,
     )  # fmt: skip
@@ -59,9 +61,9 @@ def run_case(name, prob, args):
     A = prob.matrix
     b = prob.rhs + prob.robin * 21.0
     n = A.shape[0]
-    t_ours, ours = best_time(lambda: bioheat.solve_steady(prob, 21.0, method="mg"), args.repeat)
+    t_ours, ours = best_time(lambda: solve_steady(prob, 21.0, method="mg"), args.repeat)
     x_ours = ours.temperature[prob.index >= 0]
-    t_j, jac = best_time(lambda: bioheat.solve_steady(prob, 21.0, method="cg"), args.repeat)
+    t_j, jac = best_time(lambda: solve_steady(prob, 21.0, method="cg"), args.repeat)
     row = {"case": name, "n": n, "ours": t_ours, "it": ours.iterations, "jacobi": t_j,
            "it_j": jac.iterations,
            "diff_j": float(np.abs(jac.temperature[prob.index >= 0] - x_ours).max())}  # fmt: skip
@@ -76,9 +78,9 @@ def run_case(name, prob, args):
     row["cg_plain"] = t_cg
     row["diff_cg"] = float(np.abs(x_cg - x_ours).max())
     if cupy_available():
-        bioheat.solve_steady(prob, 21.0, method="cg", backend="cupy")  # warm-up
+        solve_steady(prob, 21.0, method="cg", backend="cupy")  # warm-up
         t_g, g = best_time(
-            lambda: bioheat.solve_steady(prob, 21.0, method="cg", backend="cupy"), args.repeat
+            lambda: solve_steady(prob, 21.0, method="cg", backend="cupy"), args.repeat
         )
         row["gpu"] = t_g
         row["diff_g"] = float(np.abs(g.temperature[prob.index >= 0] - x_ours).max())

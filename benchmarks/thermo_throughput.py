@@ -168,8 +168,8 @@ def dmr(epochs: int = 30, report_dir: str | None = None) -> None:
 
 def phantom(n: int = 16, seed: int = 7) -> None:
     from brim.evaluate import auroc_ci, dice
+    from brim.thermo.cohort import simulate_cohort
     from brim.thermo.features import delta_t_rule, extract_features
-    from brim.thermo.phantom import simulate_cohort
     from brim.thermo.segmentation import segment_classical
 
     t0 = time.perf_counter()

@@ -7,10 +7,13 @@ readers, flir, backends
     (raw counts -> degC with the Planck constants and the atmosphere model; every parameter
     overridable), 8-bit grey images with an alpha-channel mask (uncalibrated intensity), frame
     folders as time series; xarray engines ``brim_dmr``, ``brim_flir``, ``brim_thermal_image``.
-bioheat, phantom, camera
-    Pennes bioheat equation (steady and transient, 3-D voxels, Robin skin / Dirichlet chest
-    wall; direct, Jacobi-CG and multigrid-CG solvers) on a breast phantom with tumours
-    (Gautherie's law), and a camera model rendering labelled synthetic thermograms.
+pennes, steady, transient, skin
+    Pennes bioheat equation on 3-D voxels (finite volumes, Robin skin / Dirichlet chest wall):
+    steady state (direct, Jacobi-CG and algebraic-multigrid CG solvers), transient (theta
+    scheme) and skin-surface temperatures.
+phantom, simulate, dynamic, cohort, camera
+    A breast phantom with tumours (Gautherie's law), steady and cold-stress simulators, labelled
+    cohorts, and a camera model rendering labelled synthetic thermograms.
 segmentation, features, classify
     Classical segmentation (body, thermal midline, inframammary folds, breasts) and a U-Net;
     asymmetry, hot-spot, vascular, texture and histogram features with units; CNN and feature
@@ -30,15 +33,15 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "read_flir": "flir",
         "raw_to_celsius": "flir",
         "is_flir_radiometric": "flir",
-        "solve_pennes": "bioheat",
-        "solve_steady": "bioheat",
-        "solve_transient": "bioheat",
+        "solve_pennes": "steady",
+        "solve_steady": "steady",
+        "solve_transient": "transient",
         "build_phantom": "phantom",
-        "solve_phantom": "phantom",
+        "solve_phantom": "simulate",
         "gautherie_heat": "phantom",
-        "simulate_thermogram": "phantom",
-        "simulate_dynamic": "phantom",
-        "simulate_cohort": "phantom",
+        "simulate_thermogram": "simulate",
+        "simulate_dynamic": "dynamic",
+        "simulate_cohort": "cohort",
         "render_thermogram": "camera",
         "apparent_temperature": "camera",
         "segment": "segmentation",

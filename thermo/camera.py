@@ -136,7 +136,7 @@ def render_thermogram(
     Parameters
     ----------
     volume : xarray.Dataset
-        From :func:`brim.thermo.phantom.solve_phantom`: ``skin_temperature``, ``labels``,
+        From :func:`brim.thermo.simulate.solve_phantom`: ``skin_temperature``, ``labels``,
         ``breast`` on (z, y, x) with coords in m, and ``ambient_temperature``. A
         ``skin_temperature`` with a leading ``time`` dim (coordinate in s) renders a sequence
         (``temperature`` on (time, y, x), independent noise per frame).

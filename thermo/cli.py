@@ -169,7 +169,7 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_simulate(args) -> int:
-    from brim.thermo.phantom import simulate_cohort
+    from brim.thermo.cohort import simulate_cohort
 
     if args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")

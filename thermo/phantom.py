@@ -1,4 +1,4 @@
-"""A 3-D voxel breast phantom for the Pennes bioheat equation, and labelled synthetic cohorts.
+"""A 3-D voxel breast phantom for the Pennes bioheat equation, and random subjects.
 
 The phantom is a torso slab on a chest wall held at core temperature (Dirichlet), carrying two
 hemispherical breasts. Each breast has a skin shell, a subcutaneous fat layer and a glandular
@@ -7,9 +7,11 @@ of one subject are never exactly symmetric). A tumour is a sphere in the gland o
 metabolic heat from Gautherie's law (:func:`gautherie_heat`) and raised perfusion, voxelised with
 partial-volume weights so its total heat does not depend on the grid.
 
-:func:`simulate_thermogram` solves the steady temperature (:mod:`brim.thermo.bioheat`) and
-renders it with the camera model (:mod:`brim.thermo.camera`) into a brim ``thermogram`` Dataset
-with ground-truth masks; :func:`simulate_cohort` makes labelled cohorts of them.
+:func:`random_spec` draws a plausible subject. The simulators that solve and render a phantom
+live in their own modules: :mod:`brim.thermo.simulate` (steady thermograms,
+:func:`~brim.thermo.simulate.solve_phantom`), :mod:`brim.thermo.dynamic` (cold-stress sequences)
+and :mod:`brim.thermo.cohort` (labelled cohorts); their names are still importable from this
+module for one release, with a :class:`DeprecationWarning`.
 
 Coordinates (m): ``z`` out of the chest towards the camera (chest wall at z = 0), ``y`` down the
 body (head to feet, image rows), ``x`` across it, from the patient's right to the patient's left
@@ -48,16 +50,14 @@ breast tumor. Int. J. Therm. Sci. 48, 849–859.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+import importlib
+import warnings
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-import xarray as xr
 from scipy import ndimage
 
 from brim.errors import ConfigError
-from brim.thermo import bioheat
 
 GAUTHERIE_CONSTANT = 3.27e6
 """Gautherie's product of metabolic heat and doubling time, W·day/m^3 (Gautherie 1980)."""
@@ -431,141 +431,6 @@ def build_phantom(spec: PhantomSpec | None = None, *, seed: int = 0) -> Phantom:
     return Phantom(spec, z, y, x, labels, breast, frac, k, w, q, cap, fixed, centre)
 
 
-def solve_phantom(
-    phantom: Phantom,
-    *,
-    t_ambient: float = 21.0,
-    h: float = 10.0,
-    radiation: bool = False,
-    staircase: bool = True,
-    skin_smoothing: float = 3e-3,
-    method: str = "auto",
-    backend: str | None = None,
-) -> xr.Dataset:
-    """Steady skin and tissue temperature of a phantom.
-
-    Parameters
-    ----------
-    phantom : Phantom
-    t_ambient : float
-        Room temperature, degC.
-    h : float
-        Combined heat-transfer coefficient at the skin, W/m^2/K.
-    radiation : bool
-        Add the linearised radiative coefficient
-        :func:`brim.thermo.bioheat.radiative_h` (skin emissivity 0.98, reference skin
-        temperature 32 degC) to ``h``; leave False when ``h`` already combines convection and
-        radiation (the default 10 W/m^2/K does).
-    staircase : bool
-        Scale h by :func:`brim.thermo.bioheat.staircase_correction` so that the voxelised
-        (staircase) skin loses heat through the area of the smooth surface it approximates.
-    skin_smoothing : float
-        Standard deviation (m) of a Gaussian average of the skin temperature over neighbouring
-        surface voxels, which removes the voxel-scale noise of a staircase surface (0: off).
-        It changes the rendered surface only, not the solved tissue temperature.
-    method, backend
-        See :func:`brim.thermo.bioheat.solve_steady`.
-
-    Returns
-    -------
-    xarray.Dataset
-        On dims (z, y, x) with coords in m: ``temperature`` (degC, NaN in air),
-        ``skin_temperature`` (degC on skin voxels, NaN elsewhere), ``labels``, ``breast``,
-        ``tumour_fraction``; attributes describe the phantom (JSON ``phantom_spec``) and the
-        tumour centre/radius used by the camera for the ground-truth mask.
-    """
-    dom = phantom.domain
-    v = phantom.spec.voxel
-    if radiation:
-        h = float(h) + bioheat.radiative_h(32.0, t_ambient, 0.98)
-    h_nominal = float(h)
-    if staircase:
-        h = h * bioheat.staircase_correction(dom | ~np.isnan(phantom.fixed))
-    prob = bioheat.assemble(
-        phantom.conductivity,
-        phantom.perfusion,
-        phantom.metabolic_heat,
-        dom,
-        spacing=v,
-        fixed=phantom.fixed,
-        h=h,
-        heat_capacity=phantom.heat_capacity,
-    )
-    sol = bioheat.solve_steady(prob, t_ambient, method=method, backend=backend)
-    skin = bioheat.skin_temperature(
-        sol.temperature, phantom.conductivity, dom, spacing=v, h=h, t_ambient=t_ambient,
-        fixed=phantom.fixed,
-    )  # fmt: skip
-    skin_t = skin.mean
-    if skin_smoothing > 0:
-        skin_t = smooth_on_surface(skin_t, skin_smoothing / v)
-    coords = {
-        "z": ("z", phantom.z, {"units": "m"}),
-        "y": ("y", phantom.y, {"units": "m"}),
-        "x": ("x", phantom.x, {"units": "m"}),
-    }
-    dims = ("z", "y", "x")
-    ds = xr.Dataset(
-        {
-            "temperature": (dims, sol.temperature, {"units": "degC"}),
-            "skin_temperature": (dims, skin_t, {"units": "degC"}),
-            "labels": (
-                dims,
-                phantom.labels,
-                {"units": "1", "flag_meanings": json.dumps(LABEL_NAMES)},
-            ),  # fmt: skip
-            "breast": (
-                dims,
-                phantom.breast,
-                {"units": "1", "flag_meanings": "0 none, 1 right, 2 left"},
-            ),
-            "tumour_fraction": (dims, phantom.tumour_fraction, {"units": "1"}),
-            "ambient_temperature": ((), float(t_ambient), {"units": "degC"}),
-            "heat_transfer_coefficient": ((), float(h_nominal), {"units": "W m-2 K-1"}),
-        },
-        coords=coords,
-    )
-    spec = phantom.spec
-    ds.attrs["phantom_spec"] = json.dumps(
-        {k2: v2 for k2, v2 in asdict(spec).items() if k2 != "tissues"}, sort_keys=True
-    )
-    ds.attrs["solver"] = f"{sol.method} ({sol.iterations} iterations, residual {sol.residual:.1e})"
-    if phantom.tumour_centre is not None:
-        ds.attrs["tumour_centre_zyx_m"] = [float(c) for c in phantom.tumour_centre]
-        ds.attrs["tumour_radius_m"] = float(spec.tumour.diameter / 2)
-    return ds
-
-
-def smooth_on_surface(values: np.ndarray, sigma: float) -> np.ndarray:
-    """Normalised Gaussian average of a field defined on surface voxels (NaN elsewhere).
-
-    ``sum_j G(i-j) v_j / sum_j G(i-j)`` over the finite voxels j, evaluated where ``values`` is
-    finite; ``sigma`` in voxels.
-    """
-    ok = np.isfinite(values)
-    num = ndimage.gaussian_filter(np.where(ok, values, 0.0), sigma, mode="constant")
-    den = ndimage.gaussian_filter(ok.astype(np.float64), sigma, mode="constant")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = num / den
-    return np.where(ok, out, np.nan)
-
-
-@dataclass
-class Simulation:
-    """A simulated thermogram with the 3-D bioheat solution it was rendered from.
-
-    Attributes
-    ----------
-    thermogram : xarray.Dataset
-        The brim ``thermogram`` (see :func:`simulate_thermogram`).
-    volume : xarray.Dataset
-        The 3-D solution (see :func:`solve_phantom`).
-    """
-
-    thermogram: xr.Dataset
-    volume: xr.Dataset
-
-
 def random_spec(
     rng: np.random.Generator, *, tumour: bool, voxel: float = 3e-3, angiogenesis: float = 0.5
 ) -> PhantomSpec:
@@ -609,325 +474,26 @@ def random_spec(
     return spec
 
 
-def simulate_thermogram(
-    *,
-    seed: int,
-    tumour: bool = True,
-    spec: PhantomSpec | None = None,
-    t_ambient: float | None = None,
-    h: float = 10.0,
-    voxel: float = 3e-3,
-    pixel_pitch: float = 1e-3,
-    view: str = "frontal",
-    angle: float = 0.0,
-    netd: float = 0.05,
-    emissivity: float = 0.98,
-    camera_emissivity: float | None = None,
-    patient: str | None = None,
-    return_volume: bool = False,
-) -> xr.Dataset | Simulation:
-    """Simulate one labelled thermogram of a random subject.
+#: Names that moved out of this module (issue 18), with the module that defines them now.
+_MOVED = {
+    "solve_phantom": "simulate",
+    "Simulation": "simulate",
+    "simulate_thermogram": "simulate",
+    "simulate_dynamic": "dynamic",
+    "simulate_cohort": "cohort",
+    "smooth_on_surface": "skin",
+}
 
-    Parameters
-    ----------
-    seed : int
-        Seeds everything (subject geometry, tissue heterogeneity, ambient, camera noise): the
-        same seed gives the same numbers.
-    tumour : bool
-        Whether the subject has a tumour (ignored when ``spec`` is given).
-    spec : PhantomSpec, optional
-        Explicit phantom instead of a random subject.
-    t_ambient : float, optional
-        Room temperature, degC; default: uniform in 20–22 degC.
-    h : float
-        Heat-transfer coefficient, W/m^2/K.
-    voxel : float
-        Voxel size of the bioheat grid, m (for random subjects).
-    pixel_pitch : float
-        Camera pixel pitch on the body, m.
-    view : {"frontal", "oblique"}
-        Camera view; ``angle`` (degrees, about the body's vertical axis) for oblique.
-    netd : float
-        Camera noise-equivalent temperature difference, K (Gaussian std per pixel).
-    emissivity : float
-        True skin emissivity (0.98, Steketee 1973).
-    camera_emissivity : float, optional
-        Emissivity set in the camera; default: equal to ``emissivity`` (a correctly set camera).
-    patient : str, optional
-        Patient ID attribute; default ``"SIM-<seed>"``.
-    return_volume : bool
-        Also return the 3-D solution (see :func:`solve_phantom`).
 
-    Returns
-    -------
-    xarray.Dataset
-        A brim ``thermogram``: ``temperature`` (degC, dims y, x, coords in m), ``breast_mask``
-        (uint8, 0 background/torso, 1 patient's right breast, 2 patient's left breast),
-        ``body_mask`` (uint8), ``tumour_mask`` (uint8, the tumour's projection), label attributes
-        (``label`` 0/1, ``diagnosis`` "Healthy"/"Sick", ``patient``, ``tumour_side``,
-        ``tumour_diameter_m``, ``tumour_depth_m``, ``tumour_metabolic_heat_W_m3``).
-        With ``return_volume``, a :class:`Simulation` holding both the thermogram and the 3-D
-        solution.
-    """
-    from brim.thermo import camera
-
-    spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
-    img = camera.render_thermogram(
-        vol,
-        view=view,
-        angle=angle,
-        pixel_pitch=pixel_pitch,
-        netd=netd,
-        emissivity=emissivity,
-        camera_emissivity=camera_emissivity,
-        seed=cam_seed,
+def __getattr__(name: str):
+    """Deprecated access to the simulators that moved to their own modules."""
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"brim.thermo.phantom.{name} moved to brim.thermo.{module}.{name}; import it from there "
+        f"(or from brim.thermo where it is public). The old path stops working in the next release",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    t = spec.tumour
-    attrs = {
-        **_label_attrs(spec, seed, patient),
-        "tumour_metabolic_heat_W_m3": (
-            float(gautherie_heat(t.diameter) if t.metabolic_heat is None else t.metabolic_heat)
-            if t is not None
-            else 0.0
-        ),
-        "seed": int(seed),
-        "source": "brim.thermo.phantom.simulate_thermogram (Pennes bioheat phantom)",
-        "phantom_spec": vol.attrs["phantom_spec"],
-    }
-    img.attrs.update(attrs)
-    img["ambient_temperature"] = vol["ambient_temperature"]
-    img = _stamp(img)
-    img = _record(img, "brim.thermo.simulate_thermogram", {
-        "seed": seed, "tumour": t is not None, "t_ambient": t_ambient, "h": h,
-        "voxel": spec.voxel, "pixel_pitch": pixel_pitch, "view": view, "angle": angle,
-        "netd": netd, "emissivity": emissivity, "camera_emissivity": camera_emissivity,
-    })  # fmt: skip
-    return Simulation(thermogram=img, volume=vol) if return_volume else img
-
-
-def simulate_dynamic(
-    *,
-    seed: int,
-    tumour: bool = True,
-    spec: PhantomSpec | None = None,
-    t_ambient: float | None = None,
-    h: float = 10.0,
-    h_cooling: float = 40.0,
-    cooling_time: float = 120.0,
-    n_frames: int = 20,
-    frame_interval: float = 15.0,
-    dt: float = 2.5,
-    voxel: float = 3e-3,
-    pixel_pitch: float = 2e-3,
-    netd: float = 0.05,
-    emissivity: float = 0.98,
-    patient: str | None = None,
-) -> xr.Dataset:
-    """Simulate a dynamic (cold-stress) thermogram sequence.
-
-    Follows the shape of the DMR-IR dynamic protocol (Silva et al. 2014): from the steady state
-    in the room, the breasts are cooled by an air stream (heat-transfer coefficient
-    ``h_cooling`` for ``cooling_time`` s), then ``n_frames`` images are taken every
-    ``frame_interval`` s while the skin re-warms at the room's ``h``. The transient Pennes
-    equation is integrated with Crank–Nicolson (:func:`brim.thermo.bioheat.solve_transient`).
-    The forced-convection value (40 W/m^2/K, a fan at a few m/s) and the cooling time are
-    assumptions of this model, not protocol values.
-
-    Parameters
-    ----------
-    seed, tumour, spec, t_ambient, h, voxel, pixel_pitch, netd, emissivity, patient
-        As in :func:`simulate_thermogram`.
-    h_cooling : float
-        Heat-transfer coefficient during cooling, W/m^2/K.
-    cooling_time : float
-        Duration of the cooling, s.
-    n_frames : int
-        Number of frames in the recovery.
-    frame_interval : float
-        Time between frames, s (the first frame is at the end of the cooling, time 0).
-    dt : float
-        Time step, s.
-
-    Returns
-    -------
-    xarray.Dataset
-        A brim ``thermogram`` with ``temperature`` on (time, y, x) (time in s since the end of
-        the cooling), the masks on (y, x) and the label attributes of
-        :func:`simulate_thermogram`.
-
-    References
-    ----------
-    Silva, L. F. et al. (2014). A new database for breast research with infrared image.
-    J. Med. Imaging Health Inform. 4(1), 92–100.
-    """
-    from brim.thermo import camera
-
-    if int(n_frames) != n_frames or n_frames < 1 or not frame_interval > 0:
-        raise ConfigError("n_frames must be a positive integer and frame_interval > 0 s")
-    if not cooling_time >= 0 or not h_cooling >= 0:
-        raise ConfigError("cooling_time and h_cooling must be >= 0")
-    spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
-    dom = ph.domain
-    corr = bioheat.staircase_correction(dom | ~np.isnan(ph.fixed))
-
-    def problem(hh):
-        return bioheat.assemble(
-            ph.conductivity, ph.perfusion, ph.metabolic_heat, dom, spacing=spec.voxel,
-            fixed=ph.fixed, h=hh * corr, heat_capacity=ph.heat_capacity,
-        )  # fmt: skip
-
-    t0 = vol["temperature"].values
-    if cooling_time > 0:
-        cool = bioheat.solve_transient(
-            problem(h_cooling), t0, t_ambient, dt=dt, t_end=cooling_time,
-            output_times=[cooling_time],
-        )  # fmt: skip
-        t0 = cool.temperature[-1]
-    times = np.arange(int(n_frames)) * float(frame_interval)
-    rec = bioheat.solve_transient(
-        problem(h), t0, t_ambient, dt=dt, t_end=float(times[-1]), output_times=times
-    )
-    skins = []
-    for frame in rec.temperature:
-        sk = bioheat.skin_temperature(
-            frame, ph.conductivity, dom, spacing=spec.voxel, h=h * corr, t_ambient=t_ambient,
-            fixed=ph.fixed,
-        ).mean  # fmt: skip
-        skins.append(smooth_on_surface(sk, 3e-3 / spec.voxel))
-    vol = vol.assign_coords(time=("time", rec.time, {"units": "s"}))
-    vol["skin_temperature"] = (("time", "z", "y", "x"), np.stack(skins), {"units": "degC"})
-    img = camera.render_thermogram(
-        vol, pixel_pitch=pixel_pitch, netd=netd, emissivity=emissivity, seed=cam_seed
-    )
-    t = spec.tumour
-    img.attrs.update(
-        {
-            **_label_attrs(spec, seed, patient),
-            "protocol": "dynamic",
-            "seed": int(seed),
-            "source": "brim.thermo.phantom.simulate_dynamic (transient Pennes bioheat phantom)",
-            "phantom_spec": vol.attrs["phantom_spec"],
-        }
-    )
-    img["ambient_temperature"] = vol["ambient_temperature"]
-    img["cooling_heat_transfer_coefficient"] = ((), float(h_cooling), {"units": "W m-2 K-1"})
-    img["cooling_time"] = ((), float(cooling_time), {"units": "s"})
-    img = _stamp(img)
-    return _record(img, "brim.thermo.simulate_dynamic", {
-        "seed": seed, "tumour": t is not None, "t_ambient": t_ambient, "h": h,
-        "h_cooling": h_cooling, "cooling_time": cooling_time, "n_frames": n_frames,
-        "frame_interval": frame_interval, "dt": dt, "voxel": spec.voxel,
-        "pixel_pitch": pixel_pitch, "netd": netd, "emissivity": emissivity,
-    })  # fmt: skip
-
-
-def _steady_phantom(seed, spec, tumour, voxel, t_ambient, h):
-    """The seeded set-up shared by the simulators: spec (random unless given), ambient
-    temperature, the built phantom, its steady Pennes solution and the camera's seed, drawn in
-    that order from ``default_rng(seed)``."""
-    rng = np.random.default_rng(seed)
-    if spec is None:
-        spec = random_spec(rng, tumour=tumour, voxel=voxel)
-    if t_ambient is None:
-        t_ambient = float(rng.uniform(20.0, 22.0))
-    field_seed = int(rng.integers(2**31))
-    cam_seed = int(rng.integers(2**31))
-    ph = build_phantom(spec, seed=field_seed)
-    vol = solve_phantom(ph, t_ambient=t_ambient, h=h)
-    return spec, t_ambient, ph, vol, cam_seed
-
-
-def _label_attrs(spec: PhantomSpec, seed: int, patient) -> dict:
-    """Ground-truth label attributes of a simulated thermogram."""
-    t = spec.tumour
-    return {
-        "patient": patient if patient is not None else f"SIM-{seed}",
-        "label": int(t is not None),
-        "diagnosis": "Sick" if t is not None else "Healthy",
-        "tumour_side": t.side if t is not None else "none",
-        "tumour_diameter_m": float(t.diameter) if t is not None else 0.0,
-        "tumour_depth_m": float(t.depth) if t is not None else 0.0,
-    }
-
-
-def _stamp(ds: xr.Dataset) -> xr.Dataset:
-    from brim import schema
-
-    return schema.stamp(ds, "thermogram")
-
-
-def _record(ds: xr.Dataset, step: str, params: dict) -> xr.Dataset:
-    from brim import provenance
-
-    return provenance.record(ds, step, params)
-
-
-def simulate_cohort(
-    n: int,
-    *,
-    seed: int,
-    outdir: str | Path | None = None,
-    tumour_fraction: float = 0.5,
-    progress: bool = False,
-    **kwargs,
-) -> list[xr.Dataset]:
-    """A labelled synthetic cohort: one frontal thermogram per simulated patient.
-
-    Parameters
-    ----------
-    n : int
-        Number of patients.
-    seed : int
-        Master seed; patient ``i`` uses an independent stream spawned from it
-        (``numpy.random.SeedSequence``), so a cohort is reproducible and the subject drawn for
-        patient ``i`` does not depend on ``n`` (which patients are sick does).
-    outdir : path, optional
-        If given, write ``SIM<ID:04d>.nc`` per patient (brim NetCDF) and ``labels.csv`` with
-        columns ``ID,Diagnosis`` (``Healthy``/``Sick``, as in DMR-IR) into this folder (created).
-    tumour_fraction : float
-        Fraction of sick patients (exactly ``round(n * tumour_fraction)``, in random order).
-    progress : bool
-        Show a tqdm progress bar.
-    **kwargs
-        Passed to :func:`simulate_thermogram` (e.g. ``pixel_pitch``, ``netd``, ``voxel``).
-
-    Returns
-    -------
-    list of xarray.Dataset
-        The thermograms, patient IDs ``1..n`` in attribute ``patient`` (as strings).
-    """
-    if int(n) != n or n < 1:
-        raise ConfigError(f"n must be a positive integer; got {n}")
-    if not 0.0 <= tumour_fraction <= 1.0:
-        raise ConfigError(f"tumour_fraction must be in [0, 1]; got {tumour_fraction}")
-    n = int(n)
-    ss = np.random.SeedSequence(int(seed))
-    order_rng = np.random.default_rng(ss.spawn(1)[0])
-    n_sick = int(round(n * tumour_fraction))
-    sick = np.zeros(n, bool)
-    sick[:n_sick] = True
-    order_rng.shuffle(sick)
-    children = np.random.SeedSequence([int(seed), 1]).spawn(n)
-    if outdir is not None:
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-    it = range(n)
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(it, desc="simulating thermograms", unit="patient")
-    out = []
-    rows = ["ID,Diagnosis"]
-    for i in it:
-        sub_seed = int(children[i].generate_state(1)[0])
-        ds = simulate_thermogram(seed=sub_seed, tumour=bool(sick[i]), patient=str(i + 1), **kwargs)
-        ds.attrs["cohort_seed"] = int(seed)
-        out.append(ds)
-        rows.append(f"{i + 1},{ds.attrs['diagnosis']}")
-        if outdir is not None:
-            from brim.io import save
-
-            save(ds, outdir / f"SIM{i + 1:04d}.nc")
-    if outdir is not None:
-        (outdir / "labels.csv").write_text("\n".join(rows) + "\n")
-    return out
+    return getattr(importlib.import_module(f"brim.thermo.{module}"), name)

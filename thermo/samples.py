@@ -56,7 +56,7 @@ def make_samples(outdir: Path) -> list[Path]:
         ``thermo_phantom_healthy.nc`` and ``thermo_phantom_tumour.nc``.
     """
     from brim.io import save
-    from brim.thermo.phantom import simulate_thermogram
+    from brim.thermo.simulate import simulate_thermogram
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,10 @@ import pytest
 from scipy.optimize import brentq
 
 from brim.errors import ConfigError, SolverError
-from brim.thermo import bioheat as bh
+from brim.thermo import _solvers, pennes, skin, steady, transient
 
 K, OMEGA, H = 0.48, 5e-4, 10.0
-W = OMEGA * bh.RHO_BLOOD * bh.C_BLOOD  # W/m^3/K
+W = OMEGA * pennes.RHO_BLOOD * pennes.C_BLOOD  # W/m^3/K
 M = np.sqrt(W / K)
 RHOC = 3.6e6
 
@@ -61,7 +61,7 @@ def line(arr, axis):
 def test_steady_slab_matches_analytic(axis, q, method):
     n, L = 120, 0.03
     dom, fixed, spacing, d = slab(n, axis, length=L)
-    sol = bh.solve_pennes(
+    sol = steady.solve_pennes(
         K, OMEGA, q, dom, spacing=spacing, fixed=fixed, h=H, t_ambient=21.0, method=method
     )
     z = d * np.arange(n + 1)
@@ -72,7 +72,7 @@ def test_steady_slab_matches_analytic(axis, q, method):
     # uniform in the two other directions
     full = sol.temperature[dom]
     assert np.ptp(full.reshape(-1)) > 1.0  # it is not a constant field...
-    sk = bh.skin_temperature(sol.temperature, K, dom, spacing=spacing, h=H, t_ambient=21.0,
+    sk = skin.skin_temperature(sol.temperature, K, dom, spacing=spacing, h=H, t_ambient=21.0,
                              fixed=fixed)  # fmt: skip
     surf = line(sk.mean, axis)[n]
     assert abs(surf - analytic_slab(L, L, q=q, t_core=37.0, t_inf=21.0)) < 1e-3
@@ -82,7 +82,9 @@ def test_steady_slab_second_order_convergence():
     errs = []
     for n in (40, 80):
         dom, fixed, spacing, d = slab(n, 0)
-        sol = bh.solve_pennes(K, OMEGA, 450.0, dom, spacing=spacing, fixed=fixed, t_ambient=20.0)
+        sol = steady.solve_pennes(
+            K, OMEGA, 450.0, dom, spacing=spacing, fixed=fixed, t_ambient=20.0
+        )
         z = d * np.arange(n + 1)
         ex = analytic_slab(z, 0.03, q=450.0, t_core=37.0, t_inf=20.0)
         errs.append(np.abs(line(sol.temperature, 0)[: n + 1] - ex).max())
@@ -100,14 +102,14 @@ def test_iterative_and_direct_agree_on_3d_heterogeneous(method):
     k = rng.uniform(0.2, 0.5, shape)
     w = rng.uniform(2e-4, 2e-3, shape)
     q = rng.uniform(300, 5e4, shape)
-    a = bh.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method="direct")
-    b = bh.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method=method, rtol=1e-12)
+    a = steady.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method="direct")
+    b = steady.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method=method, rtol=1e-12)
     assert np.nanmax(np.abs(a.temperature - b.temperature)) < 1e-7
     assert b.iterations > 0 and b.residual < 1e-10 and b.method == method
     if method == "mg":
         coords = np.argwhere(dom)
-        A = bh.assemble(k, w, q, dom, spacing=2e-3, fixed=fixed).matrix
-        hier = bh.aggregation_hierarchy(A, coords)
+        A = pennes.assemble(k, w, q, dom, spacing=2e-3, fixed=fixed).matrix
+        hier = _solvers.aggregation_hierarchy(A, coords)
         assert len(hier.levels) >= 1  # a real multigrid, not just the coarse direct solve
         assert b.iterations < 40
 
@@ -152,13 +154,13 @@ def test_energy_balance_on_phantom():
     )
     ph = build_phantom(spec, seed=0)
     dom = ph.domain
-    sol = bh.solve_pennes(ph.conductivity, ph.perfusion, ph.metabolic_heat, dom,
+    sol = steady.solve_pennes(ph.conductivity, ph.perfusion, ph.metabolic_heat, dom,
                           spacing=5e-3, fixed=ph.fixed, h=H, t_ambient=21.0, method="cg",
                           rtol=1e-12)  # fmt: skip
     T = sol.temperature
     V = 5e-3**3
     p_met = ph.metabolic_heat[dom].sum() * V
-    p_perf = (ph.perfusion[dom] * bh.RHO_BLOOD * bh.C_BLOOD * (37.0 - T[dom])).sum() * V
+    p_perf = (ph.perfusion[dom] * pennes.RHO_BLOOD * pennes.C_BLOOD * (37.0 - T[dom])).sum() * V
     p_skin, p_chest = face_fluxes(np.nan_to_num(T), ph.conductivity, dom, ph.fixed,
                                   (5e-3,) * 3, H, 21.0)  # fmt: skip
     gained = p_met + p_perf + p_chest
@@ -177,11 +179,11 @@ def test_transient_single_fourier_mode_decays_at_analytic_rate():
     fixed = np.full(dom.shape, np.nan)
     fixed[[0, -1]] = 37.0
     z = d * np.arange(n + 2)
-    prob = bh.assemble(K, OMEGA, 0.0, dom, spacing=d, fixed=fixed, h=0.0, heat_capacity=RHOC)
+    prob = pennes.assemble(K, OMEGA, 0.0, dom, spacing=d, fixed=fixed, h=0.0, heat_capacity=RHOC)
     t0 = 37.0 + np.sin(np.pi * z / L)[:, None, None]
     lam = (K * np.pi**2 / L**2 + W) / RHOC
     t_end = 0.5 / lam
-    sol = bh.solve_transient(prob, t0, 21.0, dt=t_end / 200, t_end=t_end, theta=0.5,
+    sol = transient.solve_transient(prob, t0, 21.0, dt=t_end / 200, t_end=t_end, theta=0.5,
                              startup_steps=0)  # fmt: skip
     got = sol.temperature[-1, 1:-1, 0, 0] - 37.0
     exact = np.sin(np.pi * z[1:-1] / L) * np.exp(-lam * t_end)
@@ -196,12 +198,12 @@ def test_transient_cold_stress_matches_eigenfunction_series():
     n, L, q = 150, 0.03, 450.0
     dom, fixed, spacing, d = slab(n, 0, length=L)
     dom, fixed = dom[:, :1, :1].copy(), fixed[:, :1, :1].copy()
-    prob = bh.assemble(K, OMEGA, q, dom, spacing=d, fixed=fixed, h=H, heat_capacity=RHOC)
+    prob = pennes.assemble(K, OMEGA, q, dom, spacing=d, fixed=fixed, h=H, heat_capacity=RHOC)
     z = d * np.arange(n + 2)
     t_init = analytic_slab(z, L, q=q, t_core=37.0, t_inf=24.0)
     t_init[-1] = np.nan
     times = [30.0, 120.0, 600.0]
-    sol = bh.solve_transient(prob, t_init[:, None, None], 18.0, dt=0.5, t_end=600.0,
+    sol = transient.solve_transient(prob, t_init[:, None, None], 18.0, dt=0.5, t_end=600.0,
                              output_times=times)  # fmt: skip
 
     zq = np.linspace(0, L, 20001)
@@ -229,7 +231,7 @@ def test_transient_cold_stress_matches_eigenfunction_series():
 
 def test_radiative_h_reproduces_grey_body_exchange():
     ts, ta, eps = 33.0, 20.0, 0.97
-    hr = bh.radiative_h(ts, ta, eps)
+    hr = pennes.radiative_h(ts, ta, eps)
     # sigma = 2 pi^5 k^4 / (15 h^3 c^2) from the exact 2019-SI values of k, h, c
     k, h, c = 1.380649e-23, 6.62607015e-34, 299_792_458.0
     sigma = 2 * np.pi**5 * k**4 / (15 * h**3 * c**2)
@@ -243,23 +245,23 @@ def test_bad_input_raises():
     fixed = np.full(dom.shape, np.nan)
     fixed[0] = 37.0
     with pytest.raises(ConfigError, match="overlap"):
-        bh.assemble(K, OMEGA, 0.0, dom, spacing=1e-3, fixed=fixed)
+        pennes.assemble(K, OMEGA, 0.0, dom, spacing=1e-3, fixed=fixed)
     with pytest.raises(ConfigError, match="spacing"):
-        bh.assemble(K, OMEGA, 0.0, dom, spacing=-1.0)
+        pennes.assemble(K, OMEGA, 0.0, dom, spacing=-1.0)
     with pytest.raises(ConfigError, match="shape"):
-        bh.assemble(np.ones((2, 2, 2)), OMEGA, 0.0, dom, spacing=1e-3)
+        pennes.assemble(np.ones((2, 2, 2)), OMEGA, 0.0, dom, spacing=1e-3)
     with pytest.raises(ConfigError, match="method"):
-        bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="magic")
+        steady.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="magic")
     with pytest.raises(ConfigError, match="backend"):
-        bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, backend="tpu")
+        steady.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, backend="tpu")
     # the backend aliases every other module takes: "cpu" is the NumPy path
-    a = bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="cg")
-    b = bh.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="cg", backend="cpu")
+    a = steady.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="cg")
+    b = steady.solve_pennes(K, OMEGA, 0.0, dom, spacing=1e-3, method="cg", backend="cpu")
     np.testing.assert_array_equal(a.temperature, b.temperature)
     dom2, fixed2, spacing, _ = slab(200, 0)
-    prob = bh.assemble(K, OMEGA, 0.0, dom2, spacing=spacing, fixed=fixed2)
+    prob = pennes.assemble(K, OMEGA, 0.0, dom2, spacing=spacing, fixed=fixed2)
     with pytest.raises(SolverError, match="converge"):
-        bh.solve_steady(prob, 21.0, method="cg", maxiter=3)
+        steady.solve_steady(prob, 21.0, method="cg", maxiter=3)
 
 
 @pytest.mark.gpu
@@ -271,8 +273,8 @@ def test_cupy_cg_matches_cpu():
     fixed = np.full(shape, np.nan)
     fixed[0, 2:-2, 2:-2] = 37.0
     k = rng.uniform(0.2, 0.5, shape)
-    a = bh.solve_pennes(k, OMEGA, 450.0, dom, spacing=2e-3, fixed=fixed, method="direct")
-    b = bh.solve_pennes(k, OMEGA, 450.0, dom, spacing=2e-3, fixed=fixed, method="cg",
+    a = steady.solve_pennes(k, OMEGA, 450.0, dom, spacing=2e-3, fixed=fixed, method="direct")
+    b = steady.solve_pennes(k, OMEGA, 450.0, dom, spacing=2e-3, fixed=fixed, method="cg",
                         backend="cupy", rtol=1e-12)  # fmt: skip
     assert b.method == "cg-cupy"
     assert np.nanmax(np.abs(a.temperature - b.temperature)) < 1e-6

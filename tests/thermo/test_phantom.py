@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import brim
+import brim.thermo as T
 from brim.errors import ConfigError
 from brim.thermo import phantom as P
 from brim.thermo.samples import make_samples, sample_spec
@@ -40,11 +41,11 @@ def test_tumour_partial_volume_conserves_volume_and_heat():
 
 def test_radiation_option_adds_linearised_radiative_loss():
     ph = P.build_phantom(P.PhantomSpec(voxel=5e-3, heterogeneity=0.0), seed=0)
-    conv = P.solve_phantom(ph, t_ambient=21.0, h=4.0)
-    rad = P.solve_phantom(ph, t_ambient=21.0, h=4.0, radiation=True)
+    conv = T.solve_phantom(ph, t_ambient=21.0, h=4.0)
+    rad = T.solve_phantom(ph, t_ambient=21.0, h=4.0, radiation=True)
     hr = float(rad["heat_transfer_coefficient"]) - 4.0
     assert 5.0 < hr < 7.0  # ~6 W/m^2/K of linearised grey-body exchange at room temperature
-    same = P.solve_phantom(ph, t_ambient=21.0, h=4.0 + hr)
+    same = T.solve_phantom(ph, t_ambient=21.0, h=4.0 + hr)
     np.testing.assert_allclose(rad.temperature.values, same.temperature.values, atol=1e-6)
     assert np.nanmean(rad.skin_temperature.values) < np.nanmean(conv.skin_temperature.values) - 1
 
@@ -66,9 +67,9 @@ def test_layers_and_boundaries():
 def pair():
     """The sample subject with and without its tumour, noiseless."""
     spec = sample_spec()
-    sim = P.simulate_thermogram(seed=1, spec=spec, netd=0.0, t_ambient=21.0, return_volume=True)
+    sim = T.simulate_thermogram(seed=1, spec=spec, netd=0.0, t_ambient=21.0, return_volume=True)
     sick, vol = sim.thermogram, sim.volume
-    healthy = P.simulate_thermogram(
+    healthy = T.simulate_thermogram(
         seed=1, spec=replace(spec, tumour=None), netd=0.0, t_ambient=21.0
     )
     return sick, healthy, vol
@@ -90,11 +91,11 @@ def test_tumour_raises_skin_temperature_plausibly(pair):
 
 def test_deeper_tumour_gives_smaller_signal():
     spec = sample_spec()
-    base = P.simulate_thermogram(seed=1, spec=replace(spec, tumour=None), netd=0, t_ambient=21)
+    base = T.simulate_thermogram(seed=1, spec=replace(spec, tumour=None), netd=0, t_ambient=21)
     rises = []
     for depth in (0.015, 0.03):
         s = replace(spec, tumour=replace(spec.tumour, depth=depth))
-        img = P.simulate_thermogram(seed=1, spec=s, netd=0, t_ambient=21)
+        img = T.simulate_thermogram(seed=1, spec=s, netd=0, t_ambient=21)
         rises.append(float((img.temperature - base.temperature).max()))
     assert rises[0] > 3 * rises[1] > 0
 
@@ -122,16 +123,16 @@ def test_thermogram_is_a_valid_labelled_brim_dataset(pair):
 
 
 def test_same_seed_same_image_different_seed_differs():
-    a = P.simulate_thermogram(seed=7, tumour=True, pixel_pitch=3e-3, voxel=4e-3)
-    b = P.simulate_thermogram(seed=7, tumour=True, pixel_pitch=3e-3, voxel=4e-3)
-    c = P.simulate_thermogram(seed=8, tumour=True, pixel_pitch=3e-3, voxel=4e-3)
+    a = T.simulate_thermogram(seed=7, tumour=True, pixel_pitch=3e-3, voxel=4e-3)
+    b = T.simulate_thermogram(seed=7, tumour=True, pixel_pitch=3e-3, voxel=4e-3)
+    c = T.simulate_thermogram(seed=8, tumour=True, pixel_pitch=3e-3, voxel=4e-3)
     np.testing.assert_array_equal(a.temperature.values, b.temperature.values)
     assert a.attrs["tumour_diameter_m"] != c.attrs["tumour_diameter_m"]
 
 
 def test_cohort_files_and_labels(tmp_path):
     kw = {"pixel_pitch": 4e-3, "voxel": 5e-3}
-    cohort = P.simulate_cohort(4, seed=3, outdir=tmp_path, **kw)
+    cohort = T.simulate_cohort(4, seed=3, outdir=tmp_path, **kw)
     assert [d.attrs["patient"] for d in cohort] == ["1", "2", "3", "4"]
     assert sum(d.attrs["label"] for d in cohort) == 2
     rows = (tmp_path / "labels.csv").read_text().splitlines()
@@ -143,10 +144,10 @@ def test_cohort_files_and_labels(tmp_path):
         np.testing.assert_array_equal(back.temperature.values, ds.temperature.values)
         assert (back.tumour_mask.values.sum() > 0) == (diag == "Sick")
     # patient i does not depend on the cohort size
-    small = P.simulate_cohort(2, seed=3, tumour_fraction=1.0, **kw)
+    small = T.simulate_cohort(2, seed=3, tumour_fraction=1.0, **kw)
     assert small[0].attrs["seed"] == cohort[0].attrs["seed"]
     with pytest.raises(ConfigError):
-        P.simulate_cohort(0, seed=1)
+        T.simulate_cohort(0, seed=1)
 
 
 def test_samples_are_small_valid_and_bit_for_bit_reproducible(tmp_path):
@@ -167,8 +168,8 @@ def test_dynamic_cold_stress_sequence_rewarms_towards_steady_state():
     spec = P.PhantomSpec(voxel=5e-3, tumour=P.TumourSpec(side="right", diameter=0.02,
                                                          depth=0.015))  # fmt: skip
     kw = {"seed": 2, "spec": spec, "t_ambient": 21.0, "pixel_pitch": 4e-3, "netd": 0.0}
-    dyn = P.simulate_dynamic(n_frames=4, frame_interval=60.0, dt=5.0, **kw)
-    steady = P.simulate_thermogram(**kw)
+    dyn = T.simulate_dynamic(n_frames=4, frame_interval=60.0, dt=5.0, **kw)
+    steady = T.simulate_thermogram(**kw)
     brim.schema.validate(dyn, "thermogram")
     assert dyn.temperature.dims == ("time", "y", "x")
     assert dyn.time.attrs["units"] == "s" and list(dyn.time.values) == [0, 60, 120, 180]
@@ -179,4 +180,4 @@ def test_dynamic_cold_stress_sequence_rewarms_towards_steady_state():
     assert final - means[0] > 0.3  # the cooling was felt
     np.testing.assert_array_equal(dyn.breast_mask.values, steady.breast_mask.values)
     with pytest.raises(ConfigError):
-        P.simulate_dynamic(n_frames=0, **kw)
+        T.simulate_dynamic(n_frames=0, **kw)

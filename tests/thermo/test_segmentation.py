@@ -60,7 +60,7 @@ def test_classical_on_real_dmr_against_reference_mask(external_data):
 
 
 def test_classical_on_simulated_phantom():
-    from brim.thermo.phantom import simulate_thermogram
+    from brim.thermo.simulate import simulate_thermogram
 
     ds = simulate_thermogram(seed=11, tumour=False, pixel_pitch=2e-3)
     seg = segment_classical(ds)
