@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_RANGE_LIMIT",
     "VariableStats",
     "describe",
+    "describe_raw",
     "open_any",
     "variable_stats",
 ]
@@ -67,6 +68,25 @@ def _brim_engines() -> list[tuple[str, object]]:
     return out
 
 
+def _claimed(p: Path, engines: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The engines among ``engines`` whose ``guess_can_open`` claims the file."""
+    claimed = []
+    for name, backend in engines:
+        try:
+            if backend.guess_can_open(str(p)):  # type: ignore[attr-defined]
+                claimed.append((name, backend))
+        except Exception:  # noqa: BLE001,S112 - a guess that fails is a "no"
+            continue
+    return claimed
+
+
+def _is_matlab_hdf5(p: Path) -> bool:
+    """A MATLAB v7.3 MAT-file: HDF5 behind a 512-byte header that starts with ``MATLAB``."""
+    with open(p, "rb") as fh:
+        head = fh.read(520)
+    return head.startswith(b"MATLAB") and head[512:520] == b"\x89HDF\r\n\x1a\n"
+
+
 def open_any(
     path: str | os.PathLike, *, lazy: bool = False
 ) -> tuple[xr.Dataset | xr.DataTree, str]:
@@ -106,13 +126,7 @@ def open_any(
         raise FormatError(f"{p} is a folder; give one file")
     signature = io._signature(p) if p.stat().st_size else "unknown"
     engines = _brim_engines()
-    claimed = []
-    for name, backend in engines:
-        try:
-            if backend.guess_can_open(str(p)):
-                claimed.append((name, backend))
-        except Exception:  # noqa: BLE001,S112 - a guess that fails is a "no"
-            continue
+    claimed = _claimed(p, engines)
     if signature != "unknown" and not claimed:
         label = "NetCDF4/HDF5" if signature == "hdf5" else "NetCDF3"
         if lazy:
@@ -125,10 +139,12 @@ def open_any(
                 if signature == "hdf5" and io._has_groups(p):
                     return xr.open_datatree(p, engine=engine), f"xarray {engine} ({label}, lazily)"
                 return xr.open_dataset(p, engine=engine), f"xarray {engine} ({label}, lazily)"
-            except (OSError, ValueError, KeyError, RuntimeError) as exc:
-                raise FormatError(
-                    f"{p} could not be read as {label} ({type(exc).__name__}: {exc})"
-                ) from exc
+            except Exception as exc:  # noqa: BLE001 - h5netcdf fails on valid HDF5 it cannot map
+                err = FormatError(f"{p} could not be read as {label} ({type(exc).__name__}: {exc})")
+                err.readers_tried = [  # type: ignore[attr-defined]
+                    f"xarray {engine}: {type(exc).__name__}: {str(exc)[:100]}"
+                ]
+                raise err from exc
         return io.open(p, validate=False), f"brim.open ({label})"
     errors = []
     others = [e for e in engines if e not in claimed]
@@ -142,7 +158,9 @@ def open_any(
         desc = getattr(backend, "description", "") or ""
         return ds, f"xarray engine {name!r}" + (f" ({desc})" if desc else "")
     tried = "; ".join(errors) or "no brim reader is installed"
-    raise FormatError(f"{p}: no brim reader opens this file (tried brim.open; {tried})")
+    err = FormatError(f"{p}: no brim reader opens this file (tried brim.open; {tried})")
+    err.readers_tried = ["brim.open", *errors]  # type: ignore[attr-defined]
+    raise err
 
 
 @dataclass
@@ -220,19 +238,29 @@ def variable_stats(
     1
     """
     v = var.variable if isinstance(var, xr.DataArray) else var
-    size = int(v.size)
-    kind = v.dtype.kind
+
+    def read(idx: tuple) -> np.ndarray:
+        return np.asarray(v[idx].values) if idx else np.asarray(v.values)
+
+    return _array_stats(read, tuple(v.shape), v.dtype, range_limit, block_bytes)
+
+
+def _array_stats(read, shape: tuple, dtype: np.dtype, range_limit, block_bytes) -> VariableStats:
+    """:func:`variable_stats` of any array read block by block through ``read(index_tuple)``
+    (an xarray Variable, an h5py Dataset, a NumPy array)."""
+    size = int(math.prod(shape))
+    kind = dtype.kind
     if kind not in "biufc":
-        return VariableStats(None, None, None, None, size, note=f"{v.dtype} values: no range")
-    nbytes = size * v.dtype.itemsize
+        return VariableStats(None, None, None, None, size, note=f"{dtype} values: no range")
+    nbytes = size * dtype.itemsize
     if range_limit is not None and nbytes > range_limit:
         return VariableStats(
             None, None, None, None, size,
             note=f"range skipped: {_size(nbytes)} > limit {_size(range_limit)} (--range-limit)",
         )  # fmt: skip
     lo, hi, nan, inf = math.inf, -math.inf, 0, 0
-    for idx in _blocks(tuple(v.shape), v.dtype.itemsize, block_bytes):
-        block = np.asarray(v[idx].values) if idx else np.asarray(v.values)
+    for idx in _blocks(shape, dtype.itemsize, block_bytes):
+        block = np.asarray(read(idx))
         if kind == "c":
             isnan = np.isnan(block.real) | np.isnan(block.imag)
             vals = np.abs(block)
@@ -391,14 +419,18 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
     Returns
     -------
     str
-        Reader used, schema status, subject (patient/view/date), calibration (FLIR emissivity
+        A file that no brim reader claims but that is a MATLAB ``.mat`` (v4-v7 through
+        :mod:`scipy.io`, v7.3 as HDF5) or another HDF5 file gets a raw summary, saying so:
+        its variables (datasets), shapes, dtypes, value ranges and NaN counts. Otherwise:
+        reader used, schema status, subject (patient/view/date), calibration (FLIR emissivity
         and Planck constants), scalar acquisition values, attributes, dims, and per variable its
         dtype, dims, units, range and NaN count, then the provenance steps.
 
     Raises
     ------
     MissingFileError, FormatError
-        No such file, or no reader opens it.
+        No such file, or no reader opens it and it is neither a MATLAB ``.mat`` nor an HDF5
+        file (those are summarised raw: see :func:`describe_raw`).
 
     Examples
     --------
@@ -406,7 +438,19 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
     >>> print(describe(sample_path("thermo_phantom_tumour")))  # doctest: +SKIP
     """
     p = Path(path)
-    obj, reader = open_any(p, lazy=True)
+    if p.is_file() and _is_matlab_hdf5(p) and not _claimed(p, _brim_engines()):
+        # h5netcdf would open it, but as phony dims without MATLAB's classes: summarise raw
+        return (
+            _describe_raw(p, ["brim.open: a MATLAB v7.3 file, not a brim Dataset"], range_limit)
+            or ""
+        )
+    try:
+        obj, reader = open_any(p, lazy=True)
+    except FormatError as exc:
+        raw = _describe_raw(p, getattr(exc, "readers_tried", []), range_limit)
+        if raw is None:
+            raise
+        return raw
     try:
         lines = [f"file: {p} ({_size(p.stat().st_size)}), read with {reader}"]
         if isinstance(obj, xr.DataTree):
@@ -415,6 +459,176 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
                 _describe_dataset(node.to_dataset(inherit=False), lines, range_limit)
         else:
             _describe_dataset(obj, lines, range_limit)
+    except Exception as exc:  # noqa: BLE001 - opened lazily, but a value cannot be read
+        if isinstance(exc, BrimError) or not reader.startswith("xarray h5netcdf"):
+            raise
+        # valid HDF5 that h5netcdf maps but cannot read (e.g. a null dataspace): raw summary
+        why = f"{reader}: {type(exc).__name__}: {str(exc)[:100]}"
+        raw = _describe_raw(p, [why], range_limit)
+        if raw is None:
+            raise
+        return raw
     finally:
         obj.close()
     return "\n".join(lines)
+
+
+# ------------------------------------------------------ files no brim reader claims, summarised raw
+
+
+def describe_raw(
+    path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE_LIMIT
+) -> str | None:
+    """A raw summary of a MATLAB ``.mat`` or HDF5 file, for files no brim reader claims.
+
+    Vendor files (a reconstruction saved from MATLAB, an instrument's HDF5 dump) often hold
+    arrays that no brim schema describes. This lists what is inside without interpreting it:
+    each variable's name, MATLAB class or dtype, shape, value range and NaN count (read one
+    variable at a time; one larger than ``range_limit`` bytes gets no range).
+
+    Parameters
+    ----------
+    path : path-like
+        A MATLAB v4/v5/v7 ``.mat`` file (read with :func:`scipy.io.whosmat` and
+        :func:`scipy.io.loadmat`), or an HDF5 file, MATLAB v7.3 included (read with h5py).
+    range_limit : int or None
+        Variables larger than this many bytes get no range (None: always compute it).
+
+    Returns
+    -------
+    str or None
+        The summary, or None when the file is neither a ``.mat`` nor an HDF5 file.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.io, tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "vol.mat")
+    >>> scipy.io.savemat(f, {"mua": np.array([[0.004, np.nan], [0.01, 0.02]])})
+    >>> print(describe_raw(f).splitlines()[-1])  # doctest: +NORMALIZE_WHITESPACE
+      mua  double  float64  (2, 2)  0.004 .. 0.02, NaN 1/4
+    """
+    return _describe_raw(Path(path), [], range_limit)
+
+
+def _describe_raw(p: Path, tried: list[str], range_limit) -> str | None:
+    import h5py
+
+    lines: list[str] | None = None
+    if not h5py.is_hdf5(p):
+        lines = _mat_lines(p, range_limit)
+    if lines is None and h5py.is_hdf5(p):
+        lines = _hdf5_lines(p, range_limit)
+    if lines is None:
+        return None
+    head = [f"file: {p} ({_size(p.stat().st_size)})", lines[0]]
+    if tried:
+        head.append("readers tried:")
+        head += [f"  {t}" for t in tried]
+    return "\n".join([*head, *lines[1:]])
+
+
+def _stat_text(st: VariableStats, complex_: bool) -> str:
+    if st.note and st.minimum is None:
+        return st.note
+    text = f"{'|v| ' if complex_ else ''}{_fmt(st.minimum)} .. {_fmt(st.maximum)}"
+    if st.nan is not None:
+        text += f", NaN {st.nan}/{st.size}"
+    if st.inf:
+        text += f", inf {st.inf}"
+    return text
+
+
+def _mat_lines(p: Path, range_limit) -> list[str] | None:
+    """Lines describing a MATLAB v4-v7 file (scipy.io), or None when it is not one."""
+    import scipy.io
+
+    try:
+        listing = scipy.io.whosmat(p)
+    except NotImplementedError:  # v7.3: HDF5 behind a MATLAB header
+        return None
+    except Exception:  # noqa: BLE001 - not a MAT file: the caller says no reader opens it
+        return None
+    if not listing:
+        return None
+    with open(p, "rb") as fh:
+        header = fh.read(116)
+    version = (
+        header.split(b",")[0].decode("ascii", "replace").strip() if header[:6] == b"MATLAB" else ""
+    )
+    lines = [
+        "no brim reader claims this file: raw contents of a "
+        f"{version or 'MATLAB v4 MAT-file'} (scipy.io), not a brim Dataset",
+        "variables:  name, MATLAB class, dtype, shape, range",
+    ]
+    for name, shape, mclass in listing:
+        loaded = None
+        text, dtype = "", "-"
+        if mclass in ("struct", "cell", "object", "function_handle", "opaque"):
+            text = f"{mclass}: no range"
+        else:
+            try:
+                loaded = scipy.io.loadmat(p, variable_names=[name])[name]
+            except Exception as exc:  # noqa: BLE001 - one unreadable variable: say so, go on
+                text = f"not readable ({type(exc).__name__}: {str(exc)[:60]})"
+        if loaded is not None:
+            arr = np.asarray(loaded)
+            dtype = str(arr.dtype)
+            st = _array_stats(
+                lambda idx, a=arr: a[idx], arr.shape, arr.dtype, range_limit, BLOCK_BYTES
+            )
+            text = _stat_text(st, arr.dtype.kind == "c")
+        shape_text = str(tuple(shape))
+        lines.append(f"  {name:<22} {mclass:<8} {dtype:<10} {shape_text:<22} {text}")
+    return lines
+
+
+def _hdf5_lines(p: Path, range_limit) -> list[str] | None:
+    """Lines describing every dataset of an HDF5 file (h5py), or None when it cannot be read."""
+    import h5py
+
+    from brim.limits import check_hdf5_heaps
+
+    try:
+        check_hdf5_heaps(p)  # a corrupt global heap hangs HDF5 inside C: refuse it first
+        fh = h5py.File(p, "r")
+    except Exception:  # noqa: BLE001 - unreadable HDF5: the caller says no reader opens it
+        return None
+    with fh:
+        matlab = bool(fh.userblock_size) and _userblock(p, fh.userblock_size).startswith(b"MATLAB")
+        kind = (
+            "a MATLAB v7.3 MAT-file (HDF5; MATLAB stores arrays transposed)"
+            if matlab
+            else "an HDF5 file"
+        )
+        lines = [
+            f"no brim reader claims this file: raw contents of {kind} (h5py), not a brim Dataset",
+            "datasets:  path, MATLAB class, dtype, shape, range",
+        ]
+        items: list[tuple[str, h5py.Dataset]] = []
+        fh.visititems(lambda n, o: items.append((n, o)) if isinstance(o, h5py.Dataset) else None)
+        for name, d in items:
+            if name.startswith("#refs#/"):
+                continue  # MATLAB's hidden storage of cell and struct members
+            mclass = d.attrs.get("MATLAB_class", b"-")
+            mclass = mclass.decode() if isinstance(mclass, bytes) else str(mclass)
+            if d.shape is None:  # a null dataspace (h5py.Empty): no values at all
+                lines.append(f"  /{name:<21} {mclass:<8} {d.dtype!s:<10} {'empty':<22} no values")
+                continue
+            try:
+                st = _array_stats(
+                    lambda idx, d=d: d[idx] if idx else d[()], d.shape, d.dtype,
+                    range_limit, BLOCK_BYTES,
+                )  # fmt: skip
+                text = _stat_text(st, d.dtype.kind == "c")
+            except Exception as exc:  # noqa: BLE001 - one unreadable dataset: say so, go on
+                text = f"not readable ({type(exc).__name__}: {str(exc)[:60]})"
+            shape_text = str(tuple(d.shape))
+            lines.append(f"  /{name:<21} {mclass:<8} {d.dtype!s:<10} {shape_text:<22} {text}")
+        if not items:
+            lines.append("  (no datasets)")
+    return lines
+
+
+def _userblock(p: Path, n: int) -> bytes:
+    with open(p, "rb") as fh:
+        return fh.read(min(n, 128))

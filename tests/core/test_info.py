@@ -156,3 +156,72 @@ def test_plot_reads_a_vendor_file(external_data, tmp_path):
     assert main(["plot", str(dmr), "-o", str(out)]) == 0
     img = mpimg.imread(out)
     assert img[..., :3].std() > 0.05
+
+
+# --- files no brim reader claims: a raw summary of .mat and HDF5 files ------------------------
+
+
+def test_info_summarises_a_mat_file_no_reader_claims(tmp_path, capsys):
+    import scipy.io
+
+    vol = np.linspace(0.002, 0.02, 24).reshape(2, 3, 4)
+    vol[0, 0, 0] = np.nan
+    f = tmp_path / "recon.mat"
+    scipy.io.savemat(f, {"mua": vol, "mask": (vol > 0.01).astype(np.uint8), "info": {"nm": 780}})
+    assert main(["info", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "no brim reader claims this file" in out and "MATLAB 5.0 MAT-file" in out
+    assert "readers tried:" in out and "brim_dmr" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert "float64" in lines["mua"] and "(2, 3, 4)" in lines["mua"]
+    assert f"{np.nanmin(vol):.6g} .. {np.nanmax(vol):.6g}" in lines["mua"]
+    assert "NaN 1/24" in lines["mua"]
+    assert "uint8" in lines["mask"] and "0 .. 1" in lines["mask"]
+    assert "struct" in lines["info"]
+
+
+@pytest.mark.parametrize("matlab", [False, True])
+def test_info_summarises_a_plain_or_matlab_73_hdf5_file(tmp_path, capsys, matlab):
+    import h5py
+
+    f = tmp_path / ("v73.mat" if matlab else "dump.h5")
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    data[1, 1] = np.nan
+    with h5py.File(f, "w", userblock_size=512 if matlab else 0) as h:
+        d = h.create_dataset("grp/sig", data=data)
+        # a null dataspace: valid HDF5 that h5netcdf cannot map (it raised a bare TypeError)
+        h.create_dataset("nothing", data=h5py.Empty("f8"))
+        if matlab:
+            d.attrs["MATLAB_class"] = np.bytes_("single")
+    if matlab:
+        with open(f, "r+b") as fh:
+            fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64")
+    text = describe(f)
+    assert "no brim reader claims this file" in text
+    assert ("MATLAB v7.3" in text) is matlab
+    (line,) = [x for x in text.splitlines() if x.startswith("  /grp/sig")]
+    assert "float32" in line and "(3, 4)" in line and "0 .. 11" in line and "NaN 1/12" in line
+    assert ("single" in line) is matlab
+    assert "/nothing" in text and "no values" in text
+
+
+def test_info_still_refuses_a_file_that_is_neither_mat_nor_hdf5(tmp_path):
+    junk = tmp_path / "junk.mat"
+    junk.write_bytes(b"MATLAB 5.0 MAT-file, but truncated" + b"\x00" * 3)
+    with pytest.raises(FormatError, match="no brim reader opens this file"):
+        describe(junk)
+
+
+def test_info_on_the_real_dot_filtering_volume(external_data, capsys):
+    f = external_data / "fusion" / "dot_filtering" / "twotars.mat"
+    assert main(["info", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "no brim reader claims this file" in out
+    (vol,) = [x for x in out.splitlines() if x.strip().startswith("volume7all")]
+    assert "double" in vol and "(1, 33, 65, 7)" in vol and "NaN 0/15015" in vol
+    import scipy.io
+
+    v = scipy.io.loadmat(f)["volume7all"]
+    assert f"{v.min():.6g} .. {v.max():.6g}" in vol  # the range of the real values
+    (mask,) = [x for x in out.splitlines() if x.strip().startswith("maskall")]
+    assert "0 .. 1" in mask
