@@ -44,6 +44,7 @@ from brim.microwave.tomography import (
     ring_positions,
     simulate,
     simulate_extrapolated,
+    simulate_fields,
 )
 from brim.microwave.tomography.phantoms import disk_fraction
 
@@ -280,7 +281,7 @@ def scaling(sizes, *, backend="numpy", ns=16, f=2e9, width=0.15):
             best = np.inf
             for _ in range(2 if n >= 512 else 3):  # best of: the machine is shared
                 t = time.perf_counter()
-                out, _, info = simulate(
+                sim = simulate_fields(
                     epsmap,
                     g,
                     f,
@@ -289,10 +290,10 @@ def scaling(sizes, *, backend="numpy", ns=16, f=2e9, width=0.15):
                     source="plane",
                     tol=tol,
                     backend=backend,
-                    return_fields=True,
                     solver=solver,
                     precision=prec,
                 )
+                out, info = sim.fields, sim.info
                 best = min(best, time.perf_counter() - t)
             times[key], its[key] = best, info.iterations
             if key == "bicgstab":

@@ -72,6 +72,7 @@ __all__, _lazy_getattr, __dir__ = lazy_exports(
         "field_set_dataset": "tomography.forward",
         "line_source_field": "tomography.forward",
         "simulate": "tomography.forward",
+        "simulate_fields": "tomography.forward",
         "add_noise": "tomography.forward",
         "solve_total_field": "tomography.krylov",
         "simulate_extrapolated": "tomography.forward",

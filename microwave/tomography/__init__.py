@@ -48,6 +48,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "cylinder_scattered_field_analytic": "analytic",
         "field_set_dataset": "forward",
         "simulate": "forward",
+        "simulate_fields": "forward",
+        "Simulation": "forward",
         "add_noise": "forward",
         "simulate_extrapolated": "forward",
         "ContrastMoments": "moment_quadrature",

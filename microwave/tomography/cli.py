@@ -114,7 +114,6 @@ def _cmd_simulate(args) -> int:
     from brim.microwave.tomography.forward import add_noise, simulate
     from brim.microwave.tomography.grid import refined_grid, ring_positions
     from brim.microwave.tomography.phantoms import BreastPhantom
-    from brim.provenance import record
 
     phantom_file = [args.phantom] if Path(args.phantom).is_file() else []
     out = output_file(args.output, inputs=phantom_file)
@@ -155,7 +154,9 @@ def _cmd_simulate(args) -> int:
     if tumour is not None:
         ds.attrs["tumour"] = tumour
         ds.attrs["phantom_id"] = f"{args.phantom.split(':')[0].replace('-healthy', '')}:{seed}"
-    ds = record(ds, "brim microwave simulate", vars(args) | {"func": None})
+    # the provenance is that of the steps (brim.microwave.simulate, brim.microwave.add_noise),
+    # recorded by themselves; the phantom spec, which no step sees, is an attribute
+    ds.attrs["phantom"] = Path(args.phantom).name if phantom_file else str(args.phantom)
     save(ds, out)
     print(f"wrote {out}: {len(freqs)} freq x {args.tx} tx x {args.rx} rx")
     return 0

@@ -71,6 +71,9 @@ by well under the tolerance (tests/microwave/test_tomo_forward.py).
 
 from __future__ import annotations
 
+import contextvars
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -80,7 +83,7 @@ import xarray as xr
 from brim import provenance
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
 from brim.microwave.tomography.grid import TomographyGrid, refined_grid
-from brim.microwave.tomography.krylov import solve_total_field
+from brim.microwave.tomography.krylov import SolveInfo, solve_total_field
 from brim.microwave.tomography.moment_quadrature import MomentCorrectedOperator, contrast_moments
 from brim.microwave.tomography.vie import (
     VIEOperator,
@@ -99,9 +102,16 @@ __all__ = [
     "field_set_dataset",
     "line_source_field",
     "plane_wave_field",
+    "Simulation",
     "simulate",
     "simulate_extrapolated",
+    "simulate_fields",
 ]
+
+# set by simulate_fields() around its call of simulate(): where simulate leaves the grid field
+_GRID_FIELD: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "brim_microwave_grid_field", default=None
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,7 +261,7 @@ def simulate(
     precision: str = "double",
     quadrature: str = "richmond",
     supersample: int = 8,
-):
+) -> xr.Dataset:
     """Simulate a multistatic tomography measurement: the ``field_set`` of an object.
 
     Parameters
@@ -279,7 +289,9 @@ def simulate(
     backend : {None, "numpy", "cupy"}
         Where to run the FFTs and the Krylov solver.
     return_fields : bool
-        Also return the total field on the grid and the solver record.
+        Deprecated (one release): ``True`` returns the tuple ``(dataset, E_grid, SolveInfo)``
+        with a :class:`DeprecationWarning`; use :func:`simulate_fields` for the field on the
+        grid and the solver record.
     solver : {"bicgstab", "gmres"}
         Krylov solver on the original system (see :func:`solve_total_field`).
     restart : int
@@ -299,7 +311,9 @@ def simulate(
 
     Returns
     -------
-    xarray.Dataset (kind ``field_set``), or ``(dataset, E_grid, SolveInfo)``.
+    xarray.Dataset
+        Kind ``field_set``: ``total_field``, ``incident_field`` and ``scattered_field`` (V/m)
+        over (freq, tx, rx), ``eps_background`` over freq, antenna coordinates in m.
 
     Notes
     -----
@@ -318,7 +332,7 @@ def simulate(
 
     >>> import numpy as np
     >>> from brim.microwave import simulate
-    >>> from brim.microwave.tomography.forward import TomographyGrid, ring_positions
+    >>> from brim.microwave.tomography import TomographyGrid, ring_positions
     >>> grid = TomographyGrid.centered(24, 0.12)  # 24 x 24 cells over 12 cm
     >>> xx, yy = np.meshgrid(grid.x, grid.y)
     >>> eps = np.where(np.hypot(xx, yy) < 0.02, 4.0 - 0.4j, 1.0)
@@ -434,9 +448,78 @@ def simulate(
     ds["eps_background"] = xr.DataArray(
         epsb.copy(), dims=("freq",), attrs={"units": "1", "long_name": "background permittivity"}
     )
+    sink = _GRID_FIELD.get()
+    if sink is not None:
+        sink["grid_field"], sink["info"] = to_numpy(e), info
     if return_fields:
-        return ds, to_numpy(e), info
+        warnings.warn(
+            "simulate(..., return_fields=True) is deprecated and will be removed in the next "
+            "release; use brim.microwave.tomography.simulate_fields(...), which returns a "
+            "Simulation (fields, grid_field, info)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return ds, to_numpy(e), info  # type: ignore[return-value]
     return ds
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The result of :func:`simulate_fields`: the measurement and the field inside the domain.
+
+    Attributes
+    ----------
+    fields : xarray.Dataset
+        The ``field_set`` that :func:`simulate` returns (with its provenance).
+    grid_field : ndarray (n_freq, n_tx, ny, nx), complex
+        Total field on the grid cells in V/m.
+    info : SolveInfo
+        The Krylov solver's record (iterations, final relative residual per system).
+    """
+
+    fields: xr.Dataset
+    grid_field: np.ndarray
+    info: SolveInfo
+
+
+def simulate_fields(
+    permittivity: Any, grid: TomographyGrid, freq, tx, rx, **options: Any
+) -> Simulation:
+    """:func:`simulate`, also returning the total field on the grid and the solver record.
+
+    Parameters
+    ----------
+    permittivity, grid, freq, tx, rx
+        As for :func:`simulate`.
+    **options
+        The keyword options of :func:`simulate` (``eps_b=``, ``tol=``, ``solver=``, ...; not
+        ``return_fields``).
+
+    Returns
+    -------
+    Simulation
+        ``fields`` (the ``field_set`` Dataset, recorded in its provenance as
+        ``brim.microwave.simulate``), ``grid_field`` and ``info``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave.tomography import TomographyGrid, ring_positions, simulate_fields
+    >>> grid = TomographyGrid.centered(8, 0.06)
+    >>> ring = ring_positions(4, 0.05)
+    >>> sim = simulate_fields(np.full(grid.shape, 2.0), grid, 1e9, ring, ring)
+    >>> sim.grid_field.shape, bool(sim.info.residual.max() < 1e-8)
+    ((1, 4, 8, 8), True)
+    """
+    if "return_fields" in options:
+        raise ConfigError("simulate_fields takes no return_fields= option")
+    sink: dict[str, Any] = {}
+    token = _GRID_FIELD.set(sink)
+    try:
+        ds = simulate(permittivity, grid, freq, tx, rx, **options)
+    finally:
+        _GRID_FIELD.reset(token)
+    return Simulation(fields=ds, grid_field=sink["grid_field"], info=sink["info"])
 
 
 @provenance.step

@@ -169,3 +169,14 @@ def test_simulate_rejects_a_bad_background_permittivity(tmp_path, capsys, value)
     assert main(argv) != 0
     assert "--eps-b" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_simulate_records_its_steps_not_a_hand_written_cli_record(tmp_path):
+    """The file's provenance is the chain of the steps the command ran (issue 18)."""
+    f = tmp_path / "noisy.nc"
+    argv = ["microwave", "simulate", "breast", "-o", str(f), "--tx", "4", "--rx", "4"]
+    assert main([*argv, "--grid", "16x16:0.11", "--noise", "0.01", "--seed", "3"]) == 0
+    ds = brim.open(f)
+    chain = json.loads(ds.attrs["brim_provenance"])
+    assert [s["step"] for s in chain] == ["brim.microwave.simulate", "brim.microwave.add_noise"]
+    assert chain[1]["parameters"]["seed"] == 3 and ds.attrs["phantom"] == "breast"

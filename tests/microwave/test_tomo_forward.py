@@ -19,6 +19,7 @@ from brim.microwave.tomography import (
     ring_positions,
     simulate,
     simulate_extrapolated,
+    simulate_fields,
     solve_total_field,
 )
 from brim.microwave.tomography.phantoms import disk_fraction
@@ -51,7 +52,8 @@ def test_batched_bicgstab_matches_dense_mom_solve():
     eps[2:5, 3:6] = 6 - 1j
     tx = ring_positions(5, 0.09)
     rx = ring_positions(7, 0.08, offset=0.3)
-    ds, e_fft, info = simulate(eps, g, freqs, tx, rx, eps_b=eps_b, tol=1e-10, return_fields=True)
+    sim = simulate_fields(eps, g, freqs, tx, rx, eps_b=eps_b, tol=1e-10)
+    ds, e_fft, info = sim.fields, sim.grid_field, sim.info
     assert info.residual.max() <= 1e-10
     k = background_wavenumber(freqs, eps_b)
     px, py = g.points()
@@ -422,9 +424,10 @@ def test_single_precision_matches_double_and_the_series(solver):
     ref = np.stack(
         [cylinder_scattered_field_analytic(radius, eps, 1.0, f, *rx, angle=a) for a in ang]
     )
-    kw = dict(source="plane", solver=solver, return_fields=True)
-    d, e_d, _ = simulate(epsmap, g, f, ang, rx, tol=1e-10, **kw)
-    s, e_s, info = simulate(epsmap, g, f, ang, rx, tol=1e-5, precision="single", **kw)
+    kw = dict(source="plane", solver=solver)
+    d = simulate(epsmap, g, f, ang, rx, tol=1e-10, **kw)
+    sim = simulate_fields(epsmap, g, f, ang, rx, tol=1e-5, precision="single", **kw)
+    s, e_s, info = sim.fields, sim.grid_field, sim.info
     assert e_s.dtype == np.complex128 and s["scattered_field"].dtype == np.complex128
     assert info.residual.max() <= 1e-5
     es_d, es_s = d["scattered_field"].values[0], s["scattered_field"].values[0]
@@ -469,8 +472,9 @@ def test_cupy_forward_matches_cpu(solver):
     # single precision (complex64 FFTs and vectors; inner products and Krylov scalars in double
     # precision on both): the GPU field is as close to the double-precision one as the CPU
     # single-precision field must be (<= 1e-4, test_single_precision_matches_double_...)
-    kw = dict(tol=1e-5, solver=solver, precision="single", return_fields=True)
-    gpu32, _, info = simulate(eps, g, 1e9, tx, rx, backend="cupy", **kw)
+    kw = dict(tol=1e-5, solver=solver, precision="single")
+    sim = simulate_fields(eps, g, 1e9, tx, rx, backend="cupy", **kw)
+    gpu32, info = sim.fields, sim.info
     assert info.residual.dtype == np.float64 and info.residual.max() <= 1e-5
     a32, b1 = gpu32["scattered_field"].values[0], b[0]
     assert np.linalg.norm(a32 - b1) / np.linalg.norm(b1) <= 1e-4
@@ -561,3 +565,25 @@ def test_bad_grid_ring_and_solver_settings_raise_config_error():
         simulate(eps, g, [1e9, float("nan")], tx, rx)
     with pytest.raises(ConfigError, match="receiver x"):
         simulate(eps, g, 1e9, tx, (rx[0][:-1] * np.nan, rx[1][:-1]))
+
+
+def test_simulate_returns_one_type_and_the_old_flag_still_works_with_a_warning():
+    """simulate always returns a field_set Dataset; simulate_fields adds the grid field and the
+    solver record (a Simulation); return_fields=True still gives the old tuple for one release."""
+    import xarray as xr
+
+    g = TomographyGrid.centered(8, 0.06)
+    ring = ring_positions(4, 0.05)
+    eps = np.full(g.shape, 2.0 - 0.1j)
+    ds = simulate(eps, g, 1e9, ring, ring)
+    assert isinstance(ds, xr.Dataset)
+    sim = simulate_fields(eps, g, 1e9, ring, ring)
+    np.testing.assert_array_equal(sim.fields["total_field"].values, ds["total_field"].values)
+    assert sim.grid_field.shape == (1, 4, 8, 8) and sim.info.residual.max() <= 1e-8
+    assert [s["step"] for s in sim.fields.brim.provenance] == ["brim.microwave.simulate"]
+    with pytest.warns(DeprecationWarning, match="simulate_fields"):
+        old, field, info = simulate(eps, g, 1e9, ring, ring, return_fields=True)
+    np.testing.assert_array_equal(field, sim.grid_field)
+    np.testing.assert_array_equal(old["total_field"].values, ds["total_field"].values)
+    with pytest.raises(ConfigError, match="return_fields"):
+        simulate_fields(eps, g, 1e9, ring, ring, return_fields=True)
