@@ -84,7 +84,7 @@ def run(outdir: Path, *, progress: bool = False):
     fig = Figure(figsize=(8.5, 5.8), layout="constrained")
     ax = fig.subplots()
     slices = hb.sel(z=slice(5e-3, 35e-3))
-    plotting.plot_depth_slices(slices, "hbt", ax=ax)
+    plotting.plot_depth_slices(slices, var="hbt", ax=ax)
     # grey lines between the tiles of the mosaic (one tile per depth, row by row)
     ncol = int(np.ceil(np.sqrt(slices.sizes["z"])))
     nrow = int(np.ceil(slices.sizes["z"] / ncol))

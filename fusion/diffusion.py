@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import constants, special
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 #: speed of light in vacuum, mm/s (the diffusion kernels work in mm; scipy.constants.c is m/s)
@@ -471,6 +472,7 @@ def sphere_self_integral(radius, k: complex, D: float):  # noqa: N803
     return (1.0 - (1.0 + ka) * np.exp(-ka)) / (D * k * k)
 
 
+@positional_options
 def sphere_exact(
     source,
     detectors,
@@ -478,8 +480,8 @@ def sphere_exact(
     radius: float,
     props: OpticalProperties,
     mua_inside: float,
-    musp_inside: float | None = None,
     *,
+    musp_inside: float | None = None,
     lmax: int = 40,
 ):
     """Exact scattered fluence of a homogeneous sphere in an infinite diffusive medium.

@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from brim import provenance
+from brim.deprecation import positional_options
 from brim.errors import FormatError
 from brim.io import check_input_file, read_text
 
@@ -86,7 +87,8 @@ def read_extinction(path=None) -> xr.Dataset:
     )
 
 
-def extinction_at(wavelengths, extinction: xr.Dataset | None = None) -> np.ndarray:
+@positional_options
+def extinction_at(wavelengths, *, extinction: xr.Dataset | None = None) -> np.ndarray:
     """Extinction (cm^-1/M) of (HbO2, Hb) at the given wavelengths, shape (n, 2).
 
     Linear interpolation inside the table; outside it raises :class:`FormatError`.

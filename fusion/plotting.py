@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
+
 __all__ = [
     "plot_measurement",
     "plot_map",
@@ -69,7 +71,8 @@ def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
     return ax
 
 
-def plot_depth_slices(ds: xr.Dataset, var: str = "hbt", *, wavelength=None, ax=None, **kw):
+@positional_options
+def plot_depth_slices(ds: xr.Dataset, *, var: str = "hbt", wavelength=None, ax=None, **kw):
     """Depth slices (z) of a 3-D map side by side in one Axes, the Zhu-lab display."""
     ax = _ax(ax)
     da = ds[var]

@@ -39,6 +39,7 @@ import numpy as np
 import xarray as xr
 
 from brim import provenance
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, SchemaError, SolverError, check_positive
 from brim.fusion import diffusion as dif
 from brim.fusion._units import (
@@ -497,7 +498,8 @@ def weight_matrix(src, det, mesh: DualMesh, props: dif.OpticalProperties, *, met
     return np.asarray((agg.T @ w.T).T)
 
 
-def tikhonov(a: np.ndarray, b: np.ndarray, alpha: float, penalty=None) -> np.ndarray:
+@positional_options
+def tikhonov(a: np.ndarray, b: np.ndarray, alpha: float, *, penalty=None) -> np.ndarray:
     """``argmin ||A x - b||^2 + alpha ||diag(penalty) x||^2`` in the data space.
 
     ``x = L^-1 A'^T (A' A'^T + alpha I)^-1 b`` with ``A' = A L^-1`` (rows << columns), solved
@@ -516,7 +518,8 @@ def tikhonov(a: np.ndarray, b: np.ndarray, alpha: float, penalty=None) -> np.nda
     return (ap.T @ y) / lw
 
 
-def cgls(a, b, iterations: int, alpha: float = 0.0, penalty=None) -> np.ndarray:
+@positional_options
+def cgls(a, b, iterations: int, *, alpha: float = 0.0, penalty=None) -> np.ndarray:
     """Conjugate gradients on the (damped) normal equations (CGLS), ``iterations`` steps."""
     lw = np.ones(a.shape[1]) if penalty is None else np.asarray(penalty, float)
     ap = a / lw
@@ -552,9 +555,9 @@ def _solve(wm, yv, freq, solver, alpha, penalty, iterations, smax2=None):
     if smax2 is None:
         smax2 = _smax2(a / penalty)
     if solver == "tikhonov":
-        return tikhonov(a, b, alpha * smax2, penalty)
+        return tikhonov(a, b, alpha * smax2, penalty=penalty)
     if solver == "cgls":
-        return cgls(a, b, iterations, alpha * smax2, penalty)
+        return cgls(a, b, iterations, alpha=alpha * smax2, penalty=penalty)
     raise ConfigError(f"solver must be tikhonov, cgls or lstsq, got {solver!r}")
 
 
@@ -859,7 +862,7 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
     wl = recon.wavelength.values
     if wl.size < 2:
         raise ConfigError("at least two wavelengths are needed to separate HbO2 and Hb")
-    e = extinction_at(wl, extinction) * UM_TO_MUA  # (nw, 2): mm^-1 per uM
+    e = extinction_at(wl, extinction=extinction) * UM_TO_MUA  # (nw, 2): mm^-1 per uM
     mua = recon["mua"].transpose("wavelength", ...).values * to_mm
     shp = mua.shape[1:]
     flat = mua.reshape(wl.size, -1)

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, check_positive
 from brim.fusion import diffusion as dif
 from brim.fusion._units import M_TO_MM, MM_TO_M, UM_TO_MUA, check_plausible_m
@@ -195,7 +196,8 @@ def lesion_scattered_field(
     return (-(gd * (dm * volume)[None, :]) @ phi_v).T  # (S, M)
 
 
-def mua_from_hemoglobin(hbo2, hb, wavelengths, extinction: xr.Dataset | None = None):
+@positional_options
+def mua_from_hemoglobin(hbo2, hb, wavelengths, *, extinction: xr.Dataset | None = None):
     """Absorption coefficient (mm^-1) from haemoglobin concentrations (micromolar).
 
     ``mua = ln(10) (eps_HbO2 C_HbO2 + eps_Hb C_Hb)`` with molar extinction in cm^-1/M, divided
@@ -204,7 +206,7 @@ def mua_from_hemoglobin(hbo2, hb, wavelengths, extinction: xr.Dataset | None = N
     """
     from brim.fusion.extinction import extinction_at
 
-    eps = extinction_at(wavelengths, extinction)
+    eps = extinction_at(wavelengths, extinction=extinction)
     return UM_TO_MUA * (eps[:, 0] * float(hbo2) + eps[:, 1] * float(hb))
 
 

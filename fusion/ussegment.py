@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from brim import provenance
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError
 from brim.evaluate import (
     check_leakage,
@@ -135,7 +136,8 @@ def _learn():
     return brim.learn
 
 
-def build_unet(base: int = 8, depth: int = 3):
+@positional_options
+def build_unet(*, base: int = 8, depth: int = 3):
     """The segmentation network: :class:`brim.learn.UNet2d` (1 channel in, 1 logit out)."""
     return _learn().UNet2d(1, 1, base_channels=base, depth=depth)
 

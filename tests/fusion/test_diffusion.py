@@ -51,7 +51,7 @@ def test_exact_sphere_without_contrast_vanishes_and_scattering_contrast_counts()
     out = dif.sphere_exact([-12.0, 0, 0], det, [0, 0, 0], 4.0, props, 0.005)
     assert np.all(out == 0)
     # a scattering-only contrast (musp inside) gives a non-zero field
-    out = dif.sphere_exact([-12.0, 0, 0], det, [0, 0, 0], 4.0, props, 0.005, 2.0)
+    out = dif.sphere_exact([-12.0, 0, 0], det, [0, 0, 0], 4.0, props, 0.005, musp_inside=2.0)
     assert np.all(np.abs(out) > 0)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 import brim.fusion
@@ -72,3 +74,37 @@ def test_the_split_modules_hold_one_concept_each():
     assert set(measurement.__all__).isdisjoint(extinction.__all__)
     assert set(measurement.__all__).isdisjoint(public_data.__all__)
     assert "read_busi" not in vars(measurement) and "read_extinction" not in vars(measurement)
+
+
+def test_options_made_keyword_only_still_accept_old_positional_calls():
+    """Options moved after ``*`` keep working positionally for one release, with a warning."""
+    from brim.fusion import diffusion as dif
+    from brim.fusion import extinction, reconstruction, simulate
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((6, 4)), rng.standard_normal(6)
+    pen = np.linspace(1.0, 2.0, 4)
+    ext = extinction.read_extinction()
+    props = dif.OpticalProperties(0.005, 1.0, 1.33, 0.0)
+    det = [[12.0, 0.0, 0.0]]
+    calls = [
+        (extinction.extinction_at, ([780.0], ext), {"extinction": ext}),
+        (simulate.mua_from_hemoglobin, (10.0, 5.0, [780.0], ext), {"extinction": ext}),
+        (reconstruction.tikhonov, (a, b, 0.1, pen), {"penalty": pen}),
+        (reconstruction.cgls, (a, b, 20, 0.1, pen), {"alpha": 0.1, "penalty": pen}),
+        (
+            dif.sphere_exact,
+            ([-12.0, 0, 0], det, [0, 0, 0], 4.0, props, 0.01, 2.0),
+            {"musp_inside": 2.0},
+        ),
+    ]
+    for fn, args, options in calls:
+        new = fn(*args[: len(args) - len(options)], **options)
+        with pytest.warns(DeprecationWarning, match="by position is deprecated"):
+            old = fn(*args)
+        np.testing.assert_array_equal(old, new)
+    from brim.fusion.plotting import plot_depth_slices
+
+    for fn, options in [(c[0], c[2]) for c in calls] + [(plot_depth_slices, {"var": None})]:
+        params = inspect.signature(fn).parameters
+        assert all(params[name].kind is inspect.Parameter.KEYWORD_ONLY for name in options), fn

@@ -106,7 +106,7 @@ def test_real_maps_load_and_plot(external_data, tmp_path):
     )
     assert ph.attrs["wavelength_nm"] == 830.0 and ph.shape == (64, 64)
     fig, axs = plt.subplots(1, 3)
-    plotting.plot_depth_slices(two.isel(scan=0), "mua", ax=axs[0])
+    plotting.plot_depth_slices(two.isel(scan=0), var="mua", ax=axs[0])
     plotting.plot_map(p1.mua.sel(wavelength=800.0), ax=axs[1])
     plotting.plot_map(ph, ax=axs[2])
     fig.savefig(tmp_path / "maps.png")

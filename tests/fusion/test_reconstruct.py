@@ -54,7 +54,7 @@ def test_tikhonov_against_dense_references():
     b = rng.standard_normal(30)
     pen = rng.uniform(1, 3, 80)
     alpha = 0.3
-    x = rc.tikhonov(a, b, alpha, pen)
+    x = rc.tikhonov(a, b, alpha, penalty=pen)
     # normal equations, dense, in the unknown space
     ref = np.linalg.solve(a.T @ a + alpha * np.diag(pen**2), a.T @ b)
     np.testing.assert_allclose(x, ref, rtol=1e-8, atol=1e-10)
@@ -63,7 +63,8 @@ def test_tikhonov_against_dense_references():
         rc.tikhonov(a, b, 1e-12), np.linalg.lstsq(a, b, rcond=None)[0], atol=1e-6
     )
     # CGLS converges to the same damped solution
-    np.testing.assert_allclose(rc.cgls(a, b, 500, alpha, pen), ref, rtol=1e-6, atol=1e-8)
+    x_cgls = rc.cgls(a, b, 500, alpha=alpha, penalty=pen)
+    np.testing.assert_allclose(x_cgls, ref, rtol=1e-6, atol=1e-8)
 
 
 def test_hemoglobin_roundtrip_through_extinction():
