@@ -92,7 +92,7 @@ def main() -> None:
         "ncc (estimate_displacement default)": lambda: estimate_displacement(pair),
         "glue, NCC seed (first frame)": lambda: glue_displacement(pair),
         "glue, warm start (sequence)": lambda: glue_displacement(pair, initial=prev),
-        "glue, warm start, 1 pass": lambda: glue_displacement(pair, initial=prev, passes=1),
+        "glue, warm start, 2 passes": lambda: glue_displacement(pair, initial=prev, passes=2),
     }
     rows = []
     for name, run in runs.items():

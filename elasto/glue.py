@@ -57,7 +57,6 @@ import logging
 import numba
 import numpy as np
 import xarray as xr
-from scipy.ndimage import median_filter
 
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SolverError, check_positive
@@ -299,6 +298,30 @@ def _cg(h, w, bu, bv, xu, xv, maxiter, rtol):  # pragma: no cover - jit
     return it, res
 
 
+@numba.njit(cache=True)
+def _median_5x3(x):  # pragma: no cover - jit
+    """Median over 5 rows x 3 columns (edges replicated), as scipy's ``median_filter``."""
+    nz, nx = x.shape
+    out = np.empty_like(x)
+    buf = np.empty(15)
+    for i in range(nz):
+        for j in range(nx):
+            n = 0
+            for di in range(-2, 3):
+                ii = min(max(i + di, 0), nz - 1)
+                for dj in range(-1, 2):
+                    jj = min(max(j + dj, 0), nx - 1)
+                    val = x[ii, jj]
+                    m = n
+                    while m > 0 and buf[m - 1] > val:  # insertion sort
+                        buf[m] = buf[m - 1]
+                        m -= 1
+                    buf[m] = val
+                    n += 1
+            out[i, j] = buf[7]
+    return out
+
+
 def _fill_nan(x: np.ndarray) -> np.ndarray:
     """NaN replaced by the median of the finite values (0 if none)."""
     x = np.asarray(x, float)
@@ -486,8 +509,8 @@ def glue_displacement(
             lateral_search=lateral_search,
             frames=frames,
         )
-        u0 = median_filter(_fill_nan(seed["axial_samples"].values), size=(5, 3), mode="nearest")
-        v0 = median_filter(_fill_nan(seed["lateral_lines"].values), size=(5, 3), mode="nearest")
+        u0 = _median_5x3(_fill_nan(seed["axial_samples"].values))
+        v0 = _median_5x3(_fill_nan(seed["lateral_lines"].values))
         template = seed
 
     # line-major float32 frames (the node sums are accumulated in float64)
