@@ -1,9 +1,9 @@
 """Benchmark: steady Pennes solve time versus grid size.
 
-Ours: ``brim.thermo.steady.solve_steady`` with ``method="mg"`` (CG preconditioned by a
-geometric aggregation-multigrid V-cycle; setup included in its time) and ``method="cg"``
-(Jacobi-preconditioned CG), rtol 1e-10; when a CUDA GPU with CuPy is present, also the Jacobi CG
-on the GPU (``backend="cupy"``).
+Ours: ``brim.thermo.steady.solve_steady`` with ``method="mg"`` (CG preconditioned by one V-cycle
+of pyamg's aggregation algebraic multigrid, ``pyamg.smoothed_aggregation_solver``; setup included
+in its time) and ``method="cg"`` (Jacobi-preconditioned CG), rtol 1e-10; when a CUDA GPU with
+CuPy is present, also the Jacobi CG on the GPU (``backend="cupy"``).
 References on the SAME assembled system in the same run:
 
 * ``scipy.sparse.linalg.spsolve`` (SuperLU direct, SciPy's default ordering) — skipped above
@@ -16,7 +16,8 @@ Times are the best of ``--repeat`` runs (assembly excluded). Prints a table with
 ``reference / ours`` (> 1: ours is faster) and the largest temperature difference between
 solvers.
 
-Run: ``python benchmarks/thermo_pennes.py [--quick] [--repeat 3]``.
+Run: ``python benchmarks/thermo_pennes.py [--quick] [--repeat 3] [--max-direct N]``
+(``--max-direct 0`` skips the slow direct reference).
 """
 
 from __future__ import annotations

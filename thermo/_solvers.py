@@ -2,7 +2,8 @@
 
 A sparse direct factorisation (SuperLU, ``scipy.sparse.linalg.splu``) for small grids,
 Jacobi-preconditioned conjugate gradients (compiled with Numba) for medium ones and CG
-preconditioned by a geometric aggregation-multigrid V-cycle for large ones. The
+preconditioned by a V-cycle of smoothed-aggregation algebraic multigrid (``pyamg``) for large
+ones. The
 perfusion term makes the matrix strictly diagonally dominant (its condition number is bounded by
 about ``1 + 12 k / (omega_b rho_b c_b dx^2)``), so CG converges in a few hundred iterations at
 any practical resolution. With ``backend="cupy"`` the CG runs on the GPU through
@@ -11,8 +12,6 @@ any practical resolution. With ``backend="cupy"`` the CG runs on the GPU through
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -129,63 +128,46 @@ def pcg(A, b, x0, rtol, maxiter, precond):
     return x, -1
 
 
-@dataclass
-class _Hierarchy:
-    levels: list  # (A, 1/diag(A), P) per level, finest first
-    coarse: object  # SuperLU of the coarsest matrix
+AMG_OPTIONS: dict = {"smooth": None, "improve_candidates": None}
+"""Keyword arguments of :func:`pyamg.smoothed_aggregation_solver` for ``method="mg"``.
+
+Unsmoothed (piecewise-constant) aggregation with pyamg's symmetric strength of connection and
+symmetric Gauss–Seidel V-cycle, and the constant vector as the near-null-space candidate without
+improvement (it is the near-null space of this diffusion–reaction operator). On the 3 mm phantom
+(59 061 unknowns, the size of every simulated thermogram) this took 0.29 s against 0.56 s for
+pyamg's full defaults (Jacobi-smoothed prolongation and improved candidates, 8 instead of 16 CG
+iterations; single-threaded BLAS, a loaded 2-core machine); both converge in an iteration count
+nearly independent of the grid size (16–24 against 8–9 up to 262 144 unknowns).
+"""
 
 
-def aggregation_hierarchy(A, coords: np.ndarray, *, min_size: int = 3000) -> _Hierarchy:
-    """Geometric aggregation multigrid hierarchy on a voxel grid.
-
-    Each level merges 2x2x2 blocks of voxels (only those present in the domain) into one
-    unknown: piecewise-constant prolongation P, Galerkin coarse matrix ``P^T A P`` (which stays
-    symmetric positive definite), down to ``min_size`` unknowns, factorised directly.
+def amg_hierarchy(A):
+    """Smoothed-aggregation algebraic multigrid hierarchy of an SPD matrix (pyamg).
 
     Parameters
     ----------
     A : scipy.sparse matrix
-        Fine SPD matrix.
-    coords : numpy.ndarray, shape (n, 3)
-        Integer voxel indices of the unknowns, in unknown order.
+        Symmetric positive definite matrix, shape (n, n).
+
+    Returns
+    -------
+    pyamg.multilevel.MultilevelSolver
+        The hierarchy; ``.aspreconditioner(cycle="V")`` is one V-cycle as an SPD operator.
+
+    References
+    ----------
+    Vaněk, P., Mandel, J., Brezina, M. (1996). Algebraic multigrid by smoothed aggregation for
+    second and fourth order elliptic problems. Computing 56, 179–196.
     """
-    levels = []
-    A = A.tocsr()
-    coords = np.asarray(coords, np.int64)
-    while A.shape[0] > min_size:
-        c = coords // 2
-        dims = c.max(axis=0) + 1
-        key = (c[:, 0] * dims[1] + c[:, 1]) * dims[2] + c[:, 2]
-        uniq, agg = np.unique(key, return_inverse=True)
-        nf, nc = A.shape[0], uniq.size
-        if nc > 0.5 * nf:  # aggregation no longer coarsens (thin domains): stop here
-            break
-        P = sp.csr_matrix((np.ones(nf), (np.arange(nf), agg)), shape=(nf, nc))
-        levels.append((A, 1.0 / A.diagonal(), P))
-        A = (P.T @ A @ P).tocsr()
-        cc = np.zeros((nc, 3), np.int64)
-        cc[agg] = c
-        coords = cc
-    return _Hierarchy(levels, spla.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A"))
+    import pyamg
+
+    return pyamg.smoothed_aggregation_solver(sp.csr_matrix(A), **AMG_OPTIONS)
 
 
-def _vcycle(h: _Hierarchy, b: np.ndarray, level: int = 0, nu: int = 2, w: float = 2.0 / 3.0):
-    """One symmetric V-cycle (damped Jacobi, nu pre- and post-sweeps): an SPD preconditioner."""
-    if level == len(h.levels):
-        return h.coarse.solve(b)
-    A, dinv, P = h.levels[level]
-    x = w * dinv * b
-    for _ in range(nu - 1):
-        x += w * dinv * (b - A @ x)
-    x += P @ _vcycle(h, P.T @ (b - A @ x), level + 1, nu, w)
-    for _ in range(nu):
-        x += w * dinv * (b - A @ x)
-    return x
-
-
-def _cg_mg(A, b, x0, rtol, maxiter, coords):
-    hier = aggregation_hierarchy(A, coords)
-    x, it = pcg(A.tocsr(), b, x0, rtol, maxiter, lambda r: _vcycle(hier, r))
+def cg_amg(A, b, x0, rtol, maxiter):
+    """CG preconditioned by one V-cycle of smoothed-aggregation AMG (:func:`amg_hierarchy`)."""
+    M = amg_hierarchy(A).aspreconditioner(cycle="V")
+    x, it = pcg(sp.csr_matrix(A), b, x0, rtol, maxiter, M.matvec)
     if it < 0:
         raise SolverError(
             f"multigrid-preconditioned CG did not converge in {maxiter} iterations; "
@@ -224,7 +206,7 @@ def _cg_cupy(A, b, x0, rtol, maxiter):
     return cp.asnumpy(y) * s, info["n"]
 
 
-def solve(A, b, x0, method, rtol, maxiter, backend, coords=None):
+def solve(A, b, x0, method, rtol, maxiter, backend):
     n = A.shape[0]
     if backend is not None:
         from brim.backend import resolve_backend
@@ -239,13 +221,11 @@ def solve(A, b, x0, method, rtol, maxiter, backend, coords=None):
         elif n <= DIRECT_MAX:
             method = "direct"
         else:
-            method = "mg" if (n > MG_MIN and coords is not None) else "cg"
+            method = "mg" if n > MG_MIN else "cg"
     if method == "mg":
         if backend == "cupy":
             raise ConfigError("method='mg' runs on the CPU only; use method='cg' with cupy")
-        if coords is None:
-            raise ConfigError("method='mg' needs the voxel coordinates of the unknowns")
-        x, it = _cg_mg(A, b, x0, rtol, maxiter, coords)
+        x, it = cg_amg(A, b, x0, rtol, maxiter)
         return x, "mg", it
     if method == "direct":
         if backend == "cupy":

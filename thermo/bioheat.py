@@ -35,7 +35,6 @@ _MOVED = {
     "SkinTemperature": "skin",
     "skin_temperature": "skin",
     "staircase_correction": "skin",
-    "aggregation_hierarchy": "_solvers",
 }
 
 
@@ -54,5 +53,37 @@ def __getattr__(name: str):
     return getattr(importlib.import_module(f"brim.thermo.{module}"), name)
 
 
+def aggregation_hierarchy(A, coords=None, *, min_size: int = 3000):
+    """Deprecated: the multigrid hierarchy of the ``"mg"`` solver, now built by pyamg.
+
+    The hand-written geometric aggregation hierarchy was replaced by pyamg's smoothed
+    aggregation (issue 18); this returns that hierarchy and warns.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix
+        Symmetric positive definite matrix.
+    coords : numpy.ndarray, optional
+        Ignored (the algebraic hierarchy needs no voxel coordinates).
+    min_size : int
+        Largest coarsest level, unknowns (pyamg's ``max_coarse``).
+
+    Returns
+    -------
+    pyamg.multilevel.MultilevelSolver
+        Its ``levels`` list the grids, finest first.
+    """
+    import pyamg
+
+    warnings.warn(
+        "brim.thermo.bioheat.aggregation_hierarchy is deprecated: method='mg' uses "
+        "pyamg.smoothed_aggregation_solver; call that directly. It stops working in the next "
+        "release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return pyamg.smoothed_aggregation_solver(A, max_coarse=int(min_size))
+
+
 def __dir__() -> list[str]:
-    return sorted(_MOVED)
+    return sorted([*_MOVED, "aggregation_hierarchy"])

@@ -284,4 +284,4 @@ def _stamp(ds: xr.Dataset) -> xr.Dataset:
 def _record(ds: xr.Dataset, step: str, params: dict) -> xr.Dataset:
     from brim import provenance
 
-    return provenance.record(ds, step, params)
+    return provenance.record(ds, step, params=params)
