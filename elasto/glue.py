@@ -358,6 +358,7 @@ def glue_displacement(
     cg_iterations: int = 60,
     tolerance: float = 1e-3,
     frames: tuple[int, int] = (0, 1),
+    backend: str | None = None,
 ) -> xr.Dataset:
     """Regularised global displacement (GLUE-style) from a pre/post RF pair.
 
@@ -403,6 +404,9 @@ def glue_displacement(
         conjugate gradients stop; 1e-3 (default) and 1e-4 gave the same CNRe within 0.1 dB.
     frames : tuple of int
         Frames compared when ``post`` is None.
+    backend : {None, "numpy", "cupy"}
+        Backend of the NCC seed (as ``estimate_displacement``); the GLUE solve runs on the CPU
+        (Numba).
 
     Returns
     -------
@@ -508,6 +512,7 @@ def glue_displacement(
             max_strain=max_strain,
             lateral_search=lateral_search,
             frames=frames,
+            backend=backend,
         )
         u0 = _median_5x3(_fill_nan(seed["axial_samples"].values))
         v0 = _median_5x3(_fill_nan(seed["lateral_lines"].values))
