@@ -225,8 +225,7 @@ def extract_features(
     f["hist_skewness"] = 0.0 if flat else float(stats.skew(both))
     f["hist_kurtosis"] = 0.0 if flat else float(stats.kurtosis(both))
     hist, _ = np.histogram(both, bins=np.arange(both.min(), both.max() + 0.2, 0.1))
-    p = hist[hist > 0] / hist.sum()
-    f["hist_entropy"] = float(-(p * np.log2(p)).sum())
+    f["hist_entropy"] = float(stats.entropy(hist, base=2))  # Shannon entropy of the bins
     f["breast_area_ratio"] = float(l.sum() / r.sum())
     f["calibrated"] = float(calibrated)
     return f
