@@ -43,7 +43,7 @@ MAX_PLAUSIBLE_M = 0.5
 
 def length_factor(units, what: str) -> float:
     """Factor that converts lengths in ``units`` to metres, or :class:`SchemaError`."""
-    f = LENGTH_TO_M.get(str(units).strip() if units is not None else None)
+    f = LENGTH_TO_M.get(str(units).strip() if units is not None else "")
     if f is None:
         raise SchemaError(
             f"{what} has length units {units!r}; expected one of {sorted(LENGTH_TO_M)} (set the "
@@ -54,7 +54,7 @@ def length_factor(units, what: str) -> float:
 
 def per_mm_factor(units, what: str) -> float:
     """Factor that converts an optical coefficient in ``units`` to mm^-1, or ConfigError."""
-    f = INVERSE_LENGTH_TO_PER_MM.get(str(units).strip().replace(" ", "") if units else None)
+    f = INVERSE_LENGTH_TO_PER_MM.get(str(units).strip().replace(" ", "") if units else "")
     if f is None:
         raise ConfigError(
             f"{what} has units {units!r}; an absorption/scattering coefficient must be in one of "

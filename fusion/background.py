@@ -282,7 +282,9 @@ def fit_background(
         )
     src = M_TO_MM * np.stack([meas.source_x.values, meas.source_y.values], 1).astype(np.float64)
     det = M_TO_MM * np.stack([meas.detector_x.values, meas.detector_y.values], 1).astype(np.float64)
-    out = {k: [] for k in ("mua", "musp", "mua_slope", "musp_slope", "sa", "sp")}
+    out: dict[str, list[float]] = {
+        k: [] for k in ("mua", "musp", "mua_slope", "musp_slope", "sa", "sp")
+    }
     for w in range(meas.sizes["wavelength"]):
         a = meas.amplitude.values[w].astype(np.float64)
         ph = phase_sign * meas.phase.values[w].astype(np.float64)

@@ -32,7 +32,7 @@ def _open_ds(path):
     if not isinstance(ds, xr.Dataset):
         raise FormatError(f"{p.name}: expected a single Dataset")
     # the file read, with its SHA-256: the steps applied next carry it in their records
-    return provenance.record(ds, "brim.open", {"path": p.name}, inputs=[p])
+    return provenance.record(ds, "brim.open", params={"path": p.name}, inputs=[p])
 
 
 def _cmd_simulate(args) -> int:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import constants, special
@@ -230,6 +231,7 @@ def green_semi_infinite(r_a, r_b, props: OpticalProperties, *, boundary: str = "
     return g - green_infinite(r2, k, D)
 
 
+_numba: Any  # the numba module, or None without it
 try:  # Numba kernel for the dense (N, M) Green's matrices that dominate the run time
     import numba as _numba
 except ImportError:  # pragma: no cover - numba is a core dependency, kept optional here

@@ -403,7 +403,7 @@ def two_branch_cv(
     feats = (feats - feats.mean(0)) / np.where(feats.std(0) > 0, feats.std(0), 1.0)
     cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=8, seed=seed, patience=5, device="cpu",
                       num_threads=1, input_stats=False)  # fmt: skip
-    fp = make_fit_predict(spec, cfg)
+    fp = make_fit_predict(spec, config=cfg)
     return cross_validate(
         fp,
         (imgs[:, None], feats),

@@ -60,7 +60,7 @@ def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
     ax = _ax(ax)
     if da.ndim != 2:
         raise ValueError(f"plot_map needs a 2-D map, got dims {da.dims}")
-    ydim, xdim = da.dims
+    ydim, xdim = (str(d) for d in da.dims)
     x, xu = _display(da, xdim)
     y, yu = _display(da, ydim)
     im = ax.pcolormesh(x, y, np.asarray(da.values), cmap=cmap, shading="auto", **kw)

@@ -287,13 +287,13 @@ def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
         size = check_positive("size", size, integer=True)
     g = _grey_image(image)
     if size:
-        g = g.resize((size, size), Image.BILINEAR)
+        g = g.resize((size, size), Image.Resampling.BILINEAR)
     img = np.asarray(g, dtype=np.float32) / 255.0
-    data = {"image": (("y", "x"), img, {"units": "1"})}
+    data: dict[str, tuple] = {"image": (("y", "x"), img, {"units": "1"})}
     if mask is not None:
         g = _grey_image(mask)
         if size:
-            g = g.resize((size, size), Image.NEAREST)
+            g = g.resize((size, size), Image.Resampling.NEAREST)
         data["mask"] = (
             ("y", "x"),
             (np.asarray(g) > 127).astype(np.uint8),

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
@@ -128,7 +128,7 @@ class LesionRoi:
         if len(vals) != 4:
             raise ConfigError(f"--roi must be X,Y,Z,R in {units} (4 numbers), got {text!r}")
         vals = [v * f for v in vals]
-        return cls(tuple(vals[:3]), (vals[3],) * 3)
+        return cls((vals[0], vals[1], vals[2]), (vals[3],) * 3)
 
     def contains(self, pts) -> np.ndarray:
         """Whether each point (..., 3), in m, lies inside the ellipsoid."""
@@ -288,6 +288,9 @@ class DualMesh:
     coarse_spacing: tuple[float, float]
     extent: float
     depth: float
+    # index grids of :meth:`locate` (set by :func:`dual_mesh`; not constructor arguments)
+    _fine_index: np.ndarray = field(init=False, repr=False, compare=False)
+    _coarse_index: np.ndarray = field(init=False, repr=False, compare=False)
 
     @property
     def n_unknowns(self) -> int:
@@ -413,9 +416,9 @@ def dual_mesh(
     )
     used, inv = np.unique(cell, return_inverse=True)
     nfine = F.shape[0]
-    coarse_index = np.full(nxy * nxy * nz, -1, dtype=np.int64)
-    coarse_index[used] = nfine + np.arange(used.size)
-    coarse_index = coarse_index.reshape(nxy, nxy, nz)
+    coarse_flat = np.full(nxy * nxy * nz, -1, dtype=np.int64)
+    coarse_flat[used] = nfine + np.arange(used.size)
+    coarse_index = coarse_flat.reshape(nxy, nxy, nz)
     sub_vol = (cl / sxy) ** 2 * (cz / sz)
     counts = np.bincount(inv, minlength=used.size)
     ccent = np.stack([np.bincount(inv, P[:, i]) / counts for i in range(3)], 1)

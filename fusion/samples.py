@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 #: the sample lesion: 1.5 cm diameter at 2 cm depth, HbT 70 uM, sO2 0.64 (background 20 uM)
-SAMPLE_LESION = {"center": (0.005, 0.0, 0.020), "radius": 0.0075, "hbo2": 45.0, "hb": 25.0}
+SAMPLE_LESION: dict[str, Any] = {
+    "center": (0.005, 0.0, 0.020),
+    "radius": 0.0075,
+    "hbo2": 45.0,
+    "hb": 25.0,
+}
 
 
 def make_samples(outdir: Path) -> list[Path]:

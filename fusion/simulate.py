@@ -328,7 +328,7 @@ def simulate_measurement(
     return record(
         ds,
         "brim.fusion.simulate.simulate_measurement",
-        {
+        params={
             "lesion": None if lesion is None else asdict(lesion),
             "wavelengths": wl.tolist(),
             "musp": musp,
@@ -419,5 +419,11 @@ def synthetic_ultrasound(
     return record(
         stamp(ds, "mask"),
         "brim.fusion.simulate.synthetic_ultrasound",
-        {"lesion": asdict(lesion), "width": width, "depth": depth, "pixel": pixel, "seed": seed},
+        params={
+            "lesion": asdict(lesion),
+            "width": width,
+            "depth": depth,
+            "pixel": pixel,
+            "seed": seed,
+        },
     )

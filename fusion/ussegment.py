@@ -248,10 +248,10 @@ def evaluate_segmenter(
         pairs = pairs[:limit]
     groups = group_images([p[0] for p in pairs])
     labels = busi_class_labels([p[2] for p in pairs])
-    train, test = grouped_split(groups, labels, test_fraction, seed=seed)
+    train, test = grouped_split(groups, labels, val_fraction=test_fraction, seed=seed)
     xi, yi = _load_set(pairs, size)
     # brim.evaluate's own check: groups, exact duplicates and near duplicates (perceptual hash)
-    check_leakage(train, test, groups, list(xi))
+    check_leakage(train, test, groups, inputs=list(xi))
     model = train_segmenter(
         xi[train], yi[train], groups[train], epochs=epochs, seed=seed, progress=progress
     )
@@ -405,10 +405,11 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
         how = "otsu-baseline"
     else:
         size = int(getattr(model, "input_size", 64))
-        small = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+        small = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         m = predict(model, small[None])[0]
         mask = np.asarray(
-            Image.fromarray(m * 255).resize(img.shape[::-1], Image.NEAREST), dtype=np.uint8
+            Image.fromarray(m * 255).resize(img.shape[::-1], Image.Resampling.NEAREST),
+            dtype=np.uint8,
         )
         mask = (mask > 127).astype(np.uint8)
         how = "unet"
