@@ -35,6 +35,10 @@ How this implementation is built (:func:`glue_displacement`):
   ``mean curvature x (length / h) ** p`` with ``length`` the smoothing length in m
   (``axial_smoothing``, ``lateral_smoothing``). Where the speckle is weak the data curvature
   is small and the smoothing takes over.
+* **Solver.** Matrix-free conjugate gradients (Numba) on the 2 x (depth nodes x lines)
+  unknowns, preconditioned by a tridiagonal solve across lines for every node row (the lateral
+  continuity is the stiffest term), started from the seed: about 25 iterations to a relative
+  residual of 1e-3 on the pairs of the tests and benchmark.
 
 References
 ----------
@@ -213,17 +217,17 @@ def _apply(h, w, xu, xv, qu, qv):  # pragma: no cover - jit
     return total
 
 
-@numba.njit(cache=True, fastmath=_FM)
-def _cg(h, w, bu, bv, xu, xv, maxiter, rtol):  # pragma: no cover - jit
-    """Block-Jacobi preconditioned conjugate gradients for (H + R) x = b, in place on x.
+@numba.njit(cache=True)
+def _line_factors(h, w):  # pragma: no cover - jit
+    """Thomas-algorithm pivots of the across-line tridiagonal preconditioners of u and v.
 
-    Returns the number of iterations and the final relative residual.
+    For each node row, ``u``: diagonal ``haa + w2z diag(D2z^T D2z)`` plus ``wux`` times the
+    across-line Laplacian; ``v`` likewise with ``hll``, ``w1z`` and ``wvx`` (the u-v coupling
+    ``hal`` is left out, which keeps the preconditioner symmetric positive definite).
     """
-    nl, nz = xu.shape
-    # 2 x 2 block-diagonal preconditioner: H's block plus R's diagonal
-    m0 = np.empty((nl, nz))
-    m1 = np.empty((nl, nz))
-    m2 = np.empty((nl, nz))
+    _, nl, nz = h.shape
+    fu = np.empty((nl, nz))
+    fv = np.empty((nl, nz))
     for j in range(nl):
         cx = 2.0 if 0 < j < nl - 1 else (1.0 if nl > 1 else 0.0)
         for p in range(nz):
@@ -232,67 +236,87 @@ def _cg(h, w, bu, bv, xu, xv, maxiter, rtol):  # pragma: no cover - jit
             else:
                 c2 = 0.0
             c1 = 2.0 if 0 < p < nz - 1 else (1.0 if nz > 1 else 0.0)
-            d00 = h[0, j, p] + w[0] * c2 + w[1] * cx
-            d11 = h[2, j, p] + w[2] * c1 + w[3] * cx
-            d01 = h[1, j, p]
-            det = d00 * d11 - d01 * d01
-            if not det > 1e-12 * (d00 * d11 + 1e-300):
-                d01 = 0.0
-                det = max(d00 * d11, 1e-300)
-            m0[j, p] = d11 / det
-            m1[j, p] = -d01 / det
-            m2[j, p] = d00 / det
+            du = h[0, j, p] + w[0] * c2 + w[1] * cx + 1e-300
+            dv = h[2, j, p] + w[2] * c1 + w[3] * cx + 1e-300
+            if j > 0:
+                du -= w[1] * w[1] / fu[j - 1, p]
+                dv -= w[3] * w[3] / fv[j - 1, p]
+            fu[j, p] = du
+            fv[j, p] = dv
+    return fu, fv
+
+
+@numba.njit(cache=True, inline="always")
+def _line_solve(r, f, e, z):  # pragma: no cover - jit
+    """z = M^-1 r for the tridiagonal M with pivots f and off-diagonal -e (Thomas)."""
+    nl, nz = r.shape
+    for p in range(nz):
+        z[0, p] = r[0, p] / f[0, p]
+    for j in range(1, nl):
+        for p in range(nz):
+            z[j, p] = (r[j, p] + e * z[j - 1, p]) / f[j, p]
+    for j in range(nl - 2, -1, -1):
+        for p in range(nz):
+            z[j, p] += e / f[j, p] * z[j + 1, p]
+
+
+@numba.njit(cache=True, fastmath=_FM)
+def _cg(h, w, bu, bv, xu, xv, maxiter, rtol):  # pragma: no cover - jit
+    """Conjugate gradients for (H + R) x = b, in place on x, with an across-line tridiagonal
+    preconditioner (:func:`_line_factors`; the lateral continuity is the stiffest term).
+
+    Returns the number of iterations and the final relative residual.
+    """
+    fu, fv = _line_factors(h, w)
     qu = np.empty_like(xu)
     qv = np.empty_like(xv)
     ru = np.empty_like(xu)
     rv = np.empty_like(xv)
-    pu = np.empty_like(xu)
-    pv = np.empty_like(xv)
+    zu = np.empty_like(xu)
+    zv = np.empty_like(xv)
     _apply(h, w, xu, xv, qu, qv)
     bnorm = 0.0
     rr = 0.0
-    rz = 0.0
+    nl, nz = xu.shape
     for j in range(nl):
         for p in range(nz):
-            a = bu[j, p] - qu[j, p]
-            b = bv[j, p] - qv[j, p]
-            ru[j, p] = a
-            rv[j, p] = b
-            za = m0[j, p] * a + m1[j, p] * b
-            zb = m1[j, p] * a + m2[j, p] * b
-            pu[j, p] = za
-            pv[j, p] = zb
-            rz += a * za + b * zb
-            rr += a * a + b * b
+            ru[j, p] = bu[j, p] - qu[j, p]
+            rv[j, p] = bv[j, p] - qv[j, p]
+            rr += ru[j, p] ** 2 + rv[j, p] ** 2
             bnorm += bu[j, p] ** 2 + bv[j, p] ** 2
     bnorm = np.sqrt(bnorm) if bnorm > 0.0 else 1.0
     res = np.sqrt(rr) / bnorm
+    _line_solve(ru, fu, w[1], zu)
+    _line_solve(rv, fv, w[3], zv)
+    pu = zu.copy()
+    pv = zv.copy()
+    rz = np.sum(ru * zu) + np.sum(rv * zv)
     it = 0
     while it < maxiter and res > rtol:
         pq = _apply(h, w, pu, pv, qu, qv)
         if not pq > 0.0:
             break
         alpha = rz / pq
-        rz_new = 0.0
         rr = 0.0
         for j in range(nl):
             for p in range(nz):
                 xu[j, p] += alpha * pu[j, p]
                 xv[j, p] += alpha * pv[j, p]
-                a = ru[j, p] - alpha * qu[j, p]
-                b = rv[j, p] - alpha * qv[j, p]
-                ru[j, p] = a
-                rv[j, p] = b
-                rz_new += a * (m0[j, p] * a + m1[j, p] * b) + b * (m1[j, p] * a + m2[j, p] * b)
-                rr += a * a + b * b
+                ru[j, p] -= alpha * qu[j, p]
+                rv[j, p] -= alpha * qv[j, p]
+                rr += ru[j, p] ** 2 + rv[j, p] ** 2
+        _line_solve(ru, fu, w[1], zu)
+        _line_solve(rv, fv, w[3], zv)
+        rz_new = 0.0
+        for j in range(nl):
+            for p in range(nz):
+                rz_new += ru[j, p] * zu[j, p] + rv[j, p] * zv[j, p]
         beta = rz_new / rz
         rz = rz_new
         for j in range(nl):
             for p in range(nz):
-                a = ru[j, p]
-                b = rv[j, p]
-                pu[j, p] = m0[j, p] * a + m1[j, p] * b + beta * pu[j, p]
-                pv[j, p] = m1[j, p] * a + m2[j, p] * b + beta * pv[j, p]
+                pu[j, p] = zu[j, p] + beta * pu[j, p]
+                pv[j, p] = zv[j, p] + beta * pv[j, p]
         res = np.sqrt(rr) / bnorm
         it += 1
     return it, res

@@ -46,7 +46,7 @@ def uniform():
 def test_cnr_at_least_3_db_above_default_ncc(decorrelated):
     ncc = _cnr_db(decorrelated, strain_image(estimate_displacement(decorrelated)))
     glue = _cnr_db(decorrelated, strain_image(glue_displacement(decorrelated)))
-    # measured (seeds 3 / 4): NCC 5.3 / 5.5 dB, GLUE 14.6 / 13.5 dB
+    # measured (seeds 3 / 4): NCC 5.3 / 5.5 dB, GLUE 14.5 / 13.8 dB
     assert glue >= ncc + 3.0, (ncc, glue)
 
 
