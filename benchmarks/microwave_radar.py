@@ -27,7 +27,7 @@ FLOPS_PER_MAC = 14  # complex multiply-add (8) + phasor recursion step (6) per (
 
 
 def _merit_like_scan():
-    ant = samples.hemisphere_antennas(0.07, rings=((0.011, 10), (0.037, 10), (0.057, 4)))
+    ant = samples.hemisphere_antennas(radius=0.07, rings=((0.011, 10), (0.037, 10), (0.057, 4)))
     # MERIT's channel table: all pairs within each ring (45 + 45 + 6 = 96 channels)
     tx, rx = [], []
     for lo, n in ((0, 10), (10, 10), (20, 4)):

@@ -185,7 +185,7 @@ def vs_eispy2d(py: str, sizes, *, eps=2.0, radius=0.03, width=0.1, f=1e9, ns=8, 
                     if scheme == "richardson":
                         out = simulate_extrapolated(rasterise, g, f, ang, rx, **kw)
                     elif scheme == "moments":  # timed with its fine rasterisation
-                        fine = rasterise(refined_grid(g, 8))
+                        fine = rasterise(refined_grid(g, factor=8))
                         out = simulate(fine, g, f, ang, rx, quadrature="moments", **kw)
                     else:
                         out = simulate(epsmap, g, f, ang, rx, **kw)
@@ -366,7 +366,7 @@ def cylinder_error(
     if scheme == "richardson":
         ds = simulate_extrapolated(rasterise, grid, f, tx, rx, **kw)
     elif scheme == "moments":
-        fine = rasterise(refined_grid(grid, 8))
+        fine = rasterise(refined_grid(grid, factor=8))
         ds = simulate(fine, grid, f, tx, rx, quadrature="moments", supersample=8, **kw)
     else:
         ds = simulate(rasterise(grid), grid, f, tx, rx, **kw)

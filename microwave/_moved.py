@@ -50,13 +50,15 @@ def moved(
         for module_name in new:
             module = importlib.import_module(module_name)
             if hasattr(module, target):
+                value = getattr(module, target)
                 if target != name:
+                    home = getattr(value, "__module__", None) or module_name
                     warnings.warn(
-                        f"{old}.{name} is deprecated; use {module_name}.{target}",
+                        f"{old}.{name} is deprecated; use {home}.{target}",
                         DeprecationWarning,
                         stacklevel=2,
                     )
-                return getattr(module, target)
+                return value
         raise AttributeError(f"module {old!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:

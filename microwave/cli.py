@@ -41,9 +41,9 @@ def _calibrate(ds, args):
     from brim.microwave.readers import open_scan
 
     if getattr(args, "reference", None):
-        ds = cal.reference_subtraction(ds, open_scan(args.reference))
+        ds = cal.reference_subtraction(ds, reference=open_scan(args.reference))
     elif getattr(args, "rotation", None):
-        ds = cal.rotation_subtraction(ds, open_scan(args.rotation))
+        ds = cal.rotation_subtraction(ds, rotated=open_scan(args.rotation))
     elif getattr(args, "average", False):
         ds = cal.average_subtraction(ds)
     if getattr(args, "antenna_delay", None):
@@ -127,11 +127,14 @@ def _cmd_image(args) -> int:
 
 def _cmd_metrics(args) -> int:
     import numpy as np
+    import xarray as xr
 
     from brim.io import open as brim_open
     from brim.microwave.radar import metrics
 
     img = brim_open(args.image)
+    if not isinstance(img, xr.Dataset):
+        raise ConfigError(f"{args.image} holds a data tree, not a radar image Dataset")
     target = None
     if args.target:
         try:
@@ -140,8 +143,8 @@ def _cmd_metrics(args) -> int:
             raise ConfigError("--target needs X,Y,Z in metres") from None
         if target.size != 3:
             raise ConfigError("--target needs three values X,Y,Z (m)")
-    names = [n for n in img.data_vars if {"x", "y"} <= set(img[n].dims)]
-    out = {n: metrics.image_metrics(img, target, var=n).as_dict() for n in names}
+    names = [str(n) for n in img.data_vars if {"x", "y"} <= set(img[n].dims)]
+    out = {n: metrics.image_metrics(img, target=target, var=n).as_dict() for n in names}
     print(json.dumps(out, indent=2))
     return 0
 

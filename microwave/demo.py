@@ -61,8 +61,8 @@ def run(outdir: Path, *, progress: bool = False):
     fig = Figure(figsize=(14, 3.9), layout="constrained")
     axes = fig.subplots(1, 3)
     for ax, var in zip(axes, ("das", "dmas", "cf_das"), strict=True):
-        plotting.plot_image_slice(img, var, target=target, ax=ax)
-        m = metrics.image_metrics(img, target, var=var)
+        plotting.plot_image_slice(img, var=var, target=target, ax=ax)
+        m = metrics.image_metrics(img, target=target, var=var)
         label = var.upper().replace("_", "-")
         ax.set_title(f"{label}, plane z = {m.peak_m[2] * 1e3:.1f} mm")
         err = (

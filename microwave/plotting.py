@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
+
 __all__ = ["plot_image_slice", "plot_permittivity", "plot_scan_channel"]
 
 
@@ -16,8 +18,9 @@ def _ax(ax):
     return ax
 
 
+@positional_options
 def plot_image_slice(
-    img, var: str = "das", *, z: float | None = None, target=None, ax=None, db: bool = True, **kw
+    img, *, var: str = "das", z: float | None = None, target=None, ax=None, db: bool = True, **kw
 ):
     """Show a radar image in the plane ``z`` (m; default the plane of the maximum).
 
@@ -29,8 +32,19 @@ def plot_image_slice(
         ``das``, ``dmas`` or ``cf_das``.
     target : (3,) m, optional
         Known target, drawn as a cross.
+    z : float, optional
+        The plane shown, in m (nearest node); default: the plane of the image maximum.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
     db : bool
         Show ``10 log10(I / max I)`` (dB) instead of the linear intensity.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.pcolormesh`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = _ax(ax)
     da = img[var] if isinstance(img, xr.Dataset) else img
@@ -58,8 +72,26 @@ def plot_image_slice(
     return ax
 
 
-def plot_scan_channel(scan: xr.Dataset, channel: int = 0, *, ax=None, **kw):
-    """Magnitude (dB) of one channel over frequency (GHz), with its reference if present."""
+@positional_options
+def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax=None, **kw):
+    """Magnitude (dB) of one channel over frequency (GHz), with its reference if present.
+
+    Parameters
+    ----------
+    scan : xarray.Dataset
+        A ``sparameter_scan``.
+    channel : int
+        Index of the channel shown.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
     ax = _ax(ax)
     f = scan["freq"].values / 1e9
     s = scan["s"].isel(channel=channel).values
@@ -74,10 +106,28 @@ def plot_scan_channel(scan: xr.Dataset, channel: int = 0, *, ax=None, **kw):
     return ax
 
 
+@positional_options
 def plot_permittivity(
-    freq_hz, tissues=("adipose", "fibroglandular", "malignant"), *, ax=None, **kw
+    freq_hz, *, tissues=("adipose", "fibroglandular", "malignant"), ax=None, **kw
 ):
-    """Lazebnik et al. 2007 median relative permittivity and conductivity over frequency."""
+    """Lazebnik et al. 2007 median relative permittivity and conductivity over frequency.
+
+    Parameters
+    ----------
+    freq_hz : array_like
+        Frequencies in Hz (shown in GHz).
+    tissues : sequence of str
+        Tissue names of :func:`brim.microwave.lazebnik_permittivity`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (permittivity; the conductivity on a twin y axis).
+    """
     from brim.microwave.tissue import conductivity, lazebnik_permittivity
 
     ax = _ax(ax)

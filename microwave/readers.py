@@ -114,7 +114,7 @@ def make_scan(
     if layout == "channel":
         if s.ndim != 2:
             raise FormatError(f"channel layout needs (freq, channel) data, got shape {s.shape}")
-        dims = ("freq", "channel")
+        dims: tuple[str, ...] = ("freq", "channel")
         n_ch = s.shape[1]
         tx = np.arange(n_ch) if tx is None else np.asarray(tx, dtype=np.int64)
         rx = np.arange(n_ch) if rx is None else np.asarray(rx, dtype=np.int64)

@@ -11,10 +11,12 @@ in its reference, so reference subtraction leaves the scatterers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
 from brim.microwave.readers import make_scan
 from brim.microwave.tissue import C0
 from brim.provenance import record
@@ -22,8 +24,24 @@ from brim.provenance import record
 __all__ = ["hemisphere_antennas", "make_samples", "simulate_point_scatterers", "simulate_scan"]
 
 
-def hemisphere_antennas(radius: float = 0.07, rings=((0.011, 8), (0.037, 8), (0.057, 4))):
-    """Antenna positions (m) on rings of a hemisphere (MERIT-like): ``(z, count)`` per ring."""
+@positional_options
+def hemisphere_antennas(
+    *, radius: float = 0.07, rings=((0.011, 8), (0.037, 8), (0.057, 4))
+) -> np.ndarray:
+    """Antenna positions (m) on rings of a hemisphere (MERIT-like): ``(z, count)`` per ring.
+
+    Parameters
+    ----------
+    radius : float
+        Hemisphere radius in m.
+    rings : sequence of (float, int)
+        Height ``z`` in m and number of antennas of each ring.
+
+    Returns
+    -------
+    ndarray (n, 3)
+        Antenna positions ``(x, y, z)`` in m.
+    """
     pos = []
     for z, n in rings:
         rho = np.sqrt(max(radius**2 - z**2, 0.0))
@@ -99,7 +117,7 @@ def simulate_scan(
         np.exp(-2j * np.pi * f[:, None] * t_direct[None, :]) / (1 + 10 * dist[None, :])
         + 0.3 * np.exp(-2j * np.pi * f[:, None] * (t_direct[None, :] + 60e-12))
     )
-    s_target = 0
+    s_target: Any = 0
     if target is not None:
         s_target = simulate_point_scatterers(ant, tx, rx, f, [(target, amplitude)], eps_r=eps_r)
 
@@ -132,7 +150,7 @@ def simulate_scan(
         "noise": noise,
         "seed": seed,
     }
-    return record(ds, "brim.microwave.samples.simulate_scan", params)
+    return record(ds, "brim.microwave.samples.simulate_scan", params=params)
 
 
 def make_samples(outdir: Path) -> list[Path]:

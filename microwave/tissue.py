@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.constants
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 EPS0 = scipy.constants.epsilon_0
@@ -284,8 +285,9 @@ def conductivity(eps_or_tissue, freq, *, percentile: int = 50) -> np.ndarray:
     return -2.0 * np.pi * f * EPS0 * eps.imag
 
 
+@positional_options
 @renamed_freq
-def effective_wave_speed(eps_or_tissue, freq=None, *, percentile: int = 50) -> np.ndarray:
+def effective_wave_speed(eps_or_tissue, *, freq=None, percentile: int = 50) -> np.ndarray:
     """Phase velocity of a plane wave in m/s: ``c0 / Re(sqrt(eps_r))``.
 
     For a lossless medium this is ``c0 / sqrt(eps')``; with loss the real part of the complex
@@ -299,6 +301,17 @@ def effective_wave_speed(eps_or_tissue, freq=None, *, percentile: int = 50) -> n
         Frequencies in Hz; needed for a tissue name, ignored for a given permittivity.
     percentile : int
         Percentile curve for a tissue name.
+
+    Returns
+    -------
+    ndarray
+        Phase velocity in m/s (per frequency for a tissue name).
+
+    Examples
+    --------
+    >>> from brim.microwave import effective_wave_speed
+    >>> round(float(effective_wave_speed(4.0)) / 1e8, 4)
+    1.499
     """
     if isinstance(eps_or_tissue, str):
         if freq is None:

@@ -265,7 +265,7 @@ def beamform(
     >>> img = beamform(scan, grid=hemisphere_grid(0.07, 0.005), methods=["das"])
     >>> img.brim.kind, img.das.dims
     ('reconstruction', ('z', 'y', 'x'))
-    >>> m = image_metrics(img, (0.015, 0.0, 0.035), var="das")
+    >>> m = image_metrics(img, target=(0.015, 0.0, 0.035), var="das")
     >>> bool(m.localisation_error_m < 0.005)
     True
     """

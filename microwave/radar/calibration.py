@@ -33,6 +33,7 @@ import xarray as xr
 
 from brim import provenance
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
+from brim.deprecation import positional_options
 from brim.errors import (
     CalibrationError,
     ConfigError,
@@ -214,11 +215,26 @@ def _other(ds: xr.Dataset, other, kind: str) -> np.ndarray:
     return o
 
 
+@positional_options
 @provenance.step
 @_on_host
-def reference_subtraction(ds: xr.Dataset, reference=None) -> xr.Dataset:
+def reference_subtraction(ds: xr.Dataset, *, reference=None) -> xr.Dataset:
     """``s - s_ref`` with a reference scan (empty chamber or homogeneous phantom) of identical
-    geometry; ``reference`` defaults to the scan's own ``s_reference``."""
+    geometry.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``sparameter_scan`` (complex ``s`` over freq, channel).
+    reference : xarray.Dataset or array, optional
+        The reference scan (same channels and frequencies) or its ``s`` values; default: the
+        scan's own ``s_reference``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan with ``s`` replaced by the difference; ``attrs["calibration"]`` names the step.
+    """
     ref = _other(ds, reference, "reference")
     return _with_s(
         ds,
@@ -228,13 +244,29 @@ def reference_subtraction(ds: xr.Dataset, reference=None) -> xr.Dataset:
     )
 
 
+@positional_options
 @provenance.step
 @_on_host
-def rotation_subtraction(ds: xr.Dataset, rotated=None) -> xr.Dataset:
-    """Rotation subtraction: ``s(0 deg) - s(rotated)`` (MERIT: 36 degrees). The tumour, off the
-    rotation axis, moves; the (nearly rotationally symmetric) skin and antenna responses cancel.
-    The image then shows the tumour at its original position plus a weaker, sign-inverted copy
-    at the rotated position."""
+def rotation_subtraction(ds: xr.Dataset, *, rotated=None) -> xr.Dataset:
+    """Rotation subtraction: ``s(0 deg) - s(rotated)`` (MERIT: 36 degrees).
+
+    The tumour, off the rotation axis, moves; the (nearly rotationally symmetric) skin and
+    antenna responses cancel. The image then shows the tumour at its original position plus a
+    weaker, sign-inverted copy at the rotated position.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``sparameter_scan`` (complex ``s`` over freq, channel).
+    rotated : xarray.Dataset or array, optional
+        The scan of the rotated breast (same channels and frequencies) or its ``s`` values;
+        default: the scan's own ``s_reference``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan with ``s`` replaced by the difference.
+    """
     rot = _other(ds, rotated, "rotated")
     return _with_s(
         ds,
@@ -431,13 +463,15 @@ def estimate_antenna_delay(
     )
     target = target_position(target_m)
     grid = hemisphere_grid(radius, resolution)
-    best = None
+    best: tuple[tuple[float, float], float] | None = None
     for d in candidates:
         img = beamform(
             antenna_delay_calibration(calibration_scan, d), grid=grid, methods=["das"], eps_r=eps_r
         )["das"]
         v = img.values
-        score = (localisation_error(img, target), -np.nanmax(v) / np.nanmean(v))
+        score = (localisation_error(img, target), float(-np.nanmax(v) / np.nanmean(v)))
         if best is None or score < best[0]:
             best = (score, float(d))
+    if best is None:  # unreachable: check_vector refuses an empty candidate list
+        raise ConfigError("no candidate delay")
     return best[1]

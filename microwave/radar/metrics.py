@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 __all__ = ["ImageMetrics", "fwhm", "image_metrics", "localisation_error", "peak", "scr", "smr"]
@@ -27,7 +28,7 @@ __all__ = ["ImageMetrics", "fwhm", "image_metrics", "localisation_error", "peak"
 def _image(img, var: str | None):
     if isinstance(img, xr.Dataset):
         if var is None:
-            names = [n for n in img.data_vars if {"x", "y"} <= set(img[n].dims)]
+            names = [str(n) for n in img.data_vars if {"x", "y"} <= set(img[n].dims)]
             if not names:
                 raise ConfigError("image Dataset has no (y, x) or (z, y, x) variable")
             var = names[0]
@@ -45,8 +46,22 @@ def _image(img, var: str | None):
     return v, axes
 
 
-def peak(img, var: str | None = None) -> np.ndarray:
-    """Position ``(x, y, z)`` in m of the image maximum."""
+@positional_options
+def peak(img, *, var: str | None = None) -> np.ndarray:
+    """Position ``(x, y, z)`` in m of the image maximum.
+
+    Parameters
+    ----------
+    img : xarray.DataArray or xarray.Dataset
+        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    var : str, optional
+        The variable of a Dataset image; default: the first one with x and y dims.
+
+    Returns
+    -------
+    ndarray (3,)
+        ``(x, y, z)`` in m.
+    """
     v, (x, y, z) = _image(img, var)
     iz, iy, ix = np.unravel_index(np.nanargmax(v), v.shape)
     return np.array([x[ix], y[iy], z[iz]], dtype=float)
@@ -63,11 +78,25 @@ def _run_width(line: np.ndarray, i: int) -> int:
     return hi - lo + 1
 
 
-def fwhm(img, var: str | None = None) -> np.ndarray:
+@positional_options
+def fwhm(img, *, var: str | None = None) -> np.ndarray:
     """Full widths at half maximum (m) along x, y, z through the image maximum.
 
     A width is the number of contiguous nodes >= half the maximum times the grid step (0 along an
-    axis of length 1)."""
+    axis of length 1).
+
+    Parameters
+    ----------
+    img : xarray.DataArray or xarray.Dataset
+        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    var : str, optional
+        The variable of a Dataset image; default: the first one with x and y dims.
+
+    Returns
+    -------
+    ndarray (3,)
+        Widths along x, y and z in m.
+    """
     v, axes = _image(img, var)
     iz, iy, ix = np.unravel_index(np.nanargmax(v), v.shape)
     lines = (v[iz, iy, :], v[iz, :, ix], v[:, iy, ix])
@@ -77,7 +106,7 @@ def fwhm(img, var: str | None = None) -> np.ndarray:
         if ax.size < 2:
             out.append(0.0)
             continue
-        out.append(_run_width(line, i) * float(np.abs(ax[1] - ax[0])))
+        out.append(_run_width(line, int(i)) * float(np.abs(ax[1] - ax[0])))
     return np.array(out)
 
 
@@ -93,34 +122,95 @@ def _region(v, axes, loc, widths):
     return (d <= 1) & np.isfinite(v)
 
 
-def scr(img, location=None, var: str | None = None) -> float:
-    """Signal-to-clutter ratio in dB (MERIT): tumour-region max over the max outside it."""
+@positional_options
+def scr(img, *, location=None, var: str | None = None) -> float:
+    """Signal-to-clutter ratio in dB (MERIT): tumour-region max over the max outside it.
+
+    The tumour region is the FWHM box around ``location`` (O'Loughlin et al. 2018, MERIT).
+
+    Parameters
+    ----------
+    img : xarray.DataArray or xarray.Dataset
+        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    location : (3,) array, optional
+        Centre of the tumour region ``(x, y, z)`` in m; default: the image maximum.
+    var : str, optional
+        The variable of a Dataset image; default: the first one with x and y dims.
+
+    Returns
+    -------
+    float
+        SCR in dB (0 when the region or its outside is empty).
+    """
     v, axes = _image(img, var)
-    loc = peak(img, var) if location is None else np.asarray(location, dtype=float)
-    reg = _region(v, axes, loc, fwhm(img, var))
+    loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
+    reg = _region(v, axes, loc, fwhm(img, var=var))
     outside = ~reg & np.isfinite(v)
     if not reg.any() or not outside.any():
         return 0.0
     return float(10 * np.log10(np.nanmax(v[reg]) / np.nanmax(v[outside])))
 
 
-def smr(img, location=None, var: str | None = None) -> float:
-    """Signal-to-mean ratio in dB (MERIT): tumour-region max over the mean of the image."""
+@positional_options
+def smr(img, *, location=None, var: str | None = None) -> float:
+    """Signal-to-mean ratio in dB (MERIT): tumour-region max over the mean of the image.
+
+    Parameters
+    ----------
+    img : xarray.DataArray or xarray.Dataset
+        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    location : (3,) array, optional
+        Centre of the tumour region ``(x, y, z)`` in m; default: the image maximum.
+    var : str, optional
+        The variable of a Dataset image; default: the first one with x and y dims.
+
+    Returns
+    -------
+    float
+        SMR in dB (0 when the region is empty).
+    """
     v, axes = _image(img, var)
-    loc = peak(img, var) if location is None else np.asarray(location, dtype=float)
-    reg = _region(v, axes, loc, fwhm(img, var))
+    loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
+    reg = _region(v, axes, loc, fwhm(img, var=var))
     if not reg.any():
         return 0.0
     return float(10 * np.log10(np.nanmax(v[reg]) / np.nanmean(v)))
 
 
-def localisation_error(img, target, var: str | None = None) -> float:
-    """Distance (m) between the image maximum and the known target position ``(x, y, z)`` m."""
-    return float(np.linalg.norm(peak(img, var) - target_position(target)))
+@positional_options
+def localisation_error(img, target, *, var: str | None = None) -> float:
+    """Distance (m) between the image maximum and the known target position ``(x, y, z)`` m.
+
+    Parameters
+    ----------
+    img : xarray.DataArray or xarray.Dataset
+        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    target : (3,) array
+        The true target position ``(x, y, z)`` in m.
+    var : str, optional
+        The variable of a Dataset image; default: the first one with x and y dims.
+
+    Returns
+    -------
+    float
+        The distance in m.
+    """
+    return float(np.linalg.norm(peak(img, var=var) - target_position(target)))
 
 
 def target_position(target) -> np.ndarray:
-    """A known target position as a float array ``(x, y, z)`` m, or ConfigError."""
+    """A known target position as a float array ``(x, y, z)`` m, or ConfigError.
+
+    Parameters
+    ----------
+    target : sequence of 3 floats
+        ``(x, y, z)`` in m.
+
+    Returns
+    -------
+    ndarray (3,)
+        The position, float.
+    """
     t = np.asarray(target, dtype=float)
     if t.shape != (3,) or not np.all(np.isfinite(t)):
         raise ConfigError(f"target must be three finite coordinates (x, y, z) in m, got {target}")
@@ -129,7 +219,19 @@ def target_position(target) -> np.ndarray:
 
 @dataclass
 class ImageMetrics:
-    """Metrics of one image (lengths in m, ratios in dB)."""
+    """Metrics of one image (lengths in m, ratios in dB).
+
+    Attributes
+    ----------
+    peak_m : tuple of 3 floats
+        Position of the image maximum ``(x, y, z)`` in m.
+    fwhm_m : tuple of 3 floats
+        Full widths at half maximum along x, y, z in m.
+    scr_db, smr_db : float
+        Signal-to-clutter and signal-to-mean ratios in dB.
+    localisation_error_m : float or None
+        Distance from the maximum to the known target in m (None without a target).
+    """
 
     peak_m: tuple
     fwhm_m: tuple
@@ -138,17 +240,47 @@ class ImageMetrics:
     localisation_error_m: float | None = None
 
     def as_dict(self) -> dict:
+        """The metrics as a plain dict (field name -> value)."""
         return asdict(self)
 
 
-def image_metrics(img, target=None, var: str | None = None) -> ImageMetrics:
-    """All MERIT metrics of an image; the tumour region is centred on the image maximum (as in
-    MERIT when no location is given); ``target`` (m) only sets the localisation error."""
-    p = peak(img, var)
+@positional_options
+def image_metrics(img, *, target=None, var: str | None = None) -> ImageMetrics:
+    """All MERIT metrics of an image (O'Loughlin et al. 2018, *Proc. EuCAP*, MERIT).
+
+    The tumour region is centred on the image maximum (as in MERIT when no location is given);
+    ``target`` only sets the localisation error.
+
+    Parameters
+    ----------
+    img : xarray.DataArray or xarray.Dataset
+        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    target : (3,) array, optional
+        The true target position ``(x, y, z)`` in m.
+    var : str, optional
+        The variable of a Dataset image; default: the first one with x and y dims.
+
+    Returns
+    -------
+    ImageMetrics
+        Peak, FWHM, SCR, SMR and (with ``target``) localisation error.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from brim.microwave.radar import image_metrics
+    >>> x = np.linspace(-0.02, 0.02, 41)
+    >>> v = np.exp(-((x[None, :] - 0.005) ** 2 + x[:, None] ** 2) / 2e-5)[None]
+    >>> img = xr.DataArray(v, dims=("z", "y", "x"), coords={"z": [0.0], "y": x, "x": x})
+    >>> m = image_metrics(img, target=(0.005, 0.0, 0.0))
+    >>> [round(c, 4) for c in m.peak_m], round(m.localisation_error_m, 6)
+    ([0.005, 0.0, 0.0], 0.0)
+    """
+    p = peak(img, var=var)
     return ImageMetrics(
         peak_m=tuple(float(a) for a in p),
-        fwhm_m=tuple(float(a) for a in fwhm(img, var)),
-        scr_db=scr(img, None, var),
-        smr_db=smr(img, None, var),
-        localisation_error_m=None if target is None else localisation_error(img, target, var),
+        fwhm_m=tuple(float(a) for a in fwhm(img, var=var)),
+        scr_db=scr(img, var=var),
+        smr_db=smr(img, var=var),
+        localisation_error_m=(None if target is None else localisation_error(img, target, var=var)),
     )

@@ -192,7 +192,7 @@ def train_classifier(x, labels, groups, directory, *, epochs: int = 60, seed: in
     from brim.learn import MLP, ArrayDataset, TrainConfig, fit, save_checkpoint
 
     x = np.asarray(x, np.float32)
-    tr, va = grouped_split(np.asarray(groups), np.asarray(labels), 0.25, seed=seed)
+    tr, va = grouped_split(np.asarray(groups), np.asarray(labels), val_fraction=0.25, seed=seed)
     xs, m, s = _standardise(x[tr])
     xv = _standardise(x[va], m, s)[0]
     import torch
@@ -202,7 +202,12 @@ def train_classifier(x, labels, groups, directory, *, epochs: int = 60, seed: in
     cfg = TrainConfig(epochs=epochs, lr=3e-3, batch_size=16, seed=seed, patience=15)
     y = np.asarray(labels)
     g = np.asarray(groups)
-    res = fit(model, ArrayDataset(xs, y[tr], g[tr]), ArrayDataset(xv, y[va], g[va]), cfg)
+    res = fit(
+        model,
+        ArrayDataset(xs, y[tr], g[tr]),
+        val_data=ArrayDataset(xv, y[va], g[va]),
+        config=cfg,
+    )
     d = save_checkpoint(res.model, directory, config=cfg.to_dict())
     meta = {"mean": m.tolist(), "std": s.tolist(), "n_features": int(x.shape[1])}
     (Path(directory) / META_FILE).write_text(json.dumps(meta))

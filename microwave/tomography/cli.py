@@ -129,7 +129,7 @@ def _cmd_simulate(args) -> int:
         tumour = None
     if args.quadrature == "moments":  # the object on the 8x refined grid, for the cell moments
         if isinstance(ph, BreastPhantom):
-            perm = ph.on_grid(refined_grid(grid, 8), supersample=2).permittivity
+            perm = ph.on_grid(refined_grid(grid, factor=8), supersample=2).permittivity
         else:  # a map file: piecewise constant per cell
             perm = np.repeat(np.repeat(perm, 8, axis=-2), 8, axis=-1)
     tx = ring_positions(args.tx, args.radius)

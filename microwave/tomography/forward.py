@@ -218,7 +218,7 @@ def field_set_dataset(
 
     total = np.asarray(total, complex)
     incident = np.asarray(incident, complex)
-    data = {
+    data: dict[str, Any] = {
         "total_field": (("freq", "tx", "rx"), total, {"units": "V/m"}),
         "incident_field": (("freq", "tx", "rx"), incident, {"units": "V/m"}),
         "scattered_field": (("freq", "tx", "rx"), total - incident, {"units": "V/m"}),
@@ -304,7 +304,7 @@ def simulate(
         wavelength). ``"moments"``: the second-order moment-corrected quadrature of
         :mod:`~brim.microwave.tomography.moment_quadrature` (0.8e-4 - 2.3e-4 there, about
         twice the cost of an operator application); ``permittivity`` is then given on
-        ``refined_grid(grid, supersample)`` so that each cell's contrast moments can be
+        ``refined_grid(grid, factor=supersample)`` so that each cell's contrast moments can be
         integrated.
     supersample : int
         Sub-cells per cell and axis of the fine permittivity map (``quadrature="moments"``).
@@ -352,7 +352,7 @@ def simulate(
     freq = check_vector("frequencies (Hz)", np.atleast_1d(freq))
     if np.any(freq <= 0):
         raise ConfigError("frequencies must be positive, in Hz")
-    complex_dtype(precision, check_positive("tol", tol))
+    complex_dtype(precision, tol=check_positive("tol", tol))
     epsb = np.array([complex(eps_b(f)) for f in freq]) if callable(eps_b) else eps_b
     epsb = np.broadcast_to(np.asarray(epsb, complex), freq.shape)
     k_b = background_wavenumber(freq, epsb)
@@ -406,6 +406,7 @@ def simulate(
     if singular.any():
         m = np.broadcast_to(m, e_inc_rx.shape) & ~singular
         e_inc_rx = np.where(singular, 0, e_inc_rx)
+    op: VIEOperator
     if moments is None:
         op = VIEOperator(grid, k_b, backend=backend, precision=precision)
     else:
@@ -426,6 +427,7 @@ def simulate(
         w = (xp.asarray(chi)[:, None] * e).reshape(freq.size, n_tx, -1)
         e_s = to_numpy(xp.einsum("frn,ftn->ftr", rmat, w))
     else:
+        assert isinstance(op, MomentCorrectedOperator)
         e_s = op.scattered(e, rx_x, rx_y)
     mb = np.broadcast_to(m, e_s.shape)
     total = np.where(mb, e_inc_rx + e_s, 0)
@@ -608,7 +610,7 @@ def simulate_extrapolated(rasterise, grid: TomographyGrid, freq, tx, rx, **kwarg
             raise ConfigError(f"simulate_extrapolated does not support {bad!r}")
     if not callable(rasterise):
         raise ConfigError("rasterise must be a callable TomographyGrid -> permittivity map")
-    fine = refined_grid(grid, 2)
+    fine = refined_grid(grid, factor=2)
     coarse_ds = simulate(rasterise(grid), grid, freq, tx, rx, **kwargs)
     fine_ds = simulate(rasterise(fine), fine, freq, tx, rx, **kwargs)
     ds = fine_ds.copy()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, check_positive
 
 __all__ = ["TomographyGrid", "refined_grid", "ring_positions"]
@@ -49,7 +51,8 @@ class TomographyGrid:
         cls, n: int | tuple[int, int], width: float, *, center=(0.0, 0.0)
     ) -> TomographyGrid:
         """Square-cell grid of ``n`` (or ``(ny, nx)``) cells spanning ``width`` metres along x."""
-        ny, nx = (n, n) if np.isscalar(n) else (n[0], n[1])
+        cells: Any = n
+        ny, nx = (cells, cells) if np.isscalar(cells) else (cells[0], cells[1])
         ny = check_positive("grid cells along y", ny, integer=True)
         nx = check_positive("grid cells along x", nx, integer=True)
         d = check_positive("grid width (m)", width) / nx
@@ -113,7 +116,8 @@ class TomographyGrid:
         return xx.ravel(), yy.ravel()
 
 
-def refined_grid(grid: TomographyGrid, factor: int = 2) -> TomographyGrid:
+@positional_options
+def refined_grid(grid: TomographyGrid, *, factor: int = 2) -> TomographyGrid:
     """The same domain split into ``factor`` x ``factor`` sub-cells per cell (cell ``d/factor``)."""
     if factor < 1:
         raise ConfigError(f"refinement factor must be >= 1, got {factor}")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -114,7 +115,7 @@ class InversionResult:
         )
         ds["freq"] = xr.DataArray(float(self.freq[-1]), attrs={"units": "Hz"})
         params = {"method": self.method, **self.parameters}
-        ds = record(ds, "brim.microwave.invert", params)  # provenance.step_name(invert)
+        ds = record(ds, "brim.microwave.invert", params=params)  # provenance.step_name(invert)
         return stamp(ds, "reconstruction")
 
 
@@ -268,8 +269,8 @@ class _Freq:
     k: complex
     eps_b: complex
     op: VIEOperator
-    e_inc: object  # (1, n_tx, ny, nx) on backend
-    rmat: object  # (n_rx, N)
+    e_inc: Any  # (1, n_tx, ny, nx) on backend (NumPy or CuPy)
+    rmat: Any  # (n_rx, N)
     data: np.ndarray  # (n_tx, n_rx) scattered field, 0 where unmeasured
     mask: np.ndarray  # (n_tx, n_rx)
 
@@ -488,7 +489,7 @@ def _predict(p: _Freq, chi, e):
 
 def _misfit(p: _Freq, pred):
     r = np.where(p.mask, p.data - pred, 0)
-    return float(np.linalg.norm(r) / max(np.linalg.norm(p.data), 1e-300))
+    return float(np.linalg.norm(r) / max(float(np.linalg.norm(p.data)), 1e-300))
 
 
 def _run_gn(

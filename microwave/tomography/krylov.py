@@ -300,7 +300,7 @@ def solve_total_field(
     tol = check_positive("tol", tol)
     maxiter = check_positive("maxiter", maxiter, integer=True)
     if op.dtype == np.complex64:
-        complex_dtype("single", tol)
+        complex_dtype("single", tol=tol)
     chi = xp.asarray(chi, dtype=op.dtype)
     e_inc = xp.asarray(e_inc, dtype=op.dtype)
     if x0 is not None:

@@ -10,10 +10,12 @@ map, real part and imaginary part.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 __all__ = [
@@ -37,7 +39,8 @@ def _check(rec, true):
     return rec, true
 
 
-def relative_error(rec, true, mask=None, *, part: str = "complex") -> float:
+@positional_options
+def relative_error(rec, true, *, mask=None, part: str = "complex") -> float:
     """``||rec - true|| / ||true||`` over ``mask`` (1); ``part`` "complex", "real" or "imag"."""
     rec, true = _check(rec, true)
     m = np.ones(true.shape, bool) if mask is None else np.asarray(mask, bool)
@@ -45,7 +48,7 @@ def relative_error(rec, true, mask=None, *, part: str = "complex") -> float:
         raise ConfigError("region mask is empty")
     f = {"complex": lambda a: a, "real": np.real, "imag": np.imag}[part]
     a, b = f(rec[m]), f(true[m])
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
 
 
 def region_means(eps, masks: dict[str, np.ndarray]) -> dict[str, complex]:
@@ -214,19 +217,24 @@ def ssim(rec, true, *, part: str = "real") -> float:
     from skimage.metrics import structural_similarity
 
     rec, true = _check(rec, true)
-    f = {"real": np.real, "imag": np.imag, "abs": np.abs}[part]
-    a, b = f(rec).astype(float), f(true).astype(float)
+    parts: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "real": np.real,
+        "imag": np.imag,
+        "abs": np.abs,
+    }
+    a, b = parts[part](rec).astype(float), parts[part](true).astype(float)
     rng = float(max(b.max(), a.max()) - min(b.min(), a.min())) or 1.0
     win = min(7, *(s if s % 2 else s - 1 for s in b.shape))
     return float(structural_similarity(a, b, data_range=rng, win_size=win))
 
 
-def data_misfit(predicted, measured, mask=None) -> float:
+@positional_options
+def data_misfit(predicted, measured, *, mask=None) -> float:
     """Relative data misfit ``||d_pred - d|| / ||d||`` over measured pairs (1)."""
     p = np.asarray(predicted)
     d = np.asarray(measured)
     m = np.ones(d.shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), d.shape)
-    return float(np.linalg.norm((p - d)[m]) / max(np.linalg.norm(d[m]), 1e-300))
+    return float(np.linalg.norm((p - d)[m]) / max(float(np.linalg.norm(d[m])), 1e-300))
 
 
 @dataclass
@@ -293,7 +301,9 @@ def score(
         rel_error=relative_error(rec, true),
         rel_error_real=relative_error(rec, true, part="real"),
         rel_error_imag=relative_error(rec, true, part="imag"),
-        rel_error_regions={k: relative_error(rec, true, m) for k, m in masks.items() if m.any()},
+        rel_error_regions={
+            k: relative_error(rec, true, mask=m) for k, m in masks.items() if m.any()
+        },
         means=region_means(rec, masks),
         true_means=region_means(true, masks),
         ssim_real=ssim(rec, true),

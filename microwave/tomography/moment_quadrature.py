@@ -129,7 +129,7 @@ def fine_maps_from(
     """Call ``rasterise`` on the refined grid and return (n_freq, NY, NX) permittivity maps."""
     if supersample < 2:
         raise ConfigError(f"supersample must be >= 2, got {supersample}")
-    return permittivity_maps(rasterise(refined_grid(grid, supersample)), freq)
+    return permittivity_maps(rasterise(refined_grid(grid, factor=supersample)), freq)
 
 
 def _green_gradient_over_offset(k: complex, rho, a: float) -> np.ndarray:

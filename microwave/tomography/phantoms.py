@@ -289,7 +289,7 @@ def breast_phantom(
         raise ConfigError("skin thickness must be smaller than the breast radius")
     if fibro is None:
         fibro = [(-0.01, 0.0, 0.022, 0.013, 0.4), (0.012, -0.005, 0.016, 0.011, -0.3)]
-    shapes = [
+    shapes: list[tuple[str, str, tuple[float, ...]]] = [
         ("skin", "ellipse", (0.0, 0.0, radius, radius, 0.0)),
         ("adipose", "ellipse", (0.0, 0.0, radius - skin, radius - skin, 0.0)),
     ]

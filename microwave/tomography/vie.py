@@ -102,7 +102,7 @@ PRECISIONS = {"double": np.complex128, "single": np.complex64}
 _SINGLE_MIN_TOL = 1e-5
 
 
-def complex_dtype(precision: str, tol: float | None = None):
+def complex_dtype(precision: str, *, tol: float | None = None):
     """The complex dtype of a ``precision`` name; single precision refuses ``tol < 1e-5``."""
     try:
         dtype = PRECISIONS[precision]

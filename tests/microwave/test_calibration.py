@@ -52,12 +52,12 @@ def test_rotation_and_reference_subtraction():
     assert out.attrs["calibration"] == "reference_subtraction"
     other = ds.copy()
     other["s"] = ds["s_reference"]
-    out2 = cal.rotation_subtraction(ds.drop_vars("s_reference"), other)
+    out2 = cal.rotation_subtraction(ds.drop_vars("s_reference"), rotated=other)
     np.testing.assert_allclose(out2["s"].values, out["s"].values)
     with pytest.raises(CalibrationError, match="no rotated scan"):
         cal.rotation_subtraction(ds.drop_vars("s_reference"))
     with pytest.raises(CalibrationError, match="frequencies"):
-        cal.rotation_subtraction(ds, other.assign_coords(freq=other.freq * 1.01))
+        cal.rotation_subtraction(ds, rotated=other.assign_coords(freq=other.freq * 1.01))
 
 
 def test_average_subtraction_removes_distance_only_artefact():

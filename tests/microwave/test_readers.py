@@ -48,7 +48,7 @@ def test_merit_rotation_subtraction_finds_tumour(merit, phantom, target, bounds)
     )
     img = radar.beamform(cal.rotation_subtraction(ds), eps_r=8.0, resolution=2.5e-3)
     for var in ("das", "dmas", "cf_das"):
-        m = metrics.image_metrics(img, target, var=var)
+        m = metrics.image_metrics(img, target=target, var=var)
         assert m.localisation_error_m <= bounds["err"], (var, m)
         assert m.scr_db >= bounds["scr"], (var, m)
 

@@ -74,7 +74,7 @@ def test_percentile_curves_are_ordered(name):
 
 def test_wave_speed():
     assert tissue.effective_wave_speed(4.0) == pytest.approx(tissue.C0 / 2)
-    v = tissue.effective_wave_speed("adipose", 3e9)
+    v = tissue.effective_wave_speed("adipose", freq=3e9)
     assert tissue.C0 / np.sqrt(5.5) < v < tissue.C0 / 2
 
 

@@ -191,7 +191,7 @@ def test_moment_quadrature_meets_1e3_at_20_cells_per_wavelength(eps, eps_b, f, r
     tx, rx, kw, ref = _series_setup(radius, eps, eps_b, f, src)
     kw.update(eps_b=eps_b, tol=1e-11)
     plain = simulate(rasterise(g), g, f, tx, rx, **kw)["scattered_field"].values[0]
-    ds = simulate(rasterise(refined_grid(g, 8)), g, f, tx, rx, quadrature="moments", **kw)
+    ds = simulate(rasterise(refined_grid(g, factor=8)), g, f, tx, rx, quadrature="moments", **kw)
     corrected = ds["scattered_field"].values[0]
     err_plain = np.linalg.norm(plain - ref) / np.linalg.norm(ref)
     err = np.linalg.norm(corrected - ref) / np.linalg.norm(ref)
@@ -237,7 +237,7 @@ def test_contrast_moments_of_a_half_filled_cell():
 def test_moment_quadrature_bad_input_and_single_precision():
     g = TomographyGrid.centered(12, 0.05)
     tx, rx = ring_positions(3, 0.1), ring_positions(5, 0.1, offset=0.2)
-    fine = 1 + 2 * disk_fraction(refined_grid(g, 8), 0.003, 0.0, 0.015, exact=True)
+    fine = 1 + 2 * disk_fraction(refined_grid(g, factor=8), 0.003, 0.0, 0.015, exact=True)
     with pytest.raises(ConfigError, match="quadrature"):
         simulate(fine, g, 1e9, tx, rx, quadrature="simpson")
     with pytest.raises(ConfigError):
@@ -252,7 +252,7 @@ def test_moment_quadrature_bad_input_and_single_precision():
 
 def test_refined_grid_covers_the_same_domain():
     g = TomographyGrid.centered((6, 9), 0.09, center=(0.01, -0.02))
-    f = refined_grid(g, 2)
+    f = refined_grid(g, factor=2)
     assert f.shape == (12, 18) and f.d == pytest.approx(g.d / 2)
     assert f.x[0] - f.d / 2 == pytest.approx(g.x[0] - g.d / 2)
     assert f.y[-1] + f.d / 2 == pytest.approx(g.y[-1] + g.d / 2)
@@ -487,7 +487,9 @@ def test_cupy_moment_quadrature_matches_cpu():
     if not cupy_available():
         pytest.skip("no CUDA GPU with CuPy here")
     g = TomographyGrid.centered(32, 0.1)
-    fine = 1 + 4 * disk_fraction(refined_grid(g, 8), 0.01, 0.0, 0.03, exact=True) * (1 - 0.2j)
+    fine = 1 + 4 * disk_fraction(refined_grid(g, factor=8), 0.01, 0.0, 0.03, exact=True) * (
+        1 - 0.2j
+    )
     tx = ring_positions(8, 0.12)
     rx = ring_positions(16, 0.12, offset=0.1)
     kw = dict(tol=1e-10, quadrature="moments", solver="gmres")

@@ -97,8 +97,8 @@ def test_metrics_against_hand_computed_values():
     rec[5:9, 10:14] = 40 - 8j
     m = np.zeros(true.shape, bool)
     m[5:9, 10:14] = True
-    assert relative_error(rec, true, m) == pytest.approx(0.2)
-    assert relative_error(rec, true, ~m) == 0.0
+    assert relative_error(rec, true, mask=m) == pytest.approx(0.2)
+    assert relative_error(rec, true, mask=~m) == 0.0
     x = np.arange(20) * 1e-3
     y = np.arange(20) * 1e-3
     err = localisation_error(rec, x, y, (11.5e-3, 6.5e-3))
