@@ -191,7 +191,7 @@ def _run_inline(pipeline: str | Callable, path: str, out: str, params: Mapping) 
         # the batch itself is one more step of each result, named by the one rule of
         # brim.provenance.step_name (map_files returns a report, so it cannot be an @step)
         result = provenance.record(
-            result, provenance.step_name(map_files), {"pipeline": name, **dict(params)}
+            result, provenance.step_name(map_files), params={"pipeline": name, **dict(params)}
         )
         save(result, out)
         return FileRecord(path, "ok", str(out), None, time.perf_counter() - t0)

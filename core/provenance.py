@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from brim.deprecation import positional_options
+
 ATTR = "brim_provenance"
 _DEPENDENCIES = ("numpy", "scipy", "xarray", "h5netcdf", "h5py", "numba", "scikit-image")
 
@@ -157,9 +159,11 @@ def steps(obj) -> list[dict]:
     return out if isinstance(out, list) else [out]
 
 
+@positional_options
 def record(
     ds,
     step: str,
+    *,
     params: Mapping[str, Any] | None = None,
     inputs: Iterable[str | os.PathLike] = (),
 ):

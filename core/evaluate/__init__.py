@@ -19,13 +19,13 @@ Examples
 Public API
 ----------
 Splits and leakage (:mod:`brim.evaluate.splits`)
-    ``grouped_kfold(groups, labels, n_splits=5, *, seed=0) -> list[Fold]``,
-    ``grouped_split(groups, labels, val_fraction=0.2, *, seed=0) -> (train_idx, val_idx)``,
-    ``check_leakage(train_idx, test_idx, groups, inputs=None, *, near_duplicate_bits=4)``,
+    ``grouped_kfold(groups, labels, *, n_splits=5, seed=0) -> list[Fold]``,
+    ``grouped_split(groups, labels, *, val_fraction=0.2, seed=0) -> (train_idx, val_idx)``,
+    ``check_leakage(train_idx, test_idx, groups, *, inputs=None, near_duplicate_bits=4)``,
     ``perceptual_hash(image) -> int``.
 Cross-validation (:mod:`brim.evaluate.crossval`)
     ``cross_validate(fit_predict, X, y, groups, *, n_splits, inner_val_fraction, aggregate,
-    threshold_rule, prevalence, ...) -> CVResult``, ``aggregate_by_group(scores, groups, rule)``,
+    threshold_rule, prevalence, ...) -> CVResult``, ``aggregate_by_group(scores, groups, *, rule)``,
     ``take(X, idx)``.
 Baseline (:mod:`brim.evaluate.logistic`)
     ``logistic_fit`` (-> ``LogisticModel``), ``logistic_fit_predict``.
@@ -40,7 +40,7 @@ Metrics (:mod:`brim.evaluate.metrics`)
     ``class_counts``, ``dice``, ``iou``, ``hd95``, ``segmentation_metrics``.
 Explainability and report
     ``grad_cam(model, x, *, target_layer=None, target=0) -> xr.DataArray``,
-    ``plot_grad_cam(cam, image, *, ax=None)``, ``report(result, path, *, audit=None)``.
+    ``plot_grad_cam(cam, *, image=None, ax=None)``, ``report(result, path, *, audit=None)``.
 """
 
 from brim.evaluate.confounds import ConfoundAudit, confound_audit, permute_labels_by_group

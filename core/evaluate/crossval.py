@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 from brim.evaluate import metrics as M
 from brim.evaluate.splits import (
@@ -94,7 +95,8 @@ def _aggregate(scores, groups, rule):
     return uniq, agg, cnt
 
 
-def aggregate_by_group(scores, groups, rule: str = "mean", *, labels=None):
+@positional_options
+def aggregate_by_group(scores, groups, *, rule: str = "mean", labels=None):
     """Per-group (patient) scores from per-sample scores with a rule fixed in advance.
 
     Parameters
@@ -407,7 +409,7 @@ def cross_validate(
     if aggregate not in (None, "none", "mean", "max", "median"):
         raise ConfigError(f"aggregate must be 'mean', 'max', 'median' or None, not {aggregate!r}")
     if folds is None:
-        folds = grouped_kfold(groups, y, n_splits, seed=seed)
+        folds = grouped_kfold(groups, y, n_splits=n_splits, seed=seed)
     hashes, bits = None, None
     if check_inputs:
         arr = _hashable_inputs(X)
@@ -430,7 +432,10 @@ def cross_validate(
         tr_all, te = np.asarray(fold.train), np.asarray(fold.test)
         check_leakage(tr_all, te, groups, hashes=hashes, near_duplicate_bits=bits)
         itr, iva = grouped_split(
-            groups[tr_all], y[tr_all], inner_val_fraction, seed=seed + 1000 + fold.index
+            groups[tr_all],
+            y[tr_all],
+            val_fraction=inner_val_fraction,
+            seed=seed + 1000 + fold.index,
         )
         tr, va = tr_all[itr], tr_all[iva]
         check_leakage(tr, va, groups)
@@ -438,7 +443,7 @@ def cross_validate(
         vs, vy, _ = _unit(v_scores, y[va], groups[va], aggregate)
         ts, ty, tg = _unit(t_scores, y[te], groups[te], aggregate)
         if 0 < vy.sum() < vy.size:
-            thr = M.choose_threshold(vy, vs, threshold_rule)
+            thr = M.choose_threshold(vy, vs, rule=threshold_rule)
         elif isinstance(threshold_rule, int | float):
             thr = float(threshold_rule)
         else:
@@ -488,19 +493,21 @@ def cross_validate(
     prev = float(uy.mean()) if prevalence is None else float(prevalence)
     in_unit = bool(us.min() >= 0 and us.max() <= 1)
     pooled = PooledResult(
-        auroc=M.auroc_ci(uy, us, unit_groups, n_bootstrap=n_bootstrap, seed=seed),
+        auroc=M.auroc_ci(uy, us, groups=unit_groups, n_bootstrap=n_bootstrap, seed=seed),
         sensitivity=sens,
         specificity=spec,
         balanced_accuracy=M.balanced_accuracy(uy, ud),
         confusion=cm,
         counts=M.class_counts(uy),
         predictive=M.predictive_values(sens, spec, min(max(prev, 1e-9), 1 - 1e-9)),
-        sens_at_spec=M.sensitivity_at_specificity(uy, us, target_specificity),
-        spec_at_sens=M.specificity_at_sensitivity(uy, us, target_sensitivity),
+        sens_at_spec=M.sensitivity_at_specificity(uy, us, specificity=target_specificity),
+        spec_at_sens=M.specificity_at_sensitivity(uy, us, sensitivity=target_sensitivity),
         brier=M.brier_score(uy, us) if in_unit else None,
         calibration=M.calibration_curve(uy, us) if in_unit else None,
         roc=M.roc_curve(uy, us),
-        roc_band=M.roc_band(uy, us, unit_groups, n_bootstrap=min(n_bootstrap, 500), seed=seed),
+        roc_band=M.roc_band(
+            uy, us, groups=unit_groups, n_bootstrap=min(n_bootstrap, 500), seed=seed
+        ),
     )
     scores = xr.Dataset(
         {

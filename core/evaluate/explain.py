@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, require
 
 __all__ = ["grad_cam", "plot_grad_cam"]
@@ -134,10 +135,11 @@ def grad_cam(
     return xr.DataArray(cam, dims=("y", "x"), attrs=attrs, name="grad_cam")
 
 
+@positional_options
 def plot_grad_cam(
     cam: xr.DataArray,
-    image=None,
     *,
+    image=None,
     ax=None,
     alpha: float = 0.45,
     cmap: str = "inferno",

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage, stats
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 __all__ = [
@@ -157,11 +158,12 @@ def _bootstrap_members(inv, n_groups, rng):
     return np.concatenate([order[starts[p] : starts[p + 1]] for p in picks])
 
 
+@positional_options
 def auroc_ci(
     y,
     scores,
-    groups=None,
     *,
+    groups=None,
     n_bootstrap: int = 2000,
     level: float = 0.95,
     seed: int = 0,
@@ -219,10 +221,11 @@ def auroc_ci(
     )
 
 
+@positional_options
 def mean_ci(
     values,
-    groups=None,
     *,
+    groups=None,
     n_bootstrap: int = 2000,
     level: float = 0.95,
     seed: int = 0,
@@ -313,11 +316,12 @@ def roc_curve(y, scores) -> ROCCurve:
     return ROCCurve(fpr=fpr, tpr=tpr, thresholds=thr)
 
 
+@positional_options
 def roc_band(
     y,
     scores,
-    groups=None,
     *,
+    groups=None,
     n_bootstrap: int = 500,
     level: float = 0.95,
     seed: int = 0,
@@ -372,7 +376,8 @@ def _operating_points(y, s):
     return c.thresholds, c.tpr, 1.0 - c.fpr
 
 
-def sensitivity_at_specificity(y, scores, specificity: float = 0.9) -> OperatingPoint:
+@positional_options
+def sensitivity_at_specificity(y, scores, *, specificity: float = 0.9) -> OperatingPoint:
     """Highest sensitivity among thresholds whose specificity is >= ``specificity``."""
     if not 0 <= specificity <= 1:
         raise ConfigError(f"specificity must be in [0, 1], got {specificity}")
@@ -382,7 +387,8 @@ def sensitivity_at_specificity(y, scores, specificity: float = 0.9) -> Operating
     return OperatingPoint(float(thr[i]), float(sens[i]), float(spec[i]))
 
 
-def specificity_at_sensitivity(y, scores, sensitivity: float = 0.9) -> OperatingPoint:
+@positional_options
+def specificity_at_sensitivity(y, scores, *, sensitivity: float = 0.9) -> OperatingPoint:
     """Highest specificity among thresholds whose sensitivity is >= ``sensitivity``."""
     if not 0 <= sensitivity <= 1:
         raise ConfigError(f"sensitivity must be in [0, 1], got {sensitivity}")
@@ -392,7 +398,8 @@ def specificity_at_sensitivity(y, scores, sensitivity: float = 0.9) -> Operating
     return OperatingPoint(float(thr[i]), float(sens[i]), float(spec[i]))
 
 
-def choose_threshold(y, scores, rule: str | float = "youden") -> float:
+@positional_options
+def choose_threshold(y, scores, *, rule: str | float = "youden") -> float:
     """A decision threshold from (validation) data by a rule fixed in advance.
 
     Parameters
@@ -411,16 +418,16 @@ def choose_threshold(y, scores, rule: str | float = "youden") -> float:
         j = sens + spec - 1.0
         i = int(np.argmax(j[1:])) + 1  # skip the +inf point (predict nothing positive)
         return _midpoint(thr, i)
-    for prefix, fn in (
-        ("spec@", sensitivity_at_specificity),
-        ("sens@", specificity_at_sensitivity),
+    for prefix, fn, option in (
+        ("spec@", sensitivity_at_specificity, "specificity"),
+        ("sens@", specificity_at_sensitivity, "sensitivity"),
     ):
         if rule.startswith(prefix):
             try:
                 target = float(rule[len(prefix) :])
             except ValueError:
                 break
-            t = fn(y, scores, target).threshold
+            t = fn(y, scores, **{option: target}).threshold
             thr = roc_curve(y, scores).thresholds
             return _midpoint(thr, int(np.nonzero(thr == t)[0][0]))
     raise ConfigError(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft, ndimage
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, LeakageError
 
 __all__ = [
@@ -80,7 +81,8 @@ def _assign(gl, sizes, n_splits, rng):
     return fold_of
 
 
-def grouped_kfold(groups, labels, n_splits: int = 5, *, seed: int = 0) -> list[Fold]:
+@positional_options
+def grouped_kfold(groups, labels, *, n_splits: int = 5, seed: int = 0) -> list[Fold]:
     """Stratified grouped K-fold: every group (patient) lies in exactly one test fold.
 
     Groups are assigned to folds so that each fold gets a near-equal share of positive and
@@ -113,7 +115,8 @@ def grouped_kfold(groups, labels, n_splits: int = 5, *, seed: int = 0) -> list[F
     return [Fold(k, idx[sample_fold != k], idx[sample_fold == k]) for k in range(n_splits)]
 
 
-def grouped_split(groups, labels, val_fraction: float = 0.2, *, seed: int = 0):
+@positional_options
+def grouped_split(groups, labels, *, val_fraction: float = 0.2, seed: int = 0):
     """One grouped, stratified train/validation split (inner split of a training fold).
 
     Returns
@@ -195,12 +198,13 @@ def input_hashes(inputs) -> tuple[list[str], np.ndarray]:
     return exact, np.array(ph, dtype=np.uint64)
 
 
+@positional_options
 def check_leakage(
     train_idx,
     test_idx,
     groups,
-    inputs=None,
     *,
+    inputs=None,
     near_duplicate_bits: int | None = 4,
     hashes=None,
 ) -> None:

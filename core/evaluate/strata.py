@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 from brim.evaluate.metrics import (
     AUROCResult,
@@ -162,12 +163,13 @@ def _within_pairs(y, s, strata_idx, n_strata):
     return conc, pairs
 
 
+@positional_options
 def stratified_auroc(
     y,
     scores,
     strata,
-    groups=None,
     *,
+    groups=None,
     n_bootstrap: int = 2000,
     level: float = 0.95,
     seed: int = 0,
@@ -245,7 +247,7 @@ def stratified_auroc(
         per[str(name)] = auroc_ci(
             y[m],
             s[m],
-            None if g is None else g[m],
+            groups=None if g is None else g[m],
             n_bootstrap=n_bootstrap,
             level=level,
             seed=seed,
@@ -272,7 +274,7 @@ def stratified_auroc(
         n_neg=int(y.size - n1),
         n_groups=n_groups,
     )
-    overall = auroc_ci(y, s, g, n_bootstrap=n_bootstrap, level=level, seed=seed)
+    overall = auroc_ci(y, s, groups=g, n_bootstrap=n_bootstrap, level=level, seed=seed)
     return StratifiedAUROC(
         strata=per,
         within=within,

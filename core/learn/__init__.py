@@ -12,7 +12,8 @@ Examples
 --------
 >>> from brim.learn import ArrayDataset, ResNetClassifier, TrainConfig, fit, predict
 >>> ds = ArrayDataset(images, labels, groups)  # images (n, y, x) in degC  # doctest: +SKIP
->>> res = fit(ResNetClassifier(1), train, val, TrainConfig(epochs=10))  # doctest: +SKIP
+>>> cfg = TrainConfig(epochs=10)  # doctest: +SKIP
+>>> res = fit(ResNetClassifier(1), train, val_data=val, config=cfg)  # doctest: +SKIP
 >>> scores = predict(res.model, test)  # xr.Dataset: score on dim sample  # doctest: +SKIP
 
 Public API
@@ -32,20 +33,20 @@ Models
     ``UNet2d(in_channels=1, n_classes=1, base_channels=16, depth=3)``,
     ``MLP(in_features, hidden=(64, 32), n_outputs=1, dropout=0.0)``,
     ``TwoBranchFusion(branch_a, branch_b, n_outputs=1, hidden=32)`` (``forward(xa, xb)``),
-    ``build_model(spec | name, kwargs=None, *, seed=None)``, ``MODELS``. Every model has
+    ``build_model(spec | name, *, kwargs=None, seed=None)``, ``MODELS``. Every model has
     ``.spec`` (class + kwargs, JSON) and fixed input-statistics buffers set by ``fit`` from the
     training fold.
 Training
     ``TrainConfig(epochs=20, lr=1e-3, batch_size=16, seed=0, patience=5, class_weighting=True,
     weight_decay=0.0, device="auto", num_workers=0, progress=False, num_threads=None,
     input_stats=True)``,
-    ``fit(model, train_data, val_data=None, config=None) -> TrainResult``
+    ``fit(model, train_data, *, val_data=None, config=None) -> TrainResult``
     (``model, history, best_epoch, best_val_loss, stopped_early, seconds, device``),
     ``predict(model, data, *, batch_size=64, device=None, like=None, num_workers=0)
     -> xr.Dataset``,
     ``save_checkpoint(model, directory, *, config=None) -> Path``,
     ``load_checkpoint(directory, *, device="cpu") -> nn.Module``,
-    ``make_fit_predict(model_spec_or_factory, config=None, *, transform=None)`` -> the
+    ``make_fit_predict(model_spec_or_factory, *, config=None, transform=None)`` -> the
     ``fit_predict`` callable of :func:`brim.evaluate.cross_validate`.
 CLI
     ``brim learn cv CONFIG.yaml [--out DIR]`` (:mod:`brim.learn.cli`).

@@ -255,7 +255,9 @@ def run_cv_config(path, *, out=None, progress: bool = False):
         fit_predict = logistic_fit_predict
     else:
         spec = {"class": model_cfg["class"], "kwargs": dict(model_cfg.get("kwargs") or {})}
-        fit_predict = make_fit_predict(spec, train_cfg, transform=Compose(tfs) if tfs else None)
+        fit_predict = make_fit_predict(
+            spec, config=train_cfg, transform=Compose(tfs) if tfs else None
+        )
     proto = dict(cfg.get("protocol") or {})
     result = cross_validate(fit_predict, X, y, groups, name=name, progress=progress, **proto)
     audit_cfg = cfg.get("audit")

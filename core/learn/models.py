@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, require
 
 torch = require("torch", "dl")
@@ -487,8 +488,9 @@ def _check_size(name: str, cls, kw: dict) -> None:
         )
 
 
+@positional_options
 def build_model(
-    spec: Mapping[str, Any] | str, kwargs: Mapping | None = None, *, seed: int | None = None
+    spec: Mapping[str, Any] | str, *, kwargs: Mapping | None = None, seed: int | None = None
 ) -> nn.Module:
     """Build a brim model from its spec ``{"class": name, "kwargs": {...}}`` (or name + kwargs).
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, require
 
 torch = require("torch", "dl")
@@ -226,7 +227,8 @@ class _NoAugment:
             self.base.augment = self.old
 
 
-def fit(model, train_data, val_data=None, config: TrainConfig | None = None) -> TrainResult:
+@positional_options
+def fit(model, train_data, *, val_data=None, config: TrainConfig | None = None) -> TrainResult:
     """Train ``model`` on ``train_data``, early-stopping on the loss of ``val_data``.
 
     Parameters
@@ -258,7 +260,8 @@ def fit(model, train_data, val_data=None, config: TrainConfig | None = None) -> 
     >>> patient = np.arange(200)
     >>> train, val, test = (ArrayDataset(x[s], y[s], patient[s])
     ...                     for s in (slice(0, 120), slice(120, 160), slice(160, 200)))
-    >>> result = fit(MLP(2, hidden=(8,)), train, val, TrainConfig(epochs=10, lr=1e-2, seed=0))
+    >>> cfg = TrainConfig(epochs=10, lr=1e-2, seed=0)
+    >>> result = fit(MLP(2, hidden=(8,)), train, val_data=val, config=cfg)
     >>> scores = predict(result.model, test)  # an xarray Dataset on dim "sample"
     >>> bool(auroc(y[160:], scores["score"].values) > 0.95)
     True
@@ -614,8 +617,9 @@ def _as_dataset(X, y, transform, seed):
     return ArrayDataset(X, np.asarray(y), None, transform=transform, seed=seed)
 
 
+@positional_options
 def make_fit_predict(
-    model: Callable[[], Any] | Mapping, config: TrainConfig | None = None, *, transform=None
+    model: Callable[[], Any] | Mapping, *, config: TrainConfig | None = None, transform=None
 ) -> Callable:
     """A ``fit_predict`` for :func:`brim.evaluate.cross_validate` that trains a brim model.
 
@@ -646,7 +650,7 @@ def make_fit_predict(
         te = _as_dataset(X_test, np.zeros(_len(X_test)), None, cfg.seed)
         if isinstance(te, _Base):
             te.transform = None
-        res = fit(m, tr, va, cfg)
+        res = fit(m, tr, val_data=va, config=cfg)
         fit_predict.last_result = res
         return (predict(res.model, va)["score"].values, predict(res.model, te)["score"].values)
 

@@ -108,7 +108,9 @@ def test_batch_input_errors(tmp_path):
 
 
 def test_cli_info(tmp_path, capsys):
-    ds = brim.record_provenance(factories.field_set(np.random.default_rng(1)), "tests", {"k": 1})
+    ds = brim.record_provenance(
+        factories.field_set(np.random.default_rng(1)), "tests", params={"k": 1}
+    )
     path = brim.save(ds, tmp_path / "f.nc")
     assert main(["info", str(path)]) == 0
     out = capsys.readouterr().out

@@ -214,7 +214,7 @@ def test_public_steps_no_longer_hand_write_other_spellings():
 
 def test_record_still_accepts_explicit_steps():
     ds = xr.Dataset({"a": ("x", np.arange(3.0))})
-    out = provenance.record(ds, "tests.explicit", {"k": np.int64(2)})
+    out = provenance.record(ds, "tests.explicit", params={"k": np.int64(2)})
     assert out.brim.provenance[-1]["parameters"] == {"k": 2}
 
 

@@ -28,7 +28,7 @@ def test_every_kind_has_a_factory():
 @pytest.mark.parametrize("kind", sorted(factories.ALL))
 def test_round_trip(kind, tmp_path):
     ds = factories.ALL[kind](np.random.default_rng(0))
-    ds = brim.record_provenance(ds, "tests.make", {"kind": kind, "n": np.int64(3)})
+    ds = brim.record_provenance(ds, "tests.make", params={"kind": kind, "n": np.int64(3)})
     ds.brim.validate()
     path = brim.save(ds, tmp_path / f"{kind}.nc")
     back = brim.open(path)

@@ -60,7 +60,7 @@ def test_grad_cam_on_brim_resnet_upsamples_and_plots():
     cam = grad_cam(model, img)
     assert cam.shape == (16, 16) and float(cam.min()) >= 0
     assert float(cam.max()) in (0.0, 1.0)
-    ax = plot_grad_cam(cam, img)
+    ax = plot_grad_cam(cam, image=img)
     assert ax.get_title().startswith("Grad-CAM")
     with pytest.raises(Exception, match="target"):
         grad_cam(model, img, target=3)

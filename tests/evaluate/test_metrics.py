@@ -72,8 +72,8 @@ def test_group_bootstrap_ci_reflects_patients_not_images():
     # every patient imaged 6 times with the same score: 240 images, 40 patients
     y6, s6, g6 = np.repeat(y, 6), np.repeat(s, 6), np.repeat(np.arange(n), 6)
     per_patient = auroc_ci(y, s, n_bootstrap=800, seed=1)
-    grouped = auroc_ci(y6, s6, g6, n_bootstrap=800, seed=1)
-    naive = auroc_ci(y6, s6, None, n_bootstrap=800, seed=1)
+    grouped = auroc_ci(y6, s6, groups=g6, n_bootstrap=800, seed=1)
+    naive = auroc_ci(y6, s6, groups=None, n_bootstrap=800, seed=1)
     assert grouped.auroc == pytest.approx(per_patient.auroc, abs=1e-12)
     w_p, w_g, w_n = (r.high - r.low for r in (per_patient, grouped, naive))
     assert grouped.low <= grouped.auroc <= grouped.high
@@ -97,7 +97,7 @@ def test_mean_ci_matches_normal_theory_and_widens_for_copied_cases():
     copies = np.repeat(base, 10)
     patient = np.repeat(np.arange(200), 10)
     _, lo_c, hi_c = mean_ci(copies)
-    m_g, lo_g, hi_g = mean_ci(copies, patient)
+    m_g, lo_g, hi_g = mean_ci(copies, groups=patient)
     assert m_g == pytest.approx(base.mean(), abs=1e-12)
     assert (hi_g - lo_g) > 2.5 * (hi_c - lo_c)
     assert (hi_g - lo_g) == pytest.approx(2 * 1.96 * base.std(ddof=1) / np.sqrt(200), rel=0.10)
@@ -120,8 +120,8 @@ def test_operating_points_match_brute_force_threshold_scan():
             best_sens = max(best_sens, se)
         if se >= 0.8:
             best_spec = max(best_spec, sp)
-    assert sensitivity_at_specificity(y, s, 0.8).sensitivity == pytest.approx(best_sens)
-    assert specificity_at_sensitivity(y, s, 0.8).specificity == pytest.approx(best_spec)
+    assert sensitivity_at_specificity(y, s, specificity=0.8).sensitivity == pytest.approx(best_sens)
+    assert specificity_at_sensitivity(y, s, sensitivity=0.8).specificity == pytest.approx(best_spec)
 
 
 def test_choose_threshold_rules_keep_their_promise_on_the_data_they_see():
@@ -129,15 +129,15 @@ def test_choose_threshold_rules_keep_their_promise_on_the_data_they_see():
     y = rng.integers(0, 2, 100)
     s = rng.normal(size=100) + 1.2 * y
     best_j = max((s[y == 1] >= t).mean() + (s[y == 0] < t).mean() - 1 for t in np.unique(s))
-    t = choose_threshold(y, s, "youden")
+    t = choose_threshold(y, s, rule="youden")
     assert (s[y == 1] >= t).mean() + (s[y == 0] < t).mean() - 1 == pytest.approx(best_j)
-    t = choose_threshold(y, s, "spec@0.9")
+    t = choose_threshold(y, s, rule="spec@0.9")
     assert (s[y == 0] < t).mean() >= 0.9
-    t = choose_threshold(y, s, "sens@0.95")
+    t = choose_threshold(y, s, rule="sens@0.95")
     assert (s[y == 1] >= t).mean() >= 0.95
-    assert choose_threshold(y, s, 0.5) == 0.5
+    assert choose_threshold(y, s, rule=0.5) == 0.5
     with pytest.raises(brim.ConfigError):
-        choose_threshold(y, s, "best")
+        choose_threshold(y, s, rule="best")
 
 
 def test_confusion_balanced_accuracy_counts_by_hand():

@@ -60,7 +60,7 @@ def test_threshold_is_fixed_on_validation_before_test_is_seen():
     for fold, (tr, va, te, yva) in zip(res.folds, seen):
         assert not set(te) & set(tr) and not set(te) & set(va)
         va_rows = np.isin(X[:, 1], va)
-        expected = choose_threshold(yva, X[va_rows, 0], "youden")
+        expected = choose_threshold(yva, X[va_rows, 0], rule="youden")
         assert fold.threshold == pytest.approx(expected)
         assert fold.sensitivity == 1.0  # every test score is far above the validation threshold
 
@@ -69,12 +69,12 @@ def test_aggregate_by_group_rules_by_hand():
     s = np.array([0.1, 0.5, 0.9, 0.2, 0.4])
     g = np.array(["a", "a", "a", "b", "b"])
     y = np.array([0, 0, 1, 0, 0])
-    m = aggregate_by_group(s, g, "mean", labels=y)
+    m = aggregate_by_group(s, g, rule="mean", labels=y)
     assert m["score"].values.tolist() == pytest.approx([0.5, 0.3])
     assert m["label"].values.tolist() == [1, 0]
-    assert aggregate_by_group(s, g, "max")["score"].values.tolist() == [0.9, 0.4]
+    assert aggregate_by_group(s, g, rule="max")["score"].values.tolist() == [0.9, 0.4]
     with pytest.raises(brim.ConfigError):
-        aggregate_by_group(s, g, "vote")
+        aggregate_by_group(s, g, rule="vote")
 
 
 def test_confound_audit_flags_a_synthetic_confound():

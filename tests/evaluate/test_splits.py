@@ -26,7 +26,7 @@ def _cohort(n_groups=30, seed=0):
 
 def test_grouped_kfold_partitions_groups_and_stratifies():
     groups, y = _cohort()
-    folds = grouped_kfold(groups, y, 5, seed=3)
+    folds = grouped_kfold(groups, y, n_splits=5, seed=3)
     seen = np.concatenate([f.test for f in folds])
     assert np.array_equal(np.sort(seen), np.arange(groups.size))
     for f in folds:
@@ -34,15 +34,15 @@ def test_grouped_kfold_partitions_groups_and_stratifies():
         assert np.array_equal(np.sort(np.r_[f.train, f.test]), np.arange(groups.size))
     pos_groups = [len(set(groups[f.test][y[f.test] == 1])) for f in folds]
     assert max(pos_groups) - min(pos_groups) <= 1
-    again = grouped_kfold(groups, y, 5, seed=3)
+    again = grouped_kfold(groups, y, n_splits=5, seed=3)
     assert all(np.array_equal(a.test, b.test) for a, b in zip(folds, again))
     with pytest.raises(brim.ConfigError):
-        grouped_kfold(groups[:6], y[:6], 10)
+        grouped_kfold(groups[:6], y[:6], n_splits=10)
 
 
 def test_grouped_split_keeps_groups_apart_and_both_classes():
     groups, y = _cohort(seed=1)
-    tr, va = grouped_split(groups, y, 0.25, seed=0)
+    tr, va = grouped_split(groups, y, val_fraction=0.25, seed=0)
     assert not set(groups[tr]) & set(groups[va])
     assert set(y[va]) == {0, 1}
     assert tr.size + va.size == groups.size
@@ -61,7 +61,7 @@ def test_exact_duplicate_under_two_ids_raises():
     imgs[5] = imgs[1]  # the same image filed under another patient
     groups = np.array(["a", "a", "b", "b", "c", "c"])
     with pytest.raises(brim.LeakageError, match="identically"):
-        check_leakage([0, 1, 2, 3], [4, 5], groups, imgs)
+        check_leakage([0, 1, 2, 3], [4, 5], groups, inputs=imgs)
 
 
 def test_near_duplicate_raises_and_distinct_images_pass():
@@ -77,13 +77,13 @@ def test_near_duplicate_raises_and_distinct_images_pass():
         )
     imgs = np.array(imgs)
     groups = np.array([f"p{k}" for k in range(8)])
-    check_leakage(np.arange(6), [6, 7], groups, imgs)  # all different: no error
+    check_leakage(np.arange(6), [6, 7], groups, inputs=imgs)  # all different: no error
     # the same thermogram re-exported in kelvin with a little noise, under another id
     imgs[7] = imgs[2] + 273.15 + rng.normal(scale=0.01, size=(48, 48))
     with pytest.raises(brim.LeakageError, match="near-duplicate"):
-        check_leakage(np.arange(6), [6, 7], groups, imgs)
+        check_leakage(np.arange(6), [6, 7], groups, inputs=imgs)
     # the check can be switched off explicitly
-    check_leakage(np.arange(6), [6, 7], groups, imgs, near_duplicate_bits=None)
+    check_leakage(np.arange(6), [6, 7], groups, inputs=imgs, near_duplicate_bits=None)
 
 
 def test_perceptual_hash_invariance():
@@ -101,7 +101,7 @@ def test_cross_validate_refuses_leaky_inputs():
     imgs = rng.normal(size=(n, 16, 16))
     y = np.arange(n) % 2
     groups = np.array([f"p{i}" for i in range(n)])
-    folds = grouped_kfold(groups, y, 3, seed=0)
+    folds = grouped_kfold(groups, y, n_splits=3, seed=0)
     a, b = folds[0].test[0], folds[1].test[0]
     imgs[b] = imgs[a]  # one image filed under two patient ids, in two different folds
     with pytest.raises(brim.LeakageError, match="identically"):
@@ -118,8 +118,8 @@ def test_real_thermograms_of_different_patients_are_not_near_duplicates(external
     imgs = np.array([np.asarray(read_dmr(f)["temperature"].values) for f in files])
     groups = np.array([f.stem for f in files])
     n = len(files)
-    check_leakage(np.arange(n // 2), np.arange(n // 2, n), groups, imgs)
+    check_leakage(np.arange(n // 2), np.arange(n // 2, n), groups, inputs=imgs)
     noise = np.random.default_rng(0).normal(scale=0.05, size=imgs[0].shape)
     leaky = np.concatenate([imgs, (imgs[0] + 273.15 + noise)[None]])
     with pytest.raises(brim.LeakageError, match="near-duplicate"):
-        check_leakage(np.arange(n), [n], np.append(groups, "new-id"), leaky)
+        check_leakage(np.arange(n), [n], np.append(groups, "new-id"), inputs=leaky)

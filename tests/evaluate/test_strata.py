@@ -58,7 +58,7 @@ def test_patient_bootstrap_widens_the_interval_for_repeated_images():
     )
     g = np.repeat(np.arange(y.size), rep)
     by_image = stratified_auroc(Y, S, P, n_bootstrap=300)
-    by_patient = stratified_auroc(Y, S, P, g, n_bootstrap=300)
+    by_patient = stratified_auroc(Y, S, P, groups=g, n_bootstrap=300)
     width = lambda r: r.within.high - r.within.low  # noqa: E731
     assert width(by_patient) > 1.5 * width(by_image)
 

@@ -40,14 +40,14 @@ def test_output_shapes_and_spec_rebuild():
 
 
 def test_build_model_is_seeded_and_refuses_unknown_classes():
-    a = build_model("MLP", {"in_features": 4}, seed=3)
-    b = build_model("MLP", {"in_features": 4}, seed=3)
+    a = build_model("MLP", kwargs={"in_features": 4}, seed=3)
+    b = build_model("MLP", kwargs={"in_features": 4}, seed=3)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     with pytest.raises(brim.ConfigError, match="unknown model"):
         build_model({"class": "os.system", "kwargs": {}})
     with pytest.raises(brim.ConfigError, match="bad arguments"):
-        build_model("MLP", {"nonsense": 1})
+        build_model("MLP", kwargs={"nonsense": 1})
 
 
 @pytest.mark.gpu

@@ -31,7 +31,7 @@ CFG = TrainConfig(epochs=15, lr=3e-3, batch_size=16, patience=5, seed=0)
 
 def test_cnn_finds_known_signal_and_permuted_labels_stay_at_chance(make_hot_spots):
     X, y, g = make_hot_spots(n_groups=40, per_group=2, amplitude=2.5, seed=0)
-    fp = make_fit_predict(SPEC, CFG, transform=RandomFlip((-1,)))
+    fp = make_fit_predict(SPEC, config=CFG, transform=RandomFlip((-1,)))
     res = cross_validate(fp, X, y, g, n_splits=3, n_bootstrap=200)
     # a warm 8x8 spot of +2.5 degC on unit noise is easy: demand a clear margin over chance
     assert res.auroc > 0.85, res.summary()
@@ -55,7 +55,7 @@ def test_training_is_deterministic_on_cpu(make_hot_spots):
         torch.manual_seed(123)  # a different global state must not matter...
         model = ResNetClassifier(1, widths=(4, 8))
         torch.manual_seed(0)  # ...only the (identical) initial weights and the config seed
-        runs.append(fit(model, tr, va, cfg))
+        runs.append(fit(model, tr, val_data=va, config=cfg))
     a, b = (r.model.state_dict() for r in runs)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert runs[0].history == runs[1].history
@@ -66,7 +66,7 @@ def test_training_is_deterministic_on_cpu(make_hot_spots):
 def test_checkpoint_round_trip_gives_identical_predictions(make_hot_spots, tmp_path):
     tr, va = _split(make_hot_spots)
     model = ResNetClassifier(1, widths=(4, 8), attention=True)
-    res = fit(model, tr, va, TrainConfig(epochs=2, batch_size=8, device="cpu"))
+    res = fit(model, tr, val_data=va, config=TrainConfig(epochs=2, batch_size=8, device="cpu"))
     d = save_checkpoint(res.model, tmp_path / "ckpt", config=TrainConfig().to_dict())
     meta = json.loads((d / "brim_model.json").read_text())
     assert meta["model"]["class"] == "ResNetClassifier" and meta["model"]["kwargs"]["attention"]
@@ -114,8 +114,8 @@ def test_class_weighting_and_early_stopping(make_hot_spots):
     res = fit(
         ResNetClassifier(1, widths=(4,)),
         ds.subset(range(8)),
-        ds.subset(range(8, 12)),
-        TrainConfig(epochs=30, lr=5e-2, patience=2, batch_size=4),
+        val_data=ds.subset(range(8, 12)),
+        config=TrainConfig(epochs=30, lr=5e-2, patience=2, batch_size=4),
     )
     assert res.stopped_early and len(res.history) < 30
     assert res.best_epoch == int(np.argmin([h["val_loss"] for h in res.history]))
@@ -136,8 +136,8 @@ def test_unet_learns_a_threshold_segmentation():
     res = fit(
         UNet2d(1, 1, base_channels=8, depth=2),
         ds.subset(range(18)),
-        ds.subset(range(18, 24)),
-        TrainConfig(epochs=25, lr=1e-2, batch_size=6, patience=8),
+        val_data=ds.subset(range(18, 24)),
+        config=TrainConfig(epochs=25, lr=1e-2, batch_size=6, patience=8),
     )
     prob = predict(res.model, ds.subset(range(18, 24)))["probability"].values
     d = [dice(p > 0.5, m) for p, m in zip(prob, M[18:])]
@@ -155,8 +155,8 @@ def test_two_branch_fusion_trains_on_image_plus_features(make_hot_spots, tmp_pat
     res = fit(
         model,
         ds.subset(range(16)),
-        ds.subset(range(16, 24)),
-        TrainConfig(epochs=15, lr=1e-2, batch_size=8, patience=None, device="cpu"),
+        val_data=ds.subset(range(16, 24)),
+        config=TrainConfig(epochs=15, lr=1e-2, batch_size=8, patience=None, device="cpu"),
     )
     # the feature branch's input statistics were set from the training fold only
     mean = res.model.branch_b.input_stats.mean.numpy()
@@ -180,8 +180,8 @@ def test_multiclass_training_predicts_probabilities_with_progress_bar(make_hot_s
     res = fit(
         ResNetClassifier(1, n_outputs=3, widths=(4,)),
         ds,
-        None,
-        TrainConfig(epochs=2, batch_size=4, progress=True, num_threads=1),
+        val_data=None,
+        config=TrainConfig(epochs=2, batch_size=4, progress=True, num_threads=1),
     )
     assert len(res.history) == 2 and "val_loss" not in res.history[0]
     out = predict(res.model, ds)
@@ -202,7 +202,7 @@ def test_batchnorm_statistics_are_those_of_the_final_weights(make_hot_spots):
     ds = ArrayDataset(X, y, g, transform=RandomFlip((-1,)))
     model = ResNetClassifier(1, widths=(4, 8), norm="batch")
     cfg = TrainConfig(epochs=4, lr=1e-2, batch_size=8, patience=None, seed=0)
-    fit(model, ds, None, cfg)
+    fit(model, ds, val_data=None, config=cfg)
     bn = model.stem[1]
     with torch.no_grad():
         x = model.input_stats(torch.from_numpy(np.asarray(X, np.float32))[:, None])
