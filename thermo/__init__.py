@@ -40,6 +40,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "solve_phantom": "simulate",
         "gautherie_heat": "phantom",
         "simulate_thermogram": "simulate",
+        "simulate_subject": "simulate",
         "simulate_dynamic": "dynamic",
         "simulate_cohort": "cohort",
         "render_thermogram": "camera",

@@ -34,6 +34,7 @@ import scipy.constants
 import xarray as xr
 from scipy import ndimage
 
+from brim import provenance
 from brim.errors import ConfigError
 
 C2 = scipy.constants.h * scipy.constants.c / scipy.constants.k
@@ -116,6 +117,7 @@ def apparent_temperature(
     return inverse_blackbody(obj, **kw)
 
 
+@provenance.step
 def render_thermogram(
     volume: xr.Dataset,
     *,

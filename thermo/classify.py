@@ -406,7 +406,7 @@ def train_cnn(
     cfg = cnn_config(
         epochs, lr=lr, batch=batch, seed=seed, num_threads=num_threads, progress=progress
     )
-    res = fit(net, data, None, cfg)
+    res = fit(net, data, val_data=None, config=cfg)
     return CNNModel(res.model, attention, width, factor, tuple(maps.shape[1:]))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError
 from brim.thermo.simulate import simulate_thermogram
 
@@ -72,6 +73,12 @@ def simulate_cohort(
         sub_seed = int(children[i].generate_state(1)[0])
         ds = simulate_thermogram(seed=sub_seed, tumour=bool(sick[i]), patient=str(i + 1), **kwargs)
         ds.attrs["cohort_seed"] = int(seed)
+        ds = provenance.record(
+            ds,
+            "brim.thermo.simulate_cohort",
+            params={"n": n, "seed": seed, "tumour_fraction": tumour_fraction, "patient": i + 1,
+                    **kwargs},
+        )  # fmt: skip
         out.append(ds)
         rows.append(f"{i + 1},{ds.attrs['diagnosis']}")
         if outdir is not None:

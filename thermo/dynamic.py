@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError
 from brim.thermo.pennes import assemble
 from brim.thermo.phantom import PhantomSpec
-from brim.thermo.simulate import _label_attrs, _record, _stamp, _steady_phantom
+from brim.thermo.simulate import _label_attrs, _stamp, _steady_phantom
 from brim.thermo.skin import skin_temperature, smooth_on_surface, staircase_correction
 from brim.thermo.transient import solve_transient
 
 
+@provenance.step
 def simulate_dynamic(
     *,
     seed: int,
@@ -121,9 +123,6 @@ def simulate_dynamic(
     img["cooling_heat_transfer_coefficient"] = ((), float(h_cooling), {"units": "W m-2 K-1"})
     img["cooling_time"] = ((), float(cooling_time), {"units": "s"})
     img = _stamp(img)
-    return _record(img, "brim.thermo.simulate_dynamic", {
-        "seed": seed, "tumour": t is not None, "t_ambient": t_ambient, "h": h,
-        "h_cooling": h_cooling, "cooling_time": cooling_time, "n_frames": n_frames,
-        "frame_interval": frame_interval, "dt": dt, "voxel": spec.voxel,
-        "pixel_pitch": pixel_pitch, "netd": netd, "emissivity": emissivity,
-    })  # fmt: skip
+    # the values drawn from the seed when not given, as simulate_thermogram records them
+    provenance.note(t_ambient=t_ambient, voxel=spec.voxel, tumour=t is not None)
+    return img

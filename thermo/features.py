@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage, stats
 
+from brim import provenance
 from brim.errors import ConfigError, SchemaError
 
 __all__ = [
@@ -94,6 +95,7 @@ def _mirror_left(t: np.ndarray, midline: float) -> tuple[np.ndarray, np.ndarray]
     return np.clip(src, 0, w - 1), ok
 
 
+@provenance.step
 def asymmetry_map(ds: xr.Dataset, seg: xr.Dataset) -> xr.Dataset:
     """ΔT map: the left breast mirrored about the midline minus the right breast (K).
 

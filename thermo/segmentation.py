@@ -542,7 +542,7 @@ def train_unet(
         num_threads=num_threads,
         progress=progress,
     )
-    res = fit(net, data, None, cfg)
+    res = fit(net, data, val_data=None, config=cfg)
     history = [row["train_loss"] for row in res.history]
     return UNetModel(res.model.cpu().eval(), images.shape[1], base, depth, history)
 

@@ -10,12 +10,15 @@ Dynamic (cold-stress) sequences are in :mod:`brim.thermo.dynamic`, cohorts in
 
 from __future__ import annotations
 
+import inspect
 import json
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.thermo.pennes import assemble, radiative_h
 from brim.thermo.phantom import (
     LABEL_NAMES,
@@ -29,6 +32,7 @@ from brim.thermo.skin import skin_temperature, smooth_on_surface, staircase_corr
 from brim.thermo.steady import solve_steady
 
 
+@provenance.step
 def solve_phantom(
     phantom: Phantom,
     *,
@@ -166,7 +170,7 @@ def simulate_thermogram(
     camera_emissivity: float | None = None,
     patient: str | None = None,
     return_volume: bool = False,
-) -> xr.Dataset | Simulation:
+) -> xr.Dataset:
     """Simulate one labelled thermogram of a random subject.
 
     Parameters
@@ -197,7 +201,8 @@ def simulate_thermogram(
     patient : str, optional
         Patient ID attribute; default ``"SIM-<seed>"``.
     return_volume : bool
-        Also return the 3-D solution (see :func:`solve_phantom`).
+        Deprecated (the return type would change with it): call :func:`simulate_subject` for
+        the thermogram together with its 3-D solution.
 
     Returns
     -------
@@ -207,13 +212,150 @@ def simulate_thermogram(
         ``body_mask`` (uint8), ``tumour_mask`` (uint8, the tumour's projection), label attributes
         (``label`` 0/1, ``diagnosis`` "Healthy"/"Sick", ``patient``, ``tumour_side``,
         ``tumour_diameter_m``, ``tumour_depth_m``, ``tumour_metabolic_heat_W_m3``).
-        With ``return_volume``, a :class:`Simulation` holding both the thermogram and the 3-D
-        solution.
+
+    Notes
+    -----
+    The provenance records the ambient temperature and voxel size actually used (drawn from the
+    seed when not given), so the record reproduces the file.
+
+    Examples
+    --------
+    A coarse, noise-free subject (5 mm voxels, 4 mm pixels) with a tumour:
+
+    >>> img = simulate_thermogram(seed=1, voxel=5e-3, pixel_pitch=4e-3, netd=0.0)
+    >>> img.brim.kind, img.attrs["diagnosis"], img["temperature"].attrs["units"]
+    ('thermogram', 'Sick', 'degC')
     """
+    sim, params = _simulate(
+        seed=seed,
+        tumour=tumour,
+        spec=spec,
+        t_ambient=t_ambient,
+        h=h,
+        voxel=voxel,
+        pixel_pitch=pixel_pitch,
+        view=view,
+        angle=angle,
+        netd=netd,
+        emissivity=emissivity,
+        camera_emissivity=camera_emissivity,
+        patient=patient,
+    )
+    img = _record(sim.thermogram, "brim.thermo.simulate_thermogram", params)
+    if return_volume:
+        warnings.warn(
+            "simulate_thermogram(return_volume=True) is deprecated (one function, one return "
+            "type): call brim.thermo.simulate_subject for the thermogram and its 3-D solution",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Simulation(thermogram=img, volume=sim.volume)  # type: ignore[return-value]
+    return img
+
+
+def simulate_subject(
+    *,
+    seed: int,
+    tumour: bool = True,
+    spec: PhantomSpec | None = None,
+    t_ambient: float | None = None,
+    h: float = 10.0,
+    voxel: float = 3e-3,
+    pixel_pitch: float = 1e-3,
+    view: str = "frontal",
+    angle: float = 0.0,
+    netd: float = 0.05,
+    emissivity: float = 0.98,
+    camera_emissivity: float | None = None,
+    patient: str | None = None,
+) -> Simulation:
+    """Simulate one labelled thermogram of a random subject together with its 3-D solution.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds everything (subject geometry, tissue heterogeneity, ambient, camera noise): the
+        same seed gives the same numbers.
+    tumour : bool
+        Whether the subject has a tumour (ignored when ``spec`` is given).
+    spec : PhantomSpec, optional
+        Explicit phantom instead of a random subject.
+    t_ambient : float, optional
+        Room temperature, degC; default: uniform in 20–22 degC.
+    h : float
+        Heat-transfer coefficient, W/m^2/K.
+    voxel : float
+        Voxel size of the bioheat grid, m (for random subjects).
+    pixel_pitch : float
+        Camera pixel pitch on the body, m.
+    view : {"frontal", "oblique"}
+        Camera view; ``angle`` (degrees, about the body's vertical axis) for oblique.
+    netd : float
+        Camera noise-equivalent temperature difference, K (Gaussian std per pixel).
+    emissivity : float
+        True skin emissivity (0.98, Steketee 1973).
+    camera_emissivity : float, optional
+        Emissivity set in the camera; default: equal to ``emissivity`` (a correctly set camera).
+    patient : str, optional
+        Patient ID attribute; default ``"SIM-<seed>"``.
+
+    Returns
+    -------
+    Simulation
+        ``thermogram``: the Dataset :func:`simulate_thermogram` returns for the same arguments;
+        ``volume``: the 3-D steady solution it was rendered from (see :func:`solve_phantom`).
+        Both record this step in their provenance.
+
+    Examples
+    --------
+    >>> sim = simulate_subject(seed=1, voxel=5e-3, pixel_pitch=4e-3, netd=0.0)
+    >>> sim.volume["temperature"].dims, sim.thermogram["temperature"].dims
+    (('z', 'y', 'x'), ('y', 'x'))
+    """
+    sim, params = _simulate(
+        seed=seed,
+        tumour=tumour,
+        spec=spec,
+        t_ambient=t_ambient,
+        h=h,
+        voxel=voxel,
+        pixel_pitch=pixel_pitch,
+        view=view,
+        angle=angle,
+        netd=netd,
+        emissivity=emissivity,
+        camera_emissivity=camera_emissivity,
+        patient=patient,
+    )
+    return Simulation(
+        thermogram=_record(sim.thermogram, "brim.thermo.simulate_subject", params),
+        volume=_record(sim.volume, "brim.thermo.simulate_subject", params),
+    )
+
+
+def _simulate(
+    *,
+    seed: int,
+    tumour: bool = True,
+    spec: PhantomSpec | None = None,
+    t_ambient: float | None = None,
+    h: float = 10.0,
+    voxel: float = 3e-3,
+    pixel_pitch: float = 1e-3,
+    view: str = "frontal",
+    angle: float = 0.0,
+    netd: float = 0.05,
+    emissivity: float = 0.98,
+    camera_emissivity: float | None = None,
+    patient: str | None = None,
+) -> tuple[Simulation, dict]:
+    """The body of :func:`simulate_thermogram` and :func:`simulate_subject`: the simulation
+    and the parameters its provenance records (the drawn ambient temperature and voxel size,
+    not the arguments)."""
     from brim.thermo import camera
 
     spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
-    img = camera.render_thermogram(
+    img = inspect.unwrap(camera.render_thermogram)(
         vol,
         view=view,
         angle=angle,
@@ -238,12 +380,12 @@ def simulate_thermogram(
     img.attrs.update(attrs)
     img["ambient_temperature"] = vol["ambient_temperature"]
     img = _stamp(img)
-    img = _record(img, "brim.thermo.simulate_thermogram", {
+    params = {
         "seed": seed, "tumour": t is not None, "t_ambient": t_ambient, "h": h,
         "voxel": spec.voxel, "pixel_pitch": pixel_pitch, "view": view, "angle": angle,
         "netd": netd, "emissivity": emissivity, "camera_emissivity": camera_emissivity,
-    })  # fmt: skip
-    return Simulation(thermogram=img, volume=vol) if return_volume else img
+    }  # fmt: skip
+    return Simulation(thermogram=img, volume=vol), params
 
 
 def _steady_phantom(seed, spec, tumour, voxel, t_ambient, h):
@@ -258,7 +400,7 @@ def _steady_phantom(seed, spec, tumour, voxel, t_ambient, h):
     field_seed = int(rng.integers(2**31))
     cam_seed = int(rng.integers(2**31))
     ph = build_phantom(spec, seed=field_seed)
-    vol = solve_phantom(ph, t_ambient=t_ambient, h=h)
+    vol = inspect.unwrap(solve_phantom)(ph, t_ambient=t_ambient, h=h)
     return spec, t_ambient, ph, vol, cam_seed
 
 
@@ -282,6 +424,4 @@ def _stamp(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _record(ds: xr.Dataset, step: str, params: dict) -> xr.Dataset:
-    from brim import provenance
-
     return provenance.record(ds, step, params=params)

@@ -67,7 +67,7 @@ def test_layers_and_boundaries():
 def pair():
     """The sample subject with and without its tumour, noiseless."""
     spec = sample_spec()
-    sim = T.simulate_thermogram(seed=1, spec=spec, netd=0.0, t_ambient=21.0, return_volume=True)
+    sim = T.simulate_subject(seed=1, spec=spec, netd=0.0, t_ambient=21.0)
     sick, vol = sim.thermogram, sim.volume
     healthy = T.simulate_thermogram(
         seed=1, spec=replace(spec, tumour=None), netd=0.0, t_ambient=21.0
@@ -146,6 +146,10 @@ def test_cohort_files_and_labels(tmp_path):
     # patient i does not depend on the cohort size
     small = T.simulate_cohort(2, seed=3, tumour_fraction=1.0, **kw)
     assert small[0].attrs["seed"] == cohort[0].attrs["seed"]
+    assert [s["step"] for s in cohort[0].brim.provenance] == [
+        "brim.thermo.simulate_thermogram",
+        "brim.thermo.simulate_cohort",
+    ]
     with pytest.raises(ConfigError):
         T.simulate_cohort(0, seed=1)
 
@@ -181,3 +185,34 @@ def test_dynamic_cold_stress_sequence_rewarms_towards_steady_state():
     np.testing.assert_array_equal(dyn.breast_mask.values, steady.breast_mask.values)
     with pytest.raises(ConfigError):
         T.simulate_dynamic(n_frames=0, **kw)
+
+
+def test_one_return_type_and_provenance_of_every_simulation_step(pair):
+    """simulate_thermogram returns a Dataset; simulate_subject the thermogram and its volume
+    (the same thermogram values); return_volume still works for one release, with a warning;
+    each public step records itself once."""
+    import warnings
+
+    sick, _, vol = pair
+    kw = {"seed": 1, "spec": sample_spec(), "netd": 0.0, "t_ambient": 21.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        img = T.simulate_thermogram(**kw)
+    assert isinstance(img, type(sick))
+    np.testing.assert_array_equal(img.temperature.values, sick.temperature.values)
+    assert [s["step"] for s in img.brim.provenance] == ["brim.thermo.simulate_thermogram"]
+    assert [s["step"] for s in sick.brim.provenance] == ["brim.thermo.simulate_subject"]
+    assert [s["step"] for s in vol.brim.provenance] == ["brim.thermo.simulate_subject"]
+    with pytest.warns(DeprecationWarning, match="simulate_subject"):
+        old = T.simulate_thermogram(**kw, return_volume=True)
+    assert isinstance(old, T.simulate.Simulation)
+    np.testing.assert_array_equal(old.thermogram.temperature.values, img.temperature.values)
+
+    ph = P.build_phantom(P.PhantomSpec(voxel=6e-3, heterogeneity=0.0), seed=0)
+    v = T.solve_phantom(ph, t_ambient=21.0)
+    r = T.render_thermogram(v, pixel_pitch=6e-3, netd=0.0)
+    assert [s["step"] for s in r.brim.provenance] == [
+        "brim.thermo.solve_phantom",
+        "brim.thermo.render_thermogram",
+    ]
+    assert r.brim.provenance[-1]["parameters"]["pixel_pitch"] == 6e-3
