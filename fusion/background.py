@@ -122,6 +122,15 @@ class BackgroundFit:
 def fit_slopes(rho, amplitude, phase) -> tuple[float, float, float, float]:
     """Least-squares lines through ``ln(rho^2 A)`` and the unwrapped phase against ``rho``.
 
+    Parameters
+    ----------
+    rho : array_like
+        Source-detector distances, mm.
+    amplitude : array_like
+        Amplitudes of the same pairs (> 0; other pairs are ignored).
+    phase : array_like
+        Phases of the same pairs, rad.
+
     Returns
     -------
     (slope_amp, intercept_amp, slope_phase, intercept_phase)

@@ -197,7 +197,18 @@ def _cmd_convert(args) -> int:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``fusion`` command group to the brim CLI."""
+    """Add the ``fusion`` command group to the brim CLI.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``brim`` parser's subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``fusion`` group's parser.
+    """
     g = subparsers.add_parser(
         "fusion",
         help="US-guided diffuse optical tomography and fusion",

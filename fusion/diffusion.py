@@ -122,7 +122,18 @@ class OpticalProperties:
         return 2.0 * a * self.D
 
     def with_mua(self, mua: float) -> OpticalProperties:
-        """A copy with another absorption coefficient."""
+        """A copy with another absorption coefficient.
+
+        Parameters
+        ----------
+        mua : float
+            Absorption coefficient, mm⁻¹.
+
+        Returns
+        -------
+        OpticalProperties
+            The same scattering, refractive index and frequency.
+        """
         return OpticalProperties(mua, self.musp, self.n, self.frequency)
 
 
@@ -191,6 +202,11 @@ def green_infinite(r, k: complex, D: float):  # noqa: N803 - physics symbol
         Complex wavenumber, mm^-1.
     D : float
         Diffusion coefficient, mm.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex fluence per unit source, mm⁻², the shape of ``r``.
     """
     r = np.asarray(r, dtype=np.float64)
     return np.exp(-k * r) / (4.0 * np.pi * D * r)
@@ -307,6 +323,24 @@ def green_matrix(
     torch inputs (or ``backend="cupy"|"torch"``) stay on their device and use the same formula
     with array-API operations (float64; equal to NumPy within 1e-12 relative, tested).
     Coincident points give inf/NaN, as the analytic function does.
+
+    Parameters
+    ----------
+    a : array_like, (N, 3)
+        Field points, mm.
+    b : array_like, (M, 3)
+        Source points, mm.
+    props : OpticalProperties
+        Background optical properties.
+    boundary : {"extrapolated", "infinite"}
+        Semi-infinite medium with the extrapolated boundary, or an infinite medium.
+    backend : {"numpy", "cupy", "torch"}, optional
+        Array backend (default: that of the inputs).
+
+    Returns
+    -------
+    array, (N, M)
+        Complex Green's matrix, mm⁻², on the backend of the inputs.
     """
     from brim.backend import asarray_like, is_torch_tensor, resolve_backend
 
@@ -454,6 +488,24 @@ def rytov_weights(
 
     The Born weights divided by the homogeneous fluence of each pair (O'Leary et al. 1995).
     Units: per mm^-1.
+
+    Parameters
+    ----------
+    sources, detectors : array_like, (S, 3), (M, 3)
+        Optode positions, mm.
+    voxels : array_like, (V, 3)
+        Voxel centres, mm.
+    volumes : float or array_like, (V,)
+        Voxel volumes, mm³.
+    props : OpticalProperties
+        Background optical properties.
+    boundary : {"extrapolated", "infinite"}
+        Boundary model of the Green's functions.
+
+    Returns
+    -------
+    numpy.ndarray, (S, M, V)
+        Complex weights, per mm⁻¹ of absorption change.
     """
     w = born_weights(sources, detectors, voxels, volumes, props, boundary=boundary)
     phi0 = fluence_semi_infinite(sources, detectors, props, boundary=boundary)
@@ -466,6 +518,20 @@ def sphere_self_integral(radius, k: complex, D: float):  # noqa: N803
     ``int_0^a exp(-k r)/(4 pi D r) 4 pi r^2 dr = (1 - (1 + k a) exp(-k a)) / (D k^2)``; used for
     the singular diagonal of volume-integral (Lippmann-Schwinger) systems, voxel replaced by the
     sphere of equal volume. Units mm^-2 * mm^3 = mm.
+
+    Parameters
+    ----------
+    radius : float or array_like
+        Sphere radius, mm.
+    k : complex
+        Complex wavenumber, mm⁻¹.
+    D : float
+        Diffusion coefficient, mm.
+
+    Returns
+    -------
+    complex or numpy.ndarray
+        The integral, mm.
     """
     a = np.asarray(radius, dtype=np.float64)
     ka = k * a

@@ -46,6 +46,13 @@ def read_extinction(path=None) -> xr.Dataset:
     FormatError
         A data row is ragged or non-numeric (the message names the line), a wavelength appears
         twice, or the table has fewer than two rows.
+
+    Examples
+    --------
+    >>> from brim.fusion import read_extinction
+    >>> ext = read_extinction()  # the bundled Prahl subset
+    >>> float(ext.wavelength.min()), float(ext.wavelength.max()), ext.eps_hb.attrs["units"]
+    (650.0, 950.0, 'cm-1/M')
     """
     p = DEFAULT_EXTINCTION if path is None else check_input_file(path)
     if path is None:
@@ -92,6 +99,29 @@ def extinction_at(wavelengths, *, extinction: xr.Dataset | None = None) -> np.nd
     """Extinction (cm^-1/M) of (HbO2, Hb) at the given wavelengths, shape (n, 2).
 
     Linear interpolation inside the table; outside it raises :class:`FormatError`.
+
+    Parameters
+    ----------
+    wavelengths : array_like
+        Wavelengths, nm.
+    extinction : xarray.Dataset, optional
+        A table from :func:`read_extinction` (default: the bundled Prahl subset).
+
+    Returns
+    -------
+    numpy.ndarray, (n, 2)
+        Molar extinction of HbO2 and Hb, cm⁻¹/M.
+
+    Raises
+    ------
+    FormatError
+        A wavelength outside the table.
+
+    Examples
+    --------
+    >>> from brim.fusion import extinction_at
+    >>> extinction_at([800.0]).tolist()  # Prahl's values at the isosbestic region
+    [[816.0, 761.72]]
     """
     ext = read_extinction() if extinction is None else extinction
     wl = np.atleast_1d(np.asarray(wavelengths, dtype=np.float64))

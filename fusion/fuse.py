@@ -78,7 +78,30 @@ def _pixels(da: xr.DataArray, name: str) -> np.ndarray:
 
 
 def mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = 32, mask=None) -> float:
-    """Mutual information (nats) of two equally shaped images from their joint histogram."""
+    """Mutual information (nats) of two equally shaped images from their joint histogram.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Two images of the same shape (any real values).
+    bins : int
+        Histogram bins per image.
+    mask : numpy.ndarray of bool, optional
+        Pixels to use (default: all).
+
+    Returns
+    -------
+    float
+        Mutual information in nats (0 for independent images).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.fusion.fuse import mutual_information
+    >>> a = np.random.default_rng(0).random((32, 32))
+    >>> mutual_information(a, a) > mutual_information(a, a[::-1].copy())
+    True
+    """
     a = np.asarray(a, float).ravel()
     b = np.asarray(b, float).ravel()
     if mask is not None:
@@ -93,7 +116,33 @@ def mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = 32, mask=Non
 
 
 def apply_affine(image: np.ndarray, matrix: np.ndarray, *, order: int = 1, cval=np.nan):
-    """Resample ``image`` so that output pixel ``(r, c)`` takes the value at ``M @ (r, c, 1)``."""
+    """Resample ``image`` so that output pixel ``(r, c)`` takes the value at ``M @ (r, c, 1)``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        A 2-D image.
+    matrix : numpy.ndarray, shape (3, 3)
+        Homogeneous affine map from output to input pixel coordinates (row, column), as
+        :func:`register_images` returns.
+    order : int
+        Spline order of the interpolation (1: bilinear).
+    cval : float
+        Value of output pixels that map outside ``image``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The resampled image, the shape of ``image``, float.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.fusion import apply_affine
+    >>> shift = np.array([[1.0, 0, 0], [0, 1, 2], [0, 0, 1]])  # sample 2 columns to the right
+    >>> apply_affine(np.arange(5.0)[None].repeat(2, 0), shift)[0].tolist()
+    [2.0, 3.0, 4.0, nan, nan]
+    """
     from scipy import ndimage
 
     m = np.asarray(matrix, float)
@@ -288,6 +337,24 @@ def decision_fusion(
     ``rule="mean"`` averages probabilities; ``"product"`` multiplies odds (naive Bayes);
     ``"max"`` takes the most suspicious. ``features``, ``labels``, ``train``, ``test`` and
     ``l2`` are as in :func:`feature_fusion`.
+
+    Parameters
+    ----------
+    features : dict of str to array_like
+        Per modality, the features of every case, (n,) or (n, f); all finite.
+    labels : array_like, (n,)
+        0/1 labels; the training cases must hold both.
+    train, test : array_like
+        Indices or boolean masks of the training and test cases.
+    rule : {"mean", "product", "max"}
+        How the per-modality probabilities are combined.
+    l2 : float
+        Penalty of each logistic regression.
+
+    Returns
+    -------
+    dict
+        ``{"proba": fused test probabilities, "per_modality": {name: test probabilities}}``.
     """
     xs, y = _modalities(features, labels, train, test)
     per = {}
@@ -311,6 +378,29 @@ def us_features(us: xr.Dataset) -> dict[str, float]:
 
     area (px), aspect ratio depth/width ("taller than wide" is suspicious), solidity, contour
     irregularity (perimeter^2 / (4 pi area)), mean echo inside relative to a ring around it.
+
+    Parameters
+    ----------
+    us : xarray.Dataset
+        ``image`` and a non-empty lesion ``mask`` on the same 2-D grid.
+
+    Returns
+    -------
+    dict of str to float
+        ``area`` (px), ``aspect``, ``solidity``, ``irregularity`` (1 for a disc, larger for
+        irregular contours) and ``echo_ratio``.
+
+    Raises
+    ------
+    ConfigError
+        The mask is empty.
+
+    Examples
+    --------
+    >>> from brim.fusion import synthetic_ultrasound, us_features
+    >>> f = us_features(synthetic_ultrasound(pixel=0.5e-3))
+    >>> f["echo_ratio"] < 1, round(f["aspect"], 1)  # a dark, round lesion
+    (True, 1.0)
     """
     from scipy import ndimage
     from skimage.measure import perimeter, regionprops
@@ -333,7 +423,20 @@ def us_features(us: xr.Dataset) -> dict[str, float]:
 
 
 def optical_features(hb: xr.Dataset) -> dict[str, float]:
-    """Optical features of a haemoglobin map: lesion HbT, max HbT, saturation, HbT contrast."""
+    """Optical features of a haemoglobin map: lesion HbT, max HbT, saturation, HbT contrast.
+
+    Parameters
+    ----------
+    hb : xarray.Dataset
+        The output of :func:`brim.fusion.hemoglobin` (``hbt`` map; ``lesion_hbt``,
+        ``lesion_so2`` and ``background_hbt`` when the reconstruction had an ROI).
+
+    Returns
+    -------
+    dict of str to float
+        ``max_hbt`` (uM), and when available ``lesion_hbt`` (uM), ``lesion_so2`` (1) and
+        ``hbt_contrast`` (lesion over background HbT).
+    """
     feats = {}
     if "lesion_hbt" in hb:
         feats["lesion_hbt"] = float(hb["lesion_hbt"])
@@ -347,7 +450,18 @@ def optical_features(hb: xr.Dataset) -> dict[str, float]:
 
 
 def to_json(d) -> str:
-    """JSON for feature dictionaries (floats)."""
+    """JSON for feature dictionaries (floats).
+
+    Parameters
+    ----------
+    d : dict of str to float
+        Feature values (NumPy scalars are converted).
+
+    Returns
+    -------
+    str
+        A JSON object.
+    """
     return json.dumps({k: float(v) for k, v in d.items()})
 
 
@@ -372,6 +486,29 @@ def two_branch_cv(
     :func:`brim.learn.make_fit_predict` and evaluated with :func:`brim.evaluate.cross_validate`
     (grouped K-fold, nested validation split for early stopping and the threshold, leakage
     checks, AUROC with a group-bootstrap CI).
+
+    Parameters
+    ----------
+    us_images : array_like, (n, y, x)
+        Ultrasound images of the cases (standardised here).
+    optical_features : array_like, (n, f)
+        Optical features of the same cases.
+    labels : array_like, (n,)
+        0/1 labels.
+    groups : array_like, (n,)
+        Patient (or duplicate-image) group of each case: folds never split a group.
+    n_splits : int
+        Folds of the grouped K-fold.
+    epochs : int
+        Training epochs per fold (early stopping on the nested validation split).
+    lr : float
+        Learning rate.
+    widths : tuple of int
+        Channel widths of the image branch.
+    seed : int
+        Seed of the splits and of the networks' initialisation.
+    progress : bool
+        Show progress bars.
 
     Returns
     -------

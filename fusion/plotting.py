@@ -42,7 +42,23 @@ def _ax(ax):
 
 
 def plot_measurement(meas: xr.Dataset, *, wavelength: int = 0, ax=None, **kw):
-    """``ln(rho^2 A)`` against source-detector distance (the background-fit view)."""
+    """``ln(rho^2 A)`` against source-detector distance (the background-fit view).
+
+    Parameters
+    ----------
+    meas : xarray.Dataset
+        ``optical_measurement``.
+    wavelength : int
+        Index of the wavelength shown.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in (default: a new figure).
+    **kw
+        Passed to ``Axes.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     from brim.fusion.background import pair_distances
 
     ax = _ax(ax)
@@ -56,7 +72,28 @@ def plot_measurement(meas: xr.Dataset, *, wavelength: int = 0, ax=None, **kw):
 
 
 def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
-    """A 2-D map with physical axes and a colour bar labelled with its units."""
+    """A 2-D map with physical axes and a colour bar labelled with its units.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A 2-D map; coordinates in length units are shown in mm, others as stored.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in (default: a new figure).
+    cmap : str
+        Colour map (perceptual).
+    **kw
+        Passed to ``Axes.pcolormesh``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        ``da`` is not 2-D.
+    """
     ax = _ax(ax)
     if da.ndim != 2:
         raise ValueError(f"plot_map needs a 2-D map, got dims {da.dims}")
@@ -73,7 +110,25 @@ def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
 
 @positional_options
 def plot_depth_slices(ds: xr.Dataset, *, var: str = "hbt", wavelength=None, ax=None, **kw):
-    """Depth slices (z) of a 3-D map side by side in one Axes, the Zhu-lab display."""
+    """Depth slices (z) of a 3-D map side by side in one Axes, the Zhu-lab display.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A reconstruction with ``var`` on ``(z, y, x)`` (or with a leading ``wavelength``).
+    var : str
+        The variable shown, e.g. ``"hbt"``, ``"mua"``.
+    wavelength : int, optional
+        Index of the wavelength shown when ``var`` has a wavelength dimension (default: 0).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in (default: a new figure).
+    **kw
+        Passed to ``Axes.imshow``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax = _ax(ax)
     da = ds[var]
     if "wavelength" in da.dims:
@@ -99,7 +154,23 @@ def plot_depth_slices(ds: xr.Dataset, *, var: str = "hbt", wavelength=None, ax=N
 
 
 def plot_volume_mip(ds: xr.Dataset, var: str, *, ax=None, **kw):
-    """Maximum-intensity projection over ``z`` (first index of any leading dims)."""
+    """Maximum-intensity projection over ``z`` (first index of any leading dims).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A reconstruction with ``var`` over ``z``.
+    var : str
+        The variable projected.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in (default: a new figure).
+    **kw
+        Passed to :func:`plot_map`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     da = ds[var]
     for d in list(da.dims):
         if d not in ("z", "y", "x"):
@@ -111,7 +182,21 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax=None, **kw):
 
 
 def plot_ultrasound(us: xr.Dataset, *, ax=None, contour: bool = True):
-    """B-mode image (grey) with the lesion mask contour."""
+    """B-mode image (grey) with the lesion mask contour.
+
+    Parameters
+    ----------
+    us : xarray.Dataset
+        ``image`` (0..1) and optionally ``mask`` on ``(y, x)``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in (default: a new figure).
+    contour : bool
+        Draw the outline of ``mask``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax = _ax(ax)
     x, xu = _display(us.image, "x")
     y, yu = _display(us.image, "y")

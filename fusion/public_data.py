@@ -48,6 +48,11 @@ def read_dot_filtering(path) -> xr.Dataset:
     The grid spacing is not stored in the files; the coordinates are therefore voxel indices
     (units ``px``). The depth axis (7 layers) becomes ``z``.
 
+    Parameters
+    ----------
+    path : path-like
+        A ``DOT_filtering`` .mat file (e.g. ``twotars.mat``).
+
     Returns
     -------
     xarray.Dataset
@@ -105,6 +110,34 @@ def read_dot_pat_map(path) -> xr.DataArray:
     File names are ``mua-<nm>.npy`` / ``mus-<nm>.npy`` (patient) or
     ``mua-<contrast>-<nm>-scan<k>.npy`` (phantoms). Values are kept as stored; the source
     repository works in cm^-1 (units recorded as ``cm-1``, an assumption stated in ``note``).
+
+    Parameters
+    ----------
+    path : path-like
+        One ``mua-*.npy`` or ``mus-*.npy`` file.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``mua`` or ``musp`` on ``(y, x)`` (pixel coordinates), cm⁻¹, with ``wavelength_nm``
+        (NaN when the name has none) and ``source_file`` attributes.
+
+    Raises
+    ------
+    FormatError
+        Not a 2-D map, an .npz archive, a name that is not ``mua-``/``mus-``, non-finite or
+        implausible values.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from brim.fusion import read_dot_pat_map
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "mua-780.npy"
+    >>> np.save(path, np.full((4, 5), 0.05))
+    >>> da = read_dot_pat_map(path)
+    >>> da.name, da.dims, da.attrs["wavelength_nm"], da.attrs["units"]
+    ('mua', ('y', 'x'), 780.0, 'cm-1')
     """
     p = check_input_file(path)
     arr = load_numpy(p)
@@ -232,7 +265,18 @@ def _grey_image(path):
 
 
 def image_hash(path) -> str:
-    """SHA-256 of the decoded pixel values (duplicates across folders share it)."""
+    """SHA-256 of the decoded pixel values (duplicates across folders share it).
+
+    Parameters
+    ----------
+    path : path-like
+        An image file (PNG or any format Pillow reads).
+
+    Returns
+    -------
+    str
+        Hexadecimal SHA-256 of the 8-bit grey pixels and the image shape.
+    """
     arr = np.asarray(_grey_image(path))
     h = hashlib.sha256(arr.tobytes())
     h.update(str(arr.shape).encode())
@@ -240,7 +284,26 @@ def image_hash(path) -> str:
 
 
 def busi_pairs(root) -> list[tuple[Path, Path, str]]:
-    """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``)."""
+    """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``).
+
+    The label is the word before the first space or parenthesis of the file name
+    (``"benign (12).png"`` -> ``"benign"``).
+
+    Parameters
+    ----------
+    root : path-like
+        A BUSI folder with ``images/`` and ``masks/``.
+
+    Returns
+    -------
+    list of (pathlib.Path, pathlib.Path, str)
+        ``(image, mask, label)`` in file-name order.
+
+    Raises
+    ------
+    MissingFileError
+        No such folder, no image, or an image without its mask.
+    """
     r = _need_folder(root)
     out = []
     for img in sorted((r / "images").glob("*.png")):
@@ -278,6 +341,21 @@ def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
         An image file is not readable, or truncated or corrupt.
     ConfigError
         ``size`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from brim.fusion import read_busi
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> img = np.zeros((40, 60), np.uint8)
+    >>> img[10:20, 20:35] = 255
+    >>> Image.fromarray(img).save(folder / "benign (1).png")
+    >>> Image.fromarray(img).save(folder / "benign (1)_mask.png")
+    >>> ds = read_busi(folder / "benign (1).png", folder / "benign (1)_mask.png")
+    >>> ds.brim.kind, dict(ds.sizes), int(ds["mask"].sum())
+    ('mask', {'y': 40, 'x': 60}, 150)
     """
     from PIL import Image
 

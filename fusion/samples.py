@@ -21,6 +21,16 @@ def make_samples(outdir: Path) -> list[Path]:
     depth (9 sources x 14 detectors), the homogeneous reference, and a synthetic B-mode image
     (0.5 mm pixels) of the lesion with its mask; lengths in m. Seeded: identical bytes on every
     run.
+
+    Parameters
+    ----------
+    outdir : pathlib.Path
+        Folder to write (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written.
     """
     import brim
     from brim.fusion import simulate as sim

@@ -120,6 +120,20 @@ def sphere_voxels(center, radius: float, spacing: float) -> np.ndarray:
 
     An array kernel: ``center``, ``radius`` and ``spacing`` in one length unit (the simulator
     uses mm), the result in the same unit.
+
+    Parameters
+    ----------
+    center : array_like, (3,)
+        Sphere centre.
+    radius : float
+        Sphere radius.
+    spacing : float
+        Voxel edge.
+
+    Returns
+    -------
+    numpy.ndarray, (N, 3)
+        Voxel centres (at least the centre voxel).
     """
     c = np.asarray(center, dtype=np.float64)
     spacing = check_positive("voxel spacing (mm)", spacing)
@@ -140,6 +154,22 @@ def volume_green_matrix(
     Off-diagonal: the point Green's function. Diagonal: the integral of the infinite-medium
     Green's function over the sphere of the voxel's volume, divided by that volume, minus the
     (regular) image term at distance ``2 (z + z_b)`` for the extrapolated boundary.
+
+    Parameters
+    ----------
+    voxels : array_like, (N, 3)
+        Voxel centres, mm.
+    volume : float
+        Volume of one voxel, mm³.
+    props : OpticalProperties
+        Background optical properties.
+    boundary : {"extrapolated", "infinite"}
+        Boundary model.
+
+    Returns
+    -------
+    numpy.ndarray, (N, N)
+        Complex matrix, mm⁻².
     """
     v = np.asarray(voxels, dtype=np.float64)
     g = dif.green_matrix(v, v, props, boundary=boundary)
@@ -203,6 +233,26 @@ def mua_from_hemoglobin(hbo2, hb, wavelengths, *, extinction: xr.Dataset | None 
     ``mua = ln(10) (eps_HbO2 C_HbO2 + eps_Hb C_Hb)`` with molar extinction in cm^-1/M, divided
     by 10 for mm^-1. ``extinction`` defaults to the bundled Prahl subset
     (:func:`brim.fusion.read_extinction`).
+
+    Parameters
+    ----------
+    hbo2, hb : float
+        Oxy- and deoxyhaemoglobin, µM.
+    wavelengths : array_like
+        nm.
+    extinction : xarray.Dataset, optional
+        Extinction table (default Prahl's, bundled).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``mua`` per wavelength, mm⁻¹.
+
+    Examples
+    --------
+    >>> from brim.fusion import mua_from_hemoglobin
+    >>> mua_from_hemoglobin(14.0, 6.0, [800.0]).round(5).tolist()  # a breast background
+    [0.00368]
     """
     from brim.fusion.extinction import extinction_at
 
@@ -280,6 +330,16 @@ def simulate_measurement(
     -------
     xarray.Dataset
         ``optical_measurement`` with truth in ``attrs["brim_truth"]`` (JSON).
+
+    Examples
+    --------
+    >>> from brim.fusion import Lesion, simulate_measurement
+    >>> ref = simulate_measurement(None, wavelengths=(780.0,), seed=1)
+    >>> ref.brim.kind, dict(ref.amplitude.sizes)
+    ('optical_measurement', {'wavelength': 1, 'source': 9, 'detector': 14})
+    >>> target = simulate_measurement(Lesion(), wavelengths=(780.0,), seed=2)
+    >>> bool((target.amplitude < ref.amplitude).mean() > 0.5)  # the lesion absorbs
+    True
     """
     voxel = check_positive("voxel (m)", voxel)
     check_plausible_m(voxel, "voxel")
@@ -345,6 +405,15 @@ def simulate_measurement(
 def simulate_pair(lesion: Lesion | None = None, *, seed: int = 0, **kw):
     """A lesion measurement and its homogeneous reference (different noise seeds).
 
+    Parameters
+    ----------
+    lesion : Lesion, optional
+        The lesion of the target measurement (default :class:`Lesion`).
+    seed : int
+        Noise seed of the target; the reference uses ``seed + 1``.
+    **kw
+        Further options of :func:`simulate_measurement`.
+
     Returns
     -------
     (xarray.Dataset, xarray.Dataset)
@@ -385,6 +454,13 @@ def synthetic_ultrasound(
         ``mask`` kind: ``image`` and ``mask`` on dims ``(y, x)`` where ``y`` is the depth (m,
         downwards, ``long_name`` "depth") and ``x`` lateral (m); the elevational position of
         the image plane in ``attrs["plane_y_m"]``.
+
+    Examples
+    --------
+    >>> from brim.fusion import synthetic_ultrasound
+    >>> us = synthetic_ultrasound(pixel=0.5e-3)
+    >>> dict(us.sizes), us.y.attrs["units"], int(us["mask"].sum()) > 0
+    ({'y': 80, 'x': 120}, 'm', True)
     """
     from brim.schema import stamp
 

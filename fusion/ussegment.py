@@ -119,6 +119,16 @@ def busi_class_labels(names) -> np.ndarray:
 
     ``normal`` -> 0, ``benign`` -> 1, ``malignant`` -> 2 (the word before the first space or
     parenthesis, as in ``"benign (12).png"``); other names -> 0.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Labels or file names.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One class per name.
     """
     out = []
     for n in names:
@@ -138,7 +148,20 @@ def _learn():
 
 @positional_options
 def build_unet(*, base: int = 8, depth: int = 3):
-    """The segmentation network: :class:`brim.learn.UNet2d` (1 channel in, 1 logit out)."""
+    """The segmentation network: :class:`brim.learn.UNet2d` (1 channel in, 1 logit out).
+
+    Parameters
+    ----------
+    base : int
+        Channels of the first level (doubled per level).
+    depth : int
+        Number of down-sampling levels.
+
+    Returns
+    -------
+    brim.learn.UNet2d
+        An untrained network.
+    """
     return _learn().UNet2d(1, 1, base_channels=base, depth=depth)
 
 
@@ -168,6 +191,12 @@ class SegmentationResult:
     baseline_dice: float = float("nan")
 
     def to_json(self) -> str:
+        """The fields as a JSON object.
+
+        Returns
+        -------
+        str
+        """
         return json.dumps(self.__dict__)
 
 
@@ -187,6 +216,32 @@ def train_segmenter(
 
     Pixel-wise BCE with inverse-frequency weighting (brim.learn's loss), horizontal flips, all
     epochs (no early stopping: there is no validation split at this data size).
+
+    Parameters
+    ----------
+    images : numpy.ndarray, (N, H, W)
+        Images in 0..1.
+    masks : numpy.ndarray, (N, H, W)
+        Binary lesion masks.
+    groups : array_like, (N,), optional
+        Group of each image (kept with the data for brim.learn's checks).
+    epochs : int
+        Training epochs.
+    batch : int
+        Batch size.
+    lr : float
+        Learning rate.
+    base : int
+        Channels of the U-Net's first level.
+    seed : int
+        Seed of the initialisation, shuffling and flips.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    brim.learn.UNet2d
+        The trained network.
     """
     learn = _learn()
     model = learn.build_model(
@@ -207,7 +262,20 @@ def train_segmenter(
 
 
 def predict(model, images: np.ndarray) -> np.ndarray:
-    """Binary masks (N, H, W) from a trained model (probability > 0.5)."""
+    """Binary masks (N, H, W) from a trained model (probability > 0.5).
+
+    Parameters
+    ----------
+    model : brim.learn.UNet2d
+        A trained network (:func:`train_segmenter`, :func:`load_model`).
+    images : numpy.ndarray, (N, H, W)
+        Images in 0..1 at the model's input size.
+
+    Returns
+    -------
+    numpy.ndarray of uint8, (N, H, W)
+        Binary masks.
+    """
     learn = _learn()
     data = learn.ArrayDataset(np.asarray(images, np.float32))
     prob = learn.predict(model, data)["probability"].values
@@ -240,6 +308,11 @@ def evaluate_segmenter(
         Use only the first ``limit`` images (tests).
     model_out : path-like, optional
         Save the trained weights there (safetensors).
+
+    Returns
+    -------
+    SegmentationResult
+        Test Dice (mean, 95 % CI, per image), split sizes, and the classical baseline's Dice.
     """
     from brim.fusion.public_data import busi_pairs
 
@@ -268,13 +341,46 @@ def evaluate_segmenter(
 
 
 def save_model(model, path, *, size: int = 64) -> Path:
-    """Save the U-Net as a brim.learn checkpoint folder (safetensors + JSON)."""
+    """Save the U-Net as a brim.learn checkpoint folder (safetensors + JSON).
+
+    Parameters
+    ----------
+    model : brim.learn.UNet2d
+        The trained network.
+    path : path-like
+        The checkpoint folder to write.
+    size : int
+        The input size the network was trained at (stored with the weights).
+
+    Returns
+    -------
+    pathlib.Path
+        The checkpoint folder.
+    """
     learn = _learn()
     return learn.save_checkpoint(model, path, config={"input_size": int(size)})
 
 
 def load_model(path):
-    """Load a U-Net checkpoint folder written by :func:`save_model` (no pickles)."""
+    """Load a U-Net checkpoint folder written by :func:`save_model` (no pickles).
+
+    Parameters
+    ----------
+    path : path-like
+        A checkpoint folder written by :func:`save_model`.
+
+    Returns
+    -------
+    brim.learn.UNet2d
+        The network, with ``input_size`` set.
+
+    Raises
+    ------
+    MissingFileError
+        No such folder.
+    FormatError
+        The checkpoint is not a U-Net.
+    """
     from brim.errors import MissingFileError
 
     learn = _learn()
@@ -378,6 +484,17 @@ def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
     ------
     FormatError
         No 2-D finite, non-constant ``image``.
+
+    Examples
+    --------
+    Without a model the classical baseline segments a synthetic hypoechoic lesion:
+
+    >>> from brim.evaluate import dice
+    >>> from brim.fusion import segment, synthetic_ultrasound
+    >>> us = synthetic_ultrasound(pixel=0.5e-3)
+    >>> out = segment(us)
+    >>> out.attrs["segmenter"], bool(dice(out["mask"].values, us["mask"].values) > 0.8)
+    ('otsu-baseline', True)
     """
     from PIL import Image
 
