@@ -409,9 +409,9 @@ def glue_displacement(
         Smoothing lengths along depth and across lines, in m (in samples and lines for plain
         arrays): the continuity weight of an order-``p`` term is the mean data curvature times
         ``(length / grid step) ** p``. Defaults: 4 periods of the RF along depth (the period
-        measured from the spectrum), and across lines twice the lateral speckle size (the
-        distance at which the correlation of the RF of two lines falls to 1/2, measured on the
-        pre frame); with ``initial``, the lengths it was made with.
+        measured from the spectrum), and across lines the lateral speckle size (the distance
+        at which the correlation of the RF of two lines falls to 1/2, measured on the pre
+        frame: about the lateral resolution); with ``initial``, the lengths it was made with.
     max_strain : float
         Largest expected ``|strain|`` (search range of the NCC seed).
     lateral_search : int
@@ -484,6 +484,9 @@ def glue_displacement(
     a64, b64, meta = frame_pair(pre, post, frames=frames)
     if not (np.isfinite(a64).all() and np.isfinite(b64).all()):
         raise FormatError("the RF frames contain NaN or infinite samples; GLUE needs finite RF")
+    rms = float(np.sqrt(np.mean(np.square(a64))))
+    if not rms > 0:
+        raise FormatError("the pre-compression frame is all zeros")
     nd, nl = a64.shape
     if initial is not None:
         if not isinstance(initial, xr.Dataset) or "axial_samples" not in initial:
@@ -542,16 +545,17 @@ def glue_displacement(
         v0 = _median_5x3(_fill_nan(seed["lateral_lines"].values))
         template = seed
 
-    # line-major float32 frames (the node sums are accumulated in float64)
-    at = a64.T.astype(np.float32, order="C")
-    bt = b64.T.astype(np.float32, order="C")
+    # line-major float32 frames scaled to unit RMS (RF comes in any unit: Field II's are
+    # ~1e-23, whose squared gradients underflow float32); node sums accumulate in float64
+    at = (a64.T / rms).astype(np.float32, order="C")
+    bt = (b64.T / rms).astype(np.float32, order="C")
 
     # continuity weights (grid units: nodes of k samples along depth, lines across)
     prev = initial.attrs if initial is not None else {}
     if axial_smoothing is None:
         axial_smoothing = prev.get("axial_smoothing", 4 * (2 * hw / 10.0) * dz)  # 4 periods
     if lateral_smoothing is None:
-        lateral_smoothing = prev.get("lateral_smoothing", 2 * _lateral_speckle_lines(a64) * pitch)
+        lateral_smoothing = prev.get("lateral_smoothing", _lateral_speckle_lines(a64) * pitch)
     lz = float(axial_smoothing) / dz  # samples
     lx = float(lateral_smoothing) / pitch  # lines
     if not (lz >= 0 and lx >= 0):
@@ -566,8 +570,10 @@ def glue_displacement(
         li = np.rint(v).astype(np.int64)
         _data_kernel(at, bt, r0, k, ai, li, sums)
         haa, hal, hll, ra, rl = sums[0], sums[1], sums[2], sums[3], sums[4]
-        ta = max(float(haa.mean()), 1e-30)
-        tl = max(float(hll.mean()), 1e-30)
+        ta = float(haa.mean())
+        tl = float(hll.mean())
+        if not (ta > 0 and tl > 0):
+            raise FormatError("the RF has no axial or no lateral variation (constant lines?)")
         w = np.array([ta * (lz / k) ** 4, ta * lx**2, tl * (lz / k) ** 2, tl * lx**2])
         # minimise sum (r + ga (u - A) + gl (v - L))^2 + continuity: (H + R) x = H [A, L] - r
         bu = haa * ai + hal * li - ra

@@ -46,7 +46,7 @@ def uniform():
 def test_cnr_at_least_3_db_above_default_ncc(decorrelated):
     ncc = _cnr_db(decorrelated, strain_image(estimate_displacement(decorrelated)))
     glue = _cnr_db(decorrelated, strain_image(glue_displacement(decorrelated)))
-    # measured (seeds 3 / 4): NCC 5.3 / 5.5 dB, GLUE 14.5 / 13.8 dB
+    # measured (seeds 3 / 4): NCC 5.3 / 5.5 dB, GLUE 12.8 / 11.8 dB
     assert glue >= ncc + 3.0, (ncc, glue)
 
 
@@ -92,6 +92,15 @@ def test_plain_arrays_give_sample_units(uniform):
     np.testing.assert_allclose(got["axial"].values, got["axial_samples"].values)
     eps = strain_image(got)["strain"].values
     assert abs(np.nanmedian(eps) + 0.01) < 3e-4
+
+
+def test_rf_scale_does_not_change_the_estimate(uniform):
+    # Field II writes RF of RMS ~1e-23, whose squared gradients underflow float32
+    a, b = uniform["rf"].values.astype(float)
+    ref = glue_displacement(a, b)
+    tiny = glue_displacement(a * 1e-23, b * 1e-23)
+    np.testing.assert_allclose(tiny["axial_samples"], ref["axial_samples"], atol=1e-4)
+    np.testing.assert_allclose(tiny["lateral_lines"], ref["lateral_lines"], atol=1e-4)
 
 
 def test_warm_start_from_previous_frame(uniform):
@@ -148,5 +157,7 @@ def test_bad_input_raises_brim_errors(uniform):
         glue_displacement(uniform, initial=other, window=41)
     with pytest.raises(ConfigError, match="displacement Dataset"):
         glue_displacement(uniform, initial=xr.Dataset())
+    with pytest.raises(FormatError, match="zeros"):
+        glue_displacement(np.zeros_like(a), b)
     with pytest.raises(ConfigError, match="correlation"):
         simulate_decorrelated_pair(correlation=1.5)
