@@ -34,12 +34,42 @@ class MeritBackendEntrypoint(BackendEntrypoint):
     url = "https://github.com/EMFMed/MERIT"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, reference=None, folder=None):
+        """Read ``filename_or_obj`` as a ``sparameter_scan`` Dataset.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file (file objects are refused).
+        drop_variables : sequence of str, optional
+            Variables dropped from the result.
+        reference : path-like, optional
+            The rotated or empty reference scan.
+        folder : path-like, optional
+            Folder of the side CSV files; default the scan's folder.
+
+        Returns
+        -------
+        xarray.Dataset
+            A ``sparameter_scan``.
+        """
         from brim.microwave.readers import read_merit
 
         ds = read_merit(_path(filename_or_obj), reference=reference, folder=folder)
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file.
+
+        Returns
+        -------
+        bool
+            Always False: ``.csv`` is too generic; ask for ``engine="brim_merit"``.
+        """
         # .csv is too generic to claim; ask for engine="brim_merit" explicitly
         return False
 
@@ -51,12 +81,40 @@ class TouchstoneBackendEntrypoint(BackendEntrypoint):
     url = "https://scikit-rf.readthedocs.io"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, antenna_positions=None):
+        """Read ``filename_or_obj`` as a ``sparameter_scan`` Dataset.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file (file objects are refused).
+        drop_variables : sequence of str, optional
+            Variables dropped from the result.
+        antenna_positions : array_like (N, 3), optional
+            Antenna positions in m.
+
+        Returns
+        -------
+        xarray.Dataset
+            A ``sparameter_scan``.
+        """
         from brim.microwave.readers import read_touchstone
 
         ds = read_touchstone(_path(filename_or_obj), antenna_positions=antenna_positions)
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file.
+
+        Returns
+        -------
+        bool
+            True for a ``.sNp`` suffix.
+        """
         try:
             suf = _path(filename_or_obj).suffix.lower()
         except Exception:  # noqa: BLE001
@@ -73,6 +131,26 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
     def open_dataset(
         self, filename_or_obj, *, drop_variables=None, data_key=None, freq=None, freq_hz=None
     ):
+        """Read ``filename_or_obj`` as a ``sparameter_scan`` Dataset.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file (file objects are refused).
+        drop_variables : sequence of str, optional
+            Variables dropped from the result.
+        data_key : str, optional
+            Variable holding the data array.
+        freq : array_like, optional
+            Frequencies in Hz.
+        freq_hz : array_like, optional
+            Deprecated spelling of ``freq``.
+
+        Returns
+        -------
+        xarray.Dataset
+            A ``sparameter_scan``.
+        """
         from brim.microwave.readers import read_umbmid
 
         kw = {"freq": freq} if freq is not None else {}
@@ -82,4 +160,16 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file.
+
+        Returns
+        -------
+        bool
+            Always False: ask for ``engine="brim_umbmid"``.
+        """
         return False

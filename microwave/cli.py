@@ -212,7 +212,18 @@ _SCAN = "$(brim samples --path microwave_radar_scan)"
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``microwave`` command group."""
+    """Add the ``microwave`` command group.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The subparsers of the ``brim`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``microwave`` group's parser.
+    """
     parser = subparsers.add_parser(
         "microwave",
         help="microwave radar imaging and tomography",

@@ -96,6 +96,20 @@ def make_scan(
     layout : {"channel", "multistatic", "monostatic"}
     attrs : dict, optional
         Extra flat attributes.
+
+    Returns
+    -------
+    xarray.Dataset
+        A validated ``sparameter_scan``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import make_scan
+    >>> ds = make_scan(np.ones((3, 2), complex), [1e9, 2e9, 3e9], tx=[0, 0], rx=[0, 1],
+    ...                antenna_positions=[[0, 0, 0], [0.01, 0, 0]])
+    >>> ds.brim.kind, ds["s"].dims
+    ('sparameter_scan', ('freq', 'channel'))
     """
     s = np.asarray(s)
     if not np.iscomplexobj(s):
@@ -183,6 +197,24 @@ def parse_matlab_complex(text: str, *, where: str = "file") -> list[list[complex
 
     Accepts ``i`` or ``j``, real-only cells, surrounding spaces, ``,`` or ``;`` or tabs between
     cells. Raises :class:`~brim.errors.FormatError` naming the row and column of a bad cell.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    where : str
+        What to call the source in error messages (e.g. the file name).
+
+    Returns
+    -------
+    list of list of complex
+        The rows of cells.
+
+    Examples
+    --------
+    >>> from brim.microwave.readers import parse_matlab_complex
+    >>> parse_matlab_complex("1+2i, 3, -1.5-0.5j")
+    [[(1+2j), (3+0j), (-1.5-0.5j)]]
     """
     rows = []
     for r, line in enumerate(text.splitlines()):
@@ -349,6 +381,22 @@ def read_touchstone(
     The N-port matrix ``S[f, i, j]`` (wave out of port i for wave into port j) becomes
     ``s`` on ``(freq, tx, rx)`` with ``s[f, tx=j, rx=i] = S[f, i, j]``. The reference impedance is
     kept as the 0-d variable ``z0`` (ohm). Antenna positions (m) may be given as ``(N, 3)``.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.sNp`` file.
+    antenna_positions : array_like (N, 3), optional
+        Antenna positions in m.
+    reference : path-like, optional
+        A reference ``.sNp`` of the same network (carried as ``s_reference``).
+    reference_kind : str
+        What the reference is (``empty``, ``phantom``, ``rotation``...).
+
+    Returns
+    -------
+    xarray.Dataset
+        A ``sparameter_scan`` (complex ``s`` (1), ``freq`` in Hz, antenna positions in m).
     """
     from brim.errors import require
 
@@ -474,6 +522,12 @@ def read_umbmid(
     metadata_csv : path, optional
         A CSV with a header and one row per scan instead of the in-file struct.
 
+    Returns
+    -------
+    xarray.Dataset
+        A monostatic ``sparameter_scan`` over (scan, freq, position) with per-scan metadata
+        coordinates.
+
     References
     ----------
     T. Reimer, J. Krenkevich, S. Pistorius, "An open-access experimental dataset for breast
@@ -567,6 +621,16 @@ def read_npz(path: str | os.PathLike) -> xr.Dataset:
     ``antenna_positions`` (m, ``(n, 3)``), ``s_reference`` and ``layout`` (a string array).
 
     Opened with ``allow_pickle=False``: object arrays are refused.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.npz`` archive.
+
+    Returns
+    -------
+    xarray.Dataset
+        A ``sparameter_scan`` (complex ``s`` (1), ``freq`` in Hz, antenna positions in m).
     """
     p = _exists(path)
     d = load_numpy(p)

@@ -64,6 +64,26 @@ def simulate_point_scatterers(
 
     ``scatterers`` is a list of ``((x, y, z) m, amplitude)``; the pulse spectrum ``P(f)`` is a
     Gaussian centred on ``pulse_centre_hz`` (default: mid-band) spanning the band.
+
+    Parameters
+    ----------
+    antennas : array_like (A, 3)
+        Antenna positions in m.
+    tx, rx : array_like (C,) of int
+        Transmitting and receiving antenna of each channel.
+    freq_hz : array_like (F,)
+        Frequencies in Hz.
+    scatterers : list of ((float, float, float), float)
+        Positions in m and amplitudes (1).
+    eps_r : float
+        Relative permittivity of the homogeneous medium.
+    pulse_centre_hz : float, optional
+        Centre of the Gaussian pulse spectrum in Hz.
+
+    Returns
+    -------
+    ndarray (F, C), complex
+        The response.
     """
     f = np.asarray(freq_hz, dtype=float)
     a = np.asarray(antennas, dtype=float)
@@ -103,6 +123,19 @@ def simulate_scan(
         Amplitude of the antenna/skin artefact (1).
     noise : float
         Standard deviation of complex Gaussian noise added to each scan (1).
+    eps_r : float
+        Relative permittivity of the homogeneous medium.
+    freq_hz : array_like, optional
+        Frequencies in Hz; default 1.5 - 4.5 GHz in 31 steps.
+    antennas : array_like (A, 3), optional
+        Antenna positions in m; default :func:`hemisphere_antennas`.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    xarray.Dataset
+        A ``sparameter_scan`` over (freq, channel) with ``s_reference``.
     """
     rng = np.random.default_rng(seed)
     f = np.linspace(1.5e9, 4.5e9, 31) if freq_hz is None else np.asarray(freq_hz, dtype=float)
@@ -154,7 +187,18 @@ def simulate_scan(
 
 
 def make_samples(outdir: Path) -> list[Path]:
-    """Write ``microwave_radar_scan.nc`` (a simulated scan + reference pair, ~120 kB)."""
+    """Write ``microwave_radar_scan.nc`` (a simulated scan + reference pair, ~120 kB).
+
+    Parameters
+    ----------
+    outdir : path-like
+        Folder to write to (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     from brim.io import save
 
     outdir = Path(outdir)

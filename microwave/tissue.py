@@ -88,7 +88,13 @@ class ColeColeParameters:
     source: str = ""
 
     def as_dict(self) -> dict:
-        """Parameters as a plain dict (JSON-friendly)."""
+        """Parameters as a plain dict (JSON-friendly).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 
@@ -123,13 +129,36 @@ _ALIASES = {
 
 
 def tissues() -> list[str]:
-    """Names of the tissues with Lazebnik 2007 parameter sets (aliases not included)."""
+    """Names of the tissues with Lazebnik 2007 parameter sets (aliases not included).
+
+    Returns
+    -------
+    list of str
+        Sorted tissue names.
+
+    Examples
+    --------
+    >>> from brim.microwave.tissue import tissues
+    >>> tissues()
+    ['adipose', 'fibroglandular', 'malignant']
+    """
     return sorted({t for t, _ in LAZEBNIK_2007})
 
 
 def renamed_freq(fn):
     """Keep the keyword ``freq_hz=`` of earlier releases working, renamed ``freq`` (the spelling
-    of brim's schemas and of most of brim.microwave), with a ``DeprecationWarning``."""
+    of brim's schemas and of most of brim.microwave), with a ``DeprecationWarning``.
+
+    Parameters
+    ----------
+    fn : callable
+        A function with a ``freq`` parameter.
+
+    Returns
+    -------
+    callable
+        The wrapped function.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -199,7 +228,29 @@ def cole_cole(
 def debye(freq, eps_inf: float, delta_eps: float, tau_s: float, sigma_s: float) -> np.ndarray:
     """Single-pole Debye complex relative permittivity (Cole–Cole with ``alpha = 0``).
 
-    Parameters are as in :func:`cole_cole`; returns ``eps' - j*eps''`` (``exp(+jwt)``).
+    Parameters
+    ----------
+    freq : array_like
+        Frequencies in Hz.
+    eps_inf : float
+        Permittivity at infinite frequency (1).
+    delta_eps : float
+        Magnitude of the dispersion (1).
+    tau_s : float
+        Relaxation time in s.
+    sigma_s : float
+        Static ionic conductivity in S/m.
+
+    Returns
+    -------
+    ndarray of complex
+        ``eps' - j*eps''`` per frequency (``exp(+jwt)``).
+
+    Examples
+    --------
+    >>> from brim.microwave import debye
+    >>> complex(debye(0.0 + 1e-30, 4.0, 6.0, 1e-11, 0.0)).real  # static limit eps_inf + delta
+    10.0
 
     References
     ----------
@@ -218,6 +269,12 @@ def lazebnik_parameters(tissue: str, *, percentile: int = 50) -> ColeColeParamet
         ``fibroconnective``) or ``"malignant"`` (aliases ``tumor``, ``tumour``).
     percentile : {25, 50, 75}
         Which curve; 50 is the median. Malignant tissue has only the median here.
+
+    Returns
+    -------
+    ColeColeParameters
+        The published parameters (``eps_inf``, ``delta_eps``, ``tau_s``, ``alpha``,
+        ``sigma_s``).
     """
     key = _ALIASES.get(str(tissue).lower())
     if key is None:
@@ -280,6 +337,11 @@ def conductivity(eps_or_tissue, freq, *, percentile: int = 50) -> np.ndarray:
         Frequencies in Hz, broadcastable against the permittivity.
     percentile : int
         Percentile curve when a tissue name is given.
+
+    Returns
+    -------
+    ndarray
+        Conductivity in S/m.
     """
     eps, f = _eps_of(eps_or_tissue, freq, percentile)
     return -2.0 * np.pi * f * EPS0 * eps.imag

@@ -86,7 +86,26 @@ def _check_disc(radius: float, resolution: float, z: float = 0.0) -> None:
 
 
 def box_grid(x, y, z) -> ImagingGrid:
-    """A full box grid from three axis vectors (m)."""
+    """A full box grid from three axis vectors (m).
+
+    Parameters
+    ----------
+    x, y, z : array_like
+        Axis coordinates in m (``z`` of length 1 gives a planar grid).
+
+    Returns
+    -------
+    ImagingGrid
+        Every node of the box imaged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave.radar import box_grid
+    >>> g = box_grid(np.linspace(-0.01, 0.01, 5), np.linspace(-0.01, 0.01, 5), [0.02])
+    >>> g.points.shape, g.planar, round(g.voxel, 4)
+    ((25, 3), True, 0.005)
+    """
     x, y, z = (
         check_vector(f"grid axis {n} (m)", np.atleast_1d(a)) for n, a in zip("xyz", (x, y, z))
     )
@@ -96,7 +115,29 @@ def box_grid(x, y, z) -> ImagingGrid:
 
 def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> ImagingGrid:
     """Nodes of a cubic grid (spacing ``resolution``, m) inside the hemisphere ``|r| <= radius``,
-    ``z >= z_min`` — the MERIT imaging domain."""
+    ``z >= z_min`` — the MERIT imaging domain.
+
+    Parameters
+    ----------
+    radius : float
+        Hemisphere radius in m.
+    resolution : float
+        Grid spacing in m.
+    z_min : float
+        Lowest imaged plane in m.
+
+    Returns
+    -------
+    ImagingGrid
+        A cubic grid masked to the hemisphere.
+
+    Examples
+    --------
+    >>> from brim.microwave.radar import hemisphere_grid
+    >>> g = hemisphere_grid(0.07, 0.01)
+    >>> g.mask.shape, int(g.mask.sum())
+    ((8, 15, 15), 784)
+    """
     _check_disc(radius, resolution, z_min)
     n = int(np.floor(radius / resolution + 1e-9))
     ax = np.arange(-n, n + 1) * resolution
@@ -107,7 +148,22 @@ def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> 
 
 
 def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
-    """A 2-D disc of radius ``radius`` (m) in the plane ``z`` (m)."""
+    """A 2-D disc of radius ``radius`` (m) in the plane ``z`` (m).
+
+    Parameters
+    ----------
+    radius : float
+        Disc radius in m.
+    resolution : float
+        Grid spacing in m.
+    z : float
+        Height of the plane in m.
+
+    Returns
+    -------
+    ImagingGrid
+        A planar grid masked to the disc.
+    """
     _check_disc(radius, resolution, z)
     n = int(np.floor(radius / resolution + 1e-9))
     ax = np.arange(-n, n + 1) * resolution
@@ -129,6 +185,27 @@ def homogeneous_delays(points, antennas, eps_r: float) -> np.ndarray:
     ``t = |r - a| * sqrt(eps_r) / c0``; for a lossy/dispersive medium pass the real relative
     permittivity giving the wanted phase velocity (see
     :func:`brim.microwave.tissue.effective_wave_speed`).
+
+    Parameters
+    ----------
+    points : array_like (P, 3)
+        Image points ``(x, y, z)`` in m.
+    antennas : array_like (A, 3)
+        Antenna phase centres in m.
+    eps_r : float
+        Relative permittivity of the medium (>= 1).
+
+    Returns
+    -------
+    ndarray (P, A)
+        One-way times in s.
+
+    Examples
+    --------
+    >>> from brim.microwave.radar import homogeneous_delays
+    >>> t = homogeneous_delays([[0.0, 0.0, 0.0]], [[0.3, 0.0, 0.0]], 4.0)
+    >>> round(float(t[0, 0]) * 1e9, 4)  # 0.3 m at c0 / 2: 2 ns
+    2.0014
     """
     _check_eps(eps_r)
     p = np.asarray(points, dtype=float)
@@ -143,6 +220,24 @@ def two_layer_delays(
     """One-way times (s) through two media: outside / inside a sphere (radius m, centre m).
 
     Straight-ray approximation: no refraction at the interface (see the module docstring).
+
+    Parameters
+    ----------
+    points : array_like (P, 3)
+        Image points ``(x, y, z)`` in m.
+    antennas : array_like (A, 3)
+        Antenna phase centres in m.
+    eps_outer, eps_inner : float
+        Relative permittivities outside and inside the sphere (>= 1).
+    radius : float
+        Sphere radius in m.
+    centre : (3,) array_like
+        Sphere centre in m.
+
+    Returns
+    -------
+    ndarray (P, A)
+        One-way times in s.
     """
     _check_eps(eps_outer, eps_inner)
     p = np.asarray(points, dtype=float)[:, None, :] - np.asarray(centre, dtype=float)
@@ -163,7 +258,20 @@ def two_layer_delays(
 
 
 def channel_table(scan: xr.Dataset):
-    """``(s[C, F], freq[F], tx[C], rx[C], antenna_positions[A, 3])`` of a scan, any layout."""
+    """``(s[C, F], freq[F], tx[C], rx[C], antenna_positions[A, 3])`` of a scan, any layout.
+
+    Parameters
+    ----------
+    scan : xarray.Dataset
+        A ``sparameter_scan`` in any layout (channel list, (tx, rx) matrix or monostatic
+        positions) with antenna or position coordinates in m.
+
+    Returns
+    -------
+    tuple
+        ``s`` (C, F) complex, ``freq`` (F,) in Hz, ``tx`` and ``rx`` (C,) antenna indices and the
+        antenna positions (A, 3) in m.
+    """
     if "s" not in scan:
         raise SchemaError("scan has no variable 's'; read it with brim.microwave.readers")
     s = scan["s"]

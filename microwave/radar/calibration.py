@@ -107,6 +107,12 @@ def to_time_domain(
         Taper over frequency (scipy window name, or "none").
     dt, t_max : float, optional
         Time step and span (s); defaults ``1 / (8 f_max)`` and ``1 / df``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan's coordinates with the time signals ``x`` (complex) over ``(..., time)`` and
+        ``time`` in s.
     """
     s, other = _s_freq_last(ds)
     freq = ds["freq"].values
@@ -296,6 +302,11 @@ def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Datas
     groups : {"distance", "all"}
         ``"distance"``: channels with the same Tx–Rx antenna distance (to 1 mm);
         ``"all"``: every channel (the classical mean-channel subtraction).
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
     """
     s = ds["s"]
     if s.dims != ("freq", "channel"):
@@ -345,7 +356,24 @@ def time_gate(
 ) -> xr.Dataset:
     """Rectangular time gate: keep (or, ``keep=False``, remove) the response in
     ``[t_start, t_stop)`` s. Exact: the time grid spans one alias period ``1/df`` with
-    ``oversample * F`` samples, so the back-projection ``S = E^H x / T`` inverts ``x = E S``."""
+    ``oversample * F`` samples, so the back-projection ``S = E^H x / T`` inverts ``x = E S``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``sparameter_scan``.
+    t_start, t_stop : float
+        The gate in s, ``0 <= t_start < t_stop``.
+    keep : bool
+        Keep the response inside the gate (True) or remove it (False).
+    oversample : int
+        Time samples per frequency sample of the exact time grid.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+    """
     t_start, t_stop = _time_window((t_start, t_stop), "time gate")
     s, other = _s_freq_last(ds)
     freq = ds["freq"].values
@@ -382,6 +410,26 @@ def skin_artefact_removal(
     (``n_taps`` sample shifts) time signals of its ``n_neighbours`` most similar other channels
     (largest correlation in the window); the filtered prediction is subtracted over the whole
     record, and the result goes back to the frequency domain exactly.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``sparameter_scan`` with dims (freq, channel).
+    window : (float, float)
+        The early-time interval ``(t_start, t_stop)`` in s dominated by the artefact.
+    n_neighbours : int
+        Channels whose filtered signals predict a channel's artefact.
+    n_taps : int
+        FIR filter length in time samples.
+    oversample : int
+        Time samples per frequency sample of the exact time grid.
+    rcond : float
+        Relative cut-off of the least-squares solution's singular values.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
     """
     s, other = _s_freq_last(ds)
     if s.ndim != 2:
@@ -427,6 +475,18 @@ def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
 
     A positive delay means the wave leaves the antenna's phase centre later than the geometric
     position suggests (feed and radiator length); it is added to every one-way time.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``sparameter_scan`` with an ``antenna`` or ``position`` dimension.
+    delay_s : float or array_like (n_antenna,)
+        One-way delay in s.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scan with the variable ``antenna_delay`` (s) over antennas.
     """
     n = ds.sizes.get("antenna", ds.sizes.get("position"))
     dim = "antenna" if "antenna" in ds.sizes else "position"
@@ -456,6 +516,24 @@ def estimate_antenna_delay(
     For each candidate delay the DAS image is formed and the candidate whose image maximum lies
     closest to ``target_m`` (ties: the higher peak-to-mean ratio) wins. Apply the result to
     *other* scans (fitting and judging on the same scan would be circular).
+
+    Parameters
+    ----------
+    calibration_scan : xarray.Dataset
+        A calibrated ``sparameter_scan`` of a known target.
+    target_m : (3,) array_like
+        The target position ``(x, y, z)`` in m.
+    candidates_s : array_like, optional
+        Candidate delays in s; default 0 to 300 ps in 25 ps steps.
+    eps_r : float
+        Relative permittivity of the imaging medium.
+    radius, resolution : float
+        Hemisphere imaging grid (:func:`~brim.microwave.radar.hemisphere_grid`) in m.
+
+    Returns
+    -------
+    float
+        The best delay in s.
     """
     default = np.arange(0.0, 301e-12, 25e-12)
     candidates = check_vector(

@@ -192,6 +192,24 @@ def fd_beamform_xp(s, freq, t_ant, tx, rx, *, freq_block: int = 16):
 
     All inputs must be arrays of one backend (and device). Frequencies are processed in blocks
     of ``freq_block`` so memory stays ``P * C * freq_block`` complex values. Returns ``[P, 3]``.
+
+    Parameters
+    ----------
+    s : array (C, F), complex
+        Calibrated S-parameters, channel-major.
+    freq : array (F,)
+        Frequencies in Hz.
+    t_ant : array (P, A)
+        One-way times in s from every image point to every antenna.
+    tx, rx : array (C,) of int
+        Transmitting and receiving antenna of each channel.
+    freq_block : int
+        Frequencies processed at once (memory ``P * C * freq_block`` complex values).
+
+    Returns
+    -------
+    array (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
     """
     xp = _ns(s, freq, t_ant, tx, rx)
     tau = xp.take(t_ant, tx, axis=1) + xp.take(t_ant, rx, axis=1)  # [P, C]
@@ -207,7 +225,24 @@ def fd_beamform_xp(s, freq, t_ant, tx, rx, *, freq_block: int = 16):
 
 
 def td_beamform_xp(x, t0: float, dt: float, t_ant, tx, rx):
-    """Vectorised time-domain beamforming (linear interpolation) for any array-API backend."""
+    """Vectorised time-domain beamforming (linear interpolation) for any array-API backend.
+
+    Parameters
+    ----------
+    x : array (C, T), complex
+        Time signals on ``t = t0 + k * dt`` (s).
+    t0, dt : float
+        First time and time step in s.
+    t_ant : array (P, A)
+        One-way times in s from every image point to every antenna.
+    tx, rx : array (C,) of int
+        Transmitting and receiving antenna of each channel.
+
+    Returns
+    -------
+    array (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    """
     xp = _ns(x, t_ant, tx, rx)
     tau = xp.take(t_ant, tx, axis=1) + xp.take(t_ant, rx, axis=1)
     u = (tau - t0) / dt
@@ -226,7 +261,24 @@ def td_beamform_xp(x, t0: float, dt: float, t_ant, tx, rx):
 
 
 def fd_beamform_numpy(s, freq, t_ant, tx, rx):
-    """Plain vectorised NumPy reference of :func:`fd_beamform_numba` (memory ``P*C*F``)."""
+    """Plain vectorised NumPy reference of :func:`fd_beamform_numba` (memory ``P*C*F``).
+
+    Parameters
+    ----------
+    s : array (C, F), complex
+        Calibrated S-parameters, channel-major.
+    freq : array (F,)
+        Frequencies in Hz.
+    t_ant : array (P, A)
+        One-way times in s from every image point to every antenna.
+    tx, rx : array (C,) of int
+        Transmitting and receiving antenna of each channel.
+
+    Returns
+    -------
+    array (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    """
     tau = t_ant[:, tx] + t_ant[:, rx]  # [P, C]
     e = np.exp(2j * np.pi * tau[:, :, None] * freq[None, None, :])
     y = np.einsum("pcf,cf->pc", e, s)
@@ -234,7 +286,24 @@ def fd_beamform_numpy(s, freq, t_ant, tx, rx):
 
 
 def td_beamform_numpy(x, t0, dt, t_ant, tx, rx):
-    """Plain NumPy reference of :func:`td_beamform_numba`."""
+    """Plain NumPy reference of :func:`td_beamform_numba`.
+
+    Parameters
+    ----------
+    x : array (C, T), complex
+        Time signals on ``t = t0 + k * dt`` (s).
+    t0, dt : float
+        First time and time step in s.
+    t_ant : array (P, A)
+        One-way times in s from every image point to every antenna.
+    tx, rx : array (C,) of int
+        Transmitting and receiving antenna of each channel.
+
+    Returns
+    -------
+    array (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    """
     tau = t_ant[:, tx] + t_ant[:, rx]
     u = (tau - t0) / dt
     k = np.floor(u).astype(np.int64)
@@ -250,6 +319,24 @@ def fd_beamform_cupy(s, freq, t_ant, tx, rx, *, freq_block: int = 16):
     """Frequency-domain beamforming on the GPU (vectorised CuPy via :func:`fd_beamform_xp`).
 
     Inputs may be NumPy or CuPy arrays; returns a CuPy array ``[P, 3]``.
+
+    Parameters
+    ----------
+    s : array (C, F), complex
+        Calibrated S-parameters, channel-major.
+    freq : array (F,)
+        Frequencies in Hz.
+    t_ant : array (P, A)
+        One-way times in s from every image point to every antenna.
+    tx, rx : array (C,) of int
+        Transmitting and receiving antenna of each channel.
+    freq_block : int
+        Frequencies processed at once (memory ``P * C * freq_block`` complex values).
+
+    Returns
+    -------
+    array (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
     """
     import cupy as cp
 
@@ -264,7 +351,24 @@ def fd_beamform_cupy(s, freq, t_ant, tx, rx, *, freq_block: int = 16):
 
 
 def td_beamform_cupy(x, t0, dt, t_ant, tx, rx):
-    """Time-domain beamforming on the GPU (vectorised CuPy); returns CuPy ``[P, 3]``."""
+    """Time-domain beamforming on the GPU (vectorised CuPy); returns CuPy ``[P, 3]``.
+
+    Parameters
+    ----------
+    x : array (C, T), complex
+        Time signals on ``t = t0 + k * dt`` (s).
+    t0, dt : float
+        First time and time step in s.
+    t_ant : array (P, A)
+        One-way times in s from every image point to every antenna.
+    tx, rx : array (C,) of int
+        Transmitting and receiving antenna of each channel.
+
+    Returns
+    -------
+    array (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    """
     import cupy as cp
 
     return td_beamform_xp(

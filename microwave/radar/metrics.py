@@ -240,7 +240,13 @@ class ImageMetrics:
     localisation_error_m: float | None = None
 
     def as_dict(self) -> dict:
-        """The metrics as a plain dict (field name -> value)."""
+        """The metrics as a plain dict (field name -> value).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 

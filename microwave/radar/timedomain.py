@@ -32,6 +32,16 @@ def _window(name: str, n: int) -> np.ndarray:
 def frequency_step(freq) -> float:
     """The step (Hz) of a uniformly spaced frequency sweep.
 
+    Parameters
+    ----------
+    freq : array_like
+        Frequencies in Hz, increasing.
+
+    Returns
+    -------
+    float
+        The step in Hz.
+
     Raises
     ------
     CalibrationError
@@ -53,6 +63,24 @@ def czt_time_signals(s, freq, t0: float, dt: float, n_t: int, *, window: str = "
 
     Uses :func:`scipy.signal.czt` with ``a = exp(-j 2 pi df t0)``, ``w = exp(+j 2 pi df dt)``
     and the carrier ``exp(j 2 pi f0 t_k)`` (Rabiner, Schafer & Rader 1969).
+
+    Parameters
+    ----------
+    s : array_like (..., F), complex
+        Frequency-domain signals.
+    freq : array_like (F,)
+        Uniformly spaced frequencies in Hz.
+    t0, dt : float
+        First time and time step in s.
+    n_t : int
+        Number of time samples.
+    window : str
+        Taper over frequency (scipy window name, or "none").
+
+    Returns
+    -------
+    ndarray (..., n_t), complex
+        Time signals at ``t0 + k dt``.
     """
     s = np.asarray(to_numpy(s))
     freq = np.asarray(to_numpy(freq), dtype=float)
@@ -73,6 +101,22 @@ def ifft_time_signals(s, freq, *, n_t: int | None = None, window: str = "hann"):
     """Windowed inverse FFT of ``s[..., F]`` on ``t_k = k / (n_t df)``, ``k < n_t``.
 
     Returns ``(x[..., n_t], t[n_t])``; zero-padding to ``n_t >= F`` interpolates in time.
+
+    Parameters
+    ----------
+    s : array_like (..., F), complex
+        Frequency-domain signals.
+    freq : array_like (F,)
+        Uniformly spaced frequencies in Hz.
+    n_t : int, optional
+        Number of time samples (>= F); default ``8 F``.
+    window : str
+        Taper over frequency (scipy window name, or "none").
+
+    Returns
+    -------
+    (ndarray (..., n_t), ndarray (n_t,))
+        Complex time signals and the times in s.
     """
     s = np.asarray(to_numpy(s))
     freq = np.asarray(to_numpy(freq), dtype=float)

@@ -39,7 +39,18 @@ META_FILE = "brim_tomo_classifier.json"
 
 
 def sinogram_features(fields: xr.Dataset) -> np.ndarray:
-    """Scattered field / incident field per (freq, tx, rx), real and imag stacked (1)."""
+    """Scattered field / incident field per (freq, tx, rx), real and imag stacked (1).
+
+    Parameters
+    ----------
+    fields : xarray.Dataset
+        A ``field_set`` (``scattered_field`` and ``incident_field`` over freq, tx, rx).
+
+    Returns
+    -------
+    ndarray (2 * n_freq * n_tx * n_rx,)
+        The feature vector.
+    """
     tot = fields["total_field"].values
     inc = fields["incident_field"].values
     m = np.ones(tot.shape, bool)
@@ -50,14 +61,39 @@ def sinogram_features(fields: xr.Dataset) -> np.ndarray:
 
 
 def map_features(eps: np.ndarray, eps_b: complex) -> np.ndarray:
-    """Contrast map ``eps/eps_b - 1``, real and imaginary parts stacked (1)."""
+    """Contrast map ``eps/eps_b - 1``, real and imaginary parts stacked (1).
+
+    Parameters
+    ----------
+    eps : ndarray (ny, nx), complex
+        A reconstructed relative permittivity map.
+    eps_b : complex
+        Background relative permittivity.
+
+    Returns
+    -------
+    ndarray (2 * ny * nx,)
+        The feature vector.
+    """
     c = np.asarray(eps) / eps_b - 1
     return np.concatenate([c.real.ravel(), c.imag.ravel()]).astype(np.float32)
 
 
 @dataclass
 class TrainingSet:
-    """Simulated samples: inputs per kind, labels and phantom ids (the groups)."""
+    """Simulated samples: inputs per kind, labels and phantom ids (the groups).
+
+    Attributes
+    ----------
+    sinogram : ndarray (n, n_features)
+        :func:`sinogram_features` of each measurement.
+    maps : ndarray (n, n_features) or None
+        :func:`map_features` of each reconstruction (with ``reconstruct=``).
+    labels : ndarray (n,) of int
+        1 with a tumour, 0 without.
+    groups : ndarray (n,) of int
+        Phantom id (the two measurements of one anatomy share it).
+    """
 
     sinogram: np.ndarray
     maps: np.ndarray | None
@@ -87,6 +123,38 @@ def make_training_set(
     ``reconstruct`` (a method of :func:`brim.microwave.tomography.inverse.invert`) also returns
     maps.
     ``phantom_kwargs`` go to :func:`~brim.microwave.tomography.phantoms.random_breast_phantom`.
+
+    Parameters
+    ----------
+    n_phantoms : int
+        Number of anatomies.
+    grid : TomographyGrid, optional
+        Simulation grid; default 48 cells over 0.11 m.
+    freq : sequence of float
+        Frequencies in Hz.
+    n_tx, n_rx : int
+        Antennas on the ring.
+    ring_radius : float
+        Ring radius in m.
+    eps_b : complex
+        Background relative permittivity.
+    noise : float
+        Relative noise level.
+    reconstruct : str, optional
+        Inversion method for the maps.
+    inversion_grid : TomographyGrid, optional
+        Grid of the reconstructions.
+    seed : int
+        Seed of the phantoms and noise.
+    phantom_kwargs : dict, optional
+        Options of the random phantoms.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    TrainingSet
+        The features, labels and groups.
     """
     from brim.microwave.tomography.inverse import invert
 
@@ -150,6 +218,26 @@ def evaluate(x, labels, groups, *, model: str = "logistic", n_splits: int = 4, s
 
     ``model`` "logistic" (brim.evaluate's L2 logistic regression on standardised features) or
     "mlp" (a brim.learn MLP). Returns the :class:`brim.evaluate` CV result.
+
+    Parameters
+    ----------
+    x : ndarray (n, n_features)
+        Features.
+    labels : ndarray (n,)
+        Binary labels.
+    groups : ndarray (n,)
+        Phantom ids (folds never split a group).
+    model : {"logistic", "mlp"}
+        The classifier.
+    n_splits : int
+        Number of folds.
+    seed : int
+        Seed of the folds and of the MLP.
+
+    Returns
+    -------
+    object
+        The result of :func:`brim.evaluate.cross_validate`.
     """
     from brim.evaluate import cross_validate, logistic_fit_predict
 
@@ -187,6 +275,26 @@ def train_classifier(x, labels, groups, directory, *, epochs: int = 60, seed: in
     """Train a brim.learn MLP on all samples (grouped validation split) and save it.
 
     Writes the safetensors checkpoint and ``brim_tomo_classifier.json`` (feature mean/std).
+
+    Parameters
+    ----------
+    x : ndarray (n, n_features)
+        Features.
+    labels : ndarray (n,)
+        Binary labels.
+    groups : ndarray (n,)
+        Phantom ids (the validation split never splits a group).
+    directory : path-like
+        Where to save the model.
+    epochs : int
+        Training epochs.
+    seed : int
+        Seed of the split and of the training.
+
+    Returns
+    -------
+    pathlib.Path
+        The model folder.
     """
     from brim.evaluate import grouped_split
     from brim.learn import MLP, ArrayDataset, TrainConfig, fit, save_checkpoint
@@ -215,7 +323,18 @@ def train_classifier(x, labels, groups, directory, *, epochs: int = 60, seed: in
 
 
 def load_classifier(directory):
-    """Load a classifier saved by :func:`train_classifier`: ``(model, mean, std)``."""
+    """Load a classifier saved by :func:`train_classifier`: ``(model, mean, std)``.
+
+    Parameters
+    ----------
+    directory : path-like
+        The folder written by :func:`train_classifier`.
+
+    Returns
+    -------
+    (torch.nn.Module, ndarray, ndarray)
+        The model in eval mode and the feature mean and standard deviation.
+    """
     from brim.learn import load_checkpoint
 
     p = Path(directory) / META_FILE
@@ -226,7 +345,20 @@ def load_classifier(directory):
 
 
 def predict_files(directory, x) -> np.ndarray:
-    """Tumour probability per sample of feature matrix ``x`` with a saved classifier."""
+    """Tumour probability per sample of feature matrix ``x`` with a saved classifier.
+
+    Parameters
+    ----------
+    directory : path-like
+        The folder written by :func:`train_classifier`.
+    x : ndarray (n, n_features)
+        Features.
+
+    Returns
+    -------
+    ndarray (n,)
+        Tumour probabilities in [0, 1].
+    """
     import torch
 
     model, m, s = load_classifier(directory)

@@ -33,7 +33,24 @@ _UNITS = {"": 1.0, "hz": 1.0, "k": 1e3, "khz": 1e3, "m": 1e6, "mhz": 1e6, "g": 1
 
 
 def parse_freqs(values) -> list[float]:
-    """Frequencies from strings like ``1e9``, ``2GHz``, ``1.5G``, ``1,2,3GHz`` (Hz)."""
+    """Frequencies from strings like ``1e9``, ``2GHz``, ``1.5G``, ``1,2,3GHz`` (Hz).
+
+    Parameters
+    ----------
+    values : sequence of str, or None
+        The command-line words.
+
+    Returns
+    -------
+    list of float
+        Frequencies in Hz (empty for no values).
+
+    Examples
+    --------
+    >>> from brim.microwave.tomography.cli import parse_freqs
+    >>> parse_freqs(["1e9", "2GHz", "1,3G"])
+    [1000000000.0, 2000000000.0, 1000000000.0, 3000000000.0]
+    """
     out = []
     for v in values or []:
         parts = str(v).split(",")
@@ -257,7 +274,13 @@ def _cmd_predict(args) -> int:
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add simulate / reconstruct / train / predict to the ``brim microwave`` subparsers."""
+    """Add simulate / reconstruct / train / predict to the ``brim microwave`` subparsers.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The subparsers of the ``brim microwave`` group.
+    """
     p = subparsers.add_parser(
         "simulate",
         help="simulate a tomography field set from a phantom",

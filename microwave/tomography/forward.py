@@ -118,7 +118,27 @@ _GRID_FIELD: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Context
 # background medium and incident fields
 # ----------------------------------------------------------------------------------------------
 def background_wavenumber(freq, eps_b) -> np.ndarray:
-    """Complex background wavenumber (rad/m) per frequency; ``eps_b`` scalar or per frequency."""
+    """Complex background wavenumber (rad/m) per frequency; ``eps_b`` scalar or per frequency.
+
+    Parameters
+    ----------
+    freq : float or array_like (n_freq,)
+        Frequencies in Hz.
+    eps_b : complex or array_like (n_freq,)
+        Background relative permittivity ``eps' - j eps''`` (``eps'' >= 0``).
+
+    Returns
+    -------
+    ndarray (n_freq,), complex
+        Wavenumbers in rad/m, imaginary part <= 0 (the decaying branch for exp(+jωt)).
+
+    Examples
+    --------
+    >>> from brim.microwave.tomography import background_wavenumber
+    >>> k = background_wavenumber(1e9, 4.0)
+    >>> round(float(k.real[0]), 3)  # 2 pi f sqrt(4) / c0
+    41.917
+    """
     freq = np.atleast_1d(np.asarray(freq, float))
     eps_b = np.broadcast_to(np.asarray(eps_b, complex), freq.shape)
     if np.any(eps_b.imag > 0):
@@ -171,6 +191,20 @@ def plane_wave_field(px, py, angles, k_b) -> np.ndarray:
     """Unit-amplitude plane waves ``exp(-j k (x cos(a) + y sin(a)))``; (n_freq, n_angle, n_pts).
 
     ``angles`` (rad) is the direction of propagation.
+
+    Parameters
+    ----------
+    px, py : array_like (n_pts,)
+        Observation points in m.
+    angles : array_like (n_angle,)
+        Propagation directions in rad.
+    k_b : complex or array_like (n_freq,)
+        Background wavenumber per frequency in rad/m.
+
+    Returns
+    -------
+    ndarray (n_freq, n_angle, n_pts), complex
+        The fields (unit amplitude).
     """
     k_b = np.atleast_1d(k_b)
     a = np.asarray(angles, float)

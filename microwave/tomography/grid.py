@@ -50,7 +50,29 @@ class TomographyGrid:
     def centered(
         cls, n: int | tuple[int, int], width: float, *, center=(0.0, 0.0)
     ) -> TomographyGrid:
-        """Square-cell grid of ``n`` (or ``(ny, nx)``) cells spanning ``width`` metres along x."""
+        """Square-cell grid of ``n`` (or ``(ny, nx)``) cells spanning ``width`` metres along x.
+
+        Parameters
+        ----------
+        n : int or (int, int)
+            Cells per axis, or ``(ny, nx)``.
+        width : float
+            Width along x in m (the cell side is ``width / nx``).
+        center : (float, float)
+            Centre of the grid in m.
+
+        Returns
+        -------
+        TomographyGrid
+            The grid.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> g = TomographyGrid.centered(4, 0.04)
+        >>> g.shape, g.d, [round(float(v), 3) for v in g.x]
+        ((4, 4), 0.01, [-0.015, -0.005, 0.005, 0.015])
+        """
         cells: Any = n
         ny, nx = (cells, cells) if np.isscalar(cells) else (cells[0], cells[1])
         ny = check_positive("grid cells along y", ny, integer=True)
@@ -66,7 +88,18 @@ class TomographyGrid:
 
     @classmethod
     def from_coords(cls, x, y) -> TomographyGrid:
-        """The grid of cell-centre coordinate vectors (m); spacing must be uniform and equal."""
+        """The grid of cell-centre coordinate vectors (m); spacing must be uniform and equal.
+
+        Parameters
+        ----------
+        x, y : array_like
+            Cell-centre coordinates in m (at least two per axis).
+
+        Returns
+        -------
+        TomographyGrid
+            The grid.
+        """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         if x.size < 2 or y.size < 2:
@@ -80,7 +113,24 @@ class TomographyGrid:
 
     @classmethod
     def from_spec(cls, spec: str) -> TomographyGrid:
-        """Parse ``"NxM:WIDTH"`` or ``"N:WIDTH"`` (cells, width in m), e.g. ``"32x32:0.12"``."""
+        """Parse ``"NxM:WIDTH"`` or ``"N:WIDTH"`` (cells, width in m), e.g. ``"32x32:0.12"``.
+
+        Parameters
+        ----------
+        spec : str
+            ``CELLS:WIDTH_M``, cells ``N`` or ``NxM`` (ny x nx).
+
+        Returns
+        -------
+        TomographyGrid
+            The centred grid.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> TomographyGrid.from_spec("16x32:0.12").shape
+        (16, 32)
+        """
         try:
             cells, width = spec.split(":")
             parts = [int(p) for p in cells.lower().split("x")]
@@ -111,14 +161,39 @@ class TomographyGrid:
         return self.d / math.sqrt(math.pi)
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flattened (row-major, y then x) cell-centre coordinates (m)."""
+        """Flattened (row-major, y then x) cell-centre coordinates (m).
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            x and y of every cell centre in m, ``ny * nx`` each.
+        """
         yy, xx = np.meshgrid(self.y, self.x, indexing="ij")
         return xx.ravel(), yy.ravel()
 
 
 @positional_options
 def refined_grid(grid: TomographyGrid, *, factor: int = 2) -> TomographyGrid:
-    """The same domain split into ``factor`` x ``factor`` sub-cells per cell (cell ``d/factor``)."""
+    """The same domain split into ``factor`` x ``factor`` sub-cells per cell (cell ``d/factor``).
+
+    Parameters
+    ----------
+    grid : TomographyGrid
+        The coarse grid.
+    factor : int
+        Sub-cells per cell and axis (>= 1).
+
+    Returns
+    -------
+    TomographyGrid
+        The refined grid over the same domain.
+
+    Examples
+    --------
+    >>> from brim.microwave.tomography import TomographyGrid, refined_grid
+    >>> refined_grid(TomographyGrid.centered(4, 0.04), factor=2).shape
+    (8, 8)
+    """
     if factor < 1:
         raise ConfigError(f"refinement factor must be >= 1, got {factor}")
     h = grid.d / factor

@@ -95,7 +95,14 @@ class InversionResult:
     parameters: dict = field(default_factory=dict)
 
     def to_dataset(self) -> xr.Dataset:
-        """The map as a brim ``reconstruction`` Dataset (coords x, y in m)."""
+        """The map as a brim ``reconstruction`` Dataset (coords x, y in m).
+
+        Returns
+        -------
+        xarray.Dataset
+            Kind ``reconstruction``: ``permittivity`` (complex, 1) on (y, x), ``freq`` in Hz, the
+            history as JSON, provenance ``brim.microwave.invert``.
+        """
         from brim.provenance import record
         from brim.schema import stamp
 
@@ -123,7 +130,26 @@ class InversionResult:
 # regularised linear solves
 # ----------------------------------------------------------------------------------------------
 def tikhonov_svd(u, s, vh, b, lam):
-    """Tikhonov solution ``argmin ||A x - b||^2 + lam ||x||^2`` from the SVD ``A = U S V^H``."""
+    """Tikhonov solution ``argmin ||A x - b||^2 + lam ||x||^2`` from the SVD ``A = U S V^H``.
+
+    Parameters
+    ----------
+    u : ndarray (m, r)
+        Left singular vectors.
+    s : ndarray (r,)
+        Singular values.
+    vh : ndarray (r, n)
+        Right singular vectors (conjugate-transposed).
+    b : ndarray (m,)
+        Data.
+    lam : float
+        Tikhonov weight (>= 0).
+
+    Returns
+    -------
+    ndarray (n,)
+        The regularised solution.
+    """
     beta = u.conj().T @ b
     return vh.conj().T @ (s / (s**2 + lam) * beta)
 
@@ -136,6 +162,26 @@ def choose_weight(s, beta, bnorm2: float, m: int, *, noise: float | None = None,
     *Inverse Problems* 13, 79) the largest ``lam`` with ``||A x_lam - b|| <= tau * noise``;
     otherwise the GCV minimiser over a logarithmic sweep. ``bnorm2`` is ``||b||^2``, ``m`` the
     number of data.
+
+    Parameters
+    ----------
+    s : ndarray (r,)
+        Singular values of ``A``.
+    beta : ndarray (r,)
+        ``U^H b``.
+    bnorm2 : float
+        ``||b||^2``.
+    m : int
+        Number of data.
+    noise : float, optional
+        Target residual norm (discrepancy principle); default: GCV.
+    tau : float
+        Safety factor of the discrepancy principle.
+
+    Returns
+    -------
+    float
+        The weight ``lam``.
     """
     s2 = s**2
     perp = max(bnorm2 - float(np.sum(np.abs(beta) ** 2)), 0.0)
@@ -396,6 +442,27 @@ def invert(
         ``fields.brim.to_device("cuda")`` runs on the GPU).
     progress : bool
         tqdm bar over iterations.
+
+    Returns
+    -------
+    InversionResult
+        The map, the map per frequency, the iteration history and the settings
+        (:meth:`InversionResult.to_dataset` gives the ``reconstruction`` Dataset).
+
+    Examples
+    --------
+    A Born reconstruction of a weak cylinder from simulated data:
+
+    >>> import numpy as np
+    >>> from brim.microwave.tomography import TomographyGrid, invert, ring_positions, simulate
+    >>> grid = TomographyGrid.centered(12, 0.06)
+    >>> xx, yy = np.meshgrid(grid.x, grid.y)
+    >>> eps = np.where(np.hypot(xx, yy) < 0.01, 1.1, 1.0)
+    >>> ring = ring_positions(8, 0.05)
+    >>> fields = simulate(eps, grid, [2e9], ring, ring)
+    >>> res = invert(fields, grid, method="born")
+    >>> res.permittivity.shape, bool(res.permittivity.real[6, 6] > 1.0)
+    ((12, 12), True)
     """
     from brim.backend import resolve_backend
     from brim.schema import validate
@@ -728,6 +795,22 @@ def reconstruct_file(
 
     ``grid`` is a :meth:`TomographyGrid.from_spec` string (``CELLS:WIDTH_M``); other keywords go to
     :func:`invert`.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``field_set`` file.
+    grid : str
+        Inversion grid as ``CELLS:WIDTH_M``.
+    method : str
+        Inversion method (see :func:`invert`).
+    **params
+        Other options of :func:`invert`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``reconstruction``.
     """
     import brim
 

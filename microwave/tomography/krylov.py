@@ -26,7 +26,17 @@ __all__ = ["SOLVERS", "SolveInfo", "bicgstab_batched", "gmres_batched", "solve_t
 
 @dataclass
 class SolveInfo:
-    """Convergence record of a batched solve: iterations, final relative residual per system."""
+    """Convergence record of a batched solve: iterations, final relative residual per system.
+
+    Attributes
+    ----------
+    iterations : int
+        Iterations taken.
+    residual : ndarray
+        Final relative residual of each system.
+    history : list of float
+        Largest relative residual after each iteration.
+    """
 
     iterations: int
     residual: np.ndarray
@@ -116,6 +126,24 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
     and ``matvec`` maps a full block to a full block (so one FFT batch serves all systems).
     Converged systems are frozen. ``maxiter`` counts BiCGSTAB iterations (two matvecs each).
     Returns ``(x, SolveInfo)``.
+
+    Parameters
+    ----------
+    matvec : callable
+        Applies the system matrix to a block shaped like ``b``.
+    b : array (..., ny, nx), complex
+        Right-hand sides (NumPy or CuPy).
+    x0 : array, optional
+        Initial guess (default 0).
+    tol : float
+        Relative residual per system.
+    maxiter : int
+        Iteration limit.
+
+    Returns
+    -------
+    (array, SolveInfo)
+        The solutions (shape of ``b``) and the convergence record.
     """
     xp = _namespace(b)
     x = xp.zeros_like(b) if x0 is None else x0.copy()
@@ -173,6 +201,26 @@ def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000,
 
     ``maxiter`` counts matrix–vector products (one per inner step). Memory: ``restart + 1``
     basis blocks the size of ``b``. Returns ``(x, SolveInfo)``.
+
+    Parameters
+    ----------
+    matvec : callable
+        Applies the system matrix to a block shaped like ``b``.
+    b : array (..., ny, nx), complex
+        Right-hand sides (NumPy or CuPy).
+    x0 : array, optional
+        Initial guess (default 0).
+    tol : float
+        Relative residual per system.
+    maxiter : int
+        Iteration limit.
+    restart : int
+        Inner steps between restarts (basis vectors kept).
+
+    Returns
+    -------
+    (array, SolveInfo)
+        The solutions (shape of ``b``) and the convergence record.
     """
     if restart < 1:
         raise ConfigError(f"GMRES restart length must be >= 1, got {restart}")

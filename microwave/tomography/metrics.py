@@ -41,7 +41,29 @@ def _check(rec, true):
 
 @positional_options
 def relative_error(rec, true, *, mask=None, part: str = "complex") -> float:
-    """``||rec - true|| / ||true||`` over ``mask`` (1); ``part`` "complex", "real" or "imag"."""
+    """``||rec - true|| / ||true||`` over ``mask`` (1); ``part`` "complex", "real" or "imag".
+
+    Parameters
+    ----------
+    rec, true : ndarray (ny, nx), complex
+        Reconstructed and true relative permittivity.
+    mask : ndarray of bool, optional
+        The cells compared; default all.
+    part : {"complex", "real", "imag"}
+        Which part is compared.
+
+    Returns
+    -------
+    float
+        The relative error (1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave.tomography import relative_error
+    >>> relative_error(np.full((2, 2), 1.1), np.ones((2, 2)))
+    0.1...
+    """
     rec, true = _check(rec, true)
     m = np.ones(true.shape, bool) if mask is None else np.asarray(mask, bool)
     if not m.any():
@@ -52,7 +74,20 @@ def relative_error(rec, true, *, mask=None, part: str = "complex") -> float:
 
 
 def region_means(eps, masks: dict[str, np.ndarray]) -> dict[str, complex]:
-    """Mean complex permittivity per region (empty regions omitted)."""
+    """Mean complex permittivity per region (empty regions omitted).
+
+    Parameters
+    ----------
+    eps : ndarray (ny, nx), complex
+        A permittivity map.
+    masks : dict of str to bool ndarray
+        Region masks.
+
+    Returns
+    -------
+    dict of str to complex
+        Mean per non-empty region.
+    """
     eps = np.asarray(eps)
     return {k: complex(eps[np.asarray(m, bool)].mean()) for k, m in masks.items() if np.any(m)}
 
@@ -63,6 +98,24 @@ def localisation_error(rec, x, y, true_center, *, background=None, threshold=0.5
     The peak region is the connected set of cells around the maximum of ``|rec - background|``
     above ``threshold`` times that maximum; its contrast-weighted centroid is compared with
     ``true_center`` (x, y) in m.
+
+    Parameters
+    ----------
+    rec : ndarray (ny, nx)
+        Reconstructed map.
+    x, y : ndarray
+        Grid coordinates in m.
+    true_center : (float, float)
+        True tumour centre in m.
+    background : complex or ndarray, optional
+        Subtracted before the peak search; default the map's median.
+    threshold : float
+        Fraction of the peak contrast that bounds the peak region.
+
+    Returns
+    -------
+    float
+        The distance in m.
     """
     rec = np.asarray(rec)
     bgv = np.median(rec) if background is None else background
@@ -92,7 +145,21 @@ def _peak_region(c, iy, ix, threshold, x, y, allowed=None):
 
 @dataclass(frozen=True)
 class LesionCandidate:
-    """One local maximum of a reconstructed map (positions in m, values in the map's units)."""
+    """One local maximum of a reconstructed map (positions in m, values in the map's units).
+
+    Attributes
+    ----------
+    x, y : float
+        Contrast-weighted centroid of the candidate's region in m.
+    peak_x, peak_y : float
+        Position of the local maximum in m.
+    peak : float
+        The map's value (of the chosen part) at the local maximum.
+    contrast : float
+        ``peak`` minus the baseline (the median of the map over the mask).
+    area_m2 : float
+        Area of the region above ``threshold`` times the contrast in m².
+    """
 
     x: float
     """Contrast-weighted centroid of the candidate's region, x (m)."""
@@ -108,7 +175,18 @@ class LesionCandidate:
     """Area of the region above ``threshold`` times the contrast (m²)."""
 
     def distance_to(self, point) -> float:
-        """Distance (m) from the centroid to ``point`` (x, y)."""
+        """Distance (m) from the centroid to ``point`` (x, y).
+
+        Parameters
+        ----------
+        point : (float, float)
+            ``(x, y)`` in m.
+
+        Returns
+        -------
+        float
+            The distance in m.
+        """
         return float(np.hypot(self.x - point[0], self.y - point[1]))
 
 
@@ -213,7 +291,20 @@ def lesion_candidates(
 
 
 def ssim(rec, true, *, part: str = "real") -> float:
-    """Structural similarity (Wang et al. 2004) of one part of the maps (skimage)."""
+    """Structural similarity (Wang et al. 2004) of one part of the maps (skimage).
+
+    Parameters
+    ----------
+    rec, true : ndarray (ny, nx), complex
+        Reconstructed and true relative permittivity.
+    part : {"real", "imag", "abs"}
+        Which part is compared.
+
+    Returns
+    -------
+    float
+        SSIM in [-1, 1].
+    """
     from skimage.metrics import structural_similarity
 
     rec, true = _check(rec, true)
@@ -230,7 +321,20 @@ def ssim(rec, true, *, part: str = "real") -> float:
 
 @positional_options
 def data_misfit(predicted, measured, *, mask=None) -> float:
-    """Relative data misfit ``||d_pred - d|| / ||d||`` over measured pairs (1)."""
+    """Relative data misfit ``||d_pred - d|| / ||d||`` over measured pairs (1).
+
+    Parameters
+    ----------
+    predicted, measured : ndarray, complex
+        Predicted and measured data.
+    mask : ndarray of bool, optional
+        Measured pairs; default all.
+
+    Returns
+    -------
+    float
+        The relative misfit (1).
+    """
     p = np.asarray(predicted)
     d = np.asarray(measured)
     m = np.ones(d.shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), d.shape)
@@ -239,7 +343,21 @@ def data_misfit(predicted, measured, *, mask=None) -> float:
 
 @dataclass
 class TomoScores:
-    """All indicators for one reconstruction."""
+    """All indicators for one reconstruction.
+
+    Attributes
+    ----------
+    rel_error, rel_error_real, rel_error_imag : float
+        Relative errors of the complex map and of its parts (1).
+    rel_error_regions : dict
+        Relative error per region.
+    means, true_means : dict
+        Mean reconstructed and true permittivity per region.
+    ssim_real : float
+        SSIM of the real parts.
+    localisation_error_m : float or None
+        Tumour localisation error in m.
+    """
 
     rel_error: float
     rel_error_real: float
@@ -251,6 +369,13 @@ class TomoScores:
     localisation_error_m: float | None
 
     def as_dict(self) -> dict:
+        """The scores as JSON-friendly values (complex means as ``[re, im]``).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         d = asdict(self)
         d["means"] = {k: [v.real, v.imag] for k, v in self.means.items()}
         d["true_means"] = {k: [v.real, v.imag] for k, v in self.true_means.items()}

@@ -68,6 +68,15 @@ class ContrastMoments:
 
     ``m0`` (m²), ``m1x``, ``m1y`` (m³) and ``m2xx``, ``m2xy``, ``m2yy`` (m⁴) about the cell
     centres; ``m0 / d²`` is the area-averaged contrast of plain Richmond.
+
+    Attributes
+    ----------
+    m0 : ndarray (n_freq, ny, nx), complex
+        Zeroth moment (integral of the contrast over the cell) in m².
+    m1x, m1y : ndarray (n_freq, ny, nx), complex
+        First moments in m³.
+    m2xx, m2xy, m2yy : ndarray (n_freq, ny, nx), complex
+        Second moments in m⁴.
     """
 
     m0: np.ndarray
@@ -78,7 +87,18 @@ class ContrastMoments:
     m2yy: np.ndarray
 
     def mean_contrast(self, grid: TomographyGrid) -> np.ndarray:
-        """The cell-averaged contrast ``m0 / d²`` (what plain Richmond uses)."""
+        """The cell-averaged contrast ``m0 / d²`` (what plain Richmond uses).
+
+        Parameters
+        ----------
+        grid : TomographyGrid
+            The grid the moments belong to.
+
+        Returns
+        -------
+        ndarray (n_freq, ny, nx), complex
+            The contrast (1).
+        """
         return self.m0 / grid.d**2
 
 
@@ -96,6 +116,11 @@ def contrast_moments(fine_maps, grid: TomographyGrid, eps_b, supersample: int) -
         Background permittivity per frequency.
     supersample : int
         Sub-cells per cell and axis (midpoint rule inside each cell).
+
+    Returns
+    -------
+    ContrastMoments
+        The moments per frequency and cell.
     """
     ss = int(supersample)
     ny, nx = grid.shape
@@ -126,7 +151,24 @@ def contrast_moments(fine_maps, grid: TomographyGrid, eps_b, supersample: int) -
 def fine_maps_from(
     rasterise, grid: TomographyGrid, freq: np.ndarray, supersample: int
 ) -> np.ndarray:
-    """Call ``rasterise`` on the refined grid and return (n_freq, NY, NX) permittivity maps."""
+    """Call ``rasterise`` on the refined grid and return (n_freq, NY, NX) permittivity maps.
+
+    Parameters
+    ----------
+    rasterise : callable
+        ``TomographyGrid -> permittivity`` (a map, a stack or ``f_hz -> map``).
+    grid : TomographyGrid
+        The simulation grid.
+    freq : ndarray (n_freq,)
+        Frequencies in Hz.
+    supersample : int
+        Sub-cells per cell and axis.
+
+    Returns
+    -------
+    ndarray (n_freq, NY, NX), complex
+        The maps on the refined grid.
+    """
     if supersample < 2:
         raise ConfigError(f"supersample must be >= 2, got {supersample}")
     return permittivity_maps(rasterise(refined_grid(grid, factor=supersample)), freq)
@@ -196,7 +238,18 @@ class MomentCorrectedOperator(VIEOperator):
         )
 
     def apply_integral(self, e):
-        """``k^2 ∫ G chi E`` at the cell centres with the moment-corrected quadrature."""
+        """``k^2 ∫ G chi E`` at the cell centres with the moment-corrected quadrature.
+
+        Parameters
+        ----------
+        e : array (n_freq, n_src, ny, nx), complex
+            Total field in the cells (V/m).
+
+        Returns
+        -------
+        array (n_freq, n_src, ny, nx), complex
+            The integral at the cell centres (V/m).
+        """
         w_g, w_x, w_y, t = _sources(self.xp, self.moments, self.grid.d, e)
         a = self._spectrum(w_g / self.grid.d**2)
         a *= self._kernel_hat[:, None]
@@ -209,7 +262,20 @@ class MomentCorrectedOperator(VIEOperator):
         return self._crop_inverse(a) + self._self_shift[:, None, None, None] * t
 
     def apply_system(self, e, chi=None):
-        """``E - K E`` with the corrected integral operator ``K`` (``chi`` is not used)."""
+        """``E - K E`` with the corrected integral operator ``K`` (``chi`` is not used).
+
+        Parameters
+        ----------
+        e : array (n_freq, n_src, ny, nx), complex
+            Total field in the cells (V/m).
+        chi : ignored
+            For the signature of :meth:`VIEOperator.apply_system`.
+
+        Returns
+        -------
+        array (n_freq, n_src, ny, nx), complex
+            ``E - K E``.
+        """
         return e - self.apply_integral(e)
 
     def scattered(self, e, rx_x, rx_y) -> np.ndarray:
@@ -217,6 +283,18 @@ class MomentCorrectedOperator(VIEOperator):
 
         The same moment-corrected cell integrals with the receiver Green's function (a receiver
         inside a cell's equal-area disk gets no gradient term).
+
+        Parameters
+        ----------
+        e : array (n_freq, n_src, ny, nx), complex
+            Total field in the cells (V/m).
+        rx_x, rx_y : array_like (n_rx,)
+            Receiver positions in m.
+
+        Returns
+        -------
+        ndarray (n_freq, n_src, n_rx), complex
+            Scattered field in V/m.
         """
         from brim.backend import to_numpy
 

@@ -48,7 +48,22 @@ SKIN_DEBYE = {"eps_inf": 15.93, "delta_eps": 23.83, "tau_s": 13.0e-12, "sigma_s"
 
 @renamed_freq
 def tissue_permittivity(tissue: str, freq, *, background=None) -> np.ndarray:
-    """Complex relative permittivity (1) of a phantom tissue at ``freq`` (Hz)."""
+    """Complex relative permittivity (1) of a phantom tissue at ``freq`` (Hz).
+
+    Parameters
+    ----------
+    tissue : str
+        ``skin``, ``adipose``, ``fibroglandular``, ``tumour`` or ``background``.
+    freq : float or array_like
+        Frequency in Hz.
+    background : complex or callable, optional
+        The coupling medium (for ``tissue="background"``), a value or ``f_hz -> eps``.
+
+    Returns
+    -------
+    ndarray, complex
+        Relative permittivity ``eps' - j eps''``.
+    """
     if tissue == "skin":
         return debye(freq, **SKIN_DEBYE)
     if tissue in ("adipose", "fibroglandular"):
@@ -111,6 +126,30 @@ def disk_fraction(
     treatment of a curved interface in volume-integral and FDTD solvers (e.g. Dey & Mittra 1999,
     *IEEE Trans. Microw. Theory Tech.* 47, 1737; Farjadpour et al. 2006, *Opt. Lett.* 31, 2972):
     it removes the first-order staircase error, leaving the scheme's O(d^2) error.
+
+    Parameters
+    ----------
+    grid : TomographyGrid
+        The grid.
+    cx, cy, r : float
+        Disk centre and radius in m.
+    supersample : int
+        Point samples per cell and axis (``exact=False``).
+    exact : bool
+        Exact circle–square intersection areas.
+
+    Returns
+    -------
+    ndarray (ny, nx)
+        Covered fraction of each cell (0..1).
+
+    Examples
+    --------
+    >>> from brim.microwave.tomography import TomographyGrid, disk_fraction
+    >>> g = TomographyGrid.centered(20, 0.1)
+    >>> f = disk_fraction(g, 0.0, 0.0, 0.02, exact=True)
+    >>> round(float(f.sum() * g.d**2), 6), round(3.141592653589793 * 0.02**2, 6)
+    (0.001257, 0.001257)
     """
     if exact:
         if not r > 0:
@@ -175,7 +214,18 @@ class BreastPhantom:
 
     @renamed_freq
     def permittivity(self, freq: float) -> np.ndarray:
-        """Complex relative permittivity map (ny, nx) at ``freq``."""
+        """Complex relative permittivity map (ny, nx) at ``freq``.
+
+        Parameters
+        ----------
+        freq : float
+            Frequency in Hz.
+
+        Returns
+        -------
+        ndarray (ny, nx), complex
+            ``eps' - j eps''`` per cell (area-averaged over tissues).
+        """
         out = np.zeros(self.grid.shape, complex)
         for t, frac in self.fractions.items():
             if np.any(frac):
@@ -185,21 +235,58 @@ class BreastPhantom:
 
     @renamed_freq
     def eps_background(self, freq: float) -> complex:
+        """The coupling medium's relative permittivity at ``freq``.
+
+        Parameters
+        ----------
+        freq : float
+            Frequency in Hz.
+
+        Returns
+        -------
+        complex
+            ``eps' - j eps''``.
+        """
         return complex(tissue_permittivity("background", float(freq), background=self.background))
 
     def labels(self) -> np.ndarray:
-        """Dominant tissue label per cell (see :data:`LABELS`)."""
+        """Dominant tissue label per cell (see :data:`LABELS`).
+
+        Returns
+        -------
+        ndarray (ny, nx) of int
+            Label per cell.
+        """
         names = list(LABELS)
         stack = np.stack([self.fractions.get(n, np.zeros(self.grid.shape)) for n in names])
         return np.argmax(stack, axis=0).astype(np.int8)
 
     def masks(self) -> dict[str, np.ndarray]:
-        """Boolean region masks (dominant tissue) per tissue."""
+        """Boolean region masks (dominant tissue) per tissue.
+
+        Returns
+        -------
+        dict of str to ndarray (ny, nx) of bool
+            One mask per tissue.
+        """
         lab = self.labels()
         return {n: lab == v for n, v in LABELS.items()}
 
     def on_grid(self, grid: TomographyGrid, *, supersample: int = 6) -> BreastPhantom:
-        """The same phantom rasterised on another grid."""
+        """The same phantom rasterised on another grid.
+
+        Parameters
+        ----------
+        grid : TomographyGrid
+            The new grid.
+        supersample : int
+            Point samples per cell and axis for the area fractions.
+
+        Returns
+        -------
+        BreastPhantom
+            The phantom on ``grid``.
+        """
         if self.shapes:
             return _rasterise(self.shapes, grid, self.background, supersample)
         fr = {}
@@ -217,7 +304,18 @@ class BreastPhantom:
 
     @renamed_freq
     def to_dataset(self, freq: float) -> xr.Dataset:
-        """``reconstruction``-kind Dataset: ``permittivity`` and ``labels`` on (y, x) in m."""
+        """``reconstruction``-kind Dataset: ``permittivity`` and ``labels`` on (y, x) in m.
+
+        Parameters
+        ----------
+        freq : float
+            Frequency in Hz.
+
+        Returns
+        -------
+        xarray.Dataset
+            Kind ``reconstruction``.
+        """
         from brim.schema import stamp
 
         ds = xr.Dataset(
@@ -284,6 +382,20 @@ def breast_phantom(
         Tumour disk (m); default a 1 cm diameter tumour.
     background : complex or callable
         Coupling medium.
+    supersample : int
+        Point samples per cell and axis for the area fractions.
+
+    Returns
+    -------
+    BreastPhantom
+        The phantom on ``grid``.
+
+    Examples
+    --------
+    >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+    >>> ph = breast_phantom(TomographyGrid.centered(24, 0.12))
+    >>> ph.permittivity(2e9).shape, sorted(ph.masks())[:3]
+    ((24, 24), ['adipose', 'background', 'fibroglandular'])
     """
     if skin >= radius:
         raise ConfigError("skin thickness must be smaller than the breast radius")
@@ -315,6 +427,30 @@ def random_breast_phantom(
     Breast radius, skin thickness (1.5–2.5 mm), number/size/orientation of fibroglandular
     ellipses and the tumour position/size are drawn uniformly; the tumour lies inside the breast
     interior at least 3 mm from the skin.
+
+    Parameters
+    ----------
+    grid : TomographyGrid
+        The grid.
+    rng : numpy.random.Generator or int
+        Random generator or seed.
+    tumour : bool
+        Whether to place a tumour.
+    radius : (float, float)
+        Range of the breast radius in m.
+    tumour_radius : (float, float)
+        Range of the tumour radius in m.
+    n_fibro : (int, int)
+        Range of the number of fibroglandular ellipses.
+    background : complex or callable
+        Coupling medium.
+    supersample : int
+        Point samples per cell and axis for the area fractions.
+
+    Returns
+    -------
+    BreastPhantom
+        Tissue area fractions on the grid and the dispersive tissue models.
     """
     rng = np.random.default_rng(rng)
     r = rng.uniform(*radius)
@@ -354,6 +490,16 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
 
     ``root`` is the ``mwsegeval`` folder (``data/input_forwardModel.mat``, node coordinates in
     ``Configuration/{x,y}Nodes.txt`` in m, ``frequency.txt`` in Hz).
+
+    Parameters
+    ----------
+    root : path-like
+        The ``mwsegeval`` folder.
+
+    Returns
+    -------
+    xarray.Dataset
+        Kind ``reconstruction``: the complex permittivity on (y, x) in m, ``freq`` in Hz.
     """
     import scipy.io as sio
 
@@ -394,6 +540,20 @@ def mwsegeval_phantom(
     The coupling medium is the value at the map's corner, kept constant over frequency. Cells
     within ``skin_width`` of the coupling medium with Re(eps) > 30 are skin; the other breast
     cells are an adipose/fibroglandular mixture matched on Re(eps) at the map's frequency.
+
+    Parameters
+    ----------
+    root : path-like
+        The ``mwsegeval`` folder.
+    tumour : (cx, cy, r), optional
+        A tumour disk added, in m.
+    skin_width : float
+        Width in m of the skin band.
+
+    Returns
+    -------
+    BreastPhantom
+        Tissue area fractions on the grid and the dispersive tissue models.
     """
     from scipy.ndimage import binary_dilation
 

@@ -48,6 +48,25 @@ def hankel0(k: complex, rho) -> np.ndarray:
 
     Evaluated as ``J0 - j Y0`` of a real argument when ``k`` is real (lossless background,
     faster), as ``scipy.special.hankel2`` otherwise.
+
+    Parameters
+    ----------
+    k : complex
+        Wavenumber in rad/m.
+    rho : array_like
+        Distances in m.
+
+    Returns
+    -------
+    ndarray, complex
+        ``H0^(2)(k rho)``.
+
+    Examples
+    --------
+    >>> from brim.microwave.tomography.vie import hankel0
+    >>> h = complex(hankel0(1.0, 1.0))
+    >>> round(h.real, 6), round(h.imag, 6)  # J0(1), -Y0(1)
+    (0.765198, -0.088257)
     """
     k = complex(k)
     if k.imag == 0.0:
@@ -63,6 +82,20 @@ def receiver_matrix(grid: TomographyGrid, rx_x, rx_y, k_b) -> np.ndarray:
     ``R = -(j pi k a / 2) J1(k a) H0^(2)(k rho)``; shape (n_freq, n_rx, ny*nx). A receiver inside a
     cell's equal-area circle (rho < a) uses the exact interior value
     ``-(j pi k a / 2) J0(k rho) H1^(2)(k a) - 1`` of the same disk integral.
+
+    Parameters
+    ----------
+    grid : TomographyGrid
+        The grid.
+    rx_x, rx_y : array_like (n_rx,)
+        Receiver positions in m.
+    k_b : array_like (n_freq,), complex
+        Background wavenumber per frequency in rad/m.
+
+    Returns
+    -------
+    ndarray (n_freq, n_rx, ny * nx), complex
+        The operator ``R``.
     """
     k_b = np.atleast_1d(k_b)
     px, py = grid.points()
@@ -103,7 +136,20 @@ _SINGLE_MIN_TOL = 1e-5
 
 
 def complex_dtype(precision: str, *, tol: float | None = None):
-    """The complex dtype of a ``precision`` name; single precision refuses ``tol < 1e-5``."""
+    """The complex dtype of a ``precision`` name; single precision refuses ``tol < 1e-5``.
+
+    Parameters
+    ----------
+    precision : {"double", "single"}
+        The precision name.
+    tol : float, optional
+        The solver tolerance to check against single precision.
+
+    Returns
+    -------
+    numpy.dtype
+        ``complex128`` or ``complex64``.
+    """
     try:
         dtype = PRECISIONS[precision]
     except KeyError:
@@ -191,6 +237,16 @@ class VIEOperator:
         Audio Electroacoust.* 19, 305): the forward x-transform runs only on the ``ny`` data rows
         (the padded rows are zero) and the inverse x-transform only on the ``ny`` rows that are
         kept, which saves a quarter of the FFT work of a full padded ``fft2``/``ifft2``.
+
+        Parameters
+        ----------
+        w : array (n_freq, n_src, ny, nx), complex
+            Contrast sources ``chi * E``.
+
+        Returns
+        -------
+        array (n_freq, n_src, ny, nx), complex
+            ``g w`` on the backend of the operator.
         """
         a = self._spectrum(w)
         a *= self._kernel_hat[:, None]
@@ -208,18 +264,55 @@ class VIEOperator:
         return self._fft(a, axis=-1, inverse=True, overwrite=True)[..., :nx]
 
     def apply_g_adjoint(self, w):
-        """Adjoint (conjugate transpose) of :meth:`apply_g` (the kernel is symmetric)."""
+        """Adjoint (conjugate transpose) of :meth:`apply_g` (the kernel is symmetric).
+
+        Parameters
+        ----------
+        w : array (n_freq, n_src, ny, nx), complex
+            Contrast sources ``chi * E``.
+
+        Returns
+        -------
+        array (n_freq, n_src, ny, nx), complex
+            ``g^H w``.
+        """
         # g is complex symmetric, so g^H w = conj(g conj(w))
         xp = self.xp
         return xp.conj(self.apply_g(xp.conj(w)))
 
     def apply_system(self, e, chi):
-        """``(I - g chi) e`` with ``chi`` (n_freq, ny, nx) and ``e`` (n_freq, n_src, ny, nx)."""
+        """``(I - g chi) e`` with ``chi`` (n_freq, ny, nx) and ``e`` (n_freq, n_src, ny, nx).
+
+        Parameters
+        ----------
+        e : array (n_freq, n_src, ny, nx), complex
+            Field in the cells (V/m).
+        chi : array (n_freq, ny, nx), complex
+            Contrast (1).
+
+        Returns
+        -------
+        array (n_freq, n_src, ny, nx), complex
+            ``(I - g chi) e``.
+        """
         return e - self.apply_g(chi[:, None] * e)
 
 
 def dense_richmond_matrix(grid: TomographyGrid, k: complex) -> np.ndarray:
-    """Full Richmond matrix ``g`` (N x N, N = ny*nx) for one frequency — a dense reference."""
+    """Full Richmond matrix ``g`` (N x N, N = ny*nx) for one frequency — a dense reference.
+
+    Parameters
+    ----------
+    grid : TomographyGrid
+        The grid (small: the matrix has ``(ny*nx)**2`` entries).
+    k : complex
+        Background wavenumber in rad/m.
+
+    Returns
+    -------
+    ndarray (N, N), complex
+        The matrix ``g``.
+    """
     px, py = grid.points()
     rho = np.hypot(px[:, None] - px[None], py[:, None] - py[None])
     a = grid.radius
@@ -239,6 +332,18 @@ def permittivity_maps(permittivity, freq: np.ndarray) -> np.ndarray:
     ``permittivity`` is a map (ny, nx) used at every frequency, a stack (n_freq, ny, nx), or a
     callable ``f -> map`` (f in Hz). A positive imaginary part is refused (brim's time
     convention is ``exp(+j omega t)``: lossy media are ``eps' - j eps''``).
+
+    Parameters
+    ----------
+    permittivity : array_like or callable
+        ``(ny, nx)``, ``(n_freq, ny, nx)`` or ``f_hz -> map``.
+    freq : ndarray (n_freq,)
+        Frequencies in Hz.
+
+    Returns
+    -------
+    ndarray (n_freq, ny, nx), complex128
+        The maps.
     """
     if callable(permittivity):
         maps = np.stack([np.asarray(to_numpy(permittivity(f)), complex) for f in freq])
