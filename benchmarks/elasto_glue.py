@@ -5,20 +5,25 @@ radius inclusion three times stiffer than the background, 1 % compression) with 
 decorrelation (:func:`brim.elasto.glue.simulate_decorrelated_pair`: out-of-plane RF correlation
 0.9, 0.05 mm lateral motion, 5 um RMS scatterer jitter, noise 25 dB below the RF). In the same
 process and on the same pair, each estimator + :func:`brim.elasto.strain_image` is timed (best
-of ``--repeat`` after a warm-up):
+of ``--repeat``, in turns, after a warm-up):
 
 * ``ncc``: :func:`brim.elasto.estimate_displacement` (default options);
 * ``glue``: :func:`brim.elasto.glue.glue_displacement` seeded by that NCC (a first frame);
 * ``glue warm``: the same, warm-started from the previous result (``initial=``), which skips
   the NCC seed: the steady state of a frame sequence.
 
+With ``$BRIM_EXTERNAL_DATA/elasto/fieldii_dp`` (the Field II pair of Rivaz's DP code, 1 %
+compression, an inclusion whose geometry is not recorded) the three are also timed on it, with
+the median strain.
+
 CNRe (Varghese & Ophir 1998) of the inclusion (disc of 0.7 radius) against the background beside
 it at the same depths, in dB, the contrast (mean strain beside over mean strain in the inclusion,
 with the FE truth for comparison: smoothing lowers it) and the median background strain are
 printed beside frames/s.
 
-Run: ``python benchmarks/elasto_glue.py [--repeat N]`` (the load average printed before and
-after says how busy the machine was; on a shared machine timings are noisy).
+Run: ``BRIM_EXTERNAL_DATA=... python benchmarks/elasto_glue.py [--repeat N]`` (the estimators
+are timed in turns, best of N; the load average printed before and after says how busy the
+machine was: on a shared machine timings are noisy).
 """
 
 from __future__ import annotations
@@ -26,14 +31,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import time
 import warnings
 
 import numpy as np
-from _timing import best_with_result
 
+from brim.data import external_data
 from brim.elasto import estimate_displacement, strain_image
 from brim.elasto.fem import Inclusion
 from brim.elasto.glue import glue_displacement, simulate_decorrelated_pair
+from brim.elasto.readers import make_rf_frames, read_rf
 from brim.elasto.strain import cnr_e
 
 
@@ -93,6 +100,29 @@ def make_pair():
     )
 
 
+def interleaved(runs: dict, repeat: int) -> dict:
+    """Best time and last strain image of each run, timed in turns (round after round) so that
+    a change of the machine's load hits every estimator alike; one untimed warm-up each."""
+    best = {name: float("inf") for name in runs}
+    out = {name: strain_image(run()) for name, run in runs.items()}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            out[name] = strain_image(run())
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return {name: (best[name], out[name]) for name in runs}
+
+
+def fieldii_pair():
+    """The Field II pair of Rivaz's DP code (1041 x 250, 1 % compression), if available."""
+    d = external_data("elasto/fieldii_dp/Data")
+    if d is None:
+        return None
+    kw = dict(sampling_frequency=40e6, center_frequency=6.7e6, pitch=0.2e-3)
+    a, b = read_rf(d / "Im0.mat", **kw), read_rf(d / "Im1.mat", **kw)
+    return make_rf_frames(np.concatenate([a["rf"].values, b["rf"].values]), **kw)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5, help="timed calls per estimator (best of)")
@@ -112,12 +142,21 @@ def main() -> None:
         "glue, warm start (sequence)": lambda: glue_displacement(pair, initial=prev),
         "glue, warm start, 2 passes": lambda: glue_displacement(pair, initial=prev, passes=2),
     }
-    rows = []
-    for name, run in runs.items():
-        t, strain = best_with_result(lambda run=run: strain_image(run()), args.repeat, warmup=True)
-        rows.append(
-            (name, t, cnr_db(pair, strain), contrast(pair, strain), background_median(pair, strain))
-        )
+    rows = [
+        (name, t, cnr_db(pair, s), contrast(pair, s), background_median(pair, s))
+        for name, (t, s) in interleaved(runs, args.repeat).items()
+    ]
+    field = fieldii_pair()
+    field_rows = []
+    if field is not None:
+        prev_f = glue_displacement(field)
+        field_runs = {
+            "ncc (estimate_displacement default)": lambda: estimate_displacement(field),
+            "glue, NCC seed (first frame)": lambda: glue_displacement(field),
+            "glue, warm start (sequence)": lambda: glue_displacement(field, initial=prev_f),
+        }
+        for name, (t, s) in interleaved(field_runs, args.repeat).items():
+            field_rows.append((name, t, float(np.nanmedian(s["strain"].values))))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     t_ncc = rows[0][1]
     print(f"\ntrue contrast (FE, mean strain beside / in the inclusion): "
@@ -128,6 +167,13 @@ def main() -> None:
     for name, t, c, k, m in rows:
         print(f"| {name} | {t * 1e3:.1f} | {1 / t:.1f} | {t / t_ncc:.2f} | {c:.2f} | {k:.2f} | "
               f"{100 * m:.3f} |")  # fmt: skip
+    if field_rows:
+        t_ncc = field_rows[0][1]
+        print("\n| Field II 1041 x 250 (1 % compression) | ms/frame | frames/s | time / NCC | "
+              "median strain [%] |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|")
+        for name, t, m in field_rows:
+            print(f"| {name} | {t * 1e3:.1f} | {1 / t:.1f} | {t / t_ncc:.2f} | {100 * m:.3f} |")
 
 
 if __name__ == "__main__":
