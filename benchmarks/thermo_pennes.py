@@ -50,7 +50,7 @@ def cube_problem(n: int, seed: int = 0):
 
 
 def phantom_problem(voxel: float):
-    ph = build_phantom(PhantomSpec(voxel=voxel), seed=0)
+    ph = build_phantom(spec=PhantomSpec(voxel=voxel), seed=0)
     h = 10.0 * staircase_correction(ph.domain | ~np.isnan(ph.fixed))
     return assemble(
         ph.conductivity, ph.perfusion, ph.metabolic_heat, ph.domain, spacing=voxel,

@@ -148,7 +148,7 @@ def dmr(epochs: int = 30, report_dir: str | None = None) -> None:
 
     root = _root() / "dmr_ir_dev"
     t0 = time.perf_counter()
-    cohort = load_cohort(root, root / "id_diagnosis.csv")
+    cohort = load_cohort(root, labels=root / "id_diagnosis.csv")
     t1 = time.perf_counter()
     ev = evaluate_cohort(cohort, cnn_epochs=epochs, n_bootstrap=1000, num_threads=2)
     t2 = time.perf_counter()

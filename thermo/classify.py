@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, warn
 
 logger = logging.getLogger(__name__)
@@ -176,10 +177,11 @@ def patient_of(path: str | os.PathLike) -> int | None:
     return pid
 
 
+@positional_options
 def load_cohort(
     inputs: str | os.PathLike | Sequence[str | os.PathLike],
-    labels: str | os.PathLike | dict[int, int] | None = None,
     *,
+    labels: str | os.PathLike | dict[int, int] | None = None,
     factor: int = 8,
     progress: bool = False,
 ) -> Cohort:
@@ -307,7 +309,8 @@ CNN_NORM = "batch"
 CNN_DOWNSAMPLE = "avgpool"
 
 
-def cnn_spec(attention: bool = True, width: int = 16) -> dict:
+@positional_options
+def cnn_spec(*, attention: bool = True, width: int = 16) -> dict:
     """Spec of the thermogram CNN: :class:`brim.learn.ResNetClassifier` (He et al. 2016), three
     residual stages (widths ``width``, ``2 width``, ``4 width``; 2x down-sampling between
     stages), optional squeeze-and-excitation attention (Hu et al. 2018), one logit.
@@ -331,9 +334,10 @@ def cnn_spec(attention: bool = True, width: int = 16) -> dict:
     }
 
 
+@positional_options
 def cnn_config(
-    epochs: int = 30,
     *,
+    epochs: int = 30,
     lr: float = 2e-3,
     batch: int = 8,
     seed: int = 0,
@@ -401,16 +405,18 @@ def train_cnn(
     from brim.learn import ArrayDataset, build_model, fit
 
     maps = np.ascontiguousarray(maps, np.float32)
-    net = build_model(cnn_spec(attention, width), seed=seed)
+    net = build_model(cnn_spec(attention=attention, width=width), seed=seed)
     data = ArrayDataset(maps, np.asarray(y), transform=cnn_augment(), seed=seed)
     cfg = cnn_config(
-        epochs, lr=lr, batch=batch, seed=seed, num_threads=num_threads, progress=progress
+        epochs=epochs, lr=lr, batch=batch, seed=seed, num_threads=num_threads, progress=progress
     )
     res = fit(net, data, val_data=None, config=cfg)
     return CNNModel(res.model, attention, width, factor, tuple(maps.shape[1:]))
 
 
+@positional_options
 def cnn_fit_predict(
+    *,
     epochs: int = 30,
     attention: bool = True,
     width: int = 16,
@@ -603,7 +609,7 @@ def train(
     """
     if method not in ("features", "cnn"):
         raise ConfigError(f"unknown method {method!r}; use 'cnn' or 'features'")
-    cohort = load_cohort(data_dir, labels, progress=progress)
+    cohort = load_cohort(data_dir, labels=labels, progress=progress)
     if len(np.unique(cohort.labels)) < 2:
         raise ConfigError("training needs both healthy and sick patients")
     _warn_few_patients(cohort.labels, cohort.patients, "training")
@@ -620,7 +626,9 @@ def train(
 
         cm = train_cnn(cohort.maps, cohort.labels, epochs=epochs, seed=seed, progress=progress)
         cfg.update(attention=cm.attention, width=cm.width, factor=cm.factor, shape=list(cm.shape))
-        save_checkpoint(cm.net, out, config={"thermo": cfg, "train": cnn_config(epochs).to_dict()})
+        save_checkpoint(
+            cm.net, out, config={"thermo": cfg, "train": cnn_config(epochs=epochs).to_dict()}
+        )
     tmp = out / "model.json.tmp"
     tmp.write_text(json.dumps(cfg, indent=1))
     os.replace(tmp, out / "model.json")
@@ -717,7 +725,7 @@ _CNN_KEYS = ("attention", "width", "factor", "shape")
 def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> list[dict]:
     """Scores (probability of disease) of each input: rows ``file, patient, score``."""
     model = load_model(model_dir)
-    cohort = load_cohort([Path(f) for f in inputs], None, factor=getattr(model, "factor", 8))
+    cohort = load_cohort([Path(f) for f in inputs], labels=None, factor=getattr(model, "factor", 8))
     if isinstance(model, FeatureModel):
         idx = [cohort.feature_names.index(n) for n in model.names]
         scores = model.predict(cohort.features[:, idx])

@@ -30,6 +30,7 @@ import xarray as xr
 from scipy import ndimage, stats
 
 from brim import provenance
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, SchemaError
 
 __all__ = [
@@ -253,7 +254,8 @@ def delta_t_rule(
     return np.array([abs(r[feature]) - threshold for r in rows], float)
 
 
-def features_table(rows: list[dict], names: list[str] | None = None):
+@positional_options
+def features_table(rows: list[dict], *, names: list[str] | None = None):
     """A pandas DataFrame of feature rows with a units row in ``df.attrs['units']``."""
     import pandas as pd
 

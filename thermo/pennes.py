@@ -47,6 +47,7 @@ import numpy as np
 import scipy.constants
 import scipy.sparse as sp
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 STEFAN_BOLTZMANN = scipy.constants.Stefan_Boltzmann
@@ -105,7 +106,8 @@ def _as_grid(value, shape, name: str) -> np.ndarray:
     return arr
 
 
-def radiative_h(t_skin: float, t_ambient: float, emissivity: float = 0.98) -> float:
+@positional_options
+def radiative_h(t_skin: float, t_ambient: float, *, emissivity: float = 0.98) -> float:
     """Linearised radiative heat-transfer coefficient, W/m^2/K.
 
     ``h_r = eps sigma (T_s^2 + T_inf^2)(T_s + T_inf)`` with temperatures in kelvin, so that

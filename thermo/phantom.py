@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import ndimage
 
+from brim.deprecation import positional_options
 from brim.errors import ConfigError
 
 GAUTHERIE_CONSTANT = 3.27e6
@@ -324,7 +325,8 @@ def _vessel_voxels(rng, count, centre, radius, spec, axes) -> np.ndarray:
     return out
 
 
-def build_phantom(spec: PhantomSpec | None = None, *, seed: int = 0) -> Phantom:
+@positional_options
+def build_phantom(*, spec: PhantomSpec | None = None, seed: int = 0) -> Phantom:
     """Voxelise a two-breast phantom.
 
     Parameters

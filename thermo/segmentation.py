@@ -43,6 +43,7 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 
 from brim import provenance
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
 
 logger = logging.getLogger(__name__)
@@ -432,7 +433,8 @@ def load_colombia(
     return ColombiaSet(np.stack(imgs), np.stack(msks), ids, sides, labs)
 
 
-def unet_spec(base: int = 8, depth: int = 3) -> dict:
+@positional_options
+def unet_spec(*, base: int = 8, depth: int = 3) -> dict:
     """Spec of the U-Net: :class:`brim.learn.UNet2d` (Ronneberger et al. 2015), one input
     channel, one logit map."""
     return {
@@ -524,7 +526,7 @@ def train_unet(
         raise ConfigError(f"images {images.shape} and masks {masks.shape} must be (n, s, s)")
     if images.shape[1] % 2**depth:
         raise ConfigError(f"image size {images.shape[1]} must be divisible by {2**depth}")
-    net = build_model(unet_spec(base, depth), seed=seed)
+    net = build_model(unet_spec(base=base, depth=depth), seed=seed)
     data = ArrayDataset(
         np.ascontiguousarray(images, np.float32),
         np.ascontiguousarray(masks, np.float32),

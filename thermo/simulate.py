@@ -79,7 +79,7 @@ def solve_phantom(
     dom = phantom.domain
     v = phantom.spec.voxel
     if radiation:
-        h = float(h) + radiative_h(32.0, t_ambient, 0.98)
+        h = float(h) + radiative_h(32.0, t_ambient, emissivity=0.98)
     h_nominal = float(h)
     if staircase:
         h = h * staircase_correction(dom | ~np.isnan(phantom.fixed))
@@ -399,7 +399,7 @@ def _steady_phantom(seed, spec, tumour, voxel, t_ambient, h):
         t_ambient = float(rng.uniform(20.0, 22.0))
     field_seed = int(rng.integers(2**31))
     cam_seed = int(rng.integers(2**31))
-    ph = build_phantom(spec, seed=field_seed)
+    ph = build_phantom(spec=spec, seed=field_seed)
     vol = inspect.unwrap(solve_phantom)(ph, t_ambient=t_ambient, h=h)
     return spec, t_ambient, ph, vol, cam_seed
 

@@ -151,7 +151,7 @@ def test_energy_balance_on_phantom():
         breast_y=0.0,
         tumour=TumourSpec(side="left", diameter=0.015, depth=0.012),
     )
-    ph = build_phantom(spec, seed=0)
+    ph = build_phantom(spec=spec, seed=0)
     dom = ph.domain
     sol = steady.solve_pennes(ph.conductivity, ph.perfusion, ph.metabolic_heat, dom,
                           spacing=5e-3, fixed=ph.fixed, h=H, t_ambient=21.0, method="cg",
@@ -230,7 +230,7 @@ def test_transient_cold_stress_matches_eigenfunction_series():
 
 def test_radiative_h_reproduces_grey_body_exchange():
     ts, ta, eps = 33.0, 20.0, 0.97
-    hr = pennes.radiative_h(ts, ta, eps)
+    hr = pennes.radiative_h(ts, ta, emissivity=eps)
     # sigma = 2 pi^5 k^4 / (15 h^3 c^2) from the exact 2019-SI values of k, h, c
     k, h, c = 1.380649e-23, 6.62607015e-34, 299_792_458.0
     sigma = 2 * np.pi**5 * k**4 / (15 * h**3 * c**2)

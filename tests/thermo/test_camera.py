@@ -16,7 +16,7 @@ C2 = 1.438776877e-2  # m K
 @pytest.fixture(scope="module")
 def volume():
     spec = P.PhantomSpec(voxel=4e-3, heterogeneity=0.0, breast_radius=(0.055, 0.055))
-    return T.solve_phantom(P.build_phantom(spec, seed=0), t_ambient=21.0)
+    return T.solve_phantom(P.build_phantom(spec=spec, seed=0), t_ambient=21.0)
 
 
 def test_netd_noise_has_the_stated_std(volume):
@@ -102,7 +102,7 @@ def test_oblique_views_mirror_each_other(volume):
 
 def test_tumour_mask_is_the_projected_sphere():
     spec = P.PhantomSpec(voxel=4e-3, tumour=P.TumourSpec(side="right", diameter=0.02))
-    vol = T.solve_phantom(P.build_phantom(spec, seed=0), t_ambient=21.0)
+    vol = T.solve_phantom(P.build_phantom(spec=spec, seed=0), t_ambient=21.0)
     img = camera.render_thermogram(vol, netd=0.0, pixel_pitch=1e-3)
     area = img.tumour_mask.values.sum() * 1e-6
     assert area == pytest.approx(np.pi * 0.01**2, rel=0.03)

@@ -125,7 +125,7 @@ def test_errors_and_table():
         extract_features(ds, bad)
     with pytest.raises(ConfigError):
         delta_t_rule({"x": 1.0}, feature="nope")
-    df = features_table([extract_features(ds, seg)], ["a.txt"])
+    df = features_table([extract_features(ds, seg)], names=["a.txt"])
     assert df.attrs["units"]["delta_mean"] == "K" and df["file"][0] == "a.txt"
 
 

@@ -62,3 +62,35 @@ def test_every_public_thermo_name_resolves_without_a_warning():
         warnings.simplefilter("error", DeprecationWarning)
         for name in brim.thermo.__all__:
             assert getattr(brim.thermo, name) is not None
+
+
+def test_options_are_keyword_only_and_old_positional_calls_warn():
+    import inspect
+
+    import numpy as np
+
+    from brim.thermo import classify, features, pennes, phantom, segmentation
+
+    for fn in (
+        phantom.build_phantom,
+        pennes.radiative_h,
+        features.features_table,
+        classify.load_cohort,
+        classify.cnn_spec,
+        classify.cnn_config,
+        classify.cnn_fit_predict,
+        segmentation.unet_spec,
+    ):
+        positional = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.default is not p.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+        ]
+        assert not positional, (fn.__qualname__, positional)
+    spec = phantom.PhantomSpec(voxel=8e-3, heterogeneity=0.0, vessels=(0, 0))
+    with pytest.warns(DeprecationWarning, match="spec="):
+        old = phantom.build_phantom(spec, seed=0)
+    new = phantom.build_phantom(spec=spec, seed=0)
+    np.testing.assert_array_equal(old.labels, new.labels)
+    with pytest.warns(DeprecationWarning, match="emissivity="):
+        assert pennes.radiative_h(32.0, 21.0, 0.9) == pennes.radiative_h(32.0, 21.0, emissivity=0.9)

@@ -30,17 +30,17 @@ def test_gautherie_law_published_values():
 def test_tumour_partial_volume_conserves_volume_and_heat():
     d = 0.013  # 4.3 voxels of 3 mm: a coarse sphere
     spec = P.PhantomSpec(tumour=P.TumourSpec(side="right", diameter=d, depth=0.02))
-    ph = P.build_phantom(spec, seed=0)
+    ph = P.build_phantom(spec=spec, seed=0)
     vol = ph.tumour_fraction.sum() * spec.voxel**3
     assert vol == pytest.approx(np.pi / 6 * d**3, rel=0.02)
     assert ph.tumour_centre[2] < 0  # patient's right breast is at x < 0
     assert (ph.labels == P.TUMOUR).any()
     with pytest.raises(ConfigError, match="does not fit"):
-        P.build_phantom(replace(spec, tumour=replace(spec.tumour, depth=0.2)))
+        P.build_phantom(spec=replace(spec, tumour=replace(spec.tumour, depth=0.2)))
 
 
 def test_radiation_option_adds_linearised_radiative_loss():
-    ph = P.build_phantom(P.PhantomSpec(voxel=5e-3, heterogeneity=0.0), seed=0)
+    ph = P.build_phantom(spec=P.PhantomSpec(voxel=5e-3, heterogeneity=0.0), seed=0)
     conv = T.solve_phantom(ph, t_ambient=21.0, h=4.0)
     rad = T.solve_phantom(ph, t_ambient=21.0, h=4.0, radiation=True)
     hr = float(rad["heat_transfer_coefficient"]) - 4.0
@@ -51,7 +51,7 @@ def test_radiation_option_adds_linearised_radiative_loss():
 
 
 def test_layers_and_boundaries():
-    ph = P.build_phantom(P.PhantomSpec(heterogeneity=0.0), seed=0)
+    ph = P.build_phantom(spec=P.PhantomSpec(heterogeneity=0.0), seed=0)
     labels = ph.labels
     assert set(np.unique(labels)) == {P.AIR, P.CHEST, P.SKIN, P.FAT, P.GLAND}
     # the chest wall is the z = 0 layer and holds core temperature
@@ -208,7 +208,7 @@ def test_one_return_type_and_provenance_of_every_simulation_step(pair):
     assert isinstance(old, T.simulate.Simulation)
     np.testing.assert_array_equal(old.thermogram.temperature.values, img.temperature.values)
 
-    ph = P.build_phantom(P.PhantomSpec(voxel=6e-3, heterogeneity=0.0), seed=0)
+    ph = P.build_phantom(spec=P.PhantomSpec(voxel=6e-3, heterogeneity=0.0), seed=0)
     v = T.solve_phantom(ph, t_ambient=21.0)
     r = T.render_thermogram(v, pixel_pitch=6e-3, netd=0.0)
     assert [s["step"] for s in r.brim.provenance] == [
