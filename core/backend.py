@@ -53,11 +53,11 @@ def namespace(*arrays: Any):
     """Array-API namespace of the inputs (NumPy, CuPy or torch), via ``array_api_compat``."""
     import array_api_compat
 
-    arrays = [a for a in arrays if a is not None and not np.isscalar(a)]
-    if not arrays:
+    present = [a for a in arrays if a is not None and not np.isscalar(a)]
+    if not present:
         return array_api_compat.array_namespace(np.empty(0))
     try:
-        return array_api_compat.array_namespace(*arrays)
+        return array_api_compat.array_namespace(*present)
     except TypeError as exc:
         raise BackendError(f"inputs mix array libraries or are not arrays: {exc}") from exc
 

@@ -94,10 +94,12 @@ def warn(message: str, *, category: type[Warning] = BrimWarning) -> None:
     """
     import os
     import sys
+    import types
     import warnings
 
     package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    level, frame = 2, sys._getframe(1)  # stacklevel 2 is the frame that called warn()
+    level = 2  # stacklevel 2 is the frame that called warn()
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         level, frame = level + 1, frame.f_back
     warnings.warn(message, category, stacklevel=level)

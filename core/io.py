@@ -278,7 +278,7 @@ def _clean_attrs(attrs: dict, where: str) -> dict:
     Strings are made encodable (a non-UTF-8 file name recorded as a source, an attribute
     read from a corrupt file): undecodable bytes are written as ``\\xNN`` escapes.
     """
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in attrs.items():
         k = safe_text(str(k))
         if v is None:
@@ -584,7 +584,7 @@ def remove_stale_temporaries(folder: str | os.PathLike, *, force: bool = False) 
     here = _host_tag()
     uid = os.getuid() if hasattr(os, "getuid") else None
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(os.fspath(folder)))
     except OSError:
         return removed
     for entry in entries:

@@ -268,13 +268,13 @@ def map_files(
     BatchReport
         One record per input; failures are reported, not raised.
     """
-    files = [str(f) for f in files]
-    if not files:
+    inputs = [str(f) for f in files]
+    if not inputs:
         raise ConfigError("no input files given")
-    missing = [f for f in files if not Path(f).exists()]
+    missing = [f for f in inputs if not Path(f).exists()]
     if missing:
         raise MissingFileError(f"input file(s) not found: {', '.join(missing[:5])}")
-    folders = [repr(f) for f in files if not Path(f).is_file()]
+    folders = [repr(f) for f in inputs if not Path(f).is_file()]
     if folders:
         raise ConfigError(f"inputs must be files, not folders: {', '.join(folders[:5])}")
     if n_workers is not None:
@@ -296,7 +296,7 @@ def map_files(
     from brim.cli import output_paths
 
     reserved = [f"{REPORT_NAME}.json", f"{REPORT_NAME}.csv"]
-    targets = output_paths(files, out_dir, suffix=".nc", folder=True, reserved=reserved)
+    targets = output_paths(inputs, out_dir, suffix=".nc", folder=True, reserved=reserved)
     out = Path(out_dir)
 
     distributed = require("distributed", "dask")
@@ -320,19 +320,19 @@ def map_files(
             client.submit(
                 _run_one, func_ref, f, str(t), params, timeout, pure=False, key=f"brim-{i}"
             )
-            for i, (f, t) in enumerate(zip(files, targets))
+            for i, (f, t) in enumerate(zip(inputs, targets))
         ]
         index = {fut.key: i for i, fut in enumerate(futures)}
-        records: list[FileRecord | None] = [None] * len(files)
+        records: list[FileRecord | None] = [None] * len(inputs)
         from tqdm.auto import tqdm
 
-        with tqdm(total=len(files), disable=not progress, desc="brim batch", unit="file") as bar:
+        with tqdm(total=len(inputs), disable=not progress, desc="brim batch", unit="file") as bar:
             for fut in distributed.as_completed(futures):
                 i = index[fut.key]
                 try:
                     records[i] = fut.result()
                 except Exception as exc:  # a worker died: report the file, go on
-                    records[i] = FileRecord(files[i], "error", None, f"worker failure: {exc}")
+                    records[i] = FileRecord(inputs[i], "error", None, f"worker failure: {exc}")
                 bar.update(1)
     finally:
         if own is not None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -332,7 +332,12 @@ def complex_part(da: xr.DataArray, part: str) -> xr.DataArray:
     ConfigError
         Unknown ``part``.
     """
-    funcs = {"real": np.real, "imag": np.imag, "abs": np.abs, "phase": np.angle}
+    funcs: dict[str, Callable[..., Any]] = {
+        "real": np.real,
+        "imag": np.imag,
+        "abs": np.abs,
+        "phase": np.angle,
+    }
     if part not in funcs:
         raise ConfigError(f"part must be one of {sorted(funcs)}, got {part!r}")
     name = _name(da)
@@ -545,9 +550,9 @@ def _category_colours(n: int):
 
 def plot_mask(
     ds: xr.Dataset | xr.DataArray,
-    var: str = "mask",
+    var: Hashable = "mask",
     *,
-    image: str | None = None,
+    image: Hashable | None = None,
     ax=None,
     title: str | None = None,
     yincrease: bool | None = False,
@@ -682,7 +687,7 @@ def _thermogram(ds: xr.Dataset, da: xr.DataArray, ax, title: str, kw):
 
 def _distances_mm(ds: xr.Dataset) -> np.ndarray | None:
     try:
-        out = 0.0
+        out: Any = 0.0  # a sum of (source, detector) arrays
         for axis in ("x", "y", "z"):
             s, d = ds.get(f"source_{axis}"), ds.get(f"detector_{axis}")
             if s is None and d is None:
@@ -828,7 +833,7 @@ def _default_var(ds: xr.Dataset, kind: str | None) -> str:
 
 def plot_variable(
     ds: xr.Dataset | xr.DataArray,
-    var: str | None = None,
+    var: Hashable | None = None,
     *,
     sel: Mapping[str, Any] | Sequence[str] | None = None,
     part: str | None = None,
@@ -918,7 +923,7 @@ def plot_variable(
             return done
 
     # complex values: the part(s) to show, named honestly
-    parts = [part] if part else None
+    parts: list[str | None] | None = [part] if part else None
     if np.iscomplexobj(da.values):
         if parts is None:
             spatial = {"y", "x"} <= set(map(str, da.dims)) and da.ndim == 2

@@ -13,7 +13,7 @@ safe. A copy is made where DLPack would fail or corrupt data:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -161,32 +161,37 @@ def from_torch(
         The tensor's shape does not fit the template's dims.
     """
     values = tensor_to_numpy(t)
+    var: Hashable | None = name
+    template: xr.DataArray | None
+    ds: xr.Dataset | None
     if isinstance(like, xr.DataArray):
         template, ds = like, None
     else:
         ds = like
-        if name is None:
+        if var is None:
             names = list(like.data_vars)
             if len(names) != 1:
                 raise ConfigError(f"the template has variables {names}; name one with name=...")
-            name = names[0]
-        template = like[name] if name in like.data_vars else None
+            var = names[0]
+        template = like[var] if var in like.data_vars else None
+    dim_names: tuple[Hashable, ...]
     if dims is None:
         if template is None:
-            raise ConfigError(f"variable {name!r} is new: give its dims=...")
-        dims = template.dims
-    dims = tuple(dims)
-    if values.ndim != len(dims):
-        raise SchemaError(f"tensor has {values.ndim} dims, expected {len(dims)} ({dims})")
+            raise ConfigError(f"variable {var!r} is new: give its dims=...")
+        dim_names = template.dims
+    else:
+        dim_names = tuple(dims)
+    if values.ndim != len(dim_names):
+        raise SchemaError(f"tensor has {values.ndim} dims, expected {len(dim_names)} ({dim_names})")
     src = ds if ds is not None else like
-    for d, n in zip(dims, values.shape):
+    for d, n in zip(dim_names, values.shape):
         if d in src.sizes and src.sizes[d] != n:
             raise SchemaError(
                 f"tensor size {n} along {d!r} does not match the template's {src.sizes[d]}"
             )
-    coords = {k: c for k, c in src.coords.items() if set(c.dims) <= set(dims)}
+    coords = {k: c for k, c in src.coords.items() if set(c.dims) <= set(dim_names)}
     new_attrs = dict(template.attrs) if template is not None and attrs is None else (attrs or {})
-    da = xr.DataArray(values, dims=dims, coords=coords, attrs=new_attrs, name=name)
+    da = xr.DataArray(values, dims=dim_names, coords=coords, attrs=new_attrs, name=var)
     if ds is None:
         return da
-    return ds.assign({name: da})
+    return ds.assign({var: da})

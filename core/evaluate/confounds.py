@@ -18,7 +18,7 @@ import numpy as np
 
 from brim.errors import ConfigError
 from brim.evaluate import metrics as M
-from brim.evaluate.crossval import FitPredict, _jsonable, cross_validate
+from brim.evaluate.crossval import CVResult, FitPredict, _jsonable, cross_validate
 from brim.evaluate.logistic import logistic_fit_predict
 from brim.evaluate.splits import group_labels
 
@@ -151,13 +151,14 @@ def confound_audit(
         results[name] = res
     perm_info = None
     y_perm = permute_labels_by_group(y, groups, seed=seed + 7)
+    perm_res: CVResult | None
     if not permutation:
-        res = None
+        perm_res = None
     elif model is not None and X is not None:
-        res = cross_validate(model, X, y_perm, groups, name="label permutation", **cv_kwargs)
+        perm_res = cross_validate(model, X, y_perm, groups, name="label permutation", **cv_kwargs)
     elif nuisance:
         allf = np.concatenate(list(nuisance.values()), axis=1)
-        res = cross_validate(
+        perm_res = cross_validate(
             logistic_fit_predict,
             allf,
             y_perm,
@@ -167,9 +168,9 @@ def confound_audit(
             **cv_kwargs,
         )
     else:
-        res = None
-    if res is not None:
-        a = res.pooled.auroc
+        perm_res = None
+    if perm_res is not None:
+        a = perm_res.pooled.auroc
         perm_info = {
             "model": "classifier" if model is not None else "logistic on all nuisances",
             "auroc": a.auroc,
@@ -178,5 +179,5 @@ def confound_audit(
             "ok": bool(abs(a.auroc - 0.5) <= permutation_tolerance or a.low <= 0.5 <= a.high),
             "tolerance": permutation_tolerance,
         }
-        results["__permutation__"] = res
+        results["__permutation__"] = perm_res
     return ConfoundAudit(rows, perm_info, flag_auroc, results)

@@ -238,7 +238,7 @@ def stratified_auroc(
             "(use coarser strata)"
         )
     g = None if groups is None else np.asarray(groups)
-    per = {}
+    per: dict[str, AUROCResult | None] = {}
     for k, name in enumerate(names):
         m = st_idx == k
         if pairs[k] == 0:

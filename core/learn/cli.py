@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import glob as _glob
 import inspect
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ def _audit_keys() -> frozenset:
     return (_keyword_options(confound_audit) - {"model", "X", "seed"}) | {"nuisance"}
 
 
-def _check_keys(section: str, d: Any, allowed: set, required: set = frozenset()) -> dict:
+def _check_keys(
+    section: str, d: Any, allowed: AbstractSet[str], required: AbstractSet[str] = frozenset()
+) -> dict:
     if d is None:
         d = {}
     if not isinstance(d, dict):
@@ -127,18 +130,23 @@ def _load_data(cfg: dict, base: Path):
 
     data, lab = cfg["data"], cfg["labels"]
     df = None
+    X: FileDataset | ArrayDataset | np.ndarray
     if "csv" in lab:
         csv_path = _resolve(base, lab["csv"])
         df = _read_csv(csv_path)
     if "files" in data:
         spec = data["files"]
         pats = [spec] if isinstance(spec, str) else list(spec)
-        paths = []
+        paths: list[Path] = []
         for pat in pats:
             hits = sorted(_glob.glob(str(_resolve(base, pat))))
             if not hits:
                 raise MissingFileError(f"config data 'files': nothing matches {pat!r}")
             paths.extend(Path(h) for h in hits)
+        if df is None:  # validate_config refuses this already
+            raise ConfigError(
+                "config: per-file data need a labels 'csv' with key/label/group columns"
+            )
         key = _column(df, lab.get("key_column", "file"), "the file key", csv_path).astype(str)
         rows = {}
         for i, k in enumerate(key):
@@ -182,6 +190,8 @@ def _load_data(cfg: dict, base: Path):
             y = np.asarray(ds[lab["label_coord"]].values)
             g = np.asarray(ds[lab.get("group_coord", "group")].values).astype(str)
         else:
+            if df is None:  # validate_config refuses this already
+                raise ConfigError("config section 'labels': give 'csv' or 'label_coord'")
             if len(df) != n:
                 raise ConfigError(f"{lab['csv']}: {len(df)} rows for {n} samples in {path}")
             y = _column(df, lab.get("label_column", "label"), "labels", lab["csv"]).to_numpy()
@@ -242,7 +252,7 @@ def run_cv_config(path, *, out=None, progress: bool = False):
     model_cfg = cfg["model"]
     train_cfg = TrainConfig(**{"progress": False, **(cfg.get("train") or {})})
     aug = cfg.get("augment") or {}
-    tfs = []
+    tfs: list[RandomFlip | RandomShift] = []
     if aug.get("flip"):
         tfs.append(RandomFlip((-1,)))
     if aug.get("shift"):

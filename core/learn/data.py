@@ -15,13 +15,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from brim.errors import ConfigError, MissingFileError, SchemaError, require
 
-torch = require("torch", "dl")
+if TYPE_CHECKING:  # the checker sees torch's own types; at run time torch is an optional extra
+    import torch
+    import torch.utils.data
+else:
+    torch = require("torch", "dl")
 
 __all__ = [
     "ArrayDataset",

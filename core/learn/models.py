@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, require
 
-torch = require("torch", "dl")
-nn = torch.nn
+if TYPE_CHECKING:  # the checker sees torch's own types; at run time torch is an optional extra
+    import torch
+    from torch import nn
+else:
+    torch = require("torch", "dl")
+    nn = torch.nn
 F = torch.nn.functional
 
 __all__ = [
@@ -405,8 +409,9 @@ class TwoBranchFusion(nn.Module, _Spec):
         hidden: int = 32,
     ):
         super().__init__()
-        a = build_model(branch_a) if isinstance(branch_a, Mapping) else branch_a
-        b = build_model(branch_b) if isinstance(branch_b, Mapping) else branch_b
+        # brim models, duck-typed: features(x), n_features and spec (checked below)
+        a: Any = build_model(branch_a) if isinstance(branch_a, Mapping) else branch_a
+        b: Any = build_model(branch_b) if isinstance(branch_b, Mapping) else branch_b
         for name, m in (("branch_a", a), ("branch_b", b)):
             if not hasattr(m, "features") or not hasattr(m, "n_features"):
                 raise ConfigError(f"{name} must have features(x) and n_features (a brim model)")
@@ -420,7 +425,7 @@ class TwoBranchFusion(nn.Module, _Spec):
         )
 
     @property
-    def cam_layer(self) -> nn.Module:
+    def cam_layer(self) -> nn.Module | None:
         return getattr(self.branch_a, "cam_layer", None)
 
     def forward(self, xa, xb):

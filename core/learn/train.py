@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -489,7 +489,7 @@ def predict(
         e = np.exp(out - out.max(axis=1, keepdims=True))
         data_vars["score"] = ((sdim, "class"), e / e.sum(1, keepdims=True), {"units": "1"})
     elif out.ndim == 4:
-        dims = (sdim, "y", "x")
+        dims: tuple[str, ...] = (sdim, "y", "x")
         if out.shape[1] == 1:
             prob = 1.0 / (1.0 + np.exp(-out[:, 0]))
         else:
@@ -617,6 +617,14 @@ def _as_dataset(X, y, transform, seed):
     return ArrayDataset(X, np.asarray(y), None, transform=transform, seed=seed)
 
 
+class _KeepsLastResult(Protocol):
+    """A ``fit_predict`` that keeps the TrainResult of its last call."""
+
+    last_result: TrainResult | None
+
+    def __call__(self, X_train, y_train, X_val, y_val, X_test) -> tuple[Any, Any]: ...
+
+
 @positional_options
 def make_fit_predict(
     model: Callable[[], Any] | Mapping, *, config: TrainConfig | None = None, transform=None
@@ -651,11 +659,12 @@ def make_fit_predict(
         if isinstance(te, _Base):
             te.transform = None
         res = fit(m, tr, val_data=va, config=cfg)
-        fit_predict.last_result = res
+        keeping.last_result = res
         return (predict(res.model, va)["score"].values, predict(res.model, te)["score"].values)
 
-    fit_predict.last_result = None
-    return fit_predict
+    keeping = cast(_KeepsLastResult, fit_predict)  # the function itself, typed with its attribute
+    keeping.last_result = None
+    return keeping
 
 
 def _len(X):

@@ -97,7 +97,7 @@ def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = Tr
                 "kind=... or stamp it with brim.schema.stamp(ds, kind); "
                 f"kinds: {', '.join(kinds())}"
             )
-        kind = kind_of(ds)
+        kind = str(tagged).split("/", 1)[0]  # kind_of(ds), known to be a str here
     spec = get(kind)
     if tagged:
         tkind, _, tver = str(tagged).partition("/")
