@@ -258,7 +258,7 @@ def train_segmenter(
         epochs=epochs, lr=lr, batch_size=batch, seed=seed, patience=None, device="cpu",
         progress=progress, num_threads=1,
     )  # fmt: skip
-    return learn.fit(model, data, None, cfg).model
+    return learn.fit(model, data, val_data=None, config=cfg).model
 
 
 def predict(model, images: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ def test_duplicates_are_grouped_and_leakage_raises(external_data, tmp_path):
     assert name["malignant (9999).png"] == name[src[0].name]
     assert name["benign (9998).png"] == name[src[1].name]
     assert len(set(groups)) == 6
-    train, test = grouped_split(groups, seg.busi_class_labels(paths), 0.5, seed=0)
+    train, test = grouped_split(groups, seg.busi_class_labels(paths), val_fraction=0.5, seed=0)
     assert not set(groups[train]) & set(groups[test])
     with pytest.raises(LeakageError):
         check_leakage(np.arange(len(paths)), np.arange(2), groups)
