@@ -17,6 +17,8 @@ steps of at most one sample/line between neighbouring windows; solved exactly by
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numba
 import numpy as np
 import scipy.fft
@@ -116,207 +118,363 @@ def _nccv(sab, sa, va, sb, sbb, n):  # pragma: no cover - jit
     return 0.0
 
 
-@numba.njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
-def _ncc_block_kernel(
-    x, y, lines, post_ptr, post_idx, starts, step, q, n, gax, glat, ax_search, lat_search,
-    lanes, pad, chunk, fit, lat_fit,
-):  # pragma: no cover - jit  # fmt: skip
+_NccOptions = namedtuple(
+    "_NccOptions", ["n", "step", "q", "ax_search", "lat_search", "lanes", "pad", "chunk", "fit",
+                    "lat_fit"],
+)  # fmt: skip
+_NccOptions.__doc__ = """Scalar settings of :func:`_ncc_block_kernel` (all int).
+
+``n`` window length (rows); ``step`` window step (rows) and ``q = n // step`` whole steps per
+window (``q = 0``: unequal steps, no shared block sums); ``ax_search``, ``lat_search`` half search
+ranges (samples, lines) around the guide; ``lanes`` shifts summed per shared block; ``pad`` zero
+rows on each side of a post line; ``chunk`` lines per parallel task; ``fit`` axial sub-sample fit
+(1 cosine, 0 parabola); ``lat_fit`` 1 for the lateral parabola fit, 0 for none.
+"""
+
+# The helpers below are inlined into _match_chunk (inline="always"), so the arithmetic is that of
+# one function (bit-identical to the former single kernel). They take arrays, not namedtuples of
+# arrays: passing those per window made the kernel 2x slower.
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _chunk_buffers(x, y, cl, pidx, pad):  # pragma: no cover - jit
+    """Line-major copies of the pre lines ``cl`` and the zero-padded post lines ``pidx``.
+
+    ``x``, ``y`` are the (depth, line) frames, read row by row. Returns ``(abuf, pa, qa, bbuf,
+    pbuf, qbuf, slot)``: ``abuf`` (len(cl), depth) with prefix sums ``pa``, ``qa`` of x and
+    x**2 (``pa[j, i] = sum(abuf[j, :i])``); ``bbuf`` (len(pidx), depth + 2 pad) with ``pad``
+    zeros on each side and prefix sums ``pbuf``, ``qbuf``; ``slot[line]`` the row of ``bbuf`` that
+    holds post line ``line`` (-1: none).
+    """
     nd, nl = x.shape
-    nlines = lines.shape[0]
+    nc = cl.shape[0]
+    npl = pidx.shape[0]
+    mp = nd + 2 * pad
+    slot = np.full(nl, -1, dtype=np.int64)
+    for j in range(npl):
+        slot[pidx[j]] = j
+    abuf = np.empty((nc, nd))
+    bbuf = np.zeros((npl, mp))
+    for i in range(nd):
+        for j in range(nc):
+            abuf[j, i] = x[i, cl[j]]
+        for j in range(npl):
+            bbuf[j, pad + i] = y[i, pidx[j]]
+    pa = np.empty((nc, nd + 1))
+    qa = np.empty((nc, nd + 1))
+    pbuf = np.empty((npl, mp + 1))
+    qbuf = np.empty((npl, mp + 1))
+    _row_prefix_sums(bbuf, pbuf, qbuf, 0, npl, mp)
+    _row_prefix_sums(abuf, pa, qa, 0, nc, nd)
+    return abuf, pa, qa, bbuf, pbuf, qbuf, slot
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _share_block_sums(
+    arow, bbuf, slot, l, w, starts, gax, glat, lj, blk, binfo, acc, opt
+):  # pragma: no cover - jit
+    """Sum the blocks that window ``w`` of pre line ``l`` (row ``arow``) is the first to need.
+
+    Block ``k`` (rows ``starts[0] + k step`` .. ``+ step - 1``) lies in windows ``k - q + 1`` ..
+    ``k``. Its products with the post lines ``bbuf[slot[line]]`` are summed once for the union
+    of those windows' guided search ranges (axial guides ``gax[:, lj]``, lateral
+    ``glat[:, lj]``) and stored in ``blk[k % q, mi, j]``: post line ``binfo[1, k % q] + mi``
+    relative to ``l``, axial shift ``binfo[0, k % q] + j``, with ``binfo[2, k % q]`` lateral
+    shifts stored. At ``w = 0`` these are blocks ``0 .. q - 1``, after it the one block
+    ``w + q - 1``. Where the guides of those windows vary more than ``opt.lanes`` allows, the
+    block is marked unusable (``binfo[2] = 0``) and its windows sum their products directly.
+    ``acc`` is a work array of ``opt.lanes``.
+    """
+    q = opt.q
+    a_s = opt.ax_search
+    l_s = opt.lat_search
     nw = starts.shape[0]
-    A = ax_search
-    L = lat_search
-    nlw = 2 * A + 3  # searched shifts plus one on each side for the sub-sample fit
+    nl = slot.shape[0]
+    nlw = 2 * a_s + 3
+    nml = 2 * l_s + 1
+    k0 = w + q - 1 if w > 0 else 0
+    for k in range(k0, w + q):
+        sl = k % q
+        wlo = max(0, k - q + 1)
+        whi = min(nw - 1, k)
+        gmin = gax[wlo, lj]
+        gmax = gmin
+        lmin = glat[wlo, lj]
+        lmax = lmin
+        for ww in range(wlo + 1, whi + 1):
+            gmin = min(gmin, gax[ww, lj])
+            gmax = max(gmax, gax[ww, lj])
+            lmin = min(lmin, glat[ww, lj])
+            lmax = max(lmax, glat[ww, lj])
+        if gmax - gmin + nlw > opt.lanes or lmax - lmin + nml > nml + 2:
+            binfo[2, sl] = 0  # guidance too irregular here: direct sums
+            continue
+        base = gmin - a_s - 1
+        binfo[0, sl] = base
+        binfo[1, sl] = lmin - l_s
+        binfo[2, sl] = lmax - lmin + nml
+        rb = starts[0] + k * opt.step
+        for mi in range(lmax - lmin + nml):
+            lp = l + lmin - l_s + mi
+            if lp < 0 or lp >= nl:
+                continue
+            brow = bbuf[slot[lp]]
+            acc[:] = 0.0
+            for i in range(rb, rb + opt.step):
+                ai = arow[i]
+                bb = brow[i + base + opt.pad : i + base + opt.pad + opt.lanes]
+                for j in range(opt.lanes):
+                    acc[j] += ai * bb[j]
+            blk[sl, mi, :] = acc
+
+
+@numba.njit(cache=True, inline="always")
+def _shared_sums_cover(binfo, w, base_w, g_lat, opt):  # pragma: no cover - jit
+    """True if the ``q`` stored blocks of window ``w`` (see :func:`_share_block_sums`) cover its
+    search range: axial shifts ``base_w .. base_w + 2 ax_search + 2``, lateral shifts
+    ``g_lat +- lat_search``. False without shared blocks (``q = 0``)."""
+    q = opt.q
+    if q == 0:
+        return False
+    nlw = 2 * opt.ax_search + 3
+    l_s = opt.lat_search
+    for k in range(w, w + q):
+        sl = k % q
+        if (
+            binfo[2, sl] == 0
+            or base_w < binfo[0, sl]
+            or base_w + nlw > binfo[0, sl] + opt.lanes
+            or g_lat - l_s < binfo[1, sl]
+            or g_lat + l_s >= binfo[1, sl] + binfo[2, sl]
+        ):
+            return False
+    return True
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _stored_products(blk, binfo, sab, w, m, base_w, q):  # pragma: no cover - jit
+    """``sab[j]`` = products of the first ``q`` blocks of window ``w`` at lateral shift ``m`` and
+    axial shift ``base_w + j``, summed from ``blk`` (see :func:`_share_block_sums`)."""
+    nlw = sab.shape[0]
+    sl = w % q
+    off = base_w - binfo[0, sl]
+    mk = m - binfo[1, sl]
+    for j in range(nlw):
+        sab[j] = blk[sl, mk, off + j]
+    for k in range(w + 1, w + q):
+        sl = k % q
+        off = base_w - binfo[0, sl]
+        mk = m - binfo[1, sl]
+        for j in range(nlw):
+            sab[j] += blk[sl, mk, off + j]
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _direct_products(arow, brow, sab, i0, i1, off):  # pragma: no cover - jit
+    """``sab[j] += sum(arow[i] * brow[i + off + j] for i in i0 .. i1 - 1)`` for every shift j."""
+    nlw = sab.shape[0]
+    for i in range(i0, i1):
+        ai = arow[i]
+        o = i + off
+        for j in range(nlw):
+            sab[j] += ai * brow[o + j]
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _shift_nccs(sab, sa, va, p, qq, t0, n, j_lo, j_hi, tb, mi):  # pragma: no cover - jit
+    """``tb[mi, j]`` = NCC at the shifts ``j_lo .. j_hi - 1`` from the products ``sab[j]``.
+
+    The post window of shift ``j`` starts at ``t0 + j`` in a padded post line with prefix sums
+    ``p`` (x) and ``qq`` (x**2); ``sa``, ``va`` are the pre window's sum and ``n`` x variance.
+    """
+    for j in range(j_lo, j_hi):
+        tb[mi, j] = _nccv(sab[j], sa, va, p[t0 + j + n] - p[t0 + j], qq[t0 + j + n] - qq[t0 + j], n)
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _window_ncc(arow, brow, p, qq, r0, o, sa, va, n):  # pragma: no cover - jit
+    """NCC of the pre window at rows ``r0 ..`` with rows ``r0 + o ..`` of a padded post line
+    (prefix sums ``p``, ``qq``; ``sa``, ``va``: the pre window's sum and ``n`` x variance)."""
+    sab = 0.0
+    for i in range(r0, r0 + n):
+        sab += arow[i] * brow[o + i]
+    t0 = r0 + o
+    return _nccv(sab, sa, va, p[t0 + n] - p[t0], qq[t0 + n] - qq[t0], n)
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _axial_offset(tb, im, js, best, r, n, nd, fit):  # pragma: no cover - jit
+    """Axial sub-sample offset of the peak ``best = tb[im, js]`` (post window at row ``r``) by
+    :func:`_subfit` through its axial neighbours (``fit``: 1 cosine, 0 parabola); 0 where a
+    neighbour window leaves the ``nd`` rows."""
+    if r - 1 >= 0 and r + 1 + n <= nd:
+        return _subfit(tb[im, js - 1], best, tb[im, js + 1], fit)
+    return 0.0
+
+
+@numba.njit(cache=True, parallel=False, fastmath=_FM, error_model="numpy")
+def _match_chunk(x, y, lines, pidx, starts, gax, glat, opt):  # pragma: no cover - jit
+    """Match every window of the pre lines ``lines``: one parallel task of
+    :func:`_ncc_block_kernel`.
+
+    ``pidx`` are the post lines the chunk reads and ``gax``, ``glat`` the guides' columns of
+    ``lines``. Returns ``(axial, lateral, ncc)`` (n_windows, len(lines)); NaN, NaN, 0 where no
+    shift fits in the frame. Per line, the windows are visited in order:
+
+    1. :func:`_share_block_sums` sums the blocks the window is the first to need;
+    2. the guided search: for each lateral shift ``g_lat +- lat_search`` the window's products
+       with the post line at the axial shifts ``g +- (ax_search + 1)`` are summed from the
+       stored blocks (:func:`_stored_products`, where :func:`_shared_sums_cover`) and directly
+       (:func:`_direct_products`), and give a row of the NCC table (:func:`_shift_nccs`); the
+       peak is the table's maximum over the interior axial shifts;
+    3. the sub-sample fit: axially :func:`_axial_offset`, laterally a parabola (:func:`_subfit`)
+       through the neighbouring lines (:func:`_window_ncc` where a neighbour was not searched).
+
+    The helpers are inlined (``inline="always"``), so the arithmetic is that of one function.
+    Helpers that branch around their loops are slower inlined than written out (LLVM vectorises
+    the loops worse), which is why the loops of step 2 stay here.
+    """
+    abuf, pa, qa, bbuf, pbuf, qbuf, slot = _chunk_buffers(x, y, lines, pidx, opt.pad)
+    nd = abuf.shape[1]
+    nl = slot.shape[0]
+    nw = starts.shape[0]
+    nc = lines.shape[0]
+    n = opt.n
+    pad = opt.pad
+    step = opt.step
+    q = opt.q
+    lanes = opt.lanes
+    fit = opt.fit
+    lat_fit = opt.lat_fit
+    A = opt.ax_search
+    L = opt.lat_search
+    nlw = 2 * A + 3
     nml = 2 * L + 1
     mmax = nml + 2
     qs = max(q, 1)
-    mp = nd + 2 * pad
+    oax = np.empty((nw, nc))
+    olat = np.empty((nw, nc))
+    occ = np.empty((nw, nc))
+    blk = np.zeros((qs, mmax, lanes))
+    acc = np.empty(lanes)
+    binfo = np.zeros((3, qs), dtype=np.int64)
+    sab = np.empty(nlw)
+    tb = np.empty((nml, nlw))
+    cs = np.empty(2)
+    for lj in range(nc):
+        l = lines[lj]
+        arow = abuf[lj]
+        for w in range(nw):
+            r0 = starts[w]
+            g = gax[w, lj]
+            gl = glat[w, lj]
+            if q > 0:
+                _share_block_sums(arow, bbuf, slot, l, w, starts, gax, glat, lj, blk, binfo, acc,
+                                  opt)  # fmt: skip
+            # the guided search
+            sa = pa[lj, r0 + n] - pa[lj, r0]
+            saa = qa[lj, r0 + n] - qa[lj, r0]
+            va = saa - sa * sa / n
+            base_w = g - A - 1
+            good = _shared_sums_cover(binfo, w, base_w, gl, opt)
+            # shifts inside the frame
+            j_lo = max(0, -r0 - base_w)
+            j_hi = min(nlw, nd - n - r0 - base_w + 1)
+            best = -2.0
+            bs = 0
+            bm = 0
+            for mi in range(nml):
+                m = gl - L + mi
+                lp = l + m
+                if lp < 0 or lp >= nl or j_lo >= j_hi:
+                    continue
+                ks = slot[lp]
+                i0 = r0
+                if good:
+                    _stored_products(blk, binfo, sab, w, m, base_w, q)
+                    i0 = r0 + q * step
+                else:
+                    sab[:] = 0.0
+                _direct_products(arow, bbuf[ks], sab, i0, r0 + n, base_w + pad)
+                _shift_nccs(sab, sa, va, pbuf[ks], qbuf[ks], r0 + base_w + pad, n, j_lo, j_hi,
+                            tb, mi)  # fmt: skip
+                for j in range(max(j_lo, 1), min(j_hi, nlw - 1)):
+                    v = tb[mi, j]
+                    if v > best:
+                        best = v
+                        bs = base_w + j
+                        bm = m
+            if best <= -2.0:
+                oax[w, lj] = np.nan
+                olat[w, lj] = np.nan
+                occ[w, lj] = 0.0
+                continue
+            # the sub-sample fit
+            js = bs - base_w
+            da = _axial_offset(tb, bm - gl + L, js, best, r0 + bs, n, nd, fit)
+            dl = 0.0
+            if lat_fit and l + bm - 1 >= 0 and l + bm + 1 < nl:
+                for e in range(2):
+                    mm = bm - 1 + 2 * e
+                    if mm >= gl - L and mm <= gl + L:
+                        cs[e] = tb[mm - gl + L, js]
+                    else:  # a neighbour outside the searched lines
+                        ks = slot[l + mm]
+                        cs[e] = _window_ncc(arow, bbuf[ks], pbuf[ks], qbuf[ks], r0, bs + pad, sa,
+                                            va, n)  # fmt: skip
+                dl = _subfit(cs[0], best, cs[1], 0)
+            oax[w, lj] = bs + da
+            olat[w, lj] = bm + dl
+            occ[w, lj] = best
+    return oax, olat, occ
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
+def _ncc_block_kernel(x, y, lines, post_ptr, post_idx, starts, gax, glat, opt):  # pragma: no cover
+    """Guided NCC block matching of every window of ``lines`` (see :func:`ncc_numba`).
+
+    Parameters
+    ----------
+    x, y : float64 array (depth, line)
+        Pre- and post-compression frames.
+    lines : int64 array (n_lines,)
+        Pre lines to match; the output's columns.
+    post_ptr, post_idx : int64 arrays
+        The post lines that chunk ``c`` of ``opt.chunk`` lines reads are
+        ``post_idx[post_ptr[c] : post_ptr[c + 1]]``.
+    starts : int64 array (n_windows,)
+        First row of each window of ``opt.n`` rows.
+    gax, glat : int64 arrays (n_windows, n_lines)
+        Integer axial (samples) and lateral (lines) guides.
+    opt : _NccOptions
+        Window, search and fit settings.
+
+    Returns
+    -------
+    axial, lateral, ncc : float64 arrays (n_windows, n_lines)
+        Peak shift with sub-sample offset (samples, lines) and the peak NCC; NaN, NaN and 0
+        where no shift fits in the frame.
+
+    Notes
+    -----
+    Chunks of ``opt.chunk`` lines run in parallel, each in :func:`_match_chunk`.
+    """
+    nlines = lines.shape[0]
+    nw = starts.shape[0]
     ax = np.empty((nw, nlines))
     lat = np.empty((nw, nlines))
     cc = np.empty((nw, nlines))
-    nchunk = (nlines + chunk - 1) // chunk
-    for c in numba.prange(nchunk):
+    chunk = opt.chunk
+    for c in numba.prange((nlines + chunk - 1) // chunk):
         l0 = c * chunk
-        nc = min(chunk, nlines - l0)
-        p0 = post_ptr[c]
-        npl = post_ptr[c + 1] - p0
-        # line-major copies: pre lines of the chunk, zero-padded post lines and their prefix
-        # sums of x and x^2 (read row by row from the (depth, line) frames)
-        slot = np.full(nl, -1, dtype=np.int64)
-        for j in range(npl):
-            slot[post_idx[p0 + j]] = j
-        abuf = np.empty((nc, nd))
-        pa = np.empty((nc, nd + 1))
-        qa = np.empty((nc, nd + 1))
-        bbuf = np.zeros((npl, mp))
-        for i in range(nd):
-            for j in range(nc):
-                abuf[j, i] = x[i, lines[l0 + j]]
-            for j in range(npl):
-                bbuf[j, pad + i] = y[i, post_idx[p0 + j]]
-        pbuf = np.empty((npl, mp + 1))
-        qbuf = np.empty((npl, mp + 1))
-        acc1 = np.zeros(npl)
-        acc2 = np.zeros(npl)
-        pbuf[:, 0] = 0.0
-        qbuf[:, 0] = 0.0
-        for t in range(mp):
-            for j in range(npl):
-                v = bbuf[j, t]
-                acc1[j] += v
-                acc2[j] += v * v
-                pbuf[j, t + 1] = acc1[j]
-                qbuf[j, t + 1] = acc2[j]
-        _row_prefix_sums(abuf, pa, qa, 0, nc, nd)
-        blk = np.zeros((qs, mmax, lanes))
-        acc = np.empty(lanes)
-        sbase = np.zeros(qs, dtype=np.int64)
-        smlo = np.zeros(qs, dtype=np.int64)
-        snm = np.zeros(qs, dtype=np.int64)
-        sab = np.empty(nlw)
-        tb = np.empty((nml, nlw))
-        cs = np.empty(2)
-        for lj in range(nc):
-            li = l0 + lj
-            l = lines[li]
-            arow = abuf[lj]
-            for w in range(nw):
-                r0 = starts[w]
-                g = gax[w, li]
-                gl = glat[w, li]
-                # block sums over one step of rows for a range of shifts, shared by the q
-                # windows that contain the block
-                if q > 0:
-                    k0 = w + q - 1 if w > 0 else 0
-                    for k in range(k0, w + q):
-                        sl = k % q
-                        wlo = max(0, k - q + 1)
-                        whi = min(nw - 1, k)
-                        gmin = gax[wlo, li]
-                        gmax = gmin
-                        lmin = glat[wlo, li]
-                        lmax = lmin
-                        for ww in range(wlo + 1, whi + 1):
-                            gmin = min(gmin, gax[ww, li])
-                            gmax = max(gmax, gax[ww, li])
-                            lmin = min(lmin, glat[ww, li])
-                            lmax = max(lmax, glat[ww, li])
-                        if gmax - gmin + nlw > lanes or lmax - lmin + nml > mmax:
-                            snm[sl] = 0  # guidance too irregular here: direct sums
-                            continue
-                        base = gmin - A - 1
-                        sbase[sl] = base
-                        smlo[sl] = lmin - L
-                        snm[sl] = lmax - lmin + nml
-                        rb = starts[0] + k * step
-                        for mi in range(lmax - lmin + nml):
-                            lp = l + lmin - L + mi
-                            if lp < 0 or lp >= nl:
-                                continue
-                            brow = bbuf[slot[lp]]
-                            acc[:] = 0.0
-                            for i in range(rb, rb + step):
-                                ai = arow[i]
-                                bb = brow[i + base + pad : i + base + pad + lanes]
-                                for j in range(lanes):
-                                    acc[j] += ai * bb[j]
-                            blk[sl, mi, :] = acc
-                sa = pa[lj, r0 + n] - pa[lj, r0]
-                saa = qa[lj, r0 + n] - qa[lj, r0]
-                va = saa - sa * sa / n
-                base_w = g - A - 1
-                good = q > 0
-                for k in range(w, w + q):
-                    sl = k % q
-                    if (
-                        snm[sl] == 0
-                        or base_w < sbase[sl]
-                        or base_w + nlw > sbase[sl] + lanes
-                        or gl - L < smlo[sl]
-                        or gl + L >= smlo[sl] + snm[sl]
-                    ):
-                        good = False
-                # shifts inside the frame
-                j_lo = max(0, -r0 - base_w)
-                j_hi = min(nlw, nd - n - r0 - base_w + 1)
-                best = -2.0
-                bs = 0
-                bm = 0
-                for mi in range(nml):
-                    m = gl - L + mi
-                    lp = l + m
-                    if lp < 0 or lp >= nl or j_lo >= j_hi:
-                        continue
-                    ks = slot[lp]
-                    brow = bbuf[ks]
-                    i0 = r0
-                    if good:
-                        sl = w % q
-                        off = base_w - sbase[sl]
-                        mk = m - smlo[sl]
-                        for j in range(nlw):
-                            sab[j] = blk[sl, mk, off + j]
-                        for k in range(w + 1, w + q):
-                            sl = k % q
-                            off = base_w - sbase[sl]
-                            mk = m - smlo[sl]
-                            for j in range(nlw):
-                                sab[j] += blk[sl, mk, off + j]
-                        i0 = r0 + q * step
-                    else:
-                        for j in range(nlw):
-                            sab[j] = 0.0
-                    for i in range(i0, r0 + n):
-                        ai = arow[i]
-                        o = i + base_w + pad
-                        for j in range(nlw):
-                            sab[j] += ai * brow[o + j]
-                    p = pbuf[ks]
-                    qq = qbuf[ks]
-                    t0 = r0 + base_w + pad
-                    for j in range(j_lo, j_hi):
-                        tb[mi, j] = _nccv(
-                            sab[j], sa, va, p[t0 + j + n] - p[t0 + j],
-                            qq[t0 + j + n] - qq[t0 + j], n,
-                        )  # fmt: skip
-                    for j in range(max(j_lo, 1), min(j_hi, nlw - 1)):
-                        v = tb[mi, j]
-                        if v > best:
-                            best = v
-                            bs = base_w + j
-                            bm = m
-                if best <= -2.0:
-                    ax[w, li] = np.nan
-                    lat[w, li] = np.nan
-                    cc[w, li] = 0.0
-                    continue
-                im = bm - gl + L
-                js = bs - base_w
-                da = 0.0
-                if r0 + bs - 1 >= 0 and r0 + bs + 1 + n <= nd:
-                    da = _subfit(tb[im, js - 1], best, tb[im, js + 1], fit)
-                dl = 0.0
-                if lat_fit and l + bm - 1 >= 0 and l + bm + 1 < nl:
-                    for e in range(2):
-                        mm = bm - 1 + 2 * e
-                        if mm >= gl - L and mm <= gl + L:
-                            cs[e] = tb[mm - gl + L, js]
-                        else:
-                            ks = slot[l + mm]
-                            brow = bbuf[ks]
-                            o = bs + pad
-                            sab0 = 0.0
-                            for i in range(r0, r0 + n):
-                                sab0 += arow[i] * brow[o + i]
-                            t0 = r0 + o
-                            cs[e] = _nccv(
-                                sab0, sa, va, pbuf[ks, t0 + n] - pbuf[ks, t0],
-                                qbuf[ks, t0 + n] - qbuf[ks, t0], n,
-                            )  # fmt: skip
-                    dl = _subfit(cs[0], best, cs[1], 0)
-                ax[w, li] = bs + da
-                lat[w, li] = bm + dl
-                cc[w, li] = best
+        l1 = min(l0 + chunk, nlines)
+        pidx = post_idx[post_ptr[c] : post_ptr[c + 1]]
+        a_c, l_c, c_c = _match_chunk(
+            x, y, lines[l0:l1], pidx, starts, gax[:, l0:l1], glat[:, l0:l1], opt
+        )
+        ax[:, l0:l1] = a_c
+        lat[:, l0:l1] = l_c
+        cc[:, l0:l1] = c_c
     return ax, lat, cc
 
 
@@ -389,10 +547,12 @@ def ncc_numba(
             need = need[(need >= 0) & (need < nl)]
         idx.append(need)
         ptr.append(ptr[-1] + need.size)
+    opt = _NccOptions(
+        n, step, q, a_s, l_s, int(lanes), pad, int(chunk), int(fit), int(bool(lateral_fit))
+    )
     return _ncc_block_kernel(
         pre, post, lines, np.asarray(ptr, np.int64), np.concatenate(idx).astype(np.int64),
-        starts, step, q, n, gax, glat, a_s, l_s, lanes, pad, int(chunk), int(fit),
-        bool(lateral_fit),
+        starts, gax, glat, opt,
     )  # fmt: skip
 
 
