@@ -29,6 +29,8 @@ Steketee, J. (1973). Spectral emissivity of skin and pericardium. Phys. Med. Bio
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.constants
 import xarray as xr
@@ -107,7 +109,7 @@ def apparent_temperature(
             raise ConfigError(f"{name} must be in (0, 1]; got {e}")
     if camera_reflected is None:
         camera_reflected = t_reflected
-    kw = {"band": band, "wavelength": wavelength}
+    kw: dict[str, Any] = {"band": band, "wavelength": wavelength}
     lr = blackbody(t_reflected, **kw)
     measured = emissivity * blackbody(t_surface, **kw) + (1.0 - emissivity) * lr
     obj = measured - (1.0 - camera_emissivity) * blackbody(camera_reflected, **kw)
@@ -256,7 +258,7 @@ def render_thermogram(
     t_true = np.where(hit, t_skin, t_background)
     eps = np.where(hit, emissivity, 1.0)
     # per-pixel true emissivity: the wall behind the patient is treated as a blackbody
-    kw = {"band": band, "wavelength": wavelength}
+    kw: dict[str, Any] = {"band": band, "wavelength": wavelength}
     measured = eps * blackbody(t_true, **kw) + (1.0 - eps) * blackbody(t_reflected, **kw)
     obj = measured - (1.0 - camera_emissivity) * blackbody(t_reflected, **kw)
     obj = obj / camera_emissivity

@@ -27,6 +27,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -171,7 +172,7 @@ def patient_of(path: str | os.PathLike) -> int | None:
     from brim.thermo.readers import parse_dmr_name
 
     pid = parse_dmr_name(Path(path).name).get("patient")
-    if pid is None:
+    if not isinstance(pid, int):  # parse_dmr_name gives an int or no "patient" at all
         nums = re.findall(r"\d+", Path(path).stem)
         pid = int(nums[-1]) if nums else None
     return pid
@@ -372,7 +373,7 @@ def cnn_augment():
 class CNNModel:
     """A trained thermogram CNN (a :class:`brim.learn.ResNetClassifier`)."""
 
-    net: object
+    net: Any
     attention: bool
     width: int
     factor: int
@@ -489,7 +490,7 @@ class Evaluation:
     """Cross-validated results of both models, the ΔT rule and the confound audit."""
 
     results: dict
-    audit: object
+    audit: Any
     cohort: Cohort
 
     def table(self) -> str:
@@ -557,7 +558,9 @@ def evaluate_cohort(
     if np.any(y < 0):
         raise ConfigError("the cohort has unlabelled thermograms")
     _warn_few_patients(y, g, "cross-validation")
-    kw = dict(n_splits=n_splits, seed=seed, n_bootstrap=n_bootstrap, aggregate="mean")
+    kw: dict[str, Any] = dict(
+        n_splits=n_splits, seed=seed, n_bootstrap=n_bootstrap, aggregate="mean"
+    )
     results = {}
     for m in models:
         if m == "features":
@@ -672,7 +675,11 @@ def _read_model_json(path: Path) -> dict:
     if not isinstance(cfg, dict):
         raise FormatError(f"{name}: holds a JSON {type(cfg).__name__}, not a brim thermo model")
     method = cfg.get("method")
-    need = {"features": ("names", "mean", "std", "weights"), "cnn": _CNN_KEYS}.get(method)
+    need = (
+        None
+        if not isinstance(method, str)
+        else {"features": ("names", "mean", "std", "weights"), "cnn": _CNN_KEYS}.get(method)
+    )
     if need is None:
         raise FormatError(f"{name}: unknown method {method!r} (expected 'features' or 'cnn')")
     missing = [k for k in need if k not in cfg]

@@ -119,7 +119,7 @@ def _app1_fff(data: bytes) -> bytes:
         raise FormatError("not a JPEG file (no SOI marker): a FLIR radiometric JPEG is expected")
     pos = 2
     chunks: dict[int, bytes] = {}
-    last = None
+    last: int | None = None
     n = len(data)
     while pos + 4 <= n:
         if data[pos] != 0xFF:
@@ -146,7 +146,7 @@ def _app1_fff(data: bytes) -> bytes:
                 raise FormatError(f"duplicate FLIR APP1 chunk {num}")
             chunks[num] = payload[8:]
         pos += 2 + length
-    if not chunks:
+    if not chunks or last is None:
         raise FormatError(
             "this JPEG has no FLIR APP1 (FFF) segments: it is not a radiometric FLIR image "
             "(an exported or non-radiometric JPEG holds colours, not temperatures)"

@@ -94,7 +94,7 @@ class BioheatProblem:
     index: np.ndarray
     shape: tuple[int, ...]
     spacing: tuple[float, float, float]
-    fixed: np.ndarray = field(repr=False, default=None)
+    fixed: np.ndarray | None = field(repr=False, default=None)
 
 
 def _as_grid(value, shape, name: str) -> np.ndarray:
@@ -104,6 +104,17 @@ def _as_grid(value, shape, name: str) -> np.ndarray:
     if arr.shape != tuple(shape):
         raise ConfigError(f"{name} has shape {arr.shape}; expected a scalar or shape {shape}")
     return arr
+
+
+def _spacing3(spacing: float | Sequence[float]) -> tuple[float, float, float]:
+    """Voxel size as (dz, dy, dx), m, from a scalar or three values; ConfigError otherwise."""
+    if isinstance(spacing, (int, float, np.number)):
+        values = [float(spacing)] * 3
+    else:
+        values = [float(s) for s in spacing]
+    if len(values) != 3 or min(values) <= 0:
+        raise ConfigError(f"spacing must be a positive float or 3 positive floats; got {spacing}")
+    return values[0], values[1], values[2]
 
 
 @positional_options
@@ -159,7 +170,8 @@ def assemble(
     h : float or array_like
         Heat-transfer coefficient skin -> ambient, W/m^2/K (convection, plus
         :func:`radiative_h` when radiation is linearised into it); an array gives the value
-        used on the exposed faces of each tissue voxel (e.g. :func:`staircase_correction`).
+        used on the exposed faces of each tissue voxel (e.g.
+        :func:`brim.thermo.skin.staircase_correction`).
     heat_capacity : array_like or float
         Volumetric heat capacity rho*c of tissue, J/m^3/K (transient only).
     t_arterial : float
@@ -175,11 +187,7 @@ def assemble(
     if domain.ndim != 3:
         raise ConfigError(f"domain must be a 3-D boolean array (z, y, x); got {domain.ndim}-D")
     shape = domain.shape
-    if np.isscalar(spacing):
-        spacing = (float(spacing),) * 3
-    spacing = tuple(float(s) for s in spacing)
-    if len(spacing) != 3 or min(spacing) <= 0:
-        raise ConfigError(f"spacing must be a positive float or 3 positive floats; got {spacing}")
+    dzyx = _spacing3(spacing)
     hv = _as_grid(h, shape, "h")
     if not np.all(hv >= 0):
         raise ConfigError("heat-transfer coefficient h must be >= 0 W/m^2/K everywhere")
@@ -210,12 +218,9 @@ def assemble(
     air = ~domain & ~isfixed
 
     for axis in range(3):
-        d = spacing[axis]
-        lo = [slice(None)] * 3
-        hi = [slice(None)] * 3
-        lo[axis] = slice(0, -1)
-        hi[axis] = slice(1, None)
-        lo, hi = tuple(lo), tuple(hi)
+        d = dzyx[axis]
+        lo = tuple(slice(0, -1) if a == axis else slice(None) for a in range(3))
+        hi = tuple(slice(1, None) if a == axis else slice(None) for a in range(3))
         k1, k2 = k[lo], k[hi]
         with np.errstate(divide="ignore", invalid="ignore"):
             g_int = 2.0 * k1 * k2 / (k1 + k2) / d**2
@@ -261,7 +266,7 @@ def assemble(
         capacity=cap[domain].copy(),
         index=index,
         shape=shape,
-        spacing=spacing,
+        spacing=dzyx,
         fixed=fix,
     )
 

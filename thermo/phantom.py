@@ -281,6 +281,8 @@ def _breast_centres(spec: PhantomSpec) -> dict[str, tuple[float, float]]:
 
 def _tumour_centre(spec: PhantomSpec) -> np.ndarray:
     t = spec.tumour
+    if t is None:
+        raise ConfigError("the phantom has no tumour: its centre is undefined")
     xc, yc = _breast_centres(spec)[t.side]
     r = spec.breast_radius[0 if t.side == "right" else 1]
     rc = r - t.depth

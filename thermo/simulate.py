@@ -81,8 +81,9 @@ def solve_phantom(
     if radiation:
         h = float(h) + radiative_h(32.0, t_ambient, emissivity=0.98)
     h_nominal = float(h)
+    h_faces: float | np.ndarray = h
     if staircase:
-        h = h * staircase_correction(dom | ~np.isnan(phantom.fixed))
+        h_faces = h * staircase_correction(dom | ~np.isnan(phantom.fixed))
     prob = assemble(
         phantom.conductivity,
         phantom.perfusion,
@@ -90,12 +91,12 @@ def solve_phantom(
         dom,
         spacing=v,
         fixed=phantom.fixed,
-        h=h,
+        h=h_faces,
         heat_capacity=phantom.heat_capacity,
     )
     sol = solve_steady(prob, t_ambient, method=method, backend=backend)
     skin = skin_temperature(
-        sol.temperature, phantom.conductivity, dom, spacing=v, h=h, t_ambient=t_ambient,
+        sol.temperature, phantom.conductivity, dom, spacing=v, h=h_faces, t_ambient=t_ambient,
         fixed=phantom.fixed,
     )  # fmt: skip
     skin_t = skin.mean
@@ -132,7 +133,7 @@ def solve_phantom(
         {k2: v2 for k2, v2 in asdict(spec).items() if k2 != "tissues"}, sort_keys=True
     )
     ds.attrs["solver"] = f"{sol.method} ({sol.iterations} iterations, residual {sol.residual:.1e})"
-    if phantom.tumour_centre is not None:
+    if phantom.tumour_centre is not None and spec.tumour is not None:
         ds.attrs["tumour_centre_zyx_m"] = [float(c) for c in phantom.tumour_centre]
         ds.attrs["tumour_radius_m"] = float(spec.tumour.diameter / 2)
     return ds

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from brim.thermo.pennes import _as_grid
+from brim.thermo.pennes import _as_grid, _spacing3
 
 
 @dataclass
@@ -69,8 +69,7 @@ def skin_temperature(
     """
     domain = np.asarray(domain, bool)
     shape = domain.shape
-    if np.isscalar(spacing):
-        spacing = (float(spacing),) * 3
+    dzyx = _spacing3(spacing)
     k = _as_grid(conductivity, shape, "conductivity")
     isfixed = np.zeros(shape, bool) if fixed is None else ~np.isnan(_as_grid(fixed, shape, "f"))
     air = ~domain & ~isfixed
@@ -79,7 +78,7 @@ def skin_temperature(
     cnt = np.zeros(shape)
     top = np.full(shape, np.nan)
     for axis in range(3):
-        d = spacing[axis]
+        d = dzyx[axis]
         g = 2.0 * k / d
         ts = (g * temperature + hv * t_ambient) / (g + hv)
         for shift in (-1, 1):

@@ -50,7 +50,7 @@ def solve_transient(
     *,
     dt: float,
     t_end: float,
-    output_times: Sequence[float] | None = None,
+    output_times: Sequence[float] | np.ndarray | None = None,
     theta: float = 0.5,
     startup_steps: int = 2,
     method: str = "auto",
