@@ -27,7 +27,36 @@ __all__ = ["ConfoundAudit", "confound_audit", "permute_labels_by_group"]
 
 def permute_labels_by_group(y, groups, *, seed: int = 0) -> np.ndarray:
     """Labels shuffled at group level: the group labels are permuted among groups and given back to
-    each group's samples (the grouping structure is kept, the signal destroyed)."""
+    each group's samples (the grouping structure is kept, the signal destroyed).
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        Per-sample labels (a group's label is the maximum of its samples').
+    groups : array of shape (n,)
+        Group (patient) id of each sample.
+    seed : int
+        Seed of the permutation.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The permuted labels, constant within each group.
+
+    References
+    ----------
+    Ojala M, Garriga GC (2010). Permutation tests for studying classifier performance. JMLR
+    11:1833-1863.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import permute_labels_by_group
+    >>> groups = np.repeat(np.arange(6), 2)
+    >>> yp = permute_labels_by_group(np.repeat([0, 1, 0, 1, 0, 1], 2), groups, seed=1)
+    >>> int(yp.sum()), bool(np.all(yp[::2] == yp[1::2]))
+    (6, True)
+    """
     uniq, gl, inv = group_labels(groups, y)
     rng = np.random.default_rng(seed)
     return gl[rng.permutation(uniq.size)][inv]
@@ -53,9 +82,23 @@ class ConfoundAudit:
 
     @property
     def flagged(self) -> list[str]:
+        """Names of the nuisances whose baseline AUROC exceeds ``flag_auroc``.
+
+        Returns
+        -------
+        list of str
+            In the order of ``rows``.
+        """
         return [r["name"] for r in self.rows if r["flagged"]]
 
     def to_dict(self) -> dict:
+        """The audit as plain JSON-serialisable Python objects.
+
+        Returns
+        -------
+        dict
+            ``flag_auroc``, ``rows`` and ``permutation`` (the per-run CVResults are left out).
+        """
         return _jsonable(
             {"flag_auroc": self.flag_auroc, "rows": self.rows, "permutation": self.permutation}
         )
@@ -117,8 +160,31 @@ def confound_audit(
         Run the label-permutation check.
     permutation_tolerance : float
         Allowed distance of the permutation AUROC from 0.5 (see above).
+    seed : int
+        Seed of every cross-validation and of the label permutation.
     **cv_kwargs
         Passed to :func:`cross_validate` (``n_splits``, ``aggregate``, ``threshold_rule``...).
+
+    Returns
+    -------
+    ConfoundAudit
+        One row per nuisance (AUROC, CI, flagged), the permutation run, and every run's
+        :class:`CVResult` in ``results``.
+
+    Examples
+    --------
+    Acquisition order that tracks the label is flagged; a random nuisance is not:
+
+    >>> import numpy as np
+    >>> from brim.evaluate import confound_audit
+    >>> groups = np.arange(40)
+    >>> y = np.repeat([0, 1], 20)
+    >>> audit = confound_audit(
+    ...     {"order": np.arange(40), "noise": np.random.default_rng(0).normal(size=40)},
+    ...     y, groups, n_splits=4, n_bootstrap=100, permutation=False,
+    ... )
+    >>> audit.flagged
+    ['order']
     """
     y = M._binary(y, "labels")
     cv_kwargs = dict(cv_kwargs)

@@ -42,8 +42,31 @@ FitPredict = Callable[..., Any]
 
 
 def take(X, idx):
-    """Rows ``idx`` of X: NumPy/xarray (first dim), a torch Dataset (``Subset``), a tuple of
-    such (multi-input), or any sequence."""
+    """Rows ``idx`` of X, whatever kind of collection X is.
+
+    Parameters
+    ----------
+    X : ndarray, xarray.DataArray, torch Dataset, tuple of these, or sequence
+        Samples along the first axis (dim); a tuple holds the inputs of a multi-input model.
+        An object with a ``subset(idx)`` method (brim.learn datasets) is asked for its subset.
+    idx : array of int
+        Sample positions.
+
+    Returns
+    -------
+    object
+        The same kind of collection holding the selected samples: an array or DataArray
+        (first dim), a ``torch.utils.data.Subset``, a tuple of such, or a list.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import take
+    >>> take(np.arange(10) * 10, [2, 5])
+    array([20, 50])
+    >>> take((np.arange(4), ["a", "b", "c", "d"]), [0, 3])
+    (array([0, 3]), ['a', 'd'])
+    """
     idx = np.asarray(idx, dtype=np.int64)
     if isinstance(X, tuple):
         return tuple(take(x, idx) for x in X)
@@ -102,7 +125,9 @@ def aggregate_by_group(scores, groups, *, rule: str = "mean", labels=None):
     Parameters
     ----------
     scores : array of shape (n,)
+        Per-sample scores.
     groups : array of shape (n,)
+        Group (patient) id of each sample.
     rule : {"mean", "max", "median"}
         How a patient's image scores combine.
     labels : array of shape (n,), optional
@@ -112,6 +137,13 @@ def aggregate_by_group(scores, groups, *, rule: str = "mean", labels=None):
     -------
     xarray.Dataset
         ``score`` (and ``label``, ``n_samples``) on dim ``group``.
+
+    Examples
+    --------
+    >>> from brim.evaluate import aggregate_by_group
+    >>> agg = aggregate_by_group([0.2, 0.4, 0.9], ["p1", "p1", "p2"], rule="max")
+    >>> agg["score"].values.tolist(), agg["n_samples"].values.tolist()
+    ([0.4, 0.9], [2, 1])
     """
     import xarray as xr
 
@@ -129,7 +161,25 @@ def aggregate_by_group(scores, groups, *, rule: str = "mean", labels=None):
 
 @dataclass
 class FoldResult:
-    """Numbers of one outer fold (patient level when aggregation is on)."""
+    """Numbers of one outer fold (patient level when aggregation is on).
+
+    Attributes
+    ----------
+    fold : int
+        Fold number.
+    n_train, n_val, n_test : int
+        Samples in the inner training, inner validation and test parts.
+    n_test_groups : int
+        Groups (patients) in the test part.
+    threshold : float
+        Decision threshold chosen on the validation part.
+    auroc : float
+        Test AUROC (NaN when the test fold holds one class).
+    sensitivity, specificity, balanced_accuracy : float
+        Of the test decisions at ``threshold``.
+    seconds : float
+        Wall time of the fold.
+    """
 
     fold: int
     n_train: int
@@ -144,12 +194,43 @@ class FoldResult:
     seconds: float
 
     def to_dict(self) -> dict:
+        """Every field as a plain dict.
+
+        Returns
+        -------
+        dict
+            The fields above, by name.
+        """
         return dict(self.__dict__)
 
 
 @dataclass
 class PooledResult:
-    """Metrics of the test scores pooled over all outer folds."""
+    """Metrics of the test scores pooled over all outer folds.
+
+    Attributes
+    ----------
+    auroc : AUROCResult
+        AUROC with its group-bootstrap CI.
+    sensitivity, specificity, balanced_accuracy : float
+        Of the per-fold decisions (each fold at its own validation threshold).
+    confusion : ndarray of shape (2, 2)
+        ``[[TN, FP], [FN, TP]]`` of those decisions.
+    counts : dict
+        Negative and positive evaluation units.
+    predictive : PredictiveValues
+        PPV/NPV at the stated (or evaluation-set) prevalence.
+    sens_at_spec, spec_at_sens : OperatingPoint
+        Operating points at the target specificity and sensitivity.
+    brier : float or None
+        Brier score (None when the scores are not probabilities).
+    calibration : CalibrationCurve or None
+        Reliability data (None when the scores are not probabilities).
+    roc : ROCCurve
+        The pooled ROC curve.
+    roc_band : dict
+        Its pointwise group-bootstrap band (:func:`roc_band`).
+    """
 
     auroc: M.AUROCResult
     sensitivity: float
@@ -196,9 +277,23 @@ class CVResult:
 
     @property
     def auroc(self) -> float:
+        """The pooled out-of-fold AUROC (``pooled.auroc.auroc``).
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
         return self.pooled.auroc.auroc
 
     def summary(self) -> str:
+        """One line: AUROC with its CI and class counts, sensitivity and specificity.
+
+        Returns
+        -------
+        str
+            E.g. ``"model: AUROC 0.912 (95% CI 0.85-0.96, 20 pos / 20 neg patients), ..."``.
+        """
         a = self.pooled.auroc
         return (
             f"{self.name}: AUROC {a.auroc:.3f} (95% CI {a.low:.3f}-{a.high:.3f}, "
@@ -207,7 +302,15 @@ class CVResult:
         )
 
     def to_dict(self) -> dict:
-        """Every number as plain JSON-serialisable Python objects."""
+        """Every number as plain JSON-serialisable Python objects.
+
+        Returns
+        -------
+        dict
+            ``name``, ``protocol``, ``folds``, ``pooled`` (every metric), ``units`` (per-unit
+            scores, labels, folds, decisions) and ``confound_audit`` when attached; non-finite
+            numbers become None.
+        """
         p = self.pooled
         out = {
             "name": self.name,

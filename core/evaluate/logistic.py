@@ -38,12 +38,34 @@ class LogisticModel:
     scale: np.ndarray
 
     def decision_function(self, X) -> np.ndarray:
-        """Log-odds of each row of ``X`` (n, p)."""
+        """Log-odds of each row of ``X`` (n, p).
+
+        Parameters
+        ----------
+        X : array of shape (n, p) or (n,)
+            Features, in the layout the model was fitted on (trailing axes are flattened).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``coef . (x - mean) / scale + intercept``.
+        """
         Z = (_features(X) - self.mean) / self.scale
         return Z @ self.coef + self.intercept
 
     def predict_proba(self, X) -> np.ndarray:
-        """``P(y = 1 | x)`` of each row of ``X`` (n, p)."""
+        """``P(y = 1 | x)`` of each row of ``X`` (n, p).
+
+        Parameters
+        ----------
+        X : array of shape (n, p) or (n,)
+            Features, in the layout the model was fitted on (trailing axes are flattened).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Probabilities in [0, 1] (the logistic function of :meth:`decision_function`).
+        """
         return 0.5 * (1.0 + np.tanh(0.5 * self.decision_function(X)))
 
 
@@ -73,6 +95,17 @@ def logistic_fit(X, y, *, l2: float = 1e-2, max_iter: int = 100) -> LogisticMode
     ----------
     Hastie T, Tibshirani R, Friedman J (2009). The Elements of Statistical Learning, 2nd ed.,
     section 4.4.1 (IRLS).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import logistic_fit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] + 0.2 * rng.normal(size=200) > 0).astype(int)
+    >>> model = logistic_fit(X, y)
+    >>> bool(abs(model.coef[0]) > 5 * abs(model.coef[1]))
+    True
     """
     X = _features(X)
     y = M._binary(np.ravel(y), "labels").astype(np.float64)
@@ -107,6 +140,33 @@ def logistic_fit_predict(X_train, y_train, X_val, y_val, X_test):
     """A ``fit_predict`` for tabular features: :func:`logistic_fit` (L2, IRLS), probabilities.
 
     Used for nuisance-only baselines; also a sensible baseline on hand-made features.
+
+    Parameters
+    ----------
+    X_train : array of shape (n_train, p)
+        Training features.
+    y_train : array of shape (n_train,)
+        Training labels 0/1.
+    X_val : array of shape (n_val, p)
+        Validation features (the model is not tuned on them: no hyper-parameter is searched).
+    y_val : array of shape (n_val,)
+        Validation labels (unused; part of the ``fit_predict`` contract).
+    X_test : array of shape (n_test, p)
+        Test features.
+
+    Returns
+    -------
+    val_scores, test_scores : ndarray
+        Predicted probabilities of class 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import logistic_fit_predict
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> v, t = logistic_fit_predict(X, [0, 0, 1, 1], X[:2], [0, 0], X[2:])
+    >>> bool(t.min() > 0.5 > v.max())
+    True
     """
     model = logistic_fit(X_train, y_train)
     return model.predict_proba(X_val), model.predict_proba(X_test)

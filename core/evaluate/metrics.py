@@ -137,6 +137,14 @@ class AUROCResult:
     n_groups: int
 
     def to_dict(self) -> dict:
+        """Every field as a plain dict.
+
+        Returns
+        -------
+        dict
+            ``auroc``, ``low``, ``high``, ``level``, ``n_bootstrap``, ``n_valid``, ``n_pos``,
+            ``n_neg``, ``n_groups``.
+        """
         return asdict(self)
 
 
@@ -185,6 +193,25 @@ def auroc_ci(
         Confidence level in (0, 1).
     seed : int
         Seed of the bootstrap generator.
+
+    Returns
+    -------
+    AUROCResult
+        The AUROC of all samples, the CI bounds ``low``/``high`` and the counts behind them.
+
+    References
+    ----------
+    Field CA, Welsh AH (2007). Bootstrapping clustered data. JRSS B 69:369-390.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import auroc_ci
+    >>> y = np.tile([0, 1], 20)
+    >>> s = y + np.random.default_rng(0).normal(size=40)
+    >>> r = auroc_ci(y, s, groups=np.repeat(np.arange(20), 2), n_bootstrap=200)
+    >>> bool(r.low < r.auroc < r.high), r.n_groups
+    (True, 20)
     """
     y = _binary(y)
     s = _scores(scores, y.size)
@@ -292,6 +319,13 @@ class ROCCurve:
     """Empirical ROC curve: ``fpr[i]``, ``tpr[i]`` predicting positive for score >= thresholds[i].
 
     The first point is (0, 0) with threshold +inf.
+
+    Attributes
+    ----------
+    fpr, tpr : ndarray of shape (k,)
+        False- and true-positive rates, non-decreasing, from 0 to 1.
+    thresholds : ndarray of shape (k,)
+        The score thresholds, decreasing (the first is +inf).
     """
 
     fpr: np.ndarray
@@ -300,7 +334,27 @@ class ROCCurve:
 
 
 def roc_curve(y, scores) -> ROCCurve:
-    """Empirical ROC curve with one point per distinct score (ties move diagonally)."""
+    """Empirical ROC curve with one point per distinct score (ties move diagonally).
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        Binary labels 0/1 (both classes present).
+    scores : array of shape (n,)
+        Scores, higher = more likely positive.
+
+    Returns
+    -------
+    ROCCurve
+        ``fpr``, ``tpr`` and ``thresholds``, starting at (0, 0).
+
+    Examples
+    --------
+    >>> from brim.evaluate import roc_curve
+    >>> c = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> c.fpr.tolist(), c.tpr.tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+    """
     y = _binary(y)
     s = _scores(scores, y.size)
     n1, n0 = _both_classes(y)
@@ -329,7 +383,35 @@ def roc_band(
 ) -> dict[str, np.ndarray]:
     """Pointwise group-bootstrap band of the ROC curve (TPR on a fixed FPR grid).
 
-    Returns a dict with ``fpr`` (grid), ``tpr`` (full-data curve on the grid), ``low``, ``high``.
+    Parameters
+    ----------
+    y, scores : array of shape (n,)
+        Binary labels and scores.
+    groups : array of shape (n,), optional
+        Group (patient) id of each sample, resampled as a whole; default: each sample alone.
+    n_bootstrap : int
+        Bootstrap replicates (replicates with a single class are skipped).
+    level : float
+        Confidence level in (0, 1) of the pointwise band.
+    seed : int
+        Seed of the bootstrap generator.
+    n_points : int
+        Points of the FPR grid on [0, 1].
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_points,)
+        ``fpr`` (the grid), ``tpr`` (the full-data curve on the grid), ``low``, ``high`` (the
+        band; NaN when no replicate holds both classes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import roc_band
+    >>> y = np.tile([0, 1], 20)
+    >>> band = roc_band(y, y + np.random.default_rng(0).normal(size=40), n_bootstrap=50)
+    >>> band["fpr"].shape, bool(np.all(band["low"] <= band["high"]))
+    ((101,), True)
     """
     y = _binary(y)
     s = _scores(scores, y.size)
@@ -361,13 +443,28 @@ def roc_band(
 @dataclass(frozen=True)
 class OperatingPoint:
     """A decision threshold and the sensitivity/specificity it gives (predict positive if
-    score >= threshold)."""
+    score >= threshold).
+
+    Attributes
+    ----------
+    threshold : float
+        The score threshold.
+    sensitivity, specificity : float
+        True-positive and true-negative rates at that threshold, in [0, 1].
+    """
 
     threshold: float
     sensitivity: float
     specificity: float
 
     def to_dict(self) -> dict:
+        """Every field as a plain dict.
+
+        Returns
+        -------
+        dict
+            ``threshold``, ``sensitivity``, ``specificity``.
+        """
         return asdict(self)
 
 
@@ -378,7 +475,26 @@ def _operating_points(y, s):
 
 @positional_options
 def sensitivity_at_specificity(y, scores, *, specificity: float = 0.9) -> OperatingPoint:
-    """Highest sensitivity among thresholds whose specificity is >= ``specificity``."""
+    """Highest sensitivity among thresholds whose specificity is >= ``specificity``.
+
+    Parameters
+    ----------
+    y, scores : array of shape (n,)
+        Binary labels and scores.
+    specificity : float
+        The specificity the operating point must reach, in [0, 1].
+
+    Returns
+    -------
+    OperatingPoint
+        The threshold and the sensitivity and specificity it gives on these data.
+
+    Examples
+    --------
+    >>> from brim.evaluate import sensitivity_at_specificity
+    >>> sensitivity_at_specificity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], specificity=1.0)
+    OperatingPoint(threshold=0.8, sensitivity=0.5, specificity=1.0)
+    """
     if not 0 <= specificity <= 1:
         raise ConfigError(f"specificity must be in [0, 1], got {specificity}")
     thr, sens, spec = _operating_points(y, scores)
@@ -389,7 +505,26 @@ def sensitivity_at_specificity(y, scores, *, specificity: float = 0.9) -> Operat
 
 @positional_options
 def specificity_at_sensitivity(y, scores, *, sensitivity: float = 0.9) -> OperatingPoint:
-    """Highest specificity among thresholds whose sensitivity is >= ``sensitivity``."""
+    """Highest specificity among thresholds whose sensitivity is >= ``sensitivity``.
+
+    Parameters
+    ----------
+    y, scores : array of shape (n,)
+        Binary labels and scores.
+    sensitivity : float
+        The sensitivity the operating point must reach, in [0, 1].
+
+    Returns
+    -------
+    OperatingPoint
+        The threshold and the sensitivity and specificity it gives on these data.
+
+    Examples
+    --------
+    >>> from brim.evaluate import specificity_at_sensitivity
+    >>> specificity_at_sensitivity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], sensitivity=1.0)
+    OperatingPoint(threshold=0.35, sensitivity=1.0, specificity=0.5)
+    """
     if not 0 <= sensitivity <= 1:
         raise ConfigError(f"sensitivity must be in [0, 1], got {sensitivity}")
     thr, sens, spec = _operating_points(y, scores)
@@ -404,10 +539,26 @@ def choose_threshold(y, scores, *, rule: str | float = "youden") -> float:
 
     Parameters
     ----------
+    y, scores : array of shape (n,)
+        Binary labels and scores of the data the threshold is chosen on (validation data,
+        never the test fold).
     rule : str or float
         ``"youden"`` (maximise sensitivity + specificity - 1), ``"spec@0.90"`` (best sensitivity
         with specificity >= 0.90), ``"sens@0.90"`` (best specificity with sensitivity >= 0.90), or a
         number used as the threshold itself (e.g. 0.5 for probabilities).
+
+    Returns
+    -------
+    float
+        The threshold (predict positive for score >= threshold): halfway between the chosen
+        score and the next lower distinct score, so the decisions on ``scores`` are the ones
+        the rule chose.
+
+    Examples
+    --------
+    >>> from brim.evaluate import choose_threshold
+    >>> round(choose_threshold([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], rule="youden"), 6)
+    0.45
     """
     if isinstance(rule, int | float) and not isinstance(rule, bool):
         return float(rule)
@@ -446,7 +597,26 @@ def _midpoint(thr, i):
 
 
 def confusion_matrix(y, predicted) -> np.ndarray:
-    """2x2 confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: true class 0/1; columns: predicted)."""
+    """2x2 confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: true class 0/1; columns: predicted).
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        True binary labels 0/1.
+    predicted : array of shape (n,)
+        Binary decisions 0/1.
+
+    Returns
+    -------
+    ndarray of shape (2, 2)
+        Integer counts ``[[TN, FP], [FN, TP]]``.
+
+    Examples
+    --------
+    >>> from brim.evaluate import confusion_matrix
+    >>> confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1]).tolist()
+    [[1, 1], [0, 2]]
+    """
     y = _binary(y)
     p = _binary(predicted, "predicted")
     if p.size != y.size:
@@ -457,7 +627,26 @@ def confusion_matrix(y, predicted) -> np.ndarray:
 
 
 def balanced_accuracy(y, predicted) -> float:
-    """(sensitivity + specificity) / 2 of binary decisions."""
+    """(sensitivity + specificity) / 2 of binary decisions.
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        True binary labels 0/1.
+    predicted : array of shape (n,)
+        Binary decisions 0/1.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.5 for decisions that ignore the input.
+
+    Examples
+    --------
+    >>> from brim.evaluate import balanced_accuracy
+    >>> balanced_accuracy([0, 0, 1, 1], [0, 1, 1, 1])
+    0.75
+    """
     m = confusion_matrix(y, predicted)
     sens = m[1, 1] / max(m[1].sum(), 1)
     spec = m[0, 0] / max(m[0].sum(), 1)
@@ -466,7 +655,17 @@ def balanced_accuracy(y, predicted) -> float:
 
 @dataclass(frozen=True)
 class PredictiveValues:
-    """PPV and NPV implied by a sensitivity/specificity at a stated prevalence (Bayes' rule)."""
+    """PPV and NPV implied by a sensitivity/specificity at a stated prevalence (Bayes' rule).
+
+    Attributes
+    ----------
+    ppv, npv : float
+        Positive and negative predictive values (NaN when undefined).
+    prevalence : float
+        The prevalence they are stated at.
+    sensitivity, specificity : float
+        The operating point they were computed from.
+    """
 
     ppv: float
     npv: float
@@ -475,6 +674,13 @@ class PredictiveValues:
     specificity: float
 
     def to_dict(self) -> dict:
+        """Every field as a plain dict.
+
+        Returns
+        -------
+        dict
+            ``ppv``, ``npv``, ``prevalence``, ``sensitivity``, ``specificity``.
+        """
         return asdict(self)
 
 
@@ -485,6 +691,27 @@ def predictive_values(
 
     The prevalence must be stated: a study's case mix (often ~50 %) is not the screening
     population's (below 1 %), and PPV depends strongly on it.
+
+    Parameters
+    ----------
+    sensitivity, specificity : float
+        The operating point, in [0, 1].
+    prevalence : float
+        Prevalence of the condition in the population the numbers are for, in (0, 1).
+
+    Returns
+    -------
+    PredictiveValues
+        PPV and NPV with the numbers they were computed from.
+
+    Examples
+    --------
+    A good test in a screening population: most positives are false.
+
+    >>> from brim.evaluate import predictive_values
+    >>> pv = predictive_values(0.9, 0.9, 0.01)
+    >>> round(pv.ppv, 3), round(pv.npv, 4)
+    (0.083, 0.9989)
     """
     if not 0 < prevalence < 1:
         raise ConfigError(f"prevalence must be in (0, 1), got {prevalence}")
@@ -507,7 +734,26 @@ def _probabilities(p, n):
 
 
 def brier_score(y, probabilities) -> float:
-    """Mean squared difference between predicted probability and outcome (0 is perfect)."""
+    """Mean squared difference between predicted probability and outcome (0 is perfect).
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        Binary labels 0/1.
+    probabilities : array of shape (n,)
+        Predicted probabilities of class 1, in [0, 1].
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.25 for a constant prediction of 0.5.
+
+    Examples
+    --------
+    >>> from brim.evaluate import brier_score
+    >>> brier_score([0, 1], [0.5, 0.5])
+    0.25
+    """
     y = _binary(y)
     p = _probabilities(probabilities, y.size)
     return float(np.mean((p - y) ** 2))
@@ -516,7 +762,17 @@ def brier_score(y, probabilities) -> float:
 @dataclass(frozen=True)
 class CalibrationCurve:
     """Reliability diagram data: per bin the mean predicted probability, observed fraction of
-    positives and sample count (empty bins are dropped)."""
+    positives and sample count (empty bins are dropped).
+
+    Attributes
+    ----------
+    mean_predicted : ndarray of shape (k,)
+        Mean predicted probability of the samples in each non-empty bin.
+    observed : ndarray of shape (k,)
+        Fraction of positives among them.
+    counts : ndarray of shape (k,)
+        Number of samples in each bin.
+    """
 
     mean_predicted: np.ndarray
     observed: np.ndarray
@@ -525,7 +781,29 @@ class CalibrationCurve:
 
 
 def calibration_curve(y, probabilities, *, n_bins: int = 10) -> CalibrationCurve:
-    """Calibration curve with ``n_bins`` equal-width bins on [0, 1]."""
+    """Calibration curve with ``n_bins`` equal-width bins on [0, 1].
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        Binary labels 0/1.
+    probabilities : array of shape (n,)
+        Predicted probabilities of class 1, in [0, 1].
+    n_bins : int
+        Number of equal-width bins.
+
+    Returns
+    -------
+    CalibrationCurve
+        Per non-empty bin: mean predicted probability, observed positive fraction, count.
+
+    Examples
+    --------
+    >>> from brim.evaluate import calibration_curve
+    >>> c = calibration_curve([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)
+    >>> c.observed.tolist(), c.counts.tolist()
+    ([0.0, 1.0], [2, 2])
+    """
     y = _binary(y)
     p = _probabilities(probabilities, y.size)
     edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
@@ -543,7 +821,24 @@ def calibration_curve(y, probabilities, *, n_bins: int = 10) -> CalibrationCurve
 
 
 def class_counts(y) -> dict[str, int]:
-    """Number of negative and positive samples: ``{"negative": n0, "positive": n1}``."""
+    """Number of negative and positive samples: ``{"negative": n0, "positive": n1}``.
+
+    Parameters
+    ----------
+    y : array of shape (n,)
+        Binary labels 0/1.
+
+    Returns
+    -------
+    dict of str to int
+        ``negative`` and ``positive`` counts.
+
+    Examples
+    --------
+    >>> from brim.evaluate import class_counts
+    >>> class_counts([0, 1, 1])
+    {'negative': 1, 'positive': 2}
+    """
     y = _binary(y)
     return {"negative": int((y == 0).sum()), "positive": int((y == 1).sum())}
 
@@ -560,14 +855,48 @@ def _masks(pred, ref):
 
 
 def dice(pred, ref) -> float:
-    """Dice coefficient ``2 |A and B| / (|A| + |B|)``; 1.0 when both masks are empty."""
+    """Dice coefficient ``2 |A and B| / (|A| + |B|)``; 1.0 when both masks are empty.
+
+    Parameters
+    ----------
+    pred, ref : array
+        Binary masks of the same shape (any dimension).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> from brim.evaluate import dice
+    >>> dice([[1, 1, 0, 0]], [[0, 1, 1, 0]])
+    0.5
+    """
     a, b = _masks(pred, ref)
     s = a.sum() + b.sum()
     return 1.0 if s == 0 else float(2.0 * np.logical_and(a, b).sum() / s)
 
 
 def iou(pred, ref) -> float:
-    """Intersection over union ``|A and B| / |A or B|``; 1.0 when both masks are empty."""
+    """Intersection over union ``|A and B| / |A or B|``; 1.0 when both masks are empty.
+
+    Parameters
+    ----------
+    pred, ref : array
+        Binary masks of the same shape (any dimension).
+
+    Returns
+    -------
+    float
+        In [0, 1]; equal to Dice / (2 - Dice).
+
+    Examples
+    --------
+    >>> from brim.evaluate import iou
+    >>> round(iou([[1, 1, 0, 0]], [[0, 1, 1, 0]]), 4)
+    0.3333
+    """
     a, b = _masks(pred, ref)
     u = np.logical_or(a, b).sum()
     return 1.0 if u == 0 else float(np.logical_and(a, b).sum() / u)

@@ -32,7 +32,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Fold:
-    """One outer fold: sample indices for training and testing."""
+    """One outer fold: sample indices for training and testing.
+
+    Attributes
+    ----------
+    index : int
+        Fold number, from 0.
+    train, test : ndarray of int
+        Sample positions of the training and test parts (no group on both sides).
+    """
 
     index: int
     train: np.ndarray
@@ -45,9 +53,28 @@ def group_labels(groups, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     A group's label is the maximum of its samples' labels (a patient with any positive image is
     positive).
 
+    Parameters
+    ----------
+    groups : array of shape (n,)
+        Group (patient) id of each sample.
+    labels : array of shape (n,)
+        Integer class label of each sample.
+
     Returns
     -------
-    unique_groups, group_label, inverse
+    unique_groups : ndarray
+        The sorted distinct group ids.
+    group_label : ndarray of int64
+        The label of each unique group.
+    inverse : ndarray of int
+        Each sample's position in ``unique_groups``.
+
+    Examples
+    --------
+    >>> from brim.evaluate.splits import group_labels
+    >>> uniq, gl, inv = group_labels(["b", "a", "a"], [1, 0, 1])
+    >>> uniq.tolist(), gl.tolist(), inv.tolist()
+    (['a', 'b'], [1, 1], [1, 0, 0])
     """
     g = np.asarray(groups)
     y = np.asarray(labels)
@@ -102,6 +129,18 @@ def grouped_kfold(groups, labels, *, n_splits: int = 5, seed: int = 0) -> list[F
     Returns
     -------
     list of Fold
+        ``n_splits`` folds whose test parts partition the samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import grouped_kfold
+    >>> groups = np.repeat(np.arange(10), 3)  # 10 patients, 3 images each
+    >>> folds = grouped_kfold(groups, np.repeat(np.arange(10) % 2, 3), n_splits=5)
+    >>> [f.test.size for f in folds]
+    [6, 6, 6, 6, 6]
+    >>> any(set(groups[f.train]) & set(groups[f.test]) for f in folds)
+    False
     """
     uniq, gl, inv = group_labels(groups, labels)
     if n_splits < 2:
@@ -119,11 +158,31 @@ def grouped_kfold(groups, labels, *, n_splits: int = 5, seed: int = 0) -> list[F
 def grouped_split(groups, labels, *, val_fraction: float = 0.2, seed: int = 0):
     """One grouped, stratified train/validation split (inner split of a training fold).
 
+    Parameters
+    ----------
+    groups : array of shape (n,)
+        Group (patient) id of each sample (at least 2 groups).
+    labels : array of shape (n,)
+        Class label of each sample (integer).
+    val_fraction : float
+        Fraction of the groups of each class that go to validation, in (0, 1).
+    seed : int
+        Seed of the choice.
+
     Returns
     -------
     train_idx, val_idx : ndarray
         Positions into ``groups``. The validation part holds about ``val_fraction`` of the groups
         of each class (at least one of each class when the class has >= 2 groups).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import grouped_split
+    >>> groups = np.repeat(np.arange(8), 2)
+    >>> tr, va = grouped_split(groups, np.repeat(np.arange(8) % 2, 2), val_fraction=0.25)
+    >>> tr.size, va.size, bool(set(groups[tr]) & set(groups[va]))
+    (12, 4, False)
     """
     if not 0 < val_fraction < 1:
         raise ConfigError(f"val_fraction must be in (0, 1), got {val_fraction}")
@@ -167,10 +226,37 @@ def perceptual_hash(image, *, hash_size: int = 8, highfreq_factor: int = 4) -> i
     median (the DC term excluded from the median). Invariant to affine intensity changes
     (e.g. the same thermogram exported in K and degC).
 
+    Parameters
+    ----------
+    image : array
+        A 2-D image; leading axes (channels, frames) are averaged, NaN replaced by the mean.
+    hash_size : int
+        Side of the block of low frequencies compared (8 gives 64 bits).
+    highfreq_factor : int
+        The image is resized to ``hash_size * highfreq_factor`` pixels square first.
+
     Returns
     -------
     int
         The hash bits packed into an unsigned 64-bit integer (for hash_size=8).
+
+    References
+    ----------
+    Zauner C (2010). Implementation and benchmarking of perceptual image hash functions.
+    Master's thesis, Upper Austria University of Applied Sciences.
+
+    Examples
+    --------
+    A warm spot in degrees Celsius and the same image rescaled to kelvin differ in no bit; the
+    image mirrored differs in many:
+
+    >>> import numpy as np
+    >>> from brim.evaluate import perceptual_hash
+    >>> y, x = np.mgrid[0:64, 0:64]
+    >>> img = 33 + np.exp(-((x - 20) ** 2 + (y - 30) ** 2) / 200) + np.exp(-((x - 45) ** 2) / 80)
+    >>> bits = lambda a, b: bin(perceptual_hash(a) ^ perceptual_hash(b)).count("1")
+    >>> bits(img, img + 273.15), bits(img, img[:, ::-1]) > 10
+    (0, True)
     """
     a = _as_image(image)
     a = np.nan_to_num(a, nan=float(np.nanmean(a)) if np.isfinite(a).any() else 0.0)
@@ -189,7 +275,28 @@ def perceptual_hash(image, *, hash_size: int = 8, highfreq_factor: int = 4) -> i
 
 
 def input_hashes(inputs) -> tuple[list[str], np.ndarray]:
-    """SHA-256 of each input's values (as float64, C order) and its perceptual hash."""
+    """SHA-256 of each input's values (as float64, C order) and its perceptual hash.
+
+    Parameters
+    ----------
+    inputs : sequence of arrays
+        ``inputs[i]`` is sample i's input (an image or a feature vector).
+
+    Returns
+    -------
+    exact : list of str
+        Hex SHA-256 of each input's float64 values and shape.
+    perceptual : ndarray of uint64
+        :func:`perceptual_hash` of each input (0 for inputs with fewer than 4 values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import input_hashes
+    >>> exact, ph = input_hashes(np.zeros((3, 8, 8)))
+    >>> len(set(exact)), ph.dtype
+    (1, dtype('uint64'))
+    """
     exact, ph = [], []
     for i in range(len(inputs)):
         a = np.ascontiguousarray(np.asarray(inputs[i], dtype=np.float64))
@@ -232,6 +339,25 @@ def check_leakage(
         patients was 10 bits (median 26).
     hashes : tuple, optional
         Precomputed :func:`input_hashes` of ``inputs`` (saves time across folds).
+
+    Returns
+    -------
+    None
+        Returns only when no leak is found.
+
+    Raises
+    ------
+    LeakageError
+        A group, an identical input or a near-duplicate image on both sides.
+
+    Examples
+    --------
+    >>> from brim.evaluate import check_leakage
+    >>> check_leakage([0, 1], [2, 3], ["p1", "p1", "p2", "p2"])  # clean: returns None
+    >>> check_leakage([0, 1], [2, 3], ["p1", "p2", "p2", "p3"])
+    Traceback (most recent call last):
+    ...
+    brim.errors.LeakageError: 1 group(s) appear in both training and test data, e.g. ['p2']; ...
     """
     train_idx = np.asarray(train_idx, dtype=np.int64)
     test_idx = np.asarray(test_idx, dtype=np.int64)
