@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 
@@ -20,8 +24,15 @@ def _ax(ax):
 
 @positional_options
 def plot_image_slice(
-    img, *, var: str = "das", z: float | None = None, target=None, ax=None, db: bool = True, **kw
-):
+    img: xr.Dataset | xr.DataArray,
+    *,
+    var: str = "das",
+    z: float | None = None,
+    target: Any = None,
+    ax: Any = None,
+    db: bool = True,
+    **kw,
+) -> Any:
     """Show a radar image in the plane ``z`` (m; default the plane of the maximum).
 
     Parameters
@@ -73,7 +84,7 @@ def plot_image_slice(
 
 
 @positional_options
-def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax=None, **kw):
+def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax: Any = None, **kw) -> Any:
     """Magnitude (dB) of one channel over frequency (GHz), with its reference if present.
 
     Parameters
@@ -108,8 +119,12 @@ def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax=None, **kw):
 
 @positional_options
 def plot_permittivity(
-    freq_hz, *, tissues=("adipose", "fibroglandular", "malignant"), ax=None, **kw
-):
+    freq_hz: ArrayLike,
+    *,
+    tissues: Sequence[str] = ("adipose", "fibroglandular", "malignant"),
+    ax: Any = None,
+    **kw,
+) -> Any:
     """Lazebnik et al. 2007 median relative permittivity and conductivity over frequency.
 
     Parameters

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import FormatError
@@ -66,13 +67,13 @@ def _finite(a: np.ndarray, what: str) -> None:
 
 @renamed_freq
 def make_scan(
-    s,
-    freq,
+    s: ArrayLike,
+    freq: ArrayLike,
     *,
-    tx=None,
-    rx=None,
-    antenna_positions=None,
-    reference=None,
+    tx: ArrayLike | None = None,
+    rx: ArrayLike | None = None,
+    antenna_positions: ArrayLike | None = None,
+    reference: ArrayLike | None = None,
     reference_kind: str | None = None,
     layout: str = "channel",
     attrs: dict | None = None,
@@ -372,7 +373,7 @@ def _check_touchstone_size(p: Path) -> None:
 def read_touchstone(
     path: str | os.PathLike,
     *,
-    antenna_positions=None,
+    antenna_positions: ArrayLike | None = None,
     reference: str | os.PathLike | None = None,
     reference_kind: str = "empty",
 ) -> xr.Dataset:
@@ -498,7 +499,7 @@ def read_umbmid(
     *,
     data_key: str | None = None,
     metadata_key: str = "metadata",
-    freq=None,
+    freq: ArrayLike | None = None,
     antenna_radius_m: float | None = None,
     metadata_csv: str | os.PathLike | None = None,
 ) -> xr.Dataset:

@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.constants
+from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
@@ -186,7 +187,7 @@ def _freq(freq) -> np.ndarray:
 
 @renamed_freq
 def cole_cole(
-    freq, eps_inf: float, delta_eps: float, tau_s: float, alpha: float, sigma_s: float
+    freq: ArrayLike, eps_inf: float, delta_eps: float, tau_s: float, alpha: float, sigma_s: float
 ) -> np.ndarray:
     """Single-pole Cole–Cole complex relative permittivity.
 
@@ -225,7 +226,9 @@ def cole_cole(
 
 
 @renamed_freq
-def debye(freq, eps_inf: float, delta_eps: float, tau_s: float, sigma_s: float) -> np.ndarray:
+def debye(
+    freq: ArrayLike, eps_inf: float, delta_eps: float, tau_s: float, sigma_s: float
+) -> np.ndarray:
     """Single-pole Debye complex relative permittivity (Cole–Cole with ``alpha = 0``).
 
     Parameters
@@ -290,7 +293,7 @@ def lazebnik_parameters(tissue: str, *, percentile: int = 50) -> ColeColeParamet
 
 
 @renamed_freq
-def lazebnik_permittivity(tissue: str, freq, *, percentile: int = 50) -> np.ndarray:
+def lazebnik_permittivity(tissue: str, freq: ArrayLike, *, percentile: int = 50) -> np.ndarray:
     """Complex relative permittivity of breast tissue from Lazebnik et al. 2007.
 
     Parameters
@@ -325,7 +328,9 @@ def _eps_of(eps_or_tissue, freq, percentile) -> tuple[np.ndarray, np.ndarray]:
 
 
 @renamed_freq
-def conductivity(eps_or_tissue, freq, *, percentile: int = 50) -> np.ndarray:
+def conductivity(
+    eps_or_tissue: ArrayLike | str, freq: ArrayLike, *, percentile: int = 50
+) -> np.ndarray:
     """Effective conductivity ``sigma = omega * eps0 * eps''`` in S/m.
 
     Parameters
@@ -349,7 +354,9 @@ def conductivity(eps_or_tissue, freq, *, percentile: int = 50) -> np.ndarray:
 
 @positional_options
 @renamed_freq
-def effective_wave_speed(eps_or_tissue, *, freq=None, percentile: int = 50) -> np.ndarray:
+def effective_wave_speed(
+    eps_or_tissue: ArrayLike | str, *, freq: ArrayLike | None = None, percentile: int = 50
+) -> np.ndarray:
     """Phase velocity of a plane wave in m/s: ``c0 / Re(sqrt(eps_r))``.
 
     For a lossless medium this is ``c0 / sqrt(eps')``; with loss the real part of the complex

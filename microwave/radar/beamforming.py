@@ -17,10 +17,13 @@ chunked over image points so memory stays bounded (``max_memory_mb``), which let
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.backend import resolve_backend, to_numpy
@@ -85,7 +88,7 @@ def _check_disc(radius: float, resolution: float, z: float = 0.0) -> None:
     check_vector("grid z (m)", [z])
 
 
-def box_grid(x, y, z) -> ImagingGrid:
+def box_grid(x: Any, y: Any, z: Any) -> ImagingGrid:
     """A full box grid from three axis vectors (m).
 
     Parameters
@@ -179,7 +182,7 @@ def _check_eps(*values: float) -> None:
             raise ConfigError(f"relative permittivity must be finite and >= 1, got {e}")
 
 
-def homogeneous_delays(points, antennas, eps_r: float) -> np.ndarray:
+def homogeneous_delays(points: ArrayLike, antennas: ArrayLike, eps_r: float) -> np.ndarray:
     """One-way propagation times (s), ``[P, A]``, through a homogeneous lossless medium.
 
     ``t = |r - a| * sqrt(eps_r) / c0``; for a lossy/dispersive medium pass the real relative
@@ -215,7 +218,13 @@ def homogeneous_delays(points, antennas, eps_r: float) -> np.ndarray:
 
 
 def two_layer_delays(
-    points, antennas, *, eps_outer: float, eps_inner: float, radius: float, centre=(0, 0, 0)
+    points: ArrayLike,
+    antennas: ArrayLike,
+    *,
+    eps_outer: float,
+    eps_inner: float,
+    radius: float,
+    centre: ArrayLike = (0, 0, 0),
 ) -> np.ndarray:
     """One-way times (s) through two media: outside / inside a sphere (radius m, centre m).
 
@@ -316,7 +325,7 @@ def beamform(
     scan: xr.Dataset,
     *,
     grid: ImagingGrid | None = None,
-    methods=METHODS,
+    methods: Sequence[str] | str = METHODS,
     domain: str = "frequency",
     eps_r: float = 8.0,
     two_layer: dict | None = None,

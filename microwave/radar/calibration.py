@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.backend import is_cupy_array, is_torch_tensor, to_numpy
@@ -224,7 +226,7 @@ def _other(ds: xr.Dataset, other, kind: str) -> np.ndarray:
 @positional_options
 @provenance.step
 @_on_host
-def reference_subtraction(ds: xr.Dataset, *, reference=None) -> xr.Dataset:
+def reference_subtraction(ds: xr.Dataset, *, reference: Any = None) -> xr.Dataset:
     """``s - s_ref`` with a reference scan (empty chamber or homogeneous phantom) of identical
     geometry.
 
@@ -253,7 +255,7 @@ def reference_subtraction(ds: xr.Dataset, *, reference=None) -> xr.Dataset:
 @positional_options
 @provenance.step
 @_on_host
-def rotation_subtraction(ds: xr.Dataset, *, rotated=None) -> xr.Dataset:
+def rotation_subtraction(ds: xr.Dataset, *, rotated: Any = None) -> xr.Dataset:
     """Rotation subtraction: ``s(0 deg) - s(rotated)`` (MERIT: 36 degrees).
 
     The tumour, off the rotation axis, moves; the (nearly rotationally symmetric) skin and
@@ -469,7 +471,7 @@ def skin_artefact_removal(
 
 @provenance.step
 @_on_host
-def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
+def antenna_delay_calibration(ds: xr.Dataset, delay_s: ArrayLike) -> xr.Dataset:
     """Attach the antennas' phase-centre delay (one-way, s; scalar or per antenna) as the
     variable ``antenna_delay`` used by the beamformer.
 
@@ -504,9 +506,9 @@ def antenna_delay_calibration(ds: xr.Dataset, delay_s) -> xr.Dataset:
 @_on_host
 def estimate_antenna_delay(
     calibration_scan: xr.Dataset,
-    target_m,
+    target_m: ArrayLike,
     *,
-    candidates_s=None,
+    candidates_s: ArrayLike | None = None,
     eps_r: float = 8.0,
     radius: float = 0.07,
     resolution: float = 2.5e-3,

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
@@ -79,7 +80,7 @@ def _run_width(line: np.ndarray, i: int) -> int:
 
 
 @positional_options
-def fwhm(img, *, var: str | None = None) -> np.ndarray:
+def fwhm(img: xr.DataArray | xr.Dataset, *, var: str | None = None) -> np.ndarray:
     """Full widths at half maximum (m) along x, y, z through the image maximum.
 
     A width is the number of contiguous nodes >= half the maximum times the grid step (0 along an
@@ -123,7 +124,9 @@ def _region(v, axes, loc, widths):
 
 
 @positional_options
-def scr(img, *, location=None, var: str | None = None) -> float:
+def scr(
+    img: xr.DataArray | xr.Dataset, *, location: ArrayLike | None = None, var: str | None = None
+) -> float:
     """Signal-to-clutter ratio in dB (MERIT): tumour-region max over the max outside it.
 
     The tumour region is the FWHM box around ``location`` (O'Loughlin et al. 2018, MERIT).
@@ -152,7 +155,9 @@ def scr(img, *, location=None, var: str | None = None) -> float:
 
 
 @positional_options
-def smr(img, *, location=None, var: str | None = None) -> float:
+def smr(
+    img: xr.DataArray | xr.Dataset, *, location: ArrayLike | None = None, var: str | None = None
+) -> float:
     """Signal-to-mean ratio in dB (MERIT): tumour-region max over the mean of the image.
 
     Parameters
@@ -251,7 +256,9 @@ class ImageMetrics:
 
 
 @positional_options
-def image_metrics(img, *, target=None, var: str | None = None) -> ImageMetrics:
+def image_metrics(
+    img: xr.DataArray | xr.Dataset, *, target: ArrayLike | None = None, var: str | None = None
+) -> ImageMetrics:
     """All MERIT metrics of an image (O'Loughlin et al. 2018, *Proc. EuCAP*, MERIT).
 
     The tumour region is centred on the image maximum (as in MERIT when no location is given);

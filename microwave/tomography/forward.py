@@ -73,12 +73,14 @@ from __future__ import annotations
 
 import contextvars
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.constants
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
@@ -151,7 +153,9 @@ def background_wavenumber(freq, eps_b) -> np.ndarray:
     return k
 
 
-def line_source_field(px, py, sx, sy, freq, k_b) -> np.ndarray:
+def line_source_field(
+    px: ArrayLike, py: ArrayLike, sx: ArrayLike, sy: ArrayLike, freq: ArrayLike, k_b: ArrayLike
+) -> np.ndarray:
     """Field (V/m) of 1 A line sources at (sx, sy) evaluated at points (px, py).
 
     The 2-D TM Green's function ``-(omega mu0 / 4) H0^(2)(k rho)`` (time dependence exp(+jωt);
@@ -216,15 +220,15 @@ def plane_wave_field(px, py, angles, k_b) -> np.ndarray:
 # high level: simulate a field set
 # ----------------------------------------------------------------------------------------------
 def field_set_dataset(
-    total,
-    incident,
-    freq,
-    tx_x,
-    tx_y,
-    rx_x,
-    rx_y,
+    total: ArrayLike,
+    incident: ArrayLike,
+    freq: ArrayLike,
+    tx_x: ArrayLike,
+    tx_y: ArrayLike,
+    rx_x: ArrayLike,
+    rx_y: ArrayLike,
     *,
-    mask=None,
+    mask: ArrayLike | None = None,
     attrs: dict | None = None,
 ) -> xr.Dataset:
     """Build a ``field_set`` Dataset (complex fields (freq, tx, rx), coords in Hz and m).
@@ -278,13 +282,13 @@ def field_set_dataset(
 def simulate(
     permittivity: Any,
     grid: TomographyGrid,
-    freq,
-    tx,
-    rx,
+    freq: Any,
+    tx: Any,
+    rx: Any,
     *,
     eps_b: Any = 1.0,
     source: str = "line",
-    mask=None,
+    mask: ArrayLike | None = None,
     incident: tuple[Any, Any] | None = None,
     tol: float = 1e-8,
     maxiter: int = 1000,
@@ -519,7 +523,7 @@ class Simulation:
 
 
 def simulate_fields(
-    permittivity: Any, grid: TomographyGrid, freq, tx, rx, **options: Any
+    permittivity: Any, grid: TomographyGrid, freq: ArrayLike, tx: Any, rx: Any, **options: Any
 ) -> Simulation:
     """:func:`simulate`, also returning the total field on the grid and the solver record.
 
@@ -559,7 +563,7 @@ def simulate_fields(
 
 
 @provenance.step
-def add_noise(fields: xr.Dataset, level: float, *_rng, seed=None) -> xr.Dataset:
+def add_noise(fields: xr.Dataset, level: float, *_rng, seed: Any = None) -> xr.Dataset:
     """A copy of a simulated field set with complex Gaussian noise on the total field.
 
     The noise's standard deviation per complex sample is ``level`` times the mean
@@ -610,7 +614,14 @@ def add_noise(fields: xr.Dataset, level: float, *_rng, seed=None) -> xr.Dataset:
 
 
 @provenance.step
-def simulate_extrapolated(rasterise, grid: TomographyGrid, freq, tx, rx, **kwargs) -> xr.Dataset:
+def simulate_extrapolated(
+    rasterise: Callable[[TomographyGrid], Any],
+    grid: TomographyGrid,
+    freq: ArrayLike,
+    tx: Any,
+    rx: Any,
+    **kwargs,
+) -> xr.Dataset:
     """Richardson-extrapolated :func:`simulate`: two grids, cell ``d`` and ``d/2``.
 
     The Richmond pulse-basis/point-matching scheme with area-averaged boundary cells has a

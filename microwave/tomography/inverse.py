@@ -251,7 +251,7 @@ def _regularised_solve(a, b, *, noise, regularization, x_ref, grid, tv_beta=1e-3
 # calibration
 # ----------------------------------------------------------------------------------------------
 @provenance.step
-def calibrate(measured: xr.Dataset, simulated_incident, *, mode: str = "per_tx") -> xr.Dataset:
+def calibrate(measured: xr.Dataset, simulated_incident: Any, *, mode: str = "per_tx") -> xr.Dataset:
     """Calibrate measured fields by the ratio of simulated to measured incident field.
 
     Each transmitter's chain (cable, antenna, source) multiplies its measured fields by an
@@ -387,15 +387,15 @@ def invert(
     grid: TomographyGrid,
     *,
     method: str = "dbim",
-    freq=None,
+    freq: Any = None,
     iterations: int = 10,
     regularization: str = "tikhonov",
     noise_level: float | None = None,
     weight: float | None = None,
-    eps_b=None,
+    eps_b: Any = None,
     bounds: tuple[float, float] = (1.0, np.inf),
-    initial=None,
-    incident_grid=None,
+    initial: Any = None,
+    incident_grid: Any = None,
     tol: float = 1e-6,
     backend: str | None = None,
     progress: bool = False,

@@ -12,7 +12,9 @@ single-threaded Numba loops; on CuPy arrays the same code runs on the GPU.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -119,7 +121,9 @@ def _safe_div(xp, num, den):
     return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
 
 
-def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 500):
+def bicgstab_batched(
+    matvec: Callable[[Any], Any], b: Any, *, x0: Any = None, tol: float = 1e-8, maxiter: int = 500
+) -> tuple[Any, SolveInfo]:
     """BiCGSTAB on many independent systems at once (van der Vorst 1992).
 
     ``b`` has shape (..., ny, nx); every leading index is its own system with its own scalars,
@@ -188,7 +192,15 @@ def bicgstab_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 50
     return x, SolveInfo(iterations=it, residual=resn, history=hist)
 
 
-def gmres_batched(matvec, b, *, x0=None, tol: float = 1e-8, maxiter: int = 1000, restart: int = 20):
+def gmres_batched(
+    matvec: Callable[[Any], Any],
+    b: Any,
+    *,
+    x0: Any = None,
+    tol: float = 1e-8,
+    maxiter: int = 1000,
+    restart: int = 20,
+) -> tuple[Any, SolveInfo]:
     """Restarted GMRES(m) on many independent systems at once (Saad & Schultz 1986).
 
     Saad & Schultz (1986), *SIAM J. Sci. Stat. Comput.* 7, 856: Arnoldi with modified
@@ -309,16 +321,16 @@ def _namespace(a):
 
 def solve_total_field(
     op: VIEOperator,
-    chi,
-    e_inc,
+    chi: Any,
+    e_inc: Any,
     *,
     tol: float = 1e-8,
     maxiter: int = 1000,
-    x0=None,
+    x0: Any = None,
     check: bool = True,
     solver: str = "bicgstab",
     restart: int = 30,
-):
+) -> tuple[Any, SolveInfo]:
     """Total field inside the domain for every frequency and source: ``(I - g chi) E = E_inc``.
 
     Parameters

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
@@ -194,11 +196,11 @@ _PARTS = {"real": np.real, "loss": lambda a: -np.imag(a)}  # "abs" is |rec - med
 
 
 def lesion_candidates(
-    rec,
-    x,
-    y,
+    rec: Any,
+    x: Any,
+    y: Any,
     *,
-    mask=None,
+    mask: ArrayLike | None = None,
     n: int = 3,
     part: str = "real",
     min_distance: int = 2,

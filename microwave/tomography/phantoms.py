@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -364,7 +365,7 @@ def breast_phantom(
     skin: float = 0.002,
     fibro: list[tuple[float, float, float, float, float]] | None = None,
     tumour: tuple[float, float, float] | None = (0.015, 0.01, 0.005),
-    background=1.0,
+    background: Any = 1.0,
     supersample: int = 6,
 ) -> BreastPhantom:
     """A circular 2-D breast: skin ring, adipose, fibroglandular ellipses and a tumour disk.
