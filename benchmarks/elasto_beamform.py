@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from brim.elasto.beamform import beamform, das_reference
+from brim.elasto.beamforming import beamform, das_reference
 from brim.elasto.readers import read_channel_pybf
 
 

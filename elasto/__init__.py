@@ -1,6 +1,6 @@
 """brim.elasto: ultrasound elastography from channel data to strain, strain ratio and modulus.
 
-Readers (:mod:`~brim.elasto.readers`), plane-wave beamforming (:mod:`~brim.elasto.beamform`),
+Readers (:mod:`~brim.elasto.readers`), plane-wave beamforming (:mod:`~brim.elasto.beamforming`),
 forward models (:mod:`~brim.elasto.fem`, :mod:`~brim.elasto.rfsim`), displacement estimation
 (:mod:`~brim.elasto.displacement`), strain and clinical numbers (:mod:`~brim.elasto.strain`),
 shear-wave elastography (:mod:`~brim.elasto.shearwave`) and figures
@@ -18,10 +18,10 @@ _EXPORTS = {
     "read_mat_variable": "readers",
     "make_rf_frames": "readers",
     "make_channel_data": "readers",
-    "beamform": "beamform",
-    "envelope": "beamform",
-    "bmode": "beamform",
-    "iq_demodulate": "beamform",
+    "beamform": "beamforming",
+    "envelope": "beamforming",
+    "bmode": "beamforming",
+    "iq_demodulate": "beamforming",
     "Inclusion": "fem",
     "solve_compression": "fem",
     "eshelby_circular_strain": "fem",

@@ -80,7 +80,7 @@ def _cmd_convert(args) -> int:
 def _cmd_beamform(args) -> int:
     from brim.io import save
 
-    from .beamform import beamform
+    from .beamforming import beamform
     from .readers import read_channel
 
     if args.output in ("rf", "iq"):

@@ -33,7 +33,7 @@ def _extent(obj):
 
 def plot_bmode(rf: xr.Dataset, *, ax=None, frame: int = 0, dynamic_range: float = 50.0, **kw):
     """Log-compressed B-mode of one frame of an ``rf_frames`` Dataset (axes in mm)."""
-    from .beamform import bmode
+    from .beamforming import bmode
 
     ax = _axes(ax)
     img = bmode(rf.isel(frame=[frame]), dynamic_range=dynamic_range).values[0]
@@ -136,7 +136,7 @@ def plot_rf_frames(
     """
     from brim.plotting import plot_image, select
 
-    from .beamform import bmode
+    from .beamforming import bmode
 
     sel = dict(sel or {})
     if var != "rf" or db is False or part not in (None, "abs") or set(sel) - {"frame"}:

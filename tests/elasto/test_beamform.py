@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from brim.backend import cupy_available
-from brim.elasto.beamform import beamform, bmode, das_reference, envelope
 from brim.elasto.beamform_kernels import das_numba
+from brim.elasto.beamforming import beamform, bmode, das_reference, envelope
 from brim.elasto.readers import make_channel_data, read_channel_pybf
 from brim.errors import ConfigError, SchemaError
 
