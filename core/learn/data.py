@@ -110,6 +110,21 @@ class Normalize:
     Not applied unless asked: brim keeps physical values by default. Use fixed numbers (e.g.
     computed on the training fold), never per-image statistics, so that temperatures keep their
     meaning across images.
+
+    Parameters
+    ----------
+    mean : float or sequence of float
+        Subtracted (per channel when a sequence), in the input's units (e.g. degC).
+    std : float or sequence of float
+        Divided by (> 0), in the input's units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.learn import Normalize
+    >>> out = Normalize(34.0, 2.0)({"x": np.full((1, 2, 2), 36.0)}, np.random.default_rng(0))
+    >>> out["x"].ravel().tolist()
+    [1.0, 1.0, 1.0, 1.0]
     """
 
     def __init__(self, mean: float | Sequence[float], std: float | Sequence[float]):
@@ -136,7 +151,22 @@ class Normalize:
 
 
 class Compose:
-    """Apply transforms in order."""
+    """Apply transforms in order.
+
+    Parameters
+    ----------
+    transforms : sequence of callable
+        Each ``transform(sample, rng) -> sample`` (e.g. :class:`RandomFlip`, :class:`RandomShift`,
+        :class:`Normalize`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.learn import Compose, Normalize, RandomFlip
+    >>> t = Compose([RandomFlip((-1,), p=1.0), Normalize(0.0, 2.0)])
+    >>> t({"x": np.array([[[2.0, 4.0]]])}, np.random.default_rng(0))["x"].tolist()
+    [[[2.0, 1.0]]]
+    """
 
     def __init__(self, transforms: Sequence[Callable]):
         self.transforms = list(transforms)
@@ -331,7 +361,18 @@ class ArrayDataset(_Base):
         return self._finish(x, i)
 
     def subset(self, idx) -> ArrayDataset:
-        """A new ArrayDataset with samples ``idx`` (labels, groups, transform carried)."""
+        """A new ArrayDataset with samples ``idx`` (labels, groups, transform carried).
+
+        Parameters
+        ----------
+        idx : array of int
+            Sample positions.
+
+        Returns
+        -------
+        ArrayDataset
+            The selected samples; ``source_index`` maps them back to the original positions.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         out = ArrayDataset.__new__(ArrayDataset)
         out.arrays = [a[idx] for a in self.arrays]
@@ -348,7 +389,13 @@ class ArrayDataset(_Base):
         return out
 
     def inputs_for_hashing(self) -> np.ndarray:
-        """The first input's arrays (for duplicate / near-duplicate leakage checks)."""
+        """The first input's arrays (for duplicate / near-duplicate leakage checks).
+
+        Returns
+        -------
+        ndarray
+            Shape (n, ...): one array per sample.
+        """
         return self.arrays[0]
 
 
@@ -458,6 +505,18 @@ class FileDataset(_Base):
         return self._finish(self._read(i), i)
 
     def subset(self, idx) -> FileDataset:
+        """A new FileDataset with samples ``idx`` (labels, groups, transform and cache carried).
+
+        Parameters
+        ----------
+        idx : array of int
+            Sample positions.
+
+        Returns
+        -------
+        FileDataset
+            The selected samples; nothing is opened.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         out = FileDataset.__new__(FileDataset)
         out.paths = [self.paths[k] for k in idx]
@@ -475,11 +534,23 @@ class FileDataset(_Base):
         return out
 
     def inputs_for_hashing(self) -> list[np.ndarray]:
-        """Reads every file (once) for leakage checks."""
+        """Reads every file (once) for leakage checks.
+
+        Returns
+        -------
+        list of ndarray
+            Each sample's input values.
+        """
         return [self._read(i) for i in range(self.n)]
 
 
 def worker_info() -> dict[str, Any]:  # pragma: no cover - diagnostic helper
-    """PID and torch worker id of the current process (to verify per-worker opening)."""
+    """PID and torch worker id of the current process (to verify per-worker opening).
+
+    Returns
+    -------
+    dict
+        ``pid`` (int) and ``worker`` (the DataLoader worker id, None in the main process).
+    """
     info = torch.utils.data.get_worker_info()
     return {"pid": os.getpid(), "worker": None if info is None else info.id}

@@ -251,9 +251,34 @@ class ResNetClassifier(nn.Module, _Spec):
         return self.stages[-1]
 
     def features(self, x):
+        """The pooled feature vector of a batch (the input of the last layer).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch (batch, channel, y, x).
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (batch, n_features).
+        """
         return self.stages(self.stem(self.input_stats(x))).mean(dim=(2, 3))
 
     def forward(self, x):
+        """Scores of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch (batch, channel, y, x), in the input's physical units (standardised
+            inside the model).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits, shape (batch, n_outputs).
+        """
         return self.head(self.features(x))
 
 
@@ -316,6 +341,19 @@ class UNet2d(nn.Module, _Spec):
         return self.dec[-1]
 
     def forward(self, x):
+        """Scores of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch (batch, channel, y, x), y and x divisible by 2**depth, in the input's
+            physical units (standardised inside the model).
+
+        Returns
+        -------
+        torch.Tensor
+            Per-pixel logits, shape (batch, n_classes, y, x).
+        """
         skips = []
         h = self.input_stats(x)
         for k, block in enumerate(self.down):
@@ -375,9 +413,34 @@ class MLP(nn.Module, _Spec):
         self.head = nn.Linear(cin, n_outputs)
 
     def features(self, x):
+        """The pooled feature vector of a batch (the input of the last layer).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch (batch, in_features).
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (batch, n_features).
+        """
         return self.body(self.input_stats(x.flatten(1)))
 
     def forward(self, x):
+        """Scores of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch (batch, in_features) (trailing axes are flattened), in the input's
+            physical units (standardised inside the model).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits, shape (batch, n_outputs).
+        """
         return self.head(self.features(x))
 
 
@@ -429,6 +492,18 @@ class TwoBranchFusion(nn.Module, _Spec):
         return getattr(self.branch_a, "cam_layer", None)
 
     def forward(self, xa, xb):
+        """Scores of a batch of paired inputs.
+
+        Parameters
+        ----------
+        xa, xb : torch.Tensor
+            The batches for branch a and branch b (same batch size).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits, shape (batch, n_outputs), from the concatenated branch features.
+        """
         return self.head(torch.cat([self.branch_a.features(xa), self.branch_b.features(xb)], 1))
 
 
@@ -503,8 +578,30 @@ def build_model(
 
     Parameters
     ----------
+    spec : mapping or str
+        ``{"class": name, "kwargs": {...}}`` (as recorded in ``model.spec`` and checkpoints),
+        or a class name from :data:`MODELS`.
+    kwargs : mapping, optional
+        The constructor's arguments when ``spec`` is a name.
     seed : int, optional
         Seed of the weight initialisation (the global torch RNG is left untouched).
+
+    Returns
+    -------
+    torch.nn.Module
+        A fresh model whose ``spec`` rebuilds it.
+
+    Raises
+    ------
+    ConfigError
+        Unknown class, bad or out-of-range arguments.
+
+    Examples
+    --------
+    >>> from brim.learn import build_model
+    >>> m = build_model("MLP", kwargs={"in_features": 4, "hidden": (8,)}, seed=0)
+    >>> m.spec["class"], sum(p.numel() for p in m.parameters())
+    ('MLP', 49)
     """
     if isinstance(spec, str):
         spec = {"class": spec, "kwargs": dict(kwargs or {})}

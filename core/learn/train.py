@@ -99,12 +99,37 @@ class TrainConfig:
             raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
 
     def to_dict(self) -> dict:
+        """Every setting as a plain dict (recorded with checkpoints and reports).
+
+        Returns
+        -------
+        dict
+            The dataclass fields by name.
+        """
         return asdict(self)
 
 
 @dataclass
 class TrainResult:
-    """Outcome of :func:`fit`: the trained model (best validation epoch) and its history."""
+    """Outcome of :func:`fit`: the trained model (best validation epoch) and its history.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The model with the weights of the best validation epoch.
+    history : list of dict
+        One record per epoch (losses, learning rate, seconds).
+    best_epoch : int
+        The epoch whose weights were kept.
+    best_val_loss : float
+        Its validation loss (NaN without validation data).
+    stopped_early : bool
+        Whether early stopping ended the training.
+    seconds : float
+        Wall time of the training.
+    device : str
+        The device it ran on (``"cpu"``, ``"cuda"``...).
+    """
 
     model: Any
     history: list[dict] = field(default_factory=list)
@@ -574,6 +599,13 @@ def save_checkpoint(model, directory: str | os.PathLike, *, config: Mapping | No
 
 def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu"):
     """Rebuild a model saved by :func:`save_checkpoint` (weights checked against their SHA-256).
+
+    Parameters
+    ----------
+    directory : path-like
+        The checkpoint folder (spec JSON and safetensors weights).
+    device : str
+        Where to put the model (``"cpu"``, ``"cuda"``...).
 
     Returns
     -------
