@@ -32,6 +32,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError, SolverError
 
 __all__ = [
@@ -126,6 +127,7 @@ def _modulus_map(xc, zc, a, b, background, inclusions, sub: int = 4) -> np.ndarr
     return e
 
 
+@provenance.step
 def solve_compression(
     width: float,
     height: float,

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.errors import ConfigError
-from brim.provenance import record
 
 from .fem import Inclusion, interpolate_displacement, solve_compression
 from .readers import make_rf_frames
@@ -121,6 +121,7 @@ def simulate_rf(
     return out
 
 
+@provenance.step
 def simulate_pair(
     *,
     width: float = 20e-3,
@@ -237,20 +238,10 @@ def simulate_pair(
     ds.attrs["inclusions"] = [
         dict(x=i.x, z=i.z, radius=i.radius, youngs_modulus=i.youngs_modulus) for i in inclusions
     ]
-    return record(
-        ds,
-        "brim.elasto.simulate_pair",
-        {
-            "compression": compression,
-            "youngs_modulus": youngs_modulus,
-            "seed": seed,
-            "noise_db": noise_db,
-            "n_samples": n_samples,
-            "n_lines": n_lines,
-        },
-    )
+    return ds
 
 
+@provenance.step
 def simulate_shear_wave_rf(
     *,
     speed: float = 2.5,
