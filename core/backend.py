@@ -28,7 +28,13 @@ _ALIASES = {
 
 @functools.cache
 def cupy_available() -> bool:
-    """Return True when CuPy imports *and* sees a usable CUDA device."""
+    """Return True when CuPy imports *and* sees a usable CUDA device.
+
+    Returns
+    -------
+    bool
+        Cached for the process.
+    """
     try:
         import cupy
     except Exception:
@@ -40,17 +46,75 @@ def cupy_available() -> bool:
 
 
 def is_cupy_array(x: Any) -> bool:
-    """True for a ``cupy.ndarray`` (checked without importing CuPy)."""
+    """True for a ``cupy.ndarray`` (checked without importing CuPy).
+
+    Parameters
+    ----------
+    x : object
+        Any value.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.backend import is_cupy_array
+    >>> is_cupy_array(np.zeros(3))
+    False
+    """
     return type(x).__module__.split(".")[0] == "cupy"
 
 
 def is_torch_tensor(x: Any) -> bool:
-    """True for a ``torch.Tensor`` (checked without importing torch)."""
+    """True for a ``torch.Tensor`` (checked without importing torch).
+
+    Parameters
+    ----------
+    x : object
+        Any value.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.backend import is_torch_tensor
+    >>> is_torch_tensor(np.zeros(3))
+    False
+    """
     return type(x).__module__.split(".")[0] == "torch"
 
 
 def namespace(*arrays: Any):
-    """Array-API namespace of the inputs (NumPy, CuPy or torch), via ``array_api_compat``."""
+    """Array-API namespace of the inputs (NumPy, CuPy or torch), via ``array_api_compat``.
+
+    Parameters
+    ----------
+    *arrays : array
+        The inputs; None and Python scalars are ignored.
+
+    Returns
+    -------
+    module
+        The array-API namespace (NumPy's when no array is given).
+
+    Raises
+    ------
+    BackendError
+        The inputs mix array libraries or are not arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.backend import namespace
+    >>> xp = namespace(np.zeros(3), None, 2.0)
+    >>> float(xp.sum(xp.ones(4)))
+    4.0
+    """
     import array_api_compat
 
     present = [a for a in arrays if a is not None and not np.isscalar(a)]
@@ -63,7 +127,23 @@ def namespace(*arrays: Any):
 
 
 def backend_of(x: Any) -> BackendName:
-    """Name of the backend an array lives on: ``"numpy"``, ``"cupy"`` or ``"torch"``."""
+    """Name of the backend an array lives on: ``"numpy"``, ``"cupy"`` or ``"torch"``.
+
+    Parameters
+    ----------
+    x : array
+        Any array (anything that is neither CuPy nor torch counts as NumPy).
+
+    Returns
+    -------
+    {"numpy", "cupy", "torch"}
+
+    Examples
+    --------
+    >>> from brim.backend import backend_of
+    >>> backend_of([1.0, 2.0])
+    'numpy'
+    """
     if is_cupy_array(x):
         return "cupy"
     if is_torch_tensor(x):
@@ -82,6 +162,11 @@ def resolve_backend(backend: str | None, *arrays: Any) -> BackendName:
     *arrays
         The kernel's array inputs.
 
+    Returns
+    -------
+    {"numpy", "cupy", "torch"}
+        The canonical backend name.
+
     Raises
     ------
     BackendError
@@ -89,6 +174,13 @@ def resolve_backend(backend: str | None, *arrays: Any) -> BackendName:
         ``backend=None``) the inputs live on different backends.
     ConfigError
         Unknown backend name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.backend import resolve_backend
+    >>> resolve_backend(None, np.zeros(2)), resolve_backend("cpu")
+    ('numpy', 'numpy')
     """
     if backend is None:
         found = {backend_of(a) for a in arrays if a is not None and not np.isscalar(a)}
@@ -121,6 +213,16 @@ def tensor_to_numpy(t: Any) -> np.ndarray:
 
     A view of the tensor's memory when it is already a plain CPU tensor; a copy otherwise.
     Uses only tensor methods, so torch is not imported here.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        Any tensor, on any device, with or without gradient.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape and dtype.
     """
     t = t.detach()
     if t.device.type != "cpu":
@@ -130,7 +232,24 @@ def tensor_to_numpy(t: Any) -> np.ndarray:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Copy or view any supported array as a NumPy array on the host."""
+    """Copy or view any supported array as a NumPy array on the host.
+
+    Parameters
+    ----------
+    x : array
+        A NumPy, CuPy or torch array (or anything :func:`numpy.asarray` takes).
+
+    Returns
+    -------
+    numpy.ndarray
+        A view where possible, a copy from a GPU.
+
+    Examples
+    --------
+    >>> from brim.backend import to_numpy
+    >>> to_numpy([1, 2]).tolist()
+    [1, 2]
+    """
     if is_cupy_array(x):
         return x.get()
     if is_torch_tensor(x):
@@ -142,6 +261,32 @@ def to_device(x: Any, device: str) -> Any:
     """Move an array to ``"cpu"`` (NumPy) or ``"cuda"``/``"gpu"`` (CuPy).
 
     torch tensors stay torch tensors and move with ``.to(device)``.
+
+    Parameters
+    ----------
+    x : array
+        A NumPy, CuPy or torch array.
+    device : {"cpu", "cuda", "gpu"}
+        Where the array should live.
+
+    Returns
+    -------
+    array
+        NumPy on ``"cpu"``, CuPy on ``"cuda"`` (a torch tensor stays torch).
+
+    Raises
+    ------
+    ConfigError
+        Unknown device name.
+    BackendError
+        ``"cuda"`` asked for but no GPU is usable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.backend import to_device
+    >>> type(to_device(np.zeros(2), "cpu")).__name__
+    'ndarray'
     """
     name = _ALIASES.get(str(device).lower())
     if name not in ("numpy", "cupy"):
@@ -161,7 +306,29 @@ def to_device(x: Any, device: str) -> Any:
 
 
 def asarray_like(x: Any, like: Any, dtype=None) -> Any:
-    """Convert ``x`` to the backend (and device) of ``like``."""
+    """Convert ``x`` to the backend (and device) of ``like``.
+
+    Parameters
+    ----------
+    x : array
+        The values.
+    like : array
+        An array on the target backend (NumPy, CuPy or torch) and device.
+    dtype : dtype, optional
+        The result's dtype (default: kept).
+
+    Returns
+    -------
+    array
+        ``x`` as an array of ``like``'s library, on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.backend import asarray_like
+    >>> asarray_like([1, 2], np.zeros(1), dtype=np.float32).dtype
+    dtype('float32')
+    """
     kind = backend_of(like)
     if kind == "numpy":
         return np.asarray(to_numpy(x), dtype=dtype)

@@ -126,17 +126,57 @@ def external_data(
 
 
 def sample_dir() -> Path:
-    """The folder holding the bundled samples."""
+    """The folder holding the bundled samples.
+
+    Returns
+    -------
+    pathlib.Path
+        Inside the installed package (``brim/data_samples``).
+    """
     return Path(str(resources.files("brim.data_samples")))
 
 
 def list_samples() -> list[str]:
-    """Names of the bundled samples (file names without ``.nc``)."""
+    """Names of the bundled samples (file names without ``.nc``).
+
+    Returns
+    -------
+    list of str
+        Sorted, e.g. ``["elasto_phantom_pair", ..., "thermo_phantom_tumour"]``.
+
+    Examples
+    --------
+    >>> from brim.data import list_samples
+    >>> "thermo_phantom_tumour" in list_samples()
+    True
+    """
     return sorted(p.stem for p in sample_dir().glob("*.nc"))
 
 
 def sample_path(name: str) -> Path:
-    """Path of a bundled sample file."""
+    """Path of a bundled sample file.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`list_samples` (``.nc`` optional).
+
+    Returns
+    -------
+    pathlib.Path
+        The NetCDF file.
+
+    Raises
+    ------
+    ConfigError
+        No such sample (the message lists those available).
+
+    Examples
+    --------
+    >>> from brim.data import sample_path
+    >>> sample_path("thermo_phantom_tumour").name
+    'thermo_phantom_tumour.nc'
+    """
     path = sample_dir() / f"{name.removesuffix('.nc')}.nc"
     if not path.is_file():
         raise ConfigError(
@@ -188,6 +228,18 @@ def make_all(
 
     Runs each ``brim.samples`` entry point with ``SOURCE_DATE_EPOCH`` fixed, so provenance time
     stamps — and therefore the files — are identical on every run.
+
+    Parameters
+    ----------
+    outdir : path-like, optional
+        Destination folder (created); default the bundled samples folder.
+    only : list of str, optional
+        Regenerate only these modalities (entry-point names, e.g. ``["thermo"]``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
     """
     out = Path(outdir) if outdir is not None else sample_dir()
     out.mkdir(parents=True, exist_ok=True)

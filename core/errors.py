@@ -116,6 +116,25 @@ def check_positive(name: str, value, *, integer: bool = False):
         The value to check.
     integer : bool
         Require a whole number (e.g. a sample count).
+
+    Returns
+    -------
+    float or int
+        The value (an int with ``integer=True``).
+
+    Raises
+    ------
+    ConfigError
+        Not a finite number > 0 (or not a whole number).
+
+    Examples
+    --------
+    >>> check_positive("n_workers", "4", integer=True)
+    4
+    >>> check_positive("timeout", -1)
+    Traceback (most recent call last):
+    ...
+    brim.errors.ConfigError: timeout must be a finite number > 0, got -1
     """
     try:
         v = float(value)
@@ -138,6 +157,21 @@ def check_vector(name: str, values, *, increasing: bool = False):
         The values to check (an image axis, candidate delays...).
     increasing : bool
         Also require strictly increasing values.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values as float64.
+
+    Raises
+    ------
+    ConfigError
+        Empty, not 1-D, non-finite, or (with ``increasing``) not strictly increasing.
+
+    Examples
+    --------
+    >>> check_vector("depth", [0.01, 0.02], increasing=True).tolist()
+    [0.01, 0.02]
     """
     import numpy as np
 
@@ -160,6 +194,21 @@ def require(module: str, extra: str):
         Module to import, e.g. ``"torch"``.
     extra : str
         The brim extra that provides it, e.g. ``"dl"``.
+
+    Returns
+    -------
+    module
+        The imported module.
+
+    Raises
+    ------
+    DependencyError
+        Not installed; the message names the ``pip install 'brim[extra]'`` that fixes it.
+
+    Examples
+    --------
+    >>> require("json", "core").__name__
+    'json'
     """
     import importlib
 

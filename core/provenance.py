@@ -36,7 +36,19 @@ _DEPENDENCIES = ("numpy", "scipy", "xarray", "h5netcdf", "h5py", "numba", "sciki
 
 @functools.cache
 def versions() -> dict[str, str]:
-    """Versions of brim and of the dependencies that shape its numbers."""
+    """Versions of brim and of the dependencies that shape its numbers.
+
+    Returns
+    -------
+    dict of str to str
+        ``brim`` and each installed key dependency (numpy, scipy, xarray, ...).
+
+    Examples
+    --------
+    >>> from brim import provenance
+    >>> "numpy" in provenance.versions()
+    True
+    """
     from brim._version import __version__
 
     out = {"brim": __version__}
@@ -49,7 +61,29 @@ def versions() -> dict[str, str]:
 
 
 def sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, streamed in 1 MiB chunks."""
+    """SHA-256 of a file, streamed in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    chunk : int
+        Bytes read at once.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from brim import provenance
+    >>> f = os.path.join(tempfile.mkdtemp(), "empty")
+    >>> open(f, "wb").close()
+    >>> provenance.sha256(f)[:16]
+    'e3b0c44298fc1c14'
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
@@ -58,7 +92,13 @@ def sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
 
 
 def timestamp() -> str:
-    """UTC time stamp in ISO 8601, or the fixed ``SOURCE_DATE_EPOCH`` when set."""
+    """UTC time stamp in ISO 8601, or the fixed ``SOURCE_DATE_EPOCH`` when set.
+
+    Returns
+    -------
+    str
+        E.g. ``"2026-01-01T00:00:00+00:00"``.
+    """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         t = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC)
@@ -86,6 +126,13 @@ def to_jsonable(value: Any) -> Any:
     -------
     object
         JSON-serialisable (str, int, float, bool, None, list, dict).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.provenance import to_jsonable
+    >>> to_jsonable({"n": np.int64(3), "w": np.zeros(100), "z": 1 + 2j})
+    {'n': 3, 'w': '<array shape=(100,) float64>', 'z': [1.0, 2.0]}
     """
     import dataclasses
 
@@ -148,7 +195,27 @@ def _summary(value: Any) -> str | None:
 
 
 def steps(obj) -> list[dict]:
-    """The provenance records of a Dataset (or DataTree node), oldest first."""
+    """The provenance records of a Dataset (or DataTree node), oldest first.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset, xarray.DataArray or xarray.DataTree
+        Anything with ``attrs``.
+
+    Returns
+    -------
+    list of dict
+        One record per step (``step``, ``parameters``, ``versions``, ``time``, ``inputs``);
+        an unparseable attribute gives one record ``{"step": "unparseable", "raw": ...}``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import provenance
+    >>> ds = provenance.record(xr.Dataset(), "tests.step", params={"k": 1})
+    >>> [s["step"] for s in provenance.steps(ds)]
+    ['tests.step']
+    """
     raw = obj.attrs.get(ATTR)
     if not raw:
         return []
@@ -169,16 +236,33 @@ def record(
 ):
     """Return a shallow copy of ``ds`` with one more provenance step.
 
+    The documented way to record a step by hand where :func:`step` does not fit (a function
+    that does not return a Dataset, a step recorded on behalf of another function).
+
     Parameters
     ----------
     ds : xarray.Dataset or xarray.DataTree
         The result being described.
     step : str
-        The function that made it, e.g. ``"brim.thermo.read_dmr"``.
+        The function that made it, e.g. ``"brim.thermo.read_dmr"`` (:func:`step_name` gives
+        the spelling of brim's rule).
     params : mapping, optional
         The call's parameters (converted to JSON).
     inputs : iterable of path-like
         Input files; each is recorded with its SHA-256.
+
+    Returns
+    -------
+    xarray.Dataset or xarray.DataTree
+        A shallow copy whose ``brim_provenance`` has the new record last.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import provenance
+    >>> ds = provenance.record(xr.Dataset(), "brim.tests.scale", params={"factor": 2})
+    >>> provenance.steps(ds)[-1]["parameters"]
+    {'factor': 2}
     """
     return _append(ds, steps(ds), step, to_jsonable(dict(params or {})), inputs)
 
@@ -224,6 +308,13 @@ def step_name(func: Callable) -> str:
     -------
     str
         The step name, e.g. ``"brim.elasto.beamform"``.
+
+    Examples
+    --------
+    >>> from brim import provenance
+    >>> from brim.evaluate.crossval import cross_validate
+    >>> provenance.step_name(cross_validate)
+    'brim.evaluate.cross_validate'
     """
     parts = (func.__module__ or "").split(".")
     if parts[0] != "brim":
@@ -244,6 +335,21 @@ def note(**details: Any) -> None:
     **details
         Names and values added to the step's ``parameters`` (converted with
         :func:`to_jsonable`).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import provenance
+    >>> @provenance.step
+    ... def smooth(ds):
+    ...     provenance.note(backend="numpy")
+    ...     return ds
+    >>> provenance.steps(smooth(xr.Dataset()))[-1]["parameters"]["backend"]
+    'numpy'
     """
     active = _ACTIVE.get()
     if active is not None:
@@ -260,6 +366,10 @@ def add_inputs(*paths: str | os.PathLike) -> None:
     ----------
     *paths : path-like
         Files the step read besides those passed in its ``inputs`` parameters.
+
+    Returns
+    -------
+    None
     """
     active = _ACTIVE.get()
     if active is not None:

@@ -29,12 +29,46 @@ REGISTRY: dict[str, Spec] = {
 
 
 def kinds() -> list[str]:
-    """Names of all registered kinds."""
+    """Names of all registered kinds.
+
+    Returns
+    -------
+    list of str
+        Sorted, e.g. ``["channel_data", "field_set", "mask", ...]``.
+
+    Examples
+    --------
+    >>> from brim import schema
+    >>> "thermogram" in schema.kinds()
+    True
+    """
     return sorted(REGISTRY)
 
 
 def get(kind: str) -> Spec:
-    """The current spec of a kind."""
+    """The current spec of a kind.
+
+    Parameters
+    ----------
+    kind : str
+        A registered kind, e.g. ``"thermogram"``.
+
+    Returns
+    -------
+    Spec
+        Its variables, dims, units, ranges and version (``spec.tag``).
+
+    Raises
+    ------
+    SchemaError
+        Unknown kind (the message lists the known ones).
+
+    Examples
+    --------
+    >>> from brim import schema
+    >>> schema.get("thermogram").kind
+    'thermogram'
+    """
     try:
         return REGISTRY[kind]
     except KeyError:
@@ -44,13 +78,44 @@ def get(kind: str) -> Spec:
 
 
 def register(spec: Spec) -> Spec:
-    """Add or replace a spec (for extensions outside brim)."""
+    """Add or replace a spec (for extensions outside brim).
+
+    Parameters
+    ----------
+    spec : Spec
+        The spec; registered under ``spec.kind``.
+
+    Returns
+    -------
+    Spec
+        ``spec`` itself, so it can be used as a decorator-like one-liner.
+    """
     REGISTRY[spec.kind] = spec
     return spec
 
 
 def kind_of(ds: xr.Dataset) -> str | None:
-    """The kind named by ``attrs["brim_schema"]``, or None for a plain Dataset."""
+    """The kind named by ``attrs["brim_schema"]``, or None for a plain Dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Any Dataset.
+
+    Returns
+    -------
+    str or None
+        The kind without its version (``"thermogram"`` for ``"thermogram/1"``).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import schema
+    >>> schema.kind_of(xr.Dataset(attrs={"brim_schema": "thermogram/1"}))
+    'thermogram'
+    >>> schema.kind_of(xr.Dataset()) is None
+    True
+    """
     tag = ds.attrs.get(ATTR)
     if not tag:
         return None
@@ -58,7 +123,27 @@ def kind_of(ds: xr.Dataset) -> str | None:
 
 
 def stamp(ds: xr.Dataset, kind: str) -> xr.Dataset:
-    """Return ``ds`` with ``attrs["brim_schema"]`` set to the current version of ``kind``."""
+    """Return ``ds`` with ``attrs["brim_schema"]`` set to the current version of ``kind``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The data (not changed: a shallow copy is returned).
+    kind : str
+        A registered kind.
+
+    Returns
+    -------
+    xarray.Dataset
+        A shallow copy carrying the tag; :func:`validate` then checks it.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import schema
+    >>> schema.kind_of(schema.stamp(xr.Dataset(), "mask"))
+    'mask'
+    """
     spec = get(kind)
     ds = ds.copy(deep=False)
     ds.attrs[ATTR] = spec.tag
