@@ -1,0 +1,221 @@
+"""The lesion's absorption from the ultrasound prior: one homogeneous value inside the US region.
+
+A voxel reconstruction of diffuse optical data is smooth and loses sensitivity with depth, so
+the *mean* of the voxels inside the lesion underestimates its absorption (by about 20 % for a
+15 mm lesion at 2 cm in brim's simulations), and counting whole voxels whose centre lies inside
+the region misstates its volume by up to 20 % at 2.5 mm voxels. When ultrasound gives the lesion's
+shape, the lesion can instead be modelled as *one* unknown: its absorption change ``c`` spread
+over the region with each voxel weighted by the fraction of its volume inside it, while the
+tissue outside keeps the voxel solution. ``c`` is fitted to the data by Gauss–Newton on the
+nonlinear (distorted-Born) forward model. This is the two-region, prior-constrained estimate of
+US-guided diffuse optical tomography (Zhu et al. 1999, 2003; the "hard prior" of Brooksby et al.
+2005).
+
+References
+----------
+Zhu Q, Durduran T, Ntziachristos V, Holboke M, Yodh AG (1999). Imager that combines near-infrared
+diffusive light and ultrasound. Opt Lett 24(15):1050-1052.
+
+Brooksby B, Jiang S, Dehghani H, Pogue BW, Paulsen KD, Weaver J, Kogel C, Poplack SP (2005).
+Combining near-infrared tomography and magnetic resonance imaging to study in vivo breast tissue:
+implementation of a Laplacian-type regularization to incorporate magnetic resonance structure.
+J Biomed Opt 10(5):051504.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from brim.errors import ConfigError, SolverError
+
+__all__ = ["LesionFit", "fit_homogeneous_lesion", "roi_fractions"]
+
+
+def roi_fractions(
+    centers: np.ndarray,
+    is_voxel: np.ndarray,
+    spacing: float,
+    center,
+    semi_axes,
+    *,
+    subsamples: int = 6,
+) -> np.ndarray:
+    """Fraction of each cubic voxel's volume inside an axis-aligned ellipsoid.
+
+    Parameters
+    ----------
+    centers : numpy.ndarray, shape (U, 3)
+        Centres of the unknowns (any length unit, the same as the other lengths).
+    is_voxel : numpy.ndarray of bool, shape (U,)
+        Which unknowns are cubic voxels of side ``spacing`` (others get fraction 0).
+    spacing : float
+        Voxel side.
+    center, semi_axes : sequence of 3 float
+        The ellipsoid.
+    subsamples : int
+        Sub-points per voxel side (``subsamples**3`` points per voxel).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (U,)
+        Fractions in [0, 1]; their sum times ``spacing**3`` approximates the ellipsoid's volume
+        where the voxels cover it.
+
+    Raises
+    ------
+    ConfigError
+        Non-positive spacing, semi-axes or subsamples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.fusion.lesion_fit import roi_fractions
+    >>> ax = np.arange(-10, 10) + 0.5  # 1 mm voxels over a 20 mm cube
+    >>> c = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+    >>> f = roi_fractions(c, np.ones(len(c), bool), 1.0, (0, 0, 0), (5, 5, 5))
+    >>> round(float(f.sum()) / (4 / 3 * np.pi * 125), 2)  # the sphere's volume
+    1.0
+    """
+    semi = np.asarray(semi_axes, np.float64)
+    if not spacing > 0 or np.any(~(semi > 0)) or int(subsamples) < 1:
+        raise ConfigError("spacing, semi_axes and subsamples must be positive")
+    frac = np.zeros(len(centers))
+    idx = np.flatnonzero(np.asarray(is_voxel, bool))
+    if idx.size == 0:
+        return frac
+    s = (np.arange(int(subsamples)) + 0.5) / int(subsamples) - 0.5
+    off = np.stack(np.meshgrid(s, s, s, indexing="ij"), -1).reshape(-1, 3) * float(spacing)
+    c = np.asarray(center, np.float64)
+    # only voxels whose bounding sphere reaches the ellipsoid need sub-points
+    reach = np.max(semi) + np.sqrt(3) * spacing / 2
+    near = idx[np.linalg.norm(centers[idx] - c, axis=1) <= reach]
+    for start in range(0, near.size, 4096):
+        chunk = near[start : start + 4096]
+        pts = centers[chunk][:, None, :] + off[None]
+        frac[chunk] = (np.sum(((pts - c) / semi) ** 2, axis=-1) <= 1.0).mean(axis=1)
+    return frac
+
+
+@dataclass(frozen=True)
+class LesionFit:
+    """Result of :func:`fit_homogeneous_lesion`.
+
+    Attributes
+    ----------
+    delta_mua : float
+        The lesion's absorption change (the unit of the unknowns).
+    iterations : int
+        Gauss–Newton steps taken.
+    relative_residual : float
+        ``||r|| / ||data||`` of the weighted residual at the solution.
+    converged : bool
+        Whether the last step changed ``delta_mua`` by less than the tolerance.
+    """
+
+    delta_mua: float
+    iterations: int
+    relative_residual: float
+    converged: bool
+
+
+def fit_homogeneous_lesion(
+    forward: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    x: np.ndarray,
+    fractions: np.ndarray,
+    data: np.ndarray,
+    *,
+    rowscale: np.ndarray | None = None,
+    iterations: int = 8,
+    tol: float = 1e-4,
+) -> LesionFit:
+    """Fit one absorption change inside the lesion, the tissue outside fixed.
+
+    The model is ``x_out + c * fractions``: the voxel solution ``x`` with the lesion's voxels
+    (``fractions > 0``) cleared, plus ``c`` times the volume fractions. Gauss–Newton on the
+    real and imaginary parts of the row-weighted residual, started from the
+    fraction-weighted mean of ``x`` inside the lesion.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(x) -> (prediction, jacobian)``: the data predicted for the unknowns ``x``
+        (complex, shape (M,)) and its Jacobian (M, U).
+    x : numpy.ndarray, shape (U,)
+        The voxel solution.
+    fractions : numpy.ndarray, shape (U,)
+        The lesion's volume fraction in each unknown (:func:`roi_fractions`).
+    data : numpy.ndarray, shape (M,)
+        The measured data in the forward model's units.
+    rowscale : numpy.ndarray, shape (M,), optional
+        Weights of the data rows (e.g. ``1/|Phi0|`` for relative perturbations).
+    iterations : int
+        Maximum Gauss–Newton steps.
+    tol : float
+        Stop when a step changes ``c`` by less than ``tol`` times ``|c|``.
+
+    Returns
+    -------
+    LesionFit
+        The fitted value and how the fit went.
+
+    Raises
+    ------
+    ConfigError
+        Mismatched shapes or no lesion fraction.
+    SolverError
+        The data do not depend on the lesion (a zero Jacobian column).
+
+    Examples
+    --------
+    A linear model recovers the lesion's value in one step:
+
+    >>> import numpy as np
+    >>> from brim.fusion.lesion_fit import fit_homogeneous_lesion
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(30, 5)) + 1j * rng.normal(size=(30, 5))
+    >>> frac = np.array([0, 0.5, 1, 1, 0])
+    >>> truth = 0.2 * np.array([0, 0, 0, 0, 1]) + 0.03 * frac
+    >>> x = np.array([0, 0.2, 0.2, 0.2, 0.2])  # a voxel solution; outside the lesion: exact
+    >>> fit = fit_homogeneous_lesion(lambda v: (A @ v, A), x, frac, A @ truth)
+    >>> round(fit.delta_mua, 6), fit.converged
+    (0.03, True)
+    """
+    x = np.asarray(x, np.float64)
+    frac = np.asarray(fractions, np.float64)
+    data = np.asarray(data)
+    if x.shape != frac.shape or x.ndim != 1:
+        raise ConfigError(f"x {x.shape} and fractions {frac.shape} must be equal 1-D shapes")
+    lesion = frac > 0
+    if not lesion.any():
+        raise ConfigError("the lesion covers no unknown (all fractions are 0)")
+    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale, np.float64)
+    outside = np.where(lesion, 0.0, x)
+    c = float(np.sum(frac * x) / np.sum(frac))
+    norm = float(np.linalg.norm(data * w)) or 1.0
+    converged = False
+    steps = 0
+    for _ in range(int(iterations)):
+        steps += 1
+        pred, jac = forward(outside + c * frac)
+        r = (data - pred) * w
+        jc = (jac @ frac) * w
+        a = np.concatenate([jc.real, jc.imag])
+        denom = float(a @ a)
+        if not denom > 0:
+            raise SolverError("the data do not depend on the lesion's absorption")
+        step = float(a @ np.concatenate([r.real, r.imag])) / denom
+        c += step
+        if abs(step) <= tol * max(abs(c), 1e-12):
+            converged = True
+            break
+    pred, _ = forward(outside + c * frac)
+    r = (data - pred) * w
+    return LesionFit(
+        delta_mua=float(c),
+        iterations=steps,
+        relative_residual=float(np.linalg.norm(r)) / norm,
+        converged=converged,
+    )
