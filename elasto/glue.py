@@ -666,6 +666,7 @@ def glue_displacement(
     return ds
 
 
+@provenance.step
 def simulate_decorrelated_pair(
     *,
     width: float = 20e-3,

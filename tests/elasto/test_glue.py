@@ -149,6 +149,8 @@ def test_simulated_decorrelation_sets_the_rf_correlation():
 
     assert rho(same) > 0.99
     assert abs(rho(part) - 0.8) < 0.05
+    steps = [s["step"] for s in json.loads(part.attrs["brim_provenance"])]
+    assert steps == ["brim.elasto.simulate_decorrelated_pair"]
 
 
 def test_bad_input_raises_brim_errors(uniform):
