@@ -58,7 +58,25 @@ class BrimDatasetAccessor:
         return schema.validate(self._ds, kind)
 
     def stamp(self, kind: str) -> xr.Dataset:
-        """A copy tagged with the current schema version of ``kind``."""
+        """A copy tagged with the current schema version of ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A registered kind (:func:`brim.schema.kinds`).
+
+        Returns
+        -------
+        xarray.Dataset
+            A shallow copy with ``attrs["brim_schema"]`` set.
+
+        Examples
+        --------
+        >>> import xarray as xr
+        >>> import brim  # registers ds.brim
+        >>> xr.Dataset().brim.stamp("mask").attrs["brim_schema"].startswith("mask/")
+        True
+        """
         return schema.stamp(self._ds, kind)
 
     @property
@@ -124,6 +142,16 @@ class BrimDatasetAccessor:
         """A copy whose data variables live on ``device`` (``"cpu"`` NumPy, ``"cuda"`` CuPy).
 
         Coordinates stay NumPy arrays (they index the data).
+
+        Parameters
+        ----------
+        device : {"cpu", "cuda", "gpu"}
+            Target device (see :func:`brim.backend.to_device`).
+
+        Returns
+        -------
+        xarray.Dataset
+            A shallow copy with moved data variables.
         """
         out = self._ds.copy(deep=False)
         for name in out.data_vars:
@@ -189,7 +217,18 @@ class BrimTreeAccessor:
         self._tree = tree
 
     def validate(self) -> xr.DataTree:
-        """Validate every schema-tagged node; raises :class:`brim.SchemaError` naming the node."""
+        """Validate every schema-tagged node; raises :class:`brim.SchemaError` naming the node.
+
+        Returns
+        -------
+        xarray.DataTree
+            The tree itself, so calls chain.
+
+        Raises
+        ------
+        SchemaError
+            A tagged node breaks its schema (the message names the node).
+        """
         for node in self._tree.subtree:
             ds = node.to_dataset(inherit=False)
             if ds.attrs.get(schema.ATTR):

@@ -129,7 +129,17 @@ def _cmd_samples(args) -> int:
 
 
 def add_progress_option(p: argparse.ArgumentParser) -> None:
-    """Add ``--no-progress`` (sets ``progress=False``; the bar is shown by default)."""
+    """Add ``--no-progress`` (sets ``progress=False``; the bar is shown by default).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+
+    Returns
+    -------
+    None
+    """
     p.add_argument(
         "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
     )
@@ -310,10 +320,29 @@ def output_file(
 def output_folder(output: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Check (and create) an output FOLDER before anything is written.
 
+    Parameters
+    ----------
+    output : path-like
+        The ``-o/--output`` folder.
+    inputs : iterable of path-like
+        The command's inputs (the folder may not be one of them).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, created if needed.
+
     Raises
     ------
     brim.ConfigError
         ``output`` is an existing file or an input, or cannot be created/written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from brim.cli import output_folder
+    >>> output_folder(os.path.join(tempfile.mkdtemp(), "out")).is_dir()
+    True
     """
     out = Path(output)
     if out.exists() and not out.is_dir():
@@ -446,7 +475,25 @@ class _Parser(argparse.ArgumentParser):
 
 
 def examples(*lines: str) -> str:
-    """An ``Examples:`` epilog for a command's ``--help`` (one shell command per line)."""
+    """An ``Examples:`` epilog for a command's ``--help`` (one shell command per line).
+
+    Parameters
+    ----------
+    *lines : str
+        Shell commands.
+
+    Returns
+    -------
+    str
+        The epilog text.
+
+    Examples
+    --------
+    >>> from brim.cli import examples
+    >>> print(examples("brim info f.nc"), end="")
+    Examples:
+      brim info f.nc
+    """
     return "Examples:\n" + "".join(f"  {line}\n" for line in lines)
 
 
@@ -487,7 +534,13 @@ def _announce_compilation() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, modality groups included."""
+    """The full argument parser, modality groups included.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``brim`` with every registered command group.
+    """
     parser = _Parser(
         prog="brim",
         description="brim: radiation-free breast imaging, from raw sensor data to honest "
@@ -704,7 +757,18 @@ Example configuration (paths are relative to the configuration file)::
 
 
 def register_learn(subparsers) -> argparse.ArgumentParser:
-    """Add the ``learn`` command group (its code, and torch, load only when it runs)."""
+    """Add the ``learn`` command group (its code, and torch, load only when it runs).
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``brim`` parser's subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``learn`` group's parser.
+    """
     p = subparsers.add_parser(
         "learn",
         help="deep learning and honest evaluation",
@@ -746,7 +810,26 @@ def _unavailable(name, exc):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``brim`` console script; returns the exit status."""
+    """Entry point of the ``brim`` console script; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The command's status: 0 on success, non-zero when some of its work failed (e.g. a
+        demo section); 2 on bad input (a one-line ``brim: error: ...`` on standard error);
+        130 when interrupted.
+
+    Examples
+    --------
+    >>> from brim.cli import main
+    >>> main(["samples"]) == 0  # doctest: +SKIP
+    True
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -819,7 +902,23 @@ def _run(args, func) -> int:
 
 
 def path_arg(value: str) -> Path:
-    """argparse type for an existing input path (raises a clear error otherwise)."""
+    """argparse type for an existing input path (raises a clear error otherwise).
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    pathlib.Path
+        The existing file or folder.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        No such file or folder.
+    """
     p = Path(value)
     if not p.exists():
         raise argparse.ArgumentTypeError(f"no such file or folder: {value}")

@@ -58,6 +58,11 @@ def load_params(path: str | os.PathLike, *, allowed: Iterable[str] | None = None
     allowed : iterable of str, optional
         Accepted keys; any other key raises (catches typos before a long run).
 
+    Returns
+    -------
+    dict
+        The parameters, by name.
+
     Raises
     ------
     ConfigError
