@@ -103,6 +103,20 @@ def apparent_temperature(
         Reflected temperature set in the camera; default ``t_reflected``.
     band, wavelength
         Radiance model, see :func:`blackbody`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Apparent temperature, degC, shape of ``t_surface``.
+
+    Examples
+    --------
+    A camera set to emissivity 1 sees skin (emissivity 0.98) slightly cooler than it is, in a
+    cooler room:
+
+    >>> t = apparent_temperature(34.0, emissivity=0.98, t_reflected=21.0)
+    >>> bool(33.5 < float(t) < 34.0)
+    True
     """
     for name, e in (("emissivity", emissivity), ("camera_emissivity", camera_emissivity)):
         if not 0.0 < e <= 1.0:
@@ -173,6 +187,15 @@ def render_thermogram(
         in m), ``body_mask``, ``breast_mask`` (0 none, 1 patient's right, 2 left) and
         ``tumour_mask`` (the tumour's projection; all zero without tumour), all uint8; scalar
         variables ``emissivity``, ``netd``, ``reflected_temperature``.
+
+    Examples
+    --------
+    >>> from brim.thermo import build_phantom, solve_phantom
+    >>> from brim.thermo.phantom import PhantomSpec
+    >>> vol = solve_phantom(build_phantom(spec=PhantomSpec(voxel=8e-3)), t_ambient=21.0)
+    >>> img = render_thermogram(vol, pixel_pitch=4e-3, netd=0.0)
+    >>> img["temperature"].dims, int(img["breast_mask"].max())
+    (('y', 'x'), 2)
     """
     if view not in ("frontal", "oblique"):
         raise ConfigError(f"view must be 'frontal' or 'oblique'; got {view!r}")

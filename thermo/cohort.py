@@ -46,6 +46,12 @@ def simulate_cohort(
     -------
     list of xarray.Dataset
         The thermograms, patient IDs ``1..n`` in attribute ``patient`` (as strings).
+
+    Examples
+    --------
+    >>> cohort = simulate_cohort(2, seed=0, voxel=8e-3, pixel_pitch=4e-3)
+    >>> [(ds.attrs["patient"], ds.attrs["diagnosis"]) for ds in cohort]
+    [('1', 'Healthy'), ('2', 'Sick')]
     """
     if int(n) != n or n < 1:
         raise ConfigError(f"n must be a positive integer; got {n}")

@@ -69,6 +69,12 @@ def simulate_dynamic(
     ----------
     Silva, L. F. et al. (2014). A new database for breast research with infrared image.
     J. Med. Imaging Health Inform. 4(1), 92–100.
+
+    Examples
+    --------
+    >>> seq = simulate_dynamic(seed=0, voxel=8e-3, pixel_pitch=4e-3, n_frames=3, dt=5.0)
+    >>> seq["temperature"].dims, seq["time"].values.tolist()
+    (('time', 'y', 'x'), [0.0, 15.0, 30.0])
     """
     from brim.thermo import camera
 

@@ -100,6 +100,14 @@ def _mirror_left(t: np.ndarray, midline: float) -> tuple[np.ndarray, np.ndarray]
 def asymmetry_map(ds: xr.Dataset, seg: xr.Dataset) -> xr.Dataset:
     """ΔT map: the left breast mirrored about the midline minus the right breast (K).
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Thermogram (``temperature``, degC) or ``thermal_intensity`` image on (y, x).
+    seg : xarray.Dataset
+        Its segmentation: ``mask`` (2 right, 3 left breast) and ``midline_x`` (column, px), as
+        made by :func:`brim.thermo.segmentation.segment_classical`.
+
     Returns
     -------
     xarray.Dataset
@@ -163,6 +171,21 @@ def extract_features(
         GLCM quantisation step in K (grey levels for intensity images).
     vessel_threshold : float
         Frangi vesselness above which a pixel counts as vessel (dimensionless).
+
+    Returns
+    -------
+    dict of str to float
+        One value per name in :data:`FEATURE_UNITS` (K or degC for temperature features on a
+        thermogram, grey levels on an intensity image, 1 for ratios and counts).
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.thermo import segment_classical
+    >>> ds = brim.data.sample("thermo_phantom_tumour")
+    >>> f = extract_features(ds, segment_classical(ds))
+    >>> f["delta_mean"] > 0  # the tumour is in the patient's left breast
+    True
     """
     from skimage.filters import frangi
 
@@ -242,11 +265,26 @@ def delta_t_rule(
 ) -> np.ndarray:
     """Rule-based baseline: positive when ``|ΔT|`` between breasts exceeds ``threshold`` (K).
 
+    Parameters
+    ----------
+    features : dict or list of dict
+        Features of one thermogram or of several (:func:`extract_features`).
+    threshold : float
+        Decision threshold on the feature, K.
+    feature : str
+        The feature compared, a key of the feature dicts (default the absolute difference of
+        the breasts' mean temperatures).
+
     Returns
     -------
     numpy.ndarray
         Scores ``|ΔT| - threshold`` (K; > 0 = positive), one per thermogram, usable as a
         ranking score for ROC analysis.
+
+    Examples
+    --------
+    >>> delta_t_rule([{"abs_delta_mean": 0.8}, {"abs_delta_mean": 0.2}]).round(3).tolist()
+    [0.3, -0.3]
     """
     rows = [features] if isinstance(features, dict) else list(features)
     if feature not in FEATURE_UNITS:
@@ -256,7 +294,21 @@ def delta_t_rule(
 
 @positional_options
 def features_table(rows: list[dict], *, names: list[str] | None = None):
-    """A pandas DataFrame of feature rows with a units row in ``df.attrs['units']``."""
+    """A pandas DataFrame of feature rows with a units row in ``df.attrs['units']``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Features of each thermogram (:func:`extract_features`).
+    names : list of str, optional
+        File names, one per row, put in a first column ``file``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per thermogram, one column per feature; ``df.attrs["units"]`` maps each
+        column to its unit (:data:`FEATURE_UNITS`; "" for ``file``).
+    """
     import pandas as pd
 
     df = pd.DataFrame(rows)
@@ -268,7 +320,21 @@ def features_table(rows: list[dict], *, names: list[str] | None = None):
 
 def features_path(path, **params) -> xr.Dataset:
     """Batch pipeline: read a thermal file, segment it classically, and return its features as a
-    Dataset of 0-d variables, each with its ``units`` attribute (``brim batch``)."""
+    Dataset of 0-d variables, each with its ``units`` attribute (``brim batch``).
+
+    Parameters
+    ----------
+    path : path-like
+        A file :func:`brim.thermo.read` reads.
+    **params
+        Options of :func:`extract_features`.
+
+    Returns
+    -------
+    xarray.Dataset
+        One 0-d variable per feature with ``units``; attributes ``source_file`` and, when
+        known, ``patient``.
+    """
     from brim.thermo.readers import read
     from brim.thermo.segmentation import segment_classical
 

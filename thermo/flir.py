@@ -274,7 +274,17 @@ def read_flir_raw(path: str | os.PathLike) -> FlirRaw:
 
 
 def is_flir_radiometric(path: str | os.PathLike) -> bool:
-    """True when ``path`` is a FLIR JPEG with raw radiometric data."""
+    """True when ``path`` is a FLIR JPEG with raw radiometric data.
+
+    Parameters
+    ----------
+    path : path-like
+        Any file; a file that is not a radiometric FLIR JPEG (or is missing) gives False.
+
+    Returns
+    -------
+    bool
+    """
     try:
         read_flir_raw(path)
     except (FormatError, MissingFileError):

@@ -106,6 +106,16 @@ def gautherie_doubling_time(diameter: float) -> float:
     ``tau = 468.6 ln(100 D) + 50`` with D in metres (the regression of Gautherie's data quoted by
     the breast bioheat literature, e.g. Amri et al. 2011; some papers print 468.4). Valid for
     D >= 1 cm, where tau >= 50 days; below about 0.9 cm it turns negative.
+
+    Parameters
+    ----------
+    diameter : float
+        Tumour diameter D, m.
+
+    Returns
+    -------
+    float
+        Volume doubling time tau, days.
     """
     return 468.6 * float(np.log(100.0 * diameter)) + 50.0
 
@@ -123,10 +133,20 @@ def gautherie_heat(diameter: float) -> float:
         Tumour diameter D, m. Must be at least 0.95 cm (the law's doubling time is meaningless
         below ~0.9 cm).
 
+    Returns
+    -------
+    float
+        Metabolic heat, W/m^3.
+
     Raises
     ------
     ConfigError
         For a diameter outside the law's range.
+
+    Examples
+    --------
+    >>> round(gautherie_heat(0.01))
+    65400
     """
     if not 0.0095 <= diameter <= 0.1:
         raise ConfigError(
@@ -341,6 +361,13 @@ def build_phantom(*, spec: PhantomSpec | None = None, seed: int = 0) -> Phantom:
     Returns
     -------
     Phantom
+        Property grids on (z, y, x), m; the chest wall (z = 0) is the Dirichlet layer.
+
+    Examples
+    --------
+    >>> ph = build_phantom(spec=PhantomSpec(voxel=8e-3), seed=0)
+    >>> ph.labels.shape == (ph.z.size, ph.y.size, ph.x.size), int(ph.domain.sum()) > 0
+    (True, True)
     """
     spec = spec or PhantomSpec()
     v = spec.voxel
@@ -444,6 +471,21 @@ def random_spec(
     superficial veins per breast, tumour diameter 1.0–2.5 cm, centre depth from (D/2 + 0.3 cm)
     to 2.0 cm + D/2, polar angle 0–0.7 rad, random side and azimuth. With probability
     ``angiogenesis`` the tumour side gets 1–2 extra veins.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws (advanced by this call).
+    tumour : bool
+        Whether the subject has a tumour.
+    voxel : float
+        Voxel size of the phantom, m.
+    angiogenesis : float
+        Probability that a tumour side gets extra veins, in [0, 1].
+
+    Returns
+    -------
+    PhantomSpec
     """
     r = rng.uniform(0.05, 0.065)
     radii = (r * rng.uniform(0.94, 1.06), r * rng.uniform(0.94, 1.06))

@@ -72,11 +72,21 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
     an optional ``-esq``/``-dir`` suffix (left/right, Portuguese), ``T<id>`` (DMR-IR subset
     files), ``<id>_<view>_<protocol>_<yyyymmdd>``. Unknown parts are omitted.
 
+    Parameters
+    ----------
+    name : str or path-like
+        A file name (or path: only its name is used).
+
     Returns
     -------
     dict
         Keys among ``patient`` (int), ``view``, ``protocol`` ("static"/"dynamic"), ``frame``
         (int), ``side``, ``date`` (ISO 8601).
+
+    Examples
+    --------
+    >>> parse_dmr_name("PAC_12_DN3-esq.txt")
+    {'patient': 12, 'protocol': 'dynamic', 'frame': 3, 'side': 'left', 'view': 'frontal'}
     """
     stem = Path(name).name
     stem = re.sub(r"\.(txt|csv|png|jpg|jpeg|nc)$", "", stem, flags=re.I)
@@ -245,6 +255,16 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     The grey levels are display intensities, not temperatures: the result is kind
     ``thermal_intensity`` (``intensity`` in units "1", values 0-255 as stored — no rescaling),
     and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127).
+
+    Parameters
+    ----------
+    path : path-like
+        The image file.
+
+    Returns
+    -------
+    xarray.Dataset
+        A brim ``thermal_intensity`` Dataset on (y, x).
     """
     from brim.io import read_image
     from brim.schema import stamp
@@ -396,6 +416,24 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
     ``.txt``/``.csv``: DMR matrix; ``.jpg``: FLIR radiometric JPEG (``kwargs`` = FLIR
     overrides); ``.png`` and other images: grey intensity; ``.nc``: a brim file; a folder:
     :func:`read_frames`.
+
+    Parameters
+    ----------
+    path : path-like
+        The file or folder.
+    **kwargs
+        Options of the reader chosen (e.g. FLIR overrides such as ``emissivity=``).
+
+    Returns
+    -------
+    xarray.Dataset
+        A brim ``thermogram`` (degC) or ``thermal_intensity`` Dataset.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> read(brim.data.sample_path("thermo_phantom_tumour")).brim.kind
+    'thermogram'
     """
     from brim.io import check_input_file
 

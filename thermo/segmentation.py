@@ -121,6 +121,20 @@ def find_midline(
     Minimises the mean absolute difference between the temperature field and its mirror image
     about candidate columns (within the middle 40 % of the body's width), over the rows of
     ``band`` (fractions of the body's height).
+
+    Parameters
+    ----------
+    temperature : numpy.ndarray
+        Image (y, x), degC or grey levels.
+    body : numpy.ndarray of bool
+        Body mask (:func:`body_mask`), same shape.
+    band : (float, float)
+        Rows used, as fractions of the body's height from its top.
+
+    Returns
+    -------
+    float
+        Midline column, px (a whole column).
     """
     rows = np.flatnonzero(body.any(axis=1))
     cols = np.flatnonzero(body.any(axis=0))
@@ -587,7 +601,32 @@ def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dat
 
 
 def segment(ds: xr.Dataset, *, method: str = "classical", model=None, **kwargs) -> xr.Dataset:
-    """Segment a thermogram by ``method`` "classical" or "unet" (``model`` = U-Net folder)."""
+    """Segment a thermogram by ``method`` "classical" or "unet" (``model`` = U-Net folder).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Thermogram or ``thermal_intensity`` image on (y, x).
+    method : {"classical", "unet"}
+        :func:`segment_classical` or :func:`segment_unet`.
+    model : UNetModel or path-like, optional
+        The trained U-Net (or its folder) for ``method="unet"``.
+    **kwargs
+        Options of :func:`segment_classical`.
+
+    Returns
+    -------
+    xarray.Dataset
+        A brim ``mask`` Dataset: ``mask`` (0 background, 1 body, 2 patient's right,
+        3 patient's left breast) and ``midline_x``.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> seg = segment(brim.data.sample("thermo_phantom_tumour"))
+    >>> sorted(int(v) for v in set(seg["mask"].values.ravel()))
+    [0, 1, 2, 3]
+    """
     if method == "classical":
         return segment_classical(ds, **kwargs)
     if method == "unet":
@@ -598,7 +637,22 @@ def segment(ds: xr.Dataset, *, method: str = "classical", model=None, **kwargs) 
 
 
 def segment_path(path: str | os.PathLike, *, method: str = "classical", **params) -> xr.Dataset:
-    """Batch pipeline: read any thermal file (raw or brim) and segment it (``brim batch``)."""
+    """Batch pipeline: read any thermal file (raw or brim) and segment it (``brim batch``).
+
+    Parameters
+    ----------
+    path : path-like
+        A file :func:`brim.thermo.read` reads.
+    method : {"classical", "unet"}
+        See :func:`segment`.
+    **params
+        Options of :func:`segment`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The segmentation (:func:`segment`).
+    """
     from brim.thermo.readers import read
 
     return segment(read(path), method=method, **params)

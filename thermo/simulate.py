@@ -75,6 +75,13 @@ def solve_phantom(
         ``skin_temperature`` (degC on skin voxels, NaN elsewhere), ``labels``, ``breast``,
         ``tumour_fraction``; attributes describe the phantom (JSON ``phantom_spec``) and the
         tumour centre/radius used by the camera for the ground-truth mask.
+
+    Examples
+    --------
+    >>> from brim.thermo.phantom import PhantomSpec, build_phantom
+    >>> vol = solve_phantom(build_phantom(spec=PhantomSpec(voxel=8e-3)), t_ambient=21.0)
+    >>> vol["temperature"].dims, bool(30.0 < float(vol["skin_temperature"].max()) < 37.0)
+    (('z', 'y', 'x'), True)
     """
     dom = phantom.domain
     v = phantom.spec.voxel
