@@ -134,12 +134,31 @@ def beamform(
 def iq_demodulate(rf, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:
     """Complex baseband IQ from real RF: analytic signal times exp(-j 2 pi fc t).
 
+    The analytic signal is :func:`scipy.signal.hilbert` along ``axis``.
+
     Parameters
     ----------
-    rf : array
-        Real RF, sampled at ``fs`` (Hz) along ``axis``.
+    rf : array_like
+        Real RF, sampled at ``fs`` along ``axis``.
+    fs : float
+        Sampling frequency in Hz.
     fc : float
         Demodulation frequency in Hz.
+    axis : int
+        The time (depth) axis of ``rf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex IQ of the shape of ``rf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(256) / 20e6
+    >>> iq = iq_demodulate(np.cos(2 * np.pi * 5e6 * t), 20e6, 5e6, axis=0)
+    >>> bool(np.allclose(iq[64:192], 1.0, atol=1e-2))
+    True
     """
     rf = np.asarray(rf)
     ana = hilbert(rf, axis=axis)
@@ -150,28 +169,73 @@ def iq_demodulate(rf, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:
     return ana * ph
 
 
-def envelope(rf: xr.Dataset | np.ndarray, *, axis: int = -2):
+def envelope(rf: xr.Dataset, *, axis: int = -2) -> xr.Dataset:
     """Envelope (magnitude of the analytic signal) of RF, or magnitude of IQ.
 
-    Accepts an ``rf_frames`` Dataset (returns one with ``envelope`` added) or an array
-    (``axis`` is the depth axis).
+    The analytic signal is :func:`scipy.signal.hilbert` along depth.
+
+    Parameters
+    ----------
+    rf : xarray.Dataset
+        ``rf_frames`` with real RF or complex IQ ``rf`` on (frame, depth, line).
+    axis : int
+        Deprecated: the depth axis of an array ``rf``. Arrays are accepted for one more release
+        with a :class:`DeprecationWarning` (and return an array); use
+        ``np.abs(scipy.signal.hilbert(x, axis=axis))``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rf`` with ``envelope`` (frame, depth, line) added.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.elasto import make_rf_frames
+    >>> t = np.arange(128) / 20e6
+    >>> rf = np.cos(2 * np.pi * 5e6 * t)[None, :, None] * np.ones((1, 1, 4))
+    >>> ds = make_rf_frames(rf, sampling_frequency=20e6, center_frequency=5e6, pitch=3e-4)
+    >>> env = envelope(ds)["envelope"]
+    >>> env.dims, bool(np.allclose(env.values[0, 32:96], 1.0, atol=1e-2))
+    (('frame', 'depth', 'line'), True)
     """
-    if isinstance(rf, xr.Dataset):
-        arr = rf["rf"].values
-        env = np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=1))
-        out = rf.assign(envelope=(("frame", "depth", "line"), env, {"units": "1"}))
-        return out
-    arr = np.asarray(rf)
-    return np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=axis))
+    if not isinstance(rf, xr.Dataset):
+        import warnings
+
+        warnings.warn(
+            "envelope() of an array is deprecated and will be removed: pass an rf_frames "
+            "Dataset, or use np.abs(scipy.signal.hilbert(x, axis=axis)) for an array",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        arr = np.asarray(rf)
+        return np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=axis))  # type: ignore[return-value]
+    arr = rf["rf"].values
+    env = np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=1))
+    return rf.assign(envelope=(("frame", "depth", "line"), env, {"units": "1"}))
 
 
 def bmode(rf: xr.Dataset, *, dynamic_range: float = 60.0) -> xr.DataArray:
     """Log-compressed B-mode image in dB (0 dB at the maximum, clipped at ``-dynamic_range``).
 
+    Parameters
+    ----------
+    rf : xarray.Dataset
+        ``rf_frames`` with real RF or complex IQ (see :func:`envelope`).
+    dynamic_range : float
+        Displayed range in dB; lower values are clipped to ``-dynamic_range``.
+
     Returns
     -------
     xarray.DataArray
         ``bmode`` with dims (frame, depth, line), units ``dB``.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> img = bmode(brim.data.sample("elasto_phantom_pair"), dynamic_range=50.0)
+    >>> img.dims, float(img.max()), float(img.min()) >= -50.0
+    (('frame', 'depth', 'line'), 0.0, True)
     """
     if dynamic_range <= 0:
         raise ConfigError("dynamic_range must be positive (dB)")

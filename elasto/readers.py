@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from brim import provenance, schema
+from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError
 from brim.io import check_input_file, load_numpy
 
@@ -211,7 +212,8 @@ def _is_hdf5(path) -> bool:
     return any(head[o : o + 8] == _HDF5_MAGIC for o in (0, 512, 1024, 2048))
 
 
-def read_mat_variable(path: str | os.PathLike, var: str | None = None) -> np.ndarray:
+@positional_options
+def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.ndarray:
     """Read one numeric variable from a MATLAB file (v5 or v7.3).
 
     Parameters
@@ -360,7 +362,7 @@ def read_rf(
             f"beamform it first (CLI: brim elasto beamform)"
         )
     if suffix == ".mat":
-        arr = read_mat_variable(path, var)
+        arr = read_mat_variable(path, var=var)
     elif suffix == ".npy":
         arr = load_numpy(path)
         if isinstance(arr, dict):

@@ -147,3 +147,12 @@ def test_bad_input():
         beamform(ds, output="bmode")
     with pytest.raises(SchemaError):
         beamform(ds.drop_vars("sound_speed"))
+
+
+def test_envelope_of_an_array_is_deprecated_but_still_computed():
+    t = np.arange(128) / 20e6
+    x = np.cos(2 * np.pi * 5e6 * t)[:, None] * np.ones((1, 3))
+    with pytest.warns(DeprecationWarning, match="rf_frames Dataset"):
+        env = envelope(x, axis=0)
+    assert isinstance(env, np.ndarray) and env.shape == x.shape
+    np.testing.assert_allclose(env[32:96], 1.0, atol=1e-2)

@@ -31,11 +31,13 @@ def test_mat_v73_and_variable_choice(tmp_path):
     with h5py.File(p, "w", userblock_size=512) as f:
         f["rf"] = a.T  # MATLAB writes column-major: h5py sees the transpose
         f["other"] = np.ones((2, 2))
-    np.testing.assert_array_equal(read_mat_variable(p, "rf"), a)
+    np.testing.assert_array_equal(read_mat_variable(p, var="rf"), a)
+    with pytest.warns(DeprecationWarning, match="var="):  # the old positional call, one release
+        np.testing.assert_array_equal(read_mat_variable(p, "rf"), a)
     with pytest.raises(FormatError, match="choose one"):
         read_mat_variable(p)
     with pytest.raises(FormatError, match="no numeric variable 'nope'"):
-        read_mat_variable(p, "nope")
+        read_mat_variable(p, var="nope")
 
 
 def test_npy_never_unpickles(tmp_path):
