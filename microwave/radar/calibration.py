@@ -115,6 +115,16 @@ def to_time_domain(
     xarray.Dataset
         The scan's coordinates with the time signals ``x`` (complex) over ``(..., time)`` and
         ``time`` in s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import make_scan, to_time_domain
+    >>> scan = make_scan(np.ones((8, 2), complex), np.linspace(1e9, 2e9, 8), tx=[0, 0],
+    ...                  rx=[0, 1], antenna_positions=[[0, 0, 0], [0.01, 0, 0]])
+    >>> x = to_time_domain(scan, method="ifft")
+    >>> x["x"].dims, x.sizes["time"], x["time"].attrs["units"]
+    (('channel', 'time'), 112, 's')
     """
     s, other = _s_freq_last(ds)
     freq = ds["freq"].values
@@ -242,6 +252,17 @@ def reference_subtraction(ds: xr.Dataset, *, reference: Any = None) -> xr.Datase
     -------
     xarray.Dataset
         The scan with ``s`` replaced by the difference; ``attrs["calibration"]`` names the step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import make_scan, reference_subtraction
+    >>> s = np.ones((8, 2), complex)
+    >>> scan = make_scan(s, np.linspace(1e9, 2e9, 8), tx=[0, 0], rx=[0, 1],
+    ...                  antenna_positions=[[0, 0, 0], [0.01, 0, 0]], reference=0.95 * s)
+    >>> out = reference_subtraction(scan)
+    >>> np.round(out["s"].values.real[0], 3).tolist(), out.attrs["calibration"]
+    ([0.05, 0.05], 'reference_subtraction')
     """
     ref = _other(ds, reference, "reference")
     return _with_s(

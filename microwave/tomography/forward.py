@@ -331,7 +331,8 @@ def simulate(
         with a :class:`DeprecationWarning`; use :func:`simulate_fields` for the field on the
         grid and the solver record.
     solver : {"bicgstab", "gmres"}
-        Krylov solver on the original system (see :func:`solve_total_field`).
+        Krylov solver on the original system (see
+        :func:`~brim.microwave.tomography.krylov.solve_total_field`).
     restart : int
         GMRES restart length.
     precision : {"double", "single"}
@@ -587,6 +588,16 @@ def add_noise(fields: xr.Dataset, level: float, *_rng, seed: Any = None) -> xr.D
     -------
     xarray.Dataset
         The noisy ``field_set`` (provenance: this step appended to the input's chain).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave.tomography import TomographyGrid, add_noise, ring_positions, simulate
+    >>> grid = TomographyGrid.centered(8, 0.06)
+    >>> ring = ring_positions(4, 0.05)
+    >>> noisy = add_noise(simulate(np.full(grid.shape, 2.0), grid, 1e9, ring, ring), 0.01, seed=0)
+    >>> noisy.attrs["noise_level"], [s["step"] for s in noisy.brim.provenance]
+    (0.01, ['brim.microwave.simulate', 'brim.microwave.add_noise'])
     """
     if _rng:
         if len(_rng) > 1 or seed is not None:
@@ -626,7 +637,8 @@ def simulate_extrapolated(
 
     The Richmond pulse-basis/point-matching scheme with area-averaged boundary cells has a
     leading error term proportional to ``d^2`` (the midpoint-rule error of the cell integrals).
-    Solving on ``grid`` and on :func:`refined_grid` (each cell split in 2 x 2) and combining
+    Solving on ``grid`` and on :func:`~brim.microwave.tomography.grid.refined_grid` (each cell
+    split in 2 x 2) and combining
     ``E = (4 E_{d/2} - E_d) / 3`` cancels it (Richardson 1911, *Phil. Trans. R. Soc. A* 210, 307;
     the standard "deferred approach to the limit"). Cost: about five single-grid solves.
 

@@ -222,7 +222,16 @@ def ring_positions(n: int, radius: float, *, offset: float = 0.0) -> tuple[np.nd
     Returns
     -------
     (x, y) : tuple of ndarray (n,)
-        Positions in m, as :func:`simulate` takes them for ``tx`` and ``rx``.
+        Positions in m, as :func:`~brim.microwave.tomography.forward.simulate` takes them for
+        ``tx`` and ``rx``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave.tomography import ring_positions
+    >>> x, y = ring_positions(4, 0.05)
+    >>> np.round(x, 3).tolist(), np.round(y, 3).tolist()
+    ([0.05, 0.0, -0.05, -0.0], [0.0, 0.05, 0.0, -0.05])
     """
     n = check_positive("number of antennas on the ring", n, integer=True)
     radius = check_positive("ring radius (m)", radius)

@@ -2,10 +2,11 @@
 
 The building blocks shared by the forward solver (:mod:`brim.microwave.tomography.forward`), the
 moment-corrected quadrature (:mod:`brim.microwave.tomography.moment_quadrature`) and the inversion
-(:mod:`brim.microwave.tomography.inverse`): the square-cell :class:`TomographyGrid`, the outgoing
-Hankel function of the 2-D Green's function, Richmond's closed-form cell integrals (Richmond
-1965, *IEEE Trans. Antennas Propag.* 13, 334: each square cell of side ``d`` replaced by the disk of
-equal area, radius ``a = d / sqrt(pi)``),
+(:mod:`brim.microwave.tomography.inverse`): the square-cell
+:class:`~brim.microwave.tomography.grid.TomographyGrid`, the outgoing Hankel function of the
+2-D Green's function, Richmond's closed-form cell integrals (Richmond 1965, *IEEE Trans.
+Antennas Propag.* 13, 334: each square cell of side ``d`` replaced by the disk of equal area,
+radius ``a = d / sqrt(pi)``),
 
 .. math::
 
