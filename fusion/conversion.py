@@ -25,11 +25,13 @@ Lengths: the maps do not store their pixel size, so their coordinates stay voxel
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, FormatError, MissingFileError
@@ -55,7 +57,7 @@ PARAMS = (
 )
 
 
-def check_so2(so2, *, where: str = "sO2") -> float:
+def check_so2(so2: ArrayLike, *, where: str = "sO2") -> float:
     """Flag oxygen saturation outside [0, 1]; return the fraction of finite values outside.
 
     Parameters
@@ -140,12 +142,12 @@ def _check_units(units):
 
 @provenance.step
 def convert_map(
-    path,
+    path: str | os.PathLike,
     *,
     units: str | None = None,
     pixel_size: float | None = None,
     depth_spacing: float | None = None,
-    extinction=None,
+    extinction: str | os.PathLike | xr.Dataset | None = None,
     hemoglobin: bool = True,
 ) -> xr.Dataset:
     """One Zhu-lab map file or patient folder as a brim ``reconstruction`` in mm⁻¹.
@@ -234,14 +236,14 @@ def _is_map(p: Path) -> bool:
 
 @provenance.step
 def convert(
-    path,
+    path: str | os.PathLike,
     *,
     units: str | None = None,
     position_units: str | None = None,
     modulation_frequency: float | None = None,
     pixel_size: float | None = None,
     depth_spacing: float | None = None,
-    extinction=None,
+    extinction: str | os.PathLike | xr.Dataset | None = None,
     hemoglobin: bool = True,
 ) -> xr.Dataset:
     """Any optical input brim knows as a brim Dataset in SI lengths and mm⁻¹ coefficients.

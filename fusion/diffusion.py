@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import constants, special
 
 from brim.deprecation import positional_options
@@ -407,8 +408,12 @@ def _detector_points(detectors) -> np.ndarray:
 
 
 def fluence_semi_infinite(
-    sources, detectors, props: OpticalProperties, *, boundary: str = "extrapolated"
-):
+    sources: ArrayLike,
+    detectors: ArrayLike,
+    props: OpticalProperties,
+    *,
+    boundary: str = "extrapolated",
+) -> np.ndarray:
     """Homogeneous fluence at surface detectors for surface sources (semi-infinite medium).
 
     Each source on the surface is replaced by an isotropic point source at depth
@@ -435,14 +440,14 @@ def fluence_semi_infinite(
 
 
 def born_weights(
-    sources,
-    detectors,
-    voxels,
-    volumes,
+    sources: ArrayLike,
+    detectors: ArrayLike,
+    voxels: ArrayLike,
+    volumes: ArrayLike,
     props: OpticalProperties,
     *,
     boundary: str = "extrapolated",
-):
+) -> np.ndarray:
     """First-Born weight matrix for absorption perturbations.
 
     ``Phi_sc(s, d) = sum_j W[s, d, j] * delta_mua[j]`` with
@@ -476,14 +481,14 @@ def born_weights(
 
 
 def rytov_weights(
-    sources,
-    detectors,
-    voxels,
-    volumes,
+    sources: ArrayLike,
+    detectors: ArrayLike,
+    voxels: ArrayLike,
+    volumes: ArrayLike,
     props: OpticalProperties,
     *,
     boundary: str = "extrapolated",
-):
+) -> np.ndarray:
     """Rytov weight matrix: ``ln(Phi / Phi0) = sum_j W[s, d, j] delta_mua[j]``.
 
     The Born weights divided by the homogeneous fluence of each pair (O'Leary et al. 1995).
@@ -542,16 +547,16 @@ def sphere_self_integral(radius, k: complex, D: float):  # noqa: N803
 
 @positional_options
 def sphere_exact(
-    source,
-    detectors,
-    center,
+    source: ArrayLike,
+    detectors: ArrayLike,
+    center: ArrayLike,
     radius: float,
     props: OpticalProperties,
     mua_inside: float,
     *,
     musp_inside: float | None = None,
     lmax: int = 40,
-):
+) -> np.ndarray:
     """Exact scattered fluence of a homogeneous sphere in an infinite diffusive medium.
 
     Multipole solution of Boas et al. (1994): with the source at distance ``r_s`` from the sphere

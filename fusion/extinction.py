@@ -7,10 +7,12 @@ epsilon [cm^-1/M] * concentration [M]``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.deprecation import positional_options
@@ -24,7 +26,7 @@ DEFAULT_EXTINCTION = Path(__file__).with_name("prahl_extinction.csv")
 
 
 @provenance.step
-def read_extinction(path=None) -> xr.Dataset:
+def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     """Molar extinction coefficients of HbO2 and Hb (cm^-1/M) against wavelength (nm).
 
     Parameters
@@ -95,7 +97,7 @@ def read_extinction(path=None) -> xr.Dataset:
 
 
 @positional_options
-def extinction_at(wavelengths, *, extinction: xr.Dataset | None = None) -> np.ndarray:
+def extinction_at(wavelengths: ArrayLike, *, extinction: xr.Dataset | None = None) -> np.ndarray:
     """Extinction (cm^-1/M) of (HbO2, Hb) at the given wavelengths, shape (n, 2).
 
     Linear interpolation inside the table; outside it raises :class:`FormatError`.
@@ -134,7 +136,9 @@ def extinction_at(wavelengths, *, extinction: xr.Dataset | None = None) -> np.nd
     return np.stack([np.interp(wl, t, ext.eps_hbo2.values), np.interp(wl, t, ext.eps_hb.values)], 1)
 
 
-def write_extinction_subset(prahl_csv, path, *, lo: float = 650.0, hi: float = 950.0) -> Path:
+def write_extinction_subset(
+    prahl_csv: str | os.PathLike, path: str | os.PathLike, *, lo: float = 650.0, hi: float = 950.0
+) -> Path:
     """Regenerate the bundled subset from Prahl's full table (``lo``-``hi`` nm).
 
     Parameters

@@ -18,13 +18,15 @@ score them with :func:`brim.evaluate.auroc` / :func:`brim.evaluate.auroc_ci`.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, check_positive
-from brim.evaluate import logistic_fit
+from brim.evaluate import CVResult, logistic_fit
 
 __all__ = [
     "register_images",
@@ -115,7 +117,9 @@ def mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = 32, mask=Non
     return float(np.sum(p[nz] * np.log(p[nz] / (px @ py)[nz])))
 
 
-def apply_affine(image: np.ndarray, matrix: np.ndarray, *, order: int = 1, cval=np.nan):
+def apply_affine(
+    image: np.ndarray, matrix: np.ndarray, *, order: int = 1, cval: float = np.nan
+) -> np.ndarray:
     """Resample ``image`` so that output pixel ``(r, c)`` takes the value at ``M @ (r, c, 1)``.
 
     Parameters
@@ -298,7 +302,14 @@ def _modalities(features: dict[str, np.ndarray], labels, train, test):
     return xs, y
 
 
-def feature_fusion(features: dict[str, np.ndarray], labels, train, test, *, l2: float = 1.0):
+def feature_fusion(
+    features: dict[str, np.ndarray],
+    labels: ArrayLike,
+    train: ArrayLike,
+    test: ArrayLike,
+    *,
+    l2: float = 1.0,
+) -> dict[str, Any]:
     """Feature-level fusion: concatenate each modality's features; one logistic model.
 
     Parameters
@@ -317,6 +328,7 @@ def feature_fusion(features: dict[str, np.ndarray], labels, train, test, *, l2: 
     dict
         ``{"proba": test probabilities, "model": brim.evaluate.LogisticModel}``.
     """
+    train, test = np.asarray(train), np.asarray(test)  # indices or boolean masks
     xs, y = _modalities(features, labels, train, test)
     x = np.concatenate(list(xs.values()), 1)
     model = logistic_fit(x[train], y[train], l2=l2)
@@ -325,13 +337,13 @@ def feature_fusion(features: dict[str, np.ndarray], labels, train, test, *, l2: 
 
 def decision_fusion(
     features: dict[str, np.ndarray],
-    labels,
-    train,
-    test,
+    labels: ArrayLike,
+    train: ArrayLike,
+    test: ArrayLike,
     *,
     rule: str = "mean",
     l2: float = 1.0,
-):
+) -> dict[str, Any]:
     """Decision-level fusion: one logistic model per modality, probabilities combined.
 
     ``rule="mean"`` averages probabilities; ``"product"`` multiplies odds (naive Bayes);
@@ -356,6 +368,7 @@ def decision_fusion(
     dict
         ``{"proba": fused test probabilities, "per_modality": {name: test probabilities}}``.
     """
+    train, test = np.asarray(train), np.asarray(test)  # indices or boolean masks
     xs, y = _modalities(features, labels, train, test)
     per = {}
     for name, x in xs.items():
@@ -466,18 +479,18 @@ def to_json(d) -> str:
 
 
 def two_branch_cv(
-    us_images,
-    optical_features,
-    labels,
-    groups,
+    us_images: ArrayLike,
+    optical_features: ArrayLike,
+    labels: ArrayLike,
+    groups: ArrayLike,
     *,
     n_splits: int = 5,
     epochs: int = 20,
     lr: float = 3e-3,
-    widths=(8, 16),
+    widths: tuple[int, int] = (8, 16),
     seed: int = 0,
     progress: bool = False,
-):
+) -> CVResult:
     """Cross-validated two-branch network: US image branch + optical-feature branch.
 
     :class:`brim.learn.TwoBranchFusion` of a :class:`brim.learn.ResNetClassifier` on the

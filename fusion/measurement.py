@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, check_positive
@@ -34,11 +36,11 @@ __all__ = [
 
 @provenance.step
 def measurement_from_arrays(
-    amplitude,
-    phase,
-    wavelengths,
-    source_xy,
-    detector_xy,
+    amplitude: ArrayLike,
+    phase: ArrayLike,
+    wavelengths: ArrayLike,
+    source_xy: ArrayLike,
+    detector_xy: ArrayLike,
     modulation_frequency: float,
     *,
     amplitude_units: str = "1",
@@ -320,7 +322,7 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
     return _from_arrays(p, amp, ph, wl, src, det, freq, units)
 
 
-def write_measurement_csv(ds: xr.Dataset, path) -> Path:
+def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write a measurement in the long CSV layout :func:`read_measurement` reads (positions in m).
 
     Parameters
@@ -359,7 +361,10 @@ def write_measurement_csv(ds: xr.Dataset, path) -> Path:
 
 @provenance.step
 def read_measurement(
-    path, *, modulation_frequency: float | None = None, position_units: str | None = None
+    path: str | os.PathLike,
+    *,
+    modulation_frequency: float | None = None,
+    position_units: str | None = None,
 ) -> xr.Dataset:
     """Read an optical measurement from NetCDF (brim), MATLAB .mat or long-format CSV.
 

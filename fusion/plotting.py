@@ -6,10 +6,15 @@ unit are rescaled for the plot only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from brim.deprecation import positional_options
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "plot_measurement",
@@ -41,7 +46,9 @@ def _ax(ax):
     return ax
 
 
-def plot_measurement(meas: xr.Dataset, *, wavelength: int = 0, ax=None, **kw):
+def plot_measurement(
+    meas: xr.Dataset, *, wavelength: int = 0, ax: Axes | None = None, **kw
+) -> Axes:
     """``ln(rho^2 A)`` against source-detector distance (the background-fit view).
 
     Parameters
@@ -71,7 +78,7 @@ def plot_measurement(meas: xr.Dataset, *, wavelength: int = 0, ax=None, **kw):
     return ax
 
 
-def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
+def plot_map(da: xr.DataArray, *, ax: Axes | None = None, cmap: str = "magma", **kw) -> Axes:
     """A 2-D map with physical axes and a colour bar labelled with its units.
 
     Parameters
@@ -109,7 +116,9 @@ def plot_map(da: xr.DataArray, *, ax=None, cmap: str = "magma", **kw):
 
 
 @positional_options
-def plot_depth_slices(ds: xr.Dataset, *, var: str = "hbt", wavelength=None, ax=None, **kw):
+def plot_depth_slices(
+    ds: xr.Dataset, *, var: str = "hbt", wavelength: int | None = None, ax: Axes | None = None, **kw
+) -> Axes:
     """Depth slices (z) of a 3-D map side by side in one Axes, the Zhu-lab display.
 
     Parameters
@@ -153,7 +162,7 @@ def plot_depth_slices(ds: xr.Dataset, *, var: str = "hbt", wavelength=None, ax=N
     return ax
 
 
-def plot_volume_mip(ds: xr.Dataset, var: str, *, ax=None, **kw):
+def plot_volume_mip(ds: xr.Dataset, var: str, *, ax: Axes | None = None, **kw) -> Axes:
     """Maximum-intensity projection over ``z`` (first index of any leading dims).
 
     Parameters
@@ -181,7 +190,7 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax=None, **kw):
     return plot_map(mip, ax=ax, **kw)
 
 
-def plot_ultrasound(us: xr.Dataset, *, ax=None, contour: bool = True):
+def plot_ultrasound(us: xr.Dataset, *, ax: Axes | None = None, contour: bool = True) -> Axes:
     """B-mode image (grey) with the lesion mask contour.
 
     Parameters

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ def _need_folder(path) -> Path:
 
 
 @provenance.step
-def read_dot_filtering(path) -> xr.Dataset:
+def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     """Reconstructed absorption volumes with target masks (Zhu lab ``DOT_filtering`` .mat).
 
     The files hold ``volume7all`` (float, cases x 33 x 65 x 7) and ``maskall`` (uint8, same).
@@ -104,7 +105,7 @@ def read_dot_filtering(path) -> xr.Dataset:
 
 
 @provenance.step
-def read_dot_pat_map(path) -> xr.DataArray:
+def read_dot_pat_map(path: str | os.PathLike) -> xr.DataArray:
     """One μa or μs′ map of the ``DOT-guided-PAT-reconstruction`` data (.npy, no pickles).
 
     File names are ``mua-<nm>.npy`` / ``mus-<nm>.npy`` (patient) or
@@ -176,7 +177,7 @@ def read_dot_pat_map(path) -> xr.DataArray:
 
 
 @provenance.step(inputs=("folder",))
-def read_dot_pat_patient(folder) -> xr.Dataset:
+def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
     """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction.
 
     A patient folder holds one map per quantity and wavelength, all on the same grid, and the
@@ -264,7 +265,7 @@ def _grey_image(path):
     return g
 
 
-def image_hash(path) -> str:
+def image_hash(path: str | os.PathLike) -> str:
     """SHA-256 of the decoded pixel values (duplicates across folders share it).
 
     Parameters
@@ -283,7 +284,7 @@ def image_hash(path) -> str:
     return h.hexdigest()
 
 
-def busi_pairs(root) -> list[tuple[Path, Path, str]]:
+def busi_pairs(root: str | os.PathLike) -> list[tuple[Path, Path, str]]:
     """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``).
 
     The label is the word before the first space or parenthesis of the file name
@@ -318,7 +319,9 @@ def busi_pairs(root) -> list[tuple[Path, Path, str]]:
 
 
 @provenance.step(inputs=("image", "mask"))
-def read_busi(image, mask=None, *, size: int | None = None) -> xr.Dataset:
+def read_busi(
+    image: str | os.PathLike, mask: str | os.PathLike | None = None, *, size: int | None = None
+) -> xr.Dataset:
     """One BUSI B-mode image (grey, 0..1) with its lesion mask as a brim ``mask`` Dataset.
 
     Pixel spacing is unknown for BUSI, so coordinates are pixels.

@@ -476,7 +476,7 @@ def _positions(meas):
     return src * M_TO_MM, det * M_TO_MM
 
 
-def perturbation(target: xr.Dataset, reference: xr.Dataset, *, method: str = "rytov"):
+def perturbation(target: xr.Dataset, reference: xr.Dataset, *, method: str = "rytov") -> np.ndarray:
     """Complex perturbation per wavelength, shape (wavelength, source, detector).
 
     ``rytov``: ``ln(A_t / A_r) + j (phi_t - phi_r)`` (phase difference wrapped to (-pi, pi]).

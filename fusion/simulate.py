@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, check_positive
@@ -227,7 +228,9 @@ def lesion_scattered_field(
 
 
 @positional_options
-def mua_from_hemoglobin(hbo2, hb, wavelengths, *, extinction: xr.Dataset | None = None):
+def mua_from_hemoglobin(
+    hbo2: float, hb: float, wavelengths: ArrayLike, *, extinction: xr.Dataset | None = None
+) -> np.ndarray:
     """Absorption coefficient (mm^-1) from haemoglobin concentrations (micromolar).
 
     ``mua = ln(10) (eps_HbO2 C_HbO2 + eps_Hb C_Hb)`` with molar extinction in cm^-1/M, divided
@@ -284,7 +287,7 @@ def _measurement_dataset(phi, sources, detectors, wavelengths, frequency, attrs)
 def simulate_measurement(
     lesion: Lesion | None = None,
     *,
-    wavelengths=(740.0, 780.0, 808.0, 830.0),
+    wavelengths: ArrayLike = (740.0, 780.0, 808.0, 830.0),
     background_hbo2: float = 14.0,
     background_hb: float = 6.0,
     musp: float = 0.7,
@@ -293,8 +296,8 @@ def simulate_measurement(
     amplitude_noise: float = 0.005,
     phase_noise: float = 0.005,
     voxel: float = 1.5e-3,
-    sources=None,
-    detectors=None,
+    sources: ArrayLike | None = None,
+    detectors: ArrayLike | None = None,
     seed: int = 0,
 ) -> xr.Dataset:
     """Simulate one frequency-domain measurement (optionally with a lesion) with noise.
@@ -402,7 +405,9 @@ def simulate_measurement(
     )
 
 
-def simulate_pair(lesion: Lesion | None = None, *, seed: int = 0, **kw):
+def simulate_pair(
+    lesion: Lesion | None = None, *, seed: int = 0, **kw
+) -> tuple[xr.Dataset, xr.Dataset]:
     """A lesion measurement and its homogeneous reference (different noise seeds).
 
     Parameters

@@ -21,8 +21,10 @@ dark component nearest the centre).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -283,7 +285,7 @@ def predict(model, images: np.ndarray) -> np.ndarray:
 
 
 def evaluate_segmenter(
-    root,
+    root: str | os.PathLike,
     *,
     size: int = 64,
     epochs: int = 30,
@@ -291,7 +293,7 @@ def evaluate_segmenter(
     seed: int = 0,
     limit: int | None = None,
     progress: bool = False,
-    model_out=None,
+    model_out: str | os.PathLike | None = None,
 ) -> SegmentationResult:
     """Train on a hash-grouped split of a BUSI folder and report test Dice with a 95 % CI.
 
@@ -361,7 +363,7 @@ def save_model(model, path, *, size: int = 64) -> Path:
     return learn.save_checkpoint(model, path, config={"input_size": int(size)})
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike) -> Any:
     """Load a U-Net checkpoint folder written by :func:`save_model` (no pickles).
 
     Parameters
@@ -394,7 +396,9 @@ def load_model(path):
     return model
 
 
-def threshold_segment(image: np.ndarray, *, spacing=None) -> np.ndarray:
+def threshold_segment(
+    image: np.ndarray, *, spacing: tuple[float, float] | None = None
+) -> np.ndarray:
     """Classical baseline: Otsu on the smoothed image, the dark component nearest the centre.
 
     Parameters
@@ -457,7 +461,7 @@ def _spacing(img: xr.DataArray):
 
 
 @provenance.step
-def segment(us: xr.Dataset, *, model=None) -> xr.Dataset:
+def segment(us: xr.Dataset, *, model: Any = None) -> xr.Dataset:
     """Segment the lesion of an ultrasound image Dataset (``image``, 2-D).
 
     With ``model`` (from :func:`load_model`) the U-Net runs at its training resolution and the
