@@ -499,7 +499,11 @@ def glue_displacement(
         raise FormatError("the pre-compression frame is all zeros")
     nd, nl = a64.shape
     if initial is not None:
-        if not isinstance(initial, xr.Dataset) or "axial_samples" not in initial:
+        if not isinstance(initial, xr.Dataset) or not {
+            "axial_samples",
+            "lateral_lines",
+            "row",
+        } <= set(initial.variables):
             raise ConfigError("initial must be a displacement Dataset (axial_samples, ...)")
         rows = initial["row"].values
         if window is None:  # the grid of the previous estimate: first centre = half window
