@@ -113,7 +113,24 @@ def max_array_bytes() -> int:
 
 
 def format_bytes(n: float) -> str:
-    """``n`` bytes as text with a binary unit (e.g. ``"8.0 GiB"``)."""
+    """``n`` bytes as text with a binary unit (e.g. ``"8.0 GiB"``).
+
+    Parameters
+    ----------
+    n : float
+        A number of bytes.
+
+    Returns
+    -------
+    str
+        One decimal and the largest binary unit not above ``n``.
+
+    Examples
+    --------
+    >>> from brim.limits import format_bytes
+    >>> format_bytes(3 * 2**30), format_bytes(512)
+    ('3.0 GiB', '512 B')
+    """
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
@@ -376,6 +393,13 @@ def check_netcdf3(path: str | os.PathLike, *, limit: int | None = None) -> int:
 
     NetCDF3 is uncompressed: every fixed-size variable must end within the file.
 
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    limit : int, optional
+        Bytes one variable may declare (default :func:`max_array_bytes`).
+
     Returns
     -------
     int
@@ -550,6 +574,13 @@ def check_mat(path: str | os.PathLike, *, limit: int | None = None) -> int:
 
     Version 5 files may compress each variable with DEFLATE, so a declared size is checked
     against the limit and against :data:`MAX_DEFLATE_RATIO` times the file size.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.mat`` file.
+    limit : int, optional
+        Bytes one variable may declare (default :func:`max_array_bytes`).
 
     Returns
     -------

@@ -51,13 +51,43 @@ class BatchReport:
         return [r for r in self.records if r.status != "ok"]
 
     def summary(self) -> str:
+        """How many files were processed, and one line per failed file.
+
+        Returns
+        -------
+        str
+            ``"19 of 20 files processed"`` then ``FAILED <input>: <error>`` lines.
+        """
         lines = [f"{self.n_ok} of {len(self.records)} files processed"]
         lines += [f"FAILED {r.input}: {r.error}" for r in self.failed]
         return "\n".join(lines)
 
 
 def resolve_pipeline(pipeline: str | Callable) -> Callable:
-    """A pipeline function from a callable, an entry-point name or ``"module:function"``."""
+    """A pipeline function from a callable, an entry-point name or ``"module:function"``.
+
+    Parameters
+    ----------
+    pipeline : callable or str
+        A function, the name of a ``brim.pipelines`` entry point (e.g. ``"validate"``), or an
+        importable ``"module:function"``.
+
+    Returns
+    -------
+    callable
+        ``(path, **params) -> Dataset``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown name (the message lists the registered pipelines) or an import failure.
+
+    Examples
+    --------
+    >>> from brim.parallel import resolve_pipeline
+    >>> resolve_pipeline("validate").__name__
+    'validate'
+    """
     if callable(pipeline):
         return pipeline
     for ep in entry_points(group="brim.pipelines"):

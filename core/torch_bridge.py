@@ -26,7 +26,25 @@ _DLPACK_KINDS = "biufc"
 
 
 def needs_copy(a: np.ndarray) -> str | None:
-    """Why a NumPy array cannot be shared zero-copy with torch, or None when it can."""
+    """Why a NumPy array cannot be shared zero-copy with torch, or None when it can.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Any array.
+
+    Returns
+    -------
+    str or None
+        The reason (negative strides, non-native byte order, a dtype torch lacks, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.torch_bridge import needs_copy
+    >>> needs_copy(np.zeros(4)) is None, needs_copy(np.zeros(4)[::-1])
+    (True, 'negative strides')
+    """
     if any(s < 0 for s in a.strides):
         return "negative strides"
     if a.dtype.byteorder not in ("=", "|") and a.dtype.byteorder != _native_order():
@@ -101,6 +119,17 @@ def dataset_to_torch(
         ``"cpu"`` or ``"cuda"``; default: where the data are.
     dtype : torch.dtype, optional
         Convert to this dtype (a copy).
+
+    Returns
+    -------
+    torch.Tensor
+        Zero-copy on the CPU where the memory layout allows (see :func:`needs_copy`).
+
+    Raises
+    ------
+    ConfigError
+        No such variable, several variables and no ``var``, or ``dims`` that do not name
+        each of the variable's dims once.
     """
     da = _pick(ds, var)
     if dims is not None:
@@ -154,6 +183,12 @@ def from_torch(
         The tensor's dims when they differ from the template variable's.
     attrs : dict, optional
         Attributes of the new variable (default: the template variable's, e.g. its units).
+
+    Returns
+    -------
+    xarray.DataArray or xarray.Dataset
+        A DataArray for a DataArray template; for a Dataset template, a copy of it with
+        variable ``name`` set.
 
     Raises
     ------

@@ -120,7 +120,14 @@ class StratifiedAUROC:
     n_pairs: dict[str, int]
 
     def to_dict(self) -> dict:
-        """A JSON-ready dictionary of every number."""
+        """A JSON-ready dictionary of every number.
+
+        Returns
+        -------
+        dict
+            ``strata`` (per stratum its AUROC record, None where a stratum holds one class),
+            ``within`` (pooled within-stratum), ``overall`` and ``n_pairs``.
+        """
         return {
             "strata": {k: (None if v is None else asdict(v)) for k, v in self.strata.items()},
             "within": asdict(self.within),
@@ -129,7 +136,13 @@ class StratifiedAUROC:
         }
 
     def summary(self) -> str:
-        """A small text table: one line per stratum, then the pooled and overall rows."""
+        """A small text table: one line per stratum, then the pooled and overall rows.
+
+        Returns
+        -------
+        str
+            One line per row, AUROC with its CI.
+        """
 
         def row(name, r, pairs):
             if r is None:

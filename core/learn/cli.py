@@ -74,7 +74,23 @@ def _check_keys(
 
 
 def validate_config(cfg: Any) -> dict:
-    """Check the structure of a ``brim learn cv`` configuration; raise ConfigError otherwise."""
+    """Check the structure of a ``brim learn cv`` configuration; raise ConfigError otherwise.
+
+    Parameters
+    ----------
+    cfg : object
+        The parsed YAML/JSON configuration.
+
+    Returns
+    -------
+    dict
+        ``cfg`` itself once checked.
+
+    Raises
+    ------
+    ConfigError
+        A missing or unknown key (the message lists the allowed ones), an unknown model class.
+    """
     cfg = _check_keys("top level", cfg, _TOP, {"data", "labels", "model"})
     data = _check_keys("data", cfg["data"], _DATA, {"var"})
     if ("files" in data) == ("file" in data):
@@ -234,6 +250,16 @@ def _nuisance(names, X, images, df, n):
 def run_cv_config(path, *, out=None, progress: bool = False):
     """Run a whole grouped cross-validation described by a YAML/JSON file and write the report.
 
+    Parameters
+    ----------
+    path : path-like
+        The configuration (see ``brim learn cv --help`` for an example).
+    out : path-like, optional
+        The report folder (default: the configuration's ``output``, else
+        ``<config stem>_report`` beside the configuration file).
+    progress : bool
+        Show progress bars.
+
     Returns
     -------
     (CVResult, pathlib.Path)
@@ -311,6 +337,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
     The ``brim.cli`` entry point is :func:`brim.cli.register_learn`, which does not import
     this module (nor torch) until ``brim learn cv`` runs.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``brim`` parser's subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``learn`` group's parser.
     """
     from brim.cli import register_learn
 

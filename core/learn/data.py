@@ -330,6 +330,15 @@ class ArrayDataset(_Base):
             patient ids.
         sample_dim : str, optional
             Default: the variable's first dim.
+        transform : callable, optional
+            Augmentation applied to each sample (``transform(sample, rng)``).
+        seed : int
+            Seed of the per-sample augmentation generators.
+
+        Returns
+        -------
+        ArrayDataset
+            One sample per position along ``sample_dim``.
         """
         if var not in ds.data_vars:
             raise SchemaError(f"no variable {var!r}; have {sorted(map(str, ds.data_vars))}")

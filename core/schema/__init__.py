@@ -249,6 +249,11 @@ def require_kind(obj, kinds: str | tuple[str, ...], source: str = "this file") -
     source : str
         The file's name, for the message.
 
+    Returns
+    -------
+    xarray.Dataset
+        ``obj`` itself.
+
     Raises
     ------
     FormatError
