@@ -209,7 +209,7 @@ def envelope(rf: xr.Dataset, *, axis: int = -2) -> xr.Dataset:
             stacklevel=2,
         )
         arr = np.asarray(rf)
-        return np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=axis))  # type: ignore[return-value]
+        return np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=axis))
     arr = rf["rf"].values
     env = np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=1))
     return rf.assign(envelope=(("frame", "depth", "line"), env, {"units": "1"}))

@@ -171,12 +171,14 @@ def _roi_mm(text: str):
 
 
 def _cmd_ratio(args) -> int:
+    import xarray as xr
+
     from brim.io import open as brim_open
 
     from .strain import elasticity_score, strain_ratio
 
     s = brim_open(args.strain)
-    if "strain" not in s:
+    if not isinstance(s, xr.Dataset) or "strain" not in s:
         raise FormatError(
             f"{args.strain} holds no 'strain' variable; make it with 'brim elasto strain'"
         )

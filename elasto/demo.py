@@ -52,7 +52,10 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     try:
-        pair = brim.data.sample("elasto_phantom_pair")
+        sample = brim.data.sample("elasto_phantom_pair")
+        if not isinstance(sample, xr.Dataset):  # a DataTree is not an rf_frames pair
+            raise BrimError("the bundled elasto_phantom_pair is not a Dataset")
+        pair = sample
         origin = "bundled sample elasto_phantom_pair"
     except BrimError:  # samples not generated yet: simulate the same pair
         from .samples import phantom_pair

@@ -364,23 +364,24 @@ def read_rf(
     if suffix == ".mat":
         arr = read_mat_variable(path, var=var)
     elif suffix == ".npy":
-        arr = load_numpy(path)
-        if isinstance(arr, dict):
+        loaded = load_numpy(path)
+        if isinstance(loaded, dict):
             raise FormatError(f"{path} is an .npz archive; pass one array as .npy")
+        arr = loaded
     else:
         raise FormatError(
             f"unknown RF file type {suffix!r} for {path}; use .mat, .npy or brim NetCDF (.nc)"
         )
-    missing = [
-        n
-        for n, v in (
-            ("sampling_frequency", sampling_frequency),
-            ("center_frequency", center_frequency),
-            ("pitch", pitch),
-        )
-        if v is None
-    ]
-    if missing:
+    if sampling_frequency is None or center_frequency is None or pitch is None:
+        missing = [
+            n
+            for n, v in (
+                ("sampling_frequency", sampling_frequency),
+                ("center_frequency", center_frequency),
+                ("pitch", pitch),
+            )
+            if v is None
+        ]
         raise ConfigError(
             f"{path.name} is a raw array without acquisition parameters; give "
             f"{', '.join(missing)} (CLI: --fs, --fc, --pitch)"

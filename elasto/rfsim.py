@@ -18,6 +18,8 @@ Pre/post pairs: scatterers are displaced with the finite-element field of
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -193,7 +195,7 @@ def simulate_pair(
     margin = 1.5e-3
     xs, zs, amp = random_scatterers(width + 2 * margin, height, rng=rng, x0=-margin)
     ux, uz = interpolate_displacement(fe, xs, zs)
-    kw = dict(
+    kw: dict[str, Any] = dict(
         depths=depths,
         lines=lines,
         sampling_frequency=sampling_frequency,

@@ -38,8 +38,28 @@ __all__ = [
 ]
 
 
-def youngs_modulus(speed, *, density: float = 1000.0):
-    """E = 3 rho c^2 in Pa, for shear speed ``c`` in m/s and density in kg/m^3."""
+def youngs_modulus(speed, *, density: float = 1000.0) -> np.ndarray:
+    """E = 3 rho c^2 in Pa, for shear speed ``c`` in m/s and density in kg/m^3.
+
+    Valid for incompressible, isotropic, linear-elastic tissue (Poisson's ratio 0.5).
+
+    Parameters
+    ----------
+    speed : array_like
+        Shear-wave speed in m/s.
+    density : float
+        Tissue density in kg/m^3.
+
+    Returns
+    -------
+    numpy.ndarray
+        Young's modulus in Pa, of the shape of ``speed`` (0-d for a scalar).
+
+    Examples
+    --------
+    >>> float(youngs_modulus(2.0))  # 2 m/s in soft tissue: 12 kPa
+    12000.0
+    """
     return 3.0 * density * np.asarray(speed, float) ** 2
 
 
@@ -48,6 +68,15 @@ def track_displacement(rf: xr.Dataset, *, window: int | None = None, step: int |
 
     Shear-wave displacements are micrometres (a small fraction of a sample), so no integer
     search is needed: the phase estimator is applied with zero alignment.
+
+    Parameters
+    ----------
+    rf : xarray.Dataset
+        ``rf_frames`` with a ``time`` coordinate (s) on ``frame``; frame 0 is the reference.
+    window : int, optional
+        Axial window in samples (made odd); default 3 periods of the centre frequency.
+    step : int, optional
+        Window step in samples; default a quarter window.
 
     Returns
     -------
@@ -84,7 +113,28 @@ def track_displacement(rf: xr.Dataset, *, window: int | None = None, step: int |
 
 
 def arrival_times(velocity: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Time of the peak of ``velocity`` along axis 0, refined by a parabola through 3 frames."""
+    """Time of the peak of ``velocity`` along axis 0, refined by a parabola through 3 frames.
+
+    Parameters
+    ----------
+    velocity : numpy.ndarray
+        Particle velocity (any unit) with time on axis 0.
+    times : numpy.ndarray
+        Uniformly spaced frame times in s.
+
+    Returns
+    -------
+    numpy.ndarray
+        Arrival time in s, of the shape of ``velocity[0]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(20) * 1e-4
+    >>> v = np.exp(-(((t - 7.3e-4) / 2e-4) ** 2))[:, None]
+    >>> bool(abs(arrival_times(v, t)[0] - 7.3e-4) < 1e-5)
+    True
+    """
     v = np.asarray(velocity, float)
     k = np.argmax(v, axis=0)
     k = np.clip(k, 1, v.shape[0] - 2)
@@ -105,6 +155,34 @@ def group_speed(x, t, *, push_x: float = 0.0, exclude: float = 1.5e-3) -> float:
 
     Points within ``exclude`` (m) of the push are left out (near-field, where the wave is not yet
     formed).
+
+    Parameters
+    ----------
+    x : array_like
+        Lateral positions in m.
+    t : array_like
+        Arrival times in s (same shape as ``x``; NaN ignored).
+    push_x : float
+        Lateral position of the push in m.
+    exclude : float
+        Half-width in m of the zone around the push that is left out.
+
+    Returns
+    -------
+    float
+        Speed in m/s.
+
+    Raises
+    ------
+    ConfigError
+        Fewer than 3 usable points, or arrival times that do not increase away from the push.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-0.01, 0.01, 41)
+    >>> round(group_speed(x, np.abs(x) / 2.5 + 1e-4), 6)
+    2.5
     """
     x = np.asarray(x, float).ravel()
     t = np.asarray(t, float).ravel()
@@ -167,6 +245,20 @@ def shear_wave_elastography(
         Lines per sliding lateral fit for the speed map.
     roi : StrainRoi, optional
         Region for Emax / Emean (coordinates in m).
+
+    Returns
+    -------
+    ShearWaveResult
+        The group speed (m/s), its Young's modulus (Pa), the maps (speed, modulus, arrival
+        time on depth, line) and, with ``roi``, Emax and Emean (Pa).
+
+    Examples
+    --------
+    >>> from brim.elasto import simulate_shear_wave_rf
+    >>> sw = simulate_shear_wave_rf(speed=2.5, n_frames=24, n_lines=32, n_samples=128)
+    >>> res = shear_wave_elastography(sw)
+    >>> bool(abs(res.speed - 2.5) < 0.25)
+    True
     """
     density = check_positive("density (kg/m^3)", density)
     if not np.isfinite(push_x):
@@ -211,7 +303,7 @@ def shear_wave_elastography(
     maps = record(
         maps,
         "brim.elasto.shear_wave_elastography",
-        {"push_x": push_x, "density": density, "exclude": exclude, "map_window": map_window},
+        params={"push_x": push_x, "density": density, "exclude": exclude, "map_window": map_window},
     )
     res = ShearWaveResult(c, float(youngs_modulus(c, density=density)), maps)
     if roi is not None:
