@@ -60,7 +60,7 @@ def test_larger_compression_relinearises():
     passes = json.loads(auto.attrs["brim_provenance"])[-1]["parameters"]["passes_used"]
     one = _cnr_db(pair, strain_image(glue_displacement(pair, passes=1)))
     got = _cnr_db(pair, strain_image(auto))
-    # measured: NCC -3.1 dB, one pass 1.6 dB, automatic (3 passes) 9.8 dB
+    # measured: NCC -3.1 dB, one pass 5.0 dB, automatic (3 passes) 16.0 dB
     assert passes > 1
     assert got >= one + 3.0 and got >= ncc + 3.0, (ncc, one, got)
 
