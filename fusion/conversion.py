@@ -279,6 +279,19 @@ def convert(
     MissingFileError, FormatError, ConfigError
         As the readers; an option that does not apply to the input (``units`` for a
         measurement, ``position_units`` for a map) is a ConfigError.
+
+    Examples
+    --------
+    A Zhu-lab absorption map stored in cm⁻¹ becomes a ``reconstruction`` in mm⁻¹:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from brim.fusion import convert
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "mua-800.npy"
+    >>> np.save(path, np.full((4, 5), 0.05))  # cm-1
+    >>> ds = convert(path, units="cm-1")
+    >>> ds.brim.kind, ds.mua.attrs["units"], round(float(ds.mua.max()), 6)
+    ('reconstruction', 'mm-1', 0.005)
     """
     from brim.fusion.measurement import read_measurement
 

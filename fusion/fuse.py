@@ -207,6 +207,19 @@ def register_images(
     FormatError
         If either image has no finite pixels or no contrast (NaN and infinite pixels count as 0
         otherwise).
+
+    Examples
+    --------
+    A B-mode image shifted by 3 columns is registered back:
+
+    >>> import numpy as np
+    >>> from brim.fusion import register_images, synthetic_ultrasound
+    >>> us = synthetic_ultrasound(pixel=0.5e-3)
+    >>> reg = register_images(us, us.roll(x=3, roll_coords=False))
+    >>> (np.round(reg.affine.values[:2, 2], 1) + 0.0).tolist()  # (row, column) offset, px
+    [0.0, 3.0]
+    >>> bool(reg.mutual_information_after > reg.mutual_information_before)
+    True
     """
     from scipy.optimize import minimize
     from skimage.registration import phase_cross_correlation
