@@ -32,7 +32,33 @@ def _extent(obj):
 
 
 def plot_bmode(rf: xr.Dataset, *, ax=None, frame: int = 0, dynamic_range: float = 50.0, **kw):
-    """Log-compressed B-mode of one frame of an ``rf_frames`` Dataset (axes in mm)."""
+    """Log-compressed B-mode of one frame of an ``rf_frames`` Dataset (axes in mm).
+
+    Parameters
+    ----------
+    rf : xarray.Dataset
+        ``rf_frames`` (real RF or IQ); coordinates in m.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; default a new figure's.
+    frame : int
+        Frame shown.
+    dynamic_range : float
+        Grey scale from ``-dynamic_range`` dB to 0 dB.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> ax = plot_bmode(brim.data.sample("elasto_phantom_pair"))
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('lateral (mm)', 'depth (mm)')
+    """
     from .beamforming import bmode
 
     ax = _axes(ax)
@@ -52,6 +78,24 @@ def plot_elastogram(strain: xr.Dataset, *, ax=None, vmax: float | None = None, c
     Clinical scanners (Itoh et al. 2006) colour soft tissue red and stiff tissue blue with a
     rainbow map; brim uses the perceptually uniform ``cividis`` instead (dark = stiff, no
     strain; bright = soft), so equal steps of strain look like equal steps of colour.
+
+    Parameters
+    ----------
+    strain : xarray.Dataset
+        Output of :func:`~brim.elasto.strain_image` (``strain`` on depth, line in m).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; default a new figure's.
+    vmax : float, optional
+        Top of the colour scale in % strain; default the 98th percentile.
+    colorbar : bool
+        Add a colour bar.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
     """
     ax = _axes(ax)
     e = -100 * strain["strain"].values
@@ -68,7 +112,25 @@ def plot_elastogram(strain: xr.Dataset, *, ax=None, vmax: float | None = None, c
 
 
 def plot_displacement(disp: xr.Dataset, *, ax=None, component: str = "axial", **kw):
-    """Axial or lateral displacement map in micrometres."""
+    """Axial or lateral displacement map in micrometres.
+
+    Parameters
+    ----------
+    disp : xarray.Dataset
+        Output of :func:`~brim.elasto.estimate_displacement` for an ``rf_frames`` input
+        (displacements in m).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; default a new figure's.
+    component : {"axial", "lateral"}
+        Displacement shown.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+    """
     ax = _axes(ax)
     v = disp[component].values * 1e6
     im = ax.imshow(v, cmap="viridis", extent=_extent(disp), aspect="auto", **kw)
@@ -79,7 +141,22 @@ def plot_displacement(disp: xr.Dataset, *, ax=None, component: str = "axial", **
 
 
 def plot_modulus_map(maps: xr.Dataset, *, ax=None, **kw):
-    """Shear-wave Young's modulus map in kPa."""
+    """Shear-wave Young's modulus map in kPa.
+
+    Parameters
+    ----------
+    maps : xarray.Dataset
+        ``maps`` of a :class:`~brim.elasto.shearwave.ShearWaveResult` (``youngs_modulus`` in Pa).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; default a new figure's.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+    """
     ax = _axes(ax)
     kw.setdefault("cmap", "viridis")
     im = ax.imshow(maps["youngs_modulus"].values / 1e3, extent=_extent(maps), aspect="auto", **kw)

@@ -223,6 +223,11 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
     var : str, optional
         Variable name; may be omitted when the file holds exactly one numeric array.
 
+    Returns
+    -------
+    numpy.ndarray
+        The variable as MATLAB shows it (v7.3 files are transposed back from HDF5's order).
+
     Raises
     ------
     FormatError
@@ -422,6 +427,23 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     ``sim_params``), so time 0 is the emission and echo peaks sit at ``2 z / c``.
     The scatterer positions, when present, are kept as ``scatterer_x``/``scatterer_z`` (m)
     for validation.
+
+    Parameters
+    ----------
+    path : path-like
+        The pybf HDF5 file.
+    sound_speed : float
+        Speed of sound in m/s (the layout does not store it).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``channel_data`` (frame, tx, element, time), all transmits and frames of the file.
+
+    Raises
+    ------
+    FormatError
+        The file is not in the pybf layout or is damaged.
     """
     import h5py
 
@@ -486,7 +508,25 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
 
 
 def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
-    """Read channel data: the pybf HDF5 layout or a brim ``channel_data`` NetCDF file."""
+    """Read channel data: the pybf HDF5 layout or a brim ``channel_data`` NetCDF file.
+
+    Parameters
+    ----------
+    path : path-like
+        A pybf HDF5 file (:func:`read_channel_pybf`) or a brim file of kind ``channel_data``.
+    **kw
+        Options of :func:`read_channel_pybf` (e.g. ``sound_speed``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``channel_data``.
+
+    Raises
+    ------
+    FormatError
+        The file holds neither.
+    """
     path = check_input_file(path, what="channel data")
     if _is_hdf5(path) and _looks_pybf(path):
         return read_channel_pybf(path, **kw)

@@ -49,6 +49,19 @@ def random_scatterers(
         Scatterers per m^2 (2e7 = 20 per mm^2, above the ~10 per resolution cell needed).
     rng : numpy.random.Generator or int, optional
         Random generator or seed.
+    x0 : float
+        Left edge of the region in m.
+
+    Returns
+    -------
+    x, z, amplitude : numpy.ndarray
+        Lateral positions (m), depths (m) and standard-normal amplitudes of the scatterers.
+
+    Examples
+    --------
+    >>> x, z, a = random_scatterers(1e-3, 2e-3, rng=0)
+    >>> x.size  # 20 per mm^2
+    40
     """
     rng = np.random.default_rng(rng)
     n = int(round(density * width * height))
@@ -87,6 +100,21 @@ def simulate_rf(
         -6 dB fractional bandwidth.
     beam_fwhm : float
         Lateral beam width (FWHM) in m.
+    sound_speed : float
+        Speed of sound in m/s.
+
+    Returns
+    -------
+    numpy.ndarray
+        RF (len(depths), len(lines)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> depths = np.arange(256) * 1540 / 40e6
+    >>> rf = simulate_rf([0.0], [2e-3], [1.0], depths=depths, lines=np.array([0.0, 1e-3]))
+    >>> rf.shape, int(np.argmax(np.abs(rf[:, 0])) * 1540 / 40e6 * 1e4)  # the echo at 2 mm
+    ((256, 2), 20)
     """
     if bandwidth <= 0 or beam_fwhm <= 0 or center_frequency <= 0:
         raise ConfigError("bandwidth, beam_fwhm and center_frequency must be positive")
@@ -267,11 +295,42 @@ def simulate_shear_wave_rf(
     the Gaussian pulse duration ``T`` (frame 0 is nearly at rest).
     Scatterers are moved axially by ``u`` and every frame is simulated with :func:`simulate_rf`.
 
+    Parameters
+    ----------
+    speed : float
+        Shear-wave speed in m/s.
+    n_frames : int
+        Number of frames.
+    frame_rate : float
+        Frames per second (Hz).
+    width : float
+        Image width in m.
+    n_lines, n_samples : int
+        Image size (lines, depth samples).
+    depth_start : float
+        Depth of the first sample in m.
+    push_x : float
+        Lateral position of the push in m.
+    amplitude : float
+        Peak axial displacement in m.
+    duration : float
+        Gaussian pulse duration ``T`` in s.
+    sampling_frequency, center_frequency : float
+        Hz.
+    seed : int
+        Random seed of the scatterers (the output is deterministic).
+
     Returns
     -------
     xarray.Dataset
         ``rf_frames`` with ``n_frames`` frames and a ``time`` coordinate (s) on ``frame``; attrs
         ``true_speed`` (m/s).
+
+    Examples
+    --------
+    >>> sw = simulate_shear_wave_rf(speed=3.0, n_frames=8, n_lines=16, n_samples=64)
+    >>> sw.sizes["frame"], sw.attrs["true_speed"]
+    (8, 3.0)
     """
     if speed <= 0 or frame_rate <= 0:
         raise ConfigError("speed and frame_rate must be positive")

@@ -96,12 +96,35 @@ def least_squares_strain(displacement, *, kernel: int = 9, spacing: float = 1.0,
 def strain_image(displacement: xr.Dataset, *, kernel: int = 9) -> xr.Dataset:
     """Axial strain image from :func:`brim.elasto.displacement.estimate_displacement` output.
 
+    Parameters
+    ----------
+    displacement : xarray.Dataset
+        Output of :func:`~brim.elasto.estimate_displacement` (``axial_samples``, ``row``,
+        ``correlation`` on (depth, line)).
+    kernel : int
+        Length (windows) of the least-squares strain fit (:func:`least_squares_strain`).
+
     Returns
     -------
     xarray.Dataset
         ``strain`` (1, signed d u_z / d z: negative under compression) and ``correlation``
         on ``(depth, line)``; tagged with the ``strain_image`` brim schema when the depth and
         line coordinates are in metres (RF data with acquisition parameters).
+
+    Examples
+    --------
+    A displacement growing by 1 % of the depth is a uniform strain of -1 %:
+
+    >>> import numpy as np, xarray as xr
+    >>> rows = np.arange(20, 400, 10)
+    >>> u = -0.01 * rows[:, None] * np.ones((1, 8))  # axial displacement in samples
+    >>> disp = xr.Dataset(
+    ...     {"axial_samples": (("depth", "line"), u),
+    ...      "correlation": (("depth", "line"), np.ones_like(u))},
+    ...     coords={"depth": rows.astype(float), "line": np.arange(8.0), "row": ("depth", rows)})
+    >>> strain = strain_image(disp, kernel=9)
+    >>> strain.strain.dims, float(np.nanmedian(strain.strain))  # NaN within kernel // 2 of the ends
+    (('depth', 'line'), -0.01)
     """
     ax = displacement["axial_samples"].values
     rows = displacement["row"].values
@@ -156,7 +179,23 @@ class StrainRoi:
 
     @classmethod
     def parse(cls, text: str) -> StrainRoi:
-        """Parse ``"rect:z0,z1,x0,x1"`` or ``"circle:zc,xc,r"`` (numbers in the image's units)."""
+        """Parse ``"rect:z0,z1,x0,x1"`` or ``"circle:zc,xc,r"`` (numbers in the image's units).
+
+        Parameters
+        ----------
+        text : str
+            The ROI; without a ``kind:`` prefix it is a rectangle.
+
+        Returns
+        -------
+        StrainRoi
+            The region.
+
+        Examples
+        --------
+        >>> StrainRoi.parse("circle:0.015,0.01,0.002")
+        StrainRoi(bounds=(0.015, 0.01, 0.002), shape='circle')
+        """
         kind, _, nums = text.partition(":")
         if not nums:
             kind, nums = "rect", kind
@@ -173,7 +212,25 @@ class StrainRoi:
 
 
 def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
-    """Boolean mask (depth, line) of ``roi`` on the image grid."""
+    """Boolean mask (depth, line) of ``roi`` on the image grid.
+
+    Parameters
+    ----------
+    image : xarray.DataArray or xarray.Dataset
+        Anything with ``depth`` and ``line`` coordinates (in the ROI's units).
+    roi : StrainRoi
+        The region.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean (depth, line).
+
+    Raises
+    ------
+    ConfigError
+        The ROI holds no pixel of the image.
+    """
     z = image["depth"].values[:, None]
     x = image["line"].values[None, :]
     if roi.shape == "rect":
@@ -213,7 +270,34 @@ class StrainRatio:
 
 
 def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) -> StrainRatio:
-    """Strain ratio: mean ``|strain|`` in the reference (fat) ROI over that in the lesion ROI."""
+    """Strain ratio: mean ``|strain|`` in the reference (fat) ROI over that in the lesion ROI.
+
+    Parameters
+    ----------
+    strain : xarray.Dataset
+        ``strain`` on (depth, line), as from :func:`strain_image`.
+    lesion, reference : StrainRoi
+        The lesion and the reference (fat) regions, in the coordinates' units (m).
+
+    Returns
+    -------
+    StrainRatio
+        The ratio (about the lesion's stiffness relative to fat; > 1: stiffer) and the means and
+        pixel counts it came from.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> z = np.linspace(0, 0.02, 41)
+    >>> x = np.linspace(0, 0.02, 41)
+    >>> eps = np.full((41, 41), -0.01)
+    >>> eps[15:26, 15:26] = -0.0025  # a lesion 4x stiffer than its surroundings
+    >>> strain = xr.Dataset({"strain": (("depth", "line"), eps)}, coords={"depth": z, "line": x})
+    >>> r = strain_ratio(strain, StrainRoi((0.008, 0.012, 0.008, 0.012)),
+    ...                  StrainRoi((0.001, 0.004, 0.001, 0.004)))
+    >>> round(r.ratio, 3)
+    4.0
+    """
     eps = np.abs(strain["strain"].values)
     ml = roi_mask(strain, lesion) & np.isfinite(eps)
     mr = roi_mask(strain, reference) & np.isfinite(eps)
@@ -226,14 +310,53 @@ def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) ->
 
 
 def snr_e(values) -> float:
-    """Elastographic SNR = mean / standard deviation of strain in a uniform region."""
+    """Elastographic SNR = mean / standard deviation of strain in a uniform region.
+
+    Parameters
+    ----------
+    values : array_like
+        Strain values of the region (NaN ignored).
+
+    Returns
+    -------
+    float
+        ``|mean| / std`` (sample standard deviation).
+
+    Examples
+    --------
+    >>> snr_e([0.009, 0.010, 0.011])
+    10.0
+    """
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     return float(abs(v.mean()) / v.std(ddof=1))
 
 
 def cnr_e(target, background, *, db: bool = False) -> float:
-    """Elastographic CNR = 2 (m_t - m_b)^2 / (s_t^2 + s_b^2) (Varghese & Ophir 1998)."""
+    """Elastographic CNR = 2 (m_t - m_b)^2 / (s_t^2 + s_b^2) (Varghese & Ophir 1998).
+
+    Parameters
+    ----------
+    target, background : array_like
+        Strain values of the two regions (NaN ignored).
+    db : bool
+        Return ``10 log10(CNR)`` instead.
+
+    Returns
+    -------
+    float
+        The contrast-to-noise ratio (linear, or dB with ``db``).
+
+    References
+    ----------
+    T. Varghese, J. Ophir, "An analysis of elastographic contrast-to-noise ratio", Ultrasound
+    Med. Biol. 24(6):915-924, 1998.
+
+    Examples
+    --------
+    >>> cnr_e([1.0, 2.0, 3.0], [11.0, 12.0, 13.0])
+    100.0
+    """
     t = np.asarray(target, float)
     b = np.asarray(background, float)
     t, b = t[np.isfinite(t)], b[np.isfinite(b)]
@@ -260,6 +383,38 @@ def elasticity_score(
     in the lesion, f_c in its core (lesion eroded by ``rim_fraction`` of its radius), f_r in the rim
     and f_s in a surrounding band as wide as the rim: 5 if f_l >= 0.8 and f_s >= 0.5; 4 if
     f_l >= 0.8; 3 if f_c >= 0.6 and f_r < 0.4; 2 if f_l >= 0.2; else 1.
+
+    Parameters
+    ----------
+    strain : xarray.Dataset
+        ``strain`` on (depth, line), as from :func:`strain_image`.
+    lesion : StrainRoi
+        The lesion region (coordinates' units, m).
+    threshold : float
+        "No strain" below this fraction of the image's median ``|strain|``.
+    rim_fraction : float
+        Rim width as a fraction of the lesion's equivalent radius.
+
+    Returns
+    -------
+    int
+        The score, 1 (soft) .. 5 (hard, surroundings included).
+
+    References
+    ----------
+    A. Itoh, E. Ueno, E. Tohno, et al., "Breast disease: clinical application of US
+    elastography for diagnosis", Radiology 239(2):341-350, 2006.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> z = np.linspace(0, 0.02, 41)
+    >>> x = np.linspace(0, 0.02, 41)
+    >>> eps = np.full((41, 41), -0.01)
+    >>> eps[15:26, 15:26] = -0.0025  # a lesion 4x stiffer than its surroundings
+    >>> strain = xr.Dataset({"strain": (("depth", "line"), eps)}, coords={"depth": z, "line": x})
+    >>> elasticity_score(strain, StrainRoi((0.0075, 0.0125, 0.0075, 0.0125)))
+    4
     """
     eps = np.abs(strain["strain"].values)
     valid = np.isfinite(eps)
