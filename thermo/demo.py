@@ -9,23 +9,6 @@ import numpy as np
 SAMPLES = ("thermo_phantom_healthy", "thermo_phantom_tumour")
 
 
-def _open_sample(name: str, outdir: Path):
-    """The bundled sample, or (in a source tree without generated samples) a fresh copy."""
-    import brim.data
-    from brim.errors import ConfigError
-
-    try:
-        return brim.data.sample(name)
-    except ConfigError:
-        from brim.io import open as brim_open
-        from brim.thermo.samples import make_samples
-
-        tmp = outdir / "_samples"
-        if not (tmp / f"{name}.nc").is_file():
-            make_samples(tmp)
-        return brim_open(tmp / f"{name}.nc")
-
-
 def run(outdir: Path, *, progress: bool = False):
     """Segment the two phantom samples, map their bilateral ΔT and score the ΔT rule.
 
@@ -45,6 +28,7 @@ def run(outdir: Path, *, progress: bool = False):
     from brim.demo import DemoFigure, DemoSection
     from brim.evaluate import dice
     from brim.thermo.features import asymmetry_map, delta_t_rule, extract_features
+    from brim.thermo.samples import open_sample
     from brim.thermo.segmentation import segment_classical
 
     outdir = Path(outdir)
@@ -53,7 +37,7 @@ def run(outdir: Path, *, progress: bool = False):
     fig = Figure(figsize=(13, 7.2), layout="constrained")
     axes = fig.subplots(2, 2)
     for row, name in enumerate(SAMPLES):
-        ds = _open_sample(name, outdir)
+        ds = open_sample(name, cache_dir=outdir / "_samples")
         seg = segment_classical(ds)
         feats = extract_features(ds, seg)
         dmap = asymmetry_map(ds, seg)["delta_t"].values

@@ -13,8 +13,12 @@ import contextlib
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 SAMPLE_SEED = 20240501
 """Seed of the sample subject."""
@@ -75,3 +79,64 @@ def make_samples(outdir: Path) -> list[Path]:
             ds.attrs["sample"] = f"thermo_phantom_{name}"
             paths.append(save(ds, outdir / f"thermo_phantom_{name}.nc"))
     return paths
+
+
+SAMPLE_NAMES = ("thermo_phantom_healthy", "thermo_phantom_tumour")
+"""The thermo samples :func:`make_samples` writes."""
+
+
+def open_sample(name: str, *, cache_dir: str | os.PathLike | None = None) -> xr.Dataset:
+    """Open a thermo sample: the bundled file, or a regenerated copy where none is bundled.
+
+    In an installed brim this is :func:`brim.data.sample`. In a source tree whose
+    ``data_samples/`` have not been generated, the two thermo samples are made once with
+    :func:`make_samples` (a few seconds) into ``cache_dir`` and opened from there.
+
+    Parameters
+    ----------
+    name : str
+        ``"thermo_phantom_healthy"`` or ``"thermo_phantom_tumour"`` (a trailing ``.nc`` is
+        allowed).
+    cache_dir : path-like, optional
+        Folder for regenerated samples; default ``<temporary dir>/brim_thermo_samples``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The ``thermogram`` sample (temperature in degC, 2 mm pixels, ground-truth masks).
+
+    Raises
+    ------
+    ConfigError
+        For a name that is not a thermo sample.
+
+    Examples
+    --------
+    >>> ds = open_sample("thermo_phantom_tumour")
+    >>> ds.brim.kind, ds.attrs["diagnosis"]
+    ('thermogram', 'Sick')
+    """
+    import tempfile
+
+    import xarray
+
+    import brim.data
+    from brim.errors import ConfigError, FormatError
+    from brim.io import open as brim_open
+
+    stem = name[:-3] if name.endswith(".nc") else name
+    if stem not in SAMPLE_NAMES:
+        raise ConfigError(f"{name!r} is not a thermo sample; use one of {', '.join(SAMPLE_NAMES)}")
+    try:
+        ds = brim.data.sample(stem)
+    except ConfigError:  # a source tree without generated samples
+        folder = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir())
+        if cache_dir is None:
+            folder = folder / "brim_thermo_samples"
+        path = folder / f"{stem}.nc"
+        if not path.is_file():
+            make_samples(folder)
+        ds = brim_open(path)
+    if not isinstance(ds, xarray.Dataset):  # the thermo samples are flat Datasets
+        raise FormatError(f"{stem}: expected a Dataset, got a {type(ds).__name__}")
+    return ds

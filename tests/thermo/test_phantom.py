@@ -216,3 +216,24 @@ def test_one_return_type_and_provenance_of_every_simulation_step(pair):
         "brim.thermo.render_thermogram",
     ]
     assert r.brim.provenance[-1]["parameters"]["pixel_pitch"] == 6e-3
+
+
+def test_open_sample_bundled_or_regenerated(tmp_path, monkeypatch):
+    """brim.thermo.open_sample: the bundled file where there is one, otherwise the same sample
+    regenerated into cache_dir (a source tree without data_samples/); other names refused."""
+    import brim.data
+
+    bundled = T.open_sample("thermo_phantom_tumour.nc")
+    assert bundled.identical(brim.data.sample("thermo_phantom_tumour"))
+    with pytest.raises(ConfigError, match="not a thermo sample"):
+        T.open_sample("microwave_radar_scan")
+
+    def no_bundle(name):
+        raise ConfigError(f"sample {name} is not bundled")
+
+    monkeypatch.setattr(brim.data, "sample", no_bundle)
+    fresh = T.open_sample("thermo_phantom_healthy", cache_dir=tmp_path)
+    assert (tmp_path / "thermo_phantom_healthy.nc").is_file()
+    assert fresh.attrs["diagnosis"] == "Healthy"
+    old = brim.open(brim.data.sample_path("thermo_phantom_healthy"))
+    np.testing.assert_allclose(fresh.temperature.values, old.temperature.values, atol=1e-4)
