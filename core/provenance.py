@@ -228,12 +228,12 @@ def steps(obj) -> list[dict]:
 
 @positional_options
 def record(
-    ds,
+    ds: Any,
     step: str,
     *,
     params: Mapping[str, Any] | None = None,
     inputs: Iterable[str | os.PathLike] = (),
-):
+) -> Any:
     """Return a shallow copy of ``ds`` with one more provenance step.
 
     The documented way to record a step by hand where :func:`step` does not fit (a function

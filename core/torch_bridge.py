@@ -167,7 +167,7 @@ def from_torch(
     name: str | None = None,
     dims: Sequence[str] | None = None,
     attrs: dict | None = None,
-):
+) -> xr.DataArray | xr.Dataset:
     """A tensor back into xarray, on the coordinates of ``like``.
 
     Parameters

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from brim.errors import ConfigError
 from brim.evaluate import metrics as M
@@ -25,7 +26,7 @@ from brim.evaluate.splits import group_labels
 __all__ = ["ConfoundAudit", "confound_audit", "permute_labels_by_group"]
 
 
-def permute_labels_by_group(y, groups, *, seed: int = 0) -> np.ndarray:
+def permute_labels_by_group(y: ArrayLike, groups: ArrayLike, *, seed: int = 0) -> np.ndarray:
     """Labels shuffled at group level: the group labels are permuted among groups and given back to
     each group's samples (the grouping structure is kept, the signal destroyed).
 
@@ -122,11 +123,11 @@ def _nuisance_features(name, values, n) -> np.ndarray:
 
 def confound_audit(
     nuisance: Mapping[str, Any],
-    y,
-    groups,
+    y: ArrayLike,
+    groups: ArrayLike,
     *,
     model: FitPredict | None = None,
-    X=None,
+    X: Any = None,
     flag_auroc: float = 0.70,
     permutation: bool = True,
     permutation_tolerance: float = 0.15,

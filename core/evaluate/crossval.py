@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
@@ -41,7 +42,7 @@ __all__ = [
 FitPredict = Callable[..., Any]
 
 
-def take(X, idx):
+def take(X: Any, idx: ArrayLike) -> Any:
     """Rows ``idx`` of X, whatever kind of collection X is.
 
     Parameters
@@ -119,7 +120,9 @@ def _aggregate(scores, groups, rule):
 
 
 @positional_options
-def aggregate_by_group(scores, groups, *, rule: str = "mean", labels=None):
+def aggregate_by_group(
+    scores: ArrayLike, groups: ArrayLike, *, rule: str = "mean", labels: ArrayLike | None = None
+) -> xr.Dataset:
     """Per-group (patient) scores from per-sample scores with a rule fixed in advance.
 
     Parameters
@@ -414,9 +417,9 @@ def _unit(scores, y, groups, aggregate):
 
 def cross_validate(
     fit_predict: FitPredict,
-    X,
-    y,
-    groups,
+    X: Any,
+    y: ArrayLike,
+    groups: ArrayLike,
     *,
     n_splits: int = 5,
     inner_val_fraction: float = 0.25,

@@ -32,10 +32,10 @@ def _last_conv(model):
 
 
 def grad_cam(
-    model,
+    model: Any,
     x: Any,
     *,
-    target_layer=None,
+    target_layer: Any = None,
     target: int = 0,
     extra_inputs: tuple = (),
     normalize: bool = True,
@@ -139,12 +139,12 @@ def grad_cam(
 def plot_grad_cam(
     cam: xr.DataArray,
     *,
-    image=None,
-    ax=None,
+    image: Any = None,
+    ax: Any = None,
     alpha: float = 0.45,
     cmap: str = "inferno",
     image_cmap: str = "gray",
-):
+) -> Any:
     """Overlay a Grad-CAM map on its image.
 
     Parameters

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from brim.errors import ConfigError
 from brim.evaluate import metrics as M
@@ -69,7 +70,9 @@ class LogisticModel:
         return 0.5 * (1.0 + np.tanh(0.5 * self.decision_function(X)))
 
 
-def logistic_fit(X, y, *, l2: float = 1e-2, max_iter: int = 100) -> LogisticModel:
+def logistic_fit(
+    X: ArrayLike, y: ArrayLike, *, l2: float = 1e-2, max_iter: int = 100
+) -> LogisticModel:
     """L2-regularised logistic regression by Newton-Raphson (IRLS).
 
     Minimises ``sum(log(1 + exp(z)) - y z) + l2 / 2 * |w|^2`` over standardised features, the
@@ -131,12 +134,14 @@ def logistic_fit(X, y, *, l2: float = 1e-2, max_iter: int = 100) -> LogisticMode
     return LogisticModel(w[1:], float(w[0]), mean, scale)
 
 
-def _features(X):
+def _features(X: ArrayLike) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     return X.reshape(len(X), -1)
 
 
-def logistic_fit_predict(X_train, y_train, X_val, y_val, X_test):
+def logistic_fit_predict(
+    X_train: ArrayLike, y_train: ArrayLike, X_val: ArrayLike, y_val: ArrayLike, X_test: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """A ``fit_predict`` for tabular features: :func:`logistic_fit` (L2, IRLS), probabilities.
 
     Used for nuisance-only baselines; also a sensible baseline on hand-made features.

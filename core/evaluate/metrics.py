@@ -19,12 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage, stats
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "AUROCResult",
@@ -80,7 +85,7 @@ def _both_classes(y):
     return n1, n0
 
 
-def auroc(y, scores) -> float:
+def auroc(y: ArrayLike, scores: ArrayLike) -> float:
     """Area under the ROC curve via the Mann-Whitney U statistic (ties count 1/2).
 
     Parameters
@@ -168,10 +173,10 @@ def _bootstrap_members(inv, n_groups, rng):
 
 @positional_options
 def auroc_ci(
-    y,
-    scores,
+    y: ArrayLike,
+    scores: ArrayLike,
     *,
-    groups=None,
+    groups: ArrayLike | None = None,
     n_bootstrap: int = 2000,
     level: float = 0.95,
     seed: int = 0,
@@ -250,9 +255,9 @@ def auroc_ci(
 
 @positional_options
 def mean_ci(
-    values,
+    values: ArrayLike,
     *,
-    groups=None,
+    groups: ArrayLike | None = None,
     n_bootstrap: int = 2000,
     level: float = 0.95,
     seed: int = 0,
@@ -333,7 +338,7 @@ class ROCCurve:
     thresholds: np.ndarray
 
 
-def roc_curve(y, scores) -> ROCCurve:
+def roc_curve(y: ArrayLike, scores: ArrayLike) -> ROCCurve:
     """Empirical ROC curve with one point per distinct score (ties move diagonally).
 
     Parameters
@@ -372,10 +377,10 @@ def roc_curve(y, scores) -> ROCCurve:
 
 @positional_options
 def roc_band(
-    y,
-    scores,
+    y: ArrayLike,
+    scores: ArrayLike,
     *,
-    groups=None,
+    groups: ArrayLike | None = None,
     n_bootstrap: int = 500,
     level: float = 0.95,
     seed: int = 0,
@@ -474,7 +479,9 @@ def _operating_points(y, s):
 
 
 @positional_options
-def sensitivity_at_specificity(y, scores, *, specificity: float = 0.9) -> OperatingPoint:
+def sensitivity_at_specificity(
+    y: ArrayLike, scores: ArrayLike, *, specificity: float = 0.9
+) -> OperatingPoint:
     """Highest sensitivity among thresholds whose specificity is >= ``specificity``.
 
     Parameters
@@ -504,7 +511,9 @@ def sensitivity_at_specificity(y, scores, *, specificity: float = 0.9) -> Operat
 
 
 @positional_options
-def specificity_at_sensitivity(y, scores, *, sensitivity: float = 0.9) -> OperatingPoint:
+def specificity_at_sensitivity(
+    y: ArrayLike, scores: ArrayLike, *, sensitivity: float = 0.9
+) -> OperatingPoint:
     """Highest specificity among thresholds whose sensitivity is >= ``sensitivity``.
 
     Parameters
@@ -534,7 +543,7 @@ def specificity_at_sensitivity(y, scores, *, sensitivity: float = 0.9) -> Operat
 
 
 @positional_options
-def choose_threshold(y, scores, *, rule: str | float = "youden") -> float:
+def choose_threshold(y: ArrayLike, scores: ArrayLike, *, rule: str | float = "youden") -> float:
     """A decision threshold from (validation) data by a rule fixed in advance.
 
     Parameters
@@ -596,7 +605,7 @@ def _midpoint(thr, i):
     return float(thr[i])
 
 
-def confusion_matrix(y, predicted) -> np.ndarray:
+def confusion_matrix(y: ArrayLike, predicted: ArrayLike) -> np.ndarray:
     """2x2 confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: true class 0/1; columns: predicted).
 
     Parameters
@@ -626,7 +635,7 @@ def confusion_matrix(y, predicted) -> np.ndarray:
     return m
 
 
-def balanced_accuracy(y, predicted) -> float:
+def balanced_accuracy(y: ArrayLike, predicted: ArrayLike) -> float:
     """(sensitivity + specificity) / 2 of binary decisions.
 
     Parameters
@@ -733,7 +742,7 @@ def _probabilities(p, n):
     return p
 
 
-def brier_score(y, probabilities) -> float:
+def brier_score(y: ArrayLike, probabilities: ArrayLike) -> float:
     """Mean squared difference between predicted probability and outcome (0 is perfect).
 
     Parameters
@@ -780,7 +789,9 @@ class CalibrationCurve:
     edges: np.ndarray
 
 
-def calibration_curve(y, probabilities, *, n_bins: int = 10) -> CalibrationCurve:
+def calibration_curve(
+    y: ArrayLike, probabilities: ArrayLike, *, n_bins: int = 10
+) -> CalibrationCurve:
     """Calibration curve with ``n_bins`` equal-width bins on [0, 1].
 
     Parameters
@@ -820,7 +831,7 @@ def calibration_curve(y, probabilities, *, n_bins: int = 10) -> CalibrationCurve
     )
 
 
-def class_counts(y) -> dict[str, int]:
+def class_counts(y: ArrayLike) -> dict[str, int]:
     """Number of negative and positive samples: ``{"negative": n0, "positive": n1}``.
 
     Parameters
@@ -854,7 +865,7 @@ def _masks(pred, ref):
     return a, b
 
 
-def dice(pred, ref) -> float:
+def dice(pred: ArrayLike, ref: ArrayLike) -> float:
     """Dice coefficient ``2 |A and B| / (|A| + |B|)``; 1.0 when both masks are empty.
 
     Parameters
@@ -878,7 +889,7 @@ def dice(pred, ref) -> float:
     return 1.0 if s == 0 else float(2.0 * np.logical_and(a, b).sum() / s)
 
 
-def iou(pred, ref) -> float:
+def iou(pred: ArrayLike, ref: ArrayLike) -> float:
     """Intersection over union ``|A and B| / |A or B|``; 1.0 when both masks are empty.
 
     Parameters
@@ -909,7 +920,9 @@ def _surface(m):
     return m & ~er
 
 
-def hd95(pred, ref, *, spacing: Sequence[float] | float | None = None) -> float:
+def hd95(
+    pred: ArrayLike, ref: ArrayLike, *, spacing: Sequence[float] | float | None = None
+) -> float:
     """95th percentile symmetric Hausdorff distance between mask surfaces.
 
     Surface voxels are the mask voxels removed by one erosion (face connectivity). The directed
@@ -941,7 +954,13 @@ def hd95(pred, ref, *, spacing: Sequence[float] | float | None = None) -> float:
     return float(np.percentile(d, 95))
 
 
-def segmentation_metrics(pred, ref, *, spacing=None, case_ids=None):
+def segmentation_metrics(
+    pred: ArrayLike,
+    ref: ArrayLike,
+    *,
+    spacing: Sequence[float] | float | None = None,
+    case_ids: Sequence[Any] | None = None,
+) -> xr.Dataset:
     """Dice, IoU and HD95 for each case of a stack of masks.
 
     Parameters

@@ -6,10 +6,15 @@ import html
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from brim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from brim.evaluate.confounds import ConfoundAudit
+    from brim.evaluate.crossval import CVResult
 
 __all__ = ["report"]
 
@@ -153,7 +158,13 @@ text-align:right}th{background:#eee}img{max-width:48%;margin:0.5%}.flag{color:#b
 .note{color:#555;font-size:90%}"""
 
 
-def report(result, path: str | os.PathLike, *, audit=None, title: str | None = None) -> Path:
+def report(
+    result: CVResult,
+    path: str | os.PathLike,
+    *,
+    audit: ConfoundAudit | None = None,
+    title: str | None = None,
+) -> Path:
     """Write an evaluation report into folder ``path``.
 
     Files: ``index.html`` (tables and figures), ``roc.png`` (ROC with group-bootstrap CI band),

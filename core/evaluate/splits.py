@@ -11,9 +11,11 @@ thesis, Upper Austria University of Applied Sciences (DCT perceptual hash).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import fft, ndimage
 
 from brim.deprecation import positional_options
@@ -47,7 +49,7 @@ class Fold:
     test: np.ndarray
 
 
-def group_labels(groups, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_labels(groups: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique groups, the label of each group, and each sample's group number.
 
     A group's label is the maximum of its samples' labels (a patient with any positive image is
@@ -109,7 +111,9 @@ def _assign(gl, sizes, n_splits, rng):
 
 
 @positional_options
-def grouped_kfold(groups, labels, *, n_splits: int = 5, seed: int = 0) -> list[Fold]:
+def grouped_kfold(
+    groups: ArrayLike, labels: ArrayLike, *, n_splits: int = 5, seed: int = 0
+) -> list[Fold]:
     """Stratified grouped K-fold: every group (patient) lies in exactly one test fold.
 
     Groups are assigned to folds so that each fold gets a near-equal share of positive and
@@ -155,7 +159,9 @@ def grouped_kfold(groups, labels, *, n_splits: int = 5, seed: int = 0) -> list[F
 
 
 @positional_options
-def grouped_split(groups, labels, *, val_fraction: float = 0.2, seed: int = 0):
+def grouped_split(
+    groups: ArrayLike, labels: ArrayLike, *, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """One grouped, stratified train/validation split (inner split of a training fold).
 
     Parameters
@@ -218,7 +224,7 @@ def _as_image(x) -> np.ndarray:
     return a
 
 
-def perceptual_hash(image, *, hash_size: int = 8, highfreq_factor: int = 4) -> int:
+def perceptual_hash(image: ArrayLike, *, hash_size: int = 8, highfreq_factor: int = 4) -> int:
     """64-bit DCT perceptual hash of an image (robust to rescaling, small noise, re-encoding).
 
     The image is resized (area average / spline) to ``hash_size * highfreq_factor`` squared, a 2-D
@@ -274,7 +280,7 @@ def perceptual_hash(image, *, hash_size: int = 8, highfreq_factor: int = 4) -> i
     return out
 
 
-def input_hashes(inputs) -> tuple[list[str], np.ndarray]:
+def input_hashes(inputs: Sequence[ArrayLike] | np.ndarray) -> tuple[list[str], np.ndarray]:
     """SHA-256 of each input's values (as float64, C order) and its perceptual hash.
 
     Parameters
@@ -307,13 +313,13 @@ def input_hashes(inputs) -> tuple[list[str], np.ndarray]:
 
 @positional_options
 def check_leakage(
-    train_idx,
-    test_idx,
-    groups,
+    train_idx: ArrayLike,
+    test_idx: ArrayLike,
+    groups: ArrayLike,
     *,
-    inputs=None,
+    inputs: Sequence[ArrayLike] | np.ndarray | None = None,
     near_duplicate_bits: int | None = 4,
-    hashes=None,
+    hashes: tuple[list[str], np.ndarray] | None = None,
 ) -> None:
     """Raise :class:`brim.LeakageError` when test data leak into training data.
 
@@ -368,10 +374,13 @@ def check_leakage(
             f"{shared.size} group(s) appear in both training and test data, e.g. "
             f"{[str(s) for s in shared[:5]]}; split by group (brim.evaluate.grouped_kfold)"
         )
-    if inputs is None and hashes is None:
+    if hashes is not None:
+        exact_hex, ph = hashes
+    elif inputs is not None:
+        exact_hex, ph = input_hashes(inputs)
+    else:
         return
-    exact, ph = hashes if hashes is not None else input_hashes(inputs)
-    exact = np.asarray(exact)
+    exact = np.asarray(exact_hex)
     dup = np.intersect1d(exact[train_idx], exact[test_idx])
     if dup.size:
         i = int(train_idx[np.isin(exact[train_idx], dup)][0])

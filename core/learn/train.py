@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, require
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 torch = require("torch", "dl")
 
@@ -253,7 +256,9 @@ class _NoAugment:
 
 
 @positional_options
-def fit(model, train_data, *, val_data=None, config: TrainConfig | None = None) -> TrainResult:
+def fit(
+    model: Any, train_data: Any, *, val_data: Any = None, config: TrainConfig | None = None
+) -> TrainResult:
     """Train ``model`` on ``train_data``, early-stopping on the loss of ``val_data``.
 
     Parameters
@@ -456,8 +461,14 @@ def _eval_loss(model, ds, loss_fn, cfg, dev) -> float:
 
 
 def predict(
-    model, data, *, batch_size: int = 64, device: str | None = None, like=None, num_workers: int = 0
-):
+    model: Any,
+    data: Any,
+    *,
+    batch_size: int = 64,
+    device: str | None = None,
+    like: Any = None,
+    num_workers: int = 0,
+) -> xr.Dataset:
     """Scores of a trained model on every sample, as a Dataset aligned with the inputs.
 
     Parameters
@@ -545,7 +556,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(model, directory: str | os.PathLike, *, config: Mapping | None = None) -> Path:
+def save_checkpoint(
+    model: Any, directory: str | os.PathLike, *, config: Mapping | None = None
+) -> Path:
     """Write ``model.safetensors`` (weights) and ``brim_model.json`` (model spec, training config,
     versions, weight checksum) into ``directory``. Nothing is pickled.
 
@@ -597,7 +610,7 @@ def save_checkpoint(model, directory: str | os.PathLike, *, config: Mapping | No
     return d
 
 
-def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu"):
+def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu") -> Any:
     """Rebuild a model saved by :func:`save_checkpoint` (weights checked against their SHA-256).
 
     Parameters
@@ -659,7 +672,10 @@ class _KeepsLastResult(Protocol):
 
 @positional_options
 def make_fit_predict(
-    model: Callable[[], Any] | Mapping, *, config: TrainConfig | None = None, transform=None
+    model: Callable[[], Any] | Mapping,
+    *,
+    config: TrainConfig | None = None,
+    transform: Callable | None = None,
 ) -> Callable:
     """A ``fit_predict`` for :func:`brim.evaluate.cross_validate` that trains a brim model.
 
