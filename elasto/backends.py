@@ -23,12 +23,40 @@ class PybfChannelBackend(BackendEntrypoint):
     description = "pybf plane-wave channel data (HDF5) as a brim channel_data Dataset"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, sound_speed=1540.0):
+        """Read the file with :func:`brim.elasto.readers.read_channel_pybf`.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The pybf HDF5 file.
+        drop_variables : list of str, optional
+            Variables left out.
+        sound_speed : float
+            Speed of sound in m/s.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``channel_data``.
+        """
         from brim.elasto.readers import read_channel_pybf
 
         ds = read_channel_pybf(filename_or_obj, sound_speed=sound_speed)
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """True if ``filename_or_obj`` is a path this backend can read (xarray's engine guess).
+
+        Parameters
+        ----------
+        filename_or_obj : path-like or file-like
+            What ``xr.open_dataset`` was given.
+
+        Returns
+        -------
+        bool
+            An existing ``.h5``/``.hdf5`` file in the pybf layout.
+        """
         try:
             path = os.fspath(filename_or_obj)
         except TypeError:
@@ -63,6 +91,22 @@ class RFBackend(BackendEntrypoint):
         sound_speed=1540.0,
         pitch=None,
     ):
+        """Read the file with :func:`brim.elasto.readers.read_rf`.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            ``.mat`` or ``.npy`` RF (or a brim ``rf_frames`` file).
+        drop_variables : list of str, optional
+            Variables left out.
+        var, sampling_frequency, center_frequency, sound_speed, pitch
+            As in :func:`brim.elasto.readers.read_rf` (Hz, m/s, m).
+
+        Returns
+        -------
+        xarray.Dataset
+            ``rf_frames``.
+        """
         from brim.elasto.readers import read_rf
 
         ds = read_rf(
@@ -76,6 +120,18 @@ class RFBackend(BackendEntrypoint):
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """True if ``filename_or_obj`` is a path this backend can read (xarray's engine guess).
+
+        Parameters
+        ----------
+        filename_or_obj : path-like or file-like
+            What ``xr.open_dataset`` was given.
+
+        Returns
+        -------
+        bool
+            Always False: name the engine (``engine="brim_elasto_rf"``).
+        """
         # .mat and .npy are generic containers, and a raw RF array cannot be read without its
         # acquisition keywords anyway: ask for engine="brim_elasto_rf" explicitly.
         return False

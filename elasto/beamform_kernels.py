@@ -66,6 +66,32 @@ def das_numpy(channel, angles, element_x, xs, zs, fs, c, t0, fnum, xp=np):
     """Straightforward vectorised DAS (NumPy or CuPy via ``xp``): loops over tx and elements.
 
     Used as the reference implementation in benchmarks and as the GPU fallback.
+
+    Parameters
+    ----------
+    channel : array (tx, element, sample)
+        Channel data of one frame.
+    angles : array (tx,)
+        Plane-wave angles in rad.
+    element_x : array (element,)
+        Element positions in m.
+    xs, zs : array
+        Image lines and depths in m.
+    fs : float
+        Sampling frequency in Hz.
+    c : float
+        Speed of sound in m/s.
+    t0 : float
+        Time of the first sample in s.
+    fnum : float
+        Receive f-number.
+    xp : module
+        ``numpy`` or ``cupy``.
+
+    Returns
+    -------
+    array (z, x)
+        Beamformed RF (``xp`` array).
     """
     ntx, nel, ns = channel.shape
     X, Z = xp.meshgrid(xp.asarray(xs), xp.asarray(zs))
@@ -123,7 +149,32 @@ void das(const float* ch, const double* ang, const double* ex, const double* xs,
 
 
 def das_cupy(channel, angles, element_x, xs, zs, fs, c, t0, fnum):
-    """DAS of one frame on the GPU (CuPy RawKernel, one thread per pixel). Returns (z, x)."""
+    """DAS of one frame on the GPU (CuPy RawKernel, one thread per pixel).
+
+    Parameters
+    ----------
+    channel : array (tx, element, sample)
+        Channel data of one frame.
+    angles : array (tx,)
+        Plane-wave angles in rad.
+    element_x : array (element,)
+        Element positions in m.
+    xs, zs : array
+        Image lines and depths in m.
+    fs : float
+        Sampling frequency in Hz.
+    c : float
+        Speed of sound in m/s.
+    t0 : float
+        Time of the first sample in s.
+    fnum : float
+        Receive f-number.
+
+    Returns
+    -------
+    cupy.ndarray (z, x)
+        Beamformed RF.
+    """
     import cupy as cp
 
     kern = cp.RawKernel(_CUDA_SRC, "das")

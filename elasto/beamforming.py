@@ -59,6 +59,18 @@ def beamform(
     -------
     xarray.Dataset
         ``rf_frames`` with the same number of frames, ``depth`` (m) and ``line`` (m) coords.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.elasto import make_channel_data
+    >>> ch = make_channel_data(
+    ...     np.random.default_rng(0).standard_normal((1, 16, 400)), sampling_frequency=20e6,
+    ...     center_frequency=5e6, sound_speed=1540.0, angles=np.array([0.0]),
+    ...     element_x=(np.arange(16) - 7.5) * 3e-4)
+    >>> rf = beamform(ch, depths=np.linspace(2e-3, 10e-3, 64), lines=np.linspace(-2e-3, 2e-3, 8))
+    >>> rf["rf"].dims, rf["rf"].shape
+    (('frame', 'depth', 'line'), (1, 64, 8))
     """
     schema.validate(channel, "channel_data", check_values=False)
     fnumber = check_positive("fnumber", fnumber)
@@ -253,7 +265,22 @@ def bmode(rf: xr.Dataset, *, dynamic_range: float = 60.0) -> xr.DataArray:
 
 
 def das_reference(channel: xr.Dataset, depths, lines, *, fnumber: float = 1.5) -> np.ndarray:
-    """Plain NumPy DAS of frame 0 (benchmark reference; same sum as :func:`beamform`)."""
+    """Plain NumPy DAS of frame 0 (benchmark reference; same sum as :func:`beamform`).
+
+    Parameters
+    ----------
+    channel : xarray.Dataset
+        ``channel_data``.
+    depths, lines : array_like
+        Image depths and lines in m.
+    fnumber : float
+        Receive f-number.
+
+    Returns
+    -------
+    numpy.ndarray (depth, line)
+        Beamformed RF of frame 0, all transmits compounded.
+    """
     fs = float(channel["sampling_frequency"])
     c = float(channel["sound_speed"])
     t0 = float(channel["time"].values[0])

@@ -241,7 +241,18 @@ _PAIR = "$(brim samples --path elasto_phantom_pair)"
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``elasto`` command group to the ``brim`` parser."""
+    """Add the ``elasto`` command group to the ``brim`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``brim`` parser's subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``elasto`` group's parser.
+    """
     g = subparsers.add_parser(
         "elasto",
         help="ultrasound elastography: RF/channel data to strain",

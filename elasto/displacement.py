@@ -60,6 +60,29 @@ def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
     frame ``frames[0]`` of ``pre`` is compared with the only frame of ``post`` (or its frame
     ``frames[0]`` when it has several). ``meta`` is the first Dataset (for coordinates and
     scalars) or None for plain arrays.
+
+    Parameters
+    ----------
+    pre : xarray.Dataset or array_like
+        ``rf_frames`` or a real 2-D array (depth, line).
+    post : xarray.Dataset or array_like, optional
+        The post-compression frame(s); None: two frames of ``pre``.
+    frames : tuple of int
+        Frame indices (see above).
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        C-contiguous float64 (depth, line).
+    meta : xarray.Dataset or None
+        The Dataset that supplies coordinates and acquisition scalars.
+
+    Raises
+    ------
+    ConfigError
+        A frame index is out of range or both name the same frame.
+    FormatError
+        Frames of different shapes, not 2-D, or complex (IQ).
     """
     if isinstance(pre, xr.Dataset):
         schema.validate(pre, "rf_frames", check_values=False)
@@ -95,7 +118,27 @@ def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
 
 
 def window_centers(n_samples: int, half_window: int, step: int) -> np.ndarray:
-    """Centres of axial windows ``half_window`` .. ``n - 1 - half_window`` every ``step``."""
+    """Centres of axial windows ``half_window`` .. ``n - 1 - half_window`` every ``step``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples per line.
+    half_window : int
+        Window half-length in samples.
+    step : int
+        Window step in samples.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Window centres (rows).
+
+    Examples
+    --------
+    >>> window_centers(20, 3, 5)
+    array([ 3,  8, 13])
+    """
     if 2 * half_window + 1 > n_samples:
         raise ConfigError(f"window of {2 * half_window + 1} samples exceeds {n_samples} samples")
     return np.arange(half_window, n_samples - half_window, step, dtype=np.int64)
@@ -390,7 +433,24 @@ def estimate_displacement(
 def estimate_displacement_reference(
     pre, post, *, window: int, step: int, max_strain=0.05, lateral_search: int = 1
 ) -> np.ndarray:
-    """Plain-NumPy NCC coarse-to-fine block matching (benchmark reference; same algorithm)."""
+    """Plain-NumPy NCC coarse-to-fine block matching (benchmark reference; same algorithm).
+
+    Parameters
+    ----------
+    pre, post : array_like (depth, line)
+        Real RF frames.
+    window, step : int
+        Axial window length and step in samples.
+    max_strain : float
+        Largest expected ``|strain|`` (sets the coarse search range).
+    lateral_search : int
+        Lateral search range in lines.
+
+    Returns
+    -------
+    numpy.ndarray (n_windows, n_lines)
+        Axial displacement in samples.
+    """
     a = np.ascontiguousarray(pre, float)
     b = np.ascontiguousarray(post, float)
     nd, nl = a.shape

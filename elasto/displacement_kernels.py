@@ -488,12 +488,37 @@ def ncc_numba(
     (default: all), the zero-mean NCC with the post frame is maximised over the axial shifts
     ``guide_ax +- ax_search`` and the lateral shifts ``guide_lat +- lat_search`` and refined
     to sub-sample precision (cosine fit axially with ``fit=1``, parabola laterally; no lateral
-    fit with ``lateral_fit=False``).
+    fit with ``lateral_fit=False``). Same numbers as :func:`ncc_numpy` up to round-off.
 
-    Returns (axial, lateral, ncc) float arrays (n_windows, n_lines): integer-plus-sub-sample
-    shifts in samples and lines, and the NCC peak (NaN shifts and 0 where no shift fits in the
-    frame). Same numbers as :func:`ncc_numpy` up to round-off.
+    Parameters
+    ----------
+    pre, post : array (depth, line)
+        Real RF frames.
+    centers : int array (n_windows,)
+        Window centres (rows).
+    hw : int
+        Window half-length in samples (windows of ``2 hw + 1`` rows).
+    guide_ax, guide_lat : int arrays (n_windows, n_lines)
+        Integer axial (samples) and lateral (lines) guides.
+    ax_search, lat_search : int
+        Half search ranges around the guides (samples, lines).
+    fit : {1, 0}
+        Axial sub-sample fit: cosine (1) or parabola (0).
+    lines : int array, optional
+        The lines matched (default all); the guides' columns.
+    lateral_fit : bool
+        Refine the lateral shift by a parabola.
+    chunk : int
+        Lines per parallel task.
 
+    Returns
+    -------
+    axial, lateral, ncc : numpy.ndarray (n_windows, n_lines)
+        Shifts in samples and lines (integer plus sub-sample) and the NCC peak; NaN shifts and
+        0 where no shift fits in the frame.
+
+    Notes
+    -----
     How it saves work: with equally spaced windows (step ``p``, ``n = q p + r`` rows), a window
     is ``q`` blocks of ``p`` rows plus ``r`` rows, and neighbouring windows share ``q - 1`` of
     their blocks. For each block and each post line, the products with a small range of shifts
@@ -501,7 +526,7 @@ def ncc_numba(
     and reused by the ``q`` windows that contain the block, so a candidate shift costs about
     ``p + r`` multiply-adds instead of ``n`` (4x fewer at 75 % overlap). The post windows'
     sums of x and x^2 come from prefix sums. Frames are read in their (depth, line) layout and
-    copied line-major per chunk of lines.
+    copied line-major per chunk of lines; the kernel is :func:`_ncc_block_kernel`.
     """
     # one compiled signature (float64; Numba compiles are slow): float32 input is converted
     pre = np.ascontiguousarray(pre, np.float64)
@@ -557,7 +582,29 @@ def ncc_numba(
 
 
 def ncc_numpy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
-    """Straightforward NumPy NCC block matching (Python loop over windows; reference)."""
+    """Straightforward NumPy NCC block matching (Python loop over windows; reference).
+
+    Parameters
+    ----------
+    pre, post : array (depth, line)
+        Real RF frames.
+    centers : int array (n_windows,)
+        Window centres (rows).
+    hw : int
+        Window half-length in samples (windows of ``2 hw + 1`` rows).
+    guide_ax, guide_lat : int arrays (n_windows, n_lines)
+        Integer axial (samples) and lateral (lines) guides.
+    ax_search, lat_search : int
+        Half search ranges around the guides (samples, lines).
+    fit : {1, 0}
+        Axial sub-sample fit: cosine (1) or parabola (0).
+
+    Returns
+    -------
+    axial, lateral, ncc : numpy.ndarray (n_windows, n_lines)
+        Shifts in samples and lines (integer plus sub-sample) and the NCC peak; NaN shifts and
+        0 where no shift fits in the frame.
+    """
     nd, nl = pre.shape
     nw = len(centers)
     n = 2 * hw + 1
@@ -618,10 +665,28 @@ def _subfit_py(cm, c0, cp, mode):
 def dp_numba(pre, post, centers, hw, dmin, dmax, lat_max, alpha):
     """Regularised integer displacement along each line by dynamic programming (Numba).
 
-    ``dmin`` may be an int or an int array (n_lines,): per-line lowest candidate shift; the
-    candidates are ``dmin .. dmin + (dmax - min(dmin))`` on every line.
+    Parameters
+    ----------
+    pre, post : array (depth, line)
+        Real RF frames.
+    centers : int array (n_windows,)
+        Window centres (rows).
+    hw : int
+        Window half-length in samples.
+    dmin : int or int array (n_lines,)
+        Lowest candidate axial shift (per line); the candidates are
+        ``dmin .. dmin + (dmax - min(dmin))`` on every line.
+    dmax : int
+        Highest candidate axial shift (of the line with the lowest ``dmin``).
+    lat_max : int
+        Lateral candidates ``-lat_max .. lat_max`` lines.
+    alpha : float
+        Smoothness weight (cost of 1 - NCC per squared step between neighbouring windows).
 
-    Returns (axial int (nw, nl), lateral int (nw, nl)).
+    Returns
+    -------
+    axial, lateral : numpy.ndarray of int (n_windows, n_lines)
+        Integer displacements in samples and lines.
     """
     nl = np.shape(pre)[1]
     dmin_arr = np.broadcast_to(np.asarray(dmin, dtype=np.int64), (nl,)).copy()
@@ -760,7 +825,29 @@ void ncc(const double* pre, const double* post, const long long* centers, int hw
 
 
 def ncc_cupy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
-    """NCC block matching on the GPU (CuPy RawKernel, one thread per window); same outputs."""
+    """NCC block matching on the GPU (CuPy RawKernel, one thread per window); same outputs.
+
+    Parameters
+    ----------
+    pre, post : array (depth, line)
+        Real RF frames.
+    centers : int array (n_windows,)
+        Window centres (rows).
+    hw : int
+        Window half-length in samples (windows of ``2 hw + 1`` rows).
+    guide_ax, guide_lat : int arrays (n_windows, n_lines)
+        Integer axial (samples) and lateral (lines) guides.
+    ax_search, lat_search : int
+        Half search ranges around the guides (samples, lines).
+    fit : {1, 0}
+        Axial sub-sample fit: cosine (1) or parabola (0).
+
+    Returns
+    -------
+    axial, lateral, ncc : cupy.ndarray (n_windows, n_lines)
+        Shifts in samples and lines (integer plus sub-sample) and the NCC peak; NaN shifts and
+        0 where no shift fits in the frame.
+    """
     import cupy as cp
 
     kern = cp.RawKernel(_CUDA_NCC, "ncc")
@@ -838,8 +925,24 @@ def _phase_kernel(a1, a2, centers, hw, g, lat):  # pragma: no cover - jit
 def phase_numba(a1, a2, centers, hw, g, lat, *, line_major=False):
     """Loupas phase refinement on analytic signals a1, a2 (depth, line); Numba kernel.
 
-    With ``line_major=True`` a1 and a2 are already (line, depth) (as from
-    :func:`analytic_lines`), which saves two transposed copies.
+    Parameters
+    ----------
+    a1, a2 : complex arrays (depth, line), or (line, depth) with ``line_major``
+        Analytic signals of the pre and post frames.
+    centers : int array (n_windows,)
+        Window centres (rows).
+    hw : int
+        Window half-length in samples.
+    g, lat : int arrays (n_windows, n_lines)
+        Integer axial (samples) and lateral (lines) alignment.
+    line_major : bool
+        ``a1`` and ``a2`` are already (line, depth) (as from :func:`analytic_lines`), which saves
+        two transposed copies.
+
+    Returns
+    -------
+    numpy.ndarray (n_windows, n_lines)
+        Axial displacement in samples (NaN where the local frequency is not defined).
     """
     if not line_major:
         a1, a2 = a1.T, a2.T
@@ -855,6 +958,24 @@ def analytic_lines(x):
     :func:`scipy.signal.hilbert` (one-sided spectrum, doubled positive frequencies; Marple,
     IEEE TSP 47:2600, 1999) along depth, with its FFTs on as many threads as Numba uses, written
     as a C-contiguous (line, depth) array for the line-parallel kernels.
+
+    Parameters
+    ----------
+    x : array (depth, line)
+        Real RF.
+
+    Returns
+    -------
+    numpy.ndarray of complex (line, depth)
+        The analytic signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(64)
+    >>> a = analytic_lines(np.cos(0.5 * t)[:, None])
+    >>> a.shape, bool(np.allclose(np.abs(a[0, 16:48]), 1.0, atol=0.05))
+    ((1, 64), True)
     """
     x = np.asarray(x, dtype=np.float64)
     with scipy.fft.set_workers(max(numba.get_num_threads(), 1)):
@@ -918,8 +1039,20 @@ void dp(const double* pre, const double* post, const long long* centers, int hw,
 
 
 def dp_cupy(pre, post, centers, hw, dmin, dmax, lat_max, alpha):
-    """Dynamic programming on the GPU (CuPy RawKernel, one thread per line); same outputs as
-    :func:`dp_numba` up to ties between equal costs."""
+    """Dynamic programming on the GPU (CuPy RawKernel, one thread per line).
+
+    Same parameters and outputs as :func:`dp_numba` (up to ties between equal costs).
+
+    Parameters
+    ----------
+    pre, post, centers, hw, dmin, dmax, lat_max, alpha
+        As in :func:`dp_numba`.
+
+    Returns
+    -------
+    axial, lateral : numpy.ndarray of int (n_windows, n_lines)
+        Integer displacements in samples and lines.
+    """
     import cupy as cp
 
     kern = cp.RawKernel(_CUDA_NCC + _CUDA_DP, "dp")

@@ -28,9 +28,21 @@ def strain_from_file(
 ) -> xr.Dataset:
     """Strain image from two frames of one RF file (brim NetCDF, or .mat/.npy with parameters).
 
-    Parameters are those of :func:`brim.elasto.readers.read_rf`,
-    :func:`brim.elasto.displacement.estimate_displacement` and
-    :func:`brim.elasto.strain.strain_image`.
+    Parameters
+    ----------
+    path : path-like
+        The RF file.
+    method, frames, window
+        As in :func:`brim.elasto.displacement.estimate_displacement`.
+    kernel : int
+        As in :func:`brim.elasto.strain.strain_image`.
+    var, sampling_frequency, center_frequency, sound_speed, pitch
+        As in :func:`brim.elasto.readers.read_rf` (Hz, m/s, m).
+
+    Returns
+    -------
+    xarray.Dataset
+        The strain image (:func:`brim.elasto.strain.strain_image`).
     """
     rf = read_rf(
         path,

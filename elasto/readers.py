@@ -79,6 +79,14 @@ def make_rf_frames(
     -------
     xarray.Dataset
         Stamped ``rf_frames``. Depth is ``depth_start + n * c / (2 fs)`` (two-way travel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ds = make_rf_frames(np.zeros((2, 100, 8)), sampling_frequency=40e6,
+    ...                     center_frequency=5e6, pitch=3e-4)
+    >>> ds["rf"].dims, float(ds["depth"][1]), ds["depth"].attrs["units"]
+    (('frame', 'depth', 'line'), 1.925e-05, 'm')
     """
     arr = np.asarray(rf)
     if arr.ndim == 2:

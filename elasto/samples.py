@@ -18,7 +18,13 @@ SAMPLE_EPOCH = "1767225600"
 def phantom_pair():
     """The pre/post pair of ``elasto_phantom_pair``: 20 x 30 mm block, 20 kPa background,
     a 4 mm radius 60 kPa inclusion at (10, 15) mm and a 3 mm radius 6 kPa (fat-like, soft)
-    inclusion at (5, 6) mm, 1 % compression, 5 MHz, 20 MHz sampling, 80 lines, 768 samples."""
+    inclusion at (5, 6) mm, 1 % compression, 5 MHz, 20 MHz sampling, 80 lines, 768 samples.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rf_frames`` with 2 frames and the true FE strain (see :func:`simulate_pair`).
+    """
     return simulate_pair(
         inclusions=(
             Inclusion(10e-3, 15e-3, 4e-3, 60e3),
@@ -33,6 +39,16 @@ def make_samples(outdir: Path) -> list[Path]:
     """Write ``elasto_phantom_pair.nc`` (RF pre/post pair with the true FE strain, ~530 kB).
 
     Shear-wave frames are not bundled (size); make them with ``brim elasto simulate``.
+
+    Parameters
+    ----------
+    outdir : path-like
+        Folder written to (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

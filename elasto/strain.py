@@ -71,6 +71,14 @@ def least_squares_strain(displacement, *, kernel: int = 9, spacing: float = 1.0,
     -------
     numpy.ndarray
         Strain (dimensionless, d u / d z); NaN within ``kernel // 2`` of the ends.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u = -0.02 * np.arange(30.0)  # displacement every 1 sample: 2 % compression
+    >>> eps = least_squares_strain(u, kernel=5)
+    >>> bool(np.isnan(eps[:2]).all()), float(np.round(eps[10], 12))
+    (True, -0.02)
     """
     if kernel < 3 or kernel % 2 == 0:
         raise ConfigError(f"kernel must be odd and >= 3, got {kernel}")
