@@ -208,6 +208,10 @@ def _cmd_reconstruct(args) -> int:
         backend=args.backend,
         progress=args.progress,
     )
+    if not np.all(np.isfinite(res.permittivity)):  # never write a NaN map
+        from brim.errors import SolverError
+
+        raise SolverError(f"{args.method} produced a non-finite map; nothing written to {dst}")
     out = res.to_dataset()
     save(out, dst)
     last = res.history[-1]

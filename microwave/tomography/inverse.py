@@ -41,7 +41,7 @@ import xarray as xr
 
 from brim import provenance
 from brim.backend import to_numpy
-from brim.errors import CalibrationError, ConfigError, SchemaError, check_positive
+from brim.errors import CalibrationError, ConfigError, SchemaError, SolverError, check_positive
 from brim.microwave.tomography.forward import (
     background_wavenumber,
     line_source_field,
@@ -54,6 +54,7 @@ from brim.microwave.tomography.vie import VIEOperator, receiver_matrix
 __all__ = [
     "InversionResult",
     "METHODS",
+    "DEFAULT_ITERATIONS",
     "calibrate",
     "choose_weight",
     "invert",
@@ -62,6 +63,13 @@ __all__ = [
 ]
 
 METHODS = ("born", "bim", "dbim", "csi", "mr-csi")
+DEFAULT_ITERATIONS = {"born": 1, "bim": 10, "dbim": 10, "csi": 200, "mr-csi": 200}
+"""Iteration cap per frequency when ``invert(iterations=None)``: CSI and MR-CSI converge slowly
+(100 per frequency were needed on measured data) and stop earlier on a plateau or at the noise
+level."""
+_PLATEAU_WINDOW = 10  # CSI / MR-CSI: iterations over which the misfit must still fall ...
+_PLATEAU_TOL = 1e-3  # ... by this relative amount, else the iteration stops (plateau)
+_MAX_BACKTRACK = 3  # DBIM: half-length retries of a rejected step before stopping
 
 
 @dataclass
@@ -84,6 +92,10 @@ class InversionResult:
         contrast change), ``weight`` (regularisation weight, if any).
     parameters : dict
         The settings of :func:`invert` (recorded in the provenance of :meth:`to_dataset`).
+    stopping : list of dict
+        Per frequency: ``freq``, ``iterations`` (accepted iterations used) and ``reason``
+        (``"iterations"``, ``"discrepancy"``, ``"plateau"``, ``"update below 1e-4"`` or
+        ``"step rejected"``).
     """
 
     permittivity: np.ndarray
@@ -93,6 +105,7 @@ class InversionResult:
     method: str
     history: list[dict] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    stopping: list[dict] = field(default_factory=list)
 
     def to_dataset(self) -> xr.Dataset:
         """The map as a brim ``reconstruction`` Dataset (coords x, y in m).
@@ -118,7 +131,11 @@ class InversionResult:
                 "x": ("x", self.grid.x, {"units": "m"}),
                 "y": ("y", self.grid.y, {"units": "m"}),
             },
-            attrs={"method": self.method, "history": json.dumps(self.history)},
+            attrs={
+                "method": self.method,
+                "history": json.dumps(self.history),
+                "iterations_used": json.dumps(self.stopping),
+            },
         )
         ds["freq"] = xr.DataArray(float(self.freq[-1]), attrs={"units": "Hz"})
         params = {"method": self.method, **self.parameters}
@@ -216,17 +233,22 @@ def _data_space_svd(a):
     return u, np.sqrt(w)
 
 
-def _regularised_solve(a, b, *, noise, regularization, x_ref, grid, tv_beta=1e-3, weight=None):
+def _regularised_solve(
+    a, b, *, noise, regularization, x_ref, grid, tv_beta=1e-3, weight=None, gcv_floor=False
+):
     """Solve ``min ||a x - b||^2 + lam R(x_ref + x)`` for the update x; returns (x, lam).
 
     The weight is ``weight`` when given, else chosen from the singular values of ``a``,
     computed from the small data-space Gram matrix ``a a^H`` (M x M, M = number of measured
-    pairs).
+    pairs). With ``gcv_floor`` the chosen weight is at least the GCV weight.
     """
     u, s = _data_space_svd(a)
     beta = u.conj().T @ b
     if weight is None:
-        lam = choose_weight(s, beta, float(np.vdot(b, b).real), b.size, noise=noise)
+        bnorm2 = float(np.vdot(b, b).real)
+        lam = choose_weight(s, beta, bnorm2, b.size, noise=noise)
+        if gcv_floor:
+            lam = max(lam, choose_weight(s, beta, bnorm2, b.size))
     else:
         lam = float(weight)
     x = a.conj().T @ (u @ (beta / (s**2 + lam)))
@@ -388,7 +410,7 @@ def invert(
     *,
     method: str = "dbim",
     freq: Any = None,
-    iterations: int = 10,
+    iterations: int | None = None,
     regularization: str = "tikhonov",
     noise_level: float | None = None,
     weight: float | None = None,
@@ -413,8 +435,13 @@ def invert(
     method : {"born", "bim", "dbim", "csi", "mr-csi"}
     freq : float or sequence of float, optional
         Frequencies (Hz) to use; default all, hopped from low to high.
-    iterations : int
-        Iterations per frequency (ignored by ``born``).
+    iterations : int, optional
+        Iteration cap per frequency (ignored by ``born``); default ``DEFAULT_ITERATIONS``
+        (10 for bim/dbim, 200 for csi/mr-csi). CSI and MR-CSI stop earlier when the data misfit
+        reaches ``noise_level`` (discrepancy principle) or falls by less than 0.1 % over 10
+        iterations (plateau); DBIM at the discrepancy principle, and when a step that increases
+        the misfit is still rejected after three halvings. ``InversionResult.stopping`` gives
+        the iterations used and the reason per frequency.
     regularization : {"tikhonov", "tv"}
         Penalty of the linear(ised) steps of born/bim/dbim. CSI is unregularised; MR-CSI carries
         its own multiplicative TV factor.
@@ -474,10 +501,12 @@ def invert(
         check_positive("weight", weight)
     if noise_level is not None:
         noise_level = check_positive("noise_level", noise_level)
-    iterations = check_positive("iterations", iterations, integer=True)
-    tol = check_positive("tol", tol)
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if iterations is None:
+        iterations = DEFAULT_ITERATIONS[method]
+    iterations = check_positive("iterations", iterations, integer=True)
+    tol = check_positive("tol", tol)
     if backend == "torch":
         backend = "numpy"
     freqs = fields["freq"].values if freq is None else np.atleast_1d(np.asarray(freq, float))
@@ -491,6 +520,7 @@ def invert(
     if eps.shape != grid.shape:
         raise ConfigError(f"initial map {eps.shape} does not match grid {grid.shape}")
     history: list[dict] = []
+    stopping: list[dict] = []
     maps = []
     bar = None
     if progress:
@@ -500,7 +530,7 @@ def invert(
     for p in probs:
         chi = (eps / p.eps_b - 1).ravel()
         if method in ("born", "bim", "dbim"):
-            chi = _run_gn(
+            chi, used, reason = _run_gn(
                 p,
                 grid,
                 chi,
@@ -515,7 +545,10 @@ def invert(
                 bar,
             )
         else:
-            chi = _run_csi(p, grid, chi, iterations, method == "mr-csi", bounds, tol, history, bar)
+            chi, used, reason = _run_csi(
+                p, grid, chi, iterations, method == "mr-csi", bounds, tol, history, bar, noise_level
+            )
+        stopping.append({"freq": float(p.f), "iterations": int(used), "reason": reason})
         eps = (p.eps_b * (1 + chi)).reshape(grid.shape)
         maps.append(eps.copy())
     if bar is not None:
@@ -527,6 +560,7 @@ def invert(
         freq=freqs,
         method=method,
         history=history,
+        stopping=stopping,
         parameters={
             "freq": [float(f) for f in freqs],
             "iterations": int(iterations),
@@ -562,16 +596,60 @@ def _misfit(p: _Freq, pred):
 def _run_gn(
     p, grid, chi, method, iterations, regularization, noise_level, weight, bounds, tol, hist, bar
 ):
+    """Born / BIM / DBIM at one frequency; returns ``(chi, iterations, reason)``.
+
+    DBIM is a regularising Levenberg-Marquardt iteration (Hanke 1997): each step asks for a
+    residual reduction to ``q ||r||``. It is safeguarded (Nocedal & Wright 2006, ch. 3): a step
+    that increases the data misfit is rejected and retried at half length (at most
+    ``_MAX_BACKTRACK`` times, then the iteration stops at the last accepted map), and without a
+    noise level the automatic weight never drops below the GCV weight of the same linearised
+    step, so the weight cannot collapse on the noise floor.
+    """
     rows = np.nonzero(p.mask.ravel())[0]
     d = p.data.ravel()[rows]
     noise = None if noise_level is None else noise_level * float(np.linalg.norm(d))
     n_it = 1 if method == "born" else iterations
     q = 0.7  # Levenberg-Marquardt residual reduction per nonlinear step (Hanke 1997)
     e = p.e_inc
+    accepted = None  # DBIM: (chi, residual norm, step) of the last accepted map
+    n_back = 0
+    reason = "iterations"
+    used = 0
     for it in range(n_it):
         if method != "born" or it > 0:
             e = _forward(p, grid, chi, tol, x0=e if it > 0 else None)
         pred = _predict(p, chi, e)
+        cur = float(np.linalg.norm((p.data - pred).ravel()[rows]))
+        misfit = cur / max(float(np.linalg.norm(d)), 1e-300)
+        if method == "dbim" and accepted is not None and not cur <= accepted[1]:
+            # the last step increased the misfit: reject it, retry at half length or stop
+            n_back += 1
+            hist.append(
+                {
+                    "freq": p.f,
+                    "iteration": it,
+                    "misfit": misfit,
+                    "update_norm": 0.0,
+                    "weight": hist[-1]["weight"] if hist else None,
+                    "rejected": True,
+                }
+            )
+            if bar is not None:
+                bar.update(1)
+            if n_back > _MAX_BACKTRACK:
+                chi = accepted[0]
+                reason = "step rejected"
+                break
+            half = 0.5**n_back * accepted[2]
+            chi = _project(accepted[0] + half, p.eps_b, bounds)
+            continue
+        n_back = 0
+        used = it + 1
+        if method == "dbim":
+            accepted = (chi, cur, None)
+        if method != "born" and noise is not None and cur <= 1.1 * noise:
+            reason = "discrepancy"
+            break  # discrepancy principle as the stopping rule
         e_np = _to_np(e[0]).reshape(e.shape[1], -1)  # (n_tx, N)
         if method == "dbim":
             adj = _forward_adjoint(p, grid, chi, tol)  # (n_rx, N)
@@ -583,10 +661,6 @@ def _run_gn(
             resid = d
             x_ref = np.zeros_like(chi)
         a = jac.reshape(-1, jac.shape[-1])[rows]
-        cur = float(np.linalg.norm((p.data - pred).ravel()[rows]))
-        misfit = cur / max(float(np.linalg.norm(d)), 1e-300)
-        if method != "born" and noise is not None and cur <= 1.1 * noise:
-            break  # discrepancy principle as the stopping rule
         target = noise
         if method != "born":
             target = max(noise or 0.0, q * cur)
@@ -598,10 +672,13 @@ def _run_gn(
             x_ref=x_ref,
             grid=grid,
             weight=weight,
+            gcv_floor=method == "dbim" and noise is None and weight is None,
         )
         new = chi + step if method == "dbim" else step
         new = _project(new, p.eps_b, bounds)
         upd = float(np.linalg.norm(new - chi) / max(np.linalg.norm(new), 1e-300))
+        if method == "dbim":
+            accepted = (chi, cur, new - chi)
         chi = new
         hist.append(
             {
@@ -615,11 +692,18 @@ def _run_gn(
         if bar is not None:
             bar.update(1)
         if upd < 1e-4:
+            reason = "update below 1e-4"
             break
-    # misfit of the final map
+    # misfit of the final map (DBIM: the last step, untested, is kept only if it did not hurt)
     e = _forward(p, grid, chi, tol)
-    hist[-1]["final_misfit"] = _misfit(p, _predict(p, chi, e))
-    return chi
+    final = _misfit(p, _predict(p, chi, e))
+    if method == "dbim" and accepted is not None and chi is not accepted[0]:
+        if not final * max(float(np.linalg.norm(p.data)), 1e-300) <= accepted[1]:
+            chi = accepted[0]
+            e = _forward(p, grid, chi, tol)
+            final = _misfit(p, _predict(p, chi, e))
+    hist[-1]["final_misfit"] = final
+    return chi, used, reason
 
 
 def _forward_adjoint(p: _Freq, grid, chi, tol):
@@ -631,8 +715,21 @@ def _forward_adjoint(p: _Freq, grid, chi, tol):
     return _to_np(u[0]).reshape(u.shape[1], -1)
 
 
-def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
-    """Contrast-source inversion (optionally multiplicatively regularised)."""
+def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=None):
+    """Contrast-source inversion (optionally multiplicatively regularised) at one frequency.
+
+    Returns ``(chi, iterations, reason)``. The iteration stops at ``iterations``, when the data
+    misfit reaches the noise level (Morozov's discrepancy principle, with ``noise_level``), or
+    on a plateau: a relative misfit decrease below ``_PLATEAU_TOL`` over the last
+    ``_PLATEAU_WINDOW`` iterations.
+
+    Raises
+    ------
+    SolverError
+        When the data hold no scattered field, when every cell of the contrast is clipped to
+        the background by the bounds (e.g. conjugated fields: the data imply an active medium)
+        or when the iteration produces non-finite values.
+    """
     xp = p.op.xp
     ny, nx = grid.shape
     n_tx = p.e_inc.shape[1]
@@ -653,7 +750,14 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
         return p.op.apply_g_adjoint(w.reshape(1, n_tx, ny, nx))[0].reshape(n_tx, -1)
 
     einc = p.e_inc[0].reshape(n_tx, -1)
-    eta_s = 1.0 / float(xp.sum(xp.abs(f) ** 2))
+    f_norm2 = float(xp.sum(xp.abs(f) ** 2))
+    if not f_norm2 > 0:
+        raise SolverError(
+            f"no scattered field at {p.f:g} Hz: the total field equals the incident field on "
+            "every measured pair, so there is no contrast to reconstruct (check that "
+            "total_field and incident_field are not the same measurement)"
+        )
+    eta_s = 1.0 / f_norm2
     chi = xp.asarray(chi0)
     if float(xp.max(xp.abs(chi))) > 0:
         e = _forward(p, grid, _to_np(chi), tol)[0].reshape(n_tx, -1)
@@ -667,6 +771,7 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
         e = einc + gd(w)
         chi = xp.sum(w * xp.conj(e), axis=0) / xp.maximum(xp.sum(xp.abs(e) ** 2, axis=0), 1e-300)
         chi = xp.asarray(_project(_to_np(chi), p.eps_b, bounds))
+        _check_contrast(chi, xp, p, bounds, "the first estimate")
     e = einc + gd(w)
     lmat = _grad_ops(ny, nx)
     area = (ny * nx) * grid.d**2
@@ -675,6 +780,9 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
     f_d_prev = None
     d_chi = None
     gchi_prev = None
+    misfits: list[float] = []
+    reason = "iterations"
+    used = 0
     for it in range(iterations):
         rho = f - gs(w)
         r = chi[None] * e - w
@@ -718,23 +826,50 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar):
             )
             chi = xp.asarray(chi)
         chi = xp.asarray(_project(_to_np(chi), p.eps_b, bounds))
+        _check_contrast(chi, xp, p, bounds, f"iteration {it}")
         upd = float(xp.linalg.norm(chi - chi_old) / max(float(xp.linalg.norm(chi)), 1e-300))
         rho = f - gs(w)
+        misfit = float(xp.linalg.norm(rho) / xp.linalg.norm(f))
         hist.append(
             {
                 "freq": p.f,
                 "iteration": it,
-                "misfit": float(xp.linalg.norm(rho) / xp.linalg.norm(f)),
+                "misfit": misfit,
                 "update_norm": upd,
                 "weight": None,
             }
         )
         if bar is not None:
             bar.update(1)
+        used = it + 1
+        misfits.append(misfit)
+        if noise_level is not None and misfit <= noise_level:
+            reason = "discrepancy"
+            break
+        if len(misfits) > _PLATEAU_WINDOW:
+            old = misfits[-1 - _PLATEAU_WINDOW]
+            if old - misfit <= _PLATEAU_TOL * old:
+                reason = "plateau"
+                break
     chi_np = _to_np(chi)
     e = _forward(p, grid, chi_np, tol)
     hist[-1]["final_misfit"] = _misfit(p, _predict(p, chi_np, e))
-    return chi_np
+    return chi_np, used, reason
+
+
+def _check_contrast(chi, xp, p, bounds, where):
+    """Raise :class:`SolverError` on a non-finite contrast or one clipped to zero everywhere."""
+    amax = float(xp.max(xp.abs(chi)))
+    if not np.isfinite(amax):
+        raise SolverError(f"CSI at {p.f:g} Hz: non-finite contrast at {where}")
+    if amax == 0.0:
+        raise SolverError(
+            f"CSI at {p.f:g} Hz: {where} is clipped to the background in every cell by the "
+            f"bounds (Re eps_r in {tuple(float(b) for b in bounds)}, Im eps_r <= 0): the data "
+            "imply a contrast below the bounds or an active medium. Check the time convention "
+            "(brim uses exp(+j omega t); conjugate fields recorded with exp(-i omega t)), the "
+            "sign of the scattered field (total - incident) and the calibration."
+        )
 
 
 def _mr_update(f_s, chi, chi_ls, w, e, einc, lmat, area, grid, d_prev, g_prev, f_d_prev):
