@@ -97,7 +97,7 @@ def detectability_study(
     *,
     diameters=(0.010, 0.015, 0.020, 0.030),
     depths=(0.010, 0.020, 0.030),
-    netds=(0.02, 0.05, 0.10, 0.20),
+    netds=(0.02, 0.05, 0.10, 0.20, 0.50, 1.00),
     n_subjects: int = 12,
     n_healthy: int = 24,
     false_positive_rate: float = 0.10,
