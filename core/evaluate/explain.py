@@ -68,6 +68,22 @@ def grad_cam(
     xarray.DataArray
         ``grad_cam`` on the image's (y, x) dims; attrs ``units`` ("1" when normalised),
         ``target``, ``layer``.
+
+    References
+    ----------
+    Selvaraju RR et al. (2017). Grad-CAM: visual explanations from deep networks via
+    gradient-based localization. ICCV, 618-626.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import grad_cam
+    >>> from brim.learn import build_model
+    >>> model = build_model("ResNetClassifier", kwargs={"widths": (4,)}, seed=0)
+    >>> image = np.random.default_rng(0).normal(size=(1, 16, 16)).astype(np.float32)
+    >>> cam = grad_cam(model, image)
+    >>> cam.dims, cam.shape, float(cam.max())
+    (('y', 'x'), (16, 16), 1.0)
     """
     torch = require("torch", "dl")
     F = torch.nn.functional

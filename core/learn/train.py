@@ -575,6 +575,17 @@ def save_checkpoint(
     -------
     pathlib.Path
         The directory.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from brim.learn import build_model, load_checkpoint, save_checkpoint
+    >>> model = build_model("MLP", kwargs={"in_features": 3}, seed=0)
+    >>> folder = save_checkpoint(model, tempfile.mkdtemp())
+    >>> again = load_checkpoint(folder)
+    >>> x = torch.ones(2, 3)
+    >>> bool(torch.equal(model.eval()(x), again(x)))
+    True
     """
     st = require("safetensors.torch", "dl")
     import brim

@@ -171,6 +171,18 @@ def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = Tr
     ------
     SchemaError
         What is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim import schema
+    >>> ds = brim.data.sample("thermo_phantom_tumour")
+    >>> schema.validate(ds) is ds
+    True
+    >>> schema.validate(ds.drop_vars("temperature"))
+    Traceback (most recent call last):
+    ...
+    brim.errors.SchemaError: ...
     """
     if not isinstance(ds, xr.Dataset):
         raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
