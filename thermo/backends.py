@@ -27,6 +27,22 @@ class DMRBackendEntrypoint(BackendEntrypoint):
     url = "https://github.com/brim"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, shape=(480, 640)):
+        """Read a DMR temperature matrix (:func:`brim.thermo.read_dmr`).
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The ``.txt`` file.
+        drop_variables : list of str, optional
+            Variables left out.
+        shape : (int, int) or None
+            Expected (rows, columns); None accepts any.
+
+        Returns
+        -------
+        xarray.Dataset
+            A brim ``thermogram`` (degC).
+        """
         from brim.thermo.readers import read_dmr
 
         return read_dmr(filename_or_obj, shape=shape).drop_vars(
@@ -34,6 +50,18 @@ class DMRBackendEntrypoint(BackendEntrypoint):
         )
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like or object
+            What ``xr.open_dataset`` was given.
+
+        Returns
+        -------
+        bool
+            True for an existing ``.txt`` file that starts with numbers and separators.
+        """
         if not isinstance(filename_or_obj, (str, os.PathLike)):
             return False
         p = Path(filename_or_obj)
@@ -76,7 +104,26 @@ class FLIRBackendEntrypoint(BackendEntrypoint):
         atm_beta2=None,
         atm_x=None,
     ):
-        """Read a FLIR JPEG; keywords override the file's conversion parameters (SI/degC)."""
+        """Read a FLIR JPEG; keywords override the file's conversion parameters (SI/degC).
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The JPEG.
+        drop_variables : list of str, optional
+            Variables left out.
+        emissivity, object_distance, reflected_temperature, atmospheric_temperature, \
+relative_humidity, atmospheric_transmission, ir_window_temperature, ir_window_transmission, \
+planck_r1, planck_r2, planck_b, planck_f, planck_o, atm_alpha1, atm_alpha2, atm_beta1, \
+atm_beta2, atm_x : float, optional
+            Overrides of the :class:`brim.thermo.flir.FlirParameters` stored in the file
+            (m, degC, fractions); None keeps the stored value.
+
+        Returns
+        -------
+        xarray.Dataset
+            A brim ``thermogram`` (degC), see :func:`brim.thermo.read_flir`.
+        """
         from brim.thermo.flir import read_flir
 
         overrides = {
@@ -103,6 +150,18 @@ class FLIRBackendEntrypoint(BackendEntrypoint):
         return read_flir(filename_or_obj, **given).drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like or object
+            What ``xr.open_dataset`` was given.
+
+        Returns
+        -------
+        bool
+            True for a ``.jpg``/``.jpeg`` file that holds FLIR radiometric data.
+        """
         if not isinstance(filename_or_obj, (str, os.PathLike)):
             return False
         p = Path(filename_or_obj)
@@ -120,9 +179,35 @@ class GreyImageBackendEntrypoint(BackendEntrypoint):
     url = "https://github.com/brim"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None):
+        """Read an 8-bit grey image (:func:`brim.thermo.read_grey`).
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The image.
+        drop_variables : list of str, optional
+            Variables left out.
+
+        Returns
+        -------
+        xarray.Dataset
+            A brim ``thermal_intensity`` Dataset.
+        """
         from brim.thermo.readers import read_grey
 
         return read_grey(filename_or_obj).drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like or object
+            What ``xr.open_dataset`` was given.
+
+        Returns
+        -------
+        bool
+            Always False: ask for it by name.
+        """
         return False  # PNG is too generic to claim; ask for engine="brim_thermal_image"

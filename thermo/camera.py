@@ -57,6 +57,11 @@ def blackbody(temperature, *, band: str = "planck", wavelength: float = 10e-6) -
         or total radiance ``T^4`` (K^4).
     wavelength : float
         Effective wavelength, m (Planck only).
+
+    Returns
+    -------
+    numpy.ndarray
+        Relative radiance, shape of ``temperature``.
     """
     t = np.asarray(temperature, dtype=np.float64) + KELVIN
     if band == "planck":
@@ -68,7 +73,27 @@ def blackbody(temperature, *, band: str = "planck", wavelength: float = 10e-6) -
 
 def inverse_blackbody(radiance, *, band: str = "planck", wavelength: float = 10e-6) -> np.ndarray:
     """Temperature (degC) of the blackbody with this relative radiance (inverse of
-    :func:`blackbody`)."""
+    :func:`blackbody`).
+
+    Parameters
+    ----------
+    radiance : array_like
+        Relative radiance, in the units of :func:`blackbody` for the same ``band``.
+    band : {"planck", "stefan-boltzmann"}
+        Radiance model of :func:`blackbody`.
+    wavelength : float
+        Effective wavelength, m (Planck only).
+
+    Returns
+    -------
+    numpy.ndarray
+        Temperature, degC.
+
+    Examples
+    --------
+    >>> round(float(inverse_blackbody(blackbody(34.0))), 6)
+    34.0
+    """
     r = np.asarray(radiance, dtype=np.float64)
     if band == "planck":
         return C2 / (wavelength * np.log1p(1.0 / r)) - KELVIN

@@ -70,6 +70,16 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     """Read a patient-level labels CSV ``ID,Diagnosis`` (DMR-IR style) -> {patient: 0/1}.
 
     Diagnosis values: ``Healthy``/``Sick`` (or 0/1, normal/cancer...), case-insensitive.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+
+    Returns
+    -------
+    dict of int to int
+        Patient id -> label (1 = sick).
     """
     p = Path(path)
     if not p.is_file():
@@ -115,6 +125,11 @@ def normalise_map(
         Block-average downsampling factor (480 x 640 -> 60 x 80 with 8).
     scale : float
         Fixed divisor in K (not a per-image rescaling).
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        The map, shape ``(y // factor, x // factor)``, in units of ``scale`` K.
     """
     t = np.asarray(temperature, np.float64)
     med = np.nanmedian(t[body])
@@ -166,7 +181,18 @@ def _one(path: Path, factor: int):
 
 
 def patient_of(path: str | os.PathLike) -> int | None:
-    """Patient id from a file name: the DMR conventions, else the last number in the name."""
+    """Patient id from a file name: the DMR conventions, else the last number in the name.
+
+    Parameters
+    ----------
+    path : path-like
+        The file (only its name is used).
+
+    Returns
+    -------
+    int or None
+        The patient id; None when the name holds no number.
+    """
     import re
 
     from brim.thermo.readers import parse_dmr_name
@@ -196,6 +222,13 @@ def load_cohort(
         Patient-level ``ID,Diagnosis``; files of unlabelled patients are skipped.
     factor : int
         CNN map downsampling factor.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Cohort
+        Files, patients, labels (-1 where unlabelled), feature matrix and CNN maps.
     """
     if isinstance(inputs, (str, os.PathLike)) and Path(inputs).is_dir():
         files = sorted(
@@ -237,7 +270,18 @@ def load_cohort(
 
 
 def nuisances(cohort: Cohort) -> dict[str, np.ndarray]:
-    """Nuisance variables that must NOT predict the label: ID order, text format, room."""
+    """Nuisance variables that must NOT predict the label: ID order, text format, room.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`load_cohort`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One value per thermogram for each nuisance.
+    """
     out = {
         "patient_id_order": np.argsort(np.argsort(cohort.patients)).astype(float),
         "text_format_semicolon": np.array(
@@ -253,6 +297,16 @@ def file_nuisances(files: Sequence[str | os.PathLike]) -> dict[str, np.ndarray]:
 
     ``patient_id_order`` (rank of the patient id) and ``text_format_semicolon`` (1 for the
     ``;``-separated DMR export). Cheap enough to audit a whole database.
+
+    Parameters
+    ----------
+    files : sequence of path-like
+        The thermogram files.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``patient_id_order`` and ``text_format_semicolon``, one value per file.
     """
     from brim.thermo.readers import dmr_format
 
@@ -273,8 +327,20 @@ def audit_files(
 ):  # -> brim.evaluate.ConfoundAudit
     """Confound audit of a DMR-style folder from names and formats alone.
 
-    Returns :func:`brim.evaluate.confound_audit` of :func:`file_nuisances` against the labels
-    (grouped by patient, the same protocol as the classifiers).
+    Parameters
+    ----------
+    data_dir : path-like
+        Folder of DMR-style thermogram files.
+    labels : path-like
+        Patient-level ``ID,Diagnosis`` CSV (:func:`read_labels`).
+    **cv_kwargs
+        Options of :func:`brim.evaluate.confound_audit` (e.g. ``n_splits``, ``seed``).
+
+    Returns
+    -------
+    brim.evaluate.ConfoundAudit
+        :func:`brim.evaluate.confound_audit` of :func:`file_nuisances` against the labels
+        (grouped by patient, the same protocol as the classifiers).
     """
     from brim.evaluate import confound_audit
 
@@ -299,7 +365,22 @@ def _standardise(Xtr, *others):
 
 
 def features_fit_predict(X_train, y_train, X_val, y_val, X_test):
-    """``fit_predict`` of the features model (logistic regression via brim.evaluate)."""
+    """``fit_predict`` of the features model (logistic regression via brim.evaluate).
+
+    Parameters
+    ----------
+    X_train, y_train : array_like
+        Training features (n, k) and labels.
+    X_val, y_val : array_like
+        Validation fold (the labels are not used).
+    X_test : array_like
+        Test fold.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Scores of the validation and test rows.
+    """
     from brim.evaluate import logistic_fit_predict
 
     (a, b, c), _ = _standardise(np.asarray(X_train), np.asarray(X_val), np.asarray(X_test))
@@ -320,6 +401,18 @@ def cnn_spec(*, attention: bool = True, width: int = 16) -> dict:
     acts like instance normalisation, rescaling each image's features to unit variance, and
     Grad-CAM then no longer follows the warm spot. Average-pool down-sampling
     (``downsample="avgpool"``) keeps the coarse Grad-CAM grid centred on its blocks.
+
+    Parameters
+    ----------
+    attention : bool
+        Add squeeze-and-excitation blocks.
+    width : int
+        Channels of the first stage.
+
+    Returns
+    -------
+    dict
+        A :func:`brim.learn.build_model` spec.
     """
     return {
         "class": "ResNetClassifier",
@@ -346,7 +439,27 @@ def cnn_config(
     progress: bool = False,
 ):
     """The :class:`brim.learn.TrainConfig` of the thermogram CNN (AdamW, class-weighted BCE,
-    all epochs: no validation split inside a training fold)."""
+    all epochs: no validation split inside a training fold).
+
+    Parameters
+    ----------
+    epochs : int
+        Training epochs.
+    lr : float
+        Learning rate.
+    batch : int
+        Batch size.
+    seed : int
+        Seed of the initialisation, shuffling and augmentation.
+    num_threads : int, optional
+        torch CPU threads during training.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    brim.learn.TrainConfig
+    """
     from brim.learn import TrainConfig
 
     return TrainConfig(
@@ -363,7 +476,13 @@ def cnn_config(
 
 
 def cnn_augment():
-    """Training augmentation: left-right flips and 1-px shifts (no intensity change)."""
+    """Training augmentation: left-right flips and 1-px shifts (no intensity change).
+
+    Returns
+    -------
+    brim.learn.Compose
+        The transform applied to each training sample.
+    """
     from brim.learn import Compose, RandomFlip, RandomShift
 
     return Compose([RandomFlip((-1,)), RandomShift(1)])
@@ -380,7 +499,18 @@ class CNNModel:
     shape: tuple
 
     def predict(self, maps: np.ndarray) -> np.ndarray:
-        """Probability of disease of each normalised map (n, h, w)."""
+        """Probability of disease of each normalised map (n, h, w).
+
+        Parameters
+        ----------
+        maps : numpy.ndarray
+            Maps from :func:`normalise_map`, shape (n, h, w).
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities in [0, 1], shape (n,).
+        """
         from brim.learn import ArrayDataset, predict
 
         ds = ArrayDataset(np.ascontiguousarray(maps, np.float32))
@@ -402,7 +532,25 @@ def train_cnn(
     progress: bool = False,
 ) -> CNNModel:
     """Train the thermogram CNN with :func:`brim.learn.fit` (:func:`cnn_spec`,
-    :func:`cnn_config`, :func:`cnn_augment`)."""
+    :func:`cnn_config`, :func:`cnn_augment`).
+
+    Parameters
+    ----------
+    maps : numpy.ndarray
+        Training maps (n, h, w) from :func:`normalise_map`.
+    y : numpy.ndarray
+        Labels (n,), 0/1.
+    epochs, lr, batch, seed, num_threads, progress
+        Training options, see :func:`cnn_config`.
+    attention, width
+        Architecture, see :func:`cnn_spec`.
+    factor : int
+        Down-sampling factor the maps were made with (stored with the model).
+
+    Returns
+    -------
+    CNNModel
+    """
     from brim.learn import ArrayDataset, build_model, fit
 
     maps = np.ascontiguousarray(maps, np.float32)
@@ -424,7 +572,20 @@ def cnn_fit_predict(
     seed: int = 0,
     num_threads: int | None = None,
 ):
-    """A ``fit_predict`` for :func:`brim.evaluate.cross_validate` training the CNN from scratch."""
+    """A ``fit_predict`` for :func:`brim.evaluate.cross_validate` training the CNN from scratch.
+
+    Parameters
+    ----------
+    epochs, seed, num_threads
+        Training options, see :func:`cnn_config`.
+    attention, width
+        Architecture, see :func:`cnn_spec`.
+
+    Returns
+    -------
+    callable
+        ``fit_predict(X_train, y_train, X_val, y_val, X_test) -> (val scores, test scores)``.
+    """
 
     def fit_predict(X_train, y_train, X_val, y_val, X_test):
         model = train_cnn(
@@ -446,6 +607,18 @@ def grad_cam(model: CNNModel, maps: np.ndarray) -> np.ndarray:
 
     Thin wrapper over :func:`brim.evaluate.grad_cam` (Selvaraju et al., ICCV 2017) with
     the model's default layer (its last residual stage, ``cam_layer``).
+
+    Parameters
+    ----------
+    model : CNNModel
+        The trained CNN.
+    maps : numpy.ndarray
+        Normalised maps (n, h, w), or one map (h, w).
+
+    Returns
+    -------
+    numpy.ndarray
+        Grad-CAM maps (n, h, w) in [0, 1].
     """
     from brim.evaluate import grad_cam as core_grad_cam
 
@@ -470,12 +643,38 @@ class FeatureModel:
     weights: np.ndarray  # intercept first
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probability of disease of each feature row.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Features (n, len(names)), NaN allowed (the training mean is used).
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities in [0, 1], shape (n,).
+        """
         Z = np.nan_to_num((np.asarray(X, float) - self.mean) / self.std)
         return 1.0 / (1.0 + np.exp(-np.clip(self.weights[0] + Z @ self.weights[1:], -30, 30)))
 
 
 def train_features(X: np.ndarray, y: np.ndarray, names: list[str]) -> FeatureModel:
-    """Fit :func:`brim.evaluate.logistic_fit` on the NaN-tolerant standardised features."""
+    """Fit :func:`brim.evaluate.logistic_fit` on the NaN-tolerant standardised features.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Features (n, k), NaN allowed.
+    y : numpy.ndarray
+        Labels (n,), 0/1.
+    names : list of str
+        The k feature names.
+
+    Returns
+    -------
+    FeatureModel
+    """
     from brim.evaluate import logistic_fit
 
     (Z,), (mu, sd) = _standardise(np.asarray(X, float))
@@ -494,6 +693,12 @@ class Evaluation:
     cohort: Cohort
 
     def table(self) -> str:
+        """Markdown table of each model's pooled AUROC (95 % CI), sensitivity, specificity.
+
+        Returns
+        -------
+        str
+        """
         lines = ["| model | AUROC | 95 % CI | sensitivity | specificity |", "|---|---|---|---|---|"]
         for name, r in self.results.items():
             a = r.pooled.auroc
@@ -504,6 +709,12 @@ class Evaluation:
         return "\n".join(lines)
 
     def confound_table(self) -> str:
+        """Markdown table of the nuisance-only baselines and the label permutation.
+
+        Returns
+        -------
+        str
+        """
         lines = ["| nuisance-only baseline | AUROC | 95 % CI | flagged |", "|---|---|---|---|"]
         for row in self.audit.rows:
             lines.append(
@@ -545,6 +756,23 @@ def evaluate_cohort(
     num_threads: int | None = None,
 ) -> Evaluation:
     """Grouped cross-validation of the models plus the confound audit.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`load_cohort`, every thermogram labelled.
+    models : sequence of {"features", "cnn", "delta_t_rule"}
+        The models cross-validated.
+    n_splits : int
+        Patient-grouped folds.
+    cnn_epochs, cnn_width : int
+        CNN training epochs and width.
+    seed : int
+        Seed of the folds, the CNN and the bootstrap.
+    n_bootstrap : int
+        Bootstrap resamples of the confidence intervals.
+    num_threads : int, optional
+        torch CPU threads for the CNN.
 
     Returns
     -------
@@ -609,6 +837,28 @@ def train(
     :func:`brim.learn.save_checkpoint` checkpoint (``model.safetensors`` + ``brim_model.json``)
     plus ``model.json``. Only a trained model is saved; its evaluation belongs to
     :func:`evaluate_cohort`.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        Folder of thermograms (see :func:`load_cohort`).
+    labels : path-like
+        Patient-level ``ID,Diagnosis`` CSV.
+    outdir : path-like
+        Folder of the saved model (created).
+    method : {"features", "cnn"}
+        The model trained.
+    epochs : int
+        CNN training epochs.
+    seed : int
+        Training seed.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    pathlib.Path
+        ``outdir``.
     """
     if method not in ("features", "cnn"):
         raise ConfigError(f"unknown method {method!r}; use 'cnn' or 'features'")
@@ -639,7 +889,18 @@ def train(
 
 
 def load_model(model_dir: str | os.PathLike) -> FeatureModel | CNNModel:
-    """Load a model saved by :func:`train`."""
+    """Load a model saved by :func:`train`.
+
+    Parameters
+    ----------
+    model_dir : path-like
+        The folder :func:`train` wrote.
+
+    Returns
+    -------
+    FeatureModel or CNNModel
+        Both have ``predict``.
+    """
     p = Path(model_dir)
     if not (p / "model.json").exists():
         raise MissingFileError(f"{p} holds no brim thermo model (model.json missing)")
@@ -730,7 +991,20 @@ _CNN_KEYS = ("attention", "width", "factor", "shape")
 
 
 def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> list[dict]:
-    """Scores (probability of disease) of each input: rows ``file, patient, score``."""
+    """Scores (probability of disease) of each input: rows ``file, patient, score``.
+
+    Parameters
+    ----------
+    model_dir : path-like
+        A model saved by :func:`train`.
+    inputs : sequence of path-like
+        Thermogram files.
+
+    Returns
+    -------
+    list of dict
+        One row per input.
+    """
     model = load_model(model_dir)
     cohort = load_cohort([Path(f) for f in inputs], labels=None, factor=getattr(model, "factor", 8))
     if isinstance(model, FeatureModel):
@@ -749,7 +1023,18 @@ def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLi
 
 
 def scores_dataset(rows: list[dict]) -> xr.Dataset:
-    """Prediction rows as a Dataset (dim ``file``)."""
+    """Prediction rows as a Dataset (dim ``file``).
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`predict_files`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``score`` (probability, units "1") on dim ``file``.
+    """
     return xr.Dataset(
         {"score": ("file", [r["score"] for r in rows], {"units": "1"})},
         coords={"file": [r["file"] for r in rows]},
@@ -763,6 +1048,22 @@ def plot_grad_cam_overlays(
 
     Drawn on a :class:`matplotlib.figure.Figure` of its own, so the caller's matplotlib backend
     (e.g. a notebook's inline backend) is never switched.
+
+    Parameters
+    ----------
+    model : CNNModel
+        The trained CNN.
+    maps : numpy.ndarray
+        Normalised maps (n, h, w).
+    path : path-like
+        Image file written (PNG).
+    titles : list of str, optional
+        One title per map.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     from matplotlib.figure import Figure
 
@@ -795,6 +1096,22 @@ def write_report(
     """Write the evaluation report: one :func:`brim.evaluate.report` folder per model (with the
     confound audit), Grad-CAM overlays when a CNN is given, and ``summary.md`` with the AUROC
     and confound tables.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`evaluate_cohort`.
+    outdir : path-like
+        Report folder (created).
+    cnn_model : CNNModel, optional
+        A CNN whose Grad-CAM overlays are drawn.
+    n_cam : int
+        Number of overlays.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``summary.md`` file.
     """
     from brim.evaluate import report
 

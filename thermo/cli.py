@@ -186,7 +186,18 @@ _H = "$(brim samples --path thermo_phantom_healthy)"
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``thermo`` command group to the ``brim`` CLI."""
+    """Add the ``thermo`` command group to the ``brim`` CLI.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``brim`` parser's sub-commands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``thermo`` group's parser.
+    """
     p = subparsers.add_parser(
         "thermo",
         help="infrared thermography: convert, segment, classify",

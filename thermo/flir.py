@@ -251,6 +251,16 @@ def _camera_info(rec: bytes) -> tuple[FlirParameters, str]:
 def read_flir_raw(path: str | os.PathLike) -> FlirRaw:
     """Read the raw counts and stored parameters of a FLIR radiometric JPEG.
 
+    Parameters
+    ----------
+    path : path-like
+        The JPEG.
+
+    Returns
+    -------
+    FlirRaw
+        The raw sensor counts and the camera's stored :class:`FlirParameters`.
+
     Raises
     ------
     FormatError
@@ -297,6 +307,18 @@ def water_vapour(relative_humidity: float, temperature: float) -> float:
     """Water-vapour content used by the FLIR transmission model (H2O, in mmol/mol-like units).
 
     ``H2O = RH * exp(1.5587 + 0.06939 T - 2.7816e-4 T^2 + 6.8455e-7 T^3)``, T in degC.
+
+    Parameters
+    ----------
+    relative_humidity : float
+        Relative humidity, fraction in [0, 1].
+    temperature : float
+        Air temperature, degC.
+
+    Returns
+    -------
+    float
+        H2O of the FLIR model.
     """
     t = temperature
     return relative_humidity * math.exp(
@@ -319,6 +341,22 @@ def atmospheric_transmission(
 
     ``tau = X exp(-sqrt(d) (a1 + b1 sqrt(H2O))) + (1 - X) exp(-sqrt(d) (a2 + b2 sqrt(H2O)))``
     (defaults: the constants typical of FLIR cameras; pass the file's). Dimensionless.
+
+    Parameters
+    ----------
+    distance : float
+        Object distance, m.
+    relative_humidity : float
+        Relative humidity, fraction in [0, 1].
+    temperature : float
+        Air temperature, degC.
+    alpha1, alpha2, beta1, beta2, x : float
+        The model's constants (the file's ``Alpha1`` ... ``X``).
+
+    Returns
+    -------
+    float
+        Transmission tau in [0, 1].
     """
     h2o = water_vapour(relative_humidity, temperature)
     sd = math.sqrt(max(distance, 0.0))

@@ -131,6 +131,16 @@ def radiative_h(t_skin: float, t_ambient: float, *, emissivity: float = 0.98) ->
         Reference skin and surrounding-wall temperatures, degC.
     emissivity : float
         Skin emissivity (0.98, Steketee 1973, Phys. Med. Biol. 18, 686).
+
+    Returns
+    -------
+    float
+        h_r, W/m^2/K (about 6 W/m^2/K for skin at 32 degC in a 21 degC room).
+
+    Examples
+    --------
+    >>> round(radiative_h(32.0, 21.0), 2)
+    5.98
     """
     ts = t_skin + 273.15
     ta = t_ambient + 273.15

@@ -123,7 +123,18 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
 
 
 def dmr_format(text: str) -> str:
-    """Which DMR text format: ``"space"`` or ``"semicolon"``."""
+    """Which DMR text format: ``"space"`` or ``"semicolon"``.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+
+    Returns
+    -------
+    str
+        ``"semicolon"`` when the first 4 096 characters hold a ``;``, else ``"space"``.
+    """
     head = text[:4096]
     return "semicolon" if ";" in head else "space"
 
@@ -479,6 +490,18 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
 
 
 def metadata_json(ds: xr.Dataset) -> str:
-    """The DMR naming metadata of a thermogram as a JSON string (for tables)."""
+    """The DMR naming metadata of a thermogram as a JSON string (for tables).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A thermogram read by :func:`read_dmr` (attributes ``patient``, ``view``, ...).
+
+    Returns
+    -------
+    str
+        JSON object of the attributes present among ``patient``, ``view``, ``protocol``,
+        ``frame``, ``side``, ``date``.
+    """
     keys = ("patient", "view", "protocol", "frame", "side", "date")
     return json.dumps({k: ds.attrs[k] for k in keys if k in ds.attrs}, default=str)

@@ -37,7 +37,14 @@ def _fixed_epoch():
 
 
 def sample_spec():
-    """The phantom of the sample subject (with its tumour)."""
+    """The phantom of the sample subject (with its tumour).
+
+    Returns
+    -------
+    PhantomSpec
+        Default phantom with breast radii 5.8/6.0 cm and a 2 cm tumour 1.5 cm deep in the left
+        breast.
+    """
     from brim.thermo.phantom import PhantomSpec, TumourSpec
 
     return PhantomSpec(

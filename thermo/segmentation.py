@@ -95,6 +95,11 @@ def body_mask(temperature: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:
         Temperature in degC (or grey levels: only the ordering matters). NaN = background.
     sigma : float
         Gaussian smoothing in pixels before thresholding.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Body mask (y, x), holes filled.
     """
     t = np.array(temperature, dtype=np.float64)
     bad = ~np.isfinite(t)
@@ -408,6 +413,15 @@ def load_colombia(
         Images and masks are resized to ``size`` x ``size`` (bilinear / nearest).
     fill_background : bool
         Replace the zeroed background by a random smooth field (see the module note).
+    seed : int
+        Seed of the background fields.
+    limit : int, optional
+        Read at most this many crops (for quick runs).
+
+    Returns
+    -------
+    ColombiaSet
+        Images (n, size, size) in [0, 1], masks, ids, sides and labels.
     """
     from PIL import Image
 
@@ -450,7 +464,20 @@ def load_colombia(
 @positional_options
 def unet_spec(*, base: int = 8, depth: int = 3) -> dict:
     """Spec of the U-Net: :class:`brim.learn.UNet2d` (Ronneberger et al. 2015), one input
-    channel, one logit map."""
+    channel, one logit map.
+
+    Parameters
+    ----------
+    base : int
+        Channels of the first level.
+    depth : int
+        Number of down-sampling levels.
+
+    Returns
+    -------
+    dict
+        A :func:`brim.learn.build_model` spec.
+    """
     return {
         "class": "UNet2d",
         "kwargs": {
@@ -474,7 +501,18 @@ class UNetModel:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save with :func:`brim.learn.save_checkpoint` (safetensors weights + JSON spec) into
-        folder ``path``; the input size is recorded in the checkpoint's config."""
+        folder ``path``; the input size is recorded in the checkpoint's config.
+
+        Parameters
+        ----------
+        path : path-like
+            Destination folder.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
         from brim.learn import save_checkpoint
 
         return save_checkpoint(
@@ -483,7 +521,17 @@ class UNetModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> UNetModel:
-        """Load a U-Net saved by :meth:`save` (:func:`brim.learn.load_checkpoint`)."""
+        """Load a U-Net saved by :meth:`save` (:func:`brim.learn.load_checkpoint`).
+
+        Parameters
+        ----------
+        path : path-like
+            The folder :meth:`save` wrote.
+
+        Returns
+        -------
+        UNetModel
+        """
         from brim.learn import load_checkpoint
 
         p = Path(path)
@@ -498,7 +546,20 @@ class UNetModel:
 
     def predict(self, images: np.ndarray, *, batch: int = 32) -> np.ndarray:
         """Probability of "breast" per pixel for (n, s, s) images in [0, 1]
-        (:func:`brim.learn.predict`)."""
+        (:func:`brim.learn.predict`).
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            Images (n, s, s) scaled to [0, 1], s the model's input size.
+        batch : int
+            Images per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities (n, s, s).
+        """
         from brim.learn import ArrayDataset, predict
 
         ds = ArrayDataset(np.ascontiguousarray(images, np.float32))
@@ -531,6 +592,14 @@ def train_unet(
     num_threads : int, optional
         torch CPU threads during training (restored afterwards); 1 is fastest on a busy
         machine.
+    epochs, lr, batch, seed, device, progress
+        Training options of :class:`brim.learn.TrainConfig`.
+    base, depth
+        Architecture, see :func:`unet_spec`.
+
+    Returns
+    -------
+    UNetModel
     """
     from brim.learn import ArrayDataset, RandomFlip, TrainConfig, build_model, fit
 
@@ -570,6 +639,18 @@ def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dat
     The U-Net was trained on per-breast crops: give it a crop (or a whole thermogram when the
     model was trained on whole thermograms). Grey or temperature values are min-max scaled to
     [0, 1] over the image (a display normalisation for the network only).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Thermogram or ``thermal_intensity`` image on (y, x).
+    model : UNetModel or path-like
+        The trained U-Net or its folder.
+
+    Returns
+    -------
+    xarray.Dataset
+        A brim ``mask`` Dataset: ``mask`` (1 breast) and ``probability`` on (y, x).
     """
     from PIL import Image
 
@@ -670,7 +751,24 @@ def train_unet_colombia(
     progress: bool = False,
 ) -> Path:
     """Train the U-Net on every crop of the Colombian cohort and save it for
-    ``brim thermo segment --method unet --model OUTDIR`` (per-breast crops as input)."""
+    ``brim thermo segment --method unet --model OUTDIR`` (per-breast crops as input).
+
+    Parameters
+    ----------
+    root : path-like
+        The cohort folder (see :func:`load_colombia`).
+    outdir : path-like
+        Model folder (created).
+    size : int
+        Crop size, px.
+    epochs, base, depth, seed, progress
+        Options of :func:`train_unet`.
+
+    Returns
+    -------
+    pathlib.Path
+        The model folder.
+    """
     d = load_colombia(root, size=size, fill_background=True, seed=seed)
     model = train_unet(
         d.images,

@@ -136,6 +136,18 @@ def smooth_on_surface(values: np.ndarray, sigma: float) -> np.ndarray:
 
     ``sum_j G(i-j) v_j / sum_j G(i-j)`` over the finite voxels j, evaluated where ``values`` is
     finite; ``sigma`` in voxels.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Field on the surface voxels (e.g. ``SkinTemperature.mean``), NaN elsewhere.
+    sigma : float
+        Gaussian standard deviation, voxels.
+
+    Returns
+    -------
+    numpy.ndarray
+        The averaged field, NaN where ``values`` is not finite.
     """
     ok = np.isfinite(values)
     num = ndimage.gaussian_filter(np.where(ok, values, 0.0), sigma, mode="constant")
