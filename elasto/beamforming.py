@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 from scipy.signal import hilbert
 
 from brim import provenance, schema
@@ -143,7 +144,7 @@ def beamform(
     return ds
 
 
-def iq_demodulate(rf, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:
+def iq_demodulate(rf: ArrayLike, fs: float, fc: float, *, axis: int = -2) -> np.ndarray:
     """Complex baseband IQ from real RF: analytic signal times exp(-j 2 pi fc t).
 
     The analytic signal is :func:`scipy.signal.hilbert` along ``axis``.

@@ -31,6 +31,7 @@ import logging
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 from scipy.ndimage import median_filter
 from scipy.signal import hilbert
 
@@ -269,8 +270,8 @@ def _phase_vectorised(xp, a1, a2, centers, half_window, g, lat):
 
 @provenance.step
 def estimate_displacement(
-    pre,
-    post=None,
+    pre: xr.Dataset | ArrayLike,
+    post: xr.Dataset | ArrayLike | None = None,
     *,
     method: str = "ncc",
     window: int | None = None,

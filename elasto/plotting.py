@@ -5,8 +5,13 @@ All functions follow ``plot_*(obj, *, ax=None, **kw) -> Axes``; matplotlib is im
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import xarray as xr
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "plot_bmode",
@@ -17,7 +22,7 @@ __all__ = [
 ]
 
 
-def _axes(ax):
+def _axes(ax: Axes | None) -> Axes:
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -31,7 +36,14 @@ def _extent(obj):
     return [x[0], x[-1], z[-1], z[0]]
 
 
-def plot_bmode(rf: xr.Dataset, *, ax=None, frame: int = 0, dynamic_range: float = 50.0, **kw):
+def plot_bmode(
+    rf: xr.Dataset,
+    *,
+    ax: Axes | None = None,
+    frame: int = 0,
+    dynamic_range: float = 50.0,
+    **kw: Any,
+) -> Axes:
     """Log-compressed B-mode of one frame of an ``rf_frames`` Dataset (axes in mm).
 
     Parameters
@@ -72,7 +84,14 @@ def plot_bmode(rf: xr.Dataset, *, ax=None, frame: int = 0, dynamic_range: float 
     return ax
 
 
-def plot_elastogram(strain: xr.Dataset, *, ax=None, vmax: float | None = None, colorbar=True, **kw):
+def plot_elastogram(
+    strain: xr.Dataset,
+    *,
+    ax: Axes | None = None,
+    vmax: float | None = None,
+    colorbar: bool = True,
+    **kw: Any,
+) -> Axes:
     """Colour-scale elastogram: compressive strain in %, bright = soft (high strain).
 
     Clinical scanners (Itoh et al. 2006) colour soft tissue red and stiff tissue blue with a
@@ -111,7 +130,9 @@ def plot_elastogram(strain: xr.Dataset, *, ax=None, vmax: float | None = None, c
     return ax
 
 
-def plot_displacement(disp: xr.Dataset, *, ax=None, component: str = "axial", **kw):
+def plot_displacement(
+    disp: xr.Dataset, *, ax: Axes | None = None, component: str = "axial", **kw: Any
+) -> Axes:
     """Axial or lateral displacement map in micrometres.
 
     Parameters
@@ -140,7 +161,7 @@ def plot_displacement(disp: xr.Dataset, *, ax=None, component: str = "axial", **
     return ax
 
 
-def plot_modulus_map(maps: xr.Dataset, *, ax=None, **kw):
+def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> Axes:
     """Shear-wave Young's modulus map in kPa.
 
     Parameters

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance, schema
 from brim.deprecation import positional_options
@@ -46,7 +47,7 @@ def _scalar(value: float, units: str, long_name: str) -> xr.DataArray:
 
 
 def make_rf_frames(
-    rf,
+    rf: ArrayLike,
     *,
     sampling_frequency: float,
     center_frequency: float,
@@ -130,13 +131,13 @@ def make_rf_frames(
 
 
 def make_channel_data(
-    channel,
+    channel: ArrayLike,
     *,
     sampling_frequency: float,
     center_frequency: float,
     sound_speed: float,
-    angles,
-    element_x,
+    angles: ArrayLike,
+    element_x: ArrayLike,
     t0: float = 0.0,
     attrs: dict | None = None,
 ) -> xr.Dataset:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError
@@ -72,12 +73,12 @@ def random_scatterers(
 
 
 def simulate_rf(
-    x,
-    z,
-    amplitude,
+    x: ArrayLike,
+    z: ArrayLike,
+    amplitude: ArrayLike,
     *,
-    depths,
-    lines,
+    depths: ArrayLike,
+    lines: ArrayLike,
     sampling_frequency: float = 20e6,
     center_frequency: float = 5e6,
     bandwidth: float = 0.6,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import schema
 from brim.errors import ConfigError, check_positive
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-def youngs_modulus(speed, *, density: float = 1000.0) -> np.ndarray:
+def youngs_modulus(speed: ArrayLike, *, density: float = 1000.0) -> np.ndarray:
     """E = 3 rho c^2 in Pa, for shear speed ``c`` in m/s and density in kg/m^3.
 
     Valid for incompressible, isotropic, linear-elastic tissue (Poisson's ratio 0.5).

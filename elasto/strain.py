@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 from scipy.ndimage import binary_dilation, binary_erosion, convolve1d
 
 from brim import provenance
@@ -55,7 +56,9 @@ __all__ = [
 ]
 
 
-def least_squares_strain(displacement, *, kernel: int = 9, spacing: float = 1.0, axis: int = 0):
+def least_squares_strain(
+    displacement: ArrayLike, *, kernel: int = 9, spacing: float = 1.0, axis: int = 0
+) -> np.ndarray:
     """Least-squares axial strain: slope of a line fitted over ``kernel`` points along ``axis``.
 
     Parameters
@@ -317,7 +320,7 @@ def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) ->
     return StrainRatio(er / el, el, er, int(ml.sum()), int(mr.sum()))
 
 
-def snr_e(values) -> float:
+def snr_e(values: ArrayLike) -> float:
     """Elastographic SNR = mean / standard deviation of strain in a uniform region.
 
     Parameters
@@ -340,7 +343,7 @@ def snr_e(values) -> float:
     return float(abs(v.mean()) / v.std(ddof=1))
 
 
-def cnr_e(target, background, *, db: bool = False) -> float:
+def cnr_e(target: ArrayLike, background: ArrayLike, *, db: bool = False) -> float:
     """Elastographic CNR = 2 (m_t - m_b)^2 / (s_t^2 + s_b^2) (Varghese & Ophir 1998).
 
     Parameters
