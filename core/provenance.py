@@ -451,7 +451,7 @@ def step(func: Callable | None = None, *, inputs: Iterable[str] | None = None):
     )
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if _ACTIVE.get() is not None:  # inside another step: that call is the one recorded
             return func(*args, **kwargs)
         bound = sig.bind(*args, **kwargs)
