@@ -29,8 +29,8 @@ __all__ = ["beamform", "bmode", "envelope", "iq_demodulate"]
 def beamform(
     channel: xr.Dataset,
     *,
-    depths=None,
-    lines=None,
+    depths: ArrayLike | None = None,
+    lines: ArrayLike | None = None,
     fnumber: float = 1.5,
     output: str = "rf",
     backend: str | None = None,
@@ -99,10 +99,10 @@ def beamform(
     if depths is None:
         zmax = (t0 + (ns - 1) / fs) * c / 2.0
         depths = np.arange(1e-3, zmax, c / (2 * fs))
-    depths = check_vector("depths", depths, increasing=True)
-    if depths[0] < 0:
-        raise ConfigError(f"depths must be >= 0 m, got {depths[0]}")
-    lines = ex.copy() if lines is None else check_vector("lines", lines, increasing=True)
+    zs: np.ndarray = check_vector("depths", depths, increasing=True)
+    if zs[0] < 0:
+        raise ConfigError(f"depths must be >= 0 m, got {zs[0]}")
+    xs: np.ndarray = ex.copy() if lines is None else check_vector("lines", lines, increasing=True)
     name = resolve_backend(backend)
     data = np.asarray(channel["channel"].values)
     if data.dtype not in (np.float32, np.float64):
@@ -117,16 +117,14 @@ def beamform(
         it = tqdm(it, desc="beamform", unit="frame")
     for f in it:
         if name == "cupy":
-            img = to_numpy(das_cupy(data[f], ang, ex, lines, depths, fs, c, t0, fnumber))
+            img = to_numpy(das_cupy(data[f], ang, ex, xs, zs, fs, c, t0, fnumber))
         else:
-            img = das_numba(
-                np.ascontiguousarray(data[f]), ang, ex, lines, depths, fs, c, t0, fnumber
-            )
+            img = das_numba(np.ascontiguousarray(data[f]), ang, ex, xs, zs, fs, c, t0, fnumber)
         frames.append(img)
     rf = np.stack(frames)
-    dz = depths[1] - depths[0] if depths.size > 1 else c / (2 * fs)
+    dz = zs[1] - zs[0] if zs.size > 1 else c / (2 * fs)
     fs_axial = c / (2 * dz)
-    pitch = float(lines[1] - lines[0]) if lines.size > 1 else float(ex[1] - ex[0])
+    pitch = float(xs[1] - xs[0]) if xs.size > 1 else float(ex[1] - ex[0])
     if output == "iq":
         rf = iq_demodulate(rf, fs_axial, fc, axis=1)
     ds = make_rf_frames(
@@ -135,11 +133,11 @@ def beamform(
         center_frequency=fc,
         sound_speed=c,
         pitch=pitch,
-        depth_start=float(depths[0]),
-        line_start=float(lines[0]),
+        depth_start=float(zs[0]),
+        line_start=float(xs[0]),
     )
-    ds = ds.assign_coords(depth=("depth", depths, {"units": "m"}))
-    ds = ds.assign_coords(line=("line", lines, {"units": "m"}))
+    ds = ds.assign_coords(depth=("depth", zs, {"units": "m"}))
+    ds = ds.assign_coords(line=("line", xs, {"units": "m"}))
     provenance.note(backend=name, n_tx=int(ang.size))
     return ds
 

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, SolverError
@@ -288,7 +289,9 @@ def uniform_compression_exact(x, z, *, width: float, height: float, poisson: flo
     return exx * (x - width / 2), compression * (height - z)
 
 
-def eshelby_circular_strain(e_matrix: float, e_inclusion: float, nu: float, eps_far) -> np.ndarray:
+def eshelby_circular_strain(
+    e_matrix: float, e_inclusion: float, nu: float, eps_far: ArrayLike
+) -> np.ndarray:
     """Uniform strain inside a circular inhomogeneity in an infinite plane-strain matrix.
 
     Eshelby's equivalent-inclusion method with the Eshelby tensor of a circular cylinder
@@ -335,7 +338,8 @@ def eshelby_circular_strain(e_matrix: float, e_inclusion: float, nu: float, eps_
         return np.array([[lam + 2 * mu, lam, 0], [lam, lam + 2 * mu, 0], [0, 0, 2 * mu]])
 
     c0, c1 = c_of(e_matrix), c_of(e_inclusion)
-    e0 = np.array([eps_far[0], eps_far[1], r2 * eps_far[2]], float)
+    ef = np.asarray(eps_far, dtype=float)
+    e0 = np.array([ef[0], ef[1], r2 * ef[2]], float)
     dc = c1 - c0
     estar = -np.linalg.solve(dc @ s + c0, dc @ e0)
     ein = e0 + s @ estar

@@ -181,8 +181,18 @@ class StrainRoi:
     (Not to be confused with :class:`brim.fusion.LesionRoi`, the 3-D lesion ellipsoid of
     US-guided optical tomography.)
 
-    ``shape="rect"``: ``(depth0, depth1, line0, line1)``; ``shape="circle"``:
-    ``(depth_centre, line_centre, radius)``.
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``shape="rect"``: ``(depth0, depth1, line0, line1)``; ``shape="circle"``:
+        ``(depth_centre, line_centre, radius)``; in m for images in m.
+    shape : {"rect", "circle"}
+        The region's shape.
+
+    Examples
+    --------
+    >>> StrainRoi((0.012, 0.018, 0.007, 0.013)).shape
+    'rect'
     """
 
     bounds: tuple[float, ...]
