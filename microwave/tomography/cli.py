@@ -201,7 +201,11 @@ def _cmd_reconstruct(args) -> int:
         grid,
         method=args.method,
         freq=freqs,
-        iterations=args.iterations,
+        iterations=(
+            args.iterations
+            if args.iterations is not None or args.method in ("csi", "mr-csi")
+            else 8
+        ),
         regularization=args.regularization,
         noise_level=None if noise is None else float(noise),
         weight=args.weight,
@@ -217,7 +221,8 @@ def _cmd_reconstruct(args) -> int:
     last = res.history[-1]
     print(
         f"wrote {dst}: {args.method} on {grid.ny}x{grid.nx} cells, "
-        f"final data misfit {last.get('final_misfit', last['misfit']):.3g}"
+        f"final data misfit {last.get('final_misfit', last['misfit']):.3g}; iterations "
+        + ", ".join(f"{s['iterations']} ({s['reason']})" for s in res.stopping)
     )
     return 0
 
@@ -356,7 +361,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "receiver ring radius)",
     )
     p.add_argument("--freq", nargs="+", help="frequencies to use (hopped low to high)")
-    p.add_argument("--iterations", type=int, default=8, help="outer iterations per frequency")
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="iteration cap per frequency (default 8 for bim/dbim; 200 for csi/mr-csi, which "
+        "stop earlier on a misfit plateau or at the noise level)",
+    )
     p.add_argument(
         "--regularization",
         default="tikhonov",

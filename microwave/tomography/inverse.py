@@ -780,7 +780,7 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
     f_d_prev = None
     d_chi = None
     gchi_prev = None
-    misfits: list[float] = []
+    objectives: list[float] = []
     reason = "iterations"
     used = 0
     for it in range(iterations):
@@ -830,6 +830,10 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
         upd = float(xp.linalg.norm(chi - chi_old) / max(float(xp.linalg.norm(chi)), 1e-300))
         rho = f - gs(w)
         misfit = float(xp.linalg.norm(rho) / xp.linalg.norm(f))
+        state = float(xp.linalg.norm(chi[None] * e - w)) / max(
+            float(xp.linalg.norm(chi[None] * einc)), 1e-300
+        )
+        objective = misfit**2 + state**2  # the CSI cost F_S + F_D, normalised
         hist.append(
             {
                 "freq": p.f,
@@ -837,18 +841,19 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
                 "misfit": misfit,
                 "update_norm": upd,
                 "weight": None,
+                "state_error": state,
             }
         )
         if bar is not None:
             bar.update(1)
         used = it + 1
-        misfits.append(misfit)
-        if noise_level is not None and misfit <= noise_level:
+        objectives.append(objective)
+        if noise_level is not None and objective <= noise_level**2:
             reason = "discrepancy"
             break
-        if len(misfits) > _PLATEAU_WINDOW:
-            old = misfits[-1 - _PLATEAU_WINDOW]
-            if old - misfit <= _PLATEAU_TOL * old:
+        if len(objectives) > _PLATEAU_WINDOW:
+            before = objectives[-1 - _PLATEAU_WINDOW]
+            if before - objective <= _PLATEAU_TOL * before:
                 reason = "plateau"
                 break
     chi_np = _to_np(chi)
