@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.constants
 import xarray as xr
+from numpy.typing import ArrayLike
 from scipy import ndimage
 
 from brim import provenance
@@ -103,7 +104,7 @@ def inverse_blackbody(radiance, *, band: str = "planck", wavelength: float = 10e
 
 
 def apparent_temperature(
-    t_surface,
+    t_surface: ArrayLike,
     *,
     emissivity: float = 0.98,
     t_reflected: float = 21.0,

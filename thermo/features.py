@@ -25,9 +25,14 @@ mean (or max) breast temperatures exceeds a threshold (0.5 K by default; the cla
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 from scipy import ndimage, stats
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from brim import provenance
 from brim.deprecation import positional_options
@@ -293,7 +298,7 @@ def delta_t_rule(
 
 
 @positional_options
-def features_table(rows: list[dict], *, names: list[str] | None = None):
+def features_table(rows: list[dict], *, names: list[str] | None = None) -> pd.DataFrame:
     """A pandas DataFrame of feature rows with a units row in ``df.attrs['units']``.
 
     Parameters

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import scipy.constants
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import CalibrationError, ConfigError, FormatError, MissingFileError
@@ -370,7 +371,7 @@ def _planck_signal(t_c: float, p: FlirParameters) -> float:
     return p.planck_r1 / (p.planck_r2 * (math.exp(p.planck_b / t) - p.planck_f)) - p.planck_o
 
 
-def raw_to_celsius(counts, parameters: FlirParameters) -> np.ndarray:
+def raw_to_celsius(counts: ArrayLike, parameters: FlirParameters) -> np.ndarray:
     """Convert raw FLIR counts to object temperature in degC.
 
     The optical path camera -> (half the distance) -> IR window -> (half) -> object is

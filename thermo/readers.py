@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.typing import DTypeLike
 
 from brim import provenance
 from brim.errors import FormatError, MissingFileError
@@ -177,7 +178,10 @@ def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
 
 @provenance.step
 def read_dmr(
-    path: str | os.PathLike, *, shape: tuple[int, int] | None = DMR_SHAPE, dtype=np.float32
+    path: str | os.PathLike,
+    *,
+    shape: tuple[int, int] | None = DMR_SHAPE,
+    dtype: DTypeLike = np.float32,
 ) -> xr.Dataset:
     """Read a DMR-IR temperature matrix (static or one dynamic frame).
 

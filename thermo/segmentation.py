@@ -36,6 +36,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -681,7 +682,13 @@ def segment_unet(ds: xr.Dataset, model: UNetModel | str | os.PathLike) -> xr.Dat
     return stamp(out, "mask")
 
 
-def segment(ds: xr.Dataset, *, method: str = "classical", model=None, **kwargs) -> xr.Dataset:
+def segment(
+    ds: xr.Dataset,
+    *,
+    method: str = "classical",
+    model: UNetModel | str | os.PathLike | None = None,
+    **kwargs: Any,
+) -> xr.Dataset:
     """Segment a thermogram by ``method`` "classical" or "unet" (``model`` = U-Net folder).
 
     Parameters

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from brim.errors import SolverError
 from brim.thermo import _solvers
@@ -97,14 +98,14 @@ def solve_steady(
 
 
 def solve_pennes(
-    conductivity,
-    perfusion,
-    metabolic_heat,
+    conductivity: ArrayLike,
+    perfusion: ArrayLike,
+    metabolic_heat: ArrayLike,
     domain: np.ndarray,
     *,
     spacing: float | Sequence[float],
-    fixed=None,
-    h=10.0,
+    fixed: ArrayLike | None = None,
+    h: ArrayLike = 10.0,
     t_ambient: float = 21.0,
     t_arterial: float = T_ARTERIAL,
     rho_blood: float = RHO_BLOOD,

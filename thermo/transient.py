@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike
 
 from brim.errors import ConfigError
 from brim.thermo._solvers import DIRECT_MAX, cg_jacobi
@@ -45,7 +46,7 @@ class TransientSolution:
 
 def solve_transient(
     problem: BioheatProblem,
-    t_initial,
+    t_initial: ArrayLike,
     t_ambient: float | Callable[[float], float],
     *,
     dt: float,
