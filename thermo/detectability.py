@@ -81,7 +81,7 @@ def _render(spec, *, seed, t_ambient, h):
     from brim.thermo.phantom import build_phantom
     from brim.thermo.simulate import solve_phantom
 
-    vol = solve_phantom(build_phantom(spec, seed=seed), t_ambient=t_ambient, h=h)
+    vol = solve_phantom(build_phantom(spec=spec, seed=seed), t_ambient=t_ambient, h=h)
     return render_thermogram(vol, netd=0.0, seed=0)
 
 
