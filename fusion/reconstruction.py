@@ -50,6 +50,7 @@ from brim.fusion._units import (
     length_factor,
     per_mm_factor,
 )
+from brim.fusion.lesion_fit import fit_homogeneous_lesion, roi_fractions
 
 __all__ = [
     "LesionRoi",
@@ -762,6 +763,7 @@ def reconstruct(
     depth: float = 0.040,
     display_spacing: float | None = None,
     nonlinear_iterations: int = 1,
+    lesion_estimate: str = "fit",
 ) -> xr.Dataset:
     """US-guided dual-mesh reconstruction of absorption per wavelength.
 
@@ -798,6 +800,14 @@ def reconstruct(
         Gauss-Newton (distorted Born) updates after the Born solution: the perturbation inside
         the US lesion is then modelled exactly, which removes Born's underestimate of strong
         absorbers (``method="born"`` only, ignored for Rytov; 0 = plain first Born).
+    lesion_estimate : {"fit", "mean"}
+        How ``lesion_delta_mua`` is obtained. ``"fit"`` (default): one homogeneous absorption
+        change inside the US lesion, each voxel weighted by its volume fraction in the lesion,
+        fitted to the data on the distorted-Born model with the tissue outside fixed
+        (:func:`brim.fusion.lesion_fit.fit_homogeneous_lesion`); it removes the
+        depth-sensitivity and partial-volume bias of the voxel mean (a 15 mm lesion at 2 cm:
+        -22 % with the mean, -3 % with the fit). ``"mean"``: the mean of the voxels whose centre
+        lies in the lesion (the estimate of earlier releases; also used for Rytov).
 
     Returns
     -------
@@ -855,14 +865,27 @@ def reconstruct(
     n = float(target.attrs.get("refractive_index", 1.33)) if n is None else float(n)
     bg = _background_props(reference, background, n)
     freq = float(target["modulation_frequency"])
+    if lesion_estimate not in ("fit", "mean"):
+        raise ConfigError(f"lesion_estimate must be 'fit' or 'mean', got {lesion_estimate!r}")
     if method != "born":
         nonlinear_iterations = 0  # the exact ROI model is formulated on fluences (Born)
     mesh = dual_mesh(
         roi, extent=extent, depth=depth, fine=fine, coarse=coarse, fine_factor=fine_factor
     )
+    frac = roi_fractions(
+        mesh.centers,
+        mesh.is_fine,
+        mesh.fine_spacing,
+        np.multiply(roi.center, M_TO_MM),
+        np.multiply(roi.semi_axes, M_TO_MM),
+    )
+    if not frac.any():  # a lesion far smaller than a voxel: the voxels marked as inside it
+        frac = mesh.in_roi.astype(np.float64)
+    fit_lesion = lesion_estimate == "fit" and method == "born"
+    lesion = np.empty(nw := target.sizes["wavelength"])
+    lesion_residual = np.full(nw, np.nan)
     src, det = _positions(target)
     penalty = np.where(mesh.in_roi, 1.0, float(outside_penalty))
-    nw = target.sizes["wavelength"]
     x_all = np.empty((nw, mesh.n_unknowns))
     mua_bg = np.asarray(bg.mua.values, float)
     musp_bg = np.asarray(bg.musp.values, float)
@@ -890,6 +913,13 @@ def reconstruct(
             jw = jac * rowscale[:, None]
             x = _solve(jw, r + jw @ x, freq, solver, alpha, penalty, iterations, smax2)
         x_all[w] = x
+        if fit_lesion:
+            fit = fit_homogeneous_lesion(
+                lambda v, p=props: _distorted(src, det, mesh, p, v), x, frac, yv, rowscale=rowscale
+            )
+            lesion[w], lesion_residual[w] = fit.delta_mua, fit.relative_residual
+        else:
+            lesion[w] = x[mesh.in_roi].mean()
     ds = _to_grid(mesh, x_all, mua_bg, target.wavelength.values, roi, display_spacing)
     ds.attrs.update(
         {
@@ -903,9 +933,19 @@ def reconstruct(
     )
     ds["lesion_delta_mua"] = (
         "wavelength",
-        x_all[:, mesh.in_roi].mean(1),
-        {"units": "mm-1", "long_name": "mean absorption change inside the US lesion"},
+        lesion,
+        {
+            "units": "mm-1",
+            "long_name": "absorption change of the US lesion",
+            "estimate": "homogeneous-lesion fit" if fit_lesion else "voxel mean",
+        },
     )
+    if fit_lesion:
+        ds["lesion_fit_residual"] = (
+            "wavelength",
+            lesion_residual,
+            {"units": "1", "long_name": "relative data residual of the lesion fit"},
+        )
     ds["background_mua"] = ("wavelength", mua_bg, {"units": "mm-1"})
     ds["background_musp"] = ("wavelength", musp_bg, {"units": "mm-1"})
     ds = stamp(ds, "reconstruction")
