@@ -2,7 +2,9 @@
 
 Readers (:mod:`~brim.elasto.readers`), plane-wave beamforming (:mod:`~brim.elasto.beamforming`),
 forward models (:mod:`~brim.elasto.fem`, :mod:`~brim.elasto.rfsim`), displacement estimation
-(:mod:`~brim.elasto.displacement`), strain and clinical numbers (:mod:`~brim.elasto.strain`),
+(:mod:`~brim.elasto.displacement`; regularised GLUE-style estimation in
+:mod:`~brim.elasto.glue`), frame-pair selection for free-hand sequences
+(:mod:`~brim.elasto.pair_selection`), strain and clinical numbers (:mod:`~brim.elasto.strain`),
 shear-wave elastography (:mod:`~brim.elasto.shearwave`) and figures
 (:mod:`~brim.elasto.plotting`).
 """
@@ -29,6 +31,10 @@ _EXPORTS = {
     "simulate_pair": "rfsim",
     "simulate_shear_wave_rf": "rfsim",
     "estimate_displacement": "displacement",
+    "glue_displacement": "glue",
+    "simulate_decorrelated_pair": "glue",
+    "score_frame_pairs": "pair_selection",
+    "select_frame_pairs": "pair_selection",
     "least_squares_strain": "strain",
     "strain_image": "strain",
     "strain_ratio": "strain",

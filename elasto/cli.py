@@ -131,9 +131,10 @@ def _add_pair(p):
     add_output_option(p, "file", "output NetCDF file")
     p.add_argument(
         "--method",
-        choices=("ncc", "phase", "dp"),
+        choices=("ncc", "phase", "dp", "glue"),
         default="ncc",
-        help="displacement estimator: normalised cross-correlation, phase or dynamic programming",
+        help="displacement estimator: normalised cross-correlation, phase, dynamic programming "
+        "or glue (regularised global estimation, cleanest strain on decorrelated pairs)",
     )
     p.add_argument("--window", type=int, help="axial window in samples (default ~10 periods)")
     p.add_argument("--frames", type=_frames, default=(0, 1), help="frame indices PRE,POST")

@@ -20,6 +20,11 @@ Methods
     displacements along each line minimise data cost (1 - NCC) plus a smoothness penalty; the
     result guides an NCC sub-sample refinement (+-1 sample). Robust where independent block
     matching produces peak-hopping outliers (large strain, low correlation).
+``"glue"``
+    Regularised global estimation, GLUE-style (Hashemi & Rivaz, IEEE TUFFC 64:1625, 2017),
+    seeded by ``"ncc"``: axial and lateral displacement minimise a data term plus axial and
+    lateral smoothness terms over the whole image (:func:`brim.elasto.glue.glue_displacement`).
+    Cleaner strain than NCC where the speckle decorrelates.
 
 Results are ``xarray.Dataset``s on the window grid ``(depth, line)`` with ``axial`` and
 ``lateral`` displacement in m (and in samples/lines) and the NCC peak ``correlation``.
@@ -51,7 +56,7 @@ from .displacement_kernels import (
 
 __all__ = ["estimate_displacement", "frame_pair", "phase_refine", "window_centers"]
 
-METHODS = ("ncc", "phase", "dp")
+METHODS = ("ncc", "phase", "dp", "glue")
 
 
 def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
@@ -289,7 +294,7 @@ def estimate_displacement(
     pre, post : xarray.Dataset or array
         ``rf_frames`` Datasets (``post=None``: two frames of ``pre`` chosen by ``frames``) or
         real 2-D arrays (depth, line).
-    method : {"ncc", "phase", "dp"}
+    method : {"ncc", "phase", "dp", "glue"}
         See the module docstring.
     window : int, optional
         Axial window length in samples (odd); default about 10 periods of the RF, measured from
@@ -334,6 +339,19 @@ def estimate_displacement(
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < max_strain < 0.5:
         raise ConfigError("max_strain must be in (0, 0.5)")
+    if method == "glue":
+        from .glue import glue_displacement  # glue imports this module: keep the import local
+
+        return glue_displacement(
+            pre,
+            post,
+            window=window,
+            step=step,
+            max_strain=max_strain,
+            lateral_search=lateral_search,
+            frames=frames,
+            backend=backend,
+        )
     a, b, meta = frame_pair(pre, post, frames=frames)
     nd, nl = a.shape
     if window is None:

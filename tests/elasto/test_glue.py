@@ -180,3 +180,27 @@ def test_bad_input_raises_brim_errors(uniform):
         glue_displacement(np.zeros_like(a), b)
     with pytest.raises(ConfigError, match="correlation"):
         simulate_decorrelated_pair(correlation=1.5)
+
+
+def test_estimate_displacement_method_glue_is_glue_displacement(uniform):
+    got = estimate_displacement(uniform, method="glue", window=31)
+    ref = glue_displacement(uniform, window=31)
+    assert got.attrs["method"] == "glue"
+    for name in ("axial", "lateral", "axial_samples", "lateral_lines", "correlation"):
+        np.testing.assert_array_equal(got[name].values, ref[name].values, err_msg=name)
+
+
+def test_cli_strain_method_glue(tmp_path, capsys):
+    from brim.cli import main
+    from brim.data import sample_path
+
+    out = tmp_path / "strain_glue.nc"
+    pair = sample_path("elasto_phantom_pair")
+    assert main(["elasto", "strain", str(pair), "-o", str(out), "--method", "glue"]) == 0
+    assert "median axial strain -" in capsys.readouterr().out  # 1 % applied compression
+    import brim.io
+
+    s = brim.io.open(out)
+    assert abs(float(np.nanmedian(s["strain"].values)) + 0.01) < 1e-3
+    rec = {p["step"]: p["parameters"] for p in json.loads(s.attrs["brim_provenance"])}
+    assert rec["brim.elasto.estimate_displacement"]["method"] == "glue"
