@@ -27,10 +27,12 @@ samples, demo, cli, plotting
 
 Conventions: time dependence exp(+jωt); complex relative permittivity ε' − jσ/(ωε0).
 ``brim.microwave.Grid`` is a deprecated alias of
-:class:`~brim.microwave.tomography.TomographyGrid`. The modules of the former flat layout
-(``brim.microwave.forward``, ``.inverse``, ``.calibration``, ...) still import for one release,
-with a :class:`DeprecationWarning` naming the new path. Every step that returns a Dataset
-records itself with :func:`brim.provenance.step` (``brim.microwave.<function>``).
+:class:`~brim.microwave.tomography.TomographyGrid`, ``brim.microwave.calibrate`` of
+:func:`~brim.microwave.tomography.calibrate_gain` (the tomography gain calibration; the command
+``brim microwave calibrate`` is the radar background subtraction). The modules of the former
+flat layout (``brim.microwave.forward``, ``.inverse``, ``.calibration``, ...) still import for
+one release, with a :class:`DeprecationWarning` naming the new path. Every step that returns a
+Dataset records itself with :func:`brim.provenance.step` (``brim.microwave.<function>``).
 """
 
 from brim._lazy import lazy_exports
@@ -80,7 +82,8 @@ __all__, _lazy_getattr, __dir__ = lazy_exports(
         "gmres_batched": "tomography.krylov",
         "bicgstab_batched": "tomography.krylov",
         "invert": "tomography.inverse",
-        "calibrate": "tomography.inverse",
+        "calibrate_gain": "tomography.inverse",
+        "read_field_table": "tomography.fieldtable",
         "lesion_candidates": "tomography.metrics",
         "BreastPhantom": "tomography.phantoms",
         "breast_phantom": "tomography.phantoms",
@@ -91,7 +94,7 @@ __all__, _lazy_getattr, __dir__ = lazy_exports(
     },
 )
 
-_RENAMED = {"Grid": "TomographyGrid"}
+_RENAMED = {"Grid": "TomographyGrid", "calibrate": "calibrate_gain"}
 
 
 def __getattr__(name: str):

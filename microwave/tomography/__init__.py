@@ -16,7 +16,11 @@ krylov
 analytic
     The analytic oracle: the field scattered by a dielectric cylinder (eigenfunction series).
 inverse
-    Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV and automatic weights; gain calibration.
+    Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV and automatic weights, stopping rules;
+    gain calibration (:func:`calibrate_gain`: per transmitter, per pair, reference receivers
+    for directive antennas).
+fieldtable
+    :func:`read_field_table`: measured multistatic field tables -> ``field_set``.
 phantoms, metrics, classify
     Breast phantoms, reconstruction quality metrics and ranked lesion candidates, tumour
     classifiers.
@@ -29,7 +33,7 @@ simulate``).
 
 from brim._lazy import lazy_exports
 
-__all__, __getattr__, __dir__ = lazy_exports(
+__all__, _lazy_getattr, __dir__ = lazy_exports(
     __name__,
     {
         "TomographyGrid": "grid",
@@ -57,7 +61,9 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "contrast_moments": "moment_quadrature",
         "InversionResult": "inverse",
         "invert": "inverse",
-        "calibrate": "inverse",
+        "calibrate_gain": "inverse",
+        "incident_spread_db": "inverse",
+        "read_field_table": "fieldtable",
         "reconstruct_file": "inverse",
         "BreastPhantom": "phantoms",
         "breast_phantom": "phantoms",
@@ -84,3 +90,17 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "predict_files": "classify",
     },
 )
+
+
+def __getattr__(name: str):
+    if name == "calibrate":  # renamed in issue 18; removed in the next release
+        import warnings
+
+        warnings.warn(
+            "brim.microwave.tomography.calibrate is deprecated; use "
+            "brim.microwave.tomography.calibrate_gain",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        name = "calibrate_gain"
+    return _lazy_getattr(name)

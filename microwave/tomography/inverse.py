@@ -55,8 +55,10 @@ __all__ = [
     "InversionResult",
     "METHODS",
     "DEFAULT_ITERATIONS",
-    "calibrate",
+    "CALIBRATION_MODES",
+    "calibrate_gain",
     "choose_weight",
+    "incident_spread_db",
     "invert",
     "reconstruct_file",
     "tikhonov_svd",
@@ -272,27 +274,76 @@ def _regularised_solve(
 # ----------------------------------------------------------------------------------------------
 # calibration
 # ----------------------------------------------------------------------------------------------
+CALIBRATION_MODES = ("auto", "per_tx", "per_pair", "reference")
+
+
 @provenance.step
-def calibrate(measured: xr.Dataset, simulated_incident: Any, *, mode: str = "per_tx") -> xr.Dataset:
+def calibrate_gain(
+    measured: xr.Dataset,
+    simulated_incident: Any,
+    *,
+    mode: str = "auto",
+    n_reference: int = 1,
+    directivity_db: float = 20.0,
+) -> xr.Dataset:
     """Calibrate measured fields by the ratio of simulated to measured incident field.
 
     Each transmitter's chain (cable, antenna, source) multiplies its measured fields by an
     unknown complex factor; the ratio ``E_inc^sim / E_inc^meas`` removes it (Ostadrahimi et al.
-    2011, *IEEE Trans. Instrum. Meas.* 60, 2779; Gilmore et al. 2010).
+    2011, *IEEE Trans. Instrum. Meas.* 60, 2779; Gilmore et al. 2010). Directive antennas
+    (horns) are not line sources: their measured incident field falls by tens of dB away from
+    boresight while the model's does not, so a factor fitted over every receiver is biased
+    towards the weak receivers (it inflates the scattered field) and a factor per pair
+    amplifies them. The usual practice for such data (Geffrin, Sabouroux & Eyraud 2005,
+    *Inverse Problems* 21, S117) is one factor per frequency and source taken from the
+    receiver(s) facing the source, applied to the measured scattered field
+    ``E_tot^meas - E_inc^meas``: mode ``"reference"``.
 
     Parameters
     ----------
     measured : Dataset (field_set)
-        Measured total and incident (empty-chamber) fields.
+        Measured total and incident (empty-chamber) fields (V/m or any consistent unit).
     simulated_incident : array (freq, tx, rx), complex
         The incident field of the model used for inversion at the same pairs (V/m).
-    mode : {"per_tx", "per_pair"}
-        One least-squares factor per (frequency, transmitter) over its measured receivers, or
-        one factor per pair.
+    mode : {"auto", "per_tx", "per_pair", "reference"}
+        ``"per_tx"``: one least-squares factor per (frequency, transmitter) over all its
+        measured receivers; ``"per_pair"``: one factor per pair; ``"reference"``: one
+        least-squares factor per (frequency, transmitter) over its ``n_reference`` measured
+        receivers of largest measured incident field (those facing the source), and the
+        calibrated total field is ``E_inc^sim + c (E_tot^meas - E_inc^meas)``; ``"auto"``
+        (default): ``"reference"`` when the measured incident field is strongly directive
+        (the median over sources of the spread of ``|E_inc^meas / E_inc^sim|`` across the
+        receivers of one source exceeds ``directivity_db``), else ``"per_tx"``.
+    n_reference : int
+        Receivers per source that set the factor in ``"reference"`` mode (>= 1).
+    directivity_db : float
+        Spread (dB) above which ``"auto"`` chooses ``"reference"``.
 
     Returns
     -------
-    Dataset (field_set) with calibrated ``total_field`` and ``incident_field`` (= simulated).
+    xarray.Dataset
+        Kind ``field_set`` with calibrated ``total_field`` and ``incident_field``
+        (= simulated); ``attrs["calibration_mode"]`` is the mode used and
+        ``attrs["incident_spread_db"]`` the directivity measure.
+
+    Raises
+    ------
+    CalibrationError
+        A measured incident field of zero on a measured pair, or a source without receivers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave.tomography import TomographyGrid, ring_positions, simulate
+    >>> g = TomographyGrid.centered(8, 0.04)
+    >>> ring = ring_positions(4, 0.1)
+    >>> clean = simulate(np.full(g.shape, 1.2 + 0j), g, [1e9], ring, ring)
+    >>> meas = clean.copy()
+    >>> for v in ("total_field", "incident_field"):
+    ...     meas[v] = clean[v] * (2 - 1j)
+    >>> cal = calibrate_gain(meas, clean["incident_field"].values)
+    >>> cal.attrs["calibration_mode"], bool(np.allclose(cal.total_field, clean.total_field))
+    ('per_tx', True)
     """
     measured = measured.brim.to_device("cpu")
     sim = np.asarray(to_numpy(simulated_incident), complex)
@@ -300,25 +351,104 @@ def calibrate(measured: xr.Dataset, simulated_incident: Any, *, mode: str = "per
     tot = measured["total_field"].values
     if sim.shape != inc.shape:
         raise SchemaError(f"simulated incident field {sim.shape} does not match data {inc.shape}")
+    if mode not in CALIBRATION_MODES:
+        raise ConfigError(
+            f"unknown calibration mode {mode!r}; use one of {', '.join(CALIBRATION_MODES)}"
+        )
+    n_reference = check_positive("n_reference", n_reference, integer=True)
     m = _mask_of(measured)
     if np.any(m & (np.abs(inc) == 0)):
         raise CalibrationError("measured incident field is zero on a measured pair")
+    spread = incident_spread_db(inc, sim, m)
+    if mode == "auto":
+        mode = "reference" if spread > directivity_db else "per_tx"
+    if mode != "per_pair" and np.any(m.sum(axis=-1) == 0):
+        raise CalibrationError("a transmitter has no measured receiver to calibrate with")
     if mode == "per_pair":
         c = np.where(m, sim / np.where(m, inc, 1), 0)
     elif mode == "per_tx":
         num = np.sum(np.where(m, np.conj(inc) * sim, 0), axis=-1)
         den = np.sum(np.where(m, np.abs(inc) ** 2, 0), axis=-1)
-        if np.any(den == 0):
-            raise CalibrationError("a transmitter has no measured receiver to calibrate with")
         c = (num / den)[..., None]
-    else:
-        raise ConfigError(f"unknown calibration mode {mode!r}; use 'per_tx' or 'per_pair'")
+    else:  # reference receivers: the strongest measured incident fields of each source
+        order = np.argsort(np.where(m, -np.abs(inc), np.inf), axis=-1, kind="stable")
+        ref = np.zeros_like(m)
+        np.put_along_axis(ref, order[..., :n_reference], True, axis=-1)
+        ref &= m
+        num = np.sum(np.where(ref, np.conj(inc) * sim, 0), axis=-1)
+        den = np.sum(np.where(ref, np.abs(inc) ** 2, 0), axis=-1)
+        c = (num / den)[..., None]
     out = measured.copy()
-    out["total_field"] = measured["total_field"].copy(data=np.where(m, c * tot, 0))
+    if mode == "reference":
+        cal_total = np.where(m, sim + c * (tot - inc), 0)
+    else:
+        cal_total = np.where(m, c * tot, 0)
+    out["total_field"] = measured["total_field"].copy(data=cal_total)
     out["incident_field"] = measured["incident_field"].copy(data=np.where(m, sim, 0))
     if "scattered_field" in out:
         out["scattered_field"] = out["total_field"] - out["incident_field"]
+    out.attrs["calibration_mode"] = mode
+    out.attrs["incident_spread_db"] = float(spread)
     return out
+
+
+def incident_spread_db(measured_incident: Any, simulated_incident: Any, mask: Any = None) -> float:
+    """Directivity of measured sources relative to the model, in dB.
+
+    For each (frequency, source) the spread ``20 log10(max / min)`` of
+    ``|E_inc^meas / E_inc^sim|`` over its measured receivers; the median over sources. About
+    0 dB when the antennas behave like the model's sources (up to a gain), 20-40 dB for horns
+    modelled as line sources.
+
+    Parameters
+    ----------
+    measured_incident, simulated_incident : array (freq, tx, rx), complex
+        Measured and model incident fields at the same pairs.
+    mask : array of bool (freq, tx, rx), optional
+        Measured pairs (default all).
+
+    Returns
+    -------
+    float
+        The median spread in dB (0 when no source has two measured receivers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sim = np.ones((1, 2, 4), complex)
+    >>> meas = sim * np.array([1.0, 0.5, 0.1, 0.01])
+    >>> round(incident_spread_db(meas, sim), 1)
+    40.0
+    """
+    inc = np.asarray(to_numpy(measured_incident), complex)
+    sim = np.asarray(to_numpy(simulated_incident), complex)
+    m = (
+        np.ones(inc.shape, bool)
+        if mask is None
+        else np.broadcast_to(np.asarray(mask, bool), inc.shape)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(inc) / np.abs(sim)
+    m = m & np.isfinite(ratio) & (ratio > 0)
+    hi = np.max(np.where(m, ratio, -np.inf), axis=-1)
+    lo = np.min(np.where(m, ratio, np.inf), axis=-1)
+    ok = m.sum(axis=-1) >= 2
+    if not np.any(ok):
+        return 0.0
+    return float(np.median(20 * np.log10(hi[ok] / lo[ok])))
+
+
+def __getattr__(name: str):
+    if name == "calibrate":  # renamed in issue 18; removed in the next release
+        import warnings
+
+        warnings.warn(
+            "brim.microwave.tomography.inverse.calibrate is deprecated; use calibrate_gain",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return calibrate_gain
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _mask_of(ds: xr.Dataset) -> np.ndarray:

@@ -11,7 +11,12 @@ import pytest
 
 from brim.errors import ConfigError
 from brim.microwave.tomography import TomographyGrid, add_noise, ring_positions, simulate
-from brim.microwave.tomography.inverse import _regularised_solve, calibrate, choose_weight, invert
+from brim.microwave.tomography.inverse import (
+    _regularised_solve,
+    calibrate_gain,
+    choose_weight,
+    invert,
+)
 from brim.microwave.tomography.metrics import lesion_candidates, localisation_error
 from brim.microwave.tomography.phantoms import breast_phantom, disk_fraction
 
@@ -122,15 +127,15 @@ def test_calibration_removes_per_transmitter_gain_and_phase():
     for v in ("total_field", "incident_field"):
         meas[v] = clean[v] * gain[:, :, None]
     sim_inc = clean["incident_field"].values
-    for mode in ("per_tx", "per_pair"):
-        cal = calibrate(meas, sim_inc, mode=mode)
+    for mode in ("per_tx", "per_pair", "auto"):
+        cal = calibrate_gain(meas, sim_inc, mode=mode)
         np.testing.assert_allclose(
             cal["total_field"].values, clean["total_field"].values, rtol=1e-10, atol=1e-12
         )
     # uncalibrated data are far off
     assert np.abs(meas["total_field"].values - clean["total_field"].values).max() > 1.0
     with pytest.raises(ConfigError):
-        calibrate(meas, sim_inc, mode="nope")
+        calibrate_gain(meas, sim_inc, mode="nope")
 
 
 def test_discrepancy_and_gcv_weights_against_brute_force():
