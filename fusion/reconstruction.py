@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import xarray as xr
@@ -915,7 +916,7 @@ def reconstruct(
         x_all[w] = x
         if fit_lesion:
             fit = fit_homogeneous_lesion(
-                lambda v, p=props: _distorted(src, det, mesh, p, v), x, frac, yv, rowscale=rowscale
+                partial(_distorted, src, det, mesh, props), x, frac, yv, rowscale=rowscale
             )
             lesion[w], lesion_residual[w] = fit.delta_mua, fit.relative_residual
         else:

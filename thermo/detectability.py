@@ -202,7 +202,8 @@ def detectability_study(
         (i, j): depths[j] >= diameters[i] / 2 + specs[0].skin_thickness + _SKIN_CLEARANCE
         for i, j in cells
     }
-    jobs = [("healthy", k, None) for k in range(n_healthy)]
+    Job = tuple[str, int, tuple[int, int] | None]  # (kind, subject, (diameter, depth) cell)
+    jobs: list[Job] = [("healthy", k, None) for k in range(n_healthy)]
     for i, j in cells:
         if feasible[(i, j)]:
             jobs += [("tumour", k, (i, j)) for k in range(n_subjects)]
@@ -212,7 +213,7 @@ def detectability_study(
 
         bar = tqdm(total=len(jobs), desc="detectability", unit="subject")
 
-    values = {}  # (kind, k, cell) -> array (netd, feature)
+    values: dict[Job, np.ndarray] = {}  # job -> array (netd, feature)
     for kind, k, cell in jobs:
         spec = specs[k]
         if cell is not None:
