@@ -51,6 +51,38 @@ def _calibrate(ds, args):
     return ds
 
 
+_FIELD_TABLE_SUFFIXES = (".exp",)
+
+
+def _is_field_table(path: str, args) -> bool:
+    """A measured multistatic field table: ``--field-table``, a table option, or ``.exp``."""
+    from pathlib import Path
+
+    if args.field_table or any(
+        getattr(args, k) is not None for k in ("tx_radius", "rx_radius", "geometry")
+    ):
+        return True
+    return Path(path).suffix.lower() in _FIELD_TABLE_SUFFIXES
+
+
+def _read_field_table(path: str, args):
+    from brim.microwave.tomography.fieldtable import read_field_table
+
+    return read_field_table(
+        path,
+        geometry=args.geometry,
+        tx_radius=args.tx_radius,
+        rx_radius=args.rx_radius,
+        n_tx=args.n_tx,
+        n_rx=args.n_rx,
+        freq_unit=args.freq_unit,
+        index_base=args.index_base,
+        time_convention={"iwt": "-iwt", "jwt": "+jwt"}.get(
+            args.time_convention, args.time_convention
+        ),
+    )
+
+
 def _cmd_convert(args) -> int:
     from brim.io import check_input_file, save
 
@@ -58,7 +90,7 @@ def _cmd_convert(args) -> int:
         check_input_file(p)
     targets = output_paths(args.inputs, args.output, suffix=".nc")
     for p, target in zip(args.inputs, targets):
-        save(_open(p), target)
+        save(_read_field_table(p, args) if _is_field_table(p, args) else _open(p), target)
         print(target)
     return 0
 
@@ -242,15 +274,46 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog=examples(
             f"brim microwave convert {_SCAN} -o scan.nc",
             "brim microwave convert $BRIM_EXTERNAL_DATA/microwave/merit/B0_P3_p*.csv -o scans/",
+            "brim microwave convert dielTM_dec8f.exp --tx-radius 0.72 --rx-radius 0.76 "
+            "--n-rx 360 -o fields.nc",
         ),
     )
     p.add_argument(
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="Touchstone .sNp, MERIT .csv, UM-BMID .mat, NetCDF or NPZ scans",
+        help="Touchstone .sNp, MERIT .csv, UM-BMID .mat, NetCDF or NPZ scans; or measured "
+        "multistatic field tables (.exp, or any table with --field-table)",
     )
-    add_output_option(p, "auto", "brim sparameter_scan NetCDF")
+    add_output_option(p, "auto", "brim sparameter_scan NetCDF (field_set for a field table)")
+    g = p.add_argument_group(
+        "field tables",
+        "one row per source, receiver and frequency: indices, frequency, Re/Im total and "
+        "incident field (read_field_table); read as such for .exp, with --field-table, or when "
+        "a position option is given",
+    )
+    g.add_argument("--field-table", action="store_true", help="read the inputs as field tables")
+    g.add_argument("--geometry", help="CSV kind,index,x,y of the antenna positions (m)")
+    g.add_argument("--tx-radius", type=float, help="transmitter ring radius (m)")
+    g.add_argument("--rx-radius", type=float, help="receiver ring radius (m)")
+    g.add_argument("--n-tx", type=int, help="transmitter positions on the ring")
+    g.add_argument("--n-rx", type=int, help="receiver positions on the ring")
+    g.add_argument(
+        "--freq-unit",
+        default="auto",
+        choices=["auto", "Hz", "kHz", "MHz", "GHz"],
+        help="unit of the frequency column (default: from the header or the values)",
+    )
+    g.add_argument(
+        "--index-base", type=int, default=1, help="index of the first antenna (default 1)"
+    )
+    g.add_argument(
+        "--time-convention",
+        default="+jwt",
+        choices=["+jwt", "-iwt", "jwt", "iwt"],
+        help="time convention of the table: jwt = exp(+jwt) (brim's), iwt = exp(-iwt), "
+        "conjugated on reading (also written --time-convention=-iwt)",
+    )
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
