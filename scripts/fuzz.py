@@ -64,8 +64,8 @@ ENTRIES: dict[str, list[str]] = {
     "fusion.background": ["fusion", "background", "{in}", "-o", "{out}/r.nc"],
     "fusion.segment-us": ["fusion", "segment-us", "{in}", "-o", "{out}/r.nc"],
     # library readers without a command of their own
-    "py:read_dot_filtering": ["brim.fusion.readers:read_dot_filtering"],
-    "py:read_dot_pat_map": ["brim.fusion.readers:read_dot_pat_map"],
+    "py:read_dot_filtering": ["brim.fusion.public_data:read_dot_filtering"],
+    "py:read_dot_pat_map": ["brim.fusion.public_data:read_dot_pat_map"],
 }
 
 
@@ -679,7 +679,9 @@ def _preload() -> None:
         "brim.thermo.flir",
         "brim.microwave.readers",
         "brim.elasto.readers",
-        "brim.fusion.readers",
+        "brim.fusion.measurement",
+        "brim.fusion.extinction",
+        "brim.fusion.public_data",
     ):
         __import__(m)
 

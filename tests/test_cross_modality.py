@@ -15,10 +15,10 @@ reconstruction test of brim.fusion allows 20 % HbT error against the truth).
 import numpy as np
 import pytest
 
-from brim.elasto.beamform import bmode
+from brim.elasto import bmode
 from brim.elasto.readers import make_rf_frames
 from brim.elasto.rfsim import random_scatterers, simulate_rf
-from brim.fusion import reconstruct as rc
+from brim.fusion import reconstruction as rc
 from brim.fusion import simulate as sim
 from brim.fusion.ussegment import segment
 

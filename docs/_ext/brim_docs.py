@@ -79,9 +79,10 @@ def public_names(package: str) -> list[str]:
 def _defining_name(name: str) -> str:
     """``name``, or ``name.attr`` when a submodule of the same name shadows the exported object.
 
-    ``brim.elasto.beamform`` is both a function (exported by the package) and a submodule; once
-    the submodule is imported, the package attribute is the module. The function is then
-    documented under its defining module, ``brim.elasto.beamform.beamform``.
+    A package may export a function whose name is also one of its submodules (brim avoids this:
+    ``brim.fusion.reconstruct`` lives in ``brim.fusion.reconstruction``); once such a submodule
+    is imported, the package attribute is the module, and the function is documented under its
+    defining module.
     """
     module, _, attr = name.rpartition(".")
     pkg = importlib.import_module(module)

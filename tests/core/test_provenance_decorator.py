@@ -45,7 +45,7 @@ def test_every_decorated_step_follows_the_one_naming_rule():
         "brim.microwave.simulate",
         "brim.microwave.add_noise",
         "brim.microwave.beamform",
-        "brim.microwave.calibrate",
+        "brim.microwave.calibrate_gain",
         "brim.microwave.read_merit",
         "brim.microwave.to_time_domain",
         "brim.elasto.beamform",
@@ -123,7 +123,8 @@ def test_bound_arguments_with_defaults_are_recorded_and_bulky_values_summarised(
 
 def test_add_noise_and_simulate_now_record_and_a_chain_keeps_both_in_order():
     from brim.microwave import add_noise, simulate
-    from brim.microwave.forward import Grid, ring_positions
+    from brim.microwave.tomography import TomographyGrid as Grid
+    from brim.microwave.tomography import ring_positions
 
     grid = Grid.centered(8, 0.06)
     xx, yy = np.meshgrid(grid.x, grid.y)
@@ -149,7 +150,8 @@ def test_add_noise_and_simulate_now_record_and_a_chain_keeps_both_in_order():
 
 def test_nested_steps_record_once_and_tuple_results_are_recorded():
     from brim.microwave import simulate
-    from brim.microwave.forward import Grid, ring_positions
+    from brim.microwave.tomography import TomographyGrid as Grid
+    from brim.microwave.tomography import ring_positions
 
     grid = Grid.centered(6, 0.05)
     ring = ring_positions(3, 0.04)
@@ -263,7 +265,7 @@ def test_a_bound_method_argument_is_named_not_dumped():
     """simulate(phantom.permittivity, ...): the record names the method; the phantom's arrays
     (its repr) stay out."""
     from brim.microwave import breast_phantom, ring_positions, simulate
-    from brim.microwave.forward import Grid
+    from brim.microwave.tomography import TomographyGrid as Grid
 
     grid = Grid.centered(12, 0.14)
     ph = breast_phantom(grid)

@@ -140,7 +140,7 @@ def test_converting_a_scan_or_reconstruction_as_a_thermogram_is_refused(tmp_path
 def test_dot_maps_with_inf_are_refused(tmp_path):
     import scipy.io
 
-    from brim.fusion.readers import read_dot_filtering, read_dot_pat_map
+    from brim.fusion import read_dot_filtering, read_dot_pat_map
 
     m = np.full((62, 66), 0.05, dtype=np.float32)
     np.save(tmp_path / "mua-770.npy", m)
@@ -165,7 +165,7 @@ def test_dot_maps_with_inf_are_refused(tmp_path):
 def test_png_declaring_65535_by_1_is_not_an_ultrasound_image(tmp_path):
     from PIL import Image
 
-    from brim.fusion.readers import read_busi
+    from brim.fusion import read_busi
 
     Image.fromarray(np.zeros((1, 2000), dtype=np.uint8)).save(tmp_path / "wide.png")
     with pytest.raises(FormatError, match="not an ultrasound image"):
