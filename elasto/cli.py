@@ -157,10 +157,71 @@ def _cmd_strain(args) -> int:
 
     from .strain import strain_image
 
+    if args.select or args.pairs is not None:
+        return _strain_selected(args)
     out = _out_path(args.output, args.pre, args.post)
     s = strain_image(_displacement(args), kernel=args.kernel)
     path = save(s, out)
     print(f"{path}  median axial strain {np.nanmedian(s['strain'].values):+.4%}")
+    return 0
+
+
+def _strain_selected(args) -> int:
+    """``strain SEQ --select [--pairs N]``: strain of the best frame pair(s) of a sequence.
+
+    One pair: ``-o`` is the output file. Several: ``-o`` is a folder holding
+    ``<SEQ stem>_strain_<pre>-<post>.nc`` for each pair (brim's one-or-many output rule).
+    """
+    import numpy as np
+
+    from brim.io import save
+
+    from .displacement import estimate_displacement
+    from .pair_selection import best_pairs, score_frame_pairs
+    from .strain import strain_image
+
+    if not args.select:
+        raise ConfigError("--pairs chooses how many pairs --select keeps; add --select")
+    if args.post:
+        raise ConfigError("--select picks the frame pairs of one sequence; give no POST file")
+    n_pairs = 1 if args.pairs is None else args.pairs
+    if n_pairs < 1:
+        raise ConfigError(f"--pairs must be at least 1, got {n_pairs}")
+    if args.max_gap < 1:
+        raise ConfigError(f"--max-gap must be at least 1, got {args.max_gap}")
+    if n_pairs == 1:
+        out = _out_path(args.output, args.pre)
+    else:
+        folder = output_folder(args.output, inputs=[args.pre])
+    seq = _read_rf(args.pre, args)
+    if seq.sizes["frame"] < 2:
+        raise ConfigError(f"{args.pre} holds {seq.sizes['frame']} frame; --select needs several")
+    scores = score_frame_pairs(seq, max_gap=args.max_gap, kernel=args.kernel)
+    row = {
+        (int(i), int(j)): k
+        for k, (i, j) in enumerate(zip(scores["pre"].values, scores["post"].values, strict=True))
+    }
+    pairs = best_pairs(scores, n_pairs=n_pairs)
+    print(
+        f"{len(pairs)} of {scores.sizes['pair']} frame pairs selected "
+        f"(max gap {args.max_gap}; score = correlation x consistency, 0 out of strain range)"
+    )
+    for i, j in pairs:
+        r = scores.isel(pair=row[(i, j)])
+        print(
+            f"frames {i},{j}  score {float(r['score']):.3f}  correlation "
+            f"{float(r['correlation']):.3f}  consistency {float(r['consistency']):.3f}  "
+            f"mean strain {float(r['mean_strain']):+.3%}"
+        )
+    for i, j in pairs:
+        disp = estimate_displacement(
+            seq, method=args.method, window=args.window, frames=(i, j), backend=args.backend
+        )
+        s = strain_image(disp, kernel=args.kernel)
+        if n_pairs > 1:
+            out = folder / f"{Path(args.pre).stem}_strain_{i}-{j}.nc"
+        med = np.nanmedian(s["strain"].values)
+        print(f"{save(s, out)}  frames {i},{j}  median axial strain {med:+.4%}")
     return 0
 
 
@@ -318,10 +379,32 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog=examples(
             f"brim elasto strain {_PAIR} -o strain.nc",
             f"brim elasto strain {_PAIR} -o strain_dp.nc --method dp --kernel 13",
+            f"brim elasto strain {_PAIR} -o strain_glue.nc --method glue",
+            "brim elasto strain sequence.nc --select -o best.nc",
+            "brim elasto strain sequence.nc --select --pairs 3 -o best_pairs/",
         ),
     )
     _add_pair(p)
     p.add_argument("--kernel", type=int, default=9, help="least-squares kernel (windows)")
+    p.add_argument(
+        "--select",
+        action="store_true",
+        help="free-hand sequence: score its frame pairs (correlation x strain consistency, "
+        "compression in range) and image the best one(s); --frames is not used",
+    )
+    p.add_argument(
+        "--pairs",
+        type=int,
+        metavar="N",
+        help="with --select: keep the N best pairs sharing no frame (default 1; N > 1: -o is a "
+        "folder holding SEQ_strain_PRE-POST.nc per pair)",
+    )
+    p.add_argument(
+        "--max-gap",
+        type=int,
+        default=3,
+        help="with --select: largest frame distance of a candidate pair (default 3)",
+    )
     p.set_defaults(func=_cmd_strain)
 
     p = sub.add_parser(

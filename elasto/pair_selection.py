@@ -8,7 +8,8 @@ here by the quantities of Jiang, Hall & Sommer (2006):
   at the estimated displacement (out-of-plane and lateral motion lower it);
 * **strain consistency**: the correlation between the strain image of ``(i, j)`` and that of the
   neighbouring pair ``(i + 1, j + 1)`` (or ``(i - 1, j - 1)`` at the end of the sequence) — a
-  real stiffness pattern persists from pair to pair, noise does not;
+  real stiffness pattern persists from pair to pair, noise does not; a pair with neither
+  neighbour (first frame to last) is given the median consistency of the others;
 * **compression in range**: the mean axial strain must lie in ``strain_range`` (too little and
   the strain is lost in noise; too much and the speckle decorrelates).
 
@@ -34,7 +35,7 @@ import xarray as xr
 from brim import provenance
 from brim.errors import ConfigError, SchemaError
 
-__all__ = ["score_frame_pairs", "select_frame_pairs"]
+__all__ = ["best_pairs", "score_frame_pairs", "select_frame_pairs"]
 
 
 def _frames(seq: xr.Dataset) -> int:
@@ -86,8 +87,8 @@ def score_frame_pairs(
     xarray.Dataset
         On dim ``pair``: ``pre`` and ``post`` (frame indices), ``correlation`` (median NCC),
         ``mean_strain`` (mean axial strain, signed), ``consistency`` (NCC of the pair's strain
-        image with its neighbour's; NaN without a neighbour), ``in_range`` (bool) and
-        ``score``; sorted best first.
+        image with its neighbour's; NaN without a neighbour, scored as the median of the
+        others), ``in_range`` (bool) and ``score``; sorted best first.
 
     Raises
     ------
@@ -141,11 +142,18 @@ def score_frame_pairs(
     if bar is not None:
         bar.close()
     rows = []
+    cons_of = {}
     for i, j in pairs:
         nb = (i + 1, j + 1) if (i + 1, j + 1) in strain else (i - 1, j - 1)
-        cons = _ncc(strain[(i, j)], strain[nb]) if nb in strain else float("nan")
+        cons_of[(i, j)] = _ncc(strain[(i, j)], strain[nb]) if nb in strain else float("nan")
+    finite = [c for c in cons_of.values() if np.isfinite(c)]
+    # a pair without a neighbour (first to last frame) gets the median consistency, not a
+    # perfect one: otherwise it wins by default over every pair that could be checked
+    neutral = float(np.median(finite)) if finite else 1.0
+    for i, j in pairs:
+        cons = cons_of[(i, j)]
         in_range = lo <= abs(mean[(i, j)]) <= hi
-        quality = corr[(i, j)] * (1.0 if np.isnan(cons) else max(cons, 0.0))
+        quality = corr[(i, j)] * max(neutral if np.isnan(cons) else cons, 0.0)
         rows.append((i, j, corr[(i, j)], mean[(i, j)], cons, in_range, quality * in_range))
     rows.sort(key=lambda r: -r[-1])
     cols = list(zip(*rows, strict=True))
@@ -199,7 +207,38 @@ def select_frame_pairs(
     """
     if int(n_pairs) < 1:
         raise ConfigError(f"n_pairs must be at least 1, got {n_pairs}")
-    scores = score_frame_pairs(seq, max_gap=max_gap, **kwargs)
+    return best_pairs(score_frame_pairs(seq, max_gap=max_gap, **kwargs), n_pairs=n_pairs)
+
+
+def best_pairs(scores: xr.Dataset, *, n_pairs: int = 1) -> list[tuple[int, int]]:
+    """The best pairs of a :func:`score_frame_pairs` table that share no frame, best first.
+
+    Parameters
+    ----------
+    scores : xarray.Dataset
+        From :func:`score_frame_pairs` (sorted best first).
+    n_pairs : int
+        How many pairs to return at most (pairs scoring 0 are never returned).
+
+    Returns
+    -------
+    list of (int, int)
+        ``(pre, post)`` frame indices.
+
+    Raises
+    ------
+    ConfigError
+        ``n_pairs`` below 1, or no pair with its compression in range.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.elasto.pair_selection import best_pairs, score_frame_pairs
+    >>> best_pairs(score_frame_pairs(brim.data.sample("elasto_phantom_pair")))
+    [(0, 1)]
+    """
+    if int(n_pairs) < 1:
+        raise ConfigError(f"n_pairs must be at least 1, got {n_pairs}")
     used: set[int] = set()
     out: list[tuple[int, int]] = []
     for i, j, s in zip(scores["pre"].values, scores["post"].values, scores["score"].values,

@@ -68,3 +68,78 @@ def test_bad_input(sequence):
         score_frame_pairs(sequence, max_gap=0)
     with pytest.raises(ConfigError, match="n_pairs"):
         select_frame_pairs(sequence, n_pairs=0)
+
+
+@pytest.fixture(scope="module")
+def small_sequence_file(tmp_path_factory):
+    """Four frames (0.4 % steps, 512 x 48); frame 2 only 40 % correlated with the others."""
+    import brim.io
+
+    kw = dict(n_samples=512, n_lines=48, seed=4)
+    frames = []
+    for c, r in zip([0.004, 0.008, 0.012], [0.99, 0.4, 0.99], strict=True):
+        p = simulate_decorrelated_pair(compression=c, correlation=r, **kw)
+        if not frames:
+            frames.append(p["rf"].isel(frame=0).values)
+        frames.append(p["rf"].isel(frame=1).values)
+    seq = p.drop_vars("rf").drop_dims("frame")
+    seq["rf"] = (("frame", "depth", "line"), np.stack(frames).astype(np.float32))
+    seq = seq.assign_coords(frame=np.arange(len(frames)))
+    return brim.io.save(seq, tmp_path_factory.mktemp("seq") / "seq.nc")
+
+
+def _chosen(out: str) -> list[tuple[int, int]]:
+    return [
+        tuple(int(v) for v in line.split()[1].split(","))
+        for line in out.splitlines()
+        if line.startswith("frames ")
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::brim.errors.BrimWarning")
+def test_cli_strain_select_best_pair(small_sequence_file, tmp_path, capsys):
+    import json
+
+    import brim.io
+    from brim.cli import main
+
+    out = tmp_path / "best.nc"
+    assert main(["elasto", "strain", str(small_sequence_file), "--select", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    chosen = _chosen(text)
+    assert len(chosen) == 1 and not set(chosen[0]) & {2}, text
+    assert "score " in text and "1 of 6 frame pairs selected" in text
+    s = brim.io.open(out)
+    rec = {r["step"]: r["parameters"] for r in json.loads(s.attrs["brim_provenance"])}
+    assert tuple(rec["brim.elasto.estimate_displacement"]["frames"]) == chosen[0]
+    gap = chosen[0][1] - chosen[0][0]
+    assert abs(float(np.nanmedian(s["strain"].values)) + 0.004 * gap) < 0.001 * gap
+
+
+@pytest.mark.filterwarnings("ignore::brim.errors.BrimWarning")
+def test_cli_strain_select_several_pairs_writes_a_folder(small_sequence_file, tmp_path, capsys):
+    from brim.cli import main
+
+    out = tmp_path / "pairs"
+    args = ["elasto", "strain", str(small_sequence_file), "--select", "--pairs", "2", "-o"]
+    assert main([*args, str(out)]) == 0
+    chosen = _chosen(capsys.readouterr().out)
+    assert 1 <= len(chosen) <= 2
+    assert len({f for p in chosen for f in p}) == 2 * len(chosen)  # no frame used twice
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"seq_strain_{i}-{j}.nc" for i, j in chosen
+    )
+    # --pairs without --select, and a POST file with --select: one-line errors
+    assert main(["elasto", "strain", str(small_sequence_file), "--pairs", "2", "-o", "x.nc"]) == 2
+    seq = str(small_sequence_file)
+    assert main(["elasto", "strain", seq, seq, "--select", "-o", str(tmp_path / "y.nc")]) == 2
+    assert "no POST" in capsys.readouterr().err
+
+
+def test_a_pair_without_neighbour_does_not_win_by_default(small_sequence_file):
+    import brim.io
+
+    s = score_frame_pairs(brim.io.open(small_sequence_file), max_gap=3)
+    full = s.isel(pair=int(np.flatnonzero((s["pre"] == 0) & (s["post"] == 3))[0]))
+    assert np.isnan(float(full["consistency"]))  # first to last frame: no neighbour pair
+    assert float(full["score"]) < float(full["correlation"])  # not scored as consistent
