@@ -81,7 +81,7 @@ def main():
 
     row(
         "leakage check 300 vs 100 images 64x64",
-        best(lambda: check_leakage(tr, te, groups, imgs), repeat=2),
+        best(lambda: check_leakage(tr, te, groups, inputs=imgs), repeat=2),
         best(dense_corr, repeat=2),
         "dense correlation",
     )

@@ -105,7 +105,7 @@ def _ci(values, groups=None) -> str:
     """Mean Dice [95 % bootstrap CI] (n), resampling patients when ``groups`` is given."""
     from brim.evaluate import mean_ci
 
-    m, lo, hi = mean_ci(values, groups)
+    m, lo, hi = mean_ci(values, groups=groups)
     return f"{m:.3f} [{lo:.3f}, {hi:.3f}] (n={len(values)})"
 
 
@@ -119,7 +119,7 @@ def unet(size: int = 32, epochs: int = 25, folds: int = 4, base: int = 8, depth:
     per_case = np.full(len(ids), np.nan)
     allfg = np.full(len(ids), np.nan)
     t0 = time.perf_counter()
-    for fold in grouped_kfold(ids, (sides == "left").astype(int), folds, seed=0):
+    for fold in grouped_kfold(ids, (sides == "left").astype(int), n_splits=folds, seed=0):
         tr, te = np.asarray(fold.train), np.asarray(fold.test)
         assert not set(ids[tr]) & set(ids[te])
         m = train_unet(
@@ -193,7 +193,7 @@ def phantom(n: int = 16, seed: int = 7) -> None:
     print("|---|---|")
     print(f"| right | {_ci(d_r)} |")
     print(f"| left | {_ci(d_l)} |")
-    a = auroc_ci(np.array(y), np.array(scores), np.arange(n), n_bootstrap=1000, seed=0)
+    a = auroc_ci(np.array(y), np.array(scores), groups=np.arange(n), n_bootstrap=1000, seed=0)
     print(
         f"p95 |ΔT| rule (no training) on the simulated cohort: AUROC {a.auroc:.3f} "
         f"[{a.low:.3f}, {a.high:.3f}] ({sum(y)} sick / {n - sum(y)} healthy)"
