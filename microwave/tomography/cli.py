@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from brim.cli import (
@@ -191,9 +192,21 @@ def _cmd_reconstruct(args) -> int:
     ds = brim.open(args.fields)
     if args.grid:
         grid = TomographyGrid.from_spec(args.grid)
+    elif args.object_radius is not None:
+        if not args.object_radius > 0:
+            raise ConfigError(f"--object-radius must be positive; got {args.object_radius}")
+        width = 2.2 * args.object_radius  # the object with a 10 % margin on each side
+        cells = max(16, min(64, int(np.ceil(width / _cell_size(ds)))))
+        grid = TomographyGrid.centered(cells, width)
     else:
         r = float(np.hypot(ds["rx_x"].values, ds["rx_y"].values).min())
         grid = TomographyGrid.centered(32, 1.4 * r)
+        print(
+            f"no --grid or --object-radius: the domain spans 1.4 x the receiver radius "
+            f"({1.4 * r:.3g} m, {1e3 * grid.d:.3g} mm cells); give --object-radius (m) to size "
+            "it from the object",
+            file=sys.stderr,
+        )
     freqs = parse_freqs(args.freq) or None
     noise = args.noise_level if args.noise_level is not None else ds.attrs.get("noise_level")
     res = invert(
@@ -225,6 +238,16 @@ def _cmd_reconstruct(args) -> int:
         + ", ".join(f"{s['iterations']} ({s['reason']})" for s in res.stopping)
     )
     return 0
+
+
+def _cell_size(ds) -> float:
+    """A tenth of the shortest wavelength in the background (m)."""
+    import numpy as np
+    from scipy.constants import c
+
+    eps_b = np.asarray(ds["eps_background"].values) if "eps_background" in ds else np.ones(1)
+    n_b = float(np.sqrt(np.max(np.abs(eps_b.real))))
+    return float(c / (np.max(ds["freq"].values) * n_b * 10))
 
 
 def _load_training(paths):
@@ -357,8 +380,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--grid",
-        help="inversion grid CELLS:WIDTH_M, e.g. 32x32:0.1 (default: 32x32 over 1.4x the "
-        "receiver ring radius)",
+        help="inversion grid CELLS:WIDTH_M, e.g. 32x32:0.1 (default: from --object-radius, "
+        "else 32x32 over 1.4x the receiver ring radius)",
+    )
+    p.add_argument(
+        "--object-radius",
+        type=float,
+        help="radius (m) of the region holding the object: the default grid spans 2.2 x it "
+        "with cells of a tenth of the shortest background wavelength (16-64 per side)",
     )
     p.add_argument("--freq", nargs="+", help="frequencies to use (hopped low to high)")
     p.add_argument(

@@ -233,3 +233,32 @@ def test_convert_reads_field_tables_then_reconstruct(tmp_path, capsys):
     assert "iterations" in printed and ("plateau" in printed or "(iterations)" in printed)
     peak = brim.open(rec)["permittivity"].values.real.max()
     assert 1.6 < peak < 2.4, peak
+
+
+def test_reconstruct_sizes_the_grid_from_the_object_region(tmp_path, capsys):
+    """A far ring (0.9 m; the field_set schema refuses antennas beyond 1 m): the antenna-sized
+    default spans 1.26 m; --object-radius 0.05 gives 0.11 m in 16 cells (the minimum; a tenth
+    of the 10 cm wavelength would give 11)."""
+    from brim.io import save
+    from brim.microwave.tomography import TomographyGrid, ring_positions, simulate
+    from brim.microwave.tomography.phantoms import disk_fraction
+
+    g = TomographyGrid.centered(24, 0.1)
+    fs = simulate(1 + 0.3 * disk_fraction(g, 0, 0, 0.02), g, [3e9], ring_positions(8, 0.9),
+                  ring_positions(8, 0.9, offset=0.5))  # fmt: skip
+    f = tmp_path / "far.nc"
+    save(fs, f)
+    out = tmp_path / "a.nc"
+    argv = ["microwave", "reconstruct", str(f), "--method", "born"]
+    assert main([*argv, "-o", str(out), "--object-radius", "0.05"]) == 0
+    rec = brim.open(out)
+    assert rec.sizes["x"] == 16
+    width = float(rec.x[-1] - rec.x[0]) * 16 / 15
+    assert width == pytest.approx(0.11)
+    assert "--object-radius" not in capsys.readouterr().err
+    out2 = tmp_path / "b.nc"
+    assert main([*argv, "-o", str(out2)]) == 0
+    assert "--object-radius" in capsys.readouterr().err  # says the default comes from antennas
+    rec2 = brim.open(out2)
+    assert float(rec2.x[-1] - rec2.x[0]) * 32 / 31 == pytest.approx(1.4 * 0.9)
+    assert main([*argv, "-o", str(tmp_path / "c.nc"), "--object-radius", "-1"]) != 0
