@@ -61,6 +61,7 @@ import logging
 import numba
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SolverError, check_positive
@@ -375,8 +376,8 @@ def _moving_sum(x: np.ndarray, m: int) -> np.ndarray:
 
 @provenance.step
 def glue_displacement(
-    pre,
-    post=None,
+    pre: xr.Dataset | ArrayLike,
+    post: xr.Dataset | ArrayLike | None = None,
     *,
     initial: xr.Dataset | None = None,
     window: int | None = None,

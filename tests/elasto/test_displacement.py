@@ -136,11 +136,12 @@ def test_fieldii_applied_strain(fieldii, k, methods):
         e, bg, inc = _background(s)
         mean_bg = np.nanmean(e[bg])
         # Done-when criterion: background strain within 5 % of the applied compression
-        # (measured: ncc 0.990 %, dp 0.989 % at 1 %; dp 1.975 % at 2 %)
+        # (measured: ncc 0.990 %, dp 0.989 % at 1 %; dp 1.974 % at 2 %)
         assert mean_bg == pytest.approx(applied, rel=0.05), (method, mean_bg)
         # soft inclusion: positive contrast (more strain than the background)
         assert np.nanmean(e[inc]) > 1.5 * mean_bg
-    # DP keeps a clean inclusion: CNRe measured 12.8 dB (1 %) and 12.7 dB (2 %)
+    # DP keeps a clean inclusion: CNRe measured 12.9 dB (1 %) and 12.7 dB (2 %) with
+    # strain_image's default 3 x 3 displacement median (12.8 / 12.6 dB without it)
     assert cnr_e(e[inc], e[bg], db=True) > 8
 
 
