@@ -46,7 +46,8 @@ def uniform():
 def test_cnr_at_least_3_db_above_default_ncc(decorrelated):
     ncc = _cnr_db(decorrelated, strain_image(estimate_displacement(decorrelated)))
     glue = _cnr_db(decorrelated, strain_image(glue_displacement(decorrelated)))
-    # measured (seeds 3 / 4): NCC 5.3 / 5.5 dB, GLUE 12.8 / 11.8 dB
+    # measured (seeds 3 / 4), strain_image's default 3 x 3 displacement median: NCC 9.6 / 8.6 dB,
+    # GLUE 13.3 / 12.5 dB (without the median: NCC 5.3 / 5.5, GLUE 12.7 / 12.0)
     assert glue >= ncc + 3.0, (ncc, glue)
 
 
