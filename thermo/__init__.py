@@ -18,6 +18,12 @@ segmentation, features, classify
     Classical segmentation (body, thermal midline, inframammary folds, breasts) and a U-Net;
     asymmetry, hot-spot, vascular, texture and histogram features with units; CNN and feature
     classifiers under brim.evaluate's grouped protocol with the confound audit.
+relative_features, recovery
+    Features relative to the patient's own body (blind to room, camera and acquisition period;
+    the default of the features classifier) and re-warming features of dynamic (cold-stress)
+    sequences.
+detectability
+    Probability that asymmetry features detect a tumour, by diameter, depth and camera NETD.
 """
 
 from brim._lazy import lazy_exports
@@ -53,5 +59,9 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "extract_features": "features",
         "features_table": "features",
         "delta_t_rule": "features",
+        "relative_features": "relative_features",
+        "recovery_map": "recovery",
+        "recovery_features": "recovery",
+        "detectability_study": "detectability",
     },
 )

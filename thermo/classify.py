@@ -139,6 +139,51 @@ def normalise_map(
     return z.astype(np.float32)
 
 
+#: Prefix of the period-robust features (:mod:`brim.thermo.relative_features`) in a cohort.
+RELATIVE_PREFIX = "rel_"
+#: Feature sets of the features model: ``relative`` (the default: blind to room, camera and
+#: acquisition period by construction) or ``static`` (every feature of
+#: :func:`brim.thermo.extract_features`, absolute temperatures included).
+FEATURE_SETS = ("relative", "static")
+
+
+def feature_columns(names: Sequence[str], feature_set: str = "relative") -> list[int]:
+    """Indices of a feature set's columns in a cohort's ``feature_names``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        ``Cohort.feature_names``.
+    feature_set : {"relative", "static"}
+        See :data:`FEATURE_SETS`.
+
+    Returns
+    -------
+    list of int
+        Column indices, in ``names`` order.
+
+    Raises
+    ------
+    ConfigError
+        An unknown feature set, or one with no column in ``names``.
+
+    Examples
+    --------
+    >>> from brim.thermo.classify import feature_columns
+    >>> feature_columns(["mean_left", "rel_abs_delta_mean", "abs_delta_mean"])
+    [1]
+    >>> feature_columns(["mean_left", "rel_abs_delta_mean"], "static")
+    [0]
+    """
+    if feature_set not in FEATURE_SETS:
+        raise ConfigError(f"unknown feature set {feature_set!r}; use one of {FEATURE_SETS}")
+    rel = feature_set == "relative"
+    cols = [i for i, n in enumerate(names) if n.startswith(RELATIVE_PREFIX) == rel]
+    if not cols:
+        raise ConfigError(f"the cohort has no {feature_set} features")
+    return cols
+
+
 @dataclass
 class Cohort:
     """Thermograms of a labelled cohort, ready for the two models."""
@@ -155,11 +200,17 @@ class Cohort:
 def _one(path: Path, factor: int):
     from brim.thermo.features import extract_features
     from brim.thermo.readers import read
+    from brim.thermo.relative_features import RELATIVE_FEATURE_UNITS, relative_features
     from brim.thermo.segmentation import body_mask, segment_classical
 
     ds = read(path)
     seg = segment_classical(ds)
     feats = extract_features(ds, seg)
+    if "temperature" in ds:  # relative features need degC; grey images get NaN (imputed later)
+        rel = relative_features(ds, seg, base=feats)
+    else:
+        rel = dict.fromkeys(RELATIVE_FEATURE_UNITS, float("nan"))
+    feats = {**feats, **{f"{RELATIVE_PREFIX}{k}": v for k, v in rel.items()}}
     t = ds["temperature"].values if "temperature" in ds else ds["intensity"].values
     if t.ndim == 3:
         t = t[0]
@@ -748,6 +799,7 @@ def evaluate_cohort(
     cohort: Cohort,
     *,
     models: Sequence[str] = ("features", "cnn", "delta_t_rule"),
+    feature_set: str = "relative",
     n_splits: int = 5,
     cnn_epochs: int = 30,
     cnn_width: int = 16,
@@ -763,6 +815,8 @@ def evaluate_cohort(
         From :func:`load_cohort`, every thermogram labelled.
     models : sequence of {"features", "cnn", "delta_t_rule"}
         The models cross-validated.
+    feature_set : {"relative", "static"}
+        Features of the ``features`` model (see :func:`train`).
     n_splits : int
         Patient-grouped folds.
     cnn_epochs, cnn_width : int
@@ -793,7 +847,12 @@ def evaluate_cohort(
     for m in models:
         if m == "features":
             results[m] = cross_validate(
-                features_fit_predict, cohort.features, y, g, name="features (logistic)", **kw
+                features_fit_predict,
+                cohort.features[:, feature_columns(cohort.feature_names, feature_set)],
+                y,
+                g,
+                name=f"features (logistic, {feature_set})",
+                **kw,
             )
         elif m == "cnn":
             results[m] = cross_validate(
@@ -827,9 +886,11 @@ def train(
     outdir: str | os.PathLike,
     *,
     method: str = "features",
+    feature_set: str = "relative",
     epochs: int = 30,
     seed: int = 0,
     progress: bool = False,
+    cohort: Cohort | None = None,
 ) -> Path:
     """Train on every labelled thermogram of ``data_dir`` and save the model to ``outdir``.
 
@@ -848,12 +909,19 @@ def train(
         Folder of the saved model (created).
     method : {"features", "cnn"}
         The model trained.
+    feature_set : {"relative", "static"}
+        Features of the ``features`` model (:data:`FEATURE_SETS`): ``relative`` (default) uses
+        only features relative to the patient's own body, blind to room, camera and
+        acquisition period by construction; ``static`` every feature, absolute temperatures
+        included (the default of earlier releases: on DMR-IR it learns the acquisition period).
     epochs : int
         CNN training epochs.
     seed : int
         Training seed.
     progress : bool
         Show progress bars.
+    cohort : Cohort, optional
+        The cohort of ``data_dir`` already loaded with :func:`load_cohort` (not read again).
 
     Returns
     -------
@@ -862,7 +930,8 @@ def train(
     """
     if method not in ("features", "cnn"):
         raise ConfigError(f"unknown method {method!r}; use 'cnn' or 'features'")
-    cohort = load_cohort(data_dir, labels=labels, progress=progress)
+    if cohort is None:
+        cohort = load_cohort(data_dir, labels=labels, progress=progress)
     if len(np.unique(cohort.labels)) < 2:
         raise ConfigError("training needs both healthy and sick patients")
     _warn_few_patients(cohort.labels, cohort.patients, "training")
@@ -870,7 +939,11 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     cfg: dict = {"method": method, "n_train": len(cohort.files), "seed": seed}
     if method == "features":
-        fm = train_features(cohort.features, cohort.labels, cohort.feature_names)
+        cols = feature_columns(cohort.feature_names, feature_set)
+        fm = train_features(
+            cohort.features[:, cols], cohort.labels, [cohort.feature_names[i] for i in cols]
+        )
+        cfg["feature_set"] = feature_set
         cfg.update(
             names=fm.names, mean=fm.mean.tolist(), std=fm.std.tolist(), weights=fm.weights.tolist()
         )
@@ -885,6 +958,78 @@ def train(
     tmp = out / "model.json.tmp"
     tmp.write_text(json.dumps(cfg, indent=1))
     os.replace(tmp, out / "model.json")
+    return out
+
+
+def stratified_evaluation(
+    cohort: Cohort,
+    *,
+    feature_sets: Sequence[str] = FEATURE_SETS,
+    n_strata: int = 3,
+    n_splits: int = 5,
+    seed: int = 0,
+    n_bootstrap: int = 500,
+) -> dict[str, Any]:
+    """Grouped-CV AUROC of the features models and the nuisance baselines, by acquisition period.
+
+    Each feature set's logistic model and each nuisance alone (patient-id order, text format,
+    room temperature) are cross-validated with the same patient-grouped folds; their
+    out-of-fold scores are then scored overall and *within* strata of the patient-id order (a
+    proxy of the acquisition period: ``n_strata`` quantile blocks), with
+    :func:`brim.evaluate.strata.stratified_auroc`. A model that learnt the period has a high
+    overall but a chance-level within-period AUROC.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`load_cohort`, every thermogram labelled.
+    feature_sets : sequence of {"relative", "static"}
+        Feature sets to evaluate.
+    n_strata : int
+        Period strata (quantile blocks of the patient-id order).
+    n_splits : int
+        Patient-grouped folds.
+    seed : int
+        Seed of the folds and the bootstraps.
+    n_bootstrap : int
+        Bootstrap resamples of the intervals.
+
+    Returns
+    -------
+    dict of str -> StratifiedAUROC
+        One entry per model (``features (relative)``, ``features (static)``) and per nuisance
+        (``nuisance: <name>``).
+
+    Raises
+    ------
+    ConfigError
+        Unlabelled thermograms, an unknown feature set, or no period stratum with both classes.
+    """
+    from brim.evaluate import cross_validate, logistic_fit_predict
+    from brim.evaluate.strata import strata_from_values, stratified_auroc
+
+    y, g = cohort.labels, cohort.patients
+    if np.any(y < 0):
+        raise ConfigError("the cohort has unlabelled thermograms")
+    order = np.argsort(np.argsort(g)).astype(float)
+    strata = strata_from_values(order, n_strata=n_strata)
+    kw: dict[str, Any] = dict(n_splits=n_splits, seed=seed, n_bootstrap=n_bootstrap)
+    inputs: dict[str, tuple[Any, np.ndarray]] = {}
+    for fs in feature_sets:
+        cols = feature_columns(cohort.feature_names, fs)
+        inputs[f"features ({fs})"] = (features_fit_predict, cohort.features[:, cols])
+    for name, v in nuisances(cohort).items():
+        if np.all(np.isfinite(v)):
+            inputs[f"nuisance: {name}"] = (logistic_fit_predict, v[:, None])
+    out = {}
+    for name, (fit_predict, X) in inputs.items():
+        res = cross_validate(fit_predict, X, y, g, name=name, check_inputs=False, **kw)
+        sc = res.sample_scores.sortby("index")
+        idx = sc["index"].values
+        out[name] = stratified_auroc(
+            y[idx], sc["score"].values, strata[idx], groups=g[idx], n_bootstrap=n_bootstrap,
+            seed=seed,
+        )  # fmt: skip
     return out
 
 

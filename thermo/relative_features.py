@@ -84,6 +84,7 @@ def relative_features(
     hotspot_k: float = 2.0,
     glcm_bin: float = 0.25,
     vessel_threshold: float = 0.05,
+    base: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Period-robust features of one thermogram (see :data:`RELATIVE_FEATURE_UNITS`).
 
@@ -100,6 +101,9 @@ def relative_features(
         GLCM quantisation step, K.
     vessel_threshold : float
         Frangi vesselness above which a pixel counts as vessel (dimensionless).
+    base : dict, optional
+        :func:`brim.thermo.extract_features` of the same image and segmentation with the same
+        options, when already computed (saves the second extraction).
 
     Returns
     -------
@@ -127,9 +131,10 @@ def relative_features(
     t, _ = _image(ds)
     if "temperature" not in ds:
         raise ConfigError("relative features need a calibrated thermogram ('temperature', degC)")
-    base = extract_features(
-        ds, seg, hotspot_k=hotspot_k, glcm_bin=glcm_bin, vessel_threshold=vessel_threshold
-    )
+    if base is None:
+        base = extract_features(
+            ds, seg, hotspot_k=hotspot_k, glcm_bin=glcm_bin, vessel_threshold=vessel_threshold
+        )
     m = np.asarray(seg["mask"].values)
     r, l = m == RIGHT, m == LEFT
     body = (m == BODY) & np.isfinite(t)

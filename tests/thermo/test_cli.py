@@ -51,6 +51,13 @@ def test_train_predict_features_and_cnn(cohort, tmp_path, capsys):
             ]
         )
         assert rc == 0 and (mdir / "model.json").is_file()
+        if method == "features":  # the default features are the period-robust relative ones
+            import json
+
+            saved = json.loads((mdir / "model.json").read_text())
+            assert saved["feature_set"] == "relative"
+            assert saved["names"] and all(n.startswith("rel_") for n in saved["names"])
+            assert "within periods" in capsys.readouterr().out
         scores = tmp_path / f"{method}.csv"
         files = [str(f) for f in sorted(cohort.glob("*.nc"))[:2]]
         assert main(["thermo", "predict", str(mdir), *files, "-o", str(scores)]) == 0
