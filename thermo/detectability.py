@@ -41,6 +41,7 @@ J Am Stat Assoc 22(158):209-212.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -95,13 +96,13 @@ def _wilson(k, n, level=0.95):
 @provenance.step
 def detectability_study(
     *,
-    diameters=(0.010, 0.015, 0.020, 0.030),
-    depths=(0.010, 0.020, 0.030),
-    netds=(0.02, 0.05, 0.10, 0.20, 0.50, 1.00),
+    diameters: Sequence[float] = (0.010, 0.015, 0.020, 0.030),
+    depths: Sequence[float] = (0.010, 0.020, 0.030),
+    netds: Sequence[float] = (0.02, 0.05, 0.10, 0.20, 0.50, 1.00),
     n_subjects: int = 12,
     n_healthy: int = 24,
     false_positive_rate: float = 0.10,
-    features=ASYMMETRY_FEATURES,
+    features: Sequence[str] = ASYMMETRY_FEATURES,
     t_ambient: float = 21.0,
     h: float = 10.0,
     voxel: float = 3e-3,
@@ -168,13 +169,13 @@ def detectability_study(
     from brim.thermo.features import FEATURE_UNITS
     from brim.thermo.phantom import TumourSpec, random_spec
 
-    diameters = np.asarray(diameters, np.float64).ravel()
-    depths = np.asarray(depths, np.float64).ravel()
-    netds = np.asarray(netds, np.float64).ravel()
+    diam = np.asarray(diameters, np.float64).ravel()
+    dep = np.asarray(depths, np.float64).ravel()
+    nd = np.asarray(netds, np.float64).ravel()
     features = [str(f) for f in features]
-    if not (diameters.size and depths.size and netds.size and features):
+    if not (diam.size and dep.size and nd.size and features):
         raise ConfigError("diameters, depths, netds and features must not be empty")
-    if np.any(~(diameters > 0)) or np.any(~(depths > 0)) or np.any(~(netds > 0)):
+    if np.any(~(diam > 0)) or np.any(~(dep > 0)) or np.any(~(nd > 0)):
         raise ConfigError("diameters and depths (m) and netds (K) must be positive")
     if not 0 < false_positive_rate <= 0.5:
         raise ConfigError(f"false_positive_rate must be in (0, 0.5], got {false_positive_rate}")
@@ -197,10 +198,9 @@ def detectability_study(
         field_seeds.append(int(rng.integers(2**31)))
     noise_root = np.random.SeedSequence(int(root.integers(2**31)))
 
-    cells = [(i, j) for i in range(diameters.size) for j in range(depths.size)]
+    cells = [(i, j) for i in range(diam.size) for j in range(dep.size)]
     feasible = {
-        (i, j): depths[j] >= diameters[i] / 2 + specs[0].skin_thickness + _SKIN_CLEARANCE
-        for i, j in cells
+        (i, j): dep[j] >= diam[i] / 2 + specs[0].skin_thickness + _SKIN_CLEARANCE for i, j in cells
     }
     Job = tuple[str, int, tuple[int, int] | None]  # (kind, subject, (diameter, depth) cell)
     jobs: list[Job] = [("healthy", k, None) for k in range(n_healthy)]
@@ -222,8 +222,8 @@ def detectability_study(
                 spec,
                 tumour=TumourSpec(
                     side="left" if rng.random() < 0.5 else "right",
-                    diameter=float(diameters[cell[0]]),
-                    depth=float(depths[cell[1]]),
+                    diameter=float(diam[cell[0]]),
+                    depth=float(dep[cell[1]]),
                     polar=float(rng.uniform(0.0, 0.7)),
                     azimuth=float(rng.uniform(0.0, 2 * np.pi)),
                 ),
@@ -233,7 +233,7 @@ def detectability_study(
         t0 = img["temperature"].values
         noise = np.random.default_rng(noise_root.spawn(1)[0]).standard_normal(t0.shape)
         values[(kind, k, cell)] = np.array(
-            [_features(img, seg, t0 + netd * noise, features) for netd in netds]
+            [_features(img, seg, t0 + netd * noise, features) for netd in nd]
         )
         if bar is not None:
             bar.update()
@@ -243,23 +243,23 @@ def detectability_study(
     healthy = np.stack([values[("healthy", k, None)] for k in range(n_healthy)])  # (n, netd, f)
     threshold = np.quantile(healthy, 1.0 - false_positive_rate, axis=0)  # (netd, feature)
     fpr = (healthy > threshold).mean(axis=0)
-    shape = (len(features), netds.size, diameters.size, depths.size)
+    shape = (len(features), nd.size, diam.size, dep.size)
     prob, low, high = (np.full(shape, np.nan) for _ in range(3))
     for i, j in cells:
         if not feasible[(i, j)]:
             continue
         v = np.stack([values[("tumour", k, (i, j))] for k in range(n_subjects)])
         hits = (v > threshold).sum(axis=0)  # (netd, feature)
-        for a in range(netds.size):
+        for a in range(nd.size):
             for b in range(len(features)):
                 prob[b, a, i, j] = hits[a, b] / n_subjects
                 low[b, a, i, j], high[b, a, i, j] = _wilson(hits[a, b], n_subjects)
     dims = ("feature", "netd", "diameter", "depth")
     coords = {
         "feature": ("feature", features),
-        "netd": ("netd", netds, {"units": "K", "long_name": "camera NETD"}),
-        "diameter": ("diameter", diameters, {"units": "m", "long_name": "tumour diameter"}),
-        "depth": ("depth", depths, {"units": "m", "long_name": "tumour centre depth"}),
+        "netd": ("netd", nd, {"units": "K", "long_name": "camera NETD"}),
+        "diameter": ("diameter", diam, {"units": "m", "long_name": "tumour diameter"}),
+        "depth": ("depth", dep, {"units": "m", "long_name": "tumour centre depth"}),
     }
     return xr.Dataset(
         {

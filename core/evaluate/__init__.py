@@ -38,6 +38,10 @@ Metrics (:mod:`brim.evaluate.metrics`)
     ``balanced_accuracy``,
     ``predictive_values``, ``brier_score``, ``calibration_curve``, ``confusion_matrix``,
     ``class_counts``, ``dice``, ``iou``, ``hd95``, ``segmentation_metrics``.
+Evaluation inside strata of a nuisance
+    ``stratified_auroc(y, scores, strata, *, groups=None) -> StratifiedAUROC`` (per-stratum and
+    pooled within-stratum AUROC), ``strata_from_values``, ``matched_indices`` (period-matched
+    case-control samples), ``balancing_weights`` (inverse-probability weights).
 Explainability and report
     ``grad_cam(model, x, *, target_layer=None, target=0) -> xr.DataArray``,
     ``plot_grad_cam(cam, *, image=None, ax=None)``, ``report(result, path, *, audit=None)``.
@@ -86,6 +90,13 @@ from brim.evaluate.splits import (
     input_hashes,
     perceptual_hash,
 )
+from brim.evaluate.strata import (
+    StratifiedAUROC,
+    balancing_weights,
+    matched_indices,
+    strata_from_values,
+    stratified_auroc,
+)
 
 _LAZY = {
     "grad_cam": "brim.evaluate.explain",
@@ -113,10 +124,12 @@ __all__ = [
     "PooledResult",
     "PredictiveValues",
     "ROCCurve",
+    "StratifiedAUROC",
     "aggregate_by_group",
     "auroc",
     "auroc_ci",
     "balanced_accuracy",
+    "balancing_weights",
     "brier_score",
     "calibration_curve",
     "check_leakage",
@@ -135,6 +148,7 @@ __all__ = [
     "LogisticModel",
     "logistic_fit",
     "logistic_fit_predict",
+    "matched_indices",
     "mean_ci",
     "perceptual_hash",
     "permute_labels_by_group",
@@ -146,5 +160,7 @@ __all__ = [
     "segmentation_metrics",
     "sensitivity_at_specificity",
     "specificity_at_sensitivity",
+    "strata_from_values",
+    "stratified_auroc",
     "take",
 ]

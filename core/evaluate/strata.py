@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from brim.deprecation import positional_options
@@ -46,7 +47,7 @@ from brim.evaluate.metrics import (
 )
 
 
-def strata_from_values(values, *, n_strata: int = 3) -> np.ndarray:
+def strata_from_values(values: ArrayLike, *, n_strata: int = 3) -> np.ndarray:
     """Stratum labels of a nuisance variable.
 
     Parameters
@@ -178,11 +179,11 @@ def _within_pairs(y, s, strata_idx, n_strata):
 
 @positional_options
 def stratified_auroc(
-    y,
-    scores,
-    strata,
+    y: ArrayLike,
+    scores: ArrayLike,
+    strata: ArrayLike,
     *,
-    groups=None,
+    groups: ArrayLike | None = None,
     n_bootstrap: int = 2000,
     level: float = 0.95,
     seed: int = 0,
@@ -297,10 +298,10 @@ def stratified_auroc(
 
 
 def matched_indices(
-    y,
-    strata,
+    y: ArrayLike,
+    strata: ArrayLike,
     *,
-    nuisance=None,
+    nuisance: ArrayLike | None = None,
     controls_per_case: int = 1,
     seed: int = 0,
 ) -> np.ndarray:
@@ -381,7 +382,7 @@ def matched_indices(
     return np.sort(np.asarray(keep, dtype=np.intp))
 
 
-def balancing_weights(y, strata) -> np.ndarray:
+def balancing_weights(y: ArrayLike, strata: ArrayLike) -> np.ndarray:
     """Inverse-probability weights that make the label independent of the stratum.
 
     ``w_i = P(y = y_i) / P(y = y_i | stratum_i)``: in the weighted sample every stratum has the

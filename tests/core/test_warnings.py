@@ -196,7 +196,7 @@ def _cohort(n_per_class, seed=0):
         y,
         np.zeros((n, 8, 8)),
         features,
-        ["abs_delta_mean", "b", "c"],
+        ["rel_abs_delta_mean", "rel_b", "rel_c"],  # the default (relative) feature set
         meta,
     )
 
