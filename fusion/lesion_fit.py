@@ -122,7 +122,7 @@ class LesionFit:
 
 
 def fit_homogeneous_lesion(
-    forward: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     x: np.ndarray,
     fractions: np.ndarray,
     data: np.ndarray,
@@ -141,8 +141,9 @@ def fit_homogeneous_lesion(
     Parameters
     ----------
     forward : callable
-        ``forward(x) -> (prediction, jacobian)``: the data predicted for the unknowns ``x``
-        (complex, shape (M,)) and its Jacobian (M, U).
+        ``forward(x, direction) -> (prediction, derivative)``: the data predicted for the
+        unknowns ``x`` (complex, shape (M,)) and its derivative along ``direction`` (the
+        Jacobian times ``direction``, shape (M,)); the full Jacobian is never needed.
     x : numpy.ndarray, shape (U,)
         The voxel solution.
     fractions : numpy.ndarray, shape (U,)
@@ -179,7 +180,7 @@ def fit_homogeneous_lesion(
     >>> frac = np.array([0, 0.5, 1, 1, 0])
     >>> truth = 0.2 * np.array([0, 0, 0, 0, 1]) + 0.03 * frac
     >>> x = np.array([0, 0.2, 0.2, 0.2, 0.2])  # a voxel solution; outside the lesion: exact
-    >>> fit = fit_homogeneous_lesion(lambda v: (A @ v, A), x, frac, A @ truth)
+    >>> fit = fit_homogeneous_lesion(lambda v, d: (A @ v, A @ d), x, frac, A @ truth)
     >>> round(fit.delta_mua, 6), fit.converged
     (0.03, True)
     """
@@ -199,9 +200,9 @@ def fit_homogeneous_lesion(
     steps = 0
     for _ in range(int(iterations)):
         steps += 1
-        pred, jac = forward(outside + c * frac)
+        pred, deriv = forward(outside + c * frac, frac)
         r = (data - pred) * w
-        jc = (jac @ frac) * w
+        jc = deriv * w
         a = np.concatenate([jc.real, jc.imag])
         denom = float(a @ a)
         if not denom > 0:
@@ -211,7 +212,7 @@ def fit_homogeneous_lesion(
         if abs(step) <= tol * max(abs(c), 1e-12):
             converged = True
             break
-    pred, _ = forward(outside + c * frac)
+    pred, _ = forward(outside + c * frac, frac)
     r = (data - pred) * w
     return LesionFit(
         delta_mua=float(c),

@@ -690,40 +690,60 @@ def _smax2(a, iters: int = 30) -> float:
     return lam
 
 
-def _distorted(src, det, mesh: DualMesh, props: dif.OpticalProperties, x):
+def _distorted_greens(src, det, mesh: DualMesh, props: dif.OpticalProperties) -> tuple:
+    """The Green's matrices of :func:`_distorted`, which depend on the geometry, not on ``x``."""
+    from brim.fusion.simulate import volume_green_matrix  # the simulator's exact ROI model
+
+    roi_idx = np.flatnonzero(mesh.in_roi)
+    rpts = mesh.centers[roi_idx]
+    s3 = dif._source_points(src, props)
+    ends = np.concatenate([s3, dif._detector_points(det)])
+    gpr = dif.green_matrix(mesh.points, rpts, props)  # (P, R)
+    gpr[roi_idx, np.arange(roi_idx.size)] = 0.0  # fine points first: point i is unknown i
+    return (
+        volume_green_matrix(rpts, mesh.fine_spacing**3, props),  # (R, R)
+        dif.green_matrix(rpts, ends, props),  # (R, S+M)
+        gpr,
+        dif.green_matrix(mesh.points, ends, props),  # (P, S+M)
+        s3.shape[0],  # S
+    )
+
+
+def _distorted(
+    src, det, mesh: DualMesh, props: dif.OpticalProperties, x, direction=None, greens=None
+):
     """Exact prediction of the ROI perturbation and the distorted-Born Jacobian.
 
     The perturbation on the fine voxels inside the ROI is treated exactly (volume-integral
     equation, as in :func:`brim.fusion.simulate.lesion_scattered_field`); elsewhere to first
     order. Returns the predicted scattered fluence (pairs,) and the Jacobian (pairs, unknowns)
     built from the perturbed source and detector fields (distorted Born iterative method,
-    W. C. Chew, Y. M. Wang, IEEE TMI 9:218, 1990).
+    W. C. Chew, Y. M. Wang, IEEE TMI 9:218, 1990). With ``direction`` (unknowns,) the second
+    value is the Jacobian times ``direction`` (pairs,), without forming the Jacobian.
+    ``greens`` are :func:`_distorted_greens` of the same geometry, when already computed.
     """
     from scipy import sparse
 
-    from brim.fusion.simulate import volume_green_matrix  # the simulator's exact ROI model
-
+    grr, g0, gpr, gpe, ns = _distorted_greens(src, det, mesh, props) if greens is None else greens
     roi_idx = np.flatnonzero(mesh.in_roi)
-    rpts = mesh.centers[roi_idx]
     dv = mesh.fine_spacing**3
     dm = x[roi_idx]
-    s3 = dif._source_points(src, props)
-    d3 = dif._detector_points(det)
-    ends = np.concatenate([s3, d3])  # (S+M, 3)
-    grr = volume_green_matrix(rpts, dv, props)
-    g0 = dif.green_matrix(rpts, ends, props)  # (R, S+M)
     f_roi = np.linalg.solve(np.eye(roi_idx.size) + grr * (dm * dv)[None, :], g0)  # (R, S+M)
-    ns = s3.shape[0]
     # prediction: Phi_sc(s, d) = -sum_j G(d, r_j) dmu_j dV Phi_s(r_j)
     pred_roi = -(g0[:, ns:].T * (dm * dv)[None, :]) @ f_roi[:, :ns]  # (M, S)
     others = ~mesh.in_roi
     # fields at all quadrature points
-    gpr = dif.green_matrix(mesh.points, rpts, props)  # (P, R)
-    gpr[roi_idx, np.arange(roi_idx.size)] = 0.0  # fine points first: point i is unknown i
-    gpe = dif.green_matrix(mesh.points, ends, props)  # (P, S+M)
     fields = gpe - (gpr * (dm * dv)[None, :]) @ f_roi  # (P, S+M)
     fields[roi_idx] = f_roi  # the exact field on the ROI voxels
     fs, fd = fields[:, :ns], fields[:, ns:]
+    if direction is not None:
+
+        def times(v):  # the Jacobian (rows source-major, as below) times unknowns v
+            w = v[mesh.owner] * mesh.volumes
+            return (-(fs * w[:, None]).T @ fd).reshape(-1)
+
+        pred = pred_roi.T.reshape(-1) + times(np.where(others, x, 0.0))
+        return pred, times(np.asarray(direction, np.float64))
     jp = -(fs.T[:, None, :] * fd.T[None, :, :]) * mesh.volumes  # (S, M, P)
     jp = jp.reshape(-1, mesh.points.shape[0])
     agg = sparse.csr_matrix(
@@ -908,15 +928,20 @@ def reconstruct(
         a0 = wm * rowscale[:, None]
         smax2 = _smax2(np.concatenate([a0.real, a0.imag]) / penalty)
         x = _solve(a0, yv * rowscale, freq, solver, alpha, penalty, iterations, smax2)
+        greens = _distorted_greens(src, det, mesh, props) if method == "born" else None
         for _ in range(int(nonlinear_iterations)):
-            pred, jac = _distorted(src, det, mesh, props, x)
+            pred, jac = _distorted(src, det, mesh, props, x, greens=greens)
             r = (yv - pred) * rowscale
             jw = jac * rowscale[:, None]
             x = _solve(jw, r + jw @ x, freq, solver, alpha, penalty, iterations, smax2)
         x_all[w] = x
         if fit_lesion:
             fit = fit_homogeneous_lesion(
-                partial(_distorted, src, det, mesh, props), x, frac, yv, rowscale=rowscale
+                partial(_distorted, src, det, mesh, props, greens=greens),
+                x,
+                frac,
+                yv,
+                rowscale=rowscale,
             )
             lesion[w], lesion_residual[w] = fit.delta_mua, fit.relative_residual
         else:

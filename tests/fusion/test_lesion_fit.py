@@ -37,13 +37,13 @@ def test_the_fit_recovers_a_lesion_through_a_nonlinear_model():
     rng = np.random.default_rng(1)
     a = rng.normal(size=(60, 8)) + 1j * rng.normal(size=(60, 8))
 
-    def forward(v):  # a saturating (distorted-Born-like) model and its Jacobian
+    def forward(v, d):  # a saturating (distorted-Born-like) model, its (approximate) derivative
         lin = a @ v
-        return lin / (1 + 0.5 * lin.real.mean()), a / (1 + 0.5 * lin.real.mean())
+        return lin / (1 + 0.5 * lin.real.mean()), (a @ d) / (1 + 0.5 * lin.real.mean())
 
     frac = np.array([0, 0, 0.3, 1, 1, 0.6, 0, 0])
     outside = np.array([0.01, -0.02, 0, 0, 0, 0, 0.015, 0.0])
-    data, _ = forward(outside + 0.08 * frac)
+    data, _ = forward(outside + 0.08 * frac, frac)
     voxel_solution = outside + np.where(frac > 0, 0.05, 0.0)  # a blurred, low estimate
     fit = fit_homogeneous_lesion(forward, voxel_solution, frac, data, tol=1e-10, iterations=30)
     assert fit.delta_mua == pytest.approx(0.08, rel=1e-3)
@@ -53,9 +53,11 @@ def test_the_fit_recovers_a_lesion_through_a_nonlinear_model():
 def test_bad_input():
     a = np.eye(3, dtype=complex)
     with pytest.raises(ConfigError, match="no unknown"):
-        fit_homogeneous_lesion(lambda v: (a @ v, a), np.zeros(3), np.zeros(3), np.ones(3))
+        fit_homogeneous_lesion(lambda v, d: (a @ v, a @ d), np.zeros(3), np.zeros(3), np.ones(3))
     with pytest.raises(ConfigError, match="shapes"):
-        fit_homogeneous_lesion(lambda v: (a @ v, a), np.zeros(3), np.ones(2), np.ones(3))
+        fit_homogeneous_lesion(lambda v, d: (a @ v, a @ d), np.zeros(3), np.ones(2), np.ones(3))
     zero = np.zeros((3, 3), complex)
     with pytest.raises(SolverError, match="do not depend"):
-        fit_homogeneous_lesion(lambda v: (zero @ v, zero), np.zeros(3), np.ones(3), np.ones(3))
+        fit_homogeneous_lesion(
+            lambda v, d: (zero @ v, zero @ d), np.zeros(3), np.ones(3), np.ones(3)
+        )
