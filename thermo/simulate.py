@@ -281,31 +281,9 @@ def simulate_subject(
 
     Parameters
     ----------
-    seed : int
-        Seeds everything (subject geometry, tissue heterogeneity, ambient, camera noise): the
-        same seed gives the same numbers.
-    tumour : bool
-        Whether the subject has a tumour (ignored when ``spec`` is given).
-    spec : PhantomSpec, optional
-        Explicit phantom instead of a random subject.
-    t_ambient : float, optional
-        Room temperature, degC; default: uniform in 20–22 degC.
-    h : float
-        Heat-transfer coefficient, W/m^2/K.
-    voxel : float
-        Voxel size of the bioheat grid, m (for random subjects).
-    pixel_pitch : float
-        Camera pixel pitch on the body, m.
-    view : {"frontal", "oblique"}
-        Camera view; ``angle`` (degrees, about the body's vertical axis) for oblique.
-    netd : float
-        Camera noise-equivalent temperature difference, K (Gaussian std per pixel).
-    emissivity : float
-        True skin emissivity (0.98, Steketee 1973).
-    camera_emissivity : float, optional
-        Emissivity set in the camera; default: equal to ``emissivity`` (a correctly set camera).
-    patient : str, optional
-        Patient ID attribute; default ``"SIM-<seed>"``.
+    seed, tumour, spec, t_ambient, h, voxel, pixel_pitch, view, angle, netd, emissivity, \
+camera_emissivity, patient
+        As in :func:`simulate_thermogram` (the same seed gives the same thermogram).
 
     Returns
     -------
