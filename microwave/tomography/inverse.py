@@ -226,13 +226,67 @@ def _grad_ops(ny, nx):
     return sps.vstack([dx, dy]).tocsr()
 
 
+_DENSE_SVD_LIMIT = 1500  # above min(M, N): a randomised truncated SVD of the Jacobian
+_SVD_RANK = 300  # its rank
+
+
 def _data_space_svd(a):
-    """Left singular vectors and values of ``a`` (M x N) from the M x M Gram matrix."""
-    gram = a @ a.conj().T
-    w, u = np.linalg.eigh(gram)
+    """Left singular vectors and values of ``a`` (M x N), largest first.
+
+    Up to ``_DENSE_SVD_LIMIT`` measured pairs (or cells), exactly, from the smaller of the two
+    Gram matrices ``a a^H`` (M x M) and ``a^H a`` (N x N). Beyond, a randomised truncated SVD of
+    rank ``_SVD_RANK`` (Halko, Martinsson & Tropp 2011, *SIAM Review* 53, 217; two power
+    iterations, a fixed seed): the discarded tail lies far below any regularisation weight the
+    discrepancy principle or GCV picks, and the cost falls from O(M^3) to O(M N k), so a DBIM
+    step at 4,338 pairs and 2,500 cells no longer takes minutes.
+    """
+    m, n = a.shape
+    if min(m, n) > _DENSE_SVD_LIMIT:
+        return _randomised_svd(a, _SVD_RANK)
+    if m <= n:
+        gram = a @ a.conj().T
+        w, u = np.linalg.eigh(gram)
+        w = np.clip(w[::-1], 0.0, None)
+        u = u[:, ::-1]
+        return u, np.sqrt(w)
+    w, v = np.linalg.eigh(a.conj().T @ a)
     w = np.clip(w[::-1], 0.0, None)
-    u = u[:, ::-1]
-    return u, np.sqrt(w)
+    v = v[:, ::-1]
+    s = np.sqrt(w)
+    keep = s > s[0] * 1e-12 if s.size and s[0] > 0 else np.zeros(s.size, bool)
+    return (a @ v[:, keep]) / s[keep], s[keep]
+
+
+def _randomised_svd(a, rank, *, oversample=10, power=2):
+    """Rank-``rank`` left singular vectors and values of ``a`` (Halko et al. 2011, alg. 4.4).
+
+    Orthonormalisation by CholeskyQR2 (Fukaya et al. 2014) and the small SVD from a k x k
+    eigenproblem: matrix products only, where LAPACK QR and SVD of tall matrices are slow.
+    """
+    m, n = a.shape
+    k = min(rank + oversample, m, n)
+    rng = np.random.default_rng(0)
+    q = _orthonormal(a @ rng.standard_normal((n, k)).astype(a.dtype))
+    for _ in range(power):
+        q = _orthonormal(a @ _orthonormal(a.conj().T @ q))
+    b = q.conj().T @ a  # (k, n)
+    w, ub = np.linalg.eigh(b @ b.conj().T)
+    order = np.argsort(w)[::-1]
+    s = np.sqrt(np.clip(w[order], 0.0, None))
+    r = min(rank, s.size)
+    return q @ ub[:, order[:r]], s[:r]
+
+
+def _orthonormal(y):
+    """An orthonormal basis of the columns of ``y`` (m x k, m >= k) by CholeskyQR2."""
+    from scipy.linalg import cholesky, solve_triangular
+
+    for _ in range(2):
+        g = y.conj().T @ y
+        shift = 1e-13 * max(float(np.trace(g).real), 1e-300)
+        r = cholesky(g + shift * np.eye(g.shape[0]), lower=False)  # g = r^H r
+        y = solve_triangular(r, y.T, trans="T", lower=False).T  # y r^-1
+    return y
 
 
 def _regularised_solve(

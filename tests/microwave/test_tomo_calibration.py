@@ -14,8 +14,8 @@ from brim.microwave.tomography.phantoms import disk_fraction
 
 @pytest.fixture(scope="module")
 def horn_data():
-    """A small cylinder seen by 8 'horns' (cos^5 pattern about boresight: -30 dB at 60 degrees, -40 dB floor) on a
-    24-receiver ring; each transmitter's chain has a random complex gain."""
+    """A small cylinder seen by 8 'horns' (cos^5 pattern about boresight: -30 dB at 60 degrees,
+    -40 dB floor) on a 24-receiver ring; each transmitter's chain has a random complex gain."""
     g = TomographyGrid.centered(24, 0.08)
     eps = 1 + 0.6 * disk_fraction(g, 0.005, 0.0, 0.015)
     tx = ring_positions(8, 0.2)

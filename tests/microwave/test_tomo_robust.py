@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from brim.cli import main
@@ -122,3 +123,33 @@ def test_csi_discrepancy_stops_at_the_noise_level(plastic_cylinder):
     last = [h for h in res.history if h["freq"] == stop["freq"]][-1]
     assert last["misfit"] ** 2 + last["state_error"] ** 2 <= 0.03**2
     assert abs(res.permittivity[inside].mean().real - 2.8) / 2.8 < 0.05
+
+
+def test_data_space_svd_paths_agree_with_the_exact_svd(monkeypatch):
+    """Wide (M <= N), tall (M > N, N x N Gram) and randomised (beyond the size limit) paths."""
+    from brim.microwave.tomography import inverse as inv
+
+    rng = np.random.default_rng(2)
+    for m, n in ((60, 90), (90, 60)):
+        spectrum = np.logspace(0, -6, min(m, n))
+        u0, _ = np.linalg.qr(rng.standard_normal((m, m)) + 1j * rng.standard_normal((m, m)))
+        v0, _ = np.linalg.qr(rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)))
+        a = (u0[:, : spectrum.size] * spectrum) @ v0[:, : spectrum.size].conj().T
+        s_exact = np.linalg.svd(a, compute_uv=False)
+        u, s = inv._data_space_svd(a)
+        k = int(np.sum(s_exact > 1e-5))
+        np.testing.assert_allclose(s[:k], s_exact[:k], rtol=1e-6)
+        np.testing.assert_allclose(u[:, :k].conj().T @ u[:, :k], np.eye(k), atol=1e-6)
+        b = a @ (rng.standard_normal(n) + 0j)
+        x_dense, lam = inv._regularised_solve(
+            a, b, noise=None, regularization="tikhonov", x_ref=None, grid=None, weight=1e-4
+        )
+        monkeypatch.setattr(inv, "_DENSE_SVD_LIMIT", 10)
+        monkeypatch.setattr(inv, "_SVD_RANK", 40)
+        u_r, s_r = inv._data_space_svd(a)
+        np.testing.assert_allclose(s_r[:20], s_exact[:20], rtol=1e-6)
+        x_rand, _ = inv._regularised_solve(
+            a, b, noise=None, regularization="tikhonov", x_ref=None, grid=None, weight=1e-4
+        )
+        monkeypatch.undo()
+        assert np.linalg.norm(x_rand - x_dense) / np.linalg.norm(x_dense) < 1e-3
