@@ -262,3 +262,38 @@ def test_reconstruct_sizes_the_grid_from_the_object_region(tmp_path, capsys):
     rec2 = brim.open(out2)
     assert float(rec2.x[-1] - rec2.x[0]) * 32 / 31 == pytest.approx(1.4 * 0.9)
     assert main([*argv, "-o", str(tmp_path / "c.nc"), "--object-radius", "-1"]) != 0
+
+
+def test_measured_horn_table_end_to_end_with_default_settings(tmp_path, capsys):
+    """Directive 'horns' (cos^5 about boresight) with unknown complex gains per transmitter and
+    frequency, written as a measured table: convert, then reconstruct with --calibrate auto and
+    the default CSI settings. The reference-receiver calibration is chosen by itself."""
+    from brim.microwave.tomography import TomographyGrid, ring_positions, simulate
+    from brim.microwave.tomography.phantoms import disk_fraction
+
+    grid = TomographyGrid.centered(32, 0.12)
+    eps = 1 + 1.0 * disk_fraction(grid, 0.0, 0.0, 0.02)
+    tx_pos, rx_pos = ring_positions(8, 0.5), ring_positions(24, 0.6)
+    fs = simulate(eps, grid, [2e9, 3e9], tx_pos, rx_pos)
+    tx, rx = np.stack(tx_pos, axis=1), np.stack(rx_pos, axis=1)
+    to_rx = rx[None] - tx[:, None]
+    bore = -tx / np.linalg.norm(tx, axis=1, keepdims=True)
+    cos = np.einsum("trk,tk->tr", to_rx, bore) / np.linalg.norm(to_rx, axis=2)
+    pattern = np.maximum(np.clip(cos, 0, 1) ** 5, 1e-2)[None]
+    rng = np.random.default_rng(5)
+    gain = rng.uniform(0.5, 2.0, (2, 8, 1)) * np.exp(1j * rng.uniform(-np.pi, np.pi, (2, 8, 1)))
+    meas = fs.copy()
+    inc = fs["incident_field"].values * pattern * gain
+    meas["incident_field"] = fs["incident_field"].copy(data=inc)
+    meas["total_field"] = fs["total_field"].copy(data=inc + gain * fs["scattered_field"].values)
+    table = tmp_path / "horns.exp"
+    _write_table(table, meas)
+    conv = tmp_path / "horns.nc"
+    argv = ["microwave", "convert", str(table), "-o", str(conv)]
+    assert main([*argv, "--tx-radius", "0.5", "--rx-radius", "0.6", "--n-rx", "24"]) == 0
+    rec = tmp_path / "map.nc"
+    argv = ["microwave", "reconstruct", str(conv), "-o", str(rec), "--method", "csi"]
+    assert main([*argv, "--grid", "16x16:0.08", "--calibrate", "auto"]) == 0
+    assert "calibrated (reference" in capsys.readouterr().err
+    peak = brim.open(rec)["permittivity"].values.real.max()
+    assert 1.6 < peak < 2.4, peak
