@@ -513,6 +513,8 @@ def describe_raw(
 def _describe_raw(p: Path, tried: list[str], range_limit) -> str | None:
     import h5py
 
+    if not p.is_file():  # a FIFO or device would block or never end: regular files only
+        return None
     lines: list[str] | None = None
     if not h5py.is_hdf5(p):
         lines = _mat_lines(p, range_limit)
@@ -605,7 +607,12 @@ def _hdf5_lines(p: Path, range_limit) -> list[str] | None:
             "datasets:  path, MATLAB class, dtype, shape, range",
         ]
         items: list[tuple[str, h5py.Dataset]] = []
-        fh.visititems(lambda n, o: items.append((n, o)) if isinstance(o, h5py.Dataset) else None)
+        try:
+            fh.visititems(
+                lambda n, o: items.append((n, o)) if isinstance(o, h5py.Dataset) else None
+            )
+        except Exception:  # noqa: BLE001 - damaged metadata (bad checksum): not summarisable
+            return None
         for name, d in items:
             if name.startswith("#refs#/"):
                 continue  # MATLAB's hidden storage of cell and struct members

@@ -168,3 +168,15 @@ def test_a_simulated_measurement_round_trips_through_a_table(tmp_path):
     np.testing.assert_allclose(back["tx_x"].values, fs["tx_x"].values, atol=1e-12)
     np.testing.assert_allclose(back["rx_y"].values, fs["rx_y"].values, atol=1e-12)
     assert m.sum() == 2 * 6 * 21
+
+
+def test_a_free_space_range_of_1_7_m_is_a_valid_field_set(tmp_path):
+    """The Institut Fresnel set-ups put the antennas 1.67-1.8 m from the target."""
+    from brim.schema import validate
+
+    rows, _ = _table(seed=6)
+    path = tmp_path / "far.exp"
+    np.savetxt(path, rows)
+    fs = read_field_table(path, tx_radius=1.67, rx_radius=1.67, n_rx=9)
+    validate(fs, "field_set")
+    fs.to_netcdf(tmp_path / "far.nc", engine="h5netcdf", invalid_netcdf=True)
