@@ -149,6 +149,14 @@ class AUROCResult:
         dict
             ``auroc``, ``low``, ``high``, ``level``, ``n_bootstrap``, ``n_valid``, ``n_pos``,
             ``n_neg``, ``n_groups``.
+
+        Examples
+        --------
+        >>> from brim.evaluate import auroc_ci
+        >>> r = auroc_ci([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], n_bootstrap=50)
+        >>> d = r.to_dict()
+        >>> d["auroc"], d["n_pos"], d["n_neg"], d["level"]
+        (0.75, 2, 2, 0.95)
         """
         return asdict(self)
 
@@ -476,6 +484,12 @@ class OperatingPoint:
         -------
         dict
             ``threshold``, ``sensitivity``, ``specificity``.
+
+        Examples
+        --------
+        >>> from brim.evaluate import OperatingPoint
+        >>> OperatingPoint(0.5, 0.9, 0.8).to_dict()
+        {'threshold': 0.5, 'sensitivity': 0.9, 'specificity': 0.8}
         """
         return asdict(self)
 
@@ -696,6 +710,15 @@ class PredictiveValues:
         -------
         dict
             ``ppv``, ``npv``, ``prevalence``, ``sensitivity``, ``specificity``.
+
+        Examples
+        --------
+        >>> from brim.evaluate import predictive_values
+        >>> d = predictive_values(0.9, 0.9, 0.5).to_dict()
+        >>> sorted(d)
+        ['npv', 'ppv', 'prevalence', 'sensitivity', 'specificity']
+        >>> round(d["ppv"], 3)
+        0.9
         """
         return asdict(self)
 
