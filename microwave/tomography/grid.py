@@ -99,6 +99,12 @@ class TomographyGrid:
         -------
         TomographyGrid
             The grid.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> TomographyGrid.from_coords([0.0, 0.01, 0.02], [0.0, 0.01])
+        TomographyGrid(nx=3, ny=2, d=0.01, x0=0.0, y0=0.0)
         """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
@@ -143,21 +149,50 @@ class TomographyGrid:
 
     @property
     def x(self) -> np.ndarray:
-        """Cell-centre x coordinates (m)."""
+        """Cell-centre x coordinates (m).
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> [round(float(v), 3) for v in TomographyGrid.centered(4, 0.04).x]
+        [-0.015, -0.005, 0.005, 0.015]
+        """
         return self.x0 + self.d * np.arange(self.nx)
 
     @property
     def y(self) -> np.ndarray:
-        """Cell-centre y coordinates (m)."""
+        """Cell-centre y coordinates (m).
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> [round(float(v), 3) for v in TomographyGrid.centered((2, 4), 0.04).y]
+        [-0.005, 0.005]
+        """
         return self.y0 + self.d * np.arange(self.ny)
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Cells as ``(ny, nx)``, the shape of maps on this grid.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> TomographyGrid.centered((2, 4), 0.04).shape
+        (2, 4)
+        """
         return (self.ny, self.nx)
 
     @property
     def radius(self) -> float:
-        """Radius of the equal-area circle of one cell (m)."""
+        """Radius of the equal-area circle of one cell (m).
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> round(TomographyGrid.centered(4, 0.04).radius, 5)
+        0.00564
+        """
         return self.d / math.sqrt(math.pi)
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +202,13 @@ class TomographyGrid:
         -------
         (ndarray, ndarray)
             x and y of every cell centre in m, ``ny * nx`` each.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid
+        >>> px, py = TomographyGrid.from_coords([0.0, 0.01, 0.02], [0.0, 0.01]).points()
+        >>> px.tolist(), py.tolist()
+        ([0.0, 0.01, 0.02, 0.0, 0.01, 0.02], [0.0, 0.0, 0.0, 0.01, 0.01, 0.01])
         """
         yy, xx = np.meshgrid(self.y, self.x, indexing="ij")
         return xx.ravel(), yy.ravel()

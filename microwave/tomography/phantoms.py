@@ -202,7 +202,19 @@ class BreastPhantom:
 
     @property
     def tumour_center(self) -> tuple[float, float] | None:
-        """Deprecated spelling of :attr:`tumour_centre` (brim spells it "centre")."""
+        """Deprecated spelling of :attr:`tumour_centre` (brim spells it "centre").
+
+        Examples
+        --------
+        >>> import warnings
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> ph = breast_phantom(TomographyGrid.centered(12, 0.12))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     centre = ph.tumour_center
+        >>> centre == ph.tumour_centre, caught[0].category.__name__
+        (True, 'DeprecationWarning')
+        """
         import warnings
 
         warnings.warn(
@@ -226,6 +238,13 @@ class BreastPhantom:
         -------
         ndarray (ny, nx), complex
             ``eps' - j eps''`` per cell (area-averaged over tissues).
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> eps = breast_phantom(TomographyGrid.centered(12, 0.12)).permittivity(2e9)
+        >>> eps.shape, eps.dtype
+        ((12, 12), dtype('complex128'))
         """
         out = np.zeros(self.grid.shape, complex)
         for t, frac in self.fractions.items():
@@ -247,6 +266,12 @@ class BreastPhantom:
         -------
         complex
             ``eps' - j eps''``.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> breast_phantom(TomographyGrid.centered(12, 0.12)).eps_background(2e9)
+        (1+0j)
         """
         return complex(tissue_permittivity("background", float(freq), background=self.background))
 
@@ -257,6 +282,13 @@ class BreastPhantom:
         -------
         ndarray (ny, nx) of int
             Label per cell.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> lab = breast_phantom(TomographyGrid.centered(12, 0.12)).labels()
+        >>> lab.shape, lab.dtype, int(lab[0, 0])
+        ((12, 12), dtype('int8'), 0)
         """
         names = list(LABELS)
         stack = np.stack([self.fractions.get(n, np.zeros(self.grid.shape)) for n in names])
@@ -269,6 +301,13 @@ class BreastPhantom:
         -------
         dict of str to ndarray (ny, nx) of bool
             One mask per tissue.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> m = breast_phantom(TomographyGrid.centered(12, 0.12)).masks()
+        >>> sorted(m), m["skin"].dtype
+        (['adipose', 'background', 'fibroglandular', 'skin', 'tumour'], dtype('bool'))
         """
         lab = self.labels()
         return {n: lab == v for n, v in LABELS.items()}
@@ -287,6 +326,13 @@ class BreastPhantom:
         -------
         BreastPhantom
             The phantom on ``grid``.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> ph = breast_phantom(TomographyGrid.centered(12, 0.12))
+        >>> ph.on_grid(TomographyGrid.centered(8, 0.12)).permittivity(2e9).shape
+        (8, 8)
         """
         if self.shapes:
             return _rasterise(self.shapes, grid, self.background, supersample)
@@ -316,6 +362,13 @@ class BreastPhantom:
         -------
         xarray.Dataset
             Kind ``reconstruction``.
+
+        Examples
+        --------
+        >>> from brim.microwave.tomography import TomographyGrid, breast_phantom
+        >>> ds = breast_phantom(TomographyGrid.centered(12, 0.12)).to_dataset(2e9)
+        >>> dict(ds.sizes), ds.attrs["brim_schema"], ds["freq"].attrs["units"]
+        ({'y': 12, 'x': 12}, 'reconstruction/1', 'Hz')
         """
         from brim.schema import stamp
 
