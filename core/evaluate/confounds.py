@@ -89,6 +89,20 @@ class ConfoundAudit:
         -------
         list of str
             In the order of ``rows``.
+
+        Examples
+        --------
+        >>> from brim.evaluate import ConfoundAudit
+        >>> audit = ConfoundAudit(
+        ...     rows=[
+        ...         {"name": "order", "auroc": 0.9, "low": 0.8, "high": 1.0, "flagged": True},
+        ...         {"name": "noise", "auroc": 0.5, "low": 0.3, "high": 0.7, "flagged": False},
+        ...     ],
+        ...     permutation=None,
+        ...     flag_auroc=0.7,
+        ... )
+        >>> audit.flagged
+        ['order']
         """
         return [r["name"] for r in self.rows if r["flagged"]]
 
@@ -99,6 +113,21 @@ class ConfoundAudit:
         -------
         dict
             ``flag_auroc``, ``rows`` and ``permutation`` (the per-run CVResults are left out).
+
+        Examples
+        --------
+        >>> from brim.evaluate import ConfoundAudit
+        >>> audit = ConfoundAudit(
+        ...     rows=[
+        ...         {"name": "order", "auroc": 0.9, "low": 0.8, "high": 1.0, "flagged": True},
+        ...         {"name": "noise", "auroc": 0.5, "low": 0.3, "high": 0.7, "flagged": False},
+        ...     ],
+        ...     permutation=None,
+        ...     flag_auroc=0.7,
+        ... )
+        >>> d = audit.to_dict()
+        >>> sorted(d), d["flag_auroc"], d["rows"][0]["name"]
+        (['flag_auroc', 'permutation', 'rows'], 0.7, 'order')
         """
         return _jsonable(
             {"flag_auroc": self.flag_auroc, "rows": self.rows, "permutation": self.permutation}

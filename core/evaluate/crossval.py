@@ -203,6 +203,18 @@ class FoldResult:
         -------
         dict
             The fields above, by name.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import cross_validate, logistic_fit_predict
+        >>> y = np.repeat([0, 1], 10)
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
+        >>> g = np.arange(20)
+        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
+        >>> d = res.folds[0].to_dict()
+        >>> d["fold"], d["n_test"], sorted(d)[:3]
+        (0, 5, ['auroc', 'balanced_accuracy', 'fold'])
         """
         return dict(self.__dict__)
 
@@ -286,6 +298,17 @@ class CVResult:
         -------
         float
             In [0, 1].
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import cross_validate, logistic_fit_predict
+        >>> y = np.repeat([0, 1], 10)
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
+        >>> g = np.arange(20)
+        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
+        >>> bool(res.auroc > 0.9), res.auroc == res.pooled.auroc.auroc
+        (True, True)
         """
         return self.pooled.auroc.auroc
 
@@ -296,6 +319,17 @@ class CVResult:
         -------
         str
             E.g. ``"model: AUROC 0.912 (95% CI 0.85-0.96, 20 pos / 20 neg patients), ..."``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import cross_validate, logistic_fit_predict
+        >>> y = np.repeat([0, 1], 10)
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
+        >>> g = np.arange(20)
+        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
+        >>> print(res.summary())  # doctest: +ELLIPSIS
+        model: AUROC 0.9... (95% CI ..., 10 pos / 10 neg patients), sensitivity ..., ...
         """
         a = self.pooled.auroc
         return (
@@ -313,6 +347,20 @@ class CVResult:
             ``name``, ``protocol``, ``folds``, ``pooled`` (every metric), ``units`` (per-unit
             scores, labels, folds, decisions) and ``confound_audit`` when attached; non-finite
             numbers become None.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import cross_validate, logistic_fit_predict
+        >>> y = np.repeat([0, 1], 10)
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
+        >>> g = np.arange(20)
+        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
+        >>> d = res.to_dict()
+        >>> sorted(d)
+        ['folds', 'name', 'pooled', 'protocol', 'units']
+        >>> d["name"], len(d["folds"])
+        ('model', 4)
         """
         p = self.pooled
         out = {
