@@ -215,6 +215,13 @@ def cole_cole(
     References
     ----------
     K. S. Cole and R. H. Cole, J. Chem. Phys. 9, 341 (1941).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import cole_cole
+    >>> np.round(cole_cole([1e9, 5e9], 4.0, 6.0, 1e-11, 0.1, 0.5), 2)
+    array([9.88-9.46j, 9.13-3.49j])
     """
     if not 0.0 <= alpha < 1.0:
         raise ConfigError(f"Cole-Cole alpha must satisfy 0 <= alpha < 1, got {alpha}")
@@ -314,6 +321,13 @@ def lazebnik_permittivity(tissue: str, freq: ArrayLike, *, percentile: int = 50)
     ----------
     M. Lazebnik et al., Phys. Med. Biol. 52, 2637 (2007), table 3;
     M. Lazebnik et al., Phys. Med. Biol. 52, 6093 (2007).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import lazebnik_permittivity
+    >>> np.round(lazebnik_permittivity("adipose", [1e9, 6e9]), 2)
+    array([4.81-0.82j, 4.39-0.79j])
     """
     p = lazebnik_parameters(tissue, percentile=percentile)
     return cole_cole(freq, p.eps_inf, p.delta_eps, p.tau_s, p.alpha, p.sigma_s)
@@ -347,6 +361,15 @@ def conductivity(
     -------
     ndarray
         Conductivity in S/m.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import conductivity
+    >>> np.round(conductivity("malignant", [1e9, 6e9]), 3)
+    array([1.001, 6.378])
+    >>> round(float(conductivity(10 - 2j, 1e9)), 4)  # omega * eps0 * eps''
+    0.1113
     """
     eps, f = _eps_of(eps_or_tissue, freq, percentile)
     return -2.0 * np.pi * f * EPS0 * eps.imag
