@@ -50,6 +50,14 @@ class LogisticModel:
         -------
         ndarray of shape (n,)
             ``coef . (x - mean) / scale + intercept``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import LogisticModel
+        >>> m = LogisticModel(np.array([2.0]), 0.0, mean=np.zeros(1), scale=np.ones(1))
+        >>> m.decision_function([[0.0], [1.0]]).tolist()
+        [0.0, 2.0]
         """
         Z = (_features(X) - self.mean) / self.scale
         return Z @ self.coef + self.intercept
@@ -66,6 +74,14 @@ class LogisticModel:
         -------
         ndarray of shape (n,)
             Probabilities in [0, 1] (the logistic function of :meth:`decision_function`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import LogisticModel
+        >>> m = LogisticModel(np.array([2.0]), 0.0, mean=np.zeros(1), scale=np.ones(1))
+        >>> [round(p, 3) for p in m.predict_proba([[0.0], [1.0]]).tolist()]
+        [0.5, 0.881]
         """
         return 0.5 * (1.0 + np.tanh(0.5 * self.decision_function(X)))
 
