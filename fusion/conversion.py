@@ -76,6 +76,24 @@ def check_so2(so2: ArrayLike, *, where: str = "sO2") -> float:
     ------
     FormatError
         No finite value lies in [0, 1]: not a saturation fraction (a percentage?).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from brim.fusion import check_so2
+    >>> check_so2([0.6, 0.7, np.nan])
+    0.0
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_so2([0.6, 0.7, 1.2, -0.1])
+    0.5
+    >>> caught[0].category.__name__
+    'UserWarning'
+    >>> check_so2([60, 70])  # a percentage
+    Traceback (most recent call last):
+    ...
+    brim.errors.FormatError: sO2: all 2 values lie outside [0, 1] (range 60 to 70); ...
     """
     a = np.asarray(so2, dtype=np.float64)
     fin = a[np.isfinite(a)]
@@ -181,6 +199,25 @@ def convert_map(
         Not a map brim knows, or a saturation map that is not a fraction.
     ConfigError
         Unknown ``units`` or a bad spacing.
+
+    Examples
+    --------
+    A patient folder with μa and μs′ maps at two wavelengths (cm⁻¹) gains the haemoglobin
+    maps:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from brim.fusion import convert_map
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "p1"
+    >>> folder.mkdir()
+    >>> for wl, mua in ((780, 0.05), (830, 0.06)):
+    ...     np.save(folder / f"mua-{wl}.npy", np.full((4, 5), mua))
+    ...     np.save(folder / f"mus-{wl}.npy", np.full((4, 5), 8.0))
+    >>> ds = convert_map(folder, units="cm-1")
+    >>> sorted(ds.data_vars)
+    ['hb', 'hbo2', 'hbt', 'mua', 'musp', 'so2']
+    >>> ds.mua.attrs["units"], round(float(ds.mua.max()), 4), round(float(ds.so2.mean()), 3)
+    ('mm-1', 0.006, 0.83)
     """
     from brim.fusion import public_data
     from brim.fusion.extinction import read_extinction

@@ -58,6 +58,25 @@ def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     -------
     xarray.Dataset
         ``reconstruction`` kind with ``mua`` (case, z, y, x) and ``target_mask``.
+
+    Examples
+    --------
+    A two-case file of the published layout (cases x 33 x 65 x 7), written with SciPy:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from scipy.io import savemat
+    >>> from brim.fusion import read_dot_filtering
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "twotars.mat"
+    >>> vol = np.full((2, 33, 65, 7), 0.05)
+    >>> mask = np.zeros(vol.shape, np.uint8)
+    >>> mask[:, 15:18, 30:34, 2:4] = 1
+    >>> savemat(path, {"volume7all": vol, "maskall": mask})
+    >>> ds = read_dot_filtering(path)
+    >>> ds.brim.kind, ds.mua.dims, ds.mua.shape
+    ('reconstruction', ('scan', 'z', 'y', 'x'), (2, 7, 33, 65))
+    >>> int(ds.target_mask.sum()), ds.x.attrs["units"]
+    (48, 'px')
     """
     from scipy.io import loadmat
 
@@ -195,6 +214,20 @@ def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
     xarray.Dataset
         ``reconstruction`` kind with ``mua`` and/or ``musp`` (wavelength, y, x), cm^-1.
 
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from brim.fusion import read_dot_pat_patient
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "p1"
+    >>> folder.mkdir()
+    >>> for wl in (780, 830):
+    ...     np.save(folder / f"mua-{wl}.npy", np.full((4, 5), 0.05))
+    ...     np.save(folder / f"mus-{wl}.npy", np.full((4, 5), 8.0))
+    >>> ds = read_dot_pat_patient(folder)
+    >>> sorted(ds.data_vars), ds.mua.dims, ds.wavelength.values.tolist()
+    (['mua', 'musp'], ('wavelength', 'y', 'x'), [780.0, 830.0])
+
     Raises
     ------
     MissingFileError
@@ -277,6 +310,24 @@ def image_hash(path: str | os.PathLike) -> str:
     -------
     str
         Hexadecimal SHA-256 of the 8-bit grey pixels and the image shape.
+
+    Examples
+    --------
+    The same pixels saved under two names share the hash:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from brim.fusion import image_hash
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> img = Image.fromarray(np.arange(64 * 64, dtype=np.uint8).reshape(64, 64))
+    >>> img.save(d / "a.png")
+    >>> img.save(d / "b.png")
+    >>> Image.fromarray(np.zeros((64, 64), np.uint8)).save(d / "c.png")
+    >>> len(image_hash(d / "a.png")), image_hash(d / "a.png") == image_hash(d / "b.png")
+    (64, True)
+    >>> image_hash(d / "a.png") == image_hash(d / "c.png")
+    False
     """
     arr = np.asarray(_grey_image(path))
     h = hashlib.sha256(arr.tobytes())
@@ -304,6 +355,20 @@ def busi_pairs(root: str | os.PathLike) -> list[tuple[Path, Path, str]]:
     ------
     MissingFileError
         No such folder, no image, or an image without its mask.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from brim.fusion import busi_pairs
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for sub in ("images", "masks"):
+    ...     (root / sub).mkdir()
+    ...     for name in ("benign (1).png", "malignant (1).png"):
+    ...         Image.fromarray(np.zeros((64, 64), np.uint8)).save(root / sub / name)
+    >>> [(image.name, mask.parent.name, label) for image, mask, label in busi_pairs(root)]
+    [('benign (1).png', 'masks', 'benign'), ('malignant (1).png', 'masks', 'malignant')]
     """
     r = _need_folder(root)
     out = []
