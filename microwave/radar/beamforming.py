@@ -166,6 +166,13 @@ def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
     -------
     ImagingGrid
         A planar grid masked to the disc.
+
+    Examples
+    --------
+    >>> from brim.microwave.radar import plane_grid
+    >>> g = plane_grid(0.05, 0.01, 0.02)
+    >>> g.mask.shape, int(g.mask.sum()), g.z.tolist()
+    ((1, 11, 11), 81, [0.02])
     """
     _check_disc(radius, resolution, z)
     n = int(np.floor(radius / resolution + 1e-9))
@@ -247,6 +254,15 @@ def two_layer_delays(
     -------
     ndarray (P, A)
         One-way times in s.
+
+    Examples
+    --------
+    >>> from brim.microwave.radar import two_layer_delays
+    >>> t = two_layer_delays(
+    ...     [[0.0, 0.0, 0.0]], [[0.1, 0.0, 0.0]], eps_outer=1.0, eps_inner=9.0, radius=0.05
+    ... )
+    >>> t.shape, round(float(t[0, 0]) * 1e9, 4)  # 5 cm in air + 5 cm at c0 / 3: 2/3 ns
+    ((1, 1), 0.6671)
     """
     _check_eps(eps_outer, eps_inner)
     p = np.asarray(points, dtype=float)[:, None, :] - np.asarray(centre, dtype=float)
