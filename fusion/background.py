@@ -63,6 +63,14 @@ def pair_distances(meas: xr.Dataset) -> np.ndarray:
     -------
     numpy.ndarray
         Distances, shape (source, detector), m.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.fusion import pair_distances
+    >>> rho = pair_distances(brim.data.sample("fusion_measurement"))
+    >>> rho.shape, round(float(rho.min()) * 1e3, 1), round(float(rho.max()) * 1e3, 1)  # mm
+    ((9, 14), 27.0, 84.9)
     """
     sx = np.asarray(meas.source_x.values, dtype=np.float64)
     sy = np.asarray(meas.source_y.values, dtype=np.float64)

@@ -154,6 +154,18 @@ def write_extinction_subset(
     -------
     pathlib.Path
         ``path``.
+
+    Examples
+    --------
+    A 750-850 nm subset of the bundled table:
+
+    >>> import pathlib, tempfile
+    >>> from brim.fusion import read_extinction, write_extinction_subset
+    >>> from brim.fusion.extinction import DEFAULT_EXTINCTION
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "extinction.csv"
+    >>> ext = read_extinction(write_extinction_subset(DEFAULT_EXTINCTION, path, lo=750, hi=850))
+    >>> float(ext.wavelength.min()), float(ext.wavelength.max()), ext.sizes["wavelength"]
+    (750.0, 850.0, 51)
     """
     ext = read_extinction(prahl_csv).sel(wavelength=slice(lo, hi))
     lines = [
