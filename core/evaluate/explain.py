@@ -177,6 +177,19 @@ def plot_grad_cam(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    A hand-made map (as :func:`grad_cam` returns) over a 4 x 4 image:
+
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> from matplotlib.figure import Figure
+    >>> from brim.evaluate import plot_grad_cam
+    >>> cam = xr.DataArray(np.eye(4), dims=("y", "x"), attrs={"target": 1})
+    >>> ax = plot_grad_cam(cam, image=np.ones((4, 4)), ax=Figure().subplots())
+    >>> ax.get_title(), len(ax.images)
+    ('Grad-CAM (output 1)', 2)
     """
     import matplotlib.pyplot as plt
 
