@@ -118,6 +118,17 @@ def asymmetry_map(ds: xr.Dataset, seg: xr.Dataset) -> xr.Dataset:
     xarray.Dataset
         ``delta_t`` (y, x) on the right-breast side of the image (NaN elsewhere) in K:
         T(left, mirrored) - T(right); positive = left warmer.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.thermo import asymmetry_map, segment_classical
+    >>> ds = brim.data.sample("thermo_phantom_tumour")
+    >>> dt = asymmetry_map(ds, segment_classical(ds))["delta_t"]
+    >>> dt.dims, dt.attrs["units"]
+    (('y', 'x'), 'K')
+    >>> bool(dt.mean() > 0)  # the tumour warms the patient's left breast
+    True
     """
     t, _ = _image(ds)
     m = np.asarray(seg["mask"].values)
@@ -313,6 +324,15 @@ def features_table(rows: list[dict], *, names: list[str] | None = None) -> pd.Da
     pandas.DataFrame
         One row per thermogram, one column per feature; ``df.attrs["units"]`` maps each
         column to its unit (:data:`FEATURE_UNITS`; "" for ``file``).
+
+    Examples
+    --------
+    >>> rows = [{"mean_left": 33.1, "delta_mean": 0.4}, {"mean_left": 32.8, "delta_mean": -0.1}]
+    >>> df = features_table(rows, names=["a.txt", "b.txt"])
+    >>> df.shape, list(df.columns)
+    ((2, 3), ['file', 'mean_left', 'delta_mean'])
+    >>> df.attrs["units"]
+    {'file': '', 'mean_left': 'degC', 'delta_mean': 'K'}
     """
     import pandas as pd
 
