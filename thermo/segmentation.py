@@ -141,6 +141,16 @@ def find_midline(
     -------
     float
         Midline column, px (a whole column).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(64)
+    >>> temperature = np.tile(34.0 - 0.01 * (x - 30.0) ** 2, (40, 1))  # symmetric about x = 30
+    >>> body = np.zeros((40, 64), bool)
+    >>> body[5:35, 10:51] = True
+    >>> find_midline(temperature, body)
+    30.0
     """
     rows = np.flatnonzero(body.any(axis=1))
     cols = np.flatnonzero(body.any(axis=0))
