@@ -295,6 +295,14 @@ def is_flir_radiometric(path: str | os.PathLike) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> Image.fromarray(np.zeros((4, 4), np.uint8)).save("plain.jpg")  # no FLIR data
+    >>> is_flir_radiometric("plain.jpg"), is_flir_radiometric("missing.jpg")
+    (False, False)
     """
     try:
         read_flir_raw(path)
@@ -395,6 +403,20 @@ def raw_to_celsius(counts: ArrayLike, parameters: FlirParameters) -> np.ndarray:
     numpy.ndarray
         Object temperature in degC (float64). NaN where the signal lies outside the
         calibration curve.
+
+    Examples
+    --------
+    A black body (emissivity 1) at zero distance, with typical Planck constants:
+
+    >>> p = FlirParameters(
+    ...     emissivity=1.0, object_distance=0.0, reflected_temperature=20.0,
+    ...     atmospheric_temperature=20.0, relative_humidity=0.5, ir_window_temperature=20.0,
+    ...     ir_window_transmission=1.0, planck_r1=16985.7, planck_r2=0.0197852,
+    ...     planck_b=1435.7, planck_f=1.0, planck_o=-2106.0, atm_alpha1=0.006569,
+    ...     atm_alpha2=0.01262, atm_beta1=-0.002276, atm_beta2=-0.00667, atm_x=1.9,
+    ... )
+    >>> raw_to_celsius([9000, 10193, 11000], p).round(1).tolist()  # degC
+    [23.9, 34.0, 40.3]
     """
     p = parameters
     for name in (
@@ -514,6 +536,24 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
         Not a radiometric FLIR JPEG.
     CalibrationError
         A parameter is physically impossible.
+
+    Examples
+    --------
+    >>> ds = read_flir("IR_0042.jpg", emissivity=0.98)  # doctest: +SKIP
+    >>> ds.temperature.attrs["units"]  # doctest: +SKIP
+    'degC'
+
+    An exported (colour) JPEG holds no temperatures and is refused:
+
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from brim.errors import FormatError
+    >>> Image.fromarray(np.zeros((4, 4), np.uint8)).save("export.jpg")
+    >>> try:
+    ...     read_flir("export.jpg")
+    ... except FormatError as err:
+    ...     print(type(err).__name__)
+    FormatError
     """
     from brim.schema import stamp
 
