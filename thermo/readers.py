@@ -280,6 +280,18 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     -------
     xarray.Dataset
         A brim ``thermal_intensity`` Dataset on (y, x).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> grey_alpha = np.full((4, 6, 2), 255, np.uint8)
+    >>> grey_alpha[..., 0] = 120  # grey level
+    >>> grey_alpha[:, :2, 1] = 0  # the two left columns are transparent: outside the mask
+    >>> Image.fromarray(grey_alpha).save("grey.png")
+    >>> ds = read_grey("grey.png")
+    >>> ds.brim.kind, ds.intensity.shape, float(ds.intensity.max()), int(ds["mask"].sum())
+    ('thermal_intensity', (4, 6), 120.0, 16)
     """
     from brim.io import read_image
     from brim.schema import stamp
@@ -366,6 +378,20 @@ def read_frames(
     xarray.Dataset
         Kind ``thermogram`` with ``temperature`` (time, y, x) in degC (or ``thermal_intensity``
         when the frames are grey images), ``frame_file`` (time) names.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for k in range(3):
+    ...     Image.fromarray(np.full((4, 6), 100 + 10 * k, np.uint8)).save(folder / f"frame_{k}.png")
+    >>> series = read_frames(folder, interval=15.0)
+    >>> series.intensity.dims, series.intensity.shape
+    (('time', 'y', 'x'), (3, 4, 6))
+    >>> series.time.values.tolist(), series.frame_file.values.tolist()
+    ([0.0, 15.0, 30.0], ['frame_0.png', 'frame_1.png', 'frame_2.png'])
     """
     from brim.schema import stamp
 
