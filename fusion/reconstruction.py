@@ -121,6 +121,14 @@ class LesionRoi:
         Returns
         -------
         LesionRoi
+
+        Examples
+        --------
+        >>> from brim.fusion import LesionRoi
+        >>> LesionRoi.parse("0,0,20,7.5")  # mm, as typed for ``--roi``
+        LesionRoi(center=(0.0, 0.0, 0.02), semi_axes=(0.0075, 0.0075, 0.0075))
+        >>> LesionRoi.parse("0,0,2,0.75", units="cm").center
+        (0.0, 0.0, 0.02)
         """
         f = length_factor(units, "the ROI text")
         try:
@@ -144,6 +152,13 @@ class LesionRoi:
         -------
         numpy.ndarray of bool
             The shape of ``pts`` without its last axis.
+
+        Examples
+        --------
+        >>> from brim.fusion import LesionRoi
+        >>> roi = LesionRoi((0.0, 0.0, 0.02), 0.0075)
+        >>> roi.contains([[0, 0, 0.02], [0, 0, 0.03]]).tolist()
+        [True, False]
         """
         return _inside(pts, self.center, self.semi_axes)
 
@@ -387,6 +402,17 @@ def dual_mesh(
         Settings that are not finite and > 0, beyond 0.5 m, a volume that is not a whole number
         of coarse cells, a fine voxel that does not divide the coarse sub-cells, or a ROI centred
         outside the volume.
+
+    Examples
+    --------
+    The default 90 x 90 x 40 mm volume around a 7.5 mm lesion at 20 mm depth:
+
+    >>> from brim.fusion import LesionRoi, dual_mesh
+    >>> mesh = dual_mesh(LesionRoi((0.0, 0.0, 0.02), 0.0075))
+    >>> mesh.n_unknowns, int(mesh.is_fine.sum()), int(mesh.in_roi.sum())
+    (2322, 1728, 136)
+    >>> mesh.fine_spacing, round(float(mesh.volumes.sum()))  # mm, mm³ (the whole volume)
+    (2.5, 324000)
     """
     extent = check_positive("extent (m)", extent)
     depth = check_positive("depth (m)", depth)
@@ -503,6 +529,22 @@ def perturbation(target: xr.Dataset, reference: xr.Dataset, *, method: str = "ry
         amplitude <= 0.
     ConfigError
         Unknown ``method``.
+
+    Examples
+    --------
+    Half the amplitude and 0.1 rad more phase on the lesion side:
+
+    >>> import numpy as np
+    >>> from brim.fusion import measurement_from_arrays, perturbation
+    >>> def meas(amp, phase):
+    ...     return measurement_from_arrays([[[amp]]], [[[phase]]], [780], [[0, 0]],
+    ...                                    [[0.03, 0]], 140e6)
+    >>> y = perturbation(meas(0.5e-3, 0.6), meas(1e-3, 0.5))
+    >>> y.shape, round(float(y.real[0, 0, 0]), 3), round(float(y.imag[0, 0, 0]), 3)
+    ((1, 1, 1), -0.693, 0.1)
+    >>> yb = perturbation(meas(0.5e-3, 0.6), meas(1e-3, 0.5), method="born")
+    >>> round(abs(complex(yb[0, 0, 0])), 3)  # |0.5 exp(0.1j) - 1|
+    0.505
     """
     from brim.schema import validate
 

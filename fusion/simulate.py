@@ -102,6 +102,15 @@ def probe_geometry() -> tuple[np.ndarray, np.ndarray]:
     -------
     sources, detectors : ndarray, shape (9, 2), (14, 2)
         (x, y) positions on the surface, m.
+
+    Examples
+    --------
+    >>> from brim.fusion import probe_geometry
+    >>> sources, detectors = probe_geometry()
+    >>> sources.shape, detectors.shape
+    ((9, 2), (14, 2))
+    >>> float(sources[:, 0].min()), float(detectors[:, 0].max())  # m
+    (-0.04, 0.03)
     """
     s, d = _probe_geometry_mm()
     return s * MM_TO_M, d * MM_TO_M
@@ -423,6 +432,20 @@ def simulate_pair(
     -------
     (xarray.Dataset, xarray.Dataset)
         ``(target, reference)``.
+
+    Examples
+    --------
+    One wavelength, the lesion discretised in 3 mm voxels (fast):
+
+    >>> import json
+    >>> from brim.fusion import simulate_pair
+    >>> target, reference = simulate_pair(wavelengths=(780.0,), voxel=3e-3)
+    >>> target.brim.kind, dict(target.amplitude.sizes)
+    ('optical_measurement', {'wavelength': 1, 'source': 9, 'detector': 14})
+    >>> "lesion" in json.loads(target.attrs["brim_truth"])
+    True
+    >>> "lesion" in json.loads(reference.attrs["brim_truth"])
+    False
     """
     lesion = Lesion() if lesion is None else lesion
     return (
