@@ -186,6 +186,20 @@ def report(
     -------
     pathlib.Path
         The HTML file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.evaluate import cross_validate, logistic_fit_predict, report
+    >>> y = np.repeat([0, 1], 10)
+    >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
+    >>> g = np.arange(20)
+    >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
+    >>> page = report(res, "report")
+    >>> page.name, sorted(p.name for p in page.parent.glob("*.json"))
+    ('index.html', ['results.json'])
+    >>> sorted(p.name for p in page.parent.glob("*.png"))
+    ['calibration.png', 'confusion.png', 'folds.png', 'roc.png']
     """
     if not hasattr(result, "pooled") or not hasattr(result, "folds"):
         raise ConfigError("report() takes a CVResult from brim.evaluate.cross_validate")
