@@ -295,6 +295,16 @@ def rotation_subtraction(ds: xr.Dataset, *, rotated: Any = None) -> xr.Dataset:
     -------
     xarray.Dataset
         The scan with ``s`` replaced by the difference.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import brim.data
+    >>> from brim.microwave import rotation_subtraction
+    >>> scan = brim.data.sample("microwave_radar_scan")  # s_reference: the rotated scan
+    >>> out = rotation_subtraction(scan)
+    >>> out.attrs["calibration"], bool(abs(out["s"]).max() < 0.1 * abs(scan["s"]).max())
+    ('rotation_subtraction', True)
     """
     rot = _other(ds, rotated, "rotated")
     return _with_s(
@@ -330,6 +340,17 @@ def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Datas
     -------
     xarray.Dataset
         The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import make_scan, average_subtraction
+    >>> s = np.array([[1.0, 1.0, 1.3]] * 4, complex)  # a common response, one channel differs
+    >>> scan = make_scan(s, np.linspace(1e9, 2e9, 4), tx=[0, 0, 1], rx=[1, 2, 2],
+    ...                  antenna_positions=[[0, 0, 0], [0.01, 0, 0], [0, 0.01, 0]])
+    >>> out = average_subtraction(scan, groups="all")
+    >>> np.round(out["s"].values.real[0], 3).tolist(), out.attrs["calibration"]
+    ([-0.1, -0.1, 0.2], 'average_subtraction')
     """
     s = ds["s"]
     if s.dims != ("freq", "channel"):
@@ -396,6 +417,17 @@ def time_gate(
     -------
     xarray.Dataset
         The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import brim.data
+    >>> from brim.microwave import time_gate
+    >>> scan = brim.data.sample("microwave_radar_scan")
+    >>> inside = time_gate(scan, 0.0, 2e-9)
+    >>> outside = time_gate(scan, 0.0, 2e-9, keep=False)
+    >>> inside["s"].shape, bool(np.allclose(inside["s"] + outside["s"], scan["s"]))
+    ((31, 190), True)
     """
     t_start, t_stop = _time_window((t_start, t_stop), "time gate")
     s, other = _s_freq_last(ds)
@@ -453,6 +485,15 @@ def skin_artefact_removal(
     -------
     xarray.Dataset
         The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.microwave import skin_artefact_removal
+    >>> scan = brim.data.sample("microwave_radar_scan")  # artefact-dominated raw scan
+    >>> out = skin_artefact_removal(scan, window=(0.0, 1e-9))
+    >>> out.attrs["calibration"], bool(abs(out["s"]).max() < 0.1 * abs(scan["s"]).max())
+    ('skin_artefact_removal', True)
     """
     s, other = _s_freq_last(ds)
     if s.ndim != 2:
@@ -510,6 +551,15 @@ def antenna_delay_calibration(ds: xr.Dataset, delay_s: ArrayLike) -> xr.Dataset:
     -------
     xarray.Dataset
         The scan with the variable ``antenna_delay`` (s) over antennas.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.microwave import antenna_delay_calibration
+    >>> out = antenna_delay_calibration(brim.data.sample("microwave_radar_scan"), 50e-12)
+    >>> d = out["antenna_delay"]
+    >>> d.dims, d.attrs["units"], d.size, float(d[0])
+    (('antenna',), 's', 20, 5e-11)
     """
     n = ds.sizes.get("antenna", ds.sizes.get("position"))
     dim = "antenna" if "antenna" in ds.sizes else "position"
@@ -557,6 +607,17 @@ def estimate_antenna_delay(
     -------
     float
         The best delay in s.
+
+    Examples
+    --------
+    The bundled scan is simulated without a phase-centre delay; a coarse grid keeps it quick:
+
+    >>> import brim.data
+    >>> from brim.microwave import estimate_antenna_delay, rotation_subtraction
+    >>> scan = rotation_subtraction(brim.data.sample("microwave_radar_scan"))
+    >>> target = [float(v) for v in scan.attrs["target_m"].split(",")]
+    >>> estimate_antenna_delay(scan, target, candidates_s=[0.0, 1e-10], resolution=0.01)
+    0.0
     """
     default = np.arange(0.0, 301e-12, 25e-12)
     candidates = check_vector(
