@@ -247,7 +247,20 @@ class ResNetClassifier(nn.Module, _Spec):
 
     @property
     def cam_layer(self) -> nn.Module:
-        """Default Grad-CAM layer: the last residual stage."""
+        """Default Grad-CAM layer: the last residual stage.
+
+        Returns
+        -------
+        torch.nn.Module
+            ``stages[-1]``.
+
+        Examples
+        --------
+        >>> from brim.learn import ResNetClassifier
+        >>> net = ResNetClassifier(widths=(4, 8))
+        >>> net.cam_layer is net.stages[-1]
+        True
+        """
         return self.stages[-1]
 
     def features(self, x):
@@ -262,6 +275,14 @@ class ResNetClassifier(nn.Module, _Spec):
         -------
         torch.Tensor
             Shape (batch, n_features).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import ResNetClassifier
+        >>> net = ResNetClassifier(widths=(4, 8))
+        >>> tuple(net.features(torch.zeros(2, 1, 8, 8)).shape)
+        (2, 8)
         """
         return self.stages(self.stem(self.input_stats(x))).mean(dim=(2, 3))
 
@@ -278,6 +299,14 @@ class ResNetClassifier(nn.Module, _Spec):
         -------
         torch.Tensor
             Logits, shape (batch, n_outputs).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import ResNetClassifier
+        >>> net = ResNetClassifier(widths=(4, 8))
+        >>> tuple(net(torch.zeros(2, 1, 8, 8)).shape)
+        (2, 1)
         """
         return self.head(self.features(x))
 
@@ -338,6 +367,20 @@ class UNet2d(nn.Module, _Spec):
 
     @property
     def cam_layer(self) -> nn.Module:
+        """Default Grad-CAM layer: the last decoder block (full resolution).
+
+        Returns
+        -------
+        torch.nn.Module
+            ``dec[-1]``.
+
+        Examples
+        --------
+        >>> from brim.learn import UNet2d
+        >>> net = UNet2d(base_channels=2, depth=1)
+        >>> net.cam_layer is net.dec[-1]
+        True
+        """
         return self.dec[-1]
 
     def forward(self, x):
@@ -353,6 +396,14 @@ class UNet2d(nn.Module, _Spec):
         -------
         torch.Tensor
             Per-pixel logits, shape (batch, n_classes, y, x).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import UNet2d
+        >>> net = UNet2d(n_classes=2, base_channels=2, depth=2)
+        >>> tuple(net(torch.zeros(1, 1, 8, 8)).shape)
+        (1, 2, 8, 8)
         """
         skips = []
         h = self.input_stats(x)
@@ -424,6 +475,14 @@ class MLP(nn.Module, _Spec):
         -------
         torch.Tensor
             Shape (batch, n_features).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import MLP
+        >>> net = MLP(3, hidden=(5, 4))
+        >>> tuple(net.features(torch.zeros(2, 3)).shape)
+        (2, 4)
         """
         return self.body(self.input_stats(x.flatten(1)))
 
@@ -440,6 +499,14 @@ class MLP(nn.Module, _Spec):
         -------
         torch.Tensor
             Logits, shape (batch, n_outputs).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import MLP
+        >>> net = MLP(3, hidden=(5, 4))
+        >>> tuple(net(torch.zeros(2, 3)).shape)
+        (2, 1)
         """
         return self.head(self.features(x))
 
@@ -489,6 +556,20 @@ class TwoBranchFusion(nn.Module, _Spec):
 
     @property
     def cam_layer(self) -> nn.Module | None:
+        """Default Grad-CAM layer: that of branch a (None when branch a has none).
+
+        Returns
+        -------
+        torch.nn.Module or None
+            ``branch_a.cam_layer``.
+
+        Examples
+        --------
+        >>> from brim.learn import MLP, ResNetClassifier, TwoBranchFusion
+        >>> net = TwoBranchFusion(ResNetClassifier(widths=(4,)), MLP(3, hidden=(4,)))
+        >>> net.cam_layer is net.branch_a.cam_layer
+        True
+        """
         return getattr(self.branch_a, "cam_layer", None)
 
     def forward(self, xa, xb):
@@ -503,6 +584,14 @@ class TwoBranchFusion(nn.Module, _Spec):
         -------
         torch.Tensor
             Logits, shape (batch, n_outputs), from the concatenated branch features.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import MLP, ResNetClassifier, TwoBranchFusion
+        >>> net = TwoBranchFusion(ResNetClassifier(widths=(4,)), MLP(3, hidden=(4,)))
+        >>> tuple(net(torch.zeros(2, 1, 8, 8), torch.zeros(2, 3)).shape)
+        (2, 1)
         """
         return self.head(torch.cat([self.branch_a.features(xa), self.branch_b.features(xb)], 1))
 
