@@ -315,6 +315,16 @@ def evaluate_segmenter(
     -------
     SegmentationResult
         Test Dice (mean, 95 % CI, per image), split sizes, and the classical baseline's Dice.
+
+    Examples
+    --------
+    Training takes seconds even at 16 x 16 pixels and one epoch, so the call is not run here;
+    ``root`` is a BUSI folder such as ``$BRIM_EXTERNAL_DATA/fusion/busi_dev``:
+
+    >>> from brim.fusion import evaluate_segmenter
+    >>> res = evaluate_segmenter(root, size=16, epochs=1, limit=40)  # doctest: +SKIP
+    >>> res.n_train + res.n_test, res.size, res.epochs  # doctest: +SKIP
+    (40, 16, 1)
     """
     from brim.fusion.public_data import busi_pairs
 
@@ -382,6 +392,19 @@ def load_model(path: str | os.PathLike) -> Any:
         No such folder.
     FormatError
         The checkpoint is not a U-Net.
+
+    Examples
+    --------
+    A round trip of a small untrained network:
+
+    >>> import pathlib, tempfile
+    >>> from brim.fusion import load_model
+    >>> from brim.fusion.ussegment import build_unet, save_model
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "unet"
+    >>> _ = save_model(build_unet(base=4, depth=2), path, size=32)
+    >>> model = load_model(path)
+    >>> type(model).__name__, model.input_size
+    ('UNet2d', 32)
     """
     from brim.errors import MissingFileError
 
@@ -414,6 +437,15 @@ def threshold_segment(
     -------
     numpy.ndarray
         uint8 mask, 1 = lesion.
+
+    Examples
+    --------
+    >>> from brim.evaluate import dice
+    >>> from brim.fusion import synthetic_ultrasound, threshold_segment
+    >>> us = synthetic_ultrasound(pixel=0.5e-3)
+    >>> mask = threshold_segment(us["image"].values)
+    >>> mask.dtype, mask.shape, round(dice(mask, us["mask"].values), 2)
+    (dtype('uint8'), (80, 120), 0.99)
     """
     from scipy import ndimage
     from skimage.filters import threshold_otsu
