@@ -97,6 +97,19 @@ def fwhm(img: xr.DataArray | xr.Dataset, *, var: str | None = None) -> np.ndarra
     -------
     ndarray (3,)
         Widths along x, y and z in m.
+
+    Examples
+    --------
+    >>> from brim.microwave import fwhm
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> x = np.round(np.arange(-5, 6) * 0.005, 3)  # 11 nodes, 5 mm apart
+    >>> xx, yy = np.meshgrid(x, x)
+    >>> v = np.exp(-(xx**2 + yy**2) / (2 * 0.005**2))  # a blob at the centre
+    >>> v[0, 0] = 0.1  # clutter, 10 dB below the peak
+    >>> img = xr.DataArray(v, dims=("y", "x"), coords={"x": x, "y": x})
+    >>> fwhm(img).round(4).tolist()  # 3 nodes >= half maximum along x and y; a 2-D image
+    [0.015, 0.015, 0.0]
     """
     v, axes = _image(img, var)
     iz, iy, ix = np.unravel_index(np.nanargmax(v), v.shape)
@@ -144,6 +157,19 @@ def scr(
     -------
     float
         SCR in dB (0 when the region or its outside is empty).
+
+    Examples
+    --------
+    >>> from brim.microwave import scr
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> x = np.round(np.arange(-5, 6) * 0.005, 3)  # 11 nodes, 5 mm apart
+    >>> xx, yy = np.meshgrid(x, x)
+    >>> v = np.exp(-(xx**2 + yy**2) / (2 * 0.005**2))  # a blob at the centre
+    >>> v[0, 0] = 0.1  # clutter, 10 dB below the peak
+    >>> img = xr.DataArray(v, dims=("y", "x"), coords={"x": x, "y": x})
+    >>> round(scr(img), 2)
+    10.0
     """
     v, axes = _image(img, var)
     loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
@@ -173,6 +199,19 @@ def smr(
     -------
     float
         SMR in dB (0 when the region is empty).
+
+    Examples
+    --------
+    >>> from brim.microwave import smr
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> x = np.round(np.arange(-5, 6) * 0.005, 3)  # 11 nodes, 5 mm apart
+    >>> xx, yy = np.meshgrid(x, x)
+    >>> v = np.exp(-(xx**2 + yy**2) / (2 * 0.005**2))  # a blob at the centre
+    >>> v[0, 0] = 0.1  # clutter, 10 dB below the peak
+    >>> img = xr.DataArray(v, dims=("y", "x"), coords={"x": x, "y": x})
+    >>> round(smr(img), 2)
+    12.78
     """
     v, axes = _image(img, var)
     loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
