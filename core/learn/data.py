@@ -339,6 +339,19 @@ class ArrayDataset(_Base):
         -------
         ArrayDataset
             One sample per position along ``sample_dim``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> from brim.learn import ArrayDataset
+        >>> ds = xr.Dataset(
+        ...     {"temperature": (("scan", "y", "x"), np.zeros((4, 8, 8)))},
+        ...     coords={"label": ("scan", [0, 1, 0, 1]), "patient": ("scan", ["a", "a", "b", "b"])},
+        ... )
+        >>> data = ArrayDataset.from_dataset(ds, "temperature", label="label", group="patient")
+        >>> len(data), tuple(data[0]["x"].shape), data.group_ids.tolist()
+        (4, (1, 8, 8), ['a', 'a', 'b', 'b'])
         """
         if var not in ds.data_vars:
             raise SchemaError(f"no variable {var!r}; have {sorted(map(str, ds.data_vars))}")
@@ -381,6 +394,16 @@ class ArrayDataset(_Base):
         -------
         ArrayDataset
             The selected samples; ``source_index`` maps them back to the original positions.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.learn import ArrayDataset
+        >>> images = np.arange(5.0)[:, None, None] * np.ones((5, 4, 4))
+        >>> data = ArrayDataset(images, labels=[0, 1, 0, 1, 1])
+        >>> part = data.subset([4, 1])
+        >>> len(part), part.source_index.tolist(), part.labels.tolist()
+        (2, [4, 1], [1, 1])
         """
         idx = np.asarray(idx, dtype=np.int64)
         out = ArrayDataset.__new__(ArrayDataset)
@@ -404,6 +427,15 @@ class ArrayDataset(_Base):
         -------
         ndarray
             Shape (n, ...): one array per sample.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.learn import ArrayDataset
+        >>> images = np.arange(5.0)[:, None, None] * np.ones((5, 4, 4))
+        >>> data = ArrayDataset(images, labels=[0, 1, 0, 1, 1])
+        >>> data.inputs_for_hashing().shape
+        (5, 1, 4, 4)
         """
         return self.arrays[0]
 
@@ -525,6 +557,20 @@ class FileDataset(_Base):
         -------
         FileDataset
             The selected samples; nothing is opened.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> import brim
+        >>> from brim.learn import FileDataset
+        >>> for k in range(3):
+        ...     ds = xr.Dataset({"temperature": (("y", "x"), np.full((4, 4), 30.0 + k))})
+        ...     _ = brim.save(ds, f"s{k}.nc")
+        >>> files = FileDataset(["s0.nc", "s1.nc", "s2.nc"], var="temperature", labels=[0, 1, 0])
+        >>> part = files.subset([2, 0])
+        >>> len(part), part.group_ids.tolist(), part.labels.tolist()
+        (2, ['s2', 's0'], [0, 0])
         """
         idx = np.asarray(idx, dtype=np.int64)
         out = FileDataset.__new__(FileDataset)
@@ -549,6 +595,19 @@ class FileDataset(_Base):
         -------
         list of ndarray
             Each sample's input values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> import brim
+        >>> from brim.learn import FileDataset
+        >>> for k in range(3):
+        ...     ds = xr.Dataset({"temperature": (("y", "x"), np.full((4, 4), 30.0 + k))})
+        ...     _ = brim.save(ds, f"s{k}.nc")
+        >>> files = FileDataset(["s0.nc", "s1.nc", "s2.nc"], var="temperature", labels=[0, 1, 0])
+        >>> [float(a.mean()) for a in files.inputs_for_hashing()]
+        [30.0, 31.0, 32.0]
         """
         return [self._read(i) for i in range(self.n)]
 
