@@ -56,6 +56,19 @@ def plot_image_slice(
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> from matplotlib.figure import Figure
+    >>> from brim.microwave import plot_image_slice
+    >>> c = [0.0, 0.01, 0.02]
+    >>> img = xr.DataArray(np.arange(18.0).reshape(2, 3, 3), dims=("z", "y", "x"),
+    ...                    coords={"x": c, "y": c, "z": [0.0, 0.01]})
+    >>> ax = plot_image_slice(img, target=(0.01, 0.01, 0.0), ax=Figure().subplots())
+    >>> ax.get_title(), ax.get_xlabel(), len(ax.lines)  # the target is the one line
+    ('DAS', 'x (mm)', 1)
     """
     ax = _ax(ax)
     da = img[var] if isinstance(img, xr.Dataset) else img
@@ -102,6 +115,16 @@ def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax: Any = None, **k
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from matplotlib.figure import Figure
+    >>> from brim.microwave import plot_scan_channel
+    >>> scan = brim.data.sample("microwave_radar_scan")
+    >>> ax = plot_scan_channel(scan, channel=3, ax=Figure().subplots())
+    >>> [line.get_label() for line in ax.lines], ax.get_ylabel()
+    (['scan', 'reference', 'difference'], '|S| (dB)')
     """
     ax = _ax(ax)
     f = scan["freq"].values / 1e9
@@ -142,6 +165,15 @@ def plot_permittivity(
     -------
     matplotlib.axes.Axes
         The axes drawn on (permittivity; the conductivity on a twin y axis).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib.figure import Figure
+    >>> from brim.microwave import plot_permittivity
+    >>> ax = plot_permittivity(np.linspace(1e9, 10e9, 5), ax=Figure().subplots())
+    >>> [line.get_label() for line in ax.lines], ax.get_xlabel()
+    (['adipose', 'fibroglandular', 'malignant'], 'frequency (GHz)')
     """
     from brim.microwave.tissue import conductivity, lazebnik_permittivity
 
