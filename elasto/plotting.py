@@ -115,6 +115,15 @@ def plot_elastogram(
     -------
     matplotlib.axes.Axes
         The axes drawn into.
+
+    Examples
+    --------
+    >>> from brim.elasto import estimate_displacement, simulate_pair, strain_image
+    >>> pair = simulate_pair(width=10e-3, height=12e-3, n_samples=256, n_lines=20,
+    ...                      fe_elements=(10, 12))
+    >>> ax = plot_elastogram(strain_image(estimate_displacement(pair)))
+    >>> ax.get_title(), ax.figure.axes[-1].get_ylabel()
+    ('elastogram (ncc)', 'compressive strain (%)')
     """
     ax = _axes(ax)
     e = -100 * strain["strain"].values
@@ -151,6 +160,15 @@ def plot_displacement(
     -------
     matplotlib.axes.Axes
         The axes drawn into.
+
+    Examples
+    --------
+    >>> from brim.elasto import estimate_displacement, simulate_pair
+    >>> pair = simulate_pair(width=10e-3, height=12e-3, n_samples=256, n_lines=20,
+    ...                      fe_elements=(10, 12))
+    >>> ax = plot_displacement(estimate_displacement(pair), component="lateral")
+    >>> ax.get_ylabel(), ax.figure.axes[-1].get_ylabel()
+    ('depth (mm)', 'lateral displacement (um)')
     """
     ax = _axes(ax)
     v = disp[component].values * 1e6
@@ -177,6 +195,20 @@ def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> 
     -------
     matplotlib.axes.Axes
         The axes drawn into.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> maps = xr.Dataset(
+    ...     {"youngs_modulus": (("depth", "line"), np.full((4, 5), 12e3), {"units": "Pa"})},
+    ...     coords={"depth": np.linspace(5e-3, 20e-3, 4), "line": np.linspace(-5e-3, 5e-3, 5)},
+    ... )
+    >>> ax = plot_modulus_map(maps)
+    >>> float(ax.images[0].get_array().max()), ax.figure.axes[-1].get_ylabel()  # in kPa
+    (12.0, 'E (kPa)')
+    >>> [float(v) for v in ax.get_ylim()]  # depth in mm, increasing downwards
+    [20.0, 5.0]
     """
     ax = _axes(ax)
     kw.setdefault("cmap", "viridis")
