@@ -164,6 +164,19 @@ def make_channel_data(
     xarray.Dataset
         Stamped ``channel_data``, with ``tx_delay`` (tx, element) in s: the per-element transmit
         delays that steer each plane wave, relative to the array centre.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ch = make_channel_data(
+    ...     np.zeros((2, 16, 100)), sampling_frequency=20e6, center_frequency=5e6,
+    ...     sound_speed=1540.0, angles=np.radians([-5.0, 5.0]),
+    ...     element_x=(np.arange(16) - 7.5) * 3e-4,
+    ... )
+    >>> ch.brim.kind, ch["channel"].dims, ch["channel"].shape
+    ('channel_data', ('frame', 'tx', 'element', 'sample'), (1, 2, 16, 100))
+    >>> f"{float(ch['tx_delay'][1, -1]) * 1e9:.1f} ns"  # last element, +5 degrees
+    '127.3 ns'
     """
     arr = np.asarray(channel)
     if arr.ndim == 3:
@@ -241,6 +254,17 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
     ------
     FormatError
         The variable is missing or ambiguous (the message lists the candidates).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.io
+    >>> scipy.io.savemat("rf.mat", {"rf": np.arange(6.0).reshape(2, 3)})
+    >>> rf = read_mat_variable("rf.mat", var="rf")
+    >>> rf.shape, rf[1].tolist()
+    ((2, 3), [3.0, 4.0, 5.0])
+    >>> read_mat_variable("rf.mat").shape  # the only numeric variable: no name needed
+    (2, 3)
     """
     path = check_input_file(path, what="MATLAB")
     from brim.limits import check_mat
@@ -453,6 +477,21 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     ------
     FormatError
         The file is not in the pybf layout or is damaged.
+
+    Examples
+    --------
+    >>> import h5py
+    >>> import numpy as np
+    >>> with h5py.File("pw.h5", "w") as f:  # one frame, one 0-degree shot, 8 elements
+    ...     f["data/f_sampling"] = 20e6
+    ...     f["data/tx_mode/PW_angles"] = [0.0]
+    ...     f["data/rf_data/frame_1/shot_1"] = np.zeros((8, 50), np.int16)
+    ...     f["trans_params/x_num_of_elements"] = 8
+    ...     f["trans_params/x_pitch"] = 3e-4
+    ...     f["trans_params/f_central"] = 5e6
+    >>> ds = read_channel_pybf("pw.h5")
+    >>> ds.brim.kind, ds["channel"].shape, float(ds["pitch"]), ds["pitch"].attrs["units"]
+    ('channel_data', (1, 1, 8, 50), 0.0003, 'm')
     """
     import h5py
 
@@ -535,6 +574,34 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
     ------
     FormatError
         The file holds neither.
+
+    Examples
+    --------
+    A brim ``channel_data`` file:
+
+    >>> import numpy as np
+    >>> import brim
+    >>> ch = make_channel_data(
+    ...     np.zeros((1, 8, 50)), sampling_frequency=20e6, center_frequency=5e6,
+    ...     sound_speed=1540.0, angles=[0.0], element_x=(np.arange(8) - 3.5) * 3e-4,
+    ... )
+    >>> _ = brim.save(ch, "channels.nc")
+    >>> read_channel("channels.nc")["channel"].shape
+    (1, 1, 8, 50)
+
+    A pybf HDF5 file (:func:`read_channel_pybf`):
+
+    >>> import h5py
+    >>> import numpy as np
+    >>> with h5py.File("pw.h5", "w") as f:  # one frame, one 0-degree shot, 8 elements
+    ...     f["data/f_sampling"] = 20e6
+    ...     f["data/tx_mode/PW_angles"] = [0.0]
+    ...     f["data/rf_data/frame_1/shot_1"] = np.zeros((8, 50), np.int16)
+    ...     f["trans_params/x_num_of_elements"] = 8
+    ...     f["trans_params/x_pitch"] = 3e-4
+    ...     f["trans_params/f_central"] = 5e6
+    >>> read_channel("pw.h5", sound_speed=1500.0)["sound_speed"].item()
+    1500.0
     """
     path = check_input_file(path, what="channel data")
     if _is_hdf5(path) and _looks_pybf(path):
