@@ -340,6 +340,23 @@ def feature_fusion(
     -------
     dict
         ``{"proba": test probabilities, "model": brim.evaluate.LogisticModel}``.
+
+    Examples
+    --------
+    Two synthetic modalities that both carry the label:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat([0, 1], 20)
+    >>> features = {"us": labels + rng.normal(0, 0.7, 40),
+    ...             "optical": np.stack([labels + rng.normal(0, 0.7, 40), rng.normal(size=40)], 1)}
+    >>> test = np.arange(40) % 4 == 0
+    >>> from brim.fusion import feature_fusion
+    >>> out = feature_fusion(features, labels, ~test, test)
+    >>> out["proba"].shape, type(out["model"]).__name__
+    ((10,), 'LogisticModel')
+    >>> bool(out["proba"][labels[test] == 1].mean() > out["proba"][labels[test] == 0].mean())
+    True
     """
     train, test = np.asarray(train), np.asarray(test)  # indices or boolean masks
     xs, y = _modalities(features, labels, train, test)
@@ -380,6 +397,21 @@ def decision_fusion(
     -------
     dict
         ``{"proba": fused test probabilities, "per_modality": {name: test probabilities}}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat([0, 1], 20)
+    >>> features = {"us": labels + rng.normal(0, 0.7, 40),
+    ...             "optical": np.stack([labels + rng.normal(0, 0.7, 40), rng.normal(size=40)], 1)}
+    >>> test = np.arange(40) % 4 == 0
+    >>> from brim.fusion import decision_fusion
+    >>> out = decision_fusion(features, labels, ~test, test, rule="product")
+    >>> sorted(out["per_modality"]), out["proba"].shape
+    (['optical', 'us'], (10,))
+    >>> bool(out["proba"][labels[test] == 1].mean() > out["proba"][labels[test] == 0].mean())
+    True
     """
     train, test = np.asarray(train), np.asarray(test)  # indices or boolean masks
     xs, y = _modalities(features, labels, train, test)
@@ -462,6 +494,18 @@ def optical_features(hb: xr.Dataset) -> dict[str, float]:
     dict of str to float
         ``max_hbt`` (uM), and when available ``lesion_hbt`` (uM), ``lesion_so2`` (1) and
         ``hbt_contrast`` (lesion over background HbT).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> from brim.fusion import optical_features
+    >>> hb = xr.Dataset({"hbt": (("y", "x"), np.array([[20.0, 40.0], [25.0, 60.0]])),
+    ...                  "lesion_hbt": 50.0, "lesion_so2": 0.72, "background_hbt": 20.0})
+    >>> optical_features(hb)
+    {'lesion_hbt': 50.0, 'lesion_so2': 0.72, 'max_hbt': 60.0, 'hbt_contrast': 2.5}
+    >>> optical_features(hb[["hbt"]])  # no ROI
+    {'max_hbt': 60.0}
     """
     feats = {}
     if "lesion_hbt" in hb:
@@ -539,6 +583,23 @@ def two_branch_cv(
     Returns
     -------
     brim.evaluate.CVResult
+
+    Examples
+    --------
+    Training a network per fold takes seconds even on 16 x 16 images, so the call is not run
+    here:
+
+    >>> import numpy as np
+    >>> from brim.fusion import two_branch_cv
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat([0, 1], 12)
+    >>> images = rng.normal(size=(24, 16, 16)).astype(np.float32)
+    >>> images[labels == 1, 6:10, 6:10] -= 2  # a dark lesion
+    >>> optical = (labels + rng.normal(0, 0.5, 24))[:, None]
+    >>> res = two_branch_cv(images, optical, labels, np.arange(24),
+    ...                     n_splits=3, epochs=2)  # doctest: +SKIP
+    >>> res.protocol["n_splits"], res.protocol["n_samples"]  # doctest: +SKIP
+    (3, 24)
     """
     from brim.errors import require
 
