@@ -108,6 +108,13 @@ class TrainConfig:
         -------
         dict
             The dataclass fields by name.
+
+        Examples
+        --------
+        >>> from brim.learn import TrainConfig
+        >>> d = TrainConfig(epochs=3).to_dict()
+        >>> d["epochs"], d["lr"], d["device"]
+        (3, 0.001, 'auto')
         """
         return asdict(self)
 
@@ -488,6 +495,17 @@ def predict(
         coords ``index`` and ``group`` (and ``label`` when the data have labels). Classes:
         ``score`` on (sample, class) (softmax). Segmentation: ``probability`` on
         (sample, [class,] y, x).
+
+    Examples
+    --------
+    An untrained binary model on three samples (with labels):
+
+    >>> import numpy as np
+    >>> from brim.learn import MLP, ArrayDataset, predict
+    >>> data = ArrayDataset(np.zeros((3, 2), np.float32), [0, 1, 0])
+    >>> scores = predict(MLP(2, hidden=(4,)), data)
+    >>> sorted(scores.data_vars), dict(scores.sizes), scores["score"].attrs["units"]
+    (['label', 'logit', 'score'], {'sample': 3}, '1')
     """
     import xarray as xr
 
@@ -635,6 +653,15 @@ def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu") -> Any
     -------
     torch.nn.Module
         In eval mode; ``model.checkpoint_config`` holds the recorded config.
+
+    Examples
+    --------
+    >>> from brim.learn import TrainConfig, build_model, load_checkpoint, save_checkpoint
+    >>> model = build_model("MLP", kwargs={"in_features": 3}, seed=0)
+    >>> folder = save_checkpoint(model, "ckpt", config=TrainConfig(epochs=3).to_dict())
+    >>> again = load_checkpoint(folder)
+    >>> again.spec["class"], again.training, again.checkpoint_config["epochs"]
+    ('MLP', False, 3)
     """
     st = require("safetensors.torch", "dl")
     d = Path(directory)
@@ -705,6 +732,23 @@ def make_fit_predict(
         ``fit_predict(X_train, y_train, X_val, y_val, X_test) -> (val_scores, test_scores)``
         where scores are class-1 probabilities. The last TrainResult is kept on
         ``fit_predict.last_result``.
+
+    Examples
+    --------
+    Two epochs of a small MLP on one split (``cross_validate`` calls it once per fold):
+
+    >>> import numpy as np
+    >>> from brim.learn import TrainConfig, make_fit_predict
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 2)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> spec = {"class": "MLP", "kwargs": {"in_features": 2, "hidden": (4,)}}
+    >>> fit_predict = make_fit_predict(spec, config=TrainConfig(epochs=2, device="cpu"))
+    >>> val, test = fit_predict(X[:20], y[:20], X[20:30], y[20:30], X[30:])
+    >>> val.shape, test.shape, bool(((test >= 0) & (test <= 1)).all())
+    ((10,), (10,), True)
+    >>> len(fit_predict.last_result.history)
+    2
     """
     cfg = config or TrainConfig()
 
