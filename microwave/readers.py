@@ -302,6 +302,22 @@ def read_merit(
     ----------
     D. O'Loughlin et al., "Open-source software for microwave radar-based image reconstruction",
     EuCAP 2018; MERIT sample data, O'Loughlin et al. 2018, Biomed. Phys. Eng. Express 4, 025036.
+
+    Examples
+    --------
+    A two-frequency, three-antenna scan written in the MERIT layout:
+
+    >>> from pathlib import Path
+    >>> from brim.microwave import read_merit
+    >>> _ = Path("frequencies.csv").write_text("1e9\\n2e9\\n")
+    >>> _ = Path("channel_names.csv").write_text("1,2\\n1,3\\n2,3\\n")
+    >>> _ = Path("antenna_locations.csv").write_text("0.07,0,0\\n0,0.07,0\\n-0.07,0,0\\n")
+    >>> _ = Path("scan.csv").write_text("1+2i,3-1i,0.5i\\n2,1i,-1\\n")
+    >>> ds = read_merit("scan.csv")
+    >>> ds.brim.kind, dict(ds.sizes), ds["tx"].values.tolist(), ds["rx"].values.tolist()
+    ('sparameter_scan', {'channel': 3, 'freq': 2, 'antenna': 3}, [0, 0, 1], [1, 2, 2])
+    >>> complex(ds["s"].sel(freq=1e9, channel=0))
+    (1+2j)
     """
     scan = _exists(scan)
     folder = Path(folder) if folder is not None else scan.parent
@@ -398,6 +414,23 @@ def read_touchstone(
     -------
     xarray.Dataset
         A ``sparameter_scan`` (complex ``s`` (1), ``freq`` in Hz, antenna positions in m).
+
+    Examples
+    --------
+    A two-port file (columns: f, S11, S21, S12, S22 as real/imaginary pairs):
+
+    >>> from pathlib import Path
+    >>> from brim.microwave import read_touchstone
+    >>> _ = Path("net.s2p").write_text(
+    ...     "# GHz S RI R 50\\n"
+    ...     "1.0 0.1 0 0.5 0.1 0.3 -0.1 0.2 0\\n"
+    ...     "2.0 0.1 0 0.4 0.2 0.3 -0.1 0.2 0\\n"
+    ... )
+    >>> ds = read_touchstone("net.s2p")
+    >>> ds["s"].dims, float(ds["z0"]), ds["freq"].values.tolist()
+    (('freq', 'tx', 'rx'), 50.0, [1000000000.0, 2000000000.0])
+    >>> complex(ds["s"].isel(freq=0, tx=0, rx=1))  # S21: into port 1, out of port 2
+    (0.5+0.1j)
     """
     from brim.errors import require
 
@@ -533,6 +566,17 @@ def read_umbmid(
     ----------
     T. Reimer, J. Krenkevich, S. Pistorius, "An open-access experimental dataset for breast
     microwave imaging", EuCAP 2020; UM-BMID (github.com/UManitoba-BMS/UM-BMID).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.io
+    >>> from brim.microwave import read_umbmid
+    >>> scipy.io.savemat("scans.mat", {"data": np.ones((2, 3, 4), complex),
+    ...                                "freqs": [1e9, 2e9, 3e9]})
+    >>> ds = read_umbmid("scans.mat", antenna_radius_m=0.1)
+    >>> ds["s"].dims, dict(ds.sizes), round(float(ds["position_x"][0]), 3)
+    (('scan', 'freq', 'position'), {'scan': 2, 'freq': 3, 'position': 4}, 0.1)
     """
     p = _exists(path)
     if p.suffix.lower() in (".pickle", ".pkl"):
@@ -632,6 +676,16 @@ def read_npz(path: str | os.PathLike) -> xr.Dataset:
     -------
     xarray.Dataset
         A ``sparameter_scan`` (complex ``s`` (1), ``freq`` in Hz, antenna positions in m).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import read_npz
+    >>> np.savez("scan.npz", s=np.ones((3, 2), complex), freq=[1e9, 2e9, 3e9], tx=[0, 0],
+    ...          rx=[0, 1], antenna_positions=[[0, 0, 0], [0.01, 0, 0]])
+    >>> ds = read_npz("scan.npz")
+    >>> ds.brim.kind, ds["s"].dims, ds.attrs["source_format"]
+    ('sparameter_scan', ('freq', 'channel'), 'npz')
     """
     p = _exists(path)
     d = load_numpy(p)
