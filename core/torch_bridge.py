@@ -194,6 +194,25 @@ def from_torch(
     ------
     SchemaError
         The tensor's shape does not fit the template's dims.
+
+    Examples
+    --------
+    A model output back on the template's grid, with its units:
+
+    >>> import numpy as np
+    >>> import torch
+    >>> import xarray as xr
+    >>> import brim
+    >>> like = xr.DataArray(
+    ...     np.zeros((2, 3)), dims=("y", "x"), coords={"x": [0.0, 1.0, 2.0]},
+    ...     attrs={"units": "degC"},
+    ... )
+    >>> out = brim.from_torch(torch.ones(2, 3), like)
+    >>> out.dims, out.attrs["units"], out["x"].values.tolist(), float(out.sum())
+    (('y', 'x'), 'degC', [0.0, 1.0, 2.0], 6.0)
+    >>> ds = brim.from_torch(torch.ones(2, 3), like.to_dataset(name="temperature"))
+    >>> list(ds.data_vars), float(ds.temperature.mean())
+    (['temperature'], 1.0)
     """
     values = tensor_to_numpy(t)
     var: Hashable | None = name
