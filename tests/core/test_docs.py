@@ -96,7 +96,7 @@ def test_docstring_examples_run(module_name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     finder = doctest.DocTestFinder(exclude_empty=True)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    runner = doctest.DocTestRunner(optionflags=flags)
+    runner = doctest.DocTestRunner(optionflags=flags, verbose=False)  # not from sys.argv (-v)
     # the finder keeps only objects defined in this module, so a re-export never runs twice
     tests = [t for t in finder.find(module, module_name) if t.examples]
     if not tests:
