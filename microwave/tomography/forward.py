@@ -176,6 +176,18 @@ def line_source_field(
     -------
     ndarray (n_freq, n_src, n_pts), complex
         Points on a source are singular: they return NaN.
+
+    Examples
+    --------
+    In the far field ``|E|`` falls as ``1 / sqrt(rho)``: twice the distance, ``sqrt(2)`` less.
+
+    >>> import numpy as np
+    >>> from brim.microwave import line_source_field
+    >>> from brim.microwave.tomography import background_wavenumber
+    >>> k = background_wavenumber(1e9, 1.0)
+    >>> e = line_source_field([0.0, 0.1, 0.2], [0.0, 0.0, 0.0], [0.0], [0.0], 1e9, k)
+    >>> e.shape, bool(np.isnan(e[0, 0, 0])), round(float(abs(e[0, 0, 1] / e[0, 0, 2])), 2)
+    ((1, 1, 3), True, 1.4)
     """
     freq = np.atleast_1d(freq)
     k_b = np.atleast_1d(k_b)
@@ -251,6 +263,15 @@ def field_set_dataset(
     -------
     xarray.Dataset
         Kind ``field_set``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.microwave import field_set_dataset
+    >>> ds = field_set_dataset(np.ones((1, 2, 3)), np.zeros((1, 2, 3)), 1e9, [0.0, 0.1],
+    ...                        [0.0, 0.0], [0.1, 0.2, 0.3], [0.0, 0.0, 0.0])
+    >>> ds.brim.kind, dict(ds.sizes), complex(ds["scattered_field"][0, 0, 0])
+    ('field_set', {'freq': 1, 'tx': 2, 'rx': 3}, (1+0j))
     """
     from brim.schema import stamp
 
@@ -661,6 +682,21 @@ def simulate_extrapolated(
     Returns
     -------
     xarray.Dataset (kind ``field_set``) with attribute ``richmond_extrapolation``.
+
+    Examples
+    --------
+    A dielectric disk (eps 2) on an 8 x 8 grid, extrapolated from it and its 16 x 16 refinement:
+
+    >>> from brim.microwave import simulate_extrapolated
+    >>> from brim.microwave.tomography import TomographyGrid, disk_fraction, ring_positions
+    >>> ring = ring_positions(4, 0.09)
+    >>> def disk(g):
+    ...     return 1.0 + disk_fraction(g, 0.0, 0.0, 0.02, exact=True)
+    >>> ds = simulate_extrapolated(disk, TomographyGrid.centered(8, 0.08), 1e9, ring, ring)
+    >>> ds.brim.kind, dict(ds.sizes)
+    ('field_set', {'freq': 1, 'tx': 4, 'rx': 4})
+    >>> ds.attrs["richmond_extrapolation"]
+    'Richardson (4 E(d/2) - E(d)) / 3 from grids 8x8 and 16x16'
     """
     for bad in ("incident", "return_fields"):
         if kwargs.get(bad):
