@@ -21,7 +21,22 @@ class BrimDatasetAccessor:
 
     @property
     def kind(self) -> str | None:
-        """The brim kind named in ``attrs["brim_schema"]`` (None for a plain Dataset)."""
+        """The brim kind named in ``attrs["brim_schema"]`` (None for a plain Dataset).
+
+        Returns
+        -------
+        str or None
+            E.g. ``"thermogram"``.
+
+        Examples
+        --------
+        >>> import xarray as xr
+        >>> import brim, brim.data
+        >>> brim.data.sample("thermo_phantom_tumour").brim.kind
+        'thermogram'
+        >>> xr.Dataset().brim.kind is None
+        True
+        """
         return schema.kind_of(self._ds)
 
     def validate(self, kind: str | None = None) -> xr.Dataset:
@@ -81,7 +96,20 @@ class BrimDatasetAccessor:
 
     @property
     def provenance(self) -> list[dict]:
-        """The provenance steps (parsed JSON), oldest first."""
+        """The provenance steps (parsed JSON), oldest first.
+
+        Returns
+        -------
+        list of dict
+            One record per step (``step``, ``parameters``, ``versions``, ``time``).
+
+        Examples
+        --------
+        >>> import brim, brim.data
+        >>> steps = brim.data.sample("thermo_phantom_tumour").brim.provenance
+        >>> [s["step"] for s in steps]
+        ['brim.thermo.simulate_thermogram']
+        """
         return _prov.steps(self._ds)
 
     def to_torch(
@@ -152,6 +180,14 @@ class BrimDatasetAccessor:
         -------
         xarray.Dataset
             A shallow copy with moved data variables.
+
+        Examples
+        --------
+        >>> import brim, brim.data
+        >>> ds = brim.data.sample("thermo_phantom_tumour")
+        >>> type(ds.brim.to_device("cpu").temperature.data).__name__
+        'ndarray'
+        >>> gpu = ds.brim.to_device("cuda")  # doctest: +SKIP
         """
         out = self._ds.copy(deep=False)
         for name in out.data_vars:
