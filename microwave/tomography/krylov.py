@@ -148,6 +148,18 @@ def bicgstab_batched(
     -------
     (array, SolveInfo)
         The solutions (shape of ``b``) and the convergence record.
+
+    Examples
+    --------
+    Two independent diagonal 2 x 2 "images" solved in one batch:
+
+    >>> import numpy as np
+    >>> from brim.microwave import bicgstab_batched
+    >>> d = np.array([[[1.0, 2.0], [4.0, 8.0]], [[3.0, 6.0], [12.0, 24.0]]])
+    >>> b = np.ones((2, 2, 2), complex)
+    >>> x, info = bicgstab_batched(lambda v: d * v, b, tol=1e-10)
+    >>> bool(np.allclose(x, b / d)), info.residual.shape, bool(np.all(info.residual < 1e-10))
+    (True, (2,), True)
     """
     xp = _namespace(b)
     x = xp.zeros_like(b) if x0 is None else x0.copy()
@@ -233,6 +245,19 @@ def gmres_batched(
     -------
     (array, SolveInfo)
         The solutions (shape of ``b``) and the convergence record.
+
+    Examples
+    --------
+    Two independent diagonal 2 x 2 "images" solved in one batch; four distinct eigenvalues need
+    at most four Krylov steps:
+
+    >>> import numpy as np
+    >>> from brim.microwave import gmres_batched
+    >>> d = np.array([[[1.0, 2.0], [4.0, 8.0]], [[3.0, 6.0], [12.0, 24.0]]])
+    >>> b = np.ones((2, 2, 2), complex)
+    >>> x, info = gmres_batched(lambda v: d * v, b, tol=1e-10)
+    >>> bool(np.allclose(x, b / d)), info.iterations <= 4, bool(np.all(info.residual < 1e-10))
+    (True, True, True)
     """
     if restart < 1:
         raise ConfigError(f"GMRES restart length must be >= 1, got {restart}")
@@ -355,6 +380,27 @@ def solve_total_field(
     -------
     (E, SolveInfo)
         ``E`` has the operator's dtype (complex64 for ``precision="single"``).
+
+    Examples
+    --------
+    A plane wave through a uniform contrast 0.5 on an 8 x 8 grid (8 cm), one frequency, one
+    source; without contrast the total field is the incident one:
+
+    >>> import numpy as np
+    >>> from brim.microwave import solve_total_field
+    >>> from brim.microwave.tomography import (TomographyGrid, VIEOperator,
+    ...                                        background_wavenumber, plane_wave_field)
+    >>> grid = TomographyGrid.centered(8, 0.08)
+    >>> k = background_wavenumber(1e9, 1.0)
+    >>> px, py = grid.points()
+    >>> e_inc = plane_wave_field(px, py, [0.0], k).reshape(1, 1, 8, 8)
+    >>> op = VIEOperator(grid, k)
+    >>> e, info = solve_total_field(op, np.full((1, 8, 8), 0.5 + 0j), e_inc)
+    >>> e.shape, e.dtype, bool(info.residual.max() < 1e-8)
+    ((1, 1, 8, 8), dtype('complex128'), True)
+    >>> e0, _ = solve_total_field(op, np.zeros((1, 8, 8), complex), e_inc)
+    >>> bool(np.allclose(e0, e_inc))
+    True
     """
     xp = op.xp
     tol = check_positive("tol", tol)
