@@ -238,6 +238,18 @@ def lesion_candidates(
     -------
     list of LesionCandidate
         Empty when nothing in the mask rises above the baseline.
+    Examples
+    --------
+    Two bright cells on a uniform map (1 cm cells), the stronger first:
+
+    >>> import numpy as np
+    >>> from brim.microwave import lesion_candidates
+    >>> x = np.arange(10) * 0.01
+    >>> rec = np.full((10, 10), 5.0 - 1.0j)
+    >>> rec[2, 2], rec[7, 6] = 9.0, 7.0
+    >>> found = lesion_candidates(rec, x, x, n=3)
+    >>> [(round(c.peak_x, 3), round(c.peak_y, 3), c.peak, c.contrast) for c in found]
+    [(0.02, 0.02, 9.0, 4.0), (0.06, 0.07, 7.0, 2.0)]
     """
     from skimage.feature import peak_local_max
 
