@@ -290,7 +290,7 @@ def fit(
 
     >>> import numpy as np
     >>> from brim.evaluate import auroc
-    >>> from brim.learn import MLP, ArrayDataset, TrainConfig, fit, predict
+    >>> from brim.learn import ArrayDataset, TrainConfig, build_model, fit, predict
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(200, 2)).astype(np.float32)
     >>> y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
@@ -298,7 +298,8 @@ def fit(
     >>> train, val, test = (ArrayDataset(x[s], y[s], patient[s])
     ...                     for s in (slice(0, 120), slice(120, 160), slice(160, 200)))
     >>> cfg = TrainConfig(epochs=10, lr=1e-2, seed=0)
-    >>> result = fit(MLP(2, hidden=(8,)), train, val_data=val, config=cfg)
+    >>> model = build_model("MLP", kwargs={"in_features": 2, "hidden": (8,)}, seed=0)
+    >>> result = fit(model, train, val_data=val, config=cfg)
     >>> scores = predict(result.model, test)  # an xarray Dataset on dim "sample"
     >>> bool(auroc(y[160:], scores["score"].values) > 0.95)
     True
