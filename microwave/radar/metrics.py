@@ -298,7 +298,7 @@ class ImageMetrics:
 def image_metrics(
     img: xr.DataArray | xr.Dataset, *, target: ArrayLike | None = None, var: str | None = None
 ) -> ImageMetrics:
-    """All MERIT metrics of an image (O'Loughlin et al. 2018, *Proc. EuCAP*, MERIT).
+    """All MERIT metrics of an image: SCR, SMR, FWHM and localisation error (MERIT toolbox).
 
     The tumour region is centred on the image maximum (as in MERIT when no location is given);
     ``target`` only sets the localisation error.
@@ -316,6 +316,11 @@ def image_metrics(
     -------
     ImageMetrics
         Peak, FWHM, SCR, SMR and (with ``target``) localisation error.
+
+    References
+    ----------
+    O'Loughlin D et al. (2018). The MERIT toolbox for microwave radar-based imaging. Proc. 12th
+    European Conference on Antennas and Propagation (EuCAP).
 
     Examples
     --------

@@ -238,6 +238,7 @@ def lesion_candidates(
     -------
     list of LesionCandidate
         Empty when nothing in the mask rises above the baseline.
+
     Examples
     --------
     Two bright cells on a uniform map (1 cm cells), the stronger first:
