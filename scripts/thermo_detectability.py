@@ -30,7 +30,7 @@ phantoms ({{mod}}`brim.thermo.phantom`), paired so that the tumour's own effect 
 - {n_healthy} healthy subjects of random anatomy (breast radii 5–6.5 cm differing by up to
   ±6 % between sides, fat 0.6–1.4 cm, 2–4 superficial veins per breast, gland heterogeneity)
   set each feature's threshold; room {t_ambient_degC:.0f} °C, h = {h_W_m2_K:.0f} W/m²/K,
-  {voxel_m:.0e} m voxels;
+  {voxel_mm:.0f} mm voxels;
 - subjects of the same anatomy get one spherical tumour ({n_subjects} per cell) on a random
   side and direction, with Gautherie's metabolic heat for its diameter and **no** extra veins
   (tumour heat alone: the conservative case);
@@ -119,7 +119,9 @@ def main() -> None:
         + f"; {res.attrs['n_subjects']} subjects per cell; seed {args.seed}; "
         f"{elapsed / 60:.1f} min on the (shared, loaded) development machine.",
     ]
-    page = PAGE.format(table="\n".join(lines), primary=PRIMARY, **res.attrs)
+    page = PAGE.format(
+        table="\n".join(lines), primary=PRIMARY, voxel_mm=res.attrs["voxel_m"] * 1e3, **res.attrs
+    )
     (out / "thermo_detectability.md").write_text(page, encoding="utf-8")
 
     import matplotlib
