@@ -1,4 +1,4 @@
-"""Benchmark: GLUE-style regularised displacement vs brim's default NCC, frames/s and CNRe.
+"""Benchmark: every displacement estimator (NCC, phase, DP, GLUE), frames/s beside CNRe and SNRe.
 
 Input: a simulated 2304 x 384 pre/post pair (40 MHz sampling, 6.7 MHz, 38.4 x 45 mm, a 5 mm
 radius inclusion three times stiffer than the background, 1 % compression) with realistic
@@ -7,7 +7,8 @@ decorrelation (:func:`brim.elasto.glue.simulate_decorrelated_pair`: out-of-plane
 process and on the same pair, each estimator + :func:`brim.elasto.strain_image` is timed (best
 of ``--repeat``, in turns, after a warm-up):
 
-* ``ncc``: :func:`brim.elasto.estimate_displacement` (default options);
+* ``ncc``, ``phase``, ``dp``: :func:`brim.elasto.estimate_displacement` with that method (default
+  options otherwise);
 * ``glue``: :func:`brim.elasto.glue.glue_displacement` seeded by that NCC (a first frame);
 * ``glue warm``: the same, warm-started from the previous result (``initial=``), which skips
   the NCC seed: the steady state of a frame sequence.
@@ -41,7 +42,7 @@ from brim.elasto import estimate_displacement, strain_image
 from brim.elasto.fem import Inclusion
 from brim.elasto.glue import glue_displacement, simulate_decorrelated_pair
 from brim.elasto.readers import make_rf_frames, read_rf
-from brim.elasto.strain import cnr_e
+from brim.elasto.strain import cnr_e, snr_e
 
 
 def cnr_db(pair, strain) -> float:
@@ -73,6 +74,16 @@ def contrast(pair, strain, *, truth: bool = False) -> float:
     return float(np.nanmean(eps[beside]) / np.nanmean(eps[target]))
 
 
+def background_snr(pair, strain) -> float:
+    """SNRe (mean / std, Varghese & Ophir 1997) of the strain outside 1.5 inclusion radii, in dB."""
+    inc = pair.attrs["inclusions"][0]
+    z = strain["depth"].values[:, None]
+    x = strain["line"].values[None, :]
+    far = np.hypot(z - inc["z"], x - inc["x"]) > 1.5 * inc["radius"]
+    edge = (z > z.min() + 0.1 * (z.max() - z.min())) & (z < z.max() - 0.1 * (z.max() - z.min()))
+    return 20 * np.log10(snr_e(strain["strain"].values[far & edge]))
+
+
 def background_median(pair, strain) -> float:
     """Median strain outside 1.5 inclusion radii."""
     inc = pair.attrs["inclusions"][0]
@@ -80,6 +91,13 @@ def background_median(pair, strain) -> float:
     x = strain["line"].values[None, :]
     far = np.hypot(z - inc["z"], x - inc["x"]) > 1.5 * inc["radius"]
     return float(np.nanmedian(strain["strain"].values[far]))
+
+
+def make_small_pair():
+    """The 768 x 80 decorrelated pair of the tests (RF correlation 0.85, 20 dB noise)."""
+    return simulate_decorrelated_pair(
+        correlation=0.85, noise_db=20.0, lateral_shift=1e-4, jitter=6e-6, seed=3
+    )
 
 
 def make_pair():
@@ -134,39 +152,48 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"numba threads {numba.get_num_threads()}, load average {os.getloadavg()[0]:.2f}"
     )
-    pair = make_pair()
-    prev = glue_displacement(pair)
-    runs = {
-        "ncc (estimate_displacement default)": lambda: estimate_displacement(pair),
-        "glue, NCC seed (first frame)": lambda: glue_displacement(pair),
-        "glue, warm start (sequence)": lambda: glue_displacement(pair, initial=prev),
-        "glue, warm start, 2 passes": lambda: glue_displacement(pair, initial=prev, passes=2),
-    }
-    rows = [
-        (name, t, cnr_db(pair, s), contrast(pair, s), background_median(pair, s))
-        for name, (t, s) in interleaved(runs, args.repeat).items()
-    ]
+    tables = {}
+    for label, pair in (("2304 x 384", make_pair()), ("768 x 80", make_small_pair())):
+        prev = glue_displacement(pair)
+        runs = {
+            "ncc (default)": lambda p=pair: estimate_displacement(p),
+            "phase": lambda p=pair: estimate_displacement(p, method="phase"),
+            "dp": lambda p=pair: estimate_displacement(p, method="dp"),
+            "glue, NCC seed (first frame)": lambda p=pair: glue_displacement(p),
+            "glue, warm start (sequence)": lambda p=pair, q=prev: glue_displacement(p, initial=q),
+        }
+        tables[label] = (
+            pair,
+            [
+                (name, t, cnr_db(pair, s), background_snr(pair, s), contrast(pair, s),
+                 background_median(pair, s))
+                for name, (t, s) in interleaved(runs, args.repeat).items()
+            ],
+        )  # fmt: skip
     field = fieldii_pair()
     field_rows = []
     if field is not None:
         prev_f = glue_displacement(field)
         field_runs = {
-            "ncc (estimate_displacement default)": lambda: estimate_displacement(field),
+            "ncc (default)": lambda: estimate_displacement(field),
+            "phase": lambda: estimate_displacement(field, method="phase"),
+            "dp": lambda: estimate_displacement(field, method="dp"),
             "glue, NCC seed (first frame)": lambda: glue_displacement(field),
             "glue, warm start (sequence)": lambda: glue_displacement(field, initial=prev_f),
         }
         for name, (t, s) in interleaved(field_runs, args.repeat).items():
             field_rows.append((name, t, float(np.nanmedian(s["strain"].values))))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    t_ncc = rows[0][1]
-    print(f"\ntrue contrast (FE, mean strain beside / in the inclusion): "
-          f"{contrast(pair, None, truth=True):.2f}")  # fmt: skip
-    print("\n| 2304 x 384, decorrelated | ms/frame | frames/s | time / NCC | CNRe [dB] | "
-          "contrast | background strain [%] |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, t, c, k, m in rows:
-        print(f"| {name} | {t * 1e3:.1f} | {1 / t:.1f} | {t / t_ncc:.2f} | {c:.2f} | {k:.2f} | "
-              f"{100 * m:.3f} |")  # fmt: skip
+    for label, (pair, rows) in tables.items():
+        t_ncc = rows[0][1]
+        print(f"\n{label}: true contrast (FE, mean strain beside / in the inclusion) "
+              f"{contrast(pair, None, truth=True):.2f}")  # fmt: skip
+        print(f"\n| {label}, decorrelated | ms/frame | frames/s | time / NCC | CNRe [dB] | "
+              "SNRe [dB] | contrast | background strain [%] |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for name, t, c, snr, k, m in rows:
+            print(f"| {name} | {t * 1e3:.1f} | {1 / t:.1f} | {t / t_ncc:.2f} | {c:.2f} | "
+                  f"{snr:.1f} | {k:.2f} | {100 * m:.3f} |")  # fmt: skip
     if field_rows:
         t_ncc = field_rows[0][1]
         print("\n| Field II 1041 x 250 (1 % compression) | ms/frame | frames/s | time / NCC | "
