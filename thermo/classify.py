@@ -1011,14 +1011,14 @@ def stratified_evaluation(
     y, g = cohort.labels, cohort.patients
     if np.any(y < 0):
         raise ConfigError("the cohort has unlabelled thermograms")
-    order = np.argsort(np.argsort(g)).astype(float)
-    strata = strata_from_values(order, n_strata=n_strata)
+    nuisance = nuisances(cohort)
+    strata = strata_from_values(nuisance["patient_id_order"], n_strata=n_strata)
     kw: dict[str, Any] = dict(n_splits=n_splits, seed=seed, n_bootstrap=n_bootstrap)
     inputs: dict[str, tuple[Any, np.ndarray]] = {}
     for fs in feature_sets:
         cols = feature_columns(cohort.feature_names, fs)
         inputs[f"features ({fs})"] = (features_fit_predict, cohort.features[:, cols])
-    for name, v in nuisances(cohort).items():
+    for name, v in nuisance.items():
         if np.all(np.isfinite(v)):
             inputs[f"nuisance: {name}"] = (logistic_fit_predict, v[:, None])
     out = {}

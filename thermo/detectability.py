@@ -50,6 +50,7 @@ from scipy import stats
 
 from brim import provenance
 from brim.errors import ConfigError
+from brim.thermo.segmentation import segmentation_from_masks
 
 __all__ = ["ASYMMETRY_FEATURES", "detectability_study"]
 
@@ -57,15 +58,6 @@ __all__ = ["ASYMMETRY_FEATURES", "detectability_study"]
 ASYMMETRY_FEATURES = ("abs_delta_mean", "asym_abs_mean", "asym_abs_p95", "abs_delta_max")
 
 _SKIN_CLEARANCE = 1e-3  # m between the tumour sphere and the skin layer
-
-
-def _breast_segmentation(img: xr.Dataset) -> xr.Dataset:
-    """The segmentation layout of :mod:`brim.thermo.features` from a phantom's true masks."""
-    bm = img["breast_mask"].values
-    mask = np.where(bm == 1, 2, np.where(bm == 2, 3, 0)).astype(np.uint8)
-    seg = xr.Dataset({"mask": (("y", "x"), mask)}, coords={"y": img["y"], "x": img["x"]})
-    seg["midline_x"] = (img.sizes["x"] - 1) / 2.0
-    return seg
 
 
 def _features(img, seg, temperature, names):
@@ -229,7 +221,7 @@ def detectability_study(
                 ),
             )
         img = _render(spec, seed=field_seeds[k], t_ambient=t_ambient, h=h)
-        seg = _breast_segmentation(img)
+        seg = segmentation_from_masks(img)
         t0 = img["temperature"].values
         noise = np.random.default_rng(noise_root.spawn(1)[0]).standard_normal(t0.shape)
         values[(kind, k, cell)] = np.array(

@@ -68,6 +68,7 @@ __all__ = [
     "segment",
     "segment_classical",
     "segment_unet",
+    "segmentation_from_masks",
     "train_unet",
     "unet_spec",
 ]
@@ -234,6 +235,53 @@ class _Geometry:
 
 
 @provenance.step
+def segmentation_from_masks(ds: xr.Dataset) -> xr.Dataset:
+    """The segmentation of a simulated thermogram from its true masks, in :data:`LABELS`.
+
+    Simulated thermograms (:func:`brim.thermo.simulate_thermogram`) carry the true
+    ``body_mask`` and ``breast_mask`` (1 patient's right, 2 left); this turns them into the
+    layout :func:`segment_classical` returns, so features can be computed without segmentation
+    errors. The phantoms are symmetric about the image centre, which is taken as the midline.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A thermogram with ``breast_mask`` (and optionally ``body_mask``) on (y, x).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mask`` (y, x) uint8 (0 background, 1 body, 2 right breast, 3 left breast) and
+        ``midline_x`` (column index of the image centre).
+
+    Raises
+    ------
+    SchemaError
+        No ``breast_mask`` variable.
+
+    Examples
+    --------
+    >>> import brim.data
+    >>> from brim.thermo.segmentation import segmentation_from_masks
+    >>> seg = segmentation_from_masks(brim.data.sample("thermo_phantom_tumour"))
+    >>> sorted(int(v) for v in np.unique(seg["mask"]))
+    [0, 1, 2, 3]
+    """
+    if "breast_mask" not in ds:
+        raise SchemaError("true masks need a 'breast_mask' variable (a simulated thermogram)")
+    bm = ds["breast_mask"].values
+    mask = (
+        ds["body_mask"].values.astype(np.uint8)
+        if "body_mask" in ds
+        else np.zeros(bm.shape, np.uint8)
+    )
+    mask[bm == 1] = LABELS["right_breast"]
+    mask[bm == 2] = LABELS["left_breast"]
+    seg = xr.Dataset({"mask": (("y", "x"), mask)}, coords={"y": ds["y"], "x": ds["x"]})
+    seg["midline_x"] = (ds.sizes["x"] - 1) / 2.0
+    return seg
+
+
 def segment_classical(
     ds: xr.Dataset,
     *,

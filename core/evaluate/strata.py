@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
@@ -43,6 +42,7 @@ from brim.evaluate.metrics import (
     _bootstrap_members,
     _group_index,
     _scores,
+    auroc,
     auroc_ci,
 )
 
@@ -200,9 +200,8 @@ def _within_pairs(y, s, strata_idx, n_strata):
         n0 = yk.size - n1
         if n1 == 0 or n0 == 0:
             continue
-        r = stats.rankdata(sk)
-        conc[k] = r[yk == 1].sum() - n1 * (n1 + 1) / 2.0
         pairs[k] = n1 * n0
+        conc[k] = auroc(yk, sk) * pairs[k]  # the AUROC is the concordant fraction of pairs
     return conc, pairs
 
 

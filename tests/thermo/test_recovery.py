@@ -11,15 +11,7 @@ import xarray as xr
 from brim.errors import ConfigError, SchemaError
 from brim.thermo import simulate_dynamic
 from brim.thermo.recovery import RECOVERY_FEATURE_UNITS, recovery_features, recovery_map
-
-
-def _true_segmentation(img):
-    bm = img["breast_mask"].values
-    mask = img["body_mask"].values.astype(np.uint8)
-    mask[bm == 1], mask[bm == 2] = 2, 3
-    seg = xr.Dataset({"mask": (("y", "x"), mask)}, coords={"y": img["y"], "x": img["x"]})
-    seg["midline_x"] = (img.sizes["x"] - 1) / 2.0
-    return seg
+from brim.thermo.segmentation import segmentation_from_masks
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +41,8 @@ def test_the_rate_map_is_the_least_squares_slope():
 
 def test_a_tumour_makes_the_breasts_rewarm_differently(sequences):
     healthy, sick = sequences
-    fh = recovery_features(healthy, _true_segmentation(healthy))
-    fs = recovery_features(sick, _true_segmentation(sick))
+    fh = recovery_features(healthy, segmentation_from_masks(healthy))
+    fs = recovery_features(sick, segmentation_from_masks(sick))
     assert list(fh) == list(RECOVERY_FEATURE_UNITS)
     assert fh["recovery_rate_mean"] > 0.1  # the skin re-warms after cooling
     assert fs["recovery_rate_abs_delta"] > 5 * fh["recovery_rate_abs_delta"]
@@ -59,7 +51,7 @@ def test_a_tumour_makes_the_breasts_rewarm_differently(sequences):
 
 def test_features_are_blind_to_a_constant_offset(sequences):
     seq = sequences[1]
-    seg = _true_segmentation(seq)
+    seg = segmentation_from_masks(seq)
     warm = seq.copy()
     warm["temperature"] = seq["temperature"] + 1.5
     a, b = recovery_features(seq, seg), recovery_features(warm, seg)

@@ -2,20 +2,11 @@
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from brim.errors import ConfigError
 from brim.thermo import simulate_thermogram
 from brim.thermo.relative_features import RELATIVE_FEATURE_UNITS, relative_features
-
-
-def _true_segmentation(img):
-    bm = img["breast_mask"].values
-    mask = img["body_mask"].values.astype(np.uint8)
-    mask[bm == 1], mask[bm == 2] = 2, 3
-    seg = xr.Dataset({"mask": (("y", "x"), mask)}, coords={"y": img["y"], "x": img["x"]})
-    seg["midline_x"] = (img.sizes["x"] - 1) / 2.0
-    return seg
+from brim.thermo.segmentation import segmentation_from_masks
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,7 @@ def pair():
 
 def test_every_feature_is_blind_to_a_constant_offset(pair):
     img = pair[1]
-    seg = _true_segmentation(img)
+    seg = segmentation_from_masks(img)
     warm = img.copy()
     warm["temperature"] = img["temperature"] + 2.75  # another room, another camera offset
     a, b = relative_features(img, seg), relative_features(warm, seg)
@@ -50,8 +41,8 @@ def test_every_feature_is_blind_to_a_constant_offset(pair):
 
 def test_a_tumour_raises_the_asymmetry(pair):
     healthy, sick = pair
-    fh = relative_features(healthy, _true_segmentation(healthy))
-    fs = relative_features(sick, _true_segmentation(sick))
+    fh = relative_features(healthy, segmentation_from_masks(healthy))
+    fs = relative_features(sick, segmentation_from_masks(sick))
     # a 25 mm tumour at 20 mm warms the left breast
     assert fs["abs_delta_mean"] > fh["abs_delta_mean"] + 0.05
     assert fs["asym_abs_mean"] > fh["asym_abs_mean"]
@@ -64,7 +55,7 @@ def test_no_absolute_temperature_or_file_property_is_a_feature():
 
 def test_a_segmentation_without_both_breasts_is_refused(pair):
     img = pair[0]
-    seg = _true_segmentation(img)
+    seg = segmentation_from_masks(img)
     seg["mask"] = seg["mask"].where(seg["mask"] != 3, 1)
     with pytest.raises(ConfigError, match="breast"):
         relative_features(img, seg)
