@@ -970,7 +970,8 @@ def reconstruct(
         a0 = wm * rowscale[:, None]
         smax2 = _smax2(np.concatenate([a0.real, a0.imag]) / penalty)
         x = _solve(a0, yv * rowscale, freq, solver, alpha, penalty, iterations, smax2)
-        greens = _distorted_greens(src, det, mesh, props) if method == "born" else None
+        needs_exact = method == "born" and (nonlinear_iterations > 0 or fit_lesion)
+        greens = _distorted_greens(src, det, mesh, props) if needs_exact else None
         for _ in range(int(nonlinear_iterations)):
             pred, jac = _distorted(src, det, mesh, props, x, greens=greens)
             r = (yv - pred) * rowscale
