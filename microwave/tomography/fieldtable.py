@@ -171,9 +171,9 @@ def _positions(kind, n, geometry_rows, radius, angles):
         return rows
     if radius is None:
         raise ConfigError(
-            f"{kind} positions are not in a field table: give geometry= (a CSV file with "
-            f"columns kind,index,x,y in m) or {kind}_radius= (m) with optional {kind}_angles= "
-            "(degrees)"
+            f"{kind} positions are not in a field table: give geometry= (CLI --geometry; a CSV "
+            f"file with columns kind,index,x,y in m) or {kind}_radius= (CLI --{kind}-radius; m) "
+            f"with optional {kind}_angles= (degrees)"
         )
     if angles is None:
         angles = np.arange(n) * 360.0 / n
