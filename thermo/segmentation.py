@@ -234,7 +234,6 @@ class _Geometry:
     fold: dict = field(default_factory=dict)
 
 
-@provenance.step
 def segmentation_from_masks(ds: xr.Dataset) -> xr.Dataset:
     """The segmentation of a simulated thermogram from its true masks, in :data:`LABELS`.
 
@@ -282,6 +281,7 @@ def segmentation_from_masks(ds: xr.Dataset) -> xr.Dataset:
     return seg
 
 
+@provenance.step
 def segment_classical(
     ds: xr.Dataset,
     *,
