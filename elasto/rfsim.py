@@ -170,11 +170,22 @@ def simulate_pair(
     sound_speed: float = 1540.0,
     fe_elements: tuple[int, int] = (40, 60),
     noise_db: float | None = 40.0,
+    lateral_shift: float = 0.0,
+    correlation: float = 1.0,
+    jitter: float = 0.0,
     seed: int = 0,
 ) -> xr.Dataset:
     """Simulate a pre/post-compression RF pair of a block with inclusions of known stiffness.
 
-    The FE solution (:func:`brim.elasto.fem.solve_compression`) displaces the scatterers.
+    The FE solution (:func:`brim.elasto.fem.solve_compression`) displaces point scatterers
+    (separable Gaussian pulse and beam, :func:`simulate_rf`). Three optional sources of the
+    decorrelation of real free-hand scans: a rigid lateral probe motion ``lateral_shift``;
+    out-of-plane (elevational) motion, modelled by replacing part of every scatterer's
+    reflectivity with an independent one, ``a_post = rho a + sqrt(1 - rho**2) a_new``, so that
+    the RF correlation of the two frames is ``rho = correlation``; and random sub-resolution
+    scatterer motion of RMS ``jitter`` (m) in both directions. With the defaults (no shift,
+    ``correlation=1``, no jitter) the post frame is the pre frame's scatterers moved by the FE
+    field alone.
 
     Parameters
     ----------
@@ -190,6 +201,12 @@ def simulate_pair(
         Applied compression (fraction).
     noise_db : float or None
         Electronic-noise SNR in dB relative to the RF RMS (independent per frame), None = none.
+    lateral_shift : float
+        Rigid lateral motion of the tissue between the frames in m.
+    correlation : float
+        Out-of-plane reflectivity correlation ``rho`` in [0, 1].
+    jitter : float
+        RMS random scatterer displacement in m.
     seed : int
         Random seed (the output is deterministic).
 
@@ -212,6 +229,10 @@ def simulate_pair(
     >>> float(pair["true_youngs_modulus"].max())  # the inclusion, Pa
     60000.0
     """
+    if not 0.0 <= correlation <= 1.0:
+        raise ConfigError(f"correlation must be in [0, 1], got {correlation}")
+    if jitter < 0:
+        raise ConfigError(f"jitter must be >= 0, got {jitter}")
     if inclusions is None:
         inclusions = (Inclusion(width / 2, height / 2, 4e-3, 3 * youngs_modulus),)
     rng = np.random.default_rng(seed)
@@ -234,7 +255,7 @@ def simulate_pair(
             f"{n_samples} samples reach {depths[-1] * 1e3:.1f} mm, deeper than the block "
             f"({height * 1e3:.1f} mm)"
         )
-    margin = 1.5e-3
+    margin = 1.5e-3 + abs(lateral_shift)
     xs, zs, amp = random_scatterers(width + 2 * margin, height, rng=rng, x0=-margin)
     ux, uz = interpolate_displacement(fe, xs, zs)
     kw: dict[str, Any] = dict(
@@ -247,8 +268,16 @@ def simulate_pair(
         sound_speed=sound_speed,
     )
     pre = simulate_rf(xs, zs, amp, **kw)
+    amp_post, jx, jz = amp, 0.0, 0.0
+    if correlation < 1.0:
+        amp_post = correlation * amp + np.sqrt(1 - correlation**2) * rng.standard_normal(amp.size)
+    if jitter > 0:
+        jx = jitter * rng.standard_normal(xs.size)
+        jz = jitter * rng.standard_normal(xs.size)
     # post: positions relative to the probe, which has moved down by compression * height
-    post = simulate_rf(xs + ux, zs + uz - compression * height, amp, **kw)
+    post = simulate_rf(
+        xs + ux + lateral_shift + jx, zs + uz - compression * height + jz, amp_post, **kw
+    )
     if noise_db is not None:
         rms = np.sqrt(np.mean(pre**2))
         s = rms * 10 ** (-noise_db / 20)
