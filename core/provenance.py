@@ -15,6 +15,7 @@ arrays and other bulky values are summarised (:func:`to_jsonable`), never dumped
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import datetime as _dt
 import functools
 import hashlib
@@ -134,7 +135,6 @@ def to_jsonable(value: Any) -> Any:
     >>> to_jsonable({"n": np.int64(3), "w": np.zeros(100), "z": 1 + 2j})
     {'n': 3, 'w': '<array shape=(100,) float64>', 'z': [1.0, 2.0]}
     """
-    import dataclasses
 
     if isinstance(value, (str, os.PathLike)):
         from brim.io import display_path  # a non-UTF-8 file name becomes \xNN escapes
@@ -267,8 +267,8 @@ def record(
     return _append(ds, steps(ds), step, to_jsonable(dict(params or {})), inputs)
 
 
-def _append(ds, chain: list[dict], step: str, params: Any, inputs: Iterable) -> Any:
-    """A shallow copy of ``ds`` whose provenance is ``chain`` plus one record."""
+def _entry(step: str, params: Any, inputs: Iterable) -> dict:
+    """One provenance record: the step, its parameters, versions, time and input files."""
     from brim.io import display_path
 
     entry = {"step": step, "parameters": params, "versions": versions(), "time": timestamp()}
@@ -278,9 +278,45 @@ def _append(ds, chain: list[dict], step: str, params: Any, inputs: Iterable) -> 
         files.append({"path": display_path(p.name), "sha256": sha256(p) if p.is_file() else None})
     if files:
         entry["inputs"] = files
+    return entry
+
+
+def _append(ds, chain: list[dict], step: str, params: Any, inputs: Iterable) -> Any:
+    """A shallow copy of ``ds`` whose provenance is ``chain`` plus one record."""
+    return restore(ds, [*chain, _entry(step, params, inputs)])
+
+
+def restore(ds: Any, records: Iterable[Mapping[str, Any]]) -> Any:
+    """Return a shallow copy of ``ds`` whose provenance is exactly ``records``.
+
+    For results that are not Datasets: a dataclass result with a ``provenance`` field gets its
+    chain from :func:`step`, and the method that turns it into a Dataset (e.g.
+    ``InversionResult.to_dataset``) hands that chain on with this function.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset, xarray.DataArray or xarray.DataTree
+        The object to stamp.
+    records : iterable of dict
+        Provenance records, oldest first (as :func:`steps` returns them).
+
+    Returns
+    -------
+    xarray.Dataset, xarray.DataArray or xarray.DataTree
+        A shallow copy whose ``brim_provenance`` is ``records``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from brim import provenance
+    >>> a = provenance.record(xr.Dataset(), "brim.tests.make")
+    >>> b = provenance.restore(xr.Dataset(), provenance.steps(a))
+    >>> [s["step"] for s in provenance.steps(b)]
+    ['brim.tests.make']
+    """
     out = ds.copy(deep=False)
     out.attrs = dict(ds.attrs)
-    out.attrs[ATTR] = json.dumps([*chain, entry], sort_keys=True)
+    out.attrs[ATTR] = json.dumps(list(records), sort_keys=True)
     return out
 
 
@@ -390,8 +426,10 @@ def step(func: Callable | None = None, *, inputs: Iterable[str] | None = None):
     returned Dataset if that already has one, otherwise to the chain of the first Dataset (or
     DataArray/DataTree) argument, so a pipeline of steps keeps every step in order. A step
     called from inside another step is not recorded again: the outer call is the one the user
-    made. Results that are tuples have each Dataset element recorded; other results are
-    returned unchanged.
+    made. Results that are tuples have each Dataset element recorded; dataclass results have
+    each Dataset field recorded, and an empty list field named ``provenance`` set to the chain
+    (for results that build their Dataset later: hand it on with :func:`restore`); other
+    results are returned unchanged.
 
     Parameters
     ----------
@@ -487,10 +525,31 @@ def step(func: Callable | None = None, *, inputs: Iterable[str] | None = None):
 
         if isinstance(result, tuple) and not hasattr(result, "_fields"):
             return tuple(attach(r) for r in result)
+        if dataclasses.is_dataclass(result) and not isinstance(result, type):
+            return _attach_fields(result, attach, parent, _entry(name, params, files))
         return attach(result)
 
     cast(Any, wrapper).__brim_step__ = name  # read by step_name's users and the API tests
     return wrapper
+
+
+def _attach_fields(result: Any, attach: Callable, parent: Any, entry: dict) -> Any:
+    """A dataclass result with its Dataset fields recorded, and its ``provenance`` field set.
+
+    A field named ``provenance`` (a list of records, for results that build their Dataset
+    later, e.g. ``InversionResult.to_dataset``) receives the input's chain plus this step's
+    record; every other field holding a Dataset is recorded as a returned Dataset would be.
+    """
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(result):
+        if not f.init:
+            continue
+        value = getattr(result, f.name)
+        if f.name == "provenance" and isinstance(value, list) and not value:
+            changes[f.name] = [*(steps(parent) if parent is not None else []), entry]
+        elif _is_xarray(value):
+            changes[f.name] = attach(value)
+    return dataclasses.replace(result, **changes) if changes else result
 
 
 def _is_xarray(value: Any) -> bool:

@@ -22,9 +22,8 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from brim import schema
+from brim import provenance, schema
 from brim.errors import ConfigError, check_positive
-from brim.provenance import record
 
 from .displacement import phase_refine, window_centers
 from .strain import StrainRoi, roi_mask
@@ -220,6 +219,7 @@ class ShearWaveResult:
     e_mean: float = float("nan")
 
 
+@provenance.step
 def shear_wave_elastography(
     rf: xr.Dataset,
     *,
@@ -300,11 +300,6 @@ def shear_wave_elastography(
             "depth": ("depth", disp["depth"].values, {"units": "m"}),
             "line": ("line", x, {"units": "m"}),
         },
-    )
-    maps = record(
-        maps,
-        "brim.elasto.shear_wave_elastography",
-        params={"push_x": push_x, "density": density, "exclude": exclude, "map_window": map_window},
     )
     res = ShearWaveResult(c, float(youngs_modulus(c, density=density)), maps)
     if roi is not None:

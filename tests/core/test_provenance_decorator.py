@@ -357,3 +357,44 @@ def test_positional_options_goes_above_step_and_warns_at_the_callers_line():
     }
     with pytest.raises(TypeError, match="above @provenance.step"):
         provenance.step(positional_options(lambda ds, *, factor=2.0: ds))
+
+
+def test_dataclass_results_get_their_dataset_fields_and_provenance_list_recorded():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Result:
+        value: float
+        maps: xr.Dataset
+        provenance: list = dataclasses.field(default_factory=list)
+
+    @provenance.step
+    def analyse(ds, *, gain=2.0):
+        return Result(float(ds["v"].sum()) * gain, xr.Dataset({"m": ("x", [1.0])}))
+
+    src = provenance.record(xr.Dataset({"v": ("x", [1.0, 2.0])}), "brim.tests.read")
+    res = analyse(src, gain=3.0)
+    assert res.value == 9.0
+    # the Dataset field continues the input's chain, like a returned Dataset
+    assert [s["step"] for s in provenance.steps(res.maps)] == ["brim.tests.read", step_of(analyse)]
+    assert provenance.steps(res.maps)[-1]["parameters"]["gain"] == 3.0
+    # the list field holds the same chain, for a Dataset built later (restore hands it on)
+    later = provenance.restore(xr.Dataset(), res.provenance)
+    assert [s["step"] for s in provenance.steps(later)] == ["brim.tests.read", step_of(analyse)]
+
+
+def step_of(func):
+    return func.__brim_step__
+
+
+def test_shear_wave_maps_continue_the_rf_chain():
+    from brim.elasto import shear_wave_elastography, simulate_shear_wave_rf
+
+    sw = simulate_shear_wave_rf(speed=2.5, n_frames=24, n_lines=32, n_samples=128)
+    res = shear_wave_elastography(sw, density=1050.0)
+    chain = provenance.steps(res.maps)
+    assert [s["step"] for s in chain] == [
+        "brim.elasto.simulate_shear_wave_rf",
+        "brim.elasto.shear_wave_elastography",
+    ]
+    assert chain[-1]["parameters"]["density"] == 1050.0
