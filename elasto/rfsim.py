@@ -268,7 +268,9 @@ def simulate_pair(
         sound_speed=sound_speed,
     )
     pre = simulate_rf(xs, zs, amp, **kw)
-    amp_post, jx, jz = amp, 0.0, 0.0
+    amp_post = amp
+    jx: np.ndarray | float = 0.0
+    jz: np.ndarray | float = 0.0
     if correlation < 1.0:
         amp_post = correlation * amp + np.sqrt(1 - correlation**2) * rng.standard_normal(amp.size)
     if jitter > 0:
