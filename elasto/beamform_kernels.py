@@ -153,22 +153,8 @@ def das_cupy(channel, angles, element_x, xs, zs, fs, c, t0, fnum):
 
     Parameters
     ----------
-    channel : array (tx, element, sample)
-        Channel data of one frame.
-    angles : array (tx,)
-        Plane-wave angles in rad.
-    element_x : array (element,)
-        Element positions in m.
-    xs, zs : array
-        Image lines and depths in m.
-    fs : float
-        Sampling frequency in Hz.
-    c : float
-        Speed of sound in m/s.
-    t0 : float
-        Time of the first sample in s.
-    fnum : float
-        Receive f-number.
+    channel, angles, element_x, xs, zs, fs, c, t0, fnum
+        As :func:`das_numpy`.
 
     Returns
     -------

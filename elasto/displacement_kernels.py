@@ -586,24 +586,13 @@ def ncc_numpy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search
 
     Parameters
     ----------
-    pre, post : array (depth, line)
-        Real RF frames.
-    centers : int array (n_windows,)
-        Window centres (rows).
-    hw : int
-        Window half-length in samples (windows of ``2 hw + 1`` rows).
-    guide_ax, guide_lat : int arrays (n_windows, n_lines)
-        Integer axial (samples) and lateral (lines) guides.
-    ax_search, lat_search : int
-        Half search ranges around the guides (samples, lines).
-    fit : {1, 0}
-        Axial sub-sample fit: cosine (1) or parabola (0).
+    pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
+        As :func:`ncc_numba`.
 
     Returns
     -------
     axial, lateral, ncc : numpy.ndarray (n_windows, n_lines)
-        Shifts in samples and lines (integer plus sub-sample) and the NCC peak; NaN shifts and
-        0 where no shift fits in the frame.
+        As :func:`ncc_numba`.
     """
     nd, nl = pre.shape
     nw = len(centers)
@@ -829,24 +818,13 @@ def ncc_cupy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search,
 
     Parameters
     ----------
-    pre, post : array (depth, line)
-        Real RF frames.
-    centers : int array (n_windows,)
-        Window centres (rows).
-    hw : int
-        Window half-length in samples (windows of ``2 hw + 1`` rows).
-    guide_ax, guide_lat : int arrays (n_windows, n_lines)
-        Integer axial (samples) and lateral (lines) guides.
-    ax_search, lat_search : int
-        Half search ranges around the guides (samples, lines).
-    fit : {1, 0}
-        Axial sub-sample fit: cosine (1) or parabola (0).
+    pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
+        As :func:`ncc_numba`.
 
     Returns
     -------
     axial, lateral, ncc : cupy.ndarray (n_windows, n_lines)
-        Shifts in samples and lines (integer plus sub-sample) and the NCC peak; NaN shifts and
-        0 where no shift fits in the frame.
+        As :func:`ncc_numba`.
     """
     import cupy as cp
 
