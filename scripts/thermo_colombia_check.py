@@ -28,7 +28,7 @@ Run::
 
     python scripts/thermo_colombia_check.py            # needs $BRIM_EXTERNAL_DATA
 
-It prints the tables (Markdown); the numbers are reported in ``docs/guide/thermo.md``.
+It prints the tables (Markdown); the numbers are reported in the README's thermography section.
 """
 
 from __future__ import annotations
