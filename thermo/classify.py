@@ -47,8 +47,12 @@ __all__ = [
     "Cohort",
     "audit_files",
     "file_nuisances",
+    "CONFOUND_CORRECTIONS",
     "FeatureModel",
     "CNNModel",
+    "confound_report",
+    "corrected_fit_predict",
+    "period_strata",
     "cnn_config",
     "cnn_fit_predict",
     "cnn_spec",
@@ -438,6 +442,138 @@ def features_fit_predict(X_train, y_train, X_val, y_val, X_test):
     return logistic_fit_predict(a, y_train, b, y_val, c)
 
 
+#: Training options that remove a known confound (``confound_correction`` of :func:`train`):
+#: ``none``; ``match`` (train on cases and controls matched on the nuisance stratum,
+#: :func:`brim.evaluate.strata.matched_indices`); ``ipw`` (inverse-probability weights that make
+#: the label independent of the stratum, :func:`brim.evaluate.strata.balancing_weights`).
+CONFOUND_CORRECTIONS = ("none", "match", "ipw")
+
+
+def _weighted_logistic(Z: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2):
+    """Intercept and coefficients of an L2 logistic regression with sample weights.
+
+    Minimises ``sum_i w_i [log(1 + exp(z_i)) - y_i z_i] + l2 / 2 |coef|^2`` (intercept not
+    penalised) with L-BFGS; ``Z`` is already standardised.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    A = np.c_[np.ones(len(Z)), Z]
+    yf = np.asarray(y, float)
+
+    def loss(beta):
+        z = A @ beta
+        val = np.sum(w * (np.logaddexp(0.0, z) - yf * z)) + 0.5 * l2 * beta[1:] @ beta[1:]
+        grad = A.T @ (w * (expit(z) - yf))
+        grad[1:] += l2 * beta[1:]
+        return val, grad
+
+    beta = minimize(loss, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B").x
+    return float(beta[0]), beta[1:]
+
+
+def _corrected_training_set(y, strata, correction: str, seed: int = 0):
+    """Rows and sample weights of a training set after a confound correction."""
+    from brim.evaluate.strata import balancing_weights, matched_indices
+
+    if correction not in CONFOUND_CORRECTIONS:
+        raise ConfigError(
+            f"unknown confound correction {correction!r}; use one of {CONFOUND_CORRECTIONS}"
+        )
+    y = np.asarray(y)
+    if correction == "match":
+        idx = matched_indices(y, strata, seed=seed)
+        return idx, np.ones(idx.size)
+    if correction == "ipw":
+        w = balancing_weights(y, strata)
+        idx = np.flatnonzero(w > 0)
+        return idx, w[idx]
+    return np.arange(y.size), np.ones(y.size)
+
+
+@positional_options
+def corrected_fit_predict(*, correction: str = "ipw", seed: int = 0):
+    """A ``fit_predict`` of the features model trained with a confound correction.
+
+    Its inputs are a tuple ``(features, strata)``: the feature matrix and the nuisance stratum
+    of each sample (e.g. :func:`period_strata`). On each training fold the correction of
+    :data:`CONFOUND_CORRECTIONS` is applied with the training rows' strata only; scoring uses
+    the features only.
+
+    Parameters
+    ----------
+    correction : {"none", "match", "ipw"}
+        ``match``: train on cases matched 1:1 to controls of the same stratum; ``ipw``: train
+        with inverse-probability weights making the label independent of the stratum
+        (Hernán & Robins 2020, ch. 12).
+    seed : int
+        Seed of the random matching.
+
+    Returns
+    -------
+    callable
+        ``fit_predict((X, strata)_train, y_train, (X, strata)_val, y_val, (X, strata)_test)``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown correction (at call time: a training fold with no stratum holding both
+        classes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.thermo.classify import corrected_fit_predict
+    >>> rng = np.random.default_rng(0)
+    >>> st = np.repeat(["early", "late"], 20)
+    >>> y = np.tile([0, 1], 20)
+    >>> X = (y + rng.normal(0, 0.5, 40))[:, None]
+    >>> fp = corrected_fit_predict(correction="ipw")
+    >>> v, t = fp((X, st), y, (X[:4], st[:4]), y[:4], (X[:4], st[:4]))
+    >>> bool(t[1] > t[0])
+    True
+    """
+    if correction not in CONFOUND_CORRECTIONS:
+        raise ConfigError(
+            f"unknown confound correction {correction!r}; use one of {CONFOUND_CORRECTIONS}"
+        )
+
+    def fit_predict(X_train, y_train, X_val, y_val, X_test):
+        (Xtr, st), (Xv, _), (Xte, _) = X_train, X_val, X_test
+        idx, w = _corrected_training_set(y_train, st, correction, seed)
+        (a, b, c), _ = _standardise(np.asarray(Xtr)[idx], np.asarray(Xv), np.asarray(Xte))
+        b0, coef = _weighted_logistic(a, np.asarray(y_train)[idx], w)
+
+        def prob(Z):
+            return 1.0 / (1.0 + np.exp(-np.clip(b0 + Z @ coef, -30, 30)))
+
+        return prob(b), prob(c)
+
+    return fit_predict
+
+
+def period_strata(cohort: Cohort, *, n_strata: int = 3) -> np.ndarray:
+    """Acquisition-period strata of a cohort: ``n_strata`` quantile blocks of the patient-id order.
+
+    On DMR-IR the patient id follows the acquisition date, so its blocks stand for periods.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`load_cohort`.
+    n_strata : int
+        Number of blocks.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        One stratum label per thermogram (see :func:`brim.evaluate.strata.strata_from_values`).
+    """
+    from brim.evaluate.strata import strata_from_values
+
+    return strata_from_values(nuisances(cohort)["patient_id_order"], n_strata=n_strata)
+
+
 CNN_NORM = "batch"
 CNN_DOWNSAMPLE = "avgpool"
 
@@ -710,7 +846,15 @@ class FeatureModel:
         return 1.0 / (1.0 + np.exp(-np.clip(self.weights[0] + Z @ self.weights[1:], -30, 30)))
 
 
-def train_features(X: np.ndarray, y: np.ndarray, names: list[str]) -> FeatureModel:
+def train_features(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    *,
+    strata: np.ndarray | None = None,
+    confound_correction: str = "none",
+    seed: int = 0,
+) -> FeatureModel:
     """Fit :func:`brim.evaluate.logistic_fit` on the NaN-tolerant standardised features.
 
     Parameters
@@ -721,6 +865,12 @@ def train_features(X: np.ndarray, y: np.ndarray, names: list[str]) -> FeatureMod
         Labels (n,), 0/1.
     names : list of str
         The k feature names.
+    strata : numpy.ndarray, optional
+        Nuisance stratum of each row (e.g. :func:`period_strata`); needed by a correction.
+    confound_correction : {"none", "match", "ipw"}
+        See :func:`corrected_fit_predict`; ``none`` is the plain :func:`logistic_fit`.
+    seed : int
+        Seed of the random matching.
 
     Returns
     -------
@@ -728,6 +878,13 @@ def train_features(X: np.ndarray, y: np.ndarray, names: list[str]) -> FeatureMod
     """
     from brim.evaluate import logistic_fit
 
+    if confound_correction != "none":
+        if strata is None:
+            raise ConfigError(f"confound_correction={confound_correction!r} needs strata")
+        idx, w = _corrected_training_set(y, strata, confound_correction, seed)
+        (Z,), (mu, sd) = _standardise(np.asarray(X, float)[idx])
+        b0, coef = _weighted_logistic(Z, np.asarray(y)[idx], w)
+        return FeatureModel(list(names), mu, sd, np.r_[b0, coef])
     (Z,), (mu, sd) = _standardise(np.asarray(X, float))
     m = logistic_fit(Z, y)
     coef = m.coef / m.scale  # fold logistic_fit's own (near-identity) scaling into the weights
@@ -887,6 +1044,7 @@ def train(
     *,
     method: str = "features",
     feature_set: str = "relative",
+    confound_correction: str = "none",
     epochs: int = 30,
     seed: int = 0,
     progress: bool = False,
@@ -914,6 +1072,12 @@ def train(
         only features relative to the patient's own body, blind to room, camera and
         acquisition period by construction; ``static`` every feature, absolute temperatures
         included (the default of earlier releases: on DMR-IR it learns the acquisition period).
+    confound_correction : {"none", "match", "ipw"}
+        Training option of the ``features`` model that removes the acquisition-period
+        confound (:data:`CONFOUND_CORRECTIONS`, strata of :func:`period_strata`): ``match``
+        trains on sick patients matched 1:1 to healthy ones of the same period, ``ipw`` weights
+        every patient so that the label is independent of the period. ``none`` (default):
+        unchanged training.
     epochs : int
         CNN training epochs.
     seed : int
@@ -938,12 +1102,26 @@ def train(
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     cfg: dict = {"method": method, "n_train": len(cohort.files), "seed": seed}
+    if confound_correction not in CONFOUND_CORRECTIONS:
+        raise ConfigError(
+            f"unknown confound correction {confound_correction!r}; "
+            f"use one of {CONFOUND_CORRECTIONS}"
+        )
+    if method != "features" and confound_correction != "none":
+        raise ConfigError("confound_correction applies to the features model only")
     if method == "features":
         cols = feature_columns(cohort.feature_names, feature_set)
         fm = train_features(
-            cohort.features[:, cols], cohort.labels, [cohort.feature_names[i] for i in cols]
+            cohort.features[:, cols],
+            cohort.labels,
+            [cohort.feature_names[i] for i in cols],
+            strata=period_strata(cohort) if confound_correction != "none" else None,
+            confound_correction=confound_correction,
+            seed=seed,
         )
         cfg["feature_set"] = feature_set
+        if confound_correction != "none":
+            cfg["confound_correction"] = confound_correction
         cfg.update(
             names=fm.names, mean=fm.mean.tolist(), std=fm.std.tolist(), weights=fm.weights.tolist()
         )
@@ -961,6 +1139,90 @@ def train(
     return out
 
 
+def confound_report(
+    cohort: Cohort,
+    *,
+    feature_sets: Sequence[str] = FEATURE_SETS,
+    corrections: Sequence[str] = (),
+    n_strata: int = 3,
+    n_splits: int = 5,
+    seed: int = 0,
+    n_bootstrap: int = 500,
+    permutation: bool = False,
+):  # -> brim.evaluate.ConfoundAudit
+    """Grouped-CV confound audit of the features models, by stratum of every nuisance.
+
+    Each feature set's logistic model (and, with ``corrections``, the relative-features model
+    trained with each confound correction against the period strata of :func:`period_strata`)
+    and each nuisance alone (patient-id order, text format, room temperature) are
+    cross-validated with the same patient-grouped folds by
+    :func:`brim.evaluate.confound_audit`; every run's out-of-fold scores are then scored
+    overall and *within* the strata of each nuisance (``n_strata`` quantile blocks of a numeric
+    one). A model that learnt the period has a high overall but a chance-level within-period
+    AUROC.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`load_cohort`, every thermogram labelled.
+    feature_sets : sequence of {"relative", "static"}
+        Feature sets to evaluate, each as ``features (<set>)``.
+    corrections : sequence of {"match", "ipw"}
+        Confound corrections to evaluate on the first feature set, each as
+        ``features (<set>, <correction>)``.
+    n_strata : int
+        Strata of a numeric nuisance (for the patient-id order: acquisition periods).
+    n_splits : int
+        Patient-grouped folds.
+    seed : int
+        Seed of the folds, the matching and the bootstraps.
+    n_bootstrap : int
+        Bootstrap resamples of the intervals.
+    permutation : bool
+        Add the label-permutation run of the audit.
+
+    Returns
+    -------
+    brim.evaluate.ConfoundAudit
+        ``rows`` (nuisance-only baselines), ``strata`` (per nuisance, per run a
+        :class:`brim.evaluate.strata.StratifiedAUROC`) and
+        :meth:`~brim.evaluate.ConfoundAudit.stratified_table`.
+
+    Raises
+    ------
+    ConfigError
+        Unlabelled thermograms, an unknown feature set or correction.
+    """
+    from brim.evaluate import confound_audit
+
+    y, g = cohort.labels, cohort.patients
+    if np.any(y < 0):
+        raise ConfigError("the cohort has unlabelled thermograms")
+    nuisance = {k: v for k, v in nuisances(cohort).items() if np.all(np.isfinite(v))}
+    models: dict[str, tuple[Any, Any]] = {}
+    for fs in feature_sets:
+        cols = feature_columns(cohort.feature_names, fs)
+        models[f"features ({fs})"] = (features_fit_predict, cohort.features[:, cols])
+    if corrections:
+        fs = feature_sets[0] if feature_sets else "relative"
+        X = cohort.features[:, feature_columns(cohort.feature_names, fs)]
+        st = period_strata(cohort, n_strata=n_strata)
+        for c in corrections:
+            fp = corrected_fit_predict(correction=c, seed=seed)
+            models[f"features ({fs}, {c})"] = (fp, (X, st))
+    return confound_audit(
+        nuisance,
+        y,
+        g,
+        models=models,
+        n_strata=n_strata,
+        permutation=permutation,
+        seed=seed,
+        n_splits=n_splits,
+        n_bootstrap=n_bootstrap,
+    )
+
+
 def stratified_evaluation(
     cohort: Cohort,
     *,
@@ -972,12 +1234,8 @@ def stratified_evaluation(
 ) -> dict[str, Any]:
     """Grouped-CV AUROC of the features models and the nuisance baselines, by acquisition period.
 
-    Each feature set's logistic model and each nuisance alone (patient-id order, text format,
-    room temperature) are cross-validated with the same patient-grouped folds; their
-    out-of-fold scores are then scored overall and *within* strata of the patient-id order (a
-    proxy of the acquisition period: ``n_strata`` quantile blocks), with
-    :func:`brim.evaluate.strata.stratified_auroc`. A model that learnt the period has a high
-    overall but a chance-level within-period AUROC.
+    The period section of :func:`confound_report`: scores within strata of the patient-id
+    order (a proxy of the acquisition period: ``n_strata`` quantile blocks).
 
     Parameters
     ----------
@@ -1005,31 +1263,17 @@ def stratified_evaluation(
     ConfigError
         Unlabelled thermograms, an unknown feature set, or no period stratum with both classes.
     """
-    from brim.evaluate import cross_validate, logistic_fit_predict
-    from brim.evaluate.strata import strata_from_values, stratified_auroc
-
-    y, g = cohort.labels, cohort.patients
-    if np.any(y < 0):
-        raise ConfigError("the cohort has unlabelled thermograms")
-    nuisance = nuisances(cohort)
-    strata = strata_from_values(nuisance["patient_id_order"], n_strata=n_strata)
-    kw: dict[str, Any] = dict(n_splits=n_splits, seed=seed, n_bootstrap=n_bootstrap)
-    inputs: dict[str, tuple[Any, np.ndarray]] = {}
-    for fs in feature_sets:
-        cols = feature_columns(cohort.feature_names, fs)
-        inputs[f"features ({fs})"] = (features_fit_predict, cohort.features[:, cols])
-    for name, v in nuisance.items():
-        if np.all(np.isfinite(v)):
-            inputs[f"nuisance: {name}"] = (logistic_fit_predict, v[:, None])
-    out = {}
-    for name, (fit_predict, X) in inputs.items():
-        res = cross_validate(fit_predict, X, y, g, name=name, check_inputs=False, **kw)
-        sc = res.sample_scores.sortby("index")
-        idx = sc["index"].values
-        out[name] = stratified_auroc(
-            y[idx], sc["score"].values, strata[idx], groups=g[idx], n_bootstrap=n_bootstrap,
-            seed=seed,
-        )  # fmt: skip
+    audit = confound_report(
+        cohort,
+        feature_sets=feature_sets,
+        n_strata=n_strata,
+        n_splits=n_splits,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+    )
+    out = audit.strata["patient_id_order"]
+    if any(v is None for v in out.values()):
+        raise ConfigError("no acquisition period holds both classes: within-period AUROC undefined")
     return out
 
 

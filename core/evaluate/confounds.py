@@ -22,6 +22,7 @@ from brim.evaluate import metrics as M
 from brim.evaluate.crossval import CVResult, FitPredict, _jsonable, cross_validate
 from brim.evaluate.logistic import logistic_fit_predict
 from brim.evaluate.splits import group_labels
+from brim.evaluate.strata import StratifiedAUROC, strata_from_values, stratified_auroc
 
 __all__ = ["ConfoundAudit", "confound_audit", "permute_labels_by_group"]
 
@@ -74,12 +75,19 @@ class ConfoundAudit:
     permutation : dict or None
         ``auroc``, ``low``, ``high``, ``ok`` (near 0.5: within the tolerance or inside the CI).
     flag_auroc : float
+    strata : dict of str -> dict of str -> StratifiedAUROC or None
+        Per nuisance, per scored run (each model of ``models``, then each nuisance baseline
+        ``nuisance: <name>``), the out-of-fold AUROC inside each stratum of that nuisance, the
+        pooled within-stratum AUROC and the overall AUROC, with CIs; None where no stratum of
+        the nuisance holds both classes. Empty unless :func:`confound_audit` was given
+        ``models``.
     """
 
     rows: list[dict]
     permutation: dict | None
     flag_auroc: float
     results: dict = field(default_factory=dict, repr=False)
+    strata: dict = field(default_factory=dict)
 
     @property
     def flagged(self) -> list[str]:
@@ -129,9 +137,64 @@ class ConfoundAudit:
         >>> sorted(d), d["flag_auroc"], d["rows"][0]["name"]
         (['flag_auroc', 'permutation', 'rows'], 0.7, 'order')
         """
-        return _jsonable(
-            {"flag_auroc": self.flag_auroc, "rows": self.rows, "permutation": self.permutation}
-        )
+        out = {"flag_auroc": self.flag_auroc, "rows": self.rows, "permutation": self.permutation}
+        if self.strata:
+            out["strata"] = {
+                nu: {k: (None if r is None else r.to_dict()) for k, r in runs.items()}
+                for nu, runs in self.strata.items()
+            }
+        return _jsonable(out)
+
+    def stratified_table(self) -> str:
+        """Text table of every model and nuisance baseline, overall and inside each stratum.
+
+        One block per nuisance: a row per scored run with its overall AUROC, its AUROC inside
+        each stratum of the nuisance and the pooled within-stratum AUROC, each with its 95 %
+        CI. A model whose within-stratum AUROC falls to the level of the nuisance baselines
+        (about 0.5) learnt the nuisance, not the disease.
+
+        Returns
+        -------
+        str
+            The table ("" when the audit has no stratified scores).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brim.evaluate import confound_audit, logistic_fit_predict
+        >>> rng = np.random.default_rng(0)
+        >>> y = np.repeat([0, 1], 30)
+        >>> x = y + rng.normal(0, 0.7, 60)
+        >>> audit = confound_audit(
+        ...     {"order": np.arange(60)}, y, np.arange(60), n_splits=3, n_bootstrap=50,
+        ...     permutation=False, models={"signal": (logistic_fit_predict, x[:, None])},
+        ... )
+        >>> print(audit.stratified_table().splitlines()[0])
+        AUROC [95 % CI] within strata of order:
+        """
+        lines: list[str] = []
+        for nu, runs in self.strata.items():
+            valid = [r for r in runs.values() if r is not None]
+            if not valid:
+                lines += [f"AUROC within strata of {nu}: no stratum holds both classes", ""]
+                continue
+            names = list(valid[0].strata)
+            width = max(len(k) for k in runs) + 2
+            lines.append(f"AUROC [95 % CI] within strata of {nu}:")
+            head = f"  {'':<{width}}{'overall':<20}" + "".join(f"{n:<20}" for n in names)
+            lines.append(head + "within (pooled)")
+            for name, r in runs.items():
+                if r is None:
+                    continue
+                cells = [_cell(r.overall), *(_cell(r.strata[n]) for n in names), _cell(r.within)]
+                lines.append(f"  {name:<{width}}" + "".join(f"{c:<20}" for c in cells).rstrip())
+            lines.append("")
+        return "\n".join(lines).rstrip("\n")
+
+
+def _cell(r) -> str:
+    """``0.71 [0.55, 0.86]``, or ``-`` for a stratum with one class."""
+    return "-" if r is None else f"{r.auroc:.2f} [{r.low:.2f}, {r.high:.2f}]"
 
 
 def _nuisance_features(name, values, n) -> np.ndarray:
@@ -160,6 +223,8 @@ def confound_audit(
     flag_auroc: float = 0.70,
     permutation: bool = True,
     permutation_tolerance: float = 0.15,
+    models: Mapping[str, tuple[FitPredict, Any]] | None = None,
+    n_strata: int = 3,
     seed: int = 0,
     **cv_kwargs,
 ) -> ConfoundAudit:
@@ -176,6 +241,14 @@ def confound_audit(
     land near 0.5; ``ok`` is False when it lies more than ``permutation_tolerance`` away *and*
     its confidence interval excludes 0.5, which points at leakage in the pipeline.
 
+    With ``models``, each model is cross-validated with the same folds, and every run (models
+    and nuisance baselines) is also scored *inside the strata of each nuisance*
+    (:func:`brim.evaluate.strata.stratified_auroc` on the out-of-fold scores; a numeric
+    nuisance is cut into ``n_strata`` quantile bins): per-stratum and pooled within-stratum
+    AUROC with CIs, in :attr:`ConfoundAudit.strata` and :meth:`ConfoundAudit.stratified_table`.
+    A classifier that owes its score to a nuisance drops to about 0.5 inside that nuisance's
+    strata (Janes & Pepe 2008).
+
     Parameters
     ----------
     nuisance : mapping of name -> array of shape (n,) or (n, k)
@@ -190,6 +263,11 @@ def confound_audit(
         Run the label-permutation check.
     permutation_tolerance : float
         Allowed distance of the permutation AUROC from 0.5 (see above).
+    models : mapping of name -> (fit_predict, X), optional
+        Classifiers to score overall and inside the strata of every 1-D nuisance.
+    n_strata : int
+        Quantile bins of a numeric nuisance with more than ``n_strata`` distinct values (see
+        :func:`brim.evaluate.strata.strata_from_values`).
     seed : int
         Seed of every cross-validation and of the label permutation.
     **cv_kwargs
@@ -198,8 +276,9 @@ def confound_audit(
     Returns
     -------
     ConfoundAudit
-        One row per nuisance (AUROC, CI, flagged), the permutation run, and every run's
-        :class:`CVResult` in ``results``.
+        One row per nuisance (AUROC, CI, flagged), the permutation run, every run's
+        :class:`CVResult` in ``results`` (models under their own names) and, with ``models``,
+        the stratified scores in ``strata``.
 
     Examples
     --------
@@ -217,6 +296,7 @@ def confound_audit(
     ['order']
     """
     y = M._binary(y, "labels")
+    raw = {name: np.asarray(v) for name, v in nuisance.items()}
     cv_kwargs = dict(cv_kwargs)
     cv_kwargs.setdefault("n_bootstrap", 500)
     cv_kwargs["seed"] = seed
@@ -276,4 +356,39 @@ def confound_audit(
             "tolerance": permutation_tolerance,
         }
         results["__permutation__"] = perm_res
-    return ConfoundAudit(rows, perm_info, flag_auroc, results)
+    strata: dict[str, dict[str, StratifiedAUROC | None]] = {}
+    if models:
+        runs = {}
+        for name, (fit_predict, X_m) in models.items():
+            results[name] = cross_validate(fit_predict, X_m, y, groups, name=name, **cv_kwargs)
+            runs[name] = results[name]
+        runs.update({f"nuisance: {k}": results[k] for k in nuisance})
+        strata = _stratified(raw, runs, y, np.asarray(groups), n_strata, cv_kwargs)
+    return ConfoundAudit(rows, perm_info, flag_auroc, results, strata)
+
+
+def _stratified(raw, runs, y, groups, n_strata, cv_kwargs) -> dict:
+    """Per 1-D nuisance, the stratified AUROC of every run's out-of-fold scores."""
+    out: dict[str, dict[str, StratifiedAUROC | None]] = {}
+    scores = {}
+    for name, res in runs.items():
+        sc = res.sample_scores.sortby("index")
+        scores[name] = (sc["index"].values, sc["score"].values)
+    for nu, v in raw.items():
+        if v.ndim != 1 or (v.dtype.kind in "f" and not np.all(np.isfinite(v))):
+            continue
+        st = strata_from_values(v, n_strata=n_strata)
+        out[nu] = {}
+        for name, (idx, s) in scores.items():
+            try:
+                out[nu][name] = stratified_auroc(
+                    y[idx],
+                    s,
+                    st[idx],
+                    groups=groups[idx],
+                    n_bootstrap=cv_kwargs["n_bootstrap"],
+                    seed=cv_kwargs["seed"],
+                )
+            except ConfigError:  # no stratum of this nuisance holds both classes
+                out[nu][name] = None
+    return out
