@@ -45,6 +45,7 @@ MIN_PATIENTS_PER_CLASS = 10
 
 __all__ = [
     "Cohort",
+    "add_recovery_features",
     "audit_files",
     "file_nuisances",
     "CONFOUND_CORRECTIONS",
@@ -266,6 +267,7 @@ def load_cohort(
     labels: str | os.PathLike | dict[int, int] | None = None,
     factor: int = 8,
     progress: bool = False,
+    dynamic: str | os.PathLike | None = None,
 ) -> Cohort:
     """Read, segment and featurise thermograms; attach patient-level labels.
 
@@ -279,6 +281,9 @@ def load_cohort(
         CNN map downsampling factor.
     progress : bool
         Show a progress bar.
+    dynamic : path-like, optional
+        Folder of dynamic-protocol sequences (``PAC_<id>_DN<k>.txt``): adds the recovery
+        features and their missing-indicator (:func:`add_recovery_features`).
 
     Returns
     -------
@@ -321,7 +326,129 @@ def load_cohort(
         [meta["patient"] if meta["patient"] is not None else i for i, meta in enumerate(metas)]
     )
     y = np.array([lab[int(p)] for p in pids]) if lab is not None else np.full(len(keep), -1)
-    return Cohort([str(f) for f in keep], pids, y, np.stack(maps), X, names, metas)
+    cohort = Cohort([str(f) for f in keep], pids, y, np.stack(maps), X, names, metas)
+    return cohort if dynamic is None else add_recovery_features(cohort, dynamic)
+
+
+#: Column of the missing-indicator of the recovery features (1 = the patient has a sequence).
+HAS_SEQUENCE = f"{RELATIVE_PREFIX}has_sequence"
+
+
+def _sequences_in(folder: Path) -> dict[int, list[Path]]:
+    """Frame files of the dynamic protocol in a folder, by patient (``PAC_<id>_DN<k>``)."""
+    from brim.thermo.readers import parse_dmr_name
+
+    out: dict[int, list[Path]] = {}
+    for f in sorted(folder.iterdir()):
+        info = parse_dmr_name(f.name)
+        if (
+            f.is_file()
+            and f.suffix.lower() in (".txt", ".nc")
+            and info.get("protocol") == "dynamic"
+            and "side" not in info  # PAC_<id>_DN<k>-esq.png etc. are masks, not frames
+            and isinstance(info.get("patient"), int)
+        ):
+            out.setdefault(int(info["patient"]), []).append(f)
+    return out
+
+
+def _sequence_features(seq: xr.Dataset) -> dict[str, float]:
+    """Recovery features of one sequence, segmented from its true masks or its first frame."""
+    from brim.thermo.recovery import recovery_features
+    from brim.thermo.segmentation import segment_classical, segmentation_from_masks
+
+    first = seq.isel(time=0) if "time" in seq.dims else seq
+    seg = segmentation_from_masks(first) if "breast_mask" in seq else segment_classical(first)
+    return recovery_features(seq, seg)
+
+
+def add_recovery_features(
+    cohort: Cohort,
+    sequences: str | os.PathLike | dict[int, xr.Dataset],
+    *,
+    interval: float = 15.0,
+) -> Cohort:
+    """The cohort with the dynamic-protocol recovery features of the patients that have them.
+
+    Every name of :data:`brim.thermo.recovery.RECOVERY_FEATURE_UNITS` becomes a relative
+    feature column ``rel_<name>`` (rates and left–right differences: blind to room and
+    camera offsets like the other relative features), plus the missing-indicator
+    ``rel_has_sequence`` (1 where the patient has a usable sequence). Patients without a
+    sequence get NaN, which the features model replaces by the training mean (0 after its
+    standardisation); the indicator lets the model tell "no sequence" from "average recovery".
+    This is the *missing-indicator* method (one model for all patients), not a separate model
+    for the patients with sequences. Should sequence availability track the acquisition
+    period, the indicator is itself a nuisance: check it with :func:`confound_report`.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`load_cohort`.
+    sequences : folder or dict of int -> xarray.Dataset
+        A folder of DMR dynamic-protocol frames (``PAC_<id>_DN<k>.txt``, any patients; read
+        with :func:`brim.thermo.read_frames`), or sequences already read, by patient id.
+    interval : float
+        Seconds between the frames of a folder's sequences (15 s in the DMR protocol).
+
+    Returns
+    -------
+    Cohort
+        A new cohort with the recovery columns appended (``meta`` gains ``has_sequence``).
+
+    Raises
+    ------
+    MissingFileError
+        ``sequences`` is a path but not a folder.
+
+    Warns
+    -----
+    BrimWarning
+        A patient's sequence cannot give recovery features (fewer than two frames, a
+        segmentation without breasts): the patient is treated as having none.
+    """
+    from brim.thermo.readers import read_frames
+    from brim.thermo.recovery import RECOVERY_FEATURE_UNITS
+
+    if isinstance(sequences, (str, os.PathLike)):
+        folder = Path(sequences)
+        if not folder.is_dir():
+            raise MissingFileError(f"no such folder of dynamic sequences: {folder}")
+        frames = _sequences_in(folder)
+        seqs: dict[int, Any] = {p: frames[p] for p in frames}
+    else:
+        seqs = dict(sequences)
+    names = list(RECOVERY_FEATURE_UNITS)
+    extra = np.full((len(cohort.files), len(names) + 1), np.nan)
+    extra[:, -1] = 0.0
+    cache: dict[int, dict[str, float] | None] = {}
+    for i, pid in enumerate(cohort.patients):
+        pid = int(pid)
+        if pid not in seqs:
+            continue
+        if pid not in cache:
+            seq = seqs[pid]
+            try:
+                ds = read_frames(seq, interval=interval) if isinstance(seq, list) else seq
+                cache[pid] = _sequence_features(ds)
+            except (ConfigError, FormatError) as exc:
+                warn(f"patient {pid}: no recovery features from its sequence ({exc})")
+                cache[pid] = None
+        feats = cache[pid]
+        if feats is not None:
+            extra[i, :-1] = [feats[k] for k in names]
+            extra[i, -1] = 1.0
+    cols = [f"{RELATIVE_PREFIX}{k}" for k in names] + [HAS_SEQUENCE]
+    keep = [j for j, c in enumerate(cols) if c not in cohort.feature_names]
+    meta = [{**m, "has_sequence": bool(extra[i, -1])} for i, m in enumerate(cohort.meta)]
+    return Cohort(
+        cohort.files,
+        cohort.patients,
+        cohort.labels,
+        cohort.maps,
+        np.c_[cohort.features, extra[:, keep]],
+        [*cohort.feature_names, *(cols[j] for j in keep)],
+        meta,
+    )
 
 
 def nuisances(cohort: Cohort) -> dict[str, np.ndarray]:
@@ -1049,6 +1176,7 @@ def train(
     seed: int = 0,
     progress: bool = False,
     cohort: Cohort | None = None,
+    dynamic: str | os.PathLike | None = None,
 ) -> Path:
     """Train on every labelled thermogram of ``data_dir`` and save the model to ``outdir``.
 
@@ -1086,6 +1214,9 @@ def train(
         Show progress bars.
     cohort : Cohort, optional
         The cohort of ``data_dir`` already loaded with :func:`load_cohort` (not read again).
+    dynamic : path-like, optional
+        Folder of dynamic-protocol sequences: the recovery features and their missing-indicator
+        join the relative features (:func:`add_recovery_features`).
 
     Returns
     -------
@@ -1095,7 +1226,9 @@ def train(
     if method not in ("features", "cnn"):
         raise ConfigError(f"unknown method {method!r}; use 'cnn' or 'features'")
     if cohort is None:
-        cohort = load_cohort(data_dir, labels=labels, progress=progress)
+        cohort = load_cohort(data_dir, labels=labels, progress=progress, dynamic=dynamic)
+    elif dynamic is not None and HAS_SEQUENCE not in cohort.feature_names:
+        cohort = add_recovery_features(cohort, dynamic)
     if len(np.unique(cohort.labels)) < 2:
         raise ConfigError("training needs both healthy and sick patients")
     _warn_few_patients(cohort.labels, cohort.patients, "training")
@@ -1379,7 +1512,12 @@ def _read_model_json(path: Path) -> dict:
 _CNN_KEYS = ("attention", "width", "factor", "shape")
 
 
-def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> list[dict]:
+def predict_files(
+    model_dir: str | os.PathLike,
+    inputs: Sequence[str | os.PathLike],
+    *,
+    dynamic: str | os.PathLike | None = None,
+) -> list[dict]:
     """Scores (probability of disease) of each input: rows ``file, patient, score``.
 
     Parameters
@@ -1388,6 +1526,10 @@ def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLi
         A model saved by :func:`train`.
     inputs : sequence of path-like
         Thermogram files.
+    dynamic : path-like, optional
+        Folder of dynamic-protocol sequences, for a model trained with recovery features
+        (:func:`add_recovery_features`); patients without one (or every patient, when no
+        folder is given) are scored as having no sequence.
 
     Returns
     -------
@@ -1397,6 +1539,8 @@ def predict_files(model_dir: str | os.PathLike, inputs: Sequence[str | os.PathLi
     model = load_model(model_dir)
     cohort = load_cohort([Path(f) for f in inputs], labels=None, factor=getattr(model, "factor", 8))
     if isinstance(model, FeatureModel):
+        if HAS_SEQUENCE in model.names and HAS_SEQUENCE not in cohort.feature_names:
+            cohort = add_recovery_features(cohort, {} if dynamic is None else dynamic)
         idx = [cohort.feature_names.index(n) for n in model.names]
         scores = model.predict(cohort.features[:, idx])
     else:

@@ -139,7 +139,13 @@ def _cmd_train(args) -> int:
     if not data.is_dir():
         raise MissingFileError(f"DATA_DIR {data} is not a folder")
     model_dir = output_folder(args.output, inputs=[data, args.labels])
-    cohort = load_cohort(data, labels=args.labels, progress=args.progress)
+    cohort = load_cohort(data, labels=args.labels, progress=args.progress, dynamic=args.dynamic)
+    if args.dynamic is not None:
+        n_seq = sum(bool(m.get("has_sequence")) for m in cohort.meta)
+        print(
+            f"recovery features: {n_seq} of {len(cohort.files)} thermograms have a dynamic "
+            "sequence; the others get the training mean and a missing-indicator"
+        )
     out = train(
         data,
         args.labels,
@@ -194,7 +200,7 @@ def _cmd_predict(args) -> int:
             else [f]
         )
     out = output_file(args.output, inputs=files, suffix=".csv")
-    rows = predict_files(args.model_dir, files)
+    rows = predict_files(args.model_dir, files, dynamic=args.dynamic)
     _write_csv(out, rows, ["file", "patient", "score"])
     print(out)
     return 0
@@ -332,6 +338,12 @@ def register(subparsers) -> argparse.ArgumentParser:
         "(ipw); default none",
     )
     q.add_argument(
+        "--dynamic",
+        metavar="DIR",
+        help="folder of dynamic-protocol sequences (PAC_<id>_DN<k>.txt): recovery features join "
+        "the relative features for patients that have one (missing-indicator for the others)",
+    )
+    q.add_argument(
         "--no-audit",
         action="store_true",
         help="skip the cross-validated, period-stratified evaluation printed after training",
@@ -352,6 +364,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     q.add_argument("model_dir", metavar="MODEL_DIR", help="folder from 'brim thermo train'")
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
     add_output_option(q, "file", "output CSV", metavar="scores.csv")
+    q.add_argument(
+        "--dynamic",
+        metavar="DIR",
+        help="folder of dynamic-protocol sequences, for a model trained with --dynamic",
+    )
     q.set_defaults(func=_cmd_predict)
 
     q = sub.add_parser(
