@@ -1,8 +1,10 @@
-"""Analytic oracle: the field scattered by a homogeneous dielectric cylinder (2-D TM).
+"""Analytic oracle: the field scattered by a homogeneous dielectric cylinder (2-D TM and TE).
 
 The Bessel–Hankel eigenfunction series (Harrington 1961, *Time-Harmonic Electromagnetic
-Fields*, §5-12; Richmond 1965, *IEEE Trans. Antennas Propag.* 13, 334) against which the forward
-solver's accuracy is measured (tests/microwave/test_tomo_forward.py, benchmarks/RESULTS.md).
+Fields*, §5-12; Richmond 1965, *IEEE Trans. Antennas Propag.* 13, 334; for TE Richmond 1966,
+*IEEE Trans. Antennas Propag.* 14, 460, and Balanis 2012, *Advanced Engineering
+Electromagnetics*, 2nd ed., §11.5) against which the forward solvers' accuracy is measured
+(tests/microwave/test_tomo_forward.py, tests/microwave/test_tomo_te.py, benchmarks/RESULTS.md).
 Time dependence exp(+jωt).
 """
 
@@ -31,6 +33,7 @@ def cylinder_scattered_field_analytic(
     source: tuple[float, float] | None = None,
     angle: float | None = None,
     n_terms: int | None = None,
+    polarisation: str = "TM",
 ) -> np.ndarray:
     """Scattered field of a homogeneous dielectric cylinder centred at the origin (series).
 
@@ -54,6 +57,12 @@ def cylinder_scattered_field_analytic(
         Plane-wave propagation direction in rad.
     n_terms : int, optional
         Series terms ``-n .. n``; default from the electrical size.
+    polarisation : {"TM", "TE"}
+        ``"TM"``: the scattered ``E_z``, with the boundary conditions ``E_z`` and ``dE_z/drho``
+        continuous. ``"TE"``: the scattered ``u = eta_b H_z`` (V/m) of a TE line source
+        (``u_inc = -(omega mu0 / 4) H0^(2)``) or a unit TE plane wave, with ``H_z`` and
+        ``(1/eps) dH_z/drho`` continuous: the TM coefficients with the wavenumbers exchanged in
+        the derivative ratios.
 
     Returns
     -------
@@ -83,7 +92,12 @@ def cylinder_scattered_field_analytic(
     jn0, jn1 = sp.jv(n, x0), sp.jv(n, x1)
     djn0, djn1 = sp.jvp(n, x0), sp.jvp(n, x1)
     hn0, dhn0 = sp.hankel2(n, x0), sp.h2vp(n, x0)
-    ratio = (k1 * djn1 * jn0 - k0 * jn1 * djn0) / (k0 * jn1 * dhn0 - k1 * djn1 * hn0)
+    from brim.microwave.tomography.te import check_polarisation
+
+    if check_polarisation(polarisation) == "TM":
+        ratio = (k1 * djn1 * jn0 - k0 * jn1 * djn0) / (k0 * jn1 * dhn0 - k1 * djn1 * hn0)
+    else:  # TE: a_n / b_n = -(k1 J_n(x1) J_n'(x0) - k0 J_n'(x1) J_n(x0)) / (... H_n ...)
+        ratio = (k0 * djn1 * jn0 - k1 * jn1 * djn0) / (k1 * jn1 * dhn0 - k0 * djn1 * hn0)
     if source is not None:
         rs = math.hypot(*source)
         ps = math.atan2(source[1], source[0])

@@ -49,6 +49,13 @@ from brim.microwave.tomography.forward import (
 )
 from brim.microwave.tomography.grid import TomographyGrid
 from brim.microwave.tomography.krylov import solve_total_field
+from brim.microwave.tomography.te import (
+    TEVIEOperator,
+    check_polarisation,
+    te_line_source_field,
+    te_plane_wave_field,
+    te_receiver_matrix,
+)
 from brim.microwave.tomography.vie import VIEOperator, receiver_matrix
 
 __all__ = [
@@ -336,27 +343,30 @@ class _JacobianOperator:
     pairs) in memory and its factorisation.
     """
 
-    def __init__(self, e, b, rows, shape):
+    def __init__(self, e, b, rows, shape, ncomp=1):
+        self.ncomp = ncomp  # TE: E_x and E_y per cell (fields of 2N values), summed per cell
         self.e = np.ascontiguousarray(e)
         self.b_t = np.ascontiguousarray(b.T)  # (N, n_rx)
         self.b_conj = np.ascontiguousarray(np.conj(b))  # (n_rx, N)
         self.e_conj = np.conj(self.e)
         self.rows = rows
         self.pairs = shape  # (n_tx, n_rx)
-        self.shape = (rows.size, e.shape[1])
+        self.shape = (rows.size, e.shape[1] // ncomp)
         self.dtype = np.result_type(e.dtype, b.dtype)
 
     def matvec(self, x):
-        return ((self.e * x[None, :]) @ self.b_t).ravel()[self.rows]
+        return ((self.e * np.tile(x, self.ncomp)[None, :]) @ self.b_t).ravel()[self.rows]
 
     def rmatvec(self, y):
         full = np.zeros(self.pairs[0] * self.pairs[1], self.dtype)
         full[self.rows] = y
-        return np.sum(self.e_conj * (full.reshape(self.pairs) @ self.b_conj), axis=0)
+        out = np.sum(self.e_conj * (full.reshape(self.pairs) @ self.b_conj), axis=0)
+        return out.reshape(self.ncomp, -1).sum(axis=0)
 
     def dense(self):
         """The explicit M x N matrix (for tests and small problems)."""
         jac = self.e[:, None, :] * self.b_t.T[None, :, :]
+        jac = jac.reshape(jac.shape[:2] + (self.ncomp, -1)).sum(axis=2)
         return jac.reshape(-1, jac.shape[-1])[self.rows]
 
 
@@ -693,15 +703,18 @@ class _Freq:
     k: complex
     eps_b: complex
     op: VIEOperator
-    e_inc: Any  # (1, n_tx, ny, nx) on backend (NumPy or CuPy)
-    rmat: Any  # (n_rx, N)
+    e_inc: Any  # (1, n_tx, ncomp * ny, nx) on backend (NumPy or CuPy)
+    rmat: Any  # (n_rx, ncomp * N)
     data: np.ndarray  # (n_tx, n_rx) scattered field, 0 where unmeasured
     mask: np.ndarray  # (n_tx, n_rx)
     rbasis: Any = None  # (C, Q) with rmat = C Q, Q orthonormal rows (compressed adjoint solves)
+    ncomp: int = 1  # field components per cell: 1 (TM, E_z) or 2 (TE, E_x and E_y)
 
 
-def _setup(ds, grid, freqs, eps_b, backend, incident_grid):
+def _setup(ds, grid, freqs, eps_b, backend, incident_grid, polarisation="TM"):
     src = ds.attrs.get("source_model", "line")
+    te = polarisation == "TE"
+    ncomp = 2 if te else 1
     tx_x, tx_y = ds["tx_x"].values, ds["tx_y"].values
     rx_x, rx_y = ds["rx_x"].values, ds["rx_y"].values
     px, py = grid.points()
@@ -718,15 +731,18 @@ def _setup(ds, grid, freqs, eps_b, backend, incident_grid):
         if incident_grid is not None:
             e_inc = np.asarray(incident_grid, complex)[i][None]
         elif src == "line":
-            e_inc = line_source_field(px, py, tx_x, tx_y, f, k)
+            e_inc = (te_line_source_field if te else line_source_field)(px, py, tx_x, tx_y, f, k)
         elif src == "plane":
-            e_inc = plane_wave_field(px, py, np.arctan2(tx_y, tx_x), k)
+            ang = np.arctan2(tx_y, tx_x)
+            e_inc = (te_plane_wave_field if te else plane_wave_field)(px, py, ang, k)
         else:
             raise ConfigError(
                 "the field set used a measured incident field: pass incident_grid= with the "
                 "incident field on the inversion grid"
             )
-        op = VIEOperator(grid, k, backend=backend)
+        op = (
+            TEVIEOperator(grid, k, backend=backend) if te else VIEOperator(grid, k, backend=backend)
+        )
         xp = op.xp
         m = mask_all[i]
         data = np.where(m, ds["total_field"].values[i] - ds["incident_field"].values[i], 0)
@@ -736,10 +752,13 @@ def _setup(ds, grid, freqs, eps_b, backend, incident_grid):
                 k=complex(k[0]),
                 eps_b=eb,
                 op=op,
-                e_inc=xp.asarray(e_inc.reshape(1, -1, grid.ny, grid.nx)),
-                rmat=xp.asarray(receiver_matrix(grid, rx_x, rx_y, k)[0]),
+                e_inc=xp.asarray(e_inc.reshape(1, -1, ncomp * grid.ny, grid.nx)),
+                rmat=xp.asarray(
+                    (te_receiver_matrix if te else receiver_matrix)(grid, rx_x, rx_y, k)[0]
+                ),
                 data=data,
                 mask=m,
+                ncomp=ncomp,
             )
         )
     return out
@@ -779,6 +798,7 @@ def invert(
     backend: str | None = None,
     progress: bool = False,
     jacobian: str = "auto",
+    polarisation: str | None = None,
 ) -> InversionResult:
     """Reconstruct the complex permittivity map from a tomography ``field_set``.
 
@@ -818,7 +838,7 @@ def invert(
         Bounds on Re(eps_r) applied after every update; Im(eps_r) <= 0 (passivity) always.
     initial : array (ny, nx), optional
         Starting permittivity (default the background).
-    incident_grid : array (n_freq, n_tx, ny, nx), optional
+    incident_grid : array (n_freq, n_tx, ny, nx), optional (TE: (n_freq, n_tx, 2 ny, nx))
         Incident field on the inversion grid for a measured-incident-field set-up.
     tol : float
         Forward-solver tolerance.
@@ -836,6 +856,12 @@ def invert(
         same weight rule on the projected problem, and DBIM's adjoint solve on a compressed
         receiver basis; at 4,338 pairs and 50^2 cells an iteration takes well under 2 s.
         ``"auto"`` (default): ``"operator"`` above 1,500 pairs and cells, else ``"dense"``.
+    polarisation : {None, "TM", "TE"}
+        The model of the data: ``"TM"`` (``E_z``) or ``"TE"`` (``u = eta_b H_z`` at the
+        receivers, ``(E_x, E_y)`` in the cells; :mod:`~brim.microwave.tomography.te`). Every
+        method runs on either: the solvers see the operator, the receiver operator and the
+        incident field of the polarisation. Default: the field set's
+        ``attrs["polarisation"]``, else TM.
 
     Returns
     -------
@@ -882,7 +908,10 @@ def invert(
         if np.min(np.abs(fields["freq"].values - f)) > 1e-6 * f:
             raise ConfigError(f"frequency {f:g} Hz is not in the field set")
     freqs = np.sort(freqs)
-    probs = _setup(fields, grid, freqs, eps_b, backend, incident_grid)
+    polarisation = check_polarisation(
+        fields.attrs.get("polarisation", "TM") if polarisation is None else polarisation
+    )
+    probs = _setup(fields, grid, freqs, eps_b, backend, incident_grid, polarisation)
     eps0 = probs[0].eps_b
     eps = np.full(grid.shape, eps0, complex) if initial is None else np.asarray(initial, complex)
     if eps.shape != grid.shape:
@@ -940,6 +969,7 @@ def invert(
             "tol": float(tol),
             "backend": backend,
             "jacobian": jacobian,
+            "polarisation": polarisation,
             "grid": {"nx": grid.nx, "ny": grid.ny, "x0": float(grid.x[0]), "y0": float(grid.y[0])},
         },
     )
@@ -954,7 +984,7 @@ def _forward(p: _Freq, grid, chi, tol, x0=None):
 
 def _predict(p: _Freq, chi, e):
     xp = p.op.xp
-    w = xp.asarray(chi)[None, :] * e[0].reshape(e.shape[1], -1)
+    w = xp.tile(xp.asarray(chi), p.ncomp)[None, :] * e[0].reshape(e.shape[1], -1)
     return _to_np(w @ p.rmat.T)  # (n_tx, n_rx)
 
 
@@ -1042,7 +1072,7 @@ def _run_gn(
             adj = _to_np(p.rmat)
             resid = d
             x_ref = np.zeros_like(chi)
-        jop = _JacobianOperator(e_np, adj, rows, p.mask.shape)
+        jop = _JacobianOperator(e_np, adj, rows, p.mask.shape, p.ncomp)
         target = noise
         if method != "born":
             target = max(noise or 0.0, q * cur)
@@ -1110,7 +1140,7 @@ def _forward_adjoint(p: _Freq, grid, chi, tol, *, compress=False):
             basis = (u[:, keep].conj().T @ r) / np.sqrt(w[keep])[:, None]  # orthonormal rows
             p.rbasis = (u[:, keep] * np.sqrt(w[keep])[None, :], xp.asarray(basis))
         coef, rm = p.rbasis
-    src = rm.reshape(1, -1, grid.ny, grid.nx)
+    src = rm.reshape(1, -1, p.ncomp * grid.ny, grid.nx)
     c = xp.asarray(chi.reshape(1, grid.ny, grid.nx))
     u, _ = solve_total_field(p.op, c, src, tol=tol, check=False)
     out = _to_np(u[0]).reshape(u.shape[1], -1)
@@ -1145,11 +1175,19 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
     def gs_h(r):  # (n_tx, n_rx) -> (n_tx, N)
         return (r * mask) @ xp.conj(rm)
 
+    nc = p.ncomp  # TE: fields hold E_x then E_y (2N values per source)
+
     def gd(w):
-        return p.op.apply_g(w.reshape(1, n_tx, ny, nx))[0].reshape(n_tx, -1)
+        return p.op.apply_g(w.reshape(1, n_tx, nc * ny, nx))[0].reshape(n_tx, -1)
 
     def gd_h(w):
-        return p.op.apply_g_adjoint(w.reshape(1, n_tx, ny, nx))[0].reshape(n_tx, -1)
+        return p.op.apply_g_adjoint(w.reshape(1, n_tx, nc * ny, nx))[0].reshape(n_tx, -1)
+
+    def mul(c, fld):  # contrast (N,) times every component of fields (n_tx, nc * N)
+        return (c[None] * fld.reshape(-1, ny * nx)).reshape(fld.shape)
+
+    def csum(a):  # sum over sources and components -> (N,)
+        return xp.sum(a.reshape(-1, ny * nx), axis=0)
 
     einc = p.e_inc[0].reshape(n_tx, -1)
     f_norm2 = float(xp.sum(xp.abs(f) ** 2))
@@ -1163,7 +1201,7 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
     chi = xp.asarray(chi0)
     if float(xp.max(xp.abs(chi))) > 0:
         e = _forward(p, grid, _to_np(chi), tol)[0].reshape(n_tx, -1)
-        w = chi[None] * e
+        w = mul(chi, e)
     else:
         bp = gs_h(f)
         gam = xp.sum(xp.abs(bp) ** 2, axis=1) / xp.maximum(
@@ -1171,7 +1209,7 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
         )
         w = gam[:, None] * bp
         e = einc + gd(w)
-        chi = xp.sum(w * xp.conj(e), axis=0) / xp.maximum(xp.sum(xp.abs(e) ** 2, axis=0), 1e-300)
+        chi = csum(w * xp.conj(e)) / xp.maximum(csum(xp.abs(e) ** 2), 1e-300)
         chi = xp.asarray(_project(_to_np(chi), p.eps_b, bounds))
         _check_contrast(chi, xp, p, bounds, "the first estimate")
     e = einc + gd(w)
@@ -1187,9 +1225,9 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
     used = 0
     for it in range(iterations):
         rho = f - gs(w)
-        r = chi[None] * e - w
-        eta_d = 1.0 / max(float(xp.sum(xp.abs(chi[None] * einc) ** 2)), 1e-300)
-        g = -eta_s * gs_h(rho) - eta_d * (r - gd_h(xp.conj(chi)[None] * r))
+        r = mul(chi, e) - w
+        eta_d = 1.0 / max(float(xp.sum(xp.abs(mul(chi, einc)) ** 2)), 1e-300)
+        g = -eta_s * gs_h(rho) - eta_d * (r - gd_h(mul(xp.conj(chi), r)))
         if g_prev is None:
             v = g
         else:
@@ -1199,7 +1237,7 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
             v = g + max(gam, 0.0) * v
         g_prev = g
         gsv = gs(v)
-        dv = v - chi[None] * gd(v)
+        dv = v - mul(chi, gd(v))
         num = eta_s * xp.sum(xp.conj(gsv) * rho) + eta_d * xp.sum(xp.conj(dv) * r)
         den = eta_s * xp.sum(xp.abs(gsv) ** 2) + eta_d * xp.sum(xp.abs(dv) ** 2)
         alpha = num / den
@@ -1207,7 +1245,7 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
         e = einc + gd(w)
         # contrast update
         chi_old = chi
-        chi_ls = xp.sum(w * xp.conj(e), axis=0) / xp.maximum(xp.sum(xp.abs(e) ** 2, axis=0), 1e-300)
+        chi_ls = csum(w * xp.conj(e)) / xp.maximum(csum(xp.abs(e) ** 2), 1e-300)
         if not mr:
             chi = chi_ls
         else:
@@ -1216,9 +1254,9 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
                 f_s,
                 _to_np(chi_old),
                 _to_np(chi_ls),
-                _to_np(w),
-                _to_np(e),
-                _to_np(einc),
+                _to_np(w).reshape(-1, ny * nx),
+                _to_np(e).reshape(-1, ny * nx),
+                _to_np(einc).reshape(-1, ny * nx),
                 lmat,
                 area,
                 grid,
@@ -1232,8 +1270,8 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
         upd = float(xp.linalg.norm(chi - chi_old) / max(float(xp.linalg.norm(chi)), 1e-300))
         rho = f - gs(w)
         misfit = float(xp.linalg.norm(rho) / xp.linalg.norm(f))
-        state = float(xp.linalg.norm(chi[None] * e - w)) / max(
-            float(xp.linalg.norm(chi[None] * einc)), 1e-300
+        state = float(xp.linalg.norm(mul(chi, e) - w)) / max(
+            float(xp.linalg.norm(mul(chi, einc))), 1e-300
         )
         objective = misfit**2 + state**2  # the CSI cost F_S + F_D, normalised
         hist.append(
