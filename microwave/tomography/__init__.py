@@ -1,4 +1,4 @@
-"""brim.microwave.tomography: quantitative 2-D TM microwave tomography.
+"""brim.microwave.tomography: quantitative 2-D microwave tomography (TM and TE).
 
 Modules
 -------
@@ -11,12 +11,17 @@ forward
 vie, moment_quadrature
     The volume-integral-equation operator on the grid (Richmond 1965, FFT-accelerated) and its
     second-order moment-corrected quadrature.
+te
+    TE polarisation: the transverse-field operator with the grad-div term (Richmond 1966,
+    FFT-accelerated), TE incident fields and receiver operator.
 krylov
     Batched BiCGSTAB and GMRES(m) and :func:`solve_total_field`.
 analytic
-    The analytic oracle: the field scattered by a dielectric cylinder (eigenfunction series).
+    The analytic oracle: the field scattered by a dielectric cylinder (eigenfunction series, TM
+    and TE).
 inverse
-    Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV and automatic weights, stopping rules;
+    Born, BIM, DBIM, CSI and MR-CSI with Tikhonov/TV and automatic weights, stopping rules,
+    a matrix-free Gauss-Newton step for thousands of pairs;
     gain calibration (:func:`calibrate_gain`: per transmitter, per pair, reference receivers
     for directive antennas).
 fieldtable
@@ -41,6 +46,11 @@ __all__, _lazy_getattr, __dir__ = lazy_exports(
         "refined_grid": "grid",
         "dense_richmond_matrix": "vie",
         "receiver_matrix": "vie",
+        "TEVIEOperator": "te",
+        "dense_richmond_te_matrix": "te",
+        "te_line_source_field": "te",
+        "te_plane_wave_field": "te",
+        "te_receiver_matrix": "te",
         "ring_positions": "grid",
         "background_wavenumber": "forward",
         "line_source_field": "forward",

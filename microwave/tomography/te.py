@@ -353,8 +353,8 @@ def te_plane_wave_field(px, py, angles, k_b) -> np.ndarray:
     ndarray (n_freq, n_angle, 2 n_pts), complex
         ``E_x`` at every point, then ``E_y``.
     """
-    from brim.microwave.tomography.forward import plane_wave_field
-
-    u = plane_wave_field(px, py, angles, k_b)
+    k_b = np.atleast_1d(np.asarray(k_b, complex))
     a = np.asarray(angles, float)[None, :, None]
+    proj = np.cos(a) * np.asarray(px, float) + np.sin(a) * np.asarray(py, float)
+    u = np.exp(-1j * k_b[:, None, None] * proj)
     return np.concatenate([-np.sin(a) * u, np.cos(a) * u], axis=-1)
