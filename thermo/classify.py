@@ -25,7 +25,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ __all__ = [
     "CONFOUND_CORRECTIONS",
     "FeatureModel",
     "CNNModel",
+    "CNN_INPUTS",
     "confound_report",
     "corrected_fit_predict",
     "period_strata",
@@ -60,6 +61,7 @@ __all__ = [
     "features_fit_predict",
     "evaluate_cohort",
     "load_cohort",
+    "difference_map",
     "normalise_map",
     "nuisances",
     "predict_files",
@@ -139,9 +141,80 @@ def normalise_map(
     t = np.asarray(temperature, np.float64)
     med = np.nanmedian(t[body])
     z = np.where(body & np.isfinite(t), (t - med) / scale, 0.0)
+    return _block_mean(z, factor)
+
+
+def _block_mean(z: np.ndarray, factor: int) -> np.ndarray:
+    """``factor`` x ``factor`` block average (edges that do not fill a block are dropped)."""
     h, w = (z.shape[0] // factor) * factor, (z.shape[1] // factor) * factor
     z = z[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
     return z.astype(np.float32)
+
+
+def difference_map(
+    temperature: np.ndarray,
+    mask: np.ndarray,
+    *,
+    midline_x: float | None = None,
+    factor: int = 8,
+) -> np.ndarray:
+    """Left–right difference image for the CNN: each pixel minus its mirror image, per patient.
+
+    The thermogram is mirrored about the body midline (column ``midline_x``); the map is
+    ``T(x) - T(mirror(x))`` where both the pixel and its mirror image lie on the body (0
+    elsewhere): ``L - R`` on the patient's left side, ``R - L`` on the right (the map is
+    antisymmetric, so a warm tumour is positive on its own side). It is divided by the
+    patient's own temperature spread (the standard deviation over the body), so it does not
+    change when a constant is added to the image (room, camera offset) nor when the image is
+    scaled (camera gain): a per-patient normalisation of the bilateral ΔT map (Qi & Head 2001).
+
+    Parameters
+    ----------
+    temperature : ndarray (y, x)
+        Temperature, degC (or a grey-level image).
+    mask : ndarray (y, x) of int
+        Segmentation labels (0 background, anything else body), as in
+        :func:`brim.thermo.segment_classical`'s ``mask``.
+    midline_x : float, optional
+        Column of the body midline, px; default: the centre column of the body mask.
+    factor : int
+        Block-average downsampling factor (as :func:`normalise_map`).
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        The map, shape ``(y // factor, x // factor)``, in units of the body's temperature
+        standard deviation.
+
+    References
+    ----------
+    Qi H, Head JF (2001). Asymmetry analysis using automatic segmentation and classification
+    for breast cancer detection in thermograms. Proc IEEE EMBS 23:2866-2869.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.thermo.classify import difference_map
+    >>> t = np.full((4, 8), 30.0)
+    >>> t[1, 6] = 32.0  # a warm spot on one side
+    >>> d = difference_map(t, np.ones((4, 8), int), midline_x=3.5, factor=1)
+    >>> bool(d[1, 6] > 0), bool(d[1, 1] < 0), float(d[1, 6] + d[1, 1])
+    (True, True, 0.0)
+    >>> bool(np.allclose(difference_map(t + 5.0, np.ones((4, 8), int), factor=1), d))
+    True
+    """
+    from brim.thermo.features import _mirror_left
+
+    t = np.asarray(temperature, np.float64)
+    body = (np.asarray(mask) > 0) & np.isfinite(t)
+    if midline_x is None:
+        cols = np.flatnonzero(body.any(axis=0))
+        midline_x = 0.5 * (cols[0] + cols[-1]) if cols.size else 0.5 * (t.shape[1] - 1)
+    src, ok = _mirror_left(t, float(midline_x))
+    both = body & body[:, src] & ok[None, :]
+    sd = float(np.std(t[body])) if body.any() else 0.0
+    d = np.where(both, t - t[:, src], 0.0) / (sd if sd > 1e-9 else 1.0)
+    return _block_mean(d, factor)
 
 
 #: Prefix of the period-robust features (:mod:`brim.thermo.relative_features`) in a cohort.
@@ -200,6 +273,7 @@ class Cohort:
     features: np.ndarray  # (n, k)
     feature_names: list[str]
     meta: list[dict] = field(default_factory=list)
+    difference: np.ndarray | None = None  # (n, h, w) left-right difference maps
 
 
 def _one(path: Path, factor: int):
@@ -233,7 +307,9 @@ def _one(path: Path, factor: int):
         "background_median": float(np.median(bg)) if bg.size else float("nan"),
         "body_median": float(np.nanmedian(t[body])),
     }
-    return normalise_map(t, body, factor=factor), feats, meta
+    mid = float(seg["midline_x"]) if "midline_x" in seg else None
+    diff = difference_map(t, np.asarray(seg["mask"].values), midline_x=mid, factor=factor)
+    return normalise_map(t, body, factor=factor), feats, meta, diff
 
 
 def patient_of(path: str | os.PathLike) -> int | None:
@@ -314,10 +390,11 @@ def load_cohort(
         from tqdm import tqdm
 
         it = tqdm(keep, desc="thermograms")
-    maps, feats, metas = [], [], []
+    maps, feats, metas, diffs = [], [], [], []
     for f in it:
-        m, ft, meta = _one(f, factor)
+        m, ft, meta, d = _one(f, factor)
         maps.append(m)
+        diffs.append(d)
         feats.append(ft)
         metas.append(meta)
     names = sorted(k for k in feats[0] if k != "calibrated")
@@ -326,7 +403,9 @@ def load_cohort(
         [meta["patient"] if meta["patient"] is not None else i for i, meta in enumerate(metas)]
     )
     y = np.array([lab[int(p)] for p in pids]) if lab is not None else np.full(len(keep), -1)
-    cohort = Cohort([str(f) for f in keep], pids, y, np.stack(maps), X, names, metas)
+    cohort = Cohort(
+        [str(f) for f in keep], pids, y, np.stack(maps), X, names, metas, np.stack(diffs)
+    )
     return cohort if dynamic is None else add_recovery_features(cohort, dynamic)
 
 
@@ -440,14 +519,11 @@ def add_recovery_features(
     cols = [f"{RELATIVE_PREFIX}{k}" for k in names] + [HAS_SEQUENCE]
     keep = [j for j, c in enumerate(cols) if c not in cohort.feature_names]
     meta = [{**m, "has_sequence": bool(extra[i, -1])} for i, m in enumerate(cohort.meta)]
-    return Cohort(
-        cohort.files,
-        cohort.patients,
-        cohort.labels,
-        cohort.maps,
-        np.c_[cohort.features, extra[:, keep]],
-        [*cohort.feature_names, *(cols[j] for j in keep)],
-        meta,
+    return replace(
+        cohort,
+        features=np.c_[cohort.features, extra[:, keep]],
+        feature_names=[*cohort.feature_names, *(cols[j] for j in keep)],
+        meta=meta,
     )
 
 
@@ -701,6 +777,22 @@ def period_strata(cohort: Cohort, *, n_strata: int = 3) -> np.ndarray:
     return strata_from_values(nuisances(cohort)["patient_id_order"], n_strata=n_strata)
 
 
+#: Inputs of the thermogram CNN: ``map`` (:func:`normalise_map`) or ``difference`` (the
+#: left–right difference image of :func:`difference_map`).
+CNN_INPUTS = ("map", "difference")
+
+
+def _cnn_inputs(cohort: Cohort, cnn_input: str) -> np.ndarray:
+    """The cohort's CNN maps of one input kind."""
+    if cnn_input not in CNN_INPUTS:
+        raise ConfigError(f"unknown CNN input {cnn_input!r}; use one of {CNN_INPUTS}")
+    if cnn_input == "map":
+        return cohort.maps
+    if cohort.difference is None:
+        raise ConfigError("the cohort has no difference maps (load it with load_cohort)")
+    return cohort.difference
+
+
 CNN_NORM = "batch"
 CNN_DOWNSAMPLE = "avgpool"
 
@@ -811,6 +903,7 @@ class CNNModel:
     width: int
     factor: int
     shape: tuple
+    input: str = "map"  # "map" (normalise_map) or "difference" (difference_map)
 
     def predict(self, maps: np.ndarray) -> np.ndarray:
         """Probability of disease of each normalised map (n, h, w).
@@ -1097,8 +1190,8 @@ def evaluate_cohort(
     ----------
     cohort : Cohort
         From :func:`load_cohort`, every thermogram labelled.
-    models : sequence of {"features", "cnn", "delta_t_rule"}
-        The models cross-validated.
+    models : sequence of {"features", "cnn", "cnn_difference", "delta_t_rule"}
+        The models cross-validated (``cnn_difference``: the CNN on :func:`difference_map`).
     feature_set : {"relative", "static"}
         Features of the ``features`` model (see :func:`train`).
     n_splits : int
@@ -1149,6 +1242,17 @@ def evaluate_cohort(
                 name="CNN (ResNet + attention)",
                 **kw,
             )
+        elif m == "cnn_difference":
+            results[m] = cross_validate(
+                cnn_fit_predict(
+                    epochs=cnn_epochs, width=cnn_width, seed=seed, num_threads=num_threads
+                ),
+                _cnn_inputs(cohort, "difference"),
+                y,
+                g,
+                name="CNN on the left-right difference image",
+                **kw,
+            )
         elif m == "delta_t_rule":
             k = cohort.feature_names.index("abs_delta_mean")
             x = cohort.features[:, k : k + 1]
@@ -1172,6 +1276,7 @@ def train(
     method: str = "features",
     feature_set: str = "relative",
     confound_correction: str = "none",
+    cnn_input: str = "map",
     epochs: int = 30,
     seed: int = 0,
     progress: bool = False,
@@ -1206,6 +1311,11 @@ def train(
         trains on sick patients matched 1:1 to healthy ones of the same period, ``ipw`` weights
         every patient so that the label is independent of the period. ``none`` (default):
         unchanged training.
+    cnn_input : {"map", "difference"}
+        Input of the ``cnn`` model (:data:`CNN_INPUTS`): the normalised temperature map
+        (:func:`normalise_map`, default) or the left–right difference image
+        (:func:`difference_map`), which holds no absolute temperature and only what differs
+        between the breasts.
     epochs : int
         CNN training epochs.
     seed : int
@@ -1240,6 +1350,8 @@ def train(
             f"unknown confound correction {confound_correction!r}; "
             f"use one of {CONFOUND_CORRECTIONS}"
         )
+    if cnn_input not in CNN_INPUTS:
+        raise ConfigError(f"unknown CNN input {cnn_input!r}; use one of {CNN_INPUTS}")
     if method != "features" and confound_correction != "none":
         raise ConfigError("confound_correction applies to the features model only")
     if method == "features":
@@ -1261,8 +1373,13 @@ def train(
     else:
         from brim.learn import save_checkpoint
 
-        cm = train_cnn(cohort.maps, cohort.labels, epochs=epochs, seed=seed, progress=progress)
+        cm = train_cnn(
+            _cnn_inputs(cohort, cnn_input), cohort.labels, epochs=epochs, seed=seed,
+            progress=progress,
+        )  # fmt: skip
         cfg.update(attention=cm.attention, width=cm.width, factor=cm.factor, shape=list(cm.shape))
+        if cnn_input != "map":
+            cfg["input"] = cnn_input
         save_checkpoint(
             cm.net, out, config={"thermo": cfg, "train": cnn_config(epochs=epochs).to_dict()}
         )
@@ -1434,7 +1551,10 @@ def load_model(model_dir: str | os.PathLike) -> FeatureModel | CNNModel:
     from brim.learn import load_checkpoint
 
     net = load_checkpoint(p)
-    return CNNModel(net, cfg["attention"], cfg["width"], cfg["factor"], tuple(cfg["shape"]))
+    return CNNModel(
+        net, cfg["attention"], cfg["width"], cfg["factor"], tuple(cfg["shape"]),
+        cfg.get("input", "map"),
+    )  # fmt: skip
 
 
 def _read_model_json(path: Path) -> dict:
@@ -1495,6 +1615,8 @@ def _read_model_json(path: Path) -> dict:
     else:
         if not isinstance(cfg["attention"], bool):
             bad("attention", "must be true or false")
+        if cfg.get("input", "map") not in CNN_INPUTS:
+            bad("input", f"must be one of {list(CNN_INPUTS)}")
         for key in ("width", "factor"):
             v = cfg[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -1544,11 +1666,12 @@ def predict_files(
         idx = [cohort.feature_names.index(n) for n in model.names]
         scores = model.predict(cohort.features[:, idx])
     else:
-        if tuple(cohort.maps.shape[1:]) != tuple(model.shape):
+        maps = _cnn_inputs(cohort, model.input)
+        if tuple(maps.shape[1:]) != tuple(model.shape):
             raise FormatError(
-                f"images give {cohort.maps.shape[1:]} maps, the CNN was trained on {model.shape}"
+                f"images give {maps.shape[1:]} maps, the CNN was trained on {model.shape}"
             )
-        scores = model.predict(cohort.maps)
+        scores = model.predict(maps)
     return [
         {"file": Path(f).name, "patient": m.get("patient", ""), "score": float(s)}
         for f, m, s in zip(cohort.files, cohort.meta, scores)

@@ -8,7 +8,8 @@ Subcommands (each accepts raw files — DMR ``.txt``, FLIR ``.jpg``, grey ``.png
     brim thermo segment INPUT... -o OUTPUT [--method classical|unet] [--model PATH]
     brim thermo features INPUT... -o features.csv
     brim thermo train DATA_DIR --labels LABELS.csv -o MODEL_DIR [--method cnn|features]
-                      [--confound-correction none|match|ipw]
+                      [--confound-correction none|match|ipw] [--cnn-input map|difference]
+                      [--dynamic DIR]
     brim thermo predict MODEL_DIR INPUT... -o scores.csv
     brim thermo simulate -o OUTDIR [--n N] [--seed S]
 
@@ -153,6 +154,7 @@ def _cmd_train(args) -> int:
         method=args.method,
         feature_set=args.features,
         confound_correction=args.confound_correction,
+        cnn_input=args.cnn_input,
         epochs=args.epochs,
         seed=args.seed,
         progress=args.progress,
@@ -309,6 +311,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             "brim thermo simulate -o cohort/ --n 8",
             "brim thermo train cohort/ --labels cohort/labels.csv -o model/",
             "brim thermo train cohort/ --labels cohort/labels.csv -o cnn/ --method cnn --epochs 5",
+            "brim thermo train cohort/ --labels cohort/labels.csv -o diff/ --method cnn "
+            "--cnn-input difference --epochs 5",
         ),
     )
     q.add_argument(
@@ -347,6 +351,13 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--no-audit",
         action="store_true",
         help="skip the cross-validated, period-stratified evaluation printed after training",
+    )
+    q.add_argument(
+        "--cnn-input",
+        choices=("map", "difference"),
+        default="map",
+        help="CNN input: the normalised temperature map (default) or the left-right difference "
+        "image (each pixel minus its mirror image about the midline, per-patient normalised)",
     )
     q.add_argument("--epochs", type=int, default=30, help="CNN epochs (default 30)")
     q.add_argument("--seed", type=int, default=0, help="random seed")

@@ -33,8 +33,13 @@ def test_simulate_writes_labelled_cohort(cohort):
 
 
 def test_train_predict_features_and_cnn(cohort, tmp_path, capsys):
-    for method, extra in (("features", []), ("cnn", ["--epochs", "1"])):
-        mdir = tmp_path / method
+    runs = (
+        ("features", "features", []),
+        ("cnn", "cnn", ["--epochs", "1"]),
+        ("cnn_difference", "cnn", ["--epochs", "1", "--cnn-input", "difference"]),
+    )
+    for name, method, extra in runs:
+        mdir = tmp_path / name
         rc = main(
             [
                 "thermo",
@@ -58,7 +63,11 @@ def test_train_predict_features_and_cnn(cohort, tmp_path, capsys):
             assert saved["feature_set"] == "relative"
             assert saved["names"] and all(n.startswith("rel_") for n in saved["names"])
             assert "within periods" in capsys.readouterr().out
-        scores = tmp_path / f"{method}.csv"
+        if name == "cnn_difference":
+            import json
+
+            assert json.loads((mdir / "model.json").read_text())["input"] == "difference"
+        scores = tmp_path / f"{name}.csv"
         files = [str(f) for f in sorted(cohort.glob("*.nc"))[:2]]
         assert main(["thermo", "predict", str(mdir), *files, "-o", str(scores)]) == 0
         rows = _rows(scores)
