@@ -207,8 +207,11 @@ def _cmd_reconstruct(args) -> int:
             "it from the object",
             file=sys.stderr,
         )
-    if args.calibrate != "none":
-        ds = _calibrated(ds, args.calibrate)
+    calibrate = args.calibrate
+    if calibrate is None:  # measured sets (read_field_table / convert) are calibrated
+        calibrate = "auto" if _is_measured(ds) else "none"
+    if calibrate != "none":
+        ds = _calibrated(ds, calibrate)
     freqs = parse_freqs(args.freq) or None
     noise = args.noise_level if args.noise_level is not None else ds.attrs.get("noise_level")
     res = invert(
@@ -226,6 +229,7 @@ def _cmd_reconstruct(args) -> int:
         weight=args.weight,
         backend=args.backend,
         progress=args.progress,
+        polarisation=args.polarisation,
     )
     if not np.all(np.isfinite(res.permittivity)):  # never write a NaN map
         from brim.errors import SolverError
@@ -235,11 +239,17 @@ def _cmd_reconstruct(args) -> int:
     save(out, dst)
     last = res.history[-1]
     print(
-        f"wrote {dst}: {args.method} on {grid.ny}x{grid.nx} cells, "
+        f"wrote {dst}: {args.method} ({res.parameters['polarisation']}) on "
+        f"{grid.ny}x{grid.nx} cells, "
         f"final data misfit {last.get('final_misfit', last['misfit']):.3g}; iterations "
         + ", ".join(f"{s['iterations']} ({s['reason']})" for s in res.stopping)
     )
     return 0
+
+
+def _is_measured(ds) -> bool:
+    """A field set read from a measured table (``read_field_table``), not a simulation."""
+    return "time_convention_read" in ds.attrs
 
 
 def _calibrated(ds, mode: str):
@@ -397,16 +407,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         epilog=examples(
             "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
             "brim microwave reconstruct fields.nc -o map.nc --method born",
-            "brim microwave reconstruct fields.nc -o map.nc --method csi --regularization tv",
+            "brim microwave reconstruct fields.nc -o map.nc --method dbim --regularization tv",
+            "brim microwave convert horns.exp -o horns.nc --tx-radius 0.72 --rx-radius 0.76",
+            "brim microwave reconstruct horns.nc -o map.nc --object-radius 0.05 --polarisation TE",
         ),
     )
     p.add_argument("fields", help="field set (from 'brim microwave simulate')")
     add_output_option(p, "file", "reconstruction (.nc)")
     p.add_argument(
         "--method",
-        default="dbim",
+        default="csi",
         choices=["born", "bim", "dbim", "csi", "mr-csi"],
-        help="Born, Born / distorted-Born iterative, contrast-source or multiplicative CSI",
+        help="Born, Born / distorted-Born iterative, contrast-source or multiplicative CSI "
+        "(default csi: it converges on measured TM and TE data with its default stopping rule)",
     )
     p.add_argument(
         "--grid",
@@ -421,18 +434,26 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--calibrate",
-        default="none",
+        default=None,
         choices=["none", "auto", "per_tx", "per_pair", "reference"],
         help="calibrate measured fields against the model's line-source incident field first "
         "(calibrate_gain; auto: reference receivers for directive antennas, else per "
-        "transmitter); default none (simulated data)",
+        "transmitter); default auto for measured sets (from 'brim microwave convert'), "
+        "none for simulated ones",
+    )
+    p.add_argument(
+        "--polarisation",
+        default=None,
+        choices=["TM", "TE"],
+        help="TM (E_z) or TE (H_z, transverse E in the cells) model; default the file's "
+        "'polarisation' attribute, else TM",
     )
     p.add_argument("--freq", nargs="+", help="frequencies to use (hopped low to high)")
     p.add_argument(
         "--iterations",
         type=int,
         default=None,
-        help="iteration cap per frequency (default 8 for bim/dbim; 200 for csi/mr-csi, which "
+        help="iteration cap per frequency (default 8 for bim/dbim; 500 for csi/mr-csi, which "
         "stop earlier on a misfit plateau or at the noise level)",
     )
     p.add_argument(

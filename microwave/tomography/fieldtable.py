@@ -147,7 +147,10 @@ def _read_columns(path: Path, columns: Sequence[str]) -> dict[str, np.ndarray]:
         with ds:
             if ds.attrs.get("brim_schema", "").startswith("field_set"):
                 return {"__field_set__": ds.load()}  # type: ignore[dict-item]
-            return _from_named({k: ds[k].values for k in ds.data_vars}, where)
+            named = _from_named({k: ds[k].values for k in ds.data_vars}, where)
+            if "polarisation" in ds.attrs:
+                named["__polarisation__"] = np.asarray(str(ds.attrs["polarisation"]))
+            return named
     text = read_text(path, what="field table")
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     tokens = first.replace(",", " ").replace(";", " ").split()
@@ -228,6 +231,7 @@ def read_field_table(
     freq_unit: str = "auto",
     index_base: int = 1,
     time_convention: str = "+jwt",
+    polarisation: str | None = None,
 ) -> xr.Dataset:
     """Read a measured multistatic field table into a ``field_set`` Dataset.
 
@@ -256,6 +260,11 @@ def read_field_table(
         Index of the first source and receiver in the table (1 in the Fresnel files).
     time_convention : {"+jwt", "-iwt"}
         Time convention of the table; ``"-iwt"`` conjugates the fields into brim's exp(+jωt).
+    polarisation : {None, "TM", "TE"}
+        Polarisation of the measurement, stored as ``attrs["polarisation"]`` (TE tables hold
+        ``eta_b H_z``, or the transverse electric field in the far field, see
+        :mod:`~brim.microwave.tomography.te`). Default: the ``polarisation`` attribute of a
+        NetCDF table when it has one, else unset (the solvers then assume TM).
 
     Returns
     -------
@@ -298,10 +307,22 @@ def read_field_table(
     if unknown:
         raise ConfigError(f"unknown column names {unknown}; known: {list(DEFAULT_COLUMNS)}")
     p = check_input_file(path, what="field table")
+    if polarisation is not None:
+        from brim.microwave.tomography.te import check_polarisation
+
+        polarisation = check_polarisation(polarisation)
     cols = _read_columns(p, columns)
     if "__field_set__" in cols:
-        return cols["__field_set__"]  # type: ignore[return-value]
+        fs: xr.Dataset = cols["__field_set__"]  # type: ignore[assignment]
+        if polarisation is not None:
+            fs.attrs["polarisation"] = polarisation
+        return fs
     header_unit = cols.pop("__freq_unit__", None)
+    file_polarisation = cols.pop("__polarisation__", None)
+    if polarisation is None and file_polarisation is not None:
+        from brim.microwave.tomography.te import check_polarisation
+
+        polarisation = check_polarisation(str(file_polarisation))
     missing = [c for c in DEFAULT_COLUMNS if c not in cols]
     if missing:
         raise FormatError(f"{p.name}: no column for {', '.join(missing)}")
@@ -374,4 +395,5 @@ def read_field_table(
             "time_convention_read": time_convention,
             "n_rows": int(flat.size),
         },
+        polarisation=polarisation,
     )
