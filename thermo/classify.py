@@ -15,7 +15,13 @@ A confound audit (:func:`brim.evaluate.confound_audit`) scores nuisance-only bas
 same protocol. On the DMR-IR development subset the patient-ID order and the text format of the
 file are known to track the label (sick patients were acquired later, and later files were
 exported in the ``;`` format): a classifier must beat those baselines, not merely reach a high
-AUROC. Grad-CAM (Selvaraju et al., ICCV 2017) shows where the CNN looks.
+AUROC. With ``models``, the audit also scores every model inside the strata of each nuisance
+(:func:`confound_report`: overall, per-stratum and pooled within-stratum AUROC with CIs);
+:data:`CONFOUND_CORRECTIONS` are training options that remove a known confound (period-matched
+training or inverse-probability weights). Grad-CAM (Selvaraju et al., ICCV 2017) shows where
+the CNN looks; the CNN can also see the left–right difference image (:func:`difference_map`).
+Recovery features of dynamic sequences join the features where a patient has a sequence
+(:func:`add_recovery_features`, missing-indicator for the others).
 """
 
 from __future__ import annotations
@@ -652,6 +658,13 @@ def features_fit_predict(X_train, y_train, X_val, y_val, X_test):
 CONFOUND_CORRECTIONS = ("none", "match", "ipw")
 
 
+def _check_correction(correction: str) -> None:
+    if correction not in CONFOUND_CORRECTIONS:
+        raise ConfigError(
+            f"unknown confound correction {correction!r}; use one of {CONFOUND_CORRECTIONS}"
+        )
+
+
 def _weighted_logistic(Z: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2):
     """Intercept and coefficients of an L2 logistic regression with sample weights.
 
@@ -679,10 +692,7 @@ def _corrected_training_set(y, strata, correction: str, seed: int = 0):
     """Rows and sample weights of a training set after a confound correction."""
     from brim.evaluate.strata import balancing_weights, matched_indices
 
-    if correction not in CONFOUND_CORRECTIONS:
-        raise ConfigError(
-            f"unknown confound correction {correction!r}; use one of {CONFOUND_CORRECTIONS}"
-        )
+    _check_correction(correction)
     y = np.asarray(y)
     if correction == "match":
         idx = matched_indices(y, strata, seed=seed)
@@ -736,10 +746,7 @@ def corrected_fit_predict(*, correction: str = "ipw", seed: int = 0):
     >>> bool(t[1] > t[0])
     True
     """
-    if correction not in CONFOUND_CORRECTIONS:
-        raise ConfigError(
-            f"unknown confound correction {correction!r}; use one of {CONFOUND_CORRECTIONS}"
-        )
+    _check_correction(correction)
 
     def fit_predict(X_train, y_train, X_val, y_val, X_test):
         (Xtr, st), (Xv, _), (Xte, _) = X_train, X_val, X_test
@@ -1345,11 +1352,7 @@ def train(
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     cfg: dict = {"method": method, "n_train": len(cohort.files), "seed": seed}
-    if confound_correction not in CONFOUND_CORRECTIONS:
-        raise ConfigError(
-            f"unknown confound correction {confound_correction!r}; "
-            f"use one of {CONFOUND_CORRECTIONS}"
-        )
+    _check_correction(confound_correction)
     if cnn_input not in CNN_INPUTS:
         raise ConfigError(f"unknown CNN input {cnn_input!r}; use one of {CNN_INPUTS}")
     if method != "features" and confound_correction != "none":

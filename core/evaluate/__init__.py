@@ -30,8 +30,9 @@ Cross-validation (:mod:`brim.evaluate.crossval`)
 Baseline (:mod:`brim.evaluate.logistic`)
     ``logistic_fit`` (-> ``LogisticModel``), ``logistic_fit_predict``.
 Confound audit (:mod:`brim.evaluate.confounds`)
-    ``confound_audit(nuisance, y, groups, *, model=None, X=None, flag_auroc=0.70, ...)``,
-    ``permute_labels_by_group``.
+    ``confound_audit(nuisance, y, groups, *, model=None, X=None, flag_auroc=0.70, models=None,
+    n_strata=3, ...)`` (with ``models``: every model and nuisance baseline scored inside the
+    strata of each nuisance, ``ConfoundAudit.stratified_table()``), ``permute_labels_by_group``.
 Metrics (:mod:`brim.evaluate.metrics`)
     ``auroc``, ``auroc_ci``, ``mean_ci``, ``roc_curve``, ``roc_band``,
     ``sensitivity_at_specificity``, ``specificity_at_sensitivity``, ``choose_threshold``,
