@@ -180,3 +180,24 @@ def test_a_free_space_range_of_1_7_m_is_a_valid_field_set(tmp_path):
     fs = read_field_table(path, tx_radius=1.67, rx_radius=1.67, n_rx=9)
     validate(fs, "field_set")
     fs.to_netcdf(tmp_path / "far.nc", engine="h5netcdf", invalid_netcdf=True)
+
+
+def test_polarisation_option_and_netcdf_attribute(tmp_path):
+    import xarray as xr
+
+    rows, truth = _table()
+    path = tmp_path / "t.exp"
+    np.savetxt(path, rows, fmt="%.17g")
+    kw = {"tx_radius": 0.72, "rx_radius": 0.76, "n_rx": 9}
+    assert "polarisation" not in read_field_table(path, **kw).attrs  # unknown: TM implied
+    assert read_field_table(path, polarisation="te", **kw).attrs["polarisation"] == "TE"
+    with pytest.raises(ConfigError, match="polarisation"):
+        read_field_table(path, polarisation="circular", **kw)
+    names = ["tx", "rx", "freq", "total_re", "total_im", "incident_re", "incident_im"]
+    nc = tmp_path / "t.nc"
+    xr.Dataset({n: ("row", rows[:, i]) for i, n in enumerate(names)},
+               attrs={"polarisation": "TE"}).to_netcdf(nc, engine="h5netcdf")  # fmt: skip
+    fs = read_field_table(nc, **kw)
+    _check(fs, truth)
+    assert fs.attrs["polarisation"] == "TE"
+    assert read_field_table(nc, polarisation="TM", **kw).attrs["polarisation"] == "TM"

@@ -198,3 +198,26 @@ def test_te_dbim_operator_path_matches_dense(te_data):
     op = invert(ds, gi, jacobian="operator", **kw)
     diff = np.linalg.norm(op.permittivity - dense.permittivity)
     assert diff <= 1e-5 * np.linalg.norm(dense.permittivity - 1), diff
+
+
+@pytest.mark.parametrize("polarisation", ["TM", "TE"])
+def test_jacobian_matches_finite_differences(polarisation):
+    """DBIM's Jacobian (transmitter x adjoint fields) against a finite difference of the
+    forward model: measured 4e-6 (TM) and 5e-5 (TE) at step 1e-4."""
+    from brim.microwave.tomography import inverse as inv
+
+    g = TomographyGrid.centered(16, 0.088)
+    eps = 1 + 1.5 * disk_fraction(g, 0.012, -0.008, 0.015)
+    fs = simulate(eps, g, [3e9], ring_positions(8, 0.5), ring_positions(32, 0.6),
+                  polarisation=polarisation)  # fmt: skip
+    p = inv._setup(fs, g, [3e9], None, "numpy", None, polarisation)[0]
+    chi = (eps - 1).ravel().astype(complex)
+    e = inv._forward(p, g, chi, 1e-10)
+    adj = inv._forward_adjoint(p, g, chi, 1e-10)
+    rows = np.arange(p.mask.size)
+    jop = inv._JacobianOperator(e[0].reshape(8, -1), adj, rows, p.mask.shape, p.ncomp)
+    d = 0.1 * np.random.default_rng(0).standard_normal(chi.size)
+    h = 1e-4
+    moved = inv._predict(p, chi + h * d, inv._forward(p, g, chi + h * d, 1e-10))
+    fd = (moved - inv._predict(p, chi, e)).ravel() / h
+    assert np.linalg.norm(fd - jop.matvec(d)) <= 3e-4 * np.linalg.norm(fd)
