@@ -1407,7 +1407,8 @@ def confound_report(
 
     Each feature set's logistic model (and, with ``corrections``, the relative-features model
     trained with each confound correction against the period strata of :func:`period_strata`)
-    and each nuisance alone (patient-id order, text format, room temperature) are
+    and each nuisance alone (patient-id order, text format, room temperature; those with a
+    single value in the cohort are left out) are
     cross-validated with the same patient-grouped folds by
     :func:`brim.evaluate.confound_audit`; every run's out-of-fold scores are then scored
     overall and *within* the strata of each nuisance (``n_strata`` quantile blocks of a numeric
@@ -1451,7 +1452,9 @@ def confound_report(
     y, g = cohort.labels, cohort.patients
     if np.any(y < 0):
         raise ConfigError("the cohort has unlabelled thermograms")
-    nuisance = {k: v for k, v in nuisances(cohort).items() if np.all(np.isfinite(v))}
+    nuisance = {  # a nuisance with one value (one room, one format) cannot be audited
+        k: v for k, v in nuisances(cohort).items() if np.all(np.isfinite(v)) and np.ptp(v) > 0
+    }
     models: dict[str, tuple[Any, Any]] = {}
     for fs in feature_sets:
         cols = feature_columns(cohort.feature_names, fs)
