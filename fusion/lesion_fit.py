@@ -31,7 +31,7 @@ import numpy as np
 
 from brim.errors import ConfigError, SolverError
 
-__all__ = ["LesionFit", "fit_homogeneous_lesion", "roi_fractions"]
+__all__ = ["LesionFit", "fit_homogeneous_lesion", "fit_lesion_with_surroundings", "roi_fractions"]
 
 
 def roi_fractions(
@@ -220,3 +220,128 @@ def fit_homogeneous_lesion(
         relative_residual=float(np.linalg.norm(r)) / norm,
         converged=converged,
     )
+
+
+def fit_lesion_with_surroundings(
+    forward: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    x: np.ndarray,
+    fractions: np.ndarray,
+    data: np.ndarray,
+    solve: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    penalty: np.ndarray,
+    *,
+    rowscale: np.ndarray | None = None,
+    iterations: int = 6,
+    tol: float = 1e-4,
+) -> tuple[LesionFit, np.ndarray]:
+    """Fit the lesion's one absorption change *jointly* with the regularised tissue around it.
+
+    :func:`fit_homogeneous_lesion` keeps the tissue outside the lesion at the voxel solution,
+    which was computed before the lesion was modelled as one region: the smooth voxel solution
+    has already put part of the lesion's signal into the voxels around it (more so the smaller
+    and deeper the lesion), and the fit then underestimates it (a 10 mm lesion at 30 mm: -10 %
+    on noise-free data). Here the unknowns are the lesion value ``c`` (penalty weight 1) and
+    the voxels outside the lesion (their penalty weights ``penalty``), solved together by
+    regularised Gauss–Newton on the nonlinear forward model: the hard-prior two-region
+    reconstruction of Brooksby et al. (2005) with the surroundings free but penalised, so the
+    voxels outside only take what one homogeneous lesion cannot explain.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(x) -> (prediction, jacobian)``: the data predicted for the unknowns ``x``
+        (shape (M,), complex) and the Jacobian (M, U).
+    x : numpy.ndarray, shape (U,)
+        The voxel solution (start; its fraction-weighted mean inside the lesion starts ``c``).
+    fractions : numpy.ndarray, shape (U,)
+        The lesion's volume fraction in each unknown (:func:`roi_fractions`).
+    data : numpy.ndarray, shape (M,)
+        The measured data in the forward model's units.
+    solve : callable
+        ``solve(a, b, penalty) -> u``: the regularised linear solve of ``a u ~ b`` with
+        per-unknown penalty weights (complex ``a`` and ``b``), as in the voxel reconstruction.
+    penalty : numpy.ndarray, shape (U,)
+        Penalty weights of the unknowns (only those outside the lesion are used).
+    rowscale : numpy.ndarray, shape (M,), optional
+        Weights of the data rows.
+    iterations : int
+        Maximum Gauss–Newton steps.
+    tol : float
+        Stop when a step changes ``c`` by less than ``tol`` times ``|c|``.
+
+    Returns
+    -------
+    (LesionFit, numpy.ndarray)
+        The fit, and the unknowns of the joint solution (the lesion's unknowns set to
+        ``c * fractions``).
+
+    Raises
+    ------
+    ConfigError
+        Mismatched shapes or no lesion fraction.
+
+    References
+    ----------
+    Brooksby B, et al. (2005) J Biomed Opt 10(5):051504 (see the module docstring).
+
+    Examples
+    --------
+    A linear model whose tissue outside the lesion also absorbs; the voxel start is off:
+
+    >>> import numpy as np
+    >>> from brim.fusion.lesion_fit import fit_lesion_with_surroundings
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(40, 6)) + 1j * rng.normal(size=(40, 6))
+    >>> frac = np.array([0, 0.5, 1, 1, 0, 0])
+    >>> truth = 0.03 * frac + np.array([0, 0, 0, 0, 0.01, 0])
+    >>> def solve(a, b, pen):  # nearly unregularised least squares
+    ...     m = np.concatenate([a.real, a.imag]); r = np.concatenate([b.real, b.imag])
+    ...     return np.linalg.lstsq(m, r, rcond=None)[0]
+    >>> fit, x = fit_lesion_with_surroundings(lambda v: (A @ v, A), np.full(6, 0.02), frac,
+    ...                                        A @ truth, solve, np.ones(6))
+    >>> round(fit.delta_mua, 6), round(float(x[4]), 6)
+    (0.03, 0.01)
+    """
+    x = np.asarray(x, np.float64)
+    frac = np.asarray(fractions, np.float64)
+    data = np.asarray(data)
+    if x.shape != frac.shape or x.ndim != 1 or np.shape(penalty) != x.shape:
+        raise ConfigError(
+            f"x {x.shape}, fractions {frac.shape} and penalty {np.shape(penalty)} must be "
+            "equal 1-D shapes"
+        )
+    lesion = frac > 0
+    if not lesion.any():
+        raise ConfigError("the lesion covers no unknown (all fractions are 0)")
+    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale, np.float64)
+    out_idx = np.flatnonzero(~lesion)
+    pen = np.concatenate([np.asarray(penalty, np.float64)[out_idx], [1.0]])
+    u = np.concatenate([x[out_idx], [float(np.sum(frac * x) / np.sum(frac))]])
+
+    def full(u):
+        v = np.zeros_like(x)
+        v[out_idx] = u[:-1]
+        return v + u[-1] * frac
+
+    norm = float(np.linalg.norm(data * w)) or 1.0
+    converged = False
+    steps = 0
+    for _ in range(int(iterations)):
+        steps += 1
+        pred, jac = forward(full(u))
+        jr = np.concatenate([jac[:, out_idx], (jac @ frac)[:, None]], axis=1) * w[:, None]
+        r = (data - pred) * w
+        c_old = u[-1]
+        u = solve(jr, r + jr @ u, pen)
+        if abs(u[-1] - c_old) <= tol * max(abs(u[-1]), 1e-12):
+            converged = True
+            break
+    pred, _ = forward(full(u))
+    r = (data - pred) * w
+    fit = LesionFit(
+        delta_mua=float(u[-1]),
+        iterations=steps,
+        relative_residual=float(np.linalg.norm(r)) / norm,
+        converged=converged,
+    )
+    return fit, full(u)

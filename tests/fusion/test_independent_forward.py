@@ -1,0 +1,83 @@
+"""Reconstruction of data from an independent forward model: Monte Carlo photon transport.
+
+The measurements in ``data_samples/fusion_mmc/*.nc`` were made once by
+``scripts/make_mmc_reference.py`` (MCML-style Monte Carlo with Henyey-Greenstein scattering,
+Fresnel boundary, spherical lesions, absorption by partial path lengths; its own noise from the
+photon statistics), not by brim's diffusion model, so the reconstruction is tested without the
+inverse crime. The lesion-free reference was traced with other photons (independent noise) and
+set the only calibration (one gain per wavelength). Everything here runs with ``reconstruct``'s
+defaults and the synthetic ultrasound mask of the true lesion.
+"""
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+import brim
+from brim.fusion import Lesion, hemoglobin, reconstruct, synthetic_ultrasound
+
+DATA = Path(__file__).resolve().parents[2] / "data_samples" / "fusion_mmc"
+
+#: (diameter mm, depth mm) -> (largest |HbT error|, largest |sO2 error|) asserted (issue 23
+#: goals: 10 %, 0.03). Reached with the defaults (lesion_estimate="joint"): HbT -1.7 %, -3.3 %,
+#: -0.4 %, +0.1 %; sO2 +0.008, -0.003, +0.007, +0.004 (lesion_estimate="fit", the previous
+#: default: -10.7 %, -16.4 %, -4.9 %, -7.6 %; the voxel mean: -14 to -26 %).
+CASES = {
+    (15, 15): (0.05, 0.015),
+    (15, 20): (0.05, 0.015),
+    (20, 15): (0.05, 0.015),
+    (20, 20): (0.05, 0.015),
+}
+
+
+def _load(tag):
+    path = DATA / f"{tag}.nc"
+    if not path.exists():
+        pytest.skip(f"{path.name} not in this checkout")
+    return brim.open(path)
+
+
+@pytest.mark.parametrize("diameter_mm, depth_mm", list(CASES))
+def test_monte_carlo_lesion_haemoglobin(diameter_mm, depth_mm):
+    target = _load(f"d{diameter_mm}_z{depth_mm}")
+    reference = _load("reference")
+    truth = json.loads(target.attrs["brim_truth"])["lesion"]
+    assert truth["radius"] == pytest.approx(diameter_mm * 0.5e-3)
+    assert truth["center"][2] == pytest.approx(depth_mm * 1e-3)
+    lesion = Lesion(**{k: tuple(v) if k == "center" else v for k, v in truth.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = reconstruct(target, reference, us=synthetic_ultrasound(lesion, seed=0))
+        hb = hemoglobin(rec)
+    hbt_true = truth["hbo2"] + truth["hb"]
+    e_hbt = float(hb["lesion_hbt"]) / hbt_true - 1
+    e_so2 = float(hb["lesion_so2"]) - truth["hbo2"] / hbt_true
+    max_hbt, max_so2 = CASES[(diameter_mm, depth_mm)]
+    assert abs(e_hbt) <= max_hbt, f"HbT error {e_hbt:+.1%}"
+    assert abs(e_so2) <= max_so2, f"sO2 error {e_so2:+.3f}"
+
+
+def test_monte_carlo_reference_against_diffusion():
+    """The files say where they come from; the lesion-free Monte Carlo agrees with brim's
+    diffusion model to a few per cent (both are right about the physics), yet differs from
+    it by more than the Monte Carlo noise explains (a different model, not a copy): the mean
+    squared z-score of the amplitudes is 1.9 and of the phases 2.4 (1 for noise alone)."""
+    import numpy as np
+
+    from brim.fusion import simulate_measurement
+
+    ref = _load("reference")
+    mc = json.loads(ref.attrs["monte_carlo"])
+    assert "Monte Carlo" in ref.attrs["description"]
+    assert mc["photons_per_run"] >= 1e6
+    se_a = ref["amplitude_rel_se"].values
+    se_p = ref["phase_se"].values
+    assert np.median(se_a) < 0.03 and se_a.max() < 0.1  # a few-% noise
+    dif = simulate_measurement(None, amplitude_noise=0.0, phase_noise=0.0)
+    log_ratio = np.log(ref.amplitude.values / dif.amplitude.values)
+    dphase = np.angle(np.exp(1j * (ref.phase.values - dif.phase.values)))
+    assert np.std(log_ratio) < 0.05 and np.median(np.abs(dphase)) < 0.05
+    assert np.mean((log_ratio / se_a) ** 2) > 1.3
+    assert np.mean((dphase / se_p) ** 2) > 1.3
