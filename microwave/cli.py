@@ -1,4 +1,5 @@
-"""``brim microwave ...``: convert, calibrate, beamform, image, metrics, info."""
+"""``brim microwave ...``: convert, calibrate, estimate-propagation, beamform, image, metrics,
+info."""
 
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ def _cmd_calibrate(args) -> int:
 def _beamform(ds, args):
     from brim.microwave import radar
 
-    methods = ["das", "dmas", "cf-das"] if args.method == "all" else [args.method]
+    methods = ["das", "dmas", "cf-das", "capon"] if args.method == "all" else [args.method]
     return radar.beamform(
         ds,
         grid=_parse_grid(args.grid),
@@ -128,6 +129,29 @@ def _beamform(ds, args):
         backend=args.backend,
         progress=args.progress,
     )
+
+
+def _cmd_estimate_propagation(args) -> int:
+    from brim.io import save
+    from brim.microwave.radar.propagation import estimate_propagation
+
+    out = output_file(args.output, inputs=[args.scan])
+    delay: float | str = "search" if args.search_delay else "scan"
+    if args.antenna_delay is not None:
+        delay = float(args.antenna_delay)
+    est = estimate_propagation(
+        _open(args.scan),
+        eps_range=(args.eps_min, args.eps_max),
+        delay_s=delay,
+        criterion=args.criterion,
+    )
+    save(est.to_dataset(), out)
+    print(
+        f"eps_r {est.eps_r:.2f}, antenna delay {est.delay_s * 1e12:.0f} ps "
+        f"({est.delay_source}), criterion {est.criterion}"
+    )
+    print(out)
+    return 0
 
 
 def _cmd_beamform(args) -> int:
@@ -201,13 +225,14 @@ def _add_common_image(p):
     p.add_argument(
         "--method",
         default="das",
-        choices=["das", "dmas", "cf-das", "all"],
-        help="beamformer: delay-and-sum, delay-multiply-and-sum, coherence-factor DAS, or all",
+        choices=["das", "dmas", "cf-das", "capon", "all"],
+        help="beamformer: delay-and-sum, delay-multiply-and-sum, coherence-factor DAS, "
+        "diagonally loaded (robust) Capon, or all",
     )
     p.add_argument(
         "--beamformer",
         dest="method",
-        choices=["das", "dmas", "cf-das", "all"],
+        choices=["das", "dmas", "cf-das", "capon", "all"],
         help="alias of --method",
     )
     p.add_argument(
@@ -217,7 +242,11 @@ def _add_common_image(p):
         help="focus the frequency-domain data directly, or time signals from an inverse chirp-Z",
     )
     p.add_argument(
-        "--eps-r", type=float, default=8.0, help="relative permittivity of the homogeneous medium"
+        "--eps-r",
+        type=float,
+        default=None,
+        help="relative permittivity of the homogeneous medium (default: estimated from the scan "
+        "by image focus, as 'estimate-propagation' does)",
     )
     p.add_argument(
         "--grid",
@@ -330,8 +359,40 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser(
+        "estimate-propagation",
+        help="effective permittivity (and antenna delay) of a calibrated scan by image focus",
+        epilog=examples(
+            f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
+            "brim microwave estimate-propagation calibrated.nc -o propagation.nc",
+            "brim microwave estimate-propagation calibrated.nc --search-delay -o surface.nc",
+        ),
+    )
+    p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
+    add_output_option(p, "file", "the criterion curve/surface and the estimate (.nc)")
+    p.add_argument("--eps-min", type=float, default=3.0, help="smallest permittivity tried")
+    p.add_argument("--eps-max", type=float, default=20.0, help="largest permittivity tried")
+    p.add_argument(
+        "--criterion",
+        default="peak",
+        choices=["peak", "pmr"],
+        help="focus criterion: peak DAS intensity or peak-to-mean ratio",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--antenna-delay",
+        type=float,
+        help="antenna one-way delay (s) held fixed (default: the scan's antenna_delay, else 0)",
+    )
+    g.add_argument(
+        "--search-delay",
+        action="store_true",
+        help="search the delay jointly (-100..300 ps; nearly degenerate with eps: a ridge)",
+    )
+    p.set_defaults(func=_cmd_estimate_propagation)
+
+    p = sub.add_parser(
         "beamform",
-        help="DAS / DMAS / CF-DAS image of a calibrated scan",
+        help="DAS / DMAS / CF-DAS / Capon image of a calibrated scan",
         epilog=examples(
             f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
             "brim microwave beamform calibrated.nc -o image.nc --method dmas",

@@ -44,7 +44,9 @@ __all__ = [
 ]
 
 METHODS = ("das", "dmas", "cf-das")
-_VAR = {"das": "das", "dmas": "dmas", "cf-das": "cf_das"}
+#: Adaptive beamformers (:mod:`brim.microwave.radar.adaptive`), computed beside the kernels.
+ADAPTIVE = ("capon",)
+_VAR = {"das": "das", "dmas": "dmas", "cf-das": "cf_das", "capon": "capon"}
 
 
 @dataclass
@@ -343,7 +345,7 @@ def beamform(
     grid: ImagingGrid | None = None,
     methods: Sequence[str] | str = METHODS,
     domain: str = "frequency",
-    eps_r: float = 8.0,
+    eps_r: float | None = None,
     two_layer: dict | None = None,
     radius: float = 0.07,
     resolution: float = 2.5e-3,
@@ -351,8 +353,9 @@ def beamform(
     time_oversample: int = 16,
     backend: str | None = None,
     progress: bool = False,
+    capon_loading: float = 0.1,
 ) -> xr.Dataset:
-    """Form DAS / DMAS / CF-DAS images of a calibrated scan.
+    """Form DAS / DMAS / CF-DAS (and Capon) images of a calibrated scan.
 
     Parameters
     ----------
@@ -362,13 +365,18 @@ def beamform(
         to the one-way times.
     grid : ImagingGrid, optional
         Imaging grid; default a hemisphere of ``radius`` (m) at ``resolution`` (m).
-    methods : sequence of {"das", "dmas", "cf-das"}
-        Images to return (all three cost the same single pass).
+    methods : sequence of {"das", "dmas", "cf-das", "capon"}
+        Images to return (the first three cost the same single pass); ``"capon"``: the
+        diagonally loaded Capon / robust Capon beamformer
+        (:func:`~brim.microwave.radar.adaptive.capon_power`, CPU, about 50 times DAS's cost).
     domain : {"frequency", "time"}
         Frequency-domain focusing (exact phase shifts) or time-domain (inverse chirp-Z to a time
         grid of step ``1 / (time_oversample * f_max)``, linear interpolation).
-    eps_r : float
-        Relative permittivity for homogeneous delays (MERIT uses 8 for its phantoms).
+    eps_r : float, optional
+        Relative permittivity for homogeneous delays. Default: estimated from the scan by image
+        focus (:func:`~brim.microwave.radar.estimate_propagation`, with the scan's
+        ``antenna_delay``); the estimate and its criterion curve go to the image's attributes
+        (``propagation_*``). MERIT's own example uses 8 for its phantoms.
     two_layer : dict, optional
         ``{"eps_outer", "eps_inner", "radius", "centre"}`` for :func:`two_layer_delays`.
     max_memory_mb : float
@@ -379,6 +387,8 @@ def beamform(
         NumPy data, CuPy for a scan moved with ``scan.brim.to_device("cuda")``).
     progress : bool
         Show a tqdm bar over chunks.
+    capon_loading : float
+        Diagonal loading of the Capon beamformer (fraction of the mean channel power).
 
     Returns
     -------
@@ -395,7 +405,7 @@ def beamform(
     >>> import brim.data
     >>> from brim.microwave import average_subtraction, beamform, hemisphere_grid, image_metrics
     >>> scan = average_subtraction(brim.data.sample("microwave_radar_scan"))
-    >>> img = beamform(scan, grid=hemisphere_grid(0.07, 0.005), methods=["das"])
+    >>> img = beamform(scan, grid=hemisphere_grid(0.07, 0.005), methods=["das"], eps_r=8.0)
     >>> img.brim.kind, img.das.dims
     ('reconstruction', ('z', 'y', 'x'))
     >>> m = image_metrics(img, target=(0.015, 0.0, 0.035), var="das")
@@ -404,13 +414,20 @@ def beamform(
     """
     methods = [m.lower() for m in ([methods] if isinstance(methods, str) else methods)]
     for m in methods:
-        if m not in METHODS:
-            raise ConfigError(f"unknown beamformer {m!r}; use one of {METHODS}")
+        if m not in METHODS + ADAPTIVE:
+            raise ConfigError(f"unknown beamformer {m!r}; use one of {METHODS + ADAPTIVE}")
     if domain not in ("frequency", "time"):
         raise ConfigError("domain must be 'frequency' or 'time'")
     check_positive("max_memory_mb", max_memory_mb)
+    estimate = None
     if two_layer is None:
+        if eps_r is None:
+            from brim.microwave.radar.propagation import estimate_propagation
+
+            estimate = estimate_propagation(scan, radius=radius, backend=backend)
+            eps_r = estimate.eps_r
         _check_eps(eps_r)
+    eps_value = float("nan") if eps_r is None else float(eps_r)
     time_oversample = check_positive("time_oversample", time_oversample, integer=True)
     name = resolve_backend(backend, *(v.data for v in scan.data_vars.values()))
     sig, freq, tx, rx, pos = channel_table(scan.brim.to_device("cpu"))
@@ -437,6 +454,10 @@ def beamform(
         per_point = 8 * len(pos) * 8 + 48
     chunk = _chunk_size(n_p, per_point, max_memory_mb)
     out = np.empty((n_p, 3))
+    capon = np.empty(n_p) if "capon" in methods else None
+    if capon is not None:  # [P, C, F] aligned spectra and the [P, F, F] Gram matrices
+        per_point = max(per_point, 16 * len(tx) * freq.size * 3 + 16 * freq.size**2 * 2)
+        chunk = _chunk_size(n_p, per_point, max_memory_mb)
     starts = range(0, n_p, chunk)
     if progress:
         from tqdm.auto import tqdm
@@ -460,8 +481,12 @@ def beamform(
         if two_layer:
             t = two_layer_delays(p, pos, **two_layer)
         else:
-            t = homogeneous_delays(p, pos, eps_r)
+            t = homogeneous_delays(p, pos, eps_value)
         t = np.ascontiguousarray(t + delay[None, :])
+        if capon is not None:
+            from brim.microwave.radar.adaptive import capon_power
+
+            capon[i0 : i0 + len(p)] = capon_power(sig, freq, t, tx, rx, loading=capon_loading)
         if name in ("cupy", "torch"):
             if domain == "frequency":
                 r = rk.fd_beamform_xp(d_data, d_freq, to_dev(t), d_tx, d_rx)
@@ -483,9 +508,8 @@ def beamform(
         }
     )
     for m in methods:
-        col = METHODS.index(m)
         img = np.full(grid.mask.shape, np.nan)
-        img[grid.mask] = out[:, col]
+        img[grid.mask] = capon if m == "capon" else out[:, METHODS.index(m)]
         if grid.planar:
             ds[_VAR[m]] = (
                 ("y", "x"),
@@ -503,9 +527,11 @@ def beamform(
             "methods": ",".join(methods),
             "domain": domain,
             "delay_model": "two-layer straight-ray" if two_layer else "homogeneous",
-            "eps_r": float(eps_r) if not two_layer else float("nan"),
+            "eps_r": eps_value if not two_layer else float("nan"),
         }
     )
+    if estimate is not None:
+        ds.attrs.update(estimate.as_attrs())
     ds = stamp(ds, "reconstruction")
     provenance.note(n_points=n_p, backend=name)
     return ds

@@ -29,7 +29,7 @@ def test_cli_image_and_metrics(tmp_path, capsys):
     capsys.readouterr()
     assert main(["microwave", "metrics", str(img), "--target", "0.015,0,0.035"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"das", "dmas", "cf_das"}
+    assert set(out) == {"das", "dmas", "cf_das", "capon"}
     assert out["das"]["localisation_error_m"] <= 0.0025 + 1e-9
     cal = tmp_path / "cal.nc"
     assert main(["microwave", "calibrate", str(scan), "--average", "-o", str(cal)]) == 0
