@@ -10,8 +10,8 @@ tests, not bundled samples of ``brim.data.list_samples``), in brim's
 detector), for the probe of :func:`brim.fusion.probe_geometry` at the wavelengths, modulation
 frequency and background of :func:`brim.fusion.simulate_measurement`. The reconstruction is then
 tested on data that brim's diffusion model did not make (no inverse crime):
-``tests/fusion/test_independent_forward.py``. About 10 minutes on 2 loaded cores for the
-default 6e6 photons per run (two runs); the five files take about 60 kB.
+``tests/fusion/test_independent_forward.py``. About 15 minutes on the shared 2-core machine
+(load ~10) for the default 6e6 photons per run (two runs); the five files take 200 kB.
 
 The photon-transport code
 -------------------------
@@ -24,10 +24,11 @@ tool, not a brim dependency: ``pip install numba``):
 
 * photon transport as in MCML (Wang, Jacques & Zheng 1995): exponential free paths with the
   scattering coefficient ``mus``, Henyey-Greenstein phase function of anisotropy ``g``
-  (``mus (1 - g)`` = brim's reduced scattering), a semi-infinite medium whose surface z = 0 has
-  the refractive-index step tissue (n = 1.33) -> air with unpolarised Fresnel reflection
-  (stochastic: a photon is reflected with probability R(theta), else it leaves), a pencil beam
-  entering normally at the source;
+  (``mus (1 - g)`` = brim's reduced scattering 0.7 mm-1; ``--g 0``, isotropic scattering, is
+  the default because the run time grows as ``1 / (1 - g)``), a semi-infinite medium whose
+  surface z = 0 has the refractive-index step tissue (n = 1.33) -> air with unpolarised Fresnel
+  reflection (stochastic: a photon is reflected with probability R(theta), else it leaves), a
+  pencil beam entering normally at the source;
 * absorption by the partial path lengths ("white" or perturbation Monte Carlo, Hayakawa et al.
   2001; Alerstam et al. 2008): the scattering is the same inside and outside the lesion (brim's
   lesions change absorption only), so the photon paths do not depend on absorption and each
