@@ -103,6 +103,15 @@ def check_polarisation(polarisation: str) -> str:
     return p
 
 
+def _hankel1(k: complex, rho) -> np.ndarray:
+    """``H1^(2)(k rho)``: ``J1 - j Y1`` of a real argument when ``k`` is real (faster)."""
+    k = complex(k)
+    if k.imag == 0.0:
+        x = k.real * np.asarray(rho, float)
+        return sp.j1(x) - 1j * sp.y1(x)
+    return sp.hankel2(1, k * np.asarray(rho))
+
+
 def _te_kernels(k: complex, a: float, dx, dy):
     """``(g_xx, g_yy, g_xy)`` of cells at offsets ``(dx, dy)`` (m); offset 0: the self term."""
     rho = np.hypot(dx, dy)
@@ -112,7 +121,7 @@ def _te_kernels(k: complex, a: float, dx, dy):
     ux, uy = dx / safe, dy / safe
     c = -(1j * np.pi * k * a / 2) * sp.jv(1, k * a)
     h0 = hankel0(k, safe)
-    h1 = sp.hankel2(1, z)
+    h1 = _hankel1(k, safe)
     h2 = 2 * h1 / z - h0
     base = h0 - h1 / z
     self_term = -(1j * np.pi * k * a / 4) * sp.hankel2(1, k * a) - 1.0
@@ -307,7 +316,7 @@ def te_receiver_matrix(grid: TomographyGrid, rx_x, rx_y, k_b) -> np.ndarray:
     a = grid.radius
     out = np.empty((k_b.size, rho.shape[0], 2 * rho.shape[1]), complex)
     for i, k in enumerate(k_b):
-        h = -(np.pi * k * a / 2) * sp.jv(1, k * a) * sp.hankel2(1, k * rho) / rho
+        h = -(np.pi * k * a / 2) * sp.jv(1, k * a) * _hankel1(k, rho) / rho
         out[i, :, : px.size] = -h * dy
         out[i, :, px.size :] = h * dx
     return out
@@ -356,7 +365,7 @@ def te_line_source_field(px, py, sx, sy, freq, k_b) -> np.ndarray:
     rho = np.where(rho > 0, rho, np.nan)
     out = np.empty((freq.size, rho.shape[0], 2 * rho.shape[1]), complex)
     for i, (f, k) in enumerate(zip(freq, k_b, strict=True)):
-        amp = (2 * np.pi * f * mu_0 / 4) * sp.hankel2(1, k * rho) / (1j * rho)
+        amp = (2 * np.pi * f * mu_0 / 4) * _hankel1(k, rho) / (1j * rho)
         out[i, :, : rho.shape[1]] = amp * dy
         out[i, :, rho.shape[1] :] = -amp * dx
     return out
