@@ -3,15 +3,17 @@
 Usage::
 
     BRIM_EXTERNAL_DATA=../shared/data python benchmarks/thermo_confounds.py [--cnn] [--epochs 30]
+        [--seed 0] [--threads 2]
 
-Patient-grouped 5-fold cross-validation (seed 0, 500 group-bootstrap resamples) of the features
-models (relative features: plain, period-matched training, inverse-probability weights; static
-features) and, with ``--cnn``, of the CNN on the normalised map and on the left-right difference
-image, next to the nuisance-only baselines (patient-id order = acquisition period, text format,
-room temperature). Every run is scored overall and inside the strata of each nuisance (thirds
-of a numeric one): :meth:`brim.evaluate.ConfoundAudit.stratified_table`. Only 13 of the 40
-patients (5 sick) fall in the middle third of the id order, the only period holding both
-classes, so every within-period interval is wide.
+Patient-grouped 5-fold cross-validation (``--seed``, default 0; 500 group-bootstrap
+resamples) of the features models (relative features: plain, period-matched training,
+inverse-probability weights; static features) and, with ``--cnn``, of the CNN on the
+normalised map and on the left-right difference image, next to the nuisance-only baselines
+(patient-id order = acquisition period, text format, room temperature). Every run is scored
+overall and inside the strata of each nuisance (thirds of a numeric one):
+:meth:`brim.evaluate.ConfoundAudit.stratified_table`. Only 13 of the 40 patients (5 sick) fall
+in the middle third of the id order, the only period holding both classes, so every
+within-period interval is wide.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def main() -> None:
     ap.add_argument("--cnn", action="store_true", help="add the two CNNs (minutes on a CPU)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the folds, CNNs and bootstrap")
     args = ap.parse_args()
     root = external_data("thermo", required=True) / "dmr_ir_dev"
     t0 = time.perf_counter()
@@ -48,11 +51,13 @@ def main() -> None:
     print(f"{len(cohort.files)} thermograms, {int(cohort.labels.sum())} sick "
           f"(loaded in {time.perf_counter() - t0:.0f} s)")  # fmt: skip
     if not args.cnn:
-        audit = confound_report(cohort, corrections=("match", "ipw"), permutation=True)
+        audit = confound_report(
+            cohort, corrections=("match", "ipw"), permutation=True, seed=args.seed
+        )
     else:
         rel = cohort.features[:, feature_columns(cohort.feature_names)]
         st = period_strata(cohort)
-        cnn = cnn_fit_predict(epochs=args.epochs, seed=0, num_threads=args.threads)
+        cnn = cnn_fit_predict(epochs=args.epochs, seed=args.seed, num_threads=args.threads)
         models = {
             "features (relative)": (features_fit_predict, rel),
             "features (relative, ipw)": (corrected_fit_predict(correction="ipw"), (rel, st)),
@@ -61,7 +66,8 @@ def main() -> None:
         }
         nu = {k: v for k, v in nuisances(cohort).items() if np.all(np.isfinite(v))}
         audit = confound_audit(nu, cohort.labels, cohort.patients, models=models,
-                               permutation=False, n_splits=5, n_bootstrap=500)  # fmt: skip
+                               permutation=False, n_splits=5, n_bootstrap=500,
+                               seed=args.seed)  # fmt: skip
     print("\nNuisance-only baselines:")
     for r in audit.rows:
         print(f"  {r['name']:<26} {r['auroc']:.2f} [{r['low']:.2f}, {r['high']:.2f}]")
