@@ -361,7 +361,7 @@ def main() -> None:
     ap.add_argument("--g", type=float, default=0.0, help="Henyey-Greenstein anisotropy")
     ap.add_argument("--lmax", type=float, default=2000.0, help="longest path kept, mm")
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--quick", action="store_true", help="1e5 photons, nothing written")
+    ap.add_argument("--quick", action="store_true", help="4e5 photons, nothing written")
     args = ap.parse_args()
 
     import brim
@@ -378,7 +378,7 @@ def main() -> None:
     src, det = _probe_geometry_mm()
     rho_all = np.hypot(*(det[None] - src[:, None]).transpose(2, 0, 1))
     delta = 1.5
-    n_ph = int(1e5 if args.quick else args.photons)
+    n_ph = int(4e5 if args.quick else args.photons)
     settings = {
         "code": "brim scripts/make_mmc_reference.py (own numba Monte Carlo, MCML-style)",
         "photons_per_run": n_ph,
