@@ -186,9 +186,11 @@ def choose_weight(s, beta, bnorm2: float, m: int, *, noise: float | None = None,
 
     With ``noise`` (a target residual norm: the expected noise norm for Morozov's discrepancy
     principle, or ``q ||r||`` for a regularising Levenberg–Marquardt step, Hanke 1997,
-    *Inverse Problems* 13, 79) the largest ``lam`` with ``||A x_lam - b|| <= tau * noise``;
-    otherwise the GCV minimiser over a logarithmic sweep. ``bnorm2`` is ``||b||^2``, ``m`` the
-    number of data.
+    *Inverse Problems* 13, 79) the largest ``lam`` with ``||A x_lam - b|| <= tau * noise``,
+    or, when no weight reaches that residual (a model error above the noise: e.g. Born on
+    strongly scattering TE data), the GCV weight instead of the smallest weight of the sweep;
+    without ``noise`` the GCV minimiser over a logarithmic sweep. ``bnorm2`` is ``||b||^2``,
+    ``m`` the number of data.
 
     Parameters
     ----------
@@ -217,7 +219,9 @@ def choose_weight(s, beta, bnorm2: float, m: int, *, noise: float | None = None,
     res2 = np.sum(((1 - f) * np.abs(beta)[None]) ** 2, axis=1) + perp
     if noise is not None:
         ok = np.nonzero(res2 <= (tau * noise) ** 2)[0]
-        return float(lams[ok[-1]] if ok.size else lams[0])
+        if ok.size:
+            return float(lams[ok[-1]])
+        # no weight reaches the target (model error above the noise): GCV, not no weight
     trace = m - f.sum(axis=1)
     gcv = res2 / np.maximum(trace, 1e-12) ** 2
     return float(lams[np.argmin(gcv)])

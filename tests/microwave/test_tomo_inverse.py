@@ -164,6 +164,12 @@ def test_discrepancy_and_gcv_weights_against_brute_force():
 
     brute = grid[np.argmin([gcv(v) for v in grid])]
     assert lam_gcv == pytest.approx(brute, rel=1e-9)
+    # an unreachable target (below the residual of the least-squares solution: b has a part
+    # outside the range of a) falls back to GCV, not to the smallest weight (issue 21)
+    perp = float(b @ b - beta @ beta)
+    assert perp > 0
+    unreachable = choose_weight(s, beta, float(b @ b), b.size, noise=0.5 * np.sqrt(perp))
+    assert unreachable == lam_gcv
     # the data-space (Gram matrix) solve equals the primal Tikhonov solution
     aw = a.T.copy()  # 40 x 90: under-determined, as tomography's data-space operator
     bw = aw @ rng.standard_normal(90)
