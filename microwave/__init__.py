@@ -60,6 +60,7 @@ __all__, _lazy_getattr, __dir__ = lazy_exports(
         "conductivity": "tissue",
         "effective_wave_speed": "tissue",
         "beamform": "radar.beamforming",
+        "estimate_propagation": "radar.propagation",
         "hemisphere_grid": "radar.beamforming",
         "box_grid": "radar.beamforming",
         "plane_grid": "radar.beamforming",

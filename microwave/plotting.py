@@ -11,7 +11,13 @@ from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
 
-__all__ = ["plot_image_slice", "plot_permittivity", "plot_scan_channel"]
+__all__ = [
+    "plot_image_slice",
+    "plot_permittivity",
+    "plot_propagation",
+    "plot_radar_image",
+    "plot_scan_channel",
+]
 
 
 def _ax(ax):
@@ -187,4 +193,155 @@ def plot_permittivity(
     ax.set_ylabel("relative permittivity (solid)")
     ax2.set_ylabel("conductivity S/m (dashed)")
     ax.legend()
+    return ax
+
+
+def _propagation_curve(obj) -> tuple[np.ndarray, np.ndarray, float, str]:
+    """``(eps_grid, curve, eps_r, label)`` of a PropagationEstimate or an image's attributes."""
+    if isinstance(obj, (xr.Dataset, xr.DataArray)):
+        a = obj.attrs
+        if "propagation_curve" not in a:
+            from brim.errors import ConfigError
+
+            raise ConfigError(
+                "no propagation estimate in the attributes: beamform without eps_r stores one"
+            )
+        eps, curve = np.atleast_1d(a["propagation_eps_grid"]), np.atleast_1d(a["propagation_curve"])
+        return (
+            eps,
+            curve,
+            float(a["propagation_eps_r"]),
+            (
+                f"{a.get('propagation_criterion', 'peak')}, delay "
+                f"{1e12 * float(a.get('propagation_delay_s', 0.0)):.0f} ps"
+            ),
+        )
+    return (
+        np.asarray(obj.eps_grid),
+        np.asarray(obj.curve),
+        float(obj.eps_r),
+        f"{obj.criterion}, delay {obj.delay_s * 1e12:.0f} ps",
+    )
+
+
+@positional_options
+def plot_propagation(est: Any, *, ax: Any = None, **kw) -> Any:
+    """The focus criterion over the effective permittivity, with the estimate marked.
+
+    Parameters
+    ----------
+    est : PropagationEstimate or xarray.Dataset
+        The result of :func:`brim.microwave.radar.estimate_propagation`, or an image whose
+        attributes hold one (``propagation_*``, written by ``beamform`` without ``eps_r``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib.figure import Figure
+    >>> from brim.microwave.plotting import plot_propagation
+    >>> from brim.microwave.radar import PropagationEstimate
+    >>> est = PropagationEstimate(6.0, 0.0, "peak", "none", np.array([4.0, 6, 9]),
+    ...                           np.array([0.5, 1.0, 0.7]))
+    >>> ax = plot_propagation(est, ax=Figure().subplots())
+    >>> ax.get_xlabel(), len(ax.lines)
+    ('effective relative permittivity', 2)
+    """
+    ax = _ax(ax)
+    eps, curve, best, label = _propagation_curve(est)
+    ax.plot(eps, curve, "o-", ms=3, label=f"focus criterion ({label})", **kw)
+    ax.axvline(best, color="k", ls="--", lw=1, label=f"estimate {best:.2f}")
+    ax.set_xlabel("effective relative permittivity")
+    ax.set_ylabel("criterion (1 = best)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_radar_image(
+    img: xr.Dataset,
+    var: str | None = None,
+    *,
+    sel: Any = None,
+    part: Any = None,
+    db: bool | None = None,
+    ax: Any = None,
+    **kw,
+) -> Any:
+    """``brim plot`` picture of a radar image: the slice through the maximum and, when the
+    permittivity was estimated, the focus-criterion curve beside it.
+
+    Meant for the ``brim.plot`` entry-point group (kind ``reconstruction``): returns None (the
+    generic picture is used) for a reconstruction that is not a radar image, a selection or a
+    complex part.
+
+    Parameters
+    ----------
+    img : xarray.Dataset
+        A radar image from :func:`brim.microwave.radar.beamform`.
+    var : str, optional
+        The image variable (default: the first of das, dmas, cf_das, capon present).
+    sel, part : optional
+        Not handled here (None is returned for them).
+    db : bool, optional
+        Intensity in dB (default True).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw the slice; the curve then goes into an inset.
+    **kw
+        Passed to :func:`plot_image_slice`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or None
+        The axes of the slice, or None when this is not a radar image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> from matplotlib.figure import Figure
+    >>> from brim.microwave.plotting import plot_radar_image
+    >>> c = [0.0, 0.01, 0.02]
+    >>> img = xr.Dataset({"das": (("z", "y", "x"), np.arange(18.0).reshape(2, 3, 3))},
+    ...                  coords={"x": c, "y": c, "z": [0.0, 0.01]},
+    ...                  attrs={"delay_model": "homogeneous", "propagation_eps_r": 6.0,
+    ...                         "propagation_eps_grid": [4.0, 6, 9],
+    ...                         "propagation_curve": [0.5, 1.0, 0.7]})
+    >>> ax = plot_radar_image(img, ax=Figure().subplots())
+    >>> ax.get_title(), len(ax.child_axes)  # the criterion curve is an inset
+    ('DAS', 1)
+    """
+    if "delay_model" not in img.attrs or sel or part not in (None, "abs"):
+        return None
+    names = [v for v in ("das", "dmas", "cf_das", "capon") if v in img.data_vars]
+    var = var or (names[0] if names else None)
+    if var not in names:
+        return None
+    has_curve = "propagation_curve" in img.attrs
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        if has_curve:
+            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+        else:
+            fig, ax = plt.subplots()
+            ax2 = None
+        inset = False
+    else:
+        ax2 = ax.inset_axes((0.02, 0.02, 0.35, 0.3)) if has_curve else None
+        inset = True
+    plot_image_slice(img, var=var, ax=ax, db=True if db is None else db, **kw)
+    if ax2 is not None:
+        plot_propagation(img, ax=ax2)
+        if inset:
+            ax2.tick_params(labelsize=6)
+            ax2.xaxis.label.set_fontsize(7)
+            ax2.yaxis.label.set_fontsize(7)
     return ax

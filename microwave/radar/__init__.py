@@ -14,6 +14,10 @@ timedomain
     Windowed inverse FFT and inverse chirp-Z transform of frequency sweeps.
 metrics
     MERIT's image quality metrics: SCR, SMR, FWHM, localisation error.
+propagation
+    The effective permittivity (and antenna delay) of a scan estimated by image focus.
+adaptive
+    The diagonally loaded (robust) Capon beamformer.
 
 Every name below is importable from this package (``from brim.microwave.radar import
 beamform``); ``brim.microwave.radar.Grid`` is a deprecated alias of :class:`ImagingGrid`.
@@ -41,6 +45,10 @@ _EXPORTS = {
     "czt_time_signals": "timedomain",
     "frequency_step": "timedomain",
     "ifft_time_signals": "timedomain",
+    "PropagationEstimate": "propagation",
+    "estimate_propagation": "propagation",
+    "focus_criterion": "propagation",
+    "capon_power": "adaptive",
     "ImageMetrics": "metrics",
     "fwhm": "metrics",
     "image_metrics": "metrics",
