@@ -1238,26 +1238,18 @@ def evaluate_cohort(
                 name=f"features (logistic, {feature_set})",
                 **kw,
             )
-        elif m == "cnn":
+        elif m in ("cnn", "cnn_difference"):
+            diff = m == "cnn_difference"
             results[m] = cross_validate(
                 cnn_fit_predict(
                     epochs=cnn_epochs, width=cnn_width, seed=seed, num_threads=num_threads
                 ),
-                cohort.maps,
+                _cnn_inputs(cohort, "difference" if diff else "map"),
                 y,
                 g,
-                name="CNN (ResNet + attention)",
-                **kw,
-            )
-        elif m == "cnn_difference":
-            results[m] = cross_validate(
-                cnn_fit_predict(
-                    epochs=cnn_epochs, width=cnn_width, seed=seed, num_threads=num_threads
-                ),
-                _cnn_inputs(cohort, "difference"),
-                y,
-                g,
-                name="CNN on the left-right difference image",
+                name="CNN on the left-right difference image"
+                if diff
+                else "CNN (ResNet + attention)",
                 **kw,
             )
         elif m == "delta_t_rule":

@@ -106,3 +106,22 @@ def test_train_refuses_an_unknown_input_and_a_cohort_without_difference_maps(tmp
     with pytest.raises(ConfigError, match="no difference maps"), pytest.warns(BrimWarning):
         train(tmp_path, tmp_path / "l.csv", tmp_path / "m", method="cnn",
               cnn_input="difference", cohort=c, epochs=1)  # fmt: skip
+
+
+def test_evaluate_cohort_cross_validates_the_difference_cnn():
+    from brim.thermo.classify import evaluate_cohort
+
+    n = 12
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 2
+    diff = rng.normal(0, 0.1, (n, 8, 8)).astype(np.float32)
+    diff[y == 1, 2:4, 5:7] += 1.0  # a warm patch on one side of the sick maps
+    c = Cohort([f"T{i}" for i in range(n)], np.arange(n), y, np.zeros((n, 8, 8), np.float32),
+               np.zeros((n, 1)), ["rel_x"], [{"text_format": "", "background_median": 21.0}] * n,
+               difference=diff)  # fmt: skip
+    with pytest.warns(BrimWarning, match="fewer than"):
+        ev = evaluate_cohort(c, models=("cnn_difference",), n_splits=3, cnn_epochs=2,
+                             cnn_width=4, n_bootstrap=20, num_threads=1)  # fmt: skip
+    res = ev.results["cnn_difference"]
+    assert res.name == "CNN on the left-right difference image"
+    assert 0.0 <= res.pooled.auroc.auroc <= 1.0
