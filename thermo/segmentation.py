@@ -496,7 +496,13 @@ def load_colombia(
                 import pandas as pd
 
                 df = pd.read_excel(sheet)
-                labels.update({(side, str(r.Image)): str(r.Label) for r in df.itertuples()})
+                # the right sheet names its crops "IIR0001_right", the files are IIR0001.png
+                labels.update(
+                    {
+                        (side, str(r.Image).strip().removesuffix(f"_{side}")): str(r.Label)
+                        for r in df.itertuples()
+                    }
+                )
             except Exception:  # noqa: BLE001 - labels are optional for segmentation
                 pass
     imgs, msks, ids, sides, labs = [], [], [], [], []

@@ -118,3 +118,13 @@ def test_uniform_image_has_no_body():
     ds = xr.Dataset({"temperature": (("y", "x"), flat, {"units": "degC"})})
     with pytest.raises(FormatError, match="body covers"):
         segment_classical(ds)
+
+
+def test_colombian_labels_read_for_both_sides(external_data):
+    """The right sheet names its crops ``IIR0001_right`` while the files are ``IIR0001.png``:
+    both sides' labels must still be found (they were lost for every right crop before)."""
+    d = load_colombia(external_data / "thermo" / "colombia", size=8, fill_background=False)
+    for side in ("left", "right"):
+        labels = [lab for s, lab in zip(d.sides, d.labels, strict=True) if s == side]
+        assert len(labels) > 100
+        assert set(labels) == {"N", "PB", "PM"}, (side, set(labels))
