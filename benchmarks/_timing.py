@@ -60,14 +60,6 @@ def fp64_peak(*, cores: int | None = None, fma_units: int = 2) -> tuple[float, s
     return peak, how
 
 
-def dgemm_gflops(n: int = 2000, repeat: int = 3) -> float:
-    """Measured double-precision matrix-multiply rate (NumPy ``@``, the BLAS) in GFLOP/s."""
-    import numpy as np
-
-    a = np.random.default_rng(0).random((n, n))
-    return 2.0 * n**3 / best_seconds(lambda: a @ a, repeat, warmup=True) / 1e9
-
-
 def copy_bandwidth(n: int = 2**24, repeat: int = 5) -> float:
     """STREAM-like copy bandwidth in GB/s: ``y[:] = x`` of ``n`` doubles, counting the bytes read
     and written (``2 * 8 * n``, no write-allocate traffic)."""

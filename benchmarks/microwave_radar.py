@@ -10,8 +10,6 @@ image points. Prints, from one run:
   their ratio and their agreement;
 * a dgemm rate (NumPy ``@``) measured alternately with the kernel, and the kernel's fraction of
   it: the machine is shared, and that ratio is robust to the load where % of peak is not;
-* the same kernel compiled for 512-bit vectors (``NUMBA_CPU_FEATURES=<host>,-prefer-256-bit`` in a
-  child process: LLVM's default on AVX-512 Intel CPUs is 256-bit), with its own dgemm;
 * roofline numbers: bytes that must come from memory per flop, a STREAM-like copy bandwidth
   measured in the same run, and the memory roof they give.
 
@@ -29,12 +27,9 @@ Run: python benchmarks/microwave_radar.py [--points 1000] [--big 1000000]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -78,30 +73,11 @@ def _kernel_and_dgemm(sig, f, t, tx, rx, repeat=7):
     return t_k, 2 * 1500**3 / t_d / 1e9, out
 
 
-def _child_512(n_points):
-    """The kernel compiled for 512-bit vectors, in a child process (the feature string must be
-    set before Numba compiles anything); returns its JSON line or None."""
-    import llvmlite.binding as ll
-
-    env = dict(
-        os.environ, NUMBA_CPU_FEATURES=ll.get_host_cpu_features().flatten() + ",-prefer-256-bit"
-    )
-    env["NUMBA_CACHE_DIR"] = os.path.join(
-        os.environ.get("TMPDIR", "/tmp"), f"brim-numba-512-{os.getuid()}"
-    )
-    cmd = [sys.executable, __file__, "--points", str(n_points), "--kernel-only"]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if lines else None
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1000)
     ap.add_argument("--big", type=int, default=1_000_000)
     ap.add_argument("--fma-units", type=int, default=2, help="FMA units per core (Xeon: 2)")
-    ap.add_argument("--no-512", action="store_true", help="skip the 512-bit child process")
-    ap.add_argument("--kernel-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument(
         "--gpu-peak-gflops",
         type=float,
@@ -113,11 +89,6 @@ def main():
     sig, f, t, tx, rx = _merit_like_scan(a.points)
     terms = t.shape[0] * sig.size
     flops = FLOPS_PER_TERM * terms
-    if a.kernel_only:
-        t_k, gd, _ = _kernel_and_dgemm(sig, f, t, tx, rx)
-        print(json.dumps({"t_numba": t_k, "dgemm_gflops": gd}))
-        return
-
     import numba
 
     peak, how = fp64_peak(fma_units=a.fma_units)
@@ -140,13 +111,10 @@ def main():
     t_np, ref = best_with_result(numpy_ref, 1)
     err = float(np.max(np.abs(out - ref) / ref.max(axis=0)))
     bw = copy_bandwidth()
-    wide = None if a.no_512 else _child_512(a.points)
 
     print("| kernel | time (s) | terms/s | GFLOP/s | % of peak | / dgemm in the same run |")
     print("|---|---|---|---|---|---|")
     rows = [("NumPy vectorised (reference)", t_np, gd), ("Numba fd_beamform_numba", t_nb, gd)]
-    if wide:
-        rows.append(("Numba, 512-bit vectors", wide["t_numba"], wide["dgemm_gflops"]))
     for name, tt, g_d in rows:
         gf = flops / tt / 1e9
         print(
