@@ -81,8 +81,8 @@ def _load_us(path, model_path):
     us = _open_ds(p)
     if "mask" in us and us["mask"].values.any():
         return us
-    model = ussegment.load_model(model_path) if model_path else None
-    return ussegment.segment(us, model=model)
+    # without --model the classical baseline: the simulator's B-mode images are not BUSI-like
+    return ussegment.segment(us, model=model_path)
 
 
 def _cmd_reconstruct(args) -> int:
@@ -129,6 +129,19 @@ def _cmd_hemoglobin(args) -> int:
     return 0
 
 
+def _describe_model(ens) -> str:
+    """One line naming the segmenter that runs (printed by segment-us)."""
+    if ens is None:
+        return "segmenter: Otsu baseline (classical threshold, no U-Net)"
+    meta = ens.metadata
+    cv = meta.get("cv", {})
+    dice = f", grouped-CV Dice {cv['dice_mean']:.3f}" if "dice_mean" in cv else ""
+    return (
+        f"segmenter: U-Net ensemble of {len(ens)} from {ens.name} "
+        f"({ens.input_size} px{dice}; sha256 {meta.get('sha256', '')[:12]})"
+    )
+
+
 def _cmd_segment(args) -> int:
     import brim
     from brim.fusion import ussegment
@@ -138,12 +151,13 @@ def _cmd_segment(args) -> int:
     for path in args.images:
         check_input_file(path, what="image")  # before anything is read or written
     targets = output_paths(args.images, args.output, suffix=".nc", tag="_mask")
-    model = ussegment.load_model(args.model) if args.model else None
+    model = ussegment.resolve_model(args.model)
+    print(_describe_model(model))
     for path, dst in zip(args.images, targets):
         p = Path(path)
         ds = read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
         res = ussegment.segment(ds, model=model)
-        print(brim.save(res, dst), f"({int(res['mask'].sum())} px)")
+        print(brim.save(res, dst), f"({int(res['mask'].sum())} px, {res.attrs['segmenter']})")
     return 0
 
 
@@ -151,14 +165,17 @@ def _cmd_train_us(args) -> int:
     from brim.fusion import ussegment
 
     out = output_folder(args.output, inputs=[args.root])
-    res = ussegment.evaluate_segmenter(
-        args.root, size=args.size, epochs=args.epochs, model_out=out, progress=args.progress
-    )
+    cv = ussegment.cross_validate_segmenter(
+        args.root, size=args.size, epochs=args.epochs, n_splits=args.folds, seed=args.seed,
+        threads=args.threads, progress=args.progress,
+    )  # fmt: skip
+    print(cv.fold_table())
     print(
-        f"Dice {res.dice_mean:.3f} (95% CI {res.ci_low:.3f}-{res.ci_high:.3f}) on "
-        f"{res.n_test} test images (grouped split), trained on {res.n_train} at {res.size}px"
+        f"grouped {cv.n_splits}-fold CV: Dice {cv.dice_mean:.3f} (95% CI {cv.ci_low:.3f}-"
+        f"{cv.ci_high:.3f}) on {len(cv.per_image)} images at {cv.size}px, {cv.epochs} epochs; "
+        f"training {cv.train_seconds:.0f} s on {cv.threads} thread(s)"
     )
-    print(out)
+    print(ussegment.save_model(cv.ensemble, out))
     return 0
 
 
@@ -264,7 +281,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reference", required=True, help="reference measurement")
     p.add_argument("--us", help="ultrasound NetCDF (with a mask, or segmented with --model)")
     p.add_argument("--roi", help="lesion ROI X,Y,Z,R in mm (instead of --us)")
-    p.add_argument("--model", help="U-Net checkpoint folder for --us without a mask")
+    p.add_argument(
+        "--model",
+        help="segmenter for --us without a mask: 'default' (the shipped U-Net) or a model "
+        "file/folder; default: the Otsu baseline",
+    )
     p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
     p.add_argument(
         "--nonlinear-iterations",
@@ -295,24 +316,36 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog=examples(
             f"brim fusion segment-us {_US} -o us_mask.nc",
             "brim fusion segment-us busi/images/*.png -o masks/ --model unet/",
+            f"brim fusion segment-us {_US} -o us_mask.nc --model otsu",
         ),
     )
     p.add_argument("images", nargs="+", help="PNG images or brim NetCDF with 'image'")
     add_output_option(p, "auto", "mask NetCDF (<image stem>_mask.nc in a folder)")
-    p.add_argument("--model", help="U-Net checkpoint folder; default: Otsu baseline")
+    p.add_argument(
+        "--model",
+        default="default",
+        help="'default' (the U-Net shipped with brim; Otsu with a warning without torch), "
+        "'otsu' (classical baseline), or a model file/folder written by train-us",
+    )
     p.set_defaults(func=_cmd_segment)
 
     p = sub.add_parser(
         "train-us",
-        help="train the U-Net on a BUSI folder; report grouped Dice",
+        help="train the U-Net ensemble on a BUSI folder (grouped CV); report Dice",
         epilog=examples(
-            "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/ --epochs 5"
+            "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/",
+            "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/ --epochs 5",
         ),
     )
     p.add_argument("root", help="folder with images/ and masks/")
     add_output_option(p, "folder", "checkpoint folder to write")
-    p.add_argument("--size", type=int, default=64, help="square input size of the U-Net, pixels")
-    p.add_argument("--epochs", type=int, default=30, help="training epochs")
+    p.add_argument(
+        "--size", type=int, default=128, help="square (letterboxed) input size of the U-Net, px"
+    )
+    p.add_argument("--epochs", type=int, default=60, help="training epochs per fold")
+    p.add_argument("--folds", type=int, default=5, help="grouped CV folds (= ensemble members)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the folds and the fits")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads of torch")
     add_progress_option(p)
     p.set_defaults(func=_cmd_train_us)
 

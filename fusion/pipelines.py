@@ -44,8 +44,9 @@ def segment_us(path: str, *, model: str | None = None) -> xr.Dataset:
     path : str
         A PNG/JPEG B-mode image or a brim NetCDF file with an ``image`` variable.
     model : str, optional
-        A trained segmentation model file (:func:`brim.fusion.load_model`); default: the
-        classical threshold segmenter.
+        ``"default"``: the U-Net shipped with brim (the classical baseline, with a warning,
+        without torch); a model file or folder (:func:`brim.fusion.load_model`); ``"otsu"`` or
+        None (default, as in earlier releases): the classical threshold segmenter.
 
     Returns
     -------
@@ -60,5 +61,4 @@ def segment_us(path: str, *, model: str | None = None) -> xr.Dataset:
 
     p = Path(path)
     ds = read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else brim.open(p)
-    m = ussegment.load_model(model) if model else None
-    return ussegment.segment(ds, model=m)
+    return ussegment.segment(ds, model=model)

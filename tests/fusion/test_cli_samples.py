@@ -49,11 +49,21 @@ def test_cli_pipeline(tmp_path, capsys):
     np.testing.assert_allclose(reg.affine.values, np.eye(3), atol=0.05)
 
 
-def test_cli_segment_png(external_data, tmp_path):
+def test_cli_segment_png(external_data, tmp_path, capsys):
+    pytest.importorskip("torch")
     img = sorted((external_data / "fusion/busi_dev/images").glob("*.png"))[0]
+    # without --model: the U-Net ensemble shipped with brim, named in the output and the file
     assert main(["fusion", "segment-us", str(img), "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "segmenter: U-Net ensemble of 5 from us_unet.safetensors" in out and "unet)" in out
     res = brim.open(tmp_path / f"{img.stem}_mask.nc")
-    assert res["mask"].values.any()
+    assert res["mask"].values.any() and res.attrs["segmenter"] == "unet"
+    assert res.attrs["segmenter_model"].startswith("us_unet.safetensors")
+    # --model otsu: the classical baseline, also named
+    dst = tmp_path / "otsu.nc"
+    assert main(["fusion", "segment-us", str(img), "-o", str(dst), "--model", "otsu"]) == 0
+    assert "segmenter: Otsu baseline" in capsys.readouterr().out
+    assert brim.open(dst).attrs["segmenter"] == "otsu-baseline"
 
 
 def test_samples_small_and_deterministic(tmp_path, monkeypatch):
