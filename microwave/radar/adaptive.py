@@ -6,16 +6,22 @@ frequency samples as snapshots, ``R = X X^H / F + delta I``, and the Capon outpu
 
     ``P = 1 / (a^H R^-1 a)``,  ``a = 1`` (aligned channels: unit steering vector)
 
-is the image. The diagonal loading ``delta = loading * trace(X X^H / F) / C`` is the closed form
-of the robust Capon beamformer for a spherical steering-vector uncertainty set (Stoica, Wang &
+is its output power. That power alone does not image a radar scan: with fewer snapshots than
+channels ``R`` is rank deficient and ``1 / (a^H R^-1 a)`` is set by the loading, almost flat over
+the image. The image is therefore the **beamformed signal** ``y_f = w^H x_f`` with the Capon
+weights ``w = R^-1 a / (a^H R^-1 a)``, summed coherently over frequency like DAS,
+``I = |sum_f y_f|^2`` (the adaptive weights replace DAS's equal weights; for a large loading
+``w -> a / C`` and the image tends to DAS / C**2). The diagonal loading
+``delta = loading * trace(X X^H / F) / C`` is the closed form of the robust Capon beamformer for a spherical steering-vector uncertainty set (Stoica, Wang &
 Li 2003; Li, Stoica & Wang 2003): it keeps the beamformer from cancelling the target when the
 aligned target response is not exactly ``a`` (unequal channel amplitudes, model error). The
 multistatic adaptive imaging of Xie, Guo, Li & Stoica (MAMI, 2006) applies the same robust
 Capon step to breast radar data.
 
 ``R^-1`` is never formed: with ``F`` snapshots and ``C`` channels, Woodbury's identity gives
-``a^H R^-1 a = (C - u^H (delta F I + X^H X)^-1 u) / delta`` with ``u = X^H a``, an ``F x F``
-solve per point (``F`` < ``C`` for MERIT: 76 frequencies, 96 channels).
+``a^H R^-1 a = (C - u^H v) / delta`` and ``a^H R^-1 X = F v^H`` with ``u = X^H a`` and
+``v = (delta F I + X^H X)^-1 u``, an ``F x F`` solve per point (``F`` < ``C`` for MERIT: 76
+frequencies, 96 channels).
 
 References
 ----------
@@ -41,9 +47,9 @@ def capon_power(
     tx: np.ndarray,
     rx: np.ndarray,
     *,
-    loading: float = 0.1,
+    loading: float = 1.0,
 ) -> np.ndarray:
-    """Diagonally loaded Capon output power at each image point.
+    """Diagonally loaded Capon image: the coherent frequency sum of the Capon-beamformed signal.
 
     Parameters
     ----------
@@ -63,7 +69,7 @@ def capon_power(
     Returns
     -------
     ndarray (P,)
-        ``1 / (a^H R^-1 a)`` (units of ``|S|**2``).
+        ``|sum_f w^H x_f|**2`` (units of ``|S|**2``).
 
     Examples
     --------
@@ -90,5 +96,6 @@ def capon_power(
     delta = loading * power / n_c + 1e-300
     g[:, np.arange(n_f), np.arange(n_f)] += (delta * n_f)[:, None]
     v = np.linalg.solve(g, u[:, :, None])[:, :, 0]
-    quad = (n_c - np.real(np.einsum("pf,pf->p", u.conj(), v))) / delta
-    return 1.0 / np.maximum(quad, 1e-300)
+    quad = (n_c - np.real(np.einsum("pf,pf->p", u.conj(), v))) / delta  # a^H R^-1 a
+    y = n_f * v.conj().sum(axis=1) / np.maximum(quad, 1e-300)  # sum_f w^H x_f
+    return np.abs(y) ** 2

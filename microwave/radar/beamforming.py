@@ -353,7 +353,7 @@ def beamform(
     time_oversample: int = 16,
     backend: str | None = None,
     progress: bool = False,
-    capon_loading: float = 0.1,
+    capon_loading: float = 1.0,
 ) -> xr.Dataset:
     """Form DAS / DMAS / CF-DAS (and Capon) images of a calibrated scan.
 

@@ -56,3 +56,32 @@ def test_cli_bad_settings_name_the_problem_and_write_nothing(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "brim: error" in err and says in err
         assert not img.exists()
+
+
+def test_cli_estimate_propagation_and_beamform_default(tmp_path, capsys):
+    import xarray as xr
+
+    scan = tmp_path / "scan.nc"
+    save(samples.simulate_scan(target=(0.015, 0.0, 0.035), noise=1e-5), scan)
+    cal = tmp_path / "cal.nc"
+    assert main(["microwave", "calibrate", str(scan), "--average", "-o", str(cal)]) == 0
+    est = tmp_path / "est.nc"
+    capsys.readouterr()
+    assert main(["microwave", "estimate-propagation", str(cal), "-o", str(est)]) == 0
+    assert "eps_r" in capsys.readouterr().out
+    with xr.open_dataset(est) as ds:
+        assert ds["curve"].dims == ("eps_r",) and 3 <= ds.attrs["propagation_eps_r"] <= 20
+    img = tmp_path / "img.nc"
+    grid = ["--grid", "plane:0.04,0.005,0.035", "--no-progress"]
+    assert main(["microwave", "beamform", str(cal), "-o", str(img), *grid]) == 0
+    with xr.open_dataset(img) as ds:  # the default eps_r is the estimate, kept in the attrs
+        assert ds.attrs["eps_r"] == ds.attrs["propagation_eps_r"]
+        assert len(ds.attrs["propagation_curve"]) > 3
+    assert (
+        main(
+            ["microwave", "beamform", str(cal), "-o", str(tmp_path / "b.nc"), "--eps-r", "8", *grid]
+        )
+        == 0
+    )
+    with xr.open_dataset(tmp_path / "b.nc") as ds:
+        assert ds.attrs["eps_r"] == 8.0 and "propagation_eps_r" not in ds.attrs
