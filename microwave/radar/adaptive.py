@@ -12,8 +12,9 @@ the image. The image is therefore the **beamformed signal** ``y_f = w^H x_f`` wi
 weights ``w = R^-1 a / (a^H R^-1 a)``, summed coherently over frequency like DAS,
 ``I = |sum_f y_f|^2`` (the adaptive weights replace DAS's equal weights; for a large loading
 ``w -> a / C`` and the image tends to DAS / C**2). The diagonal loading
-``delta = loading * trace(X X^H / F) / C`` is the closed form of the robust Capon beamformer for a spherical steering-vector uncertainty set (Stoica, Wang &
-Li 2003; Li, Stoica & Wang 2003): it keeps the beamformer from cancelling the target when the
+``delta = loading * trace(X X^H / F) / C`` is the closed form of the robust Capon beamformer
+for a spherical steering-vector uncertainty set (Stoica, Wang & Li 2003; Li, Stoica & Wang
+2003): it keeps the beamformer from cancelling the target when the
 aligned target response is not exactly ``a`` (unequal channel amplitudes, model error). The
 multistatic adaptive imaging of Xie, Guo, Li & Stoica (MAMI, 2006) applies the same robust
 Capon step to breast radar data.
