@@ -344,4 +344,9 @@ def plot_radar_image(
             ax2.tick_params(labelsize=6)
             ax2.xaxis.label.set_fontsize(7)
             ax2.yaxis.label.set_fontsize(7)
+        else:
+            ax2.set_title(
+                f"effective permittivity from the scan: {img.attrs['propagation_eps_r']:.2f}"
+            )
+            ax.figure.tight_layout()
     return ax

@@ -108,3 +108,24 @@ def test_merit_phantoms_with_one_set_of_defaults(name):
     err = metrics.localisation_error(img, MERIT_TARGETS[name[-2:]], var="das")
     assert 3.0 <= img.attrs["propagation_eps_r"] <= 20.0
     assert err * 1e3 <= MERIT_LIMITS_MM[name], f"{name}: {err * 1e3:.1f} mm"
+
+
+def test_radar_image_plot_shows_the_criterion_curve(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from brim.io import open as brim_open
+    from brim.io import save
+    from brim.microwave.plotting import plot_radar_image
+
+    scan = cal.reference_subtraction(samples.simulate_scan(target=TARGET, noise=1e-5))
+    img = radar.beamform(scan, grid=radar.hemisphere_grid(0.06, 1e-2), methods=["das"])
+    save(img, tmp_path / "img.nc")
+    back = brim_open(tmp_path / "img.nc")  # the estimate survives the file
+    ax = plot_radar_image(back)
+    curve = ax.figure.axes[1]  # slice, curve, colour bar
+    assert "permittivity" in curve.get_xlabel() and len(curve.lines) == 2
+    plt.close(ax.figure)
+    assert plot_radar_image(back.assign_attrs(delay_model=None).drop_attrs()) is None
