@@ -271,7 +271,7 @@ def estimate_propagation(
     >>> from brim.microwave.radar import estimate_propagation
     >>> scan = rotation_subtraction(brim.data.sample("microwave_radar_scan"))
     >>> est = estimate_propagation(scan, n_eps=9, eps_range=(4, 16), resolution=0.01)
-    >>> bool(6.5 < est.eps_r < 10), est.delay_source, est.curve.max()
+    >>> bool(6.5 < est.eps_r < 10), est.delay_source, float(est.curve.max())
     (True, 'none', 1.0)
     """
     from brim.microwave.radar.beamforming import beamform, hemisphere_grid
