@@ -20,8 +20,9 @@ The recipe that generalises from few images (:func:`train_segmenter`,
   horizontal flips only;
 - Dice + BCE loss, AdamW with a one-cycle schedule;
 - at inference, horizontal-flip test-time augmentation, the mean over the cross-validation
-  fold models (:class:`SegmenterEnsemble`) and :func:`postprocess` (the most probable connected
-  component, holes filled: a BUSI image shows one compact lesion).
+  fold models (:class:`SegmenterEnsemble`) and :func:`postprocess` (one connected component,
+  chosen by summed probability times hypoechoic contrast, holes filled: a BUSI image shows one
+  compact, dark lesion).
 
 The default model (``us_unet.safetensors`` in this package, :func:`default_model_path`) is the
 ensemble of the five fold models of ``scripts/train_us_model.py``; its metadata records the
@@ -375,19 +376,31 @@ def from_square(square: np.ndarray, box: tuple) -> np.ndarray:
     return np.asarray(Image.fromarray(crop).resize((w, h), Image.Resampling.BILINEAR))
 
 
-def postprocess(probability: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
-    """Lesion mask from a probability map: threshold, largest component, holes filled.
+def postprocess(
+    probability: np.ndarray, *, image: np.ndarray | None = None, threshold: float = 0.5
+) -> np.ndarray:
+    """Lesion mask from a probability map: threshold, one component, holes filled.
 
-    A BUSI image shows one lesion, so only the connected component with the largest summed
-    probability is kept and its holes are filled (a hypoechoic lesion with a bright core must
-    not come out as a ring). When no pixel reaches ``threshold``, the component around the most
-    probable pixel at half its probability is returned instead, so that a lesion the network
-    sees only faintly is still outlined (below a maximum of 0.1 the mask stays empty).
+    A BUSI image shows one lesion, so only one connected component is kept: the one with the
+    largest summed probability or, with ``image``, the largest summed probability times its
+    hypoechoic contrast (a classical prior: lesions are darker than the tissue around them;
+    contrast = mean of a surrounding ring minus the mean inside, over the image's standard
+    deviation, at least 0.05, on the image smoothed with sigma = 2 px). Its holes are filled (a
+    hypoechoic lesion with a bright core must not come out as a ring). When no pixel reaches
+    ``threshold``, the component around the most probable pixel at half its probability is
+    returned instead, so that a lesion the network sees only faintly is still outlined (below
+    a maximum of 0.1 the mask stays empty).
+
+    On the grouped-CV predictions of the shipped model (60 BUSI images), the hypoechoic prior
+    raised the mean Dice from 0.596 (summed probability alone) to 0.617; it was chosen among
+    six component rules on these same images, so the gain is optimistic.
 
     Parameters
     ----------
     probability : numpy.ndarray, 2-D
         Per-pixel lesion probability in 0..1.
+    image : numpy.ndarray, 2-D, optional
+        The B-mode image on the same grid (for the hypoechoic prior).
     threshold : float
         Probability above which a pixel is lesion.
 
@@ -419,9 +432,26 @@ def postprocess(probability: np.ndarray, *, threshold: float = 0.5) -> np.ndarra
         fg = p > 0.5 * peak
     lab, n = ndimage.label(fg)
     if n > 1:
-        mass = ndimage.sum_labels(p, lab, index=np.arange(1, n + 1))
-        fg = lab == 1 + int(np.argmax(mass))
+        score = ndimage.sum_labels(p, lab, index=np.arange(1, n + 1))
+        if image is not None:
+            score = score * _hypoechoic_contrast(np.asarray(image, float), lab, n)
+        fg = lab == 1 + int(np.argmax(score))
     return ndimage.binary_fill_holes(fg).astype(np.uint8)
+
+
+def _hypoechoic_contrast(image: np.ndarray, lab: np.ndarray, n: int) -> np.ndarray:
+    """(ring mean - inside mean) / image std of each labelled component, at least 0.05."""
+    from scipy import ndimage
+
+    sm = ndimage.gaussian_filter(image, 2)
+    sd = float(sm.std()) + 1e-12
+    out = np.empty(n)
+    for k in range(1, n + 1):
+        c = lab == k
+        ring = ndimage.binary_dilation(c, iterations=max(3, int(np.sqrt(c.sum()) / 4))) & ~c
+        inside = float(sm[c].mean())
+        out[k - 1] = max((float(sm[ring].mean()) - inside) / sd if ring.any() else 0.0, 0.05)
+    return out
 
 
 class SegmenterEnsemble:
@@ -533,7 +563,8 @@ class SegmenterEnsemble:
         return np.asarray(Image.fromarray(p).resize(a.shape[::-1], Image.Resampling.BILINEAR))
 
     def segment_array(self, image: np.ndarray, *, tta: bool = True) -> np.ndarray:
-        """Lesion mask of one image of any size (probability, then :func:`postprocess`).
+        """Lesion mask of one image of any size (probability, then :func:`postprocess` with
+        the hypoechoic prior).
 
         Parameters
         ----------
@@ -546,7 +577,7 @@ class SegmenterEnsemble:
         -------
         numpy.ndarray of uint8, (H, W)
         """
-        return postprocess(self.probability(image, tta=tta))
+        return postprocess(self.probability(image, tta=tta), image=normalise_image(image))
 
 
 def _augment(x, y, gen):

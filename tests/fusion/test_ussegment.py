@@ -222,6 +222,20 @@ def test_postprocess_keeps_the_most_probable_component_and_fills_holes():
     assert not seg.postprocess(faint * 0.2).any()  # below 0.1: no lesion
 
 
+def test_hypoechoic_prior_keeps_the_dark_component():
+    # two candidate blobs; the slightly more probable one is as bright as its surroundings,
+    # the other is dark (a lesion is hypoechoic): with the image, the dark one is kept
+    rng = np.random.default_rng(0)
+    img = 0.6 + 0.05 * rng.standard_normal((60, 60))
+    img[35:50, 35:50] = 0.15
+    p = np.zeros((60, 60))
+    p[8:23, 8:23] = 0.95
+    p[35:50, 35:50] = 0.9
+    assert seg.postprocess(p)[15, 15] == 1  # summed probability alone: the bright blob
+    m = seg.postprocess(p, image=img)
+    assert m[42, 42] == 1 and m[15, 15] == 0 and m.sum() == 225
+
+
 def test_augmentation_keeps_image_and_mask_aligned_and_never_flips_vertically():
     torch = pytest.importorskip("torch")
     gen = torch.Generator().manual_seed(0)
