@@ -81,6 +81,7 @@ def _read_field_table(path: str, args):
         time_convention={"iwt": "-iwt", "jwt": "+jwt"}.get(
             args.time_convention, args.time_convention
         ),
+        polarisation=args.polarisation,
     )
 
 
@@ -342,6 +343,13 @@ def register(subparsers) -> argparse.ArgumentParser:
         choices=["+jwt", "-iwt", "jwt", "iwt"],
         help="time convention of the table: jwt = exp(+jwt) (brim's), iwt = exp(-iwt), "
         "conjugated on reading (also written --time-convention=-iwt)",
+    )
+    g.add_argument(
+        "--polarisation",
+        default=None,
+        choices=["TM", "TE"],
+        help="polarisation of the table, stored as the 'polarisation' attribute (default: a "
+        "NetCDF table's own attribute, else unset = TM)",
     )
     p.set_defaults(func=_cmd_convert)
 

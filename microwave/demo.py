@@ -51,7 +51,7 @@ def run(outdir: Path, *, progress: bool = False):
         target = np.array([float(v) for v in str(scan.attrs["target_m"]).split(",")])
     cal = calibration.reference_subtraction(scan)
     resolution = 2.5e-3
-    img = radar.beamform(cal, radius=0.06, resolution=resolution, progress=progress)
+    img = radar.beamform(cal, radius=0.06, resolution=resolution, eps_r=8.0, progress=progress)
     f = scan.freq.values
     summary = [
         f"input: {origin}; {scan.sizes['channel']} channels x {scan.sizes['freq']} frequencies "

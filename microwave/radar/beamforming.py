@@ -489,7 +489,7 @@ def beamform(
             capon[i0 : i0 + len(p)] = capon_power(sig, freq, t, tx, rx, loading=capon_loading)
         if name in ("cupy", "torch"):
             if domain == "frequency":
-                r = rk.fd_beamform_xp(d_data, d_freq, to_dev(t), d_tx, d_rx)
+                r = rk.fd_beamform_xp(d_data, d_freq, to_dev(t), d_tx, d_rx, uniform=uniform)
             else:
                 r = rk.td_beamform_xp(d_data, 0.0, dt, to_dev(t), d_tx, d_rx)
             out[i0 : i0 + len(p)] = to_numpy(r)

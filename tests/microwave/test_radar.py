@@ -59,8 +59,8 @@ def test_numba_matches_numpy_reference(sim, small_grid):
 
 
 def test_time_domain_matches_frequency_domain(sim, small_grid):
-    fd = radar.beamform(sim, grid=small_grid, domain="frequency")
-    td = radar.beamform(sim, grid=small_grid, domain="time", time_oversample=32)
+    fd = radar.beamform(sim, eps_r=8.0, grid=small_grid, domain="frequency")
+    td = radar.beamform(sim, eps_r=8.0, grid=small_grid, domain="time", time_oversample=32)
     for var in ("das", "dmas", "cf_das"):
         a, b = fd[var].values, td[var].values
         # linear interpolation of a 32x-oversampled analytic signal: < 1 % of the peak
@@ -68,8 +68,8 @@ def test_time_domain_matches_frequency_domain(sim, small_grid):
 
 
 def test_chunking_gives_the_same_image(sim, small_grid):
-    a = radar.beamform(sim, grid=small_grid)
-    b = radar.beamform(sim, grid=small_grid, max_memory_mb=0.05, progress=True)
+    a = radar.beamform(sim, eps_r=8.0, grid=small_grid)
+    b = radar.beamform(sim, eps_r=8.0, grid=small_grid, max_memory_mb=0.05, progress=True)
     np.testing.assert_array_equal(a["das"].values, b["das"].values)
 
 
@@ -87,7 +87,9 @@ def test_two_layer_delays():
 
 
 def test_planar_image_and_bad_method(sim):
-    img = radar.beamform(sim, grid=radar.plane_grid(0.05, 2.5e-3, TARGET[2]), methods="das")
+    img = radar.beamform(
+        sim, eps_r=8.0, grid=radar.plane_grid(0.05, 2.5e-3, TARGET[2]), methods="das"
+    )
     assert img["das"].dims == ("y", "x")
     assert metrics.localisation_error(img, TARGET) <= 2.5e-3 + 1e-9
     with pytest.raises(ConfigError, match="beamformer"):
@@ -133,8 +135,8 @@ def test_gpu_resident_scan_beamforms_on_the_gpu(sim, small_grid):
 
     gpu = sim.brim.to_device("cuda")
     for domain in ("frequency", "time"):
-        a = radar.beamform(sim, grid=small_grid, domain=domain)
-        b = radar.beamform(gpu, grid=small_grid, domain=domain)
+        a = radar.beamform(sim, eps_r=8.0, grid=small_grid, domain=domain)
+        b = radar.beamform(gpu, eps_r=8.0, grid=small_grid, domain=domain)
         assert steps(b)[-1]["parameters"]["backend"] == "cupy"
         for var in ("das", "dmas", "cf_das"):
             np.testing.assert_allclose(
@@ -199,8 +201,10 @@ def test_two_layer_beamforming_oracle():
 def test_backends_give_the_same_image(xp, sim, small_grid, domain):
     # NumPy/Numba, torch-CPU and CuPy (gpu marker) kernels: same image to rtol 1e-9 (float64
     # everywhere; only the summation order differs).
-    ref = radar.beamform(sim, grid=small_grid, domain=domain, time_oversample=16)
-    got = radar.beamform(sim, grid=small_grid, domain=domain, time_oversample=16, backend=xp.name)
+    ref = radar.beamform(sim, eps_r=8.0, grid=small_grid, domain=domain, time_oversample=16)
+    got = radar.beamform(
+        sim, eps_r=8.0, grid=small_grid, domain=domain, time_oversample=16, backend=xp.name
+    )
     for var in ("das", "dmas", "cf_das"):
         a = ref[var].values
         np.testing.assert_allclose(got[var].values, a, rtol=1e-9, atol=1e-12 * np.nanmax(a))
