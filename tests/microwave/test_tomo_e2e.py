@@ -125,3 +125,19 @@ def test_reconstruct_refuses_an_unknown_polarisation(tmp_path, value):
                   ring_positions(4, 0.1)), f)  # fmt: skip
     argv = ["microwave", "reconstruct", str(f), "-o", str(tmp_path / "m.nc")]
     assert main([*argv, "--polarisation", value]) == 2
+
+
+def test_convert_polarisation_option_labels_a_text_table(tmp_path):
+    """A text table carries no attribute: ``convert --polarisation TE`` stores it, so the
+    default ``reconstruct`` then runs the TE model."""
+    table = tmp_path / "horns.txt"
+    np.savetxt(table, _horn_table("TE")[:200])
+    conv = tmp_path / "conv.nc"
+    _convert(table, conv, "--polarisation", "TE")
+    assert brim.open(conv).attrs["polarisation"] == "TE"
+    plain = tmp_path / "plain.nc"
+    _convert(table, plain)
+    assert brim.open(plain).attrs.get("polarisation", "TM") == "TM"
+    bad = ["microwave", "convert", str(table), "-o", str(tmp_path / "bad.nc")]
+    assert main([*bad, "--tx-radius", "0.5", "--polarisation", "circular"]) == 2
+    assert not (tmp_path / "bad.nc").exists()
