@@ -107,6 +107,15 @@ def test_elasto_mask_guides_dot_like_the_native_mask(case):
     assert hbt_el == pytest.approx(hbt_native, rel=0.05)
     assert so2_el == pytest.approx(so2_native, abs=0.03)
     # the test can fail: the same mask read with the line origin at the probe centre (no
-    # centring of the aperture, 20 mm off) recovers a different absorption
-    hbt_off, _ = _lesion_hb(target, reference, roi=rc.roi_from_mask(elasto_us, lateral_offset=0.0))
-    assert abs(hbt_off - hbt_native) > 0.05 * hbt_native * 3
+    # centring of the aperture, 20 mm off) places the lesion where there is none. The ROI is a
+    # hard prior, so the lesion value alone need not give that away (the joint fit returns a
+    # plausible 75 uM there); the data misfit of the lesion fit does: measured 0.12 with the
+    # right mask, 0.27 with the shifted one
+    fits = {}
+    for name, roi in (
+        ("native", rc.roi_from_mask(native)),
+        ("shifted", rc.roi_from_mask(elasto_us, lateral_offset=0.0)),
+    ):
+        rec = rc.reconstruct(target, reference, nonlinear_iterations=1, roi=roi)
+        fits[name] = float(rec["lesion_fit_residual"].mean())
+    assert fits["shifted"] > 1.5 * fits["native"], fits
