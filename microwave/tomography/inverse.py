@@ -106,6 +106,9 @@ class InversionResult:
         Per frequency: ``freq``, ``iterations`` (accepted iterations used) and ``reason``
         (``"iterations"``, ``"discrepancy"``, ``"plateau"``, ``"update below 1e-4"`` or
         ``"step rejected"``).
+    provenance : list of dict
+        The provenance chain of the input field set plus the :func:`invert` record (filled by
+        :func:`brim.provenance.step`); :meth:`to_dataset` writes it into the map.
     """
 
     permittivity: np.ndarray
@@ -116,6 +119,7 @@ class InversionResult:
     history: list[dict] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
     stopping: list[dict] = field(default_factory=list)
+    provenance: list[dict] = field(default_factory=list)
 
     def to_dataset(self) -> xr.Dataset:
         """The map as a brim ``reconstruction`` Dataset (coords x, y in m).
@@ -126,7 +130,6 @@ class InversionResult:
             Kind ``reconstruction``: ``permittivity`` (complex, 1) on (y, x), ``freq`` in Hz, the
             history as JSON, provenance ``brim.microwave.invert``.
         """
-        from brim.provenance import record
         from brim.schema import stamp
 
         ds = xr.Dataset(
@@ -148,8 +151,11 @@ class InversionResult:
             },
         )
         ds["freq"] = xr.DataArray(float(self.freq[-1]), attrs={"units": "Hz"})
-        params = {"method": self.method, **self.parameters}
-        ds = record(ds, "brim.microwave.invert", params=params)  # provenance.step_name(invert)
+        if self.provenance:  # set by the @provenance.step of invert: the input's chain + invert
+            ds = provenance.restore(ds, self.provenance)
+        else:  # a result built by hand
+            params = {"method": self.method, **self.parameters}
+            ds = provenance.record(ds, provenance.step_name(invert), params=params)
         return stamp(ds, "reconstruction")
 
 
@@ -784,6 +790,7 @@ def _project(chi, eps_b, bounds):
 # ----------------------------------------------------------------------------------------------
 # the driver
 # ----------------------------------------------------------------------------------------------
+@provenance.step
 def invert(
     fields: xr.Dataset,
     grid: TomographyGrid,

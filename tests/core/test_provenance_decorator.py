@@ -398,3 +398,18 @@ def test_shear_wave_maps_continue_the_rf_chain():
         "brim.elasto.shear_wave_elastography",
     ]
     assert chain[-1]["parameters"]["density"] == 1050.0
+
+
+def test_inversion_map_continues_the_field_set_chain():
+    """InversionResult.to_dataset writes the chain the invert step recorded: the simulation
+    that made the fields, then invert with its bound arguments (no hand-written record)."""
+    from brim.microwave.tomography import TomographyGrid, invert, ring_positions, simulate
+
+    g = TomographyGrid.centered(12, 0.06)
+    eps = np.ones(g.shape)
+    eps[4:8, 4:8] = 1.5
+    fs = simulate(eps, g, 1e9, ring_positions(6, 0.1), ring_positions(6, 0.1))
+    chain = provenance.steps(invert(fs, g, method="born", weight=1e-2).to_dataset())
+    assert [s["step"] for s in chain] == ["brim.microwave.simulate", "brim.microwave.invert"]
+    assert chain[-1]["parameters"]["method"] == "born"
+    assert chain[-1]["parameters"]["weight"] == 1e-2
