@@ -56,7 +56,7 @@ import scipy.fft
 import scipy.special as sp
 
 from brim.microwave.tomography.grid import TomographyGrid
-from brim.microwave.tomography.vie import VIEOperator, complex_dtype, hankel0
+from brim.microwave.tomography.vie import VIEOperator, hankel0
 
 __all__ = [
     "POLARISATIONS",
@@ -168,21 +168,11 @@ class TEVIEOperator(VIEOperator):
 
     ncomp = 2
 
-    def __init__(
-        self, grid: TomographyGrid, k_b, *, backend: str = "numpy", precision: str = "double"
-    ):
-        from brim.microwave.tomography.vie import _fft_module, _xp_of
-
-        self.grid = grid
-        self.dtype = complex_dtype(precision)
-        self.k_b = np.atleast_1d(np.asarray(k_b, complex))
-        self.backend = backend
-        self.xp = _xp_of(backend)
-        self.fft = _fft_module(backend)
-        ny, nx = grid.shape
-        self.pad = (scipy.fft.next_fast_len(2 * ny - 1), scipy.fft.next_fast_len(2 * nx - 1))
-        oy = _wrapped_offsets(ny, self.pad[0]) * grid.d
-        ox = _wrapped_offsets(nx, self.pad[1]) * grid.d
+    def _build_kernels(self):
+        """The spectra of the three TE kernels (xx, yy, xy) and the self terms, per frequency."""
+        grid = self.grid
+        oy = _wrapped_offsets(grid.ny, self.pad[0]) * grid.d
+        ox = _wrapped_offsets(grid.nx, self.pad[1]) * grid.d
         dy, dx = np.meshgrid(oy, ox, indexing="ij")
         hats = []
         selfs = []
@@ -191,8 +181,9 @@ class TEVIEOperator(VIEOperator):
             valid = np.isfinite(dx) & np.isfinite(dy)
             hats.append([scipy.fft.fft2(np.where(valid, g, 0.0), workers=-1) for g in kern])
             selfs.append(kern[0][0, 0])
-        self._kernel_hat = self.xp.asarray(np.array(hats).astype(self.dtype))  # (nf, 3, Py, Px)
-        self.self_term = np.array(selfs)
+        return self.xp.asarray(np.array(hats).astype(self.dtype)), np.array(
+            selfs
+        )  # (nf, 3, Py, Px)
 
     def apply_g(self, w):
         """Apply the TE operator to contrast sources ``w`` (n_freq, n_src, 2 ny, nx).

@@ -221,9 +221,13 @@ class VIEOperator:
             scipy.fft.next_fast_len(2 * grid.ny - 1),
             scipy.fft.next_fast_len(2 * grid.nx - 1),
         )
-        kern = np.stack([_richmond_kernel(grid, k, self.pad) for k in self.k_b])
-        self._kernel_hat = self.xp.asarray(scipy.fft.fft2(kern, workers=-1).astype(self.dtype))
-        self.self_term = np.array([kern[i, 0, 0] for i in range(kern.shape[0])])
+        self._kernel_hat, self.self_term = self._build_kernels()
+
+    def _build_kernels(self):
+        """The kernel spectra on the padded grid and the self terms, one per frequency."""
+        kern = np.stack([_richmond_kernel(self.grid, k, self.pad) for k in self.k_b])
+        hat = self.xp.asarray(scipy.fft.fft2(kern, workers=-1).astype(self.dtype))
+        return hat, np.array([kern[i, 0, 0] for i in range(kern.shape[0])])
 
     def _fft(self, a, *, n=None, axis=-1, inverse=False, overwrite=False):
         f = self.fft.ifft if inverse else self.fft.fft
