@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, check_positive
 from brim.fusion import diffusion as dif
@@ -293,6 +294,7 @@ def _measurement_dataset(phi, sources, detectors, wavelengths, frequency, attrs)
     return stamp(ds, "optical_measurement")
 
 
+@provenance.step
 def simulate_measurement(
     lesion: Lesion | None = None,
     *,
@@ -394,24 +396,7 @@ def simulate_measurement(
         "refractive_index": n,
         "description": "simulated by brim.fusion.simulate (volume-integral diffusion model)",
     }
-    from brim.provenance import record
-
-    ds = _measurement_dataset(phi, sources * MM_TO_M, detectors * MM_TO_M, wl, frequency, attrs)
-    return record(
-        ds,
-        "brim.fusion.simulate.simulate_measurement",
-        params={
-            "lesion": None if lesion is None else asdict(lesion),
-            "wavelengths": wl.tolist(),
-            "musp": musp,
-            "n": n,
-            "frequency": frequency,
-            "amplitude_noise": amplitude_noise,
-            "phase_noise": phase_noise,
-            "voxel": voxel,
-            "seed": seed,
-        },
-    )
+    return _measurement_dataset(phi, sources * MM_TO_M, detectors * MM_TO_M, wl, frequency, attrs)
 
 
 def simulate_pair(
@@ -454,6 +439,7 @@ def simulate_pair(
     )
 
 
+@provenance.step
 def synthetic_ultrasound(
     lesion: Lesion | None = None,
     *,
@@ -518,16 +504,4 @@ def synthetic_ultrasound(
         },
         attrs={"plane_y_m": float(lesion.center[1]), "brim_truth": json.dumps(asdict(lesion))},
     )
-    from brim.provenance import record
-
-    return record(
-        stamp(ds, "mask"),
-        "brim.fusion.simulate.synthetic_ultrasound",
-        params={
-            "lesion": asdict(lesion),
-            "width": width,
-            "depth": depth,
-            "pixel": pixel,
-            "seed": seed,
-        },
-    )
+    return stamp(ds, "mask")

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from brim import provenance
 from brim.deprecation import positional_options
 from brim.microwave.readers import make_scan
 from brim.microwave.tissue import C0
-from brim.provenance import record
 
 __all__ = ["hemisphere_antennas", "make_samples", "simulate_point_scatterers", "simulate_scan"]
 
@@ -99,6 +99,7 @@ def simulate_point_scatterers(
     return s
 
 
+@provenance.step
 def simulate_scan(
     *,
     target=(0.015, 0.0, 0.035),
@@ -175,15 +176,7 @@ def simulate_scan(
             "antenna_position_kind": "phase-centre",
         },
     )
-    params = {
-        "target": target,
-        "amplitude": amplitude,
-        "eps_r": eps_r,
-        "artefact": artefact,
-        "noise": noise,
-        "seed": seed,
-    }
-    return record(ds, "brim.microwave.samples.simulate_scan", params=params)
+    return ds
 
 
 def make_samples(outdir: Path) -> list[Path]:

@@ -206,8 +206,6 @@ def test_public_steps_no_longer_hand_write_other_spellings():
         for path in sorted((root / pkg).rglob("*.py")):
             if path.name in ("cli.py", "tomography_cli.py", "samples.py", "pipelines.py"):
                 continue  # command records (file hashes of a command line) and sample files
-            if path.name == "simulate.py" and pkg == "fusion":
-                continue  # its names are inside the shipped sample files: renamed with them
             for name in literal.findall(path.read_text()):
                 if not RULE.match(name):
                     bad.append(f"{path.relative_to(root)}: {name}")
