@@ -162,6 +162,7 @@ class Simulation:
     volume: xr.Dataset
 
 
+@provenance.step
 def simulate_thermogram(
     *,
     seed: int,
@@ -234,7 +235,7 @@ def simulate_thermogram(
     >>> img.brim.kind, img.attrs["diagnosis"], img["temperature"].attrs["units"]
     ('thermogram', 'Sick', 'degC')
     """
-    sim, params = _simulate(
+    sim = _simulate(
         seed=seed,
         tumour=tumour,
         spec=spec,
@@ -249,7 +250,7 @@ def simulate_thermogram(
         camera_emissivity=camera_emissivity,
         patient=patient,
     )
-    img = _record(sim.thermogram, "brim.thermo.simulate_thermogram", params)
+    img = sim.thermogram
     if return_volume:
         warnings.warn(
             "simulate_thermogram(return_volume=True) is deprecated (one function, one return "
@@ -261,6 +262,7 @@ def simulate_thermogram(
     return img
 
 
+@provenance.step
 def simulate_subject(
     *,
     seed: int,
@@ -298,7 +300,7 @@ camera_emissivity, patient
     >>> sim.volume["temperature"].dims, sim.thermogram["temperature"].dims
     (('z', 'y', 'x'), ('y', 'x'))
     """
-    sim, params = _simulate(
+    sim = _simulate(
         seed=seed,
         tumour=tumour,
         spec=spec,
@@ -313,10 +315,7 @@ camera_emissivity, patient
         camera_emissivity=camera_emissivity,
         patient=patient,
     )
-    return Simulation(
-        thermogram=_record(sim.thermogram, "brim.thermo.simulate_subject", params),
-        volume=_record(sim.volume, "brim.thermo.simulate_subject", params),
-    )
+    return sim
 
 
 def _simulate(
@@ -334,10 +333,9 @@ def _simulate(
     emissivity: float = 0.98,
     camera_emissivity: float | None = None,
     patient: str | None = None,
-) -> tuple[Simulation, dict]:
-    """The body of :func:`simulate_thermogram` and :func:`simulate_subject`: the simulation
-    and the parameters its provenance records (the drawn ambient temperature and voxel size,
-    not the arguments)."""
+) -> Simulation:
+    """The body of :func:`simulate_thermogram` and :func:`simulate_subject`: the simulation;
+    the drawn ambient temperature and the voxel size go into the calling step's record."""
     from brim.thermo import camera
 
     spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
@@ -366,12 +364,9 @@ def _simulate(
     img.attrs.update(attrs)
     img["ambient_temperature"] = vol["ambient_temperature"]
     img = _stamp(img)
-    params = {
-        "seed": seed, "tumour": t is not None, "t_ambient": t_ambient, "h": h,
-        "voxel": spec.voxel, "pixel_pitch": pixel_pitch, "view": view, "angle": angle,
-        "netd": netd, "emissivity": emissivity, "camera_emissivity": camera_emissivity,
-    }  # fmt: skip
-    return Simulation(thermogram=img, volume=vol), params
+    # the step records the call's arguments; these are the values drawn or derived from them
+    provenance.note(tumour=t is not None, t_ambient=t_ambient, voxel=spec.voxel)
+    return Simulation(thermogram=img, volume=vol)
 
 
 def _steady_phantom(seed, spec, tumour, voxel, t_ambient, h):
@@ -407,7 +402,3 @@ def _stamp(ds: xr.Dataset) -> xr.Dataset:
     from brim import schema
 
     return schema.stamp(ds, "thermogram")
-
-
-def _record(ds: xr.Dataset, step: str, params: dict) -> xr.Dataset:
-    return provenance.record(ds, step, params=params)
