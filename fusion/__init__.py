@@ -91,7 +91,6 @@ _EXPORTS = {
     "cross_validate_segmenter": "ussegment",
     "SegmenterEnsemble": "ussegment",
     "default_model_path": "ussegment",
-    "resolve_model": "ussegment",
     "register_images": "fuse",
     "apply_affine": "fuse",
     "feature_fusion": "fuse",
