@@ -41,7 +41,7 @@ EXPECTED = {
     "00_getting_started": Expected(1),  # ds.brim.plot
     "01_honest_evaluation": Expected(1),  # Grad-CAM (the report's figures go to files)
     "thermo": Expected(4),  # segmentation, asymmetry map, Grad-CAM, detectability curves
-    "microwave_radar": Expected(4),  # antennas + channel, time signal, 6 images, x-z cut
+    "microwave_radar": Expected(5),  # antennas, time signal, eps curves, 4 x 3 images, x-z cuts
     "microwave_tomography": Expected(1),  # truth / DBIM / difference
     "elastography": Expected(3, 1),  # FE strain, NCC/phase/DP, shear wave; + Field II frames
     "fusion": Expected(2, 1),  # measurement + ultrasound, HbT slices; + Zhu-lab maps
