@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from brim.cli import add_output_option, add_progress_option, examples, output_file, output_paths
 from brim.errors import ConfigError
@@ -106,15 +107,42 @@ def _scan_inputs(args) -> list[str]:
 def _cmd_calibrate(args) -> int:
     from brim.io import save
 
-    if not (args.reference or args.rotation or args.average):
-        raise ConfigError("give --reference REF, --rotation OTHER or --average")
     out = output_file(args.output, inputs=_scan_inputs(args))
-    ds = _calibrate(_open(args.scan), args)
+    ds = _calibrated(args)
     if "s_reference" in ds:
         ds = ds.drop_vars("s_reference")
     save(ds, out)
     print(out)
     return 0
+
+
+def _calibrated(args):
+    """The scan calibrated as ``calibrate`` and ``image`` are told (default: its own reference)."""
+    ds = _open(args.scan)
+    if not (args.reference or args.rotation or args.average):
+        ds = _own_reference_subtraction(ds)
+    return _calibrate(ds, args)
+
+
+def _own_reference_subtraction(ds):
+    """No calibration option: subtract the reference the scan carries (``s_reference``), as a
+    rotation or a reference subtraction by its ``reference_kind``; say which on stderr."""
+    from brim.microwave.radar import calibration as cal
+
+    if "s_reference" not in ds:
+        raise ConfigError(
+            "the scan carries no reference of its own (s_reference): give --reference REF, "
+            "--rotation OTHER or --average"
+        )
+    kind = str(ds["s_reference"].attrs.get("reference_kind", "reference"))
+    print(
+        f"calibrate: subtracting the scan's own {kind} scan (s_reference); "
+        "--reference, --rotation or --average choose otherwise",
+        file=sys.stderr,
+    )
+    if kind == "rotation":
+        return cal.rotation_subtraction(ds)
+    return cal.reference_subtraction(ds)
 
 
 def _beamform(ds, args):
@@ -169,14 +197,7 @@ def _cmd_image(args) -> int:
     from brim.io import save
 
     out = output_file(args.output, inputs=_scan_inputs(args))
-    ds = _calibrate(_open(args.scan), args)
-    if not (args.reference or args.rotation or args.average):
-        from brim.microwave.radar import calibration as cal
-
-        if "s_reference" not in ds:
-            raise ConfigError("give --reference, --rotation or --average (no reference in file)")
-        ds = cal.reference_subtraction(ds)
-    img = _beamform(ds, args)
+    img = _beamform(_calibrated(args), args)
     save(img, out)
     print(out)
     return 0
@@ -355,8 +376,9 @@ def register(subparsers) -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "calibrate",
-        help="reference / rotation / average subtraction",
+        help="reference / rotation / average subtraction (default: the scan's own reference)",
         epilog=examples(
+            f"brim microwave calibrate {_SCAN} -o calibrated.nc",
             f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
             f"brim microwave calibrate {_SCAN} --reference empty_chamber.nc -o calibrated.nc",
         ),

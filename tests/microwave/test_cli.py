@@ -85,3 +85,23 @@ def test_cli_estimate_propagation_and_beamform_default(tmp_path, capsys):
     )
     with xr.open_dataset(tmp_path / "b.nc") as ds:
         assert ds.attrs["eps_r"] == 8.0 and "propagation_eps_r" not in ds.attrs
+
+
+def test_cli_calibrate_without_option_uses_the_scans_own_reference(tmp_path, capsys):
+    """No option: the reference the scan carries is subtracted (and stderr says so); a scan
+    without one gets a clear error and no output file."""
+    import numpy as np
+
+    import brim
+    from brim.microwave.radar import calibration as cal
+
+    scan = brim.data.sample_path("microwave_radar_scan")
+    out = tmp_path / "cal.nc"
+    assert main(["microwave", "calibrate", str(scan), "-o", str(out)]) == 0
+    assert "own" in capsys.readouterr().err
+    expected = cal.reference_subtraction(brim.open(scan))
+    np.testing.assert_allclose(brim.open(out)["s"].values, expected["s"].values, rtol=1e-12)
+    again = tmp_path / "again.nc"
+    assert main(["microwave", "calibrate", str(out), "-o", str(again)]) == 2
+    assert "no reference of its own" in capsys.readouterr().err
+    assert not again.exists()
