@@ -38,21 +38,6 @@ def _open(path):
     return open_scan(path)
 
 
-def _calibrate(ds, args):
-    from brim.microwave.radar import calibration as cal
-    from brim.microwave.readers import open_scan
-
-    if getattr(args, "reference", None):
-        ds = cal.reference_subtraction(ds, reference=open_scan(args.reference))
-    elif getattr(args, "rotation", None):
-        ds = cal.rotation_subtraction(ds, rotated=open_scan(args.rotation))
-    elif getattr(args, "average", False):
-        ds = cal.average_subtraction(ds)
-    if getattr(args, "antenna_delay", None):
-        ds = cal.antenna_delay_calibration(ds, float(args.antenna_delay))
-    return ds
-
-
 _FIELD_TABLE_SUFFIXES = (".exp",)
 
 
@@ -118,10 +103,21 @@ def _cmd_calibrate(args) -> int:
 
 def _calibrated(args):
     """The scan calibrated as ``calibrate`` and ``image`` are told (default: its own reference)."""
+    from brim.microwave.radar import calibration as cal
+    from brim.microwave.readers import open_scan
+
     ds = _open(args.scan)
-    if not (args.reference or args.rotation or args.average):
+    if args.reference:
+        ds = cal.reference_subtraction(ds, reference=open_scan(args.reference))
+    elif args.rotation:
+        ds = cal.rotation_subtraction(ds, rotated=open_scan(args.rotation))
+    elif args.average:
+        ds = cal.average_subtraction(ds)
+    else:
         ds = _own_reference_subtraction(ds)
-    return _calibrate(ds, args)
+    if args.antenna_delay:
+        ds = cal.antenna_delay_calibration(ds, float(args.antenna_delay))
+    return ds
 
 
 def _own_reference_subtraction(ds):
