@@ -43,22 +43,9 @@ from PIL import Image
 from scipy import stats
 
 from brim.evaluate import auroc_ci
+from brim.thermo.segmentation import colombia_labels
 
 FEATURES = ("median", "p90", "std", "hot_fraction")
-
-
-def read_labels(root: Path, side: str) -> dict[str, str]:
-    """Per-breast labels of one side, keyed by the crop's file stem (``IIR0001``).
-
-    The sheets name right-side crops ``IIR0001_right`` while the files are ``IIR0001.png``.
-    """
-    import pandas as pd
-
-    sheet = pd.read_excel(root / side / f"{side}.xlsx")
-    out = {}
-    for name, label in zip(sheet["Image"].astype(str), sheet["Label"].astype(str), strict=True):
-        out[name.removesuffix(f"_{side}").strip()] = label.strip()
-    return out
 
 
 def breast_pixels(path: Path) -> np.ndarray:
@@ -69,12 +56,12 @@ def breast_pixels(path: Path) -> np.ndarray:
 
 def patient_table(root: Path) -> list[dict]:
     """One row per patient with both crops and both labels."""
-    labels = {side: read_labels(root, side) for side in ("left", "right")}
+    labels = colombia_labels(root)
     rows = []
     for left in sorted((root / "left").glob("*.png")):
         right = root / "right" / left.name
         stem = left.stem
-        if not right.is_file() or stem not in labels["left"] or stem not in labels["right"]:
+        if not right.is_file() or ("left", stem) not in labels or ("right", stem) not in labels:
             continue
         px = {"left": breast_pixels(left), "right": breast_pixels(right)}
         if min(v.size for v in px.values()) < 50:
@@ -82,7 +69,7 @@ def patient_table(root: Path) -> list[dict]:
         hot = np.percentile(np.concatenate(list(px.values())), 90)
         row: dict = {"id": stem, "area": px["left"].size + px["right"].size}
         for side, v in px.items():
-            row[f"{side}_label"] = labels[side][stem]
+            row[f"{side}_label"] = labels[(side, stem)]
             row[f"{side}_median"] = np.median(v)
             row[f"{side}_p90"] = np.percentile(v, 90)
             row[f"{side}_std"] = v.std()

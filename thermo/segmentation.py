@@ -453,6 +453,35 @@ def _fill_background(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator
     return ndimage.gaussian_filter(out, 0.7)
 
 
+def colombia_labels(root: str | os.PathLike) -> dict[tuple[str, str], str]:
+    """The Colombian cohort's per-breast labels (N, PB, PM) from ``left/left.xlsx`` and
+    ``right/right.xlsx``, keyed by ``(side, crop file stem)``.
+
+    The right sheet names its crops ``IIR0001_right`` while the files are ``IIR0001.png``: the
+    side suffix is removed. A missing sheet gives no labels for its side.
+
+    Parameters
+    ----------
+    root : path-like
+        The cohort folder (with ``left/`` and ``right/``).
+
+    Returns
+    -------
+    dict
+        ``{(side, stem): label}``.
+    """
+    import pandas as pd
+
+    labels: dict[tuple[str, str], str] = {}
+    for side in ("left", "right"):
+        sheet = Path(root) / side / f"{side}.xlsx"
+        if sheet.is_file():
+            df = pd.read_excel(sheet)
+            for name, label in zip(df["Image"], df["Label"], strict=True):
+                labels[(side, str(name).strip().removesuffix(f"_{side}"))] = str(label).strip()
+    return labels
+
+
 def load_colombia(
     root: str | os.PathLike,
     *,
@@ -488,23 +517,10 @@ def load_colombia(
     if not (root / "left").is_dir():
         raise MissingFileError(f"{root} has no 'left/' folder of the Colombian cohort")
     rng = np.random.default_rng(seed)
-    labels: dict[tuple[str, str], str] = {}
-    for side in ("left", "right"):
-        sheet = root / side / f"{side}.xlsx"
-        if sheet.is_file():
-            try:
-                import pandas as pd
-
-                df = pd.read_excel(sheet)
-                # the right sheet names its crops "IIR0001_right", the files are IIR0001.png
-                labels.update(
-                    {
-                        (side, str(r.Image).strip().removesuffix(f"_{side}")): str(r.Label)
-                        for r in df.itertuples()
-                    }
-                )
-            except Exception:  # noqa: BLE001 - labels are optional for segmentation
-                pass
+    try:
+        labels = colombia_labels(root)
+    except Exception:  # noqa: BLE001 - labels are optional for segmentation
+        labels = {}
     imgs, msks, ids, sides, labs = [], [], [], [], []
     for side in ("left", "right"):
         files = sorted((root / side).glob("*.png"))
