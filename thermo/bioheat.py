@@ -16,8 +16,9 @@ names their new home:
 
 from __future__ import annotations
 
-import importlib
 import warnings
+
+from brim.thermo._moved import moved_names
 
 _MOVED = {
     "STEFAN_BOLTZMANN": "pennes",
@@ -38,19 +39,7 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str):
-    """Deprecated access to the names that moved to :mod:`brim.thermo`'s one-concept modules."""
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    where = "brim.thermo (internal)" if module.startswith("_") else f"brim.thermo.{module}.{name}"
-    warnings.warn(
-        f"brim.thermo.bioheat is deprecated: {name} moved to {where}; the old path stops "
-        "working in the next release",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(f"brim.thermo.{module}"), name)
+__getattr__ = moved_names("brim.thermo.bioheat", _MOVED)
 
 
 def aggregation_hierarchy(A, coords=None, *, min_size: int = 3000):

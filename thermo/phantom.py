@@ -50,8 +50,6 @@ breast tumor. Int. J. Therm. Sci. 48, 849–859.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -59,6 +57,7 @@ from scipy import ndimage
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError
+from brim.thermo._moved import moved_names
 
 GAUTHERIE_CONSTANT = 3.27e6
 """Gautherie's product of metabolic heat and doubling time, W·day/m^3 (Gautherie 1980)."""
@@ -531,15 +530,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str):
-    """Deprecated access to the simulators that moved to their own modules."""
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"brim.thermo.phantom.{name} moved to brim.thermo.{module}.{name}; import it from there "
-        f"(or from brim.thermo where it is public). The old path stops working in the next release",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(f"brim.thermo.{module}"), name)
+__getattr__ = moved_names("brim.thermo.phantom", _MOVED)
