@@ -69,6 +69,7 @@ from brim.errors import ConfigError, FormatError, SolverError, check_positive
 from .displacement import estimate_displacement, frame_pair, window_centers
 from .fem import Inclusion
 from .rfsim import simulate_pair
+from .strain import _median_finite
 
 __all__ = ["glue_displacement", "simulate_decorrelated_pair"]
 
@@ -329,30 +330,6 @@ def _cg(h, w, bu, bv, xu, xv, maxiter, rtol):  # pragma: no cover - jit
     return it, res
 
 
-@numba.njit(cache=True)
-def _median_5x3(x):  # pragma: no cover - jit
-    """Median over 5 rows x 3 columns (edges replicated), as scipy's ``median_filter``."""
-    nz, nx = x.shape
-    out = np.empty_like(x)
-    buf = np.empty(15)
-    for i in range(nz):
-        for j in range(nx):
-            n = 0
-            for di in range(-2, 3):
-                ii = min(max(i + di, 0), nz - 1)
-                for dj in range(-1, 2):
-                    jj = min(max(j + dj, 0), nx - 1)
-                    val = x[ii, jj]
-                    m = n
-                    while m > 0 and buf[m - 1] > val:  # insertion sort
-                        buf[m] = buf[m - 1]
-                        m -= 1
-                    buf[m] = val
-                    n += 1
-            out[i, j] = buf[7]
-    return out
-
-
 def _fill_nan(x: np.ndarray) -> np.ndarray:
     """NaN replaced by the median of the finite values (0 if none)."""
     x = np.asarray(x, float)
@@ -554,8 +531,8 @@ def glue_displacement(
             frames=frames,
             backend=backend,
         )
-        u0 = _median_5x3(_fill_nan(seed["axial_samples"].values))
-        v0 = _median_5x3(_fill_nan(seed["lateral_lines"].values))
+        u0 = _median_finite(_fill_nan(seed["axial_samples"].values), 5, 3)
+        v0 = _median_finite(_fill_nan(seed["lateral_lines"].values), 5, 3)
         if _SEED_STEP > 1:
             srows = seed["row"].values.astype(float)
             u0 = np.stack([np.interp(centers, srows, c) for c in u0.T], axis=1)
@@ -706,36 +683,11 @@ def simulate_decorrelated_pair(
 
     Parameters
     ----------
-    width, height : float
-        Block (and image) size in m.
-    n_samples, n_lines : int
-        Image size (depth samples, lines).
-    youngs_modulus : float
-        Background Young's modulus in Pa.
-    inclusions : tuple of Inclusion, optional
-        Default one 4 mm radius inclusion three times stiffer than the background, centred.
-    compression : float
-        Applied compression (fraction of the height).
-    lateral_shift : float
-        Rigid lateral motion of the tissue between the frames in m.
-    correlation : float
-        Out-of-plane reflectivity correlation ``rho`` in [0, 1].
-    jitter : float
-        RMS random scatterer displacement in m.
-    noise_db : float or None
-        Electronic-noise SNR in dB relative to the RF RMS; None for none.
-    sampling_frequency, center_frequency : float
-        Hz.
-    bandwidth : float
-        -6 dB fractional bandwidth of the pulse.
-    beam_fwhm : float
-        Lateral beam width in m.
-    sound_speed : float
-        m/s.
-    fe_elements : tuple of int
-        Finite-element mesh (lateral, axial).
-    seed : int
-        Random seed (deterministic output).
+    width, height, n_samples, n_lines, youngs_modulus, inclusions, compression, lateral_shift, \
+correlation, jitter, noise_db, sampling_frequency, center_frequency, bandwidth, beam_fwhm, \
+sound_speed, fe_elements, seed
+        As in :func:`simulate_pair` (m, Pa, Hz, m/s); ``noise_db`` defaults to a free-hand
+        scan's 30 dB here instead of 40 dB.
 
     Returns
     -------

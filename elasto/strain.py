@@ -160,7 +160,7 @@ def strain_image(
             if median == 3 and np.isfinite(ax).all():
                 ax = _median_3x3(ax)
             else:
-                ax = _median_displacement(ax, int(median))
+                ax = _median_finite(ax, int(median), int(median))
     rows = displacement["row"].values
     step = float(rows[1] - rows[0]) if rows.size > 1 else 1.0
     eps = least_squares_strain(ax, kernel=kernel, spacing=step)
@@ -213,24 +213,24 @@ def _median_3x3(ax):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True)
-def _median_displacement(ax, size):  # pragma: no cover - jit
-    """``size x size`` median of a (depth, line) array, edges replicated (as scipy's
+def _median_finite(x, rows, cols):  # pragma: no cover - jit
+    """``rows x cols`` median of a (depth, line) array, edges replicated (as scipy's
     ``median_filter(mode="nearest")``); NaNs are left out of their neighbours' medians and
-    stay NaN."""
-    nz, nx = ax.shape
-    h = size // 2
-    out = np.empty_like(ax)
-    buf = np.empty(size * size)
+    stay NaN. Also GLUE's seed smoother (:mod:`brim.elasto.glue`)."""
+    nz, nx = x.shape
+    hz, hx = rows // 2, cols // 2
+    out = np.empty_like(x)
+    buf = np.empty(rows * cols)
     for i in range(nz):
         for j in range(nx):
-            if not np.isfinite(ax[i, j]):
+            if not np.isfinite(x[i, j]):
                 out[i, j] = np.nan
                 continue
             n = 0
-            for di in range(-h, h + 1):
+            for di in range(-hz, hz + 1):
                 ii = min(max(i + di, 0), nz - 1)
-                for dj in range(-h, h + 1):
-                    val = ax[ii, min(max(j + dj, 0), nx - 1)]
+                for dj in range(-hx, hx + 1):
+                    val = x[ii, min(max(j + dj, 0), nx - 1)]
                     if not np.isfinite(val):
                         continue
                     m = n
