@@ -30,10 +30,21 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def _extent(obj):
+def _draw(
+    ax: Axes, values, obj, *, colorbar: str | None = None, title: str | None = None, **kw: Any
+) -> Axes:
+    """``imshow`` of a (depth, line) image with depth down and both axes in mm, the colour bar
+    labelled ``colorbar`` (none if None) and the title."""
     x = obj["line"].values * 1e3
     z = obj["depth"].values * 1e3
-    return [x[0], x[-1], z[-1], z[0]]
+    im = ax.imshow(values, extent=[x[0], x[-1], z[-1], z[0]], aspect="auto", **kw)
+    if colorbar is not None:
+        ax.figure.colorbar(im, ax=ax, label=colorbar)
+    ax.set_xlabel("lateral (mm)")
+    ax.set_ylabel("depth (mm)")
+    if title is not None:
+        ax.set_title(title)
+    return ax
 
 
 def plot_bmode(
@@ -73,15 +84,11 @@ def plot_bmode(
     """
     from .beamforming import bmode
 
-    ax = _axes(ax)
     img = bmode(rf.isel(frame=[frame]), dynamic_range=dynamic_range).values[0]
-    ax.imshow(
-        img, cmap="gray", extent=_extent(rf), aspect="auto", vmin=-dynamic_range, vmax=0, **kw
-    )
-    ax.set_xlabel("lateral (mm)")
-    ax.set_ylabel("depth (mm)")
-    ax.set_title(f"B-mode ({dynamic_range:g} dB)")
-    return ax
+    return _draw(
+        _axes(ax), img, rf, title=f"B-mode ({dynamic_range:g} dB)", cmap="gray",
+        vmin=-dynamic_range, vmax=0, **kw,
+    )  # fmt: skip
 
 
 def plot_elastogram(
@@ -125,18 +132,15 @@ def plot_elastogram(
     >>> ax.get_title(), ax.figure.axes[-1].get_ylabel()
     ('elastogram (ncc)', 'compressive strain (%)')
     """
-    ax = _axes(ax)
     e = -100 * strain["strain"].values
     if vmax is None:
         vmax = float(np.nanpercentile(np.abs(e), 98)) if np.isfinite(e).any() else 1.0
     kw.setdefault("cmap", "cividis")
-    im = ax.imshow(e, extent=_extent(strain), aspect="auto", vmin=0, vmax=vmax, **kw)
-    if colorbar:
-        ax.figure.colorbar(im, ax=ax, label="compressive strain (%)")
-    ax.set_xlabel("lateral (mm)")
-    ax.set_ylabel("depth (mm)")
-    ax.set_title(f"elastogram ({strain.attrs.get('method', '')})")
-    return ax
+    return _draw(
+        _axes(ax), e, strain, vmin=0, vmax=vmax,
+        colorbar="compressive strain (%)" if colorbar else None,
+        title=f"elastogram ({strain.attrs.get('method', '')})", **kw,
+    )  # fmt: skip
 
 
 def plot_displacement(
@@ -170,13 +174,10 @@ def plot_displacement(
     >>> ax.get_ylabel(), ax.figure.axes[-1].get_ylabel()
     ('depth (mm)', 'lateral displacement (um)')
     """
-    ax = _axes(ax)
     v = disp[component].values * 1e6
-    im = ax.imshow(v, cmap="viridis", extent=_extent(disp), aspect="auto", **kw)
-    ax.figure.colorbar(im, ax=ax, label=f"{component} displacement (um)")
-    ax.set_xlabel("lateral (mm)")
-    ax.set_ylabel("depth (mm)")
-    return ax
+    return _draw(
+        _axes(ax), v, disp, cmap="viridis", colorbar=f"{component} displacement (um)", **kw
+    )
 
 
 def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> Axes:
@@ -210,14 +211,9 @@ def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> 
     >>> [float(v) for v in ax.get_ylim()]  # depth in mm, increasing downwards
     [20.0, 5.0]
     """
-    ax = _axes(ax)
     kw.setdefault("cmap", "viridis")
-    im = ax.imshow(maps["youngs_modulus"].values / 1e3, extent=_extent(maps), aspect="auto", **kw)
-    ax.figure.colorbar(im, ax=ax, label="E (kPa)")
-    ax.set_xlabel("lateral (mm)")
-    ax.set_ylabel("depth (mm)")
-    ax.set_title("shear-wave elastography")
-    return ax
+    e_kpa = maps["youngs_modulus"].values / 1e3
+    return _draw(_axes(ax), e_kpa, maps, colorbar="E (kPa)", title="shear-wave elastography", **kw)
 
 
 def plot_rf_frames(
