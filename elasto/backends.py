@@ -75,7 +75,9 @@ class RFBackend(BackendEntrypoint):
     """RF frames from MATLAB ``.mat`` (v5/v7.3) or ``.npy`` -> ``rf_frames`` Dataset.
 
     Pass ``var``, ``sampling_frequency``, ``center_frequency`` and ``pitch`` (and optionally
-    ``sound_speed``) as keyword arguments of ``xr.open_dataset``.
+    ``sound_speed``) as keyword arguments of ``xr.open_dataset``. Never claimed without
+    ``engine="brim_elasto_rf"`` (xarray's default ``guess_can_open``): ``.mat`` and ``.npy`` are
+    generic containers, and raw RF cannot be read without its acquisition keywords anyway.
     """
 
     description = "RF frames in .mat/.npy as a brim rf_frames Dataset"
@@ -118,20 +120,3 @@ class RFBackend(BackendEntrypoint):
             pitch=pitch,
         )
         return ds.drop_vars(drop_variables or [], errors="ignore")
-
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """True if ``filename_or_obj`` is a path this backend can read (xarray's engine guess).
-
-        Parameters
-        ----------
-        filename_or_obj : path-like or file-like
-            What ``xr.open_dataset`` was given.
-
-        Returns
-        -------
-        bool
-            Always False: name the engine (``engine="brim_elasto_rf"``).
-        """
-        # .mat and .npy are generic containers, and a raw RF array cannot be read without its
-        # acquisition keywords anyway: ask for engine="brim_elasto_rf" explicitly.
-        return False

@@ -20,11 +20,42 @@ from xarray.backends import BackendEntrypoint
 __all__ = ["DMRBackendEntrypoint", "FLIRBackendEntrypoint", "GreyImageBackendEntrypoint"]
 
 
-class DMRBackendEntrypoint(BackendEntrypoint):
-    """DMR-IR temperature matrices (``.txt``, space- or ``;``-separated), degC."""
+class _FileBackend(BackendEntrypoint):
+    """A backend that claims a file by its suffix and its content (:meth:`guess_can_open`)."""
+
+    suffixes: tuple[str, ...] = ()
+
+    @staticmethod
+    def _claims(p: Path) -> bool:
+        return False
+
+    def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like or object
+            What ``xr.open_dataset`` was given.
+
+        Returns
+        -------
+        bool
+            True for an existing file with one of the backend's ``suffixes`` whose content is in
+            the backend's format.
+        """
+        if not isinstance(filename_or_obj, (str, os.PathLike)):
+            return False
+        p = Path(filename_or_obj)
+        return p.suffix.lower() in self.suffixes and p.is_file() and self._claims(p)
+
+
+class DMRBackendEntrypoint(_FileBackend):
+    """DMR-IR temperature matrices (``.txt``, space- or ``;``-separated), degC; claimed without
+    ``engine=`` when the file starts with numbers and separators."""
 
     description = "DMR-IR breast thermography temperature matrix (brim.thermo)"
     url = "https://github.com/brim"
+    suffixes = (".txt",)
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, shape=(480, 640)):
         """Read a DMR temperature matrix (:func:`brim.thermo.read_dmr`).
@@ -49,34 +80,20 @@ class DMRBackendEntrypoint(BackendEntrypoint):
             drop_variables or [], errors="ignore"
         )
 
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
-
-        Parameters
-        ----------
-        filename_or_obj : path-like or object
-            What ``xr.open_dataset`` was given.
-
-        Returns
-        -------
-        bool
-            True for an existing ``.txt`` file that starts with numbers and separators.
-        """
-        if not isinstance(filename_or_obj, (str, os.PathLike)):
-            return False
-        p = Path(filename_or_obj)
-        if p.suffix.lower() != ".txt" or not p.is_file():
-            return False
+    @staticmethod
+    def _claims(p: Path) -> bool:
         with p.open("rb") as f:
             head = f.read(64)
         return bool(head) and all(c in b"0123456789.;, -\t\r\n" for c in head)
 
 
-class FLIRBackendEntrypoint(BackendEntrypoint):
-    """FLIR radiometric JPEGs (raw counts -> degC through the Planck constants)."""
+class FLIRBackendEntrypoint(_FileBackend):
+    """FLIR radiometric JPEGs (raw counts -> degC through the Planck constants); a ``.jpg`` or
+    ``.jpeg`` with FLIR radiometric data is claimed without ``engine=``."""
 
     description = "FLIR radiometric JPEG (brim.thermo)"
     url = "https://github.com/brim"
+    suffixes = (".jpg", ".jpeg")
 
     # xarray reads the accepted keywords from this signature (no **kwargs allowed): one keyword
     # per FlirParameters field; None keeps the value stored in the file.
@@ -149,31 +166,17 @@ atm_beta2, atm_x : float, optional
         given = {k: v for k, v in overrides.items() if v is not None}
         return read_flir(filename_or_obj, **given).drop_vars(drop_variables or [], errors="ignore")
 
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
-
-        Parameters
-        ----------
-        filename_or_obj : path-like or object
-            What ``xr.open_dataset`` was given.
-
-        Returns
-        -------
-        bool
-            True for a ``.jpg``/``.jpeg`` file that holds FLIR radiometric data.
-        """
-        if not isinstance(filename_or_obj, (str, os.PathLike)):
-            return False
-        p = Path(filename_or_obj)
-        if p.suffix.lower() not in (".jpg", ".jpeg"):
-            return False
+    @staticmethod
+    def _claims(p: Path) -> bool:
         from brim.thermo.flir import is_flir_radiometric
 
         return is_flir_radiometric(p)
 
 
 class GreyImageBackendEntrypoint(BackendEntrypoint):
-    """8-bit grey thermal exports (uncalibrated intensity; alpha channel = mask)."""
+    """8-bit grey thermal exports (uncalibrated intensity; alpha channel = mask). Never claimed
+    without ``engine="brim_thermal_image"`` (xarray's default ``guess_can_open``): PNG is too
+    generic."""
 
     description = "8-bit grey thermal image, uncalibrated (brim.thermo)"
     url = "https://github.com/brim"
@@ -196,18 +199,3 @@ class GreyImageBackendEntrypoint(BackendEntrypoint):
         from brim.thermo.readers import read_grey
 
         return read_grey(filename_or_obj).drop_vars(drop_variables or [], errors="ignore")
-
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """Whether ``xr.open_dataset`` without ``engine=`` should use this backend.
-
-        Parameters
-        ----------
-        filename_or_obj : path-like or object
-            What ``xr.open_dataset`` was given.
-
-        Returns
-        -------
-        bool
-            Always False: ask for it by name.
-        """
-        return False  # PNG is too generic to claim; ask for engine="brim_thermal_image"
