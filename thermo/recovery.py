@@ -32,10 +32,9 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import ConfigError, SchemaError
+from brim.thermo.features import LEFT, RIGHT
 
 __all__ = ["RECOVERY_FEATURE_UNITS", "recovery_features", "recovery_map"]
-
-RIGHT, LEFT = 2, 3
 
 #: Names and units of :func:`recovery_features`.
 RECOVERY_FEATURE_UNITS: dict[str, str] = {

@@ -40,10 +40,11 @@ import xarray as xr
 from scipy import stats
 
 from brim.errors import ConfigError
+from brim.thermo.features import LEFT, RIGHT
 
 __all__ = ["RELATIVE_FEATURE_UNITS", "relative_features"]
 
-RIGHT, LEFT, BODY = 2, 3, 1
+BODY = 1
 
 #: Names and units of :func:`relative_features`.
 RELATIVE_FEATURE_UNITS: dict[str, str] = {
