@@ -27,14 +27,49 @@ def _path(filename_or_obj) -> Path:
     raise FormatError("brim microwave backends read files by path, not file objects")
 
 
-class MeritBackendEntrypoint(BackendEntrypoint):
+class _ScanBackend(BackendEntrypoint):
+    """A brim ``sparameter_scan`` reader as an xarray engine (files by path only)."""
+
+    def _read(self, reader, filename_or_obj, drop_variables, **options):
+        """``reader(path, **options)`` without ``drop_variables``."""
+        ds = reader(_path(filename_or_obj), **options)
+        return ds.drop_vars(drop_variables or [], errors="ignore")
+
+    def guess_can_open(self, filename_or_obj) -> bool:
+        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
+
+        Parameters
+        ----------
+        filename_or_obj : path-like
+            The file.
+
+        Returns
+        -------
+        bool
+            True for a Touchstone ``.sNp`` suffix on the Touchstone engine; False otherwise
+            (``.csv`` and ``.mat`` are too generic: ask for ``engine="brim_merit"`` or
+            ``engine="brim_umbmid"``).
+        """
+        try:
+            suffix = _path(filename_or_obj).suffix.lower()
+        except Exception:  # noqa: BLE001
+            return False
+        return self._claims(suffix)
+
+    @staticmethod
+    def _claims(suffix: str) -> bool:
+        """Whether this engine claims files with the (lower-case) ``suffix``."""
+        return False
+
+
+class MeritBackendEntrypoint(_ScanBackend):
     """MERIT CSV layout (complex text + frequencies/channel_names/antenna_locations CSVs)."""
 
     description = "MERIT multistatic microwave scan (CSV of MATLAB complex text) via brim"
     url = "https://github.com/EMFMed/MERIT"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, reference=None, folder=None):
-        """Read ``filename_or_obj`` as a ``sparameter_scan`` Dataset.
+        """Read a MERIT CSV scan (:func:`brim.microwave.readers.read_merit`).
 
         Parameters
         ----------
@@ -54,34 +89,19 @@ class MeritBackendEntrypoint(BackendEntrypoint):
         """
         from brim.microwave.readers import read_merit
 
-        ds = read_merit(_path(filename_or_obj), reference=reference, folder=folder)
-        return ds.drop_vars(drop_variables or [], errors="ignore")
-
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
-
-        Parameters
-        ----------
-        filename_or_obj : path-like
-            The file.
-
-        Returns
-        -------
-        bool
-            Always False: ``.csv`` is too generic; ask for ``engine="brim_merit"``.
-        """
-        # .csv is too generic to claim; ask for engine="brim_merit" explicitly
-        return False
+        return self._read(
+            read_merit, filename_or_obj, drop_variables, reference=reference, folder=folder
+        )
 
 
-class TouchstoneBackendEntrypoint(BackendEntrypoint):
+class TouchstoneBackendEntrypoint(_ScanBackend):
     """Touchstone ``.sNp`` files through scikit-rf."""
 
     description = "Touchstone S-parameter file (.sNp) as a brim sparameter_scan"
     url = "https://scikit-rf.readthedocs.io"
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, antenna_positions=None):
-        """Read ``filename_or_obj`` as a ``sparameter_scan`` Dataset.
+        """Read a Touchstone file (:func:`brim.microwave.readers.read_touchstone`).
 
         Parameters
         ----------
@@ -99,30 +119,17 @@ class TouchstoneBackendEntrypoint(BackendEntrypoint):
         """
         from brim.microwave.readers import read_touchstone
 
-        ds = read_touchstone(_path(filename_or_obj), antenna_positions=antenna_positions)
-        return ds.drop_vars(drop_variables or [], errors="ignore")
+        return self._read(
+            read_touchstone, filename_or_obj, drop_variables, antenna_positions=antenna_positions
+        )
 
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
-
-        Parameters
-        ----------
-        filename_or_obj : path-like
-            The file.
-
-        Returns
-        -------
-        bool
-            True for a ``.sNp`` suffix.
-        """
-        try:
-            suf = _path(filename_or_obj).suffix.lower()
-        except Exception:  # noqa: BLE001
-            return False
-        return suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit()
+    @staticmethod
+    def _claims(suffix: str) -> bool:
+        """``.sNp``: ``.s`` + the port count + ``p``."""
+        return suffix.startswith(".s") and suffix.endswith("p") and suffix[2:-1].isdigit()
 
 
-class UmbmidBackendEntrypoint(BackendEntrypoint):
+class UmbmidBackendEntrypoint(_ScanBackend):
     """UM-BMID-style monostatic data from MATLAB ``.mat`` (never pickles)."""
 
     description = "UM-BMID-style [n_scans, n_freq, n_positions] .mat as a brim sparameter_scan"
@@ -131,7 +138,7 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
     def open_dataset(
         self, filename_or_obj, *, drop_variables=None, data_key=None, freq=None, freq_hz=None
     ):
-        """Read ``filename_or_obj`` as a ``sparameter_scan`` Dataset.
+        """Read a UM-BMID-style ``.mat`` file (:func:`brim.microwave.readers.read_umbmid`).
 
         Parameters
         ----------
@@ -156,20 +163,4 @@ class UmbmidBackendEntrypoint(BackendEntrypoint):
         kw = {"freq": freq} if freq is not None else {}
         if freq_hz is not None:  # the deprecated spelling: read_umbmid warns
             kw["freq_hz"] = freq_hz
-        ds = read_umbmid(_path(filename_or_obj), data_key=data_key, **kw)
-        return ds.drop_vars(drop_variables or [], errors="ignore")
-
-    def guess_can_open(self, filename_or_obj) -> bool:
-        """Whether xarray may pick this engine for ``filename_or_obj`` without ``engine=``.
-
-        Parameters
-        ----------
-        filename_or_obj : path-like
-            The file.
-
-        Returns
-        -------
-        bool
-            Always False: ask for ``engine="brim_umbmid"``.
-        """
-        return False
+        return self._read(read_umbmid, filename_or_obj, drop_variables, data_key=data_key, **kw)

@@ -935,28 +935,20 @@ def invert(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(probs) * (1 if method == "born" else iterations), desc=method)
+    settings = _Settings(
+        method=method,
+        iterations=iterations,
+        regularization=regularization,
+        noise_level=noise_level,
+        weight=weight,
+        bounds=bounds,
+        tol=tol,
+        jacobian=jacobian,
+    )
+    run = _run_gn if method in ("born", "bim", "dbim") else _run_csi
     for p in probs:
         chi = (eps / p.eps_b - 1).ravel()
-        if method in ("born", "bim", "dbim"):
-            chi, used, reason = _run_gn(
-                p,
-                grid,
-                chi,
-                method,
-                iterations,
-                regularization,
-                noise_level,
-                weight,
-                bounds,
-                tol,
-                history,
-                bar,
-                jacobian,
-            )
-        else:
-            chi, used, reason = _run_csi(
-                p, grid, chi, iterations, method == "mr-csi", bounds, tol, history, bar, noise_level
-            )
+        chi, used, reason = run(p, grid, chi, settings, history, bar)
         stopping.append({"freq": float(p.f), "iterations": int(used), "reason": reason})
         eps = (p.eps_b * (1 + chi)).reshape(grid.shape)
         maps.append(eps.copy())
@@ -1004,21 +996,21 @@ def _misfit(p: _Freq, pred):
     return float(np.linalg.norm(r) / max(float(np.linalg.norm(p.data)), 1e-300))
 
 
-def _run_gn(
-    p,
-    grid,
-    chi,
-    method,
-    iterations,
-    regularization,
-    noise_level,
-    weight,
-    bounds,
-    tol,
-    hist,
-    bar,
-    jacobian="auto",
-):
+@dataclass(frozen=True)
+class _Settings:
+    """The options of :func:`invert` that the per-frequency solvers read (checked there)."""
+
+    method: str
+    iterations: int
+    regularization: str
+    noise_level: float | None
+    weight: float | None
+    bounds: tuple[float, float]
+    tol: float
+    jacobian: str
+
+
+def _run_gn(p, grid, chi, settings: _Settings, hist, bar):
     """Born / BIM / DBIM at one frequency; returns ``(chi, iterations, reason)``.
 
     DBIM is a regularising Levenberg-Marquardt iteration (Hanke 1997): each step asks for a
@@ -1028,11 +1020,13 @@ def _run_gn(
     noise level the automatic weight never drops below the GCV weight of the same linearised
     step, so the weight cannot collapse on the noise floor.
     """
+    method, noise_level, weight = settings.method, settings.noise_level, settings.weight
+    bounds, tol = settings.bounds, settings.tol
     rows = np.nonzero(p.mask.ravel())[0]
     d = p.data.ravel()[rows]
-    use_op = _use_operator(jacobian, rows.size, grid.ny * grid.nx)
+    use_op = _use_operator(settings.jacobian, rows.size, grid.ny * grid.nx)
     noise = None if noise_level is None else noise_level * float(np.linalg.norm(d))
-    n_it = 1 if method == "born" else iterations
+    n_it = 1 if method == "born" else settings.iterations
     q = 0.7  # Levenberg-Marquardt residual reduction per nonlinear step (Hanke 1997)
     e = p.e_inc
     accepted = None  # DBIM: (chi, residual norm, step) of the last accepted map
@@ -1091,7 +1085,7 @@ def _run_gn(
             jop if use_op else jop.dense(),
             resid,
             noise=target,
-            regularization=regularization,
+            regularization=settings.regularization,
             x_ref=x_ref,
             grid=grid,
             weight=weight,
@@ -1158,8 +1152,8 @@ def _forward_adjoint(p: _Freq, grid, chi, tol, *, compress=False):
     return out if coef is None else coef @ out
 
 
-def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=None):
-    """Contrast-source inversion (optionally multiplicatively regularised) at one frequency.
+def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
+    """Contrast-source inversion (MR-CSI: multiplicatively regularised) at one frequency.
 
     Returns ``(chi, iterations, reason)``. The iteration stops at ``iterations``, when the data
     misfit reaches the noise level (Morozov's discrepancy principle, with ``noise_level``), or
@@ -1173,6 +1167,8 @@ def _run_csi(p, grid, chi0, iterations, mr, bounds, tol, hist, bar, noise_level=
         the background by the bounds (e.g. conjugated fields: the data imply an active medium)
         or when the iteration produces non-finite values.
     """
+    mr, noise_level = settings.method == "mr-csi", settings.noise_level
+    iterations, bounds, tol = settings.iterations, settings.bounds, settings.tol
     xp = p.op.xp
     ny, nx = grid.shape
     n_tx = p.e_inc.shape[1]
