@@ -1342,6 +1342,21 @@ def _spacing(img: xr.DataArray):
     return tuple(out) if all(v > 0 for v in out) else None
 
 
+def _segment_square_pixels(ens, img: np.ndarray, spacing) -> np.ndarray:
+    """``ens.segment_array`` on ``img`` resampled to square pixels (the coarser spacing), the
+    mask resized back; images with unknown or near-square (within 10 %) pixels run as they are.
+    """
+    if spacing is None or max(spacing) <= 1.1 * min(spacing):
+        return ens.segment_array(img)
+    from skimage.transform import resize
+
+    s = max(spacing)
+    shape = tuple(max(int(round(n * d / s)), 2) for n, d in zip(img.shape, spacing, strict=True))
+    square = resize(img, shape, order=1, anti_aliasing=True, preserve_range=True)
+    mask = ens.segment_array(square.astype(np.float32))
+    return (resize(mask.astype(np.float32), img.shape, order=0) > 0.5).astype(np.uint8)
+
+
 def _dl_importable() -> bool:
     """Whether torch and safetensors import (absent or broken installs both count as no)."""
     try:
@@ -1410,13 +1425,16 @@ def resolve_model(model: Any = "default", *, torch_available: bool | None = None
 
 
 @provenance.step
-def segment(us: xr.Dataset, *, model: Any = None) -> xr.Dataset:
+def segment(us: xr.Dataset, *, model: Any = "default") -> xr.Dataset:
     """Segment the lesion of an ultrasound image Dataset (``image``, 2-D).
 
-    With a ``model`` the U-Net ensemble runs (letterboxed to its input size, horizontal-flip
-    test-time augmentation, :func:`postprocess`) and the mask is resized back to the image;
-    without one the classical baseline :func:`threshold_segment` is used, with the pixel spacing
-    read from the coordinates when both carry length units. ``attrs["segmenter"]`` says which
+    By default the U-Net ensemble shipped with brim runs (letterboxed to its input size,
+    horizontal-flip test-time augmentation, :func:`postprocess`) and the mask is resized back to
+    the image. When both coordinates carry length units and the pixels are not square (a B-mode
+    straight from RF samples: e.g. 0.04 mm in depth by 0.5 mm between lines) the image is first
+    resampled to square pixels, as the network saw in training. ``model="otsu"`` runs the
+    classical baseline :func:`threshold_segment`, with the pixel spacing read from the
+    coordinates. ``attrs["segmenter"]`` says which
     ran (``"unet"`` or ``"otsu-baseline"``), ``attrs["segmenter_model"]`` and the provenance
     record name the model file and its SHA-256.
 
@@ -1426,10 +1444,10 @@ def segment(us: xr.Dataset, *, model: Any = None) -> xr.Dataset:
         ``image`` on brim.fusion's ``(y, x)`` (y = depth), or brim.elasto's B-mode
         (``image`` or ``bmode`` on ``(depth, line)``, dB; a ``frame`` dimension of size 1 is
         dropped).
-    model : None, str, path-like or SegmenterEnsemble
-        ``"default"``: the U-Net shipped with brim (the classical baseline, with a warning,
-        where torch is not installed); a model file or folder; a model from
-        :func:`load_model`; ``None`` or ``"otsu"``: the classical baseline
+    model : str, path-like, SegmenterEnsemble or None
+        ``"default"`` (default): the U-Net shipped with brim (the classical baseline, with a
+        warning, where torch is not installed); a model file or folder; a model from
+        :func:`load_model`; ``"otsu"`` or ``None``: the classical baseline
         (:func:`resolve_model`).
 
     Returns
@@ -1445,12 +1463,12 @@ def segment(us: xr.Dataset, *, model: Any = None) -> xr.Dataset:
 
     Examples
     --------
-    Without a model the classical baseline segments a synthetic hypoechoic lesion:
+    The classical baseline segments a synthetic hypoechoic lesion:
 
     >>> from brim.evaluate import dice
     >>> from brim.fusion import segment, synthetic_ultrasound
     >>> us = synthetic_ultrasound(pixel=0.5e-3)
-    >>> out = segment(us)
+    >>> out = segment(us, model="otsu")
     >>> out.attrs["segmenter"], bool(dice(out["mask"].values, us["mask"].values) > 0.8)
     ('otsu-baseline', True)
     """
@@ -1481,7 +1499,7 @@ def segment(us: xr.Dataset, *, model: Any = None) -> xr.Dataset:
         mask = threshold_segment(img, spacing=_spacing(us.image))
         how = "otsu-baseline"
     else:
-        mask = ens.segment_array(img)
+        mask = _segment_square_pixels(ens, img, _spacing(us.image))
         how = "unet"
         info = {"model_file": ens.name, "model_sha256": ens.metadata.get("sha256", "")}
         if not mask.any():
