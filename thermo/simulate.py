@@ -235,7 +235,8 @@ def simulate_thermogram(
     >>> img.brim.kind, img.attrs["diagnosis"], img["temperature"].attrs["units"]
     ('thermogram', 'Sick', 'degC')
     """
-    sim = _simulate(
+    # the body of simulate_subject, recorded as this step
+    sim = inspect.unwrap(simulate_subject)(
         seed=seed,
         tumour=tumour,
         spec=spec,
@@ -300,42 +301,6 @@ camera_emissivity, patient
     >>> sim.volume["temperature"].dims, sim.thermogram["temperature"].dims
     (('z', 'y', 'x'), ('y', 'x'))
     """
-    sim = _simulate(
-        seed=seed,
-        tumour=tumour,
-        spec=spec,
-        t_ambient=t_ambient,
-        h=h,
-        voxel=voxel,
-        pixel_pitch=pixel_pitch,
-        view=view,
-        angle=angle,
-        netd=netd,
-        emissivity=emissivity,
-        camera_emissivity=camera_emissivity,
-        patient=patient,
-    )
-    return sim
-
-
-def _simulate(
-    *,
-    seed: int,
-    tumour: bool = True,
-    spec: PhantomSpec | None = None,
-    t_ambient: float | None = None,
-    h: float = 10.0,
-    voxel: float = 3e-3,
-    pixel_pitch: float = 1e-3,
-    view: str = "frontal",
-    angle: float = 0.0,
-    netd: float = 0.05,
-    emissivity: float = 0.98,
-    camera_emissivity: float | None = None,
-    patient: str | None = None,
-) -> Simulation:
-    """The body of :func:`simulate_thermogram` and :func:`simulate_subject`: the simulation;
-    the drawn ambient temperature and the voxel size go into the calling step's record."""
     from brim.thermo import camera
 
     spec, t_ambient, ph, vol, cam_seed = _steady_phantom(seed, spec, tumour, voxel, t_ambient, h)
@@ -364,7 +329,8 @@ def _simulate(
     img.attrs.update(attrs)
     img["ambient_temperature"] = vol["ambient_temperature"]
     img = _stamp(img)
-    # the step records the call's arguments; these are the values drawn or derived from them
+    # the step (this one, or simulate_thermogram's) records the call's arguments; these are the
+    # values drawn or derived from them
     provenance.note(tumour=t is not None, t_ambient=t_ambient, voxel=spec.voxel)
     return Simulation(thermogram=img, volume=vol)
 
