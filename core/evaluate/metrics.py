@@ -111,8 +111,13 @@ def auroc(y: ArrayLike, scores: ArrayLike) -> float:
     y = _binary(y)
     s = _scores(scores, y.size)
     n1, n0 = _both_classes(y)
+    return float(_mann_whitney(y, s, n1))
+
+
+def _mann_whitney(y, s, n1):
+    """AUROC of labels ``y`` (``n1`` positives, both classes present) and scores ``s``."""
     r = stats.rankdata(s)  # midranks handle ties
-    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+    return (r[y == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * (y.size - n1))
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,39 @@ def _bootstrap_members(inv, n_groups, rng):
     return np.concatenate([order[starts[p] : starts[p + 1]] for p in picks])
 
 
+def _cluster_bootstrap(statistic, groups, n, *, n_bootstrap, seed):
+    """Replicates of ``statistic(idx)`` over ``n_bootstrap`` cluster-bootstrap samples of ``n``
+    samples (whole groups drawn with replacement; a replicate whose statistic is None, e.g. one
+    with a single class, is skipped), and the number of groups."""
+    inv, n_groups = _group_index(groups, n)
+    rng = np.random.default_rng(seed)
+    reps = []
+    for _ in range(int(n_bootstrap)):
+        r = statistic(_bootstrap_members(inv, n_groups, rng))
+        if r is not None:
+            reps.append(r)
+    return reps, n_groups
+
+
+def _auroc_result(point, reps, y, *, n_groups, level, n_bootstrap) -> AUROCResult:
+    """``point`` with the percentile interval of its bootstrap replicates ``reps`` (NaN bounds
+    when there are none) and the class counts of the labels ``y``."""
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(reps, [alpha, 1.0 - alpha]) if reps else (np.nan, np.nan)
+    n1 = int(y.sum())
+    return AUROCResult(
+        auroc=float(point),
+        low=float(low),
+        high=float(high),
+        level=float(level),
+        n_bootstrap=int(n_bootstrap),
+        n_valid=len(reps),
+        n_pos=n1,
+        n_neg=int(y.size - n1),
+        n_groups=n_groups,
+    )
+
+
 @positional_options
 def auroc_ci(
     y: ArrayLike,
@@ -228,36 +266,20 @@ def auroc_ci(
     """
     y = _binary(y)
     s = _scores(scores, y.size)
-    n1, n0 = _both_classes(y)
+    n1, _ = _both_classes(y)
     if not 0 < level < 1:
         raise ConfigError(f"level must be in (0, 1), got {level}")
-    point = auroc(y, s)
-    inv, n_groups = _group_index(groups, y.size)
-    rng = np.random.default_rng(seed)
-    reps = []
-    for _ in range(int(n_bootstrap)):
-        idx = _bootstrap_members(inv, n_groups, rng)
+
+    def replicate(idx):
         yb = y[idx]
         k = yb.sum()
-        if k == 0 or k == yb.size:
-            continue
-        r = stats.rankdata(s[idx])
-        reps.append((r[yb == 1].sum() - k * (k + 1) / 2.0) / (k * (yb.size - k)))
-    alpha = (1.0 - level) / 2.0
-    if reps:
-        low, high = np.quantile(reps, [alpha, 1.0 - alpha])
-    else:
-        low = high = float("nan")
-    return AUROCResult(
-        auroc=point,
-        low=float(low),
-        high=float(high),
-        level=float(level),
-        n_bootstrap=int(n_bootstrap),
-        n_valid=len(reps),
-        n_pos=n1,
-        n_neg=n0,
-        n_groups=n_groups,
+        return None if k == 0 or k == yb.size else _mann_whitney(yb, s[idx], k)
+
+    reps, n_groups = _cluster_bootstrap(
+        replicate, groups, y.size, n_bootstrap=n_bootstrap, seed=seed
+    )
+    return _auroc_result(
+        _mann_whitney(y, s, n1), reps, y, n_groups=n_groups, level=level, n_bootstrap=n_bootstrap
     )
 
 
@@ -444,14 +466,12 @@ def roc_band(
         return c.tpr[idx]
 
     full = on_grid(y, s)
-    inv, n_groups = _group_index(groups, y.size)
-    rng = np.random.default_rng(seed)
-    reps = []
-    for _ in range(int(n_bootstrap)):
-        idx = _bootstrap_members(inv, n_groups, rng)
+
+    def replicate(idx):
         yb = y[idx]
-        if 0 < yb.sum() < yb.size:
-            reps.append(on_grid(yb, s[idx]))
+        return on_grid(yb, s[idx]) if 0 < yb.sum() < yb.size else None
+
+    reps, _ = _cluster_bootstrap(replicate, groups, y.size, n_bootstrap=n_bootstrap, seed=seed)
     alpha = (1.0 - level) / 2.0
     if reps:
         low, high = np.quantile(np.array(reps), [alpha, 1 - alpha], axis=0)
@@ -499,6 +519,18 @@ def _operating_points(y, s):
     return c.thresholds, c.tpr, 1.0 - c.fpr
 
 
+def _best_operating_point(y, scores, held: str, target: float) -> OperatingPoint:
+    """The threshold whose ``held`` rate ("sensitivity" or "specificity") is >= ``target`` and
+    whose other rate is highest."""
+    if not 0 <= target <= 1:
+        raise ConfigError(f"{held} must be in [0, 1], got {target}")
+    thr, sens, spec = _operating_points(y, scores)
+    kept, best = (sens, spec) if held == "sensitivity" else (spec, sens)
+    ok = np.nonzero(kept >= target - 1e-12)[0]
+    i = ok[np.argmax(best[ok])]
+    return OperatingPoint(float(thr[i]), float(sens[i]), float(spec[i]))
+
+
 @positional_options
 def sensitivity_at_specificity(
     y: ArrayLike, scores: ArrayLike, *, specificity: float = 0.9
@@ -523,12 +555,7 @@ def sensitivity_at_specificity(
     >>> sensitivity_at_specificity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], specificity=1.0)
     OperatingPoint(threshold=0.8, sensitivity=0.5, specificity=1.0)
     """
-    if not 0 <= specificity <= 1:
-        raise ConfigError(f"specificity must be in [0, 1], got {specificity}")
-    thr, sens, spec = _operating_points(y, scores)
-    ok = np.nonzero(spec >= specificity - 1e-12)[0]
-    i = ok[np.argmax(sens[ok])]
-    return OperatingPoint(float(thr[i]), float(sens[i]), float(spec[i]))
+    return _best_operating_point(y, scores, "specificity", specificity)
 
 
 @positional_options
@@ -555,12 +582,7 @@ def specificity_at_sensitivity(
     >>> specificity_at_sensitivity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], sensitivity=1.0)
     OperatingPoint(threshold=0.35, sensitivity=1.0, specificity=0.5)
     """
-    if not 0 <= sensitivity <= 1:
-        raise ConfigError(f"sensitivity must be in [0, 1], got {sensitivity}")
-    thr, sens, spec = _operating_points(y, scores)
-    ok = np.nonzero(sens >= sensitivity - 1e-12)[0]
-    i = ok[np.argmax(spec[ok])]
-    return OperatingPoint(float(thr[i]), float(sens[i]), float(spec[i]))
+    return _best_operating_point(y, scores, "sensitivity", sensitivity)
 
 
 @positional_options

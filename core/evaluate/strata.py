@@ -38,9 +38,9 @@ from brim.deprecation import positional_options
 from brim.errors import ConfigError
 from brim.evaluate.metrics import (
     AUROCResult,
+    _auroc_result,
     _binary,
-    _bootstrap_members,
-    _group_index,
+    _cluster_bootstrap,
     _scores,
     auroc,
     auroc_ci,
@@ -294,27 +294,19 @@ def stratified_auroc(
             level=level,
             seed=seed,
         )
-    inv, n_groups = _group_index(g, y.size)
-    rng = np.random.default_rng(seed)
-    reps = []
-    for _ in range(int(n_bootstrap)):
-        idx = _bootstrap_members(inv, n_groups, rng)
+
+    def replicate(idx):
         c, p = _within_pairs(y[idx], s[idx], st_idx[idx], names.size)
-        if p.sum() > 0:
-            reps.append(c.sum() / p.sum())
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(reps, [alpha, 1 - alpha]) if reps else (np.nan, np.nan)
-    n1 = int(y.sum())
-    within = AUROCResult(
-        auroc=float(conc.sum() / pairs.sum()),
-        low=float(low),
-        high=float(high),
-        level=float(level),
-        n_bootstrap=int(n_bootstrap),
-        n_valid=len(reps),
-        n_pos=n1,
-        n_neg=int(y.size - n1),
+        return c.sum() / p.sum() if p.sum() > 0 else None
+
+    reps, n_groups = _cluster_bootstrap(replicate, g, y.size, n_bootstrap=n_bootstrap, seed=seed)
+    within = _auroc_result(
+        conc.sum() / pairs.sum(),
+        reps,
+        y,
         n_groups=n_groups,
+        level=level,
+        n_bootstrap=n_bootstrap,
     )
     overall = auroc_ci(y, s, groups=g, n_bootstrap=n_bootstrap, level=level, seed=seed)
     return StratifiedAUROC(
