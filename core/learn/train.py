@@ -468,6 +468,17 @@ def _eval_loss(model, ds, loss_fn, cfg, dev) -> float:
     return total / max(count, 1)
 
 
+def _sigmoid(logit: np.ndarray) -> np.ndarray:
+    """Probability of class 1 from a one-logit output."""
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def _softmax(out: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits along axis 1 (the class axis)."""
+    e = np.exp(out - out.max(axis=1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
 def predict(
     model: Any,
     data: Any,
@@ -525,11 +536,10 @@ def predict(
                 lab.append(batch["y"].numpy())
     out = torch.cat(outs).numpy()
     index = np.concatenate(idx)
-    sdim = "sample"
+    aligned = like is not None and hasattr(like, "dims") and like.sizes[like.dims[0]] == len(index)
+    sdim = like.dims[0] if aligned else "sample"
     coords: dict[str, Any] = {"index": (sdim, index), "group": (sdim, np.asarray(grp))}
-    if like is not None and hasattr(like, "dims") and like.sizes[like.dims[0]] == len(index):
-        sdim = like.dims[0]
-        coords = {"index": (sdim, index), "group": (sdim, np.asarray(grp))}
+    if aligned:
         coords.update({k: c for k, c in like.coords.items() if c.dims == (sdim,)})
     data_vars: dict[str, Any] = {}
     if out.ndim == 2 and out.shape[1] == 1:
@@ -537,19 +547,17 @@ def predict(
         data_vars["logit"] = (sdim, logit, {"units": "1"})
         data_vars["score"] = (
             sdim,
-            1.0 / (1.0 + np.exp(-logit)),
+            _sigmoid(logit),
             {"units": "1", "long_name": "probability of class 1"},
         )
     elif out.ndim == 2:
-        e = np.exp(out - out.max(axis=1, keepdims=True))
-        data_vars["score"] = ((sdim, "class"), e / e.sum(1, keepdims=True), {"units": "1"})
+        data_vars["score"] = ((sdim, "class"), _softmax(out), {"units": "1"})
     elif out.ndim == 4:
         dims: tuple[str, ...] = (sdim, "y", "x")
         if out.shape[1] == 1:
-            prob = 1.0 / (1.0 + np.exp(-out[:, 0]))
+            prob = _sigmoid(out[:, 0])
         else:
-            e = np.exp(out - out.max(axis=1, keepdims=True))
-            prob, dims = e / e.sum(1, keepdims=True), (sdim, "class", "y", "x")
+            prob, dims = _softmax(out), (sdim, "class", "y", "x")
         data_vars["probability"] = (dims, prob, {"units": "1"})
         if like is not None and hasattr(like, "coords"):
             for d in ("y", "x"):
