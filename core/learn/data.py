@@ -233,6 +233,31 @@ class _Base(torch.utils.data.Dataset):
     def __len__(self):
         return self.n
 
+    def __getitem__(self, i):
+        i = int(i)
+        if i < 0 or i >= self.n:
+            raise IndexError(i)
+        return self._finish(self._input(i), i)
+
+    def _input(self, i):
+        """The input of sample ``i`` as stored (before augmentation)."""
+        raise NotImplementedError
+
+    def _subset_base(self, cls, idx):
+        """A ``cls`` (made without ``__init__``) holding this dataset's labels, groups, transform,
+        seed and source positions of samples ``idx``; the caller adds the inputs."""
+        out = cls.__new__(cls)
+        _Base.__init__(
+            out,
+            None if self.labels is None else self.labels[idx],
+            self.groups[idx],
+            self.transform,
+            self.seed,
+            idx.size,
+        )
+        out.source_index = self.source_index[idx]
+        return out
+
     def set_epoch(self, epoch: int) -> None:
         """Change the augmentation stream (called by :func:`brim.learn.fit` every epoch)."""
         self.epoch = int(epoch)
@@ -375,12 +400,8 @@ class ArrayDataset(_Base):
             da, along(label, "labels"), along(group, "groups"), transform=transform, seed=seed
         )
 
-    def __getitem__(self, i):
-        i = int(i)
-        if i < 0 or i >= self.n:
-            raise IndexError(i)
-        x = tuple(a[i] for a in self.arrays) if self.multi else self.arrays[0][i]
-        return self._finish(x, i)
+    def _input(self, i):
+        return tuple(a[i] for a in self.arrays) if self.multi else self.arrays[0][i]
 
     def subset(self, idx) -> ArrayDataset:
         """A new ArrayDataset with samples ``idx`` (labels, groups, transform carried).
@@ -406,18 +427,9 @@ class ArrayDataset(_Base):
         (2, [4, 1], [1, 1])
         """
         idx = np.asarray(idx, dtype=np.int64)
-        out = ArrayDataset.__new__(ArrayDataset)
+        out = self._subset_base(ArrayDataset, idx)
         out.arrays = [a[idx] for a in self.arrays]
         out.multi = self.multi
-        _Base.__init__(
-            out,
-            None if self.labels is None else self.labels[idx],
-            self.groups[idx],
-            self.transform,
-            self.seed,
-            idx.size,
-        )
-        out.source_index = self.source_index[idx]
         return out
 
     def inputs_for_hashing(self) -> np.ndarray:
@@ -502,7 +514,7 @@ class FileDataset(_Base):
         self._cache_pid = os.getpid()
         super().__init__(labels, groups, transform, seed, len(self.paths))
 
-    def _read(self, i) -> np.ndarray:
+    def _input(self, i) -> np.ndarray:
         if not self.cache:
             return self._load(i)
         if self._cache_pid != os.getpid():  # a fresh process (worker): never reuse the parent's
@@ -539,12 +551,6 @@ class FileDataset(_Base):
             a = a[None]
         return a
 
-    def __getitem__(self, i):
-        i = int(i)
-        if i < 0 or i >= self.n:
-            raise IndexError(i)
-        return self._finish(self._read(i), i)
-
     def subset(self, idx) -> FileDataset:
         """A new FileDataset with samples ``idx`` (labels, groups, transform and cache carried).
 
@@ -573,19 +579,10 @@ class FileDataset(_Base):
         (2, ['s2', 's0'], [0, 0])
         """
         idx = np.asarray(idx, dtype=np.int64)
-        out = FileDataset.__new__(FileDataset)
+        out = self._subset_base(FileDataset, idx)
         out.paths = [self.paths[k] for k in idx]
         out.var, out.loader, out.dims, out.isel = self.var, self.loader, self.dims, self.isel
         out.cache, out._cache, out._cache_pid = self.cache, self._cache, self._cache_pid
-        _Base.__init__(
-            out,
-            None if self.labels is None else self.labels[idx],
-            self.groups[idx],
-            self.transform,
-            self.seed,
-            idx.size,
-        )
-        out.source_index = self.source_index[idx]
         return out
 
     def inputs_for_hashing(self) -> list[np.ndarray]:
@@ -609,7 +606,7 @@ class FileDataset(_Base):
         >>> [float(a.mean()) for a in files.inputs_for_hashing()]
         [30.0, 31.0, 32.0]
         """
-        return [self._read(i) for i in range(self.n)]
+        return [self._input(i) for i in range(self.n)]
 
 
 def worker_info() -> dict[str, Any]:  # pragma: no cover - diagnostic helper
