@@ -311,16 +311,7 @@ def _fmt(x: float | None) -> str:
 
 
 def _stats_text(da, range_limit) -> str:
-    st = variable_stats(da, range_limit=range_limit)
-    if st.note and st.minimum is None:
-        return st.note
-    cplx = da.dtype.kind == "c"
-    text = f"{'|v| ' if cplx else ''}{_fmt(st.minimum)} .. {_fmt(st.maximum)}"
-    if st.nan is not None:
-        text += f", NaN {st.nan}/{st.size}"
-    if st.inf:
-        text += f", inf {st.inf}"
-    return text
+    return _stat_text(variable_stats(da, range_limit=range_limit), da.dtype.kind == "c")
 
 
 def _decoded_dtypes(ds: xr.Dataset) -> xr.Dataset:
