@@ -41,6 +41,12 @@ def _subplots(figsize):
     return fig, fig.subplots()
 
 
+def _save(fig, path):
+    """Write a report figure: tight layout, 100 dpi."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def _fig_roc(result, path):
     p = result.pooled
     fig, ax = _subplots((4.5, 4.2))
@@ -66,8 +72,7 @@ def _fig_roc(result, path):
     ax.set_ylabel("sensitivity")
     ax.set_title(f"ROC ({result.protocol['unit']} level)")
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
 
 
 def _fig_calibration(result, path):
@@ -86,8 +91,7 @@ def _fig_calibration(result, path):
     ax.set_ylabel("observed fraction positive")
     ax.set_title("Calibration")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
 
 
 def _fig_confusion(result, path):
@@ -108,8 +112,7 @@ def _fig_confusion(result, path):
     ax.set_xticks([0, 1], ["pred. negative", "pred. positive"])
     ax.set_yticks([0, 1], ["negative", "positive"])
     ax.set_title("Confusion matrix (thresholds from validation)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
 
 
 def _fig_folds(result, path):
@@ -124,8 +127,7 @@ def _fig_folds(result, path):
     ax.set_ylim(0, 1.25)
     ax.legend(fontsize=8, loc="upper center", ncol=2)
     ax.set_title("Per-fold test numbers")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
 
 
 def _fig_confounds(audit, path):
@@ -148,8 +150,7 @@ def _fig_confounds(audit, path):
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("AUROC of nuisance-only baseline")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
 
 
 _CSS = """body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}
