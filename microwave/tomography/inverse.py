@@ -774,10 +774,6 @@ def _setup(ds, grid, freqs, eps_b, backend, incident_grid, polarisation="TM"):
     return out
 
 
-def _to_np(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
 def _project(chi, eps_b, bounds):
     """Physical constraints on eps = eps_b (1 + chi): Re within bounds, passive (Im <= 0)."""
     eps = eps_b * (1 + chi)
@@ -988,7 +984,7 @@ def _forward(p: _Freq, grid, chi, tol, x0=None):
 def _predict(p: _Freq, chi, e):
     xp = p.op.xp
     w = xp.tile(xp.asarray(chi), p.ncomp)[None, :] * e[0].reshape(e.shape[1], -1)
-    return _to_np(w @ p.rmat.T)  # (n_tx, n_rx)
+    return to_numpy(w @ p.rmat.T)  # (n_tx, n_rx)
 
 
 def _misfit(p: _Freq, pred):
@@ -1068,13 +1064,13 @@ def _run_gn(p, grid, chi, settings: _Settings, hist, bar):
         if method != "born" and noise is not None and cur <= 1.1 * noise:
             reason = "discrepancy"
             break  # discrepancy principle as the stopping rule
-        e_np = _to_np(e[0]).reshape(e.shape[1], -1)  # (n_tx, N)
+        e_np = to_numpy(e[0]).reshape(e.shape[1], -1)  # (n_tx, N)
         if method == "dbim":
             adj = _forward_adjoint(p, grid, chi, tol, compress=use_op)  # (n_rx, N)
             resid = (p.data - pred).ravel()[rows]
             x_ref = chi
         else:  # born / bim: solve for the whole contrast
-            adj = _to_np(p.rmat)
+            adj = to_numpy(p.rmat)
             resid = d
             x_ref = np.zeros_like(chi)
         jop = _JacobianOperator(e_np, adj, rows, p.mask.shape, p.ncomp)
@@ -1139,7 +1135,7 @@ def _forward_adjoint(p: _Freq, grid, chi, tol, *, compress=False):
     coef = None
     if compress:
         if p.rbasis is None:
-            r = _to_np(rm)
+            r = to_numpy(rm)
             w, u = np.linalg.eigh(r @ r.conj().T)
             keep = w > 1e-14 * w.max()
             basis = (u[:, keep].conj().T @ r) / np.sqrt(w[keep])[:, None]  # orthonormal rows
@@ -1148,7 +1144,7 @@ def _forward_adjoint(p: _Freq, grid, chi, tol, *, compress=False):
     src = rm.reshape(1, -1, p.ncomp * grid.ny, grid.nx)
     c = xp.asarray(chi.reshape(1, grid.ny, grid.nx))
     u, _ = solve_total_field(p.op, c, src, tol=tol, check=False)
-    out = _to_np(u[0]).reshape(u.shape[1], -1)
+    out = to_numpy(u[0]).reshape(u.shape[1], -1)
     return out if coef is None else coef @ out
 
 
@@ -1207,7 +1203,7 @@ def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
     eta_s = 1.0 / f_norm2
     chi = xp.asarray(chi0)
     if float(xp.max(xp.abs(chi))) > 0:
-        e = _forward(p, grid, _to_np(chi), tol)[0].reshape(n_tx, -1)
+        e = _forward(p, grid, to_numpy(chi), tol)[0].reshape(n_tx, -1)
         w = mul(chi, e)
     else:
         bp = gs_h(f)
@@ -1217,7 +1213,7 @@ def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
         w = gam[:, None] * bp
         e = einc + gd(w)
         chi = csum(w * xp.conj(e)) / xp.maximum(csum(xp.abs(e) ** 2), 1e-300)
-        chi = xp.asarray(_project(_to_np(chi), p.eps_b, bounds))
+        chi = xp.asarray(_project(to_numpy(chi), p.eps_b, bounds))
         _check_contrast(chi, xp, p, bounds, "the first estimate")
     e = einc + gd(w)
     lmat = _grad_ops(ny, nx)
@@ -1259,11 +1255,11 @@ def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
             f_s = eta_s * float(xp.sum(xp.abs(f - gs(w)) ** 2))
             chi, d_chi, gchi_prev, f_d_prev = _mr_update(
                 f_s,
-                _to_np(chi_old),
-                _to_np(chi_ls),
-                _to_np(w).reshape(-1, ny * nx),
-                _to_np(e).reshape(-1, ny * nx),
-                _to_np(einc).reshape(-1, ny * nx),
+                to_numpy(chi_old),
+                to_numpy(chi_ls),
+                to_numpy(w).reshape(-1, ny * nx),
+                to_numpy(e).reshape(-1, ny * nx),
+                to_numpy(einc).reshape(-1, ny * nx),
                 lmat,
                 area,
                 grid,
@@ -1272,7 +1268,7 @@ def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
                 f_d_prev,
             )
             chi = xp.asarray(chi)
-        chi = xp.asarray(_project(_to_np(chi), p.eps_b, bounds))
+        chi = xp.asarray(_project(to_numpy(chi), p.eps_b, bounds))
         _check_contrast(chi, xp, p, bounds, f"iteration {it}")
         upd = float(xp.linalg.norm(chi - chi_old) / max(float(xp.linalg.norm(chi)), 1e-300))
         rho = f - gs(w)
@@ -1303,7 +1299,7 @@ def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
             if before - objective <= _PLATEAU_TOL * before:
                 reason = "plateau"
                 break
-    chi_np = _to_np(chi)
+    chi_np = to_numpy(chi)
     e = _forward(p, grid, chi_np, tol)
     hist[-1]["final_misfit"] = _misfit(p, _predict(p, chi_np, e))
     return chi_np, used, reason

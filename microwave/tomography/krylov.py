@@ -19,7 +19,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from brim.backend import is_cupy_array
+from brim.backend import is_cupy_array, to_numpy
 from brim.errors import ConfigError, SolverError, check_positive
 from brim.microwave.tomography.vie import VIEOperator, complex_dtype
 
@@ -200,7 +200,7 @@ def bicgstab_batched(
         hist.append(float(xp.max(res)))
         if bool(xp.any(~xp.isfinite(res))):
             raise SolverError("BiCGSTAB broke down (non-finite residual); check the contrast")
-    resn = np.asarray(res.get() if hasattr(res, "get") else res)
+    resn = to_numpy(res)
     return x, SolveInfo(iterations=it, residual=resn, history=hist)
 
 
@@ -329,7 +329,7 @@ def gmres_batched(
         res = xp.where(active, beta / bnorm, res)
         if bool(xp.any(~xp.isfinite(res))):
             raise SolverError("GMRES broke down (non-finite residual); check the contrast")
-    resn = np.asarray(res.get() if hasattr(res, "get") else res)
+    resn = to_numpy(res)
     return x, SolveInfo(iterations=it, residual=resn, history=hist)
 
 

@@ -116,20 +116,14 @@ def receiver_matrix(grid: TomographyGrid, rx_x, rx_y, k_b) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # the FFT operator
 # ----------------------------------------------------------------------------------------------
-def _xp_of(backend: str):
+def _backend_modules(backend: str):
+    """``(array module, FFT module)`` of a backend name: CuPy's for ``"cupy"``, else NumPy's."""
     if backend == "cupy":
         import cupy
-
-        return cupy
-    return np
-
-
-def _fft_module(backend: str):
-    if backend == "cupy":
         import cupyx.scipy.fft as cfft
 
-        return cfft
-    return scipy.fft
+        return cupy, cfft
+    return np, scipy.fft
 
 
 PRECISIONS = {"double": np.complex128, "single": np.complex64}
@@ -215,8 +209,7 @@ class VIEOperator:
         self.dtype = complex_dtype(precision)
         self.k_b = np.atleast_1d(np.asarray(k_b, complex))
         self.backend = backend
-        self.xp = _xp_of(backend)
-        self.fft = _fft_module(backend)
+        self.xp, self.fft = _backend_modules(backend)
         self.pad = (
             scipy.fft.next_fast_len(2 * grid.ny - 1),
             scipy.fft.next_fast_len(2 * grid.nx - 1),

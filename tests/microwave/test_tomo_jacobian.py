@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from brim.backend import to_numpy
 from brim.errors import ConfigError
 from brim.microwave.tomography import TomographyGrid, add_noise, ring_positions, simulate
 from brim.microwave.tomography import inverse as inv
@@ -31,7 +32,7 @@ def test_jacobian_operator_products_match_the_dense_matrix(data):
     ds, grid, eps = data
     p = inv._setup(ds, grid, [2e9], None, "numpy", None)[0]
     chi = (eps / p.eps_b - 1).ravel()
-    e = inv._to_np(inv._forward(p, grid, chi, 1e-8)[0]).reshape(12, -1)
+    e = to_numpy(inv._forward(p, grid, chi, 1e-8)[0]).reshape(12, -1)
     adj = inv._forward_adjoint(p, grid, chi, 1e-8)
     rows = np.nonzero(p.mask.ravel())[0]
     jop = inv._JacobianOperator(e, adj, rows, p.mask.shape)
