@@ -37,7 +37,8 @@ def _draw(
     labelled ``colorbar`` (none if None) and the title."""
     x = obj["line"].values * 1e3
     z = obj["depth"].values * 1e3
-    im = ax.imshow(values, extent=[x[0], x[-1], z[-1], z[0]], aspect="auto", **kw)
+    extent = (float(x[0]), float(x[-1]), float(z[-1]), float(z[0]))
+    im = ax.imshow(values, extent=extent, aspect="auto", **kw)
     if colorbar is not None:
         ax.figure.colorbar(im, ax=ax, label=colorbar)
     ax.set_xlabel("lateral (mm)")
