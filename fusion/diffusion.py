@@ -432,27 +432,26 @@ def _host(x):
     return to_numpy(x)
 
 
+def _surface_points(points, what: str) -> np.ndarray:
+    """Optode positions (x, y) or (x, y, z), mm, as float64 points (..., 3); (x, y) lie on z = 0."""
+    p = np.asarray(points)
+    if p.dtype.kind not in "fiu":
+        raise ConfigError(f"{what} positions must be numbers (mm); got dtype {p.dtype}")
+    p = p.astype(np.float64)
+    if p.shape[-1] == 2:
+        p = np.concatenate([p, np.zeros(p.shape[:-1] + (1,))], axis=-1)
+    return _as_points(p, f"{what}s")
+
+
 def _source_points(sources, props: OpticalProperties) -> np.ndarray:
     """Surface source positions (x, y) or (x, y, 0) -> equivalent isotropic sources at z0."""
-    s = np.asarray(sources)
-    if s.dtype.kind not in "fiu":
-        raise ConfigError(f"source positions must be numbers (mm); got dtype {s.dtype}")
-    s = s.astype(np.float64)
-    if s.shape[-1] == 2:
-        s = np.concatenate([s, np.zeros(s.shape[:-1] + (1,))], axis=-1)
-    s = _as_points(s, "sources").copy()
+    s = _surface_points(sources, "source").copy()
     s[..., 2] = s[..., 2] + props.z0
     return s
 
 
 def _detector_points(detectors) -> np.ndarray:
-    d = np.asarray(detectors)
-    if d.dtype.kind not in "fiu":
-        raise ConfigError(f"detector positions must be numbers (mm); got dtype {d.dtype}")
-    d = d.astype(np.float64)
-    if d.shape[-1] == 2:
-        d = np.concatenate([d, np.zeros(d.shape[:-1] + (1,))], axis=-1)
-    return _as_points(d, "detectors")
+    return _surface_points(detectors, "detector")
 
 
 def fluence_semi_infinite(

@@ -377,17 +377,12 @@ def decision_fusion(
     """Decision-level fusion: one logistic model per modality, probabilities combined.
 
     ``rule="mean"`` averages probabilities; ``"product"`` multiplies odds (naive Bayes);
-    ``"max"`` takes the most suspicious. ``features``, ``labels``, ``train``, ``test`` and
-    ``l2`` are as in :func:`feature_fusion`.
+    ``"max"`` takes the most suspicious.
 
     Parameters
     ----------
-    features : dict of str to array_like
-        Per modality, the features of every case, (n,) or (n, f); all finite.
-    labels : array_like, (n,)
-        0/1 labels; the training cases must hold both.
-    train, test : array_like
-        Indices or boolean masks of the training and test cases.
+    features, labels, train, test
+        As in :func:`feature_fusion`.
     rule : {"mean", "product", "max"}
         How the per-modality probabilities are combined.
     l2 : float

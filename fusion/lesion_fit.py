@@ -121,6 +121,39 @@ class LesionFit:
     converged: bool
 
 
+def _fit_inputs(x, fractions, data, rowscale, penalty=None):
+    """The fits' arrays (x, fractions, data, lesion mask, row weights), checked.
+
+    ``penalty`` (the joint fit's) must have the shape of ``x`` too.
+    """
+    x = np.asarray(x, np.float64)
+    frac = np.asarray(fractions, np.float64)
+    data = np.asarray(data)
+    shapes = {"x": x.shape, "fractions": frac.shape}
+    if penalty is not None:
+        shapes["penalty"] = np.shape(penalty)
+    if x.ndim != 1 or len(set(shapes.values())) > 1:
+        named = [f"{name} {shape}" for name, shape in shapes.items()]
+        raise ConfigError(f"{', '.join(named[:-1])} and {named[-1]} must be equal 1-D shapes")
+    lesion = frac > 0
+    if not lesion.any():
+        raise ConfigError("the lesion covers no unknown (all fractions are 0)")
+    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale, np.float64)
+    return x, frac, data, lesion, w
+
+
+def _lesion_fit(c, prediction, data, w, *, iterations: int, converged: bool) -> LesionFit:
+    """The fit's record: ``relative_residual`` is ``||(data - prediction) w|| / ||data w||``."""
+    norm = float(np.linalg.norm(data * w)) or 1.0
+    r = (data - prediction) * w
+    return LesionFit(
+        delta_mua=float(c),
+        iterations=iterations,
+        relative_residual=float(np.linalg.norm(r)) / norm,
+        converged=converged,
+    )
+
+
 def fit_homogeneous_lesion(
     forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     x: np.ndarray,
@@ -184,18 +217,9 @@ def fit_homogeneous_lesion(
     >>> round(fit.delta_mua, 6), fit.converged
     (0.03, True)
     """
-    x = np.asarray(x, np.float64)
-    frac = np.asarray(fractions, np.float64)
-    data = np.asarray(data)
-    if x.shape != frac.shape or x.ndim != 1:
-        raise ConfigError(f"x {x.shape} and fractions {frac.shape} must be equal 1-D shapes")
-    lesion = frac > 0
-    if not lesion.any():
-        raise ConfigError("the lesion covers no unknown (all fractions are 0)")
-    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale, np.float64)
+    x, frac, data, lesion, w = _fit_inputs(x, fractions, data, rowscale)
     outside = np.where(lesion, 0.0, x)
     c = float(np.sum(frac * x) / np.sum(frac))
-    norm = float(np.linalg.norm(data * w)) or 1.0
     converged = False
     steps = 0
     for _ in range(int(iterations)):
@@ -213,13 +237,7 @@ def fit_homogeneous_lesion(
             converged = True
             break
     pred, _ = forward(outside + c * frac, frac)
-    r = (data - pred) * w
-    return LesionFit(
-        delta_mua=float(c),
-        iterations=steps,
-        relative_residual=float(np.linalg.norm(r)) / norm,
-        converged=converged,
-    )
+    return _lesion_fit(c, pred, data, w, iterations=steps, converged=converged)
 
 
 def fit_lesion_with_surroundings(
@@ -253,21 +271,15 @@ def fit_lesion_with_surroundings(
         (shape (M,), complex) and the Jacobian (M, U).
     x : numpy.ndarray, shape (U,)
         The voxel solution (start; its fraction-weighted mean inside the lesion starts ``c``).
-    fractions : numpy.ndarray, shape (U,)
-        The lesion's volume fraction in each unknown (:func:`roi_fractions`).
-    data : numpy.ndarray, shape (M,)
-        The measured data in the forward model's units.
+    fractions, data
+        As in :func:`fit_homogeneous_lesion`.
     solve : callable
         ``solve(a, b, penalty) -> u``: the regularised linear solve of ``a u ~ b`` with
         per-unknown penalty weights (complex ``a`` and ``b``), as in the voxel reconstruction.
     penalty : numpy.ndarray, shape (U,)
         Penalty weights of the unknowns (only those outside the lesion are used).
-    rowscale : numpy.ndarray, shape (M,), optional
-        Weights of the data rows.
-    iterations : int
-        Maximum Gauss–Newton steps.
-    tol : float
-        Stop when a step changes ``c`` by less than ``tol`` times ``|c|``.
+    rowscale, iterations, tol
+        As in :func:`fit_homogeneous_lesion`.
 
     Returns
     -------
@@ -302,18 +314,7 @@ def fit_lesion_with_surroundings(
     >>> round(fit.delta_mua, 6), round(float(x[4]), 6)
     (0.03, 0.01)
     """
-    x = np.asarray(x, np.float64)
-    frac = np.asarray(fractions, np.float64)
-    data = np.asarray(data)
-    if x.shape != frac.shape or x.ndim != 1 or np.shape(penalty) != x.shape:
-        raise ConfigError(
-            f"x {x.shape}, fractions {frac.shape} and penalty {np.shape(penalty)} must be "
-            "equal 1-D shapes"
-        )
-    lesion = frac > 0
-    if not lesion.any():
-        raise ConfigError("the lesion covers no unknown (all fractions are 0)")
-    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale, np.float64)
+    x, frac, data, lesion, w = _fit_inputs(x, fractions, data, rowscale, penalty)
     out_idx = np.flatnonzero(~lesion)
     pen = np.concatenate([np.asarray(penalty, np.float64)[out_idx], [1.0]])
     u = np.concatenate([x[out_idx], [float(np.sum(frac * x) / np.sum(frac))]])
@@ -323,7 +324,6 @@ def fit_lesion_with_surroundings(
         v[out_idx] = u[:-1]
         return v + u[-1] * frac
 
-    norm = float(np.linalg.norm(data * w)) or 1.0
     converged = False
     steps = 0
     for _ in range(int(iterations)):
@@ -337,11 +337,4 @@ def fit_lesion_with_surroundings(
             converged = True
             break
     pred, _ = forward(full(u))
-    r = (data - pred) * w
-    fit = LesionFit(
-        delta_mua=float(u[-1]),
-        iterations=steps,
-        relative_residual=float(np.linalg.norm(r)) / norm,
-        converged=converged,
-    )
-    return fit, full(u)
+    return _lesion_fit(u[-1], pred, data, w, iterations=steps, converged=converged), full(u)

@@ -16,22 +16,15 @@ from __future__ import annotations
 import importlib
 import warnings
 
+from brim.fusion import _EXPORTS
+
+# the names brim.fusion exports from the three modules, plus DEFAULT_EXTINCTION (not exported)
 _MOVED = {
-    "measurement_from_arrays": "measurement",
-    "read_measurement": "measurement",
-    "positions_to_m": "measurement",
-    "write_measurement_csv": "measurement",
-    "read_extinction": "extinction",
-    "extinction_at": "extinction",
-    "write_extinction_subset": "extinction",
-    "DEFAULT_EXTINCTION": "extinction",
-    "read_dot_filtering": "public_data",
-    "read_dot_pat_map": "public_data",
-    "read_dot_pat_patient": "public_data",
-    "read_busi": "public_data",
-    "busi_pairs": "public_data",
-    "image_hash": "public_data",
+    name: module
+    for name, module in _EXPORTS.items()
+    if module in ("measurement", "extinction", "public_data")
 }
+_MOVED["DEFAULT_EXTINCTION"] = "extinction"
 
 
 def __getattr__(name: str):
