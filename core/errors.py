@@ -219,3 +219,28 @@ def require(module: str, extra: str):
             f"{module!r} is needed for this feature but is not installed; "
             f"install it with: pip install 'brim[{extra}]'"
         ) from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type name when the message is empty.
+
+    For one-line reports of errors raised by other libraries (a reader that refused a file, a
+    header parser), whose messages may run over several lines or be empty.
+
+    Parameters
+    ----------
+    exc : BaseException
+        Any exception.
+
+    Returns
+    -------
+    str
+        One line of text.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad header\\nat byte 12")), first_line(EOFError())
+    ('bad header', 'EOFError')
+    """
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from brim.errors import BrimError, FormatError, MissingFileError
+from brim.errors import BrimError, FormatError, MissingFileError, first_line
 
 __all__ = [
     "DEFAULT_RANGE_LIMIT",
@@ -152,7 +152,7 @@ def open_any(
         try:
             ds = xr.open_dataset(p, engine=name)
         except Exception as exc:  # noqa: BLE001 - report why each reader refused
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = first_line(exc)
             errors.append(f"{name}: {msg[:120]}")
             continue
         desc = getattr(backend, "description", "") or ""

@@ -30,7 +30,7 @@ import os
 import re
 from pathlib import Path
 
-from brim.errors import FormatError, ResourceError
+from brim.errors import FormatError, ResourceError, first_line
 
 ENV_VAR = "BRIM_MAX_ARRAY_BYTES"
 DEFAULT_MAX_BYTES = 4 * 2**30
@@ -173,6 +173,15 @@ def check_declared(
             f"{_name(source)}: {what} declares {format_bytes(nbytes)} ({nbytes} bytes), more "
             f"than the limit of {format_bytes(limit)}; a corrupt header, or data larger than "
             f"brim reads by default: raise the limit with {ENV_VAR}=<bytes> (e.g. 16GiB)"
+        )
+
+
+def _check_total(total: int, *, what: str, source, limit: int) -> None:
+    """Refuse a file whose ``what`` (e.g. ``"arrays"``) declare more than ``limit`` together."""
+    if total > limit:
+        raise ResourceError(
+            f"{_name(source)}: its {what} declare {format_bytes(total)} together, more than the "
+            f"limit of {format_bytes(limit)}; raise it with {ENV_VAR}=<bytes>"
         )
 
 
@@ -344,11 +353,7 @@ def check_hdf5(path: str | os.PathLike, *, limit: int | None = None) -> int:
             f"{_name(p)}: corrupt HDF5 structure ({type(exc).__name__}: {exc}); re-create the "
             f"file or restore it from its source"
         ) from None
-    if total > limit:
-        raise ResourceError(
-            f"{_name(p)}: its {len(datasets)} variables declare {format_bytes(total)} together, "
-            f"more than the limit of {format_bytes(limit)}; raise it with {ENV_VAR}=<bytes>"
-        )
+    _check_total(total, what=f"{len(datasets)} variables", source=p, limit=limit)
     return total
 
 
@@ -425,7 +430,7 @@ def check_netcdf3(path: str | os.PathLike, *, limit: int | None = None) -> int:
             f"is corrupt"
         ) from None
     except Exception as exc:  # noqa: BLE001 - scipy raises ValueError, TypeError, OSError...
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = first_line(exc)
         raise FormatError(
             f"{_name(p)}: not a readable NetCDF3 file ({msg}); the file is truncated or corrupt"
         ) from None
@@ -453,7 +458,7 @@ def _npy_header(fh, where: str, p: Path):
         else:
             raise ValueError(f"unknown .npy version {version}")
     except Exception as exc:  # noqa: BLE001 - ValueError, SyntaxError, tokenize.TokenError...
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = first_line(exc)
         raise FormatError(
             f"{_name(p)}: truncated or corrupt NumPy file: {where} has a damaged header ({msg})"
         ) from None
@@ -528,11 +533,7 @@ def check_numpy(path: str | os.PathLike, *, limit: int | None = None) -> int:
                             f"file is truncated or corrupt"
                         )
                     total += nbytes
-            if total > limit:
-                raise ResourceError(
-                    f"{_name(p)}: its arrays declare {format_bytes(total)} together, more than "
-                    f"the limit of {format_bytes(limit)}; raise it with {ENV_VAR}=<bytes>"
-                )
+            _check_total(total, what="arrays", source=p, limit=limit)
             return total
         if not head.startswith(b"\x93NUM"):
             return 0  # not a .npy: numpy.load says so
@@ -619,9 +620,5 @@ def check_mat(path: str | os.PathLike, *, limit: int | None = None) -> int:
         check_declared(nbytes, what=what, source=p, limit=limit)
         _check_stored(nbytes, file_size, what=what, source=p, compressed=True, file_size=file_size)
         total += nbytes
-    if total > limit:
-        raise ResourceError(
-            f"{_name(p)}: its variables declare {format_bytes(total)} together, more than the "
-            f"limit of {format_bytes(limit)}; raise it with {ENV_VAR}=<bytes>"
-        )
+    _check_total(total, what="variables", source=p, limit=limit)
     return total
