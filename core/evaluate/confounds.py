@@ -302,16 +302,15 @@ def confound_audit(
     cv_kwargs["seed"] = seed
     rows, results = [], {}
     nuisance = {name: _nuisance_features(name, v, y.size) for name, v in nuisance.items()}
-    for name, f in nuisance.items():
-        res = cross_validate(
-            logistic_fit_predict,
-            f,
-            y,
-            groups,
-            name=f"nuisance: {name}",
-            check_inputs=False,
-            **cv_kwargs,
+
+    def baseline(x, labels, name):
+        """The logistic baseline on features ``x`` under the classifier's protocol."""
+        return cross_validate(
+            logistic_fit_predict, x, labels, groups, name=name, check_inputs=False, **cv_kwargs
         )
+
+    for name, f in nuisance.items():
+        res = baseline(f, y, f"nuisance: {name}")
         a = res.pooled.auroc
         # a nuisance may be inversely related: flag on max(AUROC, 1 - AUROC) would hide nothing
         # as the logistic fit learns the sign on training folds; report as is.
@@ -334,15 +333,7 @@ def confound_audit(
         perm_res = cross_validate(model, X, y_perm, groups, name="label permutation", **cv_kwargs)
     elif nuisance:
         allf = np.concatenate(list(nuisance.values()), axis=1)
-        perm_res = cross_validate(
-            logistic_fit_predict,
-            allf,
-            y_perm,
-            groups,
-            name="label permutation",
-            check_inputs=False,
-            **cv_kwargs,
-        )
+        perm_res = baseline(allf, y_perm, "label permutation")
     else:
         perm_res = None
     if perm_res is not None:
