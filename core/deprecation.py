@@ -3,15 +3,17 @@
 brim's function contract (``docs/conventions.md``) makes options keyword-only. Code written
 against an earlier release may still pass them positionally; :func:`positional_options`
 accepts such calls for one release with a :class:`DeprecationWarning` that names the keywords
-to use, instead of breaking them with a ``TypeError``.
+to use, instead of breaking them with a ``TypeError``. Names that moved to other modules keep
+working at their old path for one release through :func:`moved_names`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,3 +82,51 @@ def positional_options(fn: F) -> F:
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def moved_names(old: str, moved: Mapping[str, str], *, message: str) -> Callable[[str], object]:
+    """The module ``__getattr__`` of a module whose names moved to other modules.
+
+    A moved name read at its old path comes from its new module, with a
+    :class:`DeprecationWarning` attributed to the code that read it; any other name raises the
+    usual :class:`AttributeError`.
+
+    Parameters
+    ----------
+    old : str
+        The module the names moved out of, e.g. ``"brim.evaluate.protocol"``.
+    moved : mapping of str to str
+        Moved name -> the full name of the module that defines it now.
+    message : str
+        The warning, a :meth:`str.format` template of ``{old}``, ``{name}`` (the name read)
+        and ``{module}`` (its new module).
+
+    Returns
+    -------
+    callable
+        ``__getattr__(name)``, to assign to the old module's ``__getattr__``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> getattr_ = moved_names(
+    ...     "mypkg.old", {"sqrt": "math"}, message="{old}.{name} moved to {module}.{name}"
+    ... )
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     getattr_("sqrt")(9.0)
+    3.0
+    >>> str(caught[0].message)
+    'mypkg.old.sqrt moved to math.sqrt'
+    """
+
+    def __getattr__(name: str) -> object:
+        module = moved.get(name)
+        if module is None:
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        warnings.warn(
+            message.format(old=old, name=name, module=module), DeprecationWarning, stacklevel=2
+        )
+        return getattr(importlib.import_module(module), name)
+
+    return __getattr__

@@ -10,8 +10,7 @@ names from :mod:`brim.evaluate`; this path keeps working for one release with a
 
 from __future__ import annotations
 
-import importlib
-import warnings
+from brim.deprecation import moved_names
 
 _MOVED = {
     "CVResult": "brim.evaluate.crossval",
@@ -31,16 +30,11 @@ _MOVED = {
 __all__: list[str] = []
 
 
-def __getattr__(name: str):
-    if name in _MOVED:
-        warnings.warn(
-            f"brim.evaluate.protocol.{name} is deprecated; use brim.evaluate.{name} "
-            f"(defined in {_MOVED[name]})",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module 'brim.evaluate.protocol' has no attribute {name!r}")
+__getattr__ = moved_names(
+    "brim.evaluate.protocol",
+    _MOVED,
+    message="{old}.{name} is deprecated; use brim.evaluate.{name} (defined in {module})",
+)
 
 
 def __dir__() -> list[str]:

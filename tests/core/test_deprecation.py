@@ -1,10 +1,12 @@
-"""brim.deprecation.positional_options: old positional calls keep working, with a warning."""
+"""brim.deprecation: old positional calls (positional_options) and old module paths of moved
+names (moved_names) keep working, with a warning."""
 
 import inspect
+import os.path
 
 import pytest
 
-from brim.deprecation import positional_options
+from brim.deprecation import moved_names, positional_options
 
 
 @positional_options
@@ -35,3 +37,19 @@ def test_the_signature_shown_is_keyword_only():
     kinds = {p.name: p.kind for p in inspect.signature(_f).parameters.values()}
     assert kinds["alpha"] is inspect.Parameter.KEYWORD_ONLY
     assert _f.__doc__ is None or "alpha" not in (_f.__doc__ or "")
+
+
+def test_moved_names_forward_with_a_warning_at_the_caller():
+    getattr_ = moved_names(
+        "old.place", {"join": "os.path"}, message="{old}.{name} now lives in {module}"
+    )
+    with pytest.warns(DeprecationWarning, match=r"^old\.place\.join now lives in os\.path$") as rec:
+        obj = getattr_("join")
+    assert obj is os.path.join
+    assert rec[0].filename == __file__
+
+
+def test_moved_names_refuse_other_names_like_a_module():
+    getattr_ = moved_names("old.place", {"join": "os.path"}, message="{name}")
+    with pytest.raises(AttributeError, match="module 'old.place' has no attribute 'split'"):
+        getattr_("split")
