@@ -1025,7 +1025,7 @@ def _run_gn(p, grid, chi, settings: _Settings, hist, bar):
     n_it = 1 if method == "born" else settings.iterations
     q = 0.7  # Levenberg-Marquardt residual reduction per nonlinear step (Hanke 1997)
     e = p.e_inc
-    accepted = None  # DBIM: (chi, residual norm, step) of the last accepted map
+    accepted: tuple[Any, float, Any] | None = None  # DBIM: (chi, residual norm, step) last kept
     n_back = 0
     reason = "iterations"
     used = 0
@@ -1089,7 +1089,7 @@ def _run_gn(p, grid, chi, settings: _Settings, hist, bar):
         )
         new = chi + step if method == "dbim" else step
         new = _project(new, p.eps_b, bounds)
-        upd = float(np.linalg.norm(new - chi) / max(np.linalg.norm(new), 1e-300))
+        upd = float(np.linalg.norm(new - chi) / max(float(np.linalg.norm(new)), 1e-300))
         if method == "dbim":
             accepted = (chi, cur, new - chi)
         chi = new
@@ -1219,7 +1219,7 @@ def _run_csi(p, grid, chi0, settings: _Settings, hist, bar):
     lmat = _grad_ops(ny, nx)
     area = (ny * nx) * grid.d**2
     g_prev = None
-    v = None
+    v: Any = None
     f_d_prev = None
     d_chi = None
     gchi_prev = None
