@@ -28,9 +28,10 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from brim._version import __version__
 from brim.errors import BrimError, ConfigError
@@ -143,6 +144,133 @@ def add_progress_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
     )
+
+
+#: The array backends a ``--backend`` option offers (as :data:`brim.backend.BackendName`).
+BACKENDS = ("numpy", "cupy")
+
+
+def add_backend_option(p: argparse.ArgumentParser, *, help: str) -> None:
+    """Add ``--backend {numpy,cupy}`` (``args.backend``; default None: the library's choice).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    help : str
+        What the backend runs, for this command.
+
+    Returns
+    -------
+    None
+    """
+    p.add_argument("--backend", choices=BACKENDS, help=help)
+
+
+def add_command_group(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    epilog: str,
+    metavar: str = "COMMAND",
+) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    """Add a command group ``brim NAME COMMAND ...``: its parser and its subcommands.
+
+    The chosen command's name is ``args.<NAME>_command``; the group run without a command
+    prints its help and returns status 2.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``brim`` parser's subcommands.
+    name : str
+        The group's name (``thermo``).
+    help : str
+        The group's line in ``brim --help``.
+    epilog : str
+        The group's examples (:func:`examples`).
+    metavar : str
+        How ``--help`` names the command.
+
+    Returns
+    -------
+    (argparse.ArgumentParser, argparse._SubParsersAction)
+        The group's parser and the subparsers to add its commands to.
+    """
+    parser = subparsers.add_parser(name, help=help, epilog=epilog)
+    sub = parser.add_subparsers(dest=f"{name}_command", metavar=metavar)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    return parser, sub
+
+
+def progress_bar(items: Sequence, *, on: bool, desc: str) -> Iterable:
+    """``items`` behind a tqdm bar when ``on`` and there are two or more of them.
+
+    Parameters
+    ----------
+    items : sequence
+        What a command loops over.
+    on : bool
+        The command's ``--no-progress`` switch (``args.progress``).
+    desc : str
+        The bar's label.
+
+    Returns
+    -------
+    iterable
+        ``items`` itself, or a bar over them.
+    """
+    if not on or len(items) < 2:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc)
+
+
+def save_each(
+    inputs: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    make: Callable[[Any], Any],
+    *,
+    tag: str = "",
+    progress: bool = False,
+    desc: str = "",
+) -> list[Path]:
+    """Save ``make(input)`` for each input to its NetCDF output under brim's rule; print each.
+
+    Every output path is checked first (:func:`output_paths`: one input, ``output`` is the file;
+    several, a folder), before any input is read; each result is then saved (atomically,
+    :func:`brim.save`) as soon as it is made, and its path printed.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+        The command's inputs, checked by the caller.
+    output : path-like
+        The ``-o/--output`` value.
+    make : callable
+        ``make(input)``: the Dataset (or DataTree) to save for one input, as given in ``inputs``.
+    tag : str
+        Inserted between an input's stem and ``.nc`` in a folder (``"_seg"``).
+    progress : bool
+        Show a progress bar (two or more inputs).
+    desc : str
+        The bar's label.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``inputs``.
+    """
+    from brim.io import save
+
+    targets = output_paths(inputs, output, suffix=".nc", tag=tag)
+    written = []
+    for src, dst in progress_bar(list(zip(inputs, targets)), on=progress, desc=desc):
+        written.append(save(make(src), dst))
+        print(written[-1])
+    return written
 
 
 # --- the output convention ---------------------------------------------------------------------
@@ -769,12 +897,13 @@ def register_learn(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The ``learn`` group's parser.
     """
-    p = subparsers.add_parser(
+    p, sub = add_command_group(
+        subparsers,
         "learn",
         help="deep learning and honest evaluation",
         epilog=examples("brim learn cv experiment.yaml -o report/", "brim learn cv --help"),
+        metavar="SUBCOMMAND",
     )
-    sub = p.add_subparsers(dest="learn_command", metavar="SUBCOMMAND")
     cv = sub.add_parser(
         "cv",
         help="grouped cross-validation from a YAML config; writes an HTML/JSON report",
@@ -790,7 +919,6 @@ def register_learn(subparsers) -> argparse.ArgumentParser:
     )
     add_progress_option(cv)
     cv.set_defaults(func=_run_learn_cv)
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
     return p
 
 

@@ -12,12 +12,14 @@ import json
 from pathlib import Path
 
 from brim.cli import (
+    add_backend_option,
+    add_command_group,
     add_output_option,
     add_progress_option,
     examples,
     output_file,
     output_folder,
-    output_paths,
+    save_each,
 )
 from brim.errors import ConfigError, FormatError
 
@@ -62,18 +64,17 @@ def _out_path(path: str, *inputs) -> Path:
 
 
 def _cmd_convert(args) -> int:
-    from brim.io import check_input_file, save
+    from brim.io import check_input_file
 
     from .readers import _is_hdf5, _looks_pybf, read_channel
 
-    # missing, folder, symlink loop, FIFO, device: refused before anything is read
-    srcs = [check_input_file(p) for p in args.inputs]
-    for src, dst in zip(srcs, output_paths(srcs, args.output, suffix=".nc")):
+    def read(src: Path):
         if src.suffix.lower() in (".h5", ".hdf5") and _is_hdf5(src) and _looks_pybf(src):
-            ds = read_channel(src, sound_speed=args.c)
-        else:
-            ds = _read_rf(src, args)
-        print(save(ds, dst))
+            return read_channel(src, sound_speed=args.c)
+        return _read_rf(src, args)
+
+    # missing, folder, symlink loop, FIFO, device: refused before anything is read
+    save_each([check_input_file(p) for p in args.inputs], args.output, read)
     return 0
 
 
@@ -138,7 +139,7 @@ def _add_pair(p):
     )
     p.add_argument("--window", type=int, help="axial window in samples (default ~10 periods)")
     p.add_argument("--frames", type=_frames, default=(0, 1), help="frame indices PRE,POST")
-    p.add_argument("--backend", choices=("numpy", "cupy"), help="kernel backend")
+    add_backend_option(p, help="kernel backend")
     _add_rf_options(p)
 
 
@@ -315,7 +316,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The ``elasto`` group's parser.
     """
-    g = subparsers.add_parser(
+    g, sub = add_command_group(
+        subparsers,
         "elasto",
         help="ultrasound elastography: RF/channel data to strain",
         epilog=examples(
@@ -324,8 +326,6 @@ def register(subparsers) -> argparse.ArgumentParser:
             "brim elasto COMMAND --help",
         ),
     )
-    sub = g.add_subparsers(dest="elasto_command", metavar="COMMAND")
-    g.set_defaults(func=lambda args: (g.print_help(), 2)[1])
 
     p = sub.add_parser(
         "convert",
@@ -356,7 +356,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--fnumber", type=float, default=1.5, help="receive f-number (aperture growth)")
     p.add_argument("--zmax", type=float, help="deepest image depth (mm; default: all samples)")
     p.add_argument("--signal", choices=("rf", "iq"), default="rf", help="beamformed RF or I/Q")
-    p.add_argument("--backend", choices=("numpy", "cupy"), help="kernel backend (default: numpy)")
+    add_backend_option(p, help="kernel backend (default: numpy)")
     p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s)")
     add_progress_option(p)
     p.set_defaults(func=_cmd_beamform)

@@ -7,7 +7,15 @@ import argparse
 import json
 import sys
 
-from brim.cli import add_output_option, add_progress_option, examples, output_file, output_paths
+from brim.cli import (
+    add_backend_option,
+    add_command_group,
+    add_output_option,
+    add_progress_option,
+    examples,
+    output_file,
+    save_each,
+)
 from brim.errors import ConfigError
 from brim.microwave.tomography import cli as tomography_cli
 
@@ -72,14 +80,15 @@ def _read_field_table(path: str, args):
 
 
 def _cmd_convert(args) -> int:
-    from brim.io import check_input_file, save
+    from brim.io import check_input_file
 
     for p in args.inputs:  # missing, folder, symlink loop, FIFO, device: refused up front
         check_input_file(p)
-    targets = output_paths(args.inputs, args.output, suffix=".nc")
-    for p, target in zip(args.inputs, targets):
-        save(_read_field_table(p, args) if _is_field_table(p, args) else _open(p), target)
-        print(target)
+    save_each(
+        args.inputs,
+        args.output,
+        lambda p: _read_field_table(p, args) if _is_field_table(p, args) else _open(p),
+    )
     return 0
 
 
@@ -271,10 +280,8 @@ def _add_common_image(p):
         help="image points: RADIUS,STEP (m) for a hemisphere or plane:RADIUS,STEP,Z (m) for a "
         "plane (default: 0.07,0.0025, a 7 cm hemisphere at 2.5 mm)",
     )
-    p.add_argument(
-        "--backend",
-        choices=["numpy", "cupy"],
-        help="numpy: Numba kernels on the CPU; cupy: the GPU (default: where the scan is)",
+    add_backend_option(
+        p, help="numpy: Numba kernels on the CPU; cupy: the GPU (default: where the scan is)"
     )
     add_progress_option(p)
 
@@ -303,7 +310,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The ``microwave`` group's parser.
     """
-    parser = subparsers.add_parser(
+    parser, sub = add_command_group(
+        subparsers,
         "microwave",
         help="microwave radar imaging and tomography",
         epilog=examples(
@@ -312,8 +320,6 @@ def register(subparsers) -> argparse.ArgumentParser:
             "brim microwave COMMAND --help",
         ),
     )
-    sub = parser.add_subparsers(dest="microwave_command", metavar="COMMAND")
-    parser.set_defaults(func=lambda a: (parser.print_help(), 2)[1])
 
     p = sub.add_parser(
         "convert",

@@ -25,12 +25,14 @@ import os
 from pathlib import Path
 
 from brim.cli import (
+    add_command_group,
     add_output_option,
     add_progress_option,
     examples,
     output_file,
     output_folder,
-    output_paths,
+    progress_bar,
+    save_each,
 )
 from brim.errors import ConfigError, MissingFileError
 
@@ -47,14 +49,6 @@ def _inputs(paths: list[str]) -> list[Path]:
     return out
 
 
-def _progress(items, on: bool, desc: str):
-    if not on or len(items) < 2:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc)
-
-
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
     """Write a CSV atomically (temporary file in the same folder, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +61,6 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 
 def _cmd_convert(args) -> int:
-    from brim.io import save
     from brim.thermo.readers import read
 
     files = _inputs(args.inputs)
@@ -80,12 +73,7 @@ def _cmd_convert(args) -> int:
     }
     if args.humidity is not None and not (0 <= args.humidity <= 1):
         raise ConfigError(f"--humidity is a fraction in [0, 1] (0.5 = 50 %), got {args.humidity}")
-    targets = dict(zip(files, output_paths(files, args.output, suffix=".nc")))
-    for f in _progress(files, args.progress, "convert"):
-        ds = read(f, **over)
-        dst = targets[f]
-        save(ds, dst)
-        print(dst)
+    save_each(files, args.output, lambda f: read(f, **over), progress=args.progress, desc="convert")
     return 0
 
 
@@ -96,18 +84,19 @@ def _load(path: Path):
 
 
 def _cmd_segment(args) -> int:
-    from brim.io import save
     from brim.thermo.segmentation import segment
 
     files = _inputs(args.inputs)
     if args.method == "unet" and not args.model:
         raise ConfigError("--method unet needs --model PATH (a folder saved by the U-Net trainer)")
-    targets = dict(zip(files, output_paths(files, args.output, suffix=".nc", tag="_seg")))
-    for f in _progress(files, args.progress, "segment"):
-        seg = segment(_load(f), method=args.method, model=args.model)
-        dst = targets[f]
-        save(seg, dst)
-        print(dst)
+    save_each(
+        files,
+        args.output,
+        lambda f: segment(_load(f), method=args.method, model=args.model),
+        tag="_seg",
+        progress=args.progress,
+        desc="segment",
+    )
     return 0
 
 
@@ -120,7 +109,7 @@ def _cmd_features(args) -> int:
     units = out.with_suffix(".units.csv")
     output_file(units, inputs=files, suffix=None)
     rows = []
-    for f in _progress(files, args.progress, "features"):
+    for f in progress_bar(files, on=args.progress, desc="features"):
         ds = _load(f)
         feats = extract_features(ds, segment_classical(ds))
         rows.append({"file": f.name, "patient": ds.attrs.get("patient", ""), **feats})
@@ -238,7 +227,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The ``thermo`` group's parser.
     """
-    p = subparsers.add_parser(
+    p, sub = add_command_group(
+        subparsers,
         "thermo",
         help="infrared thermography: convert, segment, classify",
         epilog=examples(
@@ -246,9 +236,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             "brim thermo simulate -o cohort/ --n 8",
             "brim thermo SUBCOMMAND --help",
         ),
+        metavar="SUBCOMMAND",
     )
-    sub = p.add_subparsers(dest="thermo_command", metavar="SUBCOMMAND")
-    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
     q = sub.add_parser(
         "convert",

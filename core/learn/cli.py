@@ -7,7 +7,6 @@ not import torch. This module reads and runs the configuration.
 
 from __future__ import annotations
 
-import argparse
 import glob as _glob
 import inspect
 from collections.abc import Set as AbstractSet
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from brim.cli import register_learn
 from brim.errors import ConfigError, MissingFileError
 
 _TOP = {"name", "data", "labels", "model", "train", "augment", "protocol", "audit", "output"}
@@ -332,22 +332,7 @@ def _cmd_cv(args) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``learn`` command group (kept for callers of the old entry point).
-
-    The ``brim.cli`` entry point is :func:`brim.cli.register_learn`, which does not import
-    this module (nor torch) until ``brim learn cv`` runs.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The ``brim`` parser's subcommands.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``learn`` group's parser.
-    """
-    from brim.cli import register_learn
-
-    return register_learn(subparsers)
+#: The ``learn`` group's old entry point, kept for its callers: the entry point is
+#: :func:`brim.cli.register_learn`, which does not import this module (nor torch) until
+#: ``brim learn cv`` runs.
+register = register_learn

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from brim.cli import (
+    add_backend_option,
     add_output_option,
     add_progress_option,
     examples,
@@ -371,9 +372,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eps-b", help="background permittivity, e.g. 10-1j (default 1)")
     p.add_argument("--noise", type=float, default=0.0, help="relative complex noise level")
     p.add_argument("--seed", type=int, default=0, help="seed of the added noise")
-    p.add_argument(
-        "--backend", choices=["numpy", "cupy"], default=None, help="array backend: CPU or GPU"
-    )
+    add_backend_option(p, help="array backend: CPU or GPU")
     p.add_argument(
         "--solver",
         default="bicgstab",
@@ -472,9 +471,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--weight", type=float, default=None, help="fixed regularisation weight (default: chosen)"
     )
-    p.add_argument(
-        "--backend", choices=["numpy", "cupy"], default=None, help="array backend: CPU or GPU"
-    )
+    add_backend_option(p, help="array backend: CPU or GPU")
     add_progress_option(p)
     p.set_defaults(func=_cmd_reconstruct)
 
