@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from string import Template
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from brim._version import __version__
 
-__all__ = ["DemoFigure", "DemoSection", "format_section", "run_all", "write_report"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["DemoFigure", "DemoSection", "format_section", "run_all", "save_figure", "write_report"]
 
 
 @dataclass
@@ -38,6 +41,27 @@ class DemoFigure:
 
     path: Path
     caption: str = ""
+
+
+def save_figure(fig: Figure, path: Path, *, caption: str) -> DemoFigure:
+    """Write a demo figure as the page shows it (PNG, 100 dpi) and pair it with its caption.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, drawn.
+    path : pathlib.Path
+        The PNG file (inside the demo's output folder).
+    caption : str
+        What the figure shows, with the units of every axis and colour scale.
+
+    Returns
+    -------
+    DemoFigure
+        ``path`` and ``caption``, for :attr:`DemoSection.figures`.
+    """
+    fig.savefig(path, dpi=100)
+    return DemoFigure(path, caption)
 
 
 @dataclass

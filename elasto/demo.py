@@ -41,7 +41,7 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
     from matplotlib.figure import Figure
 
     import brim.data
-    from brim.demo import DemoFigure
+    from brim.demo import save_figure
 
     from .displacement import estimate_displacement
     from .plotting import plot_bmode, plot_elastogram, plot_modulus_map
@@ -98,8 +98,6 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
         _roi_box(ax, lesion, "w", "lesion ROI")
         _roi_box(ax, ref, "m", "fat (reference) ROI")
     axes[-1].legend(loc="lower right", fontsize=8)
-    f1 = outdir / "elasto_strain.png"
-    fig.savefig(f1, dpi=100)
     inclusions = json.loads(pair.attrs.get("inclusions", "[]"))
     described = "; ".join(
         f"{i['youngs_modulus'] / 1e3:g} kPa disc of {i['radius'] * 1e3:g} mm radius at "
@@ -116,6 +114,7 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
         "panels. Dashed boxes: the lesion (white) and fat-reference (magenta) "
         "ROIs of the strain ratio. Axes: lateral position and depth in mm."
     )
+    fig1 = save_figure(fig, outdir / "elasto_strain.png", caption=cap1)
 
     sw = simulate_shear_wave_rf(speed=2.5, n_frames=30, n_lines=48, n_samples=160)
     res = shear_wave_elastography(sw, roi=StrainRoi((15.5e-3, 17.5e-3, 2e-3, 7e-3)))
@@ -123,8 +122,6 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
     ax = fig.subplots()
     plot_modulus_map(res.maps, ax=ax)
     ax.set_title("shear-wave Young's modulus (true 18.75 kPa)")
-    f2 = outdir / "elasto_swe.png"
-    fig.savefig(f2, dpi=100)
     cap2 = (
         "Shear-wave elastography of simulated RF frames (30 frames at 5 kHz) of tissue carrying "
         "a plane shear wave of 2.5 m/s from a push at 0 mm lateral: local Young's modulus "
@@ -132,13 +129,10 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
         "around the push is left out of the estimate (the wave is not yet formed there). Axes: "
         "lateral position and depth in mm."
     )
+    fig2 = save_figure(fig, outdir / "elasto_swe.png", caption=cap2)
     summary.append(
         f"shear wave (true 2.5 m/s, E = 18.75 kPa): group speed {res.speed:.3f} m/s, "
         f"E = {res.youngs_modulus / 1e3:.2f} kPa, ROI Emean {res.e_mean / 1e3:.2f} kPa, "
         f"Emax {res.e_max / 1e3:.2f} kPa"
     )
-    return DemoSection(
-        title="Ultrasound elastography",
-        summary=summary,
-        figures=[DemoFigure(f1, cap1), DemoFigure(f2, cap2)],
-    )
+    return DemoSection(title="Ultrasound elastography", summary=summary, figures=[fig1, fig2])

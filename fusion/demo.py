@@ -39,7 +39,7 @@ def run(outdir: Path, *, progress: bool = False):
     import numpy as np
     from matplotlib.figure import Figure
 
-    from brim.demo import DemoFigure, DemoSection
+    from brim.demo import DemoSection, save_figure
     from brim.fusion import plotting
     from brim.fusion.background import fit_background
     from brim.fusion.reconstruction import hemoglobin, lesion_summary, reconstruct, roi_from_mask
@@ -67,8 +67,6 @@ def run(outdir: Path, *, progress: bool = False):
     iz = int(np.argmin(np.abs(hb.z.values - roi.center[2])))
     plotting.plot_map(hb.hbt.isel(z=iz), ax=axs[2], cmap="magma")
     axs[2].set_title(f"total haemoglobin at depth z = {float(hb.z[iz]) * 1e3:.1f} mm")
-    f1 = out / "fusion_overview.png"
-    fig.savefig(f1, dpi=100)
     cap1 = (
         "Simulated US-guided diffuse optical tomography (bundled samples: "
         f"{target.sizes['source']} sources x {target.sizes['detector']} detectors on a hand-held "
@@ -80,6 +78,7 @@ def run(outdir: Path, *, progress: bool = False):
         "reconstruction grid. Right: the reconstructed total haemoglobin concentration HbT "
         f"({hbt_units}) in the x–y plane at the lesion's depth; axes x and y in mm."
     )
+    fig1 = save_figure(fig, out / "fusion_overview.png", caption=cap1)
 
     fig = Figure(figsize=(8.5, 5.8), layout="constrained")
     ax = fig.subplots()
@@ -93,8 +92,6 @@ def run(outdir: Path, *, progress: bool = False):
     for r in range(1, nrow):
         ax.axhline(r * slices.sizes["y"] - 0.5, color="0.6", lw=0.8)
     ax.set_title(f"total haemoglobin HbT ({hbt_units}), depth slices 5–35 mm")
-    f2 = out / "fusion_hbt_slices.png"
-    fig.savefig(f2, dpi=100)
     cap2 = (
         f"Reconstructed total haemoglobin HbT ({hbt_units}) as x–y slices every "
         f"{abs(float(hb.z[1] - hb.z[0])) * 1e3:g} mm in depth (label in each tile: depth z), "
@@ -102,6 +99,7 @@ def run(outdir: Path, *, progress: bool = False):
         "tiles near its true depth of "
         f"{truth['center'][2] * 1e3:.0f} mm."
     )
+    fig2 = save_figure(fig, out / "fusion_hbt_slices.png", caption=cap2)
 
     true_hbt = truth["hbo2"] + truth["hb"]
     summary = [
@@ -118,5 +116,5 @@ def run(outdir: Path, *, progress: bool = False):
     return DemoSection(
         title="Optical–ultrasound fusion (US-guided diffuse optical tomography)",
         summary=summary,
-        figures=[DemoFigure(f1, cap1), DemoFigure(f2, cap2)],
+        figures=[fig1, fig2],
     )

@@ -39,7 +39,7 @@ def run(outdir: Path, *, progress: bool = False):
     """
     from matplotlib.figure import Figure
 
-    from brim.demo import DemoFigure, DemoSection
+    from brim.demo import DemoSection, save_figure
     from brim.microwave import plotting, radar
     from brim.microwave.radar import calibration, metrics
 
@@ -74,8 +74,6 @@ def run(outdir: Path, *, progress: bool = False):
             f"{label}: peak at ({', '.join(f'{v * 1e3:.1f}' for v in m.peak_m)}) mm{err}, "
             f"SCR {m.scr_db:.1f} dB, SMR {m.smr_db:.1f} dB"
         )
-    p1 = out / "microwave_radar_images.png"
-    fig.savefig(p1, dpi=100)
     where = (
         f" The cyan + marks the true scatterer at "
         f"({', '.join(f'{v * 1e3:.0f}' for v in target)}) mm."
@@ -90,21 +88,17 @@ def run(outdir: Path, *, progress: bool = False):
         "to the image maximum, 10 log10(I / I_max) in dB, clipped at −20 dB. Axes: x and y in "
         f"mm.{where}"
     )
+    fig1 = save_figure(fig, out / "microwave_radar_images.png", caption=cap1)
 
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     plotting.plot_permittivity(np.linspace(0.5e9, 10e9, 100), ax=ax)
     ax.set_title("breast tissue dielectric properties (Lazebnik et al. 2007)")
-    p2 = out / "microwave_tissue_permittivity.png"
-    fig.savefig(p2, dpi=100)
     cap2 = (
         "Median Cole–Cole models of breast tissue (Lazebnik et al., Phys. Med. Biol. 52, 2007) "
         "from 0.5 to 10 GHz: relative permittivity ε′ (solid, left axis, dimensionless) and "
         "conductivity σ (dashed, right axis, S/m) of adipose, fibroglandular and malignant "
         "tissue. The contrast between malignant and adipose tissue is what radar imaging sees."
     )
-    return DemoSection(
-        title="Microwave radar imaging",
-        summary=summary,
-        figures=[DemoFigure(p1, cap1), DemoFigure(p2, cap2)],
-    )
+    fig2 = save_figure(fig, out / "microwave_tissue_permittivity.png", caption=cap2)
+    return DemoSection(title="Microwave radar imaging", summary=summary, figures=[fig1, fig2])

@@ -25,7 +25,7 @@ def run(outdir: Path, *, progress: bool = False):
     """
     from matplotlib.figure import Figure
 
-    from brim.demo import DemoFigure, DemoSection
+    from brim.demo import DemoSection, save_figure
     from brim.evaluate import dice
     from brim.thermo.features import asymmetry_map, delta_t_rule, extract_features
     from brim.thermo.samples import open_sample
@@ -84,8 +84,6 @@ def run(outdir: Path, *, progress: bool = False):
         "breast-mean ΔT that the simple 0.5 K rule thresholds, and vein asymmetry gives the "
         "healthy phantom local ΔT of the same order: the rule is a baseline, not a detector"
     )
-    path = outdir / "thermo_segmentation_asymmetry.png"
-    fig.savefig(path, dpi=100)
     pitch_mm = float(ds.attrs.get("pixel_pitch_m", abs(x_mm[1] - x_mm[0]) / 1e3)) * 1e3
     caption = (
         f"Simulated frontal thermograms (bioheat phantom, {pitch_mm:g} mm pixels) of a healthy "
@@ -99,5 +97,5 @@ def run(outdir: Path, *, progress: bool = False):
     return DemoSection(
         title="Thermography",
         summary=summary,
-        figures=[DemoFigure(path, caption)],
+        figures=[save_figure(fig, outdir / "thermo_segmentation_asymmetry.png", caption=caption)],
     )

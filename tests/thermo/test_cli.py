@@ -96,48 +96,11 @@ def test_features_and_segment(cohort, tmp_path):
 def test_convert_raw_files(external_data, tmp_path):
     flir = external_data / "thermo" / "flir" / "ax8.jpg"
     dmr = external_data / "thermo" / "dmr_ir_dev" / "T0312.txt"
-    rc = main(
-        [
-            "thermo",
-            "convert",
-            str(flir),
-            str(dmr),
-            "-o",
-            str(tmp_path),
-            "--emissivity",
-            "0.98",
-            "--reflected-temp",
-            "22",
-            "--humidity",
-            "0.4",
-            "--distance",
-            "0.8",
-            "--no-progress",
-        ]
-    )
+    overrides = ["--emissivity", "0.98", "--reflected-temp", "22", "--humidity", "0.4"]
+    options = ["-o", str(tmp_path), *overrides, "--distance", "0.8", "--no-progress"]
     # FLIR overrides do not apply to a DMR matrix already in degC: a clear error, exit 2
-    assert rc == 2
-    assert (
-        main(
-            [
-                "thermo",
-                "convert",
-                str(flir),
-                "-o",
-                str(tmp_path),
-                "--emissivity",
-                "0.98",
-                "--reflected-temp",
-                "22",
-                "--humidity",
-                "0.4",
-                "--distance",
-                "0.8",
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    assert main(["thermo", "convert", str(flir), str(dmr), *options]) == 2
+    assert main(["thermo", "convert", str(flir), *options]) == 0
     ds = brim.open(tmp_path / "ax8.nc")
     assert ds.attrs["flir_emissivity"] == pytest.approx(0.98)
     assert ds.attrs["flir_reflected_temperature"] == pytest.approx(22.0)
