@@ -81,8 +81,9 @@ def _load_us(path, model_path):
     us = _open_ds(p)
     if "mask" in us and us["mask"].values.any():
         return us
-    # without --model the classical baseline: the simulator's B-mode images are not BUSI-like
-    return ussegment.segment(us, model=model_path)
+    model = ussegment.resolve_model(model_path)
+    print(f"{p.name} has no lesion mask; {_describe_model(model)}")
+    return ussegment.segment(us, model=model)
 
 
 def _cmd_reconstruct(args) -> int:
@@ -130,7 +131,7 @@ def _cmd_hemoglobin(args) -> int:
 
 
 def _describe_model(ens) -> str:
-    """One line naming the segmenter that runs (printed by segment-us)."""
+    """One line naming the segmenter that runs (printed by segment-us and reconstruct --us)."""
     if ens is None:
         return "segmenter: Otsu baseline (classical threshold, no U-Net)"
     meta = ens.metadata
@@ -283,8 +284,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--roi", help="lesion ROI X,Y,Z,R in mm (instead of --us)")
     p.add_argument(
         "--model",
-        help="segmenter for --us without a mask: 'default' (the shipped U-Net) or a model "
-        "file/folder; default: the Otsu baseline",
+        default="default",
+        help="segmenter for --us without a mask: 'default' (the U-Net shipped with brim), "
+        "'otsu' (classical baseline) or a model file/folder written by train-us",
     )
     p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
     p.add_argument(

@@ -36,7 +36,7 @@ def background(path: str, *, n: float | None = None, musp: float | None = None) 
 
 
 @provenance.step
-def segment_us(path: str, *, model: str | None = None) -> xr.Dataset:
+def segment_us(path: str, *, model: str | None = "default") -> xr.Dataset:
     """Segment the lesion of one ultrasound image (PNG or brim NetCDF with ``image``).
 
     Parameters
@@ -44,9 +44,9 @@ def segment_us(path: str, *, model: str | None = None) -> xr.Dataset:
     path : str
         A PNG/JPEG B-mode image or a brim NetCDF file with an ``image`` variable.
     model : str, optional
-        ``"default"``: the U-Net shipped with brim (the classical baseline, with a warning,
-        without torch); a model file or folder (:func:`brim.fusion.load_model`); ``"otsu"`` or
-        None (default, as in earlier releases): the classical threshold segmenter.
+        ``"default"`` (default): the U-Net shipped with brim (the classical baseline, with a
+        warning, without torch); a model file or folder (:func:`brim.fusion.load_model`);
+        ``"otsu"`` or None: the classical threshold segmenter.
 
     Returns
     -------

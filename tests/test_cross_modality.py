@@ -7,9 +7,10 @@ no renaming of dimensions by the caller. The recovered lesion absorption must ma
 guided by the fusion-native mask of the same lesion.
 
 Tolerances: the two masks come from different simulated B-modes (independent speckle) and
-different segmentations (elasto's Otsu baseline vs. fusion's true mask), so their ROIs differ by
-a fraction of a millimetre; the lesion HbT then agrees within 5 % and sO2 within 0.03 (the
-reconstruction test of brim.fusion allows 20 % HbT error against the truth).
+different segmentations (the shipped U-Net, brim.fusion.segment's default, on elasto's B-mode,
+resampled to square pixels, vs. fusion's true mask), so their ROIs differ by about a
+millimetre; the lesion HbT then agrees within 5 % and sO2 within 0.03 (the reconstruction test of
+brim.fusion allows 20 % HbT error against the truth).
 """
 
 import numpy as np
@@ -78,10 +79,14 @@ def test_elasto_mask_places_the_lesion_without_conversion(case):
     _, _, native, _, elasto_us = case
     roi_el = rc.roi_from_mask(elasto_us)
     roi_native = rc.roi_from_mask(native)
-    # both in m, both at the true lesion within a millimetre
-    np.testing.assert_allclose(roi_el.center, LESION.center, atol=1e-3)
+    # both in m, both at the true lesion: the U-Net (trained on BUSI photographs of screens,
+    # run on a 0.04 x 0.5 mm-pixel RF B-mode) within 1.5 mm, the true mask within 0.5 mm
+    np.testing.assert_allclose(roi_el.center, LESION.center, atol=1.5e-3)
     np.testing.assert_allclose(roi_native.center, LESION.center, atol=0.5e-3)
     np.testing.assert_allclose(roi_el.semi_axes, LESION.radius, atol=1e-3)
+    # the classical baseline on the same B-mode, within a millimetre
+    roi_otsu = rc.roi_from_mask(segment(elasto_us.drop_vars("mask"), model="otsu"))
+    np.testing.assert_allclose(roi_otsu.center, LESION.center, atol=1e-3)
     # the same mask with its coordinates in mm (another writer's choice) gives the same ROI
     mm = elasto_us.assign_coords(
         depth=("depth", elasto_us.depth.values * 1e3, {"units": "mm"}),

@@ -91,10 +91,15 @@ def test_segment_us_pipeline_records_itself_once(tmp_path):
     np.testing.assert_array_equal(out["mask"].values, segment(brim.open(p))["mask"].values)
     names = [s["step"] for s in out.brim.provenance]
     assert names[-1] == "brim.fusion.segment_us" and "brim.fusion.segment" not in names
-    # the inner step's note (which segmenter ran) lands in the one record
-    assert out.brim.provenance[-1]["parameters"] == {
-        "path": "us.nc",
-        "model": None,
-        "segmenter": "otsu-baseline",
-    }
+    # the inner step's note (which segmenter ran: the shipped U-Net by default) lands in the
+    # one record
+    from brim.fusion.ussegment import _dl_importable, default_model_path
+
+    params = out.brim.provenance[-1]["parameters"]
+    assert params["path"] == "us.nc" and params["model"] == "default"
+    if _dl_importable():
+        assert params["segmenter"] == "unet" == out.attrs["segmenter"]
+        assert params["model_sha256"] == brim.provenance.sha256(default_model_path())
+    else:
+        assert params["segmenter"] == "otsu-baseline"
     assert out.brim.provenance[-1]["inputs"][0]["sha256"] == brim.provenance.sha256(p)
