@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from brim._version import __version__
-from brim.errors import BrimError, ConfigError
+from brim.errors import BrimError, ConfigError, first_line
 
 #: ``brim info --range-limit`` default (MB), as brim.fileinfo.DEFAULT_RANGE_LIMIT.
 DEFAULT_RANGE_LIMIT_MB = 1000.0
@@ -1013,7 +1013,7 @@ def _run(args, func) -> int:
         return int(func(args) or 0)
     except BrimError as exc:
         print(
-            f"brim: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            f"brim: error: {first_line(exc)}",
             file=sys.stderr,
         )
         return 2

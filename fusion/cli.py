@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from brim.cli import (
+    add_command_group,
     add_output_option,
     add_progress_option,
     examples,
@@ -227,7 +228,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The ``fusion`` group's parser.
     """
-    g = subparsers.add_parser(
+    g, sub = add_command_group(
+        subparsers,
         "fusion",
         help="US-guided diffuse optical tomography and fusion",
         epilog=examples(
@@ -236,7 +238,6 @@ def register(subparsers) -> argparse.ArgumentParser:
             "brim fusion COMMAND --help",
         ),
     )
-    sub = g.add_subparsers(dest="fusion_command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
         "simulate",

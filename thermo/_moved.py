@@ -7,9 +7,9 @@ new module with a :class:`DeprecationWarning` naming the new path.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Callable, Mapping
+
+from brim import deprecation
 
 
 def moved_names(old: str, moved: Mapping[str, str]) -> Callable[[str], object]:
@@ -26,19 +26,11 @@ def moved_names(old: str, moved: Mapping[str, str]) -> Callable[[str], object]:
     -------
     callable
         ``__getattr__(name)``: the object from its new module, with a DeprecationWarning; an
-        AttributeError for a name that did not move.
+        AttributeError for a name that did not move (:func:`brim.deprecation.moved_names`).
     """
-
-    def __getattr__(name: str) -> object:
-        module = moved.get(name)
-        if module is None:
-            raise AttributeError(f"module {old!r} has no attribute {name!r}")
-        warnings.warn(
-            f"{old}.{name} moved to brim.thermo.{module}.{name}; import it from there (or from "
-            "brim.thermo where it is public). The old path stops working in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(f"brim.thermo.{module}"), name)
-
-    return __getattr__
+    return deprecation.moved_names(
+        old,
+        {name: f"brim.thermo.{module}" for name, module in moved.items()},
+        message="{old}.{name} moved to {module}.{name}; import it from there (or from "
+        "brim.thermo where it is public). The old path stops working in the next release",
+    )
