@@ -20,12 +20,11 @@ import platform
 import time
 
 import numpy as np
+from _elasto_inputs import LARGE_PAIR, fieldii_pair
 from _timing import best_seconds
 
 from brim.backend import cupy_available
-from brim.data import external_data
 from brim.elasto.displacement import estimate_displacement, estimate_displacement_reference
-from brim.elasto.readers import make_rf_frames, read_rf
 from brim.elasto.rfsim import simulate_pair
 from brim.elasto.strain import least_squares_strain, strain_image
 
@@ -48,29 +47,10 @@ def _split(pair, window, step):
 
 def _pairs():
     out = []
-    d = external_data("elasto/fieldii_dp/Data")
-    if d is not None:
-        kw = dict(sampling_frequency=40e6, center_frequency=6.7e6, pitch=0.2e-3)
-        a = read_rf(d / "Im0.mat", **kw)
-        b = read_rf(d / "Im1.mat", **kw)
-        pair = make_rf_frames(
-            np.concatenate([a["rf"].values, b["rf"].values]),
-            sampling_frequency=40e6,
-            center_frequency=6.7e6,
-            pitch=0.2e-3,
-        )
-        out.append(("Field II 1041x250", pair))
-    big = simulate_pair(
-        width=38.4e-3,
-        height=45e-3,
-        n_samples=2304,
-        n_lines=384,
-        sampling_frequency=40e6,
-        center_frequency=6.7e6,
-        fe_elements=(48, 56),
-        seed=1,
-    )
-    out.append(("simulated 2304x384", big))
+    field = fieldii_pair()
+    if field is not None:
+        out.append(("Field II 1041x250", field))
+    out.append(("simulated 2304x384", simulate_pair(**LARGE_PAIR, seed=1)))
     return out
 
 

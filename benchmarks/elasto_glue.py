@@ -36,61 +36,62 @@ import time
 import warnings
 
 import numpy as np
+from _elasto_inputs import LARGE_PAIR, fieldii_pair
 
-from brim.data import external_data
 from brim.elasto import estimate_displacement, strain_image
 from brim.elasto.fem import Inclusion
 from brim.elasto.glue import glue_displacement, simulate_decorrelated_pair
-from brim.elasto.readers import make_rf_frames, read_rf
 from brim.elasto.strain import cnr_e, snr_e
+
+
+def _regions(pair, z, x):
+    """Masks on the grid ``z`` (column) x ``x`` (row), m, around the pair's first inclusion: in
+    it (0.7 radius), beside it at its depths (beyond 1.5 radii sideways), far from it (beyond
+    1.5 radii)."""
+    inc = pair.attrs["inclusions"][0]
+    dist = np.hypot(z - inc["z"], x - inc["x"])
+    inside = dist < 0.7 * inc["radius"]
+    beside = (np.abs(z - inc["z"]) < 0.7 * inc["radius"]) & (
+        np.abs(x - inc["x"]) > 1.5 * inc["radius"]
+    )
+    return inside, beside, dist > 1.5 * inc["radius"]
+
+
+def _strain_grid(strain):
+    """Depth (column), line (row) and strain values of a strain image."""
+    return strain["depth"].values[:, None], strain["line"].values[None, :], strain["strain"].values
 
 
 def cnr_db(pair, strain) -> float:
     """CNRe in dB of the inclusion vs the lateral background at its depth."""
-    inc = pair.attrs["inclusions"][0]
-    z = strain["depth"].values[:, None]
-    x = strain["line"].values[None, :]
-    eps = strain["strain"].values
-    target = eps[np.hypot(z - inc["z"], x - inc["x"]) < 0.7 * inc["radius"]]
-    beside = (np.abs(z - inc["z"]) < 0.7 * inc["radius"]) & (
-        np.abs(x - inc["x"]) > 1.5 * inc["radius"]
-    )
-    return cnr_e(target, eps[beside], db=True)
+    z, x, eps = _strain_grid(strain)
+    inside, beside, _ = _regions(pair, z, x)
+    return cnr_e(eps[inside], eps[beside], db=True)
 
 
 def contrast(pair, strain, *, truth: bool = False) -> float:
     """Mean strain beside the inclusion over mean strain in it (the FE truth with truth=True)."""
-    inc = pair.attrs["inclusions"][0]
     if truth:
         z, x = pair["zc"].values[:, None], pair["xc"].values[None, :]
         eps = pair["true_strain"].values
     else:
-        z, x = strain["depth"].values[:, None], strain["line"].values[None, :]
-        eps = strain["strain"].values
-    target = np.hypot(z - inc["z"], x - inc["x"]) < 0.7 * inc["radius"]
-    beside = (np.abs(z - inc["z"]) < 0.7 * inc["radius"]) & (
-        np.abs(x - inc["x"]) > 1.5 * inc["radius"]
-    )
-    return float(np.nanmean(eps[beside]) / np.nanmean(eps[target]))
+        z, x, eps = _strain_grid(strain)
+    inside, beside, _ = _regions(pair, z, x)
+    return float(np.nanmean(eps[beside]) / np.nanmean(eps[inside]))
 
 
 def background_snr(pair, strain) -> float:
     """SNRe (mean / std, Varghese & Ophir 1997) of the strain outside 1.5 inclusion radii, in dB."""
-    inc = pair.attrs["inclusions"][0]
-    z = strain["depth"].values[:, None]
-    x = strain["line"].values[None, :]
-    far = np.hypot(z - inc["z"], x - inc["x"]) > 1.5 * inc["radius"]
+    z, x, eps = _strain_grid(strain)
+    far = _regions(pair, z, x)[2]
     edge = (z > z.min() + 0.1 * (z.max() - z.min())) & (z < z.max() - 0.1 * (z.max() - z.min()))
-    return 20 * np.log10(snr_e(strain["strain"].values[far & edge]))
+    return 20 * np.log10(snr_e(eps[far & edge]))
 
 
 def background_median(pair, strain) -> float:
     """Median strain outside 1.5 inclusion radii."""
-    inc = pair.attrs["inclusions"][0]
-    z = strain["depth"].values[:, None]
-    x = strain["line"].values[None, :]
-    far = np.hypot(z - inc["z"], x - inc["x"]) > 1.5 * inc["radius"]
-    return float(np.nanmedian(strain["strain"].values[far]))
+    z, x, eps = _strain_grid(strain)
+    return float(np.nanmedian(eps[_regions(pair, z, x)[2]]))
 
 
 def make_small_pair():
@@ -102,13 +103,7 @@ def make_small_pair():
 
 def make_pair():
     return simulate_decorrelated_pair(
-        width=38.4e-3,
-        height=45e-3,
-        n_samples=2304,
-        n_lines=384,
-        sampling_frequency=40e6,
-        center_frequency=6.7e6,
-        fe_elements=(48, 56),
+        **LARGE_PAIR,
         inclusions=(Inclusion(19.2e-3, 22e-3, 5e-3, 60e3),),
         correlation=0.9,
         noise_db=25.0,
@@ -116,6 +111,18 @@ def make_pair():
         jitter=5e-6,
         seed=1,
     )
+
+
+def estimators(pair, previous) -> dict:
+    """The timed runs on ``pair``: the three block-matching methods and GLUE, first frame and
+    warm-started from ``previous``."""
+    return {
+        "ncc (default)": lambda: estimate_displacement(pair),
+        "phase": lambda: estimate_displacement(pair, method="phase"),
+        "dp": lambda: estimate_displacement(pair, method="dp"),
+        "glue, NCC seed (first frame)": lambda: glue_displacement(pair),
+        "glue, warm start (sequence)": lambda: glue_displacement(pair, initial=previous),
+    }
 
 
 def interleaved(runs: dict, repeat: int) -> dict:
@@ -131,16 +138,6 @@ def interleaved(runs: dict, repeat: int) -> dict:
     return {name: (best[name], out[name]) for name in runs}
 
 
-def fieldii_pair():
-    """The Field II pair of Rivaz's DP code (1041 x 250, 1 % compression), if available."""
-    d = external_data("elasto/fieldii_dp/Data")
-    if d is None:
-        return None
-    kw = dict(sampling_frequency=40e6, center_frequency=6.7e6, pitch=0.2e-3)
-    a, b = read_rf(d / "Im0.mat", **kw), read_rf(d / "Im1.mat", **kw)
-    return make_rf_frames(np.concatenate([a["rf"].values, b["rf"].values]), **kw)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5, help="timed calls per estimator (best of)")
@@ -154,14 +151,7 @@ def main() -> None:
     )
     tables = {}
     for label, pair in (("2304 x 384", make_pair()), ("768 x 80", make_small_pair())):
-        prev = glue_displacement(pair)
-        runs = {
-            "ncc (default)": lambda p=pair: estimate_displacement(p),
-            "phase": lambda p=pair: estimate_displacement(p, method="phase"),
-            "dp": lambda p=pair: estimate_displacement(p, method="dp"),
-            "glue, NCC seed (first frame)": lambda p=pair: glue_displacement(p),
-            "glue, warm start (sequence)": lambda p=pair, q=prev: glue_displacement(p, initial=q),
-        }
+        runs = estimators(pair, glue_displacement(pair))
         tables[label] = (
             pair,
             [
@@ -173,14 +163,7 @@ def main() -> None:
     field = fieldii_pair()
     field_rows = []
     if field is not None:
-        prev_f = glue_displacement(field)
-        field_runs = {
-            "ncc (default)": lambda: estimate_displacement(field),
-            "phase": lambda: estimate_displacement(field, method="phase"),
-            "dp": lambda: estimate_displacement(field, method="dp"),
-            "glue, NCC seed (first frame)": lambda: glue_displacement(field),
-            "glue, warm start (sequence)": lambda: glue_displacement(field, initial=prev_f),
-        }
+        field_runs = estimators(field, glue_displacement(field))
         for name, (t, s) in interleaved(field_runs, args.repeat).items():
             field_rows.append((name, t, float(np.nanmedian(s["strain"].values))))
     print(f"load average after: {os.getloadavg()[0]:.2f}")

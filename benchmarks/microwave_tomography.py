@@ -143,6 +143,36 @@ def _rel(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
+def _run_driver(py: str, driver: Path, params: dict, *, timeout: float) -> dict:
+    """Run an eispy2d driver in its own process; the JSON object of its last output line."""
+    out = subprocess.run(
+        [py, str(driver), json.dumps(params)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _timed_invert(ds, grid, method, iterations, regularization, *, backend, initial=None):
+    """One inversion of 1 %-noise data (the shipped weight choice): the result and its seconds."""
+    from brim.microwave.tomography.inverse import invert
+
+    t = time.perf_counter()
+    r = invert(
+        ds,
+        grid,
+        method=method,
+        iterations=iterations,
+        regularization=regularization,
+        noise_level=0.01,
+        initial=initial,
+        backend=backend,
+    )
+    return r, time.perf_counter() - t
+
+
 BRIM_FORWARD_CONFIGS = [
     # (label, solver, tol, precision, scheme: plain Richmond cells, Richardson d and d/2, or the
     # moment-corrected quadrature on the object rasterised 8x finer)
@@ -212,14 +242,7 @@ def vs_eispy2d(py: str, sizes, *, eps=2.0, radius=0.03, width=0.1, f=1e9, ns=8, 
             try:
                 t_eis = np.inf
                 for _ in range(3):  # best of 3 for eispy2d too (the machine is shared)
-                    out = subprocess.run(
-                        [py, str(drv), json.dumps(p)],
-                        capture_output=True,
-                        text=True,
-                        timeout=1800,
-                        check=True,
-                    )
-                    t_eis = min(t_eis, json.loads(out.stdout.strip().splitlines()[-1])["time"])
+                    t_eis = min(t_eis, _run_driver(py, drv, p, timeout=1800)["time"])
                 es_eis = np.load(Path(tmp) / "es.npy").T  # (NS, NM)
                 # eispy2d returns exp(-i w t) fields: compare in either convention
                 err_eis = min(_rel(es_eis, ref), _rel(np.conj(es_eis), ref))
@@ -401,8 +424,6 @@ def accuracy_table(cpls=(20, 30, 40, 60)):
 
 def inverse_table(*, n_inv=32, backend="numpy"):
     """Our inversions on one noisy data set (fixed iteration counts): time and error."""
-    from brim.microwave.tomography.inverse import invert
-
     gf = TomographyGrid.centered(2 * n_inv, 0.12)
     eps_obj = 1.5 - 0.1j
     eps = 1 + (eps_obj - 1) * disk_fraction(gf, 0.01, 0.0, 0.025)
@@ -421,17 +442,7 @@ def inverse_table(*, n_inv=32, backend="numpy"):
         ("csi", 60, "tikhonov"),
         ("mr-csi", 60, "tikhonov"),
     ]:
-        t = time.perf_counter()
-        r = invert(
-            ds,
-            gi,
-            method=method,
-            iterations=its,
-            regularization=reg,
-            noise_level=0.01,
-            backend=backend,
-        )
-        dt = time.perf_counter() - t
+        r, dt = _timed_invert(ds, gi, method, its, reg, backend=backend)
         err = _rel(r.permittivity, ref)
         rows.append((method, reg, its, dt, err, r.history[-1]["final_misfit"]))
         print(
@@ -452,7 +463,6 @@ def dense_breast_table(*, backend="numpy"):
     (``lesion_candidates`` on Re(eps) inside the breast without its outer 6 mm; with the prior
     start, on Re(eps - prior)).
     """
-    from brim.microwave.tomography.inverse import invert
     from brim.microwave.tomography.metrics import lesion_candidates, localisation_error
     from brim.microwave.tomography.phantoms import breast_phantom
 
@@ -483,18 +493,7 @@ def dense_breast_table(*, backend="numpy"):
         ("MR-CSI", "mr-csi", 100, "tikhonov", None),
         ("DBIM Tikhonov, prior", "dbim", 5, "tikhonov", prior.permittivity(1e9)),
     ]:
-        t = time.perf_counter()
-        r = invert(
-            ds,
-            gi,
-            method=method,
-            iterations=its,
-            regularization=reg,
-            noise_level=0.01,
-            initial=start,
-            backend=backend,
-        )
-        dt = time.perf_counter() - t
+        r, dt = _timed_invert(ds, gi, method, its, reg, backend=backend, initial=start)
         e = r.permittivity
         ref = prior.permittivity(freqs[-1]) if start is not None else np.median(e[breast])
         strongest = localisation_error(
@@ -644,18 +643,11 @@ def inverse_vs_eispy2d(
             "es": str(Path(tmp) / "es.npy"),
         }
         try:
-            out = subprocess.run(
-                [py, str(drv), json.dumps(p)],
-                capture_output=True,
-                text=True,
-                timeout=3600,
-                check=True,
-            )
+            res = _run_driver(py, drv, p, timeout=3600)
         except (subprocess.SubprocessError, OSError) as exc:
             err = getattr(exc, "stderr", "") or ""
             print(f"eispy2d inverse driver failed: {exc}\n{err[-3000:]}")
             return rows
-        res = json.loads(out.stdout.strip().splitlines()[-1])
         for name in ("as_shipped", "sign_fixed"):
             fw = np.load(Path(tmp) / f"fwd_{name}.npy").T
             print(
