@@ -83,11 +83,14 @@ class ImagingGrid:
         return float(max(steps)) if steps else 0.0
 
 
-def _check_disc(radius: float, resolution: float, z: float = 0.0) -> None:
-    """ConfigError unless the radius and step are finite and > 0 m and z is finite."""
+def _disc_axis(radius: float, resolution: float, z: float) -> tuple[np.ndarray, int]:
+    """The axis ``k * resolution``, ``|k| <= n = floor(radius / resolution)`` (m), and ``n``;
+    ConfigError unless the radius and step are finite and > 0 m and z is finite."""
     check_positive("grid radius (m)", radius)
     check_positive("grid resolution (m)", resolution)
     check_vector("grid z (m)", [z])
+    n = int(np.floor(radius / resolution + 1e-9))
+    return np.arange(-n, n + 1) * resolution, n
 
 
 def box_grid(x: Any, y: Any, z: Any) -> ImagingGrid:
@@ -143,9 +146,7 @@ def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> 
     >>> g.mask.shape, int(g.mask.sum())
     ((8, 15, 15), 784)
     """
-    _check_disc(radius, resolution, z_min)
-    n = int(np.floor(radius / resolution + 1e-9))
-    ax = np.arange(-n, n + 1) * resolution
+    ax, n = _disc_axis(radius, resolution, z_min)
     z = np.arange(int(np.ceil(z_min / resolution - 1e-9)), n + 1) * resolution
     zz, yy, xx = np.meshgrid(z, ax, ax, indexing="ij")
     mask = xx**2 + yy**2 + zz**2 <= radius**2 * (1 + 1e-12)
@@ -157,10 +158,8 @@ def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
 
     Parameters
     ----------
-    radius : float
-        Disc radius in m.
-    resolution : float
-        Grid spacing in m.
+    radius, resolution : float
+        Disc radius and grid spacing in m.
     z : float
         Height of the plane in m.
 
@@ -176,9 +175,7 @@ def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
     >>> g.mask.shape, int(g.mask.sum()), g.z.tolist()
     ((1, 11, 11), 81, [0.02])
     """
-    _check_disc(radius, resolution, z)
-    n = int(np.floor(radius / resolution + 1e-9))
-    ax = np.arange(-n, n + 1) * resolution
+    ax, _ = _disc_axis(radius, resolution, z)
     yy, xx = np.meshgrid(ax, ax, indexing="ij")
     mask = (xx**2 + yy**2 <= radius**2 * (1 + 1e-12))[None]
     return ImagingGrid(ax, ax.copy(), np.array([float(z)]), mask, planar=True)

@@ -233,6 +233,14 @@ def _other(ds: xr.Dataset, other, kind: str) -> np.ndarray:
     return o
 
 
+def _subtract_other(ds: xr.Dataset, other, kind: str, step: str) -> xr.Dataset:
+    """``s - other`` (:func:`_other`: an argument, else the scan's ``s_reference``), recorded as
+    ``step`` with where ``other`` came from."""
+    s_other = _other(ds, other, kind)
+    source = "argument" if other is not None else "s_reference"
+    return _with_s(ds, ds["s"].values - s_other, step, {kind: source})
+
+
 @positional_options
 @provenance.step
 @_on_host
@@ -264,13 +272,7 @@ def reference_subtraction(ds: xr.Dataset, *, reference: Any = None) -> xr.Datase
     >>> np.round(out["s"].values.real[0], 3).tolist(), out.attrs["calibration"]
     ([0.05, 0.05], 'reference_subtraction')
     """
-    ref = _other(ds, reference, "reference")
-    return _with_s(
-        ds,
-        ds["s"].values - ref,
-        "reference_subtraction",
-        {"reference": "argument" if reference is not None else "s_reference"},
-    )
+    return _subtract_other(ds, reference, "reference", "reference_subtraction")
 
 
 @positional_options
@@ -306,13 +308,7 @@ def rotation_subtraction(ds: xr.Dataset, *, rotated: Any = None) -> xr.Dataset:
     >>> out.attrs["calibration"], bool(abs(out["s"]).max() < 0.1 * abs(scan["s"]).max())
     ('rotation_subtraction', True)
     """
-    rot = _other(ds, rotated, "rotated")
-    return _with_s(
-        ds,
-        ds["s"].values - rot,
-        "rotation_subtraction",
-        {"rotated": "argument" if rotated is not None else "s_reference"},
-    )
+    return _subtract_other(ds, rotated, "rotated", "rotation_subtraction")
 
 
 def _distance_groups(ds: xr.Dataset, decimals: int = 3) -> np.ndarray:
@@ -339,7 +335,8 @@ def average_subtraction(ds: xr.Dataset, *, groups: str = "distance") -> xr.Datas
     Returns
     -------
     xarray.Dataset
-        The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+        The scan with each group's mean channel subtracted from ``s``; ``attrs["calibration"]``
+        lists the calibration steps.
 
     Examples
     --------
@@ -416,7 +413,7 @@ def time_gate(
     Returns
     -------
     xarray.Dataset
-        The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+        The scan with ``s`` gated in time; ``attrs["calibration"]`` lists the steps.
 
     Examples
     --------
@@ -484,7 +481,8 @@ def skin_artefact_removal(
     Returns
     -------
     xarray.Dataset
-        The scan with ``s`` replaced; ``attrs["calibration"]`` lists the calibration steps.
+        The scan with the predicted artefact subtracted from ``s``; ``attrs["calibration"]``
+        lists the calibration steps.
 
     Examples
     --------

@@ -503,19 +503,13 @@ def fd_beamform_numpy(s, freq, t_ant, tx, rx):
 
     Parameters
     ----------
-    s : array (C, F), complex
-        Calibrated S-parameters, channel-major.
-    freq : array (F,)
-        Frequencies in Hz.
-    t_ant : array (P, A)
-        One-way times in s from every image point to every antenna.
-    tx, rx : array (C,) of int
-        Transmitting and receiving antenna of each channel.
+    s, freq, t_ant, tx, rx
+        As in :func:`fd_beamform_xp`.
 
     Returns
     -------
-    array (P, 3)
-        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    numpy.ndarray (P, 3)
+        DAS, DMAS and CF-DAS intensities per point.
     """
     tau = t_ant[:, tx] + t_ant[:, rx]  # [P, C]
     e = np.exp(2j * np.pi * tau[:, :, None] * freq[None, None, :])
@@ -528,19 +522,13 @@ def td_beamform_numpy(x, t0, dt, t_ant, tx, rx):
 
     Parameters
     ----------
-    x : array (C, T), complex
-        Time signals on ``t = t0 + k * dt`` (s).
-    t0, dt : float
-        First time and time step in s.
-    t_ant : array (P, A)
-        One-way times in s from every image point to every antenna.
-    tx, rx : array (C,) of int
-        Transmitting and receiving antenna of each channel.
+    x, t0, dt, t_ant, tx, rx
+        As in :func:`td_beamform_xp`.
 
     Returns
     -------
-    array (P, 3)
-        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    numpy.ndarray (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, as :func:`fd_beamform_numpy`.
     """
     tau = t_ant[:, tx] + t_ant[:, rx]
     u = (tau - t0) / dt
@@ -560,21 +548,13 @@ def fd_beamform_cupy(s, freq, t_ant, tx, rx, *, freq_block: int = 16):
 
     Parameters
     ----------
-    s : array (C, F), complex
-        Calibrated S-parameters, channel-major.
-    freq : array (F,)
-        Frequencies in Hz.
-    t_ant : array (P, A)
-        One-way times in s from every image point to every antenna.
-    tx, rx : array (C,) of int
-        Transmitting and receiving antenna of each channel.
-    freq_block : int
-        Frequencies processed at once (memory ``P * C * freq_block`` complex values).
+    s, freq, t_ant, tx, rx, freq_block
+        As in :func:`fd_beamform_xp` (NumPy or CuPy arrays).
 
     Returns
     -------
-    array (P, 3)
-        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    cupy.ndarray (P, 3)
+        DAS, DMAS and CF-DAS intensities per point.
     """
     import cupy as cp
 
@@ -593,19 +573,13 @@ def td_beamform_cupy(x, t0, dt, t_ant, tx, rx):
 
     Parameters
     ----------
-    x : array (C, T), complex
-        Time signals on ``t = t0 + k * dt`` (s).
-    t0, dt : float
-        First time and time step in s.
-    t_ant : array (P, A)
-        One-way times in s from every image point to every antenna.
-    tx, rx : array (C,) of int
-        Transmitting and receiving antenna of each channel.
+    x, t0, dt, t_ant, tx, rx
+        As in :func:`td_beamform_xp` (NumPy or CuPy arrays).
 
     Returns
     -------
-    array (P, 3)
-        DAS, DMAS and CF-DAS intensities per point, on the inputs' backend.
+    cupy.ndarray (P, 3)
+        DAS, DMAS and CF-DAS intensities per point, as :func:`fd_beamform_cupy`.
     """
     import cupy as cp
 

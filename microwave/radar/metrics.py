@@ -88,10 +88,8 @@ def fwhm(img: xr.DataArray | xr.Dataset, *, var: str | None = None) -> np.ndarra
 
     Parameters
     ----------
-    img : xarray.DataArray or xarray.Dataset
-        An image with ``x``, ``y`` (and ``z``) coordinates in m.
-    var : str, optional
-        The variable of a Dataset image; default: the first one with x and y dims.
+    img, var
+        As in :func:`peak` (the image, the variable of a Dataset).
 
     Returns
     -------
@@ -103,11 +101,9 @@ def fwhm(img: xr.DataArray | xr.Dataset, *, var: str | None = None) -> np.ndarra
     >>> from brim.microwave import fwhm
     >>> import numpy as np
     >>> import xarray as xr
-    >>> x = np.round(np.arange(-5, 6) * 0.005, 3)  # 11 nodes, 5 mm apart
-    >>> xx, yy = np.meshgrid(x, x)
-    >>> v = np.exp(-(xx**2 + yy**2) / (2 * 0.005**2))  # a blob at the centre
-    >>> v[0, 0] = 0.1  # clutter, 10 dB below the peak
-    >>> img = xr.DataArray(v, dims=("y", "x"), coords={"x": x, "y": x})
+    >>> x = np.arange(7) * 0.005  # 7 nodes, 5 mm apart
+    >>> p = np.array([0, 1, 3, 4, 3, 1, 0.0])  # a separable peak at the centre
+    >>> img = xr.DataArray(np.outer(p, p), dims=("y", "x"), coords={"x": x, "y": x})
     >>> fwhm(img).round(4).tolist()  # 3 nodes >= half maximum along x and y; a 2-D image
     [0.015, 0.015, 0.0]
     """
@@ -134,6 +130,14 @@ def _region(v, axes, loc, widths):
         else:
             d += np.where(np.isclose(c, loc[k]), 0.0, np.inf)
     return (d <= 1) & np.isfinite(v)
+
+
+def _tumour_region(img, location, var):
+    """The image values ``(z, y, x)`` and the mask of MERIT's tumour region (the FWHM ellipsoid
+    around ``location``, default the image maximum)."""
+    v, axes = _image(img, var)
+    loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
+    return v, _region(v, axes, loc, fwhm(img, var=var))
 
 
 @positional_options
@@ -171,9 +175,7 @@ def scr(
     >>> round(scr(img), 2)
     10.0
     """
-    v, axes = _image(img, var)
-    loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
-    reg = _region(v, axes, loc, fwhm(img, var=var))
+    v, reg = _tumour_region(img, location, var)
     outside = ~reg & np.isfinite(v)
     if not reg.any() or not outside.any():
         return 0.0
@@ -188,12 +190,8 @@ def smr(
 
     Parameters
     ----------
-    img : xarray.DataArray or xarray.Dataset
-        An image with ``x``, ``y`` (and ``z``) coordinates in m.
-    location : (3,) array, optional
-        Centre of the tumour region ``(x, y, z)`` in m; default: the image maximum.
-    var : str, optional
-        The variable of a Dataset image; default: the first one with x and y dims.
+    img, location, var
+        As in :func:`scr` (the image, the centre of the tumour region, the variable).
 
     Returns
     -------
@@ -205,17 +203,13 @@ def smr(
     >>> from brim.microwave import smr
     >>> import numpy as np
     >>> import xarray as xr
-    >>> x = np.round(np.arange(-5, 6) * 0.005, 3)  # 11 nodes, 5 mm apart
-    >>> xx, yy = np.meshgrid(x, x)
-    >>> v = np.exp(-(xx**2 + yy**2) / (2 * 0.005**2))  # a blob at the centre
-    >>> v[0, 0] = 0.1  # clutter, 10 dB below the peak
-    >>> img = xr.DataArray(v, dims=("y", "x"), coords={"x": x, "y": x})
-    >>> round(smr(img), 2)
-    12.78
+    >>> v = np.ones((5, 5))
+    >>> v[2, 2] = 10.0  # one bright node over a flat background: mean 34 / 25
+    >>> x = np.arange(5) * 0.005
+    >>> round(smr(xr.DataArray(v, dims=("y", "x"), coords={"x": x, "y": x})), 2)  # 10 / 1.36
+    8.66
     """
-    v, axes = _image(img, var)
-    loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
-    reg = _region(v, axes, loc, fwhm(img, var=var))
+    v, reg = _tumour_region(img, location, var)
     if not reg.any():
         return 0.0
     return float(10 * np.log10(np.nanmax(v[reg]) / np.nanmean(v)))
@@ -305,12 +299,10 @@ def image_metrics(
 
     Parameters
     ----------
-    img : xarray.DataArray or xarray.Dataset
-        An image with ``x``, ``y`` (and ``z``) coordinates in m.
+    img, var
+        As in :func:`peak` (the image, the variable of a Dataset).
     target : (3,) array, optional
         The true target position ``(x, y, z)`` in m.
-    var : str, optional
-        The variable of a Dataset image; default: the first one with x and y dims.
 
     Returns
     -------

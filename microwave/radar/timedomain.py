@@ -104,14 +104,10 @@ def ifft_time_signals(s, freq, *, n_t: int | None = None, window: str = "hann"):
 
     Parameters
     ----------
-    s : array_like (..., F), complex
-        Frequency-domain signals.
-    freq : array_like (F,)
-        Uniformly spaced frequencies in Hz.
+    s, freq, window
+        As in :func:`czt_time_signals` (signals, uniformly spaced frequencies, taper).
     n_t : int, optional
         Number of time samples (>= F); default ``8 F``.
-    window : str
-        Taper over frequency (scipy window name, or "none").
 
     Returns
     -------
