@@ -164,3 +164,23 @@ def test_bad_inputs():
         dif.green_semi_infinite([[0, 0, np.nan]], [[1, 1, 1]], props)
     with pytest.raises(ConfigError):
         dif.sphere_exact([0, 0, 0], [[10, 0, 0]], [0, 0, 0], 2.0, props, 0.02)
+
+
+def test_sources_and_detectors_take_surface_or_3d_positions_alike():
+    props = dif.OpticalProperties(0.005, 0.7, frequency=140e6)
+    src2, det2 = [[-20.0, 3.0]], [[17.0, -2.0], [31.0, 5.0]]
+    src3, det3 = [[-20.0, 3.0, 0.0]], [[17.0, -2.0, 0.0], [31.0, 5.0, 0.0]]
+    np.testing.assert_array_equal(
+        dif.fluence_semi_infinite(src2, det2, props), dif.fluence_semi_infinite(src3, det3, props)
+    )
+    # a source is moved to the isotropic-equivalent depth z0, a detector stays where it is
+    direct = dif.green_semi_infinite(
+        np.array([-20.0, 3.0, props.z0]), np.array([17.0, -2.0, 0.0]), props
+    )
+    assert dif.fluence_semi_infinite(src2, det2, props)[0, 0] == pytest.approx(direct, rel=1e-12)
+    with pytest.raises(ConfigError, match="source positions must be numbers"):
+        dif.fluence_semi_infinite([["a", "b"]], det2, props)
+    with pytest.raises(ConfigError, match="detector positions must be numbers"):
+        dif.fluence_semi_infinite(src2, [["a", "b"]], props)
+    with pytest.raises(ConfigError, match=r"detectors must have shape \(\.\.\., 3\)"):
+        dif.fluence_semi_infinite(src2, [[1.0, 2.0, 3.0, 4.0]], props)

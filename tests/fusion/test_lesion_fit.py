@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from brim.errors import ConfigError, SolverError
-from brim.fusion.lesion_fit import fit_homogeneous_lesion, roi_fractions
+from brim.fusion.lesion_fit import (
+    fit_homogeneous_lesion,
+    fit_lesion_with_surroundings,
+    roi_fractions,
+)
 
 
 def _cube(n, h):
@@ -61,3 +65,43 @@ def test_bad_input():
         fit_homogeneous_lesion(
             lambda v, d: (zero @ v, zero @ d), np.zeros(3), np.ones(3), np.ones(3)
         )
+
+
+def _lstsq(a, b, pen):
+    return np.linalg.lstsq(np.concatenate([a.real, a.imag]), np.concatenate([b.real, b.imag]))[0]
+
+
+def test_joint_fit_bad_input_names_the_mismatched_array():
+    a = np.eye(3, dtype=complex)
+
+    def forward(v):
+        return a @ v, a
+
+    with pytest.raises(ConfigError, match=r"x \(3,\), fractions \(3,\) and penalty \(2,\)"):
+        fit_lesion_with_surroundings(forward, np.zeros(3), np.ones(3), np.ones(3), _lstsq, [1, 1])
+    with pytest.raises(ConfigError, match=r"x \(3,\), fractions \(2,\) and penalty \(3,\)"):
+        fit_lesion_with_surroundings(forward, np.zeros(3), np.ones(2), np.ones(3), _lstsq, [1] * 3)
+    with pytest.raises(ConfigError, match="no unknown"):
+        fit_lesion_with_surroundings(forward, np.zeros(3), np.zeros(3), np.ones(3), _lstsq, [1] * 3)
+
+
+def test_both_fits_report_the_weighted_relative_residual():
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(20, 4)) + 1j * rng.normal(size=(20, 4))
+    frac = np.array([0.0, 1.0, 1.0, 0.0])
+    noise = 0.05 * (rng.normal(size=20) + 1j * rng.normal(size=20))
+    data = a @ (0.04 * frac) + noise
+    w = rng.uniform(0.5, 2.0, 20)
+    fit = fit_homogeneous_lesion(lambda v, d: (a @ v, a @ d), np.zeros(4), frac, data, rowscale=w)
+    resid = (data - a @ (fit.delta_mua * frac)) * w
+    assert fit.relative_residual == pytest.approx(
+        np.linalg.norm(resid) / np.linalg.norm(data * w), rel=1e-12
+    )
+    joint, x = fit_lesion_with_surroundings(
+        lambda v: (a @ v, a), np.zeros(4), frac, data, _lstsq, np.ones(4), rowscale=w
+    )
+    resid = (data - a @ x) * w
+    assert joint.relative_residual == pytest.approx(
+        np.linalg.norm(resid) / np.linalg.norm(data * w), rel=1e-12
+    )
+    assert joint.delta_mua == pytest.approx(x[1]) and 0 < joint.relative_residual < 1
