@@ -13,28 +13,20 @@ of this module still resolves, with a :class:`DeprecationWarning` that names the
 
 from __future__ import annotations
 
-import importlib
-import warnings
-
+from brim.deprecation import moved_names
 from brim.fusion import _EXPORTS
 
 # the names brim.fusion exports from the three modules, plus DEFAULT_EXTINCTION (not exported)
 _MOVED = {
-    name: module
+    name: f"brim.fusion.{module}"
     for name, module in _EXPORTS.items()
     if module in ("measurement", "extinction", "public_data")
 }
-_MOVED["DEFAULT_EXTINCTION"] = "extinction"
+_MOVED["DEFAULT_EXTINCTION"] = "brim.fusion.extinction"
 
-
-def __getattr__(name: str):
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module 'brim.fusion.readers' has no attribute {name!r}")
-    warnings.warn(
-        f"brim.fusion.readers is deprecated and will be removed in the next release; import "
-        f"{name} from brim.fusion (defined in brim.fusion.{module})",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(f"brim.fusion.{module}"), name)
+__getattr__ = moved_names(
+    "brim.fusion.readers",
+    _MOVED,
+    message="{old} is deprecated and will be removed in the next release; import {name} from "
+    "brim.fusion (defined in {module})",
+)
