@@ -83,12 +83,32 @@ def test_capon_focuses_a_point_scatterer_and_is_sharper_than_das():
     assert np.nansum(w_cap) <= np.nansum(w_das)
 
 
+def test_a_rigid_shift_of_the_antennas_only_moves_the_image():
+    # Why no focus criterion can register the image to the phantom's frame (issue 20): moving
+    # every antenna by the same vector moves the focus by that vector and leaves the focus
+    # criterion unchanged, so a frame offset (e.g. +5 mm in z on MERIT B0) is invisible to
+    # the data. Oracle: the simulator's scatterer at TARGET.
+    scan = cal.reference_subtraction(samples.simulate_scan(target=TARGET, noise=1e-5))
+    moved = scan.assign_coords(antenna_z=scan["antenna_z"] + 5e-3)
+    axes = (np.arange(0, 0.0301, 2.5e-3), np.arange(-0.01, 0.0101, 2.5e-3))
+    grid = radar.box_grid(*axes, np.arange(0.02, 0.0551, 2.5e-3))
+    img = radar.beamform(scan, grid=grid, methods="das", eps_r=8.0)
+    img2 = radar.beamform(moved, grid=grid, methods="das", eps_r=8.0)
+    shift = metrics.peak(img2, var="das") - metrics.peak(img, var="das")
+    assert np.allclose(shift, [0, 0, 5e-3], atol=1e-9)
+    assert focus_criterion(img2["das"].values) == pytest.approx(
+        focus_criterion(img["das"].values), rel=1e-6
+    )
+
+
 # ----------------------------------------------------------------------- real MERIT scans
 # Achieved with the defaults (rotation subtraction, eps_r estimated by image focus with the
 # antenna delay held at 0, DAS on a 2.5 mm hemisphere) on 2026-12-07: B0_P3 10.3 mm, B0_P5
 # 8.3 mm, B10E_P3 18.7 mm, B10E_P5 24.6 mm. The issue's goals (5 mm for B0, 10 mm for B10E)
 # are NOT met: the limits below are the achieved numbers plus a 1.5 mm margin, so a
-# regression fails the test.
+# regression fails the test. A second round (other focus criteria, ring and phase-centre
+# delays, map drift, gating, frequency compounding: docs/guide/microwave_radar.md) found no
+# default that improves all four, so the limits stand.
 MERIT_LIMITS_MM = {"B0_P3": 11.8, "B0_P5": 9.8, "B10E_P3": 20.2, "B10E_P5": 26.1}
 
 
