@@ -20,15 +20,22 @@ from brim.fusion import Lesion, hemoglobin, reconstruct, synthetic_ultrasound
 
 DATA = Path(__file__).resolve().parents[2] / "data_samples" / "fusion_mmc"
 
-#: (diameter mm, depth mm) -> (largest |HbT error|, largest |sO2 error|) asserted (issue 23
-#: goals: 10 %, 0.03). Reached with the defaults (lesion_estimate="joint"): HbT -1.7 %, -3.3 %,
-#: -0.4 %, +0.1 %; sO2 +0.008, -0.003, +0.007, +0.004 (lesion_estimate="fit", the previous
-#: default: -10.7 %, -16.4 %, -4.9 %, -7.6 %; the voxel mean: -14 to -26 %).
+#: (diameter mm, depth mm) -> (largest |HbT error|, largest |sO2 error|) asserted. Issue 23's
+#: goals are 10 % and 0.03. Reached with the defaults (lesion_estimate="joint"), 3e7 photons
+#: per run (median amplitude noise 1.0 % per pair): HbT -5.7, +18.4, -1.4, -2.0, -0.6, -0.7,
+#: -0.4, +4.9 %; sO2 -0.003, -0.055, -0.003, -0.013, -0.001, -0.004, -0.000, -0.012 in the
+#: order below. The 10 mm lesion at 25 mm misses the goals: its perturbation (median 1.6 % of
+#: the amplitude) is close to the Monte Carlo noise; with 6e6 photons (1.9 % noise) it came
+#: out -46 %, with 3e7 +18 %. Its bounds guard only against a gross failure.
 CASES = {
-    (15, 15): (0.05, 0.015),
-    (15, 20): (0.05, 0.015),
-    (20, 15): (0.05, 0.015),
-    (20, 20): (0.05, 0.015),
+    (10, 15): (0.08, 0.02),
+    (10, 25): (0.25, 0.07),  # noise-limited (see above): not the goal
+    (15, 15): (0.05, 0.02),
+    (15, 20): (0.05, 0.02),
+    (20, 15): (0.05, 0.02),
+    (20, 20): (0.05, 0.02),
+    (25, 20): (0.05, 0.02),
+    (25, 30): (0.08, 0.02),
 }
 
 
@@ -62,11 +69,12 @@ def test_monte_carlo_lesion_haemoglobin(diameter_mm, depth_mm):
     assert abs(e_so2) <= max_so2, f"sO2 error {e_so2:+.3f}"
 
 
-def test_the_previous_default_missed_the_goal_on_monte_carlo_data():
-    """With the surroundings held at the voxel solution (lesion_estimate="fit", the previous
-    default) the 15 mm lesion at 20 mm came out 16 % low: the test that the joint fit matters
-    on data brim did not simulate (it fails if "fit" were as good)."""
-    e_hbt, _ = _errors(15, 20, lesion_estimate="fit")
+def test_the_voxel_mean_misses_the_goal_on_monte_carlo_data():
+    """Without the lesion fit (lesion_estimate="mean": the mean of the regularised voxels in the
+    ROI) the 15 mm lesion at 15 mm comes out 15 % low on data brim did not simulate, the
+    partial-volume loss the fit removes (-1.4 % above): the test fails if the fit did not
+    matter."""
+    e_hbt, _ = _errors(15, 15, lesion_estimate="mean")
     assert e_hbt < -0.10, f"HbT error {e_hbt:+.1%}"
 
 
@@ -74,7 +82,7 @@ def test_monte_carlo_reference_against_diffusion():
     """The files say where they come from; the lesion-free Monte Carlo agrees with brim's
     diffusion model to a few per cent (both are right about the physics), yet differs from
     it by more than the Monte Carlo noise explains (a different model, not a copy): the mean
-    squared z-score of the amplitudes is 1.9 and of the phases 2.4 (1 for noise alone)."""
+    squared z-score of the amplitudes is 3.1 and of the phases 1.9 (1 for noise alone)."""
     import numpy as np
 
     from brim.fusion import simulate_measurement
