@@ -286,7 +286,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         default="default",
-        help="segmenter for --us without a mask: 'default' (the U-Net shipped with brim), "
+        help="segmenter for --us without a mask: 'default' (the default: the U-Net shipped with "
+        "brim), "
         "'otsu' (classical baseline) or a model file/folder written by train-us",
     )
     p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
@@ -327,7 +328,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         default="default",
-        help="'default' (the U-Net shipped with brim; Otsu with a warning without torch), "
+        help="'default' (the default: the U-Net shipped with brim; Otsu with a warning without "
+        "torch), "
         "'otsu' (classical baseline), or a model file/folder written by train-us",
     )
     p.set_defaults(func=_cmd_segment)
