@@ -287,8 +287,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--model",
         default="default",
         help="segmenter for --us without a mask: 'default' (the default: the U-Net shipped with "
-        "brim), "
-        "'otsu' (classical baseline) or a model file/folder written by train-us",
+        "brim), 'otsu' (classical baseline) or a model file/folder written by train-us",
     )
     p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
     p.add_argument(
@@ -329,8 +328,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--model",
         default="default",
         help="'default' (the default: the U-Net shipped with brim; Otsu with a warning without "
-        "torch), "
-        "'otsu' (classical baseline), or a model file/folder written by train-us",
+        "torch), 'otsu' (classical baseline), or a model file/folder written by train-us",
     )
     p.set_defaults(func=_cmd_segment)
 
