@@ -98,7 +98,11 @@ def _cmd_reconstruct(args) -> int:
     out = output_file(args.output, inputs=inputs)
     target = read_measurement(args.meas)
     reference = read_measurement(args.reference)
-    kw = {"alpha": args.alpha, "nonlinear_iterations": args.nonlinear_iterations}
+    kw = {
+        "alpha": args.alpha,
+        "nonlinear_iterations": args.nonlinear_iterations,
+        "weighting": args.weighting,
+    }
     if args.musp is not None:  # CW data: the background needs the reduced scattering
         from brim.fusion.background import fit_background
 
@@ -107,6 +111,8 @@ def _cmd_reconstruct(args) -> int:
         recon = reconstruct(target, reference, roi=LesionRoi.parse(args.roi, units="mm"), **kw)
     else:
         recon = reconstruct(target, reference, us=_load_us(args.us, args.model), **kw)
+    if recon.attrs["data_weighting"] == "noise":
+        print("data weighted by each pair's standard errors (amplitude_rel_se, phase_se)")
     print(brim.save(recon, out))
     return 0
 
@@ -295,6 +301,13 @@ def register(subparsers) -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="Born iterations after the first linear solve (0: linear Born only)",
+    )
+    p.add_argument(
+        "--weighting",
+        choices=["auto", "noise", "equal"],
+        default="auto",
+        help="data weights: 'noise' by each pair's standard errors (amplitude_rel_se, phase_se "
+        "in both files), 'equal', or 'auto' (the default: noise when both files carry them)",
     )
     p.add_argument("--musp", type=float, help="background reduced scattering (CW data), mm^-1")
     add_output_option(p, "file", "output map NetCDF")

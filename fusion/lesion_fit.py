@@ -31,7 +31,13 @@ import numpy as np
 
 from brim.errors import ConfigError, SolverError
 
-__all__ = ["LesionFit", "fit_homogeneous_lesion", "fit_lesion_with_surroundings", "roi_fractions"]
+__all__ = [
+    "LesionFit",
+    "fit_homogeneous_lesion",
+    "fit_lesion_with_surroundings",
+    "roi_fractions",
+    "weigh",
+]
 
 
 def roi_fractions(
@@ -121,6 +127,41 @@ class LesionFit:
     converged: bool
 
 
+def weigh(z: np.ndarray, rowscale: np.ndarray) -> np.ndarray:
+    """Rows of complex data (or of a Jacobian) times their weights.
+
+    Real ``rowscale`` weighs a whole complex row; complex ``rowscale`` weighs the real parts of
+    the rows by its real part and the imaginary parts by its imaginary part (amplitude and
+    phase rows of different noise, as least squares on the stacked real and imaginary parts
+    sees them).
+
+    Parameters
+    ----------
+    z : numpy.ndarray, shape (M,) or (M, U)
+        Complex rows.
+    rowscale : numpy.ndarray, shape (M,)
+        Row weights, real or complex as above.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weighted rows, complex, the shape of ``z``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.fusion.lesion_fit import weigh
+    >>> weigh(np.array([1 + 1j, 2 + 2j]), np.array([2 + 2j, 1 + 3j])).tolist()
+    [(2+2j), (2+6j)]
+    """
+    w = np.asarray(rowscale)
+    if z.ndim == 2:
+        w = w[:, None]
+    if not np.iscomplexobj(w):
+        return z * w
+    return z.real * w.real + 1j * (z.imag * w.imag)
+
+
 def _fit_inputs(x, fractions, data, rowscale, penalty=None):
     """The fits' arrays (x, fractions, data, lesion mask, row weights), checked.
 
@@ -138,14 +179,14 @@ def _fit_inputs(x, fractions, data, rowscale, penalty=None):
     lesion = frac > 0
     if not lesion.any():
         raise ConfigError("the lesion covers no unknown (all fractions are 0)")
-    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale, np.float64)
+    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale)
     return x, frac, data, lesion, w
 
 
 def _lesion_fit(c, prediction, data, w, *, iterations: int, converged: bool) -> LesionFit:
     """The fit's record: ``relative_residual`` is ``||(data - prediction) w|| / ||data w||``."""
-    norm = float(np.linalg.norm(data * w)) or 1.0
-    r = (data - prediction) * w
+    norm = float(np.linalg.norm(weigh(data, w))) or 1.0
+    r = weigh(data - prediction, w)
     return LesionFit(
         delta_mua=float(c),
         iterations=iterations,
@@ -184,7 +225,8 @@ def fit_homogeneous_lesion(
     data : numpy.ndarray, shape (M,)
         The measured data in the forward model's units.
     rowscale : numpy.ndarray, shape (M,), optional
-        Weights of the data rows (e.g. ``1/|Phi0|`` for relative perturbations).
+        Weights of the data rows (e.g. ``1/|Phi0|`` for relative perturbations); complex to
+        weigh real and imaginary parts apart (:func:`weigh`).
     iterations : int
         Maximum Gauss–Newton steps.
     tol : float
@@ -225,8 +267,8 @@ def fit_homogeneous_lesion(
     for _ in range(int(iterations)):
         steps += 1
         pred, deriv = forward(outside + c * frac, frac)
-        r = (data - pred) * w
-        jc = deriv * w
+        r = weigh(data - pred, w)
+        jc = weigh(deriv, w)
         a = np.concatenate([jc.real, jc.imag])
         denom = float(a @ a)
         if not denom > 0:
@@ -329,8 +371,8 @@ def fit_lesion_with_surroundings(
     for _ in range(int(iterations)):
         steps += 1
         pred, jac = forward(full(u))
-        jr = np.concatenate([jac[:, out_idx], (jac @ frac)[:, None]], axis=1) * w[:, None]
-        r = (data - pred) * w
+        jr = weigh(np.concatenate([jac[:, out_idx], (jac @ frac)[:, None]], axis=1), w)
+        r = weigh(data - pred, w)
         c_old = u[-1]
         u = solve(jr, r + jr @ u, pen)
         if abs(u[-1] - c_old) <= tol * max(abs(u[-1]), 1e-12):

@@ -55,6 +55,7 @@ from brim.fusion.lesion_fit import (
     fit_homogeneous_lesion,
     fit_lesion_with_surroundings,
     roi_fractions,
+    weigh,
 )
 
 __all__ = [
@@ -706,6 +707,81 @@ def cgls(a, b, iterations: int, *, alpha: float = 0.0, penalty=None) -> np.ndarr
     return u / lw
 
 
+def noise_weights(
+    target: xr.Dataset,
+    reference: xr.Dataset,
+    y: np.ndarray,
+    *,
+    method: str = "born",
+    floor: tuple[float, float] = (0.0, 0.0),
+) -> np.ndarray | None:
+    """Inverse standard errors of the perturbation's real and imaginary parts, per pair.
+
+    From the per-pair standard errors a measurement may carry (``amplitude_rel_se``, the
+    relative standard error of the amplitude, and ``phase_se``, rad), those of target and
+    reference added in quadrature, each with ``floor`` added in quadrature too. For the Rytov
+    perturbation ``ln(A_t/A_r) + j dphi`` they are the errors of its two parts; for the
+    relative Born perturbation ``(A_t/A_r) exp(j dphi) - 1`` both scale with ``A_t/A_r``.
+
+    Parameters
+    ----------
+    target, reference : xarray.Dataset
+        ``optical_measurement`` of the lesion side and of the reference.
+    y : numpy.ndarray, (wavelength, source, detector)
+        Their perturbation (:func:`perturbation`).
+    method : {"born", "rytov"}
+        The perturbation's form.
+    floor : (float, float)
+        Relative amplitude and phase (rad) error added to every pair: calibration, coupling
+        and model errors that photon statistics do not show.
+
+    Returns
+    -------
+    numpy.ndarray, complex, (wavelength, source * detector), or None
+        ``1/sigma_real + 1j/sigma_imag`` normalised to a median of 1 over both parts (row
+        weights for :func:`brim.fusion.lesion_fit.weigh`); ``None`` when either measurement
+        lacks one of the two standard errors.
+
+    Raises
+    ------
+    ConfigError
+        A negative floor, or standard errors that are not positive where the floor is 0.
+
+    Examples
+    --------
+    Phase three times noisier than amplitude on one pair of a 1 x 1 probe:
+
+    >>> import numpy as np
+    >>> from brim.fusion import measurement_from_arrays
+    >>> from brim.fusion.reconstruction import noise_weights, perturbation
+    >>> m = measurement_from_arrays(np.ones((1, 1, 1)), np.zeros((1, 1, 1)), [780.0],
+    ...                             [[0, 0]], [[0.02, 0]], 1e8)
+    >>> m["amplitude_rel_se"] = m.amplitude.copy(data=[[[0.01]]]).assign_attrs(units="1")
+    >>> m["phase_se"] = m.phase.copy(data=[[[0.03]]])
+    >>> w = noise_weights(m, m, perturbation(m, m))
+    >>> round(float(w.real[0, 0] / w.imag[0, 0]), 6)
+    3.0
+    """
+    names = ("amplitude_rel_se", "phase_se")
+    if not all(v in ds for v in names for ds in (target, reference)):
+        return None
+    floor_a, floor_p = (float(f) for f in floor)
+    if not (floor_a >= 0 and floor_p >= 0):
+        raise ConfigError(f"noise_floor must be two numbers >= 0, got {floor}")
+    var_a = target.amplitude_rel_se.values**2 + reference.amplitude_rel_se.values**2 + floor_a**2
+    var_p = target.phase_se.values**2 + reference.phase_se.values**2 + floor_p**2
+    if not (np.all(var_a > 0) and np.all(var_p > 0)):
+        raise ConfigError(
+            "amplitude_rel_se and phase_se must be > 0 for every pair (or give a noise_floor)"
+        )
+    scale = np.abs(y + 1.0) if method == "born" else 1.0  # A_t/A_r of the Born perturbation
+    inv_a = 1.0 / (scale * np.sqrt(var_a))
+    inv_p = 1.0 / (scale * np.sqrt(var_p))
+    inv_a, inv_p = (v.reshape(v.shape[0], -1) for v in (inv_a, inv_p))
+    median = float(np.median(np.concatenate([inv_a.ravel(), inv_p.ravel()])))
+    return (inv_a + 1j * inv_p) / median
+
+
 def _solve(wm, yv, freq, solver, alpha, penalty, iterations, smax2=None):
     a = np.concatenate([wm.real, wm.imag])
     b = np.concatenate([yv.real, yv.imag])
@@ -839,6 +915,8 @@ def reconstruct(
     display_spacing: float | None = None,
     nonlinear_iterations: int = 1,
     lesion_estimate: str = "joint",
+    weighting: str = "auto",
+    noise_floor: tuple[float, float] = (0.0, 0.0),
 ) -> xr.Dataset:
     """US-guided dual-mesh reconstruction of absorption per wavelength.
 
@@ -888,6 +966,17 @@ def reconstruct(
         release). ``"mean"``: the mean of the voxels whose centre lies in the lesion (the
         estimate of earlier releases, biased low: a 15 mm lesion at 2 cm, -22 %; also used
         for Rytov).
+    weighting : {"auto", "noise", "equal"}
+        How the data rows are weighted. ``"noise"``: each pair's amplitude and phase by the
+        inverse of their standard errors (:func:`noise_weights`; target and reference must
+        carry ``amplitude_rel_se`` and ``phase_se``), the least-squares weighting for
+        heteroscedastic data such as photon counts, where far pairs are much noisier than near
+        ones. ``"equal"``: every pair's relative perturbation alike. ``"auto"`` (default):
+        ``"noise"`` when both measurements carry the standard errors, else ``"equal"``. The
+        attribute ``data_weighting`` records which ran.
+    noise_floor : (float, float)
+        Relative amplitude and phase (rad) error added in quadrature to the standard errors
+        (``weighting="noise"`` only).
 
     Returns
     -------
@@ -942,6 +1031,16 @@ def reconstruct(
             f"nonlinear_iterations must be a whole number >= 0, got {nonlinear_iterations}"
         )
     y_all = perturbation(target, reference, method=method)
+    noise = noise_weights(target, reference, y_all, method=method, floor=noise_floor)
+    if weighting == "equal":
+        noise = None
+    elif weighting == "noise" and noise is None:
+        raise ConfigError(
+            "weighting='noise' needs the standard errors amplitude_rel_se and phase_se in both "
+            "the target and the reference measurement"
+        )
+    elif weighting not in ("auto", "noise"):
+        raise ConfigError(f"weighting must be auto, noise or equal, got {weighting!r}")
     n = float(target.attrs.get("refractive_index", 1.33)) if n is None else float(n)
     bg = _background_props(reference, background, n)
     freq = float(target["modulation_frequency"])
@@ -986,15 +1085,17 @@ def reconstruct(
             phi0 = dif.fluence_semi_infinite(src, det, props).reshape(-1)
             yv = yv * phi0
             rowscale = 1.0 / np.abs(phi0)  # relative perturbations weigh all pairs alike
-        a0 = wm * rowscale[:, None]
+        if noise is not None:  # then each part of each pair by its standard error
+            rowscale = rowscale * noise[w]
+        a0 = weigh(wm, rowscale)
         smax2 = _smax2(np.concatenate([a0.real, a0.imag]) / penalty)
-        x = _solve(a0, yv * rowscale, freq, solver, alpha, penalty, iterations, smax2)
+        x = _solve(a0, weigh(yv, rowscale), freq, solver, alpha, penalty, iterations, smax2)
         needs_exact = method == "born" and (nonlinear_iterations > 0 or fit_lesion)
         greens = _distorted_greens(src, det, mesh, props) if needs_exact else None
         for _ in range(int(nonlinear_iterations)):
             pred, jac = _distorted(src, det, mesh, props, x, greens=greens)
-            r = (yv - pred) * rowscale
-            jw = jac * rowscale[:, None]
+            r = weigh(yv - pred, rowscale)
+            jw = weigh(jac, rowscale)
             x = _solve(jw, r + jw @ x, freq, solver, alpha, penalty, iterations, smax2)
         x_all[w] = x
         if fit_lesion and lesion_estimate == "joint":
@@ -1028,6 +1129,7 @@ def reconstruct(
             "n_fine": int(mesh.is_fine.sum()),
             "method": method,
             "solver": solver,
+            "data_weighting": "equal" if noise is None else "noise",
         }
     )
     ds["lesion_delta_mua"] = (

@@ -18,6 +18,22 @@ OPTICAL_MEASUREMENT = Spec(
         VarSpec("amplitude", dims=_MEAS, dtype="float", units=("1", "V", "W", "counts")),
         VarSpec("phase", dims=_MEAS, dtype="float", units=("rad",)),
         VarSpec("modulation_frequency", dims=((),), dtype="real", units=("Hz",), leading=()),
+        VarSpec(
+            "amplitude_rel_se",
+            dims=_MEAS,
+            dtype="float",
+            units=("1",),
+            required=False,
+            doc="relative standard error of each amplitude (optional; weighs the reconstruction)",
+        ),
+        VarSpec(
+            "phase_se",
+            dims=_MEAS,
+            dtype="float",
+            units=("rad",),
+            required=False,
+            doc="standard error of each phase (optional; weighs the reconstruction)",
+        ),
     ),
     coords=(
         VarSpec("wavelength", dims=(("wavelength",),), dtype="real", units=("nm",)),
@@ -38,6 +54,8 @@ OPTICAL_MEASUREMENT = replace(
     ranges=(
         Range("amplitude", 0.0, 1e12, (), "a detected amplitude is >= 0"),
         Range("phase", -100.0, 100.0, ("rad",), "100 rad is metres of photon flight"),
+        Range("amplitude_rel_se", 0.0, 10.0, (), "a relative standard error is >= 0"),
+        Range("phase_se", 0.0, 100.0, ("rad",), "a standard error is >= 0"),
         Range("modulation_frequency", 0.0, 1e10, ("Hz",), "FD-DOT modulates at <= 1 GHz"),
         Range("wavelength", 400.0, 2000.0, ("nm",), "NIR optics, 400-2000 nm detectors"),
         *(

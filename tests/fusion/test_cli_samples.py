@@ -4,11 +4,13 @@ The demo itself runs in tests/core/test_demo_plot.py (every modality's demo).
 """
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import brim
+import brim.data
 from brim.cli import main
 from brim.fusion import diffusion as dif
 
@@ -68,6 +70,37 @@ def test_cli_reconstruct_segments_an_unmasked_us_with_the_shipped_unet(tmp_path,
                      str(tmp_path / f"hb_{name}.nc")]) == 0  # fmt: skip
         hbt[name] = float(brim.open(tmp_path / f"hb_{name}.nc").lesion_hbt)
     assert hbt["unet"] == pytest.approx(hbt["true"], rel=0.15), hbt
+
+
+def test_cli_reconstruct_weighting(tmp_path, capsys):
+    """Files with per-pair standard errors (the Monte Carlo data) are weighted by them and the
+    command says so; ``--weighting equal`` gives another answer; ``--weighting noise`` on files
+    without errors is a clear error (exit 2), with no output file."""
+    mc = Path(__file__).resolve().parents[2] / "data_samples" / "fusion_mmc"
+    if not (mc / "d15_z20.nc").exists():
+        pytest.skip("the Monte Carlo files are not in this checkout")
+    args = ["fusion", "reconstruct", str(mc / "d15_z20.nc"), "--reference",
+            str(mc / "reference.nc"), "--roi", "0,0,20,7.5",
+            "--nonlinear-iterations", "0"]  # fmt: skip
+    lesion = {}
+    for weighting in ("auto", "equal"):
+        capsys.readouterr()
+        out = tmp_path / f"{weighting}.nc"
+        assert main(args + ["--weighting", weighting, "-o", str(out)]) == 0
+        said = capsys.readouterr().out
+        assert ("standard errors" in said) == (weighting == "auto"), said
+        rec = brim.open(out)
+        assert rec.attrs["data_weighting"] == ("noise" if weighting == "auto" else "equal")
+        lesion[weighting] = rec.lesion_delta_mua.values
+    assert not np.allclose(lesion["auto"], lesion["equal"], rtol=1e-3)
+    sample = brim.data.sample_dir()
+    bad = tmp_path / "bad.nc"
+    code = main(["fusion", "reconstruct", str(sample / "fusion_measurement.nc"), "--reference",
+                 str(sample / "fusion_reference.nc"), "--roi", "5,0,20,7.5", "--weighting",
+                 "noise", "-o", str(bad)])  # fmt: skip
+    assert code == 2
+    assert "needs the standard errors" in capsys.readouterr().err
+    assert not bad.exists()
 
 
 def test_cli_segment_png(external_data, tmp_path, capsys):

@@ -21,15 +21,17 @@ from brim.fusion import Lesion, hemoglobin, reconstruct, synthetic_ultrasound
 DATA = Path(__file__).resolve().parents[2] / "data_samples" / "fusion_mmc"
 
 #: (diameter mm, depth mm) -> (largest |HbT error|, largest |sO2 error|) asserted. Issue 23's
-#: goals are 10 % and 0.03. Reached with the defaults (lesion_estimate="joint"), 3e7 photons
-#: per run (median amplitude noise 1.0 % per pair): HbT -5.7, +18.4, -1.4, -2.0, -0.6, -0.7,
-#: -0.4, +4.9 %; sO2 -0.003, -0.055, -0.003, -0.013, -0.001, -0.004, -0.000, -0.012 in the
-#: order below. The 10 mm lesion at 25 mm misses the goals: its perturbation (median 1.6 % of
+#: goals are 10 % and 0.03. Reached with the defaults (lesion_estimate="joint"; the files carry
+#: each pair's standard errors, so weighting="auto" weighs by them), 3e7 photons per run
+#: (median amplitude noise 1.0 % per pair): HbT -0.4, +10.0, +2.2, +0.3, +1.6, +1.8, +1.5,
+#: +3.3 %; sO2 -0.002, -0.077, +0.002, -0.001, +0.002, +0.003, +0.003, -0.009 in the order
+#: below (equal weights: HbT -5.7, +18.4, -1.4, -2.0, -0.6, -0.7, -0.4, +4.9 %; sO2 -0.003,
+#: -0.055, ...). The 10 mm lesion at 25 mm misses the goals: its perturbation (median 1.6 % of
 #: the amplitude) is close to the Monte Carlo noise; with 6e6 photons (1.9 % noise) it came
-#: out -46 %, with 3e7 +18 %. Its bounds guard only against a gross failure.
+#: out -46 %, with 3e7 +10 to +18 %. Its bounds guard only against a gross failure.
 CASES = {
     (10, 15): (0.08, 0.02),
-    (10, 25): (0.25, 0.07),  # noise-limited (see above): not the goal
+    (10, 25): (0.20, 0.10),  # noise-limited (see above): not the goal
     (15, 15): (0.05, 0.02),
     (15, 20): (0.05, 0.02),
     (20, 15): (0.05, 0.02),
@@ -71,8 +73,8 @@ def test_monte_carlo_lesion_haemoglobin(diameter_mm, depth_mm):
 
 def test_the_voxel_mean_misses_the_goal_on_monte_carlo_data():
     """Without the lesion fit (lesion_estimate="mean": the mean of the regularised voxels in the
-    ROI) the 15 mm lesion at 15 mm comes out 15 % low on data brim did not simulate, the
-    partial-volume loss the fit removes (-1.4 % above): the test fails if the fit did not
+    ROI) the 15 mm lesion at 15 mm comes out 16.5 % low on data brim did not simulate, the
+    partial-volume loss the fit removes (+2.2 % above): the test fails if the fit did not
     matter."""
     e_hbt, _ = _errors(15, 15, lesion_estimate="mean")
     assert e_hbt < -0.10, f"HbT error {e_hbt:+.1%}"
