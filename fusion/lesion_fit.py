@@ -33,6 +33,7 @@ from brim.errors import ConfigError, SolverError
 
 __all__ = [
     "LesionFit",
+    "RowWeights",
     "fit_homogeneous_lesion",
     "fit_lesion_with_surroundings",
     "roi_fractions",
@@ -127,39 +128,70 @@ class LesionFit:
     converged: bool
 
 
-def weigh(z: np.ndarray, rowscale: np.ndarray) -> np.ndarray:
-    """Rows of complex data (or of a Jacobian) times their weights.
+@dataclass(frozen=True)
+class RowWeights:
+    """Weights of complex data rows: each row times ``factor``, then its real and imaginary
+    parts times ``real`` and ``imag``.
 
-    Real ``rowscale`` weighs a whole complex row; complex ``rowscale`` weighs the real parts of
-    the rows by its real part and the imaginary parts by its imaginary part (amplitude and
-    phase rows of different noise, as least squares on the stacked real and imaginary parts
-    sees them).
+    Least squares on the stacked real and imaginary parts sees the parts apart, so amplitude
+    and phase rows of different noise need weights of their own: with ``factor = 1/Phi0`` the
+    rows become relative perturbations (about ``dA/A + j dphi``), whose two parts are then
+    weighted by the inverse standard errors of the amplitude and the phase.
+
+    Parameters
+    ----------
+    factor : numpy.ndarray, shape (M,)
+        Complex (or real) factor of each row.
+    real, imag : numpy.ndarray, shape (M,)
+        Weights of the real and of the imaginary part of each row after ``factor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim.fusion.lesion_fit import RowWeights
+    >>> w = RowWeights(np.array([1j, 1.0]), np.array([2.0, 1.0]), np.array([1.0, 3.0]))
+    >>> w(np.array([1 + 1j, 2 + 2j])).tolist()
+    [(-2+1j), (2+6j)]
+    """
+
+    factor: np.ndarray
+    real: np.ndarray
+    imag: np.ndarray
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        """The weighted rows of ``z`` (shape (M,) or (M, U)), complex."""
+        cols = (slice(None), None) if z.ndim == 2 else (slice(None),)
+        z = z * self.factor[cols]
+        return z.real * self.real[cols] + 1j * (z.imag * self.imag[cols])
+
+
+def weigh(z: np.ndarray, rowscale: np.ndarray | RowWeights) -> np.ndarray:
+    """Rows of complex data (or of a Jacobian) times their weights.
 
     Parameters
     ----------
     z : numpy.ndarray, shape (M,) or (M, U)
         Complex rows.
-    rowscale : numpy.ndarray, shape (M,)
-        Row weights, real or complex as above.
+    rowscale : numpy.ndarray, shape (M,), or RowWeights
+        A factor per row (real, or complex: a rotation too), or :class:`RowWeights` for
+        separate weights of the real and imaginary parts.
 
     Returns
     -------
     numpy.ndarray
-        The weighted rows, complex, the shape of ``z``.
+        The weighted rows, the shape of ``z``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from brim.fusion.lesion_fit import weigh
-    >>> weigh(np.array([1 + 1j, 2 + 2j]), np.array([2 + 2j, 1 + 3j])).tolist()
-    [(2+2j), (2+6j)]
+    >>> weigh(np.array([[1 + 1j], [2 + 2j]]), np.array([2.0, 0.5])).ravel().tolist()
+    [(2+2j), (1+1j)]
     """
+    if isinstance(rowscale, RowWeights):
+        return rowscale(z)
     w = np.asarray(rowscale)
-    if z.ndim == 2:
-        w = w[:, None]
-    if not np.iscomplexobj(w):
-        return z * w
-    return z.real * w.real + 1j * (z.imag * w.imag)
+    return z * (w[:, None] if z.ndim == 2 else w)
 
 
 def _fit_inputs(x, fractions, data, rowscale, penalty=None):
@@ -179,7 +211,7 @@ def _fit_inputs(x, fractions, data, rowscale, penalty=None):
     lesion = frac > 0
     if not lesion.any():
         raise ConfigError("the lesion covers no unknown (all fractions are 0)")
-    w = np.ones(data.shape) if rowscale is None else np.asarray(rowscale)
+    w = np.ones(data.shape) if rowscale is None else rowscale
     return x, frac, data, lesion, w
 
 
@@ -201,7 +233,7 @@ def fit_homogeneous_lesion(
     fractions: np.ndarray,
     data: np.ndarray,
     *,
-    rowscale: np.ndarray | None = None,
+    rowscale: np.ndarray | RowWeights | None = None,
     iterations: int = 8,
     tol: float = 1e-4,
 ) -> LesionFit:
@@ -224,9 +256,9 @@ def fit_homogeneous_lesion(
         The lesion's volume fraction in each unknown (:func:`roi_fractions`).
     data : numpy.ndarray, shape (M,)
         The measured data in the forward model's units.
-    rowscale : numpy.ndarray, shape (M,), optional
-        Weights of the data rows (e.g. ``1/|Phi0|`` for relative perturbations); complex to
-        weigh real and imaginary parts apart (:func:`weigh`).
+    rowscale : numpy.ndarray, shape (M,), or RowWeights, optional
+        Weights of the data rows (e.g. ``1/|Phi0|`` for relative perturbations), or
+        :class:`RowWeights` to weigh their real and imaginary parts apart.
     iterations : int
         Maximum Gauss–Newton steps.
     tol : float
@@ -290,7 +322,7 @@ def fit_lesion_with_surroundings(
     solve: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
     penalty: np.ndarray,
     *,
-    rowscale: np.ndarray | None = None,
+    rowscale: np.ndarray | RowWeights | None = None,
     iterations: int = 6,
     tol: float = 1e-4,
 ) -> tuple[LesionFit, np.ndarray]:

@@ -18,21 +18,12 @@ OPTICAL_MEASUREMENT = Spec(
         VarSpec("amplitude", dims=_MEAS, dtype="float", units=("1", "V", "W", "counts")),
         VarSpec("phase", dims=_MEAS, dtype="float", units=("rad",)),
         VarSpec("modulation_frequency", dims=((),), dtype="real", units=("Hz",), leading=()),
-        VarSpec(
-            "amplitude_rel_se",
-            dims=_MEAS,
-            dtype="float",
-            units=("1",),
-            required=False,
-            doc="relative standard error of each amplitude (optional; weighs the reconstruction)",
-        ),
-        VarSpec(
-            "phase_se",
-            dims=_MEAS,
-            dtype="float",
-            units=("rad",),
-            required=False,
-            doc="standard error of each phase (optional; weighs the reconstruction)",
+        *(
+            VarSpec(name, dims=_MEAS, dtype="float", units=(unit,), required=False, doc=doc)
+            for name, unit, doc in (
+                ("amplitude_rel_se", "1", "relative standard error of each amplitude"),
+                ("phase_se", "rad", "standard error of each phase"),
+            )
         ),
     ),
     coords=(
