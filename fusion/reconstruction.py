@@ -1009,7 +1009,15 @@ def reconstruct(
         ``reconstruction`` with ``mua`` and ``delta_mua`` (wavelength, z, y, x) in mm^-1 on a
         regular display grid (coordinates in m); ``roi_mask`` (z, y, x); ``lesion_delta_mua``,
         ``background_mua``, ``background_musp`` over wavelength (mm^-1); the ROI (m) in
-        ``attrs["roi_center_m"]`` / ``attrs["roi_semi_axes_m"]`` (JSON).
+        ``attrs["roi_center_m"]`` / ``attrs["roi_semi_axes_m"]`` (JSON). With a lesion fit
+        also ``lesion_fit_residual`` (relative) and, with noise weights,
+        ``lesion_fit_chi2``: the misfit per data value in units of the stated noise variance
+        (about 1 when the model and the ROI explain the data).
+
+    Warns
+    -----
+    BrimWarning
+        ``lesion_fit_chi2`` above :data:`CHI2_WARNING` (2): the ROI may miss the lesion.
 
     Raises
     ------
