@@ -45,6 +45,8 @@ def measurement_from_arrays(
     *,
     amplitude_units: str = "1",
     position_units: str = "m",
+    amplitude_rel_se: ArrayLike | None = None,
+    phase_se: ArrayLike | None = None,
     attrs: dict | None = None,
 ) -> xr.Dataset:
     """Build a validated ``optical_measurement`` Dataset from plain arrays.
@@ -63,6 +65,10 @@ def measurement_from_arrays(
         Units of the amplitude (``1``, ``V``, ``W`` or ``counts``).
     position_units : {"m", "mm", "cm", "um"}
         Units of ``source_xy`` and ``detector_xy``.
+    amplitude_rel_se, phase_se : array_like, shape (wavelength, source, detector), optional
+        Standard errors of each amplitude (relative) and phase (rad), e.g. from repeated
+        acquisitions; both or neither. :func:`brim.fusion.reconstruct` then weighs the data
+        by them.
     attrs : dict, optional
         Attributes of the Dataset.
 
@@ -74,7 +80,8 @@ def measurement_from_arrays(
     Raises
     ------
     FormatError
-        Shapes that do not agree, or a negative amplitude.
+        Shapes that do not agree, a negative amplitude or standard error, or only one of the
+        two standard errors.
     ConfigError
         Positions beyond 0.5 m (millimetres given as metres) or unknown ``position_units``.
 
@@ -132,16 +139,40 @@ def measurement_from_arrays(
         },
         attrs=dict(attrs or {}),
     )
+    if (amplitude_rel_se is None) != (phase_se is None):
+        raise FormatError("give both standard errors (amplitude_rel_se and phase_se) or neither")
+    if amplitude_rel_se is not None:
+        for name, se, units in (
+            ("amplitude_rel_se", amplitude_rel_se, "1"),
+            ("phase_se", phase_se, "rad"),
+        ):
+            se = np.asarray(se, dtype=np.float64)
+            if se.ndim == 2 and wl.size == 1:
+                se = se[None]
+            if se.shape != shape:
+                raise FormatError(f"{name} has shape {se.shape}; expected {shape}")
+            if np.any(se < 0):
+                raise FormatError(f"{name} must be >= 0 (a standard error)")
+            ds[name] = (("wavelength", "source", "detector"), se, {"units": units})
     ds = stamp(ds, "optical_measurement")
     validate(ds)
     return ds
 
 
-def _from_arrays(p: Path, amp, ph, wl, src, det, freq, units: str = "mm") -> xr.Dataset:
+def _from_arrays(p: Path, amp, ph, wl, src, det, freq, units="mm", se=(None, None)) -> xr.Dataset:
     """:func:`measurement_from_arrays` for file ``p``, naming the file in any error."""
     try:
         return measurement_from_arrays(
-            amp, ph, wl, src, det, freq, position_units=units, attrs={"source_file": p.name}
+            amp,
+            ph,
+            wl,
+            src,
+            det,
+            freq,
+            position_units=units,
+            amplitude_rel_se=se[0],
+            phase_se=se[1],
+            attrs={"source_file": p.name},
         )
     except (FormatError, SchemaError, ConfigError) as exc:
         raise FormatError(f"{p.name}: {exc}") from exc
@@ -245,6 +276,8 @@ def _csv_columns(units: str) -> tuple[str, ...]:
 
 #: the columns brim writes (positions in metres); files with ``*_mm`` columns are read as well
 _CSV_COLUMNS = _csv_columns("m")
+#: optional columns: each value's standard errors (both or neither)
+_CSV_ERRORS = ("amplitude_rel_se", "phase_se_rad")
 
 
 def _unique_rows(a: np.ndarray) -> np.ndarray:
@@ -295,7 +328,12 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
         raise FormatError(
             f"{p.name}: no modulation frequency; add '# {_FREQ_KEY}=140e6' (0 for CW)"
         )
-    cols = [header.index(c) for c in _csv_columns(units)]
+    errors = [c in header for c in _CSV_ERRORS]
+    if any(errors) and not all(errors):
+        raise FormatError(
+            f"{p.name}: the standard-error columns {list(_CSV_ERRORS)} come both or not at all"
+        )
+    cols = [header.index(c) for c in _csv_columns(units) + (_CSV_ERRORS if all(errors) else ())]
     arr = np.empty((len(data) - 1, len(cols)))
     seen: dict[tuple, int] = {}
     for i, (n, row) in enumerate(data[1:]):
@@ -333,11 +371,17 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
         raise FormatError(
             f"{p.name}: incomplete table — every wavelength x source x detector needs one row"
         )
-    return _from_arrays(p, amp, ph, wl, src, det, freq, units)
+    se: tuple = (None, None)
+    if all(errors):
+        se = (amp.copy(), amp.copy())
+        se[0][iw, isrc, idet] = arr[:, 7]
+        se[1][iw, isrc, idet] = arr[:, 8]
+    return _from_arrays(p, amp, ph, wl, src, det, freq, units, se)
 
 
 def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write a measurement in the long CSV layout :func:`read_measurement` reads (positions in m).
+    """Write a measurement in the long CSV layout :func:`read_measurement` reads (positions in m;
+    the standard-error columns too when ``ds`` carries ``amplitude_rel_se`` and ``phase_se``).
 
     Parameters
     ----------
@@ -368,11 +412,13 @@ def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     ds = positions_to_m(ds)
     out = io.StringIO()
     out.write(f"# modulation_frequency_hz={float(ds['modulation_frequency'])!r}\n")
-    out.write(",".join(_CSV_COLUMNS) + "\n")
+    errors = ("amplitude_rel_se", "phase_se")
+    has_errors = all(v in ds for v in errors)
+    out.write(",".join(_CSV_COLUMNS + (_CSV_ERRORS if has_errors else ())) + "\n")
     for w in range(ds.sizes["wavelength"]):
         for s in range(ds.sizes["source"]):
             for d in range(ds.sizes["detector"]):
-                vals = (
+                vals = [
                     float(ds.wavelength[w]),
                     float(ds.source_x[s]),
                     float(ds.source_y[s]),
@@ -380,7 +426,9 @@ def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
                     float(ds.detector_y[d]),
                     float(ds.amplitude[w, s, d]),
                     float(ds.phase[w, s, d]),
-                )
+                ]
+                if has_errors:
+                    vals += [float(ds[v][w, s, d]) for v in errors]
                 out.write(",".join(repr(v) for v in vals) + "\n")
     p.write_text(out.getvalue(), encoding="utf-8")
     return p
@@ -401,9 +449,11 @@ def read_measurement(
     the shapes must agree (never reshaped). CSV files have exactly one row per
     wavelength/source/detector with the columns
     ``wavelength_nm, source_x_m, source_y_m, detector_x_m, detector_y_m, amplitude, phase_rad``
-    (or ``*_mm`` position columns) and a ``# modulation_frequency_hz=...`` comment (or pass
-    ``modulation_frequency``). No format has a "missing value": NaN or infinite values are
-    errors. Positions come back in metres whatever unit the file uses.
+    (or ``*_mm`` position columns), optionally each value's standard errors
+    ``amplitude_rel_se, phase_se_rad`` (both or neither; they weigh the reconstruction), and a
+    ``# modulation_frequency_hz=...`` comment (or pass ``modulation_frequency``). No format
+    has a "missing value": NaN or infinite values are errors. Positions come back in metres
+    whatever unit the file uses.
 
     Parameters
     ----------

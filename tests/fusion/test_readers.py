@@ -50,6 +50,31 @@ def test_measurement_roundtrips(meas, tmp_path):
     np.testing.assert_array_equal(back.amplitude.values, meas.amplitude.values)
 
 
+def test_standard_errors_roundtrip_through_csv_and_netcdf(meas, tmp_path):
+    """A measurement with per-value standard errors (as a device's repeated acquisitions give)
+    keeps them through the CSV layout and NetCDF, so reconstruct can weigh by them."""
+    import brim
+
+    rng = np.random.default_rng(0)
+    a_se = rng.uniform(0.002, 0.03, meas.amplitude.shape)
+    p_se = rng.uniform(0.001, 0.02, meas.amplitude.shape)
+    src = np.stack([meas.source_x, meas.source_y], 1)
+    det = np.stack([meas.detector_x, meas.detector_y], 1)
+    m = rd.measurement_from_arrays(
+        meas.amplitude.values, meas.phase.values, meas.wavelength.values, src, det, 140e6,
+        amplitude_rel_se=a_se, phase_se=p_se,
+    )  # fmt: skip
+    assert m.phase_se.attrs["units"] == "rad"
+    c = rd.write_measurement_csv(m, tmp_path / "se.csv")
+    assert c.read_text().splitlines()[1].endswith(",amplitude_rel_se,phase_se_rad")
+    for back in (rd.read_measurement(c), rd.read_measurement(brim.save(m, tmp_path / "se.nc"))):
+        np.testing.assert_allclose(back.amplitude_rel_se.values, a_se, rtol=1e-15)
+        np.testing.assert_allclose(back.phase_se.values, p_se, rtol=1e-15)
+    # without errors the CSV has no such columns and the measurement no such variables
+    plain = rd.read_measurement(rd.write_measurement_csv(meas, tmp_path / "plain.csv"))
+    assert "amplitude_rel_se" not in plain and "phase_se" not in plain
+
+
 def test_bad_measurement_files(tmp_path):
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     with pytest.raises(FormatError):

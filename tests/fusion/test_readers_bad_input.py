@@ -118,6 +118,27 @@ def test_csv_truncated_last_row_is_refused(meas, tmp_path, keep):
         rd.read_measurement(p)
 
 
+def test_csv_one_standard_error_column_is_refused(meas, tmp_path):
+    lines = _csv_lines(meas, tmp_path)
+    body = [ln + ",0.01" for ln in lines[2:]]
+    p = _write(tmp_path / "se.csv", lines[:1] + [lines[1] + ",amplitude_rel_se"] + body)
+    with pytest.raises(FormatError, match=r"se\.csv: the standard-error columns .* both"):
+        rd.read_measurement(p)
+
+
+def test_standard_errors_must_be_both_non_negative_and_shaped(meas):
+    args = (meas.amplitude.values, meas.phase.values, meas.wavelength.values,
+            np.stack([meas.source_x, meas.source_y], 1),
+            np.stack([meas.detector_x, meas.detector_y], 1), 140e6)  # fmt: skip
+    se = np.full(meas.amplitude.shape, 0.01)
+    with pytest.raises(FormatError, match="both standard errors"):
+        rd.measurement_from_arrays(*args, amplitude_rel_se=se)
+    with pytest.raises(FormatError, match="phase_se must be >= 0"):
+        rd.measurement_from_arrays(*args, amplitude_rel_se=se, phase_se=-se)
+    with pytest.raises(FormatError, match="amplitude_rel_se has shape"):
+        rd.measurement_from_arrays(*args, amplitude_rel_se=se[:1], phase_se=se)
+
+
 def test_csv_ragged_row_is_refused(meas, tmp_path):
     lines = _csv_lines(meas, tmp_path)
     p = _write(tmp_path / "rag.csv", lines[:4] + [lines[4] + ",1.0"] + lines[5:])
