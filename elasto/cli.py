@@ -36,8 +36,34 @@ def _add_rf_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+#: Plausible ranges of the acquisition values a user types, with the unit slip each one catches.
+_PLAUSIBLE = {
+    "fs": (1e5, 1e10, "Hz", "a sampling frequency in MHz? give Hz, e.g. 40e6"),
+    "fc": (1e5, 1e10, "Hz", "a centre frequency in MHz? give Hz, e.g. 5e6"),
+    "pitch": (1e-6, 0.01, "m", "a pitch in mm? give metres, e.g. 3e-4"),
+    "c": (500.0, 5000.0, "m/s", "a speed in km/s or mm/us? give m/s, e.g. 1540"),
+    "density": (100.0, 5000.0, "kg/m^3", "a density in g/cm^3? give kg/m^3, e.g. 1000"),
+}
+
+
+def _check_plausible(args, *names: str) -> None:
+    """Refuse an acquisition value typed in the wrong unit (a silent wrong geometry otherwise)."""
+    import math
+
+    for name in names:
+        v = getattr(args, name, None)
+        if v is None:
+            continue
+        lo, hi, unit, hint = _PLAUSIBLE[name]
+        if not (math.isfinite(v) and lo <= v <= hi):
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} {v:g} {unit} is outside [{lo:g}, {hi:g}] {unit}: {hint}")
+
+
 def _read_rf(path, args):
     from .readers import read_rf
+
+    _check_plausible(args, "fs", "fc", "pitch", "c")
 
     return read_rf(
         path,
@@ -90,6 +116,12 @@ def _cmd_beamform(args) -> int:
             f"--signal {args.output} (and -o FILE.nc)"
         )
     out = _out_path(args.output, args.channel)
+    _check_plausible(args, "c")
+    if args.zmax is not None and not (args.zmax > 1.0 and args.zmax < 1000.0):
+        raise ConfigError(
+            f"--zmax is the deepest depth in mm, in (1, 1000) (the image starts at 1 mm); "
+            f"got {args.zmax:g}" + (": metres? 0.04 m is --zmax 40" if 0 < args.zmax < 1 else "")
+        )
     ch = read_channel(args.channel, sound_speed=args.c)
     depths = None
     if args.zmax is not None:
@@ -138,7 +170,7 @@ def _add_pair(p):
         "or glue (regularised global estimation, cleanest strain on decorrelated pairs)",
     )
     p.add_argument("--window", type=int, help="axial window in samples (default ~10 periods)")
-    p.add_argument("--frames", type=_frames, default=(0, 1), help="frame indices PRE,POST")
+    p.add_argument("--frames", type=_frames, default="0,1", help="frame indices PRE,POST")
     add_backend_option(p, help="kernel backend")
     _add_rf_options(p)
 
@@ -263,14 +295,21 @@ def _cmd_simulate(args) -> int:
     from .rfsim import simulate_pair, simulate_shear_wave_rf
     from .samples import phantom_pair
 
+    if args.compression is not None and not (0 < args.compression <= 0.1):
+        raise ConfigError(
+            f"--compression is a fraction in (0, 0.1] (0.01 = 1 %), got {args.compression:g}"
+        )
+    if not (args.shear_speed > 0 and args.shear_speed < 100):
+        raise ConfigError(f"--shear-speed is in m/s, in (0, 100), got {args.shear_speed:g}")
     out = output_folder(args.output)
     pair = (
         phantom_pair()
         if args.compression is None
         else simulate_pair(compression=args.compression, seed=args.seed)
     )
-    print(save(pair, out / "elasto_phantom_pair.nc"))
+    # both simulated before either is written: a bad option leaves no half-written folder
     sw = simulate_shear_wave_rf(speed=args.shear_speed, seed=args.seed)
+    print(save(pair, out / "elasto_phantom_pair.nc"))
     print(save(sw, out / "elasto_shear_wave.nc"))
     return 0
 
@@ -280,21 +319,29 @@ def _cmd_swe(args) -> int:
 
     from .shearwave import shear_wave_elastography
 
+    import math
+
     out = _out_path(args.output, args.input)
+    _check_plausible(args, "density")
     rf = _read_rf(args.input, args)
     roi = _roi_mm(args.roi) if args.roi else None
     res = shear_wave_elastography(rf, push_x=args.push_x * 1e-3, density=args.density, roi=roi)
     path = save(res.maps, out)
+
+    def kpa(v: float) -> float | None:  # JSON has no NaN: no ROI (or an empty one) is null
+        return None if not math.isfinite(v) else v / 1e3
+
     print(
         json.dumps(
             {
                 "output": str(path),
                 "group_speed_m_s": res.speed,
-                "youngs_modulus_kPa": res.youngs_modulus / 1e3,
-                "Emax_kPa": res.e_max / 1e3,
-                "Emean_kPa": res.e_mean / 1e3,
+                "youngs_modulus_kPa": kpa(res.youngs_modulus),
+                "Emax_kPa": kpa(res.e_max),
+                "Emean_kPa": kpa(res.e_mean),
             },
             indent=2,
+            allow_nan=False,
         )
     )
     return 0

@@ -317,6 +317,10 @@ class StrainRoi:
             raise ConfigError(f"ROI {text!r}: rect needs 4 numbers, circle 3")
         if kind not in ("rect", "circle"):
             raise ConfigError(f"ROI kind {kind!r} unknown; use rect or circle")
+        if not all(np.isfinite(vals)):
+            raise ConfigError(f"ROI {text!r}: every number must be finite")
+        if kind == "circle" and not vals[2] > 0:
+            raise ConfigError(f"ROI {text!r}: the circle's radius must be > 0, got {vals[2]:g}")
         return cls(vals, kind)
 
 
@@ -349,7 +353,12 @@ def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
         zc, xc, r = roi.bounds
         m = (z - zc) ** 2 + (x - xc) ** 2 <= r * r
     if not m.any():
-        raise ConfigError(f"ROI {roi} contains no pixel of the image")
+        units = image["depth"].attrs.get("units", "")
+        raise ConfigError(
+            f"ROI {roi.shape}:{','.join(f'{v:g}' for v in roi.bounds)} ({units or 'image units'}) "
+            f"contains no pixel of the image, which spans depth {z.min():g} to {z.max():g} and "
+            f"line {x.min():g} to {x.max():g} {units}".rstrip()
+        )
     return m
 
 

@@ -1,0 +1,98 @@
+"""Values typed in the wrong unit or sign are one-line errors, never a silent wrong result.
+
+Each case is a mistake a new user makes (MHz for Hz, mm for m, g/cm^3 for kg/m^3, 1 for 1 %);
+the command must exit 2 with ``brim: error:`` naming the option, and write nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from brim.cli import main
+
+RAW = ["--fs", "20e6", "--fc", "5e6", "--pitch", "2e-4"]
+
+
+@pytest.fixture(scope="module")
+def simdir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim")
+    assert main(["elasto", "simulate", "-o", str(out)]) == 0
+    return out
+
+
+@pytest.fixture
+def raw_rf(tmp_path):
+    p = tmp_path / "rf.npy"
+    np.save(p, np.random.default_rng(0).standard_normal((2, 300, 16)))
+    return p
+
+
+def _refused(capsys, argv, out, *words):
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("brim: error:") and len(err.strip().splitlines()) == 1, err
+    for w in words:
+        assert w in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--fs", "20"), ("--fc", "5"), ("--pitch", "0.2"), ("--c", "1.54"), ("--c", "-1540")],
+)
+def test_acquisition_values_in_the_wrong_unit_are_refused(raw_rf, tmp_path, capsys, option, value):
+    argv = ["elasto", "strain", str(raw_rf), "-o", str(tmp_path / "s.nc"), *RAW, option, value]
+    _refused(capsys, argv, tmp_path / "s.nc", option)
+
+
+def test_beamform_zmax_in_metres_is_refused(raw_rf, tmp_path, capsys):
+    # --zmax is in mm: 0.04 (metres) used to give "depths must be a non-empty 1-D array"
+    out = tmp_path / "b.nc"
+    _refused(capsys, ["elasto", "beamform", str(raw_rf), "-o", str(out), "--zmax", "0.04"], out,
+             "--zmax", "mm")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "extra", [["--compression", "1"], ["--compression", "-0.01"], ["--shear-speed", "0"]]
+)
+def test_simulate_refuses_bad_values_before_writing(tmp_path, capsys, extra):
+    # --shear-speed 0 used to write elasto_phantom_pair.nc and then fail: a half-written folder
+    out = tmp_path / "sim"
+    _refused(capsys, ["elasto", "simulate", "-o", str(out), *extra], out, extra[0])
+
+
+def test_swe_density_in_g_per_cm3_is_refused(simdir, tmp_path, capsys):
+    out = tmp_path / "swe.nc"
+    argv = ["elasto", "swe", str(simdir / "elasto_shear_wave.nc"), "-o", str(out)]
+    _refused(capsys, [*argv, "--density", "1.0"], out, "--density", "kg/m^3")
+
+
+def test_swe_without_roi_prints_strict_json(simdir, tmp_path, capsys):
+    capsys.readouterr()
+    argv = ["elasto", "swe", str(simdir / "elasto_shear_wave.nc"), "-o", str(tmp_path / "s.nc")]
+    assert main(argv) == 0
+
+    def no_nan(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    out = json.loads(capsys.readouterr().out, parse_constant=no_nan)
+    assert out["Emax_kPa"] is None and out["Emean_kPa"] is None
+    assert out["youngs_modulus_kPa"] > 0
+
+
+def test_ratio_roi_errors_name_the_problem(simdir, tmp_path, capsys):
+    strain = tmp_path / "strain.nc"
+    assert main(["elasto", "strain", str(simdir / "elasto_phantom_pair.nc"), "-o", str(strain)]) == 0
+    ref = ["--reference", "rect:4.5,7.5,3.5,6.5"]
+    capsys.readouterr()
+    # a negative radius used to pass (r*r) and give an elasticity score
+    assert main(["elasto", "ratio", str(strain), "--lesion", "circle:15,10,-2", *ref]) == 2
+    assert "radius must be > 0" in capsys.readouterr().err
+    # outside the image: the message gives the image's extent, not a dataclass repr
+    assert main(["elasto", "ratio", str(strain), "--lesion", "rect:120,180,7,13", *ref]) == 2
+    err = capsys.readouterr().err
+    assert "StrainRoi(" not in err and "spans depth" in err
