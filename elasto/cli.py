@@ -315,11 +315,11 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_swe(args) -> int:
+    import math
+
     from brim.io import save
 
     from .shearwave import shear_wave_elastography
-
-    import math
 
     out = _out_path(args.output, args.input)
     _check_plausible(args, "density")

@@ -86,7 +86,8 @@ def test_swe_without_roi_prints_strict_json(simdir, tmp_path, capsys):
 
 def test_ratio_roi_errors_name_the_problem(simdir, tmp_path, capsys):
     strain = tmp_path / "strain.nc"
-    assert main(["elasto", "strain", str(simdir / "elasto_phantom_pair.nc"), "-o", str(strain)]) == 0
+    pair = simdir / "elasto_phantom_pair.nc"
+    assert main(["elasto", "strain", str(pair), "-o", str(strain)]) == 0
     ref = ["--reference", "rect:4.5,7.5,3.5,6.5"]
     capsys.readouterr()
     # a negative radius used to pass (r*r) and give an elasticity score
