@@ -22,6 +22,35 @@ from brim.microwave.tomography import cli as tomography_cli
 __all__ = ["register"]
 
 
+#: Largest length (m) a breast-imaging option can mean: a larger value is millimetres typed as m.
+_MAX_LENGTH_M = 1.0
+#: Largest antenna delay (s) a phase-centre correction can mean (MERIT's are 10s of ps).
+_MAX_DELAY_S = 1e-8
+
+
+def _check_metres(option: str, values, example: str) -> None:
+    """Refuse lengths that are millimetres typed where metres are asked (a silent wrong image)."""
+    big = [v for v in values if abs(v) > _MAX_LENGTH_M]
+    if big:
+        raise ConfigError(
+            f"{option}: {big[0]:g} m is more than {_MAX_LENGTH_M:g} m from the centre; lengths "
+            f"are in metres (millimetres? e.g. {example})"
+        )
+
+
+def _delay_s(value) -> float:
+    """``--antenna-delay`` in seconds, refusing a number that only makes sense in ps or ns."""
+    import math
+
+    d = float(value)
+    if not (math.isfinite(d) and abs(d) <= _MAX_DELAY_S):
+        raise ConfigError(
+            f"--antenna-delay is a one-way delay in seconds, |delay| <= {_MAX_DELAY_S:g} s; "
+            f"got {value:g} (picoseconds? 50 ps is 50e-12)"
+        )
+    return d
+
+
 def _parse_grid(spec: str | None):
     """``R,RES`` (hemisphere radius and step, m) or ``plane:R,RES,Z``."""
     from brim.microwave import radar
@@ -31,8 +60,10 @@ def _parse_grid(spec: str | None):
     try:
         if spec.startswith("plane:"):
             r, res, z = (float(v) for v in spec[6:].split(","))
+            _check_metres("--grid", (r, res, z), "plane:0.05,0.0025,0.035")
             return radar.plane_grid(r, res, z)
         r, res = (float(v) for v in spec.split(","))
+        _check_metres("--grid", (r, res), "0.07,0.0025 for 70 mm at 2.5 mm")
         return radar.hemisphere_grid(r, res)
     except ValueError as exc:  # float() and the grid checks (ConfigError is a ValueError)
         raise ConfigError(
@@ -125,7 +156,7 @@ def _calibrated(args):
     else:
         ds = _own_reference_subtraction(ds)
     if args.antenna_delay:
-        ds = cal.antenna_delay_calibration(ds, float(args.antenna_delay))
+        ds = cal.antenna_delay_calibration(ds, _delay_s(args.antenna_delay))
     return ds
 
 
@@ -172,7 +203,7 @@ def _cmd_estimate_propagation(args) -> int:
     out = output_file(args.output, inputs=[args.scan])
     delay: float | str = "search" if args.search_delay else "scan"
     if args.antenna_delay is not None:
-        delay = float(args.antenna_delay)
+        delay = _delay_s(args.antenna_delay)
     est = estimate_propagation(
         _open(args.scan),
         eps_range=(args.eps_min, args.eps_max),
@@ -226,7 +257,13 @@ def _cmd_metrics(args) -> int:
             raise ConfigError("--target needs X,Y,Z in metres") from None
         if target.size != 3:
             raise ConfigError("--target needs three values X,Y,Z (m)")
+        _check_metres("--target", target, "0.015,0,0.035 for (15, 0, 35) mm")
     names = [str(n) for n in img.data_vars if {"x", "y"} <= set(img[n].dims)]
+    if not names:
+        raise ConfigError(
+            f"{args.image} holds no radar image (a variable on x, y); make one with "
+            "'brim microwave beamform' or 'brim microwave image'"
+        )
     out = {n: metrics.image_metrics(img, target=target, var=n).as_dict() for n in names}
     print(json.dumps(out, indent=2))
     return 0
