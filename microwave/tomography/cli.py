@@ -181,6 +181,10 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+#: Largest |eps_r| a reconstruction file may hold (brim.schema's plausible range).
+_EPS_MAX = 1000.0
+
+
 def _cmd_reconstruct(args) -> int:
     import numpy as np
 
@@ -236,6 +240,20 @@ def _cmd_reconstruct(args) -> int:
         from brim.errors import SolverError
 
         raise SolverError(f"{args.method} produced a non-finite map; nothing written to {dst}")
+    top = float(np.abs(res.permittivity).max())
+    if top > _EPS_MAX:  # the reconstruction schema's bound: say why, not "the file is corrupt"
+        from brim.errors import SolverError
+
+        raise SolverError(
+            f"{args.method} gave an implausible map on {grid.ny}x{grid.nx} cells: |eps_r| reaches "
+            f"{top:.4g} "
+            f"(breast tissue < 100); nothing written to {dst}. "
+            + (
+                "Born assumes a weak scatterer: try --method csi (default) or dbim"
+                if args.method == "born"
+                else "try --object-radius, a fixed --weight or --method csi"
+            )
+        )
     out = res.to_dataset()
     save(out, dst)
     last = res.history[-1]
@@ -405,7 +423,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="quantitative permittivity reconstruction",
         epilog=examples(
             "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
-            "brim microwave reconstruct fields.nc -o map.nc --method born",
+            "brim microwave reconstruct fields.nc -o map.nc",
             "brim microwave reconstruct fields.nc -o map.nc --method dbim --regularization tv",
             "brim microwave convert horns.exp -o horns.nc --tx-radius 0.72 --rx-radius 0.76",
             "brim microwave reconstruct horns.nc -o map.nc --object-radius 0.05 --polarisation TE",
