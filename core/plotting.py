@@ -134,6 +134,10 @@ def _display_factor(units: str | None, values: np.ndarray) -> tuple[float, str] 
             return 1e-3, "kHz"
     if units == "s" and values.size:
         top = float(np.nanmax(np.abs(values)))
+        if 0 < top < 1e-9:  # antenna delays: -100..300 ps, not 0.0003 µs
+            return 1e12, "ps"
+        if 0 < top < 1e-6:
+            return 1e9, "ns"
         if 0 < top < 1e-3:
             return 1e6, "µs"
         if 0 < top < 1:
@@ -950,6 +954,12 @@ def plot_variable(
             (_coord_text(da, dim, value) if dim in da.coords else f"{dim} = 0")
             + f" (first of {da.sizes[dim]})"
         )
+        da = da.isel({dim: 0})
+    # a plane one position thick (a curve stored on two dims, e.g. the focus criterion at one
+    # antenna delay) is drawn as that curve, not as an empty image
+    while da.ndim == 2 and not keep and 1 in da.shape:
+        dim = next(str(d) for d in da.dims if da.sizes[d] == 1)
+        auto_text.append(_coord_text(da, dim, da[dim].values[0]) if dim in da.coords else dim)
         da = da.isel({dim: 0})
     where = "; ".join(sel_text + auto_text)
 
