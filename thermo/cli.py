@@ -73,6 +73,18 @@ def _cmd_convert(args) -> int:
     }
     if args.humidity is not None and not (0 <= args.humidity <= 1):
         raise ConfigError(f"--humidity is a fraction in [0, 1] (0.5 = 50 %), got {args.humidity}")
+    for flag, value in (
+        ("--reflected-temp", args.reflected_temp),
+        ("--atmospheric-temp", args.atmospheric_temp),
+    ):
+        # 300 (kelvin typed as degC) used to give skin at -15 degC without a word
+        if value is not None and not (-60 <= value <= 150):
+            raise ConfigError(
+                f"{flag} is in degC, in [-60, 150]; got {value:g}"
+                + (f" (kelvin? {value:g} K is {value - 273.15:.2f} degC)" if value > 150 else "")
+            )
+    if args.distance is not None and args.distance > 100:
+        raise ConfigError(f"--distance is in metres, at most 100; got {args.distance:g} (cm? mm?)")
     save_each(files, args.output, lambda f: read(f, **over), progress=args.progress, desc="convert")
     return 0
 
