@@ -292,7 +292,7 @@ def _cmd_ratio(args) -> int:
 def _cmd_simulate(args) -> int:
     from brim.io import save
 
-    from .rfsim import simulate_pair, simulate_shear_wave_rf
+    from .rfsim import simulate_shear_wave_rf
     from .samples import phantom_pair
 
     if args.compression is not None and not (0 < args.compression <= 0.1):
@@ -302,13 +302,15 @@ def _cmd_simulate(args) -> int:
     if not (args.shear_speed > 0 and args.shear_speed < 100):
         raise ConfigError(f"--shear-speed is in m/s, in (0, 100), got {args.shear_speed:g}")
     out = output_folder(args.output)
-    pair = (
-        phantom_pair()
-        if args.compression is None
-        else simulate_pair(compression=args.compression, seed=args.seed)
+    # the sample's phantom (stiff lesion and fat-like ROI of 'ratio's example) at the asked
+    # compression and speckle; --seed used to be ignored without --compression, and
+    # --compression to switch to another phantom (one inclusion, no fat)
+    pair = phantom_pair(
+        compression=0.01 if args.compression is None else args.compression,
+        seed=2026 if args.seed is None else args.seed,
     )
     # both simulated before either is written: a bad option leaves no half-written folder
-    sw = simulate_shear_wave_rf(speed=args.shear_speed, seed=args.seed)
+    sw = simulate_shear_wave_rf(speed=args.shear_speed, seed=0 if args.seed is None else args.seed)
     print(save(pair, out / "elasto_phantom_pair.nc"))
     print(save(sw, out / "elasto_shear_wave.nc"))
     return 0
@@ -476,9 +478,17 @@ def register(subparsers) -> argparse.ArgumentParser:
         ),
     )
     add_output_option(p, "folder", "output folder: elasto_phantom_pair.nc and elasto_shear_wave.nc")
-    p.add_argument("--compression", type=float, help="applied compression (default 0.01)")
+    p.add_argument(
+        "--compression",
+        type=float,
+        help="applied compression as a fraction, 0.01 = 1 %% (default: 0.01, the sample's)",
+    )
     p.add_argument("--shear-speed", type=float, default=2.5, help="shear-wave speed (m/s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the speckle")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="random seed of the speckle (default: the sample's pair, 2026; shear wave 0)",
+    )
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser(

@@ -15,10 +15,17 @@ __all__ = ["make_samples", "phantom_pair"]
 SAMPLE_EPOCH = "1767225600"
 
 
-def phantom_pair():
+def phantom_pair(*, compression: float = 0.01, seed: int = 2026):
     """The pre/post pair of ``elasto_phantom_pair``: 20 x 30 mm block, 20 kPa background,
     a 4 mm radius 60 kPa inclusion at (10, 15) mm and a 3 mm radius 6 kPa (fat-like, soft)
     inclusion at (5, 6) mm, 1 % compression, 5 MHz, 20 MHz sampling, 80 lines, 768 samples.
+
+    Parameters
+    ----------
+    compression : float
+        Applied compression as a fraction (0.01 = 1 %, the sample's).
+    seed : int
+        Seed of the speckle (2026, the sample's).
 
     Returns
     -------
@@ -30,8 +37,8 @@ def phantom_pair():
             Inclusion(10e-3, 15e-3, 4e-3, 60e3),
             Inclusion(5e-3, 6e-3, 3e-3, 6e3),
         ),
-        compression=0.01,
-        seed=2026,
+        compression=compression,
+        seed=seed,
     )
 
 

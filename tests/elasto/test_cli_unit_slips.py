@@ -97,3 +97,27 @@ def test_ratio_roi_errors_name_the_problem(simdir, tmp_path, capsys):
     assert main(["elasto", "ratio", str(strain), "--lesion", "rect:120,180,7,13", *ref]) == 2
     err = capsys.readouterr().err
     assert "StrainRoi(" not in err and "spans depth" in err
+
+
+def test_simulate_default_compression_is_the_bundled_sample(simdir, tmp_path):
+    # --compression 0.01 ("default 0.01" in the help) used to switch to another phantom
+    # (one central inclusion, no fat-like ROI for 'ratio'); now it is the sample's pair
+    import brim
+    import brim.data
+
+    out = tmp_path / "c"
+    assert main(["elasto", "simulate", "-o", str(out), "--compression", "0.01"]) == 0
+    sample = brim.data.sample("elasto_phantom_pair")
+    made = brim.open(out / "elasto_phantom_pair.nc")
+    np.testing.assert_array_equal(made["rf"].values, sample["rf"].values)
+
+
+def test_simulate_seed_changes_the_speckle(simdir, tmp_path):
+    # --seed without --compression used to be ignored for the pair
+    import brim
+
+    out = tmp_path / "s"
+    assert main(["elasto", "simulate", "-o", str(out), "--seed", "1"]) == 0
+    a = brim.open(simdir / "elasto_phantom_pair.nc")["rf"].values
+    b = brim.open(out / "elasto_phantom_pair.nc")["rf"].values
+    assert a.shape == b.shape and not np.allclose(a, b)
