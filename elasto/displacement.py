@@ -415,11 +415,15 @@ def estimate_displacement(
     units = "m" if meta is not None else "sample"
     ds = xr.Dataset(
         {
-            "axial": (("depth", "line"), ax * dz if meta is not None else ax, {"units": units}),
+            "axial": (
+                ("depth", "line"),
+                ax * dz if meta is not None else ax,
+                {"units": units, "long_name": "axial displacement"},
+            ),
             "lateral": (
                 ("depth", "line"),
                 lat * pitch if meta is not None else lat,
-                {"units": "m" if meta is not None else "line"},
+                {"units": "m" if meta is not None else "line", "long_name": "lateral displacement"},
             ),
             "axial_samples": (("depth", "line"), ax, {"units": "sample"}),
             "lateral_lines": (("depth", "line"), lat, {"units": "line"}),

@@ -599,11 +599,15 @@ def glue_displacement(
         lines = np.arange(nl, dtype=float)
     ds = xr.Dataset(
         {
-            "axial": (("depth", "line"), u * dz, {"units": units}),
+            "axial": (
+                ("depth", "line"),
+                u * dz,
+                {"units": units, "long_name": "axial displacement"},
+            ),
             "lateral": (
                 ("depth", "line"),
                 v * pitch,
-                {"units": "m" if meta is not None else "line"},
+                {"units": "m" if meta is not None else "line", "long_name": "lateral displacement"},
             ),
             "axial_samples": (("depth", "line"), u, {"units": "sample"}),
             "lateral_lines": (("depth", "line"), v, {"units": "line"}),

@@ -292,9 +292,17 @@ def shear_wave_elastography(
     emap = youngs_modulus(cmap, density=density)
     maps = xr.Dataset(
         {
-            "speed": (("depth", "line"), cmap, {"units": "m/s"}),
-            "youngs_modulus": (("depth", "line"), emap, {"units": "Pa"}),
-            "arrival_time": (("depth", "line"), tarr, {"units": "s"}),
+            "speed": (("depth", "line"), cmap, {"units": "m/s", "long_name": "shear-wave speed"}),
+            "youngs_modulus": (
+                ("depth", "line"),
+                emap,
+                {"units": "Pa", "long_name": "Young's modulus (3 rho c^2)"},
+            ),
+            "arrival_time": (
+                ("depth", "line"),
+                tarr,
+                {"units": "s", "long_name": "shear-wave arrival time"},
+            ),
         },
         coords={
             "depth": ("depth", disp["depth"].values, {"units": "m"}),
