@@ -145,6 +145,22 @@ def _display_factor(units: str | None, values: np.ndarray) -> tuple[float, str] 
     return None
 
 
+def _length_values(da: xr.DataArray) -> xr.DataArray:
+    """Real values that are lengths (a displacement in m) in mm, or µm below 1 mm: a colour bar
+    of -0.00025 m reads as 250 µm."""
+    units = da.attrs.get("units")
+    if units not in _LENGTH_TO_MM or units == "mm" or np.iscomplexobj(da.values):
+        return da
+    mm = da * _LENGTH_TO_MM[units]
+    finite = np.asarray(mm.values, float)
+    finite = finite[np.isfinite(finite)]
+    small = finite.size and float(np.abs(finite).max()) < 1.0
+    out = mm * 1e3 if small else mm
+    out.attrs = dict(da.attrs, units="µm" if small else "mm")
+    out.name = da.name
+    return out
+
+
 def _for_display(da: xr.DataArray) -> xr.DataArray:
     """``da`` with its dimension coordinates in display units (lengths in mm...)."""
     new = {}
@@ -966,6 +982,8 @@ def plot_variable(
     def values(d: xr.DataArray, p: str | None) -> tuple[xr.DataArray, str]:
         if p is not None and np.iscomplexobj(d.values):
             d = complex_part(d, p)
+        if not db:
+            d = _length_values(d)
         if db:
             d, how = to_db(d)
             return d, f"{_name(d)} [{d.attrs['units']}, {how}]"

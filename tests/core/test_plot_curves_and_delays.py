@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import matplotlib
 import numpy as np
+import pytest
 import xarray as xr
 
 from brim.plotfile import figure
@@ -61,5 +62,25 @@ def test_picosecond_delays_are_shown_in_ps():
         assert "[ps]" in label, label
         lo, hi = sorted(ax.get_xlim() if "delay" in ax.get_xlabel() else ax.get_ylim())
         assert lo <= -100 and hi >= 300 and hi - lo < 500
+    finally:
+        plt.close(fig)
+
+
+def test_small_lengths_are_drawn_in_micrometres():
+    # an axial displacement of up to 0.3 mm stored in m used to get a colour bar of -0.00025 m
+    depth = np.linspace(1e-3, 28e-3, 40)
+    line = np.linspace(0.0, 20e-3, 30)
+    axial = -0.01 * depth[:, None] + 0.0 * line[None, :]
+    ds = xr.Dataset(
+        {"axial": (("depth", "line"), axial, {"units": "m", "long_name": "axial displacement"})},
+        coords={"depth": ("depth", depth, {"units": "m"}), "line": ("line", line, {"units": "m"})},
+    )
+    fig = figure(ds)
+    try:
+        bar = next(a for a in fig.axes if a.get_label() == "<colorbar>")
+        assert "µm" in bar.get_ylabel(), bar.get_ylabel()
+        lo, hi = sorted(bar.get_ylim())
+        assert lo == pytest.approx(-280, abs=1) and hi == pytest.approx(-10, abs=1)
+        assert ds["axial"].attrs["units"] == "m"  # the data are not changed
     finally:
         plt.close(fig)
