@@ -64,7 +64,13 @@ def parse_freqs(values) -> list[float]:
             u = (m.group(2) or unit).lower()
             if u not in _UNITS:
                 raise ConfigError(f"unknown frequency unit {u!r}; use Hz, kHz, MHz or GHz")
-            out.append(float(m.group(1)) * _UNITS[u])
+            f = float(m.group(1)) * _UNITS[u]
+            if not 1e6 <= f <= 3e11:  # "1" (meant as GHz) used to run, then fail at save
+                raise ConfigError(
+                    f"frequency {p.strip()!r} = {f:g} Hz is outside the microwave band "
+                    "(1 MHz to 300 GHz); give a unit, e.g. 1GHz"
+                )
+            out.append(f)
     if any(f <= 0 for f in out):
         raise ConfigError("frequencies must be positive")
     return out
@@ -99,6 +105,7 @@ def _phantom(spec: str, grid_spec: str | None, background: complex):
     if not path.exists():
         raise MissingFileError(
             f"phantom {spec!r} is neither a built-in name (breast, breast-healthy, random:SEED, "
+            "random-healthy:SEED, "
             "mwsegeval:FOLDER) nor an existing file"
         )
     import brim
@@ -137,6 +144,11 @@ def _cmd_simulate(args) -> int:
     phantom_file = [args.phantom] if Path(args.phantom).is_file() else []
     out = output_file(args.output, inputs=phantom_file)
     freqs = parse_freqs(args.freq) or [1e9]
+    if not 0 < args.radius <= 5:  # a field_set's antennas lie within 5 m (brim.schema)
+        raise ConfigError(
+            f"--radius is the antenna ring radius in metres, in (0, 5]; got {args.radius:g}"
+            + (" (millimetres? 75 mm is 0.075)" if args.radius > 5 else "")
+        )
     eps_b = _parse_complex("--eps-b", args.eps_b) if args.eps_b else 1.0
     ph, seed = _phantom(args.phantom, args.grid, eps_b)
     if isinstance(ph, BreastPhantom):
@@ -380,7 +392,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
             "brim microwave simulate random:3 -o fields3.nc --freq 1GHz 2GHz --noise 0.01",
         ),
     )
-    p.add_argument("phantom", help="breast | breast-healthy | random:SEED | mwsegeval:DIR | FILE")
+    p.add_argument(
+        "phantom",
+        help="breast | breast-healthy | random:SEED | random-healthy:SEED | mwsegeval:DIR | FILE",
+    )
     add_output_option(p, "file", "field set (.nc)")
     p.add_argument("--freq", nargs="+", help="frequencies, e.g. 1GHz 2GHz (default 1 GHz)")
     p.add_argument("--tx", type=int, default=16, help="transmitters on a ring")

@@ -73,3 +73,20 @@ def test_target_in_millimetres_is_refused(capsys, image):
 
 def test_metrics_of_a_scan_is_an_error_not_an_empty_result(capsys, scan):
     _refused(capsys, ["microwave", "metrics", scan], "no radar image")
+
+
+@pytest.mark.parametrize(
+    ("extra", "word"), [(["--freq", "1"], "give a unit"), (["--radius", "75"], "millimetres")]
+)
+def test_simulate_refuses_unitless_values_before_solving(tmp_path, capsys, extra, word):
+    # these used to run the whole forward solve, then fail at save with "the file is corrupt"
+    out = tmp_path / "f.nc"
+    argv = ["microwave", "simulate", "breast", "-o", str(out), "--tx", "4", "--rx", "4", *extra]
+    _refused(capsys, argv, word, out=out)
+    assert "corrupt" not in capsys.readouterr().err
+
+
+def test_simulate_help_lists_every_phantom_its_examples_use(capsys):
+    assert main(["microwave", "simulate", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "random-healthy:SEED" in text.replace("random- healthy", "random-healthy")
