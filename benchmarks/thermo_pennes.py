@@ -16,8 +16,9 @@ Times are the best of ``--repeat`` runs (assembly excluded). Prints a table with
 ``reference / ours`` (> 1: ours is faster) and the largest temperature difference between
 solvers.
 
-Run: ``python benchmarks/thermo_pennes.py [--quick] [--repeat 3] [--max-direct N]``
-(``--max-direct 0`` skips the slow direct reference).
+Run: ``python benchmarks/thermo_pennes.py [--quick] [--repeat 3] [--max-direct N] [--hard]``
+(``--max-direct 0`` skips the slow direct reference; ``--hard`` adds cubes without perfusion and
+with a high-contrast inclusion, the systems on which ``method="auto"`` was decided).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ from brim.thermo.skin import staircase_correction
 from brim.thermo.steady import solve_steady
 
 
-def cube_problem(n: int, seed: int = 0):
+def cube_problem(n: int, seed: int = 0, *, perfusion: float = 1.0, contrast: float = 1.0):
+    """An n^3 cube of heterogeneous tissue; ``perfusion`` scales the blood perfusion (0: pure
+    conduction, the hardest system for CG) and ``contrast`` multiplies the conductivity of a
+    block of a sixteenth of the cube's cross-section (a high-contrast inclusion)."""
     rng = np.random.default_rng(seed)
     shape = (n + 2, n, n)
     dom = np.zeros(shape, bool)
@@ -44,7 +48,8 @@ def cube_problem(n: int, seed: int = 0):
     fixed = np.full(shape, np.nan)
     fixed[0] = 37.0
     k = rng.uniform(0.2, 0.5, shape)
-    w = rng.uniform(2e-4, 1e-3, shape)
+    k[:, n // 4 : n // 2, n // 4 : n // 2] *= contrast
+    w = rng.uniform(2e-4, 1e-3, shape) * perfusion
     q = rng.uniform(300.0, 700.0, shape)
     return assemble(k, w, q, dom, spacing=0.1 / n, fixed=fixed, h=10.0)
 
@@ -97,6 +102,12 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small grids only")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--max-direct", type=int, default=60_000)
+    ap.add_argument(
+        "--hard",
+        action="store_true",
+        help="also cubes without perfusion and with a 20x conductivity inclusion at 1 %% "
+        "perfusion (the systems that decide method='auto')",
+    )
     args = ap.parse_args(argv)
     voxels = [5e-3, 4e-3] if args.quick else [5e-3, 4e-3, 3e-3, 2.5e-3, 2e-3]
     cubes = [24, 32] if args.quick else [24, 32, 48, 64, 100]
@@ -109,6 +120,15 @@ def main(argv=None):
     print("|" + "---|" * 14)
     cases = [(f"phantom {v * 1e3:g} mm", lambda v=v: phantom_problem(v)) for v in voxels]
     cases += [(f"cube {n}^3", lambda n=n: cube_problem(n)) for n in cubes]
+    if args.hard:
+        cases += [
+            (f"cube {n}^3, {label}", lambda n=n, kw=kw: cube_problem(n, **kw))
+            for n in cubes[2:] or cubes
+            for label, kw in (
+                ("no perfusion", {"perfusion": 0.0}),
+                ("1 % perfusion, 20x k block", {"perfusion": 0.01, "contrast": 20.0}),
+            )
+        ]
     for name, make in cases:
         r = run_case(name, make(), args)
         sp_ = r.get("spsolve")

@@ -113,6 +113,33 @@ def test_iterative_and_direct_agree_on_3d_heterogeneous(method):
         assert b.iterations < 40
 
 
+def test_auto_picks_jacobi_cg_and_falls_back_to_multigrid():
+    """Above the direct-solve size "auto" runs Jacobi-CG (measured faster than multigrid-CG
+    on every system in benchmarks/RESULTS.md); where Jacobi-CG runs out of iterations
+    (here 129 needed, 40 allowed) it solves with multigrid-CG (18 iterations) instead of
+    failing, to the same temperatures."""
+    rng = np.random.default_rng(1)
+    shape = (20, 24, 26)
+    dom = np.zeros(shape, bool)
+    dom[1:-2, 2:-2, 2:-2] = True
+    fixed = np.full(shape, np.nan)
+    fixed[0, 2:-2, 2:-2] = 37.0
+    prob = pennes.assemble(
+        rng.uniform(0.2, 0.5, shape), rng.uniform(2e-4, 2e-3, shape),
+        rng.uniform(300, 5e4, shape), dom, spacing=2e-3, fixed=fixed,
+    )  # fmt: skip
+    assert prob.matrix.shape[0] > _solvers.DIRECT_MAX
+    ref = steady.solve_steady(prob, 21.0, method="direct")
+    auto = steady.solve_steady(prob, 21.0, rtol=1e-12)
+    assert auto.method == "cg"
+    with pytest.raises(SolverError, match="did not converge in 40"):
+        steady.solve_steady(prob, 21.0, method="cg", rtol=1e-12, maxiter=40)
+    fallback = steady.solve_steady(prob, 21.0, rtol=1e-12, maxiter=40)
+    assert fallback.method == "mg" and fallback.iterations <= 40
+    for sol in (auto, fallback):
+        assert np.nanmax(np.abs(sol.temperature - ref.temperature)) < 1e-7
+
+
 def face_fluxes(T, k, dom, fixed, spacing, h, t_inf):
     """Independent bookkeeping of the boundary heat flows, W (loop over faces)."""
     air = ~dom & np.isnan(fixed)
