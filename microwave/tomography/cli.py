@@ -323,6 +323,7 @@ def _cell_size(ds) -> float:
 
 def _load_training(paths):
     import numpy as np
+    import xarray as xr
 
     import brim
     from brim.microwave.tomography.classify import sinogram_features
@@ -330,6 +331,12 @@ def _load_training(paths):
     x, y, g = [], [], []
     for p in paths:
         ds = brim.open(p)
+        if not isinstance(ds, xr.Dataset) or "total_field" not in ds:
+            kind = getattr(ds, "attrs", {}).get("brim_schema", "another kind of")
+            raise FormatError(
+                f"{Path(p).name} is a {kind} file, not a field set (total_field): make field "
+                "sets with 'brim microwave simulate' or 'brim microwave convert' of a field table"
+            )
         x.append(sinogram_features(ds))
         if "tumour" in ds.attrs:
             y.append(int(ds.attrs["tumour"]))
@@ -344,8 +351,8 @@ def _cmd_train(args) -> int:
 
     from brim.microwave.tomography.classify import evaluate, train_classifier
 
+    x, y, g = _load_training(args.fields)  # a wrong file is refused before the folder is made
     output_folder(args.output, inputs=args.fields)
-    x, y, g = _load_training(args.fields)
     if y.size != x.shape[0]:
         raise FormatError("every training file needs attrs 'tumour' and 'phantom_id'")
     if len(np.unique(y)) < 2:

@@ -90,3 +90,10 @@ def test_simulate_help_lists_every_phantom_its_examples_use(capsys):
     assert main(["microwave", "simulate", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "random-healthy:SEED" in text.replace("random- healthy", "random-healthy")
+
+
+def test_train_and_predict_refuse_a_scan_that_is_not_a_field_set(tmp_path, capsys, scan):
+    # a radar scan (sparameter_scan) used to end in a KeyError traceback ('total_field')
+    out = tmp_path / "model"
+    _refused(capsys, ["microwave", "train", scan, "-o", str(out)], "not a field set", out=out)
+    _refused(capsys, ["microwave", "predict", str(tmp_path), scan], "not a field set")
