@@ -98,6 +98,15 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     if not p.is_file():
         raise MissingFileError(f"no such labels file: {p}")
     out: dict[int, int] = {}
+    try:
+        return _read_labels(p, out)
+    except UnicodeDecodeError:  # a picture or a spreadsheet given as the labels
+        raise FormatError(
+            f"{p.name} is not a text CSV; the labels are a CSV with columns 'ID,Diagnosis'"
+        ) from None
+
+
+def _read_labels(p: Path, out: dict[int, int]) -> dict[int, int]:
     with p.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         cols = {c.strip().lower(): c for c in reader.fieldnames or []}

@@ -37,3 +37,18 @@ def test_plausible_flir_overrides_still_convert(external_data, tmp_path):
     argv = ["thermo", "convert", str(flir), "-o", str(out), "--reflected-temp", "22"]
     assert main([*argv, "--atmospheric-temp", "21", "--distance", "0.8"]) == 0
     assert out.exists()
+
+
+def test_labels_that_are_not_text_are_a_format_error(tmp_path, capsys):
+    # a PNG given as --labels used to end in a UnicodeDecodeError traceback
+    import numpy as np
+    from PIL import Image
+
+    png = tmp_path / "labels.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(png)
+    data = tmp_path / "data"
+    data.mkdir()
+    argv = ["thermo", "train", str(data), "--labels", str(png), "-o", str(tmp_path / "m")]
+    assert main([*argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("brim: error:") and "ID,Diagnosis" in err and "Traceback" not in err
