@@ -258,11 +258,17 @@ def _cmd_metrics(args) -> int:
         if target.size != 3:
             raise ConfigError("--target needs three values X,Y,Z (m)")
         _check_metres("--target", target, "0.015,0,0.035 for (15, 0, 35) mm")
-    names = [str(n) for n in img.data_vars if {"x", "y"} <= set(img[n].dims)]
+    from brim.microwave.radar.beamforming import _VAR as beamformer_names
+
+    # only beamformed intensities: a thermogram, a mask or a permittivity map also lie on
+    # (y, x) and used to get "SCR" and "localisation error" numbers
+    radar = set(beamformer_names.values())
+    names = [str(n) for n in img.data_vars if n in radar and {"x", "y"} <= set(img[n].dims)]
     if not names:
+        kind = img.attrs.get("brim_schema", "this")
         raise ConfigError(
-            f"{args.image} holds no radar image (a variable on x, y); make one with "
-            "'brim microwave beamform' or 'brim microwave image'"
+            f"{args.image} ({kind}) holds no radar image (das, dmas, cf_das or capon on x, y); "
+            "make one with 'brim microwave beamform' or 'brim microwave image'"
         )
     out = {n: metrics.image_metrics(img, target=target, var=n).as_dict() for n in names}
     print(json.dumps(out, indent=2))

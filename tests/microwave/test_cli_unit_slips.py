@@ -97,3 +97,10 @@ def test_train_and_predict_refuse_a_scan_that_is_not_a_field_set(tmp_path, capsy
     out = tmp_path / "model"
     _refused(capsys, ["microwave", "train", scan, "-o", str(out)], "not a field set", out=out)
     _refused(capsys, ["microwave", "predict", str(tmp_path), scan], "not a field set")
+
+
+@pytest.mark.parametrize("sample", ["thermo_phantom_tumour", "fusion_ultrasound"])
+def test_metrics_of_a_non_radar_map_is_an_error(capsys, sample):
+    # a thermogram (temperature on y, x) used to get SCR/SMR and a "localisation error"
+    path = str(brim.data.sample_path(sample))
+    _refused(capsys, ["microwave", "metrics", path], "no radar image")
