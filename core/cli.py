@@ -902,7 +902,7 @@ def register_learn(subparsers) -> argparse.ArgumentParser:
         "learn",
         help="deep learning and honest evaluation",
         epilog=examples("brim learn cv experiment.yaml -o report/", "brim learn cv --help"),
-        metavar="SUBCOMMAND",
+        metavar="COMMAND",
     )
     cv = sub.add_parser(
         "cv",

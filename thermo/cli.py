@@ -246,9 +246,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog=examples(
             f"brim thermo segment {_T} -o tumour_seg.nc",
             "brim thermo simulate -o cohort/ --n 8",
-            "brim thermo SUBCOMMAND --help",
+            "brim thermo COMMAND --help",
         ),
-        metavar="SUBCOMMAND",
+        metavar="COMMAND",
     )
 
     q = sub.add_parser(
