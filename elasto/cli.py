@@ -169,7 +169,11 @@ def _add_pair(p):
         help="displacement estimator: normalised cross-correlation, phase, dynamic programming "
         "or glue (regularised global estimation, cleanest strain on decorrelated pairs)",
     )
-    p.add_argument("--window", type=int, help="axial window in samples (default ~10 periods)")
+    p.add_argument(
+        "--window",
+        type=int,
+        help="axial window in RF samples (default: ~10 periods of the centre frequency)",
+    )
     p.add_argument("--frames", type=_frames, default="0,1", help="frame indices PRE,POST")
     add_backend_option(p, help="kernel backend")
     _add_rf_options(p)
@@ -434,7 +438,12 @@ def register(subparsers) -> argparse.ArgumentParser:
         ),
     )
     _add_pair(p)
-    p.add_argument("--kernel", type=int, default=9, help="least-squares kernel (windows)")
+    p.add_argument(
+        "--kernel",
+        type=int,
+        default=9,
+        help="least-squares strain kernel: odd number >= 3 of displacement estimates along depth",
+    )
     p.add_argument(
         "--select",
         action="store_true",
@@ -501,8 +510,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("input", help="rf_frames NetCDF with a 'time' coordinate")
     add_output_option(p, "file", "output NetCDF file")
-    p.add_argument("--push-x", type=float, default=0.0, help="push position (mm)")
-    p.add_argument("--density", type=float, default=1000.0, help="kg/m^3")
+    p.add_argument("--push-x", type=float, default=0.0, help="lateral position of the push (mm)")
+    p.add_argument("--density", type=float, default=1000.0, help="tissue density (kg/m^3)")
     p.add_argument("--roi", help="ROI for Emax/Emean: rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
     p.set_defaults(func=_cmd_swe)
     return g
