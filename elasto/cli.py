@@ -467,7 +467,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "ratio",
-        help="strain ratio lesion / reference and elasticity score",
+        help="strain ratio reference / lesion (> 1: lesion stiffer) and elasticity score",
         epilog=examples(
             f"brim elasto strain {_PAIR} -o strain.nc",
             "brim elasto ratio strain.nc --lesion rect:12,18,7,13 --reference rect:4.5,7.5,3.5,6.5",
