@@ -126,9 +126,19 @@ def _cmd_features(args) -> int:
         feats = extract_features(ds, segment_classical(ds))
         rows.append({"file": f.name, "patient": ds.attrs.get("patient", ""), **feats})
     cols = ["file", "patient", *FEATURE_UNITS]
+    calibrated = {bool(r["calibrated"]) for r in rows}
+    if len(calibrated) > 1:  # one units file cannot be right for both
+        grey = ", ".join(r["file"] for r in rows if not r["calibrated"])
+        raise ConfigError(
+            f"uncalibrated grey images ({grey}) and calibrated thermograms in one table: their "
+            "temperature features are in different units (grey levels vs degC/K); run them apart"
+        )
+    unit_of = dict(FEATURE_UNITS)
+    if calibrated == {False}:  # grey PNGs: the 'degC'/'K' features are grey levels
+        unit_of = {k: "grey level" if v in ("degC", "K") else v for k, v in unit_of.items()}
     _write_csv(out, rows, cols)
     _write_csv(
-        units, [{"feature": k, "units": v} for k, v in FEATURE_UNITS.items()], ["feature", "units"]
+        units, [{"feature": k, "units": v} for k, v in unit_of.items()], ["feature", "units"]
     )
     print(out)
     return 0

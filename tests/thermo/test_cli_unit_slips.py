@@ -52,3 +52,39 @@ def test_labels_that_are_not_text_are_a_format_error(tmp_path, capsys):
     assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("brim: error:") and "ID,Diagnosis" in err and "Traceback" not in err
+
+
+def _grey_png(path):
+    """An 8-bit grey 'thermogram' (uncalibrated): a warm body on a cold background."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:120, 0:160]
+    body = ((x - 80) / 70.0) ** 2 + ((y - 70) / 60.0) ** 2 < 1
+    img = np.where(body, 180 + 20 * np.cos(x / 9.0), 20).astype(np.uint8)
+    Image.fromarray(img).save(path)
+    return path
+
+
+def test_features_of_grey_images_are_not_labelled_degc(tmp_path, capsys):
+    # the units file said degC / K for grey levels (mean_right 184 'degC')
+    png = _grey_png(tmp_path / "grey.png")
+    out = tmp_path / "f.csv"
+    assert main(["thermo", "features", str(png), "-o", str(out), "--no-progress"]) == 0
+    units = dict(
+        line.split(",", 1) for line in (tmp_path / "f.units.csv").read_text().splitlines()[1:]
+    )
+    assert units["mean_right"] == "grey level" and units["delta_mean"] == "grey level"
+    assert units["breast_area_ratio"] == "1"
+
+
+def test_features_refuse_to_mix_grey_images_and_thermograms(tmp_path, capsys):
+    import brim.data
+
+    png = _grey_png(tmp_path / "grey.png")
+    nc = brim.data.sample_path("thermo_phantom_tumour")
+    out = tmp_path / "f.csv"
+    assert main(["thermo", "features", str(png), str(nc), "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "grey.png" in err and "different units" in err
+    assert not out.exists() and not (tmp_path / "f.units.csv").exists()
