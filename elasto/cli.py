@@ -401,6 +401,8 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog=examples(
             "brim elasto beamform $BRIM_EXTERNAL_DATA/elasto/pybf_channel/rf_dataset.hdf5 "
             "-o bmode_rf.nc --zmax 12",
+            "brim elasto convert $BRIM_EXTERNAL_DATA/elasto/pybf_channel/rf_dataset.hdf5 "
+            "-o channels.nc",
             "brim elasto beamform channels.nc -o bmode_iq.nc --signal iq --fnumber 1.75",
         ),
     )

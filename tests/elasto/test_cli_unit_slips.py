@@ -121,3 +121,17 @@ def test_simulate_seed_changes_the_speckle(simdir, tmp_path):
     a = brim.open(simdir / "elasto_phantom_pair.nc")["rf"].values
     b = brim.open(out / "elasto_phantom_pair.nc")["rf"].values
     assert a.shape == b.shape and not np.allclose(a, b)
+
+
+def test_beamform_help_examples_run_when_pasted(external_data, tmp_path, monkeypatch, capsys):
+    # 'beamform channels.nc' named a file no earlier example made
+    import shlex
+
+    monkeypatch.setenv("BRIM_EXTERNAL_DATA", str(external_data))
+    monkeypatch.chdir(tmp_path)
+    assert main(["elasto", "beamform", "--help"]) == 0
+    lines = capsys.readouterr().out.split("Examples:")[1].strip().splitlines()
+    for line in lines:
+        argv = shlex.split(line.strip().replace("$BRIM_EXTERNAL_DATA", str(external_data)))[1:]
+        assert main([*argv, *(["--no-progress"] if argv[1] == "beamform" else [])]) == 0, line
+    assert (tmp_path / "bmode_iq.nc").exists()
