@@ -334,7 +334,11 @@ def _add_cal(p):
     g.add_argument("--reference", help="reference scan (empty chamber / homogeneous phantom)")
     g.add_argument("--rotation", help="the same breast rotated (rotation subtraction)")
     g.add_argument("--average", action="store_true", help="mean-channel subtraction")
-    p.add_argument("--antenna-delay", type=float, help="phase-centre one-way delay (s)")
+    p.add_argument(
+        "--antenna-delay",
+        type=float,
+        help="phase-centre one-way delay in s, e.g. 50e-12 (default: none)",
+    )
 
 
 _SCAN = "$(brim samples --path microwave_radar_scan)"
