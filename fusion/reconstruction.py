@@ -81,6 +81,11 @@ __all__ = [
 ]
 
 
+#: Smallest ROI semi-axis (m) accepted: 0.5 mm, far below the few millimetres diffuse light
+#: resolves, far above a length in metres read as millimetres (0.0075 mm).
+_MIN_SEMI_AXIS = 5e-4
+
+
 @dataclass(frozen=True)
 class LesionRoi:
     """Ellipsoidal lesion region of US-guided DOT: centre (x, y, z) and semi-axes, in m.
@@ -100,7 +105,9 @@ class LesionRoi:
     ------
     ConfigError
         A centre that is not three finite numbers or lies above the probe, semi-axes that are
-        not finite and > 0, or lengths beyond 0.5 m (millimetres given as metres).
+        not finite and > 0, semi-axes under 0.5 mm (metres given as millimetres: diffuse
+        optics resolves lesions of millimetres, not micrometres) or lengths beyond 0.5 m
+        (millimetres given as metres).
     """
 
     center: tuple[float, float, float]
@@ -115,6 +122,12 @@ class LesionRoi:
             raise ConfigError(f"ROI semi-axes (radius) must be finite and > 0 m, got {a}")
         if c[2] <= 0:
             raise ConfigError("ROI depth z must be > 0 m (below the probe)")
+        if min(a) < _MIN_SEMI_AXIS:
+            raise ConfigError(
+                f"ROI semi-axes {[round(v * 1e3, 4) for v in a]} mm: a lesion under "
+                f"{2e3 * _MIN_SEMI_AXIS:g} mm across is beyond diffuse optics (were metres "
+                "given where millimetres are expected, e.g. --roi 0,0,0.02,0.0075?)"
+            )
         check_plausible_m(c, "ROI centre")
         check_plausible_m(a, "ROI semi-axes")
         object.__setattr__(self, "center", c)

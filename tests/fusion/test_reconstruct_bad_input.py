@@ -57,6 +57,14 @@ def test_roi_needs_finite_semi_axes(bad):
         rc.LesionRoi((0.0, 0.0, 0.020), (bad, 5e-3, 5e-3))
 
 
+def test_roi_in_metres_typed_as_millimetres_is_refused():
+    """``--roi 0,0,0.02,0.0075`` (metres where the CLI expects mm) used to reconstruct a 15 um
+    lesion 20 um deep and report a number; a 1 mm lesion is still accepted."""
+    with pytest.raises(ConfigError, match="were metres given where millimetres"):
+        rc.LesionRoi.parse("0,0,0.02,0.0075")
+    assert rc.LesionRoi.parse("0,0,20,0.5").semi_axes == (5e-4,) * 3
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
