@@ -91,8 +91,8 @@ def test_steady_slab_second_order_convergence():
     assert 3.0 < errs[0] / errs[1] < 5.0  # ~4 for a second-order scheme
 
 
-@pytest.mark.parametrize("method", ["cg", "mg"])
-def test_iterative_and_direct_agree_on_3d_heterogeneous(method):
+def _heterogeneous_3d():
+    """A 7 480-unknown heterogeneous box: (k, w, q, domain, fixed), spacing 2 mm."""
     rng = np.random.default_rng(1)
     shape = (20, 24, 26)
     dom = np.zeros(shape, bool)
@@ -102,6 +102,12 @@ def test_iterative_and_direct_agree_on_3d_heterogeneous(method):
     k = rng.uniform(0.2, 0.5, shape)
     w = rng.uniform(2e-4, 2e-3, shape)
     q = rng.uniform(300, 5e4, shape)
+    return k, w, q, dom, fixed
+
+
+@pytest.mark.parametrize("method", ["cg", "mg"])
+def test_iterative_and_direct_agree_on_3d_heterogeneous(method):
+    k, w, q, dom, fixed = _heterogeneous_3d()
     a = steady.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method="direct")
     b = steady.solve_pennes(k, w, q, dom, spacing=2e-3, fixed=fixed, method=method, rtol=1e-12)
     assert np.nanmax(np.abs(a.temperature - b.temperature)) < 1e-7
@@ -118,16 +124,8 @@ def test_auto_picks_jacobi_cg_and_falls_back_to_multigrid():
     on every system in benchmarks/RESULTS.md); where Jacobi-CG runs out of iterations
     (here 129 needed, 40 allowed) it solves with multigrid-CG (18 iterations) instead of
     failing, to the same temperatures."""
-    rng = np.random.default_rng(1)
-    shape = (20, 24, 26)
-    dom = np.zeros(shape, bool)
-    dom[1:-2, 2:-2, 2:-2] = True
-    fixed = np.full(shape, np.nan)
-    fixed[0, 2:-2, 2:-2] = 37.0
-    prob = pennes.assemble(
-        rng.uniform(0.2, 0.5, shape), rng.uniform(2e-4, 2e-3, shape),
-        rng.uniform(300, 5e4, shape), dom, spacing=2e-3, fixed=fixed,
-    )  # fmt: skip
+    k, w, q, dom, fixed = _heterogeneous_3d()
+    prob = pennes.assemble(k, w, q, dom, spacing=2e-3, fixed=fixed)
     assert prob.matrix.shape[0] > _solvers.DIRECT_MAX
     ref = steady.solve_steady(prob, 21.0, method="direct")
     auto = steady.solve_steady(prob, 21.0, rtol=1e-12)
