@@ -78,8 +78,16 @@ def _cmd_demo(args) -> int:
 
 def _cmd_batch(args) -> int:
     from brim.config import load_params
+    from brim.errors import ConfigError, check_positive
     from brim.parallel import map_files
 
+    # the flags, not map_files' parameter names, in the messages of the command line
+    if args.workers is not None:
+        check_positive("--workers", args.workers, integer=True)
+    if args.timeout != 0 and not args.timeout > 0:
+        raise ConfigError(
+            f"--timeout must be a number of seconds > 0 (0: no limit), got {args.timeout:g}"
+        )
     params = load_params(args.params) if args.params else {}
     report = map_files(
         args.pipeline,

@@ -107,6 +107,21 @@ def test_batch_input_errors(tmp_path):
             map_files("validate", [a / "x.nc"], tmp_path / "out", n_workers=n)
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--workers", "0"), ("--workers", "-2"), ("--timeout", "-1")]
+)
+def test_cli_batch_errors_name_the_flag(option, value, tmp_path, capsys):
+    # from the command line the message used to name map_files' parameter (n_workers, timeout)
+    src = tmp_path / "x.nc"
+    src.touch()
+    code = main(["batch", "validate", str(src), "-o", str(tmp_path / "out"), option, value])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{option} must be" in err, err
+    assert "n_workers" not in err and "error: timeout" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_info(tmp_path, capsys):
     ds = brim.record_provenance(
         factories.field_set(np.random.default_rng(1)), "tests", params={"k": 1}
