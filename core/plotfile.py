@@ -138,13 +138,15 @@ def plot_file(
         )
     if out.exists() and src.exists() and out.resolve() == src.resolve():
         raise ConfigError(f"-o {out} is the input file; choose another name")
-    if not out.parent.is_dir() and str(out.parent):
-        raise ConfigError(f"-o {out}: folder {out.parent} does not exist")
+    from brim.cli import _check_creatable, _make_folder
+
+    _check_creatable(out.parent, "the output folder")  # before anything is read or drawn
     obj, _reader = open_any(src)
     import matplotlib.pyplot as plt
 
     fig = figure(obj, var, sel=sel, part=part, db=db, layout=layout, node=node, title=src.name)
     try:
+        _make_folder(out.parent, "the output folder")  # as every command's -o does
         fig.savefig(out, dpi=dpi, bbox_inches="tight")
     finally:
         plt.close(fig)

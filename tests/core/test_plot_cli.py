@@ -415,3 +415,16 @@ def test_all_nan_data_is_a_clear_error_not_an_empty_picture(tmp_path):
         ds.brim.plot()
     with pytest.raises(ConfigError, match="no finite value at z = 35 mm"):
         ds.brim.plot(sel={"z": "35mm"})
+
+
+def test_plot_creates_the_output_folder_like_every_command(tmp_path, capsys):
+    """``-o new/sub/x.png`` makes the folders, as the data commands' ``-o`` does (it was
+    "folder new/sub does not exist"); an input that cannot be read leaves no folder behind."""
+    out = tmp_path / "new" / "sub" / "x.png"
+    assert main(["plot", str(sample_path("thermo_phantom_tumour")), "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    bad = tmp_path / "bad.nc"
+    bad.write_bytes(b"not a netcdf file")
+    assert main(["plot", str(bad), "-o", str(tmp_path / "other" / "y.png")]) == 2
+    assert "brim: error" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
