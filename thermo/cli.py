@@ -20,6 +20,7 @@ several inputs, ``-o`` is a folder (created); outputs never overwrite an input o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 from pathlib import Path
@@ -145,13 +146,26 @@ def _cmd_features(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from brim.thermo.classify import confound_report, load_cohort, train
+    from brim.errors import check_positive
+    from brim.thermo.classify import confound_report, load_cohort, read_labels, train
 
+    # every input is checked before the model folder is created or a thermogram is read
     data = Path(args.data_dir)
     if not data.is_dir():
         raise MissingFileError(f"DATA_DIR {data} is not a folder")
+    check_positive("--epochs", args.epochs, integer=True)
+    if args.dynamic is not None and not Path(args.dynamic).is_dir():
+        raise MissingFileError(f"--dynamic {args.dynamic} is not a folder")
+    labels = read_labels(args.labels)
+    created = not Path(args.output).exists()
     model_dir = output_folder(args.output, inputs=[data, args.labels])
-    cohort = load_cohort(data, labels=args.labels, progress=args.progress, dynamic=args.dynamic)
+    try:
+        cohort = load_cohort(data, labels=labels, progress=args.progress, dynamic=args.dynamic)
+    except BaseException:  # no labelled thermogram, a bad file: no empty model folder is left
+        if created:
+            with contextlib.suppress(OSError):
+                model_dir.rmdir()
+        raise
     if args.dynamic is not None:
         n_seq = sum(bool(m.get("has_sequence")) for m in cohort.meta)
         print(

@@ -129,3 +129,37 @@ def test_flir_settings_on_converted_files_are_an_error(cohort, tmp_path, capsys)
     assert main(argv) == 2
     assert "do not apply to a brim file" in capsys.readouterr().err
     assert not list((tmp_path / "out").glob("*.nc"))
+
+
+def _train(data, labels, out, *extra):
+    return main(["thermo", "train", str(data), "--labels", str(labels), "-o", str(out), *extra])
+
+
+def test_train_checks_every_input_before_creating_the_model_folder(cohort, tmp_path, capsys):
+    # a labels file without the ID,Diagnosis columns used to leave an empty model folder
+    bad = tmp_path / "labels.csv"
+    bad.write_text("patient,label\n1,Sick\n")
+    assert _train(cohort, bad, tmp_path / "m1", "--no-progress") == 2
+    assert "ID,Diagnosis" in capsys.readouterr().err
+    assert not (tmp_path / "m1").exists()
+    # no labelled thermogram in DATA_DIR: refused, and no empty folder left behind either
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _train(empty, cohort / "labels.csv", tmp_path / "m2", "--no-progress") == 2
+    assert "no labelled thermogram" in capsys.readouterr().err
+    assert not (tmp_path / "m2").exists()
+
+
+@pytest.mark.parametrize("epochs", ["0", "-3"])
+def test_train_refuses_bad_epochs_before_reading_thermograms(epochs, tmp_path, capsys):
+    # --epochs 0 used to load every thermogram, then say "TrainConfig needs epochs >= 1"; an
+    # empty DATA_DIR shows the order: the flag is refused before any thermogram is looked for
+    data = tmp_path / "data"
+    data.mkdir()
+    labels = data / "labels.csv"
+    labels.write_text("ID,Diagnosis\n1,Sick\n2,Healthy\n")
+    code = _train(data, labels, tmp_path / "m", "--method", "cnn", "--epochs", epochs)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--epochs must be a positive integer" in err, err
+    assert not (tmp_path / "m").exists()
