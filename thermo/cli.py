@@ -86,7 +86,13 @@ def _cmd_convert(args) -> int:
             )
     if args.distance is not None and args.distance > 100:
         raise ConfigError(f"--distance is in metres, at most 100; got {args.distance:g} (cm? mm?)")
-    save_each(files, args.output, lambda f: read(f, **over), progress=args.progress, desc="convert")
+
+    def convert(f):
+        # --any-shape: DMR matrices of any size (cropped, resized); other formats are unaffected
+        dmr = args.any_shape and Path(f).suffix.lower() in (".txt", ".csv", ".dat")
+        return read(f, **over, **({"shape": None} if dmr else {}))
+
+    save_each(files, args.output, convert, progress=args.progress, desc="convert")
     return 0
 
 
@@ -294,6 +300,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     q.add_argument("--humidity", type=float, metavar="RH", help="relative humidity, fraction 0-1")
     q.add_argument("--distance", type=float, metavar="M", help="object distance, m")
+    q.add_argument(
+        "--any-shape",
+        action="store_true",
+        help="accept DMR temperature matrices of any size (default: the DMR-IR 480 x 640 only)",
+    )
     add_progress_option(q)
     q.set_defaults(func=_cmd_convert)
 

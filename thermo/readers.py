@@ -234,7 +234,8 @@ def read_dmr(
     if shape is not None and arr.shape != tuple(shape):
         raise FormatError(
             f"{p.name}: matrix is {arr.shape[0]} x {arr.shape[1]}, a DMR-IR thermogram is "
-            f"{shape[0]} x {shape[1]}; pass shape=None to accept other sizes"
+            f"{shape[0]} x {shape[1]}; to read other sizes pass shape=None (Python) or convert "
+            f"it with `brim thermo convert {p.name} --any-shape -o {p.stem}.nc` and use the .nc"
         )
     finite = arr[np.isfinite(arr)]
     if not finite.size:
@@ -463,7 +464,8 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
     path : path-like
         The file or folder.
     **kwargs
-        Options of the reader chosen (e.g. FLIR overrides such as ``emissivity=``).
+        Options of the reader chosen (e.g. FLIR overrides such as ``emissivity=``, or
+        ``shape=None`` for a DMR matrix of any size, see :func:`read_dmr`).
 
     Returns
     -------
@@ -483,6 +485,9 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
         return read_frames(p, **kwargs)
     check_input_file(p, what="thermal")  # missing, symlink loop, FIFO, device: refused
     suffix = p.suffix.lower()
+    dmr_kw = {"shape": kwargs.pop("shape")} if "shape" in kwargs else {}
+    if dmr_kw and suffix not in (".txt", ".csv", ".dat"):
+        raise FormatError(f"{p.name}: shape= applies to DMR temperature matrices (.txt) only")
     flir_kw = {k: v for k, v in kwargs.items() if v is not None}
 
     def no_flir(what: str) -> None:
@@ -493,7 +498,7 @@ def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
 
     if suffix in (".txt", ".csv", ".dat"):
         no_flir("a DMR temperature matrix (already in degC)")
-        return read_dmr(p)
+        return read_dmr(p, **dmr_kw)
     if suffix in (".jpg", ".jpeg"):
         from brim.thermo.flir import read_flir
 

@@ -163,3 +163,20 @@ def test_train_refuses_bad_epochs_before_reading_thermograms(epochs, tmp_path, c
     assert code == 2
     assert "--epochs must be a positive integer" in err, err
     assert not (tmp_path / "m").exists()
+
+
+def test_dmr_of_another_size_error_gives_command_line_advice(tmp_path, capsys):
+    # the reader's refusal used to say only "pass shape=None", which no command accepts
+    small = tmp_path / "PAC_7_ST.txt"
+    rows = 34.0 + np.arange(12 * 16).reshape(12, 16) / 100
+    np.savetxt(small, rows, fmt="%.2f")
+    out = tmp_path / "PAC_7_ST.nc"
+    assert main(["thermo", "convert", str(small), "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "12 x 16" in err and "--any-shape" in err, err
+    # the advice works: the matrix is read as it is
+    args = ["thermo", "convert", str(small), "--any-shape", "-o", str(out), "--no-progress"]
+    assert main(args) == 0
+    ds = brim.open(out)
+    assert ds["temperature"].shape == (12, 16)
+    np.testing.assert_allclose(ds["temperature"].values, rows, atol=1e-9)
