@@ -402,6 +402,14 @@ def segment_classical(
             f"the body covers only {100 * body_frac:.0f} % of the thermogram (a frontal breast "
             f"view fills > {100 * MIN_BODY_FRACTION:.0f} %): is the patient in view?"
         )
+    elif "mask" in ds and ds["mask"].dims == ("y", "x"):
+        own = 100 * float(ds["mask"].mean())
+        warn(
+            f"the image carries its own mask (an alpha channel, {own:.0f} % of the frame), as "
+            "per-breast crops do (the Colombian cohort's): this "
+            "segmentation looks for two breasts in a frontal view and split it at x = "
+            f"{mid:.0f} px; for a single-breast crop use the file's mask (ds['mask'])"
+        )
     elif breast_frac < MIN_BREAST_FRACTION:
         warn(
             f"segmentation found {'no breast' if breast_frac == 0 else 'almost no breast'} in "

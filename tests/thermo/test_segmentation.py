@@ -128,3 +128,21 @@ def test_colombian_labels_read_for_both_sides(external_data):
         labels = [lab for s, lab in zip(d.sides, d.labels, strict=True) if s == side]
         assert len(labels) > 100
         assert set(labels) == {"N", "PB", "PM"}, (side, set(labels))
+
+
+def test_a_per_breast_crop_with_its_own_mask_is_flagged(external_data):
+    """A Colombian crop (one breast, alpha channel = its mask) used to be split silently into a
+    'right' and a 'left' breast; the classical segmentation now says what happened and what to
+    use. A frontal thermogram without a mask of its own gets no such warning."""
+    import warnings
+
+    import brim.data
+    from brim.errors import BrimWarning
+    from brim.thermo import read
+
+    crop = read(external_data / "thermo" / "colombia" / "left" / "IIR0001.png")
+    with pytest.warns(BrimWarning, match="its own mask .* use the file's mask"):
+        segment_classical(crop)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BrimWarning)
+        segment_classical(brim.data.sample("thermo_phantom_tumour"))
