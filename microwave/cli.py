@@ -181,6 +181,13 @@ def _own_reference_subtraction(ds):
     return cal.reference_subtraction(ds)
 
 
+def _check_eps_option(flag: str, *values: float) -> None:
+    """The permittivity options' range check (1 to 100), before any file is read or written."""
+    from brim.microwave.radar.beamforming import _check_eps
+
+    _check_eps(*values, name=flag)
+
+
 def _beamform(ds, args):
     from brim.microwave import radar
 
@@ -200,6 +207,7 @@ def _cmd_estimate_propagation(args) -> int:
     from brim.io import save
     from brim.microwave.radar.propagation import estimate_propagation
 
+    _check_eps_option("--eps-min/--eps-max", args.eps_min, args.eps_max)
     out = output_file(args.output, inputs=[args.scan])
     delay: float | str = "search" if args.search_delay else "scan"
     if args.antenna_delay is not None:
@@ -222,6 +230,8 @@ def _cmd_estimate_propagation(args) -> int:
 def _cmd_beamform(args) -> int:
     from brim.io import save
 
+    if args.eps_r is not None:
+        _check_eps_option("--eps-r", args.eps_r)
     out = output_file(args.output, inputs=[args.scan])
     img = _beamform(_open(args.scan), args)
     save(img, out)
@@ -232,6 +242,8 @@ def _cmd_beamform(args) -> int:
 def _cmd_image(args) -> int:
     from brim.io import save
 
+    if args.eps_r is not None:
+        _check_eps_option("--eps-r", args.eps_r)
     out = output_file(args.output, inputs=_scan_inputs(args))
     img = _beamform(_calibrated(args), args)
     save(img, out)
@@ -315,8 +327,8 @@ def _add_common_image(p):
         "--eps-r",
         type=float,
         default=None,
-        help="relative permittivity of the homogeneous medium (default: estimated from the scan "
-        "by image focus, as 'estimate-propagation' does)",
+        help="relative permittivity of the homogeneous medium, 1 to 100 (default: estimated "
+        "from the scan by image focus, as 'estimate-propagation' does)",
     )
     p.add_argument(
         "--grid",

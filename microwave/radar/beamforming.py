@@ -181,11 +181,19 @@ def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
     return ImagingGrid(ax, ax.copy(), np.array([float(z)]), mask, planar=True)
 
 
-def _check_eps(*values: float) -> None:
-    """ConfigError unless every relative permittivity is finite and >= 1."""
+#: Largest relative permittivity accepted: breast tissues reach ~70 and water ~80 at GHz
+#: frequencies (Lazebnik et al. 2007, Phys. Med. Biol. 52:6093), so more is a typing slip.
+_EPS_R_MAX = 100.0
+
+
+def _check_eps(*values: float, name: str = "relative permittivity") -> None:
+    """ConfigError unless every relative permittivity is finite and in [1, 100]."""
     for e in values:
-        if not np.isfinite(e) or e < 1:
-            raise ConfigError(f"relative permittivity must be finite and >= 1, got {e}")
+        if not np.isfinite(e) or not 1 <= e <= _EPS_R_MAX:
+            raise ConfigError(
+                f"{name} must be in [1, {_EPS_R_MAX:g}] (vacuum 1; breast tissue at most ~70 "
+                f"and water ~80 at GHz frequencies), got {e}"
+            )
 
 
 def homogeneous_delays(points: ArrayLike, antennas: ArrayLike, eps_r: float) -> np.ndarray:

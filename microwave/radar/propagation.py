@@ -274,15 +274,16 @@ def estimate_propagation(
     >>> bool(6.5 < est.eps_r < 10), est.delay_source, float(est.curve.max())
     (True, 'none', 1.0)
     """
-    from brim.microwave.radar.beamforming import beamform, hemisphere_grid
+    from brim.microwave.radar.beamforming import _check_eps, beamform, hemisphere_grid
 
     if "s" not in scan:
         raise SchemaError("scan has no variable 's'; read it with brim.microwave.readers")
     if criterion not in CRITERIA:
         raise ConfigError(f"unknown focus criterion {criterion!r}; use one of {CRITERIA}")
     lo, hi = (float(v) for v in eps_range)
-    if not (np.isfinite(lo) and np.isfinite(hi) and 1 <= lo < hi):
-        raise ConfigError(f"eps_range needs 1 <= low < high, got {eps_range}")
+    _check_eps(lo, hi, name="eps_range")
+    if not lo < hi:
+        raise ConfigError(f"eps_range needs low < high, got {eps_range}")
     n_eps = check_positive("n_eps", n_eps, integer=True)
     eps_grid = np.geomspace(lo, hi, max(n_eps, 3))
     base, source = _scan_delay(scan)

@@ -50,12 +50,18 @@ def test_cli_bad_settings_name_the_problem_and_write_nothing(tmp_path, capsys):
     for extra, says in (
         (["--grid", "plane:0.05,0,0.03"], "resolution"),
         (["--grid", "0.05,nan"], "resolution"),
-        (["--eps-r", "nan"], "permittivity"),
+        (["--eps-r", "nan"], "--eps-r"),
+        # no upper bound used to image at eps_r 8000 (breast tissue <= ~70, water ~80)
+        (["--eps-r", "8000"], "--eps-r must be in [1, 100]"),
     ):
         assert main(["microwave", "beamform", str(scan), "-o", str(img), *extra]) == 2
         err = capsys.readouterr().err
         assert "brim: error" in err and says in err
         assert not img.exists()
+    argv = ["microwave", "estimate-propagation", str(scan), "-o", str(img), "--eps-max", "500"]
+    assert main(argv) == 2
+    assert "--eps-min/--eps-max must be in [1, 100]" in capsys.readouterr().err
+    assert not img.exists()
 
 
 def test_cli_estimate_propagation_and_beamform_default(tmp_path, capsys):

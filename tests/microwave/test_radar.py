@@ -208,3 +208,20 @@ def test_backends_give_the_same_image(xp, sim, small_grid, domain):
     for var in ("das", "dmas", "cf_das"):
         a = ref[var].values
         np.testing.assert_allclose(got[var].values, a, rtol=1e-9, atol=1e-12 * np.nanmax(a))
+
+
+def test_permittivity_above_water_is_refused(sim):
+    # eps_r 8000 (no upper bound) used to be imaged; breast tissue is at most ~70, water ~80
+    pts, ants = np.zeros((1, 3)), np.array([[0.0, 0.0, 0.07]])
+    for bad in (8000.0, 100.5, 0.5):
+        with pytest.raises(ConfigError, match=r"\[1, 100\].*water"):
+            radar.beamform(sim, eps_r=bad, grid=radar.hemisphere_grid(0.05, 0.01))
+        with pytest.raises(ConfigError, match=r"\[1, 100\]"):
+            radar.homogeneous_delays(pts, ants, bad)
+        with pytest.raises(ConfigError, match=r"\[1, 100\]"):
+            radar.two_layer_delays(pts, ants, eps_outer=1.0, eps_inner=bad, radius=0.05)
+    with pytest.raises(ConfigError, match=r"eps_range must be in \[1, 100\]"):
+        radar.estimate_propagation(sim, eps_range=(4.0, 400.0))
+    # the largest tissue values are still accepted (a 70-80 coupling medium, water)
+    t = radar.homogeneous_delays(pts, ants, 81.0)
+    assert t[0, 0] == pytest.approx(0.07 * 9.0 / 299_792_458.0)
