@@ -113,6 +113,10 @@ def _cmd_reconstruct(args) -> int:
         recon = reconstruct(target, reference, us=_load_us(args.us, args.model), **kw)
     if recon.attrs["data_weighting"] == "noise":
         print("data weighted by each pair's standard errors (amplitude_rel_se, phase_se)")
+        if "lesion_fit_chi2" in recon:
+            chi2 = ", ".join(f"{v:.2f}" for v in recon["lesion_fit_chi2"].values)
+            print(f"lesion fit misfit per value, in units of the stated noise (about 1 when the "
+                  f"ROI explains the data): {chi2}")  # fmt: skip
     print(brim.save(recon, out))
     return 0
 

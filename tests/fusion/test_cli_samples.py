@@ -89,6 +89,7 @@ def test_cli_reconstruct_weighting(tmp_path, capsys):
         assert main(args + ["--weighting", weighting, "-o", str(out)]) == 0
         said = capsys.readouterr().out
         assert ("standard errors" in said) == (weighting == "auto"), said
+        assert ("misfit per value" in said) == (weighting == "auto"), said
         rec = brim.open(out)
         assert rec.attrs["data_weighting"] == ("noise" if weighting == "auto" else "equal")
         lesion[weighting] = rec.lesion_delta_mua.values
