@@ -32,7 +32,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim import provenance
-from brim.errors import FormatError
+from brim.errors import FormatError, MissingFileError
 from brim.io import check_input_file, load_numpy, read_text
 from brim.microwave.tissue import renamed_freq
 from brim.schema import stamp, validate
@@ -270,6 +270,11 @@ def _read_merit_csv(path: Path, n_freq: int, n_ch: int) -> np.ndarray:
     return a
 
 
+#: The files a MERIT CSV scan needs beside it: frequencies (Hz), 1-based Tx,Rx channels, and
+#: antenna positions (m).
+_MERIT_COMPANIONS = ("frequencies.csv", "channel_names.csv", "antenna_locations.csv")
+
+
 @provenance.step(inputs=("scan", "reference"))
 def read_merit(
     scan: str | os.PathLike,
@@ -321,6 +326,12 @@ def read_merit(
     """
     scan = _exists(scan)
     folder = Path(folder) if folder is not None else scan.parent
+    missing = [n for n in _MERIT_COMPANIONS if not (folder / n).exists()]
+    if missing:
+        raise MissingFileError(
+            f"{scan.name}: a MERIT CSV scan needs {', '.join(_MERIT_COMPANIONS)} in the same "
+            f"folder ({folder}); missing: {', '.join(missing)}"
+        )
     f_path = _exists(folder / "frequencies.csv")
     c_path = _exists(folder / "channel_names.csv")
     a_path = _exists(folder / "antenna_locations.csv")

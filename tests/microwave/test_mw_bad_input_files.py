@@ -63,6 +63,23 @@ def test_a_merit_table_with_a_latin1_byte_is_a_format_error(merit, tmp_path, cap
     assert "frequencies.csv: line 4" in err and "0xb0" in err
 
 
+def test_a_merit_scan_without_its_companions_names_them_all(tmp_path, capsys):
+    # the message used to be "input file not found: frequencies.csv" only, so users fixed one
+    # file at a time; it names every file that must sit next to the scan, and what is missing
+    scan = tmp_path / "scan.csv"
+    scan.write_text("1+2i,3-1i,0.5i\n2,1i,-1\n")
+    (tmp_path / "channel_names.csv").write_text("1,2\n1,3\n2,3\n")
+    code, err = _convert(capsys, scan, tmp_path / "x.nc")
+    assert code == 2
+    assert "frequencies.csv, channel_names.csv, antenna_locations.csv" in err, err
+    assert "missing: frequencies.csv, antenna_locations.csv" in err, err
+    assert not (tmp_path / "x.nc").exists()
+    # with the companions written the same scan converts
+    (tmp_path / "frequencies.csv").write_text("1e9\n2e9\n")
+    (tmp_path / "antenna_locations.csv").write_text("0.07,0,0\n0,0.07,0\n-0.07,0,0\n")
+    assert _convert(capsys, scan, tmp_path / "x.nc")[0] == 0
+
+
 # -- item 5: MATLAB v7.3 (HDF5) files ---------------------------------------------------------
 
 
