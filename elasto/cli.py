@@ -355,6 +355,13 @@ def _cmd_swe(args) -> int:
 
 _PAIR = "$(brim samples --path elasto_phantom_pair)"
 
+_UNITS = (
+    "Ultrasound elastography: RF/channel data to strain and shear-wave stiffness. Units: "
+    "positions read off an image are in mm (the ROIs --lesion, --reference and --roi, --zmax, "
+    "--push-x), acquisition parameters in SI units (--pitch in m, --fs and --fc in Hz, --c in "
+    "m/s, --density in kg/m^3)."
+)
+
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``elasto`` command group to the ``brim`` parser.
@@ -379,6 +386,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             "brim elasto COMMAND --help",
         ),
     )
+    # a new user met --zmax in mm beside --pitch in m without a word: the group's help says it
+    g.description = _UNITS
 
     p = sub.add_parser(
         "convert",

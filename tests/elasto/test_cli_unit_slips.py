@@ -7,6 +7,7 @@ the command must exit 2 with ``brim: error:`` naming the option, and write nothi
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -135,3 +136,26 @@ def test_beamform_help_examples_run_when_pasted(external_data, tmp_path, monkeyp
         argv = shlex.split(line.strip().replace("$BRIM_EXTERNAL_DATA", str(external_data)))[1:]
         assert main([*argv, *(["--no-progress"] if argv[1] == "beamform" else [])]) == 0, line
     assert (tmp_path / "bmode_iq.nc").exists()
+
+
+def test_group_help_states_the_unit_convention(capsys):
+    # ROIs, --zmax and --push-x are in mm but --pitch in m: the group's help used to say nothing
+    assert main(["elasto", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "in mm (the ROIs --lesion, --reference and --roi, --zmax, --push-x)" in text, text
+    assert "--pitch in m," in text
+    # and the convention is the commands' own: each option's help gives the same unit
+    for command, option, unit in (
+        ("beamform", "--zmax", "mm"),
+        ("ratio", "--lesion", "mm"),
+        ("ratio", "--reference", "mm"),
+        ("swe", "--roi", "mm"),
+        ("swe", "--push-x", "mm"),
+        ("convert", "--pitch", "m"),
+    ):
+        assert main(["elasto", command, "--help"]) == 0
+        out = capsys.readouterr().out
+        entry = re.search(rf"^  {option}\b.*?(?=^  -|\Z)", out, re.MULTILINE | re.DOTALL)
+        assert entry is not None, (command, option)
+        line = " ".join(entry.group().split())
+        assert f"({unit}" in line or f"{unit})" in line, (command, option, line)
