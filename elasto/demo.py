@@ -24,6 +24,40 @@ def _roi_box(ax, roi, color: str, label: str) -> None:
     )
 
 
+def _mark_push_region(ax, maps: xr.Dataset, *, push_x: float = 0.0) -> tuple[float, float] | None:
+    """Hatch and label the blank band of a shear-wave map around the push (lateral, mm).
+
+    The band is the run of all-NaN map columns containing ``push_x`` (m): no speed is
+    estimated there because the wave is not yet formed. Returns its (left, right) edges in
+    the map's display coordinates (mm), or None when the push column has an estimate.
+    """
+    blank = np.all(np.isnan(maps["youngs_modulus"].values), axis=0)
+    x = maps["line"].values
+    j = int(np.argmin(np.abs(x - push_x)))
+    if not blank[j]:
+        return None
+    j0, j1 = j, j
+    while j0 > 0 and blank[j0 - 1]:
+        j0 -= 1
+    while j1 < len(x) - 1 and blank[j1 + 1]:
+        j1 += 1
+    # the map is drawn with imshow over extent x[0]..x[-1]: one column is this wide on screen
+    w = (x[-1] - x[0]) * 1e3 / len(x)
+    left, right = x[0] * 1e3 + j0 * w, x[0] * 1e3 + (j1 + 1) * w
+    ax.axvspan(left, right, facecolor="none", edgecolor="0.6", hatch="//", lw=0)
+    z = maps["depth"].values * 1e3
+    ax.text(
+        0.5 * (left + right),
+        0.5 * (z[0] + z[-1]),
+        "push region:\nno estimate\n(shear wave\nnot yet formed)",
+        ha="center",
+        va="center",
+        fontsize=9,
+        bbox={"facecolor": "white", "edgecolor": "0.6"},
+    )
+    return left, right
+
+
 def run(outdir: Path, *, progress: bool = False) -> DemoSection:
     """Strain imaging of the sample pair (NCC, phase, DP), strain ratio, and a shear-wave case.
 
@@ -121,11 +155,12 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
     fig = Figure(figsize=(7, 5), layout="constrained")
     ax = fig.subplots()
     plot_modulus_map(res.maps, ax=ax)
+    _mark_push_region(ax, res.maps, push_x=0.0)
     ax.set_title("shear-wave Young's modulus (true 18.75 kPa)")
     cap2 = (
         "Shear-wave elastography of simulated RF frames (30 frames at 5 kHz) of tissue carrying "
         "a plane shear wave of 2.5 m/s from a push at 0 mm lateral: local Young's modulus "
-        "E = 3ρc² in kPa (ρ = 1000 kg/m³; true value 18.75 kPa everywhere). The blank band "
+        "E = 3ρc² in kPa (ρ = 1000 kg/m³; true value 18.75 kPa everywhere). The hatched band "
         "around the push is left out of the estimate (the wave is not yet formed there). Axes: "
         "lateral position and depth in mm."
     )
