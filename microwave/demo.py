@@ -62,6 +62,9 @@ def run(outdir: Path, *, progress: bool = False):
     axes = fig.subplots(1, 3)
     for ax, var in zip(axes, ("das", "dmas", "cf_das"), strict=True):
         plotting.plot_image_slice(img, var=var, target=target, ax=ax)
+        if target is not None:  # the cyan + is the simulated scatterer, not an estimate
+            handles, _ = ax.get_legend_handles_labels()
+            ax.legend(handles, ["true target"], loc="upper left", fontsize=8)
         m = metrics.image_metrics(img, target=target, var=var)
         label = var.upper().replace("_", "-")
         ax.set_title(f"{label}, plane z = {m.peak_m[2] * 1e3:.1f} mm")
