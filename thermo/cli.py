@@ -160,6 +160,8 @@ def _cmd_train(args) -> int:
     if not data.is_dir():
         raise MissingFileError(f"DATA_DIR {data} is not a folder")
     check_positive("--epochs", args.epochs, integer=True)
+    if args.seed < 0:  # numpy's generators refuse it, after the whole cohort has been read
+        raise ConfigError(f"--seed must be a whole number >= 0, got {args.seed}")
     if args.dynamic is not None and not Path(args.dynamic).is_dir():
         raise MissingFileError(f"--dynamic {args.dynamic} is not a folder")
     labels = read_labels(args.labels)

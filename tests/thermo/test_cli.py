@@ -150,18 +150,27 @@ def test_train_checks_every_input_before_creating_the_model_folder(cohort, tmp_p
     assert not (tmp_path / "m2").exists()
 
 
-@pytest.mark.parametrize("epochs", ["0", "-3"])
-def test_train_refuses_bad_epochs_before_reading_thermograms(epochs, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--epochs", "0", "--epochs must be a positive integer"),
+        ("--epochs", "-3", "--epochs must be a positive integer"),
+        ("--seed", "-1", "--seed must be a whole number >= 0"),
+    ],
+)
+def test_train_refuses_bad_numbers_before_reading_thermograms(
+    option, value, says, tmp_path, capsys
+):
     # --epochs 0 used to load every thermogram, then say "TrainConfig needs epochs >= 1"; an
     # empty DATA_DIR shows the order: the flag is refused before any thermogram is looked for
     data = tmp_path / "data"
     data.mkdir()
     labels = data / "labels.csv"
     labels.write_text("ID,Diagnosis\n1,Sick\n2,Healthy\n")
-    code = _train(data, labels, tmp_path / "m", "--method", "cnn", "--epochs", epochs)
+    code = _train(data, labels, tmp_path / "m", "--method", "cnn", option, value)
     err = capsys.readouterr().err
     assert code == 2
-    assert "--epochs must be a positive integer" in err, err
+    assert says in err, err
     assert not (tmp_path / "m").exists()
 
 
