@@ -1077,16 +1077,16 @@ def reconstruct(
             f"nonlinear_iterations must be a whole number >= 0, got {nonlinear_iterations}"
         )
     y_all = perturbation(target, reference, method=method)
-    noise = noise_weights(target, reference, y_all, method=method, floor=noise_floor)
-    if weighting == "equal":
-        noise = None
-    elif weighting == "noise" and noise is None:
-        raise ConfigError(
-            "weighting='noise' needs the standard errors amplitude_rel_se and phase_se in both "
-            "the target and the reference measurement"
-        )
-    elif weighting not in ("auto", "noise"):
+    if weighting not in ("auto", "noise", "equal"):
         raise ConfigError(f"weighting must be auto, noise or equal, got {weighting!r}")
+    noise = None
+    if weighting != "equal":
+        noise = noise_weights(target, reference, y_all, method=method, floor=noise_floor)
+        if weighting == "noise" and noise is None:
+            raise ConfigError(
+                "weighting='noise' needs the standard errors amplitude_rel_se and phase_se in "
+                "both the target and the reference measurement"
+            )
     n = float(target.attrs.get("refractive_index", 1.33)) if n is None else float(n)
     bg = _background_props(reference, background, n)
     freq = float(target["modulation_frequency"])
