@@ -49,7 +49,9 @@ def _cmd_simulate(args) -> int:
         args.hbt * so2,
         args.hbt * (1 - so2),
     )
-    target, reference = sim.simulate_pair(lesion, seed=args.seed, voxel=args.voxel * mm)
+    target, reference = sim.simulate_pair(
+        lesion, seed=args.seed, voxel=args.voxel * mm, noise=args.noise
+    )
     us = sim.synthetic_ultrasound(lesion, seed=args.seed)
     for name, ds in (("measurement", target), ("reference", reference), ("ultrasound", us)):
         print(brim.save(ds, out / f"{name}.nc"))
@@ -255,6 +257,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog=examples(
             "brim fusion simulate -o sim/",
             "brim fusion simulate -o deep/ --depth 25 --diameter 10 --hbt 90 --so2 0.5",
+            "brim fusion simulate -o shot/ --noise shot",
         ),
     )
     add_output_option(p, "folder", "output folder: measurement.nc, reference.nc and ultrasound.nc")
@@ -266,6 +269,14 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--so2", type=float, default=0.65, help="lesion saturation (0-1)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the noise and speckle")
     p.add_argument("--voxel", type=float, default=1.5, help="lesion discretisation, mm")
+    p.add_argument(
+        "--noise",
+        choices=["constant", "shot"],
+        default="constant",
+        help="'constant' (the default): 0.5 %% amplitude and 5 mrad phase noise on every pair; "
+        "'shot': photon shot noise, those levels at the median pair and growing as "
+        "1/sqrt(amplitude), its standard errors stored (reconstruct then weighs by them)",
+    )
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser(

@@ -306,6 +306,7 @@ def simulate_measurement(
     frequency: float = 140e6,
     amplitude_noise: float = 0.005,
     phase_noise: float = 0.005,
+    noise: str = "constant",
     voxel: float = 1.5e-3,
     sources: ArrayLike | None = None,
     detectors: ArrayLike | None = None,
@@ -331,6 +332,13 @@ def simulate_measurement(
         Relative (multiplicative, Gaussian) amplitude noise.
     phase_noise : float
         Additive Gaussian phase noise, rad.
+    noise : {"constant", "shot"}
+        ``"constant"``: the same ``amplitude_noise`` and ``phase_noise`` on every pair.
+        ``"shot"``: photon shot noise, whose standard errors grow as ``1/sqrt(amplitude)``:
+        ``amplitude_noise`` and ``phase_noise`` at the median pair of each wavelength, far
+        pairs noisier, near pairs quieter; the standard errors are stored as
+        ``amplitude_rel_se`` and ``phase_se``, as an instrument that averages repeated
+        acquisitions would store them (:func:`brim.fusion.reconstruct` weighs by them).
     voxel : float
         Voxel size (m) used to discretise the lesion; the voxel volume is rescaled so that the
         voxels' total equals the sphere's volume (the scattered field then agrees with the exact
@@ -345,6 +353,11 @@ def simulate_measurement(
     xarray.Dataset
         ``optical_measurement`` with truth in ``attrs["brim_truth"]`` (JSON).
 
+    Raises
+    ------
+    ConfigError
+        An unknown ``noise`` model, or a voxel that is not a plausible length.
+
     Examples
     --------
     >>> from brim.fusion import Lesion, simulate_measurement
@@ -357,6 +370,8 @@ def simulate_measurement(
     """
     voxel = check_positive("voxel (m)", voxel)
     check_plausible_m(voxel, "voxel")
+    if noise not in ("constant", "shot"):
+        raise ConfigError(f"noise must be 'constant' or 'shot', got {noise!r}")
     if sources is None or detectors is None:
         sources, detectors = _probe_geometry_mm()  # the kernels work in mm
     else:
@@ -368,6 +383,7 @@ def simulate_measurement(
     rng = np.random.default_rng(seed)
     mua_bg = mua_from_hemoglobin(background_hbo2, background_hb, wl)
     phi = np.empty((wl.size, sources.shape[0], detectors.shape[0]), complex)
+    rel = np.ones(phi.shape)  # each pair's noise relative to the stated levels
     truth = {
         "background_hbo2_uM": background_hbo2,
         "background_hb_uM": background_hb,
@@ -388,15 +404,22 @@ def simulate_measurement(
         if vox is not None:
             dm = mua_les[i] - mua_bg[i]
             p = p + lesion_scattered_field(sources, detectors, vox, dvol, dm, props)
-        noise_a = 1.0 + amplitude_noise * rng.standard_normal(p.shape)
-        noise_p = phase_noise * rng.standard_normal(p.shape)
+        if noise == "shot":  # photon counts: relative errors grow as 1/sqrt(amplitude)
+            rel[i] = np.sqrt(np.median(np.abs(p)) / np.abs(p))
+        noise_a = 1.0 + amplitude_noise * rel[i] * rng.standard_normal(p.shape)
+        noise_p = phase_noise * rel[i] * rng.standard_normal(p.shape)
         phi[i] = p * noise_a * np.exp(1j * noise_p)
     attrs = {
         "brim_truth": json.dumps(truth),
         "refractive_index": n,
         "description": "simulated by brim.fusion.simulate (volume-integral diffusion model)",
     }
-    return _measurement_dataset(phi, sources * MM_TO_M, detectors * MM_TO_M, wl, frequency, attrs)
+    ds = _measurement_dataset(phi, sources * MM_TO_M, detectors * MM_TO_M, wl, frequency, attrs)
+    if noise == "shot":
+        dims = ("wavelength", "source", "detector")
+        ds["amplitude_rel_se"] = (dims, amplitude_noise * rel, {"units": "1"})
+        ds["phase_se"] = (dims, phase_noise * rel, {"units": "rad"})
+    return ds
 
 
 def simulate_pair(

@@ -144,3 +144,25 @@ def test_misfit_judges_the_ultrasound_roi():
     assert "lesion_fit_chi2" not in reconstruct(
         target, reference, us=beside, weighting="equal"
     )  # no stated noise, no judgement
+
+
+def test_simulated_shot_noise_matches_its_stated_errors():
+    """``simulate_measurement(noise="shot")``: the stated errors grow as 1/sqrt(amplitude) with
+    the given level at the median pair, and the noise actually drawn has those errors (its
+    normalised deviations from the noise-free data have unit spread, over 504 pairs)."""
+    clean = simulate_pair(LESION, amplitude_noise=0.0, phase_noise=0.0)[0]
+    noisy = simulate_pair(LESION, noise="shot", amplitude_noise=0.01, phase_noise=0.02)[0]
+    a0 = clean.amplitude.values
+    se_a, se_p = noisy.amplitude_rel_se.values, noisy.phase_se.values
+    per_wavelength = se_a * np.sqrt(a0)  # constant within each wavelength
+    np.testing.assert_allclose(
+        per_wavelength, np.broadcast_to(per_wavelength[:, :1, :1], a0.shape), rtol=1e-9
+    )
+    np.testing.assert_allclose(np.median(se_a, axis=(1, 2)), 0.01, rtol=1e-9)
+    np.testing.assert_allclose(se_p, 2 * se_a, rtol=1e-12)
+    z_a = (noisy.amplitude.values / a0 - 1) / se_a
+    z_p = np.angle(np.exp(1j * (noisy.phase.values - clean.phase.values))) / se_p
+    assert 0.9 < z_a.std() < 1.1 and 0.9 < z_p.std() < 1.1, (z_a.std(), z_p.std())
+    assert "amplitude_rel_se" not in simulate_pair(LESION)[0]  # constant noise: not stated
+    with pytest.raises(ConfigError, match="noise must be"):
+        simulate_pair(LESION, noise="poisson")
