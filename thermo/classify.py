@@ -27,6 +27,7 @@ Recovery features of dynamic sequences join the features where a patient has a s
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ import xarray as xr
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, warn
+from brim.io import read_text
 
 logger = logging.getLogger(__name__)
 
@@ -97,36 +99,28 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"no such labels file: {p}")
+    # a picture or a spreadsheet given as the labels is a FormatError naming the format
+    text = read_text(p, what="ID,Diagnosis labels CSV")
     out: dict[int, int] = {}
-    try:
-        return _read_labels(p, out)
-    except UnicodeDecodeError:  # a picture or a spreadsheet given as the labels
-        raise FormatError(
-            f"{p.name} is not a text CSV; the labels are a CSV with columns 'ID,Diagnosis'"
-        ) from None
-
-
-def _read_labels(p: Path, out: dict[int, int]) -> dict[int, int]:
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = {c.strip().lower(): c for c in reader.fieldnames or []}
-        if "id" not in cols or "diagnosis" not in cols:
-            raise FormatError(f"{p.name}: a CSV with columns 'ID,Diagnosis' is expected")
-        for i, row in enumerate(reader):
-            raw_id = row[cols["id"]].strip()
-            diag = row[cols["diagnosis"]].strip().lower()
-            try:
-                pid = int(raw_id.lstrip("Tt").lstrip("0") or "0")
-            except ValueError:
-                raise FormatError(f"{p.name}: row {i + 2}: ID {raw_id!r} is not a number") from None
-            if diag in POSITIVE:
-                out[pid] = 1
-            elif diag in NEGATIVE:
-                out[pid] = 0
-            else:
-                raise FormatError(
-                    f"{p.name}: row {i + 2}: diagnosis {diag!r} is neither Healthy nor Sick"
-                )
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    cols = {c.strip().lower(): c for c in reader.fieldnames or []}
+    if "id" not in cols or "diagnosis" not in cols:
+        raise FormatError(f"{p.name}: a CSV with columns 'ID,Diagnosis' is expected")
+    for i, row in enumerate(reader):
+        raw_id = row[cols["id"]].strip()
+        diag = row[cols["diagnosis"]].strip().lower()
+        try:
+            pid = int(raw_id.lstrip("Tt").lstrip("0") or "0")
+        except ValueError:
+            raise FormatError(f"{p.name}: row {i + 2}: ID {raw_id!r} is not a number") from None
+        if diag in POSITIVE:
+            out[pid] = 1
+        elif diag in NEGATIVE:
+            out[pid] = 0
+        else:
+            raise FormatError(
+                f"{p.name}: row {i + 2}: diagnosis {diag!r} is neither Healthy nor Sick"
+            )
     if not out:
         raise FormatError(f"{p.name}: no labelled patients")
     return out
