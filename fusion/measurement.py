@@ -276,7 +276,8 @@ def _csv_columns(units: str) -> tuple[str, ...]:
 
 #: the columns brim writes (positions in metres); files with ``*_mm`` columns are read as well
 _CSV_COLUMNS = _csv_columns("m")
-#: optional columns: each value's standard errors (both or neither)
+#: the optional variables of each value's standard errors (both or neither) and their CSV columns
+ERROR_VARIABLES = ("amplitude_rel_se", "phase_se")
 _CSV_ERRORS = ("amplitude_rel_se", "phase_se_rad")
 
 
@@ -412,8 +413,7 @@ def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     ds = positions_to_m(ds)
     out = io.StringIO()
     out.write(f"# modulation_frequency_hz={float(ds['modulation_frequency'])!r}\n")
-    errors = ("amplitude_rel_se", "phase_se")
-    has_errors = all(v in ds for v in errors)
+    has_errors = all(v in ds for v in ERROR_VARIABLES)
     out.write(",".join(_CSV_COLUMNS + (_CSV_ERRORS if has_errors else ())) + "\n")
     for w in range(ds.sizes["wavelength"]):
         for s in range(ds.sizes["source"]):
@@ -428,7 +428,7 @@ def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
                     float(ds.phase[w, s, d]),
                 ]
                 if has_errors:
-                    vals += [float(ds[v][w, s, d]) for v in errors]
+                    vals += [float(ds[v][w, s, d]) for v in ERROR_VARIABLES]
                 out.write(",".join(repr(v) for v in vals) + "\n")
     p.write_text(out.getvalue(), encoding="utf-8")
     return p

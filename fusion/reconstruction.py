@@ -65,6 +65,7 @@ from brim.fusion.lesion_fit import (
     roi_fractions,
     weigh,
 )
+from brim.fusion.measurement import ERROR_VARIABLES
 
 __all__ = [
     "LesionRoi",
@@ -783,8 +784,7 @@ def noise_weights(
     >>> round(float(w.real[0, 0] / w.imag[0, 0]), 6)
     3.0
     """
-    names = ("amplitude_rel_se", "phase_se")
-    if not all(v in ds for v in names for ds in (target, reference)):
+    if not all(v in ds for v in ERROR_VARIABLES for ds in (target, reference)):
         return None
     floor_a, floor_p = (float(f) for f in floor)
     if not (floor_a >= 0 and floor_p >= 0):
