@@ -206,15 +206,11 @@ class FoldResult:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from brim.evaluate import cross_validate, logistic_fit_predict
-        >>> y = np.repeat([0, 1], 10)
-        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
-        >>> g = np.arange(20)
-        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
-        >>> d = res.folds[0].to_dict()
-        >>> d["fold"], d["n_test"], sorted(d)[:3]
-        (0, 5, ['auroc', 'balanced_accuracy', 'fold'])
+        >>> from brim.evaluate import FoldResult
+        >>> f = FoldResult(0, 10, 5, 5, 5, 0.4, 0.9, 1.0, 0.5, 0.75, 0.01)
+        >>> d = f.to_dict()
+        >>> d["fold"], d["n_test"], d["threshold"], sorted(d)[:3]
+        (0, 5, 0.4, ['auroc', 'balanced_accuracy', 'fold'])
         """
         return dict(self.__dict__)
 
@@ -280,6 +276,26 @@ class CVResult:
         Every setting of the protocol (recorded in reports).
     audit : ConfoundAudit or None
         Attached by :func:`confound_audit` callers (``result.audit = ...``) for the report.
+
+    Examples
+    --------
+    20 patients, one feature vector each, features that carry the label; the pooled AUROC, the
+    one-line summary and the JSON-ready record of the same result:
+
+    >>> import numpy as np
+    >>> from brim.evaluate import cross_validate, logistic_fit_predict
+    >>> y = np.repeat([0, 1], 10)
+    >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
+    >>> res = cross_validate(logistic_fit_predict, X, y, np.arange(20), n_splits=4, n_bootstrap=50)
+    >>> bool(res.auroc > 0.9), res.auroc == res.pooled.auroc.auroc
+    (True, True)
+    >>> print(res.summary())  # doctest: +ELLIPSIS
+    model: AUROC 0.9... (95% CI ..., 10 pos / 10 neg patients), sensitivity ..., ...
+    >>> d = res.to_dict()
+    >>> sorted(d)
+    ['folds', 'name', 'pooled', 'protocol', 'units']
+    >>> d["name"], len(d["folds"]), d["folds"][0]["n_test"]
+    ('model', 4, 5)
     """
 
     name: str
@@ -297,18 +313,7 @@ class CVResult:
         Returns
         -------
         float
-            In [0, 1].
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from brim.evaluate import cross_validate, logistic_fit_predict
-        >>> y = np.repeat([0, 1], 10)
-        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
-        >>> g = np.arange(20)
-        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
-        >>> bool(res.auroc > 0.9), res.auroc == res.pooled.auroc.auroc
-        (True, True)
+            In [0, 1]; see the class example.
         """
         return self.pooled.auroc.auroc
 
@@ -318,18 +323,8 @@ class CVResult:
         Returns
         -------
         str
-            E.g. ``"model: AUROC 0.912 (95% CI 0.85-0.96, 20 pos / 20 neg patients), ..."``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from brim.evaluate import cross_validate, logistic_fit_predict
-        >>> y = np.repeat([0, 1], 10)
-        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
-        >>> g = np.arange(20)
-        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
-        >>> print(res.summary())  # doctest: +ELLIPSIS
-        model: AUROC 0.9... (95% CI ..., 10 pos / 10 neg patients), sensitivity ..., ...
+            E.g. ``"model: AUROC 0.912 (95% CI 0.85-0.96, 20 pos / 20 neg patients), ..."``
+            (the class example prints one).
         """
         a = self.pooled.auroc
         return (
@@ -346,21 +341,7 @@ class CVResult:
         dict
             ``name``, ``protocol``, ``folds``, ``pooled`` (every metric), ``units`` (per-unit
             scores, labels, folds, decisions) and ``confound_audit`` when attached; non-finite
-            numbers become None.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from brim.evaluate import cross_validate, logistic_fit_predict
-        >>> y = np.repeat([0, 1], 10)
-        >>> X = np.random.default_rng(0).normal(size=(20, 2)) + 2 * y[:, None]
-        >>> g = np.arange(20)
-        >>> res = cross_validate(logistic_fit_predict, X, y, g, n_splits=4, n_bootstrap=50)
-        >>> d = res.to_dict()
-        >>> sorted(d)
-        ['folds', 'name', 'pooled', 'protocol', 'units']
-        >>> d["name"], len(d["folds"])
-        ('model', 4)
+            numbers become None (see the class example).
         """
         p = self.pooled
         out = {

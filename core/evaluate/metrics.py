@@ -537,20 +537,26 @@ def sensitivity_at_specificity(
 ) -> OperatingPoint:
     """Highest sensitivity among thresholds whose specificity is >= ``specificity``.
 
+    The screening question: how many positives are found when false alarms are capped at
+    ``1 - specificity`` of the negatives.
+
     Parameters
     ----------
     y, scores : array of shape (n,)
-        Binary labels and scores.
+        Binary labels and scores (both classes present).
     specificity : float
-        The specificity the operating point must reach, in [0, 1].
+        Lowest acceptable true-negative rate, in [0, 1] (0.9: at most 10 % false positives).
 
     Returns
     -------
     OperatingPoint
-        The threshold and the sensitivity and specificity it gives on these data.
+        The threshold with the best sensitivity at that cap; its ``specificity`` can exceed the
+        target, since the empirical ROC curve moves in steps.
 
     Examples
     --------
+    No threshold below 0.8 keeps both negatives negative:
+
     >>> from brim.evaluate import sensitivity_at_specificity
     >>> sensitivity_at_specificity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], specificity=1.0)
     OperatingPoint(threshold=0.8, sensitivity=0.5, specificity=1.0)
@@ -564,20 +570,26 @@ def specificity_at_sensitivity(
 ) -> OperatingPoint:
     """Highest specificity among thresholds whose sensitivity is >= ``sensitivity``.
 
+    The rule-out question: how many negatives are cleared when at most ``1 - sensitivity`` of
+    the positives may be missed.
+
     Parameters
     ----------
     y, scores : array of shape (n,)
-        Binary labels and scores.
+        Binary labels and scores (both classes present).
     sensitivity : float
-        The sensitivity the operating point must reach, in [0, 1].
+        Lowest acceptable true-positive rate, in [0, 1] (1.0: no positive may be missed).
 
     Returns
     -------
     OperatingPoint
-        The threshold and the sensitivity and specificity it gives on these data.
+        The highest threshold that still finds that share of the positives, with the
+        specificity it leaves.
 
     Examples
     --------
+    Finding the positive scored 0.35 also flags the negative scored 0.4:
+
     >>> from brim.evaluate import specificity_at_sensitivity
     >>> specificity_at_sensitivity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], sensitivity=1.0)
     OperatingPoint(threshold=0.35, sensitivity=1.0, specificity=0.5)
@@ -684,9 +696,9 @@ def balanced_accuracy(y: ArrayLike, predicted: ArrayLike) -> float:
     Parameters
     ----------
     y : array of shape (n,)
-        True binary labels 0/1.
+        True binary labels 0/1; a class absent from ``y`` contributes a rate of 0.
     predicted : array of shape (n,)
-        Binary decisions 0/1.
+        Binary decisions 0/1, e.g. ``scores >= threshold``.
 
     Returns
     -------
@@ -800,7 +812,7 @@ def brier_score(y: ArrayLike, probabilities: ArrayLike) -> float:
     Parameters
     ----------
     y : array of shape (n,)
-        Binary labels 0/1.
+        Observed outcomes 0/1, the events the probabilities forecast.
     probabilities : array of shape (n,)
         Predicted probabilities of class 1, in [0, 1].
 
@@ -851,7 +863,8 @@ def calibration_curve(
     y : array of shape (n,)
         Binary labels 0/1.
     probabilities : array of shape (n,)
-        Predicted probabilities of class 1, in [0, 1].
+        Predicted probabilities of class 1, in [0, 1]; a probability of exactly 1 falls in the
+        last bin.
     n_bins : int
         Number of equal-width bins.
 
@@ -923,12 +936,12 @@ def dice(pred: ArrayLike, ref: ArrayLike) -> float:
     Parameters
     ----------
     pred, ref : array
-        Binary masks of the same shape (any dimension).
+        Predicted and reference masks of the same shape (any dimension); nonzero is inside.
 
     Returns
     -------
     float
-        In [0, 1].
+        In [0, 1]: 1 for identical masks, 0 for disjoint ones.
 
     Examples
     --------
