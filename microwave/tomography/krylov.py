@@ -134,20 +134,22 @@ def bicgstab_batched(
     Parameters
     ----------
     matvec : callable
-        Applies the system matrix to a block shaped like ``b``.
+        Applies the system matrix to a block shaped like ``b``; called twice per iteration.
     b : array (..., ny, nx), complex
         Right-hand sides (NumPy or CuPy).
     x0 : array, optional
         Initial guess (default 0).
     tol : float
-        Relative residual per system.
+        A system is frozen once its recursively updated relative residual ``||r|| / ||b||``
+        is at or below ``tol``.
     maxiter : int
-        Iteration limit.
+        BiCGSTAB iterations at most.
 
     Returns
     -------
     (array, SolveInfo)
-        The solutions (shape of ``b``) and the convergence record.
+        The solutions (shape of ``b``) and the convergence record: ``iterations`` counts
+        BiCGSTAB iterations, ``history`` holds the largest residual after each.
 
     Examples
     --------
@@ -229,22 +231,24 @@ def gmres_batched(
     Parameters
     ----------
     matvec : callable
-        Applies the system matrix to a block shaped like ``b``.
+        Applies the system matrix to a block shaped like ``b``; called once per inner step.
     b : array (..., ny, nx), complex
         Right-hand sides (NumPy or CuPy).
     x0 : array, optional
         Initial guess (default 0).
     tol : float
-        Relative residual per system.
+        A system takes no further update once its Givens residual estimate is at or below
+        ``tol``; the returned residual is the true one, recomputed at each restart.
     maxiter : int
-        Iteration limit.
+        Matrix–vector products at most.
     restart : int
         Inner steps between restarts (basis vectors kept).
 
     Returns
     -------
     (array, SolveInfo)
-        The solutions (shape of ``b``) and the convergence record.
+        The solutions (shape of ``b``) and the convergence record: ``iterations`` counts
+        matrix–vector products, ``history`` holds the largest residual estimate after each.
 
     Examples
     --------

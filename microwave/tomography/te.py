@@ -137,7 +137,7 @@ class TEVIEOperator(VIEOperator):
     Parameters
     ----------
     grid : TomographyGrid
-        Imaging domain.
+        Imaging domain; the fields hold ``E_x`` and ``E_y`` on it.
     k_b : array_like of complex
         Background wavenumber per frequency (rad/m), shape (n_freq,).
     backend : {"numpy", "cupy"}
@@ -277,9 +277,9 @@ def te_receiver_matrix(grid: TomographyGrid, rx_x, rx_y, k_b) -> np.ndarray:
     Parameters
     ----------
     grid : TomographyGrid
-        The grid.
+        The grid; each cell carries two sources, ``w_x`` and ``w_y``.
     rx_x, rx_y : array_like (n_rx,)
-        Receiver positions in m.
+        Receiver positions in m, outside every cell (there is no interior formula).
     k_b : array_like (n_freq,), complex
         Background wavenumber per frequency in rad/m.
 
@@ -370,7 +370,7 @@ def te_plane_wave_field(px, py, angles, k_b) -> np.ndarray:
     px, py : array_like (n_pts,)
         Observation points in m.
     angles : array_like (n_angle,)
-        Propagation directions in rad.
+        Propagation directions ``a`` in rad; the field points along ``(-sin a, cos a)``.
     k_b : complex or array_like (n_freq,)
         Background wavenumber per frequency in rad/m.
 

@@ -87,9 +87,9 @@ def receiver_matrix(grid: TomographyGrid, rx_x, rx_y, k_b) -> np.ndarray:
     Parameters
     ----------
     grid : TomographyGrid
-        The grid.
+        The grid; one source per cell.
     rx_x, rx_y : array_like (n_rx,)
-        Receiver positions in m.
+        Receiver positions in m, anywhere (one inside a cell gets the interior value).
     k_b : array_like (n_freq,), complex
         Background wavenumber per frequency in rad/m.
 
@@ -267,7 +267,7 @@ class VIEOperator:
         Parameters
         ----------
         w : array (n_freq, n_src, ny, nx), complex
-            Contrast sources ``chi * E``.
+            Fields on the grid (in CSI's gradient: ``conj(chi)`` times the domain residuals).
 
         Returns
         -------
