@@ -74,7 +74,7 @@ class MeritBackendEntrypoint(_ScanBackend):
         Parameters
         ----------
         filename_or_obj : path-like
-            The file (file objects are refused).
+            The scan's complex-text CSV (file objects are refused).
         drop_variables : sequence of str, optional
             Variables dropped from the result.
         reference : path-like, optional
@@ -106,7 +106,7 @@ class TouchstoneBackendEntrypoint(_ScanBackend):
         Parameters
         ----------
         filename_or_obj : path-like
-            The file (file objects are refused).
+            The Touchstone file, ``<name>.s<N>p`` for N ports (file objects are refused).
         drop_variables : sequence of str, optional
             Variables dropped from the result.
         antenna_positions : array_like (N, 3), optional
@@ -143,7 +143,7 @@ class UmbmidBackendEntrypoint(_ScanBackend):
         Parameters
         ----------
         filename_or_obj : path-like
-            The file (file objects are refused).
+            The MATLAB file, v5 or v7.3/HDF5 (file objects are refused).
         drop_variables : sequence of str, optional
             Variables dropped from the result.
         data_key : str, optional

@@ -137,7 +137,7 @@ def hemisphere_grid(radius: float, resolution: float, *, z_min: float = 0.0) -> 
     Returns
     -------
     ImagingGrid
-        A cubic grid masked to the hemisphere.
+        A cubic grid (``z`` from ``z_min`` up to ``radius``) masked to the hemisphere.
 
     Examples
     --------
@@ -166,7 +166,7 @@ def plane_grid(radius: float, resolution: float, z: float) -> ImagingGrid:
     Returns
     -------
     ImagingGrid
-        A planar grid masked to the disc.
+        One plane (``planar=True``, ``z`` of length 1) masked to the disc.
 
     Examples
     --------
@@ -208,14 +208,14 @@ def homogeneous_delays(points: ArrayLike, antennas: ArrayLike, eps_r: float) -> 
     points : array_like (P, 3)
         Image points ``(x, y, z)`` in m.
     antennas : array_like (A, 3)
-        Antenna phase centres in m.
+        Antenna phase centres in m, in the same medium as the points.
     eps_r : float
         Relative permittivity of the medium (>= 1).
 
     Returns
     -------
     ndarray (P, A)
-        One-way times in s.
+        One-way times in s, ``|r - a| sqrt(eps_r) / c0``.
 
     Examples
     --------
@@ -247,9 +247,9 @@ def two_layer_delays(
     Parameters
     ----------
     points : array_like (P, 3)
-        Image points ``(x, y, z)`` in m.
+        Image points ``(x, y, z)`` in m, inside or outside the sphere.
     antennas : array_like (A, 3)
-        Antenna phase centres in m.
+        Antenna phase centres in m (usually outside the sphere).
     eps_outer, eps_inner : float
         Relative permittivities outside and inside the sphere (>= 1).
     radius : float
@@ -260,7 +260,7 @@ def two_layer_delays(
     Returns
     -------
     ndarray (P, A)
-        One-way times in s.
+        One-way times in s: the straight ray's length in each medium times its slowness.
 
     Examples
     --------
