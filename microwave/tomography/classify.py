@@ -222,7 +222,7 @@ def evaluate(x, labels, groups, *, model: str = "logistic", n_splits: int = 4, s
     Parameters
     ----------
     x : ndarray (n, n_features)
-        Features.
+        Features (``TrainingSet.sinogram`` or ``.maps``), standardised inside each fold.
     labels : ndarray (n,)
         Binary labels.
     groups : ndarray (n,)
@@ -279,7 +279,7 @@ def train_classifier(x, labels, groups, directory, *, epochs: int = 60, seed: in
     Parameters
     ----------
     x : ndarray (n, n_features)
-        Features.
+        Features; their mean and std are saved with the model for :func:`predict_files`.
     labels : ndarray (n,)
         Binary labels.
     groups : ndarray (n,)

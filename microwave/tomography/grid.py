@@ -64,7 +64,7 @@ class TomographyGrid:
         Returns
         -------
         TomographyGrid
-            The grid.
+            The grid, centred on ``center``.
 
         Examples
         --------
@@ -98,7 +98,7 @@ class TomographyGrid:
         Returns
         -------
         TomographyGrid
-            The grid.
+            The grid whose cell centres are ``x`` and ``y``.
 
         Examples
         --------
