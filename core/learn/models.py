@@ -48,6 +48,35 @@ class _Spec:
         self.spec = {"class": type(self).__name__, "kwargs": kwargs}
 
 
+class _LinearHead:
+    """Mixin for classifiers whose scores are a linear ``head`` on their ``features``."""
+
+    def forward(self, x):
+        """Scores of a batch: the linear ``head`` applied to :meth:`features`.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch as :meth:`features` takes it, in the input's physical units (standardised
+            inside the model).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits, shape (batch, n_outputs).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from brim.learn import MLP, ResNetClassifier
+        >>> tuple(ResNetClassifier(widths=(4, 8))(torch.zeros(2, 1, 8, 8)).shape)
+        (2, 1)
+        >>> tuple(MLP(3, hidden=(5, 4), n_outputs=3)(torch.zeros(2, 3)).shape)
+        (2, 3)
+        """
+        return self.head(self.features(x))
+
+
 class _InputStats(nn.Module):
     """Fixed per-channel (or per-feature) centring and scaling of the model's input.
 
@@ -168,7 +197,7 @@ class _ResBlock(nn.Module):
         return F.relu(h + s)
 
 
-class ResNetClassifier(nn.Module, _Spec):
+class ResNetClassifier(_LinearHead, nn.Module, _Spec):
     """ResNet-style 2-D classifier: a stem, stages of residual blocks (stride 2 between stages),
     global average pooling and a linear head.
 
@@ -264,7 +293,8 @@ class ResNetClassifier(nn.Module, _Spec):
         return self.stages[-1]
 
     def features(self, x):
-        """The pooled feature vector of a batch (the input of the last layer).
+        """The pooled feature vector of a batch (the input of the last layer): the output of
+        the last residual stage, averaged over y and x.
 
         Parameters
         ----------
@@ -274,7 +304,7 @@ class ResNetClassifier(nn.Module, _Spec):
         Returns
         -------
         torch.Tensor
-            Shape (batch, n_features).
+            Shape (batch, n_features), ``n_features = widths[-1]``.
 
         Examples
         --------
@@ -285,30 +315,6 @@ class ResNetClassifier(nn.Module, _Spec):
         (2, 8)
         """
         return self.stages(self.stem(self.input_stats(x))).mean(dim=(2, 3))
-
-    def forward(self, x):
-        """Scores of a batch.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A batch (batch, channel, y, x), in the input's physical units (standardised
-            inside the model).
-
-        Returns
-        -------
-        torch.Tensor
-            Logits, shape (batch, n_outputs).
-
-        Examples
-        --------
-        >>> import torch
-        >>> from brim.learn import ResNetClassifier
-        >>> net = ResNetClassifier(widths=(4, 8))
-        >>> tuple(net(torch.zeros(2, 1, 8, 8)).shape)
-        (2, 1)
-        """
-        return self.head(self.features(x))
 
 
 def _double_conv(cin, cout):
@@ -424,7 +430,7 @@ class UNet2d(nn.Module, _Spec):
         return self.out(h)
 
 
-class MLP(nn.Module, _Spec):
+class MLP(_LinearHead, nn.Module, _Spec):
     """Multi-layer perceptron for tabular features (e.g. S-parameter or radiomic features).
 
     Parameters
@@ -464,17 +470,18 @@ class MLP(nn.Module, _Spec):
         self.head = nn.Linear(cin, n_outputs)
 
     def features(self, x):
-        """The pooled feature vector of a batch (the input of the last layer).
+        """The activations of the last hidden layer for a batch (the input of the last layer).
 
         Parameters
         ----------
         x : torch.Tensor
-            A batch (batch, in_features).
+            A batch (batch, in_features); trailing axes are flattened.
 
         Returns
         -------
         torch.Tensor
-            Shape (batch, n_features).
+            Shape (batch, n_features), ``n_features = hidden[-1]`` (``in_features`` without
+            hidden layers).
 
         Examples
         --------
@@ -485,30 +492,6 @@ class MLP(nn.Module, _Spec):
         (2, 4)
         """
         return self.body(self.input_stats(x.flatten(1)))
-
-    def forward(self, x):
-        """Scores of a batch.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A batch (batch, in_features) (trailing axes are flattened), in the input's
-            physical units (standardised inside the model).
-
-        Returns
-        -------
-        torch.Tensor
-            Logits, shape (batch, n_outputs).
-
-        Examples
-        --------
-        >>> import torch
-        >>> from brim.learn import MLP
-        >>> net = MLP(3, hidden=(5, 4))
-        >>> tuple(net(torch.zeros(2, 3)).shape)
-        (2, 1)
-        """
-        return self.head(self.features(x))
 
 
 class TwoBranchFusion(nn.Module, _Spec):
