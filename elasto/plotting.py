@@ -69,12 +69,13 @@ def plot_bmode(
     dynamic_range : float
         Grey scale from ``-dynamic_range`` dB to 0 dB.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+        Passed to :meth:`matplotlib.axes.Axes.imshow`, but for ``cmap``, ``vmin`` and ``vmax``
+        (grey, set by ``dynamic_range``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn into.
+        The axes, with the B-mode (dB) titled ``B-mode (<dynamic_range> dB)``.
 
     Examples
     --------
@@ -117,12 +118,14 @@ def plot_elastogram(
     colorbar : bool
         Add a colour bar.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``), but for ``vmin`` and
+        ``vmax`` (from 0 % to ``vmax``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn into.
+        The axes, with the compressive strain (%) titled ``elastogram (<method>)`` (the
+        ``method`` attribute of ``strain``) and, with ``colorbar``, its colour bar.
 
     Examples
     --------
@@ -159,12 +162,13 @@ def plot_displacement(
     component : {"axial", "lateral"}
         Displacement shown.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+        Passed to :meth:`matplotlib.axes.Axes.imshow`, but for ``cmap`` (viridis).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn into.
+        The axes, with the displacement (um) and its colour bar, labelled
+        ``<component> displacement (um)``.
 
     Examples
     --------
@@ -191,12 +195,12 @@ def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> 
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; default a new figure's.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``; default viridis).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn into.
+        The axes, with E (kPa) titled ``shear-wave elastography`` and its colour bar.
 
     Examples
     --------
