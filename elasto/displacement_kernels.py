@@ -584,15 +584,19 @@ def ncc_numba(
 def ncc_numpy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit=1):
     """Straightforward NumPy NCC block matching (Python loop over windows; reference).
 
+    The plain definition that :func:`ncc_numba` is tested against: the table of NCCs over all
+    shifts of each window, its peak and the sub-sample fits around it.
+
     Parameters
     ----------
     pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
-        As :func:`ncc_numba`.
+        As :func:`ncc_numba`; every line is matched and the lateral shift always refined.
 
     Returns
     -------
     axial, lateral, ncc : numpy.ndarray (n_windows, n_lines)
-        As :func:`ncc_numba`.
+        The numbers of :func:`ncc_numba` for all lines with ``lateral_fit=True``, up to
+        round-off.
     """
     nd, nl = pre.shape
     nw = len(centers)
@@ -656,12 +660,9 @@ def dp_numba(pre, post, centers, hw, dmin, dmax, lat_max, alpha):
 
     Parameters
     ----------
-    pre, post : array (depth, line)
-        Real RF frames.
-    centers : int array (n_windows,)
-        Window centres (rows).
-    hw : int
-        Window half-length in samples.
+    pre, post, centers, hw
+        The RF frames and windows, as in :func:`ncc_numba`; the data cost of a candidate shift
+        of a window is 1 - its NCC.
     dmin : int or int array (n_lines,)
         Lowest candidate axial shift (per line); the candidates are
         ``dmin .. dmin + (dmax - min(dmin))`` on every line.
@@ -819,12 +820,14 @@ def ncc_cupy(pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search,
     Parameters
     ----------
     pre, post, centers, hw, guide_ax, guide_lat, ax_search, lat_search, fit
-        As :func:`ncc_numba`.
+        As :func:`ncc_numba` (NumPy or CuPy arrays; copied to the device as float64 frames
+        and int64 guides); every line is matched and the lateral shift always refined.
 
     Returns
     -------
     axial, lateral, ncc : cupy.ndarray (n_windows, n_lines)
-        As :func:`ncc_numba`.
+        On the device: the numbers of :func:`ncc_numba` for all lines with
+        ``lateral_fit=True``, up to round-off.
     """
     import cupy as cp
 
