@@ -174,14 +174,15 @@ def score_frame_pairs(
 def select_frame_pairs(
     seq: xr.Dataset, *, n_pairs: int = 1, max_gap: int = 3, **kwargs
 ) -> list[tuple[int, int]]:
-    """The best frame pairs of a sequence, sharing no frame, best first.
+    """The best frame pairs of a sequence, sharing no frame, best first: :func:`best_pairs` of
+    the :func:`score_frame_pairs` table.
 
     Parameters
     ----------
     seq : xarray.Dataset
         ``rf_frames`` with ``rf`` on (frame, depth, line).
     n_pairs : int
-        How many pairs to return at most (pairs scoring 0 are never returned).
+        As in :func:`best_pairs`; checked before any pair is scored.
     max_gap : int
         Largest frame distance considered.
     **kwargs
@@ -191,12 +192,13 @@ def select_frame_pairs(
     Returns
     -------
     list of (int, int)
-        ``(pre, post)`` frame indices.
+        ``(pre, post)`` frame indices, as :func:`best_pairs` returns them.
 
     Raises
     ------
-    ConfigError
-        ``n_pairs`` below 1, or no pair with its compression in range.
+    SchemaError, ConfigError
+        As :func:`score_frame_pairs` (bad sequence or options) and :func:`best_pairs`
+        (``n_pairs`` below 1, or no pair with its compression in range).
 
     Examples
     --------
