@@ -2,7 +2,8 @@
 
 Core subcommands: ``info``, ``demo``, ``batch``, ``samples`` and ``learn``. Each modality adds
 its own group (``brim thermo ...``) through the ``brim.cli`` entry-point group: a
-``register(subparsers)`` function that adds one parser and sets ``func`` on its subcommands.
+``register(subparsers)`` function that adds one parser and sets ``func`` on its subcommands
+(made by :func:`command_group` from a function adding the subcommands).
 Every subcommand is a thin shell over a library function; a :class:`brim.BrimError` becomes a
 one-line message and exit status 2.
 
@@ -27,6 +28,7 @@ import argparse
 import contextlib
 import os
 import sys
+import textwrap
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
@@ -210,6 +212,66 @@ def add_command_group(
     sub = parser.add_subparsers(dest=f"{name}_command", metavar=metavar)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
     return parser, sub
+
+
+_REGISTER_DOC = """Add the ``{name}`` command group ({help}) to the ``brim`` parser.
+
+{commands}
+
+Parameters
+----------
+subparsers : argparse._SubParsersAction
+    The ``brim`` parser's subcommands.
+
+Returns
+-------
+argparse.ArgumentParser
+    The ``{name}`` group's parser.
+"""
+
+
+def command_group(
+    name: str, *, help: str, epilog: str, description: str | None = None
+) -> Callable[[Callable[[Any], None]], Callable[[Any], argparse.ArgumentParser]]:
+    """Decorator making a group's ``register(subparsers)`` entry point (``brim.cli`` group).
+
+    The decorated function, ``add_commands(sub)``, adds the group's commands to the group's
+    subparsers; the entry point made of it adds the group (:func:`add_command_group`), then its
+    commands, and returns the group's parser. Its docstring is the decorated one's, between
+    the group's line and the Parameters and Returns every entry point shares.
+
+    Parameters
+    ----------
+    name : str
+        The group's name (``thermo``).
+    help : str
+        The group's line in ``brim --help``.
+    epilog : str
+        The group's examples (:func:`examples`).
+    description : str, optional
+        Text shown above the group's commands in its ``--help``.
+
+    Returns
+    -------
+    callable
+        The decorator: ``add_commands`` -> ``register(subparsers)``.
+    """
+
+    def decorate(add_commands: Callable[[Any], None]) -> Callable[[Any], argparse.ArgumentParser]:
+        def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+            parser, sub = add_command_group(subparsers, name, help=help, epilog=epilog)
+            parser.description = description
+            add_commands(sub)
+            return parser
+
+        register.__name__ = register.__qualname__ = add_commands.__name__
+        register.__module__ = add_commands.__module__
+        first, _, rest = (add_commands.__doc__ or "").strip().partition("\n")
+        commands = f"{first}\n{textwrap.dedent(rest)}".strip()
+        register.__doc__ = _REGISTER_DOC.format(name=name, help=help, commands=commands)
+        return register
+
+    return decorate
 
 
 def progress_bar(items: Sequence, *, on: bool, desc: str) -> Iterable:
@@ -892,26 +954,13 @@ Example configuration (paths are relative to the configuration file)::
 """
 
 
-def register_learn(subparsers) -> argparse.ArgumentParser:
-    """Add the ``learn`` command group (its code, and torch, load only when it runs).
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The ``brim`` parser's subcommands.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``learn`` group's parser.
-    """
-    p, sub = add_command_group(
-        subparsers,
-        "learn",
-        help="deep learning and honest evaluation",
-        epilog=examples("brim learn cv experiment.yaml -o report/", "brim learn cv --help"),
-        metavar="COMMAND",
-    )
+@command_group(
+    "learn",
+    help="deep learning and honest evaluation",
+    epilog=examples("brim learn cv experiment.yaml -o report/", "brim learn cv --help"),
+)
+def register_learn(sub: argparse._SubParsersAction) -> None:
+    """Its command: cv (its code, and torch, load only when it runs)."""
     cv = sub.add_parser(
         "cv",
         help="grouped cross-validation from a YAML config; writes an HTML/JSON report",
@@ -927,7 +976,6 @@ def register_learn(subparsers) -> argparse.ArgumentParser:
     )
     add_progress_option(cv)
     cv.set_defaults(func=_run_learn_cv)
-    return p
 
 
 def _run_learn_cv(args) -> int:

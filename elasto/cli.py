@@ -13,9 +13,9 @@ from pathlib import Path
 
 from brim.cli import (
     add_backend_option,
-    add_command_group,
     add_output_option,
     add_progress_option,
+    command_group,
     examples,
     output_file,
     output_folder,
@@ -363,32 +363,19 @@ _UNITS = (
 )
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``elasto`` command group to the ``brim`` parser.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The ``brim`` parser's subcommands.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``elasto`` group's parser.
-    """
-    g, sub = add_command_group(
-        subparsers,
-        "elasto",
-        help="ultrasound elastography: RF/channel data to strain",
-        epilog=examples(
-            f"brim elasto strain {_PAIR} -o strain.nc",
-            "brim elasto simulate -o sim/",
-            "brim elasto COMMAND --help",
-        ),
-    )
+@command_group(
+    "elasto",
+    help="ultrasound elastography: RF/channel data to strain",
+    epilog=examples(
+        f"brim elasto strain {_PAIR} -o strain.nc",
+        "brim elasto simulate -o sim/",
+        "brim elasto COMMAND --help",
+    ),
     # a new user met --zmax in mm beside --pitch in m without a word: the group's help says it
-    g.description = _UNITS
-
+    description=_UNITS,
+)
+def register(sub: argparse._SubParsersAction) -> None:
+    """Its commands: convert, beamform, displacement, strain, ratio, simulate, swe."""
     p = sub.add_parser(
         "convert",
         help="read .mat/.npy RF or pybf channel HDF5 into brim NetCDF",
@@ -525,4 +512,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--density", type=float, default=1000.0, help="tissue density (kg/m^3)")
     p.add_argument("--roi", help="ROI for Emax/Emean: rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
     p.set_defaults(func=_cmd_swe)
-    return g

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from brim.cli import (
-    add_command_group,
     add_output_option,
     add_progress_option,
+    command_group,
     examples,
     output_file,
     output_folder,
@@ -227,30 +227,18 @@ def _cmd_convert(args) -> int:
     return 0
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``fusion`` command group to the brim CLI.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The ``brim`` parser's subcommands.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``fusion`` group's parser.
-    """
-    g, sub = add_command_group(
-        subparsers,
-        "fusion",
-        help="US-guided diffuse optical tomography and fusion",
-        epilog=examples(
-            f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
-            "brim fusion simulate -o sim/ --depth 15 --diameter 10",
-            "brim fusion COMMAND --help",
-        ),
-    )
-
+@command_group(
+    "fusion",
+    help="US-guided diffuse optical tomography and fusion",
+    epilog=examples(
+        f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
+        "brim fusion simulate -o sim/ --depth 15 --diameter 10",
+        "brim fusion COMMAND --help",
+    ),
+)
+def register(sub: argparse._SubParsersAction) -> None:
+    """Its commands: simulate, background, reconstruct, hemoglobin, segment-us, train-us,
+    register, convert."""
     p = sub.add_parser(
         "simulate",
         help="simulate a lesion measurement, reference and US image",
@@ -440,4 +428,3 @@ def register(subparsers) -> argparse.ArgumentParser:
         "pixel_size (m), depth_spacing (m), extinction (CSV path), hemoglobin (true/false)",
     )
     p.set_defaults(func=_cmd_convert)
-    return g

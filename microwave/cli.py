@@ -9,9 +9,9 @@ import sys
 
 from brim.cli import (
     add_backend_option,
-    add_command_group,
     add_output_option,
     add_progress_option,
+    command_group,
     examples,
     output_file,
     save_each,
@@ -356,30 +356,19 @@ def _add_cal(p):
 _SCAN = "$(brim samples --path microwave_radar_scan)"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``microwave`` command group.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The subparsers of the ``brim`` command.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``microwave`` group's parser.
-    """
-    parser, sub = add_command_group(
-        subparsers,
-        "microwave",
-        help="microwave radar imaging and tomography",
-        epilog=examples(
-            f"brim microwave image {_SCAN} -o image.nc",
-            "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
-            "brim microwave COMMAND --help",
-        ),
-    )
-
+@command_group(
+    "microwave",
+    help="microwave radar imaging and tomography",
+    epilog=examples(
+        f"brim microwave image {_SCAN} -o image.nc",
+        "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
+        "brim microwave COMMAND --help",
+    ),
+)
+def register(sub: argparse._SubParsersAction) -> None:
+    """Its commands: radar imaging (convert, calibrate, estimate-propagation, beamform, image,
+    metrics, info) and tomography (simulate, reconstruct, train, predict:
+    :mod:`brim.microwave.tomography.cli`)."""
     p = sub.add_parser(
         "convert",
         help="read vendor/public scans into brim NetCDF",
@@ -529,4 +518,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     tomography_cli.add_commands(sub)
-    return parser

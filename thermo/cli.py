@@ -26,9 +26,9 @@ import os
 from pathlib import Path
 
 from brim.cli import (
-    add_command_group,
     add_output_option,
     add_progress_option,
+    command_group,
     examples,
     output_file,
     output_folder,
@@ -258,31 +258,17 @@ _T = "$(brim samples --path thermo_phantom_tumour)"
 _H = "$(brim samples --path thermo_phantom_healthy)"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``thermo`` command group to the ``brim`` CLI.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The ``brim`` parser's sub-commands.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``thermo`` group's parser.
-    """
-    p, sub = add_command_group(
-        subparsers,
-        "thermo",
-        help="infrared thermography: convert, segment, classify",
-        epilog=examples(
-            f"brim thermo segment {_T} -o tumour_seg.nc",
-            "brim thermo simulate -o cohort/ --n 8",
-            "brim thermo COMMAND --help",
-        ),
-        metavar="COMMAND",
-    )
-
+@command_group(
+    "thermo",
+    help="infrared thermography: convert, segment, classify",
+    epilog=examples(
+        f"brim thermo segment {_T} -o tumour_seg.nc",
+        "brim thermo simulate -o cohort/ --n 8",
+        "brim thermo COMMAND --help",
+    ),
+)
+def register(sub: argparse._SubParsersAction) -> None:
+    """Its commands: convert, segment, features, train, predict, simulate."""
     q = sub.add_parser(
         "convert",
         help="raw thermal files -> brim thermogram files (.nc)",
@@ -429,4 +415,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     q.add_argument("--n", type=int, default=4, help="number of subjects (default 4)")
     q.add_argument("--seed", type=int, default=0, help="random seed")
     q.set_defaults(func=_cmd_simulate)
-    return p
