@@ -424,7 +424,8 @@ def read_touchstone(
     Returns
     -------
     xarray.Dataset
-        A ``sparameter_scan`` (complex ``s`` (1), ``freq`` in Hz, antenna positions in m).
+        A ``sparameter_scan``: complex ``s`` (1) on ``(freq, tx, rx)``, ``freq`` in Hz, ``z0`` in
+        ohm, antenna positions in m when given.
 
     Examples
     --------
@@ -686,7 +687,8 @@ def read_npz(path: str | os.PathLike) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        A ``sparameter_scan`` (complex ``s`` (1), ``freq`` in Hz, antenna positions in m).
+        A ``sparameter_scan`` in the archive's ``layout`` (default ``multistatic`` for a 3-D
+        ``s``, else ``channel``): complex ``s`` (1), ``freq`` in Hz, antenna positions in m.
 
     Examples
     --------

@@ -94,7 +94,8 @@ class ColeColeParameters:
         Returns
         -------
         dict
-            Field name -> value.
+            The five parameters (SI units) and ``source``; ``ColeColeParameters(**d)`` rebuilds
+            the set.
         """
         return asdict(self)
 

@@ -283,7 +283,8 @@ class ImageMetrics:
         Returns
         -------
         dict
-            Field name -> value.
+            ``peak_m`` and ``fwhm_m`` as 3-tuples in m, the two ratios in dB and
+            ``localisation_error_m`` in m (or None).
         """
         return asdict(self)
 
