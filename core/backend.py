@@ -45,26 +45,33 @@ def cupy_available() -> bool:
         return False
 
 
+def _type_from(x: Any, package: str) -> bool:
+    """Whether the type of ``x`` is defined in ``package``, read off the type's module name so
+    that the package need not be imported (nor installed)."""
+    return type(x).__module__.split(".")[0] == package
+
+
 def is_cupy_array(x: Any) -> bool:
     """True for a ``cupy.ndarray`` (checked without importing CuPy).
 
     Parameters
     ----------
     x : object
-        Any value.
+        Any value; NumPy arrays and torch tensors (on the GPU too) give False.
 
     Returns
     -------
     bool
+        Whether the type of ``x`` comes from the ``cupy`` package.
 
     Examples
     --------
     >>> import numpy as np
     >>> from brim.backend import is_cupy_array
-    >>> is_cupy_array(np.zeros(3))
-    False
+    >>> is_cupy_array(np.zeros(3)), is_cupy_array([1.0, 2.0])
+    (False, False)
     """
-    return type(x).__module__.split(".")[0] == "cupy"
+    return _type_from(x, "cupy")
 
 
 def is_torch_tensor(x: Any) -> bool:
@@ -73,20 +80,23 @@ def is_torch_tensor(x: Any) -> bool:
     Parameters
     ----------
     x : object
-        Any value.
+        Any value; a NumPy array, even one sharing memory with a tensor, gives False.
 
     Returns
     -------
     bool
+        Whether the type of ``x`` comes from the ``torch`` package.
 
     Examples
     --------
+    Usable where torch is an optional extra that may not be installed:
+
     >>> import numpy as np
     >>> from brim.backend import is_torch_tensor
     >>> is_torch_tensor(np.zeros(3))
     False
     """
-    return type(x).__module__.split(".")[0] == "torch"
+    return _type_from(x, "torch")
 
 
 def namespace(*arrays: Any):
