@@ -232,7 +232,7 @@ class BreastPhantom:
         Parameters
         ----------
         freq : float
-            Frequency in Hz.
+            Frequency in Hz at which every tissue model is evaluated.
 
         Returns
         -------
@@ -260,7 +260,7 @@ class BreastPhantom:
         Parameters
         ----------
         freq : float
-            Frequency in Hz.
+            Frequency in Hz (a callable coupling medium is evaluated there).
 
         Returns
         -------
@@ -320,12 +320,13 @@ class BreastPhantom:
         grid : TomographyGrid
             The new grid.
         supersample : int
-            Point samples per cell and axis for the area fractions.
+            Point samples per cell and axis: the shapes are painted at them, or (a map
+            phantom) the fractions are interpolated there, then averaged per cell.
 
         Returns
         -------
         BreastPhantom
-            The phantom on ``grid``.
+            The same tissues on ``grid`` (tumour centre and radius kept).
 
         Examples
         --------
@@ -356,12 +357,13 @@ class BreastPhantom:
         Parameters
         ----------
         freq : float
-            Frequency in Hz.
+            Frequency in Hz of the map, also stored as the ``freq`` variable.
 
         Returns
         -------
         xarray.Dataset
-            Kind ``reconstruction``.
+            Kind ``reconstruction`` (the true map, to compare reconstructions with); with a
+            tumour, its centre and radius in m are attributes.
 
         Examples
         --------
@@ -442,7 +444,7 @@ def breast_phantom(
     Returns
     -------
     BreastPhantom
-        The phantom on ``grid``.
+        The phantom on ``grid``, its shapes kept for :meth:`BreastPhantom.on_grid`.
 
     Examples
     --------
@@ -497,9 +499,9 @@ def random_breast_phantom(
     n_fibro : (int, int)
         Range of the number of fibroglandular ellipses.
     background : complex or callable
-        Coupling medium.
+        Coupling medium, passed to :func:`breast_phantom`.
     supersample : int
-        Point samples per cell and axis for the area fractions.
+        Point samples per cell and axis, passed to :func:`breast_phantom`.
 
     Returns
     -------
