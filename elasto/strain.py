@@ -525,14 +525,20 @@ def elasticity_score(
 
     Examples
     --------
+    A 5 mm lesion with a quarter of the image's 1 % strain scores 4 (no strain in the whole
+    lesion); stiffen a 2.5 mm band around it as well and it scores 5:
+
     >>> import numpy as np, xarray as xr
-    >>> z = np.linspace(0, 0.02, 41)
-    >>> x = np.linspace(0, 0.02, 41)
-    >>> eps = np.full((41, 41), -0.01)
-    >>> eps[15:26, 15:26] = -0.0025  # a lesion 4x stiffer than its surroundings
-    >>> strain = xr.Dataset({"strain": (("depth", "line"), eps)}, coords={"depth": z, "line": x})
-    >>> elasticity_score(strain, StrainRoi((0.0075, 0.0125, 0.0075, 0.0125)))
-    4
+    >>> mm = np.arange(41) * 0.5e-3  # a 20 mm square image on a 0.5 mm grid
+    >>> hard = np.full((41, 41), -0.01)
+    >>> hard[15:26, 15:26] = -0.0025
+    >>> hard_around = hard.copy()
+    >>> hard_around[10:31, 10:31] = -0.0025
+    >>> lesion = StrainRoi((7.5e-3, 12.5e-3, 7.5e-3, 12.5e-3))
+    >>> [elasticity_score(xr.Dataset({"strain": (("depth", "line"), eps)},
+    ...                              coords={"depth": mm, "line": mm}), lesion)
+    ...  for eps in (hard, hard_around)]
+    [4, 5]
     """
     eps = np.abs(strain["strain"].values)
     valid = np.isfinite(eps)
