@@ -56,12 +56,13 @@ def plot_image_slice(
     db : bool
         Show ``10 log10(I / max I)`` (dB) instead of the linear intensity.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.pcolormesh`.
+        Passed to :meth:`matplotlib.axes.Axes.pcolormesh` (defaults ``cmap="inferno"`` and, in
+        dB, ``vmin=-20``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes drawn on, with a colour bar.
 
     Examples
     --------
@@ -115,12 +116,12 @@ def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax: Any = None, **k
     ax : matplotlib.axes.Axes, optional
         Where to draw; default: a new figure.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.plot`.
+        Passed to :meth:`matplotlib.axes.Axes.plot` for each curve.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes drawn on, with a legend of the curves.
 
     Examples
     --------
@@ -165,7 +166,8 @@ def plot_permittivity(
     ax : matplotlib.axes.Axes, optional
         Where to draw; default: a new figure.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.plot`.
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the permittivity curves; the dashed
+        conductivity curves take their colours.
 
     Returns
     -------
@@ -236,12 +238,12 @@ def plot_propagation(est: Any, *, ax: Any = None, **kw) -> Any:
     ax : matplotlib.axes.Axes, optional
         Where to draw; default: a new figure.
     **kw
-        Passed to :meth:`matplotlib.axes.Axes.plot`.
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the criterion curve.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes drawn on: the curve and a dashed vertical line at the estimate.
 
     Examples
     --------
