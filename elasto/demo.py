@@ -9,7 +9,6 @@ import numpy as np
 import xarray as xr
 
 from brim.demo import DemoSection
-from brim.errors import BrimError
 
 __all__ = ["run"]
 
@@ -64,38 +63,32 @@ def run(outdir: Path, *, progress: bool = False) -> DemoSection:
     Parameters
     ----------
     outdir : pathlib.Path
-        Folder for the figures (created).
+        Folder (created) for ``elasto_strain.png`` and ``elasto_swe.png``.
     progress : bool
         Unused (the steps take seconds); accepted for the ``brim.demos`` interface.
 
     Returns
     -------
     brim.demo.DemoSection
+        The two figures and the summary: the input, per displacement estimator the median
+        strain, strain ratio and elasticity score, and the shear-wave speed and modulus
+        against the truth.
     """
     from matplotlib.figure import Figure
 
-    import brim.data
+    from brim._demo import bundled_or_simulated
     from brim.demo import save_figure
 
     from .displacement import estimate_displacement
     from .plotting import plot_bmode, plot_elastogram, plot_modulus_map
     from .rfsim import simulate_shear_wave_rf
+    from .samples import phantom_pair
     from .shearwave import shear_wave_elastography
     from .strain import StrainRoi, elasticity_score, strain_image, strain_ratio
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    try:
-        sample = brim.data.sample("elasto_phantom_pair")
-        if not isinstance(sample, xr.Dataset):  # a DataTree is not an rf_frames pair
-            raise BrimError("the bundled elasto_phantom_pair is not a Dataset")
-        pair = sample
-        origin = "bundled sample elasto_phantom_pair"
-    except BrimError:  # samples not generated yet: simulate the same pair
-        from .samples import phantom_pair
-
-        pair = phantom_pair()
-        origin = "simulated now (bundled sample not generated yet)"
+    (pair,), origin = bundled_or_simulated(("elasto_phantom_pair",), lambda: [phantom_pair()])
     compression = float(pair.attrs.get("applied_compression", 0.01))
     summary = [
         f"input: {origin}; {pair.sizes['depth']} x {pair.sizes['line']} RF, "

@@ -6,33 +6,38 @@ import time
 from pathlib import Path
 
 
-def _samples(outdir: Path):
+def _samples(outdir: Path) -> list:
+    """The target and reference measurements and the ultrasound image, bundled or simulated."""
     import brim
-    from brim.errors import BrimError
+    from brim._demo import bundled_or_simulated
+    from brim.fusion.samples import make_samples
 
     names = ("fusion_measurement", "fusion_reference", "fusion_ultrasound")
-    try:
-        return [brim.data.sample(n) for n in names]
-    except BrimError:  # samples not bundled yet: make them with the simulators
-        from brim.fusion.samples import make_samples
-
-        paths = make_samples(outdir / "samples")
-        return [brim.open(p) for p in paths]
+    datasets, _ = bundled_or_simulated(
+        names, lambda: [brim.open(p) for p in make_samples(outdir / "samples")]
+    )
+    return datasets
 
 
 def run(outdir: Path, *, progress: bool = False):
     """Run brim.fusion end to end on the bundled samples; write PNG figures into ``outdir``.
 
+    Fits the background to the reference measurement, reconstructs the lesion on the
+    ultrasound-guided dual mesh and converts the absorption to haemoglobin.
+
     Parameters
     ----------
     outdir : pathlib.Path
-        Folder for the figures (created).
+        Folder (created) for ``fusion_overview.png`` and ``fusion_hbt_slices.png``; samples
+        that are not bundled are simulated into ``outdir/samples``.
     progress : bool
         Unused (the reconstruction takes seconds); accepted for the ``brim.demos`` interface.
 
     Returns
     -------
     brim.demo.DemoSection
+        The two figures and the summary: the background fit, the reconstruction's size and
+        time, and the lesion's HbT, sO2 and centre against the simulated truth.
     """
     import json
 

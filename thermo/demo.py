@@ -15,13 +15,17 @@ def run(outdir: Path, *, progress: bool = False):
     Parameters
     ----------
     outdir : pathlib.Path
-        Folder for the figure (created).
+        Folder (created) for ``thermo_segmentation_asymmetry.png``; samples that are not
+        bundled are regenerated into ``outdir/_samples``.
     progress : bool
         Unused (the steps are fast); accepted for the ``brim.demos`` interface.
 
     Returns
     -------
     brim.demo.DemoSection
+        The figure (per phantom: temperature with the segmentation, and the ΔT map) and a
+        summary line per phantom (ΔT features, ΔT-rule score, Dice against the phantom's
+        truth), then how to read the rule.
     """
     from matplotlib.figure import Figure
 
