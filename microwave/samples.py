@@ -190,7 +190,7 @@ def make_samples(outdir: Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written.
+        The one file written, ``outdir / "microwave_radar_scan.nc"``.
     """
     from brim.io import save
 
