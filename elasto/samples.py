@@ -55,7 +55,8 @@ def make_samples(outdir: Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written.
+        ``[outdir / "elasto_phantom_pair.nc"]``, its provenance stamped with
+        ``SOURCE_DATE_EPOCH`` (the sample epoch unless the variable is already set).
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
