@@ -409,7 +409,7 @@ class ArrayDataset(_Base):
         Parameters
         ----------
         idx : array of int
-            Sample positions.
+            Sample positions, in the order wanted; a position may repeat (a bootstrap sample).
 
         Returns
         -------
@@ -433,7 +433,8 @@ class ArrayDataset(_Base):
         return out
 
     def inputs_for_hashing(self) -> np.ndarray:
-        """The first input's arrays (for duplicate / near-duplicate leakage checks).
+        """The first input's arrays (for duplicate / near-duplicate leakage checks); of a
+        two-input dataset the second input (e.g. tabular features) is not hashed.
 
         Returns
         -------
@@ -444,9 +445,8 @@ class ArrayDataset(_Base):
         --------
         >>> import numpy as np
         >>> from brim.learn import ArrayDataset
-        >>> images = np.arange(5.0)[:, None, None] * np.ones((5, 4, 4))
-        >>> data = ArrayDataset(images, labels=[0, 1, 0, 1, 1])
-        >>> data.inputs_for_hashing().shape
+        >>> images, features = np.zeros((5, 4, 4)), np.ones((5, 3))
+        >>> ArrayDataset((images, features), labels=[0, 1, 0, 1, 1]).inputs_for_hashing().shape
         (5, 1, 4, 4)
         """
         return self.arrays[0]
@@ -479,6 +479,25 @@ class FileDataset(_Base):
     cache : bool
         Keep each array in memory after its first read (per process: every worker fills its own
         cache after the fork). For data that fit in memory; saves re-opening files each epoch.
+
+    Examples
+    --------
+    Three saved thermograms, one per sample; a subset opens nothing, the leakage check reads
+    every file:
+
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> import brim
+    >>> from brim.learn import FileDataset
+    >>> for k in range(3):
+    ...     ds = xr.Dataset({"temperature": (("y", "x"), np.full((4, 4), 30.0 + k))})
+    ...     _ = brim.save(ds, f"s{k}.nc")
+    >>> files = FileDataset(["s0.nc", "s1.nc", "s2.nc"], var="temperature", labels=[0, 1, 0])
+    >>> part = files.subset([2, 0])
+    >>> len(part), part.group_ids.tolist(), part.labels.tolist()
+    (2, ['s2', 's0'], [0, 0])
+    >>> [float(a.mean()) for a in files.inputs_for_hashing()]
+    [30.0, 31.0, 32.0]
     """
 
     def __init__(
@@ -557,26 +576,13 @@ class FileDataset(_Base):
         Parameters
         ----------
         idx : array of int
-            Sample positions.
+            Sample positions; in one process the subset shares this dataset's cache of the
+            arrays already read.
 
         Returns
         -------
         FileDataset
-            The selected samples; nothing is opened.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import xarray as xr
-        >>> import brim
-        >>> from brim.learn import FileDataset
-        >>> for k in range(3):
-        ...     ds = xr.Dataset({"temperature": (("y", "x"), np.full((4, 4), 30.0 + k))})
-        ...     _ = brim.save(ds, f"s{k}.nc")
-        >>> files = FileDataset(["s0.nc", "s1.nc", "s2.nc"], var="temperature", labels=[0, 1, 0])
-        >>> part = files.subset([2, 0])
-        >>> len(part), part.group_ids.tolist(), part.labels.tolist()
-        (2, ['s2', 's0'], [0, 0])
+            The selected samples; nothing is opened (see the class example).
         """
         idx = np.asarray(idx, dtype=np.int64)
         out = self._subset_base(FileDataset, idx)
@@ -591,20 +597,7 @@ class FileDataset(_Base):
         Returns
         -------
         list of ndarray
-            Each sample's input values.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import xarray as xr
-        >>> import brim
-        >>> from brim.learn import FileDataset
-        >>> for k in range(3):
-        ...     ds = xr.Dataset({"temperature": (("y", "x"), np.full((4, 4), 30.0 + k))})
-        ...     _ = brim.save(ds, f"s{k}.nc")
-        >>> files = FileDataset(["s0.nc", "s1.nc", "s2.nc"], var="temperature", labels=[0, 1, 0])
-        >>> [float(a.mean()) for a in files.inputs_for_hashing()]
-        [30.0, 31.0, 32.0]
+            Each sample's input values (see the class example).
         """
         return [self._input(i) for i in range(self.n)]
 
