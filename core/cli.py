@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import textwrap
@@ -1107,3 +1108,50 @@ def path_arg(value: str) -> Path:
     if not p.exists():
         raise argparse.ArgumentTypeError(f"no such file or folder: {value}")
     return p
+
+
+def check_plausible(
+    option: str, value: float | None, low: float, high: float, *, unit: str = "", hint: str = ""
+) -> None:
+    """Refuse an option's value outside its plausible range: a number typed in the wrong unit.
+
+    MHz typed for Hz, mm for m or kelvin for degC would otherwise run silently to a wrong
+    result; the message names the option, the value and the range, then ``hint``: the likely
+    slip and what to type instead.
+
+    Parameters
+    ----------
+    option : str
+        The option (``--fs``).
+    value : float or None
+        Its value; None (the option not given) passes.
+    low, high : float
+        The plausible range, both bounds included.
+    unit : str
+        The unit the option takes (``"Hz"``; empty for a fraction).
+    hint : str
+        The likely slip, appended after a colon.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    brim.ConfigError
+        ``value`` is not a finite number in ``[low, high]``.
+
+    Examples
+    --------
+    >>> from brim.cli import check_plausible
+    >>> check_plausible("--fs", 40e6, 1e5, 1e10, unit="Hz")
+    >>> check_plausible("--fs", 40, 1e5, 1e10, unit="Hz", hint="MHz? give Hz, e.g. 40e6")
+    Traceback (most recent call last):
+    ...
+    brim.errors.ConfigError: --fs 40 Hz is outside [100000, 1e+10] Hz: MHz? give Hz, e.g. 40e6
+    """
+    if value is None or (math.isfinite(value) and low <= value <= high):
+        return
+    u = f" {unit}" if unit else ""
+    slip = f": {hint}" if hint else ""
+    raise ConfigError(f"{option} {value:g}{u} is outside [{low:g}, {high:g}]{u}{slip}")

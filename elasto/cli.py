@@ -15,6 +15,7 @@ from brim.cli import (
     add_backend_option,
     add_output_option,
     add_progress_option,
+    check_plausible,
     command_group,
     examples,
     output_file,
@@ -48,16 +49,9 @@ _PLAUSIBLE = {
 
 def _check_plausible(args, *names: str) -> None:
     """Refuse an acquisition value typed in the wrong unit (a silent wrong geometry otherwise)."""
-    import math
-
     for name in names:
-        v = getattr(args, name, None)
-        if v is None:
-            continue
         lo, hi, unit, hint = _PLAUSIBLE[name]
-        if not (math.isfinite(v) and lo <= v <= hi):
-            flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"{flag} {v:g} {unit} is outside [{lo:g}, {hi:g}] {unit}: {hint}")
+        check_plausible("--" + name, getattr(args, name, None), lo, hi, unit=unit, hint=hint)
 
 
 def _read_rf(path, args):

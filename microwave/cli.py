@@ -11,6 +11,7 @@ from brim.cli import (
     add_backend_option,
     add_output_option,
     add_progress_option,
+    check_plausible,
     command_group,
     examples,
     output_file,
@@ -30,24 +31,16 @@ _MAX_DELAY_S = 1e-8
 
 def _check_metres(option: str, values, example: str) -> None:
     """Refuse lengths that are millimetres typed where metres are asked (a silent wrong image)."""
-    big = [v for v in values if abs(v) > _MAX_LENGTH_M]
-    if big:
-        raise ConfigError(
-            f"{option}: {big[0]:g} m is more than {_MAX_LENGTH_M:g} m from the centre; lengths "
-            f"are in metres (millimetres? e.g. {example})"
-        )
+    hint = f"lengths are in metres, from the centre (millimetres? e.g. {example})"
+    for v in values:
+        check_plausible(option, v, -_MAX_LENGTH_M, _MAX_LENGTH_M, unit="m", hint=hint)
 
 
 def _delay_s(value) -> float:
     """``--antenna-delay`` in seconds, refusing a number that only makes sense in ps or ns."""
-    import math
-
     d = float(value)
-    if not (math.isfinite(d) and abs(d) <= _MAX_DELAY_S):
-        raise ConfigError(
-            f"--antenna-delay is a one-way delay in seconds, |delay| <= {_MAX_DELAY_S:g} s; "
-            f"got {value:g} (picoseconds? 50 ps is 50e-12)"
-        )
+    hint = "a one-way delay in seconds (picoseconds? 50 ps is 50e-12)"
+    check_plausible("--antenna-delay", d, -_MAX_DELAY_S, _MAX_DELAY_S, unit="s", hint=hint)
     return d
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from brim.cli import (
     add_output_option,
     add_progress_option,
+    check_plausible,
     command_group,
     examples,
     output_file,
@@ -72,20 +73,16 @@ def _cmd_convert(args) -> int:
         "relative_humidity": args.humidity,
         "object_distance": args.distance,
     }
-    if args.humidity is not None and not (0 <= args.humidity <= 1):
-        raise ConfigError(f"--humidity is a fraction in [0, 1] (0.5 = 50 %), got {args.humidity}")
+    check_plausible("--humidity", args.humidity, 0, 1, hint="a fraction, 0.5 = 50 %")
     for flag, value in (
         ("--reflected-temp", args.reflected_temp),
         ("--atmospheric-temp", args.atmospheric_temp),
     ):
         # 300 (kelvin typed as degC) used to give skin at -15 degC without a word
-        if value is not None and not (-60 <= value <= 150):
-            raise ConfigError(
-                f"{flag} is in degC, in [-60, 150]; got {value:g}"
-                + (f" (kelvin? {value:g} K is {value - 273.15:.2f} degC)" if value > 150 else "")
-            )
-    if args.distance is not None and args.distance > 100:
-        raise ConfigError(f"--distance is in metres, at most 100; got {args.distance:g} (cm? mm?)")
+        kelvin = value is not None and value > 150
+        slip = f"kelvin? {value:g} K is {value - 273.15:.2f} degC" if kelvin else ""
+        check_plausible(flag, value, -60, 150, unit="degC", hint=slip)
+    check_plausible("--distance", args.distance, 0, 100, unit="m", hint="cm? mm? give metres")
 
     def convert(f):
         # --any-shape: DMR matrices of any size (cropped, resized); other formats are unaffected
