@@ -81,6 +81,26 @@ class ConfoundAudit:
         pooled within-stratum AUROC and the overall AUROC, with CIs; None where no stratum of
         the nuisance holds both classes. Empty unless :func:`confound_audit` was given
         ``models``.
+
+    Examples
+    --------
+    An audit as :func:`confound_audit` returns it, built by hand: acquisition order predicts
+    the label, a noise column does not.
+
+    >>> from brim.evaluate import ConfoundAudit
+    >>> audit = ConfoundAudit(
+    ...     rows=[
+    ...         {"name": "order", "auroc": 0.9, "low": 0.8, "high": 1.0, "flagged": True},
+    ...         {"name": "noise", "auroc": 0.5, "low": 0.3, "high": 0.7, "flagged": False},
+    ...     ],
+    ...     permutation=None,
+    ...     flag_auroc=0.7,
+    ... )
+    >>> audit.flagged
+    ['order']
+    >>> d = audit.to_dict()
+    >>> sorted(d), d["flag_auroc"], d["rows"][0]["name"]
+    (['flag_auroc', 'permutation', 'rows'], 0.7, 'order')
     """
 
     rows: list[dict]
@@ -96,21 +116,7 @@ class ConfoundAudit:
         Returns
         -------
         list of str
-            In the order of ``rows``.
-
-        Examples
-        --------
-        >>> from brim.evaluate import ConfoundAudit
-        >>> audit = ConfoundAudit(
-        ...     rows=[
-        ...         {"name": "order", "auroc": 0.9, "low": 0.8, "high": 1.0, "flagged": True},
-        ...         {"name": "noise", "auroc": 0.5, "low": 0.3, "high": 0.7, "flagged": False},
-        ...     ],
-        ...     permutation=None,
-        ...     flag_auroc=0.7,
-        ... )
-        >>> audit.flagged
-        ['order']
+            In the order of ``rows`` (see the class example).
         """
         return [r["name"] for r in self.rows if r["flagged"]]
 
@@ -120,22 +126,8 @@ class ConfoundAudit:
         Returns
         -------
         dict
-            ``flag_auroc``, ``rows`` and ``permutation`` (the per-run CVResults are left out).
-
-        Examples
-        --------
-        >>> from brim.evaluate import ConfoundAudit
-        >>> audit = ConfoundAudit(
-        ...     rows=[
-        ...         {"name": "order", "auroc": 0.9, "low": 0.8, "high": 1.0, "flagged": True},
-        ...         {"name": "noise", "auroc": 0.5, "low": 0.3, "high": 0.7, "flagged": False},
-        ...     ],
-        ...     permutation=None,
-        ...     flag_auroc=0.7,
-        ... )
-        >>> d = audit.to_dict()
-        >>> sorted(d), d["flag_auroc"], d["rows"][0]["name"]
-        (['flag_auroc', 'permutation', 'rows'], 0.7, 'order')
+            ``flag_auroc``, ``rows`` and ``permutation`` (the per-run CVResults are left out;
+            see the class example).
         """
         out = {"flag_auroc": self.flag_auroc, "rows": self.rows, "permutation": self.permutation}
         if self.strata:

@@ -68,7 +68,7 @@ class LogisticModel:
         Parameters
         ----------
         X : array of shape (n, p) or (n,)
-            Features, in the layout the model was fitted on (trailing axes are flattened).
+            Features, as for :meth:`decision_function`.
 
         Returns
         -------

@@ -113,6 +113,29 @@ class StratifiedAUROC:
         The ordinary AUROC over all samples, for comparison.
     n_pairs : dict of str -> int
         Case-control pairs per stratum (the weight of each stratum in ``within``).
+
+    Examples
+    --------
+    Two periods with the same scores: every AUROC is the same, and each period holds 3 x 3
+    case-control pairs.
+
+    >>> import numpy as np
+    >>> from brim.evaluate.strata import stratified_auroc
+    >>> period = np.repeat(["early", "late"], 6)
+    >>> y = np.tile([0, 1], 6)
+    >>> score = np.tile([0.1, 0.9, 0.2, 0.8, 0.6, 0.4], 2)
+    >>> res = stratified_auroc(y, score, period, n_bootstrap=50)
+    >>> print(res.summary())  # doctest: +ELLIPSIS
+    AUROC by stratum (95 % CI):
+      early                   0.889  [...]     3 pos    3 neg       9 pairs
+      late                    0.889  [...]     3 pos    3 neg       9 pairs
+      within strata (pooled)  0.889  [...]     6 pos    6 neg      18 pairs
+      overall (ignores strata)  0.889  [...]     6 pos    6 neg
+    >>> d = res.to_dict()
+    >>> sorted(d), d["n_pairs"]
+    (['n_pairs', 'overall', 'strata', 'within'], {'early': 9, 'late': 9})
+    >>> round(d["within"]["auroc"], 3)
+    0.889
     """
 
     strata: dict[str, AUROCResult | None]
@@ -127,21 +150,8 @@ class StratifiedAUROC:
         -------
         dict
             ``strata`` (per stratum its AUROC record, None where a stratum holds one class),
-            ``within`` (pooled within-stratum), ``overall`` and ``n_pairs``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from brim.evaluate.strata import stratified_auroc
-        >>> period = np.repeat(["early", "late"], 6)
-        >>> y = np.tile([0, 1], 6)
-        >>> score = np.tile([0.1, 0.9, 0.2, 0.8, 0.6, 0.4], 2)
-        >>> res = stratified_auroc(y, score, period, n_bootstrap=50)
-        >>> d = res.to_dict()
-        >>> sorted(d), d["n_pairs"]
-        (['n_pairs', 'overall', 'strata', 'within'], {'early': 9, 'late': 9})
-        >>> round(d["within"]["auroc"], 3)
-        0.889
+            ``within`` (pooled within-stratum), ``overall`` and ``n_pairs`` (see the class
+            example).
         """
         return {
             "strata": {k: (None if v is None else asdict(v)) for k, v in self.strata.items()},
@@ -156,22 +166,7 @@ class StratifiedAUROC:
         Returns
         -------
         str
-            One line per row, AUROC with its CI.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from brim.evaluate.strata import stratified_auroc
-        >>> period = np.repeat(["early", "late"], 6)
-        >>> y = np.tile([0, 1], 6)
-        >>> score = np.tile([0.1, 0.9, 0.2, 0.8, 0.6, 0.4], 2)
-        >>> res = stratified_auroc(y, score, period, n_bootstrap=50)
-        >>> print(res.summary())  # doctest: +ELLIPSIS
-        AUROC by stratum (95 % CI):
-          early                   0.889  [...]     3 pos    3 neg       9 pairs
-          late                    0.889  [...]     3 pos    3 neg       9 pairs
-          within strata (pooled)  0.889  [...]     6 pos    6 neg      18 pairs
-          overall (ignores strata)  0.889  [...]     6 pos    6 neg
+            One line per row, AUROC with its CI (the class example prints one).
         """
 
         def row(name, r, pairs):
