@@ -76,6 +76,21 @@ class OpticalProperties:
         common).
     frequency : float
         Modulation frequency, Hz (0 for continuous wave).
+
+    Examples
+    --------
+    Breast-like properties at 140 MHz and the diffusion quantities derived from them:
+
+    >>> from brim.fusion import OpticalProperties
+    >>> props = OpticalProperties(mua=0.005, musp=0.8, frequency=140e6)
+    >>> round(props.D, 4), round(props.z0, 3), round(props.zb, 2)  # mm
+    (0.4141, 1.242, 2.08)
+    >>> f"{props.v:.3g}"  # c / 1.33, mm/s
+    '2.25e+11'
+    >>> round(props.k.real, 4), round(props.k.imag, 4)  # mm^-1
+    (0.117, 0.0403)
+    >>> OpticalProperties(mua=0.005, musp=0.8).k.imag  # continuous wave: k is real
+    0.0
     """
 
     mua: float
@@ -96,69 +111,33 @@ class OpticalProperties:
 
     @property
     def D(self) -> float:  # noqa: N802 - physics symbol
-        """Diffusion coefficient ``1 / (3 (mua + musp))``, mm.
-
-        Examples
-        --------
-        >>> from brim.fusion import OpticalProperties
-        >>> props = OpticalProperties(mua=0.005, musp=0.8, frequency=140e6)
-        >>> round(props.D, 4)
-        0.4141
-        """
+        """Diffusion coefficient ``1 / (3 (mua + musp))``, mm."""
         return 1.0 / (3.0 * (self.mua + self.musp))
 
     @property
     def v(self) -> float:
-        """Speed of light in the medium, mm/s.
-
-        Examples
-        --------
-        >>> from brim.fusion import OpticalProperties
-        >>> props = OpticalProperties(mua=0.005, musp=0.8, frequency=140e6)
-        >>> f"{props.v:.3g}"  # c / 1.33
-        '2.25e+11'
-        """
+        """Speed of light in the medium ``c / n``, mm/s."""
         return C_MM_PER_S / self.n
 
     @property
     def k(self) -> complex:
         """Complex wavenumber ``sqrt((mua + j omega / v) / D)``, mm^-1 (``Re k > 0``).
 
-        Examples
-        --------
-        >>> from brim.fusion import OpticalProperties
-        >>> props = OpticalProperties(mua=0.005, musp=0.8, frequency=140e6)
-        >>> round(props.k.real, 4), round(props.k.imag, 4)
-        (0.117, 0.0403)
-        >>> OpticalProperties(mua=0.005, musp=0.8).k.imag  # continuous wave: real
-        0.0
+        Real for continuous wave (``frequency = 0``).
         """
         omega = 2.0 * np.pi * self.frequency
         return complex(np.sqrt((self.mua + 1j * omega / self.v) / self.D + 0j))
 
     @property
     def z0(self) -> float:
-        """Depth of the isotropic equivalent source, ``1 / (mua + musp)``, mm [2]_.
-
-        Examples
-        --------
-        >>> from brim.fusion import OpticalProperties
-        >>> props = OpticalProperties(mua=0.005, musp=0.8, frequency=140e6)
-        >>> round(props.z0, 3)
-        1.242
-        """
+        """Depth of the isotropic equivalent source, ``1 / (mua + musp)``, mm [2]_."""
         return 1.0 / (self.mua + self.musp)
 
     @property
     def zb(self) -> float:
         """Extrapolation distance ``2 A D`` of the extrapolated boundary, mm [1]_.
 
-        Examples
-        --------
-        >>> from brim.fusion import OpticalProperties
-        >>> props = OpticalProperties(mua=0.005, musp=0.8, frequency=140e6)
-        >>> round(props.zb, 2)
-        2.08
+        ``A = (1 + R_eff) / (1 - R_eff)`` with :func:`effective_reflection` of ``n``.
         """
         reff = effective_reflection(self.n)
         a = (1.0 + reff) / (1.0 - reff)
