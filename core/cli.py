@@ -36,6 +36,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from brim._outputs import check_creatable, check_not_inputs, make_folder
 from brim._version import __version__
 from brim.errors import BrimError, ConfigError, first_line
 
@@ -426,53 +427,6 @@ def add_output_option(
     )
 
 
-def _key(path: Path) -> str:
-    """A comparable identity of a path that may not exist yet (symlinks and ``..`` resolved)."""
-    return os.path.normcase(os.path.realpath(path))
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if _key(a) == _key(b):
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links
-    except OSError:
-        return False
-
-
-def _check_creatable(folder: Path, what: str) -> None:
-    """Raise ConfigError unless ``folder`` exists as a writable folder or can be created."""
-    probe = folder
-    while not probe.exists():
-        if probe.is_symlink():  # a dangling link
-            raise ConfigError(f"cannot create {what} {folder}: {probe} is a broken link")
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ConfigError(f"cannot create {what} {folder}: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write {what} {folder}: permission denied on {probe}")
-
-
-def _make_folder(folder: Path, what: str) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a race, a read-only file system, ...
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"cannot create {what} {folder}: {reason}") from None
-    return folder
-
-
-def _check_not_inputs(outputs: Iterable[Path], inputs: Sequence[Path]) -> None:
-    for out in outputs:
-        for src in inputs:
-            if _same_file(out, src):
-                raise ConfigError(
-                    f"output {out} would overwrite the input {src}; choose another -o/--output"
-                )
-
-
 def output_file(
     output: str | os.PathLike,
     *,
@@ -508,11 +462,11 @@ def output_file(
         )
     if suffix and not out.suffix:
         out = out.with_name(out.name + suffix)
-    _check_not_inputs([out], [Path(p) for p in inputs])
-    _check_creatable(out.parent, "the output folder")
+    check_not_inputs([out], [Path(p) for p in inputs])
+    check_creatable(out.parent, "the output folder")
     if out.exists() and not os.access(out, os.W_OK):
         raise ConfigError(f"cannot write {out}: permission denied")
-    _make_folder(out.parent, "the output folder")
+    make_folder(out.parent, "the output folder")
     return out
 
 
@@ -546,9 +500,9 @@ def output_folder(output: str | os.PathLike, *, inputs: Iterable[str | os.PathLi
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"-o/--output {out} is a file; this command writes a folder")
-    _check_not_inputs([out], [Path(p) for p in inputs])
-    _check_creatable(out, "the output folder")
-    return _make_folder(out, "the output folder")
+    check_not_inputs([out], [Path(p) for p in inputs])
+    check_creatable(out, "the output folder")
+    return make_folder(out, "the output folder")
 
 
 def output_paths(
@@ -619,9 +573,9 @@ def output_paths(
                 f"rename one input or run them separately"
             )
         seen[key] = str(src)
-    _check_not_inputs(paths, srcs)
-    _check_creatable(out, "the output folder")
-    _make_folder(out, "the output folder")
+    check_not_inputs(paths, srcs)
+    check_creatable(out, "the output folder")
+    make_folder(out, "the output folder")
     return paths
 
 

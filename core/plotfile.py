@@ -14,6 +14,7 @@ from typing import Any
 
 import xarray as xr
 
+from brim._outputs import check_creatable, make_folder, same_file
 from brim.errors import ConfigError, require
 
 __all__ = ["IMAGE_SUFFIXES", "figure", "plot_file"]
@@ -136,17 +137,15 @@ def plot_file(
             f"-o {out}: a picture needs an image suffix ({', '.join(IMAGE_SUFFIXES[:4])}...); "
             f"to write data use the command that makes them (NetCDF .nc)"
         )
-    if out.exists() and src.exists() and out.resolve() == src.resolve():
+    if same_file(out, src):  # through links and hard links too
         raise ConfigError(f"-o {out} is the input file; choose another name")
-    from brim.cli import _check_creatable, _make_folder
-
-    _check_creatable(out.parent, "the output folder")  # before anything is read or drawn
+    check_creatable(out.parent, "the output folder")  # before anything is read or drawn
     obj, _reader = open_any(src)
     import matplotlib.pyplot as plt
 
     fig = figure(obj, var, sel=sel, part=part, db=db, layout=layout, node=node, title=src.name)
     try:
-        _make_folder(out.parent, "the output folder")  # as every command's -o does
+        make_folder(out.parent, "the output folder")  # as every command's -o does
         fig.savefig(out, dpi=dpi, bbox_inches="tight")
     finally:
         plt.close(fig)
