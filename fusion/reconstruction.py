@@ -639,6 +639,12 @@ def weight_matrix(src, det, mesh: DualMesh, props: dif.OpticalProperties, *, met
     return np.asarray((agg.T @ w.T).T)
 
 
+def _penalised(a: np.ndarray, penalty) -> tuple[np.ndarray, np.ndarray]:
+    """``A L^-1`` and ``L`` (ones without a penalty): the solvers solve for ``L x``, then divide."""
+    lw = np.ones(a.shape[1]) if penalty is None else np.asarray(penalty, float)
+    return a / lw, lw
+
+
 @positional_options
 def tikhonov(a: np.ndarray, b: np.ndarray, alpha: float, *, penalty=None) -> np.ndarray:
     """``argmin ||A x - b||^2 + alpha ||diag(penalty) x||^2`` in the data space.
@@ -649,7 +655,7 @@ def tikhonov(a: np.ndarray, b: np.ndarray, alpha: float, *, penalty=None) -> np.
     Parameters
     ----------
     a : numpy.ndarray, (m, n)
-        System matrix.
+        System matrix; the (m, m) data-space system is factorised, so m should be small.
     b : numpy.ndarray, (m,)
         Data.
     alpha : float
@@ -672,8 +678,7 @@ def tikhonov(a: np.ndarray, b: np.ndarray, alpha: float, *, penalty=None) -> np.
     """
     from scipy.linalg import cho_factor, cho_solve
 
-    lw = np.ones(a.shape[1]) if penalty is None else np.asarray(penalty, float)
-    ap = a / lw
+    ap, lw = _penalised(a, penalty)
     g = ap @ ap.T
     g[np.diag_indices_from(g)] += alpha
     try:
@@ -690,9 +695,9 @@ def cgls(a, b, iterations: int, *, alpha: float = 0.0, penalty=None) -> np.ndarr
     Parameters
     ----------
     a : numpy.ndarray, (m, n)
-        System matrix.
+        System matrix; only its products with vectors are used, nothing is factorised.
     b : numpy.ndarray, (m,)
-        Data.
+        Data (the first residual: the iteration starts from ``x = 0``).
     iterations : int
         Number of CGLS steps.
     alpha : float
@@ -705,8 +710,7 @@ def cgls(a, b, iterations: int, *, alpha: float = 0.0, penalty=None) -> np.ndarr
     numpy.ndarray, (n,)
         The solution after ``iterations`` steps (converges to :func:`tikhonov`'s).
     """
-    lw = np.ones(a.shape[1]) if penalty is None else np.asarray(penalty, float)
-    ap = a / lw
+    ap, lw = _penalised(a, penalty)
     u = np.zeros(a.shape[1])
     r = b.copy()
     s = ap.T @ r
