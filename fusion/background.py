@@ -85,12 +85,20 @@ def check_distance_decay(meas: xr.Dataset) -> xr.Dataset:
     Parameters
     ----------
     meas : xarray.Dataset
-        ``optical_measurement`` (positions in m).
+        ``optical_measurement``: its amplitude at each wavelength is ranked against the
+        source-detector distances.
 
     Returns
     -------
     xarray.Dataset
         ``meas``, unchanged.
+
+    Warns
+    -----
+    BrimWarning
+        At the first wavelength whose rank correlation of amplitude with distance is above
+        :data:`MAX_DECAY_RANK_CORRELATION` (swapped channels, saturated detectors, or
+        positions in a wrong unit); none with fewer than three distinct distances.
     """
     from scipy.stats import spearmanr
 
