@@ -133,9 +133,10 @@ class BrimDatasetAccessor:
         dims : sequence of str, optional
             Dimension order of the tensor (each of the variable's dims named once).
         device : str, optional
-            ``"cpu"`` or ``"cuda"``; default: where the data are.
+            ``"cpu"`` or ``"cuda"``; default: where the data are (the CPU for NumPy data, as
+            read from a file).
         dtype : torch.dtype, optional
-            Convert to this dtype (a copy).
+            Convert to this dtype, e.g. ``torch.float16`` to halve GPU memory (a copy).
 
         Returns
         -------

@@ -443,6 +443,20 @@ def _plane_dims(da: xr.DataArray) -> tuple[str, str]:
     return d0, d1
 
 
+def _legend(ax, handles: list, title: str, *, loc: str, size: float, alpha: float) -> None:
+    """A legend of ``handles`` over the image (none when there are none), its title as small as
+    its entries and the frame ``alpha`` opaque."""
+    if handles:
+        ax.legend(
+            handles=handles,
+            loc=loc,
+            fontsize=size,
+            title=title,
+            title_fontsize=size,
+            framealpha=alpha,
+        )
+
+
 def _evenly_spaced(da: xr.DataArray, dim: str) -> bool:
     if dim not in da.coords:
         return True
@@ -644,15 +658,7 @@ def plot_mask(
         for i, v in enumerate(labels)
         if image is None or v != 0
     ]
-    if handles:
-        ax.legend(
-            handles=handles,
-            loc="upper right",
-            fontsize=8,
-            title="labels",
-            title_fontsize=8,
-            framealpha=0.8,
-        )
+    _legend(ax, handles, "labels", loc="upper right", size=8, alpha=0.8)
     ax.set_title(title or f"{_name(da)} ({len(labels)} labels)", fontsize=10)
     return ax
 
@@ -693,15 +699,7 @@ def _thermogram(ds: xr.Dataset, da: xr.DataArray, ax, title: str, kw):
                 linewidths=1.0,
             )
         handles.append(Line2D([], [], color=colour, label=str(name).removesuffix("_mask")))
-    if handles:
-        ax.legend(
-            handles=handles,
-            loc="lower left",
-            fontsize=7,
-            title="mask contours",
-            title_fontsize=7,
-            framealpha=0.6,
-        )
+    _legend(ax, handles, "mask contours", loc="lower left", size=7, alpha=0.6)
     return ax
 
 
