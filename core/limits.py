@@ -412,8 +412,11 @@ def check_netcdf3(path: str | os.PathLike, *, limit: int | None = None) -> int:
 
     Raises
     ------
-    ResourceError, FormatError
-        As :func:`check_hdf5`.
+    ResourceError
+        A variable, or all together, exceed the limit, or the header declares more than memory
+        holds.
+    FormatError
+        The file is not a readable NetCDF3 file (truncated or corrupt).
     """
     from scipy.io import netcdf_file
 
@@ -590,8 +593,13 @@ def check_mat(path: str | os.PathLike, *, limit: int | None = None) -> int:
 
     Raises
     ------
-    ResourceError, FormatError
-        As :func:`check_hdf5`.
+    ResourceError
+        A variable, or all together, exceed the limit, or a header declares more than memory
+        holds.
+    FormatError
+        A variable declares more than :data:`MAX_DEFLATE_RATIO` times the file size, or a v7.3
+        file fails :func:`check_hdf5`. A v5 file whose headers do not parse passes (0 bytes):
+        the loader reports it.
     """
     limit = max_array_bytes() if limit is None else limit
     p = Path(path)
