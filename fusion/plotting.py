@@ -60,11 +60,12 @@ def plot_measurement(
     ax : matplotlib.axes.Axes, optional
         Axes to draw in (default: a new figure).
     **kw
-        Passed to ``Axes.plot``.
+        Style of the points (``color``, ``alpha``, ...), passed to ``Axes.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        One point per source-detector pair; the title is the wavelength.
 
     Examples
     --------
@@ -100,11 +101,12 @@ def plot_map(da: xr.DataArray, *, ax: Axes | None = None, cmap: str = "magma", *
     cmap : str
         Colour map (perceptual).
     **kw
-        Passed to ``Axes.pcolormesh``.
+        Passed to ``Axes.pcolormesh`` (``vmin``, ``vmax``, ...).
 
     Returns
     -------
     matplotlib.axes.Axes
+        The map at equal aspect; its colour bar is a second Axes of the same figure.
 
     Raises
     ------
@@ -151,11 +153,13 @@ def plot_depth_slices(
     ax : matplotlib.axes.Axes, optional
         Axes to draw in (default: a new figure).
     **kw
-        Passed to ``Axes.imshow``.
+        Passed to ``Axes.imshow`` (``cmap``, ``vmin``, ``vmax``, ...).
 
     Returns
     -------
     matplotlib.axes.Axes
+        The mosaic, one tile per depth (row by row, labelled with its depth; axis hidden), and
+        its colour bar as a second Axes.
 
     Examples
     --------
@@ -212,11 +216,12 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax: Axes | None = None, **kw) -
     ax : matplotlib.axes.Axes, optional
         Axes to draw in (default: a new figure).
     **kw
-        Passed to :func:`plot_map`.
+        Passed to :func:`plot_map` (``cmap``) and on to ``Axes.pcolormesh``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The :func:`plot_map` of the projection, its colour bar labelled ``<var> (max over z)``.
 
     Examples
     --------
@@ -258,6 +263,7 @@ def plot_ultrasound(us: xr.Dataset, *, ax: Axes | None = None, contour: bool = T
     Returns
     -------
     matplotlib.axes.Axes
+        The B-mode in grey at equal aspect, depth growing downwards, the mask outlined in red.
 
     Examples
     --------
