@@ -153,7 +153,8 @@ def write_extinction_subset(
     Returns
     -------
     pathlib.Path
-        ``path``.
+        ``path``: the source and the conversion to mu_a in ``#`` lines, then one row per
+        wavelength (UTF-8).
 
     Examples
     --------

@@ -394,7 +394,8 @@ def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     Returns
     -------
     pathlib.Path
-        ``path``.
+        ``path``: a ``# modulation_frequency_hz=`` line, the column names, then one row per
+        wavelength x source x detector (UTF-8).
 
     Examples
     --------
