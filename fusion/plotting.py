@@ -225,16 +225,22 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax: Axes | None = None, **kw) -
 
     Examples
     --------
+    A hot voxel 10 mm deep shows in the projection at its (x, y):
+
     >>> import numpy as np
     >>> import xarray as xr
     >>> from matplotlib.figure import Figure
     >>> z, xy = np.arange(4) * 5e-3, np.arange(6) * 1e-3  # m
-    >>> hbt = np.random.default_rng(0).uniform(20, 40, (4, 6, 6))
+    >>> hbt = np.full((4, 6, 6), 20.0)
+    >>> hbt[2, 1, 3] = 60.0  # z = 10 mm, y = 1 mm, x = 3 mm
     >>> ds = xr.Dataset({"hbt": (("z", "y", "x"), hbt, {"units": "uM"})},
     ...                 coords={"z": ("z", z, {"units": "m"}), "y": ("y", xy, {"units": "m"}),
     ...                         "x": ("x", xy, {"units": "m"})})
     >>> from brim.fusion import plot_volume_mip
     >>> ax = plot_volume_mip(ds, "hbt", ax=Figure().subplots())
+    >>> mip = ax.collections[0].get_array()  # (y, x)
+    >>> np.argwhere(mip == mip.max()).tolist(), float(mip.max())
+    ([[1, 3]], 60.0)
     >>> ax.get_xlabel(), ax.figure.axes[1].get_ylabel()
     ('x (mm)', 'hbt (max over z) (uM)')
     """
