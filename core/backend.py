@@ -85,7 +85,8 @@ def is_torch_tensor(x: Any) -> bool:
     Returns
     -------
     bool
-        Whether the type of ``x`` comes from the ``torch`` package.
+        Whether the type of ``x`` comes from the ``torch`` package: a tensor, or a subclass
+        such as ``torch.nn.Parameter``.
 
     Examples
     --------
