@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from brim.cli import (
@@ -33,7 +34,8 @@ def _check_metres(option: str, values, example: str) -> None:
     """Refuse lengths that are millimetres typed where metres are asked (a silent wrong image)."""
     hint = f"lengths are in metres, from the centre (millimetres? e.g. {example})"
     for v in values:
-        check_plausible(option, v, -_MAX_LENGTH_M, _MAX_LENGTH_M, unit="m", hint=hint)
+        if not math.isnan(v):  # a NaN is left to the grid's checks, which name the setting
+            check_plausible(option, v, -_MAX_LENGTH_M, _MAX_LENGTH_M, unit="m", hint=hint)
 
 
 def _delay_s(value) -> float:
