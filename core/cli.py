@@ -38,7 +38,7 @@ from typing import Any
 
 from brim._outputs import check_creatable, check_not_inputs, make_folder
 from brim._version import __version__
-from brim.errors import BrimError, ConfigError, first_line
+from brim.errors import BrimError, ConfigError, MissingFileError, first_line
 
 #: ``brim info --range-limit`` default (MB), as brim.fileinfo.DEFAULT_RANGE_LIMIT.
 DEFAULT_RANGE_LIMIT_MB = 1000.0
@@ -1038,6 +1038,31 @@ def _run(args, func) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"brim: error: cannot write{where} ({exc.strerror or exc})", file=sys.stderr)
         return 2
+
+
+def existing_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """A command's input paths, each checked to exist before anything is read or written.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        The input files or folders.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths, in order.
+
+    Raises
+    ------
+    brim.MissingFileError
+        One of them does not exist.
+    """
+    out = [Path(p) for p in paths]
+    for p in out:
+        if not p.exists():
+            raise MissingFileError(f"no such file or folder: {p}")
+    return out
 
 
 def path_arg(value: str) -> Path:

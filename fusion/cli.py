@@ -10,11 +10,12 @@ from brim.cli import (
     add_progress_option,
     command_group,
     examples,
+    existing_paths,
     output_file,
     output_folder,
     output_paths,
 )
-from brim.errors import ConfigError, FormatError, MissingFileError
+from brim.errors import ConfigError, FormatError
 
 _MEAS = "$(brim samples --path fusion_measurement)"
 _REF = "$(brim samples --path fusion_reference)"
@@ -215,14 +216,10 @@ def _cmd_convert(args) -> int:
     for key in ("units", "position_units", "modulation_frequency"):
         if getattr(args, key) is not None:  # the command line wins over the --params file
             params[key] = getattr(args, key)
-    srcs = [Path(p) for p in args.inputs]
-    for p in srcs:
-        if not p.exists():
-            raise MissingFileError(f"no such file or folder: {p}")
-    dsts = output_paths(srcs, args.output, suffix=".nc")  # brim's one output rule
+    srcs = existing_paths(args.inputs)
+    dsts = output_paths(srcs, args.output, suffix=".nc")  # brim's one output rule (folder made)
     results = [convert(p, **params) for p in srcs]  # all read before anything is written
     for d, ds in zip(dsts, results, strict=True):
-        d.parent.mkdir(parents=True, exist_ok=True)
         print(brim.save(ds, d))
     return 0
 

@@ -31,6 +31,7 @@ from brim.cli import (
     check_plausible,
     command_group,
     examples,
+    existing_paths,
     output_file,
     output_folder,
     progress_bar,
@@ -39,16 +40,6 @@ from brim.cli import (
 from brim.errors import ConfigError, MissingFileError
 
 _INPUTS_HELP = "thermograms: DMR .txt, FLIR .jpg, grey .png or brim .nc files"
-
-
-def _inputs(paths: list[str]) -> list[Path]:
-    out = []
-    for p in paths:
-        q = Path(p)
-        if not q.exists():
-            raise MissingFileError(f"no such file or folder: {p}")
-        out.append(q)
-    return out
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
@@ -65,7 +56,7 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 def _cmd_convert(args) -> int:
     from brim.thermo.readers import read
 
-    files = _inputs(args.inputs)
+    files = existing_paths(args.inputs)
     over = {
         "emissivity": args.emissivity,
         "reflected_temperature": args.reflected_temp,
@@ -102,7 +93,7 @@ def _load(path: Path):
 def _cmd_segment(args) -> int:
     from brim.thermo.segmentation import segment
 
-    files = _inputs(args.inputs)
+    files = existing_paths(args.inputs)
     if args.method == "unet" and not args.model:
         raise ConfigError("--method unet needs --model PATH (a folder saved by the U-Net trainer)")
     save_each(
@@ -120,7 +111,7 @@ def _cmd_features(args) -> int:
     from brim.thermo.features import FEATURE_UNITS, extract_features
     from brim.thermo.segmentation import segment_classical
 
-    files = _inputs(args.inputs)
+    files = existing_paths(args.inputs)
     out = output_file(args.output, inputs=files, suffix=".csv")
     units = out.with_suffix(".units.csv")
     output_file(units, inputs=files, suffix=None)
@@ -225,7 +216,7 @@ def _cmd_predict(args) -> int:
     from brim.thermo.classify import predict_files
 
     files = []
-    for f in _inputs(args.inputs):
+    for f in existing_paths(args.inputs):
         files.extend(
             sorted(x for x in f.iterdir() if x.suffix.lower() in (".txt", ".jpg", ".nc"))
             if f.is_dir()
