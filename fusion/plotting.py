@@ -221,7 +221,7 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax: Axes | None = None, **kw) -
     Returns
     -------
     matplotlib.axes.Axes
-        The :func:`plot_map` of the projection, its colour bar labelled ``<var> (max over z)``.
+        The :func:`plot_map` of the projection; its colour bar reads ``<var> (max over z)``.
 
     Examples
     --------
@@ -269,7 +269,8 @@ def plot_ultrasound(us: xr.Dataset, *, ax: Axes | None = None, contour: bool = T
     Returns
     -------
     matplotlib.axes.Axes
-        The B-mode in grey at equal aspect, depth growing downwards, the mask outlined in red.
+        The B-mode in grey at equal aspect, depth growing downwards; with ``contour``, the
+        mask outlined in red.
 
     Examples
     --------
