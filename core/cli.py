@@ -244,12 +244,9 @@ def command_group(
 
     Parameters
     ----------
-    name : str
-        The group's name (``thermo``).
-    help : str
-        The group's line in ``brim --help``.
-    epilog : str
-        The group's examples (:func:`examples`).
+    name, help, epilog : str
+        As for :func:`add_command_group`: the group's name, its line in ``brim --help`` and
+        its examples.
     description : str, optional
         Text shown above the group's commands in its ``--help``.
 
