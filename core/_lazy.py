@@ -6,7 +6,9 @@ import importlib
 from collections.abc import Callable, Mapping
 
 
-def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[list[str], Callable, Callable]:
+def lazy_exports(
+    package: str, exports: Mapping[str, str], *, deprecated: Mapping[str, str] | None = None
+) -> tuple[list[str], Callable, Callable]:
     """``(__all__, __getattr__, __dir__)`` for a package whose names live in submodules.
 
     Parameters
@@ -15,12 +17,17 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[list[str], C
         The package's import name, e.g. ``"brim.thermo"``.
     exports : mapping
         Public name -> submodule (relative to ``package``) that defines it.
+    deprecated : mapping, optional
+        Old name -> submodule for names kept for one release: they resolve like ``exports``
+        (the submodule's own ``__getattr__`` issues the deprecation warning) but are left out of
+        ``__all__`` and ``dir()``.
     """
+    everything = {**(deprecated or {}), **exports}
     names = sorted(exports)
 
     def __getattr__(name: str):
         try:
-            module = exports[name]
+            module = everything[name]
         except KeyError:
             raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
         return getattr(importlib.import_module(f"{package}.{module}"), name)

@@ -50,12 +50,5 @@ _EXPORTS = {
     "plot_modulus_map": "plotting",
 }
 
-__all__, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-
-def __getattr__(name: str):
-    if name == "Roi":  # deprecated alias of StrainRoi for one release (warns; not in __all__)
-        from brim.elasto import strain
-
-        return strain.__getattr__(name)
-    return _lazy_getattr(name)
+# ``Roi``: deprecated alias of StrainRoi for one release (warns; not in __all__).
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, deprecated={"Roi": "strain"})

@@ -113,12 +113,5 @@ _EXPORTS = {
 # ``reconstruct`` is the function (in the submodule ``reconstruction``): no submodule of
 # brim.fusion has the name of a public function, so ``from brim.fusion import reconstruct``
 # gives the function whatever was imported before.
-__all__, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-
-def __getattr__(name: str):
-    if name == "Roi":  # deprecated alias of LesionRoi for one release (warns; not in __all__)
-        from brim.fusion import reconstruction
-
-        return reconstruction.__getattr__(name)
-    return _lazy_getattr(name)
+# ``Roi``: deprecated alias of LesionRoi for one release (warns; not in __all__).
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, deprecated={"Roi": "reconstruction"})
