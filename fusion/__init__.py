@@ -114,4 +114,6 @@ _EXPORTS = {
 # brim.fusion has the name of a public function, so ``from brim.fusion import reconstruct``
 # gives the function whatever was imported before.
 # ``Roi``: deprecated alias of LesionRoi for one release (warns; not in __all__).
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, deprecated={"Roi": "reconstruction"})
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__, _EXPORTS, deprecated={"Roi": "reconstruction"}
+)
