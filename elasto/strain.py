@@ -364,13 +364,10 @@ def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
 
 def __getattr__(name: str):
     if name == "Roi":  # renamed: one release of grace
-        import warnings
-
-        warnings.warn(
+        warn(  # attributed to the user's line, also through brim.elasto's lazy __getattr__
             "brim.elasto.strain.Roi is renamed StrainRoi; the old name will be removed in the "
             "next release",
-            DeprecationWarning,
-            stacklevel=2,
+            category=DeprecationWarning,
         )
         return StrainRoi
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -197,11 +197,10 @@ def _inside(pts, center, semi_axes) -> np.ndarray:
 
 def __getattr__(name: str):
     if name == "Roi":  # renamed in 0.x: one release of grace
-        warnings.warn(
+        warn(  # attributed to the user's line, also through brim.fusion's lazy __getattr__
             "brim.fusion.Roi is renamed LesionRoi (lengths now in m); the old name "
             "will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
+            category=DeprecationWarning,
         )
         return LesionRoi
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

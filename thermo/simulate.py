@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import inspect
 import json
-import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
 from brim import provenance
+from brim.errors import warn
 from brim.thermo.pennes import assemble, radiative_h
 from brim.thermo.phantom import (
     LABEL_NAMES,
@@ -253,11 +253,10 @@ def simulate_thermogram(
     )
     img = sim.thermogram
     if return_volume:
-        warnings.warn(
+        warn(  # attributed to the caller, past the provenance wrapper
             "simulate_thermogram(return_volume=True) is deprecated (one function, one return "
             "type): call brim.thermo.simulate_subject for the thermogram and its 3-D solution",
-            DeprecationWarning,
-            stacklevel=2,
+            category=DeprecationWarning,
         )
         return Simulation(thermogram=img, volume=sim.volume)  # type: ignore[return-value]
     return img
