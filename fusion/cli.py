@@ -15,7 +15,7 @@ from brim.cli import (
     output_folder,
     output_paths,
 )
-from brim.errors import ConfigError, FormatError
+from brim.errors import ConfigError, FormatError, warn
 
 _MEAS = "$(brim samples --path fusion_measurement)"
 _REF = "$(brim samples --path fusion_reference)"
@@ -160,17 +160,33 @@ def _describe_model(ens) -> str:
 def _cmd_segment(args) -> int:
     import brim
     from brim.fusion import ussegment
-    from brim.fusion.public_data import read_busi
+    from brim.fusion.public_data import _busi_image_of, read_busi
     from brim.io import check_input_file
 
     for path in args.images:
         check_input_file(path, what="image")  # before anything is read or written
-    targets = output_paths(args.images, args.output, suffix=".nc", tag="_mask")
+    # `segment-us Dataset_BUSI_with_GT/benign/*.png` also matches the lesion masks
+    # (NAME_mask.png, NAME_mask_1.png) beside their images: they are not images to segment
+    masks = [p for p in args.images if _busi_image_of(p) is not None]
+    images = [Path(p) for p in args.images if p not in masks]
+    if masks:
+        warn(
+            f"skipped {len(masks)} BUSI lesion mask(s) given with the images (NAME_mask*.png "
+            f"beside NAME.png), e.g. {Path(masks[0]).name}"
+        )
+    if not images:
+        raise ConfigError("no image to segment: every file given is a BUSI lesion mask")
+    targets = output_paths(images, args.output, suffix=".nc", tag="_mask")
+
+    def read(p: Path):
+        return read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
+
+    for p in images:  # every image decodes before the first mask is written
+        read(p)
     model = ussegment.resolve_model(args.model)
     print(_describe_model(model))
-    for path, dst in zip(args.images, targets):
-        p = Path(path)
-        ds = read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
+    for p, dst in zip(images, targets):
+        ds = read(p)
         res = ussegment.segment(ds, model=model)
         print(brim.save(res, dst), f"({int(res['mask'].sum())} px, {res.attrs['segmenter']})")
     return 0

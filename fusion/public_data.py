@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -280,13 +282,25 @@ def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
 
 
 def _grey_image(path):
-    """The image file ``path`` decoded as 8-bit grey (a PIL image), or FormatError."""
+    """The image file ``path`` decoded as 8-bit grey (a PIL image), or FormatError.
+
+    RGB, RGBA, palette and 1-bit files are converted with Pillow's luminance rule; 16-bit grey
+    files (``I;16``/``I`` modes) are scaled to 8 bits (/ 257), not clipped at 255 (Pillow's
+    ``convert("L")`` would turn every pixel above 255 white).
+    """
+    from PIL import Image
+
     from brim.io import read_image
 
     # the image reader shared with brim.thermo: refuses folders, FIFOs, damaged files and
     # headers declaring more pixels than Pillow's decompression-bomb limit
     with read_image(check_input_file(path), what="image") as im:
-        g = im.convert("L")
+        if im.mode.startswith("I"):
+            a = np.asarray(im, dtype=np.float64)
+            a = a / 257.0 if a.max(initial=0) > 255 else a
+            g = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
+        else:
+            g = im.convert("L")
     # A B-mode image spans 2-8 cm of depth by 3-6 cm of width at >= 100 pixels a side (BUSI:
     # ~500 x 500); a 65535 x 1 "image" is a damaged header, not a scan to segment.
     w, h = g.size
@@ -296,6 +310,40 @@ def _grey_image(path):
             f">= 16 pixels and an aspect ratio <= 10 expected); the header may be damaged"
         )
     return g
+
+
+#: A BUSI lesion-mask file name: ``NAME_mask.png``, or ``NAME_mask_1.png``, ``NAME_mask_2.png``
+#: for a second and third lesion of the same image ``NAME.png``.
+_BUSI_MASK = re.compile(r"^(?P<image>.+)_mask(?:_(?P<k>\d+))?$")
+
+
+def _busi_image_of(path: str | os.PathLike) -> Path | None:
+    """The image a BUSI lesion-mask file belongs to (``NAME_mask*.png`` -> ``NAME.png``), if the
+    name is a mask name and that image exists beside it; otherwise None."""
+    p = Path(path)
+    m = _BUSI_MASK.match(p.stem)
+    if m is None:
+        return None
+    image = p.with_name(m["image"] + p.suffix)
+    return image if image.is_file() else None
+
+
+def _extra_busi_masks(mask: Path) -> list[Path]:
+    """The further lesion masks ``NAME_mask_1.png``, ``NAME_mask_2.png``... beside ``NAME_mask.png``
+    (in number order); none for a mask of another name."""
+    m = _BUSI_MASK.match(mask.stem)
+    if m is None or m["k"] is not None:
+        return []
+    pattern = re.compile(re.escape(m["image"]) + r"_mask_(\d+)" + re.escape(mask.suffix) + "$")
+    found = [(int(k[1]), q) for q in mask.parent.iterdir() if (k := pattern.match(q.name))]
+    return [q for _, q in sorted(found)]
+
+
+def _lesion(path) -> np.ndarray:
+    """A lesion-mask file as a boolean array: pixels of at least 128 (of 255) are lesion; a mask
+    whose values all lie below 128 (a 0/1 label image) counts every non-zero pixel."""
+    a = np.asarray(_grey_image(path))
+    return a > (127 if a.max(initial=0) > 127 else 0)
 
 
 def image_hash(path: str | os.PathLike) -> str:
@@ -336,15 +384,22 @@ def image_hash(path: str | os.PathLike) -> str:
 
 
 def busi_pairs(root: str | os.PathLike) -> list[tuple[Path, Path, str]]:
-    """(image, mask, label) triples of a BUSI folder (``images/NAME.png`` ↔ ``masks/NAME.png``).
+    """(image, mask, label) triples of a BUSI folder, in either of its two layouts.
 
-    The label is the word before the first space or parenthesis of the file name
-    (``"benign (12).png"`` -> ``"benign"``).
+    - ``images/NAME.png`` with ``masks/NAME.png`` (or ``masks/NAME_mask.png``);
+    - the published layout, ``Dataset_BUSI_with_GT/{benign,malignant,normal}/``: ``NAME.png``
+      beside its ``NAME_mask.png`` (the folder itself or its class subfolders).
+
+    The mask returned is ``NAME_mask.png`` even where the published set adds
+    ``NAME_mask_1.png``, ``NAME_mask_2.png`` for further lesions of the image:
+    :func:`read_busi` reads them with it and takes the union. The label is the word before the
+    first space or parenthesis of the file name (``"benign (12).png"`` -> ``"benign"``).
 
     Parameters
     ----------
     root : path-like
-        A BUSI folder with ``images/`` and ``masks/``.
+        A BUSI folder: one with ``images/`` and ``masks/``, or ``Dataset_BUSI_with_GT`` (or one
+        of its class folders).
 
     Returns
     -------
@@ -372,29 +427,58 @@ def busi_pairs(root: str | os.PathLike) -> list[tuple[Path, Path, str]]:
     """
     r = _need_folder(root)
     out = []
-    for img in sorted((r / "images").glob("*.png")):
-        m = r / "masks" / img.name
+    if (r / "images").is_dir():
+        images = sorted((r / "images").glob("*.png"))
+        where = f"{r}: no images/*.png"
+    else:  # the published layout: masks beside their images, maybe in class folders
+        images = sorted(
+            q
+            for q in [*r.glob("*.png"), *r.glob("*/*.png")]
+            if _BUSI_MASK.match(q.stem) is None
+        )
+        where = f"{r}: no images/*.png, nor NAME.png images beside NAME_mask.png masks"
+    for img in images:
+        if img.parent.name == "images":
+            m = r / "masks" / img.name
+            if not m.exists():
+                m = r / "masks" / f"{img.stem}_mask{img.suffix}"
+        else:
+            m = img.with_name(f"{img.stem}_mask{img.suffix}")
         if not m.exists():
             raise MissingFileError(f"{img.name}: no mask {m}")
         label = img.name.split(" ")[0].split("(")[0].strip() or "unknown"
         out.append((img, m, label))
     if not out:
-        raise MissingFileError(f"{r}: no images/*.png")
+        raise MissingFileError(where)
     return out
 
 
 @provenance.step(inputs=("image", "mask"))
 def read_busi(
-    image: str | os.PathLike, mask: str | os.PathLike | None = None, *, size: int | None = None
+    image: str | os.PathLike,
+    mask: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    *,
+    size: int | None = None,
 ) -> xr.Dataset:
     """One BUSI B-mode image (grey, 0..1) with its lesion mask as a brim ``mask`` Dataset.
 
-    Pixel spacing is unknown for BUSI, so coordinates are pixels.
+    Pixel spacing is unknown for BUSI, so coordinates are pixels. Colour (RGB, RGBA) images
+    become grey by luminance, 16-bit grey images are scaled to 8 bits.
+
+    The lesion mask is the union of the mask files: the published BUSI set draws a second or
+    third lesion of one image in ``NAME_mask_1.png``, ``NAME_mask_2.png`` beside
+    ``NAME_mask.png``, so a mask named ``NAME_mask.png`` brings those files along (their names
+    are kept in the ``mask_files`` attribute). The union, not the first lesion alone, because
+    the image shows every lesion: a segmenter scored on the first mask only would be counted
+    wrong where it finds the second lesion. Mask pixels of at least 128 (of 255) are lesion; a
+    mask whose values all lie below 128 (0/1 label images) counts every non-zero pixel.
 
     Parameters
     ----------
-    image, mask : path-like
-        The B-mode image and (optionally) its lesion mask, PNG or any format PIL reads.
+    image : path-like
+        The B-mode image, PNG or any format PIL reads.
+    mask : path-like or sequence of path-like, optional
+        Its lesion mask file(s), of the image's size; the union is taken.
     size : int, optional
         Resize both to ``size x size`` (bilinear for the image, nearest for the mask).
 
@@ -406,7 +490,8 @@ def read_busi(
     Raises
     ------
     FormatError
-        An image file is not readable, or truncated or corrupt.
+        An image file is not readable, or truncated or corrupt, or a mask has another size
+        than the image.
     ConfigError
         ``size`` is not a positive integer.
 
@@ -424,6 +509,15 @@ def read_busi(
     >>> ds = read_busi(folder / "benign (1).png", folder / "benign (1)_mask.png")
     >>> ds.brim.kind, dict(ds.sizes), int(ds["mask"].sum())
     ('mask', {'y': 40, 'x': 60}, 150)
+
+    A second lesion in ``benign (1)_mask_1.png`` joins the first:
+
+    >>> second = np.zeros((40, 60), np.uint8)
+    >>> second[30:35, 5:10] = 255
+    >>> Image.fromarray(second).save(folder / "benign (1)_mask_1.png")
+    >>> ds = read_busi(folder / "benign (1).png", folder / "benign (1)_mask.png")
+    >>> int(ds["mask"].sum()), ds["mask"].attrs["mask_files"]
+    (175, '["benign (1)_mask.png", "benign (1)_mask_1.png"]')
     """
     from PIL import Image
 
@@ -432,18 +526,36 @@ def read_busi(
     if size is not None:
         size = check_positive("size", size, integer=True)
     g = _grey_image(image)
+    shape = g.size[::-1]
     if size:
         g = g.resize((size, size), Image.Resampling.BILINEAR)
     img = np.asarray(g, dtype=np.float32) / 255.0
     data: dict[str, tuple] = {"image": (("y", "x"), img, {"units": "1"})}
     if mask is not None:
-        g = _grey_image(mask)
+        files = [Path(mask)] if isinstance(mask, (str, os.PathLike)) else [Path(q) for q in mask]
+        if len(files) == 1:
+            files += _extra_busi_masks(files[0])
+            provenance.add_inputs(*files[1:])
+        lesion = np.zeros(shape, bool)
+        for q in files:
+            one = _lesion(q)
+            if one.shape != lesion.shape:
+                raise FormatError(
+                    f"{q.name}: the mask is {one.shape[1]} x {one.shape[0]} pixels but the "
+                    f"image {Path(image).name} is {shape[1]} x {shape[0]}; a mask must be "
+                    f"drawn on its own image"
+                )
+            lesion |= one
+        g = Image.fromarray(lesion.astype(np.uint8))
         if size:
             g = g.resize((size, size), Image.Resampling.NEAREST)
         data["mask"] = (
             ("y", "x"),
-            (np.asarray(g) > 127).astype(np.uint8),
-            {"labels": json.dumps({"1": "lesion"})},
+            np.asarray(g, dtype=np.uint8),
+            {
+                "labels": json.dumps({"1": "lesion"}),
+                "mask_files": json.dumps([q.name for q in files], ensure_ascii=False),
+            },
         )
     else:
         data["mask"] = (("y", "x"), np.zeros(img.shape, np.uint8))
