@@ -124,7 +124,7 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
 
 
 def dmr_format(text: str) -> str:
-    """Which DMR text format: ``"space"`` or ``"semicolon"``.
+    """Which DMR text format: ``"space"``, ``"semicolon"`` or ``"comma"``.
 
     Parameters
     ----------
@@ -134,16 +134,39 @@ def dmr_format(text: str) -> str:
     Returns
     -------
     str
-        ``"semicolon"`` when the first 4 096 characters hold a ``;``, else ``"space"``.
+        ``"semicolon"`` when the first 4 096 characters hold a ``;``; ``"comma"`` when the
+        first line separates its numbers by commas (``30.76,30.90`` — a spreadsheet's CSV
+        export; a comma between two space-separated parts, ``30,76 30,90``, is a decimal
+        comma); else ``"space"`` (blanks or tabs).
     """
     head = text[:4096]
-    return "semicolon" if ";" in head else "space"
+    if ";" in head:
+        return "semicolon"
+    first = next((ln.strip() for ln in head.splitlines() if ln.strip()), "")
+    blank_separated = re.search(r"[\d.][ \t]+[-+.\d]", first) is not None
+    if "," in first and not blank_separated and ("." in first or first.count(",") > 1):
+        return "comma"
+    return "space"
+
+
+_SEPARATOR = {"semicolon": ";", "comma": ",", "space": None}
+
+
+def _decode_bom(text: str) -> str:
+    """Drop a UTF-8 byte-order mark, decode UTF-16 (text decoded as Latin-1)."""
+    if text.startswith("\xef\xbb\xbf"):  # UTF-8 BOM, as Windows editors save
+        return text[3:]
+    if text.startswith(("\xff\xfe", "\xfe\xff")):  # UTF-16 (Notepad's "Unicode")
+        return text.encode("latin-1").decode("utf-16")
+    return text
 
 
 def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
+    text = _decode_bom(text)
     fmt = dmr_format(text)
+    sep = _SEPARATOR[fmt]
     # fast path: numpy's C text parser; the slow path below only explains errors
-    norm = text.replace(";", " ") if fmt == "semicolon" else text
+    norm = text.replace(sep, " ") if sep else text
     try:
         arr = np.loadtxt(io.StringIO(norm), dtype=np.float64, ndmin=2)
     except ValueError:
@@ -151,18 +174,22 @@ def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
     if arr is not None and arr.size:
         return arr, fmt
     rows = [r for r in re.split(r"[\r\n]+", text) if r.strip()]
-    sep = ";" if fmt == "semicolon" else None
     values = []
     width = None
     for i, r in enumerate(rows):
-        parts = r.strip().rstrip(";").split(sep) if sep else r.split()
-        try:
-            row = [float(v.replace(",", ".")) for v in parts]
-        except ValueError as exc:
-            raise FormatError(
-                f"{path.name}: line {i + 1} holds a non-numeric value ({exc}); a DMR temperature "
-                "matrix of numbers is expected"
-            ) from None
+        parts = r.strip().rstrip(sep).split(sep) if sep else r.split()
+        row = []
+        for j, v in enumerate(parts):
+            try:  # a decimal comma (30,76) where commas do not separate the values
+                row.append(float(v if sep == "," else v.replace(",", ".")))
+            except ValueError:
+                shown = "empty" if not v.strip() else repr(v.strip()[:24])
+                wordy = i == 0 and re.search(r"[a-df-z]", v, re.I) is not None  # not 1e-3
+                header = " (a header line? remove it)" if wordy else ""
+                raise FormatError(
+                    f"{path.name}: line {i + 1}, value {j + 1} is {shown}: non-numeric; a DMR "
+                    f"temperature matrix holds numbers only{header}"
+                ) from None
         if width is None:
             width = len(row)
         elif len(row) != width:
@@ -174,6 +201,32 @@ def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
     if not values:
         raise FormatError(f"{path.name}: empty file, a DMR temperature matrix is expected")
     return np.asarray(values, dtype=np.float64), fmt
+
+
+def _check_degc(arr: np.ndarray, name: str) -> None:
+    """Refuse a matrix whose values cannot be a thermogram in degC (kelvin, degF, counts)."""
+    finite = arr[np.isfinite(arr)]
+    if not finite.size:
+        raise FormatError(
+            f"{name}: no finite temperature in the matrix (all NaN); the file is damaged"
+        )
+    lo, hi = float(finite.min()), float(finite.max())
+    # Skin (30-37 degC) and the room (18-28 degC) fill a breast thermogram: its median lies
+    # between 27 and 34 degC in the DMR-IR files. A median above 45 is not a body in degC; the
+    # same scene in degF (median 80-95) passed a plain range test and gave features in degF.
+    median = float(np.median(finite))
+    if lo >= -50 and hi <= 100 and median <= 45:
+        return
+    if 200 < lo and hi < 400:
+        hint = "kelvin? subtract 273.15"
+    elif 60 <= median <= 110 and hi < 200:
+        hint = "degF? convert with (F - 32) / 1.8"
+    else:
+        hint = "is this a count or intensity matrix?"
+    raise FormatError(
+        f"{name}: values from {lo:.1f} to {hi:.1f} (median {median:.1f}) are not skin "
+        f"temperatures in degC ({hint})"
+    )
 
 
 @provenance.step
@@ -232,21 +285,18 @@ def read_dmr(
     text = read_text(p, what="DMR temperature matrix", encoding="latin-1")
     arr, fmt = _parse_matrix(text, p)
     if shape is not None and arr.shape != tuple(shape):
+        swapped = (
+            " (rows and columns swapped: a transposed matrix?)"
+            if arr.shape == tuple(shape)[::-1]
+            else ""
+        )
         raise FormatError(
             f"{p.name}: matrix is {arr.shape[0]} x {arr.shape[1]}, a DMR-IR thermogram is "
-            f"{shape[0]} x {shape[1]}; to read other sizes pass shape=None (Python) or convert "
-            f"it with `brim thermo convert {p.name} --any-shape -o {p.stem}.nc` and use the .nc"
+            f"{shape[0]} x {shape[1]}{swapped}; to read other sizes pass shape=None (Python) or "
+            f"convert it with `brim thermo convert {p.name} --any-shape -o {p.stem}.nc` and use "
+            "the .nc"
         )
-    finite = arr[np.isfinite(arr)]
-    if not finite.size:
-        raise FormatError(
-            f"{p.name}: no finite temperature in the matrix (all NaN); the file is damaged"
-        )
-    if finite.min() < -50 or finite.max() > 100:
-        raise FormatError(
-            f"{p.name}: values from {finite.min():.1f} to {finite.max():.1f} are not skin "
-            "temperatures in degC (is this a count or intensity matrix?)"
-        )
+    _check_degc(arr, p.name)
     h, w = arr.shape
     ds = xr.Dataset(
         {"temperature": (("y", "x"), arr.astype(dtype), {"units": "degC"})},
