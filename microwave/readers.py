@@ -224,6 +224,8 @@ def parse_matlab_complex(text: str, *, where: str = "file") -> list[list[complex
             continue
         sep = "," if "," in line else (";" if ";" in line else None)
         cells = line.split(sep)
+        if sep and len(cells) > 1 and not cells[-1].strip():
+            cells.pop()  # a separator closing the row (1+2i,3-1i,)
         row = []
         for c, cell in enumerate(cells):
             tok = cell.strip().replace(" ", "").replace("i", "j").replace("I", "j")
@@ -254,6 +256,10 @@ def _read_table(path: Path, *, dtype=float, ncols=None) -> np.ndarray:
 
 def _read_merit_csv(path: Path, n_freq: int, n_ch: int) -> np.ndarray:
     rows = parse_matlab_complex(read_text(path, what="MERIT scan"), where=path.name)
+    if n_freq != n_ch and len(rows) == n_ch and all(len(row) == n_freq for row in rows):
+        # written channel by channel (n_channel rows x n_freq columns, e.g. MATLAB's
+        # writematrix(scan.')): the two counts differ, so the orientation is unambiguous
+        rows = [list(col) for col in zip(*rows)]
     if len(rows) != n_freq:
         raise FormatError(
             f"{path.name}: {len(rows)} rows but frequencies.csv lists {n_freq} frequencies; "
@@ -341,6 +347,12 @@ def read_merit(
         raise FormatError(f"{c_path.name}: antenna numbers must be integers >= 1 (1-based)")
     chans = chans.astype(np.int64) - 1
     ants = _read_table(a_path, ncols=3)
+    reach = float(np.abs(ants).max(initial=0.0))
+    if reach > 1.0:  # MERIT's hemisphere has a 7 cm radius; no breast array reaches 1 m
+        raise FormatError(
+            f"{a_path.name}: an antenna coordinate of {reach:g} m; the MERIT layout stores "
+            f"metres (e.g. 0.069) and no breast array reaches 1 m: are these mm or cm?"
+        )
     if chans.max() >= len(ants):
         raise FormatError(
             f"{c_path.name} refers to antenna {int(chans.max()) + 1} but {a_path.name} lists "
