@@ -432,9 +432,7 @@ def busi_pairs(root: str | os.PathLike) -> list[tuple[Path, Path, str]]:
         where = f"{r}: no images/*.png"
     else:  # the published layout: masks beside their images, maybe in class folders
         images = sorted(
-            q
-            for q in [*r.glob("*.png"), *r.glob("*/*.png")]
-            if _BUSI_MASK.match(q.stem) is None
+            q for q in [*r.glob("*.png"), *r.glob("*/*.png")] if _BUSI_MASK.match(q.stem) is None
         )
         where = f"{r}: no images/*.png, nor NAME.png images beside NAME_mask.png masks"
     for img in images:
