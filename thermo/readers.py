@@ -320,7 +320,10 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
 
     The grey levels are display intensities, not temperatures: the result is kind
     ``thermal_intensity`` (``intensity`` in units "1", values 0-255 as stored — no rescaling),
-    and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127).
+    and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127) that is
+    not opaque everywhere. A palette image is expanded through its palette (an index is not a
+    grey level); colour images, an all-transparent alpha channel and other bit depths are
+    refused.
 
     Parameters
     ----------
@@ -349,12 +352,24 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
 
     p = Path(path)
     img = read_image(p, what="image")  # refuses folders, FIFOs, damaged files, huge headers
+    if img.mode in ("P", "PA"):
+        # a palette image stores indices into its colour table, not grey levels: expand it
+        # (its transparency becomes the alpha channel), then judge the colours as for RGB
+        transparent = img.mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if transparent else "RGB")
     mode = img.mode
     arr = np.asarray(img)
     alpha = None
-    if mode in ("LA", "RGBA", "PA"):
+    if mode in ("LA", "RGBA"):
         alpha = arr[..., -1]
         arr = arr[..., :-1]
+        if alpha.min() > 127:  # opaque everywhere: an alpha channel, but no mask in it
+            alpha = None
+        elif alpha.max() <= 127:
+            raise FormatError(
+                f"{p.name}: the alpha channel is transparent everywhere: the mask it carries "
+                "(the breast, in the Colombian cohort's crops) is empty"
+            )
     if arr.ndim == 3:
         if arr.shape[-1] == 3 and not (
             np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 1], arr[..., 2])
