@@ -183,6 +183,13 @@ def _endian(rec: bytes) -> str:
     return "<" if struct.unpack("<H", rec[:2])[0] in (1, 2) else ">"
 
 
+def _roughness(words: np.ndarray) -> float:
+    """Mean absolute difference of neighbouring pixels, in counts."""
+    w = words.astype(np.float64)
+    steps = [np.abs(np.diff(w, axis=a)).ravel() for a in range(w.ndim) if w.shape[a] > 1]
+    return float(np.concatenate(steps).mean()) if steps else 0.0
+
+
 def _raw_image(rec: bytes, subtype: int) -> tuple[np.ndarray, str]:
     e = _endian(rec)
     width, height = struct.unpack(e + "HH", rec[2:6])
@@ -196,10 +203,16 @@ def _raw_image(rec: bytes, subtype: int) -> tuple[np.ndarray, str]:
             img = np.asarray(Image.open(BytesIO(body)))
         except Exception as exc:  # noqa: BLE001 - PIL raises many kinds
             raise FormatError(f"FLIR raw PNG cannot be decoded: {exc}") from exc
-        # FLIR writes the PNG's 16-bit samples little-endian, PNG mandates big-endian:
-        # the decoded words therefore have their bytes swapped.
-        counts = img.astype(np.uint16).byteswap()
-        fmt = "png"
+        # FLIR writes the PNG's 16-bit samples little-endian, PNG mandates big-endian: the
+        # decoded words usually have their bytes swapped, but not from every camera or
+        # re-encoder. The right order gives a smooth image (the high bytes of neighbours
+        # differ little); the wrong one puts the noisy low byte on top (steps of ~256 counts).
+        words = img.astype(np.uint16)
+        swapped = words.byteswap()
+        if _roughness(words) < _roughness(swapped):
+            counts, fmt = words, "png-native"
+        else:
+            counts, fmt = swapped, "png"
     else:
         need = 2 * width * height
         if len(body) < need:
@@ -271,16 +284,19 @@ def read_flir_raw(path: str | os.PathLike) -> FlirRaw:
     if not p.is_file():
         raise MissingFileError(f"no such file: {p}")
     data = p.read_bytes()
-    fff = _app1_fff(data)
-    recs = _records(fff)
-    if 1 not in recs:
-        raise FormatError(f"{p.name}: FLIR data hold no raw thermal image (not radiometric)")
-    if 0x20 not in recs:
-        raise FormatError(f"{p.name}: FLIR data hold no camera-info record (no calibration)")
-    sub, off, ln = recs[1]
-    counts, fmt = _raw_image(fff[off : off + ln], sub)
-    sub, off, ln = recs[0x20]
-    params, model = _camera_info(fff[off : off + ln])
+    try:  # the layout errors say what is wrong; the file they are about is named here
+        fff = _app1_fff(data)
+        recs = _records(fff)
+        if 1 not in recs:
+            raise FormatError("FLIR data hold no raw thermal image (not radiometric)")
+        if 0x20 not in recs:
+            raise FormatError("FLIR data hold no camera-info record (no calibration)")
+        sub, off, ln = recs[1]
+        counts, fmt = _raw_image(fff[off : off + ln], sub)
+        sub, off, ln = recs[0x20]
+        params, model = _camera_info(fff[off : off + ln])
+    except FormatError as exc:
+        raise FormatError(f"{p.name}: {exc}") from None
     return FlirRaw(counts=counts, parameters=params, raw_format=fmt, camera_model=model, path=p)
 
 
@@ -374,9 +390,39 @@ def atmospheric_transmission(
     )
 
 
-def _planck_signal(t_c: float, p: FlirParameters) -> float:
+# The constants of the FLIR atmosphere model that most cameras store (the defaults of
+# atmospheric_transmission); used when a file stores none (all zero) or unreadable ones.
+_FLIR_ATMOSPHERE = {
+    "atm_alpha1": 0.006569,
+    "atm_alpha2": 0.01262,
+    "atm_beta1": -0.002276,
+    "atm_beta2": -0.00667,
+    "atm_x": 1.9,
+}
+
+
+def _stored_atmosphere(p: FlirParameters) -> tuple[FlirParameters, str]:
+    """The file's atmosphere constants, or FLIR's typical ones where it stores none."""
+    stored = [getattr(p, k) for k in _FLIR_ATMOSPHERE]
+    if all(math.isfinite(v) for v in stored) and any(v != 0 for v in stored):
+        return p, "file"
+    # all zero gave transmission 1 (no absorption at any distance), NaN an all-NaN image
+    return replace(p, **_FLIR_ATMOSPHERE), "FLIR typical values (the file stores none)"
+
+
+def _planck_signal(t_c: float, p: FlirParameters, name: str) -> float:
     t = t_c + KELVIN
-    return p.planck_r1 / (p.planck_r2 * (math.exp(p.planck_b / t) - p.planck_f)) - p.planck_o
+    if not t > 0:
+        raise CalibrationError(
+            f"{name.replace('_', ' ')} {t_c:g} degC is at or below absolute zero"
+        )
+    try:
+        return p.planck_r1 / (p.planck_r2 * (math.exp(p.planck_b / t) - p.planck_f)) - p.planck_o
+    except (OverflowError, ZeroDivisionError):  # a few kelvin: exp(B / T) overflows
+        raise CalibrationError(
+            f"{name.replace('_', ' ')} {t_c:g} degC ({t:g} K) lies off the camera's "
+            "calibration curve (a value stored as 0 K?)"
+        ) from None
 
 
 def raw_to_celsius(counts: ArrayLike, parameters: FlirParameters) -> np.ndarray:
@@ -476,9 +522,9 @@ def raw_to_celsius(counts: ArrayLike, parameters: FlirParameters) -> np.ndarray:
             x=p.atm_x,
         )
     e, irt = p.emissivity, p.ir_window_transmission
-    s_refl = _planck_signal(p.reflected_temperature, p)
-    s_atm = _planck_signal(p.atmospheric_temperature, p)
-    s_win = _planck_signal(p.ir_window_temperature, p)
+    s_refl = _planck_signal(p.reflected_temperature, p, "reflected_temperature")
+    s_atm = _planck_signal(p.atmospheric_temperature, p, "atmospheric_temperature")
+    s_win = _planck_signal(p.ir_window_temperature, p, "ir_window_temperature")
     offset = (
         (1 - e) / e * s_refl
         + (1 - tau) / (e * tau) * s_atm
@@ -528,7 +574,9 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
     xarray.Dataset
         ``temperature`` (y, x) in degC, ``raw_counts`` (y, x), attributes ``flir_<name>`` for
         every parameter used, ``flir_file_parameters`` (JSON of the stored values),
-        ``flir_raw_format`` ("png" or "tiff-le"/"tiff-be"), ``camera_model``.
+        ``flir_raw_format`` ("png": byte-swapped PNG words as FLIR writes them, "png-native",
+        "tiff-le"/"tiff-be"), ``flir_atmosphere_constants`` ("file", or FLIR's typical
+        values where the file stores none), ``camera_model``.
 
     Raises
     ------
@@ -558,11 +606,20 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
     from brim.schema import stamp
 
     raw = read_flir_raw(path)
-    used = _apply_overrides(raw.parameters, overrides)
-    temp = raw_to_celsius(raw.counts, used)
+    name = Path(path).name
+    stored, atmosphere = _stored_atmosphere(raw.parameters)
+    used = _apply_overrides(stored, overrides)
+    try:
+        temp = raw_to_celsius(raw.counts, used)
+    except CalibrationError as exc:
+        raise CalibrationError(
+            f"{name}: {exc}; a value you did not give is the file's: override it (Python: "
+            "read_flir(path, emissivity=0.98, ...); CLI: --emissivity, --reflected-temp, "
+            "--atmospheric-temp, --humidity, --distance)"
+        ) from None
     if temp.size and not np.isfinite(temp).any():
         raise CalibrationError(
-            f"{Path(path).name}: no pixel's signal lies on the calibration curve (all "
+            f"{name}: no pixel's signal lies on the calibration curve (all "
             "temperatures NaN): the Planck constants or object parameters do not match the counts"
         )
     h, w = raw.counts.shape
@@ -585,9 +642,10 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
         flir_file_parameters=json.dumps(asdict(raw.parameters), sort_keys=True),
         flir_overridden=json.dumps(sorted(k for k, v in overrides.items() if v is not None)),
         flir_raw_format=raw.raw_format,
+        flir_atmosphere_constants=atmosphere,
         camera_model=raw.camera_model,
         source_format="flir_radiometric_jpeg",
-        source_file=Path(path).name,
+        source_file=name,
         units_note="temperature in degC; distance m; humidity fraction",
     )
     ds.attrs.update(attrs)
