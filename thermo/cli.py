@@ -107,6 +107,27 @@ def _cmd_segment(args) -> int:
     return 0
 
 
+def _check_breasts_finite(ds, seg, path: Path) -> None:
+    """Refuse a thermogram with missing values (NaN cells of a damaged matrix) in a breast.
+
+    The features' histograms and textures need every breast pixel: NaN there ended in a
+    ValueError traceback; NaN in the background is harmless and allowed.
+    """
+    import numpy as np
+
+    from brim.errors import FormatError
+    from brim.thermo.segmentation import LABELS
+
+    var = "temperature" if "temperature" in ds else "intensity"
+    breasts = np.isin(seg["mask"].values, (LABELS["right_breast"], LABELS["left_breast"]))
+    missing = int((~np.isfinite(ds[var].values) & breasts).sum())
+    if missing:
+        raise FormatError(
+            f"{path.name}: {missing} pixels inside the breasts hold no value (NaN or empty cells "
+            "in the file): the features need every breast pixel"
+        )
+
+
 def _cmd_features(args) -> int:
     from brim.thermo.features import FEATURE_UNITS, extract_features
     from brim.thermo.segmentation import segment_classical
@@ -118,7 +139,9 @@ def _cmd_features(args) -> int:
     rows = []
     for f in progress_bar(files, on=args.progress, desc="features"):
         ds = _load(f)
-        feats = extract_features(ds, segment_classical(ds))
+        seg = segment_classical(ds)
+        _check_breasts_finite(ds, seg, f)
+        feats = extract_features(ds, seg)
         rows.append({"file": f.name, "patient": ds.attrs.get("patient", ""), **feats})
     cols = ["file", "patient", *FEATURE_UNITS]
     calibrated = {bool(r["calibrated"]) for r in rows}

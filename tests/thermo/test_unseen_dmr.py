@@ -113,3 +113,23 @@ def test_cli_refuses_degf_matrix_with_one_line_and_no_output(tmp_path, matrix, c
         err = capsys.readouterr().err.strip()
         assert err.startswith("brim: error:") and "degF" in err and "\n" not in err
         assert not out.exists()
+
+
+def test_features_refuse_missing_cells_inside_the_breasts(external_data, tmp_path, capsys):
+    # a damaged copy of a real thermogram: a band of NaN cells across the chest
+    src = external_data / "thermo" / "dmr_ir_dev" / "T0001.txt"
+    arr = read_dmr(src)["temperature"].values.astype(float)
+    arr[200:260, 100:500] = np.nan
+    path = tmp_path / "T0001.txt"
+    np.savetxt(path, arr, fmt="%.2f")
+    out = tmp_path / "f.csv"
+    assert main(["thermo", "features", str(path), "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("brim: error: T0001.txt:") and "breast" in err[-1]
+    assert not out.exists() and not out.with_suffix(".units.csv").exists()
+    one = arr.copy()
+    one[np.isnan(one)] = 30.0
+    one[0, 0] = np.nan  # a missing cell in the room's corner does not matter
+    np.savetxt(path, one, fmt="%.2f")
+    assert main(["thermo", "features", str(path), "-o", str(out), "--no-progress"]) == 0
+    assert out.is_file()
