@@ -424,6 +424,8 @@ def read_frames(
     """Read a folder (or a list) of frames as a (time, y, x) thermogram series.
 
     Frames are ordered by the DMR frame number (``..._DN<k>``) or the last number in the name.
+    Files whose names give different patients (``T0001.txt``, ``T0012.txt``) are refused: they
+    are separate thermograms, not frames of one series.
 
     Parameters
     ----------
@@ -476,6 +478,15 @@ def read_frames(
         files = sorted((Path(f) for f in frames), key=_frame_key)
     if not files:
         raise MissingFileError(f"no frame files ({', '.join(_FRAME_SUFFIXES)}) in {frames}")
+    patients = sorted({m["patient"] for m in map(parse_dmr_name, files) if "patient" in m})
+    if len(patients) > 1:  # a folder of static thermograms (T0001.txt, T0012.txt...)
+        shown = ", ".join(map(str, patients[:6])) + (", ..." if len(patients) > 6 else "")
+        where = frames if isinstance(frames, (str, os.PathLike)) else "the frames"
+        raise FormatError(
+            f"{where}: files of {len(patients)} patients ({shown}), but a series holds one "
+            "patient's frames; to convert each file on its own, give the files (e.g. "
+            "`brim thermo convert DIR/*.txt -o OUTDIR/`)"
+        )
     dss = [read(f, **kwargs) for f in files]
     var = "temperature" if "temperature" in dss[0] else "intensity"
     if any(var not in d for d in dss):

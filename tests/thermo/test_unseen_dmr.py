@@ -14,7 +14,7 @@ import pytest
 
 from brim.cli import main
 from brim.errors import FormatError
-from brim.thermo.readers import dmr_format, read, read_dmr
+from brim.thermo.readers import dmr_format, read, read_dmr, read_frames
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,22 @@ def test_features_refuse_missing_cells_inside_the_breasts(external_data, tmp_pat
     np.savetxt(path, one, fmt="%.2f")
     assert main(["thermo", "features", str(path), "-o", str(out), "--no-progress"]) == 0
     assert out.is_file()
+
+
+def test_a_folder_of_several_patients_is_not_stacked_as_one_series(tmp_path, matrix, capsys):
+    folder = tmp_path / "static"
+    folder.mkdir()
+    for name in ("T0001.txt", "T0012.txt"):  # the DMR-IR static files: one per patient
+        (folder / name).write_text(_lines(matrix))
+    with pytest.raises(FormatError, match="2 patients"):
+        read(folder)
+    for command, out in (("convert", tmp_path / "s.nc"), ("features", tmp_path / "f.csv")):
+        capsys.readouterr()
+        assert main(["thermo", command, str(folder), "-o", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("brim: error:") and "OUTDIR" in err and not out.exists()
+    # frames of one patient's dynamic protocol still make a series
+    for k in range(2):
+        (tmp_path / f"PAC_64_DN{k}.txt").write_text(_lines(matrix))
+    files = [tmp_path / f"PAC_64_DN{k}.txt" for k in range(2)]
+    assert read_frames(files)["temperature"].shape == (2, 480, 640)
