@@ -243,7 +243,8 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
     path : path-like
         The ``.mat`` file.
     var : str, optional
-        Variable name; may be omitted when the file holds exactly one numeric array.
+        Variable name; may be omitted when the file holds exactly one numeric variable, or
+        one array (two or more dimensions longer than 1) beside scalars and vectors.
 
     Returns
     -------
@@ -275,10 +276,12 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
 
         try:
             with h5py.File(path, "r") as f:
-                names = [
-                    k for k, v in f.items() if isinstance(v, h5py.Dataset) and not k.startswith("#")
-                ]
-                name = _choose(names, var, path)
+                shapes = {
+                    k: v.shape
+                    for k, v in f.items()
+                    if isinstance(v, h5py.Dataset) and not k.startswith("#")
+                }
+                name = _choose(shapes, var, path)
                 data = f[name][()]
         except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
             if isinstance(exc, FormatError):
@@ -293,12 +296,12 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
         m = scipy.io.loadmat(path)
     except Exception as exc:
         raise FormatError(f"{path} is not a readable MATLAB file: {exc}") from exc
-    names = [
-        k
+    shapes = {
+        k: v.shape
         for k, v in m.items()
         if not k.startswith("__") and isinstance(v, np.ndarray) and v.dtype.kind in "iufc"
-    ]
-    return np.asarray(m[_choose(names, var, path)])
+    }
+    return np.asarray(m[_choose(shapes, var, path)])
 
 
 def _h5_damaged(path: Path, kind: str, exc: BaseException) -> str:
@@ -310,13 +313,19 @@ def _h5_damaged(path: Path, kind: str, exc: BaseException) -> str:
     )
 
 
-def _choose(names: list[str], var: str | None, path: Path) -> str:
+def _choose(shapes: dict[str, tuple[int, ...]], var: str | None, path: Path) -> str:
+    """The variable to read: ``var``, else the only numeric one, else the only array among
+    scalars and vectors (a Field II script saves ``rf`` beside ``fs``, ``c``, ``tstart``)."""
+    names = list(shapes)
     if var is not None:
         if var not in names:
             raise FormatError(
                 f"{path} has no numeric variable {var!r}; it has: {', '.join(names) or 'none'}"
             )
         return var
+    arrays = [k for k, shape in shapes.items() if sum(n > 1 for n in shape) >= 2]
+    if len(names) > 1 and len(arrays) == 1:
+        return arrays[0]
     if len(names) != 1:
         raise FormatError(
             f"{path} holds {len(names)} numeric variables ({', '.join(names)}); choose one with "
@@ -338,7 +347,9 @@ def read_rf(
     """Read RF frames from ``.mat`` (v5/v7.3), ``.npy`` or brim NetCDF into ``rf_frames``.
 
     For ``.mat`` and ``.npy`` the array must be (depth, line) or (frame, depth, line) and the
-    acquisition parameters must be given (raw arrays carry none; nothing is guessed). A brim
+    acquisition parameters must be given (raw arrays carry none; nothing is guessed). A 3-D
+    ``.mat`` array that is a frame sequence only in MATLAB's (depth, line, frame) order is
+    reordered; an array that is a frame only transposed (lines x samples) is refused. A brim
     NetCDF file is opened and validated as it is.
 
     Parameters
@@ -363,7 +374,8 @@ def read_rf(
     Raises
     ------
     FormatError
-        The file cannot be read, or its array has another number of dimensions.
+        The file cannot be read, its array has another number of dimensions, or it looks
+        transposed (lines x samples).
     ConfigError
         A raw array without its acquisition parameters.
 
@@ -424,14 +436,49 @@ def read_rf(
             f"{path.name} is a raw array without acquisition parameters; give "
             f"{', '.join(missing)} (CLI: --fs, --fc, --pitch)"
         )
+    attrs: dict = {}
+    if arr.ndim in (2, 3) and min(sampling_frequency, sound_speed, pitch) > 0:
+        arr, attrs = _orient(arr, path, dz=sound_speed / (2 * sampling_frequency), pitch=pitch)
     ds = make_rf_frames(
         arr,
         sampling_frequency=sampling_frequency,
         center_frequency=center_frequency,
         sound_speed=sound_speed,
         pitch=pitch,
+        attrs=attrs,
     )
     return ds
+
+
+def _plausible_frame(n_depth: int, n_line: int, dz: float, pitch: float) -> bool:
+    """Whether ``n_depth`` samples x ``n_line`` lines can be an ultrasound frame: at least 8
+    lines, at most 10 cm wide (the widest linear arrays span about 6 cm), at least 3 mm deep."""
+    return n_line >= 8 and n_line * pitch <= 0.1 and n_depth * dz >= 3e-3
+
+
+def _orient(arr: np.ndarray, path: Path, *, dz: float, pitch: float) -> tuple[np.ndarray, dict]:
+    """A raw RF array in brim's (frame, depth, line) order, with the attributes saying so.
+
+    MATLAB stacks frames last, ``rf(:, :, k)``: a 3-D ``.mat`` array that is a frame only as
+    (depth, line, frame) is reordered (as (frame, depth, line) it would be frames of 2 lines,
+    say, and the strain of depth rows). A frame that is plausible only transposed (Field II's
+    1041 x 250 saved as 250 x 1041: 4.8 mm deep, 208 mm wide) is refused rather than turned:
+    a file exported lines-first may hold other surprises its author should look at.
+    """
+    attrs = {}
+    if path.suffix.lower() == ".mat" and arr.ndim == 3:
+        a, b, c = arr.shape
+        if _plausible_frame(a, b, dz, pitch) and not _plausible_frame(b, c, dz, pitch):
+            arr = np.moveaxis(arr, -1, 0)
+            attrs["source_order"] = "(depth, line, frame), MATLAB's rf(:, :, k); frames moved first"
+    nd, nl = arr.shape[-2:]
+    if not _plausible_frame(nd, nl, dz, pitch) and _plausible_frame(nl, nd, dz, pitch):
+        raise FormatError(
+            f"{path.name}: as {nd} samples x {nl} lines the frame would be {nd * dz * 1e3:.1f} mm "
+            f"deep and {nl * pitch * 1e3:.0f} mm wide; the array looks transposed (lines x "
+            f"samples): store it as samples x lines (MATLAB: rf = rf.')"
+        )
+    return arr, attrs
 
 
 def _looks_pybf(path) -> bool:
@@ -458,6 +505,8 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     includes the recording start time (``correction_time_shift = pulse_lag - start_time``, where
     ``pulse_lag`` = 2.59 us is the envelope peak of excitation * impulse * impulse in
     ``sim_params``), so time 0 is the emission and echo peaks sit at ``2 z / c``.
+    A file without ``data/correction_time_shift`` gets it computed from those ``sim_params``
+    (or, lacking them too, time 0 at the first sample, with a warning).
     The scatterer positions, when present, are kept as ``scatterer_x``/``scatterer_z`` (m)
     for validation.
 
@@ -476,7 +525,8 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     Raises
     ------
     FormatError
-        The file is not in the pybf layout or is damaged.
+        The file is not in the pybf layout or is damaged, its angle list does not match its
+        shots, or its angles are not in radians.
 
     Examples
     --------
@@ -484,6 +534,7 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     >>> import numpy as np
     >>> with h5py.File("pw.h5", "w") as f:  # one frame, one 0-degree shot, 8 elements
     ...     f["data/f_sampling"] = 20e6
+    ...     f["data/correction_time_shift"] = 1e-6  # s; pulse peak after the recording start
     ...     f["data/tx_mode/PW_angles"] = [0.0]
     ...     f["data/rf_data/frame_1/shot_1"] = np.zeros((8, 50), np.int16)
     ...     f["trans_params/x_num_of_elements"] = 8
@@ -521,7 +572,7 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
             shift = (
                 float(np.ravel(f["data/correction_time_shift"][()])[0])
                 if "data/correction_time_shift" in f
-                else 0.0
+                else _pulse_shift(f, path)
             )
             scat = f["sim_params/scatters_data"][()] if "sim_params/scatters_data" in f else None
         except (OSError, RuntimeError, TypeError) as exc:  # truncated / damaged data blocks
@@ -534,6 +585,16 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     arr = np.stack(data).astype(np.float32)
     if arr.shape[2] != n_el:
         raise FormatError(f"{path}: {arr.shape[2]} channels but x_num_of_elements = {n_el}")
+    if angles.size != arr.shape[1]:
+        raise FormatError(
+            f"{path}: data/tx_mode/{tx_key} lists {angles.size} plane-wave angles but "
+            f"data/rf_data/{frames[0]} holds {arr.shape[1]} shots"
+        )
+    if np.abs(angles).max(initial=0.0) > np.pi / 2:
+        raise FormatError(
+            f"{path}: plane-wave angles up to {np.abs(angles).max():g} in data/tx_mode/{tx_key}; "
+            f"the pybf layout stores radians (12 degrees = 0.209), are these degrees?"
+        )
     element_x = (np.arange(n_el) - 0.5 * (n_el - 1)) * pitch
     ds = make_channel_data(
         arr,
@@ -553,6 +614,34 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
             scatterer_z=("scatterer", scat[2], {"units": "m"}),
         )
     return ds
+
+
+def _pulse_shift(f, path) -> float:
+    """``correction_time_shift`` of a pybf file that lacks it: the envelope peak of excitation *
+    impulse response * impulse response (two-way pulse) minus ``sim_params/start_time``.
+
+    On the pybf test file this gives 3.658 us against the stored 3.6625 us (under a tenth of
+    a 20 MHz sample). Without those ``sim_params`` the time axis starts at the first recorded
+    sample, with a warning: echoes then sit deeper (by 2.8 mm on that file).
+    """
+    from scipy.signal import hilbert
+
+    from brim.errors import warn
+
+    need = ("excitation", "electroacoustic_impulse_response", "f_sim_hz", "start_time")
+    if not all(f"sim_params/{k}" in f for k in need):
+        warn(
+            f"{Path(path).name}: no data/correction_time_shift nor the sim_params to compute it "
+            f"({', '.join(need)}); time 0 is the first recorded sample, so echoes sit deeper by "
+            f"c x the missing shift / 2 (2.8 mm on pybf's own test file)"
+        )
+        return 0.0
+    sp = f["sim_params"]
+    ex, ir = (np.ravel(sp[k][()]).astype(float) for k in need[:2])
+    fs_sim = float(np.ravel(sp["f_sim_hz"][()])[0])
+    pulse = np.convolve(np.convolve(ex, ir), ir)
+    lag = float(np.argmax(np.abs(hilbert(pulse)))) / fs_sim
+    return lag - float(np.ravel(sp["start_time"][()])[0])
 
 
 def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
@@ -595,6 +684,7 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
     >>> import numpy as np
     >>> with h5py.File("pw.h5", "w") as f:  # one frame, one 0-degree shot, 8 elements
     ...     f["data/f_sampling"] = 20e6
+    ...     f["data/correction_time_shift"] = 1e-6  # s; pulse peak after the recording start
     ...     f["data/tx_mode/PW_angles"] = [0.0]
     ...     f["data/rf_data/frame_1/shot_1"] = np.zeros((8, 50), np.int16)
     ...     f["trans_params/x_num_of_elements"] = 8
