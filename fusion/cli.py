@@ -351,7 +351,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             f"brim fusion segment-us {_US} -o us_mask.nc --model otsu",
         ),
     )
-    p.add_argument("images", nargs="+", help="PNG images or brim NetCDF with 'image'")
+    p.add_argument(
+        "images",
+        nargs="+",
+        help="PNG images or brim NetCDF with 'image' (BUSI lesion masks, NAME_mask*.png beside "
+        "NAME.png, are skipped)",
+    )
     add_output_option(p, "auto", "mask NetCDF (<image stem>_mask.nc in a folder)")
     p.add_argument(
         "--model",
