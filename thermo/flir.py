@@ -554,6 +554,27 @@ def _apply_overrides(p: FlirParameters, overrides: dict) -> FlirParameters:
     return replace(p, **clean)
 
 
+_SKIN_EMISSIVITY = 0.98  # Steketee 1973, Phys. Med. Biol. 18, 686
+
+
+def _warn_stored_emissivity(
+    counts: np.ndarray, temp: np.ndarray, used: FlirParameters, name: str
+) -> None:
+    """Say so when the file's emissivity (not the user's) is not skin's, and by how much."""
+    if abs(used.emissivity - _SKIN_EMISSIVITY) <= 0.005:
+        return
+    skin = raw_to_celsius(counts, replace(used, emissivity=_SKIN_EMISSIVITY))
+    with np.errstate(invalid="ignore"):
+        shift = np.nanmedian(temp - skin) if np.isfinite(temp - skin).any() else math.nan
+    from brim.errors import warn
+
+    warn(
+        f"{name}: the file's emissivity {used.emissivity:.2f} is not skin's "
+        f"({_SKIN_EMISSIVITY}): its temperatures differ from skin's by {shift:+.2f} degC "
+        "(median); for skin pass emissivity=0.98 (CLI: --emissivity 0.98)"
+    )
+
+
 @provenance.step
 def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
     """Read a FLIR radiometric JPEG as a brim ``thermogram`` (temperature in degC).
@@ -617,6 +638,8 @@ def read_flir(path: str | os.PathLike, **overrides) -> xr.Dataset:
             "read_flir(path, emissivity=0.98, ...); CLI: --emissivity, --reflected-temp, "
             "--atmospheric-temp, --humidity, --distance)"
         ) from None
+    if "emissivity" not in overrides or overrides["emissivity"] is None:
+        _warn_stored_emissivity(raw.counts, temp, used, name)
     if temp.size and not np.isfinite(temp).any():
         raise CalibrationError(
             f"{name}: no pixel's signal lies on the calibration curve (all "

@@ -23,6 +23,8 @@ from brim.errors import CalibrationError, FormatError
 from brim.thermo.flir import read_flir
 
 FILES = ("FLIR0674.jpg", "ax8.jpg", "flir_example.jpg")
+# the files' own emissivity (0.95) is kept and warned about; these tests are about the layout
+pytestmark = pytest.mark.filterwarnings("ignore:.*the file's emissivity:brim.BrimWarning")
 
 
 # ----------------------------------------------------------------------------- FLIR writer
@@ -233,3 +235,20 @@ def test_missing_or_damaged_records_name_the_file(tmp_path, external_data, capsy
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"brim: error: {bad.name}:") and phrase in err and "\n" not in err
         assert not out.exists()
+
+
+def test_a_stored_emissivity_other_than_skins_is_said_with_its_effect(external_data):
+    import warnings
+
+    import brim
+
+    flir = external_data / "thermo" / "flir"
+    with pytest.warns(brim.BrimWarning, match=r"emissivity 0\.95 .* \+0\.1\d degC") as caught:
+        default = read_flir(flir / "ax8.jpg")
+    assert "--emissivity 0.98" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", brim.BrimWarning)
+        skin = read_flir(flir / "ax8.jpg", emissivity=0.98)  # the user's choice: no warning
+        read_flir(flir / "FLIR0674.jpg")  # the FLIR C5 file stores 0.98 already
+    shift = float(np.median(default["temperature"].values - skin["temperature"].values))
+    assert 0.1 < shift < 0.2  # the number the warning states
