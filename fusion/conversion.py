@@ -265,6 +265,10 @@ def _is_map(p: Path) -> bool:
 
         try:
             names = {w[0] for w in whosmat(p)}
+        except NotImplementedError:  # scipy's answer to a v7.3 file
+            from brim.fusion.public_data import _mat73_refused
+
+            raise _mat73_refused(p) from None
         except Exception as exc:  # scipy raises several types for foreign files
             raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
         return "volume7all" in names

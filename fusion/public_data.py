@@ -43,6 +43,14 @@ def _need_folder(path) -> Path:
     return p
 
 
+def _mat73_refused(p: Path) -> FormatError:
+    """The error for a MATLAB v7.3 (HDF5) file, which the Zhu-lab readers do not read."""
+    return FormatError(
+        f"{p.name}: a MATLAB v7.3 (HDF5) .mat file; brim reads the Zhu-lab volumes and optical "
+        f"measurements from v5/v7 .mat files: re-save it in MATLAB with save(file, ..., '-v7')"
+    )
+
+
 @provenance.step
 def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     """Reconstructed absorption volumes with target masks (Zhu lab ``DOT_filtering`` .mat).
@@ -90,6 +98,8 @@ def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     check_mat(p)  # declared sizes, before scipy allocates them
     try:
         m = loadmat(p)
+    except NotImplementedError:  # scipy's answer to a v7.3 file
+        raise _mat73_refused(p) from None
     except Exception as exc:
         raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
     if "volume7all" not in m or "maskall" not in m:
