@@ -90,16 +90,34 @@ def _load(path: Path):
     return read(path)
 
 
+def _require_frontal(ds, path: Path) -> None:
+    """Refuse a thermogram whose name says it is not a frontal view (DMR-IR lateral views)."""
+    view = ds.attrs.get("view", "frontal")
+    if view != "frontal":
+        raise ConfigError(
+            f"{path.name}: a {view!r} view (from its name): the classical segmentation and the "
+            "features look for two breasts in a frontal view; give the patient's frontal "
+            "thermogram"
+        )
+
+
 def _cmd_segment(args) -> int:
     from brim.thermo.segmentation import segment
 
     files = existing_paths(args.inputs)
     if args.method == "unet" and not args.model:
         raise ConfigError("--method unet needs --model PATH (a folder saved by the U-Net trainer)")
+
+    def one(f: Path):
+        ds = _load(f)
+        if args.method == "classical":
+            _require_frontal(ds, f)
+        return segment(ds, method=args.method, model=args.model)
+
     save_each(
         files,
         args.output,
-        lambda f: segment(_load(f), method=args.method, model=args.model),
+        one,
         tag="_seg",
         progress=args.progress,
         desc="segment",
@@ -139,6 +157,7 @@ def _cmd_features(args) -> int:
     rows = []
     for f in progress_bar(files, on=args.progress, desc="features"):
         ds = _load(f)
+        _require_frontal(ds, f)
         seg = segment_classical(ds)
         _check_breasts_finite(ds, seg, f)
         feats = extract_features(ds, seg)

@@ -55,8 +55,10 @@ _NAME_PATTERNS = (
     re.compile(r"^(?:img|ir)_(?P<patient>\d+)_(?P<frame>\d+)", re.I),
     # DMR web naming: <patient>_<view>_<protocol>_<yyyymmdd>, e.g. 12_frontal_static_20130410
     re.compile(
-        r"^(?P<patient>\d+)[_-](?P<view>frontal|front|lateral\w*|left\w*|right\w*|[LR]\d+|F)"
-        r"(?:[_-](?P<protocol>static|dynamic|est\w*|din\w*))?"
+        # (no \w: it matches "_" and ate the rest, "lateral_left_static_20130410" was one view)
+        r"^(?P<patient>\d+)[_-](?P<view>frontal|front|lateral(?:[_-](?:left|right))?"
+        r"|left[a-z\d]*|right[a-z\d]*|[LR]\d+|F)"
+        r"(?:[_-](?P<protocol>static|dynamic|est[a-z]*|din[a-z]*))?"
         r"(?:[_-](?P<date>\d{8}|\d{4}-\d{2}-\d{2}))?",
         re.I,
     ),

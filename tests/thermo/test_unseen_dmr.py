@@ -152,3 +152,22 @@ def test_a_folder_of_several_patients_is_not_stacked_as_one_series(tmp_path, mat
         (tmp_path / f"PAC_64_DN{k}.txt").write_text(_lines(matrix))
     files = [tmp_path / f"PAC_64_DN{k}.txt" for k in range(2)]
     assert read_frames(files)["temperature"].shape == (2, 480, 640)
+
+
+def test_lateral_views_are_named_and_not_segmented_as_frontal(tmp_path, matrix, capsys):
+    from brim.thermo.readers import parse_dmr_name
+
+    assert parse_dmr_name("12_lateral_left_static_20130410.txt") == {
+        "patient": 12,
+        "view": "lateral_left",
+        "protocol": "static",
+        "date": "2013-04-10",
+    }
+    path = tmp_path / "12_lateral_left_static_20130410.txt"
+    path.write_text(_lines(matrix))
+    assert read(path).attrs["view"] == "lateral_left"  # reading and converting stay possible
+    for command, out in (("segment", tmp_path / "s.nc"), ("features", tmp_path / "f.csv")):
+        capsys.readouterr()
+        assert main(["thermo", command, str(path), "-o", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("brim: error:") and "frontal" in err and not out.exists()
