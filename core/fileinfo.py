@@ -135,10 +135,13 @@ def open_any(
                 from brim.limits import check_hdf5_heaps
 
                 check_hdf5_heaps(p)  # a corrupt global heap hangs HDF5 inside C: refuse it first
+            # h5netcdf names the dimensions a plain HDF5 file lacks (unasked, it warns that it does)
+            kw = {"phony_dims": "access"} if engine == "h5netcdf" else {}
             try:
                 if signature == "hdf5" and io._has_groups(p):
-                    return xr.open_datatree(p, engine=engine), f"xarray {engine} ({label}, lazily)"
-                return xr.open_dataset(p, engine=engine), f"xarray {engine} ({label}, lazily)"
+                    tree = xr.open_datatree(p, engine=engine, **kw)
+                    return tree, f"xarray {engine} ({label}, lazily)"
+                return xr.open_dataset(p, engine=engine, **kw), f"xarray {engine} ({label}, lazily)"
             except Exception as exc:  # noqa: BLE001 - h5netcdf fails on valid HDF5 it cannot map
                 err = FormatError(f"{p} could not be read as {label} ({type(exc).__name__}: {exc})")
                 err.readers_tried = [  # type: ignore[attr-defined]

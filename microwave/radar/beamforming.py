@@ -478,7 +478,9 @@ def beamform(
         else:
             import torch
 
-            to_dev = torch.as_tensor
+            def to_dev(a):  # torch warns on (and must not share) a read-only array: copy only those
+                return torch.as_tensor(np.require(a, requirements="W"))
+
         d_data = to_dev(sig if domain == "frequency" else x)
         d_freq, d_tx, d_rx = to_dev(freq), to_dev(tx), to_dev(rx)
     for i0 in starts:

@@ -180,6 +180,7 @@ def test_info_summarises_a_mat_file_no_reader_claims(tmp_path, capsys):
     assert "struct" in lines["info"]
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # h5netcdf's phony_dims notice is not for users
 @pytest.mark.parametrize("matlab", [False, True])
 def test_info_summarises_a_plain_or_matlab_73_hdf5_file(tmp_path, capsys, matlab):
     import h5py

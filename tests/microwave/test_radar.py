@@ -197,6 +197,7 @@ def test_two_layer_beamforming_oracle():
     assert metrics.localisation_error(wrong, TARGET) > grid.voxel
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # e.g. torch on a read-only array
 @pytest.mark.parametrize("domain", ["frequency", "time"])
 def test_backends_give_the_same_image(xp, sim, small_grid, domain):
     # NumPy/Numba, torch-CPU and CuPy (gpu marker) kernels: same image to rtol 1e-9 (float64
