@@ -4,10 +4,11 @@ A radiometric FLIR JPEG carries, besides the visible JPEG picture, a FLIR File F
 container split over APP1 segments whose payload starts with ``b"FLIR\\x00"``. Each segment
 header is ``FLIR\\0``, one byte (format version), the chunk number and the index of the last
 chunk; the payloads concatenated in chunk order give the FFF file. The FFF header (64 bytes,
-big-endian) names the offset and size of a record directory; each 32-byte directory entry gives
-a record's type, subtype, offset and length. Record type 1 is the raw thermal image (subtype
-2: little-endian 16-bit words after a 32-byte header holding width and height; subtype 3: a PNG,
-whose 16-bit words are stored with swapped byte order), record type 0x20 the camera
+big-endian in most files, little-endian in some: its version number tells) names the offset and
+size of a record directory; each 32-byte directory entry gives a record's type, subtype, offset
+and length. Record type 1 is the raw thermal image (subtype 2: 16-bit words after a 32-byte
+header holding width and height, in the byte order its first word shows; subtype 3: a PNG,
+whose 16-bit words are usually stored with swapped byte order), record type 0x20 the camera
 information (emissivity, distance, reflected/atmospheric temperatures, humidity, Planck and
 atmosphere constants). The layout facts are those documented by Phil Harvey's ExifTool FLIR
 tag tables (https://exiftool.org/TagNames/FLIR.html).
@@ -162,14 +163,20 @@ def _records(fff: bytes) -> dict[int, tuple[int, int, int]]:
     """Record directory of an FFF container: type -> (subtype, offset, length)."""
     if len(fff) < 64 or fff[:4] not in (b"FFF\x00", b"AFF\x00"):
         raise FormatError("FLIR APP1 data is not an FFF container (bad magic)")
-    dir_offset, dir_count = struct.unpack(">II", fff[24:32])
+    # The header and directory are big-endian in most files, little-endian in some; the
+    # format version (100-199, at byte 20) tells which (ExifTool's FLIR tag notes).
+    e = ">"
+    if not 100 <= struct.unpack(">I", fff[20:24])[0] < 200:
+        if 100 <= struct.unpack("<I", fff[20:24])[0] < 200:
+            e = "<"
+    dir_offset, dir_count = struct.unpack(e + "II", fff[24:32])
     if dir_offset + 32 * dir_count > len(fff):
         raise FormatError("FLIR FFF record directory runs past the end of the data")
     out: dict[int, tuple[int, int, int]] = {}
     for i in range(dir_count):
-        e = fff[dir_offset + 32 * i : dir_offset + 32 * (i + 1)]
-        rtype, subtype = struct.unpack(">HH", e[:4])
-        offset, length = struct.unpack(">II", e[12:20])
+        entry = fff[dir_offset + 32 * i : dir_offset + 32 * (i + 1)]
+        rtype, subtype = struct.unpack(e + "HH", entry[:4])
+        offset, length = struct.unpack(e + "II", entry[12:20])
         if rtype == 0 or rtype in out:
             continue
         if offset + length > len(fff):

@@ -84,13 +84,30 @@ def build(data, *, replace=None, drop=(), subtype=None):
         pos += len(body)
     head[24:32] = struct.pack(">II", diroff, len(new))
     out = bytes(head) + dirb + bodies
-    size = 65000
-    parts = [out[i : i + size] for i in range(0, len(out), size)]
+    return kept[0] + app1_segments(out) + b"".join(kept[1:])
+
+
+def app1_segments(fff, size=65000):
+    """The FFF bytes split over FLIR APP1 segments."""
+    parts = [fff[i : i + size] for i in range(0, len(fff), size)]
     segs = b""
     for i, part in enumerate(parts):
         payload = b"FLIR\x00\x01" + bytes([i, len(parts) - 1]) + part
         segs += b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    return kept[0] + segs + b"".join(kept[1:])
+    return segs
+
+
+def little_endian_container(data):
+    """The same JPEG with the FFF header and record directory written little-endian."""
+    fff, kept = split_jpeg(data)
+    off, n = struct.unpack(">II", fff[24:32])
+    b = bytearray(fff)
+    b[20:32] = struct.pack("<III", *struct.unpack(">III", fff[20:32]))
+    for i in range(n):
+        at = off + 32 * i
+        b[at : at + 4] = struct.pack("<HH", *struct.unpack(">HH", fff[at : at + 4]))
+        b[at + 4 : at + 20] = struct.pack("<IIII", *struct.unpack(">IIII", fff[at + 4 : at + 20]))
+    return kept[0] + app1_segments(bytes(b)) + b"".join(kept[1:])
 
 
 def get(data, rtype):
@@ -148,7 +165,9 @@ def _write(tmp_path, path, data, tag):
     return out
 
 
-@pytest.mark.parametrize("variant", ["tiff-le", "tiff-be", "png-native", "camera-info-be"])
+@pytest.mark.parametrize(
+    "variant", ["tiff-le", "tiff-be", "png-native", "camera-info-be", "container-le"]
+)
 def test_re_encoded_raw_data_reads_the_same_temperatures(tmp_path, real, variant):
     path, data, expected = real
     counts = true_counts(data)
@@ -159,12 +178,16 @@ def test_re_encoded_raw_data_reads_the_same_temperatures(tmp_path, real, variant
         new = build(data, replace={1: raw_record(counts, ">")}, subtype={1: 2})
     elif variant == "png-native":  # a PNG holding the counts in PNG's own byte order
         new = build(data, replace={1: png_record(data, counts)})
-    else:
+    elif variant == "camera-info-be":
         new = build(data, replace={0x20: camera_info_big_endian(get(data, 0x20))})
+    else:
+        new = little_endian_container(data)
     ds = read_flir(_write(tmp_path, path, new, variant))
     np.testing.assert_array_equal(ds["raw_counts"].values, counts)
     np.testing.assert_allclose(ds["temperature"].values, expected["temperature"].values)
-    assert ds.attrs["flir_raw_format"] == ("png" if variant == "camera-info-be" else variant)
+    assert ds.attrs["flir_raw_format"] == (
+        variant if variant.startswith(("tiff", "png")) else "png"
+    )
 
 
 @pytest.mark.parametrize("stored", ["zero", "nan"])
