@@ -493,9 +493,15 @@ def read_frames(
     var = "temperature" if "temperature" in dss[0] else "intensity"
     if any(var not in d for d in dss):
         raise FormatError("frames mix calibrated temperatures and uncalibrated intensities")
-    shapes = {d[var].shape for d in dss}
+    shapes = sorted({d[var].shape for d in dss})
     if len(shapes) != 1:
-        raise FormatError(f"frames have different sizes {sorted(shapes)}; cannot stack them")
+        shown = ", ".join(" x ".join(map(str, s)) for s in shapes[:3])
+        more = ", ..." if len(shapes) > 3 else ""
+        raise FormatError(
+            f"frames have {len(shapes)} different sizes ({shown}{more})"
+            "; cannot stack them (separate images, such as breast crops? give the files, e.g. "
+            "`brim thermo convert DIR/*.png -o OUTDIR/`)"
+        )
     data = np.stack([d[var].values for d in dss])
     if times is not None:
         t = np.asarray(times, dtype=float)

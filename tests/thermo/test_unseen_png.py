@@ -90,3 +90,15 @@ def test_transparent_alpha_and_16_bit_grey_are_one_line_cli_errors(tmp_path, cro
         err = capsys.readouterr().err.strip()
         assert err.startswith("brim: error:") and phrase in err and "\n" not in err
         assert not out.exists()
+
+
+def test_a_folder_of_crops_of_many_sizes_is_a_short_error(tmp_path, crop, capsys):
+    grey, alpha = crop
+    for k in range(6):  # breast crops: one image per breast, each of its own size
+        sub = np.ascontiguousarray(np.dstack([grey, grey, grey, alpha])[k:, : grey.shape[1] - k])
+        Image.fromarray(sub, "RGBA").save(tmp_path / f"IIR000{k}.png")
+    out = tmp_path / "out.nc"
+    assert main(["thermo", "convert", str(tmp_path), "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("brim: error: frames have 6 different sizes") and "*.png" in err
+    assert len(err) < 300 and not out.exists()
