@@ -169,6 +169,8 @@ def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
     sep = _SEPARATOR[fmt]
     # fast path: numpy's C text parser; the slow path below only explains errors
     norm = text.replace(sep, " ") if sep else text
+    if sep != "," and "," in text[:4096] and "." not in text[:4096]:
+        norm = norm.replace(",", ".")  # decimal commas (a Portuguese-locale export)
     try:
         arr = np.loadtxt(io.StringIO(norm), dtype=np.float64, ndmin=2)
     except ValueError:
