@@ -5,7 +5,9 @@ Formats
 * DMR-IR temperature matrices (Silva et al., "A new database for breast research with infrared
   image", J. Med. Imaging Health Inform. 4(1), 92-100, 2014): 480 x 640 text matrices of degC,
   either space-separated with 2 decimals or ``;``-separated with 5 decimals (with or without a
-  trailing ``;``), CRLF or CR-CR-LF line ends. Both static (``T0012.txt``, ``PAC_12_...``) and
+  trailing ``;``), CRLF or CR-CR-LF line ends; re-saved copies too: comma-separated CSV, tabs,
+  decimal commas, a UTF-8 byte-order mark or UTF-16. Kelvin, degF, a header line, a transposed
+  or ragged matrix are refused by name. Both static (``T0012.txt``, ``PAC_12_...``) and
   dynamic frames (``PAC_64_DN3.txt``: frame 3 of the dynamic, cold-stress protocol).
 * FLIR radiometric JPEGs: :mod:`brim.thermo.flir`.
 * 8-bit grey PNGs (exports, the Colombian cohort crops), optional alpha channel = mask: read as
@@ -245,7 +247,8 @@ def read_dmr(
     Parameters
     ----------
     path : path-like
-        A ``.txt`` matrix of temperatures in degC (space- or ``;``-separated).
+        A ``.txt`` (or ``.csv``) matrix of temperatures in degC (space-, tab-, ``;``- or
+        comma-separated; decimal point or comma).
     shape : (int, int) or None
         Expected (rows, columns); the DMR-IR camera (FLIR SC620) gives 480 x 640. ``None``
         accepts any shape.
@@ -262,7 +265,8 @@ def read_dmr(
     Raises
     ------
     FormatError
-        Non-numeric, ragged or wrongly-shaped matrix, or implausible temperatures.
+        Non-numeric, ragged or wrongly-shaped matrix, or values that are not temperatures in
+        degC (kelvin, degF, counts: the message says which it looks like).
 
     Examples
     --------
