@@ -236,7 +236,7 @@ def _is_hdf5(path) -> bool:
 
 @positional_options
 def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.ndarray:
-    """Read one numeric variable from a MATLAB file (v5 or v7.3).
+    """Read one numeric variable from a MATLAB file (v5 or v7.3, with :func:`brim.io.read_mat`).
 
     Parameters
     ----------
@@ -254,7 +254,8 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
     Raises
     ------
     FormatError
-        The variable is missing or ambiguous (the message lists the candidates).
+        The variable is missing or ambiguous (the message lists the candidates), or the file
+        is not a readable MATLAB file.
 
     Examples
     --------
@@ -267,41 +268,11 @@ def read_mat_variable(path: str | os.PathLike, *, var: str | None = None) -> np.
     >>> read_mat_variable("rf.mat").shape  # the only numeric variable: no name needed
     (2, 3)
     """
-    path = check_input_file(path, what="MATLAB")
-    from brim.limits import check_mat
+    from brim.io import read_mat
 
-    check_mat(path)  # declared sizes, before scipy or h5py allocate them
-    if _is_hdf5(path):  # MATLAB v7.3
-        import h5py
-
-        try:
-            with h5py.File(path, "r") as f:
-                shapes = {
-                    k: v.shape
-                    for k, v in f.items()
-                    if isinstance(v, h5py.Dataset) and not k.startswith("#")
-                }
-                name = _choose(shapes, var, path)
-                data = f[name][()]
-        except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
-            if isinstance(exc, FormatError):
-                raise
-            raise FormatError(_h5_damaged(path, "MATLAB v7.3 (HDF5)", exc)) from None
-        if data.dtype.names and {"real", "imag"} <= set(data.dtype.names):
-            data = data["real"] + 1j * data["imag"]
-        return np.asarray(data).T  # MATLAB stores column-major; h5py sees the transpose
-    import scipy.io
-
-    try:
-        m = scipy.io.loadmat(path)
-    except Exception as exc:
-        raise FormatError(f"{path} is not a readable MATLAB file: {exc}") from exc
-    shapes = {
-        k: v.shape
-        for k, v in m.items()
-        if not k.startswith("__") and isinstance(v, np.ndarray) and v.dtype.kind in "iufc"
-    }
-    return np.asarray(m[_choose(shapes, var, path)])
+    m = read_mat(path)
+    shapes = {k: v.shape for k, v in m.items() if v.dtype.kind in "iufc"}
+    return m[_choose(shapes, var, Path(path))]
 
 
 def _h5_damaged(path: Path, kind: str, exc: BaseException) -> str:
