@@ -365,6 +365,8 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
         # (its transparency becomes the alpha channel), then judge the colours as for RGB
         transparent = img.mode == "PA" or "transparency" in img.info
         img = img.convert("RGBA" if transparent else "RGB")
+    elif img.mode in ("L", "RGB") and "transparency" in img.info:  # a tRNS chunk: a mask too
+        img = img.convert("LA" if img.mode == "L" else "RGBA")
     mode = img.mode
     arr = np.asarray(img)
     alpha = None

@@ -102,3 +102,13 @@ def test_a_folder_of_crops_of_many_sizes_is_a_short_error(tmp_path, crop, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("brim: error: frames have 6 different sizes") and "*.png" in err
     assert len(err) < 300 and not out.exists()
+
+
+def test_grey_png_with_a_transparent_grey_level_gives_that_mask(tmp_path, crop):
+    grey, alpha = crop
+    masked = np.where(alpha > 127, np.maximum(grey, 1), 0).astype(np.uint8)
+    path = tmp_path / "IIR9008.png"
+    Image.fromarray(masked, "L").save(path, transparency=0)  # tRNS: grey level 0 is transparent
+    ds = read(path)
+    np.testing.assert_array_equal(ds["intensity"].values, masked.astype(np.float32))
+    np.testing.assert_array_equal(ds["mask"].values, (masked != 0).astype(np.uint8))
