@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import FormatError, MissingFileError
-from brim.io import check_input_file, load_numpy, read_text
+from brim.io import check_input_file, load_numpy, read_mat, read_text
 from brim.microwave.tissue import renamed_freq
 from brim.schema import stamp, validate
 
@@ -494,51 +494,15 @@ def read_touchstone(
 # UM-BMID (.mat)
 
 
-def _mat_load(path: Path) -> dict:
-    path = check_input_file(path, what="MATLAB")
-    from brim.limits import check_mat
-
-    check_mat(path)  # declared sizes, before scipy or h5py allocate them
-    try:
-        import scipy.io
-
-        return scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
-    except NotImplementedError:
-        pass  # MATLAB v7.3 files are HDF5: read below
-    except Exception as exc:  # noqa: BLE001
-        raise FormatError(f"{path.name}: not a readable MATLAB .mat file ({exc})") from None
-    import h5py
-
-    out = {}
-    try:
-        with h5py.File(path, "r") as h:
-            for k in h:
-                v = h[k]
-                if isinstance(v, h5py.Dataset):
-                    a = v[()]
-                    if a.dtype.names and {"real", "imag"} <= set(a.dtype.names):
-                        a = a["real"] + 1j * a["imag"]
-                    out[k] = np.asarray(a).T  # MATLAB is column-major
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
-        # a truncated or damaged v7.3 (HDF5) file: h5py raises OSError/KeyError
-        raise FormatError(
-            f"{path.name}: MATLAB v7.3 (HDF5) file is truncated or corrupt "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
-        ) from None
-    return out
-
-
-def _metadata_columns(md) -> dict[str, np.ndarray]:
-    """Flatten a MATLAB struct array / table-like object into column arrays."""
+def _metadata_columns(md: np.ndarray) -> dict[str, np.ndarray]:
+    """Flatten a MATLAB struct array (one record per scan) into column arrays."""
+    names = md.dtype.names
+    if not names:
+        return {}
     cols: dict[str, list] = {}
-    items = np.atleast_1d(md)
-    for it in items:
-        names = getattr(it, "_fieldnames", None)
-        if names is None:
-            return {}
+    for record in np.atleast_1d(md).ravel():
         for n in names:
-            v = getattr(it, n)
-            v = np.asarray(v)
+            v = np.asarray(record[n])
             cols.setdefault(n, []).append(v.item() if v.size == 1 else np.nan)
     out = {}
     for k, v in cols.items():
@@ -608,16 +572,9 @@ def read_umbmid(
             f"{p.name}: brim never unpickles a user file (pickles can run code); convert it "
             "once, in a trusted environment, to .mat or .npz"
         )
-    m = _mat_load(p)
+    m = read_mat(p, squeeze=True)
     if data_key is None:
-        cands = [
-            k
-            for k, v in m.items()
-            if not k.startswith("__")
-            and isinstance(v, np.ndarray)
-            and v.ndim == 3
-            and np.iscomplexobj(v)
-        ]
+        cands = [k for k, v in m.items() if v.ndim == 3 and np.iscomplexobj(v)]
         if len(cands) != 1:
             raise FormatError(
                 f"{p.name}: expected one 3-D complex array [n_scans, n_freq, n_positions], found "
