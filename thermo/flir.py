@@ -197,6 +197,18 @@ def _roughness(words: np.ndarray) -> float:
     return float(np.concatenate(steps).mean()) if steps else 0.0
 
 
+def _smoother_byte_order(words: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``words`` in the expected byte order, or swapped (and True) when that is smoother.
+
+    The right order gives a smooth image (the high bytes of neighbours differ little); the
+    wrong one puts the noisy low byte on top (steps of ~256 counts). Ties keep the expected.
+    """
+    swapped = words.byteswap()
+    if _roughness(swapped) < _roughness(words):
+        return swapped, True
+    return words, False
+
+
 def _raw_image(rec: bytes, subtype: int) -> tuple[np.ndarray, str]:
     e = _endian(rec)
     width, height = struct.unpack(e + "HH", rec[2:6])
@@ -212,22 +224,19 @@ def _raw_image(rec: bytes, subtype: int) -> tuple[np.ndarray, str]:
             raise FormatError(f"FLIR raw PNG cannot be decoded: {exc}") from exc
         # FLIR writes the PNG's 16-bit samples little-endian, PNG mandates big-endian: the
         # decoded words usually have their bytes swapped, but not from every camera or
-        # re-encoder. The right order gives a smooth image (the high bytes of neighbours
-        # differ little); the wrong one puts the noisy low byte on top (steps of ~256 counts).
+        # re-encoder.
         words = img.astype(np.uint16)
-        swapped = words.byteswap()
-        if _roughness(words) < _roughness(swapped):
-            counts, fmt = words, "png-native"
-        else:
-            counts, fmt = swapped, "png"
+        counts, swapped = _smoother_byte_order(words.byteswap())
+        fmt = "png-native" if swapped else "png"
     else:
         need = 2 * width * height
         if len(body) < need:
             raise FormatError(
                 f"FLIR raw data truncated: {len(body)} bytes for a {width}x{height} image"
             )
-        counts = np.frombuffer(body[:need], dtype=e + "u2").reshape(height, width)
-        fmt = "tiff-le" if e == "<" else "tiff-be"
+        words = np.frombuffer(body[:need], dtype=e + "u2").reshape(height, width)
+        counts, swapped = _smoother_byte_order(words)  # words whose order the header misstates
+        fmt = "tiff-le" if (e == "<") != swapped else "tiff-be"
     if counts.shape != (height, width):
         raise FormatError(
             f"FLIR raw image has shape {counts.shape}, the header says {(height, width)}"

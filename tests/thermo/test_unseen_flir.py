@@ -166,7 +166,8 @@ def _write(tmp_path, path, data, tag):
 
 
 @pytest.mark.parametrize(
-    "variant", ["tiff-le", "tiff-be", "png-native", "camera-info-be", "container-le"]
+    "variant",
+    ["tiff-le", "tiff-be", "tiff-le-misstated", "png-native", "camera-info-be", "container-le"],
 )
 def test_re_encoded_raw_data_reads_the_same_temperatures(tmp_path, real, variant):
     path, data, expected = real
@@ -176,6 +177,9 @@ def test_re_encoded_raw_data_reads_the_same_temperatures(tmp_path, real, variant
         new = build(data, replace={1: raw_record(counts, "<")}, subtype={1: 2})
     elif variant == "tiff-be":
         new = build(data, replace={1: raw_record(counts, ">")}, subtype={1: 2})
+    elif variant == "tiff-le-misstated":  # little-endian words, a big-endian header
+        rec = raw_record(counts, ">")[:32] + counts.astype("<u2").tobytes()
+        new = build(data, replace={1: rec}, subtype={1: 2})
     elif variant == "png-native":  # a PNG holding the counts in PNG's own byte order
         new = build(data, replace={1: png_record(data, counts)})
     elif variant == "camera-info-be":
@@ -185,9 +189,8 @@ def test_re_encoded_raw_data_reads_the_same_temperatures(tmp_path, real, variant
     ds = read_flir(_write(tmp_path, path, new, variant))
     np.testing.assert_array_equal(ds["raw_counts"].values, counts)
     np.testing.assert_allclose(ds["temperature"].values, expected["temperature"].values)
-    assert ds.attrs["flir_raw_format"] == (
-        variant if variant.startswith(("tiff", "png")) else "png"
-    )
+    fmt = variant.removesuffix("-misstated")
+    assert ds.attrs["flir_raw_format"] == (fmt if fmt.startswith(("tiff", "png")) else "png")
 
 
 @pytest.mark.parametrize("stored", ["zero", "nan"])
