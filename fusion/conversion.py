@@ -261,17 +261,9 @@ def _is_map(p: Path) -> bool:
     if p.is_dir() or p.suffix.lower() == ".npy":
         return True
     if p.suffix.lower() == ".mat":
-        from scipy.io import whosmat
+        from brim.io import read_mat
 
-        try:
-            names = {w[0] for w in whosmat(p)}
-        except NotImplementedError:  # scipy's answer to a v7.3 file
-            from brim.fusion.public_data import _mat73_refused
-
-            raise _mat73_refused(p) from None
-        except Exception as exc:  # scipy raises several types for foreign files
-            raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
-        return "volume7all" in names
+        return "volume7all" in read_mat(p)  # read again by the reader: files of kilobytes
     return False
 
 

@@ -219,15 +219,9 @@ def _mat_measured(p: Path, m: dict, name: str, shape: tuple[int, int, int]) -> n
 
 
 def _read_mat(p: Path, position_units: str | None = None) -> xr.Dataset:
-    from scipy.io import loadmat
+    from brim.io import read_mat
 
-    from brim.limits import check_mat
-
-    check_mat(p)  # declared sizes, before scipy allocates them
-    try:
-        m = loadmat(p, squeeze_me=False)
-    except Exception as exc:  # scipy raises several types for foreign files
-        raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
+    m = read_mat(p)
     need = ["amplitude", "phase", "wavelength", "source_pos", "detector_pos", "frequency"]
     miss = [k for k in need if k not in m]
     if miss:
@@ -442,7 +436,7 @@ def read_measurement(
     modulation_frequency: float | None = None,
     position_units: str | None = None,
 ) -> xr.Dataset:
-    """Read an optical measurement from NetCDF (brim), MATLAB .mat or long-format CSV.
+    """Read an optical measurement from NetCDF (brim), MATLAB .mat (v5 or v7.3) or long CSV.
 
     .mat files need the variables ``amplitude``, ``phase`` (wavelength x source x detector, rad),
     ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm) and

@@ -22,7 +22,7 @@ import xarray as xr
 
 from brim import provenance
 from brim.errors import FormatError, MissingFileError, check_positive
-from brim.io import check_input_file, load_numpy
+from brim.io import check_input_file, load_numpy, read_mat
 
 __all__ = [
     "read_dot_filtering",
@@ -43,19 +43,12 @@ def _need_folder(path) -> Path:
     return p
 
 
-def _mat73_refused(p: Path) -> FormatError:
-    """The error for a MATLAB v7.3 (HDF5) file, which the Zhu-lab readers do not read."""
-    return FormatError(
-        f"{p.name}: a MATLAB v7.3 (HDF5) .mat file; brim reads the Zhu-lab volumes and optical "
-        f"measurements from v5/v7 .mat files: re-save it in MATLAB with save(file, ..., '-v7')"
-    )
-
-
 @provenance.step
 def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     """Reconstructed absorption volumes with target masks (Zhu lab ``DOT_filtering`` .mat).
 
-    The files hold ``volume7all`` (float, cases x 33 x 65 x 7) and ``maskall`` (uint8, same).
+    The files hold ``volume7all`` (float, cases x 33 x 65 x 7) and ``maskall`` (uint8, same),
+    saved as MATLAB v5/v7 or v7.3 (:func:`brim.io.read_mat`).
     The grid spacing is not stored in the files; the coordinates are therefore voxel indices
     (units ``px``). The depth axis (7 layers) becomes ``z``.
 
@@ -88,20 +81,10 @@ def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     >>> int(ds.target_mask.sum()), ds.x.attrs["units"]
     (48, 'px')
     """
-    from scipy.io import loadmat
-
     from brim.schema import stamp
 
     p = check_input_file(path)
-    from brim.limits import check_mat
-
-    check_mat(p)  # declared sizes, before scipy allocates them
-    try:
-        m = loadmat(p)
-    except NotImplementedError:  # scipy's answer to a v7.3 file
-        raise _mat73_refused(p) from None
-    except Exception as exc:
-        raise FormatError(f"{p.name}: not a readable MATLAB file ({exc})") from exc
+    m = read_mat(p)
     if "volume7all" not in m or "maskall" not in m:
         raise FormatError(f"{p.name}: expected the variables 'volume7all' and 'maskall'")
     vol = np.asarray(m["volume7all"], dtype=np.float64)

@@ -1,5 +1,8 @@
 """Readers: MATLAB v5 (real Field II frames), v7.3 (HDF5), NPY (no pickle), pybf channel data."""
 
+import sys
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -9,6 +12,9 @@ import xarray as xr
 from brim import schema
 from brim.elasto.readers import read_channel, read_mat_variable, read_rf
 from brim.errors import ConfigError, FormatError, MissingFileError
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
+from matlab73 import savemat73  # noqa: E402
 
 KW = dict(sampling_frequency=40e6, center_frequency=6.7e6, pitch=0.2e-3)
 
@@ -38,6 +44,12 @@ def test_mat_v73_and_variable_choice(tmp_path):
         read_mat_variable(p)
     with pytest.raises(FormatError, match="no numeric variable 'nope'"):
         read_mat_variable(p, var="nope")
+    # MATLAB's own layout: a char variable beside the frames is text, not numbers (h5py shows
+    # it as a uint16 dataset, which was returned as RF samples when named)
+    p = savemat73(tmp_path / "matlab73.mat", {"rf": a, "probe": "L11-4v"})
+    np.testing.assert_array_equal(read_mat_variable(p), a)
+    with pytest.raises(FormatError, match="no numeric variable 'probe'; it has: rf"):
+        read_mat_variable(p, var="probe")
 
 
 def test_npy_never_unpickles(tmp_path):

@@ -14,6 +14,7 @@ word, ``rf`` beside ``fs``/``c`` needed ``--var``, a pybf file without its time 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import h5py
@@ -24,6 +25,9 @@ import scipy.io
 import brim
 from brim.cli import main
 from brim.elasto.readers import read_channel
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
+from matlab73 import savemat73  # noqa: E402
 
 RAW = ["--fs", "40e6", "--fc", "6.7e6", "--pitch", "0.2e-3"]  # the data set's acquisition
 
@@ -39,16 +43,6 @@ def pybf(external_data) -> Path:
     return external_data / "elasto" / "pybf_channel" / "rf_dataset.hdf5"
 
 
-def _v73(path: Path, name: str, data: np.ndarray) -> Path:
-    """A MATLAB v7.3 file: a 512-byte MATLAB header as HDF5 user block, then HDF5."""
-    with h5py.File(path, "w", userblock_size=512) as f:
-        f.create_dataset(name, data=data.T)  # MATLAB is column-major
-    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Dec  7 00:00:00 2026 HDF5"
-    with open(path, "r+b") as fh:
-        fh.write(header.ljust(116) + b"\x00" * 8 + b"\x00\x02IM")
-    return path
-
-
 def _strain(capsys, out: Path, *files) -> tuple[int, str, np.ndarray | None]:
     capsys.readouterr()
     code = main(["elasto", "strain", *map(str, files), *RAW, "-o", str(out)])
@@ -60,7 +54,7 @@ def test_exports_of_the_pair_give_the_original_strain(tmp_path, pair, capsys):
     pre, post = pair
     for k, a in enumerate(pair):
         scipy.io.savemat(tmp_path / f"o{k}.mat", {f"Im{k}": a})
-        _v73(tmp_path / f"v{k}.mat", f"Im{k}", a)
+        savemat73(tmp_path / f"v{k}.mat", {f"Im{k}": a})
         # a Field II script's save('rf.mat', 'rf', 'fs', 'c', 'tstart')
         scipy.io.savemat(tmp_path / f"m{k}.mat", {"rf": a, "fs": 40e6, "c": 1540.0, "tstart": 1e-6})
     code, err, ref = _strain(capsys, tmp_path / "o.nc", tmp_path / "o0.mat", tmp_path / "o1.mat")
@@ -68,7 +62,7 @@ def test_exports_of_the_pair_give_the_original_strain(tmp_path, pair, capsys):
     assert np.nanmedian(ref) == pytest.approx(-0.0097, abs=5e-4)  # the phantom's ~1 % compression
     scipy.io.savemat(tmp_path / "matlab_stack.mat", {"rf": np.stack(pair, axis=-1)})
     scipy.io.savemat(tmp_path / "brim_stack.mat", {"rf": np.stack(pair, axis=0)})
-    _v73(tmp_path / "v73_stack.mat", "rf", np.stack(pair, axis=-1))
+    savemat73(tmp_path / "v73_stack.mat", {"rf": np.stack(pair, axis=-1)})
     for name, files in {
         "v73": ("v0.mat", "v1.mat"),
         "beside_scalars": ("m0.mat", "m1.mat"),
