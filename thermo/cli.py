@@ -37,7 +37,7 @@ from brim.cli import (
     progress_bar,
     save_each,
 )
-from brim.errors import ConfigError, MissingFileError
+from brim.errors import ConfigError, FormatError, MissingFileError
 
 _INPUTS_HELP = "thermograms: DMR .txt, FLIR .jpg, grey .png or brim .nc files"
 
@@ -125,27 +125,6 @@ def _cmd_segment(args) -> int:
     return 0
 
 
-def _check_breasts_finite(ds, seg, path: Path) -> None:
-    """Refuse a thermogram with missing values (NaN cells of a damaged matrix) in a breast.
-
-    The features' histograms and textures need every breast pixel: NaN there ended in a
-    ValueError traceback; NaN in the background is harmless and allowed.
-    """
-    import numpy as np
-
-    from brim.errors import FormatError
-    from brim.thermo.segmentation import LABELS
-
-    var = "temperature" if "temperature" in ds else "intensity"
-    breasts = np.isin(seg["mask"].values, (LABELS["right_breast"], LABELS["left_breast"]))
-    missing = int((~np.isfinite(ds[var].values) & breasts).sum())
-    if missing:
-        raise FormatError(
-            f"{path.name}: {missing} pixels inside the breasts hold no value (NaN or empty cells "
-            "in the file): the features need every breast pixel"
-        )
-
-
 def _cmd_features(args) -> int:
     from brim.thermo.features import FEATURE_UNITS, extract_features
     from brim.thermo.segmentation import segment_classical
@@ -158,9 +137,10 @@ def _cmd_features(args) -> int:
     for f in progress_bar(files, on=args.progress, desc="features"):
         ds = _load(f)
         _require_frontal(ds, f)
-        seg = segment_classical(ds)
-        _check_breasts_finite(ds, seg, f)
-        feats = extract_features(ds, seg)
+        try:
+            feats = extract_features(ds, segment_classical(ds))
+        except FormatError as exc:  # e.g. missing cells inside a breast: name the file
+            raise FormatError(f"{f.name}: {exc}") from None
         rows.append({"file": f.name, "patient": ds.attrs.get("patient", ""), **feats})
     cols = ["file", "patient", *FEATURE_UNITS]
     calibrated = {bool(r["calibrated"]) for r in rows}

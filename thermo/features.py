@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 from brim import provenance
 from brim.deprecation import positional_options
-from brim.errors import ConfigError, SchemaError
+from brim.errors import ConfigError, FormatError, SchemaError
 
 __all__ = [
     "FEATURE_UNITS",
@@ -194,6 +194,13 @@ def extract_features(
         One value per name in :data:`FEATURE_UNITS` (K or degC for temperature features on a
         thermogram, grey levels on an intensity image, 1 for ratios and counts).
 
+    Raises
+    ------
+    ConfigError
+        The segmentation does not match the image, or lacks a breast.
+    FormatError
+        Pixels inside a breast hold no value (NaN cells of a damaged matrix).
+
     Examples
     --------
     >>> import brim.data
@@ -214,6 +221,12 @@ def extract_features(
         raise ConfigError(
             "the segmentation lacks a breast (fewer than 10 pixels on one side): features need "
             "both breasts"
+        )
+    missing = int((~np.isfinite(t) & (r | l)).sum())
+    if missing:  # NaN in the background (a damaged matrix's corner) is harmless
+        raise FormatError(
+            f"{missing} pixels inside the breasts hold no value (NaN or empty cells in the "
+            "file): the features need every breast pixel"
         )
     tr, tl = t[r], t[l]
     f: dict[str, float] = {}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from brim.errors import ConfigError
+from brim.errors import ConfigError, FormatError
 from brim.thermo.features import (
     FEATURE_UNITS,
     asymmetry_map,
@@ -127,6 +127,19 @@ def test_errors_and_table():
         delta_t_rule({"x": 1.0}, feature="nope")
     df = features_table([extract_features(ds, seg)], names=["a.txt"])
     assert df.attrs["units"]["delta_mean"] == "K" and df["file"][0] == "a.txt"
+
+
+def test_missing_cells_inside_a_breast_are_refused_outside_are_not():
+    t = _symmetric_field()
+    ds, seg, mask = _pair(t.copy())
+    holed = t.copy()
+    holed[50:53, 38:42] = np.nan  # 12 cells inside the right breast
+    with pytest.raises(FormatError, match="12 pixels inside the breasts hold no value"):
+        extract_features(ds.assign(temperature=(("y", "x"), holed)), seg)
+    corner = t.copy()
+    corner[0, 0] = np.nan  # outside both breasts: every feature is still defined
+    f = extract_features(ds.assign(temperature=(("y", "x"), corner)), seg)
+    assert all(np.isfinite(v) for v in f.values())
 
 
 def test_real_dmr_features(external_data):
