@@ -1,6 +1,8 @@
 """Readers: the real MERIT files, Touchstone round trip, UM-BMID .mat, NPZ, and bad files."""
 
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,9 @@ from brim.microwave import radar, readers
 from brim.microwave.radar import calibration as cal
 from brim.microwave.radar import metrics
 from brim.schema import validate
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
+from matlab73 import savemat73  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +123,10 @@ def test_umbmid_mat_and_npz(tmp_path):
     np.testing.assert_allclose(ds["meta_tum_diam"].values, [0, 2, 3])
     with pytest.raises(FormatError, match="frequencies"):
         readers.read_umbmid(tmp_path / "um.mat", freq=freqs[:5])
+    # the same scans saved as MATLAB v7.3 (HDF5, column-major, complex as a real/imag compound)
+    v73 = readers.read_umbmid(savemat73(tmp_path / "um73.mat", {"fd_data": data, "freqs": freqs}))
+    np.testing.assert_array_equal(v73["s"].values, ds["s"].values)
+    np.testing.assert_array_equal(v73["freq"].values, ds["freq"].values)
     (tmp_path / "x.pickle").write_bytes(b"\x80\x04N.")
     with pytest.raises(FormatError, match="never unpickles"):
         readers.read_umbmid(tmp_path / "x.pickle")
