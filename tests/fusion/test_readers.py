@@ -39,34 +39,21 @@ def test_measurement_roundtrips(meas, tmp_path):
     # .mat with INTEGER positions (mm, the .mat layout): back as float64 metres, same values
     src = np.round(np.stack([meas.source_x, meas.source_y], 1) * 1e3).astype(np.int32)
     det = np.round(np.stack([meas.detector_x, meas.detector_y], 1) * 1e3).astype(np.int32)
-    savemat(
-        tmp_path / "m.mat",
-        {
-            "amplitude": meas.amplitude.values,
-            "phase": meas.phase.values,
-            "wavelength": meas.wavelength.values,
-            "source_pos": src,
-            "detector_pos": det,
-            "frequency": 140e6,
-        },
-    )
+    variables = {
+        "amplitude": meas.amplitude.values,
+        "phase": meas.phase.values,
+        "wavelength": meas.wavelength.values,
+        "source_pos": src,
+        "detector_pos": det,
+        "frequency": 140e6,
+    }
+    savemat(tmp_path / "m.mat", variables)
     back = rd.read_measurement(tmp_path / "m.mat")
     assert back.source_x.dtype == np.float64
     np.testing.assert_array_equal(back.source_x.values, meas.source_x.values)
     np.testing.assert_array_equal(back.amplitude.values, meas.amplitude.values)
     # the same variables saved as MATLAB v7.3 (HDF5, column-major) read to the same numbers
-    v73 = savemat73(
-        tmp_path / "m73.mat",
-        {
-            "amplitude": meas.amplitude.values,
-            "phase": meas.phase.values,
-            "wavelength": meas.wavelength.values,
-            "source_pos": src,
-            "detector_pos": det,
-            "frequency": 140e6,
-            "position_units": "mm",
-        },
-    )
+    v73 = savemat73(tmp_path / "m73.mat", {**variables, "position_units": "mm"})
     back73 = rd.read_measurement(v73)
     for name in ("amplitude", "phase", "source_x", "detector_y", "wavelength"):
         np.testing.assert_array_equal(back73[name].values, back[name].values)
