@@ -494,6 +494,12 @@ def read_touchstone(
 # UM-BMID (.mat)
 
 
+def _mat_load(path: Path) -> dict[str, np.ndarray]:
+    """The variables of a ``.mat`` file, squeezed (kept for ``tomography.fieldtable`` until it
+    calls :func:`brim.io.read_mat` itself)."""
+    return read_mat(path, squeeze=True)
+
+
 def _metadata_columns(md: np.ndarray) -> dict[str, np.ndarray]:
     """Flatten a MATLAB struct array (one record per scan) into column arrays."""
     names = md.dtype.names
@@ -502,8 +508,8 @@ def _metadata_columns(md: np.ndarray) -> dict[str, np.ndarray]:
     cols: dict[str, list] = {}
     for record in np.atleast_1d(md).ravel():
         for n in names:
-            v = np.asarray(record[n])
-            cols.setdefault(n, []).append(v.item() if v.size == 1 else np.nan)
+            value = np.asarray(record[n])
+            cols.setdefault(n, []).append(value.item() if value.size == 1 else np.nan)
     out = {}
     for k, v in cols.items():
         try:
