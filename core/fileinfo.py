@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -136,7 +137,7 @@ def open_any(
 
                 check_hdf5_heaps(p)  # a corrupt global heap hangs HDF5 inside C: refuse it first
             # h5netcdf names the dimensions a plain HDF5 file lacks (unasked, it warns that it does)
-            kw = {"phony_dims": "access"} if engine == "h5netcdf" else {}
+            kw: dict[str, Any] = {"phony_dims": "access"} if engine == "h5netcdf" else {}
             try:
                 if signature == "hdf5" and io._has_groups(p):
                     tree = xr.open_datatree(p, engine=engine, **kw)
