@@ -348,6 +348,7 @@ def _read_mat73(p: Path) -> dict[str, np.ndarray]:
     except (FormatError, ResourceError):
         raise
     except (OSError, KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+        # RecursionError (a RuntimeError): a cell or struct that holds itself
         raise FormatError(
             f"{display_path(p.name)}: MATLAB v7.3 (HDF5) file is truncated or corrupt "
             f"({type(exc).__name__}: {_one_line(exc)}); re-export it from its source"
@@ -374,6 +375,11 @@ def _mat73_value(f, obj, p: Path, name: str):
         return _mat73_struct(f, obj, p, name)
     if obj.attrs.get("MATLAB_empty", 0):  # the dataset holds the MATLAB dimensions, no values
         shape = tuple(int(n) for n in np.ravel(obj[()]))
+        if 0 not in shape:
+            raise FormatError(
+                f"{display_path(p.name)}: variable {name!r} is marked empty but declares the "
+                f"size {shape}; the file is corrupt"
+            )
         kinds = {"": np.float64, "double": np.float64, "single": np.float32, "logical": np.uint8}
         dtype = kinds.get(cls, "<U1" if cls == "char" else cls if cls in _MAT73_NUMERIC else object)
         return np.zeros(shape, dtype=dtype)

@@ -97,3 +97,23 @@ def test_damaged_foreign_and_oversized_files(tmp_path, monkeypatch):
     monkeypatch.setenv("BRIM_MAX_ARRAY_BYTES", "1000")
     with pytest.raises(ResourceError, match="rf"):
         read_mat(whole)  # 400 x 64 doubles declared: refused before h5py reads them
+
+
+def test_empty_and_self_holding_v73_variables(tmp_path):
+    import h5py
+
+    p = savemat73(tmp_path / "e.mat", {"x": np.ones((2, 2))})
+    with h5py.File(p, "r+") as f:
+        e = f.create_dataset("e", data=np.array([3, 0], np.uint64))  # MATLAB's zeros(0, 3)
+        e.attrs["MATLAB_class"], e.attrs["MATLAB_empty"] = np.bytes_("double"), np.uint8(1)
+    m = read_mat(p)
+    assert m["e"].size == 0 and m["e"].dtype == np.float64 and m["x"].shape == (2, 2)
+    with h5py.File(p, "r+") as f:
+        f["e"][...] = [10**6, 10**6]  # an "empty" variable of 10^12 values
+    with pytest.raises(FormatError, match=r"e\.mat: variable 'e' is marked empty"):
+        read_mat(p)
+    loop = savemat73(tmp_path / "loop.mat", {"c": [np.ones(2)]})
+    with h5py.File(loop, "r+") as f:  # the cell's one element is the cell itself
+        f["c"][0, 0] = f["c"].ref
+    with pytest.raises(FormatError, match=r"loop\.mat: .*corrupt"):
+        read_mat(loop)
