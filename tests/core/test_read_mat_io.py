@@ -117,3 +117,39 @@ def test_empty_and_self_holding_v73_variables(tmp_path):
         f["c"][0, 0] = f["c"].ref
     with pytest.raises(FormatError, match=r"loop\.mat: .*corrupt"):
         read_mat(loop)
+
+
+def test_v73_struct_array_reads_as_scipy_reads_v5(tmp_path):
+    """A 1x3 struct array (UM-BMID's per-scan metadata): in v7.3 a group holding, per field, a
+    3x1 dataset of references to each element's value."""
+    import h5py
+
+    md = np.zeros(3, dtype=[("tum_diam", float), ("phant_id", "U4")])
+    md["tum_diam"], md["phant_id"] = [0.0, 2.0, 3.0], ["A2F1", "A2F2", "A3F1"]
+    scipy.io.savemat(tmp_path / "md5.mat", {"metadata": md})
+    p = savemat73(tmp_path / "md73.mat", {"x": np.ones(2)})
+    with h5py.File(p, "r+") as f:
+        g = f.create_group("metadata")
+        g.attrs["MATLAB_class"] = np.bytes_("struct")
+        names = np.empty(2, dtype=h5py.vlen_dtype(np.dtype("S1")))
+        names[:] = [np.array(list(k), dtype="S1") for k in ("tum_diam", "phant_id")]
+        g.attrs["MATLAB_fields"] = names
+        refs = f.create_group("#refs#")
+        for field in ("tum_diam", "phant_id"):
+            cells = []
+            for i, value in enumerate(md[field]):
+                if field == "phant_id":  # char: UTF-16 code units, column-major
+                    d = refs.create_dataset(
+                        f"{field}{i}", data=[[ord(c)] for c in value], dtype=np.uint16
+                    )
+                    d.attrs["MATLAB_class"] = np.bytes_("char")
+                else:
+                    d = refs.create_dataset(f"{field}{i}", data=[[value]])
+                    d.attrs["MATLAB_class"] = np.bytes_("double")
+                cells.append(d.ref)
+            g.create_dataset(field, data=np.array([cells], dtype=h5py.ref_dtype).T)
+    for squeeze in (False, True):
+        a = read_mat(tmp_path / "md5.mat", squeeze=squeeze)["metadata"]
+        b = read_mat(p, squeeze=squeeze)["metadata"]
+        _same(a, b)
+    assert b["phant_id"].tolist() == ["A2F1", "A2F2", "A3F1"]
