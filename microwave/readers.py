@@ -494,12 +494,6 @@ def read_touchstone(
 # UM-BMID (.mat)
 
 
-def _mat_load(path: Path) -> dict[str, np.ndarray]:
-    """The variables of a ``.mat`` file, squeezed (kept for ``tomography.fieldtable`` until it
-    calls :func:`brim.io.read_mat` itself)."""
-    return read_mat(path, squeeze=True)
-
-
 def _metadata_columns(md: np.ndarray) -> dict[str, np.ndarray]:
     """Flatten a MATLAB struct array (one record per scan) into column arrays."""
     names = md.dtype.names

@@ -126,9 +126,9 @@ def _read_columns(path: Path, columns: Sequence[str]) -> dict[str, np.ndarray]:
     where = path.name
     suffix = path.suffix.lower()
     if suffix == ".mat":
-        from brim.microwave.readers import _mat_load
+        from brim.io import read_mat
 
-        m = {k: v for k, v in _mat_load(path).items() if not k.startswith("__")}
+        m = read_mat(path, squeeze=True)
         named = _from_named(m, where)
         if named:
             return named

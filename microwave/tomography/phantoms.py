@@ -557,8 +557,7 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
     xarray.Dataset
         Kind ``reconstruction``: the complex permittivity on (y, x) in m, ``freq`` in Hz.
     """
-    import scipy.io as sio
-
+    from brim.io import read_mat
     from brim.schema import stamp
 
     root = Path(root)
@@ -566,7 +565,7 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
     if not mat.is_file():
         raise MissingFileError(f"{mat} not found; pass the mwsegeval folder")
     try:
-        eps = np.asarray(sio.loadmat(mat)["input_forwardModel"], complex)
+        eps = np.asarray(read_mat(mat)["input_forwardModel"], complex)
         x = np.loadtxt(root / "Configuration" / "xNodes.txt")
         y = np.loadtxt(root / "Configuration" / "yNodes.txt")
         f = float(np.loadtxt(root / "Configuration" / "frequency.txt"))
