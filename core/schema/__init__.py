@@ -11,6 +11,10 @@ Specs are grouped by domain: :mod:`brim.schema.common` (reconstruction maps, mas
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+import numpy as np
 import xarray as xr
 
 from brim.errors import SchemaError
@@ -284,6 +288,108 @@ def require_kind(obj, kinds: str | tuple[str, ...], source: str = "this file") -
     return obj
 
 
+def expect_dataset(
+    obj: Any,
+    kinds: str | tuple[str, ...],
+    *,
+    reader: str | None = None,
+    builder: str | None = None,
+    arrays: bool = False,
+) -> Any:
+    """``obj`` itself when it is a Dataset, else a :class:`SchemaError` naming what it got.
+
+    Public steps call this first, so a path, a NumPy array or a DataArray passed where a
+    Dataset belongs gets one message that names it and the call that makes the Dataset. A
+    Dataset passes unchanged: the step's own checks (variables, kind) still apply.
+
+    Parameters
+    ----------
+    obj : object
+        What the caller passed.
+    kinds : str or tuple of str
+        The expected kind(s), e.g. ``"thermogram"``; registered kinds also name their first
+        variable in the message.
+    reader : str, optional
+        The function that reads a raw file of this kind, e.g. ``"brim.thermo.read"``; a path
+        is told to use it (and :func:`brim.open` for a brim NetCDF file).
+    builder : str, optional
+        The function that makes the Dataset from arrays or from an earlier step, e.g.
+        ``"brim.fusion.measurement_from_arrays"``.
+    arrays : bool
+        The step also takes a NumPy array or a DataArray (they pass unchanged).
+
+    Returns
+    -------
+    object
+        ``obj`` itself.
+
+    Raises
+    ------
+    SchemaError
+        ``obj`` is a path, an array, a DataArray or another object, not a Dataset.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brim import schema
+    >>> schema.expect_dataset("T0001.txt", "thermogram", reader="brim.thermo.read")
+    Traceback (most recent call last):
+    ...
+    brim.errors.SchemaError: got the path 'T0001.txt', not a thermogram Dataset: read it first, ...
+    >>> schema.expect_dataset(np.ones((480, 640)), "thermogram")
+    Traceback (most recent call last):
+    ...
+    brim.errors.SchemaError: got a NumPy array of shape (480, 640), not a thermogram Dataset: ...
+    """
+    if isinstance(obj, xr.Dataset):
+        return obj
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    want = f"a {' or '.join(kinds)} Dataset"
+    if isinstance(obj, (str, os.PathLike)):
+        path = os.fspath(obj)
+        opener = f"ds = brim.open({path!r})"
+        if reader is None or reader == "brim.open":
+            how = f"read it first, e.g. {opener}"
+        else:
+            how = f"read it first, e.g. ds = {reader}({path!r}) (a brim NetCDF file: {opener})"
+        raise SchemaError(f"got the path {path!r}, not {want}: {how}")
+    if arrays and isinstance(obj, (np.ndarray, xr.DataArray)):
+        return obj
+    if isinstance(obj, np.ndarray):
+        got = f"a NumPy array of shape {obj.shape}"
+        if builder is not None:
+            how = f"build one with {builder}(...)"
+        elif kinds[0] in REGISTRY:
+            how = _wrap_hint(REGISTRY[kinds[0]], obj.ndim)
+        else:
+            how = "pass the Dataset the earlier step returned"
+        raise SchemaError(f"got {got}, not {want}: {how}")
+    if isinstance(obj, xr.DataArray):
+        name = f" {obj.name!r}" if obj.name is not None else ""
+        sel = f"ds[{obj.name!r}]" if obj.name is not None else "one of its variables"
+        to_ds = "da.to_dataset()" if obj.name is not None else "da.to_dataset(name=...)"
+        raise SchemaError(
+            f"got the xarray DataArray{name} (dims {obj.dims}), not {want}: pass the Dataset it "
+            f"came from (ds, not {sel}), or make one with {to_ds}"
+        )
+    how = f"read it with {reader}" if reader else "pass the Dataset the earlier step returned"
+    if builder is not None:
+        how += f" or build it with {builder}"
+    raise SchemaError(f"got {type(obj).__name__}, not {want}: {how}")
+
+
+def _wrap_hint(spec: Spec, ndim: int) -> str:
+    """How to wrap an array into a Dataset of ``spec``: its first variable on matching dims."""
+    var = next((v for v in spec.variables if v.name and v.required), None)
+    if var is None:
+        return f"brim.schema.get({spec.kind!r}) lists what the Dataset holds"
+    dims = next((d for d in var.dims if len(d) == ndim), var.dims[0] if var.dims else ())
+    return (
+        f"wrap it, e.g. xr.Dataset({{{var.name!r}: ({dims!r}, arr)}}) with the coordinates "
+        f"brim.schema.get({spec.kind!r}) lists, then brim.schema.stamp(ds, {spec.kind!r})"
+    )
+
+
 __all__ = [
     "ATTR",
     "REGISTRY",
@@ -291,6 +397,7 @@ __all__ = [
     "Spec",
     "VarSpec",
     "check_ranges",
+    "expect_dataset",
     "get",
     "kind_of",
     "kinds",
