@@ -73,6 +73,7 @@ def beamform(
     >>> rf["rf"].dims, rf["rf"].shape
     (('frame', 'depth', 'line'), (1, 64, 8))
     """
+    schema.expect_dataset(channel, "channel_data")
     schema.validate(channel, "channel_data", check_values=False)
     fnumber = check_positive("fnumber", fnumber)
     if output not in ("rf", "iq"):

@@ -90,6 +90,9 @@ def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
     FormatError
         Frames of different shapes, not 2-D, or complex (IQ).
     """
+    for frame in (pre, post):
+        if frame is not None:
+            schema.expect_dataset(frame, "rf_frames", arrays=True)
     if isinstance(pre, xr.Dataset):
         schema.validate(pre, "rf_frames", check_values=False)
         meta = pre

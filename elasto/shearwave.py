@@ -83,6 +83,7 @@ def track_displacement(rf: xr.Dataset, *, window: int | None = None, step: int |
     xarray.DataArray
         ``displacement`` with dims (frame, depth, line) in m, ``time`` coordinate in s.
     """
+    schema.expect_dataset(rf, "rf_frames")
     schema.validate(rf, "rf_frames", check_values=False)
     if "time" not in rf.coords:
         raise ConfigError("shear-wave RF frames need a 'time' coordinate (s) on 'frame'")

@@ -34,7 +34,7 @@ from scipy.ndimage import binary_dilation, binary_erosion, convolve1d
 
 from brim import provenance
 from brim.errors import ConfigError, warn
-from brim.schema import stamp
+from brim.schema import expect_dataset, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ def strain_image(
     >>> strain.strain.dims, float(np.nanmedian(strain.strain))  # NaN within kernel // 2 of the ends
     (('depth', 'line'), -0.01)
     """
+    expect_dataset(displacement, "displacement", builder="brim.elasto.estimate_displacement")
     ax = displacement["axial_samples"].values
     if median is not None:
         if isinstance(median, bool) or not isinstance(median, (int, np.integer)) or median < 1:

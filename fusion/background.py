@@ -287,8 +287,9 @@ def fit_background(
     >>> bool(np.all(np.abs(bg.musp.values / 0.7 - 1) < 0.01))
     True
     """
-    from brim.schema import validate
+    from brim.schema import expect_dataset, validate
 
+    expect_dataset(meas, "optical_measurement")
     validate(meas, "optical_measurement")
     n = float(meas.attrs.get("refractive_index", 1.33)) if n is None else float(n)
     if not (np.isfinite(n) and n >= 1):

@@ -572,9 +572,10 @@ def perturbation(target: xr.Dataset, reference: xr.Dataset, *, method: str = "ry
     >>> round(abs(complex(yb[0, 0, 0])), 3)  # |0.5 exp(0.1j) - 1|
     0.505
     """
-    from brim.schema import validate
+    from brim.schema import expect_dataset, validate
 
     for ds, what in ((target, "target"), (reference, "reference")):
+        expect_dataset(ds, "optical_measurement")
         try:
             validate(ds, "optical_measurement")
         except SchemaError as exc:
@@ -1060,8 +1061,10 @@ def reconstruct(
     >>> [round(v) for v in lesion_summary(rec)["center_mm"]]  # x, y, depth, mm; 5 mm voxels
     [5, 0, 18]
     """
-    from brim.schema import stamp
+    from brim.schema import expect_dataset, stamp
 
+    expect_dataset(target, "optical_measurement")
+    expect_dataset(reference, "optical_measurement")
     if roi is None:
         if us is None:
             raise ConfigError(
@@ -1305,8 +1308,9 @@ def hemoglobin(recon: xr.Dataset, *, extinction: xr.Dataset | None = None) -> xr
     (40.0, 0.75)
     """
     from brim.fusion.extinction import extinction_at
-    from brim.schema import stamp
+    from brim.schema import expect_dataset, stamp
 
+    expect_dataset(recon, "reconstruction", builder="brim.fusion.reconstruct")
     if "mua" not in recon or "wavelength" not in recon["mua"].dims:
         raise SchemaError(
             "need a 'mua' map with a 'wavelength' dimension (from brim fusion reconstruct)"

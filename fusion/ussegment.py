@@ -1474,8 +1474,14 @@ def segment(us: xr.Dataset, *, model: Any = "default") -> xr.Dataset:
     """
     import warnings
 
-    from brim.schema import stamp
+    from brim.schema import expect_dataset, stamp
 
+    expect_dataset(
+        us,
+        "ultrasound image",
+        reader="brim.fusion.read_busi",
+        builder="xr.Dataset({'image': (('y', 'x'), arr)})",
+    )
     if "image" not in us and "bmode" in us:  # brim.elasto's B-mode
         us = us.rename({"bmode": "image"})
     if "image" not in us:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, SchemaError
+from brim.schema import expect_dataset
+from brim.schema.thermo import IMAGE_KINDS
 
 __all__ = [
     "FEATURE_UNITS",
@@ -81,7 +83,10 @@ FEATURE_UNITS: dict[str, str] = {
 }
 
 
-def _image(ds: xr.Dataset) -> tuple[np.ndarray, bool]:
+def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool]:
+    """The image of ``ds`` (first frame of a series) and whether it is calibrated (degC)."""
+    expect_dataset(ds, IMAGE_KINDS)
+    expect_dataset(seg, "mask", builder="brim.thermo.segment_classical")
     if "temperature" in ds:
         v, cal = ds["temperature"], True
     elif "intensity" in ds:
@@ -130,7 +135,7 @@ def asymmetry_map(ds: xr.Dataset, seg: xr.Dataset) -> xr.Dataset:
     >>> bool(dt.mean() > 0)  # the tumour warms the patient's left breast
     True
     """
-    t, _ = _image(ds)
+    t, _ = _image(ds, seg)
     m = np.asarray(seg["mask"].values)
     mid = float(seg["midline_x"]) if "midline_x" in seg else t.shape[1] / 2.0
     src, ok = _mirror_left(t, mid)
@@ -212,7 +217,7 @@ def extract_features(
     """
     from skimage.filters import frangi
 
-    t, calibrated = _image(ds)
+    t, calibrated = _image(ds, seg)
     m = np.asarray(seg["mask"].values)
     if m.shape != t.shape:
         raise ConfigError(f"segmentation {m.shape} does not match the image {t.shape}")

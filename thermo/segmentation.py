@@ -46,6 +46,8 @@ from skimage.filters import threshold_otsu
 from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
+from brim.schema import expect_dataset
+from brim.schema.thermo import IMAGE_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ __all__ = [
 
 
 def _temperature(ds: xr.Dataset) -> np.ndarray:
+    expect_dataset(ds, IMAGE_KINDS)
     if "temperature" in ds:
         t = ds["temperature"]
     elif "intensity" in ds:

@@ -311,10 +311,13 @@ def expect_dataset(
         variable in the message.
     reader : str, optional
         The function that reads a raw file of this kind, e.g. ``"brim.thermo.read"``; a path
-        is told to use it (and :func:`brim.open` for a brim NetCDF file).
+        is told to use it (and :func:`brim.open` for a brim NetCDF file). Default: the
+        ``reader`` of the first kind's spec.
     builder : str, optional
         The function that makes the Dataset from arrays or from an earlier step, e.g.
-        ``"brim.fusion.measurement_from_arrays"``.
+        ``"brim.fusion.measurement_from_arrays"`` (shown with ``(...)``), or a whole call
+        ending in ``)``. Default: the ``builder`` of the first
+        kind's spec.
     arrays : bool
         The step also takes a NumPy array or a DataArray (they pass unchanged).
 
@@ -332,7 +335,7 @@ def expect_dataset(
     --------
     >>> import numpy as np
     >>> from brim import schema
-    >>> schema.expect_dataset("T0001.txt", "thermogram", reader="brim.thermo.read")
+    >>> schema.expect_dataset("T0001.txt", "thermogram")
     Traceback (most recent call last):
     ...
     brim.errors.SchemaError: got the path 'T0001.txt', not a thermogram Dataset: read it first, ...
@@ -344,7 +347,11 @@ def expect_dataset(
     if isinstance(obj, xr.Dataset):
         return obj
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    want = f"a {' or '.join(kinds)} Dataset"
+    want = f"{'an' if kinds[0][0] in 'aeiou' else 'a'} {' or '.join(kinds)} Dataset"
+    spec = REGISTRY.get(kinds[0])
+    if spec is not None:
+        reader = reader or spec.reader or None
+        builder = builder or spec.builder or None
     if isinstance(obj, (str, os.PathLike)):
         path = os.fspath(obj)
         opener = f"ds = brim.open({path!r})"
@@ -358,9 +365,9 @@ def expect_dataset(
     if isinstance(obj, np.ndarray):
         got = f"a NumPy array of shape {obj.shape}"
         if builder is not None:
-            how = f"build one with {builder}(...)"
-        elif kinds[0] in REGISTRY:
-            how = _wrap_hint(REGISTRY[kinds[0]], obj.ndim)
+            how = f"build one with {builder}" + ("" if builder.endswith(")") else "(...)")
+        elif spec is not None:
+            how = _wrap_hint(spec, obj.ndim)
         else:
             how = "pass the Dataset the earlier step returned"
         raise SchemaError(f"got {got}, not {want}: {how}")

@@ -84,7 +84,13 @@ class Range:
 
 @dataclass(frozen=True)
 class Spec:
-    """A versioned schema for one kind of brim data."""
+    """A versioned schema for one kind of brim data.
+
+    ``reader`` and ``builder`` name the public functions that make a Dataset of this kind from
+    a raw file and from arrays (e.g. ``"brim.microwave.open_scan"``,
+    ``"brim.microwave.make_scan"``); :func:`brim.schema.expect_dataset` suggests them to a
+    caller who passed a path or an array.
+    """
 
     kind: str
     version: int
@@ -94,6 +100,8 @@ class Spec:
     attrs: tuple[str, ...] = ()
     examples: tuple[str, ...] = field(default_factory=tuple)
     ranges: tuple[Range, ...] = ()
+    reader: str = ""
+    builder: str = ""
 
     @property
     def tag(self) -> str:

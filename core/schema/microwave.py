@@ -8,6 +8,8 @@ _POS = ("m",)
 
 SPARAMETER_SCAN = Spec(
     kind="sparameter_scan",
+    reader="brim.microwave.open_scan",
+    builder="brim.microwave.make_scan",
     version=1,
     description=(
         "Complex S-parameters from a VNA over a frequency sweep: multistatic (freq, tx, rx), "
@@ -29,6 +31,8 @@ SPARAMETER_SCAN = Spec(
 
 FIELD_SET = Spec(
     kind="field_set",
+    reader="brim.microwave.read_field_table",
+    builder="brim.microwave.field_set_dataset",
     version=1,
     description=(
         "Measured or simulated fields for tomography: total and incident field per "

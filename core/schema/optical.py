@@ -8,6 +8,8 @@ _MEAS = (("wavelength", "source", "detector"),)
 
 OPTICAL_MEASUREMENT = Spec(
     kind="optical_measurement",
+    reader="brim.fusion.read_measurement",
+    builder="brim.fusion.measurement_from_arrays",
     version=2,  # 2: positions in m (1: mm; brim.fusion.read_measurement converts)
     description=(
         "Source-detector measurements (amplitude and phase) per wavelength; source/detector "

@@ -8,6 +8,7 @@ _PIXEL = ("m", "mm", "px")
 
 THERMOGRAM = Spec(
     kind="thermogram",
+    reader="brim.thermo.read",
     version=1,
     description=(
         "Calibrated skin temperature in degC, one frame (y, x) or a series (time, y, x). "
@@ -32,6 +33,7 @@ THERMOGRAM = Spec(
 
 THERMAL_INTENSITY = Spec(
     kind="thermal_intensity",
+    reader="brim.thermo.read",
     version=1,
     description=(
         "An uncalibrated thermal image (e.g. 8-bit grey export): intensity in arbitrary units "
@@ -78,3 +80,6 @@ THERMAL_INTENSITY = replace(
 )
 
 SPECS = (THERMOGRAM, THERMAL_INTENSITY)
+
+# What a thermal image step (segmentation, features) takes: calibrated degC or grey levels.
+IMAGE_KINDS = (THERMOGRAM.kind, THERMAL_INTENSITY.kind)

@@ -12,6 +12,8 @@ _SCALARS = (
 
 RF_FRAMES = Spec(
     kind="rf_frames",
+    reader="brim.elasto.read_rf",
+    builder="brim.elasto.make_rf_frames",
     version=1,
     description=(
         "Beamformed RF (real) or IQ (complex) lines, dims (frame, depth, line); the sampling "
@@ -30,6 +32,8 @@ RF_FRAMES = Spec(
 
 CHANNEL_DATA = Spec(
     kind="channel_data",
+    reader="brim.elasto.read_channel",
+    builder="brim.elasto.make_channel_data",
     version=1,
     description=(
         "Raw per-element receive data, dims (frame, tx, element, sample), with transmit angles "
@@ -47,6 +51,7 @@ CHANNEL_DATA = Spec(
 
 STRAIN_IMAGE = Spec(
     kind="strain_image",
+    builder="brim.elasto.strain_image",
     version=1,
     description=(
         "Quasi-static elastography result on (depth, line): the signed axial strain "

@@ -30,7 +30,7 @@ from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
 from brim.microwave.radar.timedomain import czt_time_signals
 from brim.microwave.tissue import C0
-from brim.schema import stamp
+from brim.schema import expect_dataset, stamp
 
 __all__ = [
     "ImagingGrid",
@@ -289,6 +289,16 @@ def two_layer_delays(
     return (outside * np.sqrt(eps_outer) + inside * np.sqrt(eps_inner)) / C0
 
 
+def _expect_scan(scan: Any, *, variable: bool = True) -> None:
+    """Raise :class:`SchemaError` unless ``scan`` is a Dataset (holding ``s`` if ``variable``).
+
+    A path, array or DataArray is told how to read or build an ``sparameter_scan``.
+    """
+    expect_dataset(scan, "sparameter_scan")
+    if variable and "s" not in scan:
+        raise SchemaError("scan has no variable 's'; read it with brim.microwave.readers")
+
+
 def channel_table(scan: xr.Dataset):
     """``(s[C, F], freq[F], tx[C], rx[C], antenna_positions[A, 3])`` of a scan, any layout.
 
@@ -304,8 +314,7 @@ def channel_table(scan: xr.Dataset):
         ``s`` (C, F) complex, ``freq`` (F,) in Hz, ``tx`` and ``rx`` (C,) antenna indices and the
         antenna positions (A, 3) in m.
     """
-    if "s" not in scan:
-        raise SchemaError("scan has no variable 's'; read it with brim.microwave.readers")
+    _expect_scan(scan)
     s = scan["s"]
     if "scan" in s.dims:
         if s.sizes["scan"] != 1:

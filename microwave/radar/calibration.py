@@ -44,7 +44,7 @@ from brim.errors import (
     check_vector,
     warn,
 )
-from brim.microwave.radar.beamforming import beamform, hemisphere_grid
+from brim.microwave.radar.beamforming import _expect_scan, beamform, hemisphere_grid
 from brim.microwave.radar.metrics import localisation_error, target_position
 from brim.microwave.radar.timedomain import czt_time_signals, frequency_step, ifft_time_signals
 
@@ -72,10 +72,13 @@ def _host(x):
 
 def _on_host(fn):
     """Calibration is light and runs on the CPU: Datasets and arrays on a GPU (or torch
-    tensors) passed to ``fn`` are copied to the host first, and the result is on the host."""
+    tensors) passed to ``fn`` are copied to the host first, and the result is on the host.
+    ``fn`` takes the scan first: a path, array or DataArray there is told how to read one."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if args:
+            _expect_scan(args[0], variable=False)
         return fn(*map(_host, args), **{k: _host(v) for k, v in kwargs.items()})
 
     return wrapper

@@ -36,7 +36,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim import provenance
-from brim.errors import ConfigError, SchemaError, check_positive, check_vector
+from brim.errors import ConfigError, check_positive, check_vector
 
 __all__ = [
     "CRITERIA",
@@ -274,10 +274,9 @@ def estimate_propagation(
     >>> bool(6.5 < est.eps_r < 10), est.delay_source, float(est.curve.max())
     (True, 'none', 1.0)
     """
-    from brim.microwave.radar.beamforming import _check_eps, beamform, hemisphere_grid
+    from brim.microwave.radar.beamforming import _check_eps, _expect_scan, beamform, hemisphere_grid
 
-    if "s" not in scan:
-        raise SchemaError("scan has no variable 's'; read it with brim.microwave.readers")
+    _expect_scan(scan)
     if criterion not in CRITERIA:
         raise ConfigError(f"unknown focus criterion {criterion!r}; use one of {CRITERIA}")
     lo, hi = (float(v) for v in eps_range)

@@ -57,6 +57,7 @@ from brim.microwave.tomography.te import (
     te_receiver_matrix,
 )
 from brim.microwave.tomography.vie import VIEOperator, receiver_matrix
+from brim.schema import expect_dataset
 
 __all__ = [
     "InversionResult",
@@ -591,6 +592,7 @@ def calibrate_gain(
     >>> cal.attrs["calibration_mode"], bool(np.allclose(cal.total_field, clean.total_field))
     ('per_tx', True)
     """
+    expect_dataset(measured, "field_set")
     measured = measured.brim.to_device("cpu")
     sim = np.asarray(to_numpy(simulated_incident), complex)
     inc = measured["incident_field"].values
@@ -894,6 +896,7 @@ def invert(
     from brim.backend import resolve_backend
     from brim.schema import validate
 
+    expect_dataset(fields, "field_set")
     validate(fields, "field_set", check_values=True)
     backend = resolve_backend(backend, *(v.data for v in fields.data_vars.values()))
     fields = fields.brim.to_device("cpu")  # set-up and data terms are small: built on the host
