@@ -83,10 +83,12 @@ FEATURE_UNITS: dict[str, str] = {
 }
 
 
-def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool]:
-    """The image of ``ds`` (first frame of a series) and whether it is calibrated (degC)."""
+def _image(ds: xr.Dataset, seg: xr.Dataset | None = None) -> tuple[np.ndarray, bool]:
+    """The image of ``ds`` (first frame of a series) and whether it is calibrated (degC);
+    ``seg``, when given, must be a Dataset too (its own checks come later)."""
     expect_dataset(ds, IMAGE_KINDS)
-    expect_dataset(seg, "mask", builder="brim.thermo.segment_classical")
+    if seg is not None:
+        expect_dataset(seg, "mask", builder="brim.thermo.segment_classical")
     if "temperature" in ds:
         v, cal = ds["temperature"], True
     elif "intensity" in ds:
