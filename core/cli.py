@@ -1017,6 +1017,28 @@ def _run(args, func) -> int:
 
         _NUMBA_HOOKED = True
         when_imported("numba", _announce_compilation)
+    made = _missing_folders(getattr(args, "output", None))
+    status = 1  # a crash (a traceback) counts as a failure too
+    try:
+        status = _dispatch(args, func)
+        return status
+    finally:
+        if status != 0:  # a failed run leaves no empty output folder behind (deepest first)
+            for folder in made:
+                with contextlib.suppress(OSError):  # not empty, or already gone
+                    folder.rmdir()
+
+
+def _missing_folders(output) -> list[Path]:
+    """``-o/--output`` and those of its parent folders that do not exist yet, deepest first."""
+    if not isinstance(output, (str, os.PathLike)):
+        return []
+    out = Path(output)
+    return [d for d in (out, *out.parents) if not d.exists()]
+
+
+def _dispatch(args, func) -> int:
+    """Run the command; a brim error, an interrupt or an unwritable output is one stderr line."""
     try:
         return int(func(args) or 0)
     except BrimError as exc:

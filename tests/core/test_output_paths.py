@@ -255,3 +255,31 @@ def test_batch_survives_a_report_it_cannot_write(tmp_path, capsys):
     assert "1 of 1 files processed" in captured.out
     assert "report: not written" in captured.err and "Traceback" not in captured.err
     assert brim.open(out / "T0001.nc").attrs["brim_schema"].startswith("thermogram")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["thermo", "convert", "{dmr}", "-o", "{out}/"],
+        ["thermo", "features", "{dmr}", "-o", "{out}/features.csv"],
+        ["fusion", "segment-us", "{junk}.png", "-o", "{out}/"],
+        ["fusion", "convert", "{junk}.mat", "-o", "{out}/"],
+    ],
+    ids=["thermo-convert", "thermo-features", "fusion-segment-us", "fusion-convert"],
+)
+def test_a_failed_run_leaves_no_empty_output_folder(tmp_path, capsys, argv):
+    import numpy as np
+
+    dmr = tmp_path / "T9999.txt"  # refused: 35 degC written in degF
+    np.savetxt(dmr, np.full((480, 640), 95.0), fmt="%.2f")
+    for suffix in (".png", ".mat"):
+        (tmp_path / f"junk{suffix}").write_text("not a picture, not MATLAB")
+    out = tmp_path / "new" / "out"
+    fill = {"dmr": dmr, "junk": tmp_path / "junk", "out": out}
+    assert main([a.format(**fill) for a in argv]) == 2
+    assert capsys.readouterr().err.startswith("brim: error:")
+    assert not out.exists() and not out.parent.exists()
+    keep = tmp_path / "existing"  # a folder the user made stays, empty
+    keep.mkdir()
+    assert main([a.format(**{**fill, "out": keep}) for a in argv]) == 2
+    assert keep.is_dir() and not any(keep.iterdir())
