@@ -414,6 +414,7 @@ def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) ->
     >>> round(r.ratio, 3)
     4.0
     """
+    expect_dataset(strain, "strain_image", builder="brim.elasto.strain_image")
     eps = np.abs(strain["strain"].values)
     ml = roi_mask(strain, lesion) & np.isfinite(eps)
     mr = roi_mask(strain, reference) & np.isfinite(eps)

@@ -1407,6 +1407,9 @@ def lesion_summary(recon: xr.Dataset, *, var: str = "delta_mua", threshold: floa
     >>> s["center_mm"], s["peak"]
     ([1.0, 2.0, 3.0], 1.0)
     """
+    from brim.schema import expect_dataset
+
+    expect_dataset(recon, "reconstruction", builder="brim.fusion.reconstruct")
     da = recon[var]
     if "wavelength" in da.dims:
         da = da.isel(wavelength=0)

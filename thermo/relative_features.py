@@ -129,7 +129,7 @@ def relative_features(
     """
     from brim.thermo.features import _glcm, _image, extract_features
 
-    t, _ = _image(ds)
+    t, _ = _image(ds, seg)
     if "temperature" not in ds:
         raise ConfigError("relative features need a calibrated thermogram ('temperature', degC)")
     if base is None:

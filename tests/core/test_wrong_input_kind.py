@@ -69,6 +69,15 @@ STEPS = [
     ("fusion.fit_background", fusion.fit_background, "read_measurement", "measurement_from_arrays"),
     ("fusion.hemoglobin", fusion.hemoglobin, "brim.open", "brim.fusion.reconstruct"),
     ("fusion.segment", fusion.segment, "brim.fusion.read_busi", "'image'"),
+    ("fusion.lesion_summary", fusion.lesion_summary, "brim.open", "brim.fusion.reconstruct"),
+    (
+        "elasto.strain_ratio",
+        lambda x: elasto.strain_ratio(
+            x, elasto.StrainRoi((0, 1, 0, 1)), elasto.StrainRoi((0, 1, 0, 1))
+        ),
+        "brim.open",
+        "brim.elasto.strain_image",
+    ),
 ]
 IDS = [s[0] for s in STEPS]
 
@@ -130,6 +139,10 @@ def test_a_segmentation_given_as_a_path_is_named():
         thermo.extract_features(ds, "seg.nc")
     with pytest.raises(SchemaError, match="build one with brim.thermo.segment_classical"):
         thermo.asymmetry_map(ds, np.zeros((4, 4)))
+    from brim.thermo.relative_features import relative_features
+
+    with pytest.raises(SchemaError, match="got the path 'seg.nc', not a mask Dataset"):
+        relative_features(ds, "seg.nc")
 
 
 def test_a_dataset_passes_and_its_own_checks_keep_their_words():
