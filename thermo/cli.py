@@ -20,7 +20,6 @@ several inputs, ``-o`` is a folder (created); outputs never overwrite an input o
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
 from pathlib import Path
@@ -175,15 +174,9 @@ def _cmd_train(args) -> int:
     if args.dynamic is not None and not Path(args.dynamic).is_dir():
         raise MissingFileError(f"--dynamic {args.dynamic} is not a folder")
     labels = read_labels(args.labels)
-    created = not Path(args.output).exists()
+    # a failure from here on leaves no empty model folder: brim.cli removes it (its _run)
     model_dir = output_folder(args.output, inputs=[data, args.labels])
-    try:
-        cohort = load_cohort(data, labels=labels, progress=args.progress, dynamic=args.dynamic)
-    except BaseException:  # no labelled thermogram, a bad file: no empty model folder is left
-        if created:
-            with contextlib.suppress(OSError):
-                model_dir.rmdir()
-        raise
+    cohort = load_cohort(data, labels=labels, progress=args.progress, dynamic=args.dynamic)
     if args.dynamic is not None:
         n_seq = sum(bool(m.get("has_sequence")) for m in cohort.meta)
         print(
