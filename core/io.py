@@ -278,9 +278,7 @@ def read_mat(path: str | os.PathLike, *, squeeze: bool = False) -> dict[str, np.
 
     p = check_input_file(path, what="MATLAB")
     check_mat(p)  # declared sizes, before scipy or h5py allocate them
-    with builtins.open(p, "rb") as fh:
-        head = fh.read(520)
-    if _HDF5_MAGIC in (head[:8], head[512:520]):
+    if _signature(p) == "hdf5":  # MATLAB v7.3: HDF5 behind a 512-byte header
         out = _read_mat73(p)
         return {k: _mat_squeeze(v) for k, v in out.items()} if squeeze else out
     import scipy.io
@@ -392,14 +390,19 @@ def _mat73_value(f, obj, p: Path, name: str):
         return cells
     if cls and cls not in _MAT73_NUMERIC:
         return None  # a MATLAB object (string, function handle...): not decoded
-    if data.dtype.names and {"real", "imag"} <= set(data.dtype.names):
-        data = data["real"] + 1j * data["imag"]
-    data = np.asarray(data).T  # MATLAB stores column-major: h5py sees the transpose
+    data = _mat73_complex(data).T  # MATLAB stores column-major: h5py sees the transpose
     if cls == "char":  # UTF-16 code units, one string per row (SciPy's chars_as_strings)
         rows = data.reshape(-1, data.shape[-1]) if data.ndim else data.reshape(1, 1)
         text = ["".join(map(chr, row)) for row in rows.astype(np.uint32)]
         return np.asarray(text).reshape(data.shape[:-1] or (1,))
     return data
+
+
+def _mat73_complex(data) -> np.ndarray:
+    """v7.3 stores a complex array as a compound of ``real`` and ``imag``: make it complex."""
+    if data.dtype.names and {"real", "imag"} <= set(data.dtype.names):
+        return data["real"] + 1j * data["imag"]
+    return np.asarray(data)
 
 
 def _mat73_struct(f, group, p: Path, name: str) -> np.ndarray:
@@ -444,10 +447,7 @@ def _mat73_sparse(group, p: Path, name: str) -> np.ndarray:
     jc = np.asarray(group["jc"][()], dtype=np.int64).ravel()
     ir = np.asarray(group["ir"][()], dtype=np.int64).ravel() if "ir" in group else jc[:0]
     if "data" in group:
-        data = group["data"][()]
-        if data.dtype.names and {"real", "imag"} <= set(data.dtype.names):
-            data = data["real"] + 1j * data["imag"]
-        data = np.asarray(data).ravel()
+        data = _mat73_complex(group["data"][()]).ravel()
     else:  # an all-zero matrix stores no values
         data = np.zeros(0)
     if group.attrs.get("MATLAB_class", b"") in (b"logical", "logical"):

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 from brim import provenance, schema
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError
-from brim.io import check_input_file, load_numpy
+from brim.io import _signature, check_input_file, load_numpy
 
 __all__ = [
     "make_channel_data",
@@ -38,8 +38,6 @@ __all__ = [
     "read_rf",
     "read_channel",
 ]
-
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 def _scalar(value: float, units: str, long_name: str) -> xr.DataArray:
@@ -228,10 +226,8 @@ def make_channel_data(
 
 
 def _is_hdf5(path) -> bool:
-    path = check_input_file(path)  # a folder, a symlink loop or a FIFO is refused here
-    with open(path, "rb") as f:
-        head = f.read(2056)
-    return any(head[o : o + 8] == _HDF5_MAGIC for o in (0, 512, 1024, 2048))
+    # check_input_file: a folder, a symlink loop or a FIFO is refused here
+    return _signature(check_input_file(path)) == "hdf5"
 
 
 @positional_options
