@@ -11,6 +11,8 @@ DataTree, and checks it against its brim schema.
 from __future__ import annotations
 
 import builtins
+import codecs
+import contextlib
 import json
 import logging
 import os
@@ -128,7 +130,9 @@ def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "
         What the file is, for the messages ("MERIT scan", "extinction table"...).
     encoding : str
         Its encoding; the default is UTF-8 with an optional byte-order mark (plain ASCII,
-        which the numeric formats are, decodes the same).
+        which the numeric formats are, decodes the same). A byte-order mark overrides it: a
+        UTF-8 mark is dropped, and a UTF-16 mark (what Windows Notepad calls "Unicode")
+        decodes the file as UTF-16 (when it is valid UTF-16).
 
     Returns
     -------
@@ -150,6 +154,11 @@ def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "
         raise FormatError(
             f"{what} file {display_path(p)} cannot be read ({exc.strerror})"
         ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        with contextlib.suppress(UnicodeDecodeError):  # else not UTF-16 text: judged below
+            return data.decode("utf-16")  # the mark says how the text is stored
+    elif data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -156,17 +156,7 @@ def dmr_format(text: str) -> str:
 _SEPARATOR = {"semicolon": ";", "comma": ",", "space": None}
 
 
-def _decode_bom(text: str) -> str:
-    """Drop a UTF-8 byte-order mark, decode UTF-16 (text decoded as Latin-1)."""
-    if text.startswith("\xef\xbb\xbf"):  # UTF-8 BOM, as Windows editors save
-        return text[3:]
-    if text.startswith(("\xff\xfe", "\xfe\xff")):  # UTF-16 (Notepad's "Unicode")
-        return text.encode("latin-1").decode("utf-16")
-    return text
-
-
 def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
-    text = _decode_bom(text)
     fmt = dmr_format(text)
     sep = _SEPARATOR[fmt]
     # fast path: numpy's C text parser; the slow path below only explains errors

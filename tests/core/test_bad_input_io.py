@@ -281,3 +281,19 @@ def test_load_numpy_with_a_broken_header_quote_is_a_format_error(tmp_path):
     np.savez(scan, s=np.ones(3))
     _break_quote(scan)
     assert main(["microwave", "convert", str(scan), "-o", str(tmp_path / "x.nc")]) == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1"])
+def test_read_text_follows_a_byte_order_mark(tmp_path, encoding):
+    # Windows editors save CSVs with a UTF-8 mark, Notepad's "Unicode" is UTF-16: every text
+    # reader (DMR matrices, MERIT tables, label files) gets the same text back
+    from brim.io import read_text
+
+    text = "ID,Diagnosis\n1,Sick\n"
+    for name, data in [
+        ("utf16le.csv", text.encode("utf-16")),
+        ("utf16be.csv", b"\xfe\xff" + text.encode("utf-16-be")),
+        ("utf8bom.csv", b"\xef\xbb\xbf" + text.encode()),
+    ]:
+        (tmp_path / name).write_bytes(data)
+        assert read_text(tmp_path / name, encoding=encoding) == text, name
