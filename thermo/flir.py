@@ -46,7 +46,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim import provenance
-from brim.errors import CalibrationError, ConfigError, FormatError, MissingFileError
+from brim.errors import CalibrationError, ConfigError, FormatError, MissingFileError, warn
 
 KELVIN = scipy.constants.zero_Celsius
 
@@ -367,16 +367,28 @@ def water_vapour(relative_humidity: float, temperature: float) -> float:
     )
 
 
+# The constants of the FLIR atmosphere model that most cameras store: the defaults of
+# atmospheric_transmission, and what read_flir uses when a file stores none (all zero) or
+# unreadable ones.
+_FLIR_ATMOSPHERE = {
+    "atm_alpha1": 0.006569,
+    "atm_alpha2": 0.01262,
+    "atm_beta1": -0.002276,
+    "atm_beta2": -0.00667,
+    "atm_x": 1.9,
+}
+
+
 def atmospheric_transmission(
     distance: float,
     relative_humidity: float,
     temperature: float,
     *,
-    alpha1: float = 0.006569,
-    alpha2: float = 0.01262,
-    beta1: float = -0.002276,
-    beta2: float = -0.00667,
-    x: float = 1.9,
+    alpha1: float = _FLIR_ATMOSPHERE["atm_alpha1"],
+    alpha2: float = _FLIR_ATMOSPHERE["atm_alpha2"],
+    beta1: float = _FLIR_ATMOSPHERE["atm_beta1"],
+    beta2: float = _FLIR_ATMOSPHERE["atm_beta2"],
+    x: float = _FLIR_ATMOSPHERE["atm_x"],
 ) -> float:
     """Atmospheric transmission over ``distance`` (m) by the FLIR two-term model.
 
@@ -404,17 +416,6 @@ def atmospheric_transmission(
     return x * math.exp(-sd * (alpha1 + beta1 * math.sqrt(h2o))) + (1 - x) * math.exp(
         -sd * (alpha2 + beta2 * math.sqrt(h2o))
     )
-
-
-# The constants of the FLIR atmosphere model that most cameras store (the defaults of
-# atmospheric_transmission); used when a file stores none (all zero) or unreadable ones.
-_FLIR_ATMOSPHERE = {
-    "atm_alpha1": 0.006569,
-    "atm_alpha2": 0.01262,
-    "atm_beta1": -0.002276,
-    "atm_beta2": -0.00667,
-    "atm_x": 1.9,
-}
 
 
 def _stored_atmosphere(p: FlirParameters) -> tuple[FlirParameters, str]:
@@ -582,8 +583,6 @@ def _warn_stored_emissivity(
     skin = raw_to_celsius(counts, replace(used, emissivity=_SKIN_EMISSIVITY))
     with np.errstate(invalid="ignore"):
         shift = np.nanmedian(temp - skin) if np.isfinite(temp - skin).any() else math.nan
-    from brim.errors import warn
-
     warn(
         f"{name}: the file's emissivity {used.emissivity:.2f} is not skin's "
         f"({_SKIN_EMISSIVITY}): its temperatures differ from skin's by {shift:+.2f} degC "
