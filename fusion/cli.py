@@ -181,7 +181,9 @@ def _cmd_segment(args) -> int:
     def read(p: Path):
         return read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
 
-    for p in images:  # every image decodes before the first mask is written
+    # every image decodes before the first mask is written; decoded again below rather than
+    # kept, since a folder of BUSI's ~600 images would hold about 1 GB at once
+    for p in images:
         read(p)
     model = ussegment.resolve_model(args.model)
     print(_describe_model(model))
