@@ -303,12 +303,12 @@ def _cmd_simulate(args) -> int:
     # the sample's phantom (stiff lesion and fat-like ROI of 'ratio's example) at the asked
     # compression and speckle; --seed used to be ignored without --compression, and
     # --compression to switch to another phantom (one inclusion, no fat)
-    pair = phantom_pair(
-        compression=0.01 if args.compression is None else args.compression,
-        seed=2026 if args.seed is None else args.seed,
-    )
+    # (an option not given keeps the simulator's own default, the sample's value)
+    seed = {} if args.seed is None else {"seed": args.seed}
+    compression = {} if args.compression is None else {"compression": args.compression}
+    pair = phantom_pair(**compression, **seed)
     # both simulated before either is written: a bad option leaves no half-written folder
-    sw = simulate_shear_wave_rf(speed=args.shear_speed, seed=0 if args.seed is None else args.seed)
+    sw = simulate_shear_wave_rf(speed=args.shear_speed, **seed)
     print(save(pair, out / "elasto_phantom_pair.nc"))
     print(save(sw, out / "elasto_shear_wave.nc"))
     return 0
