@@ -117,96 +117,32 @@ def _run_one(
 ) -> FileRecord:
     """Run the pipeline on one file and save its result to ``out``; never raises.
 
-    With a ``timeout`` (seconds) on a POSIX system the work runs in a forked child process that
-    is killed when the time is up (a hang inside a C library cannot be interrupted otherwise),
-    and the file is reported as failed; a child that dies (a crash, the kernel's OOM killer) is
-    reported the same way.
+    With a ``timeout`` (seconds) on a POSIX system the work runs in a child process that is
+    killed when the time is up (a hang inside a C library cannot be interrupted otherwise), and
+    the file is reported as failed; a child that dies (a crash, the kernel's OOM killer) is
+    reported the same way. The child is forked by a single-threaded server, never by the
+    multi-threaded Dask worker itself (:mod:`brim._isolation` says why).
     """
-    if timeout and hasattr(os, "fork"):
-        return _run_forked(pipeline, path, out, params, float(timeout))
-    return _run_inline(pipeline, path, out, params)
-
-
-def _leave_dask_worker() -> None:
-    """In a child forked from a Dask worker: run without the worker's event loop.
-
-    The child has only the forking thread; the worker's event loop is gone. xarray, seeing a
-    distributed scheduler, would take a distributed lock through that loop when writing and
-    wait forever; the synchronous scheduler makes it use a plain thread lock.
-    """
-    try:
-        import dask
-    except ImportError:  # pragma: no cover - dask is installed with distributed
-        return
-    dask.config.set(scheduler="synchronous")
-
-
-def _run_forked(
-    pipeline: str | Callable, path: str, out: str, params: Mapping, timeout: float
-) -> FileRecord:
-    import select
-    import signal
+    if not (timeout and hasattr(os, "fork")):
+        return _run_inline(pipeline, path, out, params)
+    from brim._isolation import call_with_timeout
 
     t0 = time.perf_counter()
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run, send the record, never return into the caller's code
-        code = 1
-        try:
-            os.close(rfd)
-            _leave_dask_worker()
-            rec = _run_inline(pipeline, path, out, params)
-            data = json.dumps(asdict(rec)).encode()
-            with os.fdopen(wfd, "wb") as fh:
-                fh.write(data)
-            code = 0
-        except BaseException:  # noqa: BLE001 - reported by the parent as a dead child
-            pass
-        finally:
-            os._exit(code)
-    os.close(wfd)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    timed_out = False
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([rfd], [], [], min(left, 1.0))
-            if ready:
-                chunk = os.read(rfd, 1 << 16)
-                if not chunk:
-                    break  # the child closed the pipe: done (or dead)
-                chunks.append(chunk)
-    finally:
-        os.close(rfd)
-        if timed_out:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:  # pragma: no cover - it finished just now
-                pass
-        _, status = os.waitpid(pid, 0)
+    status, value = call_with_timeout(_run_inline, (pipeline, path, out, params), float(timeout))
     seconds = time.perf_counter() - t0
-    if timed_out:
-        return FileRecord(
-            path,
-            "error",
-            None,
+    if status == "ok":
+        value.seconds = seconds
+        return value
+    if status == "timeout":
+        error = (
             f"TimeoutError: no result after {timeout:g} s (the per-file timeout); the file may "
-            f"be corrupt — raise the limit with --timeout if it is only slow",
-            seconds,
+            f"be corrupt — raise the limit with --timeout if it is only slow"
         )
-    try:
-        rec = json.loads(b"".join(chunks).decode())
-        return FileRecord(**{**rec, "seconds": seconds})
-    except (ValueError, TypeError):
-        code = os.waitstatus_to_exitcode(status)
-        why = f"signal {-code}" if code < 0 else f"exit status {code}"
-        return FileRecord(
-            path, "error", None, f"the process working on this file died ({why})", seconds
-        )
+    elif status == "died":
+        error = f"the process working on this file died ({value})"
+    else:
+        error = value
+    return FileRecord(path, "error", None, error, seconds)
 
 
 def _run_inline(pipeline: str | Callable, path: str, out: str, params: Mapping) -> FileRecord:
@@ -368,6 +304,9 @@ def map_files(
         if own is not None:
             client.close()
             own.close()
+            from brim._isolation import shutdown
+
+            shutdown()  # the servers of an in-process (threads) cluster's workers
     report = BatchReport([r for r in records if r is not None])
     try:
         report.report_path = _write_report(report, out)

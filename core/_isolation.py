@@ -1,0 +1,257 @@
+"""Run a call in a child process that can be stopped, forked from a single-threaded server.
+
+:func:`brim.parallel.map_files` stops a file that runs past its time limit by running it in a
+child process and killing that child. Forking the child straight from the Dask worker is not
+safe: the worker is multi-threaded (its event loop, the task thread, the profiler; with
+``scheduler="threads"`` every worker shares one process), and a child forked while another
+thread holds a lock (a stdio buffer, dask's config lock, a library's mutex) inherits the lock
+held and waits for it for ever, so a healthy file "times out". POSIX allows a multi-threaded
+process's child only async-signal-safe calls before ``exec`` (IEEE Std 1003.1, ``fork()``).
+
+So each calling thread gets one server: a fresh interpreter started once (``subprocess``
+forks and executes at once, which is safe), with only one thread. It receives a call, forks a
+child that makes it, waits for the result under the time limit, kills the child when the time is
+up, and answers. Forking from the server is safe, and the call's modules, imported by the
+server when it unpickles the call, are inherited by every child.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+_HEADER = struct.Struct("<Q")
+_SERVE = (
+    "import sys; from brim._isolation import _serve; _serve(int(sys.argv[1]), int(sys.argv[2]))"
+)
+_GRACE = 60.0
+"""Seconds the caller waits for the server beyond the time limit before it gives the server up
+(the server answers within milliseconds of the limit; only a server that hangs uses them)."""
+
+
+def _send(fh: BinaryIO, data: bytes) -> None:
+    fh.write(_HEADER.pack(len(data)) + data)
+    fh.flush()
+
+
+def _recv(fh: BinaryIO) -> bytes | None:
+    """One message, or None at the end of the stream (the other side has gone)."""
+    head = fh.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return None
+    (n,) = _HEADER.unpack(head)
+    data = fh.read(n)
+    return data if len(data) == n else None
+
+
+def _read_with_deadline(fd: int, deadline: float) -> bytes | None:
+    """Everything written to ``fd`` until it is closed, or None if ``deadline`` passes first."""
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def _fork_and_wait(func: Callable, args: tuple, timeout: float) -> tuple[str, Any]:
+    """Make ``func(*args)`` in a forked child; in the server, whose only thread this is.
+
+    Returns ``("ok", value)``, ``("error", message)`` when the call could not be made or its
+    value sent, ``("timeout", None)`` or ``("died", why)``.
+    """
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: make the call, send its value, never return into the server
+        code = 1
+        try:
+            os.close(rfd)
+            try:
+                reply: tuple[str, Any] = ("ok", func(*args))
+                sent = pickle.dumps(reply)
+            except Exception as exc:  # noqa: BLE001 - reported to the caller
+                sent = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+            with os.fdopen(wfd, "wb") as fh:
+                fh.write(sent)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    data = None
+    try:
+        data = _read_with_deadline(rfd, time.monotonic() + timeout)
+    finally:
+        os.close(rfd)
+        if data is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - it finished just now
+                pass
+        _, status = os.waitpid(pid, 0)
+    if data is None:
+        return "timeout", None
+    try:
+        return pickle.loads(data)
+    except Exception:  # noqa: BLE001 - nothing (or half a reply) came: the child died
+        code = os.waitstatus_to_exitcode(status)
+        return "died", f"signal {-code}" if code < 0 else f"exit status {code}"
+
+
+def _serve(req_fd: int, resp_fd: int) -> None:
+    """The server's loop: the caller's ``sys.path`` first, then one call per message."""
+    with os.fdopen(req_fd, "rb") as requests, os.fdopen(resp_fd, "wb") as replies:
+        first = _recv(requests)
+        if first is None:
+            return
+        sys.path[:] = pickle.loads(first)
+        while (message := _recv(requests)) is not None:
+            timeout, payload = pickle.loads(message)
+            try:
+                func, args = pickle.loads(payload)  # imports the call's modules, once
+            except Exception as exc:  # noqa: BLE001 - e.g. a module only the caller has
+                reply: tuple[str, Any] = (
+                    "error",
+                    f"the call cannot be loaded in a worker process: {type(exc).__name__}: {exc}",
+                )
+            else:
+                reply = _fork_and_wait(func, args, timeout)
+            _send(replies, pickle.dumps(reply))
+
+
+class _Server:
+    """One server process and the two pipes to it."""
+
+    def __init__(self) -> None:
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _SERVE, str(req_r), str(resp_w)], pass_fds=(req_r, resp_w)
+            )
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+        self.requests = os.fdopen(req_w, "wb")
+        self.replies_fd = resp_r
+        _send(self.requests, pickle.dumps(list(sys.path)))
+
+    def call(self, payload: bytes, timeout: float) -> tuple[str, Any] | None:
+        """The server's reply, or None when it has gone (it is then closed)."""
+        try:
+            _send(self.requests, pickle.dumps((timeout, payload)))
+            head = _read_exactly(self.replies_fd, _HEADER.size, time.monotonic() + timeout + _GRACE)
+            if head is not None:
+                (n,) = _HEADER.unpack(head)
+                body = _read_exactly(self.replies_fd, n, time.monotonic() + _GRACE)
+                if body is not None:
+                    return pickle.loads(body)
+        except (OSError, pickle.UnpicklingError):
+            pass
+        self.close()
+        return None
+
+    def close(self) -> None:
+        """Stop the server: it exits when its request pipe closes, or is killed."""
+        try:
+            self.requests.close()
+        except OSError:  # pragma: no cover - the pipe is already broken
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a server stuck in a call
+            self.process.kill()
+            self.process.wait()
+        try:
+            os.close(self.replies_fd)
+        except OSError:  # pragma: no cover - already closed
+            pass
+
+
+def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:
+    """``n`` bytes from ``fd``, or None at its end or when ``deadline`` passes."""
+    buf = b""
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if ready:
+            chunk = os.read(fd, n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+    return buf
+
+
+_servers: dict[int, _Server] = {}
+_servers_lock = threading.Lock()
+
+
+def call_with_timeout(func: Callable, args: tuple, timeout: float) -> tuple[str, Any]:
+    """Make ``func(*args)`` in a child process that is killed after ``timeout`` seconds.
+
+    The call is sent with ``cloudpickle`` (so functions defined in ``__main__`` or a notebook
+    travel by value) to this thread's server, which forks the child (POSIX only).
+
+    Parameters
+    ----------
+    func : callable
+        The call; its value must be picklable.
+    args : tuple
+        Its positional arguments.
+    timeout : float
+        Seconds it may take.
+
+    Returns
+    -------
+    tuple of (str, object)
+        ``("ok", value)``; ``("error", message)`` when the call raised, or could not be sent or
+        loaded; ``("timeout", None)``; or ``("died", why)`` when the child (or the server) died.
+    """
+    import cloudpickle
+
+    try:
+        payload = cloudpickle.dumps((func, args))
+    except Exception as exc:  # noqa: BLE001 - e.g. a closure over an open file or a lock
+        return "error", f"the call cannot be sent to a worker process: {type(exc).__name__}: {exc}"
+    me = threading.get_ident()
+    with _servers_lock:
+        server = _servers.get(me)
+    if server is None or server.process.poll() is not None:
+        server = _Server()
+        with _servers_lock:
+            _servers[me] = server
+    reply = server.call(payload, timeout)
+    if reply is None:
+        with _servers_lock:
+            _servers.pop(me, None)
+        code = server.process.returncode
+        return "died", "its server process stopped" + (f" (exit status {code})" if code else "")
+    return reply
+
+
+def shutdown() -> None:
+    """Stop every server this process started (they also stop when this process exits)."""
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.close()
+
+
+atexit.register(shutdown)

@@ -1,0 +1,103 @@
+"""The per-file child of ``brim batch``: forked safely, and every way it can end is reported.
+
+The child used to be forked straight from the (multi-threaded) Dask worker; a lock another
+thread held at that moment stayed held in the child for ever, and a healthy file was reported
+as timed out. It is now forked by a single-threaded server (:mod:`brim._isolation`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the per-file timeout forks")
+
+SAMPLE = str(Path(__file__).resolve().parents[2] / "data_samples" / "thermo_phantom_tumour.nc")
+
+_MODULE = """
+import threading
+
+import numpy as np
+import xarray as xr
+
+LOCK = threading.Lock()
+
+
+def needs_the_lock(path):
+    with LOCK:
+        return xr.Dataset({"a": ("x", np.arange(3.0))})
+"""
+
+
+def test_a_lock_held_by_another_thread_does_not_stall_the_file(tmp_path, monkeypatch):
+    """Another thread of the worker holds a lock the pipeline takes: the file still finishes.
+
+    With a fork from the worker, the child inherits the lock held and waits until the timeout.
+    """
+    from brim.parallel import _run_one
+
+    (tmp_path / "brim_lock_pipeline.py").write_text(_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import brim_lock_pipeline as mod
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with mod.LOCK:
+            held.set()
+            release.wait(120)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        rec = _run_one(mod.needs_the_lock, SAMPLE, str(tmp_path / "o.nc"), {}, 20.0)
+    finally:
+        release.set()
+        holder.join()
+    assert rec.status == "ok", rec.error
+    assert rec.seconds < 20
+
+
+def _killed(path):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_child_that_is_killed_is_reported_with_the_signal(tmp_path):
+    from brim.parallel import _run_one
+
+    rec = _run_one(_killed, SAMPLE, str(tmp_path / "o.nc"), {}, 60.0)
+    assert rec.status == "error"
+    assert rec.error == f"the process working on this file died (signal {int(signal.SIGKILL)})"
+    assert not (tmp_path / "o.nc").exists()
+
+
+def test_a_pipeline_that_cannot_be_sent_is_reported_not_raised(tmp_path):
+    from brim.parallel import _run_one
+
+    lock = threading.Lock()
+
+    def closes_over_a_lock(path):
+        with lock:
+            pass
+
+    rec = _run_one(closes_over_a_lock, SAMPLE, str(tmp_path / "o.nc"), {}, 60.0)
+    assert rec.status == "error"
+    assert "cannot be sent to a worker process" in rec.error and "lock" in rec.error
+
+
+def test_the_servers_stop_when_asked(tmp_path):
+    from brim import _isolation
+    from brim.parallel import _run_one
+
+    rec = _run_one("validate", SAMPLE, str(tmp_path / "o.nc"), {}, 60.0)
+    assert rec.status == "ok", rec.error
+    processes = [s.process for s in _isolation._servers.values()]
+    assert processes and all(p.poll() is None for p in processes)
+    _isolation.shutdown()
+    assert not _isolation._servers
+    assert all(p.poll() is not None for p in processes)
