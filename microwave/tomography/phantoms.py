@@ -20,6 +20,7 @@ the map at any other frequency.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -541,11 +542,100 @@ def random_breast_phantom(
     )
 
 
+# Plausibility bounds of the MWSegEval configuration (the files store no units; the toolbox's
+# README gives m and Hz). An imaging domain from 1 cm (smaller than any breast, 8-15 cm
+# across) to 1 m (larger than any breast imaging chamber) is in m; node files in mm span
+# tens to hundreds of units and are refused unless a header names the unit.
+_DOMAIN_SPAN_M = (0.01, 1.0)
+# Microwave tomography runs at 0.1-20 GHz; below 100 MHz a 10 cm breast is quasi-static,
+# above 300 GHz is no longer microwave (IEEE band definitions): a bare "1" is GHz written
+# where Hz is expected, and is refused.
+_MICROWAVE_HZ = (1e8, 3e11)
+_LENGTH_UNITS = {"m": 1.0, "cm": 1e-2, "mm": 1e-3}
+_FREQ_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
+_UNIT_IN_HEADER = re.compile(r"[\[(]\s*([A-Za-z]+)\s*[\])]")
+
+
+def _config_numbers(path: Path, units: dict[str, float]) -> tuple[np.ndarray, float | None]:
+    """The numbers of a MWSegEval configuration file and the scale of the unit it names.
+
+    One number per line or separated by commas, semicolons or blanks; CRLF and a byte-order
+    mark are allowed, ``#`` / ``%`` comment lines and header lines before the numbers are
+    skipped. The unit is taken from a header such as ``x (mm)`` or a unit after the numbers
+    (``1 GHz``); ``None`` when none is named.
+    """
+    from brim.io import read_text
+
+    scale: float | None = None
+    values: list[float] = []
+    for n, line in enumerate(read_text(path, what="MWSegEval configuration").splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith(("#", "%")):
+            continue
+        tokens = [t for t in re.split(r"[\s,;]+", s) if t]
+        if tokens and tokens[-1].lower() in units and len(tokens) > 1:
+            scale = units[tokens.pop().lower()]  # "1 GHz"
+        try:
+            values += [float(t) for t in tokens]
+        except ValueError:
+            if values:
+                raise FormatError(
+                    f"{path.name}, line {n}: {s!r} is not a number (the file holds one number "
+                    "per node)"
+                ) from None
+            named = _UNIT_IN_HEADER.search(s)  # a header line before the numbers
+            if named and named.group(1).lower() in units:
+                scale = units[named.group(1).lower()]
+    arr = np.asarray(values, float)
+    if arr.size == 0 or not np.isfinite(arr).all():
+        raise FormatError(f"{path.name}: expected finite numbers, got {arr.size} values")
+    return arr, scale
+
+
+def _nodes(path: Path) -> np.ndarray:
+    """Node coordinates in m, ascending, checked against :data:`_DOMAIN_SPAN_M`."""
+    v, scale = _config_numbers(path, _LENGTH_UNITS)
+    if v.size < 2 or not (np.all(np.diff(v) > 0) or np.all(np.diff(v) < 0)):
+        raise FormatError(f"{path.name}: node coordinates must be at least two, strictly monotonic")
+    span = float(abs(v[-1] - v[0])) * (1.0 if scale is None else scale)
+    lo, hi = _DOMAIN_SPAN_M
+    if not lo <= span <= hi:
+        hint = (
+            f" they look like millimetres: divide by 1000 or start the file with a header "
+            f"line such as '{path.stem[0]} (mm)'"
+            if scale is None and lo <= span / 1000 <= hi
+            else " check the unit named in the file"
+        )
+        raise FormatError(
+            f"{path.name}: the nodes span {span:g} m, not a breast imaging domain "
+            f"({lo:g}-{hi:g} m); MWSegEval node files are in metres;{hint}"
+        )
+    return v * (1.0 if scale is None else scale)
+
+
+def _config_dir(root: Path, name: str) -> Path:
+    """``root/name`` in any letter case (the MWSegEval README writes ``configuration``)."""
+    if (root / name).is_dir():
+        return root / name
+    for d in root.iterdir() if root.is_dir() else ():
+        if d.is_dir() and d.name.lower() == name.lower():
+            return d
+    raise MissingFileError(
+        f"{root / name} not found; pass the MWSegEval folder that holds Configuration/ "
+        "(xNodes.txt, yNodes.txt, frequency.txt) and data/ (input_forwardModel.mat)"
+    )
+
+
 def load_mwsegeval(root: str | Path) -> xr.Dataset:
     """Read the MWSegEval scattered-density breast (forward model) as a reconstruction Dataset.
 
-    ``root`` is the ``mwsegeval`` folder (``data/input_forwardModel.mat``, node coordinates in
-    ``Configuration/{x,y}Nodes.txt`` in m, ``frequency.txt`` in Hz).
+    ``root`` is the ``mwsegeval`` folder (``data/input_forwardModel.mat``, v7 or v7.3, node
+    coordinates in ``Configuration/{x,y}Nodes.txt`` in m, ``frequency.txt`` in Hz). The text
+    files may use CRLF, a byte-order mark, commas, semicolons or blanks between numbers and a
+    header line; a unit in the header (``x (mm)``, ``cm``, ``m``) or after the frequency
+    (``1 GHz``) is honoured. Descending node files are put in ascending order (the map's rows
+    or columns with them). The map is ``(len(yNodes), len(xNodes))``: a transposed square map
+    cannot be told apart from the file alone.
 
     Parameters
     ----------
@@ -556,28 +646,88 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
     -------
     xarray.Dataset
         Kind ``reconstruction``: the complex permittivity on (y, x) in m, ``freq`` in Hz.
+
+    Raises
+    ------
+    MissingFileError
+        No ``data`` or ``Configuration`` folder, or a file missing from them.
+    FormatError
+        The map's variable is missing, not 2-D, real (no loss term), has NaN cells, or its
+        shape does not match the node files; node coordinates outside a breast imaging domain
+        (1 cm to 1 m: millimetres without a unit) or a frequency outside 100 MHz-300 GHz (GHz
+        without a unit).
     """
     from brim.io import read_mat
     from brim.schema import stamp
 
     root = Path(root)
-    mat = root / "data" / "input_forwardModel.mat"
-    if not mat.is_file():
-        raise MissingFileError(f"{mat} not found; pass the mwsegeval folder")
-    try:
-        eps = np.asarray(read_mat(mat)["input_forwardModel"], complex)
-        x = np.loadtxt(root / "Configuration" / "xNodes.txt")
-        y = np.loadtxt(root / "Configuration" / "yNodes.txt")
-        f = float(np.loadtxt(root / "Configuration" / "frequency.txt"))
-    except (KeyError, ValueError, OSError) as exc:
-        raise FormatError(f"MWSegEval files in {root} are not as expected: {exc}") from exc
+    if not root.is_dir():
+        raise MissingFileError(f"no such folder: {root}; pass the mwsegeval folder")
+    mat = _config_dir(root, "data") / "input_forwardModel.mat"
+    cfg = _config_dir(root, "Configuration")
+    for f in (mat, cfg / "xNodes.txt", cfg / "yNodes.txt", cfg / "frequency.txt"):
+        if not f.is_file():
+            raise MissingFileError(f"{f} not found; a MWSegEval folder holds it")
+    variables = read_mat(mat)
+    if "input_forwardModel" not in variables:
+        raise FormatError(
+            f"{mat.name} has no variable 'input_forwardModel' (it holds "
+            f"{', '.join(sorted(variables)) or 'none'}); MWSegEval names the forward model so"
+        )
+    raw = np.asarray(variables["input_forwardModel"])
+    if raw.ndim != 2 or raw.dtype.kind not in "fc":
+        raise FormatError(
+            f"{mat.name}: input_forwardModel is {raw.dtype} {raw.shape}, expected a 2-D "
+            "complex permittivity map"
+        )
+    if raw.dtype.kind != "c":
+        # MATLAB stores a complex array whose imaginary parts are all zero as real; breast
+        # tissues are lossy at microwave frequencies (eps'' of 1-20 at 1 GHz, Lazebnik 2007),
+        # so a real map lost its loss term (saved with real()).
+        raise FormatError(
+            f"{mat.name}: input_forwardModel is real; a breast permittivity map at microwave "
+            "frequencies is complex (eps' - j eps''): save the complex map, not real(map)"
+        )
+    eps = raw.astype(complex)
+    bad = int(np.count_nonzero(~np.isfinite(eps)))
+    if bad:
+        raise FormatError(
+            f"{mat.name}: {bad} of {eps.size} cells are NaN or infinite; the forward model needs "
+            "a permittivity in every cell: fill the cells outside the breast with the coupling "
+            "medium's value"
+        )
+    x = _nodes(cfg / "xNodes.txt")
+    y = _nodes(cfg / "yNodes.txt")
+    fv, fscale = _config_numbers(cfg / "frequency.txt", _FREQ_UNITS)
+    if fv.size != 1:
+        raise FormatError(f"frequency.txt: expected one frequency (Hz), got {fv.size} values")
+    f = float(fv[0]) * (1.0 if fscale is None else fscale)
+    lo, hi = _MICROWAVE_HZ
+    if not lo <= f <= hi:
+        hint = " (GHz? write 1e9 or '1 GHz')" if fscale is None and lo <= f * 1e9 <= hi else ""
+        raise FormatError(
+            f"frequency.txt: {f:g} Hz is not a microwave imaging frequency ({lo:g}-{hi:g} Hz); "
+            f"MWSegEval stores it in Hz{hint}"
+        )
     if eps.shape != (y.size, x.size):
-        raise FormatError(f"map {eps.shape} does not match the node files ({y.size}, {x.size})")
+        hint = (
+            "; the map is transposed: MWSegEval maps have one row per yNodes entry"
+            if eps.shape == (x.size, y.size)
+            else ""
+        )
+        raise FormatError(
+            f"map {eps.shape} does not match the node files ({y.size}, {x.size}) = "
+            f"(len(yNodes), len(xNodes)){hint}"
+        )
+    if x[0] > x[-1]:  # descending node files: the same map in ascending order
+        x, eps = x[::-1], eps[:, ::-1]
+    if y[0] > y[-1]:
+        y, eps = y[::-1], eps[::-1]
     if np.any(eps.imag > 0):
         eps = np.conj(eps)  # keep brim's eps' - j eps''
     ds = xr.Dataset(
-        {"permittivity": (("y", "x"), eps, {"units": "1"})},
-        coords={"x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})},
+        {"permittivity": (("y", "x"), np.ascontiguousarray(eps), {"units": "1"})},
+        coords={"x": ("x", x.copy(), {"units": "m"}), "y": ("y", y.copy(), {"units": "m"})},
         attrs={"source": "MWSegEval scattered-density breast (Kurrant et al.), Apache-2.0"},
     )
     ds["freq"] = xr.DataArray(f, attrs={"units": "Hz"})
