@@ -31,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import ConfigError, require
+from brim.units import LENGTH_TO_M
 
 __all__ = [
     "DEFAULT_VARIABLE",
@@ -62,7 +63,7 @@ _PREFERRED_MAPS = ("hbt", "mua", "das", "dmas", "cf_das", "permittivity")
 #: Kinds whose (y, x) plane is an image: row 0 at the top.
 _IMAGE_KINDS = ("thermogram", "thermal_intensity", "mask")
 _DEPTH_DIMS = ("depth", "zc", "row", "sample")
-_LENGTH_TO_MM = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "µm": 1e-3}
+_LENGTH_TO_MM = {units: to_m * 1e3 for units, to_m in LENGTH_TO_M.items()}
 _FREQ_HZ = {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9}
 _TIME_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _UNIT_TEXT = {

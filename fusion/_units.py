@@ -12,14 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from brim.errors import ConfigError, SchemaError
+from brim.units import LENGTH_TO_M
 
 #: metres -> millimetres (the kernels' length unit)
 M_TO_MM = 1e3
 #: millimetres -> metres
 MM_TO_M = 1e-3
 
-#: factor to metres of each length unit brim reads
-LENGTH_TO_M = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "um": 1e-6, "µm": 1e-6}
 #: factor to mm^-1 of each absorption/scattering unit brim reads
 INVERSE_LENGTH_TO_PER_MM = {
     "mm-1": 1.0,

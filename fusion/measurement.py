@@ -23,8 +23,9 @@ from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, check_positive
-from brim.fusion._units import LENGTH_TO_M, check_plausible_m, length_factor
+from brim.fusion._units import check_plausible_m, length_factor
 from brim.io import check_input_file, read_text
+from brim.units import LENGTH_TO_M
 
 __all__ = [
     "measurement_from_arrays",

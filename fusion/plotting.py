@@ -27,7 +27,7 @@ __all__ = [
 
 def _display(da: xr.DataArray, dim: str) -> tuple[np.ndarray, str]:
     """Values and unit label of coordinate ``dim`` for display: lengths in mm, others as stored."""
-    from brim.fusion._units import LENGTH_TO_M
+    from brim.units import LENGTH_TO_M
 
     if dim not in da.coords:
         return np.arange(da.sizes[dim], dtype=float), "px"

@@ -1331,7 +1331,7 @@ def threshold_segment(
 
 def _spacing(img: xr.DataArray):
     """Pixel size (axis 0, axis 1) in m when both coordinates have length units, else None."""
-    from brim.fusion._units import LENGTH_TO_M
+    from brim.units import LENGTH_TO_M
 
     out = []
     for d in img.dims:
