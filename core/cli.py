@@ -1084,30 +1084,6 @@ def existing_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return out
 
 
-def path_arg(value: str) -> Path:
-    """argparse type for an existing input path (raises a clear error otherwise).
-
-    Parameters
-    ----------
-    value : str
-        The command-line text.
-
-    Returns
-    -------
-    pathlib.Path
-        The existing file or folder.
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        No such file or folder.
-    """
-    p = Path(value)
-    if not p.exists():
-        raise argparse.ArgumentTypeError(f"no such file or folder: {value}")
-    return p
-
-
 def check_plausible(
     option: str, value: float | None, low: float, high: float, *, unit: str = "", hint: str = ""
 ) -> None:
