@@ -458,6 +458,136 @@ def _looks_pybf(path) -> bool:
         return False
 
 
+# The entries read_channel_pybf cannot do without; pybf's own reader also needs
+# trans_params/bandwidth, x_width, y_* and data/fps, which the beamforming here does not use.
+_PYBF_REQUIRED = (
+    "data/rf_data",
+    "data/f_sampling",
+    "data/tx_mode",
+    "trans_params/x_num_of_elements",
+    "trans_params/x_pitch",
+    "trans_params/f_central",
+)
+
+
+def _h5_scalar(f, key: str) -> float:
+    return float(np.ravel(f[key][()])[0])
+
+
+def _pybf_frame(rf_data, frame: str, n_el: int, path: Path) -> tuple[np.ndarray, str]:
+    """The shots of one frame as (shot, element, sample), and how the file stored them.
+
+    pybf writes a shot as (element, sample); a shot saved as (sample, element) (MATLAB's and
+    Field II's samples x elements order, or a v7.3 save of an (element, sample) matrix) is
+    turned back: ``x_num_of_elements`` says which axis holds the elements, so nothing is
+    guessed. An array with neither axis of that length is refused.
+    """
+    g = rf_data[frame]
+    shots = sorted(g, key=lambda s: int(s.split("_")[-1]))
+    if not shots:
+        raise FormatError(f"{path}: data/rf_data/{frame} holds no shots (shot_1, shot_2, ...)")
+    out, note = [], ""
+    for s in shots:
+        a = np.asarray(g[s][()])
+        if a.ndim == 2 and a.shape[0] != n_el and a.shape[1] == n_el:
+            a = a.T
+            note = (
+                f"(sample, element) in the file: {n_el} elements on the second axis; turned to "
+                f"(element, sample)"
+            )
+        if a.ndim != 2 or a.shape[0] != n_el:
+            raise FormatError(
+                f"{path}: data/rf_data/{frame}/{s} has shape {a.shape}; a shot is (element, "
+                f"sample) with trans_params/x_num_of_elements = {n_el} elements"
+            )
+        if out and a.shape != out[0].shape:
+            raise FormatError(
+                f"{path}: data/rf_data/{frame}/{s} has shape {a.shape} but {shots[0]} has "
+                f"{out[0].shape}; every shot needs the same number of samples"
+            )
+        out.append(a)
+    return np.stack(out), note
+
+
+def _time_shift(f, path) -> float:
+    """Seconds from the emission to sample 0, negated (``time = n / fs - shift``).
+
+    ``data/correction_time_shift`` when stored; else, as pybf's own reader does for measured
+    data, ``hardware_params/correction_time - hardware_params/start_time`` (pybf converts a
+    delay ``t`` to the sample ``(t - start_time + correction_time) fs``); else computed from
+    the simulation parameters (:func:`_pulse_shift`).
+    """
+    if "data/correction_time_shift" in f:
+        return _h5_scalar(f, "data/correction_time_shift")
+    hw = ("hardware_params/correction_time", "hardware_params/start_time")
+    if all(k in f for k in hw):
+        return _h5_scalar(f, hw[0]) - _h5_scalar(f, hw[1])
+    return _pulse_shift(f, path)
+
+
+def _check_pybf_units(path: Path, **values: float) -> None:
+    """Refuse a sampling frequency, centre frequency or pitch outside brim's plausible ranges
+    (those of the ``rf_frames`` and ``channel_data`` specs), naming the likely unit slip:
+    the pybf layout stores Hz and m, and 20 (MHz) or 0.23 (mm) would be read as 20 Hz or
+    0.23 m and only fail, unexplained, after beamforming."""
+    from brim.schema.ultrasound import CHANNEL_DATA, RF_FRAMES
+
+    ranges = {r.name: r for r in (*RF_FRAMES.ranges, *CHANNEL_DATA.ranges)}
+    where = {
+        "sampling_frequency": ("data/f_sampling", "Hz", {"MHz": 1e6, "kHz": 1e3}),
+        "center_frequency": ("trans_params/f_central", "Hz", {"MHz": 1e6, "kHz": 1e3}),
+        "pitch": ("trans_params/x_pitch", "m", {"mm": 1e-3, "um": 1e-6}),
+    }
+    for name, value in values.items():
+        r = ranges[name]
+        if r.lo <= value <= r.hi:
+            continue
+        key, unit, slips = where[name]
+        hint = next(
+            (
+                f": is it in {u}? ({value:g} {u} = {value * k:g} {unit})"
+                for u, k in slips.items()
+                if r.lo <= value * k <= r.hi
+            ),
+            "",
+        )
+        raise FormatError(
+            f"{path}: {key} = {value:g} {unit} is outside [{r.lo:g}, {r.hi:g}] {unit} ({r.why}); "
+            f"the pybf layout stores {unit}{hint}"
+        )
+
+
+def _check_tx_name(path: Path, key: str, angles: np.ndarray) -> None:
+    """Check the angles against pybf's name of the transmit mode, ``PW_<count>_<max deg>``.
+
+    pybf's own beamformer steers by that name alone (``linspace(-max, max, count)`` degrees)
+    and never reads the stored values; brim reads the values, so the two must agree, within
+    0.01 degree (a tilt that moves the wavefront by 8 um across a 44 mm aperture, under a
+    thirtieth of a 5 MHz wavelength). Angles stored in degrees are named as such.
+    """
+    import re
+
+    m = re.fullmatch(r"PW_(\d+)_(\d+(?:\.\d+)?)", key)
+    if m is None:
+        return
+    count, top = int(m[1]), float(m[2])
+    named = np.linspace(-top, top, count)
+    if named.shape == angles.shape:
+        if np.allclose(angles, np.radians(named), rtol=0, atol=np.radians(0.01)):
+            return
+        if top > 0 and np.allclose(angles, named, rtol=0, atol=0.01):
+            raise FormatError(
+                f"{path}: data/tx_mode/{key} stores {np.round(angles, 4).tolist()}, the angles "
+                f"its name gives ({-top:g} to {top:g} degrees) in degrees; the pybf layout "
+                f"stores radians ({top:g} degrees = {np.radians(top):.3g}), are these degrees?"
+            )
+    raise FormatError(
+        f"{path}: data/tx_mode/{key} names {count} plane waves from {-top:g} to {top:g} "
+        f"degrees (pybf steers by this name) but stores "
+        f"{np.round(np.degrees(angles), 3).tolist()} degrees; correct the name or the angles"
+    )
+
+
 @provenance.step
 def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -> xr.Dataset:
     """Read plane-wave channel data in the pybf HDF5 layout.
@@ -522,36 +652,54 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     except OSError as exc:
         raise FormatError(f"{path} is not an HDF5 file: {exc}") from exc
     with f:
+        missing = [k for k in _PYBF_REQUIRED if k not in f]
+        if missing:
+            raise FormatError(
+                f"{path} is not a complete pybf channel file: it lacks {', '.join(missing)} "
+                f"(the layout needs {', '.join(_PYBF_REQUIRED)}; trans_params/bandwidth, "
+                f"x_width, y_* and sim_params are optional)"
+            )
         try:
-            fs = float(np.ravel(f["data/f_sampling"][()])[0])
+            fs = _h5_scalar(f, "data/f_sampling")
             tx_group = f["data/tx_mode"]
             tx_key = next(iter(tx_group))
             angles = np.ravel(tx_group[tx_key][()]).astype(float)
-            n_el = int(np.ravel(f["trans_params/x_num_of_elements"][()])[0])
-            pitch = float(np.ravel(f["trans_params/x_pitch"][()])[0])
-            fc = float(np.ravel(f["trans_params/f_central"][()])[0])
+            n_el = int(_h5_scalar(f, "trans_params/x_num_of_elements"))
+            pitch = _h5_scalar(f, "trans_params/x_pitch")
+            fc = _h5_scalar(f, "trans_params/f_central")
             frames = sorted(f["data/rf_data"], key=lambda s: int(s.split("_")[-1]))
-            data = []
-            for fr in frames:
-                g = f["data/rf_data"][fr]
-                shots = sorted(g, key=lambda s: int(s.split("_")[-1]))
-                data.append(np.stack([g[s][()] for s in shots]))
-            shift = (
-                float(np.ravel(f["data/correction_time_shift"][()])[0])
-                if "data/correction_time_shift" in f
-                else _pulse_shift(f, path)
-            )
+            data = [_pybf_frame(f["data/rf_data"], fr, n_el, path) for fr in frames]
+            shift = _time_shift(f, path)
             scat = f["sim_params/scatters_data"][()] if "sim_params/scatters_data" in f else None
+        except FormatError:
+            raise
         except (OSError, RuntimeError, TypeError) as exc:  # truncated / damaged data blocks
             raise FormatError(_h5_damaged(path, "pybf channel-data (HDF5)", exc)) from None
-        except (KeyError, StopIteration, ValueError) as exc:
+        except (KeyError, StopIteration, ValueError, IndexError) as exc:
             raise FormatError(
                 f"{path} does not follow the pybf channel layout (data/rf_data/frame_k/shot_j, "
                 f"data/f_sampling, data/tx_mode, trans_params/*): {exc}"
             ) from exc
-    arr = np.stack(data).astype(np.float32)
-    if arr.shape[2] != n_el:
-        raise FormatError(f"{path}: {arr.shape[2]} channels but x_num_of_elements = {n_el}")
+    for fr, (a, _) in zip(frames[1:], data[1:]):
+        if a.shape != data[0][0].shape:
+            raise FormatError(
+                f"{path}: data/rf_data/{fr} holds {a.shape[0]} shots of {a.shape[1:]} but "
+                f"{frames[0]} holds {data[0][0].shape[0]} of {data[0][0].shape[1:]}; every "
+                f"frame needs the same shots"
+            )
+    arr = np.stack([a for a, _ in data])
+    attrs = {"source_order": data[0][1]} if data[0][1] else {}
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr)
+        fr, sh = np.argwhere(bad)[0][:2]
+        raise FormatError(
+            f"{path}: the channel data hold {int(bad.sum())} NaN or infinite samples (first in "
+            f"data/rf_data/{frames[fr]}/shot_{sh + 1}); a receive channel records numbers, so "
+            f"these are gaps of the export: re-export the file, or zero them if the channel "
+            f"was off"
+        )
+    arr = arr.astype(np.float32)
+    _check_pybf_units(path, sampling_frequency=fs, center_frequency=fc, pitch=pitch)
     if angles.size != arr.shape[1]:
         raise FormatError(
             f"{path}: data/tx_mode/{tx_key} lists {angles.size} plane-wave angles but "
@@ -562,6 +710,7 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
             f"{path}: plane-wave angles up to {np.abs(angles).max():g} in data/tx_mode/{tx_key}; "
             f"the pybf layout stores radians (12 degrees = 0.209), are these degrees?"
         )
+    _check_tx_name(path, tx_key, angles)
     element_x = (np.arange(n_el) - 0.5 * (n_el - 1)) * pitch
     ds = make_channel_data(
         arr,
@@ -571,8 +720,10 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
         angles=angles,
         element_x=element_x,
         t0=-shift,
+        attrs=attrs,
     )
     ds["pitch"] = _scalar(pitch, "m", "element pitch")
+    scat = _scatterers(scat, path)
     if scat is not None and not np.isfinite(np.asarray(scat, dtype=float)).all():
         raise FormatError(f"{path}: sim_params/scatters_data holds NaN or infinite positions")
     if scat is not None:
@@ -581,6 +732,26 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
             scatterer_z=("scatterer", scat[2], {"units": "m"}),
         )
     return ds
+
+
+def _scatterers(scat, path) -> np.ndarray | None:
+    """``sim_params/scatters_data`` as (3, N): pybf stores x, y, z rows; Field II's
+    ``positions`` and a MATLAB v7.3 save of them are (N, 3), turned here. Another shape is
+    dropped with a warning (the positions only serve validation; the channel data are read)."""
+    if scat is None:
+        return None
+    scat = np.asarray(scat)
+    if scat.ndim == 2 and scat.shape[0] != 3 and scat.shape[1] == 3:
+        return scat.T
+    if scat.ndim != 2 or scat.shape[0] != 3:
+        from brim.errors import warn
+
+        warn(
+            f"{Path(path).name}: sim_params/scatters_data has shape {scat.shape}, not (3, N) "
+            f"x, y, z rows; the scatterer positions are left out"
+        )
+        return None
+    return scat
 
 
 def _pulse_shift(f, path) -> float:
@@ -599,8 +770,9 @@ def _pulse_shift(f, path) -> float:
     if not all(f"sim_params/{k}" in f for k in need):
         warn(
             f"{Path(path).name}: no data/correction_time_shift nor the sim_params to compute it "
-            f"({', '.join(need)}); time 0 is the first recorded sample, so echoes sit deeper by "
-            f"c x the missing shift / 2 (2.8 mm on pybf's own test file)"
+            f"({', '.join(need)}) nor hardware_params/correction_time and start_time; time 0 "
+            f"is the first recorded sample, so echoes sit deeper by c x the missing shift / 2 "
+            f"(2.8 mm on pybf's own test file)"
         )
         return 0.0
     sp = f["sim_params"]
@@ -609,6 +781,24 @@ def _pulse_shift(f, path) -> float:
     pulse = np.convolve(np.convolve(ex, ir), ir)
     lag = float(np.argmax(np.abs(hilbert(pulse)))) / fs_sim
     return lag - float(np.ravel(sp["start_time"][()])[0])
+
+
+_NO_MAT = (
+    "Channel data are read from the pybf layout (MATLAB: save the structs data and "
+    "trans_params with -v7.3) or from arrays with brim.elasto.make_channel_data"
+)
+
+
+def _hdf5_kind(path) -> tuple[bool, bool, list[str]]:
+    """Whether an HDF5 file has any pybf entry, whether it is a brim file, its top entries."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            pybf = any(k in f for k in ("data/rf_data", "data/tx_mode", "trans_params"))
+            return pybf, "brim_schema" in f.attrs, sorted(f)
+    except OSError:
+        return False, True, []  # brim.io.open says what is wrong with it
 
 
 def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
@@ -661,8 +851,18 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
     1500.0
     """
     path = check_input_file(path, what="channel data")
-    if _is_hdf5(path) and _looks_pybf(path):
-        return read_channel_pybf(path, **kw)
+    if _is_hdf5(path):
+        pybf, brim_file, top = _hdf5_kind(path)
+        if pybf:  # a partial pybf file is refused there, naming what it lacks
+            return read_channel_pybf(path, **kw)
+        if not brim_file:
+            raise FormatError(
+                f"{path} is HDF5 but neither the pybf channel layout ({', '.join(_PYBF_REQUIRED)}"
+                f") nor a brim channel_data file; it holds {', '.join(top[:8]) or 'nothing'}. "
+                + _NO_MAT
+            )
+    elif path.suffix.lower() == ".mat":
+        raise FormatError(f"{path} is a .mat file but not HDF5 (MATLAB v5 or older). " + _NO_MAT)
     from brim.io import open as brim_open
 
     ds = brim_open(path)
