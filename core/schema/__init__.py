@@ -188,8 +188,7 @@ def validate(ds: xr.Dataset, kind: str | None = None, *, check_values: bool = Tr
     ...
     brim.errors.SchemaError: ...
     """
-    if not isinstance(ds, xr.Dataset):
-        raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
+    expect_dataset(ds, kind or "brim")  # a path or an array is named, with the call to make one
     tagged = ds.attrs.get(ATTR)
     if kind is None:
         if not tagged:

@@ -217,9 +217,8 @@ def check_range(da: xr.DataArray, rng: Range, what: str, kind: str) -> None:
 
 
 def check(ds: xr.Dataset, spec: Spec, *, check_values: bool = True) -> None:
-    """Check a Dataset against a spec, raising :class:`SchemaError` at the first problem."""
-    if not isinstance(ds, xr.Dataset):
-        raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
+    """Check a Dataset (:func:`brim.schema.validate` has made sure it is one) against a spec,
+    raising :class:`SchemaError` at the first problem."""
     where = f"[{spec.tag}]"
     for vs in spec.variables:
         if vs.name is None:

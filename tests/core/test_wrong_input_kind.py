@@ -166,3 +166,15 @@ def test_an_unnamed_dataarray_and_another_object():
         schema.expect_dataset(xr.DataArray(np.ones(3)), "sparameter_scan")
     with pytest.raises(SchemaError, match="got int, not a sparameter_scan Dataset: read it with"):
         schema.expect_dataset(3, "sparameter_scan")
+
+
+def test_validate_names_a_path_and_the_reader_of_its_kind():
+    """``brim.schema.validate`` said only "expected an xarray.Dataset, got str"."""
+    with pytest.raises(
+        SchemaError, match=r"got the path 'T0001.txt', not a brim Dataset: .*brim.open"
+    ):
+        schema.validate("T0001.txt")
+    with pytest.raises(SchemaError, match=r"ds = brim.thermo.read\('T0001.txt'\)"):
+        schema.validate("T0001.txt", "thermogram")
+    with pytest.raises(SchemaError, match=r"NumPy array of shape \(3, 4\), not a thermogram"):
+        schema.validate(np.ones((3, 4)), "thermogram")
