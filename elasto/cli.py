@@ -396,7 +396,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "brim elasto beamform channels.nc -o bmode_iq.nc --signal iq --fnumber 1.75",
         ),
     )
-    p.add_argument("channel", help="channel data (pybf HDF5 or brim channel_data NetCDF)")
+    p.add_argument(
+        "channel",
+        help="channel data: pybf HDF5 (or its structs saved by MATLAB -v7.3) or brim "
+        "channel_data NetCDF",
+    )
     add_output_option(p, "file", "output NetCDF file")
     p.add_argument("--fnumber", type=float, default=1.5, help="receive f-number (aperture growth)")
     p.add_argument("--zmax", type=float, help="deepest image depth (mm; default: all samples)")

@@ -486,7 +486,8 @@ def _pybf_frame(rf_data, frame: str, n_el: int, path: Path) -> tuple[np.ndarray,
     shots = sorted(g, key=lambda s: int(s.split("_")[-1]))
     if not shots:
         raise FormatError(f"{path}: data/rf_data/{frame} holds no shots (shot_1, shot_2, ...)")
-    out, note = [], ""
+    out: list[np.ndarray] = []
+    note = ""
     for s in shots:
         a = np.asarray(g[s][()])
         if a.ndim == 2 and a.shape[0] != n_el and a.shape[1] == n_el:
@@ -607,6 +608,11 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     The scatterer positions, when present, are kept as ``scatterer_x``/``scatterer_z`` (m)
     for validation.
 
+    Stored otherwise, the same data read the same: shots saved (sample, element) are turned
+    (``x_num_of_elements`` names the element axis), any numeric type, the structs saved from
+    MATLAB with ``-v7.3``, pybf's ``hardware_params/correction_time`` and ``start_time`` of
+    measured data in place of ``correction_time_shift``, scatterers as Field II's (N, 3).
+
     Parameters
     ----------
     path : path-like
@@ -622,8 +628,10 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     Raises
     ------
     FormatError
-        The file is not in the pybf layout or is damaged, its angle list does not match its
-        shots, or its angles are not in radians.
+        The file is not in the pybf layout (the message lists the entries it lacks) or is
+        damaged; its angles do not match its shots or its ``PW_<count>_<max degrees>`` name,
+        or are in degrees; a sampling frequency, centre frequency or pitch is outside the
+        plausible range (in MHz or mm, say); samples are NaN; frames or shots differ in shape.
 
     Examples
     --------
