@@ -8,6 +8,7 @@ epsilon [cm^-1/M] * concentration [M]``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,73 @@ __all__ = ["read_extinction", "extinction_at", "write_extinction_subset", "DEFAU
 DEFAULT_EXTINCTION = Path(__file__).with_name("prahl_extinction.csv")
 
 
+# Molar extinction units, normalised (blanks, ^, *, parentheses dropped; mol/L -> M): per
+# length (mm-1, cm-1, m-1) and per concentration (M, mM, uM), in any of the usual spellings
+# (cm-1/M, 1/cm/M, cm-1 M-1, M-1 cm-1, L/(mol cm)); factors to brim's cm-1/M.
+_PER_LENGTH = {"mm": 10.0, "cm": 1.0, "m": 0.01}
+_PER_CONC = {"M": 1.0, "mM": 1e3, "uM": 1e6}
+_EPS_UNIT = re.compile(r"^(?:1/|/)?(mm|cm|m)(?:-1)?/?(mM|uM|M)(?:-1)?$")
+_EPS_UNIT_REV = re.compile(r"^(mM|uM|M)-1/?(mm|cm|m)-1$")
+_WAVELENGTH_UNITS = {"nm": 1.0, "um": 1e3}
+# Haemoglobin tables span the UV to the NIR; 100 nm to 5 um brackets any of them, so a table
+# in um (0.25-1.0) or Angstrom is caught before it is read as nm.
+_WAVELENGTH_NM = (100.0, 5000.0)
+# Prahl's table (1999): HbO2 and Hb absorb at least 206 cm-1/M (Hb at 1000 nm) anywhere in
+# 250-1000 nm; ten times less is a table in another unit (cm-1/mM: ~1000x less).
+_EPS_FLOOR = 20.0
+_EPS_FLOOR_RANGE_NM = (250.0, 1000.0)
+
+
+def _unit_scale(token: str) -> tuple[str, float] | None:
+    """(``"eps"`` or ``"wavelength"``, factor to cm-1/M or nm) of a unit token, else None."""
+    t = re.sub(r"[\s^*()·\[\]]", "", token).replace("−", "-").replace("µ", "u").replace("μ", "u")
+    t = (
+        t.replace("mol/L", "M")
+        .replace("mol/l", "M")
+        .replace("L/mol", "M-1")
+        .replace("l/mol", "M-1")
+    )
+    if t in _WAVELENGTH_UNITS:
+        return "wavelength", _WAVELENGTH_UNITS[t]
+    if t.startswith("M-1/"):  # L/(mol cm) -> M-1/cm
+        t = t[4:] + "-1M-1"
+    m = _EPS_UNIT.match(t)
+    if m:
+        return "eps", _PER_LENGTH[m.group(1)] * _PER_CONC[m.group(2)]
+    m = _EPS_UNIT_REV.match(t)
+    if m:
+        return "eps", _PER_LENGTH[m.group(2)] * _PER_CONC[m.group(1)]
+    return None
+
+
+def _header_cell(cell: str) -> tuple[str, str | None]:
+    """(column name, unit text or None) of a header cell: ``HbO2 (cm-1/M)``, ``HbO2_cm-1/M``,
+    ``cm-1/M`` (a units row) or ``Hb02`` (Prahl's spelling)."""
+    m = re.match(r"^(.*?)\s*[\[(]([^\])]*)[\])]\s*$", cell)
+    if m and ("-1" in m.group(2) or "/" in m.group(2) or m.group(2) in _WAVELENGTH_UNITS):
+        return m.group(1), m.group(2)
+    if _unit_scale(cell) is not None:
+        return "", cell
+    for sep in ("_", " "):  # HbO2_cm-1/M, HbO2 mm-1/M
+        name, _, unit = cell.rpartition(sep)
+        if name and _unit_scale(unit) is not None:
+            return name.strip(), unit
+    return cell, None
+
+
+def _split(line: str) -> list[str]:
+    """Cells of a table row: ``;`` (then ``,`` is the decimal mark), ``,``/tab, or blanks."""
+    if ";" in line:
+        cells = [c.strip().replace(",", ".") for c in line.split(";")]
+    elif "," in line or "\t" in line:
+        cells = [c.strip() for c in re.split(r"[,\t]", line)]
+    else:
+        cells = line.split()
+    while cells and not cells[-1]:  # a trailing separator
+        cells.pop()
+    return cells
+
+
 @provenance.step
 def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     """Molar extinction coefficients of HbO2 and Hb (cm^-1/M) against wavelength (nm).
@@ -34,9 +102,13 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     path : path-like, optional
         A CSV of ``wavelength, HbO2, Hb`` (Prahl's layout: optionally a units row ``nm,cm-1/M,
         cm-1/M``; ``#`` comments allowed). Rows that start with a number are data and need
-        exactly three finite numbers; other rows are headers. Default: the bundled Prahl subset
-        (650-950 nm), S. Prahl, "Tabulated molar extinction coefficient for hemoglobin in
-        water", OMLC 1999.
+        exactly three finite numbers; other rows are headers. Cells are separated by commas,
+        tabs, blanks, or semicolons (then a decimal comma is read too); CRLF and a byte-order
+        mark are allowed. Header names put the HbO2 and Hb columns in order (``lambda,Hb,HbO2``
+        is swapped back); units named in a header (``mm-1/M``, ``cm-1/mM``, ``1/cm/M``,
+        ``L/(mol cm)``; wavelengths in ``nm`` or ``um``) are converted. Default: the bundled
+        Prahl subset (650-950 nm), S. Prahl, "Tabulated molar extinction coefficient for
+        hemoglobin in water", OMLC 1999.
 
     Returns
     -------
@@ -47,7 +119,10 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     ------
     FormatError
         A data row is ragged or non-numeric (the message names the line), a wavelength appears
-        twice, or the table has fewer than two rows.
+        twice, the table has fewer than two rows, a header names an unknown extinction unit,
+        or the values are not in nm and cm-1/M (wavelengths outside 100-5000 nm, or an
+        extinction below 20 cm-1/M between 250 and 1000 nm, where haemoglobin absorbs at
+        least 206 cm-1/M).
 
     Examples
     --------
@@ -60,15 +135,19 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     if path is None:
         provenance.add_inputs(p)  # the bundled table, by its SHA-256
     rows = []
-    for n, ln in enumerate(read_text(p).splitlines(), 1):
+    names: list[str] = []
+    scales = [1.0, 1.0, 1.0]
+    for n, ln in enumerate(read_text(p, what="extinction table").splitlines(), 1):
         ln = ln.strip()
         if not ln or ln.startswith("#"):
             continue
-        parts = [t.strip() for t in ln.replace("\t", ",").split(",")]
-        try:
-            float(parts[0])
-        except ValueError:
-            continue  # header / units rows: they do not start with a number
+        parts = _split(ln)
+        if not parts:  # a row of separators only
+            continue
+        if not _is_number(parts[0]):  # header / units rows: they do not start with a number
+            if not rows:
+                _read_header(parts, names, scales, f"{p.name}, line {n}")
+            continue
         try:
             row = [float(t) for t in parts]
         except ValueError as exc:
@@ -79,21 +158,84 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
                 f"eps_Hb', got {ln!r}"
             )
         rows.append(row)
-    arr = np.array(rows).reshape(-1, 3)
+    arr = np.array(rows).reshape(-1, 3) * np.array(scales)
     if arr.shape[0] < 2:
         raise FormatError(f"{p.name}: expected rows 'wavelength_nm, eps_HbO2, eps_Hb' (cm-1/M)")
+    if _swapped(names):
+        arr = arr[:, [0, 2, 1]]
     wl, count = np.unique(arr[:, 0], return_counts=True)
     if (count > 1).any():
         raise FormatError(f"{p.name}: wavelengths {wl[count > 1].tolist()} nm appear twice")
+    _check_magnitudes(arr, p.name)
     arr = arr[np.argsort(arr[:, 0])]
+    attrs = {"source_file": p.name}
+    if scales != [1.0, 1.0, 1.0]:
+        attrs["note"] = "converted to nm and cm-1/M from the units in the file's header"
     return xr.Dataset(
         {
             "eps_hbo2": ("wavelength", arr[:, 1], {"units": "cm-1/M"}),
             "eps_hb": ("wavelength", arr[:, 2], {"units": "cm-1/M"}),
         },
         coords={"wavelength": ("wavelength", arr[:, 0], {"units": "nm"})},
-        attrs={"source_file": p.name},
+        attrs=attrs,
     )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_header(cells: list[str], names: list[str], scales: list[float], where: str) -> None:
+    """Column names into ``names`` and unit factors into ``scales`` from one header row."""
+    for i, cell in enumerate(cells[:3]):
+        name, unit = _header_cell(cell)
+        if name and i == len(names):
+            names.append(name)
+        if unit is None:
+            continue
+        kind = _unit_scale(unit)
+        want = "wavelength" if i == 0 else "extinction"
+        if kind is None or (kind[0] == "wavelength") != (i == 0):
+            expected = "nm or um" if i == 0 else "a molar extinction: cm-1/M, mm-1/M, cm-1/mM"
+            raise FormatError(f"{where}: unknown {want} unit {unit!r}; expected {expected}")
+        scales[i] = kind[1]
+
+
+def _is_oxy(name: str) -> bool | None:
+    """True for an HbO2 column name (Prahl writes ``Hb02``), False for Hb, None if neither."""
+    t = name.lower().replace(" ", "")
+    if "deoxy" in t or t in ("hhb", "hbr", "rhb"):
+        return False
+    if re.search(r"o2|02|oxy", t):
+        return True
+    return False if "hb" in t else None
+
+
+def _swapped(names: list[str]) -> bool:
+    """Whether the header names the Hb column before the HbO2 one."""
+    return len(names) == 3 and _is_oxy(names[1]) is False and _is_oxy(names[2]) is True
+
+
+def _check_magnitudes(arr: np.ndarray, name: str) -> None:
+    """Refuse a table whose numbers are not nm and cm-1/M (see the bounds above)."""
+    lo, hi = _WAVELENGTH_NM
+    if arr[:, 0].min() < lo or arr[:, 0].max() > hi:
+        raise FormatError(
+            f"{name}: wavelengths {arr[:, 0].min():g}-{arr[:, 0].max():g} are not in nm "
+            f"({lo:g}-{hi:g} nm expected); name the unit in a header row ('um' or 'nm')"
+        )
+    a, b = _EPS_FLOOR_RANGE_NM
+    band = arr[(arr[:, 0] >= a) & (arr[:, 0] <= b), 1:]
+    if band.size and band.min() < _EPS_FLOOR:
+        raise FormatError(
+            f"{name}: extinction {band.min():g} at {a:g}-{b:g} nm, where haemoglobin absorbs at "
+            f"least 206 cm-1/M (Prahl 1999): the table is in another unit; name it in a units "
+            f"row such as 'nm,cm-1/mM,cm-1/mM'"
+        )
 
 
 @positional_options

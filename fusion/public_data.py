@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from brim import provenance
-from brim.errors import FormatError, MissingFileError, check_positive
+from brim.errors import ConfigError, FormatError, MissingFileError, check_positive
 from brim.io import check_input_file, load_numpy, read_mat
 
 __all__ = [
@@ -118,30 +118,75 @@ def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
     return stamp(ds, "reconstruction")
 
 
+# The .npy maps store no unit. A map's median is checked against tissue (units given in
+# another unit than the file's are caught, e.g. NIRFAST's mm-1 maps read as cm-1): absorption
+# at or above whole blood's, ~0.5 mm-1 at 750-830 nm, is no tissue or phantom; reduced
+# scattering of breast tissue is 0.5-1.5 mm-1 (Durduran et al. 2010) and of any soft tissue
+# below ~3 mm-1 in the NIR (Jacques 2013): a median under 0.1 mm-1 (5x below breast) or over
+# 5 mm-1 is another unit. Values are per mm.
+_MEDIAN_PER_MM = {"mua": (-np.inf, 0.5), "musp": (0.1, 5.0)}
+_WHY_MEDIAN = {
+    "mua": "whole blood absorbs ~0.5 mm-1 at 750-830 nm",
+    "musp": "breast tissue scatters 0.5-1.5 mm-1 (Durduran 2010)",
+}
+DOT_PAT_UNITS = ("cm-1", "mm-1", "m-1")
+
+
+def _check_dot_pat_values(da: xr.DataArray, units: str, name: str) -> None:
+    """Refuse a map whose median is no tissue value in ``units`` (see :data:`_MEDIAN_PER_MM`),
+    then one with a value outside the schema's plausible range."""
+    from brim.fusion._units import per_mm_factor
+    from brim.schema import check_ranges
+
+    quantity = str(da.name)
+    med = float(np.median(da.values))
+    lo, hi = _MEDIAN_PER_MM[quantity]
+    if lo <= med * per_mm_factor(units, name) <= hi:
+        check_ranges(da, "reconstruction")  # plausible mua / musp in its units
+        return
+    fits = [u for u in DOT_PAT_UNITS if lo <= med * per_mm_factor(u, name) <= hi]
+    hint = f"; is it in {fits[0]}? pass units={fits[0]!r}" if fits else ""
+    where = f"at or above {hi:g}" if lo == -np.inf else f"outside {lo:g}-{hi:g}"
+    raise FormatError(
+        f"{name}: median {quantity} {med:g} {units} is {med * per_mm_factor(units, name):g} "
+        f"mm-1, {where} mm-1 ({_WHY_MEDIAN[quantity]}): the map is not in {units}{hint} "
+        "(CLI: brim fusion convert --units)"
+    )
+
+
 @provenance.step
-def read_dot_pat_map(path: str | os.PathLike) -> xr.DataArray:
+def read_dot_pat_map(path: str | os.PathLike, *, units: str = "cm-1") -> xr.DataArray:
     """One μa or μs′ map of the ``DOT-guided-PAT-reconstruction`` data (.npy, no pickles).
 
     File names are ``mua-<nm>.npy`` / ``mus-<nm>.npy`` (patient) or
-    ``mua-<contrast>-<nm>-scan<k>.npy`` (phantoms). Values are kept as stored; the source
-    repository works in cm^-1 (units recorded as ``cm-1``, an assumption stated in ``note``).
+    ``mua-<contrast>-<nm>-scan<k>.npy`` (phantoms). Values are kept as stored (any float
+    dtype or byte order, as float64); the source repository works in cm^-1 (the default
+    ``units``, an assumption stated in ``note``). The file stores no orientation: a map saved
+    transposed reads transposed.
 
     Parameters
     ----------
     path : path-like
         One ``mua-*.npy`` or ``mus-*.npy`` file.
+    units : {"cm-1", "mm-1", "m-1"}
+        The unit the map is in (recorded; the plausibility checks use it).
 
     Returns
     -------
     xarray.DataArray
-        ``mua`` or ``musp`` on ``(y, x)`` (pixel coordinates), cm⁻¹, with ``wavelength_nm``
-        (NaN when the name has none) and ``source_file`` attributes.
+        ``mua`` or ``musp`` on ``(y, x)`` (pixel coordinates), in ``units``, with
+        ``wavelength_nm`` (NaN when the name has none) and ``source_file`` attributes.
 
     Raises
     ------
     FormatError
-        Not a 2-D map, an .npz archive, a name that is not ``mua-``/``mus-``, non-finite or
-        implausible values.
+        Not a 2-D real map, an .npz archive, a name that is not ``mua-``/``mus-``, non-finite
+        values, or a median that is no tissue value in ``units`` (μa at or above whole
+        blood's 0.5 mm-1; μs′ outside 0.1-5 mm-1): the message names the unit that fits.
+    ConfigError
+        ``units`` is not one of cm-1, mm-1, m-1.
+    SchemaError
+        A value outside the plausible range of a reconstruction.
 
     Examples
     --------
@@ -154,12 +199,25 @@ def read_dot_pat_map(path: str | os.PathLike) -> xr.DataArray:
     >>> da.name, da.dims, da.attrs["wavelength_nm"], da.attrs["units"]
     ('mua', ('y', 'x'), 780.0, 'cm-1')
     """
+    da = _dot_pat_map(path, units)
+    _check_dot_pat_values(da, units, da.attrs["source_file"])
+    return da
+
+
+def _dot_pat_map(path, units: str) -> xr.DataArray:
+    """:func:`read_dot_pat_map` without the median check (a folder checks its layout first)."""
+    if units not in DOT_PAT_UNITS:
+        raise ConfigError(f"units must be one of {list(DOT_PAT_UNITS)}, got {units!r}")
     p = check_input_file(path)
     arr = load_numpy(p)
     if isinstance(arr, dict):
         raise FormatError(f"{p.name}: an .npz archive, expected one .npy map")
     if arr.ndim != 2:
         raise FormatError(f"{p.name}: expected a 2-D map, got shape {arr.shape}")
+    if arr.dtype.kind == "c" and not np.any(arr.imag):
+        arr = arr.real  # a complex array that holds real values: the same map
+    if arr.dtype.kind not in "fiu":  # a complex map would lose its imaginary part
+        raise FormatError(f"{p.name}: expected a real-valued map, got dtype {arr.dtype}")
     parts = p.stem.split("-")
     quantity = {"mua": "mua", "mus": "musp"}.get(parts[0])
     if quantity is None:
@@ -175,23 +233,22 @@ def read_dot_pat_map(path: str | os.PathLike) -> xr.DataArray:
         },
         name=quantity,
         attrs={
-            "units": "cm-1",
+            "units": units,
             "wavelength_nm": wl,
             "source_file": p.name,
-            "note": "units as used by the source repository (cm^-1); pixel size not stored",
+            "note": "units as used by the source repository (cm^-1); pixel size not stored"
+            if units == "cm-1"
+            else f"units {units} as given; pixel size not stored",
         },
     )
     bad = int(np.count_nonzero(~np.isfinite(arr)))
     if bad:  # a reconstructed map has a value in every pixel
         raise FormatError(f"{p.name}: the map has {bad} NaN or infinite values")
-    from brim.schema import check_ranges
-
-    check_ranges(da, "reconstruction")  # plausible mua / musp in cm-1
     return da
 
 
 @provenance.step(inputs=("folder",))
-def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
+def read_dot_pat_patient(folder: str | os.PathLike, *, units: str = "cm-1") -> xr.Dataset:
     """All ``mua-<nm>.npy`` / ``mus-<nm>.npy`` maps of one patient folder as a reconstruction.
 
     A patient folder holds one map per quantity and wavelength, all on the same grid, and the
@@ -203,11 +260,13 @@ def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
     ----------
     folder : path-like
         The patient folder, e.g. ``fusion/dot_pat/p1``.
+    units : {"cm-1", "mm-1", "m-1"}
+        The unit of the maps (see :func:`read_dot_pat_map`).
 
     Returns
     -------
     xarray.Dataset
-        ``reconstruction`` kind with ``mua`` and/or ``musp`` (wavelength, y, x), cm^-1.
+        ``reconstruction`` kind with ``mua`` and/or ``musp`` (wavelength, y, x), in ``units``.
 
     Examples
     --------
@@ -238,16 +297,17 @@ def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
     if not files:
         raise MissingFileError(f"{d}: no mua-*.npy / mus-*.npy maps")
     provenance.add_inputs(*files)
-    das = [read_dot_pat_map(f) for f in files]
+    das = [_dot_pat_map(f, units) for f in files]
     maps: dict[str, dict[float, xr.DataArray]] = {"mua": {}, "musp": {}}
     for da in das:
         name, wl = da.attrs["source_file"], da.attrs["wavelength_nm"]
         if np.isnan(wl):
             raise FormatError(f"{d.name}/{name}: no wavelength in the file name (mua-<nm>.npy)")
         if da.shape != das[0].shape:
+            flipped = " (transposed?)" if da.shape == das[0].shape[::-1] else ""
             raise FormatError(
                 f"{d.name}: {name} has shape {da.shape} but {das[0].attrs['source_file']} has "
-                f"{das[0].shape}; all maps of a patient must share one grid"
+                f"{das[0].shape}{flipped}; all maps of a patient must share one grid"
             )
         same = maps[da.name].get(wl)
         if same is not None:
@@ -262,13 +322,15 @@ def read_dot_pat_patient(folder: str | os.PathLike) -> xr.Dataset:
             f"{d.name}: mua maps at {sorted(maps['mua'])} nm but mus maps at "
             f"{sorted(maps['musp'])} nm; each wavelength needs both maps"
         )
+    for da in das:  # the layout is right: now the unit
+        _check_dot_pat_values(da, units, f"{d.name}/{da.attrs['source_file']}")
     out = {}
     for q, byw in maps.items():
         if byw:
             wl = sorted(byw)
             stacked = xr.concat([byw[w] for w in wl], dim="wavelength", combine_attrs="drop")
             stacked = stacked.assign_coords(wavelength=("wavelength", wl, {"units": "nm"}))
-            stacked.attrs["units"] = "cm-1"
+            stacked.attrs["units"] = units
             out[q] = stacked
     ds = xr.Dataset(out, attrs={"source_folder": d.name})
     return stamp(ds, "reconstruction")
