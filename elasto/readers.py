@@ -483,7 +483,7 @@ def _pybf_frame(rf_data, frame: str, n_el: int, path: Path) -> tuple[np.ndarray,
     guessed. An array with neither axis of that length is refused.
     """
     g = rf_data[frame]
-    shots = sorted(g, key=lambda s: int(s.split("_")[-1]))
+    shots = _numbered(g, "shot")
     if not shots:
         raise FormatError(f"{path}: data/rf_data/{frame} holds no shots (shot_1, shot_2, ...)")
     out: list[np.ndarray] = []
@@ -506,8 +506,39 @@ def _pybf_frame(rf_data, frame: str, n_el: int, path: Path) -> tuple[np.ndarray,
                 f"{path}: data/rf_data/{frame}/{s} has shape {a.shape} but {shots[0]} has "
                 f"{out[0].shape}; every shot needs the same number of samples"
             )
+        if a.dtype.kind not in "if":
+            raise FormatError(
+                f"{path}: data/rf_data/{frame}/{s} holds {a.dtype} samples; channel data are "
+                f"signed RF (an echo swings both ways): "
+                + (
+                    "subtract the ADC offset (2**15 for 16-bit offset binary) and store int16"
+                    if a.dtype.kind == "u"
+                    else "IQ or other samples are not read: store the real RF"
+                )
+            )
         out.append(a)
     return np.stack(out), note
+
+
+def _numbered(group, stem: str) -> list[str]:
+    """The ``<stem>_<k>`` members of a group in the order of k; other entries (notes, time
+    stamps that some exports add) are not data and are left alone."""
+    import re
+
+    found = {int(m[1]): k for k in group if (m := re.fullmatch(rf"{stem}_(\d+)", k))}
+    return [found[k] for k in sorted(found)]
+
+
+def _tx_mode(group, path) -> str:
+    """The one entry of ``data/tx_mode``: the only one, or the only ``PW_*`` among several."""
+    keys = list(group)
+    pw = [k for k in keys if k.startswith("PW")]
+    if len(keys) == 1 or len(pw) == 1:
+        return keys[0] if len(keys) == 1 else pw[0]
+    raise FormatError(
+        f"{path}: data/tx_mode holds {len(keys)} transmit modes ({', '.join(keys) or 'none'}); "
+        f"the pybf layout has one, PW_<count>_<max degrees> with the plane-wave angles in rad"
+    )
 
 
 def _time_shift(f, path) -> float:
@@ -670,12 +701,14 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
         try:
             fs = _h5_scalar(f, "data/f_sampling")
             tx_group = f["data/tx_mode"]
-            tx_key = next(iter(tx_group))
+            tx_key = _tx_mode(tx_group, path)
             angles = np.ravel(tx_group[tx_key][()]).astype(float)
             n_el = int(_h5_scalar(f, "trans_params/x_num_of_elements"))
             pitch = _h5_scalar(f, "trans_params/x_pitch")
             fc = _h5_scalar(f, "trans_params/f_central")
-            frames = sorted(f["data/rf_data"], key=lambda s: int(s.split("_")[-1]))
+            frames = _numbered(f["data/rf_data"], "frame")
+            if not frames:
+                raise FormatError(f"{path}: data/rf_data holds no frame_1, frame_2, ...")
             data = [_pybf_frame(f["data/rf_data"], fr, n_el, path) for fr in frames]
             shift = _time_shift(f, path)
             scat = f["sim_params/scatters_data"][()] if "sim_params/scatters_data" in f else None

@@ -56,12 +56,12 @@ def _variant(src: Path, dst: Path, edit) -> Path:
     return dst
 
 
-def _shots(f, fn) -> None:
+def _shots(f, fn, **options) -> None:
     for g in (f["data/rf_data"][k] for k in f["data/rf_data"]):
         for s in list(g):
             a = g[s][()]
             del g[s]
-            g[s] = fn(a)
+            g.create_dataset(s, data=fn(a), **options)
 
 
 def _transposed(f):
@@ -90,7 +90,18 @@ def _fieldii_scatterers(f):
     f["sim_params/scatters_data"] = scat.T  # Field II's positions: (N, 3)
 
 
+def _extra_entries(f):
+    f["data/rf_data/frame_1/timestamps"] = np.arange(3.0)  # what some exports add
+    f["data/rf_data/notes"] = np.bytes_("phantom 3, probe L12-5")
+    f["data/tx_mode/comment"] = np.bytes_("3 angles")
+
+
 SAME = {
+    "extra_entries": _extra_entries,
+    "gzip_chunked": lambda f: _shots(
+        f, np.asarray, compression="gzip", shuffle=True, chunks=(16, 256)
+    ),
+    "big_endian": lambda f: _shots(f, lambda a: a.astype(">i2")),
     "transposed": _transposed,
     "float32": lambda f: _shots(f, lambda a: a.astype(np.float32)),
     "float64": lambda f: _shots(f, lambda a: a.astype(np.float64)),
@@ -192,7 +203,18 @@ def _deg_small(f):
     f["data/tx_mode/PW_3_1"] = [[-1.0, 0.0, 1.0]]  # degrees: under pi/2, so not caught by size
 
 
+def _as(dtype):
+    return lambda f: _shots(f, lambda a: (a.astype(np.int32) + 32768).astype(dtype))
+
+
 REFUSED = {
+    "offset_binary": (_as(np.uint16), "shot_1 holds uint16 samples", "subtract the ADC offset"),
+    "complex": (_as(np.complex64), "shot_1 holds complex64 samples", "store the real RF"),
+    "no_tx_mode": (
+        lambda f: f.__delitem__("data/tx_mode/PW_3_12"),
+        "data/tx_mode holds 0 transmit modes",
+        "PW_<count>_<max degrees>",
+    ),
     "deg_small": (_deg_small, "PW_3_1 stores [-1.0, 0.0, 1.0]", "are these degrees?"),
     "name_disagrees": (
         lambda f: f["data/tx_mode/PW_3_12"].__setitem__(Ellipsis, [[0.0, 0.0, 0.0]]),
