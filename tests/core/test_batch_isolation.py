@@ -101,3 +101,72 @@ def test_the_servers_stop_when_asked(tmp_path):
     _isolation.shutdown()
     assert not _isolation._servers
     assert all(p.poll() is not None for p in processes)
+
+
+_WARM_MODULE = """
+import sys
+import threading
+import time
+
+import brim
+
+
+def reads(path):
+    warm = "h5netcdf" in sys.modules  # imported by brim.open, not by import brim
+    ds = brim.open(path)
+    ds.attrs["h5netcdf_at_start"] = int(warm)
+    return ds
+
+
+def starts_a_thread(path):
+    import brim_thread_at_import  # noqa: F401
+
+    return brim.open(path)
+"""
+
+
+def test_later_files_inherit_the_modules_the_first_imported(tmp_path, monkeypatch):
+    """The server imports what a file's child imported, so the next child starts warm
+    (the first file of a batch pays the I/O stack's imports, about 1.5 s, once)."""
+    import brim
+    from brim import _isolation
+    from brim.parallel import _run_one
+
+    _isolation.shutdown()
+    (tmp_path / "brim_warm_pipeline.py").write_text(_WARM_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import brim_warm_pipeline as mod
+
+    for i in range(2):
+        rec = _run_one(mod.reads, SAMPLE, str(tmp_path / f"o{i}.nc"), {}, 60.0)
+        assert rec.status == "ok", rec.error
+    assert brim.open(tmp_path / "o0.nc").attrs["h5netcdf_at_start"] == 0
+    assert brim.open(tmp_path / "o1.nc").attrs["h5netcdf_at_start"] == 1
+    _isolation.shutdown()
+
+
+def test_a_server_that_gained_a_thread_retires(tmp_path, monkeypatch):
+    """A module that starts a thread when imported would make the server unsafe to fork from:
+    the server answers, then stops, and the next file gets a fresh one."""
+    from brim import _isolation
+    from brim.parallel import _run_one
+
+    _isolation.shutdown()
+    (tmp_path / "brim_warm_pipeline2.py").write_text(_WARM_MODULE)
+    (tmp_path / "brim_thread_at_import.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import brim_warm_pipeline2 as mod
+
+    rec = _run_one(mod.reads, SAMPLE, str(tmp_path / "a.nc"), {}, 60.0)
+    assert rec.status == "ok", rec.error
+    first = next(iter(_isolation._servers.values())).process
+    rec = _run_one(mod.starts_a_thread, SAMPLE, str(tmp_path / "b.nc"), {}, 60.0)
+    assert rec.status == "ok", rec.error
+    assert first.poll() is not None and not _isolation._servers
+    rec = _run_one(mod.reads, SAMPLE, str(tmp_path / "c.nc"), {}, 60.0)
+    assert rec.status == "ok", rec.error
+    assert next(iter(_isolation._servers.values())).process.pid != first.pid
+    _isolation.shutdown()
