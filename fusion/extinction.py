@@ -134,7 +134,7 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     p = DEFAULT_EXTINCTION if path is None else check_input_file(path)
     if path is None:
         provenance.add_inputs(p)  # the bundled table, by its SHA-256
-    rows = []
+    rows: list[list[float]] = []
     names: list[str] = []
     scales = [1.0, 1.0, 1.0]
     for n, ln in enumerate(read_text(p, what="extinction table").splitlines(), 1):

@@ -309,14 +309,14 @@ def read_dot_pat_patient(folder: str | os.PathLike, *, units: str = "cm-1") -> x
                 f"{d.name}: {name} has shape {da.shape} but {das[0].attrs['source_file']} has "
                 f"{das[0].shape}{flipped}; all maps of a patient must share one grid"
             )
-        same = maps[da.name].get(wl)
+        same = maps[str(da.name)].get(wl)
         if same is not None:
             raise FormatError(
                 f"{d.name}: {same.attrs['source_file']} and {name} are both {da.name} at "
                 f"{wl:g} nm; a patient folder holds one map per quantity and wavelength (for "
                 f"phantom scans, read each map with read_dot_pat_map)"
             )
-        maps[da.name][wl] = da
+        maps[str(da.name)][wl] = da
     if maps["mua"] and maps["musp"] and maps["mua"].keys() != maps["musp"].keys():
         raise FormatError(
             f"{d.name}: mua maps at {sorted(maps['mua'])} nm but mus maps at "

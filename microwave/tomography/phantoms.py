@@ -665,9 +665,9 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
         raise MissingFileError(f"no such folder: {root}; pass the mwsegeval folder")
     mat = _config_dir(root, "data") / "input_forwardModel.mat"
     cfg = _config_dir(root, "Configuration")
-    for f in (mat, cfg / "xNodes.txt", cfg / "yNodes.txt", cfg / "frequency.txt"):
-        if not f.is_file():
-            raise MissingFileError(f"{f} not found; a MWSegEval folder holds it")
+    for need in (mat, cfg / "xNodes.txt", cfg / "yNodes.txt", cfg / "frequency.txt"):
+        if not need.is_file():
+            raise MissingFileError(f"{need} not found; a MWSegEval folder holds it")
     variables = read_mat(mat)
     if "input_forwardModel" not in variables:
         raise FormatError(
