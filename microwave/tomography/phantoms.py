@@ -723,8 +723,8 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
         x, eps = x[::-1], eps[:, ::-1]
     if y[0] > y[-1]:
         y, eps = y[::-1], eps[::-1]
-    if np.any(eps.imag > 0):
-        eps = np.conj(eps)  # keep brim's eps' - j eps''
+    if np.sum(eps.imag) > 0:  # mostly eps' + j eps'': the other sign convention
+        eps = np.conj(eps)  # keep brim's eps' - j eps'' (a few noisy cells do not flip it)
     ds = xr.Dataset(
         {"permittivity": (("y", "x"), np.ascontiguousarray(eps), {"units": "1"})},
         coords={"x": ("x", x.copy(), {"units": "m"}), "y": ("y", y.copy(), {"units": "m"})},

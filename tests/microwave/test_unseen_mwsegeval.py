@@ -222,3 +222,16 @@ def test_cli_refuses_without_traceback_or_output(variant, source, raw, tmp_path)
     assert "Traceback" not in run.stderr and "brim: error:" in run.stderr
     assert not out.exists()
     assert issubclass(REFUSED[variant][1], BrimError)
+
+
+def test_one_cell_of_the_other_sign_does_not_flip_the_whole_map(source, reference, raw, tmp_path):
+    # a reconstruction's noise may give a few cells eps'' < 0; the map keeps its convention
+    root = _copy(source, tmp_path)
+    noisy = raw.copy()
+    noisy[5, 7] = np.conj(noisy[5, 7])
+    _save_map(root, noisy)
+    eps = load_mwsegeval(root)["permittivity"].values
+    ref = reference["permittivity"].values
+    assert eps[5, 7] == noisy[5, 7]
+    eps[5, 7] = ref[5, 7]
+    np.testing.assert_array_equal(eps, ref)
