@@ -398,7 +398,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "channel",
-        help="channel data: pybf HDF5 (or its structs saved by MATLAB -v7.3) or brim "
+        help="channel data: pybf HDF5 (or its structs saved by MATLAB, .mat) or brim "
         "channel_data NetCDF",
     )
     add_output_option(p, "file", "output NetCDF file")

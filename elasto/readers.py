@@ -13,7 +13,8 @@ Two kinds of Dataset come out (specs in :mod:`brim.schema.ultrasound`):
 
 Supported files: MATLAB ``.mat`` v5 (``scipy.io.loadmat``) and v7.3 (HDF5, read with ``h5py``),
 the HDF5 channel layout of the pybf project (``data/rf_data/frame_k/shot_j``, ``trans_params``,
-``sim_params``), NumPy ``.npy`` (never unpickled) and brim NetCDF.
+``sim_params``; also its structs saved by MATLAB), NumPy ``.npy`` (never unpickled) and brim
+NetCDF.
 """
 
 from __future__ import annotations
@@ -641,8 +642,9 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
 
     Stored otherwise, the same data read the same: shots saved (sample, element) are turned
     (``x_num_of_elements`` names the element axis), any numeric type, the structs saved from
-    MATLAB with ``-v7.3``, pybf's ``hardware_params/correction_time`` and ``start_time`` of
-    measured data in place of ``correction_time_shift``, scatterers as Field II's (N, 3).
+    MATLAB (``.mat``, v5/v7 or v7.3), pybf's ``hardware_params/correction_time`` and
+    ``start_time`` of measured data in place of ``correction_time_shift``, scatterers as
+    Field II's (N, 3).
 
     Parameters
     ----------
@@ -680,17 +682,23 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
     >>> ds.brim.kind, ds["channel"].shape, float(ds["pitch"]), ds["pitch"].attrs["units"]
     ('channel_data', (1, 1, 8, 50), 0.0003, 'm')
     """
+    import contextlib
+
     import h5py
 
     path = check_input_file(path, what="channel data")
     from brim.limits import check_hdf5
 
-    check_hdf5(path)  # declared sizes and the HDF5 heaps, before h5py reads anything
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise FormatError(f"{path} is not an HDF5 file: {exc}") from exc
-    with f:
+    source: contextlib.AbstractContextManager
+    if path.suffix.lower() == ".mat" and not _is_hdf5(path):
+        source = contextlib.nullcontext(_MatTree.read(path))  # MATLAB v5/v7: the same structs
+    else:
+        check_hdf5(path)  # declared sizes and the HDF5 heaps, before h5py reads anything
+        try:
+            source = h5py.File(path, "r")
+        except OSError as exc:
+            raise FormatError(f"{path} is not an HDF5 file: {exc}") from exc
+    with source as f:
         missing = [k for k in _PYBF_REQUIRED if k not in f]
         if missing:
             raise FormatError(
@@ -825,9 +833,53 @@ def _pulse_shift(f, path) -> float:
 
 
 _NO_MAT = (
-    "Channel data are read from the pybf layout (MATLAB: save the structs data and "
-    "trans_params with -v7.3) or from arrays with brim.elasto.make_channel_data"
+    "Channel data are read from the pybf layout (in MATLAB, the structs data and "
+    "trans_params saved together) or from arrays with brim.elasto.make_channel_data"
 )
+
+
+class _MatTree:
+    """The structs of a MATLAB v5/v7 file seen as h5py sees the pybf layout: ``"a/b" in t``,
+    ``t["a/b"]`` (a struct as another tree, an array as itself, so ``[()]`` reads it),
+    iteration over the field names."""
+
+    def __init__(self, fields: dict):
+        self._fields = fields
+
+    @classmethod
+    def read(cls, path) -> _MatTree:
+        from brim.io import read_mat
+
+        return cls({k: cls._node(v) for k, v in read_mat(path).items()})
+
+    @classmethod
+    def _node(cls, v):
+        v = np.asarray(v)
+        if v.dtype.names and v.size == 1:  # a scalar struct (read_mat: a structured array)
+            rec = v.reshape(-1)[0]
+            return cls({n: cls._node(rec[n]) for n in v.dtype.names})
+        return v
+
+    def _get(self, key: str):
+        node: object = self
+        for part in key.strip("/").split("/"):
+            if not isinstance(node, _MatTree) or part not in node._fields:
+                raise KeyError(f"no field {key.replace('/', '.')!r}")
+            node = node._fields[part]
+        return node
+
+    def __contains__(self, key: str) -> bool:
+        try:
+            self._get(key)
+        except KeyError:
+            return False
+        return True
+
+    def __getitem__(self, key: str):
+        return self._get(key)
+
+    def __iter__(self):
+        return iter(sorted(self._fields))
 
 
 def _hdf5_kind(path) -> tuple[bool, bool, list[str]]:
@@ -848,7 +900,9 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
     Parameters
     ----------
     path : path-like
-        A pybf HDF5 file (:func:`read_channel_pybf`) or a brim file of kind ``channel_data``.
+        A pybf HDF5 file (:func:`read_channel_pybf`), the pybf structs ``data``,
+        ``trans_params`` (and ``sim_params``) saved by MATLAB in a ``.mat`` file, or a brim
+        file of kind ``channel_data``.
     **kw
         Options of :func:`read_channel_pybf` (e.g. ``sound_speed``).
 
@@ -860,7 +914,7 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
     Raises
     ------
     FormatError
-        The file holds neither.
+        The file holds neither (the message names what it holds and what is missing).
 
     Examples
     --------
@@ -903,7 +957,14 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
                 + _NO_MAT
             )
     elif path.suffix.lower() == ".mat":
-        raise FormatError(f"{path} is a .mat file but not HDF5 (MATLAB v5 or older). " + _NO_MAT)
+        tree = _MatTree.read(path)
+        if any(k in tree for k in ("data/rf_data", "data/tx_mode", "trans_params")):
+            return read_channel_pybf(path, **kw)
+        raise FormatError(
+            f"{path} is a MATLAB file without the pybf structs (data.rf_data.frame_k.shot_j, "
+            f"data.f_sampling, data.tx_mode, trans_params); it holds "
+            f"{', '.join(list(tree)[:8]) or 'nothing'}. " + _NO_MAT
+        )
     from brim.io import open as brim_open
 
     ds = brim_open(path)

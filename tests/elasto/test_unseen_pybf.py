@@ -122,7 +122,7 @@ def test_same_data_stored_otherwise_reads_the_same(tmp_path, pybf, ref, name):
     assert ("source_order" in ch.attrs) == (name == "transposed")
 
 
-def test_one_shot_two_frames_and_matlab_v73(tmp_path, pybf, ref):
+def test_one_shot_and_two_frames(tmp_path, pybf, ref):
     def one_shot(f):
         g = f["data/rf_data/frame_1"]
         a = g["shot_2"][()]
@@ -142,19 +142,29 @@ def test_one_shot_two_frames_and_matlab_v73(tmp_path, pybf, ref):
     assert ch["channel"].shape == (2, 3, 192, 2313)
     np.testing.assert_array_equal(ch["channel"].values[1], ref["channel"].values[0])
 
-    # the structs data, trans_params, sim_params saved from MATLAB with -v7.3, after h5read
-    # (which shows every array transposed)
-    def matlab_view(g):
+
+@pytest.mark.parametrize("save", ["v73", "v5", "v5_transposed"])
+def test_pybf_structs_saved_by_matlab_read_the_same(tmp_path, pybf, ref, save):
+    # the structs data, trans_params, sim_params loaded in MATLAB with h5read (which shows
+    # every array transposed) and saved again: -v7.3 turns them back; the default -v7 keeps
+    # MATLAB's shapes; or the v5 file written from Python with pybf's own shapes
+    def tree(g, turn):
         return {
-            k: matlab_view(v) if isinstance(v, h5py.Group) else np.asarray(v[()]).T
+            k: tree(v, turn) if isinstance(v, h5py.Group) else (v[()].T if turn else v[()])
             for k, v in g.items()
         }
 
     with h5py.File(pybf) as f:
-        tree = matlab_view(f)
-    ch = read_channel(savemat73(tmp_path / "pybf73.mat", tree))
+        structs = tree(f, turn=save != "v5")
+    path = tmp_path / "pybf.mat"
+    if save == "v73":
+        savemat73(path, structs)
+    else:  # electroacoustic_impulse_response is 32 characters: MATLAB >= 7.6's long names
+        scipy.io.savemat(path, structs, long_field_names=True)
+    ch = read_channel(path)
     np.testing.assert_array_equal(ch["channel"].values, ref["channel"].values)
-    np.testing.assert_array_equal(ch["time"].values, ref["time"].values)
+    for c in ("time", "angle", "element_x", "scatterer_x", "scatterer_z"):
+        np.testing.assert_array_equal(ch[c].values, ref[c].values, err_msg=c)
 
 
 def _beamform(capsys, src: Path, out: Path) -> tuple[int, str]:
@@ -273,13 +283,13 @@ def test_mat_files_are_refused_naming_the_pybf_layout(tmp_path, pybf, capsys):
     scipy.io.savemat(tmp_path / "v5.mat", {"rf_data": shot, "f_sampling": 20e6})
     savemat73(tmp_path / "v73.mat", {"rf_data": shot, "f_sampling": 20e6})
     for name, text in (
-        ("v5.mat", "not HDF5 (MATLAB v5 or older)"),
-        ("v73.mat", "it holds f_sampling, rf_data"),
+        ("v5.mat", "MATLAB file without the pybf structs (data.rf_data.frame_k.shot_j"),
+        ("v73.mat", "is HDF5 but neither the pybf channel layout"),
     ):
         out = tmp_path / f"{name}.nc"
         code, err = _beamform(capsys, tmp_path / name, out)
         assert code == 2 and "\n" not in err and text in err, err
-        assert "make_channel_data" in err and "-v7.3" in err
+        assert "it holds f_sampling, rf_data" in err and "make_channel_data" in err
         assert not out.exists()
         with pytest.raises(brim.FormatError, match="pybf layout"):
             read_channel(tmp_path / name)
