@@ -228,9 +228,9 @@ def convert_map(
     if not p.exists():
         raise MissingFileError(f"no such file or folder: {p}")
     if p.is_dir():
-        ds = public_data.read_dot_pat_patient(p)
+        ds = public_data.read_dot_pat_patient(p, units=ZHU_LAB_UNITS if units is None else units)
     elif p.suffix.lower() == ".npy":
-        da = public_data.read_dot_pat_map(p)
+        da = public_data.read_dot_pat_map(p, units=ZHU_LAB_UNITS if units is None else units)
         ds = da.to_dataset(name=da.name)
         ds.attrs.update({k: v for k, v in da.attrs.items() if k in ("source_file", "note")})
         if np.isfinite(da.attrs.get("wavelength_nm", np.nan)):

@@ -276,3 +276,17 @@ def test_cli_convert_refuses_mm1_maps_read_as_cm1(dot_pat, tmp_path):
     assert "Traceback" not in run.stderr and "units='mm-1'" in run.stderr
     assert not out.exists()
     assert issubclass(FormatError, BrimError)
+
+
+@pytest.mark.parametrize(("units", "scale"), [("m-1", 100.0), ("mm-1", 0.1)])
+def test_cli_convert_with_units_reads_maps_in_that_unit(units, scale, dot_pat, tmp_path):
+    """``--units`` reaches the reader: the maps in m-1 (or mm-1) convert to the same mm-1 maps."""
+    d = _folder(dot_pat, tmp_path, lambda n, a: a.astype(np.float64) * scale)
+    ref, out = tmp_path / "ref.nc", tmp_path / "p1.nc"
+    assert _cli("convert", dot_pat / "p1", "-o", ref).returncode == 0
+    run = _cli("convert", d, "--units", units, "-o", out)
+    assert run.returncode == 0, run.stderr
+    a, b = xr.load_dataset(ref), xr.load_dataset(out)
+    for v in ("mua", "musp", "hbt", "so2"):
+        np.testing.assert_allclose(b[v].values, a[v].values, rtol=1e-5, atol=1e-9)
+    assert b.attrs["converted_from_units"] == units
