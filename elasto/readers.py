@@ -760,6 +760,15 @@ def read_channel_pybf(path: str | os.PathLike, *, sound_speed: float = 1540.0) -
             f"the pybf layout stores radians (12 degrees = 0.209), are these degrees?"
         )
     _check_tx_name(path, tx_key, angles)
+    # Plane-wave compounding steers within a few tens of degrees: an element a wavelength
+    # wide radiates 12 dB down at 45 degrees (soft-baffle directivity sinc(w sin(a) / lambda)
+    # cos(a)), so no sequence goes further. 1 stored for 1 degree would be read as 57 degrees.
+    if np.abs(angles).max(initial=0.0) > np.radians(45.0):
+        raise FormatError(
+            f"{path}: plane-wave angles up to {np.degrees(np.abs(angles).max()):.1f} degrees "
+            f"({np.abs(angles).max():g} rad) in data/tx_mode/{tx_key}; plane-wave sequences "
+            f"steer within 45 degrees and the pybf layout stores radians: are these degrees?"
+        )
     element_x = (np.arange(n_el) - 0.5 * (n_el - 1)) * pitch
     ds = make_channel_data(
         arr,

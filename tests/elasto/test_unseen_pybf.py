@@ -208,6 +208,11 @@ def _not_pybf(f):
     f["scan/rf"] = np.zeros((4, 3))
 
 
+def _deg_unnamed(f):
+    del f["data/tx_mode/PW_3_12"]
+    f["data/tx_mode/angles"] = [[-1.0, 0.0, 1.0]]  # degrees under a name that gives none
+
+
 def _deg_small(f):
     del f["data/tx_mode/PW_3_12"]
     f["data/tx_mode/PW_3_1"] = [[-1.0, 0.0, 1.0]]  # degrees: under pi/2, so not caught by size
@@ -226,6 +231,11 @@ REFUSED = {
         "PW_<count>_<max degrees>",
     ),
     "deg_small": (_deg_small, "PW_3_1 stores [-1.0, 0.0, 1.0]", "are these degrees?"),
+    "deg_unnamed": (
+        _deg_unnamed,
+        "plane-wave angles up to 57.3 degrees (1 rad) in data/tx_mode/angles",
+        "are these degrees?",
+    ),
     "name_disagrees": (
         lambda f: f["data/tx_mode/PW_3_12"].__setitem__(Ellipsis, [[0.0, 0.0, 0.0]]),
         "PW_3_12 names 3 plane waves from -12 to 12 degrees",
