@@ -100,13 +100,18 @@ def _phantom(spec: str, grid_spec: str | None, background: complex):
         return ph, s
     if spec.startswith("mwsegeval:"):
         ph = mwsegeval_phantom(spec.split(":", 1)[1], tumour=(0.01, 0.01, 0.005))
-        return ph, 0
+        return (ph.on_grid(grid) if grid_spec else ph), 0  # default: the map's own 0.5 mm grid
     path = Path(spec)
     if not path.exists():
         raise MissingFileError(
             f"phantom {spec!r} is neither a built-in name (breast, breast-healthy, random:SEED, "
             "random-healthy:SEED, "
             "mwsegeval:FOLDER) nor an existing file"
+        )
+    if grid_spec:
+        raise ConfigError(
+            f"--grid does not apply to the phantom file {spec}: its grid is the file's x and y "
+            "(resample the file, or drop --grid)"
         )
     import brim
 

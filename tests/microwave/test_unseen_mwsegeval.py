@@ -235,3 +235,27 @@ def test_one_cell_of_the_other_sign_does_not_flip_the_whole_map(source, referenc
     assert eps[5, 7] == noisy[5, 7]
     eps[5, 7] = ref[5, 7]
     np.testing.assert_array_equal(eps, ref)
+
+
+def test_cli_simulate_puts_the_map_on_the_grid_asked_for(source, tmp_path):
+    """``--grid`` with ``mwsegeval:DIR`` was ignored: the fields came on the 225 x 225 map grid."""
+    import brim
+
+    out = tmp_path / "fields.nc"
+    run = subprocess.run(
+        [sys.executable, "-m", "brim", "microwave", "simulate", f"mwsegeval:{source}", "-o",
+         str(out), "--tx", "4", "--rx", "8", "--grid", "48x48:0.12"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    ds = brim.open(out)
+    assert ds.attrs["grid"] == "48x48:0.12"
+    step = ds.brim.provenance[-1]
+    assert step["parameters"]["grid"]["nx"] == 48 and step["parameters"]["grid"]["d"] == 0.0025
+    again = subprocess.run(
+        [sys.executable, "-m", "brim", "microwave", "simulate", str(out), "-o",
+         str(tmp_path / "again.nc"), "--grid", "32x32:0.12"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode != 0 and "--grid does not apply" in again.stderr
+    assert "Traceback" not in again.stderr and not (tmp_path / "again.nc").exists()
