@@ -380,7 +380,16 @@ def read_rf(
             f"beamform it first (CLI: brim elasto beamform)"
         )
     if suffix == ".mat":
-        arr = read_mat_variable(path, var=var)
+        try:
+            arr = read_mat_variable(path, var=var)
+        except FormatError:
+            if _mat_has_pybf(path):
+                raise FormatError(
+                    f"{path} holds plane-wave channel data (the pybf structs data, "
+                    f"trans_params); read it with read_channel and beamform it first (CLI: "
+                    f"brim elasto beamform)"
+                ) from None
+            raise
     elif suffix == ".npy":
         loaded = load_numpy(path)
         if isinstance(loaded, dict):
@@ -891,6 +900,17 @@ class _MatTree:
         return iter(sorted(self._fields))
 
 
+def _mat_has_pybf(path) -> bool:
+    """Whether a ``.mat`` file holds the pybf structs (v7.3: HDF5 groups; v5: structs)."""
+    if _is_hdf5(path):
+        return _hdf5_kind(path)[0]
+    try:
+        tree = _MatTree.read(path)
+    except FormatError:
+        return False
+    return any(k in tree for k in ("data/rf_data", "data/tx_mode", "trans_params"))
+
+
 def _hdf5_kind(path) -> tuple[bool, bool, list[str]]:
     """Whether an HDF5 file has any pybf entry, whether it is a brim file, its top entries."""
     import h5py
@@ -966,13 +986,12 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
                 + _NO_MAT
             )
     elif path.suffix.lower() == ".mat":
-        tree = _MatTree.read(path)
-        if any(k in tree for k in ("data/rf_data", "data/tx_mode", "trans_params")):
+        if _mat_has_pybf(path):
             return read_channel_pybf(path, **kw)
         raise FormatError(
             f"{path} is a MATLAB file without the pybf structs (data.rf_data.frame_k.shot_j, "
             f"data.f_sampling, data.tx_mode, trans_params); it holds "
-            f"{', '.join(list(tree)[:8]) or 'nothing'}. " + _NO_MAT
+            f"{', '.join(list(_MatTree.read(path))[:8]) or 'nothing'}. " + _NO_MAT
         )
     from brim.io import open as brim_open
 

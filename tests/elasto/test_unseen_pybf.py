@@ -30,7 +30,7 @@ import scipy.io
 
 import brim
 from brim.cli import main
-from brim.elasto.readers import read_channel
+from brim.elasto.readers import read_channel, read_rf
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
 from matlab73 import savemat73  # noqa: E402
@@ -165,6 +165,10 @@ def test_pybf_structs_saved_by_matlab_read_the_same(tmp_path, pybf, ref, save):
     np.testing.assert_array_equal(ch["channel"].values, ref["channel"].values)
     for c in ("time", "angle", "element_x", "scatterer_x", "scatterer_z"):
         np.testing.assert_array_equal(ch[c].values, ref[c].values, err_msg=c)
+    # given as RF frames (brim elasto strain FILE.mat): sent to beamforming, not "0 numeric
+    # variables"
+    with pytest.raises(brim.FormatError, match="channel data .* read it with read_channel"):
+        read_rf(path, sampling_frequency=20e6, center_frequency=5.2e6, pitch=0.23e-3)
 
 
 def _beamform(capsys, src: Path, out: Path) -> tuple[int, str]:
