@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -415,8 +415,12 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
     -------
     str
         A file that no brim reader claims but that is a MATLAB ``.mat`` (v4-v7 through
-        :mod:`scipy.io`, v7.3 as HDF5) or another HDF5 file gets a raw summary, saying so:
-        its variables (datasets), shapes, dtypes, value ranges and NaN counts. Otherwise:
+        :mod:`scipy.io`, v7.3 as HDF5), another HDF5 file or a NumPy ``.npy`` gets a raw
+        summary, saying so: its variables (datasets), shapes, dtypes, value ranges and NaN
+        counts; a text table (``.csv``, ``.tsv``, ``.txt``, ``.dat``) its rows, columns and
+        first rows. A file known to travel beside a dataset's scans (a MERIT metadata table,
+        an MWSegEval node file, a DOT-guided-PAT map, an extinction table) also gets a hint
+        naming what reads it. Otherwise:
         reader used, schema status, subject (patient/view/date), calibration (FLIR emissivity
         and Planck constants), scalar acquisition values, attributes, dims, and per variable its
         dtype, dims, units, range and NaN count, then the provenance steps.
@@ -424,8 +428,8 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
     Raises
     ------
     MissingFileError, FormatError
-        No such file, or no reader opens it and it is neither a MATLAB ``.mat`` nor an HDF5
-        file (those are summarised raw: see :func:`describe_raw`).
+        No such file, or no reader opens it and it is none of the files summarised raw (see
+        :func:`describe_raw`).
 
     Examples
     --------
@@ -474,7 +478,7 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
 def describe_raw(
     path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE_LIMIT
 ) -> str | None:
-    """A raw summary of a MATLAB ``.mat`` or HDF5 file, for files no brim reader claims.
+    """A raw summary of a MATLAB, HDF5, ``.npy`` or text-table file no brim reader claims.
 
     Vendor files (a reconstruction saved from MATLAB, an instrument's HDF5 dump) often hold
     arrays that no brim schema describes. This lists what is inside without interpreting it:
@@ -485,14 +489,16 @@ def describe_raw(
     ----------
     path : path-like
         A MATLAB v4/v5/v7 ``.mat`` file (read with :func:`scipy.io.whosmat` and
-        :func:`scipy.io.loadmat`), or an HDF5 file, MATLAB v7.3 included (read with h5py).
+        :func:`scipy.io.loadmat`), an HDF5 file, MATLAB v7.3 included (read with h5py), a
+        NumPy ``.npy`` array (memory-mapped), or a text table (``.csv``, ``.tsv``, ``.txt``,
+        ``.dat``: its first 64 kB).
     range_limit : int or None
         Variables larger than this many bytes get no range (None: always compute it).
 
     Returns
     -------
     str or None
-        The summary, or None when the file is neither a ``.mat`` nor an HDF5 file.
+        The summary, or None when the file is none of these.
 
     Examples
     --------
@@ -512,16 +518,122 @@ def _describe_raw(p: Path, tried: list[str], range_limit) -> str | None:
         return None
     lines: list[str] | None = None
     if not h5py.is_hdf5(p):
-        lines = _mat_lines(p, range_limit)
+        lines = _mat_lines(p, range_limit) or _npy_lines(p, range_limit)
+    if lines is None and p.suffix.lower() in _TEXT_TABLES:
+        lines = _text_lines(p)
     if lines is None and h5py.is_hdf5(p):
         lines = _hdf5_lines(p, range_limit)
     if lines is None:
         return None
     head = [f"file: {p} ({_size(p.stat().st_size)})", lines[0]]
-    if tried:
-        head.append("readers tried:")
-        head += [f"  {t}" for t in tried]
-    return "\n".join([*head, *lines[1:]])
+    hint = _hint(p)
+    if hint:
+        head.append(f"hint: {hint}")
+    tail = ["readers tried:", *[f"  {t}" for t in tried]] if tried else []
+    return "\n".join([*head, *lines[1:], *tail])
+
+
+# Files that travel beside a dataset's scans, or that a modality reads with a function rather
+# than through brim.open: what `brim info` tells a user who points it at one. Plain text, so the
+# core imports no modality. (pattern on the file name, or a test on the path; the hint)
+_HINTS: list[tuple[Callable[[Path], bool], str]] = [
+    (
+        lambda p: p.name in ("frequencies.csv", "channel_names.csv", "antenna_locations.csv"),
+        "a MERIT scan folder's metadata table: give one of the folder's scan CSVs instead "
+        "(brim info FOLDER/SCAN.csv, brim microwave convert FOLDER/SCAN.csv)",
+    ),
+    (
+        lambda p: (
+            p.name.lower() in ("xnodes.txt", "ynodes.txt", "frequency.txt")
+            and p.parent.name.lower() == "configuration"
+        ),
+        "part of an MWSegEval folder: brim microwave simulate mwsegeval:FOLDER, or "
+        "brim.microwave.tomography.load_mwsegeval(FOLDER) (FOLDER holds Configuration/ and data/)",
+    ),
+    (
+        lambda p: p.suffix.lower() == ".npy" and p.name.lower().startswith(("mua-", "mus-")),
+        "a DOT-guided-PAT absorption/scattering map? brim fusion convert PATH (or its patient "
+        "folder), or brim.fusion.read_dot_pat_map(PATH)",
+    ),
+    (
+        lambda p: "extinction" in p.name.lower(),
+        "a haemoglobin extinction table? brim.fusion.read_extinction(PATH); brim fusion convert "
+        "takes it as its 'extinction' parameter",
+    ),
+]
+
+
+def _hint(p: Path) -> str | None:
+    """What a file that no reader opens probably is, and the call that reads it."""
+    return next((text for test, text in _HINTS if test(p)), None)
+
+
+def _npy_lines(p: Path, range_limit) -> list[str] | None:
+    """Lines describing a NumPy ``.npy`` array (memory-mapped), or None when it is not one."""
+    try:
+        with open(p, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":
+                return None
+        arr = np.load(p, mmap_mode="r", allow_pickle=False)
+    except Exception:  # noqa: BLE001 - damaged header, object array: no raw summary
+        return None
+    st = _array_stats(lambda idx: arr[idx], arr.shape, arr.dtype, range_limit, BLOCK_BYTES)
+    return [
+        "no brim reader claims this file: raw contents of a NumPy .npy array, not a brim Dataset",
+        "array:  dtype, shape, range",
+        f"  {arr.dtype!s:<10} {tuple(arr.shape)!s:<22} {_stat_text(st, arr.dtype.kind == 'c')}",
+    ]
+
+
+_TEXT_TABLES = (".csv", ".tsv", ".txt", ".dat")
+"""Suffixes of text tables summarised raw; another file that is text (a ``.nc`` that is not
+NetCDF, say) is an error, as before."""
+
+_TEXT_PEEK = 1 << 16
+"""Bytes of a text file read to describe it (its first rows)."""
+
+
+def _text_lines(p: Path) -> list[str] | None:
+    """Lines describing a text table (its first rows), or None when the file is not text."""
+    import codecs
+
+    with open(p, "rb") as fh:
+        data = fh.read(_TEXT_PEEK)
+    if (
+        not data
+        or b"\x00" in data
+        and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    ):
+        return None
+    for enc in (
+        ("utf-8-sig", "utf-16")
+        if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        else ("utf-8-sig", "latin-1")
+    ):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - latin-1 decodes every byte
+        return None
+    if any(ord(c) < 32 and c not in "\t\r\n\f" for c in text[:4096]):
+        return None  # control characters: binary, not text
+    rows = [r for r in text.splitlines() if r.strip()]
+    if len(data) == _TEXT_PEEK:
+        rows = rows[:-1]  # the last row read may be cut
+    if not rows:
+        return None
+    sep = next((d for d in (",", ";", "\t") if d in rows[0]), None)
+    widths = sorted({len(r.split(sep)) for r in rows[:200]})
+    cols = str(widths[0]) if len(widths) == 1 else f"{widths[0]}-{widths[-1]}"
+    more = "+" if len(data) == _TEXT_PEEK else ""
+    return [
+        "no brim reader claims this file: a text file, not a brim Dataset",
+        f"rows: {len(rows)}{more} non-empty, {cols} column(s) "
+        f"({'separated by ' + repr(sep) if sep else 'blank-separated'}); first rows:",
+        *[f"  {_short(r.strip(), 100)}" for r in rows[:3]],
+    ]
 
 
 def _stat_text(st: VariableStats, complex_: bool) -> str:

@@ -226,3 +226,60 @@ def test_info_on_the_real_dot_filtering_volume(external_data, capsys):
     assert f"{v.min():.6g} .. {v.max():.6g}" in vol  # the range of the real values
     (mask,) = [x for x in out.splitlines() if x.strip().startswith("maskall")]
     assert "0 .. 1" in mask
+
+
+def test_info_summarises_a_npy_array_no_reader_claims(tmp_path, capsys):
+    """A bare .npy used to be "no brim reader opens this file" and nine readers' complaints."""
+    a = np.linspace(0.01, 0.3, 62 * 66, dtype=np.float32).reshape(62, 66)
+    a[3, 4] = np.nan
+    f = tmp_path / "map.npy"
+    np.save(f, a)
+    assert main(["info", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "raw contents of a NumPy .npy array" in out and "hint:" not in out
+    (line,) = [x for x in out.splitlines() if x.startswith("  float32")]
+    assert "(62, 66)" in line and f"{np.nanmin(a):.6g} .. {np.nanmax(a):.6g}" in line
+    assert "NaN 1/4092" in line
+    assert out.index("(62, 66)") < out.index("readers tried:")
+
+
+def test_info_summarises_a_text_table_no_reader_claims(tmp_path, capsys):
+    f = tmp_path / "labels.csv"
+    f.write_text("\ufeffID;Diagnosis\r\n1;Healthy\r\n12;Sick\r\n\r\n")
+    assert main(["info", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "a text file, not a brim Dataset" in out
+    assert "rows: 3 non-empty, 2 column(s) (separated by ';')" in out
+    assert "  ID;Diagnosis" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("channel_names.csv", "MERIT scan folder's metadata table"),
+        ("Configuration/xNodes.txt", "MWSegEval folder"),
+        ("p1/mua-800.npy", "brim fusion convert"),
+        ("optical_extinction_coeff.csv", "brim.fusion.read_extinction"),
+    ],
+)
+def test_info_on_a_companion_file_says_what_reads_it(name, says, tmp_path, capsys):
+    f = tmp_path / name
+    f.parent.mkdir(parents=True, exist_ok=True)
+    if f.suffix == ".npy":
+        np.save(f, np.full((4, 5), 0.05))
+    else:
+        f.write_text("1,2\n2,3\n")
+    assert main(["info", str(f)]) == 0
+    hint = [x for x in capsys.readouterr().out.splitlines() if x.startswith("hint:")]
+    assert len(hint) == 1 and says in hint[0]
+
+
+def test_info_still_refuses_binary_junk_and_a_text_file_named_like_netcdf(tmp_path):
+    junk = tmp_path / "junk.dat"
+    junk.write_bytes(b"\x00\x01\x02\x03 not text" * 20)
+    with pytest.raises(FormatError, match="no brim reader opens this file"):
+        describe(junk)
+    nc = tmp_path / "scan.nc"
+    nc.write_text("not a netcdf file\n")
+    with pytest.raises(FormatError, match="no brim reader opens this file"):
+        describe(nc)
