@@ -86,10 +86,13 @@ def _out_path(path: str, *inputs) -> Path:
 def _cmd_convert(args) -> int:
     from brim.io import check_input_file
 
-    from .readers import _is_hdf5, _looks_pybf, read_channel
+    from .readers import _is_hdf5, _looks_pybf, _mat_has_pybf, read_channel
 
     def read(src: Path):
-        if src.suffix.lower() in (".h5", ".hdf5") and _is_hdf5(src) and _looks_pybf(src):
+        suffix = src.suffix.lower()
+        if (suffix in (".h5", ".hdf5") and _is_hdf5(src) and _looks_pybf(src)) or (
+            suffix == ".mat" and _mat_has_pybf(src)
+        ):  # channel data (pybf's layout, in HDF5 or saved by MATLAB): converted unbeamformed
             return read_channel(src, sound_speed=args.c)
         return _read_rf(src, args)
 

@@ -165,6 +165,10 @@ def test_pybf_structs_saved_by_matlab_read_the_same(tmp_path, pybf, ref, save):
     np.testing.assert_array_equal(ch["channel"].values, ref["channel"].values)
     for c in ("time", "angle", "element_x", "scatterer_x", "scatterer_z"):
         np.testing.assert_array_equal(ch[c].values, ref[c].values, err_msg=c)
+    # brim elasto convert FILE.mat: the channel data, unbeamformed (it used to try RF frames)
+    out = tmp_path / "channels.nc"
+    assert main(["elasto", "convert", str(path), "-o", str(out)]) == 0
+    np.testing.assert_array_equal(brim.open(out)["channel"].values, ref["channel"].values)
     # given as RF frames (brim elasto strain FILE.mat): sent to beamforming, not "0 numeric
     # variables"
     with pytest.raises(brim.FormatError, match="channel data .* read it with read_channel"):
