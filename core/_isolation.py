@@ -136,14 +136,12 @@ def _warm(modules: list) -> bool:
 
 
 def _serve(req_fd: int, resp_fd: int) -> None:
-    """The server's loop: the caller's ``sys.path`` first, then one call per message."""
+    """The server's loop: one call per message, with the caller's ``sys.path`` at that time
+    (a notebook may add a folder between two batches)."""
     with os.fdopen(req_fd, "rb") as requests, os.fdopen(resp_fd, "wb") as replies:
-        first = _recv(requests)
-        if first is None:
-            return
-        sys.path[:] = pickle.loads(first)
         while (message := _recv(requests)) is not None:
-            timeout, payload = pickle.loads(message)
+            timeout, path, payload = pickle.loads(message)
+            sys.path[:] = path
             try:
                 func, args = pickle.loads(payload)  # imports the call's modules, once
             except Exception as exc:  # noqa: BLE001 - e.g. a module only the caller has
@@ -167,21 +165,25 @@ class _Server:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         try:
+            # the caller's sys.path as PYTHONPATH: brim itself may be importable only through a
+            # folder the caller added (a source checkout in a notebook)
+            path = os.pathsep.join(p for p in sys.path if p)
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, str(req_r), str(resp_w)], pass_fds=(req_r, resp_w)
+                [sys.executable, "-c", _SERVE, str(req_r), str(resp_w)],
+                pass_fds=(req_r, resp_w),
+                env={**os.environ, "PYTHONPATH": path},
             )
         finally:
             os.close(req_r)
             os.close(resp_w)
         self.requests = os.fdopen(req_w, "wb")
         self.replies_fd = resp_r
-        _send(self.requests, pickle.dumps(list(sys.path)))
 
     def call(self, payload: bytes, timeout: float) -> tuple[tuple[str, Any], bool] | None:
         """The reply and whether the server stays safe to use, or None when it has gone (it is
         then closed)."""
         try:
-            _send(self.requests, pickle.dumps((timeout, payload)))
+            _send(self.requests, pickle.dumps((timeout, list(sys.path), payload)))
             head = _read_exactly(self.replies_fd, _HEADER.size, time.monotonic() + timeout + _GRACE)
             if head is not None:
                 (n,) = _HEADER.unpack(head)

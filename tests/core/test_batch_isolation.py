@@ -170,3 +170,23 @@ def test_a_server_that_gained_a_thread_retires(tmp_path, monkeypatch):
     assert rec.status == "ok", rec.error
     assert next(iter(_isolation._servers.values())).process.pid != first.pid
     _isolation.shutdown()
+
+
+def test_a_module_on_a_path_added_after_the_server_started(tmp_path, monkeypatch):
+    """The caller's sys.path travels with every call (a notebook adds folders as it goes)."""
+    from brim import _isolation
+    from brim.parallel import _run_one
+
+    rec = _run_one("validate", SAMPLE, str(tmp_path / "a.nc"), {}, 60.0)
+    assert rec.status == "ok", rec.error
+    server = next(iter(_isolation._servers.values())).process
+    late = tmp_path / "late"
+    late.mkdir()
+    (late / "brim_late_pipeline.py").write_text(_MODULE)
+    monkeypatch.syspath_prepend(str(late))
+    import brim_late_pipeline as mod
+
+    rec = _run_one(mod.needs_the_lock, SAMPLE, str(tmp_path / "b.nc"), {}, 60.0)
+    assert rec.status == "ok", rec.error
+    assert next(iter(_isolation._servers.values())).process is server
+    _isolation.shutdown()
