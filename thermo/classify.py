@@ -27,10 +27,10 @@ Recovery features of dynamic sequences join the features where a patient has a s
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,14 +77,45 @@ __all__ = [
     "train",
 ]
 
-POSITIVE = {"sick", "1", "cancer", "malignant", "yes", "true", "abnormal", "pm"}
-NEGATIVE = {"healthy", "0", "normal", "no", "false", "n"}
+POSITIVE = {"sick", "1", "cancer", "malignant", "yes", "true", "abnormal", "pm", "positive"}
+NEGATIVE = {"healthy", "0", "normal", "no", "false", "n", "negative"}
+# Refused rather than guessed: "benign" (and the Colombian cohort's "PB", patologia benigna, a
+# benign finding) is "sick" for a normal-vs-abnormal question and "healthy" for a cancer-vs-not
+# one; the table's author must say which ("PM", patologia maligna, is sick; "N", normal, healthy)
+AMBIGUOUS = {"pb", "benign", "probably benign", "benign pathology"}
+# header spellings (lower case, runs of space/_/- as one space) of the two columns read
+ID_COLUMNS = ("id", "patient", "patient id", "patient no", "patient number", "subject",
+              "subject id", "case", "case id")  # fmt: skip
+DIAGNOSIS_COLUMNS = ("diagnosis", "label", "class", "diagnostic", "status")
+_DELIMITERS = (",", ";", "\t")
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s_\-.#]+", " ", name.strip().lower()).strip()
+
+
+def _patient_id(raw: str) -> int | None:
+    """``1``, ``0001``, ``T0001``, ``PAC_1``, ``1.0`` (a spreadsheet's float) -> 1; else None."""
+    m = re.fullmatch(r"(?:[A-Za-z]+[_\- ]?)?0*(\d+)(?:\.0*)?", raw.strip())
+    return int(m.group(1)) if m else None
 
 
 def read_labels(path: str | os.PathLike) -> dict[int, int]:
-    """Read a patient-level labels CSV ``ID,Diagnosis`` (DMR-IR style) -> {patient: 0/1}.
+    """Read a patient-level labels table ``ID,Diagnosis`` (DMR-IR style) -> {patient: 0/1}.
 
-    Diagnosis values: ``Healthy``/``Sick`` (or 0/1, normal/cancer...), case-insensitive.
+    Tables as other people save them are read the same: UTF-8 with or without a byte-order
+    mark, UTF-16, CRLF line ends; ``,``, ``;`` or tab separated (the separator is the one of the
+    header line); quoted fields; other columns (age, notes...) ignored; blank lines and lines
+    starting with ``#`` skipped. The ID column may be headed ``ID``, ``Patient``,
+    ``Patient ID``, ``Subject``, ``Case`` (any case, ``_``/``-`` for spaces) and the diagnosis
+    column ``Diagnosis``, ``Label``, ``Class``, ``Diagnostic`` or ``Status``. IDs ``1``,
+    ``0001``, ``T0001`` and ``PAC_1`` are the same patient.
+
+    Diagnosis values, case and surrounding spaces ignored: sick = ``Sick``, ``1``, ``cancer``,
+    ``malignant``, ``yes``, ``true``, ``abnormal``, ``positive``, ``PM``; healthy =
+    ``Healthy``, ``0``, ``normal``, ``no``, ``false``, ``negative``, ``N``. ``benign`` and ``PB``
+    (the Colombian cohort's benign finding) are refused: whether benign counts as sick depends
+    on the question asked; write Healthy or Sick.
 
     Parameters
     ----------
@@ -95,32 +126,100 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     -------
     dict of int to int
         Patient id -> label (1 = sick).
+
+    Raises
+    ------
+    FormatError
+        Not a text table (a spreadsheet: save it as CSV), no ID or diagnosis column, an ID or
+        diagnosis that cannot be read, or a patient listed twice with different diagnoses (the
+        message names the patient and both lines).
+    MissingFileError
+        No such file.
     """
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"no such labels file: {p}")
-    # a picture or a spreadsheet given as the labels is a FormatError naming the format
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (.xlsx, .ods) or OLE2 (.xls)
+        raise FormatError(
+            f"{p.name}: a spreadsheet workbook, not a text table; save the sheet as CSV "
+            "(columns ID,Diagnosis) and give that file"
+        )
     text = read_text(p, what="ID,Diagnosis labels CSV")
+    # (line number, text) of the lines that hold data: blank and '#' comment lines skipped
+    lines = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not lines:
+        raise FormatError(f"{p.name}: empty; a CSV with columns 'ID,Diagnosis' is expected")
+    header_line = lines[0][1]
+    delim = max(_DELIMITERS, key=header_line.count)
+    header = next(csv.reader([header_line], delimiter=delim))
+    keys = [_header_key(h) for h in header]
+
+    def column(names: tuple[str, ...], role: str) -> int:
+        found = [i for i, k in enumerate(keys) if k in names]
+        if len(found) > 1:
+            both = ", ".join(repr(header[i]) for i in found)
+            raise FormatError(f"{p.name}: columns {both} could each be the {role}; keep one")
+        if not found:
+            raise FormatError(
+                f"{p.name}: no {role} column in the header {header_line.strip()!r}; a CSV with "
+                f"columns 'ID,Diagnosis' is expected (the {role} may be headed "
+                f"{', '.join(names)})"
+            )
+        return found[0]
+
+    i_id = column(ID_COLUMNS, "patient ID")
+    i_dx = column(DIAGNOSIS_COLUMNS, "diagnosis")
     out: dict[int, int] = {}
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    cols = {c.strip().lower(): c for c in reader.fieldnames or []}
-    if "id" not in cols or "diagnosis" not in cols:
-        raise FormatError(f"{p.name}: a CSV with columns 'ID,Diagnosis' is expected")
-    for i, row in enumerate(reader):
-        raw_id = row[cols["id"]].strip()
-        diag = row[cols["diagnosis"]].strip().lower()
-        try:
-            pid = int(raw_id.lstrip("Tt").lstrip("0") or "0")
-        except ValueError:
-            raise FormatError(f"{p.name}: row {i + 2}: ID {raw_id!r} is not a number") from None
+    first_line: dict[int, tuple[int, str]] = {}
+    for n, row in zip(
+        (n for n, _ in lines[1:]),
+        csv.reader([line for _, line in lines[1:]], delimiter=delim),
+        strict=True,
+    ):
+        if max(i_id, i_dx) >= len(row):
+            raise FormatError(
+                f"{p.name}: line {n}: {len(row)} field(s) where the header has {len(header)}"
+            )
+        raw_id, raw_dx = row[i_id].strip(), row[i_dx]
+        diag = " ".join(raw_dx.split()).lower()
+        pid = _patient_id(raw_id)
+        if pid is None:
+            raise FormatError(
+                f"{p.name}: line {n}: ID {raw_id!r} is not a patient number (1, 0001, T0001)"
+            )
         if diag in POSITIVE:
-            out[pid] = 1
+            label = 1
         elif diag in NEGATIVE:
-            out[pid] = 0
+            label = 0
+        elif diag in AMBIGUOUS:
+            raise FormatError(
+                f"{p.name}: line {n}: diagnosis {raw_dx.strip()!r} of patient {raw_id} is a "
+                "benign finding, sick for a normal-vs-abnormal question and healthy for a "
+                "cancer-vs-not one; write Healthy or Sick for each such patient"
+            )
+        elif not diag:
+            raise FormatError(
+                f"{p.name}: line {n}: patient {raw_id} has no diagnosis; write Healthy or Sick, "
+                "or remove the line"
+            )
         else:
             raise FormatError(
-                f"{p.name}: row {i + 2}: diagnosis {diag!r} is neither Healthy nor Sick"
+                f"{p.name}: line {n}: diagnosis {raw_dx.strip()!r} is neither Healthy nor Sick"
             )
+        if pid in out and out[pid] != label:
+            n0, raw0 = first_line[pid]
+            raise FormatError(
+                f"{p.name}: patient {pid} is listed twice with different diagnoses: line {n0} "
+                f"({raw0}) and line {n} ({raw_dx.strip()}); keep the right one"
+            )
+        out[pid] = label
+        first_line.setdefault(pid, (n, raw_dx.strip()))
     if not out:
         raise FormatError(f"{p.name}: no labelled patients")
     return out
@@ -345,6 +444,56 @@ def patient_of(path: str | os.PathLike) -> int | None:
     return pid
 
 
+def _listing(items: Sequence[object], limit: int = 8) -> str:
+    """``a, b, c`` or ``a, b, ... (n in all)``: a short list for a message."""
+    shown = ", ".join(str(x) for x in items[:limit])
+    return shown if len(items) <= limit else f"{shown}, ... ({len(items)} in all)"
+
+
+def _match_labels(
+    files: Sequence[Path], lab: dict[int, int] | None, *, inputs: object, labels: object
+) -> tuple[list[Path], list[int | None]]:
+    """The files of labelled patients and their patient ids; say what does not match.
+
+    Thermograms of patients the table does not list, and patients the table lists with no
+    thermogram, are each one warning naming them (never a silent loss); no match at all is an
+    error that shows the two sets of IDs side by side.
+    """
+    pids = [patient_of(f) for f in files]
+    if lab is None:
+        if not files:
+            raise MissingFileError(f"no thermogram (.txt, .jpg, .nc) found in {inputs}")
+        return list(files), pids
+    table = Path(labels).name if isinstance(labels, (str, os.PathLike)) else "the labels"
+    keep = [(f, p) for f, p in zip(files, pids, strict=True) if p is not None and p in lab]
+    if not files:
+        raise MissingFileError(
+            f"no labelled thermogram found in {inputs}: it holds no .txt, .jpg or .nc file"
+        )
+    if not keep:
+        found = sorted({p for p in pids if p is not None})
+        raise MissingFileError(
+            f"no labelled thermogram in {inputs}: none belongs to a patient of {table}; the "
+            f"files are of patient(s) {_listing(found) or 'none (no number in their names)'}, "
+            "the table lists "
+            f"{_listing(sorted(lab))}; the table's IDs must be the patient numbers of the file "
+            "names (T0012.txt and PAC_12_ST.txt are patient 12)"
+        )
+    unlabelled = [f.name for f, p in zip(files, pids, strict=True) if p is None or p not in lab]
+    if unlabelled:
+        warn(
+            f"{len(unlabelled)} of {len(files)} thermograms have no label in {table} and are "
+            f"left out: {_listing(unlabelled)}"
+        )
+    missing = sorted(set(lab) - {p for _, p in keep})
+    if missing:
+        warn(
+            f"{len(missing)} of {len(lab)} patients of {table} have no thermogram in {inputs}: "
+            f"{_listing(missing)}"
+        )
+    return [f for f, _ in keep], [p for _, p in keep]
+
+
 @positional_options
 def load_cohort(
     inputs: str | os.PathLike | Sequence[str | os.PathLike],
@@ -386,14 +535,7 @@ def load_cohort(
     else:
         files = [Path(f) for f in inputs]
     lab = read_labels(labels) if isinstance(labels, (str, os.PathLike)) else labels
-    keep = []
-    for f in files:
-        pid = patient_of(f)
-        if lab is not None and (pid is None or pid not in lab):
-            continue
-        keep.append(f)
-    if not keep:
-        raise MissingFileError(f"no labelled thermogram found in {inputs}")
+    keep, keep_pids = _match_labels(files, lab, inputs=inputs, labels=labels)
     it = keep
     if progress:
         from tqdm import tqdm
@@ -411,6 +553,14 @@ def load_cohort(
     pids = np.array(
         [meta["patient"] if meta["patient"] is not None else i for i, meta in enumerate(metas)]
     )
+    if lab is not None:  # labels go by the patient of the file name: its attribute must agree
+        for meta, pid in zip(metas, keep_pids, strict=True):
+            if meta["patient"] != pid:
+                raise FormatError(
+                    f"{meta['file']}: its name says patient {pid}, its 'patient' attribute "
+                    f"{meta['patient']}; its label would be another patient's: rename the file "
+                    "or correct the attribute"
+                )
     y = np.array([lab[int(p)] for p in pids]) if lab is not None else np.full(len(keep), -1)
     cohort = Cohort(
         [str(f) for f in keep], pids, y, np.stack(maps), X, names, metas, np.stack(diffs)
@@ -1342,7 +1492,11 @@ def train(
     elif dynamic is not None and HAS_SEQUENCE not in cohort.feature_names:
         cohort = add_recovery_features(cohort, dynamic)
     if len(np.unique(cohort.labels)) < 2:
-        raise ConfigError("training needs both healthy and sick patients")
+        kind = "sick" if cohort.labels[0] == 1 else "healthy"
+        raise ConfigError(
+            f"training needs both healthy and sick patients; the {len(set(cohort.patients))} "
+            f"labelled patients with a thermogram are all {kind}"
+        )
     _warn_few_patients(cohort.labels, cohort.patients, "training")
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)

@@ -176,7 +176,15 @@ def _cmd_train(args) -> int:
     labels = read_labels(args.labels)
     # a failure from here on leaves no empty model folder: brim.cli removes it (its _run)
     model_dir = output_folder(args.output, inputs=[data, args.labels])
-    cohort = load_cohort(data, labels=labels, progress=args.progress, dynamic=args.dynamic)
+    # the path, not the table read above: load_cohort names the file in what it says
+    cohort = load_cohort(data, labels=args.labels, progress=args.progress, dynamic=args.dynamic)
+    n_sick = len({p for p, y in zip(cohort.patients, cohort.labels, strict=True) if y == 1})
+    n_patients = len(set(cohort.patients))
+    print(
+        f"training on {len(cohort.files)} thermograms of {n_patients} patients "
+        f"({n_patients - n_sick} healthy, {n_sick} sick) of the {len(labels)} listed in "
+        f"{Path(args.labels).name}"
+    )
     if args.dynamic is not None:
         n_seq = sum(bool(m.get("has_sequence")) for m in cohort.meta)
         print(
