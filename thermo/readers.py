@@ -31,7 +31,7 @@ import xarray as xr
 from numpy.typing import DTypeLike
 
 from brim import provenance
-from brim.errors import FormatError, MissingFileError
+from brim.errors import FormatError, MissingFileError, warn
 
 __all__ = [
     "dmr_format",
@@ -45,14 +45,22 @@ __all__ = [
 DMR_SHAPE = (480, 640)
 
 _NAME_PATTERNS = (
-    # PAC_64_DN0, PAC_12_DN3-esq, PAC_5_ST-dir
+    # PAC_64_DN0, PAC_12_DN3-esq, PAC_5_ST-dir, PAC_64 (the patient only); a user's rename
+    # with blanks (PAC 64 DN3) was no name at all
     re.compile(
-        r"^PAC_(?P<patient>\d+)_(?P<protocol>DN|ST|EST|DIN|D|E)?(?P<frame>\d*)"
-        r"(?:[-_](?P<side>esq|dir|left|right|lat\w*))?",
+        r"^PAC[ _-]+(?P<patient>\d+)(?:(?:[ _-]+|$)(?P<protocol>DN|ST|EST|DIN|D|E)?(?P<frame>\d*)"
+        r"(?:[ _-]+(?P<side>esq|dir|left|right|lat\w*))?)?",
         re.I,
     ),
     # T0012 (DMR-IR subset naming: patient id with a T prefix)
     re.compile(r"^T(?P<patient>\d+)$", re.I),
+    # T0012_1: the patient's image 1 (which view or protocol, the name does not say)
+    re.compile(r"^T(?P<patient>\d+)[ _-]+\d+$", re.I),
+    # IR_20130410_1 (a camera's name: date and shot number, no patient; the shot is not a
+    # dynamic frame number). A year 19xx/20xx, month 01-12 and day 01-31 make it a date.
+    re.compile(
+        r"^(?:img|ir)_(?P<date>(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))_\d+$", re.I
+    ),
     # img_12_1_ (IDs in some DMR exports: patient_frame)
     re.compile(r"^(?:img|ir)_(?P<patient>\d+)_(?P<frame>\d+)", re.I),
     # DMR web naming: <patient>_<view>_<protocol>_<yyyymmdd>, e.g. 12_frontal_static_20130410
@@ -65,6 +73,9 @@ _NAME_PATTERNS = (
         re.I,
     ),
 )
+
+# a copy's mark at the end of a name: "T0001 (1)" (browsers), "PAC_64_DN3 - Copy" (Windows)
+_COPY_MARK = re.compile(r"(?:\s*-?\s*(?:copy|copia|c\u00f3pia))?(?:\s*\(\d+\))?$", re.I)
 
 _PROTOCOL = {"dn": "dynamic", "din": "dynamic", "d": "dynamic", "st": "static", "est": "static"}
 _SIDE = {"esq": "left", "dir": "right", "left": "left", "right": "right"}
@@ -95,12 +106,13 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
     """
     stem = Path(name).name
     stem = re.sub(r"\.(txt|csv|png|jpg|jpeg|nc)$", "", stem, flags=re.I)
+    stem = _COPY_MARK.sub("", stem)  # "T0001 (1)": a browser's second download of T0001
     for pat in _NAME_PATTERNS:
         m = pat.match(stem)
         if not m:
             continue
         g = {k: v for k, v in m.groupdict().items() if v}
-        out: dict[str, str | int] = {"patient": int(g["patient"])}
+        out: dict[str, str | int] = {"patient": int(g["patient"])} if "patient" in g else {}
         proto = g.get("protocol", "")
         if proto:
             key = proto.lower()
@@ -116,9 +128,9 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
         if g.get("view"):
             v = g["view"].lower()
             out["view"] = "frontal" if v in ("f", "front", "frontal") else v
-        elif "protocol" in out or stem.upper().startswith("T"):
+        elif "protocol" in out or pat is _NAME_PATTERNS[1]:
             out["view"] = "frontal"
-        if stem.upper().startswith("T") and "protocol" not in out:
+        if pat is _NAME_PATTERNS[1] and "protocol" not in out:
             out["protocol"] = "static"  # the DMR-IR subset files are static frontal images
         if g.get("date"):
             d = g["date"].replace("-", "")
@@ -381,6 +393,21 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
         arr = arr[..., 0]
     if arr.dtype != np.uint8:
         raise FormatError(f"{p.name}: {arr.dtype} image; an 8-bit grey image is expected")
+    meta = parse_dmr_name(p.name)
+    segmented = alpha is None and "side" in meta  # PAC_64_DN0-esq.png: a DMR breast crop
+    if segmented:
+        # The DMR-IR segmented images (-esq left, -dir right breast) are the frame's grey
+        # rendering with everything outside the breast set to black (0), and an opaque alpha
+        # channel if any: the breast is the non-black pixels (PAC_64_DN0-esq.png: one region,
+        # grey levels 1-213 inside). A breast pixel rendered 0 would be a hole: filled.
+        from scipy.ndimage import binary_fill_holes
+
+        alpha = np.where(binary_fill_holes(arr > 0), 255, 0).astype(np.uint8)
+        if not alpha.any():
+            raise FormatError(
+                f"{p.name}: a DMR segmented crop (-esq/-dir: one breast on black) that is black "
+                "everywhere: the breast it should carry is empty"
+            )
     h, w = arr.shape
     ds = xr.Dataset(
         {"intensity": (("y", "x"), arr.astype(np.float32), {"units": "1"})},
@@ -397,7 +424,9 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
         calibrated=0,
         note="uncalibrated grey levels, not degC",
     )
-    ds.attrs.update(parse_dmr_name(p.name))
+    ds.attrs.update(meta)
+    if segmented:
+        ds["mask"].attrs["note"] = "the non-black region of a DMR segmented crop"
     ds = stamp(ds, "thermal_intensity")
     return ds
 
@@ -479,27 +508,57 @@ def read_frames(
     if not files:
         raise MissingFileError(f"no frame files ({', '.join(_FRAME_SUFFIXES)}) in {frames}")
     patients = sorted({m["patient"] for m in map(parse_dmr_name, files) if "patient" in m})
+    where = frames if isinstance(frames, (str, os.PathLike)) else "the frames"
     if len(patients) > 1:  # a folder of static thermograms (T0001.txt, T0012.txt...)
         shown = ", ".join(map(str, patients[:6])) + (", ..." if len(patients) > 6 else "")
-        where = frames if isinstance(frames, (str, os.PathLike)) else "the frames"
         raise FormatError(
             f"{where}: files of {len(patients)} patients ({shown}), but a series holds one "
             "patient's frames; to convert each file on its own, give the files (e.g. "
             "`brim thermo convert DIR/*.txt -o OUTDIR/`)"
         )
-    dss = [read(f, **kwargs) for f in files]
+    _check_one_series(files, where)
+    dss = []
+    for f in files:
+        try:
+            dss.append(read(f, **kwargs))
+        except FormatError as exc:  # name the frame: "line 3 ..." alone does not say which
+            if f.name in str(exc):
+                raise
+            raise FormatError(f"frame {f.name}: {exc}") from None
     var = "temperature" if "temperature" in dss[0] else "intensity"
     if any(var not in d for d in dss):
         raise FormatError("frames mix calibrated temperatures and uncalibrated intensities")
-    shapes = sorted({d[var].shape for d in dss})
-    if len(shapes) != 1:
-        shown = ", ".join(" x ".join(map(str, s)) for s in shapes[:3])
-        more = ", ..." if len(shapes) > 3 else ""
+    shapes = [d[var].shape for d in dss]
+    if len(set(shapes)) != 1:
+        common = max(set(shapes), key=shapes.count)
+        odd = [
+            f"{f.name} ({' x '.join(map(str, s))})" for f, s in zip(files, shapes) if s != common
+        ]
+        more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
         raise FormatError(
-            f"frames have {len(shapes)} different sizes ({shown}{more})"
-            "; cannot stack them (separate images, such as breast crops? give the files, e.g. "
+            f"frames have {len(set(shapes))} different sizes: {', '.join(odd[:3])}{more} "
+            f"differ from the {' x '.join(map(str, common))} of the others; cannot stack them "
+            "(separate images, such as breast crops? give the files, e.g. "
             "`brim thermo convert DIR/*.png -o OUTDIR/`)"
         )
+    if sum(bool(_SEPARATE_IMAGE.match(f.stem)) for f in files) > 1:  # same-size crops
+        raise FormatError(
+            f"{where}: {files[0].name}, {files[1].name}, ... are separate crops (one per patient "
+            "and breast, as the Colombian cohort names them), not frames of one series; to "
+            "convert each on its own, give the files (e.g. `brim thermo convert DIR/*.png -o "
+            "OUTDIR/`)"
+        )
+    frame_no = [parse_dmr_name(f.name).get("frame") for f in files]
+    if interval is not None and times is None and all(isinstance(k, int) for k in frame_no):
+        numbers = [int(k) for k in frame_no if isinstance(k, int)]
+        gaps = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        if gaps:
+            shown = ", ".join(f"DN{k}" for k in gaps[:5]) + (", ..." if len(gaps) > 5 else "")
+            warn(
+                f"frames {shown} are missing from the sequence: with interval={interval:g} the "
+                f"frames are timed one interval apart, so those after the gap are early; pass "
+                f"times=[k * {interval:g} for k in frame numbers] to keep the protocol's times"
+            )
     data = np.stack([d[var].values for d in dss])
     if times is not None:
         t = np.asarray(times, dtype=float)
@@ -508,7 +567,6 @@ def read_frames(
     elif interval is not None:
         t = np.arange(len(files), dtype=float) * float(interval)
     else:
-        frame_no = [parse_dmr_name(f.name).get("frame") for f in files]
         t = np.arange(len(files), dtype=float)
         if all(isinstance(k, int) for k in frame_no):
             t = np.asarray(frame_no, dtype=float)
@@ -532,6 +590,44 @@ def read_frames(
     ds = stamp(ds, "thermogram" if var == "temperature" else "thermal_intensity")
     provenance.add_inputs(*files)
     return ds
+
+
+# the Colombian cohort's crops (IIR0001.png): one image per patient and breast, never frames
+_SEPARATE_IMAGE = re.compile(r"^IIR\d+$", re.I)
+
+
+def _check_one_series(files: Sequence[Path], where: object) -> None:
+    """Refuse frame files that are not one series: views, protocols, sides, duplicates."""
+    metas = [parse_dmr_name(f.name) for f in files]
+    for key in ("view", "protocol", "side"):
+        first: dict[object, str] = {}
+        for f, m in zip(files, metas):
+            if key in m:
+                first.setdefault(m[key], f.name)
+        if len(first) > 1:
+            shown = ", ".join(f"{v} ({name})" for v, name in first.items())
+            raise FormatError(
+                f"{where}: the frames' names give {len(first)} {key}s: {shown}; a series holds "
+                "one view, protocol and side of one patient (the dynamic protocol's frames are "
+                "PAC_<id>_DN<k>): move the others out, or give the frame files"
+            )
+    numbered = [m.get("frame") for m in metas]
+    if any(isinstance(k, int) for k in numbered):
+        bare = [f.name for f, k in zip(files, numbered) if not isinstance(k, int)]
+        if bare:
+            raise FormatError(
+                f"{where}: {', '.join(bare[:3])} has no frame number (_DN<k>) while the other "
+                "frames do: its place in time is unknown; move it out, or give the frame files"
+            )
+        seen: dict[int, str] = {}
+        for f, k in zip(files, numbered):
+            if isinstance(k, int) and k in seen:
+                raise FormatError(
+                    f"{where}: {seen[k]} and {f.name} are both frame {k} (a copy?); a series "
+                    "holds each frame once: remove one"
+                )
+            if isinstance(k, int):
+                seen[k] = f.name
 
 
 def read(path: str | os.PathLike, **kwargs) -> xr.Dataset:
