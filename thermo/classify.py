@@ -423,6 +423,9 @@ def _one(path: Path, factor: int):
 def patient_of(path: str | os.PathLike) -> int | None:
     """Patient id from a file name: the DMR conventions, else the last number in the name.
 
+    A name of a known convention that holds no patient (a camera's ``IR_<date>_<shot>``) has
+    none: its shot number is not a patient id.
+
     Parameters
     ----------
     path : path-like
@@ -437,7 +440,10 @@ def patient_of(path: str | os.PathLike) -> int | None:
 
     from brim.thermo.readers import parse_dmr_name
 
-    pid = parse_dmr_name(Path(path).name).get("patient")
+    info = parse_dmr_name(Path(path).name)
+    if info and "patient" not in info:  # a known naming with no patient (IR_<date>_<shot>):
+        return None  # its shot number is no patient id, whose label it would get
+    pid = info.get("patient")
     if not isinstance(pid, int):  # parse_dmr_name gives an int or no "patient" at all
         nums = re.findall(r"\d+", Path(path).stem)
         pid = int(nums[-1]) if nums else None
