@@ -137,7 +137,23 @@ def _warm(modules: list) -> bool:
 
 def _serve(req_fd: int, resp_fd: int) -> None:
     """The server's loop: one call per message, with the caller's ``sys.path`` at that time
-    (a notebook may add a folder between two batches)."""
+    (a notebook may add a folder between two batches).
+
+    SIGTERM (the caller closing it) and Ctrl-C end the server quietly; a child still running
+    is killed on the way out (``_fork_and_wait``'s cleanup), so no stuck child outlives it.
+    """
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        _serve_loop(req_fd, resp_fd)
+    except KeyboardInterrupt:  # the caller's Ctrl-C reaches its whole process group
+        pass
+
+
+def _serve_loop(req_fd: int, resp_fd: int) -> None:
     with os.fdopen(req_fd, "rb") as requests, os.fdopen(resp_fd, "wb") as replies:
         while (message := _recv(requests)) is not None:
             timeout, path, payload = pickle.loads(message)
@@ -178,6 +194,7 @@ class _Server:
             os.close(resp_w)
         self.requests = os.fdopen(req_w, "wb")
         self.replies_fd = resp_r
+        self._closing = threading.Lock()
 
     def call(self, payload: bytes, timeout: float) -> tuple[tuple[str, Any], bool] | None:
         """The reply and whether the server stays safe to use, or None when it has gone (it is
@@ -190,26 +207,38 @@ class _Server:
                 body = _read_exactly(self.replies_fd, n, time.monotonic() + _GRACE)
                 if body is not None:
                     return pickle.loads(body)
-        except (OSError, pickle.UnpicklingError):
+        except (OSError, ValueError, pickle.UnpicklingError):  # ValueError: closed meanwhile
             pass
+        except BaseException:  # Ctrl-C while waiting: the reply would come to the next call
+            self.close()
+            raise
         self.close()
         return None
 
     def close(self) -> None:
-        """Stop the server: it exits when its request pipe closes, or is killed (idempotent)."""
-        if self.replies_fd < 0:
-            return
-        try:
-            self.requests.close()
-        except OSError:  # pragma: no cover - the pipe is already broken
-            pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a server stuck in a call
-            self.process.kill()
-            self.process.wait()
-        os.close(self.replies_fd)
-        self.replies_fd = -1
+        """Stop the server, and the child it may be running (idempotent, thread-safe).
+
+        An idle server exits when its request pipe closes; a busy one is sent SIGTERM, on
+        which it kills its child and exits; one that does not is killed.
+        """
+        with self._closing:
+            if self.replies_fd < 0:
+                return
+            try:
+                self.requests.close()
+            except OSError:  # pragma: no cover - the pipe is already broken
+                pass
+            try:
+                self.process.wait(timeout=1)
+            except subprocess.TimeoutExpired:  # busy with a call: stop it and its child
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:  # pragma: no cover - a server stuck in C
+                    self.process.kill()
+                    self.process.wait()
+            os.close(self.replies_fd)
+            self.replies_fd = -1
 
 
 def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:

@@ -190,3 +190,49 @@ def test_a_module_on_a_path_added_after_the_server_started(tmp_path, monkeypatch
     assert rec.status == "ok", rec.error
     assert next(iter(_isolation._servers.values())).process is server
     _isolation.shutdown()
+
+
+def _writes_pid_and_hangs(path, pid_file):
+    from pathlib import Path as P
+
+    P(pid_file).write_text(str(os.getpid()))
+    import time
+
+    time.sleep(600)
+
+
+def test_stopping_a_busy_server_stops_its_child(tmp_path):
+    """``shutdown`` while a file is running (a notebook's batch interrupted, the kernel
+    restarting) must not leave the file's child behind, stuck."""
+    from brim import _isolation
+    from brim.parallel import _run_one
+
+    pid_file = tmp_path / "child.pid"
+    result = {}
+
+    def run():
+        result["rec"] = _run_one(
+            _writes_pid_and_hangs, SAMPLE, str(tmp_path / "o.nc"), {"pid_file": str(pid_file)}, 300
+        )
+
+    caller = threading.Thread(target=run)
+    caller.start()
+    for _ in range(300):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        caller.join(0.1)
+    child = int(pid_file.read_text())
+    os.kill(child, 0)  # running
+    _isolation.shutdown()
+    caller.join(30)
+    assert not caller.is_alive()
+    assert result["rec"].status == "error" and "died" in result["rec"].error
+    for _ in range(50):  # the child is killed by the server on its way out
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        caller.join(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the file's child outlived its server")
