@@ -85,8 +85,10 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
     """Parse the DMR-IR file-naming convention into patient / view / protocol / date.
 
     Recognised: ``PAC_<id>_DN<k>`` (dynamic protocol, frame k), ``PAC_<id>_ST`` (static),
-    an optional ``-esq``/``-dir`` suffix (left/right, Portuguese), ``T<id>`` (DMR-IR subset
-    files), ``<id>_<view>_<protocol>_<yyyymmdd>``. Unknown parts are omitted.
+    ``PAC_<id>`` (blanks or ``-`` may replace ``_``), an optional ``-esq``/``-dir`` suffix
+    (left/right, Portuguese), ``T<id>`` (DMR-IR subset files: static, frontal), ``T<id>_<n>``
+    (patient only), ``<id>_<view>_<protocol>_<yyyymmdd>``, ``IR_<yyyymmdd>_<n>`` (date only).
+    A copy's mark (``" (1)"``, ``" - Copy"``) is ignored. Unknown parts are omitted.
 
     Parameters
     ----------
@@ -331,9 +333,10 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     The grey levels are display intensities, not temperatures: the result is kind
     ``thermal_intensity`` (``intensity`` in units "1", values 0-255 as stored — no rescaling),
     and ``mask`` (uint8, 1 inside) when the file has an alpha channel (alpha > 127) that is
-    not opaque everywhere. A palette image is expanded through its palette (an index is not a
-    grey level); colour images, an all-transparent alpha channel and other bit depths are
-    refused.
+    not opaque everywhere, or, for a DMR segmented crop (``PAC_64_DN0-esq.png``: the left
+    breast on black; ``-dir``: the right), its non-black region. A palette image is expanded
+    through its palette (an index is not a grey level); colour images, an all-transparent
+    alpha channel, an all-black segmented crop and other bit depths are refused.
 
     Parameters
     ----------
@@ -394,7 +397,8 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     if arr.dtype != np.uint8:
         raise FormatError(f"{p.name}: {arr.dtype} image; an 8-bit grey image is expected")
     meta = parse_dmr_name(p.name)
-    segmented = alpha is None and "side" in meta  # PAC_64_DN0-esq.png: a DMR breast crop
+    # PAC_64_DN0-esq.png: a DMR breast crop ("-lat" names a lateral view, not a crop)
+    segmented = alpha is None and meta.get("side") in ("left", "right")
     if segmented:
         # The DMR-IR segmented images (-esq left, -dir right breast) are the frame's grey
         # rendering with everything outside the breast set to black (0), and an opaque alpha
@@ -453,8 +457,11 @@ def read_frames(
     """Read a folder (or a list) of frames as a (time, y, x) thermogram series.
 
     Frames are ordered by the DMR frame number (``..._DN<k>``) or the last number in the name.
-    Files whose names give different patients (``T0001.txt``, ``T0012.txt``) are refused: they
-    are separate thermograms, not frames of one series.
+    Files whose names give different patients (``T0001.txt``, ``T0012.txt``), views, protocols
+    (``PAC_64_ST.txt`` among ``PAC_64_DN<k>.txt``) or sides (``-esq``, ``-dir``), two files of
+    one frame number, a file without a frame number among numbered frames, and the Colombian
+    cohort's crops (``IIR<n>.png``) are refused: they are not frames of one series. Hidden files
+    (``._PAC_64_DN0.txt``, ``.DS_Store``) in a folder are skipped.
 
     Parameters
     ----------
@@ -464,7 +471,9 @@ def read_frames(
         DMR frames is not taken for a frame).
     interval : float, optional
         Seconds between frames (the DMR dynamic protocol records a frame every 15 s after
-        cooling); the ``time`` coordinate is then ``k * interval``.
+        cooling); the ``time`` coordinate is then ``k * interval`` for the k-th file read (a
+        BrimWarning names DMR frame numbers missing from the sequence: the frames after the
+        gap are then early; ``times=`` keeps the protocol's times).
     times : sequence of float, optional
         Explicit frame times in s (overrides ``interval``).
     **kwargs
@@ -496,13 +505,13 @@ def read_frames(
         folder = Path(frames)
         if not folder.is_dir():
             raise MissingFileError(f"no such folder: {folder}")
-        present = {f.suffix.lower() for f in folder.iterdir() if f.is_file()}
+        # hidden files are no frames: macOS leaves "._PAC_64_DN0.txt" (resource forks) and
+        # ".DS_Store" in every folder it copies to a FAT/exFAT disk
+        listed = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
+        present = {f.suffix.lower() for f in listed}
         # one kind of frame per series: temperature matrices first, then FLIR, grey, brim
         kind = next((s for s in (".txt", ".jpg", ".jpeg", ".png", ".nc") if s in present), None)
-        files = sorted(
-            (f for f in folder.iterdir() if f.is_file() and f.suffix.lower() == kind),
-            key=_frame_key,
-        )
+        files = sorted((f for f in listed if f.suffix.lower() == kind), key=_frame_key)
     else:
         files = sorted((Path(f) for f in frames), key=_frame_key)
     if not files:

@@ -128,6 +128,19 @@ def test_cli_convert_folder_writes_one_ordered_sequence(sequence, tmp_path, matr
     assert abs(last - 0.95) < 0.006
 
 
+def test_upper_case_frames_beside_macos_hidden_files_read(sequence, tmp_path, matrix):
+    names = [(f"PAC_64_DN{k}.txt", f"PAC_64_DN{k}.TXT") for k in (0, 2, 10, 1)]
+    folder = _copy_frames(sequence, tmp_path / "usb", names)
+    for k in (0, 2, 10, 1):  # what macOS writes beside each file on a FAT/exFAT stick
+        (folder / f"._PAC_64_DN{k}.TXT").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    ds = read_frames(folder)
+    assert list(ds["frame_file"].values) == [f"PAC_64_DN{k}.TXT" for k in (0, 1, 2, 10)]
+    np.testing.assert_allclose(ds["time"].values, [0, 1, 2, 10])
+    step = ds["temperature"].values[:, 240, 320] - matrix[240, 320]
+    np.testing.assert_allclose(step, [0, 0.05, 0.1, 0.5], atol=0.006)
+
+
 def test_missing_frame_keeps_its_time_gap_and_warns(sequence, tmp_path):
     names = [(f"PAC_64_DN{k}.txt",) * 2 for k in range(20) if k != 7]
     folder = _copy_frames(sequence, tmp_path / "gap", names)
