@@ -931,9 +931,12 @@ _VENDOR_HINTS = {
     ".jpg": "a FLIR radiometric JPEG? use brim.thermo.read_flir",
     ".jpeg": "a FLIR radiometric JPEG? use brim.thermo.read_flir",
     ".png": "an image? use brim.thermo.read_grey (thermal) or brim.fusion.read_busi (ultrasound)",
-    ".csv": "a MERIT scan? use brim.microwave.read_merit",
+    ".csv": "a MERIT scan? use brim.microwave.read_merit; an optical measurement? "
+    "brim.fusion.read_measurement; a DMR-IR matrix saved as CSV? brim.thermo.read_dmr",
     ".mat": "a MATLAB file? use the modality's reader (brim.elasto.read_rf, "
     "brim.microwave.read_umbmid, brim.fusion.read_measurement)",
+    ".npy": "a NumPy array? RF frames: brim.elasto.read_rf (with their sampling frequency, "
+    "centre frequency and pitch); a DOT-guided-PAT map: brim.fusion.read_dot_pat_map",
 }
 
 
@@ -992,6 +995,7 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
     kind = _signature(path)
     if kind == "unknown":
         hint = _VENDOR_HINTS.get(path.suffix.lower(), "convert it with the modality's reader")
+        hint += " (`brim info FILE` tries every brim reader)"
         raise FormatError(f"{path} is not a NetCDF4/HDF5 file (no HDF5 signature); {hint}")
     engine = "h5netcdf" if kind == "hdf5" else "scipy"
     from brim import limits

@@ -297,3 +297,24 @@ def test_read_text_follows_a_byte_order_mark(tmp_path, encoding):
     ]:
         (tmp_path / name).write_bytes(data)
         assert read_text(tmp_path / name, encoding=encoding) == text, name
+
+
+@pytest.mark.parametrize(
+    ("name", "names"),
+    [
+        ("map.npy", ["brim.elasto.read_rf", "brim.fusion.read_dot_pat_map"]),
+        ("table.csv", ["brim.microwave.read_merit", "brim.fusion.read_measurement"]),
+        ("frame.bin", ["the modality's reader"]),
+    ],
+)
+def test_open_of_a_vendor_file_names_the_readers_and_brim_info(tmp_path, name, names):
+    """brim.open on a raw file points at the reader of its kind and at ``brim info``."""
+    import brim
+
+    p = tmp_path / name
+    p.write_bytes(b"\x93NUMPY not really" if name.endswith(".npy") else b"1,2\n3,4\n")
+    with pytest.raises(brim.FormatError) as err:
+        brim.open(p)
+    text = str(err.value)
+    assert "not a NetCDF4/HDF5 file" in text and "`brim info FILE`" in text
+    assert all(n in text for n in names), text
