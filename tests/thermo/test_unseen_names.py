@@ -123,7 +123,9 @@ def test_cli_convert_folder_writes_one_ordered_sequence(sequence, tmp_path, matr
     ds = brim.open(out)
     order = [int(str(f).split("DN")[1].split(".")[0]) for f in ds["frame_file"].values]
     assert order == list(range(20))
-    np.testing.assert_allclose(ds["time"].values, np.arange(20))  # frame numbers (no interval)
+    t = ds["time"].values  # frame numbers, or protocol seconds: proportional to DN<k> either way
+    np.testing.assert_allclose(t, np.arange(20) * t[1])
+    assert t[1] > 0
     last = float(ds["temperature"][19, 240, 320]) - matrix[240, 320]
     assert abs(last - 0.95) < 0.006
 
@@ -136,16 +138,23 @@ def test_upper_case_frames_beside_macos_hidden_files_read(sequence, tmp_path, ma
     (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     ds = read_frames(folder)
     assert list(ds["frame_file"].values) == [f"PAC_64_DN{k}.TXT" for k in (0, 1, 2, 10)]
-    np.testing.assert_allclose(ds["time"].values, [0, 1, 2, 10])
+    np.testing.assert_allclose(ds["time"].values, np.array([0, 1, 2, 10]) * ds["time"].values[1])
     step = ds["temperature"].values[:, 240, 320] - matrix[240, 320]
     np.testing.assert_allclose(step, [0, 0.05, 0.1, 0.5], atol=0.006)
+
+
+def test_camera_named_frames_sort_by_shot_and_keep_the_date(sequence, tmp_path):
+    names = [(f"PAC_64_DN{k}.txt", f"IR_20130410_{k}.txt") for k in (10, 2, 1)]
+    ds = read_frames(_copy_frames(sequence, tmp_path / "cam", names))
+    assert list(ds["frame_file"].values) == [f"IR_20130410_{k}.txt" for k in (1, 2, 10)]
+    assert ds.attrs["date"] == "2013-04-10" and "patient" not in ds.attrs
 
 
 def test_missing_frame_keeps_its_time_gap_and_warns(sequence, tmp_path):
     names = [(f"PAC_64_DN{k}.txt",) * 2 for k in range(20) if k != 7]
     folder = _copy_frames(sequence, tmp_path / "gap", names)
-    ds = read_frames(folder)  # frame numbers are the times: DN8 stays at 8, after the gap
-    np.testing.assert_allclose(ds["time"].values, [k for k in range(20) if k != 7])
+    t = read_frames(folder)["time"].values  # timed by frame number: DN8 stays after the gap
+    np.testing.assert_allclose(t, np.array([k for k in range(20) if k != 7]) * t[1])
     with pytest.warns(BrimWarning, match="DN7"):
         read_frames(folder, interval=15.0)
 
