@@ -353,7 +353,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument(
         "data_dir", metavar="DATA_DIR", help="folder of labelled thermograms (.txt, .jpg or .nc)"
     )
-    q.add_argument("--labels", required=True, metavar="LABELS.csv", help="ID,Diagnosis CSV")
+    q.add_argument(
+        "--labels",
+        required=True,
+        metavar="LABELS.csv",
+        help="patient labels table: ID,Diagnosis (Healthy/Sick, 0/1, N/PM; ',' ';' or tab "
+        "separated; other columns ignored); IDs are the patient numbers of the file names",
+    )
     add_output_option(q, "folder", "model folder to write", metavar="MODEL_DIR")
     q.add_argument(
         "--method",
