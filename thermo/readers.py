@@ -443,7 +443,7 @@ def _frame_key(p: Path):
     return (1, int(nums[-1]) if nums else 0, p.name)
 
 
-_FRAME_SUFFIXES = (".txt", ".jpg", ".jpeg", ".png", ".nc")
+_FRAME_SUFFIXES = (".txt", ".csv", ".jpg", ".jpeg", ".png", ".nc")
 
 
 @provenance.step(inputs=("frames",))  # and each frame file: provenance.add_inputs
@@ -467,8 +467,8 @@ def read_frames(
     ----------
     frames : path-like or sequence of path-like
         A folder or the frame files. In a folder, one kind of frame is used: the ``.txt``
-        matrices if any, else ``.jpg``, else ``.png``, else ``.nc`` (so a mask PNG lying beside
-        DMR frames is not taken for a frame).
+        matrices if any, else ``.csv`` matrices, else ``.jpg``, else ``.png``, else ``.nc`` (so
+        a mask PNG lying beside DMR frames is not taken for a frame).
     interval : float, optional
         Seconds between frames (the DMR dynamic protocol records a frame every 15 s after
         cooling); the ``time`` coordinate is then ``k * interval`` for the k-th file read (a
@@ -509,8 +509,9 @@ def read_frames(
         # ".DS_Store" in every folder it copies to a FAT/exFAT disk
         listed = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
         present = {f.suffix.lower() for f in listed}
-        # one kind of frame per series: temperature matrices first, then FLIR, grey, brim
-        kind = next((s for s in (".txt", ".jpg", ".jpeg", ".png", ".nc") if s in present), None)
+        # one kind of frame per series: temperature matrices first (.csv: a spreadsheet's
+        # re-save), then FLIR, grey, brim
+        kind = next((s for s in _FRAME_SUFFIXES if s in present), None)
         files = sorted((f for f in listed if f.suffix.lower() == kind), key=_frame_key)
     else:
         files = sorted((Path(f) for f in frames), key=_frame_key)

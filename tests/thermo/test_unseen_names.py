@@ -143,6 +143,18 @@ def test_upper_case_frames_beside_macos_hidden_files_read(sequence, tmp_path, ma
     np.testing.assert_allclose(step, [0, 0.05, 0.1, 0.5], atol=0.006)
 
 
+def test_a_folder_of_csv_resaved_frames_is_a_series(sequence, tmp_path, matrix):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for k in (10, 0, 2, 1):  # a spreadsheet's CSV re-save of each frame
+        frame = np.loadtxt(sequence / f"PAC_64_DN{k}.txt")
+        np.savetxt(folder / f"PAC_64_DN{k}.csv", frame, fmt="%.2f", delimiter=",")
+    ds = read_frames(folder)
+    assert list(ds["frame_file"].values) == [f"PAC_64_DN{k}.csv" for k in (0, 1, 2, 10)]
+    step = ds["temperature"].values[:, 240, 320] - matrix[240, 320]
+    np.testing.assert_allclose(step, [0, 0.05, 0.1, 0.5], atol=0.006)
+
+
 def test_camera_named_frames_sort_by_shot_and_keep_the_date(sequence, tmp_path):
     names = [(f"PAC_64_DN{k}.txt", f"IR_20130410_{k}.txt") for k in (10, 2, 1)]
     ds = read_frames(_copy_frames(sequence, tmp_path / "cam", names))
