@@ -24,7 +24,7 @@ def test_read_labels(tmp_path):
     p.write_text("ID,Diagnosis\n1,Maybe\n")
     with pytest.raises(FormatError, match="neither"):
         read_labels(p)
-    p.write_text("patient,label\n1,Healthy\n")
+    p.write_text("name,result\n1,Healthy\n")
     with pytest.raises(FormatError, match="ID,Diagnosis"):
         read_labels(p)
 

@@ -138,7 +138,7 @@ def _train(data, labels, out, *extra):
 def test_train_checks_every_input_before_creating_the_model_folder(cohort, tmp_path, capsys):
     # a labels file without the ID,Diagnosis columns used to leave an empty model folder
     bad = tmp_path / "labels.csv"
-    bad.write_text("patient,label\n1,Sick\n")
+    bad.write_text("name,result\n1,Sick\n")
     assert _train(cohort, bad, tmp_path / "m1", "--no-progress") == 2
     assert "ID,Diagnosis" in capsys.readouterr().err
     assert not (tmp_path / "m1").exists()
