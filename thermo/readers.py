@@ -225,6 +225,16 @@ def _check_degc(arr: np.ndarray, name: str) -> None:
     # between 27 and 34 degC in the DMR-IR files. A median above 45 is not a body in degC; the
     # same scene in degF (median 80-95) passed a plain range test and gave features in degF.
     median = float(np.median(finite))
+    if median == 0.0:
+        # Half the cells at exactly 0.00 degC: no indoor scene has that; it is a fill value (a
+        # segmented matrix, PAC_64_DN0-esq.txt, keeping one breast on zeros), and the zeros
+        # would be read as 0 degC of skin and room.
+        zero = 100 * float(np.mean(finite == 0.0))
+        raise FormatError(
+            f"{name}: {zero:.0f} % of the cells are exactly 0.00 degC, a fill value rather "
+            "than a temperature (a segmented matrix with the outside set to 0?); give the "
+            "full frame, or write the outside as NaN"
+        )
     if lo >= -50 and hi <= 100 and median <= 45:
         return
     if 200 < lo and hi < 400:

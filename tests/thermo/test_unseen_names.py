@@ -269,6 +269,19 @@ def test_an_all_black_segmented_crop_is_refused(tmp_path):
         read_grey(path)
 
 
+def test_a_segmented_matrix_with_a_zero_outside_is_refused(esq, matrix, tmp_path, capsys):
+    from brim.cli import main
+
+    inside = np.asarray(Image.open(esq))[..., 0] > 0
+    path = tmp_path / "PAC_64_DN0-esq.txt"
+    _write(path, np.where(inside, matrix, 0.0))  # one breast in degC, 0.00 around it
+    with pytest.raises(FormatError, match="exactly 0.00 degC"):
+        read(path)
+    out = tmp_path / "esq.nc"
+    assert main(["thermo", "convert", str(path), "-o", str(out), "--no-progress"]) == 2
+    assert "fill value" in capsys.readouterr().err and not out.exists()
+
+
 def test_a_plain_grey_image_with_black_pixels_gets_no_mask(esq, tmp_path):
     grey = np.asarray(Image.open(esq))[..., 0]
     path = tmp_path / "export_64.png"  # no -esq/-dir: not a segmented crop
