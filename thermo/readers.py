@@ -619,7 +619,7 @@ _SEPARATE_IMAGE = re.compile(r"^IIR\d+$", re.I)
 def _check_one_series(files: Sequence[Path], where: object) -> None:
     """Refuse frame files that are not one series: views, protocols, sides, duplicates."""
     metas = [parse_dmr_name(f.name) for f in files]
-    for key in ("view", "protocol", "side"):
+    for key in ("view", "protocol", "side", "date"):  # two dates: two sessions
         first: dict[object, str] = {}
         for f, m in zip(files, metas):
             if key in m:
@@ -628,9 +628,16 @@ def _check_one_series(files: Sequence[Path], where: object) -> None:
             shown = ", ".join(f"{v} ({name})" for v, name in first.items())
             raise FormatError(
                 f"{where}: the frames' names give {len(first)} {key}s: {shown}; a series holds "
-                "one view, protocol and side of one patient (the dynamic protocol's frames are "
+                "one view, protocol, side and session of one patient (the dynamic protocol's "
+                "frames are "
                 "PAC_<id>_DN<k>): move the others out, or give the frame files"
             )
+    if len(files) > 1 and not any(re.search(r"\d", f.stem) for f in files):
+        warn(
+            f"{where}: no number in the frames' names ({files[0].name}, {files[1].name}, ...): "
+            "they are ordered by name, which may not be their order in time; name them "
+            "<stem>_<k> or pass the files in order with times="
+        )
     numbered = [m.get("frame") for m in metas]
     if any(isinstance(k, int) for k in numbered):
         bare = [f.name for f, k in zip(files, numbered) if not isinstance(k, int)]

@@ -162,6 +162,24 @@ def test_camera_named_frames_sort_by_shot_and_keep_the_date(sequence, tmp_path):
     assert ds.attrs["date"] == "2013-04-10" and "patient" not in ds.attrs
 
 
+def test_frames_of_two_sessions_are_refused(sequence, tmp_path):
+    names = [
+        ("PAC_64_DN0.txt", "IR_20130410_1.txt"),
+        ("PAC_64_DN1.txt", "IR_20130410_2.txt"),
+        ("PAC_64_DN2.txt", "IR_20130411_3.txt"),  # the next day's shot
+    ]
+    with pytest.raises(FormatError, match="2 dates"):
+        read_frames(_copy_frames(sequence, tmp_path / "days", names))
+
+
+def test_frames_named_without_numbers_warn_that_the_order_is_by_name(sequence, tmp_path):
+    names = [("PAC_64_DN0.txt", "image one.txt"), ("PAC_64_DN1.txt", "image two.txt")]
+    folder = _copy_frames(sequence, tmp_path / "words", names)
+    with pytest.warns(BrimWarning, match="ordered by name"):
+        ds = read_frames(folder)
+    assert list(ds["frame_file"].values) == ["image one.txt", "image two.txt"]
+
+
 def test_missing_frame_keeps_its_time_gap_and_warns(sequence, tmp_path):
     names = [(f"PAC_64_DN{k}.txt",) * 2 for k in range(20) if k != 7]
     folder = _copy_frames(sequence, tmp_path / "gap", names)
