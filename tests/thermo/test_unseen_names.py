@@ -69,7 +69,7 @@ def _copy_frames(src, dst, names):
         ("PAC_64_DN0-dir.png", {"patient": 64, "frame": 0, "side": "right"}),
         ("PAC_64.txt", {"patient": 64}),
         ("T0001.TXT", {"patient": 1, "protocol": "static", "view": "frontal"}),
-        ("T0001_1.txt", {"patient": 1}),
+        ("T0012_3.txt", {"patient": 12}),  # the last number, 3, is not the patient
         ("T0001 (1).txt", {"patient": 1, "protocol": "static"}),
         ("12_front_static_20130410.txt", {"patient": 12, "view": "frontal", "date": "2013-04-10"}),
     ],
