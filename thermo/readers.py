@@ -487,7 +487,8 @@ def read_frames(
     times : sequence of float, optional
         Explicit frame times in s (overrides ``interval``).
     **kwargs
-        Passed to :func:`read` (e.g. FLIR overrides).
+        Passed to :func:`read` (e.g. FLIR overrides; ``shape=None``: DMR matrices of any size,
+        which images, of any size anyway, ignore).
 
     Returns
     -------
@@ -539,8 +540,11 @@ def read_frames(
     _check_one_series(files, where)
     dss = []
     for f in files:
+        # shape= (any size: --any-shape) concerns the DMR matrices; images have their own size
+        matrix = f.suffix.lower() in (".txt", ".csv", ".dat")
+        own = kwargs if matrix else {k: v for k, v in kwargs.items() if k != "shape"}
         try:
-            dss.append(read(f, **kwargs))
+            dss.append(read(f, **own))
         except FormatError as exc:  # name the frame: "line 3 ..." alone does not say which
             if f.name in str(exc):
                 raise

@@ -226,6 +226,16 @@ def test_a_frame_of_another_shape_is_named(sequence, tmp_path, matrix):
         read_frames(folder, shape=None)
 
 
+def test_any_shape_reads_a_folder_of_images_too(esq, tmp_path):
+    # brim thermo convert FOLDER --any-shape passes shape=None whatever the frames are
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for k in range(3):
+        shutil.copy(esq, folder / f"PAC_64_DN{k}-esq.png")
+    ds = read_frames(folder, shape=None)
+    assert ds["intensity"].shape == (3, 480, 640) and ds.attrs["side"] == "left"
+
+
 def test_segmented_crops_of_both_sides_are_not_one_series(esq, tmp_path):
     folder = tmp_path / "crops"
     folder.mkdir()
