@@ -73,11 +73,17 @@ def _cmd_convert(args) -> int:
         slip = f"kelvin? {value:g} K is {value - 273.15:.2f} degC" if kelvin else ""
         check_plausible(flag, value, -60, 150, unit="degC", hint=slip)
     check_plausible("--distance", args.distance, 0, 100, unit="m", hint="cm? mm? give metres")
+    check_plausible("--interval", args.interval, 1e-3, 3600, unit="s", hint="seconds per frame")
+    if args.interval is not None and not all(f.is_dir() for f in files):
+        raise ConfigError("--interval applies to a folder of frames (one sequence), not to a file")
 
     def convert(f):
-        # --any-shape: DMR matrices of any size (cropped, resized); other formats are unaffected
-        dmr = args.any_shape and Path(f).suffix.lower() in (".txt", ".csv", ".dat")
-        return read(f, **over, **({"shape": None} if dmr else {}))
+        # --any-shape: DMR matrices of any size (cropped, resized), also the frames of a
+        # folder; other formats are unaffected
+        folder = Path(f).is_dir()
+        dmr = args.any_shape and (folder or Path(f).suffix.lower() in (".txt", ".csv", ".dat"))
+        timing = {"interval": args.interval} if args.interval is not None else {}
+        return read(f, **over, **({"shape": None} if dmr else {}), **timing)
 
     save_each(files, args.output, convert, progress=args.progress, desc="convert")
     return 0
@@ -303,6 +309,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--any-shape",
         action="store_true",
         help="accept DMR temperature matrices of any size (default: the DMR-IR 480 x 640 only)",
+    )
+    q.add_argument(
+        "--interval",
+        type=float,
+        metavar="S",
+        help="seconds between the frames of a folder (a sequence); frames numbered in their "
+        "names are timed number x S (default: 15 for DMR dynamic frames PAC_<id>_DN<k>, else "
+        "the frame count)",
     )
     add_progress_option(q)
     q.set_defaults(func=_cmd_convert)

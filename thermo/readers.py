@@ -445,6 +445,11 @@ def read_grey(path: str | os.PathLike) -> xr.Dataset:
     return ds
 
 
+DMR_DYNAMIC_INTERVAL = 15.0
+"""Seconds between the frames of the DMR-IR dynamic protocol: 20 frames, one every 15 s while
+the skin recovers from cooling (Silva et al., J. Med. Imaging Health Inform. 2014)."""
+
+
 def _frame_key(p: Path):
     meta = parse_dmr_name(p.name)
     if "frame" in meta:
@@ -480,10 +485,11 @@ def read_frames(
         matrices if any, else ``.csv`` matrices, else ``.jpg``, else ``.png``, else ``.nc`` (so
         a mask PNG lying beside DMR frames is not taken for a frame).
     interval : float, optional
-        Seconds between frames (the DMR dynamic protocol records a frame every 15 s after
-        cooling); the ``time`` coordinate is then ``k * interval`` for the k-th file read (a
-        BrimWarning names DMR frame numbers missing from the sequence: the frames after the
-        gap are then early; ``times=`` keeps the protocol's times).
+        Seconds between frames. Frames numbered in their names (``PAC_64_DN7``) are timed
+        ``number * interval``, so a missing frame leaves its gap; other files ``k * interval``
+        for the k-th file read. Default: 15 s for DMR dynamic frames (the protocol records a
+        frame every 15 s after cooling, Silva et al. 2014), else none: ``time`` then counts
+        frames (its ``note`` says so).
     times : sequence of float, optional
         Explicit frame times in s (overrides ``interval``).
     **kwargs
@@ -573,27 +579,19 @@ def read_frames(
             "OUTDIR/`)"
         )
     frame_no = [parse_dmr_name(f.name).get("frame") for f in files]
-    if interval is not None and times is None and all(isinstance(k, int) for k in frame_no):
-        numbers = [int(k) for k in frame_no if isinstance(k, int)]
-        gaps = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
-        if gaps:
-            shown = ", ".join(f"DN{k}" for k in gaps[:5]) + (", ..." if len(gaps) > 5 else "")
-            warn(
-                f"frames {shown} are missing from the sequence: with interval={interval:g} the "
-                f"frames are timed one interval apart, so those after the gap are early; pass "
-                f"times=[k * {interval:g} for k in frame numbers] to keep the protocol's times"
-            )
     data = np.stack([d[var].values for d in dss])
+    dynamic = all(parse_dmr_name(f.name).get("protocol") == "dynamic" for f in files)
     if times is not None:
         t = np.asarray(times, dtype=float)
         if t.shape != (len(files),):
             raise FormatError(f"{len(t)} times given for {len(files)} frames")
-    elif interval is not None:
-        t = np.arange(len(files), dtype=float) * float(interval)
     else:
-        t = np.arange(len(files), dtype=float)
-        if all(isinstance(k, int) for k in frame_no):
-            t = np.asarray(frame_no, dtype=float)
+        if interval is None and dynamic:
+            interval = DMR_DYNAMIC_INTERVAL
+        numbered = all(isinstance(k, int) for k in frame_no)
+        t = np.asarray(frame_no, float) if numbered else np.arange(len(files), dtype=float)
+        if interval is not None:
+            t = t * float(interval)
     first = dss[0]
     ds = xr.Dataset(
         {
@@ -601,13 +599,18 @@ def read_frames(
             "frame_file": ("time", np.array([f.name for f in files])),
         },
         coords={
-            "time": ("time", t, {"units": "s" if (times or interval) else "s"}),
+            "time": ("time", t, {"units": "s"}),
             "y": first["y"],
             "x": first["x"],
         },
     )
     if times is None and interval is None:
         ds["time"].attrs["note"] = "frame index (no interval given): 1 unit per frame"
+    elif times is None and interval == DMR_DYNAMIC_INTERVAL and dynamic:
+        ds["time"].attrs["note"] = (
+            "DMR dynamic protocol: a frame every 15 s (Silva et al. 2014); pass interval= "
+            "(CLI: --interval) for another rate"
+        )
     keep = {k: v for k, v in first.attrs.items() if k not in ("brim_provenance", "frame")}
     ds.attrs.update(keep)
     ds.attrs["n_frames"] = len(files)

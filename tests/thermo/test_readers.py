@@ -134,13 +134,14 @@ def test_frame_series(tmp_path, matrix):
     ds = read_frames(tmp_path, interval=15.0)
     brim.schema.validate(ds)
     assert ds["temperature"].dims == ("time", "y", "x")
-    np.testing.assert_allclose(ds["time"].values, [0, 15, 30, 45])
+    np.testing.assert_allclose(ds["time"].values, [0, 15, 30, 150])  # DN10: 10 x 15 s
     assert list(ds["frame_file"].values) == [f"PAC_7_DN{k}.txt" for k in (0, 1, 2, 10)]
     np.testing.assert_allclose(
         ds["temperature"].values[:, 0, 0] - matrix[0, 0], [0, 1, 2, 10], atol=0.006
     )
-    d2 = read(tmp_path)  # a folder reads as a series; frame numbers as time without interval
-    np.testing.assert_allclose(d2["time"].values, [0, 1, 2, 10])
+    d2 = read(tmp_path)  # a folder reads as a series; DMR dynamic frames 15 s apart by default
+    np.testing.assert_allclose(d2["time"].values, [0, 15, 30, 150])
+    assert "15 s" in d2["time"].attrs["note"]
     _write_space(tmp_path / "PAC_7_DN11.txt", matrix[:, :600], nl="\n")
     with pytest.raises(FormatError, match="480 x 640"):  # a frame of another size is refused
         read_frames(tmp_path)

@@ -123,11 +123,49 @@ def test_cli_convert_folder_writes_one_ordered_sequence(sequence, tmp_path, matr
     ds = brim.open(out)
     order = [int(str(f).split("DN")[1].split(".")[0]) for f in ds["frame_file"].values]
     assert order == list(range(20))
-    t = ds["time"].values  # frame numbers, or protocol seconds: proportional to DN<k> either way
-    np.testing.assert_allclose(t, np.arange(20) * t[1])
-    assert t[1] > 0
+    # the DMR dynamic protocol's 15 s per frame: the time axis held the frame numbers 0..19
+    # labelled in seconds, and the re-warming rate came out 15 x too high (3.0 K/min)
+    np.testing.assert_allclose(ds["time"].values, 15.0 * np.arange(20))
+    assert "15 s" in ds["time"].attrs["note"]
     last = float(ds["temperature"][19, 240, 320]) - matrix[240, 320]
     assert abs(last - 0.95) < 0.006
+    from brim.thermo.recovery import recovery_map
+
+    rate = float(recovery_map(ds)[240, 320])  # 0.05 degC per 15 s frame = 0.2 K/min
+    assert rate == pytest.approx(0.2, abs=0.01)
+
+
+def test_cli_convert_interval_times_the_frames_and_is_refused_for_a_file(sequence, tmp_path):
+    out = tmp_path / "seq.nc"
+    run = subprocess.run(
+        [sys.executable, "-m", "brim", "thermo", "convert", str(sequence), "-o", str(out),
+         "--interval", "10"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    np.testing.assert_allclose(brim.open(out)["time"].values, 10.0 * np.arange(20))
+    one = subprocess.run(
+        [sys.executable, "-m", "brim", "thermo", "convert", str(sequence / "PAC_64_DN0.txt"),
+         "-o", str(tmp_path / "one.nc"), "--interval", "10"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert one.returncode == 2 and "--interval applies to a folder" in one.stderr
+    assert not (tmp_path / "one.nc").exists()
+
+
+def test_cli_any_shape_reaches_the_frames_of_a_folder(sequence, tmp_path, matrix):
+    """``--any-shape`` was ignored for a folder: cropped frames were refused as 480 x 600."""
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    for k in range(3):
+        _write(folder / f"PAC_64_DN{k}.txt", matrix[:, :600] + 0.05 * k)
+    out = tmp_path / "crops.nc"
+    cmd = [sys.executable, "-m", "brim", "thermo", "convert", str(folder), "-o", str(out)]
+    refused = subprocess.run(cmd, capture_output=True, text=True)
+    assert refused.returncode == 2 and "480 x 640" in refused.stderr
+    run = subprocess.run([*cmd, "--any-shape"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert brim.open(out)["temperature"].shape == (3, 480, 600)
 
 
 def test_upper_case_frames_beside_macos_hidden_files_read(sequence, tmp_path, matrix):
@@ -180,13 +218,14 @@ def test_frames_named_without_numbers_warn_that_the_order_is_by_name(sequence, t
     assert list(ds["frame_file"].values) == ["image one.txt", "image two.txt"]
 
 
-def test_missing_frame_keeps_its_time_gap_and_warns(sequence, tmp_path):
+def test_missing_frame_keeps_its_time_gap(sequence, tmp_path):
     names = [(f"PAC_64_DN{k}.txt",) * 2 for k in range(20) if k != 7]
     folder = _copy_frames(sequence, tmp_path / "gap", names)
-    t = read_frames(folder)["time"].values  # timed by frame number: DN8 stays after the gap
-    np.testing.assert_allclose(t, np.array([k for k in range(20) if k != 7]) * t[1])
-    with pytest.warns(BrimWarning, match="DN7"):
-        read_frames(folder, interval=15.0)
+    kept = np.array([k for k in range(20) if k != 7])
+    # timed by frame number, DN8 stays after the gap: 15 s by default (the protocol) or the
+    # interval given (with an interval, the frames after the gap used to be timed early)
+    np.testing.assert_allclose(read_frames(folder)["time"].values, 15.0 * kept)
+    np.testing.assert_allclose(read_frames(folder, interval=10.0)["time"].values, 10.0 * kept)
 
 
 @pytest.mark.parametrize(
