@@ -385,27 +385,125 @@ def read_merit(
 # Touchstone
 
 
-def _check_touchstone_size(p: Path) -> None:
-    """Touchstone v1: the numbers after the option line must fill whole frequency records
-    (1 + 2 N**2 values each); scikit-rf silently accepts a truncated last record."""
+def _touchstone_ports(p: Path) -> int | None:
+    """The port count N of a ``.sNp`` suffix (any case: ``.S2P``), else None (e.g. ``.ts``)."""
     suf = p.suffix.lower()
-    if not (suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit()):
-        return
-    n = int(suf[2:-1])
-    count = 0
-    for line in p.read_text(errors="replace").splitlines():
+    if suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit():
+        return int(suf[2:-1])
+    return None
+
+
+def _touchstone_lines(p: Path) -> list[tuple[int, str]]:
+    """(line number, text without its comment) of the non-blank lines; a UTF-8 byte-order
+    mark (Windows editors write one), CRLF line ends and tabs are taken as they come."""
+    text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    out = []
+    for k, line in enumerate(text.splitlines(), 1):
         line = line.split("!", 1)[0].strip()
-        if not line or line.startswith("#") or line.startswith("["):
-            if line.startswith("["):
-                return  # Touchstone 2 keyword file: leave it to scikit-rf
-            continue
-        count += len(line.split())
-    per = 1 + 2 * n * n
-    if count == 0 or count % per:
+        if line:
+            out.append((k, line))
+    return out
+
+
+def _touchstone_number(p: Path, k: int, t: str) -> float:
+    try:
+        return float(t)
+    except ValueError:
         raise FormatError(
-            f"{p.name}: {count} numbers is not a whole number of {n}-port records "
-            f"({per} numbers each); the file is truncated or has the wrong extension"
+            f"{p.name}, line {k}: {t!r} is not a number; Touchstone data lines hold only "
+            "numbers (comments start with '!')"
+        ) from None
+
+
+def _check_touchstone_v1(p: Path, lines: list[tuple[int, str]], n: int) -> int:
+    """Check the data of a Touchstone v1 ``.sNp``; return its number of frequency records.
+
+    A record is a frequency and ``2 N**2`` numbers starting on a new line (wrapped over several
+    lines for many ports); frequencies strictly increase. A 2-port file may end with a noise
+    block (5 numbers a line, from a frequency not above the last one). scikit-rf takes any
+    decreasing frequency in a 2-port file for that block and silently drops the rest of the
+    data, and reads a file of another port count than its suffix as garbage: refused here.
+    """
+    per = 1 + 2 * n * n
+    data = [(k, line.split()) for k, line in lines if not line.startswith("#")]
+    if not data:
+        raise FormatError(f"{p.name}: no frequency records after the option line (empty data)")
+    width0 = len(data[0][1])
+    n_rec, last = 0, (0, "", -np.inf)
+    li = 0
+    while li < len(data):
+        k, toks = data[li]
+        f = _touchstone_number(p, k, toks[0])
+        if n_rec and not f > last[2]:
+            if n == 2 and all(len(t) == 5 for _, t in data[li:]):
+                break  # the 2-port noise-parameter block: f NFmin |Gopt| angle Rn
+            hint = (
+                f" (line {k} holds {len(toks)} numbers, line {data[0][0]} {width0}: does the "
+                f"file hold another port count than its suffix {p.suffix!r} says?)"
+                if len(toks) != width0
+                else ""
+            )
+            raise FormatError(
+                f"{p.name}, line {k}: frequency {toks[0]} after {last[1]} (line {last[0]}); "
+                f"Touchstone frequencies must strictly increase: sort the records and drop "
+                f"repeated frequencies{hint}"
+            )
+        got: list[str] = []
+        while li < len(data) and len(got) < per:
+            got += data[li][1]
+            li += 1
+        if len(got) < per:
+            raise FormatError(
+                f"{p.name}, line {k}: the last record holds {len(got)} numbers, a {n}-port "
+                f"record {per} (a frequency and {2 * n * n} values): the file is truncated"
+            )
+        if len(got) > per:
+            raise FormatError(
+                f"{p.name}, line {k}: the record starting here runs into the next line's "
+                f"numbers ({len(got)} where a {n}-port record holds {per}): the file holds "
+                f"another port count than its suffix {p.suffix!r} says, or a line is cut short"
+            )
+        for t in got[1:]:
+            _touchstone_number(p, k, t)
+        n_rec += 1
+        last = (k, toks[0], f)
+    return n_rec
+
+
+def _check_touchstone_v2(p: Path, lines: list[tuple[int, str]]) -> int | None:
+    """The ``[Number of Frequencies]`` of a Touchstone 2 file (None if absent), after checking
+    that a full-matrix ``[Network Data]`` block holds that many whole records (scikit-rf's
+    error on a truncated one names no cause)."""
+    nf = _touchstone_keyword(lines, "Number of Frequencies")
+    npt = _touchstone_keyword(lines, "Number of Ports")
+    if nf is None or not nf.isdigit():
+        return None
+    fmt = _touchstone_keyword(lines, "Matrix Format")
+    if npt is None or not npt.isdigit() or (fmt is not None and fmt.lower() != "full"):
+        return int(nf)
+    count, inside = 0, False
+    for _, line in lines:
+        if line.startswith("["):
+            inside = line.lower().startswith("[network data]")
+        elif inside:
+            count += len(line.split())
+    per = 1 + 2 * int(npt) ** 2
+    if count != int(nf) * per:
+        raise FormatError(
+            f"{p.name}: [Network Data] holds {count} numbers where [Number of Frequencies] "
+            f"{nf} and [Number of Ports] {npt} need {int(nf) * per} ({per} a record): the file "
+            "is truncated or its header is wrong"
         )
+    return int(nf)
+
+
+def _touchstone_keyword(lines: list[tuple[int, str]], key: str) -> str | None:
+    """The value of a Touchstone 2 ``[key] value`` line (case-insensitive), else None."""
+    key = f"[{key.lower()}]"
+    for _, line in lines:
+        if line.lower().startswith(key):
+            return line[len(key) :].strip()
+    return None
 
 
 @provenance.step(inputs=("path", "reference"))
@@ -427,9 +525,10 @@ def read_touchstone(
     path : path-like
         The ``.sNp`` file.
     antenna_positions : array_like (N, 3), optional
-        Antenna positions in m.
+        Antenna positions in m, one row per port.
     reference : path-like, optional
-        A reference ``.sNp`` of the same network (carried as ``s_reference``).
+        A reference ``.sNp`` of the same network, ports and frequency sweep (carried as
+        ``s_reference``).
     reference_kind : str
         What the reference is (``empty``, ``phantom``, ``rotation``...).
 
@@ -438,6 +537,15 @@ def read_touchstone(
     xarray.Dataset
         A ``sparameter_scan``: complex ``s`` (1) on ``(freq, tx, rx)``, ``freq`` in Hz, ``z0`` in
         ohm, antenna positions in m when given.
+
+    Raises
+    ------
+    FormatError
+        Frequencies that do not strictly increase (named by line), a truncated record, data of
+        another port count than the ``.sNp`` suffix, a Touchstone 2 file whose data disagree
+        with ``[Number of Frequencies]``, NaN, a negative frequency, port impedances that
+        differ, a reference of another sweep or port count, antenna positions not ``(N, 3)``
+        or beyond 5 m (mm or cm given as m).
 
     Examples
     --------
@@ -460,22 +568,44 @@ def read_touchstone(
 
     skrf = require("skrf", "rf")
     p = _exists(path)
-
-    def _load(q):
-        try:
-            return skrf.Network(str(q))
-        except Exception as exc:  # noqa: BLE001 - scikit-rf raises many kinds
-            raise FormatError(f"{Path(q).name}: not a readable Touchstone file ({exc})") from None
-
-    _check_touchstone_size(p)
-    net = _load(p)
+    net = _load_touchstone(skrf, p)
     s = np.transpose(net.s, (0, 2, 1))
+    n = s.shape[1]
+    _finite(s, f"{p.name}: S-parameter data (freq, tx, rx)")
     ref = None
     if reference is not None:
-        rnet = _load(_exists(reference))
-        if rnet.s.shape != net.s.shape or not np.allclose(rnet.f, net.f):
-            raise FormatError("reference Touchstone file has another port count or sweep")
+        rp = _exists(reference)
+        rnet = _load_touchstone(skrf, rp)
+        if rnet.s.shape[1] != n:
+            raise FormatError(
+                f"reference {rp.name} has {rnet.s.shape[1]} ports, the scan {p.name} {n}; a "
+                "reference must be measured with the same ports"
+            )
+        if rnet.f.shape != net.f.shape or not np.allclose(rnet.f, net.f, rtol=1e-9, atol=0):
+            raise FormatError(
+                f"reference {rp.name} has {rnet.f.size} frequencies "
+                f"({rnet.f[0]:g}..{rnet.f[-1]:g} Hz), the scan {p.name} {net.f.size} "
+                f"({net.f[0]:g}..{net.f[-1]:g} Hz); a reference must be measured on the same "
+                "frequency sweep"
+            )
         ref = np.transpose(rnet.s, (0, 2, 1))
+    if antenna_positions is not None:
+        pos = np.asarray(antenna_positions, dtype=float)
+        if pos.shape not in ((n, 3), (n, 2)):
+            raise FormatError(
+                f"{p.name} has {n} ports (antennas) but antenna_positions has shape "
+                f"{pos.shape}; give one (x, y, z) row per port, in m: shape ({n}, 3)"
+            )
+        reach = float(np.abs(pos[np.isfinite(pos)]).max(initial=0.0))
+        # the bound of brim's sparameter_scan/field_set schema: antennas ring a body part or,
+        # on free-space test ranges (Institut Fresnel, ~1.7 m), an object, all within 5 m of the
+        # imaging centre; breast-array positions typed in mm (69 for 0.069 m) land far beyond
+        if reach > 5.0:
+            raise FormatError(
+                f"antenna_positions has a coordinate of {reach:g} m; positions are in metres "
+                "(e.g. 0.069) and no imaging array reaches 5 m from its centre: are these mm "
+                "or cm?"
+            )
     ds = make_scan(
         s,
         net.f,
@@ -488,6 +618,44 @@ def read_touchstone(
     z0 = np.asarray(net.z0)
     ds["z0"] = ((), float(np.real(z0.flat[0])), {"units": "ohm", "long_name": "port impedance"})
     return ds
+
+
+def _load_touchstone(skrf, p: Path):
+    """Check ``p`` (see :func:`_check_touchstone_v1`) and read it with scikit-rf; refuse what
+    brim's scan cannot hold: a negative frequency, port impedances that differ."""
+    lines = _touchstone_lines(p)
+    n = _touchstone_ports(p)
+    if n == 0:
+        raise FormatError(f"{p.name}: a .s0p has no ports; a Touchstone file is .s1p, .s2p, ...")
+    is_v2 = any(line.startswith("[") for _, line in lines)
+    n_rec = None
+    if not is_v2 and n is not None:
+        n_rec = _check_touchstone_v1(p, lines, n)
+    elif is_v2:
+        n_rec = _check_touchstone_v2(p, lines)
+    try:
+        net = skrf.Network(str(p))
+    except Exception as exc:  # noqa: BLE001 - scikit-rf raises many kinds
+        raise FormatError(f"{p.name}: not a readable Touchstone file ({exc})") from None
+    if n_rec is not None and net.f.size != n_rec:
+        raise FormatError(
+            f"{p.name}: [Number of Frequencies] says {n_rec} but the data hold {net.f.size} "
+            "frequencies: the file is truncated or its header is wrong"
+            if is_v2
+            else f"{p.name}: the file holds {n_rec} frequency records but {net.f.size} were read"
+        )
+    if net.f.size and net.f.min() < 0:
+        raise FormatError(
+            f"{p.name}: a negative frequency ({net.f.min():g} Hz); a VNA sweep is >= 0 Hz"
+        )
+    z0 = np.asarray(net.z0)
+    if z0.size and not np.allclose(z0, z0.flat[0]):
+        raise FormatError(
+            f"{p.name}: the port reference impedances differ ({np.unique(z0).tolist()} ohm); "
+            "brim's scan holds one z0: renormalise the file first, e.g. with scikit-rf "
+            "Network.renormalize(50)"
+        )
+    return net
 
 
 # ---------------------------------------------------------------------------------------------
