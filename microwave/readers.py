@@ -648,6 +648,18 @@ def _load_touchstone(skrf, p: Path):
         raise FormatError(
             f"{p.name}: a negative frequency ({net.f.min():g} Hz); a VNA sweep is >= 0 Hz"
         )
+    # a wrong unit on the option line (or none: Touchstone then reads GHz) scales the sweep by
+    # 1e3..1e9: refuse a sweep wholly below 1 MHz (the lower end of brim's sparameter_scan band)
+    # or reaching past 1.5 THz (the top of the highest VNA waveguide extenders, WR-0.65)
+    if net.f.size and (net.f.max() < 1e6 or net.f.max() > 1.5e12):
+        opt = next((line.lower().split() for _, line in lines if line.startswith("#")), None)
+        unit = next((u for u in ("hz", "khz", "mhz", "ghz") if opt and u in opt), None)
+        said = f"the option line says {unit!r}" if unit else "without a unit Touchstone reads GHz"
+        raise FormatError(
+            f"{p.name}: the sweep reads {net.f.min():g}..{net.f.max():g} Hz ({said}); a "
+            "microwave scan lies between 1 MHz and 1.5 THz: give the frequency unit on the "
+            "option line, e.g. '# Hz S RI R 50' or '# GHz S RI R 50'"
+        )
     z0 = np.asarray(net.z0)
     if z0.size and not np.allclose(z0, z0.flat[0]):
         raise FormatError(

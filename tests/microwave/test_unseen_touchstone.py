@@ -16,7 +16,9 @@ a noise block and all records after the first lower frequency vanished without a
 1 frequencies); a 4-port file named ``.s2p`` failed with a numpy message; Touchstone 2 files
 cut short (or with a wrong ``[Number of Frequencies]``) read silently or with a numpy message; a
 negative frequency was kept; port impedances of 50 and 75 ohm became one z0 = 50; a NaN error
-named no file; antenna positions of the wrong shape or in mm were accepted.
+named no file; antenna positions of the wrong shape or in mm were accepted; a sweep in Hz
+without an option line (read as GHz: 1e18 Hz) or GHz numbers under '# Hz' (1 Hz) were read
+without a word (convert then refused them as a "corrupt" file).
 """
 
 from __future__ import annotations
@@ -269,6 +271,15 @@ def _broken(f: np.ndarray, s: np.ndarray) -> dict[str, tuple[str, str]]:
             "truncated",
         ),
         "ts2_cut.s2p": (ts2.replace(data[-1], " ".join(data[-1].split()[:5])), "truncated"),
+        # Hz numbers with no option line (read as GHz), GHz numbers under '# Hz'
+        "hz_without_option_line.s2p": (
+            _touchstone(f[:6], s[:6], unit="Hz", option=False),
+            "1e+18..1.5e+18 Hz (without a unit Touchstone reads GHz)",
+        ),
+        "ghz_numbers_under_hz.s2p": (
+            ri.replace("# GHz", "# Hz"),
+            "1..1.5 Hz (the option line says 'hz')",
+        ),
         "ts2_two_impedances.s2p": (
             ts2.replace("[Number of Ports] 2", "[Number of Ports] 2\n[Reference] 50 75"),
             "port reference impedances differ",
@@ -293,6 +304,8 @@ BROKEN = [
     "ts2_short.s2p",
     "ts2_cut.s2p",
     "ts2_two_impedances.s2p",
+    "hz_without_option_line.s2p",
+    "ghz_numbers_under_hz.s2p",
 ]
 
 
@@ -352,3 +365,12 @@ def test_antenna_positions_of_wrong_shape_or_in_mm_are_refused(tmp_path, ntwk1, 
         read_touchstone(path, antenna_positions=positions)
     ok = read_touchstone(path, antenna_positions=[[0.07, 0, 0], [-0.07, 0, 0]])
     np.testing.assert_array_equal(ok["antenna_x"].values, [0.07, -0.07])
+
+
+def test_port_impedance_of_the_option_line_is_kept(tmp_path, ntwk1):
+    f, s = ntwk1
+    path = tmp_path / "z75.s2p"
+    path.write_text(_touchstone(f, s).replace("R 50", "R 75"))
+    ds = read_touchstone(path)
+    assert float(ds["z0"]) == 75.0 and ds["z0"].attrs["units"] == "ohm"
+    np.testing.assert_allclose(ds["s"].values, np.transpose(s, (0, 2, 1)), rtol=1e-12, atol=1e-14)
