@@ -374,3 +374,23 @@ def test_port_impedance_of_the_option_line_is_kept(tmp_path, ntwk1):
     ds = read_touchstone(path)
     assert float(ds["z0"]) == 75.0 and ds["z0"].attrs["units"] == "ohm"
     np.testing.assert_allclose(ds["s"].values, np.transpose(s, (0, 2, 1)), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("matrix", ["Full", "Upper"])
+def test_touchstone2_four_ports_named_s2p_follow_the_keyword(tmp_path, ntwk1, matrix):
+    # Touchstone 2: [Number of Ports] rules, whatever the suffix; Upper holds j >= i only
+    f, s2 = ntwk1
+    s4 = _four_port(s2)
+    s4 = 0.5 * (s4 + np.transpose(s4, (0, 2, 1)))  # reciprocal, so Upper says it all
+    rows = []
+    for k in range(len(f)):
+        for i in range(4):
+            pairs = [_pair(s4[k, i, j], "RI") for j in range(4) if matrix == "Full" or j >= i]
+            rows.append((f"{f[k] / 1e9:.15g} " if i == 0 else " ") + " ".join(pairs))
+    path = tmp_path / "four.s2p"
+    path.write_text(
+        f"[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 4\n[Number of Frequencies] {len(f)}\n"
+        f"[Matrix Format] {matrix}\n[Network Data]\n" + "\n".join(rows) + "\n[End]\n"
+    )
+    ds = read_touchstone(path)
+    np.testing.assert_allclose(ds["s"].values, np.transpose(s4, (0, 2, 1)), rtol=1e-12, atol=1e-14)
