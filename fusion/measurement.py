@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim import provenance
-from brim.errors import ConfigError, FormatError, SchemaError, check_positive
+from brim.errors import ConfigError, FormatError, SchemaError, check_positive, warn
 from brim.fusion._units import check_plausible_m, length_factor
 from brim.io import check_input_file, read_text
 from brim.units import LENGTH_TO_M
@@ -160,8 +161,46 @@ def measurement_from_arrays(
     return ds
 
 
+#: frequency-domain DOT modulates at radio frequencies (tens of MHz to about 1 GHz): below
+#: 1 kHz the phase shift over centimetres is ~1e-6 rad, unmeasurable, so such a value is MHz
+_MIN_MODULATION_HZ = 1e3
+#: the longest source-detector distance of a diffuse measurement is centimetres (diffusion
+#: needs many transport mean free paths, ~1 mm each); below 1 mm metres were read as mm
+_MIN_LONGEST_PAIR_M = 1e-3
+
+
+def _check_file_values(p: Path, wl, freq, src, det, units: str) -> None:
+    """FormatError for file values in a wrong unit: wavelengths, frequency, positions."""
+    from brim.schema.optical import OPTICAL_MEASUREMENT
+
+    wl = np.asarray(wl, dtype=np.float64)
+    # the schema's plausible wavelengths (near-infrared optics); said here with the unit fix
+    lo, hi = next((r.lo, r.hi) for r in OPTICAL_MEASUREMENT.ranges if r.name == "wavelength")
+    if wl.size and not ((wl >= lo) & (wl <= hi)).all():
+        raise FormatError(
+            f"{p.name}: wavelengths {wl.tolist()} are not optical wavelengths in nm ({lo:g} to "
+            f"{hi:g}); give them in nm (780, not 0.78 um or 7.8e-7 m)"
+        )
+    if 0 < freq < _MIN_MODULATION_HZ:
+        raise FormatError(
+            f"{p.name}: modulation frequency {freq:g} Hz is no frequency-domain DOT frequency "
+            f"(tens of MHz to 1 GHz); MHz given as Hz? Give it in Hz (140e6), or 0 for CW"
+        )
+    f = LENGTH_TO_M.get(units, 1.0)
+    s = np.asarray(src, dtype=np.float64).reshape(-1, 2) * f
+    d = np.asarray(det, dtype=np.float64).reshape(-1, 2) * f
+    longest = float(np.hypot(*(s[:, None, :] - d[None, :, :]).transpose(2, 0, 1)).max())
+    if 0 < longest < _MIN_LONGEST_PAIR_M:
+        raise FormatError(
+            f"{p.name}: the longest source-detector distance is {longest:.3g} m with the "
+            f"positions read as {units}: too short for diffuse light; if the file holds metres, "
+            "give position_units='m' (--position-units m, or a 'position_units' variable)"
+        )
+
+
 def _from_arrays(p: Path, amp, ph, wl, src, det, freq, units="mm", se=(None, None)) -> xr.Dataset:
     """:func:`measurement_from_arrays` for file ``p``, naming the file in any error."""
+    _check_file_values(p, wl, freq, src, det, units)
     try:
         return measurement_from_arrays(
             amp,
@@ -188,9 +227,15 @@ def _mat_float(p: Path, m: dict, name: str) -> np.ndarray:
 
 
 def _mat_positions(p: Path, m: dict, name: str) -> np.ndarray:
-    """The x, y columns of the position matrix ``m[name]`` (rows of x, y[, z] in mm)."""
+    """The x, y columns of the position matrix ``m[name]`` (rows of x, y[, z] in mm).
+
+    A matrix of 2 or 3 rows and more than 3 columns holds one optode per column (saved
+    transposed) and is read as such; a 3 x 3 or 2 x 3 matrix is read as rows.
+    """
     a = _mat_float(p, m, name)
-    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] < 2:
+    if a.ndim == 2 and a.shape[0] in (2, 3) and a.shape[1] > 3:
+        a = a.T  # one column per optode: the transpose is the only reading (never 4+ coordinates)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] not in (2, 3):
         raise FormatError(
             f"{p.name}: MATLAB variable {name!r} has shape {a.shape}; expected one row of "
             f"x, y[, z] (mm) per optode"
@@ -275,6 +320,14 @@ _CSV_COLUMNS = _csv_columns("m")
 ERROR_VARIABLES = ("amplitude_rel_se", "phase_se")
 _CSV_ERRORS = ("amplitude_rel_se", "phase_se_rad")
 
+#: unit suffixes of the CSV columns and their factors to the Dataset's units (nm, m, rad)
+_WAVELENGTH_TO_NM = {"nm": 1.0, "um": 1e3, "µm": 1e3, "m": 1e9}
+_ANGLE_TO_RAD = {"rad": 1.0, "deg": np.pi / 180.0, "degrees": np.pi / 180.0}
+#: amplitude columns in a logarithmic unit: refused (20 log10 or 10 log10? ln?), never guessed
+_LOG_AMPLITUDE = ("amplitude_db", "amplitude_dbm", "log_amplitude", "amplitude_log", "ln_amplitude")
+#: a wrapped phase in radians lies within one turn of zero; beyond it, degrees are likely
+_MAX_PHASE_RAD = 2 * np.pi
+
 
 def _unique_rows(a: np.ndarray) -> np.ndarray:
     """Unique rows in order of first appearance (the file's source/detector order)."""
@@ -283,53 +336,145 @@ def _unique_rows(a: np.ndarray) -> np.ndarray:
 
 
 _FREQ_KEY = "modulation_frequency_hz"
+#: the frequency comment's keys and their factors to Hz
+_FREQ_KEYS = {_FREQ_KEY: 1.0, "modulation_frequency_khz": 1e3, "modulation_frequency_mhz": 1e6}
 
 
-def _frequency_comment(p: Path, lineno: int, line: str) -> float:
-    """The value (Hz) of a ``# modulation_frequency_hz=...`` comment line."""
+def _number(text: str, decimal_comma: bool) -> float:
+    """``float(text)``, with ``,`` as the decimal mark when the file uses one."""
+    text = text.strip()
+    return float(text.replace(",", ".") if decimal_comma else text)
+
+
+def _frequency_comment(p: Path, lineno: int, line: str, decimal_comma: bool = False) -> float:
+    """The value (Hz) of a ``# modulation_frequency_hz=...`` (or ``_mhz``) comment line."""
     key, sep, value = line.lstrip("#").partition("=")
+    key = key.strip().lower()
     try:
-        freq = float(value)
-    except ValueError:
+        freq = _number(value, decimal_comma) * _FREQ_KEYS[key]
+    except (KeyError, ValueError):
         freq = np.nan
-    if key.strip() != _FREQ_KEY or not sep or not (np.isfinite(freq) and freq >= 0):
+    if not sep or not (np.isfinite(freq) and freq >= 0):
         raise FormatError(
             f"{p.name}, line {lineno}: malformed comment {line.strip()!r}; expected "
-            f"'# {_FREQ_KEY}=<Hz>' with a finite value >= 0 (0 for CW)"
+            f"'# {_FREQ_KEY}=<Hz>' (or 'modulation_frequency_mhz=<MHz>') with a finite "
+            f"value >= 0 (0 for CW)"
         )
     return freq
+
+
+def _column_name(name: str) -> str:
+    """A header cell as brim's column key: ``'Wavelength (nm)'`` -> ``'wavelength_nm'``."""
+    return re.sub(r"[^0-9a-zµ]+", "_", name.strip().lower()).strip("_")
+
+
+def _csv_layout(p: Path, header: list[str]) -> tuple[list[int], np.ndarray, bool]:
+    """Where each quantity's column is in ``header``, the factors to nm / m / rad, and whether
+    the standard-error columns are there.
+
+    The order is that of :data:`_CSV_COLUMNS` (+ :data:`_CSV_ERRORS`); each quantity's unit is
+    the suffix of its column name, any capitalisation, other columns ignored.
+    """
+    names = [_column_name(c) for c in header]
+
+    def find(stem: str, table: dict) -> tuple[int, float] | None:
+        hits = [
+            (i, table[n[len(stem) + 1 :]])
+            for i, n in enumerate(names)
+            if n.startswith(stem + "_") and n[len(stem) + 1 :] in table
+        ]
+        if len(hits) > 1:
+            raise FormatError(
+                f"{p.name}: {len(hits)} columns give {stem!r} "
+                f"({[header[i].strip() for i, _ in hits]}); keep one"
+            )
+        return hits[0] if hits else None
+
+    def need(stem: str, table: dict) -> tuple[int, float]:
+        if stem == "amplitude" and stem in names:
+            return names.index(stem), 1.0
+        hit = find(stem, table)
+        if hit is not None:
+            return hit
+        if stem == "amplitude":
+            hint = (
+                "a logarithmic amplitude is ambiguous (20 log10, 10 log10 or ln): give the "
+                "linear amplitude, e.g. 10**(dB / 20), in an 'amplitude' column"
+                if any(n in names for n in _LOG_AMPLITUDE)
+                else "add the linear amplitude"
+            )
+        elif stem in names:
+            hint = f"a column {stem!r} without a unit: name it {stem}_<unit>, <unit> one of "
+            hint += f"{sorted(table)}"
+        else:
+            hint = f"add it, named {stem}_<unit> with <unit> one of {sorted(table)}"
+        raise FormatError(
+            f"{p.name}: no {stem!r} column ({hint}); a measurement CSV needs the columns "
+            f"{list(_CSV_COLUMNS)} (positions in m, mm, cm or um; phase in rad or deg), one "
+            f"row per wavelength/source/detector, and a '# {_FREQ_KEY}=...' comment line"
+        )
+
+    found = [need("wavelength", _WAVELENGTH_TO_NM)]
+    found += [need(c, LENGTH_TO_M) for c in _CSV_POSITIONS]
+    found += [need("amplitude", {}), need("phase", _ANGLE_TO_RAD)]
+    rel = names.index("amplitude_rel_se") if "amplitude_rel_se" in names else None
+    pse = find("phase_se", _ANGLE_TO_RAD)
+    if (rel is None) != (pse is None):
+        raise FormatError(
+            f"{p.name}: the standard-error columns {list(_CSV_ERRORS)} come both or not at all"
+        )
+    if rel is not None and pse is not None:
+        found += [(rel, 1.0), pse]
+    return [i for i, _ in found], np.array([f for _, f in found]), rel is not None
+
+
+def _csv_rows(p: Path) -> tuple[list[tuple[int, list[str]]], float | None, bool]:
+    """The data lines (line number, fields), the frequency comment (Hz) and the decimal mark.
+
+    Comma-separated files use ``.`` decimals; a file separated by ``;`` or tabs (what a
+    spreadsheet in a decimal-comma locale writes, perhaps after a ``sep=;`` line) may use ``,``.
+    """
+    lines = read_text(p, what="optical measurement").splitlines()
+    body = [(n, ln.strip()) for n, ln in enumerate(lines, 1)]
+    data_lines = [(n, b) for n, b in body if b and not b.startswith("#")]
+    delim = ","
+    if data_lines and re.fullmatch(r'"?sep=.?"?', data_lines[0][1].lower()):
+        delim = data_lines[0][1].strip('"')[4:] or ","
+        data_lines = data_lines[1:]
+    elif data_lines:
+        head = data_lines[0][1]
+        delim = ";" if ";" in head else "\t" if "\t" in head and "," not in head else ","
+    decimal_comma = delim != ","
+    freq = None
+    for n, b in body:
+        if b.startswith("#") and b.lstrip("#").strip().lower().startswith("modulation_frequency"):
+            freq = _frequency_comment(p, n, b, decimal_comma)
+    rows = []
+    for n, b in data_lines:
+        row = next(csv.reader([b], delimiter=delim))  # one line at a time: line numbers hold
+        if any(c.strip() for c in row):  # a spreadsheet's trailing ',,,,' rows are not data
+            rows.append((n, row))
+    return rows, freq, decimal_comma
 
 
 def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
     if modulation_frequency is not None and modulation_frequency != 0:
         check_positive("modulation_frequency", modulation_frequency)
-    freq = modulation_frequency
-    data = []
-    for n, ln in enumerate(read_text(p).splitlines(), 1):
-        body = ln.strip()
-        if body.startswith("#"):
-            if body.lstrip("#").strip().startswith(_FREQ_KEY):
-                freq = _frequency_comment(p, n, body)
-        elif body:
-            data.append((n, next(csv.reader([body]))))  # one line at a time: line numbers hold
-    header = [c.strip() for c in data[0][1]] if data else []
-    units = next((u for u in ("m", "mm") if all(c in header for c in _csv_columns(u))), None)
-    if len(data) < 2 or units is None:
+    data, freq, decimal_comma = _csv_rows(p)
+    if modulation_frequency is not None:
+        freq = modulation_frequency
+    if len(data) < 2:
         raise FormatError(
             f"{p.name}: a measurement CSV needs the columns {list(_CSV_COLUMNS)} (positions in "
             f"m; or the same with '_mm' position columns), one row per wavelength/source/"
             f"detector, and a '# {_FREQ_KEY}=...' comment line"
         )
+    header = data[0][1]
+    cols, factors, has_errors = _csv_layout(p, header)
     if freq is None:
         raise FormatError(
             f"{p.name}: no modulation frequency; add '# {_FREQ_KEY}=140e6' (0 for CW)"
         )
-    errors = [c in header for c in _CSV_ERRORS]
-    if any(errors) and not all(errors):
-        raise FormatError(
-            f"{p.name}: the standard-error columns {list(_CSV_ERRORS)} come both or not at all"
-        )
-    cols = [header.index(c) for c in _csv_columns(units) + (_CSV_ERRORS if all(errors) else ())]
     arr = np.empty((len(data) - 1, len(cols)))
     seen: dict[tuple, int] = {}
     for i, (n, row) in enumerate(data[1:]):
@@ -339,7 +484,7 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
                 f"{where}: {len(row)} fields, expected {len(header)} (truncated or ragged row)"
             )
         try:
-            arr[i] = [float(row[c]) for c in cols]
+            arr[i] = [_number(row[c], decimal_comma) for c in cols]
         except ValueError as exc:
             raise FormatError(f"{where}: non-numeric value ({exc})") from exc
         if not np.isfinite(arr[i]).all():
@@ -348,11 +493,22 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
         if key in seen:
             w, sx, sy, dx, dy = key
             raise FormatError(
-                f"{where}: duplicate of line {seen[key]} (wavelength {w:g} nm, source "
-                f"({sx:g}, {sy:g}) {units}, detector ({dx:g}, {dy:g}) {units}); each "
+                f"{where}: duplicate of line {seen[key]} (wavelength {w:g}, source "
+                f"({sx:g}, {sy:g}), detector ({dx:g}, {dy:g}) in the file's units); each "
                 f"wavelength/source/detector needs exactly one row"
             )
         seen[key] = n
+    phase_col = arr[:, 6] * factors[6]
+    if factors[6] == 1.0 and np.abs(phase_col).max() > _MAX_PHASE_RAD:
+        # the column says rad, and an unwrapped phase may pass a turn (the reconstruction
+        # wraps phase differences): warned, not refused; a phase column without a unit is
+        # refused above
+        warn(
+            f"{p.name}: the phase column {header[cols[6]].strip()!r} reaches "
+            f"{np.abs(phase_col).max():.4g}, beyond 2 pi: if these are degrees, name the column "
+            "phase_deg (an unwrapped phase in rad reads as it is)"
+        )
+    arr = arr * factors  # wavelengths to nm, positions to m, phases to rad (one multiply each)
     wl = np.unique(arr[:, 0])
     src = _unique_rows(arr[:, 1:3])
     det = _unique_rows(arr[:, 3:5])
@@ -364,15 +520,20 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
     amp[iw, isrc, idet] = arr[:, 5]
     ph[iw, isrc, idet] = arr[:, 6]
     if np.isnan(amp).any():
+        w, s, d = np.argwhere(np.isnan(amp))[0]
         raise FormatError(
-            f"{p.name}: incomplete table — every wavelength x source x detector needs one row"
+            f"{p.name}: incomplete table — {int(np.isnan(amp).sum())} of {amp.size} wavelength "
+            f"x source x detector rows are missing, e.g. {wl[w]:g} nm, source "
+            f"({src[s, 0]:g}, {src[s, 1]:g}) m, detector ({det[d, 0]:g}, {det[d, 1]:g}) m; "
+            "every wavelength x source x detector needs one row (drop the incomplete "
+            "wavelength or pair)"
         )
     se: tuple = (None, None)
-    if all(errors):
+    if has_errors:
         se = (amp.copy(), amp.copy())
         se[0][iw, isrc, idet] = arr[:, 7]
         se[1][iw, isrc, idet] = arr[:, 8]
-    return _from_arrays(p, amp, ph, wl, src, det, freq, units, se)
+    return _from_arrays(p, amp, ph, wl, src, det, freq, "m", se)
 
 
 def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
