@@ -909,7 +909,7 @@ def open_scan(path: str | os.PathLike, **kwargs) -> xr.Dataset:
     """
     p = _exists(path)
     suf = p.suffix.lower()
-    if suf.startswith(".s") and suf.endswith("p") and suf[2:-1].isdigit():
+    if _touchstone_ports(p) is not None or suf == ".ts":  # .ts: Touchstone 2's own suffix
         return read_touchstone(p, **kwargs)
     if suf == ".csv":
         return read_merit(p, **kwargs)
@@ -926,5 +926,5 @@ def open_scan(path: str | os.PathLike, **kwargs) -> xr.Dataset:
     if suf in (".pickle", ".pkl"):
         raise FormatError(f"{p.name}: brim never unpickles a user file; convert it to .mat/.npz")
     raise FormatError(
-        f"{p.name}: unknown scan format {suf!r}; brim reads .sNp, MERIT .csv, .mat, .npz, .nc"
+        f"{p.name}: unknown scan format {suf!r}; brim reads .sNp/.ts, MERIT .csv, .mat, .npz, .nc"
     )

@@ -212,7 +212,8 @@ def check_range(da: xr.DataArray, rng: Range, what: str, kind: str) -> None:
     why = f" ({rng.why})" if rng.why else ""
     raise SchemaError(
         f"{what} {da.name!r} = {value:.6g} {units}{_where(da, index)}{more} is outside the "
-        f"plausible range {bounds}{why}; the file is corrupt or not a {kind} file"
+        f"plausible range {bounds}{why}; the file is corrupt, in other units, or not a {kind} "
+        "file brim handles"
     )
 
 
