@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import importlib.machinery
 import os
 import pickle
 import select
@@ -261,6 +262,38 @@ _servers: dict[int, _Server] = {}
 _servers_lock = threading.Lock()
 
 
+def _importable(name: str) -> bool:
+    """Whether a fresh interpreter on this ``sys.path`` can import module ``name``."""
+    top = name.partition(".")[0]
+    if top in sys.builtin_module_names:
+        return True
+    return importlib.machinery.PathFinder.find_spec(top, sys.path) is not None
+
+
+def _dumps(func: Callable, args: tuple) -> bytes:
+    """``(func, args)`` pickled with cloudpickle for the server.
+
+    cloudpickle sends a function by reference (module and name) unless it lives in
+    ``__main__``. A module the caller loaded from a file without its folder on ``sys.path``
+    (pytest's importlib mode, ``importlib.util.spec_from_file_location``) cannot be imported by
+    the server, so the functions of such a module travel by value.
+    """
+    import cloudpickle
+
+    modules = {getattr(obj, "__module__", None) for obj in (func, *args) if callable(obj)} - {
+        None,
+        "__main__",
+    }
+    by_value = [sys.modules[m] for m in modules if m in sys.modules and not _importable(str(m))]
+    for module in by_value:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        return cloudpickle.dumps((func, args))
+    finally:
+        for module in by_value:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
 def call_with_timeout(func: Callable, args: tuple, timeout: float) -> tuple[str, Any]:
     """Make ``func(*args)`` in a child process that is killed after ``timeout`` seconds.
 
@@ -282,10 +315,8 @@ def call_with_timeout(func: Callable, args: tuple, timeout: float) -> tuple[str,
         ``("ok", value)``; ``("error", message)`` when the call raised, or could not be sent or
         loaded; ``("timeout", None)``; or ``("died", why)`` when the child (or the server) died.
     """
-    import cloudpickle
-
     try:
-        payload = cloudpickle.dumps((func, args))
+        payload = _dumps(func, args)
     except Exception as exc:  # noqa: BLE001 - e.g. a closure over an open file or a lock
         return "error", f"the call cannot be sent to a worker process: {type(exc).__name__}: {exc}"
     me = threading.get_ident()

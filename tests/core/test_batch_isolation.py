@@ -221,6 +221,7 @@ def test_stopping_a_busy_server_stops_its_child(tmp_path):
         if pid_file.exists() and pid_file.read_text():
             break
         caller.join(0.1)
+    assert pid_file.exists(), result.get("rec")  # the file's child never started
     child = int(pid_file.read_text())
     os.kill(child, 0)  # running
     _isolation.shutdown()
@@ -236,3 +237,29 @@ def test_stopping_a_busy_server_stops_its_child(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the file's child outlived its server")
+
+
+def test_a_pipeline_from_a_module_loaded_by_file_path(tmp_path):
+    """A module loaded from its file, its folder not on sys.path (``spec_from_file_location``,
+    pytest's importlib mode), cannot be imported by the server: its functions travel by value.
+    Before, the file failed with "the call cannot be loaded in a worker process"."""
+    import importlib.util
+    import sys
+
+    from brim.parallel import _run_one
+
+    path = tmp_path / "hidden" / "brim_file_pipeline.py"
+    path.parent.mkdir()
+    path.write_text(
+        "import numpy as np\nimport xarray as xr\n\n\n"
+        "def makes(path):\n    return xr.Dataset({'a': ('x', np.arange(3.0))})\n"
+    )
+    spec = importlib.util.spec_from_file_location("brim_file_pipeline", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["brim_file_pipeline"] = mod
+    try:
+        spec.loader.exec_module(mod)
+        rec = _run_one(mod.makes, SAMPLE, str(tmp_path / "o.nc"), {}, 60.0)
+    finally:
+        del sys.modules["brim_file_pipeline"]
+    assert rec.status == "ok", rec.error
