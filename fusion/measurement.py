@@ -7,7 +7,8 @@ coordinates ``source_x, source_y, detector_x, detector_y``, and the 0-d variable
 phantom or the contralateral breast) is a second Dataset of the same layout.
 
 Units are converted once, here: positions given in mm (the .mat layout, ``*_mm`` CSV columns,
-brim files written before lengths became SI) become metres, and all positions are float64.
+brim files written before lengths became SI) become metres, and all positions are float64; CSV
+columns (and NetCDF ``units`` attributes) in degrees, micrometres or MHz are converted as well.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ def measurement_from_arrays(
             f"{d.shape[0]} detectors"
         )
     if np.any(amp < 0):
-        raise FormatError("amplitude must be >= 0 (a modulus); check the column order")
+        raise FormatError(
+            "amplitude must be >= 0 (a linear modulus, not dB or a logarithm); check the "
+            "column order"
+        )
     check_plausible_m(s, "source positions")
     check_plausible_m(d, "detector positions")
     ds = xr.Dataset(
@@ -167,6 +171,20 @@ _MIN_MODULATION_HZ = 1e3
 #: the longest source-detector distance of a diffuse measurement is centimetres (diffusion
 #: needs many transport mean free paths, ~1 mm each); below 1 mm metres were read as mm
 _MIN_LONGEST_PAIR_M = 1e-3
+
+
+def _check_phase_rad(p: Path, phase, what: str, fix: str) -> None:
+    """Warn when a phase said to be in rad passes a turn (degrees under a rad label?).
+
+    An unwrapped phase may pass 2 pi (the reconstruction wraps phase differences, and the
+    schema allows 100 rad), so this warns instead of refusing; a phase without a unit is refused.
+    """
+    top = float(np.abs(np.asarray(phase, dtype=np.float64)).max(initial=0.0))
+    if top > _MAX_PHASE_RAD:
+        warn(
+            f"{p.name}: {what} reaches {top:.4g}, beyond 2 pi: if these are degrees, {fix} "
+            "(an unwrapped phase in rad reads as it is)"
+        )
 
 
 def _check_file_values(p: Path, wl, freq, src, det, units: str) -> None:
@@ -303,6 +321,7 @@ def _read_mat(p: Path, position_units: str | None = None) -> xr.Dataset:
                 f"'position_units' variable ({stored!r})"
             )
         units = stored
+    _check_phase_rad(p, ph, "MATLAB variable 'phase'", "convert it to rad (phase * pi / 180)")
     return _from_arrays(p, amp, ph, wl, src, det, float(freq[0]), units)
 
 
@@ -365,7 +384,8 @@ def _frequency_comment(p: Path, lineno: int, line: str, decimal_comma: bool = Fa
 
 def _column_name(name: str) -> str:
     """A header cell as brim's column key: ``'Wavelength (nm)'`` -> ``'wavelength_nm'``."""
-    return re.sub(r"[^0-9a-zµ]+", "_", name.strip().lower()).strip("_")
+    name = name.strip().lower().replace("°", "_deg").replace("μ", "u").replace("µ", "u")
+    return re.sub(r"[^0-9a-z]+", "_", name).strip("_")
 
 
 def _csv_layout(p: Path, header: list[str]) -> tuple[list[int], np.ndarray, bool]:
@@ -498,15 +518,12 @@ def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:
                 f"wavelength/source/detector needs exactly one row"
             )
         seen[key] = n
-    phase_col = arr[:, 6] * factors[6]
-    if factors[6] == 1.0 and np.abs(phase_col).max() > _MAX_PHASE_RAD:
-        # the column says rad, and an unwrapped phase may pass a turn (the reconstruction
-        # wraps phase differences): warned, not refused; a phase column without a unit is
-        # refused above
-        warn(
-            f"{p.name}: the phase column {header[cols[6]].strip()!r} reaches "
-            f"{np.abs(phase_col).max():.4g}, beyond 2 pi: if these are degrees, name the column "
-            "phase_deg (an unwrapped phase in rad reads as it is)"
+    if factors[6] == 1.0:
+        _check_phase_rad(
+            p,
+            arr[:, 6],
+            f"the phase column {header[cols[6]].strip()!r}",
+            "name the column phase_deg",
         )
     arr = arr * factors  # wavelengths to nm, positions to m, phases to rad (one multiply each)
     wl = np.unique(arr[:, 0])
@@ -601,16 +618,30 @@ def read_measurement(
     """Read an optical measurement from NetCDF (brim), MATLAB .mat (v5 or v7.3) or long CSV.
 
     .mat files need the variables ``amplitude``, ``phase`` (wavelength x source x detector, rad),
-    ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm) and
-    ``frequency`` (Hz), optionally ``position_units`` (``'mm'`` by default, or ``'m'``, ``'cm'``);
-    the shapes must agree (never reshaped). CSV files have exactly one row per
-    wavelength/source/detector with the columns
-    ``wavelength_nm, source_x_m, source_y_m, detector_x_m, detector_y_m, amplitude, phase_rad``
-    (or ``*_mm`` position columns), optionally each value's standard errors
-    ``amplitude_rel_se, phase_se_rad`` (both or neither; they weigh the reconstruction), and a
-    ``# modulation_frequency_hz=...`` comment (or pass ``modulation_frequency``). No format
-    has a "missing value": NaN or infinite values are errors. Positions come back in metres
-    whatever unit the file uses.
+    ``wavelength`` (nm), ``source_pos``, ``detector_pos`` (rows of x, y[, z] in mm; a matrix of
+    2 or 3 rows and more columns is read as one optode per column) and ``frequency`` (Hz),
+    optionally ``position_units`` (``'mm'`` by default, or ``'m'``, ``'cm'``); the shapes must
+    agree (never reshaped). CSV files have exactly one row per wavelength/source/detector with
+    the columns
+    ``wavelength_nm, source_x_m, source_y_m, detector_x_m, detector_y_m, amplitude, phase_rad``,
+    optionally each value's standard errors ``amplitude_rel_se, phase_se_rad`` (both or
+    neither; they weigh the reconstruction), and a ``# modulation_frequency_hz=...`` comment
+    (``# modulation_frequency_mhz=...`` also reads; or pass ``modulation_frequency``). Each
+    column's unit is its suffix, converted on reading: wavelength ``nm``, ``um`` or ``m``;
+    positions ``m``, ``mm``, ``cm`` or ``um``; phases ``rad`` or ``deg``. Column order,
+    capitalisation, ``Name (unit)`` spellings and other columns do not matter; a quantity
+    without a unit (``phase``) or a logarithmic amplitude (``amplitude_dB``) is refused.
+    Commas separate the fields, or semicolons/tabs (then ``,`` may be the decimal mark, as
+    spreadsheets write in such locales; an Excel ``sep=;`` line is honoured); a UTF-8 or UTF-16
+    byte-order mark and CRLF line ends are fine. NetCDF phases with ``units`` ``deg`` and
+    wavelengths in ``um`` or ``m`` are converted too. No format has a "missing value": NaN or
+    infinite values are errors (rows of empty fields, a spreadsheet's trailing ``,,,,``, are
+    skipped). Positions come back in metres whatever unit the file uses.
+
+    Values in a wrong unit are refused rather than guessed: wavelengths outside the schema's
+    near-infrared range (0.78 is um), a modulation frequency between 0 and 1 kHz (MHz given as
+    Hz), source-detector distances all under 1 mm (metres read as mm). A phase in rad beyond
+    2 pi is read with a :class:`~brim.BrimWarning` (degrees? an unwrapped phase is legitimate).
 
     Parameters
     ----------
@@ -633,9 +664,16 @@ def read_measurement(
         The file does not exist.
     FormatError
         The file is unreadable, truncated, has wrong shapes, ragged, duplicate or missing rows,
-        or non-finite values; the message names the file (and the line of a CSV).
+        non-finite values, columns without units or values in a wrong unit; the message names
+        the file (and the line of a CSV) and the fix.
     ConfigError
         ``modulation_frequency`` is negative or not a number.
+
+    Warns
+    -----
+    BrimWarning
+        A phase in rad beyond 2 pi (degrees under a rad label?), or an amplitude that does not
+        decay with distance (:func:`brim.fusion.background.check_distance_decay`).
 
     Examples
     --------
@@ -676,11 +714,30 @@ def read_measurement(
     if not isinstance(ds, xr.Dataset):
         raise FormatError(f"{p.name}: expected one Dataset, got a tree")
     try:
-        ds = stamp(positions_to_m(ds), "optical_measurement")
+        ds = stamp(_angles_and_wavelengths(positions_to_m(ds)), "optical_measurement")
         validate(ds)
     except SchemaError as exc:
         raise FormatError(f"{p.name}: not an optical measurement: {exc}") from exc
     return check_distance_decay(ds)
+
+
+def _angles_and_wavelengths(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with phases in degrees (``units`` deg) in rad and wavelengths in um or m in nm."""
+    for v in ("phase", "phase_se"):
+        if v in ds and str(ds[v].attrs.get("units", "")).strip().lower() in (
+            "deg",
+            "degree",
+            "degrees",
+        ):
+            ds = ds.assign({v: ds[v].copy(data=np.deg2rad(ds[v].values)).assign_attrs(units="rad")})
+    if "wavelength" in ds.coords:
+        f = _WAVELENGTH_TO_NM.get(str(ds.wavelength.attrs.get("units", "nm")).strip())
+        if f is not None and f != 1.0:
+            wl = np.asarray(ds.wavelength.values, dtype=np.float64) * f
+            ds = ds.assign_coords(
+                wavelength=("wavelength", wl, {**ds.wavelength.attrs, "units": "nm"})
+            )
+    return ds
 
 
 def positions_to_m(ds: xr.Dataset) -> xr.Dataset:

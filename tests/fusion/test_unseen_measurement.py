@@ -106,6 +106,12 @@ def _unit_columns(lines, *, phase_deg=False, pos=None, wl=None, mhz=False):
     return [comment, ",".join(head), *(",".join(repr(float(x)) for x in r) for r in rows)]
 
 
+def _unit_symbols(lines):
+    comment, head, *rows = _unit_columns(lines, phase_deg=True, pos=("um", 1e6))
+    head = head.replace("phase_se_deg", "phase_se [°]").replace("phase_deg", "Phase (°)")
+    return [comment, head.replace("_um", " (µm)"), *rows]
+
+
 def _blank_rows(lines):
     return [*lines, ",,,,,,,,", ",,,,,,,,"]
 
@@ -127,6 +133,7 @@ SAME = {
     "positions_cm": (lambda ls: _unit_columns(ls, pos=("cm", 1e2)), "\n", "utf-8", 1e-14),
     "wavelength_um": (lambda ls: _unit_columns(ls, wl=("um", 1e-3)), "\n", "utf-8", 1e-14),
     "frequency_mhz": (lambda ls: _unit_columns(ls, mhz=True), "\n", "utf-8", 0.0),
+    "unit_symbols_in_header": (_unit_symbols, "\n", "utf-8", 1e-14),
     "spreadsheet_blank_rows": (_blank_rows, "\n", "utf-8", 0.0),
     "seven_digits": (_low_precision, "\n", "utf-8", 1e-6),
 }
@@ -185,7 +192,7 @@ REFUSED = {
     # (edit, words the message must hold)
     "phase_without_unit": (_rename("phase_rad", "phase"), ["without a unit", "phase_<unit>"]),
     "amplitude_db": (_db_amplitude, ["logarithmic", "10**(dB / 20)"]),
-    "ln_amplitude_in_amplitude": (_ln_in_amplitude, ["amplitude must be >= 0"]),
+    "ln_amplitude_in_amplitude": (_ln_in_amplitude, ["amplitude must be >= 0", "not dB"]),
     "positions_mm_in_m_columns": (
         lambda ls: _unit_columns(ls, pos=("m", 1e3)),
         ["beyond 0.5 m", "metres"],
@@ -238,6 +245,31 @@ def test_phase_beyond_a_turn_in_a_rad_column_warns(original, tmp_path):
     p = _write(tmp_path, "\n".join(_phase_deg_named_rad(lines.splitlines())) + "\n")
     with pytest.warns(brim.BrimWarning, match="beyond 2 pi: if these are degrees, name the col"):
         read_measurement(p)
+
+
+def test_mat_phase_in_degrees_warns(original, tmp_path):
+    one = original.isel(wavelength=[1], source=[0])
+    keep = np.flatnonzero(np.abs(one.phase.values[0, 0]) < np.radians(95))  # within the schema
+    m = _mat_vars(one.isel(detector=keep))
+    m["phase"] = np.degrees(m["phase"])
+    p = tmp_path / "m.mat"
+    scipy.io.savemat(p, m)
+    with pytest.warns(brim.BrimWarning, match="beyond 2 pi: if these are degrees, convert it"):
+        read_measurement(p)
+
+
+@pytest.mark.parametrize("unit", ["deg", "um"])
+def test_netcdf_with_other_units_attributes_reads_the_same(unit, original, tmp_path):
+    ds = original.copy()
+    if unit == "deg":
+        for v in ("phase", "phase_se"):
+            ds[v] = ds[v].copy(data=np.degrees(ds[v].values)).assign_attrs(units="deg")
+    else:
+        ds = ds.assign_coords(
+            wavelength=("wavelength", ds.wavelength.values / 1e3, {"units": "um"})
+        )
+    ds.to_netcdf(tmp_path / "m.nc")
+    _same(read_measurement(tmp_path / "m.nc"), original, rtol=1e-14)
 
 
 def test_dropped_wavelength_reads_the_rest(original, csv_lines, tmp_path):
@@ -342,6 +374,13 @@ def test_cli_convert_refuses_without_partial_output(csv_lines, tmp_path, capsys)
         capsys, "fusion", "convert", p, "--modulation-frequency", "140e6", "-o", tmp_path / "out.nc"
     )
     assert code == 0, err
+
+
+def test_cli_convert_lab_csv_gives_the_same_file(original, csv_lines, tmp_path, capsys):
+    p = _write(tmp_path, "\r\n".join(_reordered(_unit_columns(csv_lines, phase_deg=True))), "l.csv")
+    code, err = _run(capsys, "fusion", "convert", p, "-o", tmp_path / "out.nc")
+    assert code == 0, err
+    _same(brim.open(tmp_path / "out.nc"), original, rtol=1e-14)
 
 
 def test_cli_reconstruct_semicolon_csv_gives_the_same_map(tmp_path, capsys):
