@@ -202,7 +202,8 @@ def _check_file_values(p: Path, wl, freq, src, det, units: str) -> None:
     if 0 < freq < _MIN_MODULATION_HZ:
         raise FormatError(
             f"{p.name}: modulation frequency {freq:g} Hz is no frequency-domain DOT frequency "
-            f"(tens of MHz to 1 GHz); MHz given as Hz? Give it in Hz (140e6), or 0 for CW"
+            f"(tens of MHz to 1 GHz); MHz given as Hz? Give it in Hz (140e6; a CSV may say "
+            f"'# modulation_frequency_mhz=140'), or 0 for CW"
         )
     f = LENGTH_TO_M.get(units, 1.0)
     s = np.asarray(src, dtype=np.float64).reshape(-1, 2) * f
