@@ -434,13 +434,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--position-units",
         dest="position_units",
         choices=["mm", "m", "cm", "um"],
-        help="unit of the optode positions of a .mat measurement (default: mm)",
+        help="unit of the optode positions of a .mat measurement (default: mm; a CSV names "
+        "its unit in the column, e.g. source_x_mm)",
     )
     p.add_argument(
         "--modulation-frequency",
         dest="modulation_frequency",
         type=float,
-        help="Hz, for a CSV measurement without its '# modulation_frequency_hz=' line",
+        help="Hz, for a CSV measurement without its '# modulation_frequency_hz=' (or '_mhz=') line",
     )
     p.add_argument(
         "--params",
