@@ -41,6 +41,17 @@ _LAZY = {
     "record_provenance": ("brim.provenance", "record"),
     "from_torch": ("brim.torch_bridge", "from_torch"),
 }
+# ``import brim`` then ``brim.thermo.read(...)``, as in a notebook: the subpackages and the core
+# modules load on first use (``import brim.thermo`` still works and is what the docs show).
+_LAZY.update(
+    {
+        name: (f"brim.{name}", None)
+        for name in (
+            "thermo", "microwave", "elasto", "fusion", "learn", "evaluate",
+            "io", "provenance", "parallel", "backend", "plotting", "fileinfo",
+        )
+    }
+)  # fmt: skip
 
 
 def __getattr__(name: str):

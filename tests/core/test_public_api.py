@@ -271,3 +271,22 @@ def test_the_annotation_detector_can_fail():
 
     assert _annotated(typed)
     assert not _annotated(untyped)
+
+
+def test_import_brim_then_a_subpackage_by_attribute():
+    """``import brim`` then ``brim.thermo.read(...)`` (a notebook's first cell) used to raise
+    "module 'brim' has no attribute 'thermo'"; the subpackages load on first use, not before."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, brim\n"
+        "assert 'brim.thermo' not in sys.modules\n"
+        "names = ['thermo', 'microwave', 'elasto', 'fusion', 'learn', 'evaluate', 'io']\n"
+        "assert all(n in dir(brim) for n in names)\n"
+        "assert callable(brim.thermo.read) and callable(brim.fusion.reconstruct)\n"
+        "assert callable(brim.elasto.beamform) and callable(brim.microwave.open_scan)\n"
+        "assert brim.learn.__name__ == 'brim.learn' and brim.evaluate.__name__ == 'brim.evaluate'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
