@@ -41,7 +41,8 @@ _SERVE = (
 )
 _GRACE = 60.0
 """Seconds the caller waits for the server beyond the time limit before it gives the server up
-(the server answers within milliseconds of the limit; only a server that hangs uses them)."""
+(the server answers within moments of the limit, or of its warm-up imports after a file; only a
+server that hangs uses them all)."""
 
 
 def _send(fh: BinaryIO, data: bytes) -> None:
@@ -59,19 +60,26 @@ def _recv(fh: BinaryIO) -> bytes | None:
     return data if len(data) == n else None
 
 
-def _read_with_deadline(fd: int, deadline: float) -> bytes | None:
-    """Everything written to ``fd`` until it is closed, or None if ``deadline`` passes first."""
+def _read(fd: int, deadline: float, n: int | None = None) -> bytes | None:
+    """``n`` bytes from ``fd`` (None: everything until it is closed).
+
+    None when ``deadline`` (``time.monotonic``) passes first, or when the pipe closes before
+    ``n`` bytes came.
+    """
     chunks: list[bytes] = []
-    while True:
+    got = 0
+    while n is None or got < n:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
         ready, _, _ = select.select([fd], [], [], min(left, 1.0))
         if ready:
-            chunk = os.read(fd, 1 << 16)
+            chunk = os.read(fd, 1 << 16 if n is None else n - got)
             if not chunk:
-                return b"".join(chunks)
+                return b"".join(chunks) if n is None else None
             chunks.append(chunk)
+            got += len(chunk)
+    return b"".join(chunks)
 
 
 def _fork_and_wait(func: Callable, args: tuple, timeout: float) -> tuple[tuple[str, Any], list]:
@@ -101,7 +109,7 @@ def _fork_and_wait(func: Callable, args: tuple, timeout: float) -> tuple[tuple[s
     os.close(wfd)
     data = None
     try:
-        data = _read_with_deadline(rfd, time.monotonic() + timeout)
+        data = _read(rfd, time.monotonic() + timeout)
     finally:
         os.close(rfd)
         if data is None:
@@ -202,10 +210,10 @@ class _Server:
         then closed)."""
         try:
             _send(self.requests, pickle.dumps((timeout, list(sys.path), payload)))
-            head = _read_exactly(self.replies_fd, _HEADER.size, time.monotonic() + timeout + _GRACE)
+            head = _read(self.replies_fd, time.monotonic() + timeout + _GRACE, _HEADER.size)
             if head is not None:
                 (n,) = _HEADER.unpack(head)
-                body = _read_exactly(self.replies_fd, n, time.monotonic() + _GRACE)
+                body = _read(self.replies_fd, time.monotonic() + _GRACE, n)
                 if body is not None:
                     return pickle.loads(body)
         except (OSError, ValueError, pickle.UnpicklingError):  # ValueError: closed meanwhile
@@ -240,22 +248,6 @@ class _Server:
                     self.process.wait()
             os.close(self.replies_fd)
             self.replies_fd = -1
-
-
-def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:
-    """``n`` bytes from ``fd``, or None at its end or when ``deadline`` passes."""
-    buf = b""
-    while len(buf) < n:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
-        if ready:
-            chunk = os.read(fd, n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-    return buf
 
 
 _servers: dict[int, _Server] = {}
