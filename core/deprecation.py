@@ -130,3 +130,48 @@ def moved_names(old: str, moved: Mapping[str, str], *, message: str) -> Callable
         return getattr(importlib.import_module(module), name)
 
     return __getattr__
+
+
+def renamed_names(
+    module: str, renamed: Mapping[str, tuple[object, str]]
+) -> Callable[[str], object]:
+    """The module ``__getattr__`` of a module some of whose names were renamed in place.
+
+    An old name returns the object under its new name, with a :class:`DeprecationWarning`
+    attributed to the first caller outside brim (also when a package's lazy ``__getattr__``
+    forwards the read, see :func:`brim.errors.warn`); any other name raises the usual
+    :class:`AttributeError`.
+
+    Parameters
+    ----------
+    module : str
+        The module's name (``__name__``), e.g. ``"brim.elasto.strain"``.
+    renamed : mapping of str to (object, str)
+        Old name -> (the object it now names, the warning's text).
+
+    Returns
+    -------
+    callable
+        ``__getattr__(name)``, to assign to the module's ``__getattr__``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> getattr_ = renamed_names("mypkg.geometry", {"Box": (tuple, "Box is renamed tuple")})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     getattr_("Box") is tuple
+    True
+    >>> str(caught[0].message)
+    'Box is renamed tuple'
+    """
+    from brim.errors import warn
+
+    def __getattr__(name: str) -> object:
+        if name not in renamed:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value, message = renamed[name]
+        warn(message, category=DeprecationWarning)
+        return value
+
+    return __getattr__

@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike
 from scipy.ndimage import binary_dilation, binary_erosion, convolve1d
 
 from brim import provenance
+from brim.deprecation import renamed_names
 from brim.errors import ConfigError, warn
 from brim.schema import expect_dataset, stamp
 
@@ -363,15 +364,18 @@ def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
     return m
 
 
-def __getattr__(name: str):
-    if name == "Roi":  # renamed: one release of grace
-        warn(  # attributed to the user's line, also through brim.elasto's lazy __getattr__
+# renamed: one release of grace (warned at the user's line, also through brim.elasto's lazy
+# __getattr__)
+__getattr__ = renamed_names(
+    __name__,
+    {
+        "Roi": (
+            StrainRoi,
             "brim.elasto.strain.Roi is renamed StrainRoi; the old name will be removed in the "
             "next release",
-            category=DeprecationWarning,
         )
-        return StrainRoi
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    },
+)
 
 
 @dataclass(frozen=True)

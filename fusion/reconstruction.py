@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 from brim import provenance
-from brim.deprecation import positional_options
+from brim.deprecation import positional_options, renamed_names
 from brim.errors import (
     ConfigError,
     FormatError,
@@ -195,15 +195,18 @@ def _inside(pts, center, semi_axes) -> np.ndarray:
     return np.sum(p * p, axis=-1) <= 1.0
 
 
-def __getattr__(name: str):
-    if name == "Roi":  # renamed in 0.x: one release of grace
-        warn(  # attributed to the user's line, also through brim.fusion's lazy __getattr__
+# renamed in 0.x: one release of grace (warned at the user's line, also through brim.fusion's
+# lazy __getattr__)
+__getattr__ = renamed_names(
+    __name__,
+    {
+        "Roi": (
+            LesionRoi,
             "brim.fusion.Roi is renamed LesionRoi (lengths now in m); the old name "
             "will be removed in the next release",
-            category=DeprecationWarning,
         )
-        return LesionRoi
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    },
+)
 
 
 #: dimension names read as depth (-> z) and as lateral position (-> x) in an ultrasound mask;

@@ -41,6 +41,7 @@ import xarray as xr
 
 from brim import provenance
 from brim.backend import to_numpy
+from brim.deprecation import renamed_names
 from brim.errors import CalibrationError, ConfigError, SchemaError, SolverError, check_positive
 from brim.microwave.tomography.forward import (
     background_wavenumber,
@@ -686,17 +687,16 @@ def incident_spread_db(measured_incident: Any, simulated_incident: Any, mask: An
     return float(np.median(20 * np.log10(hi[ok] / lo[ok])))
 
 
-def __getattr__(name: str):
-    if name == "calibrate":  # renamed in issue 18; removed in the next release
-        import warnings
-
-        warnings.warn(
+# renamed in issue 18; removed in the next release
+__getattr__ = renamed_names(
+    __name__,
+    {
+        "calibrate": (
+            calibrate_gain,
             "brim.microwave.tomography.inverse.calibrate is deprecated; use calibrate_gain",
-            DeprecationWarning,
-            stacklevel=2,
         )
-        return calibrate_gain
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    },
+)
 
 
 def _mask_of(ds: xr.Dataset) -> np.ndarray:
