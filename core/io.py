@@ -5,7 +5,9 @@ renamed over the target), so a crash or a kill never leaves a truncated file and
 the previous version; the temporaries of killed saves are removed by the next save into the
 folder. :func:`check_input_file` is the one check every reader makes before opening an input.
 :func:`open` recognises the file by its signature, loads a Dataset or a
-DataTree, and checks it against its brim schema.
+DataTree, and checks it against its brim schema. :func:`read_text` is the one place where the
+bytes of a vendor text file become text, and :func:`read_table` the one reader of text tables
+(separator, decimal comma, header lines guessed one way for every modality).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import builtins
 import codecs
 import contextlib
+import dataclasses
+import functools
 import json
 import logging
 import os
@@ -20,7 +24,7 @@ import re
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -119,8 +123,18 @@ def display_path(path: str | os.PathLike) -> str:
     return safe_text(text)
 
 
-def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "utf-8-sig") -> str:
+def read_text(
+    path: str | os.PathLike,
+    *,
+    what: str = "input",
+    encoding: str = "utf-8-sig",
+    limit: int | None = None,
+) -> str:
     """The text of a vendor text file (CSV, DMR matrix, Touchstone...), checked and decoded.
+
+    The one place where brim turns a text file's bytes into text: every text reader (and
+    :func:`read_table`) calls it, so a byte-order mark, UTF-16 and a spreadsheet workbook saved
+    under a ``.csv`` name are handled the same way everywhere.
 
     Parameters
     ----------
@@ -133,6 +147,9 @@ def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "
         which the numeric formats are, decodes the same). A byte-order mark overrides it: a
         UTF-8 mark is dropped, and a UTF-16 mark (what Windows Notepad calls "Unicode")
         decodes the file as UTF-16 (when it is valid UTF-16).
+    limit : int, optional
+        Read only the first ``limit`` bytes (a preview); the last character may then be cut,
+        which a multi-byte encoding reports as an invalid byte.
 
     Returns
     -------
@@ -142,18 +159,30 @@ def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "
     Raises
     ------
     FormatError
-        A byte that is not valid in ``encoding`` (a damaged file, or another format): the
-        message names the file, line and column; or the file cannot be read.
+        A spreadsheet workbook (an Excel ``.xlsx`` or ``.xls``, an OpenDocument ``.ods``) under
+        any name: the message says to save the sheet as CSV. A byte that is not valid in
+        ``encoding`` (a damaged file, or another format): the message names the file, line and
+        column. Or the file cannot be read.
     MissingFileError
         No such file.
     """
     p = check_input_file(path, what=what)
     try:
-        data = p.read_bytes()
+        if limit is None:
+            data = p.read_bytes()
+        else:
+            with builtins.open(p, "rb") as fh:
+                data = fh.read(limit)
     except OSError as exc:
         raise FormatError(
             f"{what} file {display_path(p)} cannot be read ({exc.strerror})"
         ) from None
+    workbook = _spreadsheet(data)
+    if workbook:
+        raise FormatError(
+            f"{display_path(p.name)}: a spreadsheet workbook ({workbook}), not a text {what}; "
+            "save the sheet as CSV and give that file"
+        )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         with contextlib.suppress(UnicodeDecodeError):  # else not UTF-16 text: judged below
             return data.decode("utf-16")  # the mark says how the text is stored
@@ -169,6 +198,300 @@ def read_text(path: str | os.PathLike, *, what: str = "input", encoding: str = "
             f"0x{data[exc.start]:02x} is not valid {encoding.removesuffix('-sig').upper()} "
             f"text; the {what} file is damaged or in another format"
         ) from None
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _spreadsheet(data: bytes) -> str | None:
+    """Which spreadsheet workbook ``data`` (a file's first bytes, or all) is, else None.
+
+    An ``.xlsx`` is a zip holding ``xl/`` parts, an ``.ods`` a zip whose first member says
+    ``application/vnd.oasis.opendocument.spreadsheet``, an ``.xls`` an OLE2 compound file with
+    a ``Workbook`` (or ``Book``) stream; other zips (a PyTorch checkpoint) and OLE2 files (a
+    Word document) are not called spreadsheets.
+    """
+    if data.startswith(_ZIP_MAGIC):
+        if b"xl/" in data:
+            return "an Excel .xlsx"
+        if b"opendocument.spreadsheet" in data[:200]:
+            return "an OpenDocument .ods"
+    elif data.startswith(_OLE2_MAGIC) and (
+        "Workbook".encode("utf-16-le") in data or "Book\0".encode("utf-16-le") in data
+    ):
+        return "an Excel .xls"
+    return None
+
+
+class TableRow(NamedTuple):
+    """One data line of a :class:`TextTable`."""
+
+    line: int
+    """Its line number in the file (from 1; blank and comment lines count)."""
+    cells: list[str]
+    """Its cells, each stripped of surrounding blanks (quotes removed when quoting is on)."""
+    text: str
+    """The line, stripped of surrounding blanks."""
+
+
+#: A line of numbers separated by blanks with decimal commas (``30,76 30,90``, a
+#: Portuguese-locale DMR-IR export): a comma between digits, numbers separated by blanks, and
+#: no comma next to a blank (``1.5, 2.5`` is comma-separated).
+_DECIMAL_WITH_BLANKS = (
+    re.compile(r"\d,\d"),
+    re.compile(r"[\d.][ \t]+[-+]?[.\d]"),
+)
+_COMMA_AT_BLANK = re.compile(r",[ \t]|[ \t],")
+_EXCEL_SEP = re.compile(r'"?sep=.?"?')
+
+
+def _sniff(line: str, *, blanks: bool, quoting: bool) -> str:
+    """The separator of a table whose first data line is ``line`` (see :func:`parse_table`)."""
+    bare = re.sub(r'"[^"]*"', "", line) if quoting else line  # a quoted note says nothing
+    if ";" in bare:
+        return ";"
+    if (
+        blanks
+        and all(rx.search(bare) for rx in _DECIMAL_WITH_BLANKS)
+        and not _COMMA_AT_BLANK.search(bare)
+    ):
+        return " "
+    if bare.count("\t") > bare.count(","):
+        return "\t"
+    if "," in bare or not blanks:
+        return ","
+    return " "
+
+
+@dataclasses.dataclass(frozen=True)
+class TextTable:
+    """A text table as :func:`parse_table` (or :func:`read_table`) found it.
+
+    Attributes
+    ----------
+    text : str
+        The whole decoded text.
+    lines : list of (int, str)
+        The data lines: (line number from 1, the line stripped of surrounding blanks); blank
+        lines, comment lines and an Excel ``sep=`` line are left out.
+    comments : list of (int, str)
+        The comment lines, numbered and stripped the same way (empty without a comment mark).
+    separator : str
+        ``","``, ``";"``, ``"\\t"``, the character of an Excel ``sep=`` line, or ``" "`` for
+        cells separated by runs of blanks (spaces or tabs).
+    decimal_comma : bool
+        The separator is not a comma and a data line holds one: commas are decimal marks
+        (``30,76``). Readers convert the numbers they read; the cells are left as written.
+    quoting : bool
+        Cells may be quoted (``"seen, twice"``), the CSV way.
+    strip_trailing : bool
+        Empty cells at the end of a row (a separator closing it, ``1;2;``) are dropped.
+    """
+
+    text: str = dataclasses.field(repr=False)
+    lines: list[tuple[int, str]] = dataclasses.field(repr=False)
+    comments: list[tuple[int, str]] = dataclasses.field(repr=False)
+    separator: str
+    decimal_comma: bool
+    quoting: bool = False
+    strip_trailing: bool = False
+
+    def cells(self, line: str) -> list[str]:
+        """The cells of one line, split the table's way.
+
+        Parameters
+        ----------
+        line : str
+            A line of the table.
+
+        Returns
+        -------
+        list of str
+            The cells, stripped of surrounding blanks.
+        """
+        if self.separator == " ":
+            out = line.split()
+        elif self.quoting:
+            import csv
+
+            out = [c.strip() for c in next(csv.reader([line], delimiter=self.separator), [])]
+        else:
+            out = [c.strip() for c in line.split(self.separator)]
+        if self.strip_trailing:
+            while out and not out[-1]:
+                out.pop()
+        return out
+
+    @functools.cached_property
+    def rows(self) -> list[TableRow]:
+        """The data rows, in file order; a row of empty cells only (a spreadsheet's
+        ``,,,,`` line) is left out."""
+        out = []
+        for n, text in self.lines:
+            cells = self.cells(text)
+            if any(cells):
+                out.append(TableRow(n, cells, text))
+        return out
+
+    @functools.cached_property
+    def header_lines(self) -> int:
+        """How many rows at the start have a first cell that is not a number: header lines
+        (column names, a units row)."""
+        k = 0
+        for row in self.rows:
+            cell = row.cells[0].replace(",", ".") if self.decimal_comma else row.cells[0]
+            try:
+                float(cell)
+            except ValueError:
+                k += 1
+                continue
+            break
+        return k
+
+
+def parse_table(
+    text: str,
+    *,
+    separator: str | None = None,
+    blanks: bool = True,
+    quoting: bool = False,
+    comment: str | None = "#",
+    strip_trailing: bool = False,
+) -> TextTable:
+    """Split the text of a table into numbered lines and cells, guessing its conventions.
+
+    The one table sniffer of brim, for the tables people save from spreadsheets, editors and
+    instruments. Line ends may be LF, CRLF or CR (``str.splitlines``); blank lines and lines
+    that start with ``comment`` are not data. An Excel ``sep=;`` first line names the separator
+    and is not data. Otherwise the first data line decides:
+
+    1. a ``;`` there: ``;`` separates, and commas are decimal marks (a spreadsheet in a
+       decimal-comma locale);
+    2. numbers separated by blanks with a comma between digits and none beside a blank
+       (``30,76 30,90``): blanks separate and commas are decimal marks (when ``blanks``);
+    3. more tabs than commas: tabs separate;
+    4. a comma (or ``blanks`` is False): commas separate;
+    5. else runs of blanks (spaces or tabs) separate.
+
+    Parameters
+    ----------
+    text : str
+        The table's text (see :func:`read_text`).
+    separator : str, optional
+        The separator (``","``, ``";"``, ``"\\t"``, or ``" "`` for runs of blanks) when the
+        format fixes it; default: guessed as above.
+    blanks : bool
+        Whether runs of blanks may separate cells; a CSV-only table (False) with no ``;``, tab
+        or comma has one column.
+    quoting : bool
+        Cells may be quoted the CSV way (``"seen, twice"``); quoted text is not used to guess.
+    comment : str or None
+        The mark that starts a comment line; None: no comment lines.
+    strip_trailing : bool
+        Drop the empty cells at the end of each row (a separator closing it: ``1;2;``).
+
+    Returns
+    -------
+    TextTable
+        The lines, comment lines, separator and decimal mark; ``rows`` gives the cells.
+
+    Examples
+    --------
+    >>> t = parse_table("# exported\\r\\nID;BMI\\r\\n1;24,5\\r\\n")
+    >>> t.separator, t.decimal_comma, t.header_lines, t.comments
+    (';', True, 1, [(1, '# exported')])
+    >>> [(r.line, r.cells) for r in t.rows]
+    [(2, ['ID', 'BMI']), (3, ['1', '24,5'])]
+    >>> parse_table("30,76 30,90\\n31,02 30,88\\n").rows[1].cells
+    ['31,02', '30,88']
+    """
+    lines: list[tuple[int, str]] = []
+    comments: list[tuple[int, str]] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if comment and line.startswith(comment):
+            comments.append((n, line))
+        else:
+            lines.append((n, line))
+    if lines and _EXCEL_SEP.fullmatch(lines[0][1].lower()):
+        separator = separator or lines[0][1].strip('"')[4:] or ","
+        lines = lines[1:]
+    if separator is None:
+        separator = _sniff(lines[0][1], blanks=blanks, quoting=quoting) if lines else ","
+    decimal_comma = separator != "," and any("," in t for _, t in lines)
+    return TextTable(
+        text=text,
+        lines=lines,
+        comments=comments,
+        separator=separator,
+        decimal_comma=decimal_comma,
+        quoting=quoting,
+        strip_trailing=strip_trailing,
+    )
+
+
+def read_table(
+    path: str | os.PathLike,
+    *,
+    what: str = "table",
+    encoding: str = "utf-8-sig",
+    separator: str | None = None,
+    blanks: bool = True,
+    quoting: bool = False,
+    comment: str | None = "#",
+    strip_trailing: bool = False,
+) -> TextTable:
+    """Read a text table (CSV, TSV, blank-separated) as numbered rows of cells.
+
+    :func:`read_text` decodes the file (a byte-order mark, UTF-16, a spreadsheet workbook
+    refused with "save the sheet as CSV"), and :func:`parse_table` finds its lines, separator,
+    decimal mark and header lines. The cells are strings: each reader converts its own values
+    and words its own messages.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; :func:`check_input_file` is applied first.
+    what : str
+        What the table is, for the messages ("extinction table", "optical measurement"...).
+    encoding : str
+        Its encoding when it has no byte-order mark (see :func:`read_text`).
+    separator, blanks, quoting, comment, strip_trailing
+        As for :func:`parse_table`.
+
+    Returns
+    -------
+    TextTable
+        The table's lines, comment lines, separator and decimal mark; ``rows`` gives the cells
+        and ``header_lines`` the header lines.
+
+    Raises
+    ------
+    FormatError
+        A spreadsheet workbook, bytes that are not text in ``encoding``, or an unreadable file.
+    MissingFileError
+        No such file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+    >>> _ = path.write_text("ID;Diagnosis\\n1;Sick\\n", encoding="utf-16")
+    >>> table = read_table(path, what="labels CSV")
+    >>> table.separator, [r.cells for r in table.rows]
+    (';', [['ID', 'Diagnosis'], ['1', 'Sick']])
+    """
+    return parse_table(
+        read_text(path, what=what, encoding=encoding),
+        separator=separator,
+        blanks=blanks,
+        quoting=quoting,
+        comment=comment,
+        strip_trailing=strip_trailing,
+    )
 
 
 def read_image(path: str | os.PathLike, *, what: str = "image"):

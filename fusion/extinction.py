@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import FormatError
-from brim.io import check_input_file, read_text
+from brim.io import check_input_file, read_table
 
 __all__ = ["read_extinction", "extinction_at", "write_extinction_subset", "DEFAULT_EXTINCTION"]
 
@@ -80,19 +80,6 @@ def _header_cell(cell: str) -> tuple[str, str | None]:
     return cell, None
 
 
-def _split(line: str) -> list[str]:
-    """Cells of a table row: ``;`` (then ``,`` is the decimal mark), ``,``/tab, or blanks."""
-    if ";" in line:
-        cells = [c.strip().replace(",", ".") for c in line.split(";")]
-    elif "," in line or "\t" in line:
-        cells = [c.strip() for c in re.split(r"[,\t]", line)]
-    else:
-        cells = line.split()
-    while cells and not cells[-1]:  # a trailing separator
-        cells.pop()
-    return cells
-
-
 @provenance.step
 def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     """Molar extinction coefficients of HbO2 and Hb (cm^-1/M) against wavelength (nm).
@@ -103,8 +90,9 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
         A CSV of ``wavelength, HbO2, Hb`` (Prahl's layout: optionally a units row ``nm,cm-1/M,
         cm-1/M``; ``#`` comments allowed). Rows that start with a number are data and need
         exactly three finite numbers; other rows are headers. Cells are separated by commas,
-        tabs, blanks, or semicolons (then a decimal comma is read too); CRLF and a byte-order
-        mark are allowed. Header names put the HbO2 and Hb columns in order (``lambda,Hb,HbO2``
+        tabs, blanks, or semicolons (then a decimal comma is read too), the same in every row
+        (:func:`brim.io.read_table` guesses which from the first); CRLF, a byte-order mark and
+        UTF-16 are allowed. Header names put the HbO2 and Hb columns in order (``lambda,Hb,HbO2``
         is swapped back); units named in a header (``mm-1/M``, ``cm-1/mM``, ``1/cm/M``,
         ``L/(mol cm)``; wavelengths in ``nm`` or ``um``) are converted. Default: the bundled
         Prahl subset (650-950 nm), S. Prahl, "Tabulated molar extinction coefficient for
@@ -137,13 +125,12 @@ def read_extinction(path: str | os.PathLike | None = None) -> xr.Dataset:
     rows: list[list[float]] = []
     names: list[str] = []
     scales = [1.0, 1.0, 1.0]
-    for n, ln in enumerate(read_text(p, what="extinction table").splitlines(), 1):
-        ln = ln.strip()
-        if not ln or ln.startswith("#"):
-            continue
-        parts = _split(ln)
-        if not parts:  # a row of separators only
-            continue
+    # one separator for the table, from its first line (brim.io.read_table); after ';' or
+    # between blank-separated numbers a comma is the decimal mark
+    table = read_table(p, what="extinction table", strip_trailing=True)
+    for n, parts, ln in table.rows:
+        if table.decimal_comma:
+            parts = [c.replace(",", ".") for c in parts]
         if not _is_number(parts[0]):  # header / units rows: they do not start with a number
             if not rows:
                 _read_header(parts, names, scales, f"{p.name}, line {n}")

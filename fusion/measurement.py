@@ -13,7 +13,6 @@ columns (and NetCDF ``units`` attributes) in degrees, micrometres or MHz are con
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -26,7 +25,7 @@ from numpy.typing import ArrayLike
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, check_positive, warn
 from brim.fusion._units import check_plausible_m, length_factor
-from brim.io import check_input_file, read_text
+from brim.io import check_input_file, read_table
 from brim.units import LENGTH_TO_M
 
 __all__ = [
@@ -455,27 +454,15 @@ def _csv_rows(p: Path) -> tuple[list[tuple[int, list[str]]], float | None, bool]
     Comma-separated files use ``.`` decimals; a file separated by ``;`` or tabs (what a
     spreadsheet in a decimal-comma locale writes, perhaps after a ``sep=;`` line) may use ``,``.
     """
-    lines = read_text(p, what="optical measurement").splitlines()
-    body = [(n, ln.strip()) for n, ln in enumerate(lines, 1)]
-    data_lines = [(n, b) for n, b in body if b and not b.startswith("#")]
-    delim = ","
-    if data_lines and re.fullmatch(r'"?sep=.?"?', data_lines[0][1].lower()):
-        delim = data_lines[0][1].strip('"')[4:] or ","
-        data_lines = data_lines[1:]
-    elif data_lines:
-        head = data_lines[0][1]
-        delim = ";" if ";" in head else "\t" if "\t" in head and "," not in head else ","
-    decimal_comma = delim != ","
+    table = read_table(p, what="optical measurement", blanks=False, quoting=True)
+    decimal_comma = table.separator != ","
     freq = None
-    for n, b in body:
-        if b.startswith("#") and b.lstrip("#").strip().lower().startswith("modulation_frequency"):
+    for n, b in table.comments:
+        if b.lstrip("#").strip().lower().startswith("modulation_frequency"):
             freq = _frequency_comment(p, n, b, decimal_comma)
-    rows = []
-    for n, b in data_lines:
-        row = next(csv.reader([b], delimiter=delim))  # one line at a time: line numbers hold
-        if any(c.strip() for c in row):  # a spreadsheet's trailing ',,,,' rows are not data
-            rows.append((n, row))
-    return rows, freq, decimal_comma
+    # one line at a time, so line numbers hold; rows of empty fields only (a spreadsheet's
+    # trailing ',,,,') are not data
+    return [(row.line, row.cells) for row in table.rows], freq, decimal_comma
 
 
 def _read_csv(p: Path, modulation_frequency: float | None) -> xr.Dataset:

@@ -26,7 +26,6 @@ Recovery features of dynamic sequences join the features where a patient has a s
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -41,7 +40,7 @@ import xarray as xr
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, warn
-from brim.io import read_text
+from brim.io import read_table
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +86,6 @@ AMBIGUOUS = {"pb", "benign", "probably benign", "benign pathology"}
 ID_COLUMNS = ("id", "patient", "patient id", "patient no", "patient number", "subject",
               "subject id", "case", "case id")  # fmt: skip
 DIAGNOSIS_COLUMNS = ("diagnosis", "label", "class", "diagnostic", "status")
-_DELIMITERS = (",", ";", "\t")
 
 
 def _header_key(name: str) -> str:
@@ -104,12 +102,12 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     """Read a patient-level labels table ``ID,Diagnosis`` (DMR-IR style) -> {patient: 0/1}.
 
     Tables as other people save them are read the same: UTF-8 with or without a byte-order
-    mark, UTF-16, CRLF line ends; ``,``, ``;`` or tab separated (the separator is the one of the
-    header line); quoted fields; other columns (age, notes...) ignored; blank lines and lines
-    starting with ``#`` skipped. The ID column may be headed ``ID``, ``Patient``,
-    ``Patient ID``, ``Subject``, ``Case`` (any case, ``_``/``-`` for spaces) and the diagnosis
-    column ``Diagnosis``, ``Label``, ``Class``, ``Diagnostic`` or ``Status``. IDs ``1``,
-    ``0001``, ``T0001`` and ``PAC_1`` are the same patient.
+    mark, UTF-16, CRLF line ends; ``,``, ``;`` or tab separated (the header line's separator,
+    as :func:`brim.io.read_table` guesses it); quoted fields; other columns (age, notes...)
+    ignored; blank lines and lines starting with ``#`` skipped. The ID column may be headed
+    ``ID``, ``Patient``, ``Patient ID``, ``Subject``, ``Case`` (any case, ``_``/``-`` for
+    spaces) and the diagnosis column ``Diagnosis``, ``Label``, ``Class``, ``Diagnostic`` or
+    ``Status``. IDs ``1``, ``0001``, ``T0001`` and ``PAC_1`` are the same patient.
 
     Diagnosis values, case and surrounding spaces ignored: sick = ``Sick``, ``1``, ``cancer``,
     ``malignant``, ``yes``, ``true``, ``abnormal``, ``positive``, ``PM``; healthy =
@@ -139,25 +137,12 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"no such labels file: {p}")
-    with p.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (.xlsx, .ods) or OLE2 (.xls)
-        raise FormatError(
-            f"{p.name}: a spreadsheet workbook, not a text table; save the sheet as CSV "
-            "(columns ID,Diagnosis) and give that file"
-        )
-    text = read_text(p, what="ID,Diagnosis labels CSV")
-    # (line number, text) of the lines that hold data: blank and '#' comment lines skipped
-    lines = [
-        (n, line)
-        for n, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not lines:
+    # read_text refuses a spreadsheet workbook ("save the sheet as CSV"); the separator is
+    # the header line's, quoted fields are read the CSV way
+    table = read_table(p, what="ID,Diagnosis labels CSV", blanks=False, quoting=True)
+    if not table.rows:
         raise FormatError(f"{p.name}: empty; a CSV with columns 'ID,Diagnosis' is expected")
-    header_line = lines[0][1]
-    delim = max(_DELIMITERS, key=header_line.count)
-    header = next(csv.reader([header_line], delimiter=delim))
+    _, header, header_line = table.rows[0]
     keys = [_header_key(h) for h in header]
 
     def column(names: tuple[str, ...], role: str) -> int:
@@ -177,11 +162,7 @@ def read_labels(path: str | os.PathLike) -> dict[int, int]:
     i_dx = column(DIAGNOSIS_COLUMNS, "diagnosis")
     out: dict[int, int] = {}
     first_line: dict[int, tuple[int, str]] = {}
-    for n, row in zip(
-        (n for n, _ in lines[1:]),
-        csv.reader([line for _, line in lines[1:]], delimiter=delim),
-        strict=True,
-    ):
+    for n, row, _ in table.rows[1:]:
         if max(i_id, i_dx) >= len(row):
             raise FormatError(
                 f"{p.name}: line {n}: {len(row)} field(s) where the header has {len(header)}"
