@@ -164,6 +164,13 @@ def _finish(acc, n_c, p0, out):
 
 
 @numba.njit(cache=True, inline="always")
+def _lane_buffers():
+    """One block's per-lane work arrays: round-trip times ``tau``, the focused value of the
+    channel being summed ``yr + j yi``, and the zeroed lane sums ``acc`` of :func:`_accumulate`."""
+    return np.empty(_PB), np.empty(_PB), np.empty(_PB), np.zeros((7, _PB))
+
+
+@numba.njit(cache=True, inline="always")
 def _lane_delays(t_ant, a, b, p0, tau):
     """Round-trip times of antennas ``a`` -> ``b`` for lanes ``p0 + i`` (the last point repeats
     past the end, so a partial block computes finite values it never writes)."""
@@ -191,12 +198,9 @@ def _fd_horner_numba(srv, siv, f0, df, t_ant, tx, rx, out):
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         _wide_vectors()
         p0 = blk * _PB
-        tau = np.empty(_PB)
+        tau, yr, yi, acc = _lane_buffers()
         zr = np.empty(_PB)
         zi = np.empty(_PB)
-        yr = np.empty(_PB)
-        yi = np.empty(_PB)
-        acc = np.zeros((7, _PB))
         for c in range(n_c):
             _lane_delays(t_ant, tx[c], rx[c], p0, tau)
             for i in range(_PB):
@@ -238,10 +242,7 @@ def _fd_direct_numba(sr, si, freq, t_ant, tx, rx, out):
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         _wide_vectors()
         p0 = blk * _PB
-        tau = np.empty(_PB)
-        yr = np.empty(_PB)
-        yi = np.empty(_PB)
-        acc = np.zeros((7, _PB))
+        tau, yr, yi, acc = _lane_buffers()
         for c in range(n_c):
             _lane_delays(t_ant, tx[c], rx[c], p0, tau)
             yr[:] = 0.0
@@ -340,10 +341,7 @@ def td_beamform_numba(x, t0, dt, t_ant, tx, rx, out):
     n_c, n_t = x.shape
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         p0 = blk * _PB
-        tau = np.empty(_PB)
-        yr = np.empty(_PB)
-        yi = np.empty(_PB)
-        acc = np.zeros((7, _PB))
+        tau, yr, yi, acc = _lane_buffers()
         for c in range(n_c):
             _lane_delays(t_ant, tx[c], rx[c], p0, tau)
             for i in range(_PB):
