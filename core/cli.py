@@ -2,8 +2,8 @@
 
 Core subcommands: ``info``, ``demo``, ``batch``, ``samples`` and ``learn``. Each modality adds
 its own group (``brim thermo ...``) through the ``brim.cli`` entry-point group: a
-``register(subparsers)`` function that adds one parser and sets ``func`` on its subcommands
-(made by :func:`command_group` from a function adding the subcommands).
+``register(subparsers)`` function that adds one parser and its subcommands (made by
+:func:`command_group` from a function adding the subcommands, each with :func:`add_command`).
 Every subcommand is a thin shell over a library function; a :class:`brim.BrimError` becomes a
 one-line message and exit status 2.
 
@@ -19,7 +19,7 @@ Conventions every group follows (tested by walking the parser tree):
   :func:`output_folder`). ``--out`` is a deprecated alias kept for one release.
 - **Choices.** Every option that takes one of a fixed set of values declares ``choices``.
 - **Examples.** Every command's ``--help`` ends with runnable examples on the bundled samples
-  (``brim samples --path NAME`` prints a sample's path).
+  (``brim samples --path NAME`` prints a sample's path), given to :func:`add_command`.
 """
 
 from __future__ import annotations
@@ -177,6 +177,47 @@ def add_backend_option(p: argparse.ArgumentParser, *, help: str) -> None:
     None
     """
     p.add_argument("--backend", choices=BACKENDS, help=help)
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    func: Callable[[Any], int],
+    *,
+    help: str,
+    examples: Sequence[str],
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add the command ``NAME`` to a group: its parser, what it runs and its examples.
+
+    Every command is made here, so that each one's ``--help`` ends with runnable examples
+    (as :func:`examples` writes them) and ``args.func`` is the function it runs.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The group's subcommands (:func:`add_command_group`).
+    name : str
+        The command's name (``segment``).
+    func : callable
+        ``func(args)``: runs the command and returns its exit status.
+    help : str
+        The command's line in its group's ``--help``.
+    examples : sequence of str
+        Shell commands, shown at the end of its ``--help``.
+    description : str, optional
+        Text shown above its options in its ``--help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The command's parser, to add its options to.
+    """
+    parser = subparsers.add_parser(
+        name, help=help, description=description, epilog=_examples_text(examples)
+    )
+    parser.set_defaults(func=func)
+    return parser
 
 
 def add_command_group(
@@ -644,6 +685,11 @@ def examples(*lines: str) -> str:
     Examples:
       brim info f.nc
     """
+    return _examples_text(lines)
+
+
+def _examples_text(lines: Iterable[str]) -> str:
+    """The ``Examples:`` epilog of :func:`examples` and :func:`add_command`."""
     return "Examples:\n" + "".join(f"  {line}\n" for line in lines)
 
 
@@ -712,18 +758,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "info",
+        _cmd_info,
         help="describe a file: schema, subject, calibration, attributes, ranges, provenance",
         description="Describe a brim file or a vendor file (any format brim's readers open, "
         "e.g. a FLIR JPEG or a DMR-IR text matrix): the reader used, schema, patient/view/date, "
         "calibration (FLIR emissivity and Planck constants), scalar acquisition values, "
         "attributes, and per variable its dims, units, min/max and NaN count. Ranges are "
         "computed block by block without loading a variable at once.",
-        epilog=examples(
+        examples=[
             "brim info $(brim samples --path thermo_phantom_tumour)",
             "brim info scan.nc --range-limit 0",
-        ),
+        ],
     )
     p.add_argument("file", help="a brim NetCDF file or a vendor file")
     p.add_argument(
@@ -733,21 +781,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip min/max/NaN of variables larger than this many MB; 0: no limit",
     )
-    p.set_defaults(func=_cmd_info)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "plot",
+        _cmd_plot,
         help="draw any brim file (or vendor file) as a picture: PNG, PDF, SVG",
         description="Draw a file the way its kind asks: thermogram in degC with mask "
         "contours, radar volume as three orthogonal slices through the peak (dB), B-mode and "
         "strain with depth/lateral in mm, optical maps as labelled depth slices, masks as "
         "categories with a legend. Lengths are shown in mm; the data stay SI in the file.",
-        epilog=examples(
+        examples=[
             "brim plot $(brim samples --path thermo_phantom_tumour) -o thermogram.png",
             "brim plot image.nc --sel z=35mm -o plane.png",
             "brim plot map.nc --var mua --sel wavelength=780 -o mua.png",
             "brim plot recon.nc --part abs -o eps_abs.png",
-        ),
+        ],
     )
     p.add_argument("file", help="a brim NetCDF file or a vendor file")
     add_output_option(p, "file", "the picture (.png, .pdf, .svg...)", deprecated=())
@@ -780,12 +829,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="3-D volumes: three orthogonal slices through the peak, or one panel per depth",
     )
     p.add_argument("--node", help="group of a multi-modal file, e.g. /thermo")
-    p.set_defaults(func=_cmd_plot)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "demo",
+        _cmd_demo,
         help="run every modality end to end on the bundled samples",
-        epilog=examples("brim demo -o brim-demo/", "brim demo -o demo-thermo/ --only thermo"),
+        examples=["brim demo -o brim-demo/", "brim demo -o demo-thermo/ --only thermo"],
     )
     add_output_option(
         p, "folder", "folder for the figures and index.html", required=False, default="brim-demo"
@@ -796,16 +846,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated modalities to run: thermo, microwave, elasto, fusion (default: all)",
     )
     add_progress_option(p)
-    p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "batch",
+        _cmd_batch,
         help="run a per-file pipeline over many files with Dask",
-        epilog=examples(
+        examples=[
             "brim batch validate $(brim samples --path thermo_phantom_tumour) "
             "$(brim samples --path thermo_phantom_healthy) -o checked/",
             "brim batch thermo.segment thermograms/*.nc -o masks/ --workers 2",
-        ),
+        ],
     )
     p.add_argument("pipeline", help="registered pipeline name or module:function")
     p.add_argument("files", nargs="+", help="input files")
@@ -825,16 +876,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop a file still running after SECONDS and report it as failed; 0: no limit",
     )
     add_progress_option(p)
-    p.set_defaults(func=_cmd_batch)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "samples",
+        _cmd_samples,
         help="list (or regenerate) the bundled sample files",
-        epilog=examples(
+        examples=[
             "brim samples",
             "brim samples --path thermo_phantom_tumour",
             "brim samples --regenerate -o samples/",
-        ),
+        ],
     )
     p.add_argument(
         "--path", choices=_sample_names(), metavar="NAME", help="print the path of one sample"
@@ -843,7 +895,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_option(
         p, "folder", "folder for --regenerate (default: the bundled folder)", required=False
     )
-    p.set_defaults(func=_cmd_samples)
 
     for ep in sorted(entry_points(group="brim.cli"), key=lambda e: e.name):
         try:
@@ -913,21 +964,22 @@ Example configuration (paths are relative to the configuration file)::
 )
 def register_learn(sub: argparse._SubParsersAction) -> None:
     """Its command: cv (its code, and torch, load only when it runs)."""
-    cv = sub.add_parser(
+    cv = add_command(
+        sub,
         "cv",
+        _run_learn_cv,
         help="grouped cross-validation from a YAML config; writes an HTML/JSON report",
         description=_LEARN_CV_DESCRIPTION,
-        epilog=examples(
+        examples=[
             "brim learn cv experiment.yaml -o report/",
             "brim learn cv experiment.yaml --no-progress",
-        ),
+        ],
     )
     cv.add_argument("config", help="YAML or JSON configuration file")
     add_output_option(
         cv, "folder", "report folder (default: the config's 'output')", required=False
     )
     add_progress_option(cv)
-    cv.set_defaults(func=_run_learn_cv)
 
 
 def _run_learn_cv(args) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from brim.cli import (
     add_backend_option,
+    add_command,
     add_output_option,
     add_progress_option,
     check_plausible,
@@ -373,31 +374,34 @@ _UNITS = (
 )
 def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: convert, beamform, displacement, strain, ratio, simulate, swe."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "convert",
+        _cmd_convert,
         help="read .mat/.npy RF or pybf channel HDF5 into brim NetCDF",
-        epilog=examples(
+        examples=[
             f"brim elasto convert {_PAIR} -o pair.nc",
             "brim elasto convert rf/*.mat -o converted/ --var rf --fs 40e6 --fc 5e6 --pitch 3e-4",
-        ),
+        ],
     )
     p.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="RF (.mat, .npy) or pybf channel HDF5 files"
     )
     add_output_option(p, "auto", "brim NetCDF")
     _add_rf_options(p)
-    p.set_defaults(func=_cmd_convert)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "beamform",
+        _cmd_beamform,
         help="plane-wave DAS + compounding of channel data",
-        epilog=examples(
+        examples=[
             "brim elasto beamform $BRIM_EXTERNAL_DATA/elasto/pybf_channel/rf_dataset.hdf5 "
             "-o bmode_rf.nc --zmax 12",
             "brim elasto convert $BRIM_EXTERNAL_DATA/elasto/pybf_channel/rf_dataset.hdf5 "
             "-o channels.nc",
             "brim elasto beamform channels.nc -o bmode_iq.nc --signal iq --fnumber 1.75",
-        ),
+        ],
     )
     p.add_argument(
         "channel",
@@ -411,30 +415,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_backend_option(p, help="kernel backend (default: numpy)")
     p.add_argument("--c", type=float, default=1540.0, help="speed of sound (m/s)")
     add_progress_option(p)
-    p.set_defaults(func=_cmd_beamform)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "displacement",
+        _cmd_displacement,
         help="displacement between a pre/post RF pair",
-        epilog=examples(
+        examples=[
             f"brim elasto displacement {_PAIR} -o displacement.nc --frames 0,1",
             "brim elasto displacement pre.mat post.mat -o d.nc --var rf --fs 40e6 --fc 5e6 "
             "--pitch 3e-4 --method phase",
-        ),
+        ],
     )
     _add_pair(p)
-    p.set_defaults(func=_cmd_displacement)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "strain",
+        _cmd_strain,
         help="displacement + least-squares strain image",
-        epilog=examples(
+        examples=[
             f"brim elasto strain {_PAIR} -o strain.nc",
             f"brim elasto strain {_PAIR} -o strain_dp.nc --method dp --kernel 13",
             f"brim elasto strain {_PAIR} -o strain_glue.nc --method glue",
             "brim elasto strain sequence.nc --select -o best.nc",
             "brim elasto strain sequence.nc --select --pairs 3 -o best_pairs/",
-        ),
+        ],
     )
     _add_pair(p)
     p.add_argument(
@@ -462,28 +468,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=3,
         help="with --select: largest frame distance of a candidate pair (default 3)",
     )
-    p.set_defaults(func=_cmd_strain)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "ratio",
+        _cmd_ratio,
         help="strain ratio reference / lesion (> 1: lesion stiffer) and elasticity score",
-        epilog=examples(
+        examples=[
             f"brim elasto strain {_PAIR} -o strain.nc",
             "brim elasto ratio strain.nc --lesion rect:12,18,7,13 --reference rect:4.5,7.5,3.5,6.5",
-        ),
+        ],
     )
     p.add_argument("strain", help="strain NetCDF from 'brim elasto strain'")
     p.add_argument("--lesion", required=True, help="rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
     p.add_argument("--reference", required=True, help="reference (fat) ROI, same syntax (mm)")
-    p.set_defaults(func=_cmd_ratio)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "simulate",
+        _cmd_simulate,
         help="FE + RF simulated pre/post pair and shear-wave frames",
-        epilog=examples(
+        examples=[
             "brim elasto simulate -o sim/",
             "brim elasto simulate -o sim2/ --compression 0.02 --seed 1",
-        ),
+        ],
     )
     add_output_option(p, "folder", "output folder: elasto_phantom_pair.nc and elasto_shear_wave.nc")
     p.add_argument(
@@ -497,19 +505,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         help="random seed of the speckle (default: the sample's pair, 2026; shear wave 0)",
     )
-    p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "swe",
+        _cmd_swe,
         help="shear-wave speed and Young's modulus from RF frames over time",
-        epilog=examples(
+        examples=[
             "brim elasto simulate -o sim/",
             "brim elasto swe sim/elasto_shear_wave.nc -o swe.nc --push-x 0",
-        ),
+        ],
     )
     p.add_argument("input", help="rf_frames NetCDF with a 'time' coordinate")
     add_output_option(p, "file", "output NetCDF file")
     p.add_argument("--push-x", type=float, default=0.0, help="lateral position of the push (mm)")
     p.add_argument("--density", type=float, default=1000.0, help="tissue density (kg/m^3)")
     p.add_argument("--roi", help="ROI for Emax/Emean: rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
-    p.set_defaults(func=_cmd_swe)

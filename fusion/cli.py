@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from brim.cli import (
+    add_command,
     add_output_option,
     add_progress_option,
     command_group,
@@ -254,14 +255,16 @@ def _cmd_convert(args) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: simulate, background, reconstruct, hemoglobin, segment-us, train-us,
     register, convert."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "simulate",
+        _cmd_simulate,
         help="simulate a lesion measurement, reference and US image",
-        epilog=examples(
+        examples=[
             "brim fusion simulate -o sim/",
             "brim fusion simulate -o deep/ --depth 25 --diameter 10 --hbt 90 --so2 0.5",
             "brim fusion simulate -o shot/ --noise shot",
-        ),
+        ],
     )
     add_output_option(p, "folder", "output folder: measurement.nc, reference.nc and ultrasound.nc")
     p.add_argument("--depth", type=float, default=20.0, help="lesion centre depth, mm")
@@ -280,28 +283,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "'shot': photon shot noise, those levels at the median pair and growing as "
         "1/sqrt(amplitude), its standard errors stored (reconstruct then weighs by them)",
     )
-    p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "background",
+        _cmd_background,
         help="fit background mua/musp from a (reference) measurement",
-        epilog=examples(f"brim fusion background {_REF} -o background.nc"),
+        examples=[f"brim fusion background {_REF} -o background.nc"],
     )
     p.add_argument("meas", help="measurement (.nc, .mat or .csv)")
     add_output_option(p, "file", "output NetCDF")
     p.add_argument("--n", type=float, help="refractive index (default from file or 1.33)")
     p.add_argument("--musp", type=float, help="reduced scattering for CW data, mm^-1")
     p.add_argument("--min-distance", type=float, default=0.0, help="ignore closer pairs, mm")
-    p.set_defaults(func=_cmd_background)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "reconstruct",
+        _cmd_reconstruct,
         help="US-guided dual-mesh absorption reconstruction",
-        epilog=examples(
+        examples=[
             f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
             f"brim fusion reconstruct {_MEAS} --reference {_REF} --roi 0,0,20,7.5 -o map.nc "
             "--nonlinear-iterations 0",
-        ),
+        ],
     )
     p.add_argument("meas", help="lesion-side measurement")
     p.add_argument("--reference", required=True, help="reference measurement")
@@ -329,29 +334,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--musp", type=float, help="background reduced scattering (CW data), mm^-1")
     add_output_option(p, "file", "output map NetCDF")
-    p.set_defaults(func=_cmd_reconstruct)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "hemoglobin",
+        _cmd_hemoglobin,
         help="HbO2, Hb, HbT and sO2 from a reconstructed mua map",
-        epilog=examples(
+        examples=[
             f"brim fusion reconstruct {_MEAS} --reference {_REF} --us {_US} -o map.nc",
             "brim fusion hemoglobin map.nc -o hemoglobin.nc",
-        ),
+        ],
     )
     p.add_argument("map", help="reconstruction NetCDF with 'mua' over wavelength")
     p.add_argument("--extinction", help="extinction CSV (default: bundled Prahl subset)")
     add_output_option(p, "file", "output NetCDF")
-    p.set_defaults(func=_cmd_hemoglobin)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "segment-us",
+        _cmd_segment,
         help="segment breast-ultrasound lesions",
-        epilog=examples(
+        examples=[
             f"brim fusion segment-us {_US} -o us_mask.nc",
             "brim fusion segment-us busi/images/*.png -o masks/ --model unet/",
             f"brim fusion segment-us {_US} -o us_mask.nc --model otsu",
-        ),
+        ],
     )
     p.add_argument(
         "images",
@@ -366,15 +373,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="'default' (the default: the U-Net shipped with brim; Otsu with a warning without "
         "torch), 'otsu' (classical baseline), or a model file/folder written by train-us",
     )
-    p.set_defaults(func=_cmd_segment)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "train-us",
+        _cmd_train_us,
         help="train the U-Net ensemble on a BUSI folder (grouped CV); report Dice",
-        epilog=examples(
+        examples=[
             "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/",
             "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/ --epochs 5",
-        ),
+        ],
     )
     p.add_argument("root", help="folder with images/ and masks/")
     add_output_option(p, "folder", "checkpoint folder to write")
@@ -386,14 +394,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the folds and the fits")
     p.add_argument("--threads", type=int, default=2, help="CPU threads of torch")
     add_progress_option(p)
-    p.set_defaults(func=_cmd_train_us)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "register",
+        _cmd_register,
         help="register two 2-D brim images (rigid/affine)",
-        epilog=examples(
-            f"brim fusion register {_US} {_US} -o registered.nc --transform affine",
-        ),
+        examples=[f"brim fusion register {_US} {_US} -o registered.nc --transform affine"],
     )
     p.add_argument("fixed", help="fixed (reference) image NetCDF")
     p.add_argument("moving", help="image NetCDF to move onto the fixed one")
@@ -405,23 +412,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="transform model",
     )
     p.add_argument("--var", help="image variable (default: 'image' or the first (y, x) one)")
-    p.set_defaults(func=_cmd_register)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "convert",
+        _cmd_convert,
         help="Zhu-lab maps (.mat, mu*.npy, patient folders) and .mat/CSV measurements to NetCDF",
-        description=(
-            "Convert public optical data to brim NetCDF: DOT_filtering .mat volumes, "
-            "DOT-guided-PAT mua-/mus-*.npy maps or patient folders (absorption and scattering "
-            "converted to mm-1; a patient folder also gets HbO2, Hb, HbT and sO2 maps, sO2 "
-            "outside [0, 1] flagged), and optical measurements (.mat, CSV; positions to m)."
-        ),
-        epilog=(
-            "Examples:\n"
-            "  brim fusion convert $BRIM_EXTERNAL_DATA/fusion/dot_pat/p1 -o p1.nc\n"
-            "  brim fusion convert maps/mua-780.npy --units cm-1 -o mua780.nc\n"
-            "  brim fusion convert a.mat b.csv --params preset.yaml -o converted/\n"
-        ),
+        description="Convert public optical data to brim NetCDF: DOT_filtering .mat volumes, "
+        "DOT-guided-PAT mua-/mus-*.npy maps or patient folders (absorption and scattering "
+        "converted to mm-1; a patient folder also gets HbO2, Hb, HbT and sO2 maps, sO2 "
+        "outside [0, 1] flagged), and optical measurements (.mat, CSV; positions to m).",
+        examples=[
+            "brim fusion convert $BRIM_EXTERNAL_DATA/fusion/dot_pat/p1 -o p1.nc",
+            "brim fusion convert maps/mua-780.npy --units cm-1 -o mua780.nc",
+            "brim fusion convert a.mat b.csv --params preset.yaml -o converted/",
+        ],
     )
     p.add_argument("inputs", nargs="+", help="files or patient folders to convert")
     add_output_option(p, "auto", "output NetCDF", deprecated=())
@@ -448,4 +453,3 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="YAML/JSON acquisition preset: units, position_units, modulation_frequency, "
         "pixel_size (m), depth_spacing (m), extinction (CSV path), hemoglobin (true/false)",
     )
-    p.set_defaults(func=_cmd_convert)

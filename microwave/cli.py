@@ -10,6 +10,7 @@ import sys
 
 from brim.cli import (
     add_backend_option,
+    add_command,
     add_output_option,
     add_progress_option,
     check_plausible,
@@ -223,24 +224,21 @@ def _cmd_estimate_propagation(args) -> int:
 
 
 def _cmd_beamform(args) -> int:
-    from brim.io import save
-
-    if args.eps_r is not None:
-        _check_eps_option("--eps-r", args.eps_r)
-    out = output_file(args.output, inputs=[args.scan])
-    img = _beamform(_open(args.scan), args)
-    save(img, out)
-    print(out)
-    return 0
+    return _write_image(args, [args.scan], lambda: _open(args.scan))
 
 
 def _cmd_image(args) -> int:
+    return _write_image(args, _scan_inputs(args), lambda: _calibrated(args))
+
+
+def _write_image(args, inputs: list[str], scan) -> int:
+    """``beamform`` and ``image``: check the options and the output, beamform ``scan()``, save."""
     from brim.io import save
 
     if args.eps_r is not None:
         _check_eps_option("--eps-r", args.eps_r)
-    out = output_file(args.output, inputs=_scan_inputs(args))
-    img = _beamform(_calibrated(args), args)
+    out = output_file(args.output, inputs=inputs)
+    img = _beamform(scan(), args)
     save(img, out)
     print(out)
     return 0
@@ -364,15 +362,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: radar imaging (convert, calibrate, estimate-propagation, beamform, image,
     metrics, info) and tomography (simulate, reconstruct, train, predict:
     :mod:`brim.microwave.tomography.cli`)."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "convert",
+        _cmd_convert,
         help="read vendor/public scans into brim NetCDF",
-        epilog=examples(
+        examples=[
             f"brim microwave convert {_SCAN} -o scan.nc",
             "brim microwave convert $BRIM_EXTERNAL_DATA/microwave/merit/B0_P3_p*.csv -o scans/",
             "brim microwave convert dielTM_dec8f.exp --tx-radius 0.72 --rx-radius 0.76 "
             "--n-rx 360 -o fields.nc",
-        ),
+        ],
     )
     p.add_argument(
         "inputs",
@@ -417,30 +417,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="polarisation of the table, stored as the 'polarisation' attribute (default: a "
         "NetCDF table's own attribute, else unset = TM)",
     )
-    p.set_defaults(func=_cmd_convert)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "calibrate",
+        _cmd_calibrate,
         help="reference / rotation / average subtraction (default: the scan's own reference)",
-        epilog=examples(
+        examples=[
             f"brim microwave calibrate {_SCAN} -o calibrated.nc",
             f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
             f"brim microwave calibrate {_SCAN} --reference empty_chamber.nc -o calibrated.nc",
-        ),
+        ],
     )
     p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
     add_output_option(p, "file", "calibrated scan (.nc)")
-    p.set_defaults(func=_cmd_calibrate)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "estimate-propagation",
+        _cmd_estimate_propagation,
         help="effective permittivity (and antenna delay) of a calibrated scan by image focus",
-        epilog=examples(
+        examples=[
             f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
             "brim microwave estimate-propagation calibrated.nc -o propagation.nc",
             "brim microwave estimate-propagation calibrated.nc --search-delay -o surface.nc",
-        ),
+        ],
     )
     p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
     add_output_option(p, "file", "the criterion curve/surface and the estimate (.nc)")
@@ -463,53 +465,56 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="search the delay jointly (-100..300 ps; nearly degenerate with eps: a ridge)",
     )
-    p.set_defaults(func=_cmd_estimate_propagation)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "beamform",
+        _cmd_beamform,
         help="DAS / DMAS / CF-DAS / Capon image of a calibrated scan",
-        epilog=examples(
+        examples=[
             f"brim microwave calibrate {_SCAN} --average -o calibrated.nc",
             "brim microwave beamform calibrated.nc -o image.nc --method dmas",
-        ),
+        ],
     )
     p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
     add_output_option(p, "file", "image (.nc)")
     _add_common_image(p)
-    p.set_defaults(func=_cmd_beamform)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "image",
+        _cmd_image,
         help="calibrate then beamform in one step",
-        epilog=examples(
+        examples=[
             f"brim microwave image {_SCAN} -o image.nc",
             f"brim microwave image {_SCAN} -o image.nc --method all --grid plane:0.05,0.0025,0.035",
-        ),
+        ],
     )
     p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
     add_output_option(p, "file", "image (.nc)")
     _add_common_image(p)
-    p.set_defaults(func=_cmd_image)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "metrics",
+        _cmd_metrics,
         help="MERIT metrics of an image (SCR, SMR, FWHM, error)",
-        epilog=examples(
+        examples=[
             f"brim microwave image {_SCAN} -o image.nc",
             "brim microwave metrics image.nc --target 0.015,0,0.035",
-        ),
+        ],
     )
     p.add_argument("image", help="image from 'brim microwave beamform' or 'image'")
     p.add_argument("--target", help="known target X,Y,Z in metres (gives the localisation error)")
-    p.set_defaults(func=_cmd_metrics)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "info",
+        _cmd_info,
         help="summarise a scan file",
-        epilog=examples(f"brim microwave info {_SCAN}"),
+        examples=[f"brim microwave info {_SCAN}"],
     )
     p.add_argument("scan", help=_SCAN_HELP)
-    p.set_defaults(func=_cmd_info)
 
     tomography_cli.add_commands(sub)

@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 
 from brim.cli import (
+    add_command,
     add_output_option,
     add_progress_option,
     check_plausible,
@@ -286,15 +287,17 @@ _H = "$(brim samples --path thermo_phantom_healthy)"
 )
 def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: convert, segment, features, train, predict, simulate."""
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "convert",
+        _cmd_convert,
         help="raw thermal files -> brim thermogram files (.nc)",
-        epilog=examples(
+        examples=[
             f"brim thermo convert {_T} -o tumour.nc",
             f"brim thermo convert {_T} {_H} -o thermograms/",
             "brim thermo convert $BRIM_EXTERNAL_DATA/thermo/flir/ax8.jpg -o ax8.nc "
             "--emissivity 0.98 --distance 0.8",
-        ),
+        ],
     )
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
     add_output_option(q, "auto", "thermogram NetCDF")
@@ -319,15 +322,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the frame count)",
     )
     add_progress_option(q)
-    q.set_defaults(func=_cmd_convert)
 
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "segment",
+        _cmd_segment,
         help="segment body, midline, breasts, folds",
-        epilog=examples(
+        examples=[
             f"brim thermo segment {_T} -o tumour_seg.nc",
             f"brim thermo segment {_T} {_H} -o masks/",
-        ),
+        ],
     )
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
     add_output_option(q, "auto", "mask NetCDF (<input stem>_seg.nc in a folder)")
@@ -339,30 +343,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--model", metavar="PATH", help="U-Net folder (for --method unet)")
     add_progress_option(q)
-    q.set_defaults(func=_cmd_segment)
 
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "features",
+        _cmd_features,
         help="asymmetry / hot-spot / vessel / texture features -> CSV",
-        epilog=examples(f"brim thermo features {_T} {_H} -o features.csv"),
+        examples=[f"brim thermo features {_T} {_H} -o features.csv"],
     )
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
     add_output_option(
         q, "file", "output CSV (units go to <name>.units.csv)", metavar="features.csv"
     )
     add_progress_option(q)
-    q.set_defaults(func=_cmd_features)
 
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "train",
+        _cmd_train,
         help="train a classifier on labelled thermograms",
-        epilog=examples(
+        examples=[
             "brim thermo simulate -o cohort/ --n 8",
             "brim thermo train cohort/ --labels cohort/labels.csv -o model/",
             "brim thermo train cohort/ --labels cohort/labels.csv -o cnn/ --method cnn --epochs 5",
             "brim thermo train cohort/ --labels cohort/labels.csv -o diff/ --method cnn "
             "--cnn-input difference --epochs 5",
-        ),
+        ],
     )
     q.add_argument(
         "data_dir", metavar="DATA_DIR", help="folder of labelled thermograms (.txt, .jpg or .nc)"
@@ -417,15 +423,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--epochs", type=int, default=30, help="CNN epochs (default 30)")
     q.add_argument("--seed", type=int, default=0, help="random seed")
     add_progress_option(q)
-    q.set_defaults(func=_cmd_train)
 
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "predict",
+        _cmd_predict,
         help="score thermograms with a trained model -> CSV",
-        epilog=examples(
+        examples=[
             "brim thermo train cohort/ --labels cohort/labels.csv -o model/",
             f"brim thermo predict model/ {_T} {_H} -o scores.csv",
-        ),
+        ],
     )
     q.add_argument("model_dir", metavar="MODEL_DIR", help="folder from 'brim thermo train'")
     q.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
@@ -435,14 +442,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="folder of dynamic-protocol sequences, for a model trained with --dynamic",
     )
-    q.set_defaults(func=_cmd_predict)
 
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "simulate",
+        _cmd_simulate,
         help="simulate a labelled cohort with the bioheat phantom",
-        epilog=examples("brim thermo simulate -o cohort/ --n 8 --seed 1"),
+        examples=["brim thermo simulate -o cohort/ --n 8 --seed 1"],
     )
     add_output_option(q, "folder", "output folder: thermograms and labels.csv", metavar="OUTDIR")
     q.add_argument("--n", type=int, default=4, help="number of subjects (default 4)")
     q.add_argument("--seed", type=int, default=0, help="random seed")
-    q.set_defaults(func=_cmd_simulate)

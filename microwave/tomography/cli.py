@@ -21,9 +21,9 @@ from pathlib import Path
 
 from brim.cli import (
     add_backend_option,
+    add_command,
     add_output_option,
     add_progress_option,
-    examples,
     output_file,
     output_folder,
 )
@@ -396,13 +396,15 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     subparsers : argparse._SubParsersAction
         The subparsers of the ``brim microwave`` group.
     """
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "simulate",
+        _cmd_simulate,
         help="simulate a tomography field set from a phantom",
-        epilog=examples(
+        examples=[
             "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
             "brim microwave simulate random:3 -o fields3.nc --freq 1GHz 2GHz --noise 0.01",
-        ),
+        ],
     )
     p.add_argument(
         "phantom",
@@ -443,18 +445,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="cell integrals: richmond (constant field per cell, O(d^2)) or moments "
         "(second-order moment-corrected, ~30x more accurate at 20 cells/wavelength)",
     )
-    p.set_defaults(func=_cmd_simulate)
 
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "reconstruct",
+        _cmd_reconstruct,
         help="quantitative permittivity reconstruction",
-        epilog=examples(
+        examples=[
             "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
             "brim microwave reconstruct fields.nc -o map.nc",
             "brim microwave reconstruct fields.nc -o map.nc --method dbim --regularization tv",
             "brim microwave convert horns.exp -o horns.nc --tx-radius 0.72 --rx-radius 0.76",
             "brim microwave reconstruct horns.nc -o map.nc --object-radius 0.05 --polarisation TE",
-        ),
+        ],
     )
     p.add_argument("fields", help="field set (from 'brim microwave simulate')")
     add_output_option(p, "file", "reconstruction (.nc)")
@@ -518,16 +521,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     add_backend_option(p, help="array backend: CPU or GPU")
     add_progress_option(p)
-    p.set_defaults(func=_cmd_reconstruct)
 
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "train",
+        _cmd_train,
         help="train a tumour classifier on simulated field sets",
-        epilog=examples(
+        examples=[
             "for s in 1 2 3 4 5 6; do brim microwave simulate random:$s -o t$s.nc --tx 8 --rx 8; "
             "brim microwave simulate random-healthy:$s -o h$s.nc --tx 8 --rx 8; done",
             "brim microwave train t*.nc h*.nc -o model/ --folds 3",
-        ),
+        ],
     )
     p.add_argument(
         "fields", nargs="+", help="field sets with attrs 'tumour' (0/1) and 'phantom_id'"
@@ -537,17 +541,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--folds", type=int, default=3, help="grouped (by phantom) cross-validation folds"
     )
-    p.set_defaults(func=_cmd_train)
 
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "predict",
+        _cmd_predict,
         help="tumour probability of field sets",
-        epilog=examples(
+        examples=[
             "brim microwave simulate random:9 -o new.nc --tx 8 --rx 8",
             "brim microwave predict model/ new.nc -o scores.csv",
-        ),
+        ],
     )
     p.add_argument("model", help="model directory from 'brim microwave train'")
     p.add_argument("fields", nargs="+", help="field sets to score")
     add_output_option(p, "file", "CSV file (default: print only)", required=False)
-    p.set_defaults(func=_cmd_predict)
