@@ -362,9 +362,10 @@ def parse_table(
     """Split the text of a table into numbered lines and cells, guessing its conventions.
 
     The one table sniffer of brim, for the tables people save from spreadsheets, editors and
-    instruments. Line ends may be LF, CRLF or CR (``str.splitlines``); blank lines and lines
-    that start with ``comment`` are not data. An Excel ``sep=;`` first line names the separator
-    and is not data. Otherwise the first data line decides:
+    instruments. Line ends may be LF, CRLF or CR (a form feed, or a damaged byte decoded as
+    another Unicode line break, stays inside its line, where the reader names it); blank lines
+    and lines that start with ``comment`` are not data. An Excel ``sep=;`` first line names the
+    separator and is not data. Otherwise the first data line decides:
 
     1. a ``;`` there: ``;`` separates, and commas are decimal marks (a spreadsheet in a
        decimal-comma locale);
@@ -408,7 +409,7 @@ def parse_table(
     """
     lines: list[tuple[int, str]] = []
     comments: list[tuple[int, str]] = []
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
         line = raw.strip()
         if not line:
             continue

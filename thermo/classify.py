@@ -712,13 +712,13 @@ def file_nuisances(files: Sequence[str | os.PathLike]) -> dict[str, np.ndarray]:
     dict of str to numpy.ndarray
         ``patient_id_order`` and ``text_format_semicolon``, one value per file.
     """
+    from brim.io import read_text
     from brim.thermo.readers import dmr_format
 
     ids = np.array([patient_of(f) if patient_of(f) is not None else -1 for f in files], float)
     fmt = []
     for f in files:
-        with open(f, "rb") as fh:
-            head = fh.read(4096).decode("latin-1")
+        head = read_text(f, what="DMR temperature matrix", encoding="latin-1", limit=4096)
         fmt.append(1.0 if dmr_format(head) == "semicolon" else 0.0)
     return {
         "patient_id_order": np.argsort(np.argsort(ids)).astype(float),

@@ -25,10 +25,14 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 from numpy.typing import DTypeLike
+
+if TYPE_CHECKING:
+    from brim.io import TextTable
 
 from brim import provenance
 from brim.errors import FormatError, MissingFileError, warn
@@ -152,30 +156,46 @@ def dmr_format(text: str) -> str:
     Returns
     -------
     str
-        ``"semicolon"`` when the first 4 096 characters hold a ``;``; ``"comma"`` when the
-        first line separates its numbers by commas (``30.76,30.90`` — a spreadsheet's CSV
-        export; a comma between two space-separated parts, ``30,76 30,90``, is a decimal
-        comma); else ``"space"`` (blanks or tabs).
+        The separator :func:`brim.io.parse_table` finds in the first line of the first 4 096
+        characters: ``"semicolon"`` for ``;``; ``"comma"`` for commas (``30.76,30.90`` — a
+        spreadsheet's CSV export; a comma between blank-separated numbers, ``30,76 30,90``, is
+        a decimal comma, and so is a lone comma without a point, ``30,76``); else ``"space"``
+        (blanks or tabs).
     """
-    head = text[:4096]
-    if ";" in head:
-        return "semicolon"
-    first = next((ln.strip() for ln in head.splitlines() if ln.strip()), "")
-    blank_separated = re.search(r"[\d.][ \t]+[-+.\d]", first) is not None
-    if "," in first and not blank_separated and ("." in first or first.count(",") > 1):
-        return "comma"
-    return "space"
+    return _FORMAT.get(_dmr_table(text[:4096]).separator, "space")
 
 
+_FORMAT = {";": "semicolon", ",": "comma"}
 _SEPARATOR = {"semicolon": ";", "comma": ",", "space": None}
 
 
+def _dmr_table(text: str) -> TextTable:
+    """The matrix ``text`` as a table (no comment lines; a closing separator dropped).
+
+    Separators are guessed by :func:`brim.io.parse_table`, with two DMR-only rules: tabs are
+    blanks (the ``space`` format, whatever the run of blanks and tabs), and a first line with
+    one comma and no point (``30,76``) is one temperature with a decimal comma, not two cells
+    (a temperature matrix, unlike a general table, has no two-column integer rows).
+    """
+    from brim.io import parse_table
+
+    table = parse_table(text, comment=None, strip_trailing=True)
+    first = table.lines[0][1] if table.lines else ""
+    lone_comma = table.separator == "," and "." not in first and first.count(",") == 1
+    if table.separator == "\t" or lone_comma:
+        table = parse_table(text, separator=" ", comment=None, strip_trailing=True)
+    return table
+
+
 def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
-    fmt = dmr_format(text)
+    from brim.io import parse_table
+
+    head = _dmr_table(text[:4096])  # a guess from the head (the full split is for errors only)
+    fmt = _FORMAT.get(head.separator, "space")
     sep = _SEPARATOR[fmt]
     # fast path: numpy's C text parser; the slow path below only explains errors
     norm = text.replace(sep, " ") if sep else text
-    if sep != "," and "," in text[:4096] and "." not in text[:4096]:
+    if head.decimal_comma:
         norm = norm.replace(",", ".")  # decimal commas (a Portuguese-locale export)
     try:
         arr = np.loadtxt(io.StringIO(norm), dtype=np.float64, ndmin=2)
@@ -183,17 +203,16 @@ def _parse_matrix(text: str, path: Path) -> tuple[np.ndarray, str]:
         arr = None
     if arr is not None and arr.size:
         return arr, fmt
-    rows = [r for r in re.split(r"[\r\n]+", text) if r.strip()]
+    table = parse_table(text, separator=head.separator, comment=None, strip_trailing=True)
     values = []
     width = None
-    for i, r in enumerate(rows):
-        parts = r.strip().rstrip(sep).split(sep) if sep else r.split()
+    for i, (_, parts, _) in enumerate(table.rows):
         row = []
         for j, v in enumerate(parts):
             try:  # a decimal comma (30,76) where commas do not separate the values
                 row.append(float(v if sep == "," else v.replace(",", ".")))
             except ValueError:
-                shown = "empty" if not v.strip() else repr(v.strip()[:24])
+                shown = "empty" if not v else repr(v[:24])
                 wordy = i == 0 and re.search(r"[a-df-z]", v, re.I) is not None  # not 1e-3
                 header = " (a header line? remove it)" if wordy else ""
                 raise FormatError(
