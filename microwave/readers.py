@@ -197,7 +197,9 @@ def parse_matlab_complex(text: str, *, where: str = "file") -> list[list[complex
     """Parse MATLAB ``writematrix``/``dlmwrite`` complex text (``a+bi`` per cell) into rows.
 
     Accepts ``i`` or ``j``, real-only cells, surrounding spaces, ``,`` or ``;`` or tabs between
-    cells. Raises :class:`~brim.errors.FormatError` naming the row and column of a bad cell.
+    cells (one separator for the text, guessed from its first line by
+    :func:`brim.io.parse_table`). Raises :class:`~brim.errors.FormatError` naming the row and
+    column of a bad cell.
 
     Parameters
     ----------
@@ -217,24 +219,22 @@ def parse_matlab_complex(text: str, *, where: str = "file") -> list[list[complex
     >>> parse_matlab_complex("1+2i, 3, -1.5-0.5j")
     [[(1+2j), (3+0j), (-1.5-0.5j)]]
     """
+    from brim.io import parse_table
+
+    # the separator from the first line (brim.io.parse_table); a separator closing a row
+    # (1+2i,3-1i,) is dropped; MATLAB writes decimal points, so no decimal commas
+    table = parse_table(text, comment=None, strip_trailing=True)
     rows = []
-    for r, line in enumerate(text.splitlines()):
-        line = line.strip()
-        if not line:
-            continue
-        sep = "," if "," in line else (";" if ";" in line else None)
-        cells = line.split(sep)
-        if sep and len(cells) > 1 and not cells[-1].strip():
-            cells.pop()  # a separator closing the row (1+2i,3-1i,)
+    for r, cells, _ in table.rows:
         row = []
         for c, cell in enumerate(cells):
-            tok = cell.strip().replace(" ", "").replace("i", "j").replace("I", "j")
+            tok = cell.replace(" ", "").replace("i", "j").replace("I", "j")
             tok = tok.replace("Jnf", "inf").replace("jnf", "inf")  # 'Inf' after the i->j swap
             try:
                 row.append(complex(tok))
             except ValueError:
                 raise FormatError(
-                    f"{where}: row {r + 1}, column {c + 1}: cannot read {cell.strip()!r} as a "
+                    f"{where}: row {r}, column {c + 1}: cannot read {cell!r} as a "
                     "complex number (expected MATLAB text like 0.1-0.2i)"
                 ) from None
         rows.append(row)
@@ -395,8 +395,9 @@ def _touchstone_ports(p: Path) -> int | None:
 
 def _touchstone_lines(p: Path) -> list[tuple[int, str]]:
     """(line number, text without its comment) of the non-blank lines; a UTF-8 byte-order
-    mark (Windows editors write one), CRLF line ends and tabs are taken as they come."""
-    text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    mark (Windows editors write one), UTF-16, CRLF line ends and tabs are taken as they come;
+    a byte of a comment that is not ASCII never stops the check (Latin-1 decodes every byte)."""
+    text = read_text(p, what="Touchstone", encoding="latin-1")
     out = []
     for k, line in enumerate(text.splitlines(), 1):
         line = line.split("!", 1)[0].strip()
