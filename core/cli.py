@@ -212,6 +212,16 @@ def add_command(
     -------
     argparse.ArgumentParser
         The command's parser, to add its options to.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from brim.cli import add_command
+    >>> sub = argparse.ArgumentParser(prog="brim").add_subparsers()
+    >>> p = add_command(sub, "hello", lambda args: 0, help="greet", examples=["brim hello"])
+    >>> print(p.epilog, end="")
+    Examples:
+      brim hello
     """
     parser = subparsers.add_parser(
         name, help=help, description=description, epilog=_examples_text(examples)
