@@ -165,8 +165,9 @@ def _finish(acc, n_c, p0, out):
 
 @numba.njit(cache=True, inline="always")
 def _lane_buffers():
-    """One block's per-lane work arrays: round-trip times ``tau``, the focused value of the
-    channel being summed ``yr + j yi``, and the zeroed lane sums ``acc`` of :func:`_accumulate`."""
+    """One block's per-lane work arrays of the frequency-domain kernels: round-trip times
+    ``tau``, the focused value of the channel being summed ``yr + j yi``, and the zeroed lane
+    sums ``acc`` of :func:`_accumulate`."""
     return np.empty(_PB), np.empty(_PB), np.empty(_PB), np.zeros((7, _PB))
 
 
@@ -341,7 +342,12 @@ def td_beamform_numba(x, t0, dt, t_ant, tx, rx, out):
     n_c, n_t = x.shape
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         p0 = blk * _PB
-        tau, yr, yi, acc = _lane_buffers()
+        # not _lane_buffers(): through its tuple this gather loop ran 1.6-1.9x slower (40000
+        # points, 72 channels, 1024 samples: 24 -> 39 ms), the frequency-domain loops did not
+        tau = np.empty(_PB)
+        yr = np.empty(_PB)
+        yi = np.empty(_PB)
+        acc = np.zeros((7, _PB))
         for c in range(n_c):
             _lane_delays(t_ant, tx[c], rx[c], p0, tau)
             for i in range(_PB):
