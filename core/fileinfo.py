@@ -595,44 +595,36 @@ _TEXT_PEEK = 1 << 16
 
 def _text_lines(p: Path) -> list[str] | None:
     """Lines describing a text table (its first rows), or None when the file is not text."""
-    import codecs
+    from brim.errors import FormatError
+    from brim.io import parse_table, read_text
 
-    with open(p, "rb") as fh:
-        data = fh.read(_TEXT_PEEK)
-    if (
-        not data
-        or b"\x00" in data
-        and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    ):
-        return None
-    for enc in (
-        ("utf-8-sig", "utf-16")
-        if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        else ("utf-8-sig", "latin-1")
-    ):
+    text = None
+    for encoding in ("utf-8-sig", "latin-1"):  # the preview may cut a UTF-8 character
         try:
-            text = data.decode(enc)
+            text = read_text(p, what="text", encoding=encoding, limit=_TEXT_PEEK)
             break
-        except UnicodeDecodeError:
+        except FormatError:  # a spreadsheet workbook, or not UTF-8: Latin-1 decodes any byte
             continue
-    else:  # pragma: no cover - latin-1 decodes every byte
+    if not text or "\x00" in text:
         return None
     if any(ord(c) < 32 and c not in "\t\r\n\f" for c in text[:4096]):
         return None  # control characters: binary, not text
-    rows = [r for r in text.splitlines() if r.strip()]
-    if len(data) == _TEXT_PEEK:
+    cut = p.stat().st_size >= _TEXT_PEEK
+    table = parse_table(text, comment=None)  # the separator every brim table reader would see
+    rows = [line for _, line in table.lines]
+    if cut:
         rows = rows[:-1]  # the last row read may be cut
     if not rows:
         return None
-    sep = next((d for d in (",", ";", "\t") if d in rows[0]), None)
-    widths = sorted({len(r.split(sep)) for r in rows[:200]})
+    sep = table.separator
+    widths = sorted({len(table.cells(r)) for r in rows[:200]})
     cols = str(widths[0]) if len(widths) == 1 else f"{widths[0]}-{widths[-1]}"
-    more = "+" if len(data) == _TEXT_PEEK else ""
+    more = "+" if cut else ""
     return [
         "no brim reader claims this file: a text file, not a brim Dataset",
         f"rows: {len(rows)}{more} non-empty, {cols} column(s) "
-        f"({'separated by ' + repr(sep) if sep else 'blank-separated'}); first rows:",
-        *[f"  {_short(r.strip(), 100)}" for r in rows[:3]],
+        f"({'blank-separated' if sep == ' ' else 'separated by ' + repr(sep)}); first rows:",
+        *[f"  {_short(r, 100)}" for r in rows[:3]],
     ]
 
 
