@@ -294,9 +294,12 @@ def _cmd_info(args) -> int:
 
 
 _SCAN_HELP = "scan file (any format 'convert' reads)"
+_CALIBRATED_HELP = "calibrated scan (from 'brim microwave calibrate')"
 
 
 def _add_common_image(p):
+    """``beamform`` and ``image``: the output image and the beamformer's options."""
+    add_output_option(p, "file", "image (.nc)")
     p.add_argument(
         "--method",
         default="das",
@@ -444,7 +447,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "brim microwave estimate-propagation calibrated.nc --search-delay -o surface.nc",
         ],
     )
-    p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
+    p.add_argument("scan", help=_CALIBRATED_HELP)
     add_output_option(p, "file", "the criterion curve/surface and the estimate (.nc)")
     p.add_argument("--eps-min", type=float, default=3.0, help="smallest permittivity tried")
     p.add_argument("--eps-max", type=float, default=20.0, help="largest permittivity tried")
@@ -476,8 +479,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "brim microwave beamform calibrated.nc -o image.nc --method dmas",
         ],
     )
-    p.add_argument("scan", help="calibrated scan (from 'brim microwave calibrate')")
-    add_output_option(p, "file", "image (.nc)")
+    p.add_argument("scan", help=_CALIBRATED_HELP)
     _add_common_image(p)
 
     p = add_command(
@@ -492,7 +494,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scan", help=_SCAN_HELP)
     _add_cal(p)
-    add_output_option(p, "file", "image (.nc)")
     _add_common_image(p)
 
     p = add_command(
