@@ -243,6 +243,7 @@ _DECIMAL_WITH_BLANKS = (
     re.compile(r"[\d.][ \t]+[-+]?[.\d]"),
 )
 _COMMA_AT_BLANK = re.compile(r",[ \t]|[ \t],")
+_SPACED_NUMBERS = re.compile(r"[\d.] +[-+]?[.\d]")  # spaces between numbers, tabs elsewhere
 _EXCEL_SEP = re.compile(r'"?sep=.?"?')
 
 
@@ -258,7 +259,7 @@ def _sniff(line: str, *, blanks: bool, quoting: bool) -> str:
     ):
         return " "
     if bare.count("\t") > bare.count(","):
-        return "\t"
+        return " " if blanks and _SPACED_NUMBERS.search(bare) else "\t"
     if "," in bare or not blanks:
         return ","
     return " "
@@ -371,7 +372,8 @@ def parse_table(
        decimal-comma locale);
     2. numbers separated by blanks with a comma between digits and none beside a blank
        (``30,76 30,90``): blanks separate and commas are decimal marks (when ``blanks``);
-    3. more tabs than commas: tabs separate;
+    3. more tabs than commas: tabs separate (runs of blanks, when ``blanks`` and spaces
+       also separate two numbers: ``30.76  30.90\t31.00``);
     4. a comma (or ``blanks`` is False): commas separate;
     5. else runs of blanks (spaces or tabs) separate.
 
