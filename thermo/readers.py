@@ -31,11 +31,11 @@ import numpy as np
 import xarray as xr
 from numpy.typing import DTypeLike
 
-if TYPE_CHECKING:
-    from brim.io import TextTable
-
 from brim import provenance
 from brim.errors import FormatError, MissingFileError, warn
+
+if TYPE_CHECKING:
+    from brim.io import TextTable
 
 __all__ = [
     "dmr_format",
