@@ -163,14 +163,10 @@ def _finish(acc, n_c, p0, out):
         out[p0 + i, 2] = das * das / (n_c * acc[2, i]) if acc[2, i] > 0 else 0.0
 
 
-@numba.njit(cache=True, inline="always")
-def _lane_buffers():
-    """One block's per-lane work arrays of the frequency-domain kernels: round-trip times
-    ``tau``, the focused value of the channel being summed ``yr + j yi``, and the zeroed lane
-    sums ``acc`` of :func:`_accumulate`."""
-    return np.empty(_PB), np.empty(_PB), np.empty(_PB), np.zeros((7, _PB))
-
-
+# Each kernel allocates its own lane arrays (tau, yr, yi, acc) in its block loop. A shared inline
+# helper returning them as a tuple was tried (issue 18): the outputs stayed bit-identical, but
+# LLVM no longer proved the arrays apart, the lane loops lost their vector gathers and the
+# time-domain kernel ran 1.6-1.9x slower (40000 points: 24 -> 39 ms).
 @numba.njit(cache=True, inline="always")
 def _lane_delays(t_ant, a, b, p0, tau):
     """Round-trip times of antennas ``a`` -> ``b`` for lanes ``p0 + i`` (the last point repeats
@@ -199,9 +195,12 @@ def _fd_horner_numba(srv, siv, f0, df, t_ant, tx, rx, out):
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         _wide_vectors()
         p0 = blk * _PB
-        tau, yr, yi, acc = _lane_buffers()
+        tau = np.empty(_PB)
         zr = np.empty(_PB)
         zi = np.empty(_PB)
+        yr = np.empty(_PB)
+        yi = np.empty(_PB)
+        acc = np.zeros((7, _PB))
         for c in range(n_c):
             _lane_delays(t_ant, tx[c], rx[c], p0, tau)
             for i in range(_PB):
@@ -243,7 +242,10 @@ def _fd_direct_numba(sr, si, freq, t_ant, tx, rx, out):
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         _wide_vectors()
         p0 = blk * _PB
-        tau, yr, yi, acc = _lane_buffers()
+        tau = np.empty(_PB)
+        yr = np.empty(_PB)
+        yi = np.empty(_PB)
+        acc = np.zeros((7, _PB))
         for c in range(n_c):
             _lane_delays(t_ant, tx[c], rx[c], p0, tau)
             yr[:] = 0.0
@@ -342,8 +344,6 @@ def td_beamform_numba(x, t0, dt, t_ant, tx, rx, out):
     n_c, n_t = x.shape
     for blk in numba.prange((n_p + _PB - 1) // _PB):
         p0 = blk * _PB
-        # not _lane_buffers(): through its tuple this gather loop ran 1.6-1.9x slower (40000
-        # points, 72 channels, 1024 samples: 24 -> 39 ms), the frequency-domain loops did not
         tau = np.empty(_PB)
         yr = np.empty(_PB)
         yi = np.empty(_PB)
