@@ -457,11 +457,11 @@ def read_table(
     Parameters
     ----------
     path : str or os.PathLike
-        The file; :func:`check_input_file` is applied first.
+        The table file (checked and decoded by :func:`read_text`).
     what : str
-        What the table is, for the messages ("extinction table", "optical measurement"...).
+        The table's name in messages ("extinction table", "optical measurement"...).
     encoding : str
-        Its encoding when it has no byte-order mark (see :func:`read_text`).
+        How it is encoded when no byte-order mark says otherwise.
     separator, blanks, quoting, comment, strip_trailing
         As for :func:`parse_table`.
 
