@@ -245,13 +245,14 @@ _DECIMAL_WITH_BLANKS = (
 _COMMA_AT_BLANK = re.compile(r",[ \t]|[ \t],")
 _SPACED_NUMBERS = re.compile(r"[\d.] +[-+]?[.\d]")  # spaces between numbers, tabs elsewhere
 _EXCEL_SEP = re.compile(r'"?sep=.?"?')
+_SEPARATING_COMMA = re.compile(r"(?<!\d),|,(?!\d)")  # not a decimal mark between digits
 
 
 def _sniff(line: str, *, blanks: bool, quoting: bool) -> str:
     """The separator of a table whose first data line is ``line`` (see :func:`parse_table`)."""
     bare = re.sub(r'"[^"]*"', "", line) if quoting else line  # a quoted note says nothing
-    if ";" in bare:
-        return ";"
+    if ";" in bare and bare.count(";") >= len(_SEPARATING_COMMA.findall(bare)):
+        return ";"  # ``1;24,5``, not ``ID,Notes,left; upper`` (more commas that separate)
     if (
         blanks
         and all(rx.search(bare) for rx in _DECIMAL_WITH_BLANKS)
@@ -368,8 +369,8 @@ def parse_table(
     and lines that start with ``comment`` are not data. An Excel ``sep=;`` first line names the
     separator and is not data. Otherwise the first data line decides:
 
-    1. a ``;`` there: ``;`` separates, and commas are decimal marks (a spreadsheet in a
-       decimal-comma locale);
+    1. a ``;`` there, at least as often as commas that are not between digits: ``;``
+       separates, and commas are decimal marks (a spreadsheet in a decimal-comma locale);
     2. numbers separated by blanks with a comma between digits and none beside a blank
        (``30,76 30,90``): blanks separate and commas are decimal marks (when ``blanks``);
     3. more tabs than commas: tabs separate (runs of blanks, when ``blanks`` and spaces

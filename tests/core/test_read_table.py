@@ -30,6 +30,13 @@ def test_commas_with_decimal_points_are_no_decimal_commas():
     assert _cells(t) == [(1, ["x", "y"]), (2, ["1.5", "2.5"])]
 
 
+def test_a_semicolon_in_an_unquoted_note_of_a_comma_table_does_not_make_it_semicolons():
+    t = parse_table("1,malignant,left; upper outer\n2,benign,right\n", quoting=True)
+    assert t.separator == ","
+    assert t.rows[0].cells == ["1", "malignant", "left; upper outer"]
+    assert parse_table("0,5;0,25\n").separator == ";"  # decimal commas are not separators
+
+
 def test_tabs():
     t = parse_table("a\tb\tc\n1\t2\t3\n")
     assert t.separator == "\t"
