@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "dmr_format",
     "parse_dmr_name",
+    "patient_from_name",
     "read",
     "read_dmr",
     "read_frames",
@@ -47,6 +48,11 @@ __all__ = [
 ]
 
 DMR_SHAPE = (480, 640)
+
+# the name prefixes of cameras' counters (IMG_0042, FLIR1234, DSC_0042, DJI_0042, PXL_...)
+_CAMERA = r"(?:img|ir|flir|dsc[nf]?|dji|pxl|mvimg)"
+# a date: a year 19xx/20xx, month 01-12 and day 01-31, with or without dashes
+_DATE = r"(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])"
 
 _NAME_PATTERNS = (
     # PAC_64_DN0, PAC_12_DN3-esq, PAC_5_ST-dir, PAC_64 (the patient only); a user's rename
@@ -62,9 +68,13 @@ _NAME_PATTERNS = (
     re.compile(r"^T(?P<patient>\d+)[ _-]+\d+$", re.I),
     # IR_20130410_1 (a camera's name: date and shot number, no patient; the shot is not a
     # dynamic frame number). A year 19xx/20xx, month 01-12 and day 01-31 make it a date.
-    re.compile(
-        r"^(?:img|ir)_(?P<date>(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))_\d+$", re.I
-    ),
+    re.compile(rf"^{_CAMERA}_(?P<date>{_DATE})_(?P<shot>\d+)$", re.I),
+    # IMG_0042, FLIR1234, DSC_0042, IR_0001: a camera's shot counter, no patient (taking it
+    # for one grouped every 42nd shot of a camera as one patient)
+    re.compile(rf"^{_CAMERA}[ _-]?(?P<shot>\d+)$", re.I),
+    # 2024-05-01_scan3, 20240501_123456: a date, then a shot (a phone's time of day, a scan
+    # counter); no patient
+    re.compile(rf"^(?P<date>{_DATE})[ _-]+(?:[a-z]+[ _-]?)?(?P<shot>\d+)$", re.I),
     # img_12_1_ (IDs in some DMR exports: patient_frame)
     re.compile(r"^(?:img|ir)_(?P<patient>\d+)_(?P<frame>\d+)", re.I),
     # DMR web naming: <patient>_<view>_<protocol>_<yyyymmdd>, e.g. 12_frontal_static_20130410
@@ -85,14 +95,23 @@ _PROTOCOL = {"dn": "dynamic", "din": "dynamic", "d": "dynamic", "st": "static", 
 _SIDE = {"esq": "left", "dir": "right", "left": "left", "right": "right"}
 
 
+def _name_stem(name: str | os.PathLike) -> str:
+    """The file name without its extension and a copy's mark."""
+    stem = re.sub(r"\.(txt|csv|png|jpg|jpeg|nc)$", "", Path(name).name, flags=re.I)
+    return _COPY_MARK.sub("", stem)  # "T0001 (1)": a browser's second download of T0001
+
+
 def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
     """Parse the DMR-IR file-naming convention into patient / view / protocol / date.
 
     Recognised: ``PAC_<id>_DN<k>`` (dynamic protocol, frame k), ``PAC_<id>_ST`` (static),
     ``PAC_<id>`` (blanks or ``-`` may replace ``_``), an optional ``-esq``/``-dir`` suffix
     (left/right, Portuguese), ``T<id>`` (DMR-IR subset files: static, frontal), ``T<id>_<n>``
-    (patient only), ``<id>_<view>_<protocol>_<yyyymmdd>``, ``IR_<yyyymmdd>_<n>`` (date only).
-    A copy's mark (``" (1)"``, ``" - Copy"``) is ignored. Unknown parts are omitted.
+    (patient only), ``<id>_<view>_<protocol>_<yyyymmdd>``; and cameras' names, which hold
+    no patient: ``IR_<yyyymmdd>_<n>`` (date and shot), ``IMG_0042``, ``FLIR1234``,
+    ``DSC_0042``, ``DJI_``, ``PXL_`` (shot: a camera's counter), ``2024-05-01_scan3`` (date and
+    shot). A copy's mark (``" (1)"``, ``" - Copy"``) is ignored. Unknown parts are omitted:
+    the last number of an unknown name is no patient (see :func:`patient_from_name`).
 
     Parameters
     ----------
@@ -103,16 +122,15 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
     -------
     dict
         Keys among ``patient`` (int), ``view``, ``protocol`` ("static"/"dynamic"), ``frame``
-        (int), ``side``, ``date`` (ISO 8601).
+        (int), ``side``, ``date`` (ISO 8601), ``shot`` (int: a camera's counter, never a
+        patient).
 
     Examples
     --------
     >>> parse_dmr_name("PAC_12_DN3-esq.txt")
     {'patient': 12, 'protocol': 'dynamic', 'frame': 3, 'side': 'left', 'view': 'frontal'}
     """
-    stem = Path(name).name
-    stem = re.sub(r"\.(txt|csv|png|jpg|jpeg|nc)$", "", stem, flags=re.I)
-    stem = _COPY_MARK.sub("", stem)  # "T0001 (1)": a browser's second download of T0001
+    stem = _name_stem(name)
     for pat in _NAME_PATTERNS:
         m = pat.match(stem)
         if not m:
@@ -129,6 +147,8 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
                 out["protocol"] = "static"
         if g.get("frame"):
             out["frame"] = int(g["frame"])
+        if g.get("shot"):
+            out["shot"] = int(g["shot"])
         if g.get("side"):
             out["side"] = _SIDE.get(g["side"].lower(), g["side"].lower())
         if g.get("view"):
@@ -143,6 +163,63 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
             out["date"] = f"{d[:4]}-{d[4:6]}-{d[6:8]}"
         return out
     return {}
+
+
+# names that are a patient's ID and nothing else: 0042, patient_42, paciente 42, subject-42,
+# case42, SIM0042 (brim's simulated cohort, brim.thermo.simulate_cohort)
+_ID_NAME = re.compile(r"^(?:(?:patient|paciente|subject|case|id|sim)[ _-]?)?(?P<patient>\d+)$", re.I)
+
+
+def patient_from_name(name: str | os.PathLike, *, warn_unknown: bool = True) -> int | None:
+    """The patient id a file name gives, or None: never a camera's counter or a stray number.
+
+    The patient comes from a naming that states it: the DMR conventions of
+    :func:`parse_dmr_name` (``T0012``, ``PAC_12_DN3``, ``12_frontal_static_20130410``), a name
+    that is the ID alone (``0012``, ``patient_12``, ``paciente 12``, ``subject-12``,
+    ``case12``, ``SIM0012``). Any other name gives None: ``IMG_0042``, ``FLIR1234``,
+    ``2024-05-01_scan3`` hold a camera's counter, and taking their last number for the patient
+    grouped unrelated shots as one patient (or one patient's shots as many) in patient-grouped
+    cross-validation, and gave them another patient's label.
+
+    Parameters
+    ----------
+    name : str or path-like
+        A file name (or path: only its name is used).
+    warn_unknown : bool
+        Warn (:class:`brim.BrimWarning`) when the name gives no patient, saying how to give it.
+
+    Returns
+    -------
+    int or None
+        The patient id; None when the name does not state one.
+
+    Examples
+    --------
+    >>> patient_from_name("T0012.txt"), patient_from_name("patient_12.txt")
+    (12, 12)
+    >>> patient_from_name("IMG_0042.txt", warn_unknown=False) is None
+    True
+    """
+    p = Path(name)
+    info = parse_dmr_name(p.name)
+    pid = info.get("patient")
+    if isinstance(pid, int):
+        return pid
+    m = None if info else _ID_NAME.match(_name_stem(p))
+    if m:
+        return int(m["patient"])
+    if warn_unknown:
+        why = (
+            f"its number {info['shot']} is a camera's shot counter, not a patient id"
+            if "shot" in info
+            else "it follows no naming that states a patient"
+        )
+        warn(
+            f"{p.name}: no patient id taken from the name ({why}); name the "
+            "file by its patient as the labels table's ID gives it (T0042.txt, "
+            "PAC_42_ST.txt, patient_42.txt or 0042.txt)"
+        )
+    return None
 
 
 def dmr_format(text: str) -> str:
@@ -630,7 +707,9 @@ def read_frames(
             "DMR dynamic protocol: a frame every 15 s (Silva et al. 2014); pass interval= "
             "(CLI: --interval) for another rate"
         )
-    keep = {k: v for k, v in first.attrs.items() if k not in ("brim_provenance", "frame")}
+    keep = {
+        k: v for k, v in first.attrs.items() if k not in ("brim_provenance", "frame", "shot")
+    }
     ds.attrs.update(keep)
     ds.attrs["n_frames"] = len(files)
     ds = stamp(ds, "thermogram" if var == "temperature" else "thermal_intensity")

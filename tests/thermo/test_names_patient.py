@@ -1,0 +1,90 @@
+"""The patient a thermogram's file name gives: the DMR conventions and names that are the ID,
+never a camera's counter or a stray last number (patient-grouped cross-validation and the
+labels table go by it)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from brim.errors import BrimWarning
+from brim.thermo.classify import load_cohort, patient_of
+from brim.thermo.readers import parse_dmr_name, patient_from_name, read_frames
+
+CAMERA_NAMES = [
+    # (name, shot, date): a camera's counter, which the last-number rule took for the patient
+    ("IMG_0042.txt", 42, None),
+    ("FLIR1234.jpg", 1234, None),
+    ("DSC_0042.JPG", 42, None),
+    ("2024-05-01_scan3.txt", 3, "2024-05-01"),
+    ("IMG_20240501_123456.jpg", 123456, "2024-05-01"),  # a phone: date and time of day
+    ("IR_20130410_1.txt", 1, "2013-04-10"),
+]
+
+
+@pytest.mark.parametrize(("name", "shot", "date"), CAMERA_NAMES)
+def test_a_camera_counter_is_no_patient(name, shot, date):
+    got = parse_dmr_name(name)
+    assert "patient" not in got and got["shot"] == shot and got.get("date") == date, got
+    assert patient_of(name) is None  # was 42, 1234, 42, 3, 20240501 (!), None
+    with pytest.warns(BrimWarning, match=rf"{name}: no patient id.*shot counter.*T0042\.txt"):
+        assert patient_from_name(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "patient"),
+    [
+        ("T0012.txt", 12),
+        ("T0012_3.txt", 12),
+        ("PAC_12_DN3-esq.png", 12),
+        ("12_frontal_static_20130410.txt", 12),
+        ("0012.txt", 12),
+        ("patient_12.txt", 12),
+        ("patient_12 (1).txt", 12),  # a browser's copy mark: the last number, 1, was taken
+        ("Paciente 12.csv", 12),
+        ("subject-12.nc", 12),
+        ("SIM0012.nc", 12),  # brim.thermo.simulate_cohort's files
+    ],
+)
+def test_names_that_state_the_patient_give_it(name, patient):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BrimWarning)
+        assert patient_from_name(name) == patient
+
+
+@pytest.mark.parametrize("name", ["scan_7.txt", "breast12_v2.txt", "frame.txt", "a1b2.png"])
+def test_an_unknown_name_gives_no_patient_and_says_how_to_give_it(name):
+    with pytest.warns(BrimWarning, match=r"no naming that states a patient.*patient_42\.txt"):
+        assert patient_from_name(name) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BrimWarning)
+        assert patient_from_name(name, warn_unknown=False) is None
+
+
+def test_a_camera_named_shot_gets_no_label_of_the_patient_its_counter_matches(
+    external_data, tmp_path
+):
+    # one real DMR-IR thermogram (patient 1), copied as a camera names its 42nd shot: it was
+    # patient 42 and took patient 42's label
+    dev = external_data / "thermo" / "dmr_ir_dev"
+    shutil.copy(dev / "T0001.txt", tmp_path / "T0001.txt")
+    shutil.copy(dev / "T0001.txt", tmp_path / "IMG_0042.txt")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cohort = load_cohort(tmp_path, labels={1: 0, 42: 1})
+    assert cohort.patients.tolist() == [1] and cohort.labels.tolist() == [0]
+    said = [str(w.message) for w in caught if issubclass(w.category, BrimWarning)]
+    assert any("IMG_0042.txt" in s for s in said), said
+
+
+def test_camera_named_frames_are_one_series_without_a_patient(tmp_path):
+    for k in (10, 2, 1):
+        Image.fromarray(np.full((4, 6), 100 + k, np.uint8)).save(tmp_path / f"IMG_{k:04d}.png")
+    ds = read_frames(tmp_path)
+    assert list(ds["frame_file"].values) == ["IMG_0001.png", "IMG_0002.png", "IMG_0010.png"]
+    assert ds["intensity"].values[:, 0, 0].tolist() == [101, 102, 110]
+    assert "patient" not in ds.attrs and "shot" not in ds.attrs  # one shot's counter
