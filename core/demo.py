@@ -308,8 +308,6 @@ def write_report(out: Path, sections: list[DemoSection]) -> Path:
     page = _PAGE.substitute(
         version=_e(__version__), rows="\n".join(rows), sections="\n".join(parts)
     )
-    path = out / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from brim.io import write_text
+
+    return write_text(out / "index.html", page)

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -1003,13 +1004,22 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     else:
         raise ConfigError(f"brim.save takes a Dataset or DataTree, not {type(obj).__name__}")
 
+    _replace_atomically(path, folder, lambda tmp: prepared.to_netcdf(tmp, engine="h5netcdf"))
+    return path
+
+
+def _replace_atomically(path: Path, folder: Path, write: Callable[[str], object]) -> None:
+    """Have ``write`` fill a fresh temporary in ``folder``, fsync it and rename it over ``path``.
+
+    A write that fails or is interrupted removes its temporary and leaves ``path`` as it was.
+    """
     remove_stale_temporaries(folder)
     tmp = _create_temporary(folder, path)
     try:
         # The temporary is private (0600) while written: give the result the mode an ordinary
         # write would, or keep the mode of the file being replaced.
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        prepared.to_netcdf(tmp, engine="h5netcdf")
+        write(tmp)
         with builtins.open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -1024,6 +1034,52 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
             os.close(dirfd)
     except OSError:  # pragma: no cover - not supported on every file system
         pass
+
+
+def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write a text file (a CSV table, a JSON summary, an HTML report) atomically.
+
+    The text goes to a hidden temporary in the destination folder, is fsynced and renamed
+    over ``path``, as :func:`save` does for NetCDF: a command that fails or is killed midway
+    leaves the previous file (or none), never a truncated one that a later step would read.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its folder must exist. An existing file is replaced.
+    text : str
+        The whole content, written as given (no newline translation: ``"\\r\\n"`` stays).
+    encoding : str
+        Its encoding.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    MissingFileError
+        The destination folder does not exist.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = write_text(pathlib.Path(tempfile.mkdtemp()) / "summary.csv", "id,dice\\n1,0.8\\n")
+    >>> path.read_text()
+    'id,dice\\n1,0.8\\n'
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise MissingFileError(f"cannot write {display_path(path)}: folder {folder} does not exist")
+    data = text.encode(encoding)
+
+    def write(tmp: str) -> None:
+        with builtins.open(tmp, "wb") as f:
+            f.write(data)
+
+    _replace_atomically(path, folder, write)
     return path
 
 

@@ -7,6 +7,7 @@ record, and the report lists every file with its status, output and error.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import time
@@ -170,17 +171,17 @@ def _run_inline(pipeline: str | Callable, path: str, out: str, params: Mapping) 
 
 def _write_report(report: BatchReport, out_dir: Path) -> Path:
     rows = [asdict(r) for r in report.records]
+    from brim.io import write_text
+
     json_path = out_dir / f"{REPORT_NAME}.json"
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"n_ok": report.n_ok, "n_files": len(rows), "files": rows}, indent=1))
-    os.replace(tmp, json_path)
-    csv_path = out_dir / f"{REPORT_NAME}.csv"
-    tmp = csv_path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(FileRecord.__dataclass_fields__))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, csv_path)
+    write_text(
+        json_path, json.dumps({"n_ok": report.n_ok, "n_files": len(rows), "files": rows}, indent=1)
+    )
+    table = io.StringIO()
+    w = csv.DictWriter(table, fieldnames=list(FileRecord.__dataclass_fields__))
+    w.writeheader()
+    w.writerows(rows)
+    write_text(out_dir / f"{REPORT_NAME}.csv", table.getvalue())
     return json_path
 
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import FormatError
-from brim.io import check_input_file, read_table
+from brim.io import check_input_file, read_table, write_text
 
 __all__ = ["read_extinction", "extinction_at", "write_extinction_subset", "DEFAULT_EXTINCTION"]
 
@@ -311,6 +311,4 @@ def write_extinction_subset(
     ]
     for w, a, b in zip(ext.wavelength.values, ext.eps_hbo2.values, ext.eps_hb.values):
         lines.append(f"{w:g},{a:g},{b:g}")
-    p = Path(path)
-    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return p
+    return write_text(path, "\n".join(lines) + "\n")

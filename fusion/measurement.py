@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from brim import provenance
 from brim.errors import ConfigError, FormatError, SchemaError, check_positive, warn
 from brim.fusion._units import check_plausible_m, length_factor
-from brim.io import check_input_file, read_table
+from brim.io import check_input_file, read_table, write_text
 from brim.units import LENGTH_TO_M
 
 __all__ = [
@@ -592,8 +592,7 @@ def write_measurement_csv(ds: xr.Dataset, path: str | os.PathLike) -> Path:
                 if has_errors:
                     vals += [float(ds[v][w, s, d]) for v in ERROR_VARIABLES]
                 out.write(",".join(repr(v) for v in vals) + "\n")
-    p.write_text(out.getvalue(), encoding="utf-8")
-    return p
+    return write_text(p, out.getvalue())
 
 
 @provenance.step

@@ -40,7 +40,7 @@ import xarray as xr
 
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, warn
-from brim.io import read_table
+from brim.io import read_table, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -1522,9 +1522,7 @@ def train(
         save_checkpoint(
             cm.net, out, config={"thermo": cfg, "train": cnn_config(epochs=epochs).to_dict()}
         )
-    tmp = out / "model.json.tmp"
-    tmp.write_text(json.dumps(cfg, indent=1))
-    os.replace(tmp, out / "model.json")
+    write_text(out / "model.json", json.dumps(cfg, indent=1))
     return out
 
 
@@ -1933,6 +1931,4 @@ def write_report(
         titles = [f"{Path(c.files[i]).stem} ({'sick' if c.labels[i] else 'healthy'})" for i in pick]
         fig = plot_grad_cam_overlays(cnn_model, c.maps[pick], out / "grad_cam.png", titles=titles)
         lines.append(f"- Grad-CAM overlays: {fig.relative_to(out)}")
-    path = out / "summary.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_text(out / "summary.md", "\n".join(lines) + "\n")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
+import io
 from pathlib import Path
 
 from brim.cli import (
@@ -43,14 +43,15 @@ _INPUTS_HELP = "thermograms: DMR .txt, FLIR .jpg, grey .png or brim .nc files"
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
-    """Write a CSV atomically (temporary file in the same folder, then rename)."""
+    """Write a CSV atomically (see :func:`brim.io.write_text`)."""
+    from brim.io import write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
+    table = io.StringIO()
+    w = csv.DictWriter(table, fieldnames=columns, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    write_text(path, table.getvalue())
 
 
 def _cmd_convert(args) -> int:

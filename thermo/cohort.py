@@ -10,6 +10,7 @@ import xarray as xr
 
 from brim import provenance
 from brim.errors import ConfigError
+from brim.io import write_text
 from brim.thermo.simulate import simulate_thermogram
 
 
@@ -92,5 +93,5 @@ def simulate_cohort(
 
             save(ds, outdir / f"SIM{i + 1:04d}.nc")
     if outdir is not None:
-        (outdir / "labels.csv").write_text("\n".join(rows) + "\n")
+        write_text(outdir / "labels.csv", "\n".join(rows) + "\n")
     return out

@@ -330,7 +330,7 @@ def report(
     names = [n for n, _ in figs] + (["confounds.png"] if audit is not None else [])
     parts.extend(f"<img src='{n}' alt='{n[:-4]}'>" for n in names)
     parts.append("<p class='note'>Every number of this page is in results.json.</p></body></html>")
-    (out / "results.json").write_text(json.dumps(data, indent=1, allow_nan=False))
-    page = out / "index.html"
-    page.write_text("".join(parts))
-    return page
+    from brim.io import write_text
+
+    write_text(out / "results.json", json.dumps(data, indent=1, allow_nan=False))
+    return write_text(out / "index.html", "".join(parts))

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from brim.errors import ConfigError, FormatError
+from brim.io import write_text
 from brim.microwave.tomography.forward import add_noise, simulate
 from brim.microwave.tomography.grid import TomographyGrid, ring_positions
 from brim.microwave.tomography.phantoms import random_breast_phantom
@@ -318,7 +319,7 @@ def train_classifier(x, labels, groups, directory, *, epochs: int = 60, seed: in
     )
     d = save_checkpoint(res.model, directory, config=cfg.to_dict())
     meta = {"mean": m.tolist(), "std": s.tolist(), "n_features": int(x.shape[1])}
-    (Path(directory) / META_FILE).write_text(json.dumps(meta))
+    write_text(Path(directory) / META_FILE, json.dumps(meta))
     return d
 
 

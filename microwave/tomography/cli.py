@@ -376,6 +376,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_predict(args) -> int:
+    from brim.io import write_text
     from brim.microwave.tomography.classify import predict_files
 
     out = output_file(args.output, inputs=args.fields, suffix=".csv") if args.output else None
@@ -383,7 +384,7 @@ def _cmd_predict(args) -> int:
     p = predict_files(args.model, x)
     lines = ["file,tumour_probability"] + [f"{f},{v:.6f}" for f, v in zip(args.fields, p)]
     if out is not None:
-        out.write_text("\n".join(lines) + "\n")
+        write_text(out, "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
