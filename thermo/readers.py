@@ -596,7 +596,9 @@ def read_frames(
     -------
     xarray.Dataset
         Kind ``thermogram`` with ``temperature`` (time, y, x) in degC (or ``thermal_intensity``
-        when the frames are grey images), ``frame_file`` (time) names.
+        when the frames are grey images), ``frame_file`` (time) names; ``mask`` (time, y, x)
+        when every frame carries its own (DMR ``-esq``/``-dir`` crops: the breast of each
+        frame, as :func:`read_grey` reads it; an alpha channel).
 
     Examples
     --------
@@ -700,6 +702,7 @@ def read_frames(
             "x": first["x"],
         },
     )
+    _stack_masks(ds, files, dss, where)
     if times is None and interval is None:
         ds["time"].attrs["note"] = "frame index (no interval given): 1 unit per frame"
     elif times is None and interval == DMR_DYNAMIC_INTERVAL and dynamic:
@@ -715,6 +718,29 @@ def read_frames(
     ds = stamp(ds, "thermogram" if var == "temperature" else "thermal_intensity")
     provenance.add_inputs(*files)
     return ds
+
+
+def _stack_masks(
+    ds: xr.Dataset, files: Sequence[Path], dss: Sequence[xr.Dataset], where: object
+) -> None:
+    """Add the frames' own masks to the series ``ds`` as ``mask`` (time, y, x).
+
+    Each frame's mask is the one :func:`read_grey` reads (the breast of a DMR ``-esq``/``-dir``
+    crop, an alpha channel); frames of which only some carry one: a warning, and no mask.
+    """
+    bare = [f.name for f, d in zip(files, dss, strict=True) if "mask" not in d]
+    if len(bare) == len(files):
+        return
+    if bare:
+        more = f" and {len(bare) - 3} more" if len(bare) > 3 else ""
+        warn(
+            f"{where}: {len(files) - len(bare)} of {len(files)} frames carry a mask, "
+            f"{', '.join(bare[:3])}{more} none: the series is read without masks (one per "
+            "frame or none); give the masked frames alone to keep them"
+        )
+        return
+    masks = np.stack([d["mask"].values for d in dss])
+    ds["mask"] = (("time", "y", "x"), masks, dict(dss[0]["mask"].attrs))
 
 
 # the Colombian cohort's crops (IIR0001.png): one image per patient and breast, never frames

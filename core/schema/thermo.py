@@ -48,7 +48,8 @@ THERMAL_INTENSITY = Spec(
             allow_nan=True,
             leading=("scan", "view"),
         ),
-        VarSpec("mask", dims=(("y", "x"),), dtype="label", required=False),
+        # one mask, or one per frame of a series (a folder of DMR -esq/-dir crops)
+        VarSpec("mask", dims=(("y", "x"), ("time", "y", "x")), dtype="label", required=False),
     ),
     coords=(
         VarSpec("y", dims=(("y",),), dtype="real", units=_PIXEL),
