@@ -1004,15 +1004,41 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     else:
         raise ConfigError(f"brim.save takes a Dataset or DataTree, not {type(obj).__name__}")
 
-    _replace_atomically(path, folder, lambda tmp: prepared.to_netcdf(tmp, engine="h5netcdf"))
+    write_atomically(path, lambda tmp: prepared.to_netcdf(tmp, engine="h5netcdf"))
     return path
 
 
-def _replace_atomically(path: Path, folder: Path, write: Callable[[str], object]) -> None:
-    """Have ``write`` fill a fresh temporary in ``folder``, fsync it and rename it over ``path``.
+def write_atomically(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
+    """Have ``write`` fill a fresh temporary beside ``path``, fsync it and rename it over ``path``.
 
-    A write that fails or is interrupted removes its temporary and leaves ``path`` as it was.
+    The one atomic write of brim (:func:`save`, :func:`write_text`, model files): a write that
+    fails or is interrupted removes its temporary and leaves ``path`` as it was; a temporary left
+    by a killed process is removed by a later write into the folder
+    (:func:`remove_stale_temporaries`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its folder must exist.
+    write : callable
+        Called with the temporary's path (a str); writes the whole file at exactly that path
+        (a writer that adds its own suffix, like ``numpy.save``, needs an open file).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "weights.bin"
+    >>> _ = write_atomically(path, lambda tmp: pathlib.Path(tmp).write_bytes(b"\\x00\\x01"))
+    >>> path.read_bytes()
+    b'\\x00\\x01'
     """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
     remove_stale_temporaries(folder)
     tmp = _create_temporary(folder, path)
     try:
@@ -1034,6 +1060,7 @@ def _replace_atomically(path: Path, folder: Path, write: Callable[[str], object]
             os.close(dirfd)
     except OSError:  # pragma: no cover - not supported on every file system
         pass
+    return path
 
 
 def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
@@ -1079,8 +1106,7 @@ def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -
         with builtins.open(tmp, "wb") as f:
             f.write(data)
 
-    _replace_atomically(path, folder, write)
-    return path
+    return write_atomically(path, write)
 
 
 #: Marker in the name of every temporary file :func:`save` writes. A temporary is named

@@ -53,6 +53,7 @@ from brim.evaluate import (
     mean_ci,
     perceptual_hash,
 )
+from brim.io import write_atomically
 
 __all__ = [
     "group_images",
@@ -1144,10 +1145,7 @@ def save_model(model, path: str | os.PathLike, *, size: int | None = None) -> Pa
         "brim_version": brim.__version__,
         "metadata": json.dumps(ens.metadata),
     }
-    tmp = p.with_name(p.name + ".tmp")
-    st.save_file(tensors, str(tmp), metadata=meta)
-    os.replace(tmp, p)
-    return p
+    return write_atomically(p, lambda tmp: st.save_file(tensors, tmp, metadata=meta))
 
 
 def _learn_safetensors():

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from brim.errors import MissingFileError
-from brim.io import _replace_atomically, write_text
+from brim.io import write_atomically, write_text
 
 
 def test_writes_the_text_as_given_with_an_ordinary_files_mode(tmp_path):
@@ -39,7 +39,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError, match="No space"):
-        _replace_atomically(path, tmp_path, half_then_fail)
+        write_atomically(path, half_then_fail)
     assert path.read_text() == "1,0\n2,1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["labels.csv"]
 
