@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import sys
@@ -1044,15 +1045,22 @@ def main(argv: list[str] | None = None) -> int:
 @contextlib.contextmanager
 def _cli_diagnostics(verbose: int):
     """While a command runs: brim's log on stderr at INFO (``-v``) or DEBUG (``-vv``), and
-    :class:`brim.BrimWarning` shown as ``brim: warning: MESSAGE`` (no source line)."""
+    :class:`brim.BrimWarning` (and any UserWarning raised in brim's code) shown as
+    ``brim: warning: MESSAGE`` (no source line)."""
     import logging
 
     from brim.errors import BrimWarning
 
     old_format = warnings.formatwarning
 
+    own = os.path.dirname(os.path.abspath(__file__))  # brim's package (modalities inside)
+
     def fmt(message, category, filename, lineno, line=None):
-        if issubclass(category, BrimWarning):
+        # brim's own warnings, BrimWarning or a UserWarning raised in brim's code: one line, no
+        # source line (that is for the developers of brim; -W error shows the traceback)
+        if issubclass(category, BrimWarning) or (
+            issubclass(category, UserWarning) and os.path.abspath(filename).startswith(own + os.sep)
+        ):
             return f"brim: warning: {message}\n"
         return old_format(message, category, filename, lineno, line)
 
@@ -1115,10 +1123,42 @@ def _dispatch(args, func) -> int:
     except BrokenPipeError:  # pragma: no cover - e.g. `brim info f | head`
         return 0
     except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-        # an output that became unwritable after the up-front checks (a race, a full disk...)
+        # an output that became unwritable after the up-front checks (a race...)
         where = f": {exc.filename}" if exc.filename else ""
         print(f"brim: error: cannot write{where} ({exc.strerror or exc})", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # a file system that refuses the write the up-front checks allowed: full disk, quota,
+        # read-only mount, a pseudo file system (/proc); anything else is a bug: traceback
+        if exc.errno not in _WRITE_ERRNOS or not exc.filename:
+            raise
+        print(f"brim: error: {_os_error_text(exc, getattr(args, 'output', None))}", file=sys.stderr)
+        return 2
+
+
+#: The errors of a file system that refuses a write (not those of a bug or of a network).
+_WRITE_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOENT", "ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM", "ENAMETOOLONG")
+    if hasattr(errno, name)
+)
+
+
+def _os_error_text(exc: OSError, output) -> str:
+    """One line for a file system error: ``cannot write -o OUT (reason)`` when the failed file is
+    the output, its temporary (``.NAME.brim-tmp-...``, a name that means nothing to the user) or
+    a file inside an output folder; else ``FILE: reason``."""
+    failed = Path(os.fsdecode(exc.filename))
+    reason = exc.strerror or str(exc)
+    if isinstance(output, (str, os.PathLike)):
+        out = Path(output)
+        if (
+            failed == out
+            or failed.parent == out
+            or (failed.parent == out.parent and failed.name.startswith(f".{out.stem}"))
+        ):
+            return f"cannot write -o {out} ({reason})"
+    return f"{failed}: {reason}"
 
 
 def existing_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:

@@ -130,6 +130,7 @@ def plot_file(
     require("matplotlib", "viz")
 
     from brim.fileinfo import open_any
+    from brim.io import write_atomically
 
     src, out = Path(path), Path(output)
     if out.suffix.lower() not in IMAGE_SUFFIXES:
@@ -146,7 +147,11 @@ def plot_file(
     fig = figure(obj, var, sel=sel, part=part, db=db, layout=layout, node=node, title=src.name)
     try:
         make_folder(out.parent, "the output folder")  # as every command's -o does
-        fig.savefig(out, dpi=dpi, bbox_inches="tight")
+        # atomic, as brim.save: a full disk or an interrupt never leaves a truncated picture
+        fmt = out.suffix.lower().lstrip(".")
+        write_atomically(
+            out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+        )
     finally:
         plt.close(fig)
     return out

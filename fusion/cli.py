@@ -9,6 +9,7 @@ from brim.cli import (
     add_command,
     add_output_option,
     add_progress_option,
+    check_plausible,
     command_group,
     examples,
     existing_paths,
@@ -42,6 +43,17 @@ def _cmd_simulate(args) -> int:
     import brim
     from brim.fusion import simulate as sim
 
+    # the lesion in mm and uM: a value typed in m (0.02) or mM would run to a wrong phantom
+    check_plausible("--diameter", args.diameter, 1, 100, unit="mm", hint="in m? give mm, e.g. 15")
+    check_plausible("--depth", args.depth, 1, 100, unit="mm", hint="in m? give mm, e.g. 20")
+    check_plausible("--voxel", args.voxel, 0.1, 10, unit="mm", hint="in m? give mm, e.g. 1.5")
+    check_plausible("--hbt", args.hbt, 1, 1000, unit="uM", hint="in mM? give uM, e.g. 70")
+    check_plausible("--so2", args.so2, 0, 1, hint="a percentage? give a fraction, e.g. 0.65")
+    if args.depth <= args.diameter / 2:
+        raise ConfigError(
+            f"--depth {args.depth:g} mm puts the lesion (diameter {args.diameter:g} mm) through "
+            f"the surface; give a depth over {args.diameter / 2:g} mm"
+        )
     out = output_folder(args.output)
     so2 = args.so2
     mm = 1e-3  # the options are in mm (display units); the library takes m
