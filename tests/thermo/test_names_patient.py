@@ -65,19 +65,24 @@ def test_an_unknown_name_gives_no_patient_and_says_how_to_give_it(name):
         assert patient_from_name(name, warn_unknown=False) is None
 
 
+def _cohort_of_two(external_data, folder, other, labels):
+    """load_cohort of one real DMR-IR thermogram (patient 1) as T0001.txt and as ``other``;
+    the cohort and the BrimWarnings' messages."""
+    dev = external_data / "thermo" / "dmr_ir_dev"
+    shutil.copy(dev / "T0001.txt", folder / "T0001.txt")
+    shutil.copy(dev / "T0001.txt", folder / other)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cohort = load_cohort(folder, labels=labels)
+    return cohort, [str(w.message) for w in caught if issubclass(w.category, BrimWarning)]
+
+
 def test_a_camera_named_shot_gets_no_label_of_the_patient_its_counter_matches(
     external_data, tmp_path
 ):
-    # one real DMR-IR thermogram (patient 1), copied as a camera names its 42nd shot: it was
-    # patient 42 and took patient 42's label
-    dev = external_data / "thermo" / "dmr_ir_dev"
-    shutil.copy(dev / "T0001.txt", tmp_path / "T0001.txt")
-    shutil.copy(dev / "T0001.txt", tmp_path / "IMG_0042.txt")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        cohort = load_cohort(tmp_path, labels={1: 0, 42: 1})
+    # copied as a camera names its 42nd shot, it was patient 42 and took patient 42's label
+    cohort, said = _cohort_of_two(external_data, tmp_path, "IMG_0042.txt", {1: 0, 42: 1})
     assert cohort.patients.tolist() == [1] and cohort.labels.tolist() == [0]
-    said = [str(w.message) for w in caught if issubclass(w.category, BrimWarning)]
     assert any("IMG_0042.txt" in s for s in said), said
 
 
