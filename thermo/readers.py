@@ -167,7 +167,9 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
 
 # names that are a patient's ID and nothing else: 0042, patient_42, paciente 42, subject-42,
 # case42, SIM0042 (brim's simulated cohort, brim.thermo.simulate_cohort)
-_ID_NAME = re.compile(r"^(?:(?:patient|paciente|subject|case|id|sim)[ _-]?)?(?P<patient>\d+)$", re.I)
+_ID_NAME = re.compile(
+    r"^(?:(?:patient|paciente|subject|case|id|sim)[ _-]?)?(?P<patient>\d+)$", re.I
+)
 
 
 def patient_from_name(name: str | os.PathLike, *, warn_unknown: bool = True) -> int | None:
@@ -710,9 +712,7 @@ def read_frames(
             "DMR dynamic protocol: a frame every 15 s (Silva et al. 2014); pass interval= "
             "(CLI: --interval) for another rate"
         )
-    keep = {
-        k: v for k, v in first.attrs.items() if k not in ("brim_provenance", "frame", "shot")
-    }
+    keep = {k: v for k, v in first.attrs.items() if k not in ("brim_provenance", "frame", "shot")}
     ds.attrs.update(keep)
     ds.attrs["n_frames"] = len(files)
     ds = stamp(ds, "thermogram" if var == "temperature" else "thermal_intensity")
