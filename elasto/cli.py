@@ -267,6 +267,29 @@ def _roi_mm(text: str):
     return StrainRoi(tuple(v * 1e-3 for v in r.bounds), r.shape)
 
 
+def _check_roi_overlaps(option: str, text: str, roi, image) -> None:
+    """Refuse an ROI (m) whose bounding box misses the image, in the mm the user typed: a ROI
+    given in metres (rect:0.012,...) would otherwise be reported as 1.2e-05 m."""
+    from brim.units import LENGTH_TO_M
+
+    to_m = LENGTH_TO_M.get(image["depth"].attrs.get("units", "m"), 1.0)
+    z, x = image["depth"].values * to_m, image["line"].values * to_m
+    if roi.shape == "rect":
+        z0, z1, x0, x1 = roi.bounds
+    else:
+        zc, xc, r = roi.bounds
+        z0, z1, x0, x1 = zc - r, zc + r, xc - r, xc + r
+    if min(z0, z1) <= z.max() and max(z0, z1) >= z.min():
+        if min(x0, x1) <= x.max() and max(x0, x1) >= x.min():
+            return
+    raise ConfigError(
+        f"{option} {text} lies outside the image, which spans depth {z.min() * 1e3:.1f} to "
+        f"{z.max() * 1e3:.1f} mm and lateral position {x.min() * 1e3:.1f} to "
+        f"{x.max() * 1e3:.1f} mm; the ROIs are in mm (e.g. rect:12,18,7,13 is depth 12-18 mm, "
+        "lateral 7-13 mm)"
+    )
+
+
 def _cmd_ratio(args) -> int:
     import xarray as xr
 
@@ -280,6 +303,11 @@ def _cmd_ratio(args) -> int:
             f"{args.strain} holds no 'strain' variable; make it with 'brim elasto strain'"
         )
     lesion, ref = _roi_mm(args.lesion), _roi_mm(args.reference)
+    for option, text, roi in (
+        ("--lesion", args.lesion, lesion),
+        ("--reference", args.reference, ref),
+    ):
+        _check_roi_overlaps(option, text, roi, s)
     r = strain_ratio(s, lesion, ref)
     out = {
         "strain_ratio": r.ratio,
@@ -480,7 +508,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         ],
     )
     p.add_argument("strain", help="strain NetCDF from 'brim elasto strain'")
-    p.add_argument("--lesion", required=True, help="rect:z0,z1,x0,x1 or circle:zc,xc,r (mm)")
+    p.add_argument(
+        "--lesion",
+        required=True,
+        help="rect:z0,z1,x0,x1 or circle:zc,xc,r (mm; z: depth from the probe, x: lateral)",
+    )
     p.add_argument("--reference", required=True, help="reference (fat) ROI, same syntax (mm)")
 
     p = add_command(

@@ -86,6 +86,17 @@ def _cmd_background(args) -> int:
     return 0
 
 
+def _check_ultrasound(ds, p: Path):
+    """Refuse a Dataset without a B-mode ``image`` on (y, x), naming the file, before a model is
+    loaded or a line printed."""
+    if "image" not in ds or set(ds["image"].dims) != {"y", "x"}:
+        raise FormatError(
+            f"{p.name}: not an ultrasound B-mode image (no 'image' variable on (y, x)); give "
+            "one from 'brim fusion simulate' (ultrasound.nc) or a BUSI PNG"
+        )
+    return ds
+
+
 def _load_us(path, model_path):
     from brim.fusion import ussegment
 
@@ -95,7 +106,7 @@ def _load_us(path, model_path):
             f"{p.name}: a PNG has no pixel spacing; save the B-mode image as a brim NetCDF with "
             "x and y (depth) coordinates in m (or elasto's depth/line), or use --roi"
         )
-    us = _open_ds(p)
+    us = _check_ultrasound(_open_ds(p), p)
     if "mask" in us and us["mask"].values.any():
         return us
     model = ussegment.resolve_model(model_path)
@@ -146,6 +157,11 @@ def _cmd_hemoglobin(args) -> int:
         args.output, inputs=[args.map] + ([args.extinction] if args.extinction else [])
     )
     recon = _open_ds(args.map)
+    if "mua" not in recon or "wavelength" not in recon["mua"].dims:
+        raise FormatError(
+            f"{Path(args.map).name}: no 'mua' map with a 'wavelength' dimension; give a map made "
+            "by 'brim fusion reconstruct' (or 'brim fusion convert')"
+        )
     ext = read_extinction(args.extinction) if args.extinction else None
     hb = hemoglobin(recon, extinction=ext)
     if "lesion_hbt" in hb:
@@ -192,7 +208,9 @@ def _cmd_segment(args) -> int:
     targets = output_paths(images, args.output, suffix=".nc", tag="_mask")
 
     def read(p: Path):
-        return read_busi(p) if p.suffix.lower() in (".png", ".jpg", ".jpeg") else _open_ds(p)
+        if p.suffix.lower() in (".png", ".jpg", ".jpeg"):
+            return read_busi(p)
+        return _check_ultrasound(_open_ds(p), p)
 
     # every image decodes before the first mask is written; decoded again below rather than
     # kept, since a folder of BUSI's ~600 images would hold about 1 GB at once

@@ -159,3 +159,32 @@ def test_group_help_states_the_unit_convention(capsys):
         assert entry is not None, (command, option)
         line = " ".join(entry.group().split())
         assert f"({unit}" in line or f"{unit})" in line, (command, option, line)
+
+
+def _strain_file(tmp_path):
+    """A 30 mm x 20 mm strain image (depth, line in m), as 'brim elasto strain' writes it."""
+    import xarray as xr
+
+    import brim
+
+    depth = xr.DataArray(np.linspace(1e-3, 29e-3, 29), dims="depth", attrs={"units": "m"})
+    line = xr.DataArray(np.linspace(0.5e-3, 19.5e-3, 20), dims="line", attrs={"units": "m"})
+    strain = xr.DataArray(np.full((29, 20), -0.01), dims=("depth", "line"))
+    p = tmp_path / "strain.nc"
+    brim.save(xr.Dataset({"strain": strain}, coords={"depth": depth, "line": line}), p)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("option", "roi"),
+    [("--lesion", "rect:0.012,0.018,0.007,0.013"), ("--reference", "circle:50,10,3")],
+)
+def test_ratio_roi_outside_the_image_says_mm(tmp_path, capsys, option, roi):
+    """An ROI typed in m was reported as 'rect:1.2e-05,... (m) contains no pixel', in metres the
+    user never typed; now the option, the text typed and the image's extent in mm."""
+    other = {"--lesion": "rect:12,18,7,13", "--reference": "rect:4,8,3,7"}
+    other[option] = roi
+    argv = ["elasto", "ratio", str(_strain_file(tmp_path))]
+    argv += ["--lesion", other["--lesion"], "--reference", other["--reference"]]
+    no_output = tmp_path / "ratio writes no file"
+    _refused(capsys, argv, no_output, f"{option} {roi}", "depth 1.0 to 29.0 mm", "in mm")

@@ -166,3 +166,32 @@ def test_green_matrix_backends(xp):
 
     assert backend_of(out) == xp.name
     np.testing.assert_allclose(to_numpy(out), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["hemoglobin", "{thermo}", "-o", "{out}"], ["thermo_phantom_tumour.nc:", "'mua'"]),
+        (["segment-us", "{thermo}", "-o", "{out}"], ["thermo_phantom_tumour.nc:", "B-mode"]),
+        (
+            ["reconstruct", "{meas}", "--reference", "{ref}", "--us", "{ref}", "-o", "{out}"],
+            ["fusion_reference.nc:", "B-mode"],
+        ),
+    ],
+)
+def test_a_file_of_another_kind_is_named_in_one_line(tmp_path, capsys, argv, words):
+    """A thermogram given to hemoglobin or segment-us, a measurement given as --us: the error
+    named no file ("need a 'mua' map...", "the ultrasound Dataset needs an 'image'..."), and
+    segment-us / reconstruct printed which U-Net runs before failing."""
+    paths = {
+        "thermo": brim.data.sample_path("thermo_phantom_tumour"),
+        "meas": brim.data.sample_path("fusion_measurement"),
+        "ref": brim.data.sample_path("fusion_reference"),
+        "out": tmp_path / "out.nc",
+    }
+    argv = ["fusion", *(a.format(**paths) for a in argv)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("brim: error:")
+    assert captured.err.count("\n") == 1 and all(w in captured.err for w in words), captured.err
+    assert not (tmp_path / "out.nc").exists()
