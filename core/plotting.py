@@ -1086,6 +1086,8 @@ def plot_variable(
         kwp = dict(kw)
         if "cmap" not in kwp:
             kwp["cmap"] = "gray" if signed(np.asarray(d.values, float)) and not db else "viridis"
+            if "b-mode" in str(d.attrs.get("long_name", "")).lower():
+                kwp["cmap"] = "gray"  # an ultrasound image (a registered B-mode...) is grey
             if kind == "reconstruction" and not signed(np.asarray(d.values, float)):
                 kwp["cmap"] = "magma"
         if db and "vmin" not in kwp and d.attrs.get("units") == "dB re max":

@@ -75,16 +75,22 @@ def plot_image_slice(
     ...                    coords={"x": c, "y": c, "z": [0.0, 0.01]})
     >>> ax = plot_image_slice(img, target=(0.01, 0.01, 0.0), ax=Figure().subplots())
     >>> ax.get_title(), ax.get_xlabel(), len(ax.lines)  # the target is the one line
-    ('DAS', 'x (mm)', 1)
+    ('DAS — z = 10 mm (through the peak)', 'x (mm)', 1)
     """
     ax = _ax(ax)
     da = img[var] if isinstance(img, xr.Dataset) else img
+    plane = ""  # the title names the plane shown, as every brim picture does
     if "z" in da.dims:
         if z is None:
             iz = np.unravel_index(np.nanargmax(da.values), da.shape)[0]
             da = da.isel(z=int(iz))
+            how = " (through the peak)"
         else:
             da = da.sel(z=z, method="nearest")
+            how = ""
+        plane = f" — z = {float(da['z']) * 1e3:.3g} mm{how}"
+    elif "z" in da.coords and da["z"].size == 1:
+        plane = f" — z = {float(da['z']) * 1e3:.3g} mm"
     v = np.asarray(da.values, dtype=float)
     if db:
         v = 10 * np.log10(np.clip(v / np.nanmax(v), 1e-6, None))
@@ -99,7 +105,7 @@ def plot_image_slice(
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
     ax.set_aspect("equal")
-    ax.set_title(var.upper().replace("_", "-"))
+    ax.set_title(var.upper().replace("_", "-") + plane)
     return ax
 
 
@@ -318,7 +324,7 @@ def plot_radar_image(
     ...                         "propagation_curve": [0.5, 1.0, 0.7]})
     >>> ax = plot_radar_image(img, ax=Figure().subplots())
     >>> ax.get_title(), len(ax.child_axes)  # the criterion curve is an inset
-    ('DAS', 1)
+    ('DAS — z = 10 mm (through the peak)', 1)
     """
     if "delay_model" not in img.attrs or sel or part not in (None, "abs"):
         return None
@@ -331,9 +337,10 @@ def plot_radar_image(
         import matplotlib.pyplot as plt
 
         if has_curve:
-            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+            # constrained layout leaves room for the figure title that brim plot adds
+            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
         else:
-            fig, ax = plt.subplots()
+            fig, ax = plt.subplots(constrained_layout=True)
             ax2 = None
         inset = False
     else:
@@ -350,5 +357,4 @@ def plot_radar_image(
             ax2.set_title(
                 f"effective permittivity from the scan: {img.attrs['propagation_eps_r']:.2f}"
             )
-            ax.figure.tight_layout()
     return ax
