@@ -36,6 +36,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "read_grey": "readers",
         "read_frames": "readers",
         "parse_dmr_name": "readers",
+        "patient_from_name": "readers",
         "open_sample": "samples",
         "read_flir": "flir",
         "raw_to_celsius": "flir",

@@ -402,10 +402,12 @@ def _one(path: Path, factor: int):
 
 
 def patient_of(path: str | os.PathLike) -> int | None:
-    """Patient id from a file name: the DMR conventions, else the last number in the name.
+    """Patient id from a file name (:func:`brim.thermo.readers.patient_from_name`).
 
-    A name of a known convention that holds no patient (a camera's ``IR_<date>_<shot>``) has
-    none: its shot number is not a patient id.
+    The DMR conventions (``T0012``, ``PAC_12_ST``, ``12_frontal_static_20130410``) and names
+    that are the ID (``0012``, ``patient_12``, ``SIM0012``) give the patient. A camera's
+    counter (``IMG_0042``, ``FLIR1234``, ``IR_<date>_<shot>``) and any other name give none:
+    their last number is no patient id, and would give the file another patient's label.
 
     Parameters
     ----------
@@ -415,20 +417,11 @@ def patient_of(path: str | os.PathLike) -> int | None:
     Returns
     -------
     int or None
-        The patient id; None when the name holds no number.
+        The patient id; None when the name does not state one.
     """
-    import re
+    from brim.thermo.readers import patient_from_name
 
-    from brim.thermo.readers import parse_dmr_name
-
-    info = parse_dmr_name(Path(path).name)
-    if info and "patient" not in info:  # a known naming with no patient (IR_<date>_<shot>):
-        return None  # its shot number is no patient id, whose label it would get
-    pid = info.get("patient")
-    if not isinstance(pid, int):  # parse_dmr_name gives an int or no "patient" at all
-        nums = re.findall(r"\d+", Path(path).stem)
-        pid = int(nums[-1]) if nums else None
-    return pid
+    return patient_from_name(path, warn_unknown=False)
 
 
 def _listing(items: Sequence[object], limit: int = 8) -> str:
@@ -447,6 +440,14 @@ def _match_labels(
     error that shows the two sets of IDs side by side.
     """
     pids = [patient_of(f) for f in files]
+    unnamed = [f.name for f, p in zip(files, pids, strict=True) if p is None]
+    if unnamed:
+        warn(
+            f"{len(unnamed)} of {len(files)} thermograms' names give no patient id: "
+            f"{_listing(unnamed)} (a camera's counter or another naming; their numbers are no "
+            "patient id); name each file by its patient as the labels table's ID gives it "
+            "(T0042.txt, PAC_42_ST.txt, patient_42.txt or 0042.txt)"
+        )
     if lab is None:
         if not files:
             raise MissingFileError(f"no thermogram (.txt, .jpg, .nc) found in {inputs}")

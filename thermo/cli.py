@@ -379,7 +379,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         metavar="LABELS.csv",
         help="patient labels table: ID,Diagnosis (Healthy/Sick, 0/1, N/PM; ',' ';' or tab "
-        "separated; other columns ignored); IDs are the patient numbers of the file names",
+        "separated; other columns ignored); IDs are the patients the file names state "
+        "(T0012, PAC_12_..., patient_12, 0012, IIR0012; a camera's IMG_0042 states none)",
     )
     add_output_option(q, "folder", "model folder to write", metavar="MODEL_DIR")
     q.add_argument(

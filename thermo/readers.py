@@ -168,7 +168,7 @@ def parse_dmr_name(name: str | os.PathLike) -> dict[str, str | int]:
 # names that are a patient's ID and nothing else: 0042, patient_42, paciente 42, subject-42,
 # case42, SIM0042 (brim's simulated cohort, brim.thermo.simulate_cohort)
 _ID_NAME = re.compile(
-    r"^(?:(?:patient|paciente|subject|case|id|sim)[ _-]?)?(?P<patient>\d+)$", re.I
+    r"^(?:(?:patient|paciente|subject|case|id|sim|iir)[ _-]?)?(?P<patient>\d+)$", re.I
 )
 
 
@@ -178,7 +178,8 @@ def patient_from_name(name: str | os.PathLike, *, warn_unknown: bool = True) -> 
     The patient comes from a naming that states it: the DMR conventions of
     :func:`parse_dmr_name` (``T0012``, ``PAC_12_DN3``, ``12_frontal_static_20130410``), a name
     that is the ID alone (``0012``, ``patient_12``, ``paciente 12``, ``subject-12``,
-    ``case12``, ``SIM0012``). Any other name gives None: ``IMG_0042``, ``FLIR1234``,
+    ``case12``, ``SIM0012``, and the Colombian cohort's per-breast crops ``IIR0012``, one
+    left and one right per patient). Any other name gives None: ``IMG_0042``, ``FLIR1234``,
     ``2024-05-01_scan3`` hold a camera's counter, and taking their last number for the patient
     grouped unrelated shots as one patient (or one patient's shots as many) in patient-grouped
     cross-validation, and gave them another patient's label.
@@ -199,6 +200,8 @@ def patient_from_name(name: str | os.PathLike, *, warn_unknown: bool = True) -> 
     --------
     >>> patient_from_name("T0012.txt"), patient_from_name("patient_12.txt")
     (12, 12)
+    >>> patient_from_name("left/IIR0012.png")
+    12
     >>> patient_from_name("IMG_0042.txt", warn_unknown=False) is None
     True
     """

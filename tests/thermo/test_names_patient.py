@@ -48,6 +48,7 @@ def test_a_camera_counter_is_no_patient(name, shot, date):
         ("Paciente 12.csv", 12),
         ("subject-12.nc", 12),
         ("SIM0012.nc", 12),  # brim.thermo.simulate_cohort's files
+        ("IIR0012.png", 12),  # the Colombian cohort: one crop per patient and breast
     ],
 )
 def test_names_that_state_the_patient_give_it(name, patient):
@@ -93,3 +94,27 @@ def test_camera_named_frames_are_one_series_without_a_patient(tmp_path):
     assert list(ds["frame_file"].values) == ["IMG_0001.png", "IMG_0002.png", "IMG_0010.png"]
     assert ds["intensity"].values[:, 0, 0].tolist() == [101, 102, 110]
     assert "patient" not in ds.attrs and "shot" not in ds.attrs  # one shot's counter
+
+
+@pytest.mark.parametrize(
+    ("name", "patient"),
+    [("scan_7.txt", None), ("breast12_v2.txt", None), ("patient_12 (1).txt", 12)],
+)
+def test_patient_of_takes_no_stray_number(name, patient):
+    # the last number was the patient: scan 7 was patient 7, a browser's copy (1) patient 1
+    assert patient_of(name) == patient
+
+
+def test_the_colombian_crops_give_their_patient(external_data):
+    # IIR<n> is the cohort's patient: the left and right crops of patient n share it
+    left = sorted((external_data / "thermo" / "colombia" / "left").glob("IIR*.png"))[:3]
+    right = [p.parent.parent / "right" / p.name for p in left]
+    assert [patient_of(p) for p in left] == [patient_of(p) for p in right if p.exists()]
+    assert [patient_of(p) for p in left] == [int(p.stem[3:]) for p in left]
+
+
+def test_a_cohort_says_once_which_names_give_no_patient(external_data, tmp_path):
+    cohort, said = _cohort_of_two(external_data, tmp_path, "scan_7.txt", {1: 0, 7: 1})
+    assert cohort.patients.tolist() == [1]  # scan 7 took patient 7's label (sick)
+    assert sum("names give no patient id" in s for s in said) == 1, said
+    assert any("1 of 2 thermograms' names give no patient id: scan_7.txt" in s for s in said)
