@@ -87,6 +87,7 @@ RECONSTRUCTION = replace(
         *(r for n in ("musp", "background_musp") for r in _per_length(n, 20.0, _MUSP, 0.0)),
         *(Range(n, -5000.0, 5000.0, ("uM",), _HB) for n in ("hbo2", "hb", "hbt")),
         Range("permittivity", 0.0, 1000.0, ("1",), _EPS),
+        Range("reconstructed_permittivity", 0.0, 1000.0, ("1",), _EPS),
         Range("eps_background", 0.0, 1000.0, ("1",), _EPS),
         Range("strain", -1.0, 1.0, ("1",), _STRAIN),
     ),

@@ -626,7 +626,68 @@ def _config_dir(root: Path, name: str) -> Path:
     )
 
 
-def load_mwsegeval(root: str | Path) -> xr.Dataset:
+def _mwsegeval_map(mat: Path, name: str, what: str) -> np.ndarray:
+    """The complex map ``name`` of a MWSegEval ``.mat`` file (v7 or v7.3), checked.
+
+    ``what`` names the map in messages ("the forward model", "the reconstruction"). A missing
+    or renamed variable, a map that is not 2-D, real (no loss term) or has NaN cells is
+    refused with a :class:`FormatError`.
+    """
+    from brim.io import read_mat
+
+    variables = read_mat(mat)
+    if name not in variables:
+        raise FormatError(
+            f"{mat.name} has no variable {name!r} (it holds "
+            f"{', '.join(sorted(variables)) or 'none'}); MWSegEval names {what} so"
+        )
+    raw = np.asarray(variables[name])
+    if raw.ndim != 2 or raw.dtype.kind not in "fc":
+        raise FormatError(
+            f"{mat.name}: {name} is {raw.dtype} {raw.shape}, expected a 2-D "
+            "complex permittivity map"
+        )
+    if raw.dtype.kind != "c":
+        # MATLAB stores a complex array whose imaginary parts are all zero as real; breast
+        # tissues are lossy at microwave frequencies (eps'' of 1-20 at 1 GHz, Lazebnik 2007),
+        # so a real map lost its loss term (saved with real()).
+        raise FormatError(
+            f"{mat.name}: {name} is real; a breast permittivity map at microwave "
+            "frequencies is complex (eps' - j eps''): save the complex map, not real(map)"
+        )
+    eps = raw.astype(complex)
+    bad = int(np.count_nonzero(~np.isfinite(eps)))
+    if bad:
+        raise FormatError(
+            f"{mat.name}: {bad} of {eps.size} cells are NaN or infinite; {what} needs "
+            "a permittivity in every cell: fill the cells outside the breast with the coupling "
+            "medium's value"
+        )
+    return eps
+
+
+def _on_nodes(eps: np.ndarray, x: np.ndarray, y: np.ndarray, where: str) -> np.ndarray:
+    """A map of (len(yNodes), len(xNodes)) cells in ascending x, y and brim's eps' - j eps''."""
+    if eps.shape != (y.size, x.size):
+        hint = (
+            "; the map is transposed: MWSegEval maps have one row per yNodes entry"
+            if eps.shape == (x.size, y.size)
+            else ""
+        )
+        raise FormatError(
+            f"{where}map {eps.shape} does not match the node files ({y.size}, {x.size}) = "
+            f"(len(yNodes), len(xNodes)){hint}"
+        )
+    if x[0] > x[-1]:  # descending node files: the same map in ascending order
+        eps = eps[:, ::-1]
+    if y[0] > y[-1]:
+        eps = eps[::-1]
+    if np.sum(eps.imag) > 0:  # mostly eps' + j eps'': the other sign convention
+        eps = np.conj(eps)  # keep brim's eps' - j eps'' (a few noisy cells do not flip it)
+    return np.ascontiguousarray(eps)
+
+
+def load_mwsegeval(root: str | Path, *, reconstructed: bool | None = None) -> xr.Dataset:
     """Read the MWSegEval scattered-density breast (forward model) as a reconstruction Dataset.
 
     ``root`` is the ``mwsegeval`` folder (``data/input_forwardModel.mat``, v7 or v7.3, node
@@ -635,29 +696,37 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
     header line; a unit in the header (``x (mm)``, ``cm``, ``m``) or after the frequency
     (``1 GHz``) is honoured. Descending node files are put in ascending order (the map's rows
     or columns with them). The map is ``(len(yNodes), len(xNodes))``: a transposed square map
-    cannot be told apart from the file alone.
+    cannot be told apart from the file alone. The toolbox's reconstruction of the same breast,
+    ``data/input_reconstructedModel.mat`` (a CSI inversion), is read along when present, on
+    the same nodes and checked the same way.
 
     Parameters
     ----------
     root : path-like
         The ``mwsegeval`` folder.
+    reconstructed : bool or None
+        Read ``data/input_reconstructedModel.mat`` as ``reconstructed_permittivity``: None
+        (default) when the file is present, True always (a missing file is an error), False
+        never (the forward model alone, whatever the file holds).
 
     Returns
     -------
     xarray.Dataset
-        Kind ``reconstruction``: the complex permittivity on (y, x) in m, ``freq`` in Hz.
+        Kind ``reconstruction``: the complex permittivity (the true map, from the forward
+        model) on (y, x) in m, ``freq`` in Hz; ``reconstructed_permittivity`` on the same
+        (y, x) when read.
 
     Raises
     ------
     MissingFileError
-        No ``data`` or ``Configuration`` folder, or a file missing from them.
+        No ``data`` or ``Configuration`` folder, or a file missing from them
+        (``input_reconstructedModel.mat`` with ``reconstructed=True``).
     FormatError
-        The map's variable is missing, not 2-D, real (no loss term), has NaN cells, or its
+        A map's variable is missing, not 2-D, real (no loss term), has NaN cells, or its
         shape does not match the node files; node coordinates outside a breast imaging domain
         (1 cm to 1 m: millimetres without a unit) or a frequency outside 100 MHz-300 GHz (GHz
         without a unit).
     """
-    from brim.io import read_mat
     from brim.schema import stamp
 
     root = Path(root)
@@ -665,37 +734,12 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
         raise MissingFileError(f"no such folder: {root}; pass the mwsegeval folder")
     mat = _config_dir(root, "data") / "input_forwardModel.mat"
     cfg = _config_dir(root, "Configuration")
-    for need in (mat, cfg / "xNodes.txt", cfg / "yNodes.txt", cfg / "frequency.txt"):
+    rec = mat.with_name("input_reconstructedModel.mat")
+    needed = (mat, cfg / "xNodes.txt", cfg / "yNodes.txt", cfg / "frequency.txt")
+    for need in (*needed, rec) if reconstructed else needed:
         if not need.is_file():
             raise MissingFileError(f"{need} not found; a MWSegEval folder holds it")
-    variables = read_mat(mat)
-    if "input_forwardModel" not in variables:
-        raise FormatError(
-            f"{mat.name} has no variable 'input_forwardModel' (it holds "
-            f"{', '.join(sorted(variables)) or 'none'}); MWSegEval names the forward model so"
-        )
-    raw = np.asarray(variables["input_forwardModel"])
-    if raw.ndim != 2 or raw.dtype.kind not in "fc":
-        raise FormatError(
-            f"{mat.name}: input_forwardModel is {raw.dtype} {raw.shape}, expected a 2-D "
-            "complex permittivity map"
-        )
-    if raw.dtype.kind != "c":
-        # MATLAB stores a complex array whose imaginary parts are all zero as real; breast
-        # tissues are lossy at microwave frequencies (eps'' of 1-20 at 1 GHz, Lazebnik 2007),
-        # so a real map lost its loss term (saved with real()).
-        raise FormatError(
-            f"{mat.name}: input_forwardModel is real; a breast permittivity map at microwave "
-            "frequencies is complex (eps' - j eps''): save the complex map, not real(map)"
-        )
-    eps = raw.astype(complex)
-    bad = int(np.count_nonzero(~np.isfinite(eps)))
-    if bad:
-        raise FormatError(
-            f"{mat.name}: {bad} of {eps.size} cells are NaN or infinite; the forward model needs "
-            "a permittivity in every cell: fill the cells outside the breast with the coupling "
-            "medium's value"
-        )
+    eps = _mwsegeval_map(mat, "input_forwardModel", "the forward model")
     x = _nodes(cfg / "xNodes.txt")
     y = _nodes(cfg / "yNodes.txt")
     fv, fscale = _config_numbers(cfg / "frequency.txt", _FREQ_UNITS)
@@ -709,27 +753,20 @@ def load_mwsegeval(root: str | Path) -> xr.Dataset:
             f"frequency.txt: {f:g} Hz is not a microwave imaging frequency ({lo:g}-{hi:g} Hz); "
             f"MWSegEval stores it in Hz{hint}"
         )
-    if eps.shape != (y.size, x.size):
-        hint = (
-            "; the map is transposed: MWSegEval maps have one row per yNodes entry"
-            if eps.shape == (x.size, y.size)
-            else ""
-        )
-        raise FormatError(
-            f"map {eps.shape} does not match the node files ({y.size}, {x.size}) = "
-            f"(len(yNodes), len(xNodes)){hint}"
-        )
-    if x[0] > x[-1]:  # descending node files: the same map in ascending order
-        x, eps = x[::-1], eps[:, ::-1]
-    if y[0] > y[-1]:
-        y, eps = y[::-1], eps[::-1]
-    if np.sum(eps.imag) > 0:  # mostly eps' + j eps'': the other sign convention
-        eps = np.conj(eps)  # keep brim's eps' - j eps'' (a few noisy cells do not flip it)
+    maps = {"permittivity": _on_nodes(eps, x, y, "")}
+    if reconstructed or (reconstructed is None and rec.is_file()):
+        eps_rec = _mwsegeval_map(rec, "input_reconstructedModel", "the reconstruction")
+        maps["reconstructed_permittivity"] = _on_nodes(eps_rec, x, y, f"{rec.name}: ")
+    x, y = np.sort(x), np.sort(y)  # the maps were put in ascending order with them
     ds = xr.Dataset(
-        {"permittivity": (("y", "x"), np.ascontiguousarray(eps), {"units": "1"})},
-        coords={"x": ("x", x.copy(), {"units": "m"}), "y": ("y", y.copy(), {"units": "m"})},
+        {k: (("y", "x"), v, {"units": "1"}) for k, v in maps.items()},
+        coords={"x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})},
         attrs={"source": "MWSegEval scattered-density breast (Kurrant et al.), Apache-2.0"},
     )
+    if "reconstructed_permittivity" in ds:
+        ds["reconstructed_permittivity"].attrs["note"] = (
+            "MWSegEval's inversion of the forward model (input_reconstructedModel.mat)"
+        )
     ds["freq"] = xr.DataArray(f, attrs={"units": "Hz"})
     return stamp(ds, "reconstruction")
 
@@ -762,7 +799,7 @@ def mwsegeval_phantom(
     """
     from scipy.ndimage import binary_dilation
 
-    ds = load_mwsegeval(root)
+    ds = load_mwsegeval(root, reconstructed=False)  # the true map alone builds the phantom
     eps = ds["permittivity"].values
     f0 = float(ds["freq"])
     grid = TomographyGrid.from_coords(ds["x"].values, ds["y"].values)

@@ -38,6 +38,12 @@ def raw(source):
     return read_mat(source / "data" / "input_forwardModel.mat")["input_forwardModel"]
 
 
+@pytest.fixture(scope="module")
+def raw_rec(source):
+    path = source / "data" / "input_reconstructedModel.mat"
+    return read_mat(path)["input_reconstructedModel"]
+
+
 def _copy(source: Path, tmp_path: Path) -> Path:
     root = tmp_path / "mwsegeval"
     shutil.copytree(source, root)
@@ -56,6 +62,16 @@ def _write(root: Path, name: str, text: str) -> None:
 
 def _save_map(root: Path, eps) -> None:
     scipy.io.savemat(root / "data" / "input_forwardModel.mat", {"input_forwardModel": eps})
+
+
+def _save_rec(root: Path, eps) -> None:
+    scipy.io.savemat(
+        root / "data" / "input_reconstructedModel.mat", {"input_reconstructedModel": eps}
+    )
+
+
+def _rec(root: Path):
+    return read_mat(root / "data" / "input_reconstructedModel.mat")["input_reconstructedModel"]
 
 
 def _lines(values, *, fmt="{:.6f}", sep="\n") -> str:
@@ -96,6 +112,7 @@ SAME = {
     "frequency in MHz, unit named": lambda r, s, e: _write(r, "frequency.txt", "1000 MHz\n"),
     "descending y nodes": lambda r, s, e: [
         _save_map(r, e[::-1]),
+        _save_rec(r, _rec(r)[::-1]),  # both maps on the nodes as the files give them
         _write(r, "yNodes.txt", _lines(_nodes(s, "y")[::-1])),
     ],
     "lower-case configuration folder": lambda r, s, e: (r / "Configuration").rename(
@@ -115,6 +132,9 @@ def test_variant_reads_the_same_map(variant, source, reference, raw, tmp_path):
     tol = 1e-6 if variant == "single precision" else 1e-12  # complex64 keeps 7 digits
     np.testing.assert_allclose(
         ds["permittivity"].values, reference["permittivity"].values, rtol=tol
+    )
+    np.testing.assert_array_equal(  # the reconstruction on the same grid, in the same order
+        ds["reconstructed_permittivity"].values, reference["reconstructed_permittivity"].values
     )
 
 
@@ -196,14 +216,16 @@ def test_variant_is_refused_naming_the_problem(variant, source, raw, tmp_path):
         assert w in str(info.value)
 
 
-def test_non_square_map_reads_and_builds_a_phantom(source, raw, tmp_path):
+def test_non_square_map_reads_and_builds_a_phantom(source, raw, raw_rec, tmp_path):
     root = _copy(source, tmp_path)
     _save_map(root, raw[10:200])
+    _save_rec(root, raw_rec[10:200])
     _write(root, "yNodes.txt", _lines(_nodes(source, "y")[10:200]))
     ds = load_mwsegeval(root)
     assert ds["permittivity"].shape == (190, 225)
     assert float(ds["y"][0]) == pytest.approx(-0.051)
     np.testing.assert_array_equal(ds["permittivity"].values, raw[10:200])
+    np.testing.assert_array_equal(ds["reconstructed_permittivity"].values, raw_rec[10:200])
     ph = mwsegeval_phantom(root)
     assert ph.permittivity(1e9).shape == (190, 225)
 
@@ -259,3 +281,76 @@ def test_cli_simulate_puts_the_map_on_the_grid_asked_for(source, tmp_path):
     )  # fmt: skip
     assert again.returncode != 0 and "--grid does not apply" in again.stderr
     assert "Traceback" not in again.stderr and not (tmp_path / "again.nc").exists()
+
+
+# --- the reconstruction (data/input_reconstructedModel.mat) --------------------------------
+
+
+def test_the_reconstruction_reads_on_the_true_maps_grid(source, reference, raw, raw_rec):
+    ds = reference  # load_mwsegeval(source): the real folder, both maps
+    rec = ds["reconstructed_permittivity"]
+    assert rec.dims == ("y", "x") and rec.attrs["units"] == "1"
+    np.testing.assert_array_equal(rec.values, raw_rec)  # eps' - j eps'' as stored: unchanged
+    np.testing.assert_array_equal(ds["permittivity"].values, raw)
+    # the same breast: the coupling medium at the corners, the breast where the true map has
+    # it (the CSI inversion blurs it: not equal, but correlated, r = 0.71; transposed 0.10)
+    assert abs(rec.values[0, 0] - raw[0, 0]) < 0.05
+    r = np.corrcoef(rec.values.real.ravel(), raw.real.ravel())[0, 1]
+    r_transposed = np.corrcoef(rec.values.real.T.ravel(), raw.real.ravel())[0, 1]
+    assert r > 0.6 and r_transposed < 0.3, (r, r_transposed)
+    assert np.all(rec.values.imag <= 0)  # lossy in brim's convention
+
+
+def test_a_reconstruction_in_the_other_sign_convention_is_conjugated(
+    source, reference, raw_rec, tmp_path
+):
+    root = _copy(source, tmp_path)
+    _save_rec(root, np.conj(raw_rec))  # eps' + j eps'', as some inversion codes write it
+    ds = load_mwsegeval(root)
+    np.testing.assert_array_equal(ds["reconstructed_permittivity"].values, raw_rec)
+
+
+REC_REFUSED = {
+    # variant: (edit of the reconstruction, words the message must hold)
+    "real-only": (lambda e: e.real.copy(), ("input_reconstructedModel.mat", "real")),
+    "NaN outside the breast": (
+        lambda e: np.where(np.abs(e - e[0, 0]) < 0.05, np.nan, e),
+        ("input_reconstructedModel.mat", "NaN", "the reconstruction needs"),
+    ),
+    "cropped": (lambda e: e[10:200].copy(), ("input_reconstructedModel.mat", "(190, 225)")),
+    "transposed": (
+        lambda e: e[10:200].T.copy(),
+        ("input_reconstructedModel.mat", "(225, 190)", "does not match"),
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", REC_REFUSED)
+def test_a_broken_reconstruction_is_refused_naming_its_file(variant, source, raw_rec, tmp_path):
+    edit, words = REC_REFUSED[variant]
+    root = _copy(source, tmp_path)
+    _save_rec(root, edit(raw_rec))
+    with pytest.raises(FormatError) as info:
+        load_mwsegeval(root)
+    for w in words:
+        assert w in str(info.value), str(info.value)
+    # the forward model alone still reads, and builds the phantom
+    assert "reconstructed_permittivity" not in load_mwsegeval(root, reconstructed=False)
+    assert mwsegeval_phantom(root).permittivity(1e9).shape == (225, 225)
+
+
+def test_a_renamed_reconstruction_variable_is_named(source, raw_rec, tmp_path):
+    root = _copy(source, tmp_path)
+    scipy.io.savemat(root / "data" / "input_reconstructedModel.mat", {"eps_csi": raw_rec})
+    with pytest.raises(FormatError, match="input_reconstructedModel.*holds eps_csi"):
+        load_mwsegeval(root)
+
+
+def test_without_the_reconstruction_file_the_true_map_reads_alone(source, reference, tmp_path):
+    root = _copy(source, tmp_path)
+    (root / "data" / "input_reconstructedModel.mat").unlink()
+    ds = load_mwsegeval(root)
+    assert "reconstructed_permittivity" not in ds
+    np.testing.assert_array_equal(ds["permittivity"].values, reference["permittivity"].values)
+    with pytest.raises(MissingFileError, match="input_reconstructedModel.mat not found"):
+        load_mwsegeval(root, reconstructed=True)
