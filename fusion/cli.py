@@ -297,14 +297,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         ],
     )
     add_output_option(p, "folder", "output folder: measurement.nc, reference.nc and ultrasound.nc")
-    p.add_argument("--depth", type=float, default=20.0, help="lesion centre depth, mm")
-    p.add_argument("--x", type=float, default=0.0, help="lesion centre x, mm")
-    p.add_argument("--y", type=float, default=0.0, help="lesion centre y, mm")
-    p.add_argument("--diameter", type=float, default=15.0, help="lesion diameter, mm")
-    p.add_argument("--hbt", type=float, default=70.0, help="lesion total haemoglobin, uM")
-    p.add_argument("--so2", type=float, default=0.65, help="lesion saturation (0-1)")
+    p.add_argument(
+        "--depth", type=float, default=20.0, metavar="MM", help="lesion centre depth, mm"
+    )
+    p.add_argument("--x", type=float, default=0.0, metavar="MM", help="lesion centre x, mm")
+    p.add_argument("--y", type=float, default=0.0, metavar="MM", help="lesion centre y, mm")
+    p.add_argument("--diameter", type=float, default=15.0, metavar="MM", help="lesion diameter, mm")
+    p.add_argument(
+        "--hbt", type=float, default=70.0, metavar="UM", help="lesion total haemoglobin, uM"
+    )
+    p.add_argument(
+        "--so2", type=float, default=0.65, metavar="FRACTION", help="lesion saturation (0-1)"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the noise and speckle")
-    p.add_argument("--voxel", type=float, default=1.5, help="lesion discretisation, mm")
+    p.add_argument(
+        "--voxel", type=float, default=1.5, metavar="MM", help="lesion discretisation, mm"
+    )
     p.add_argument(
         "--noise",
         choices=["constant", "shot"],
@@ -321,11 +329,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fit background mua/musp from a (reference) measurement",
         examples=[f"brim fusion background {_REF} -o background.nc"],
     )
-    p.add_argument("meas", help="measurement (.nc, .mat or .csv)")
+    p.add_argument("meas", metavar="MEASUREMENT", help="measurement (.nc, .mat or .csv)")
     add_output_option(p, "file", "output NetCDF")
     p.add_argument("--n", type=float, help="refractive index (default from file or 1.33)")
-    p.add_argument("--musp", type=float, help="reduced scattering for CW data, mm^-1")
-    p.add_argument("--min-distance", type=float, default=0.0, help="ignore closer pairs, mm")
+    p.add_argument(
+        "--musp", type=float, metavar="PER_MM", help="reduced scattering for CW data, mm^-1"
+    )
+    p.add_argument(
+        "--min-distance", type=float, default=0.0, metavar="MM", help="ignore closer pairs, mm"
+    )
 
     p = add_command(
         sub,
@@ -338,21 +350,39 @@ def register(sub: argparse._SubParsersAction) -> None:
             "--nonlinear-iterations 0",
         ],
     )
-    p.add_argument("meas", help="lesion-side measurement")
-    p.add_argument("--reference", required=True, help="reference measurement")
-    p.add_argument("--us", help="ultrasound NetCDF (with a mask, or segmented with --model)")
-    p.add_argument("--roi", help="lesion ROI X,Y,Z,R in mm (instead of --us)")
+    p.add_argument(
+        "meas", metavar="MEASUREMENT", help="measurement over the lesion (.nc, .mat or .csv)"
+    )
+    p.add_argument(
+        "--reference",
+        required=True,
+        metavar="MEASUREMENT",
+        help="reference measurement (the healthy side or a homogeneous phantom)",
+    )
+    p.add_argument(
+        "--us",
+        metavar="IMAGE",
+        help="ultrasound B-mode NetCDF (with a mask, or segmented with --model)",
+    )
+    p.add_argument(
+        "--roi",
+        metavar="X,Y,Z,R",
+        help="lesion centre x, y, depth z and radius, mm (instead of --us)",
+    )
     p.add_argument(
         "--model",
         default="default",
         help="segmenter for --us without a mask: 'default' (the default: the U-Net shipped with "
         "brim), 'otsu' (classical baseline) or a model file/folder written by train-us",
     )
-    p.add_argument("--alpha", type=float, default=1e-3, help="relative Tikhonov parameter")
+    p.add_argument(
+        "--alpha", type=float, default=1e-3, metavar="A", help="relative Tikhonov parameter"
+    )
     p.add_argument(
         "--nonlinear-iterations",
         type=int,
         default=1,
+        metavar="N",
         help="Born iterations after the first linear solve (0: linear Born only)",
     )
     p.add_argument(
@@ -362,7 +392,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="data weights: 'noise' by each pair's standard errors (amplitude_rel_se, phase_se "
         "in both files), 'equal', or 'auto' (the default: noise when both files carry them)",
     )
-    p.add_argument("--musp", type=float, help="background reduced scattering (CW data), mm^-1")
+    p.add_argument(
+        "--musp",
+        type=float,
+        metavar="PER_MM",
+        help="background reduced scattering (CW data), mm^-1",
+    )
     add_output_option(p, "file", "output map NetCDF")
 
     p = add_command(
@@ -375,8 +410,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             "brim fusion hemoglobin map.nc -o hemoglobin.nc",
         ],
     )
-    p.add_argument("map", help="reconstruction NetCDF with 'mua' over wavelength")
-    p.add_argument("--extinction", help="extinction CSV (default: bundled Prahl subset)")
+    p.add_argument("map", metavar="MAP", help="reconstruction NetCDF with 'mua' over wavelength")
+    p.add_argument(
+        "--extinction", metavar="CSV", help="extinction CSV (default: bundled Prahl subset)"
+    )
     add_output_option(p, "file", "output NetCDF")
 
     p = add_command(
@@ -393,6 +430,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "images",
         nargs="+",
+        metavar="IMAGE",
         help="PNG images or brim NetCDF with 'image' (BUSI lesion masks, NAME_mask*.png beside "
         "NAME.png, are skipped)",
     )
@@ -414,7 +452,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "brim fusion train-us $BRIM_EXTERNAL_DATA/fusion/busi_dev -o unet/ --epochs 5",
         ],
     )
-    p.add_argument("root", help="folder with images/ and masks/")
+    p.add_argument("root", metavar="FOLDER", help="folder with images/ and masks/")
     add_output_option(p, "folder", "checkpoint folder to write")
     p.add_argument(
         "--size", type=int, default=128, help="square (letterboxed) input size of the U-Net, px"
@@ -432,8 +470,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="register two 2-D brim images (rigid/affine)",
         examples=[f"brim fusion register {_US} {_US} -o registered.nc --transform affine"],
     )
-    p.add_argument("fixed", help="fixed (reference) image NetCDF")
-    p.add_argument("moving", help="image NetCDF to move onto the fixed one")
+    p.add_argument("fixed", metavar="FIXED", help="fixed (reference) image NetCDF")
+    p.add_argument("moving", metavar="MOVING", help="image NetCDF to move onto the fixed one")
     add_output_option(p, "file", "output NetCDF: moved image and transform")
     p.add_argument(
         "--transform",
@@ -458,7 +496,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "brim fusion convert a.mat b.csv --params preset.yaml -o converted/",
         ],
     )
-    p.add_argument("inputs", nargs="+", help="files or patient folders to convert")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or patient folders to convert")
     add_output_option(p, "auto", "output NetCDF", deprecated=())
     p.add_argument(
         "--units",
@@ -476,10 +514,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--modulation-frequency",
         dest="modulation_frequency",
         type=float,
+        metavar="HZ",
         help="Hz, for a CSV measurement without its '# modulation_frequency_hz=' (or '_mhz=') line",
     )
     p.add_argument(
         "--params",
+        metavar="FILE",
         help="YAML/JSON acquisition preset: units, position_units, modulation_frequency, "
         "pixel_size (m), depth_spacing (m), extinction (CSV path), hemoglobin (true/false)",
     )

@@ -195,3 +195,23 @@ def test_a_file_of_another_kind_is_named_in_one_line(tmp_path, capsys, argv, wor
     assert captured.out == "" and captured.err.startswith("brim: error:")
     assert captured.err.count("\n") == 1 and all(w in captured.err for w in words), captured.err
     assert not (tmp_path / "out.nc").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("simulate", ["--depth MM", "--diameter MM", "--hbt UM", "--so2 FRACTION", "--voxel MM"]),
+        (
+            "reconstruct",
+            ["--reference MEASUREMENT", "--us IMAGE", "--roi X,Y,Z,R", "--musp PER_MM"],
+        ),
+        ("background", ["--min-distance MM", "MEASUREMENT"]),
+    ],
+)
+def test_usage_line_names_the_units(capsys, command, shown):
+    """The usage line said ``--depth DEPTH``, ``--roi ROI``, ``--reference REFERENCE``: what to
+    give, and in which unit, only further down (or nowhere, for --roi's order)."""
+    with pytest.raises(SystemExit):
+        main(["fusion", command, "--help"])
+    usage = capsys.readouterr().out.partition("\n\n")[0]
+    assert all(s in usage for s in shown), usage
