@@ -15,7 +15,7 @@ from typing import Any
 import xarray as xr
 
 from brim._outputs import check_creatable, make_folder, same_file
-from brim.errors import ConfigError, require
+from brim.errors import ConfigError, FormatError, require
 
 __all__ = ["IMAGE_SUFFIXES", "figure", "plot_file"]
 
@@ -141,7 +141,18 @@ def plot_file(
     if same_file(out, src):  # through links and hard links too
         raise ConfigError(f"-o {out} is the input file; choose another name")
     check_creatable(out.parent, "the output folder")  # before anything is read or drawn
-    obj, _reader = open_any(src)
+    try:
+        obj, _reader = open_any(src)
+    except FormatError as exc:
+        tried = getattr(exc, "readers_tried", None)
+        if not tried or len(tried) < 3:
+            raise
+        # every reader's refusal on one line is ~1,500 characters: say what to do instead
+        raise FormatError(
+            f"{src}: no brim reader opens this file ({len(tried)} tried), so there is nothing "
+            f"to draw; 'brim info {src}' shows what it holds and why each reader refused; a "
+            "raw vendor file is converted first (brim thermo|microwave|elasto|fusion convert)"
+        ) from exc
     import matplotlib.pyplot as plt
 
     fig = figure(obj, var, sel=sel, part=part, db=db, layout=layout, node=node, title=src.name)

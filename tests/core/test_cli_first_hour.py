@@ -125,3 +125,16 @@ def test_fusion_simulate_refuses_lengths_in_m(tmp_path, capsys, argv, words):
     assert err.startswith("brim: error:") and err.count("\n") == 1
     assert all(w in err for w in words), err
     assert not out.exists()
+
+
+def test_plot_of_a_file_no_reader_opens_is_a_short_line_with_what_to_do(tmp_path, capsys):
+    """``brim plot Im0.mat`` (a raw MAT-file) printed every reader's refusal on one line of
+    ~1,500 characters; now a short line pointing to ``brim info`` and the convert commands."""
+    junk = tmp_path / "raw.bin"
+    junk.write_bytes(b"\x00\x01 raw samples of no known layout" * 8)
+    out = tmp_path / "raw.png"
+    assert main(["plot", str(junk), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("brim: error:") and err.count("\n") == 1 and len(err) < 400, err
+    assert f"brim info {junk}" in err and "convert" in err
+    assert not out.exists()
