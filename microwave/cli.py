@@ -106,10 +106,28 @@ def _read_field_table(path: str, args):
     )
 
 
+def _refuse_scan_folder(path) -> None:
+    """A folder of scans (MERIT's: scan CSVs beside antenna_locations.csv...) is a natural first
+    try; say which files to give instead of "give a regular file"."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_dir():
+        return
+    layout = {"antenna_locations.csv", "channel_names.csv", "frequencies.csv"}
+    scans = sorted(f.name for f in p.iterdir() if f.is_file() and f.name not in layout)
+    example = f", e.g. {p / scans[0]}" if scans else ""
+    raise ConfigError(
+        f"{p} is a folder; give the scan files in it{example} (several files convert into "
+        "the -o folder, one .nc each)"
+    )
+
+
 def _cmd_convert(args) -> int:
     from brim.io import check_input_file
 
     for p in args.inputs:  # missing, folder, symlink loop, FIFO, device: refused up front
+        _refuse_scan_folder(p)
         check_input_file(p)
     save_each(
         args.inputs,

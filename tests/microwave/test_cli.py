@@ -111,3 +111,16 @@ def test_cli_calibrate_without_option_uses_the_scans_own_reference(tmp_path, cap
     assert main(["microwave", "calibrate", str(out), "-o", str(again)]) == 2
     assert "no reference of its own" in capsys.readouterr().err
     assert not again.exists()
+
+
+def test_convert_a_folder_of_scans_names_a_file_to_give(tmp_path, capsys):
+    """``brim microwave convert merit/`` said only "is a folder; give a regular file"."""
+    folder = tmp_path / "merit"
+    folder.mkdir()
+    for name in ("B0_P3_p000.csv", "antenna_locations.csv", "frequencies.csv"):
+        (folder / name).write_text("0\n")
+    assert main(["microwave", "convert", str(folder), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("brim: error:") and err.count("\n") == 1
+    assert f"e.g. {folder / 'B0_P3_p000.csv'}" in err
+    assert not (tmp_path / "out").exists()
