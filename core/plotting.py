@@ -433,6 +433,21 @@ def _is_length(da: xr.DataArray, dim: str) -> bool:
     return dim in da.coords and da[dim].attrs.get("units") in ("mm", *_LENGTH_TO_MM)
 
 
+def _figsize(da: xr.DataArray, panels: int = 1) -> tuple[float, float]:
+    """Figure size for ``panels`` images of ``da`` side by side: at equal aspect (both axes
+    lengths) the height follows the image's shape, so that a wide, shallow image (a B-mode
+    12 mm deep and 44 mm wide) does not float in a tall figure beside a colour bar twice its
+    height; else matplotlib's 6.4 x 4.8 inches per panel."""
+    ydim, xdim = _plane_dims(da)
+    if not (_is_length(da, xdim) and _is_length(da, ydim)):
+        return 6.4 * panels, 4.8
+    span = [float(np.ptp(np.asarray(da[d].values, float))) for d in (ydim, xdim)]
+    if not all(np.isfinite(span)) or min(span) <= 0:
+        return 6.4 * panels, 4.8
+    height = float(np.clip(4.6 * span[0] / span[1], 2.0, 7.0))  # axes 4.6 inches wide
+    return 6.4 * panels, height + 1.2  # title, labels
+
+
 def _plane_dims(da: xr.DataArray) -> tuple[str, str]:
     """(row dim, column dim) of a 2-D array: x, line, freq or the last dim across."""
     d0, d1 = (str(d) for d in da.dims)
@@ -508,7 +523,8 @@ def plot_image(
     """
     if da.ndim != 2:
         raise ConfigError(f"plot_image needs 2-D data, got dims {tuple(da.dims)}")
-    ax = ax if ax is not None else _plt().subplots(constrained_layout=True)[1]
+    if ax is None:
+        ax = _plt().subplots(figsize=_figsize(da), constrained_layout=True)[1]
     ydim, xdim = _plane_dims(da)
     if yincrease is None:
         yincrease = not _is_depth(da, ydim)
@@ -1072,7 +1088,7 @@ def plot_variable(
         fig, axes = plt.subplots(
             1,
             len(panels),
-            figsize=(6.4 * len(panels), 4.8),
+            figsize=_figsize(da, len(panels)),
             constrained_layout=True,
             squeeze=False,
         )

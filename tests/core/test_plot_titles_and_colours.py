@@ -58,3 +58,17 @@ def test_a_bmode_without_a_kind_is_grey():
         assert mappable.get_cmap().name == "gray"
     finally:
         plt.close(fig)
+
+
+def test_a_wide_shallow_image_gets_a_figure_of_its_shape():
+    """A B-mode 12 mm deep and 44 mm wide floated in a 6.4 x 4.8 inch figure beside a colour
+    bar four times its height; the figure now follows the image's shape."""
+    depth = xr.DataArray(np.linspace(1e-3, 12e-3, 24), dims="depth", attrs={"units": "m"})
+    line = xr.DataArray(np.linspace(-22e-3, 22e-3, 88), dims="line", attrs={"units": "m"})
+    speed = xr.DataArray(np.full((24, 88), 2.5), dims=("depth", "line"), attrs={"units": "m/s"})
+    fig = figure(xr.Dataset({"speed": speed}, coords={"depth": depth, "line": line}))
+    try:
+        width, height = fig.get_size_inches()
+        assert height < 0.6 * width
+    finally:
+        plt.close(fig)
