@@ -156,13 +156,13 @@ def _cmd_hemoglobin(args) -> int:
     out = output_file(
         args.output, inputs=[args.map] + ([args.extinction] if args.extinction else [])
     )
-    recon = _open_ds(args.map)
+    ext = read_extinction(args.extinction) if args.extinction else None  # every input is read
+    recon = _open_ds(args.map)  # (and refused) before any result is computed
     if "mua" not in recon or "wavelength" not in recon["mua"].dims:
         raise FormatError(
             f"{Path(args.map).name}: no 'mua' map with a 'wavelength' dimension; give a map made "
             "by 'brim fusion reconstruct' (or 'brim fusion convert')"
         )
-    ext = read_extinction(args.extinction) if args.extinction else None
     hb = hemoglobin(recon, extinction=ext)
     if "lesion_hbt" in hb:
         print(

@@ -46,7 +46,7 @@ def _specials(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.timeout(180)  # a reader that opened the FIFO or /dev/zero would never return
 def test_background_and_extinction_refuse_folders_loops_fifos_devices(tmp_path, capsys):
-    recon = sample_path("fusion_measurement")  # any single-Dataset brim file opens as the map
+    recon = sample_path("fusion_measurement")  # the extinction table is read before the map
     for path, text in _specials(tmp_path).items():
         code, err = _run(capsys, "fusion", "background", path, "-o", tmp_path / "bg.nc")
         assert code == 2 and text in err, (path, err)
