@@ -209,9 +209,10 @@ def _cmd_reconstruct(args) -> int:
     from brim.io import save
     from brim.microwave.tomography.grid import TomographyGrid
     from brim.microwave.tomography.inverse import invert
+    from brim.schema import require_kind
 
     dst = output_file(args.output, inputs=[args.fields])
-    ds = brim.open(args.fields)
+    ds = require_kind(brim.open(args.fields), "field_set", Path(args.fields).name)
     if args.grid:
         grid = TomographyGrid.from_spec(args.grid)
     elif args.object_radius is not None:
@@ -278,9 +279,14 @@ def _cmd_reconstruct(args) -> int:
         f"wrote {dst}: {args.method} ({res.parameters['polarisation']}) on "
         f"{grid.ny}x{grid.nx} cells, "
         f"final data misfit {last.get('final_misfit', last['misfit']):.3g}; iterations "
-        + ", ".join(f"{s['iterations']} ({s['reason']})" for s in res.stopping)
+        + ", ".join(f"{s['iterations']} ({_stop_reason(s['reason'])})" for s in res.stopping)
     )
     return 0
+
+
+def _stop_reason(reason: str) -> str:
+    """Why a solve stopped, as the run summary says it ("iterations" read as a count)."""
+    return "the --iterations limit" if reason == "iterations" else reason
 
 
 def _is_measured(ds) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 import brim
 from brim.cli import main
+from brim.data import sample_path
 from brim.microwave.tomography.cli import parse_freqs
 
 
@@ -230,7 +231,10 @@ def test_convert_reads_field_tables_then_reconstruct(tmp_path, capsys):
     argv = ["microwave", "reconstruct", str(out), "-o", str(rec), "--method", "csi"]
     assert main([*argv, "--grid", "16x16:0.08"]) == 0
     printed = capsys.readouterr().out
-    assert "iterations" in printed and ("plateau" in printed or "(iterations)" in printed)
+    assert "iterations" in printed and (
+        "plateau" in printed or "(the --iterations limit)" in printed
+    )
+    assert "(iterations)" not in printed  # the stopping reason is not read as a count
     peak = brim.open(rec)["permittivity"].values.real.max()
     assert 1.6 < peak < 2.4, peak
 
@@ -297,3 +301,14 @@ def test_measured_horn_table_end_to_end_with_default_settings(tmp_path, capsys):
     assert "calibrated (reference" in capsys.readouterr().err
     peak = brim.open(rec)["permittivity"].values.real.max()
     assert 1.6 < peak < 2.4, peak
+
+
+def test_reconstruct_of_a_radar_scan_names_the_kind_it_needs(tmp_path, capsys):
+    # a radar scan has no receiver ring (rx_x): it crashed with KeyError 'rx_x'
+    out = tmp_path / "eps.nc"
+    code = main(["microwave", "reconstruct", str(sample_path("microwave_radar_scan")),
+                 "-o", str(out)])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "microwave_radar_scan.nc" in err and "field_set" in err, err
+    assert "\n" not in err and "Traceback" not in err
+    assert not out.exists()
