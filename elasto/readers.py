@@ -370,10 +370,7 @@ def read_rf(
     ):
         from brim.io import open as brim_open
 
-        ds = brim_open(path)
-        if not isinstance(ds, xr.Dataset) or schema.kind_of(ds) != "rf_frames":
-            raise FormatError(f"{path} does not hold an rf_frames Dataset")
-        return ds
+        return schema.require_kind(brim_open(path), "rf_frames", path.name)
     if suffix in (".h5", ".hdf5"):
         raise FormatError(
             f"{path} holds plane-wave channel data (pybf layout); read it with read_channel and "
@@ -995,7 +992,4 @@ def read_channel(path: str | os.PathLike, **kw) -> xr.Dataset:
         )
     from brim.io import open as brim_open
 
-    ds = brim_open(path)
-    if not isinstance(ds, xr.Dataset) or schema.kind_of(ds) != "channel_data":
-        raise FormatError(f"{path} holds no channel_data Dataset (nor the pybf HDF5 layout)")
-    return ds
+    return schema.require_kind(brim_open(path), "channel_data", path.name)

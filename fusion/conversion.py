@@ -24,9 +24,7 @@ Lengths: the maps do not store their pixel size, so their coordinates stay voxel
 
 from __future__ import annotations
 
-import logging
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +32,11 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim import provenance
-from brim.errors import ConfigError, FormatError, MissingFileError
+from brim.errors import ConfigError, FormatError, MissingFileError, warn
 from brim.fusion._units import INVERSE_LENGTH_TO_PER_MM, check_plausible_m, per_mm_factor
 
 __all__ = ["convert", "convert_map", "check_so2", "PARAMS", "MAP_UNITS"]
 
-log = logging.getLogger(__name__)
 
 #: absorption/scattering units a map may be given in (``units=``, ``--units``)
 MAP_UNITS = ("mm-1", "cm-1", "m-1")
@@ -89,7 +86,7 @@ def check_so2(so2: ArrayLike, *, where: str = "sO2") -> float:
     ...     check_so2([0.6, 0.7, 1.2, -0.1])
     0.5
     >>> caught[0].category.__name__
-    'UserWarning'
+    'BrimWarning'
     >>> check_so2([60, 70])  # a percentage
     Traceback (most recent call last):
     ...
@@ -112,8 +109,7 @@ def check_so2(so2: ArrayLike, *, where: str = "sO2") -> float:
             f"{fin.min():.3g} to {fin.max():.3g}); unphysical saturation (negative HbO2 or Hb "
             "from noise, or wavelengths/extinction table that do not fit the data)"
         )
-        log.warning(msg)
-        warnings.warn(msg, UserWarning, stacklevel=2)
+        warn(msg)
     return frac
 
 
