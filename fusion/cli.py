@@ -281,6 +281,12 @@ def _cmd_convert(args) -> int:
         "brim fusion simulate -o sim/ --depth 15 --diameter 10",
         "brim fusion COMMAND --help",
     ),
+    description=(
+        "Optical-ultrasound fusion: near-infrared measurements to absorption and scattering "
+        "maps guided by an ultrasound lesion mask, then haemoglobin. Units: positions and "
+        "sizes read off an image in mm (--depth, --diameter, --roi, --min-distance), optical "
+        "coefficients in mm^-1, haemoglobin in uM, sO2 as a fraction 0-1, frequencies in Hz."
+    ),
 )
 def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: simulate, background, reconstruct, hemoglobin, segment-us, train-us,

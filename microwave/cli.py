@@ -378,6 +378,12 @@ _SCAN = "$(brim samples --path microwave_radar_scan)"
         "brim microwave simulate breast -o fields.nc --tx 8 --rx 8",
         "brim microwave COMMAND --help",
     ),
+    description=(
+        "Microwave imaging: radar (S-parameter scans: convert, calibrate, beamform, image) and "
+        "tomography (field sets: simulate, reconstruct, train, predict). Units: SI - "
+        "positions, radii and --grid in m, frequencies in Hz unless a unit is typed (1GHz) or "
+        "given with --freq-unit; permittivities are relative (--eps-r 9, --eps-b 10-1j)."
+    ),
 )
 def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: radar imaging (convert, calibrate, estimate-propagation, beamform, image,

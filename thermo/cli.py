@@ -285,6 +285,13 @@ _H = "$(brim samples --path thermo_phantom_healthy)"
         "brim thermo simulate -o cohort/ --n 8",
         "brim thermo COMMAND --help",
     ),
+    description=(
+        "Infrared thermography: raw camera files (DMR-IR matrices, FLIR radiometric JPEGs, "
+        "grey crops) to calibrated thermograms, breast segmentation, asymmetry features and "
+        "patient-grouped classifiers. Units: temperatures in degC (--reflected-temp, "
+        "--atmospheric-temp), --distance in m, --humidity and --emissivity as fractions 0-1, "
+        "--interval in s."
+    ),
 )
 def register(sub: argparse._SubParsersAction) -> None:
     """Its commands: convert, segment, features, train, predict, simulate."""

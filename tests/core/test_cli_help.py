@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from brim.cli import build_parser
+import pytest
+
+from brim.cli import build_parser, main
 
 
 def test_every_cli_argument_and_subcommand_has_help():
@@ -35,3 +37,12 @@ def test_help_shows_defaults_including_zero(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "random seed (default: 0)" in out
     assert "number of subjects (default 4)" in out and "(default 4) (default" not in out
+
+
+@pytest.mark.parametrize("group", ["thermo", "microwave", "elasto", "fusion"])
+def test_each_modality_group_says_its_units(group, capsys):
+    """A new user met --zmax in mm beside --pitch in m without a word: every modality's group
+    help states which options are in which units."""
+    assert main([group, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Units:" in text, text[:300]
