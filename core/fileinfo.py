@@ -452,6 +452,8 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
         return raw
     try:
         lines = [f"file: {p} ({_size(p.stat().st_size)}), read with {reader}"]
+        if "brim_thermal_image" in reader:
+            lines.append(f"hint: {_GREY_IMAGE_HINT}")
         if isinstance(obj, xr.DataTree):
             for node in obj.subtree:
                 lines.append(f"== node {node.path}")
@@ -561,6 +563,14 @@ _HINTS: list[tuple[Callable[[Path], bool], str]] = [
         "takes it as its 'extinction' parameter",
     ),
 ]
+
+
+# brim.open reads any 8-bit grey picture as a thermal crop: an ultrasound image is one too
+_GREY_IMAGE_HINT = (
+    "any 8-bit grey picture opens as an uncalibrated thermal crop; an ultrasound B-mode (a "
+    "BUSI image) is segmented by brim fusion segment-us IMAGE, read by "
+    "brim.fusion.read_busi(IMAGE, MASK)"
+)
 
 
 def _hint(p: Path) -> str | None:

@@ -283,3 +283,14 @@ def test_info_still_refuses_binary_junk_and_a_text_file_named_like_netcdf(tmp_pa
     nc.write_text("not a netcdf file\n")
     with pytest.raises(FormatError, match="no brim reader opens this file"):
         describe(nc)
+
+
+def test_info_on_a_grey_picture_says_an_ultrasound_image_is_read_elsewhere(tmp_path, capsys):
+    # a BUSI B-mode PNG was described as an "8-bit grey thermal image" with no other word
+    from PIL import Image
+
+    f = tmp_path / "benign (1).png"
+    Image.fromarray(np.linspace(0, 255, 40 * 50).reshape(40, 50).astype(np.uint8)).save(f)
+    assert main(["info", str(f)]) == 0
+    hint = [x for x in capsys.readouterr().out.splitlines() if x.startswith("hint:")]
+    assert len(hint) == 1 and "brim fusion segment-us" in hint[0]
