@@ -283,7 +283,7 @@ def require_kind(obj, kinds: str | tuple[str, ...], source: str = "this file") -
     kind = kind_of(obj)
     if kind not in kinds:
         what = f"a brim {kind!r} file" if kind else "a NetCDF file without a brim kind"
-        raise FormatError(f"{source} is {what}, not {want}; give a {want} file")
+        raise FormatError(f"{source} is {what}, not {want}; give a file of kind {want}")
     return obj
 
 

@@ -19,5 +19,6 @@ def test_a_thermogram_is_refused_naming_both_kinds(tmp_path, capsys, command, ne
     assert main(["elasto", command, str(src), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("brim: error: thermo_phantom_tumour.nc is a brim 'thermogram' file")
-    assert needs in err and str(src.parent) not in err and "\n" not in err
+    assert f"give a file of kind {needs}" in err
+    assert str(src.parent) not in err and "\n" not in err
     assert not out.exists()
