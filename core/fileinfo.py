@@ -335,6 +335,24 @@ def _decoded_dtypes(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def _values_status(ds: xr.Dataset, range_limit) -> str:
+    """The schema status of a structurally valid Dataset once its values are checked against
+    its kind's plausible ranges (a thermogram in K labelled degC is valid in structure only);
+    variables larger than ``range_limit`` bytes in all are not read, and the status says so."""
+    from brim import schema
+
+    spec = schema.get(schema.kind_of(ds))
+    names = {r.name for r in spec.ranges} & set(ds.variables)
+    size = sum(ds[n].nbytes for n in names)
+    if range_limit is not None and size > range_limit:
+        return f"valid structure; values not checked: {_size(size)}, over the range limit"
+    try:
+        schema.check_ranges(ds, spec.kind)
+    except BrimError as exc:
+        return f"valid structure, VALUES OUT OF RANGE: {str(exc).splitlines()[0]}"
+    return "valid"
+
+
 def _describe_dataset(ds: xr.Dataset, lines: list[str], range_limit) -> None:
     from brim import provenance, schema
 
@@ -343,9 +361,10 @@ def _describe_dataset(ds: xr.Dataset, lines: list[str], range_limit) -> None:
     if tag:
         try:
             schema.validate(_decoded_dtypes(ds), check_values=False)
-            status = "valid"
         except BrimError as exc:
             status = f"INVALID: {str(exc).splitlines()[0]}"
+        else:
+            status = _values_status(ds, range_limit)
     lines.append(f"schema: {tag or '-'} ({status})")
     subject = [f"{k}={ds.attrs[k]}" for k in _SUBJECT_KEYS if k in ds.attrs]
     if subject:
@@ -421,9 +440,11 @@ def describe(path: str | os.PathLike, *, range_limit: int | None = DEFAULT_RANGE
         first rows. A file known to travel beside a dataset's scans (a MERIT metadata table,
         an MWSegEval node file, a DOT-guided-PAT map, an extinction table) also gets a hint
         naming what reads it. Otherwise:
-        reader used, schema status, subject (patient/view/date), calibration (FLIR emissivity
-        and Planck constants), scalar acquisition values, attributes, dims, and per variable its
-        dtype, dims, units, range and NaN count, then the provenance steps.
+        reader used, schema status (the structure, then the values against the kind's
+        plausible ranges unless they exceed ``range_limit``), subject (patient/view/date),
+        calibration (FLIR emissivity and Planck constants), scalar acquisition values,
+        attributes, dims, and per variable its dtype, dims, units, range and NaN count, then
+        the provenance steps.
 
     Raises
     ------

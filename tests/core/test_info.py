@@ -294,3 +294,15 @@ def test_info_on_a_grey_picture_says_an_ultrasound_image_is_read_elsewhere(tmp_p
     assert main(["info", str(f)]) == 0
     hint = [x for x in capsys.readouterr().out.splitlines() if x.startswith("hint:")]
     assert len(hint) == 1 and "brim fusion segment-us" in hint[0]
+
+
+def test_info_checks_the_values_not_only_the_structure(tmp_path, capsys):
+    # a thermogram in K labelled degC (written around brim.save's check) was reported "(valid)"
+    ds = brim.open(sample_path("thermo_phantom_tumour"))
+    f = tmp_path / "kelvin.nc"
+    ds.assign(temperature=ds.temperature + 273.15).to_netcdf(f, engine="h5netcdf")
+    assert main(["info", str(f)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("schema:"))
+    assert "VALUES OUT OF RANGE" in line and "'temperature'" in line, line
+    assert main(["info", str(sample_path("thermo_phantom_tumour"))]) == 0
+    assert "schema: thermogram/1 (valid)" in capsys.readouterr().out
