@@ -314,10 +314,6 @@ def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.6g}"
 
 
-def _stats_text(da, range_limit) -> str:
-    return _stat_text(variable_stats(da, range_limit=range_limit), da.dtype.kind == "c")
-
-
 def _decoded_dtypes(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` with the variables that :func:`brim.save` stored as uint8 for NetCDF's lack of a
     bool type (``brim_dtype="bool"``) shown as bool, without reading them: a zero-memory
@@ -335,24 +331,43 @@ def _decoded_dtypes(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def _values_status(ds: xr.Dataset, range_limit) -> str:
-    """The schema status of a structurally valid Dataset once its values are checked against
-    its kind's plausible ranges (a thermogram in K labelled degC is valid in structure only);
-    variables larger than ``range_limit`` bytes in all are not read, and the status says so."""
+def _values_status(ds: xr.Dataset, stats: dict[Any, VariableStats]) -> str:
+    """The schema status of a structurally valid Dataset once its values are judged against
+    its kind's plausible ranges (a thermogram in K labelled degC is valid in structure only).
+
+    The judgement uses the block-read ranges of ``stats`` (the ones ``brim info`` prints), so
+    no variable is read again or whole; one whose range was not computed (over the range
+    limit) is named as not checked.
+    """
     from brim import schema
 
     kind = schema.kind_of(ds)
     if kind is None:  # pragma: no cover - a tagged Dataset that validated has a kind
         return "valid"
-    spec = schema.get(kind)
-    names = {r.name for r in spec.ranges} & set(ds.variables)
-    size = sum(ds[n].nbytes for n in names)
-    if range_limit is not None and size > range_limit:
-        return f"valid structure; values not checked: {_size(size)}, over the range limit"
-    try:
-        schema.check_ranges(ds, spec.kind)
-    except BrimError as exc:
-        return f"valid structure, VALUES OUT OF RANGE: {str(exc).splitlines()[0]}"
+    unchecked = []
+    for rng in schema.get(kind).ranges:
+        st = stats.get(rng.name)
+        units = ds[rng.name].attrs.get("units", "") if rng.name in ds.variables else None
+        if st is None or (rng.units and units not in rng.units):
+            continue  # absent, or in units the range does not speak of (as in validate)
+        if st.minimum is None or st.maximum is None:
+            if st.note == "no finite value" and ds[rng.name].dtype.kind in "fc":
+                return f"valid structure, but {rng.name!r} has no finite value (all NaN)"
+            if st.note:
+                unchecked.append(rng.name)
+            continue
+        complex_ = ds[rng.name].dtype.kind == "c"
+        low = not complex_ and st.minimum < rng.lo
+        if low or st.maximum > rng.hi:
+            u = f" {units}" if units else ""
+            bounds = f"|value| <= {rng.hi:g}" if complex_ else f"[{rng.lo:g}, {rng.hi:g}]"
+            why = f" ({rng.why})" if rng.why else ""
+            return (
+                f"valid structure, VALUES OUT OF RANGE: {rng.name!r} spans {st.minimum:.6g} .. "
+                f"{st.maximum:.6g}{u}, outside the plausible range {bounds}{u}{why}"
+            )
+    if unchecked:
+        return f"valid structure; values of {', '.join(map(repr, unchecked))} not checked"
     return "valid"
 
 
@@ -360,6 +375,12 @@ def _describe_dataset(ds: xr.Dataset, lines: list[str], range_limit) -> None:
     from brim import provenance, schema
 
     tag = ds.attrs.get(schema.ATTR)
+    # each variable read once, block by block: its printed range and the schema's value check
+    stats = {
+        n: variable_stats(v, range_limit=range_limit)
+        for n, v in ds.variables.items()
+        if v.ndim > 0 or n in ds.coords
+    }
     status = "no brim schema"
     if tag:
         try:
@@ -367,7 +388,7 @@ def _describe_dataset(ds: xr.Dataset, lines: list[str], range_limit) -> None:
         except BrimError as exc:
             status = f"INVALID: {str(exc).splitlines()[0]}"
         else:
-            status = _values_status(ds, range_limit)
+            status = _values_status(ds, stats)
     lines.append(f"schema: {tag or '-'} ({status})")
     subject = [f"{k}={ds.attrs[k]}" for k in _SUBJECT_KEYS if k in ds.attrs]
     if subject:
@@ -412,9 +433,10 @@ def _describe_dataset(ds: xr.Dataset, lines: list[str], range_limit) -> None:
         for name, v in items:
             units = v.attrs.get("units", "")
             dims = "(" + ", ".join(map(str, v.dims)) + ")"
+            st = stats[name]
             lines.append(
                 f"  {name!s:<22} {v.dtype!s:<10} {dims:<26} {units:<8} "
-                f"{_stats_text(v, range_limit)}"
+                f"{_stat_text(st, v.dtype.kind == 'c')}"
             )
     for step in provenance.steps(ds):
         lines.append(
