@@ -10,6 +10,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim.deprecation import positional_options
+from brim.errors import ConfigError
 
 __all__ = [
     "plot_image_slice",
@@ -77,8 +78,21 @@ def plot_image_slice(
     >>> ax.get_title(), ax.get_xlabel(), len(ax.lines)  # the target is the one line
     ('DAS — z = 10 mm (through the peak)', 'x (mm)', 1)
     """
+    if isinstance(img, xr.Dataset):
+        if var not in img.data_vars:
+            raise ConfigError(
+                f"image Dataset has no variable {var!r}; it holds {[str(n) for n in img.data_vars]}"
+                f" (pass var=...)"
+            )
+        da = img[var]
+    else:
+        da = img
+    if not isinstance(da, xr.DataArray) or not {"x", "y"} <= set(da.dims):
+        raise ConfigError(
+            f"img must be a beamformed image (a Dataset from brim.microwave.beamform, or a "
+            f"DataArray on y, x and optionally z), got {type(img).__name__}"
+        )
     ax = _ax(ax)
-    da = img[var] if isinstance(img, xr.Dataset) else img
     plane = ""  # the title names the plane shown, as every brim picture does
     if "z" in da.dims:
         if z is None:
@@ -139,6 +153,16 @@ def plot_scan_channel(scan: xr.Dataset, *, channel: int = 0, ax: Any = None, **k
     >>> [line.get_label() for line in ax.lines], ax.get_ylabel()
     (['scan', 'reference', 'difference'], '|S| (dB)')
     """
+    from brim.microwave.radar.beamforming import _expect_scan
+
+    _expect_scan(scan)
+    if "channel" not in scan["s"].dims:
+        raise ConfigError(
+            f"plot_scan_channel needs a scan on (freq, channel), got {scan['s'].dims}"
+        )
+    n = scan.sizes["channel"]
+    if not isinstance(channel, (int, np.integer)) or not -n <= channel < n:
+        raise ConfigError(f"channel must be an index in [0, {n}) of the scan, got {channel!r}")
     ax = _ax(ax)
     f = scan["freq"].values / 1e9
     s = scan["s"].isel(channel=channel).values

@@ -30,7 +30,7 @@ from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
 from brim.microwave.radar.timedomain import czt_time_signals
 from brim.microwave.tissue import C0
-from brim.schema import expect_dataset, stamp
+from brim.schema import check_ranges, expect_dataset, stamp
 
 __all__ = [
     "ImagingGrid",
@@ -83,12 +83,22 @@ class ImagingGrid:
         return float(max(steps)) if steps else 0.0
 
 
+#: Largest imaging radius accepted (m): a breast fits in ~0.1 m, so more is millimetres typed
+#: as metres (radius=70), which would otherwise try to allocate terabytes.
+_RADIUS_MAX_M = 1.0
+
+
 def _disc_axis(radius: float, resolution: float, z: float) -> tuple[np.ndarray, int]:
     """The axis ``k * resolution``, ``|k| <= n = floor(radius / resolution)`` (m), and ``n``;
     ConfigError unless the radius and step are finite and > 0 m and z is finite."""
-    check_positive("grid radius (m)", radius)
-    check_positive("grid resolution (m)", resolution)
+    radius = check_positive("grid radius (m)", radius)
+    resolution = check_positive("grid resolution (m)", resolution)
     check_vector("grid z (m)", [z])
+    if radius > _RADIUS_MAX_M:
+        raise ConfigError(
+            f"grid radius {radius:g} m is over {_RADIUS_MAX_M:g} m: lengths are in m, not mm "
+            f"(a breast fits in a radius of about 0.07 m)"
+        )
     n = int(np.floor(radius / resolution + 1e-9))
     return np.arange(-n, n + 1) * resolution, n
 
@@ -189,11 +199,26 @@ _EPS_R_MAX = 100.0
 def _check_eps(*values: float, name: str = "relative permittivity") -> None:
     """ConfigError unless every relative permittivity is finite and in [1, 100]."""
     for e in values:
-        if not np.isfinite(e) or not 1 <= e <= _EPS_R_MAX:
+        try:
+            v = float(e)
+        except (TypeError, ValueError):
+            v = float("nan")  # a string or another object: named as given below
+        if not np.isfinite(v) or not 1 <= v <= _EPS_R_MAX:
             raise ConfigError(
                 f"{name} must be in [1, {_EPS_R_MAX:g}] (vacuum 1; breast tissue at most ~70 "
-                f"and water ~80 at GHz frequencies), got {e}"
+                f"and water ~80 at GHz frequencies), got {e!r}"
             )
+
+
+def _xyz(name: str, values: Any) -> np.ndarray:
+    """``values`` as an ``(N, 3)`` float array of positions (m), or ConfigError naming it."""
+    try:
+        a = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        a = np.empty(0)
+    if a.ndim != 2 or a.shape[1] != 3:
+        raise ConfigError(f"{name} must be an (N, 3) array of (x, y, z) in m, got shape {a.shape}")
+    return a
 
 
 def homogeneous_delays(points: ArrayLike, antennas: ArrayLike, eps_r: float) -> np.ndarray:
@@ -225,8 +250,8 @@ def homogeneous_delays(points: ArrayLike, antennas: ArrayLike, eps_r: float) -> 
     2.0014
     """
     _check_eps(eps_r)
-    p = np.asarray(points, dtype=float)
-    a = np.asarray(antennas, dtype=float)
+    eps_r = float(eps_r)
+    p, a = _xyz("points", points), _xyz("antennas", antennas)
     d = np.sqrt(((p[:, None, :] - a[None, :, :]) ** 2).sum(-1))
     return d * (np.sqrt(eps_r) / C0)
 
@@ -272,8 +297,11 @@ def two_layer_delays(
     ((1, 1), 0.6671)
     """
     _check_eps(eps_outer, eps_inner)
-    p = np.asarray(points, dtype=float)[:, None, :] - np.asarray(centre, dtype=float)
-    a = np.asarray(antennas, dtype=float)[None, :, :] - np.asarray(centre, dtype=float)
+    eps_outer, eps_inner = float(eps_outer), float(eps_inner)
+    radius = check_positive("two_layer radius (m)", radius)
+    c = _xyz("centre", [centre])[0]
+    p = _xyz("points", points)[:, None, :] - c
+    a = _xyz("antennas", antennas)[None, :, :] - c
     d = p - a  # ray r(u) = a + u d, u in [0, 1]
     dd = (d * d).sum(-1)
     ad = (a * d).sum(-1)
@@ -322,6 +350,8 @@ def channel_table(scan: xr.Dataset):
         s = s.isel(scan=0)
     freq = np.asarray(scan["freq"].values, dtype=float)
     if s.dims == ("freq", "channel"):
+        if "tx" not in scan.coords or "rx" not in scan.coords:
+            raise SchemaError("scan on (freq, channel) has no tx and rx channel coordinates")
         sig = np.ascontiguousarray(s.values.T)
         tx = np.asarray(scan["tx"].values, dtype=np.int64)
         rx = np.asarray(scan["rx"].values, dtype=np.int64)
@@ -339,13 +369,47 @@ def channel_table(scan: xr.Dataset):
         pre = "position"
     else:
         raise SchemaError(f"unsupported S-parameter dims {s.dims}")
+    bad = ~np.isfinite(sig)
+    if bad.any():
+        c, f = np.argwhere(bad)[0]
+        raise SchemaError(
+            f"scan variable 's' has {int(bad.sum())} NaN or infinite value(s) (first at channel "
+            f"{c}, {freq[f]:g} Hz), which would make the whole image NaN; drop those channels "
+            f"or frequencies (ds.isel / ds.sel) or fill them first"
+        )
     names = [f"{pre}_{k}" for k in "xyz"]
     if not all(n in scan.coords for n in names):
         raise SchemaError(
             f"scan has no {pre} positions ({', '.join(names)} in m); beamforming needs them"
         )
     pos = np.column_stack([np.asarray(scan[n].values, dtype=float) for n in names])
+    check_ranges(scan["freq"], "sparameter_scan")  # Hz: a sweep typed in GHz is named
+    far = float(np.max(np.abs(pos), initial=0.0))
+    if not np.isfinite(far) or far > _RADIUS_MAX_M:
+        raise SchemaError(
+            f"scan {pre} positions reach {far:g} m from the origin (over {_RADIUS_MAX_M:g} m): "
+            f"{', '.join(names)} must be finite and in m, not mm"
+        )
     return sig.astype(np.complex128), freq, tx, rx, pos
+
+
+_TWO_LAYER_KEYS = ("eps_outer", "eps_inner", "radius", "centre")
+
+
+def _check_two_layer(two_layer: Any) -> None:
+    """ConfigError unless ``two_layer`` is a dict of :func:`two_layer_delays` settings."""
+    if not isinstance(two_layer, dict):
+        raise ConfigError(
+            f"two_layer must be a dict with keys {_TWO_LAYER_KEYS[:3]} (and optional 'centre'), "
+            f"got {type(two_layer).__name__}"
+        )
+    unknown = sorted(set(two_layer) - set(_TWO_LAYER_KEYS))
+    missing = [k for k in _TWO_LAYER_KEYS[:3] if k not in two_layer]
+    if unknown or missing:
+        raise ConfigError(
+            f"two_layer has unknown keys {unknown} / lacks {missing}; it takes "
+            f"{list(_TWO_LAYER_KEYS)} (permittivities, radius in m, centre in m)"
+        )
 
 
 def _chunk_size(n_points, per_point_bytes, max_memory_mb):
@@ -426,6 +490,14 @@ def beamform(
     >>> bool(m.localisation_error_m < 0.005)
     True
     """
+    _expect_scan(scan)
+    if grid is not None and not isinstance(grid, ImagingGrid):
+        raise ConfigError(
+            f"grid must be an ImagingGrid (hemisphere_grid, plane_grid or box_grid), got "
+            f"{type(grid).__name__}"
+        )
+    if two_layer is not None:
+        _check_two_layer(two_layer)
     methods = [m.lower() for m in ([methods] if isinstance(methods, str) else methods)]
     for m in methods:
         if m not in METHODS + ADAPTIVE:

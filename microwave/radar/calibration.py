@@ -78,7 +78,7 @@ def _on_host(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if args:
-            _expect_scan(args[0], variable=False)
+            _expect_scan(args[0])
         return fn(*map(_host, args), **{k: _host(v) for k, v in kwargs.items()})
 
     return wrapper
@@ -566,7 +566,15 @@ def antenna_delay_calibration(ds: xr.Dataset, delay_s: ArrayLike) -> xr.Dataset:
     dim = "antenna" if "antenna" in ds.sizes else "position"
     if n is None:
         raise CalibrationError("scan has no antenna/position dimension")
-    d = np.broadcast_to(np.asarray(delay_s, dtype=float), (n,)).copy()
+    try:
+        d = np.asarray(delay_s, dtype=float)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"antenna delays must be numbers (s), got {delay_s!r}") from None
+    if d.size not in (1, n):
+        raise CalibrationError(
+            f"delay_s has {d.size} values; give one delay (s) or one per {dim} ({n})"
+        )
+    d = np.broadcast_to(d.reshape(-1) if d.size == n else d.reshape(()), (n,)).copy()
     if not np.all(np.isfinite(d)):
         raise CalibrationError("antenna delays must be finite (s)")
     out = ds.copy()

@@ -33,6 +33,9 @@ def _image(img, var: str | None):
             if not names:
                 raise ConfigError("image Dataset has no (y, x) or (z, y, x) variable")
             var = names[0]
+        if var not in img.data_vars:
+            have = [str(n) for n in img.data_vars]
+            raise ConfigError(f"image Dataset has no variable {var!r}; it holds {have}")
         img = img[var]
     if not isinstance(img, xr.DataArray) or not {"x", "y"} <= set(img.dims):
         raise ConfigError("expected an image DataArray with x and y (and z) coordinates")
@@ -136,7 +139,7 @@ def _tumour_region(img, location, var):
     """The image values ``(z, y, x)`` and the mask of MERIT's tumour region (the FWHM ellipsoid
     around ``location``, default the image maximum)."""
     v, axes = _image(img, var)
-    loc = peak(img, var=var) if location is None else np.asarray(location, dtype=float)
+    loc = peak(img, var=var) if location is None else target_position(location)
     return v, _region(v, axes, loc, fwhm(img, var=var))
 
 
@@ -249,9 +252,12 @@ def target_position(target) -> np.ndarray:
     ndarray (3,)
         The position, float.
     """
-    t = np.asarray(target, dtype=float)
+    try:
+        t = np.asarray(target, dtype=float)
+    except (TypeError, ValueError):
+        t = np.full(1, np.nan)  # a string such as "0.015,0,0.035" or another object
     if t.shape != (3,) or not np.all(np.isfinite(t)):
-        raise ConfigError(f"target must be three finite coordinates (x, y, z) in m, got {target}")
+        raise ConfigError(f"target must be three finite coordinates (x, y, z) in m, got {target!r}")
     return t
 
 

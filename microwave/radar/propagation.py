@@ -279,7 +279,12 @@ def estimate_propagation(
     _expect_scan(scan)
     if criterion not in CRITERIA:
         raise ConfigError(f"unknown focus criterion {criterion!r}; use one of {CRITERIA}")
-    lo, hi = (float(v) for v in eps_range)
+    try:
+        lo, hi = (float(v) for v in eps_range)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"eps_range must be two relative permittivities (low, high), got {eps_range!r}"
+        ) from None
     _check_eps(lo, hi, name="eps_range")
     if not lo < hi:
         raise ConfigError(f"eps_range needs low < high, got {eps_range}")

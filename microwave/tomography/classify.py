@@ -52,6 +52,10 @@ def sinogram_features(fields: xr.Dataset) -> np.ndarray:
     ndarray (2 * n_freq * n_tx * n_rx,)
         The feature vector.
     """
+    from brim.schema import expect_dataset, validate
+
+    expect_dataset(fields, "field_set")
+    validate(fields, "field_set")
     tot = fields["total_field"].values
     inc = fields["incident_field"].values
     m = np.ones(tot.shape, bool)

@@ -84,7 +84,7 @@ from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.errors import ConfigError, SchemaError, check_positive, check_vector
-from brim.microwave.tomography.grid import TomographyGrid, refined_grid
+from brim.microwave.tomography.grid import TomographyGrid, _expect_grid, refined_grid
 from brim.microwave.tomography.krylov import SolveInfo, solve_total_field
 from brim.microwave.tomography.moment_quadrature import MomentCorrectedOperator, contrast_moments
 from brim.microwave.tomography.te import (
@@ -289,6 +289,21 @@ def field_set_dataset(
 
     total = np.asarray(total, complex)
     incident = np.asarray(incident, complex)
+    sizes = {
+        "freq": np.atleast_1d(np.asarray(freq)).size,
+        "tx": np.size(tx_x),
+        "rx": np.size(rx_x),
+    }
+    want = tuple(sizes.values())
+    for name, a in (("total", total), ("incident", incident)):
+        if a.shape != want:
+            raise SchemaError(
+                f"{name} has shape {a.shape}; expected (freq, tx, rx) = {want} from freq, tx_x "
+                f"and rx_x"
+            )
+    for name, a, n in (("tx_y", tx_y, sizes["tx"]), ("rx_y", rx_y, sizes["rx"])):
+        if np.size(a) != n:
+            raise SchemaError(f"{name} has {np.size(a)} values, {name[:2]}_x {n}")
     data: dict[str, Any] = {
         "total_field": (("freq", "tx", "rx"), total, {"units": "V/m"}),
         "incident_field": (("freq", "tx", "rx"), incident, {"units": "V/m"}),
@@ -313,6 +328,31 @@ def field_set_dataset(
 
         ds.attrs["polarisation"] = check_polarisation(polarisation)
     return stamp(ds, "field_set")
+
+
+#: Lowest frequency accepted (Hz), the lower end of the field_set schema's range: less is a
+#: sweep typed in GHz (freq=[1.0]), which would simulate a static field without complaint.
+_FREQ_MIN_HZ = 1e6
+
+
+def _xy_positions(what: str, name: str, value: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``value`` = ``(x, y)``, two 1-D position arrays (m) of one length, or ConfigError.
+
+    An ``(N, 2)`` array (one row per antenna) would otherwise be read as two antennas.
+    """
+    try:
+        parts = [np.atleast_1d(np.asarray(v, float)) for v in value]
+    except (TypeError, ValueError):
+        parts = []
+    if len(parts) != 2 or any(p.ndim != 1 for p in parts) or parts[0].size != parts[1].size:
+        got = [p.shape for p in parts] if parts else type(value).__name__
+        raise ConfigError(
+            f"{name} must be (x, y): two 1-D arrays of {what} positions in m of one length "
+            f"(e.g. ring_positions(n, radius); an (N, 2) array arr as tuple(arr.T)), got {got}"
+        )
+    return tuple(  # type: ignore[return-value]
+        check_vector(f"{what} {c} positions (m)", p) for c, p in zip("xy", parts, strict=True)
+    )
 
 
 @provenance.step
@@ -434,6 +474,7 @@ def simulate(
     backend = resolve_backend(backend, None if callable(permittivity) else permittivity)
     if backend == "torch":  # torch inputs are computed with NumPy/SciPy on the host
         backend = "numpy"
+    _expect_grid(grid)
     polarisation = check_polarisation(polarisation)
     te = polarisation == "TE"
     if te and quadrature != "richmond":
@@ -441,6 +482,11 @@ def simulate(
     freq = check_vector("frequencies (Hz)", np.atleast_1d(freq))
     if np.any(freq <= 0):
         raise ConfigError("frequencies must be positive, in Hz")
+    if np.any(freq < _FREQ_MIN_HZ):
+        raise ConfigError(
+            f"frequency {float(freq.min()):g} Hz is below {_FREQ_MIN_HZ:g} Hz: frequencies are "
+            f"in Hz, not GHz (1 GHz is 1e9)"
+        )
     complex_dtype(precision, tol=check_positive("tol", tol))
     epsb = np.array([complex(eps_b(f)) for f in freq]) if callable(eps_b) else eps_b
     epsb = np.broadcast_to(np.asarray(epsb, complex), freq.shape)
@@ -460,9 +506,7 @@ def simulate(
         chi = maps / epsb[:, None, None] - 1.0
     else:
         raise ConfigError(f"unknown quadrature {quadrature!r}; use 'richmond' or 'moments'")
-    rx_x, rx_y = (
-        check_vector(f"receiver {c} positions (m)", np.atleast_1d(v)) for c, v in zip("xy", rx)
-    )
+    rx_x, rx_y = _xy_positions("receiver", "rx", rx)
     px, py = grid.points()
     if incident is not None:
         n_cells = (2 if te else 1) * grid.ny * grid.nx  # TE: E_x then E_y per cell
@@ -473,9 +517,7 @@ def simulate(
         if tx is not None:
             tx_x, tx_y = (np.atleast_1d(np.asarray(v, float)) for v in tx)
     elif source == "line":
-        tx_x, tx_y = (
-            check_vector(f"source {c} positions (m)", np.atleast_1d(v)) for c, v in zip("xy", tx)
-        )
+        tx_x, tx_y = _xy_positions("source", "tx", tx)
         e_inc = (te_line_source_field if te else line_source_field)(px, py, tx_x, tx_y, freq, k_b)
         e_inc_rx = line_source_field(rx_x, rx_y, tx_x, tx_y, freq, k_b)
         if np.any(~np.isfinite(e_inc)):
@@ -667,8 +709,17 @@ def add_noise(fields: xr.Dataset, level: float, *_rng, seed: Any = None) -> xr.D
             stacklevel=3,
         )
         seed = _rng[0]
-    if not (np.isfinite(level) and level >= 0):
+    from brim.schema import expect_dataset, validate
+
+    expect_dataset(fields, "field_set")
+    validate(fields, "field_set")
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (np.isfinite(value) and value >= 0):
         raise ConfigError(f"noise level must be a finite number >= 0, not {level!r}")
+    level = value
     rng = np.random.default_rng(seed)
     es = fields["scattered_field"].values
     scale = level * np.abs(es).mean() / np.sqrt(2)

@@ -215,6 +215,21 @@ class TomographyGrid:
 
 
 @positional_options
+def _expect_grid(grid: Any, name: str = "grid") -> TomographyGrid:
+    """``grid`` itself when it is a :class:`TomographyGrid`, else ConfigError saying how to
+    make one (a spec string such as ``"32x32:0.12"`` is what the commands take, not the API)."""
+    if isinstance(grid, TomographyGrid):
+        return grid
+    how = (
+        f"TomographyGrid.from_spec({grid!r})"
+        if isinstance(grid, str)
+        else "TomographyGrid.centered(n_cells, width_m)"
+    )
+    raise ConfigError(
+        f"{name} must be a TomographyGrid, got {type(grid).__name__}; make one: {how}"
+    )
+
+
 def refined_grid(grid: TomographyGrid, *, factor: int = 2) -> TomographyGrid:
     """The same domain split into ``factor`` x ``factor`` sub-cells per cell (cell ``d/factor``).
 

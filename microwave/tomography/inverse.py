@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ from brim.microwave.tomography.forward import (
     line_source_field,
     plane_wave_field,
 )
-from brim.microwave.tomography.grid import TomographyGrid
+from brim.microwave.tomography.grid import TomographyGrid, _expect_grid
 from brim.microwave.tomography.krylov import solve_total_field
 from brim.microwave.tomography.te import (
     TEVIEOperator,
@@ -593,7 +594,20 @@ def calibrate_gain(
     >>> cal.attrs["calibration_mode"], bool(np.allclose(cal.total_field, clean.total_field))
     ('per_tx', True)
     """
+    from brim.schema import validate
+
     expect_dataset(measured, "field_set")
+    validate(measured, "field_set")
+    if isinstance(simulated_incident, (xr.Dataset, str, PurePath)):
+        hint = (
+            " (the simulated field_set: pass its ds['incident_field'])"
+            if isinstance(simulated_incident, xr.Dataset)
+            else ""
+        )
+        raise ConfigError(
+            f"simulated_incident must be the simulated incident field, an array (freq, tx, rx), "
+            f"got {type(simulated_incident).__name__}{hint}"
+        )
     measured = measured.brim.to_device("cpu")
     sim = np.asarray(to_numpy(simulated_incident), complex)
     inc = measured["incident_field"].values
@@ -898,6 +912,7 @@ def invert(
 
     expect_dataset(fields, "field_set")
     validate(fields, "field_set", check_values=True)
+    _expect_grid(grid)
     backend = resolve_backend(backend, *(v.data for v in fields.data_vars.values()))
     fields = fields.brim.to_device("cpu")  # set-up and data terms are small: built on the host
     if weight is not None:

@@ -70,7 +70,10 @@ def relative_error(rec, true, *, mask=None, part: str = "complex") -> float:
     m = np.ones(true.shape, bool) if mask is None else np.asarray(mask, bool)
     if not m.any():
         raise ConfigError("region mask is empty")
-    f = {"complex": lambda a: a, "real": np.real, "imag": np.imag}[part]
+    parts = {"complex": lambda a: a, "real": np.real, "imag": np.imag}
+    if part not in parts:
+        raise ConfigError(f"part must be one of {list(parts)}, not {part!r}")
+    f = parts[part]
     a, b = f(rec[m]), f(true[m])
     return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
 

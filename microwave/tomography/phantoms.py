@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from brim.errors import ConfigError, FormatError, MissingFileError
+from brim.errors import ConfigError, FormatError, MissingFileError, check_vector
 from brim.microwave.tissue import debye, lazebnik_permittivity, renamed_freq
-from brim.microwave.tomography.grid import TomographyGrid
+from brim.microwave.tomography.grid import TomographyGrid, _expect_grid
 
 __all__ = [
     "LABELS",
@@ -454,6 +454,7 @@ def breast_phantom(
     >>> ph.permittivity(2e9).shape, sorted(ph.masks())[:3]
     ((24, 24), ['adipose', 'background', 'fibroglandular'])
     """
+    _expect_grid(grid)
     if skin >= radius:
         raise ConfigError("skin thickness must be smaller than the breast radius")
     if fibro is None:
@@ -464,7 +465,11 @@ def breast_phantom(
     ]
     shapes += [("fibroglandular", "ellipse", tuple(f)) for f in fibro]
     if tumour is not None:
-        shapes.append(("tumour", "ellipse", (tumour[0], tumour[1], tumour[2], tumour[2], 0.0)))
+        t = check_vector("tumour (cx, cy, r) in m", np.atleast_1d(np.asarray(tumour, float)))
+        if t.size != 3 or not t[2] > 0:
+            raise ConfigError(f"tumour must be (cx, cy, r) in m with r > 0, got {tumour!r}")
+        cx, cy, r = (float(v) for v in t)
+        shapes.append(("tumour", "ellipse", (cx, cy, r, r, 0.0)))
     return _rasterise(shapes, grid, background, supersample)
 
 

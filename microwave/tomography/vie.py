@@ -346,7 +346,16 @@ def permittivity_maps(permittivity, freq: np.ndarray) -> np.ndarray:
     if callable(permittivity):
         maps = np.stack([np.asarray(to_numpy(permittivity(f)), complex) for f in freq])
     else:
-        p = np.asarray(to_numpy(permittivity), complex)
+        try:
+            p = np.asarray(to_numpy(permittivity), complex)
+        except (TypeError, ValueError):
+            p = np.empty(0, complex)
+        if p.ndim not in (2, 3):
+            raise ConfigError(
+                f"permittivity must be a (ny, nx) or (n_freq, ny, nx) map, a callable "
+                f"f_hz -> map, got {type(permittivity).__name__} of shape {np.shape(p)}; a "
+                f"homogeneous medium is np.full(grid.shape, eps)"
+            )
         maps = np.broadcast_to(p, (freq.size,) + p.shape[-2:]) if p.ndim == 2 else p
     if maps.shape[0] != freq.size:
         raise ConfigError(
