@@ -215,4 +215,3 @@ def test_tomography_helpers(small, scan):
         tomo.breast_phantom(grid, tumour=(0.015, 0.01))
     with pytest.raises(SchemaError):
         tomo.sinogram_features(scan)
-
