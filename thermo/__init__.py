@@ -26,6 +26,9 @@ detectability
     Probability that asymmetry features detect a tumour, by diameter, depth and camera NETD.
 """
 
+import sys
+import types
+
 from brim._lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(
@@ -66,3 +69,22 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "detectability_study": "detectability",
     },
 )
+
+
+class _Package(types.ModuleType):
+    """``brim.thermo`` itself, keeping its public *function* ``relative_features`` bound.
+
+    The function lives in the submodule of the same name; when that submodule is imported,
+    Python binds the module onto the package, and ``brim.thermo.relative_features(ds, seg)``
+    then failed with "'module' object is not callable" - from the second call on, or after any
+    step that imported the submodule. The function stays bound instead (the module is still
+    ``sys.modules["brim.thermo.relative_features"]`` for ``from ... import``).
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "relative_features" and isinstance(value, types.ModuleType):
+            value = value.relative_features
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

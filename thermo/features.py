@@ -83,12 +83,27 @@ FEATURE_UNITS: dict[str, str] = {
 }
 
 
-def _image(ds: xr.Dataset, seg: xr.Dataset | None = None) -> tuple[np.ndarray, bool]:
-    """The image of ``ds`` (first frame of a series) and whether it is calibrated (degC);
-    ``seg``, when given, must be a Dataset too (its own checks come later)."""
+def _yx_values(da: xr.DataArray, arg: str) -> np.ndarray:
+    """The values of the image ``da`` in (y, x) order, or SchemaError naming the argument.
+
+    A transposed image (dims (x, y)) is read the right way round; other dims, or an empty
+    image, are refused (they used to fail deep inside NumPy or give a garbled map).
+    """
+    if set(da.dims) != {"y", "x"}:
+        raise SchemaError(
+            f"{arg}: variable {da.name!r} has dims {da.dims}; expected ('y', 'x'): rename the "
+            "image's dimensions to y (rows) and x (columns)"
+        )
+    if 0 in da.shape:
+        raise SchemaError(f"{arg}: variable {da.name!r} is empty (shape {da.shape})")
+    return da.transpose("y", "x").values
+
+
+def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool, np.ndarray]:
+    """The image of ``ds`` (first frame of a series), whether it is calibrated (degC), and the
+    ``mask`` of its segmentation ``seg`` on the same (y, x) grid."""
     expect_dataset(ds, IMAGE_KINDS)
-    if seg is not None:
-        expect_dataset(seg, "mask", builder="brim.thermo.segment_classical")
+    expect_dataset(seg, "mask", builder="brim.thermo.segment_classical")
     if "temperature" in ds:
         v, cal = ds["temperature"], True
     elif "intensity" in ds:
@@ -97,7 +112,17 @@ def _image(ds: xr.Dataset, seg: xr.Dataset | None = None) -> tuple[np.ndarray, b
         raise SchemaError("a thermogram ('temperature') or thermal_intensity image is expected")
     if "time" in v.dims:
         v = v.isel(time=0)
-    return np.asarray(v.values, np.float64), cal
+    t = np.asarray(_yx_values(v, "ds"), np.float64)
+    if "mask" not in seg.data_vars or "temperature" in seg or "intensity" in seg:
+        raise SchemaError(
+            "seg: got a Dataset without a segmentation 'mask' (variables "
+            f"{sorted(map(str, seg.data_vars))}); pass the segmentation of ds, "
+            "seg = brim.thermo.segment(ds), as the second argument"
+        )
+    m = np.asarray(_yx_values(seg["mask"], "seg"))
+    if m.shape != t.shape:
+        raise ConfigError(f"segmentation {m.shape} does not match the image {t.shape}")
+    return t, cal, m
 
 
 def _mirror_left(t: np.ndarray, midline: float) -> tuple[np.ndarray, np.ndarray]:
@@ -137,8 +162,7 @@ def asymmetry_map(ds: xr.Dataset, seg: xr.Dataset) -> xr.Dataset:
     >>> bool(dt.mean() > 0)  # the tumour warms the patient's left breast
     True
     """
-    t, _ = _image(ds, seg)
-    m = np.asarray(seg["mask"].values)
+    t, _, m = _image(ds, seg)
     mid = float(seg["midline_x"]) if "midline_x" in seg else t.shape[1] / 2.0
     src, ok = _mirror_left(t, mid)
     left_m = (m == LEFT)[:, src] & ok[None, :]
@@ -219,10 +243,7 @@ def extract_features(
     """
     from skimage.filters import frangi
 
-    t, calibrated = _image(ds, seg)
-    m = np.asarray(seg["mask"].values)
-    if m.shape != t.shape:
-        raise ConfigError(f"segmentation {m.shape} does not match the image {t.shape}")
+    t, calibrated, m = _image(ds, seg)
     r, l = m == RIGHT, m == LEFT
     if r.sum() < 10 or l.sum() < 10:
         raise ConfigError(

@@ -129,14 +129,13 @@ def relative_features(
     """
     from brim.thermo.features import _glcm, _image, extract_features
 
-    t, _ = _image(ds, seg)
+    t, _, m = _image(ds, seg)
     if "temperature" not in ds:
         raise ConfigError("relative features need a calibrated thermogram ('temperature', degC)")
     if base is None:
         base = extract_features(
             ds, seg, hotspot_k=hotspot_k, glcm_bin=glcm_bin, vessel_threshold=vessel_threshold
         )
-    m = np.asarray(seg["mask"].values)
     r, l = m == RIGHT, m == LEFT
     body = (m == BODY) & np.isfinite(t)
     ref = float(np.median(t[body])) if body.sum() >= 50 else float(np.median(t[r | l]))

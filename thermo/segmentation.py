@@ -48,6 +48,7 @@ from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
 from brim.schema import expect_dataset
 from brim.schema.thermo import IMAGE_KINDS
+from brim.thermo.features import _yx_values
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +87,7 @@ def _temperature(ds: xr.Dataset) -> np.ndarray:
         raise SchemaError("a thermogram with 'temperature' (or 'intensity') is expected")
     if "time" in t.dims:
         t = t.isel(time=0)
-    if t.ndim != 2:
-        raise SchemaError(f"a 2-D (y, x) image is expected, got dims {t.dims}")
-    return np.asarray(t.values, dtype=np.float64)
+    return np.asarray(_yx_values(t, "ds"), dtype=np.float64)
 
 
 def body_mask(temperature: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:
