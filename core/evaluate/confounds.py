@@ -288,6 +288,13 @@ def confound_audit(
     ['order']
     """
     y = M._binary(y, "labels")
+    if y.size == 0:
+        raise ConfigError("labels are empty: no samples to audit")
+    if not hasattr(nuisance, "items"):
+        raise ConfigError(
+            f"nuisance must map a name to each nuisance variable, e.g. {{'camera': values}}, "
+            f"not {type(nuisance).__name__}"
+        )
     raw = {name: np.asarray(v) for name, v in nuisance.items()}
     cv_kwargs = dict(cv_kwargs)
     cv_kwargs.setdefault("n_bootstrap", 500)

@@ -75,6 +75,8 @@ def take(X: Any, idx: ArrayLike) -> Any:
         return X.isel({X.dims[0]: idx})
     if isinstance(X, np.ndarray):
         return X[idx]
+    if hasattr(X, "iloc"):  # pandas DataFrame / Series: rows by position, not by index label
+        return X.iloc[idx]
     if hasattr(X, "subset"):
         return X.subset(idx)
     try:
@@ -104,6 +106,9 @@ def _aggregate(scores, groups, rule):
     g = np.asarray(groups)
     if s.shape != g.shape or s.ndim != 1:
         raise ConfigError(f"scores {s.shape} and groups {g.shape} must be 1-D of equal length")
+    if not np.all(np.isfinite(s)):
+        raise ConfigError("scores contain NaN or infinite values; fix the model output first")
+    g = M._group_ids(g, g.size)
     uniq, inv = np.unique(g, return_inverse=True)
     inv = inv.ravel()
     cnt = np.bincount(inv, minlength=uniq.size)
@@ -410,6 +415,11 @@ def _hashable_inputs(X):
         return X
     if isinstance(X, xr.DataArray):
         return np.asarray(X.values)
+    if hasattr(X, "iloc"):  # pandas: numeric features only
+        try:
+            return X.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
     if hasattr(X, "inputs_for_hashing"):
         return X.inputs_for_hashing()
     return None
@@ -432,6 +442,11 @@ def _call(fit_predict, X, y, groups, tr, va, te):
         raise ConfigError(
             f"fit_predict returned {v.size} validation and {t.size} test scores for "
             f"{len(va)} and {len(te)} samples; return one score per sample"
+        )
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(t))):
+        raise ConfigError(
+            "fit_predict returned NaN or infinite scores; check the inputs (NaN features?) "
+            "and the model's training"
         )
     return v, t
 
@@ -535,14 +550,23 @@ def cross_validate(
     import xarray as xr
 
     y = M._binary(y, "labels")
-    groups = np.asarray(groups)
     n = y.size
-    if groups.shape != (n,):
-        raise ConfigError(f"groups must have shape ({n},), got {groups.shape}")
+    groups = M._group_ids(groups, n)
     if _n_samples(X) != n:
         raise ConfigError(f"X has {_n_samples(X)} samples but y has {n}")
     if aggregate not in (None, "none", "mean", "max", "median"):
         raise ConfigError(f"aggregate must be 'mean', 'max', 'median' or None, not {aggregate!r}")
+    if prevalence is not None and not 0 < prevalence < 1:
+        raise ConfigError(f"prevalence must be a fraction in (0, 1), got {prevalence}")
+    _, group_label, _ = group_labels(groups, y)
+    if n and group_label.min() == group_label.max():
+        c = int(group_label[0])
+        raise ConfigError(
+            f"labels hold one class only ({n} samples labelled {c})"
+            if y.min() == y.max()
+            else "every group holds a positive sample, so every group is labelled 1 (a "
+            "group's label is the maximum of its samples' labels); give groups one label each"
+        )
     if folds is None:
         folds = grouped_kfold(groups, y, n_splits=n_splits, seed=seed)
     hashes, bits = None, None

@@ -59,7 +59,13 @@ class LogisticModel:
         >>> m.decision_function([[0.0], [1.0]]).tolist()
         [0.0, 2.0]
         """
-        Z = (_features(X) - self.mean) / self.scale
+        F = _features(X)
+        if F.shape[1] != self.coef.size:
+            raise ConfigError(
+                f"X has {F.shape[1]} feature(s) per sample but the model was fit on "
+                f"{self.coef.size}; pass an array of shape (n_samples, {self.coef.size})"
+            )
+        Z = (F - self.mean) / self.scale
         return Z @ self.coef + self.intercept
 
     def predict_proba(self, X) -> np.ndarray:
@@ -130,6 +136,17 @@ def logistic_fit(
     y = M._binary(np.ravel(y), "labels").astype(np.float64)
     if len(y) != len(X):
         raise ConfigError(f"{len(X)} feature rows but {len(y)} labels")
+    if y.size == 0 or y.min() == y.max():
+        raise ConfigError(
+            f"labels must hold both classes to fit a classifier; got {int(y.sum())} positive "
+            f"and {int(y.size - y.sum())} negative samples"
+        )
+    if not np.all(np.isfinite(X)):
+        rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
+        raise ConfigError(
+            f"X holds NaN or infinite features in {rows.size} sample(s), the first is sample "
+            f"{int(rows[0])}; impute or drop them first"
+        )
     if l2 < 0:
         raise ConfigError(f"l2 must be >= 0, not {l2}")
     mean = X.mean(axis=0)
@@ -152,7 +169,9 @@ def logistic_fit(
 
 def _features(X: ArrayLike) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
-    return X.reshape(len(X), -1)
+    if X.ndim == 0:
+        raise ConfigError("X must hold one row of features per sample, got a scalar")
+    return X.reshape(len(X), int(np.prod(X.shape[1:])))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from scipy import ndimage, stats
 
 from brim.deprecation import positional_options
-from brim.errors import ConfigError
+from brim.errors import ConfigError, check_positive, warn
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -166,14 +166,56 @@ class AUROCResult:
         return asdict(self)
 
 
+def _is_missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(v != v)  # NaN
+    except TypeError:  # pandas.NA
+        return True
+
+
+def _group_ids(groups, n, name="groups") -> np.ndarray:
+    """``groups`` as an array of ``n`` sortable ids, or ConfigError (wrong shape, an id missing
+    as NaN/None, ids of types that cannot be compared)."""
+    g = np.asarray(groups)
+    if g.shape != (n,):
+        raise ConfigError(f"{name} must have shape ({n},), got {g.shape}")
+    if g.dtype.kind == "f":
+        missing = np.isnan(g)
+    elif g.dtype.kind == "O":
+        missing = np.array([_is_missing(v) for v in g], dtype=bool)
+    else:
+        return g
+    if missing.any():
+        raise ConfigError(
+            f"{name}: {int(missing.sum())} sample(s) have no group id (NaN/None), the first is "
+            f"sample {int(np.argmax(missing))}; give every sample its patient id"
+        )
+    if g.dtype.kind == "O":
+        try:
+            np.unique(g)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in g})
+            raise ConfigError(
+                f"{name} mix ids of types {kinds} that cannot be compared; use one type "
+                "(e.g. strings)"
+            ) from None
+    return g
+
+
 def _group_index(groups, n):
     if groups is None:
         return np.arange(n), n
-    g = np.asarray(groups)
-    if g.shape != (n,):
-        raise ConfigError(f"groups must have shape ({n},), got {g.shape}")
+    g = _group_ids(groups, n)
     _, inv = np.unique(g, return_inverse=True)
-    return inv.ravel(), int(inv.max()) + 1
+    n_groups = int(inv.max()) + 1 if n else 0
+    if n_groups == 1 and n > 1:
+        warn(
+            f"all {n} samples belong to one group: every bootstrap resample is the same data, "
+            "so the interval has zero width; give each sample its patient id in groups"
+        )
+    return inv.ravel(), n_groups
 
 
 def _bootstrap_members(inv, n_groups, rng):
@@ -188,13 +230,20 @@ def _cluster_bootstrap(statistic, groups, n, *, n_bootstrap, seed):
     """Replicates of ``statistic(idx)`` over ``n_bootstrap`` cluster-bootstrap samples of ``n``
     samples (whole groups drawn with replacement; a replicate whose statistic is None, e.g. one
     with a single class, is skipped), and the number of groups."""
+    n_bootstrap = check_positive("n_bootstrap", n_bootstrap, integer=True)
     inv, n_groups = _group_index(groups, n)
     rng = np.random.default_rng(seed)
     reps = []
-    for _ in range(int(n_bootstrap)):
+    for _ in range(n_bootstrap):
         r = statistic(_bootstrap_members(inv, n_groups, rng))
         if r is not None:
             reps.append(r)
+    if len(reps) < 0.9 * n_bootstrap:
+        warn(
+            f"only {len(reps)} of {n_bootstrap} bootstrap resamples of the {n_groups} groups "
+            "held both classes (too few positive or negative patients): the confidence "
+            "interval is unreliable"
+        )
     return reps, n_groups
 
 
@@ -788,6 +837,9 @@ def predictive_values(
     """
     if not 0 < prevalence < 1:
         raise ConfigError(f"prevalence must be in (0, 1), got {prevalence}")
+    for name, v in (("sensitivity", sensitivity), ("specificity", specificity)):
+        if not 0 <= v <= 1:
+            raise ConfigError(f"{name} must be a fraction in [0, 1], got {v}")
     se, sp, p = float(sensitivity), float(specificity), float(prevalence)
     dp = se * p + (1 - sp) * (1 - p)
     dn = sp * (1 - p) + (1 - se) * p
@@ -798,6 +850,8 @@ def predictive_values(
 
 def _probabilities(p, n):
     p = _scores(p, n, "probabilities")
+    if n == 0:
+        raise ConfigError("no samples: y and probabilities are empty")
     if p.min() < 0 or p.max() > 1:
         raise ConfigError(
             "Brier score and calibration need probabilities in [0, 1]; got scores in "
@@ -882,7 +936,8 @@ def calibration_curve(
     """
     y = _binary(y)
     p = _probabilities(probabilities, y.size)
-    edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
+    n_bins = check_positive("n_bins", n_bins, integer=True)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
     b = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_bins - 1)
     counts = np.bincount(b, minlength=n_bins)
     sum_p = np.bincount(b, weights=p, minlength=n_bins)

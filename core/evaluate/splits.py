@@ -19,7 +19,8 @@ from numpy.typing import ArrayLike
 from scipy import fft, ndimage
 
 from brim.deprecation import positional_options
-from brim.errors import ConfigError, LeakageError
+from brim.errors import ConfigError, LeakageError, check_positive, warn
+from brim.evaluate.metrics import _group_ids
 
 __all__ = [
     "Fold",
@@ -84,6 +85,18 @@ def group_labels(groups: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.n
         raise ConfigError(
             f"groups and labels must be 1-D of the same length, got {g.shape} and {y.shape}"
         )
+    if y.dtype.kind not in "biuf" or (
+        y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y)))
+    ):
+        try:
+            shown = np.unique(y)[:10]
+        except TypeError:
+            shown = y[:10]
+        raise ConfigError(
+            f"labels must be integer class labels (0/1, or bool), got values {shown}; "
+            "map them to numbers first (e.g. malignant -> 1, benign -> 0) and drop missing ones"
+        )
+    g = _group_ids(g, g.size)
     uniq, inv = np.unique(g, return_inverse=True)
     inv = inv.ravel()
     gl = np.zeros(uniq.size, dtype=np.int64)
@@ -147,10 +160,20 @@ def grouped_kfold(
     False
     """
     uniq, gl, inv = group_labels(groups, labels)
+    n_splits = check_positive("n_splits", n_splits, integer=True)
     if n_splits < 2:
         raise ConfigError(f"n_splits must be >= 2, got {n_splits}")
     if uniq.size < n_splits:
         raise ConfigError(f"{uniq.size} groups cannot fill {n_splits} folds; use fewer folds")
+    per_class = np.bincount(gl)
+    rare = int(per_class[per_class > 0].min())
+    if rare < n_splits and (per_class > 0).sum() > 1:
+        c = int(np.flatnonzero(per_class == rare)[0])
+        warn(
+            f"only {rare} group(s) have label {c}, fewer than the {n_splits} folds: "
+            f"{n_splits - rare} test fold(s) hold no group of label {c} (their AUROC is "
+            "undefined); use fewer folds"
+        )
     sizes = np.bincount(inv, minlength=uniq.size)
     fold_of = _assign(gl, sizes, n_splits, np.random.default_rng(seed))
     sample_fold = fold_of[inv]

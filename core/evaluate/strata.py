@@ -41,6 +41,7 @@ from brim.evaluate.metrics import (
     _auroc_result,
     _binary,
     _cluster_bootstrap,
+    _group_ids,
     _scores,
     auroc,
     auroc_ci,
@@ -274,7 +275,7 @@ def stratified_auroc(
             "no stratum holds both classes: a within-stratum AUROC is undefined "
             "(use coarser strata)"
         )
-    g = None if groups is None else np.asarray(groups)
+    g = None if groups is None else _group_ids(groups, y.size)
     per: dict[str, AUROCResult | None] = {}
     for k, name in enumerate(names):
         m = st_idx == k
