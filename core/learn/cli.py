@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from brim.cli import register_learn
-from brim.errors import ConfigError, MissingFileError
+from brim.errors import ConfigError, MissingFileError, first_line
 
 _TOP = {"name", "data", "labels", "model", "train", "augment", "protocol", "audit", "output"}
 _DATA = {"files", "file", "var", "isel", "dims", "cache"}
@@ -101,6 +101,11 @@ def validate_config(cfg: Any) -> dict:
     if "files" in data and "csv" not in labels:
         raise ConfigError("config: per-file data need a labels 'csv' with key/label/group columns")
     _check_keys("model", cfg["model"], _MODEL, {"class"})
+    if not isinstance(cfg["model"].get("kwargs") or {}, dict):
+        raise ConfigError(
+            "config model 'kwargs' must be a mapping of argument: value, e.g. "
+            "{in_channels: 1}, not " + type(cfg["model"]["kwargs"]).__name__
+        )
     from brim.learn.models import MODELS
 
     if cfg["model"]["class"] not in set(MODELS) | {"logistic"}:
@@ -112,7 +117,12 @@ def validate_config(cfg: Any) -> dict:
 
     train_keys = set(TrainConfig.__dataclass_fields__)
     _check_keys("train", cfg.get("train"), train_keys)
-    _check_keys("augment", cfg.get("augment"), _AUGMENT)
+    augment = _check_keys("augment", cfg.get("augment"), _AUGMENT)
+    shift = augment.get("shift")
+    if shift not in (None, False, 0) and (
+        isinstance(shift, bool) or not isinstance(shift, int) or shift < 0
+    ):
+        raise ConfigError(f"config augment 'shift' must be a whole number of pixels, got {shift!r}")
     _check_keys("protocol", cfg.get("protocol"), _protocol_keys())
     audit = _check_keys("audit", cfg.get("audit"), _audit_keys())
     nuis = audit.get("nuisance", [])
@@ -137,6 +147,12 @@ def _read_csv(path: Path):
 def _column(df, name, what, path):
     if name not in df.columns:
         raise ConfigError(f"{path}: no column {name!r} for {what}; columns: {list(df.columns)}")
+    missing = df[name].isna()
+    if missing.any():
+        raise ConfigError(
+            f"{path}: column {name!r} ({what}) is empty in {int(missing.sum())} row(s), e.g. "
+            f"{df[missing].iloc[0].to_dict()}; fill them in or drop those rows"
+        )
     return df[name]
 
 
@@ -199,10 +215,23 @@ def _load_data(cfg: dict, base: Path):
             raise ConfigError(f"{path}: no variable {data['var']!r}; has {list(ds.data_vars)}")
         da = ds[data["var"]]
         if data.get("isel"):
-            da = da.isel(data["isel"])
+            try:
+                da = da.isel(data["isel"])
+            except (ValueError, KeyError, IndexError) as exc:
+                raise ConfigError(
+                    f"config data 'isel' {data['isel']} does not fit {data['var']!r} of sizes "
+                    f"{dict(da.sizes)}: {first_line(exc)}"
+                ) from None
         da = da.load()
         n = da.sizes[da.dims[0]]
         if "label_coord" in lab:
+            for key, default in (("label_coord", None), ("group_coord", "group")):
+                name_ = lab.get(key, default)
+                if name_ not in ds.variables:
+                    raise ConfigError(
+                        f"{path}: no coordinate or variable {name_!r} for labels {key!r}; has "
+                        f"{sorted(map(str, ds.variables))}"
+                    )
             y = np.asarray(ds[lab["label_coord"]].values)
             g = np.asarray(ds[lab.get("group_coord", "group")].values).astype(str)
         else:
@@ -227,7 +256,12 @@ def _nuisance(names, X, images, df, n):
         if name == "order":
             out[name] = np.arange(n, dtype=float)
         elif name in ("median", "mean", "std"):
-            arr = images if images is not None else X.inputs_for_hashing()
+            if images is not None:
+                arr = images
+            elif isinstance(X, np.ndarray):  # per-file data flattened for the logistic model
+                arr = X
+            else:
+                arr = X.inputs_for_hashing()
             fn = {"median": np.median, "mean": np.mean, "std": np.std}[name]
             out[name] = np.array([fn(np.asarray(a, dtype=float)) for a in arr])
         elif df is not None and name in df.columns:

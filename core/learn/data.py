@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from brim.errors import ConfigError, MissingFileError, SchemaError, require
+from brim.errors import ConfigError, MissingFileError, SchemaError, first_line, require
 
 if TYPE_CHECKING:  # the checker sees torch's own types; at run time torch is an optional extra
     import torch
@@ -557,10 +557,16 @@ class FileDataset(_Base):
                     f"{path}: no variable {self.var!r}; has {sorted(map(str, ds.data_vars))}"
                 )
             da = ds[self.var]
-            if self.isel:
-                da = da.isel(self.isel)
-            if self.dims is not None:
-                da = da.transpose(*self.dims)
+            try:
+                if self.isel:
+                    da = da.isel(self.isel)
+                if self.dims is not None:
+                    da = da.transpose(*self.dims)
+            except (ValueError, KeyError, IndexError) as exc:
+                raise ConfigError(
+                    f"{path}: isel={self.isel} / dims={self.dims} do not fit variable "
+                    f"{self.var!r} of sizes {dict(ds[self.var].sizes)}: {first_line(exc)}"
+                ) from None
             a = np.array(da.values, dtype=np.float32)
         finally:
             close = getattr(ds, "close", None)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
+import numbers
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -96,6 +98,21 @@ class TrainConfig:
     input_stats: bool = True
 
     def __post_init__(self):
+        checks = (("epochs", True), ("batch_size", True), ("lr", False), ("patience", True))
+        for name, whole in checks:
+            v = getattr(self, name)
+            if name == "patience" and v is None:
+                continue
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, numbers.Real)
+                or not math.isfinite(v)
+                or (whole and v != int(v))
+            ):
+                kind = "a whole number" if whole else "a finite number"
+                raise ConfigError(f"TrainConfig {name} must be {kind}, got {v!r}")
+            if whole and not isinstance(v, numbers.Integral):
+                setattr(self, name, int(v))  # 10.0 from a config file
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ConfigError("TrainConfig needs epochs >= 1, batch_size >= 1 and lr > 0")
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
