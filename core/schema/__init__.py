@@ -378,6 +378,12 @@ def expect_dataset(
             f"got the xarray DataArray{name} (dims {obj.dims}), not {want}: pass the Dataset it "
             f"came from (ds, not {sel}), or make one with {to_ds}"
         )
+    if isinstance(obj, xr.DataTree):
+        node = next(iter(obj.children), "NODE")
+        raise SchemaError(
+            f"got a DataTree (a multi-modal session), not {want}: pass one node's Dataset, "
+            f"e.g. tree[{node!r}].to_dataset(); check a whole tree with tree.brim.validate()"
+        )
     how = f"read it with {reader}" if reader else "pass the Dataset the earlier step returned"
     if builder is not None:
         how += f" or build it with {builder}"
