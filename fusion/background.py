@@ -72,6 +72,10 @@ def pair_distances(meas: xr.Dataset) -> np.ndarray:
     >>> rho.shape, round(float(rho.min()) * 1e3, 1), round(float(rho.max()) * 1e3, 1)  # mm
     ((9, 14), 27.0, 84.9)
     """
+    from brim.schema import expect_dataset, validate
+
+    expect_dataset(meas, "optical_measurement")
+    validate(meas, "optical_measurement")
     sx = np.asarray(meas.source_x.values, dtype=np.float64)
     sy = np.asarray(meas.source_y.values, dtype=np.float64)
     dx = np.asarray(meas.detector_x.values, dtype=np.float64)

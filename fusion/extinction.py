@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from brim import provenance
 from brim.deprecation import positional_options
-from brim.errors import FormatError
+from brim.errors import ConfigError, FormatError, check_vector
 from brim.io import check_input_file, read_table, write_text
 
 __all__ = ["read_extinction", "extinction_at", "write_extinction_subset", "DEFAULT_EXTINCTION"]
@@ -255,7 +255,12 @@ def extinction_at(wavelengths: ArrayLike, *, extinction: xr.Dataset | None = Non
     [[816.0, 761.72]]
     """
     ext = read_extinction() if extinction is None else extinction
-    wl = np.atleast_1d(np.asarray(wavelengths, dtype=np.float64))
+    if not isinstance(ext, xr.Dataset) or not {"eps_hbo2", "eps_hb"} <= set(ext.variables):
+        raise ConfigError(
+            "extinction must be the table brim.fusion.read_extinction(path) returns (eps_hbo2 "
+            f"and eps_hb over wavelength), got {type(extinction).__name__}"
+        )
+    wl = check_vector("wavelengths (nm)", np.atleast_1d(np.asarray(wavelengths, dtype=np.float64)))
     t = ext.wavelength.values
     if wl.min() < t.min() or wl.max() > t.max():
         raise FormatError(

@@ -41,6 +41,10 @@ __all__ = [
 
 
 def _image2d(ds, var):
+    if not isinstance(ds, xr.DataArray):
+        from brim.schema import expect_dataset
+
+        expect_dataset(ds, "mask", builder="brim.fusion.synthetic_ultrasound")
     if isinstance(ds, xr.DataArray):
         da = ds
     else:
@@ -150,6 +154,15 @@ def apply_affine(
     from scipy import ndimage
 
     m = np.asarray(matrix, float)
+    if m.shape != (3, 3):
+        raise ConfigError(f"matrix must be a 3 x 3 homogeneous affine matrix, got shape {m.shape}")
+    if isinstance(image, xr.Dataset):
+        raise ConfigError("image must be a 2-D array, not a Dataset: pass us['image'].values")
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ConfigError(
+            f"image must be a 2-D array (e.g. us['image'].values), got {image.ndim}-D"
+        )
     return ndimage.affine_transform(
         np.asarray(image, float), m[:2, :2], offset=m[:2, 2], order=order, cval=cval
     )
@@ -293,9 +306,23 @@ def _modalities(features: dict[str, np.ndarray], labels, train, test):
         holds NaN or infinite values in the training or test cases, or the training labels hold
         one class only.
     """
-    if not features:
-        raise ConfigError("features is empty: give at least one modality")
+    if not isinstance(features, dict) or not features:
+        raise ConfigError(
+            "features must be a non-empty dict of modality name -> (cases, features) array, "
+            f"e.g. {{'us': x_us, 'optical': x_opt}}, got {type(features).__name__}"
+        )
     y = np.asarray(labels)
+    for what, idx in (("train", train), ("test", test)):
+        i = np.asarray(idx)
+        ok = i.size > 0 and (
+            (i.dtype == bool and i.shape == y.shape)
+            or (i.dtype.kind in "iu" and i.ndim == 1 and -len(y) <= i.min() and i.max() < len(y))
+        )
+        if not ok:
+            raise ConfigError(
+                f"{what} must select cases: integer indices in [0, {len(y)}) or a boolean mask "
+                f"of {len(y)} cases, not empty"
+            )
     xs = {}
     for name, v in features.items():
         x = np.atleast_2d(np.asarray(v, float).T).T
@@ -458,6 +485,15 @@ def us_features(us: xr.Dataset) -> dict[str, float]:
     from scipy import ndimage
     from skimage.measure import perimeter, regionprops
 
+    from brim.schema import expect_dataset
+
+    expect_dataset(us, "mask", builder="brim.fusion.segment")
+    missing = [v for v in ("image", "mask") if v not in us.data_vars]
+    if missing:
+        raise SchemaError(
+            f"us_features needs a B-mode Dataset with 'image' and a lesion 'mask' (brim.fusion."
+            f"segment adds it); this one lacks {missing} (it holds {list(us.data_vars)})"
+        )
     m = np.asarray(us["mask"].values) > 0
     if not m.any():
         raise ConfigError("empty lesion mask: no ultrasound features")
@@ -502,6 +538,9 @@ def optical_features(hb: xr.Dataset) -> dict[str, float]:
     >>> optical_features(hb[["hbt"]])  # no ROI
     {'max_hbt': 60.0}
     """
+    from brim.fusion.reconstruction import _map_var
+
+    _map_var(hb, "hbt", builder="brim.fusion.hemoglobin")  # hbt: hemoglobin's output
     feats = {}
     if "lesion_hbt" in hb:
         feats["lesion_hbt"] = float(hb["lesion_hbt"])

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from brim.deprecation import positional_options
+from brim.errors import ConfigError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,14 +80,26 @@ def plot_measurement(
     """
     from brim.fusion.background import pair_distances
 
+    rho = pair_distances(meas).ravel() * 1e3  # m -> mm for display (checks meas)
+    _wavelength_index(meas, wavelength)
     ax = _ax(ax)
-    rho = pair_distances(meas).ravel() * 1e3  # m -> mm for display
     a = meas.amplitude.isel(wavelength=wavelength).values.ravel()
     ax.plot(rho, np.log(rho**2 * a), "o", ms=3, **kw)
     ax.set_xlabel("source-detector distance (mm)")
     ax.set_ylabel(r"ln($\rho^2$ A)")
     ax.set_title(f"{float(meas.wavelength[wavelength]):g} nm")
     return ax
+
+
+def _wavelength_index(ds: xr.Dataset, wavelength: object) -> None:
+    """ConfigError unless ``wavelength`` indexes ``ds.wavelength`` (an index, not nm)."""
+    n = ds.sizes.get("wavelength", 0)
+    if not isinstance(wavelength, (int, np.integer)) or not -n <= wavelength < n:
+        nm = [float(v) for v in ds["wavelength"].values] if "wavelength" in ds.coords else []
+        raise ConfigError(
+            f"wavelength is an index into the {n} wavelengths {nm} nm (0 to {n - 1}), "
+            f"got {wavelength!r}"
+        )
 
 
 def plot_map(da: xr.DataArray, *, ax: Axes | None = None, cmap: str = "magma", **kw) -> Axes:
@@ -122,9 +135,17 @@ def plot_map(da: xr.DataArray, *, ax: Axes | None = None, cmap: str = "magma", *
     >>> ax.get_xlabel(), ax.get_ylabel(), len(ax.figure.axes)  # map and colour bar
     ('x (mm)', 'y (mm)', 2)
     """
-    ax = _ax(ax)
+    if not isinstance(da, xr.DataArray):
+        raise ConfigError(
+            f"plot_map needs a 2-D xarray.DataArray with coordinates (e.g. ds['hbt'].isel(z=0)),"
+            f" got {type(da).__name__}"
+        )
     if da.ndim != 2:
-        raise ValueError(f"plot_map needs a 2-D map, got dims {da.dims}")
+        raise ConfigError(
+            f"plot_map needs a 2-D map, got dims {da.dims}: select one plane, e.g. "
+            f"da.isel({', '.join(f'{d}=0' for d in da.dims[:-2])})"
+        )
+    ax = _ax(ax)
     ydim, xdim = (str(d) for d in da.dims)
     x, xu = _display(da, xdim)
     y, yu = _display(da, ydim)
@@ -180,8 +201,12 @@ def plot_depth_slices(
     >>> ax.figure.axes[1].get_ylabel()
     'hbt (uM)'
     """
+    from brim.fusion.reconstruction import _map_var
+
+    da = _map_var(ds, var)
+    if wavelength is not None and "wavelength" in da.dims:
+        _wavelength_index(ds, wavelength)
     ax = _ax(ax)
-    da = ds[var]
     if "wavelength" in da.dims:
         da = da.isel(wavelength=0 if wavelength is None else wavelength)
     da = da.transpose("z", "y", "x")
@@ -244,7 +269,9 @@ def plot_volume_mip(ds: xr.Dataset, var: str, *, ax: Axes | None = None, **kw) -
     >>> ax.get_xlabel(), ax.figure.axes[1].get_ylabel()
     ('x (mm)', 'hbt (max over z) (uM)')
     """
-    da = ds[var]
+    from brim.fusion.reconstruction import _map_var
+
+    da = _map_var(ds, var)
     for d in list(da.dims):
         if d not in ("z", "y", "x"):
             da = da.isel({d: 0})
@@ -280,6 +307,16 @@ def plot_ultrasound(us: xr.Dataset, *, ax: Axes | None = None, contour: bool = T
     >>> ax.get_xlabel(), ax.get_ylabel(), bool(ax.yaxis_inverted())  # depth grows downwards
     ('x (mm)', 'depth (mm)', True)
     """
+    from brim.schema import expect_dataset
+
+    expect_dataset(us, "mask", builder="brim.fusion.synthetic_ultrasound")
+    if "image" not in us.data_vars or set(us["image"].dims) != {"y", "x"}:
+        raise ConfigError(
+            "plot_ultrasound needs a B-mode Dataset with 'image' on (y, x) (y = depth), got "
+            f"variables {[str(v) for v in us.data_vars]}"
+            + (f" with image dims {us['image'].dims}" if "image" in us.data_vars else "")
+        )
+    us = us.transpose("y", "x", ...)
     ax = _ax(ax)
     x, xu = _display(us.image, "x")
     y, yu = _display(us.image, "y")

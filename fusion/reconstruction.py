@@ -190,6 +190,32 @@ class LesionRoi:
         return _inside(pts, self.center, self.semi_axes)
 
 
+def _map_var(ds: object, var: str, *, builder: str = "brim.fusion.reconstruct") -> xr.DataArray:
+    """``ds[var]`` of a map Dataset, or SchemaError/ConfigError naming what was given.
+
+    A path, array or DataArray is told to pass the Dataset; a missing variable is named with the
+    variables the Dataset holds (``hbt`` is in :func:`hemoglobin`'s output, ``delta_mua`` in
+    :func:`reconstruct`'s).
+    """
+    from brim.schema import expect_dataset
+
+    expect_dataset(ds, "reconstruction", builder=builder)
+    assert isinstance(ds, xr.Dataset)
+    if not isinstance(var, str) or var not in ds.data_vars:
+        have = [str(v) for v in ds.data_vars]
+        raise ConfigError(f"the Dataset has no variable {var!r}; it holds {have}")
+    return ds[var]
+
+
+def _expect_roi(roi: object) -> None:
+    """ConfigError unless ``roi`` is a :class:`LesionRoi` (a bare centre tuple is not one)."""
+    if not isinstance(roi, LesionRoi):
+        raise ConfigError(
+            f"roi must be a LesionRoi, e.g. LesionRoi(center=(x, y, z), semi_axes=r) in m (or "
+            f"pass us= a mask), got {type(roi).__name__}"
+        )
+
+
 def _inside(pts, center, semi_axes) -> np.ndarray:
     p = (np.asarray(pts, float) - center) / semi_axes
     return np.sum(p * p, axis=-1) <= 1.0
@@ -300,6 +326,10 @@ def roi_from_mask(
     >>> [round(v * 1e3, 1) for v in roi.center], round(roi.semi_axes[2] * 1e3, 1)  # mm
     ([5.0, 0.0, 20.0], 7.5)
     """
+    if not isinstance(us, xr.DataArray):
+        from brim.schema import expect_dataset
+
+        expect_dataset(us, "mask", builder="brim.fusion.segment")
     if isinstance(us, xr.Dataset):
         if var not in us:
             raise SchemaError(
@@ -446,6 +476,12 @@ def dual_mesh(
     extent = check_positive("extent (m)", extent)
     depth = check_positive("depth (m)", depth)
     fine = check_positive("fine voxel (m)", fine)
+    _expect_roi(roi)
+    if np.ndim(coarse) != 1 or np.size(coarse) != 2:
+        raise ConfigError(
+            f"coarse must be two cell sizes (lateral, depth) in m, e.g. (0.01, 0.005), got "
+            f"{coarse!r}"
+        )
     cl, cz = (check_positive("coarse cell (m)", v) for v in coarse)
     check_plausible_m([extent, depth, fine, cl, cz], "mesh sizes (extent, depth, fine, coarse)")
     # the mesh is built in mm, the unit of the diffusion kernels and of mm-1 coefficients
@@ -1074,8 +1110,23 @@ def reconstruct(
                 "give the lesion region: an ultrasound mask (us=) or a LesionRoi (roi=)"
             )
         roi = roi_from_mask(us)
-    if not np.isfinite(alpha) or alpha < 0:
-        raise ConfigError(f"alpha must be a finite number >= 0, got {alpha}")
+    _expect_roi(roi)
+    try:
+        alpha_value = float(alpha)
+    except (TypeError, ValueError):
+        alpha_value = float("nan")
+    if not np.isfinite(alpha_value) or alpha_value < 0:
+        raise ConfigError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    alpha = alpha_value
+    if background is not None and (
+        not isinstance(background, xr.Dataset) or not {"mua", "musp"} <= set(background.data_vars)
+    ):
+        raise ConfigError(
+            "background must be the Dataset brim.fusion.fit_background(reference) returns (mua "
+            f"and musp per wavelength), got {type(background).__name__}"
+            + (" without mua/musp" if isinstance(background, xr.Dataset) else "")
+            + "; a reference measurement goes in reference="
+        )
     outside_penalty = check_positive("outside_penalty", outside_penalty)
     if solver == "cgls":
         iterations = check_positive("iterations", iterations, integer=True)
@@ -1410,10 +1461,7 @@ def lesion_summary(recon: xr.Dataset, *, var: str = "delta_mua", threshold: floa
     >>> s["center_mm"], s["peak"]
     ([1.0, 2.0, 3.0], 1.0)
     """
-    from brim.schema import expect_dataset
-
-    expect_dataset(recon, "reconstruction", builder="brim.fusion.reconstruct")
-    da = recon[var]
+    da = _map_var(recon, var)
     if "wavelength" in da.dims:
         da = da.isel(wavelength=0)
     v = np.nan_to_num(da.transpose("z", "y", "x").values)

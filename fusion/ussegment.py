@@ -1298,7 +1298,13 @@ def threshold_segment(
     from scipy import ndimage
     from skimage.filters import threshold_otsu
 
+    if isinstance(image, xr.Dataset):
+        raise ConfigError("image must be a 2-D array, not a Dataset: pass us['image'].values")
     image = np.asarray(image, float)
+    if image.ndim != 2:
+        raise ConfigError(f"image must be a 2-D B-mode array, got shape {image.shape}")
+    if not np.isfinite(image).any():
+        raise ConfigError("image holds no finite pixel value")
     sigma = max(1.0, image.shape[0] / 64)
     scale = (1.0, 1.0)
     if spacing is not None:
