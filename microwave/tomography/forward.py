@@ -301,9 +301,9 @@ def field_set_dataset(
                 f"{name} has shape {a.shape}; expected (freq, tx, rx) = {want} from freq, tx_x "
                 f"and rx_x"
             )
-    for name, a, n in (("tx_y", tx_y, sizes["tx"]), ("rx_y", rx_y, sizes["rx"])):
-        if np.size(a) != n:
-            raise SchemaError(f"{name} has {np.size(a)} values, {name[:2]}_x {n}")
+    for name, ys, n in (("tx_y", tx_y, sizes["tx"]), ("rx_y", rx_y, sizes["rx"])):
+        if np.size(ys) != n:
+            raise SchemaError(f"{name} has {np.size(ys)} values, {name[:2]}_x {n}")
     data: dict[str, Any] = {
         "total_field": (("freq", "tx", "rx"), total, {"units": "V/m"}),
         "incident_field": (("freq", "tx", "rx"), incident, {"units": "V/m"}),
@@ -350,8 +350,9 @@ def _xy_positions(what: str, name: str, value: Any) -> tuple[np.ndarray, np.ndar
             f"{name} must be (x, y): two 1-D arrays of {what} positions in m of one length "
             f"(e.g. ring_positions(n, radius); an (N, 2) array arr as tuple(arr.T)), got {got}"
         )
-    return tuple(  # type: ignore[return-value]
-        check_vector(f"{what} {c} positions (m)", p) for c, p in zip("xy", parts, strict=True)
+    return (
+        check_vector(f"{what} x positions (m)", parts[0]),
+        check_vector(f"{what} y positions (m)", parts[1]),
     )
 
 
