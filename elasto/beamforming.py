@@ -19,6 +19,7 @@ from brim import provenance, schema
 from brim.backend import resolve_backend, to_numpy
 from brim.errors import ConfigError, check_positive, check_vector
 
+from ._checks import image_var
 from .beamform_kernels import das_cupy, das_numba, das_numpy
 from .readers import make_rf_frames
 
@@ -181,6 +182,14 @@ def iq_demodulate(rf: ArrayLike, fs: float, fc: float, *, axis: int = -2) -> np.
     return ana * ph
 
 
+def _rf(rf: xr.Dataset) -> xr.DataArray:
+    """The ``rf`` of an rf_frames Dataset on (frame, depth, line), or SchemaError."""
+    return image_var(
+        rf, "rf", ("frame", "depth", "line"), arg="rf", kind="rf_frames",
+        builder="brim.elasto.make_rf_frames",
+    )  # fmt: skip
+
+
 def envelope(rf: xr.Dataset, *, axis: int = -2) -> xr.Dataset:
     """Envelope (magnitude of the analytic signal) of RF, or magnitude of IQ.
 
@@ -211,6 +220,7 @@ def envelope(rf: xr.Dataset, *, axis: int = -2) -> xr.Dataset:
     >>> env.dims, bool(np.allclose(env.values[0, 32:96], 1.0, atol=1e-2))
     (('frame', 'depth', 'line'), True)
     """
+    schema.expect_dataset(rf, "rf_frames", arrays=True)  # a path is told to read the file
     if not isinstance(rf, xr.Dataset):
         import warnings
 
@@ -222,7 +232,7 @@ def envelope(rf: xr.Dataset, *, axis: int = -2) -> xr.Dataset:
         )
         arr = np.asarray(rf)
         return np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=axis))
-    arr = rf["rf"].values
+    arr = _rf(rf).values
     env = np.abs(arr) if np.iscomplexobj(arr) else np.abs(hilbert(arr, axis=1))
     return rf.assign(envelope=(("frame", "depth", "line"), env, {"units": "1"}))
 
@@ -251,6 +261,7 @@ def bmode(rf: xr.Dataset, *, dynamic_range: float = 60.0) -> xr.DataArray:
     """
     if dynamic_range <= 0:
         raise ConfigError("dynamic_range must be positive (dB)")
+    _rf(rf)  # an array here is refused (envelope would return an array)
     env = envelope(rf)["envelope"].values
     ref = env.max()
     db = 20 * np.log10(np.maximum(env, ref * 1e-12) / (ref if ref > 0 else 1.0))

@@ -88,8 +88,16 @@ def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
     ConfigError
         A frame index is out of range or both name the same frame.
     FormatError
-        Frames of different shapes, not 2-D, or complex (IQ).
+        Frames of different shapes, not 2-D, complex (IQ), or not finite (NaN or inf).
     """
+    if not (
+        isinstance(frames, (tuple, list))
+        and len(frames) == 2
+        and all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in frames)
+    ):
+        raise ConfigError(
+            f"frames must be two frame indices (pre, post), e.g. (0, 1); got {frames!r}"
+        )
     for frame in (pre, post):
         if frame is not None:
             schema.expect_dataset(frame, "rf_frames", arrays=True)
@@ -123,6 +131,10 @@ def frame_pair(pre, post=None, *, frames: tuple[int, int] = (0, 1)):
         )
     if np.iscomplexobj(a) or np.iscomplexobj(b):
         raise FormatError("displacement estimation needs real RF; got complex (IQ) data")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise FormatError(
+            "the RF frames contain NaN or infinite samples; displacement estimation needs finite RF"
+        )
     return np.ascontiguousarray(a, float), np.ascontiguousarray(b, float), meta
 
 
@@ -342,6 +354,10 @@ def estimate_displacement(
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < max_strain < 0.5:
         raise ConfigError("max_strain must be in (0, 0.5)")
+    if isinstance(lateral_search, bool) or not isinstance(lateral_search, (int, np.integer)):
+        raise ConfigError(f"lateral_search must be an integer >= 0, got {lateral_search!r}")
+    if lateral_search < 0:
+        raise ConfigError(f"lateral_search must be an integer >= 0, got {lateral_search}")
     if method == "glue":
         from .glue import glue_displacement  # glue imports this module: keep the import local
 

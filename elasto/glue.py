@@ -468,9 +468,7 @@ def glue_displacement(
         check_positive("passes", passes, integer=True)
     check_positive("cg_iterations", cg_iterations, integer=True)
     check_positive("tolerance", tolerance)
-    a64, b64, meta = frame_pair(pre, post, frames=frames)
-    if not (np.isfinite(a64).all() and np.isfinite(b64).all()):
-        raise FormatError("the RF frames contain NaN or infinite samples; GLUE needs finite RF")
+    a64, b64, meta = frame_pair(pre, post, frames=frames)  # refuses NaN or infinite RF
     rms = float(np.sqrt(np.mean(np.square(a64))))
     if not rms > 0:
         raise FormatError("the pre-compression frame is all zeros")

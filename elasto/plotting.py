@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from brim.errors import ConfigError
+
+from ._checks import image_var
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -84,8 +88,11 @@ def plot_bmode(
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('lateral (mm)', 'depth (mm)')
     """
-    from .beamforming import bmode
+    from .beamforming import _rf, bmode
 
+    n = _rf(rf).sizes["frame"]
+    if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)) or not -n <= frame < n:
+        raise ConfigError(f"frame must be an integer index in [-{n}, {n}), got {frame!r}")
     img = bmode(rf.isel(frame=[frame]), dynamic_range=dynamic_range).values[0]
     return _draw(
         _axes(ax), img, rf, title=f"B-mode ({dynamic_range:g} dB)", cmap="gray",
@@ -136,7 +143,9 @@ def plot_elastogram(
     >>> ax.get_title(), ax.figure.axes[-1].get_ylabel()
     ('elastogram (ncc)', 'compressive strain (%)')
     """
-    e = -100 * strain["strain"].values
+    from .strain import _strain
+
+    e = -100 * _strain(strain).values
     if vmax is None:
         vmax = float(np.nanpercentile(np.abs(e), 98)) if np.isfinite(e).any() else 1.0
     kw.setdefault("cmap", "cividis")
@@ -179,7 +188,12 @@ def plot_displacement(
     >>> ax.get_ylabel(), ax.figure.axes[-1].get_ylabel()
     ('depth (mm)', 'lateral displacement (um)')
     """
-    v = disp[component].values * 1e6
+    if component not in ("axial", "lateral"):
+        raise ConfigError(f"component must be 'axial' or 'lateral', got {component!r}")
+    v = image_var(
+        disp, component, ("depth", "line"), arg="disp", kind="displacement",
+        builder="brim.elasto.estimate_displacement",
+    ).values * 1e6  # fmt: skip
     return _draw(
         _axes(ax), v, disp, cmap="viridis", colorbar=f"{component} displacement (um)", **kw
     )

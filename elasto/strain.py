@@ -34,8 +34,10 @@ from scipy.ndimage import binary_dilation, binary_erosion, convolve1d
 
 from brim import provenance
 from brim.deprecation import renamed_names
-from brim.errors import ConfigError, warn
-from brim.schema import expect_dataset, stamp
+from brim.errors import ConfigError, SchemaError, warn
+from brim.schema import stamp
+
+from ._checks import image_var
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +152,19 @@ def strain_image(
     >>> strain.strain.dims, float(np.nanmedian(strain.strain))  # NaN within kernel // 2 of the ends
     (('depth', 'line'), -0.01)
     """
-    expect_dataset(displacement, "displacement", builder="brim.elasto.estimate_displacement")
-    ax = displacement["axial_samples"].values
+    axial, corr = (
+        image_var(
+            displacement, name, ("depth", "line"), arg="displacement", kind="displacement",
+            builder="brim.elasto.estimate_displacement",
+        )
+        for name in ("axial_samples", "correlation")
+    )  # fmt: skip
+    if "row" not in displacement.coords:
+        raise SchemaError(
+            "displacement: no 'row' coordinate (the RF sample of each window centre, on depth); "
+            "pass the Dataset brim.elasto.estimate_displacement returned"
+        )
+    ax = axial.values
     if median is not None:
         if isinstance(median, bool) or not isinstance(median, (int, np.integer)) or median < 1:
             raise ConfigError(f"median must be an odd positive integer or None, got {median!r}")
@@ -169,12 +182,12 @@ def strain_image(
     ds = xr.Dataset(
         {
             "strain": (("depth", "line"), eps, {"units": "1", "long_name": "axial strain"}),
-            "correlation": displacement["correlation"],
+            "correlation": corr,
         },
         coords=displacement.coords,
         attrs={"method": displacement.attrs.get("method", "")},
     )
-    _warn_unreliable(eps, displacement["correlation"].values, kernel // 2)
+    _warn_unreliable(eps, corr.values, kernel // 2)
     if ds["depth"].attrs.get("units") == "m":  # the brim schema needs physical coordinates
         ds = stamp(ds, "strain_image")
     return ds  # @provenance.step appends this step to the displacement's chain
@@ -288,6 +301,17 @@ class StrainRoi:
     bounds: tuple[float, ...]
     shape: str = "rect"
 
+    def __post_init__(self) -> None:
+        n = {"rect": 4, "circle": 3}.get(self.shape)
+        if n is None:
+            raise ConfigError(f"StrainRoi shape {self.shape!r} unknown; use 'rect' or 'circle'")
+        if len(self.bounds) != n:
+            raise ConfigError(
+                f"a {self.shape} StrainRoi needs {n} bounds "
+                f"({'depth0, depth1, line0, line1' if n == 4 else 'depth, line, radius'}), "
+                f"got {len(self.bounds)}"
+            )
+
     @classmethod
     def parse(cls, text: str) -> StrainRoi:
         """Parse ``"rect:z0,z1,x0,x1"`` or ``"circle:zc,xc,r"`` (numbers in the image's units).
@@ -326,7 +350,7 @@ class StrainRoi:
         return cls(vals, kind)
 
 
-def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
+def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi, *, arg: str = "roi") -> np.ndarray:
     """Boolean mask (depth, line) of ``roi`` on the image grid.
 
     Parameters
@@ -335,6 +359,8 @@ def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
         Anything with ``depth`` and ``line`` coordinates (in the ROI's units).
     roi : StrainRoi
         The region.
+    arg : str
+        The ROI's argument name, for the messages.
 
     Returns
     -------
@@ -344,8 +370,13 @@ def roi_mask(image: xr.DataArray | xr.Dataset, roi: StrainRoi) -> np.ndarray:
     Raises
     ------
     ConfigError
-        The ROI holds no pixel of the image.
+        ``roi`` is not a StrainRoi, or holds no pixel of the image.
     """
+    if not isinstance(roi, StrainRoi):
+        raise ConfigError(
+            f"{arg} must be a StrainRoi, e.g. StrainRoi((depth0, depth1, line0, line1)) in m "
+            f"or StrainRoi.parse('rect:z0,z1,x0,x1'); got {type(roi).__name__}"
+        )
     z = image["depth"].values[:, None]
     x = image["line"].values[None, :]
     if roi.shape == "rect":
@@ -389,6 +420,14 @@ class StrainRatio:
     reference_pixels: int
 
 
+def _strain(strain: xr.Dataset) -> xr.DataArray:
+    """The ``strain`` of a strain image on (depth, line), or SchemaError (see image_var)."""
+    return image_var(
+        strain, "strain", ("depth", "line"), arg="strain", kind="strain_image",
+        builder="brim.elasto.strain_image",
+    )  # fmt: skip
+
+
 def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) -> StrainRatio:
     """Strain ratio: mean ``|strain|`` in the reference (fat) ROI over that in the lesion ROI.
 
@@ -418,10 +457,9 @@ def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) ->
     >>> round(r.ratio, 3)
     4.0
     """
-    expect_dataset(strain, "strain_image", builder="brim.elasto.strain_image")
-    eps = np.abs(strain["strain"].values)
-    ml = roi_mask(strain, lesion) & np.isfinite(eps)
-    mr = roi_mask(strain, reference) & np.isfinite(eps)
+    eps = np.abs(_strain(strain).values)
+    ml = roi_mask(strain, lesion, arg="lesion") & np.isfinite(eps)
+    mr = roi_mask(strain, reference, arg="reference") & np.isfinite(eps)
     if not ml.any() or not mr.any():
         raise ConfigError("an ROI holds only invalid (NaN) strain values")
     el, er = float(eps[ml].mean()), float(eps[mr].mean())
@@ -543,13 +581,13 @@ def elasticity_score(
     ...  for eps in (hard, hard_around)]
     [4, 5]
     """
-    eps = np.abs(strain["strain"].values)
+    eps = np.abs(_strain(strain).values)
     valid = np.isfinite(eps)
     ref = np.nanmedian(eps)
     if not np.isfinite(ref) or ref <= 0:
         raise ConfigError("strain image has no valid strain")
     low = (eps < threshold * ref) & valid
-    m = roi_mask(strain, lesion) & valid
+    m = roi_mask(strain, lesion, arg="lesion") & valid
     npx = max(int(round(np.sqrt(m.sum() / np.pi) * rim_fraction)), 1)
     core = binary_erosion(m, iterations=npx)
     rim = m & ~core

@@ -1,0 +1,126 @@
+"""Plausible notebook mistakes with brim.elasto's Python API: each works or raises a BrimError.
+
+Found by a sweep of wrong inputs (arrays, paths, wrong kinds, transposed dims, tuples for
+ROIs, NaN in RF) over the public steps; before the fixes each of these escaped as a
+KeyError, AttributeError, IndexError, SystemError or a NumPy/xarray ValueError.
+"""
+
+import matplotlib
+import numpy as np
+import pytest
+
+import brim
+import brim.data
+import brim.elasto as E
+from brim.errors import ConfigError, FormatError, SchemaError
+
+matplotlib.use("Agg")
+
+LESION = (0.0085, 0.0115, 0.0135, 0.0165)  # around the sample's stiff inclusion (m)
+REFERENCE = (0.0085, 0.0115, 0.002, 0.005)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return brim.open(brim.data.sample_path("elasto_phantom_pair"))
+
+
+@pytest.fixture(scope="module")
+def disp(pair):
+    return E.estimate_displacement(pair)
+
+
+@pytest.fixture(scope="module")
+def strain(disp):
+    return E.strain_image(disp)
+
+
+@pytest.mark.parametrize("step", ["strain_ratio", "elasticity_score", "plot_elastogram"])
+def test_a_displacement_where_a_strain_image_belongs_is_named(disp, step):
+    args = (disp,) if step == "plot_elastogram" else (disp, E.StrainRoi(LESION))
+    if step == "strain_ratio":
+        args += (E.StrainRoi(REFERENCE),)
+    with pytest.raises(SchemaError, match=r"strain: .*'strain' variable.*strain_image"):
+        getattr(E, step)(*args)
+
+
+@pytest.mark.parametrize("wrong", ["pair", "strain"])
+def test_strain_image_of_another_kind_is_named(pair, strain, wrong):
+    with pytest.raises(SchemaError, match=r"displacement: .*estimate_displacement"):
+        E.strain_image({"pair": pair, "strain": strain}[wrong])
+
+
+@pytest.mark.parametrize("step", ["envelope", "bmode", "plot_bmode"])
+def test_rf_steps_name_a_strain_image(strain, step):
+    with pytest.raises(SchemaError, match=r"rf: .*'rf' variable.*make_rf_frames"):
+        getattr(E, step)(strain)
+
+
+def test_bmode_and_plot_bmode_of_an_array_are_refused(pair):
+    for step in (E.bmode, E.plot_bmode):
+        with pytest.raises(SchemaError, match="NumPy array"):
+            step(pair["rf"].values)
+
+
+def test_envelope_of_a_path_says_read_it_first():
+    path = brim.data.sample_path("elasto_phantom_pair")
+    with pytest.raises(SchemaError, match="read it first"):
+        E.envelope(str(path))
+
+
+def test_transposed_images_give_the_same_numbers(pair, disp, strain):
+    lesion, ref = E.StrainRoi(LESION), E.StrainRoi(REFERENCE)
+    flipped = strain.transpose("line", "depth")
+    assert E.strain_ratio(flipped, lesion, ref) == E.strain_ratio(strain, lesion, ref)
+    assert E.elasticity_score(flipped, lesion) == E.elasticity_score(strain, lesion)
+    np.testing.assert_array_equal(
+        E.strain_image(disp.transpose("line", "depth"))["strain"].values,
+        strain["strain"].values,
+    )
+    np.testing.assert_array_equal(
+        E.envelope(pair.transpose("frame", "line", "depth", ...))["envelope"].values,
+        E.envelope(pair)["envelope"].values,
+    )
+
+
+@pytest.mark.parametrize("roi", [LESION, "rect:0.0085,0.0115,0.0135,0.0165"])
+def test_a_roi_that_is_not_a_strain_roi_is_named(strain, roi):
+    with pytest.raises(ConfigError, match="lesion must be a StrainRoi"):
+        E.strain_ratio(strain, roi, E.StrainRoi(REFERENCE))
+    with pytest.raises(ConfigError, match="lesion must be a StrainRoi"):
+        E.elasticity_score(strain, roi)
+
+
+def test_a_strain_roi_with_the_wrong_number_of_bounds_is_refused():
+    with pytest.raises(ConfigError, match="rect StrainRoi needs 4 bounds"):
+        E.StrainRoi((0.01, 0.01, 0.002))
+    with pytest.raises(ConfigError, match="shape 'ellipse' unknown"):
+        E.StrainRoi((0.01, 0.01, 0.002, 0.003), "ellipse")
+
+
+def test_nan_in_the_rf_is_named(pair):
+    rf = pair["rf"].values.copy()
+    rf[:, :100] = np.nan
+    with pytest.raises(FormatError, match="NaN or infinite"):
+        E.estimate_displacement(pair.assign(rf=(pair["rf"].dims, rf)))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"lateral_search": -1}, {"frames": 0}, {"frames": (0,)}, {"frames": (0.0, 1.0)}],
+)
+def test_bad_displacement_options_are_named(pair, kw):
+    with pytest.raises(ConfigError, match=next(iter(kw))):
+        E.estimate_displacement(pair, **kw)
+
+
+def test_plot_bmode_frame_out_of_range(pair):
+    with pytest.raises(ConfigError, match="frame must be an integer index"):
+        E.plot_bmode(pair, frame=5)
+
+
+def test_plot_displacement_of_a_strain_image_or_an_unknown_component(disp, strain):
+    with pytest.raises(SchemaError, match="disp: "):
+        E.plot_displacement(strain)
+    with pytest.raises(ConfigError, match="component must be"):
+        E.plot_displacement(disp, component="vertical")
