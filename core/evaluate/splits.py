@@ -334,6 +334,22 @@ def input_hashes(inputs: Sequence[ArrayLike] | np.ndarray) -> tuple[list[str], n
     return exact, np.array(ph, dtype=np.uint64)
 
 
+def _positions(idx, n, name) -> np.ndarray:
+    """Sample positions ``idx`` as int64 in ``[-n, n)``, or ConfigError (a boolean mask, a
+    position past the end)."""
+    a = np.asarray(idx)
+    if a.dtype == bool:
+        raise ConfigError(
+            f"{name} is a boolean mask; give sample positions, e.g. np.flatnonzero(mask)"
+        )
+    a = a.astype(np.int64)
+    if a.size and (a.min() < -n or a.max() >= n):
+        raise ConfigError(
+            f"{name} holds positions {a.min()}..{a.max()} outside the {n} samples of groups"
+        )
+    return a
+
+
 @positional_options
 def check_leakage(
     train_idx: ArrayLike,
@@ -388,9 +404,9 @@ def check_leakage(
     ...
     brim.errors.LeakageError: 1 group(s) appear in both training and test data, e.g. ['p2']; ...
     """
-    train_idx = np.asarray(train_idx, dtype=np.int64)
-    test_idx = np.asarray(test_idx, dtype=np.int64)
     g = np.asarray(groups)
+    train_idx = _positions(train_idx, g.shape[0], "train_idx")
+    test_idx = _positions(test_idx, g.shape[0], "test_idx")
     shared = np.intersect1d(g[train_idx], g[test_idx])
     if shared.size:
         raise LeakageError(

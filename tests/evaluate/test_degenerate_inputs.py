@@ -16,6 +16,7 @@ from brim.evaluate import (
     auroc_ci,
     brier_score,
     calibration_curve,
+    check_leakage,
     confound_audit,
     cross_validate,
     grouped_kfold,
@@ -216,3 +217,12 @@ def test_calibration_with_no_bins_and_brier_of_nothing():
         calibration_curve([0, 1], [0.2, 0.8], n_bins=0)
     with pytest.raises(ConfigError, match="empty"):
         brier_score([], [])
+
+
+def test_check_leakage_refuses_masks_and_positions_past_the_end(cohort):
+    _, _, groups, _ = cohort
+    # masks used to be read as positions 0 and 1: a false "patient in both" leak
+    with pytest.raises(ConfigError, match="boolean mask"):
+        check_leakage(groups < 5, groups >= 5, groups)
+    with pytest.raises(ConfigError, match="outside the 40 samples"):
+        check_leakage([0, 1], [100], groups)
