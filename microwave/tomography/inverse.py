@@ -928,7 +928,15 @@ def invert(
     tol = check_positive("tol", tol)
     if backend == "torch":
         backend = "numpy"
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        lo = hi = float("nan")
+    if not (lo < hi) or np.isnan(lo) or np.isnan(hi):
+        raise ConfigError(f"bounds must be (lo, hi) on Re eps_r with lo < hi, got {bounds!r}")
     freqs = fields["freq"].values if freq is None else np.atleast_1d(np.asarray(freq, float))
+    if freqs.size == 0:
+        raise ConfigError("freq selects no frequency; give one or more of the field set's (Hz)")
     for f in freqs:
         if np.min(np.abs(fields["freq"].values - f)) > 1e-6 * f:
             raise ConfigError(f"frequency {f:g} Hz is not in the field set")
@@ -938,9 +946,18 @@ def invert(
     )
     probs = _setup(fields, grid, freqs, eps_b, backend, incident_grid, polarisation)
     eps0 = probs[0].eps_b
-    eps = np.full(grid.shape, eps0, complex) if initial is None else np.asarray(initial, complex)
+    try:
+        eps = (
+            np.full(grid.shape, eps0, complex) if initial is None else np.asarray(initial, complex)
+        )
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"initial must be a permittivity map of shape {grid.shape}, got {initial!r}"
+        ) from None
     if eps.shape != grid.shape:
         raise ConfigError(f"initial map {eps.shape} does not match grid {grid.shape}")
+    if not np.isfinite(eps).all():
+        raise ConfigError("initial map has NaN or infinite values")
     history: list[dict] = []
     stopping: list[dict] = []
     maps = []

@@ -94,6 +94,9 @@ def region_means(eps, masks: dict[str, np.ndarray]) -> dict[str, complex]:
         Mean per non-empty region.
     """
     eps = np.asarray(eps)
+    for k, m in masks.items():
+        if np.shape(m) != eps.shape:
+            raise ConfigError(f"mask {k!r} {np.shape(m)} does not match the map {eps.shape}")
     return {k: complex(eps[np.asarray(m, bool)].mean()) for k, m in masks.items() if np.any(m)}
 
 
@@ -140,6 +143,11 @@ def _peak_region(c, iy, ix, threshold, x, y, allowed=None):
     """
     from scipy.ndimage import label
 
+    if np.size(x) != c.shape[1] or np.size(y) != c.shape[0]:
+        raise ConfigError(
+            f"x ({np.size(x)}) and y ({np.size(y)}) coordinates do not match the map "
+            f"(ny, nx) = {c.shape}"
+        )
     above = c >= threshold * c[iy, ix]
     lab, _ = label(above if allowed is None else above & allowed)
     reg = lab == lab[iy, ix]
@@ -355,6 +363,8 @@ def data_misfit(predicted, measured, *, mask=None) -> float:
     """
     p = np.asarray(predicted)
     d = np.asarray(measured)
+    if p.shape != d.shape:
+        raise ConfigError(f"predicted {p.shape} and measured {d.shape} data differ in shape")
     m = np.ones(d.shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), d.shape)
     return float(np.linalg.norm((p - d)[m]) / max(float(np.linalg.norm(d[m])), 1e-300))
 

@@ -215,3 +215,31 @@ def test_tomography_helpers(small, scan):
         tomo.breast_phantom(grid, tumour=(0.015, 0.01))
     with pytest.raises(SchemaError):
         tomo.sinogram_features(scan)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"bounds": (5.0, 1.0)}, "bounds must be"),  # ran silently, clipping every cell
+        ({"bounds": 1.0}, "bounds must be"),
+        ({"freq": []}, "freq selects no frequency"),
+        ({"initial": "x"}, "initial must be a permittivity map"),
+        ({"initial": np.full((12, 12), np.nan)}, "initial map has NaN"),  # was an all-NaN map
+    ],
+)
+def test_inversion_settings_of_the_wrong_type(small, kwargs, match):
+    grid, _, fields = small
+    with pytest.raises(ConfigError, match=match):
+        tomo.invert(fields, grid, iterations=1, **kwargs)
+
+
+def test_metric_inputs_of_mismatched_shapes():
+    rng = np.random.default_rng(0)
+    rec = 1 + rng.uniform(size=(12, 12))
+    x = y = np.linspace(-0.05, 0.05, 12)
+    with pytest.raises(ConfigError, match=r"x \(5\) and y \(12\) coordinates"):
+        tomo.lesion_candidates(rec, x[:5], y)
+    with pytest.raises(ConfigError, match=r"predicted \(3,\) and measured \(4,\)"):
+        tomo.data_misfit(np.ones(3), np.ones(4))
+    with pytest.raises(ConfigError, match=r"mask 'tumour' \(3, 3\) does not match"):
+        tomo.region_means(rec, {"tumour": np.ones((3, 3), bool)})
