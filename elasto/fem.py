@@ -179,6 +179,11 @@ def solve_compression(
         raise ConfigError(f"Poisson's ratio must be in [0, 0.5), got {poisson}")
     if width <= 0 or height <= 0 or youngs_modulus <= 0:
         raise ConfigError("width, height and youngs_modulus must be positive")
+    if isinstance(inclusions, Inclusion) or not all(isinstance(i, Inclusion) for i in inclusions):
+        raise ConfigError(
+            "inclusions must be a tuple of Inclusion objects, e.g. "
+            "(Inclusion(x, z, radius, youngs_modulus),) - a single one in a tuple too"
+        )
     for inc in inclusions:
         if inc.youngs_modulus <= 0 or inc.radius <= 0:
             raise ConfigError(f"inclusion {inc} needs a positive modulus and radius")

@@ -17,6 +17,8 @@ from ._checks import image_var
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from .shearwave import ShearWaveResult
+
 __all__ = [
     "plot_bmode",
     "plot_displacement",
@@ -199,13 +201,16 @@ def plot_displacement(
     )
 
 
-def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> Axes:
+def plot_modulus_map(
+    maps: xr.Dataset | ShearWaveResult, *, ax: Axes | None = None, **kw: Any
+) -> Axes:
     """Shear-wave Young's modulus map in kPa.
 
     Parameters
     ----------
-    maps : xarray.Dataset
-        ``maps`` of a :class:`~brim.elasto.shearwave.ShearWaveResult` (``youngs_modulus`` in Pa).
+    maps : xarray.Dataset or ShearWaveResult
+        ``maps`` of a :class:`~brim.elasto.shearwave.ShearWaveResult` (``youngs_modulus`` in Pa),
+        or the result itself.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; default a new figure's.
     **kw
@@ -230,8 +235,15 @@ def plot_modulus_map(maps: xr.Dataset, *, ax: Axes | None = None, **kw: Any) -> 
     >>> [float(v) for v in ax.get_ylim()]  # depth in mm, increasing downwards
     [20.0, 5.0]
     """
+    from .shearwave import ShearWaveResult
+
+    if isinstance(maps, ShearWaveResult):  # the result itself: its maps are meant
+        maps = maps.maps
     kw.setdefault("cmap", "viridis")
-    e_kpa = maps["youngs_modulus"].values / 1e3
+    e_kpa = image_var(
+        maps, "youngs_modulus", ("depth", "line"), arg="maps", kind="shear-wave maps",
+        builder="brim.elasto.shear_wave_elastography",
+    ).values / 1e3  # fmt: skip
     return _draw(_axes(ax), e_kpa, maps, colorbar="E (kPa)", title="shear-wave elastography", **kw)
 
 

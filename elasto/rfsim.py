@@ -25,12 +25,16 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from brim import provenance
-from brim.errors import ConfigError
+from brim.errors import ConfigError, ResourceError
 
 from .fem import Inclusion, interpolate_displacement, solve_compression
 from .readers import make_rf_frames
 
 __all__ = ["random_scatterers", "simulate_pair", "simulate_rf", "simulate_shear_wave_rf"]
+
+#: Most scatterers :func:`random_scatterers` draws (0.5 m^2 at the default density, 240 MB):
+#: a size given in mm where m belongs asks for billions and used to end in a MemoryError.
+MAX_SCATTERERS = 10_000_000
 
 
 def _pulse_sigma(fc: float, bandwidth: float) -> float:
@@ -66,6 +70,11 @@ def random_scatterers(
     """
     rng = np.random.default_rng(rng)
     n = int(round(density * width * height))
+    if n > MAX_SCATTERERS:
+        raise ResourceError(
+            f"a {width:g} m x {height:g} m region holds {n:.3g} scatterers (limit "
+            f"{MAX_SCATTERERS:.0e}): width and height are in m (20 mm is 20e-3)"
+        )
     x = x0 + rng.uniform(0, width, n)
     z = rng.uniform(0, height, n)
     a = rng.standard_normal(n)

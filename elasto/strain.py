@@ -92,9 +92,19 @@ def least_squares_strain(
     >>> bool(np.isnan(eps[:2]).all()), float(np.round(eps[10], 12))
     (True, -0.02)
     """
-    if kernel < 3 or kernel % 2 == 0:
-        raise ConfigError(f"kernel must be odd and >= 3, got {kernel}")
+    if (
+        isinstance(kernel, bool)
+        or not isinstance(kernel, (int, np.integer))
+        or kernel < 3
+        or kernel % 2 == 0
+    ):
+        raise ConfigError(f"kernel must be an odd integer >= 3, got {kernel!r}")
     d = np.asarray(displacement, float)
+    if d.ndim and d.shape[axis] < kernel:  # every fit would reach past an end: all NaN
+        raise ConfigError(
+            f"kernel of {kernel} points is longer than the {d.shape[axis]} displacement "
+            "estimates along the axis; use a smaller kernel"
+        )
     k = np.arange(kernel) - kernel // 2
     weights = k / (np.sum(k * k) * spacing)
     # convolve1d flips the kernel: pass it reversed so the result is sum(w_k * d[i + k]).

@@ -124,3 +124,40 @@ def test_plot_displacement_of_a_strain_image_or_an_unknown_component(disp, strai
         E.plot_displacement(strain)
     with pytest.raises(ConfigError, match="component must be"):
         E.plot_displacement(disp, component="vertical")
+
+
+def test_plot_modulus_map_takes_the_result_itself_and_names_a_wrong_kind(pair):
+    sw = E.simulate_shear_wave_rf(n_frames=36, n_lines=48, n_samples=120, seed=4)
+    res = E.shear_wave_elastography(sw)
+    ax = E.plot_modulus_map(res)
+    np.testing.assert_allclose(
+        np.asarray(ax.images[0].get_array()), res.maps["youngs_modulus"].values / 1e3
+    )
+    with pytest.raises(SchemaError, match="maps: .*'youngs_modulus'"):
+        E.plot_modulus_map(pair)
+
+
+@pytest.mark.parametrize("kernel", [9.0, "9"])
+def test_a_kernel_that_is_not_an_integer_is_named(disp, kernel):
+    with pytest.raises(ConfigError, match="kernel must be an odd integer"):
+        E.strain_image(disp, kernel=kernel)
+
+
+def test_a_kernel_longer_than_the_image_is_refused_not_an_all_nan_map(disp):
+    # 73 depth windows: a 101-point fit reaches past both ends everywhere
+    with pytest.raises(ConfigError, match="kernel of 101 points is longer than the 73"):
+        E.strain_image(disp, kernel=101)
+
+
+def test_a_block_size_in_mm_is_refused_before_allocating():
+    # width=20 (meant: 20 mm) asked for 1.2e10 scatterers: a MemoryError after a long wait
+    with pytest.raises(brim.errors.ResourceError, match="in m"):
+        E.simulate_pair(width=20, height=30, n_samples=64, n_lines=8, fe_elements=(4, 6))
+
+
+@pytest.mark.parametrize(
+    "inclusions", [E.Inclusion(0.01, 0.015, 0.004, 6e4), ((0.01, 0.015, 0.004, 6e4),)]
+)
+def test_inclusions_that_are_not_a_tuple_of_inclusion(inclusions):
+    with pytest.raises(ConfigError, match="tuple of Inclusion"):
+        E.solve_compression(0.02, 0.03, 8, 12, inclusions=inclusions)
