@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import numpy as np
 
 from brim.deprecation import positional_options
-from brim.errors import ConfigError, FormatError, MissingFileError, require
+from brim.errors import ConfigError, FormatError, MissingFileError, first_line, require
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -349,9 +349,21 @@ def _fit(model, train_data, val_data, cfg: TrainConfig) -> TrainResult:
     with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
         torch.manual_seed(int(cfg.seed))
         first = next(iter(_loader(train_ds, min(cfg.batch_size, len(train_ds)), False, 0, 0)))
-        if cfg.input_stats:
-            _fit_input_stats(model, train_ds, cfg)
-        n_out = _n_outputs(model, first, dev)
+        try:
+            if cfg.input_stats:
+                _fit_input_stats(model, train_ds, cfg)
+            n_out = _n_outputs(model, first, dev)
+        except torch.OutOfMemoryError:
+            raise
+        except RuntimeError as exc:  # a shape mismatch between the model and the data
+            spec = getattr(model, "spec", type(model).__name__)
+            x = first["x"]
+            xs = x if isinstance(x, tuple | list) else (x,)
+            shapes = ", ".join(str(tuple(a.shape[1:])) for a in xs)
+            raise ConfigError(
+                f"model {spec} does not accept samples of shape {shapes}: "
+                f"{first_line(exc)}; check its kwargs (in_features, in_channels)"
+            ) from None
         loss_fn = _Loss(_labels_of(train_ds), n_out, cfg.class_weighting, dev)
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         epochs = range(cfg.epochs)

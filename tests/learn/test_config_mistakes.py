@@ -135,3 +135,11 @@ def test_sections_of_the_wrong_shape(section, match):
     }
     with pytest.raises(ConfigError, match=match):
         validate_config(cfg)
+
+
+def test_model_kwargs_that_do_not_fit_the_images(tmp_path, make_hot_spots):
+    # 16 x 16 images are 256 features; in_features 10 was a RuntimeError from inside torch
+    _write_files(tmp_path, make_hot_spots)
+    model = {"class": "MLP", "kwargs": {"in_features": 10}}
+    with pytest.raises(ConfigError, match=r"does not accept samples of shape \(1, 16, 16\)"):
+        run_cv_config(_config(tmp_path, model=model, train={"epochs": 1}))
