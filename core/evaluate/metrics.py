@@ -175,9 +175,10 @@ def _is_missing(v) -> bool:
         return True
 
 
-def _group_ids(groups, n, name="groups") -> np.ndarray:
-    """``groups`` as an array of ``n`` sortable ids, or ConfigError (wrong shape, an id missing
-    as NaN/None, ids of types that cannot be compared)."""
+def _group_ids(groups, n, name="groups", what="group id", *, sortable=True) -> np.ndarray:
+    """``groups`` as an array of ``n`` ids, or ConfigError (wrong shape, an id missing as
+    NaN/None, or with ``sortable`` ids of types that cannot be compared); ``what`` names one id
+    in messages."""
     g = np.asarray(groups)
     if g.shape != (n,):
         raise ConfigError(f"{name} must have shape ({n},), got {g.shape}")
@@ -189,10 +190,10 @@ def _group_ids(groups, n, name="groups") -> np.ndarray:
         return g
     if missing.any():
         raise ConfigError(
-            f"{name}: {int(missing.sum())} sample(s) have no group id (NaN/None), the first is "
-            f"sample {int(np.argmax(missing))}; give every sample its patient id"
+            f"{name}: {int(missing.sum())} sample(s) have no {what} (NaN/None), the first is "
+            f"sample {int(np.argmax(missing))}; give every sample its {what}"
         )
-    if g.dtype.kind == "O":
+    if sortable and g.dtype.kind == "O":
         try:
             np.unique(g)
         except TypeError:

@@ -42,6 +42,7 @@ from brim.evaluate.metrics import (
     _binary,
     _cluster_bootstrap,
     _group_ids,
+    _is_missing,
     _scores,
     auroc,
     auroc_ci,
@@ -84,11 +85,13 @@ def strata_from_values(values: ArrayLike, *, n_strata: int = 3) -> np.ndarray:
     v = np.asarray(values)
     if v.ndim != 1:
         raise ConfigError(f"a nuisance must be 1-D (one value per sample), got shape {v.shape}")
+    if (v.dtype.kind == "f" and not np.all(np.isfinite(v))) or (
+        v.dtype.kind == "O" and any(_is_missing(e) for e in v)
+    ):
+        raise ConfigError("the nuisance contains NaN or infinite values")
     if v.dtype.kind not in "iuf" or np.unique(v).size <= n_strata:
         return v.astype(str)
     x = v.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ConfigError("the nuisance contains NaN or infinite values")
     edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, int(n_strata) + 1)))
     idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)
     labels = [
@@ -262,9 +265,7 @@ def stratified_auroc(
     """
     y = _binary(y)
     s = _scores(scores, y.size)
-    st = np.asarray(strata)
-    if st.shape != (y.size,):
-        raise ConfigError(f"strata must have shape ({y.size},), got {st.shape}")
+    st = _group_ids(strata, y.size, "strata", "stratum", sortable=False)
     if not 0 < level < 1:
         raise ConfigError(f"level must be in (0, 1), got {level}")
     names, st_idx = np.unique(st.astype(str), return_inverse=True)
@@ -363,9 +364,7 @@ def matched_indices(
     [0, 1, 3, 5]
     """
     y = _binary(y)
-    st = np.asarray(strata).astype(str)
-    if st.shape != (y.size,):
-        raise ConfigError(f"strata must have shape ({y.size},), got {st.shape}")
+    st = _group_ids(strata, y.size, "strata", "stratum", sortable=False).astype(str)
     if int(controls_per_case) < 1:
         raise ConfigError(f"controls_per_case must be at least 1, got {controls_per_case}")
     if nuisance is not None:
@@ -430,9 +429,7 @@ def balancing_weights(y: ArrayLike, strata: ArrayLike) -> np.ndarray:
     [2.0, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 2.0]
     """
     y = _binary(y)
-    st = np.asarray(strata).astype(str)
-    if st.shape != (y.size,):
-        raise ConfigError(f"strata must have shape ({y.size},), got {st.shape}")
+    st = _group_ids(strata, y.size, "strata", "stratum", sortable=False).astype(str)
     w = np.zeros(y.size)
     mixed = np.zeros(y.size, dtype=bool)
     for name in np.unique(st):

@@ -24,6 +24,7 @@ from brim.evaluate import (
     logistic_fit_predict,
     mean_ci,
     predictive_values,
+    strata_from_values,
     stratified_auroc,
 )
 
@@ -226,3 +227,13 @@ def test_check_leakage_refuses_masks_and_positions_past_the_end(cohort):
         check_leakage(groups < 5, groups >= 5, groups)
     with pytest.raises(ConfigError, match="outside the 40 samples"):
         check_leakage([0, 1], [100], groups)
+
+
+def test_a_missing_nuisance_value_is_not_a_stratum(cohort):
+    _, y, _, scores = cohort
+    period = np.where(np.arange(y.size) < 20, 2019.0, 2021.0)
+    period[4] = np.nan  # an empty cell: used to become a stratum 'nan' of its own
+    with pytest.raises(ConfigError, match="strata: 1 sample"):
+        stratified_auroc(y, scores, period, n_bootstrap=20)
+    with pytest.raises(ConfigError, match="NaN"):
+        strata_from_values(period)
