@@ -204,8 +204,15 @@ def report(
     """
     if not hasattr(result, "pooled") or not hasattr(result, "folds"):
         raise ConfigError("report() takes a CVResult from brim.evaluate.cross_validate")
+    if audit is not None and not (hasattr(audit, "rows") and hasattr(audit, "to_dict")):
+        raise ConfigError(
+            f"audit must be a ConfoundAudit from brim.evaluate.confound_audit, not "
+            f"{type(audit).__name__}"
+        )
     audit = audit if audit is not None else getattr(result, "audit", None)
     out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"report path {out} is a file; give a folder for the report")
     out.mkdir(parents=True, exist_ok=True)
     data = result.to_dict()
     if audit is not None:

@@ -237,3 +237,18 @@ def test_a_missing_nuisance_value_is_not_a_stratum(cohort):
         stratified_auroc(y, scores, period, n_bootstrap=20)
     with pytest.raises(ConfigError, match="NaN"):
         strata_from_values(period)
+
+
+def test_report_into_a_file_or_with_a_wrong_audit(cohort, tmp_path):
+    pytest.importorskip("matplotlib")
+    from brim.evaluate import report
+
+    X, y, groups, _ = cohort
+    res = cross_validate(logistic_fit_predict, X, y, groups, n_splits=4, n_bootstrap=20)
+    taken = tmp_path / "results.html"
+    taken.write_text("an earlier report")
+    with pytest.raises(ConfigError, match="is a file"):
+        report(res, taken)
+    assert taken.read_text() == "an earlier report"
+    with pytest.raises(ConfigError, match="ConfoundAudit"):
+        report(res, tmp_path / "out", audit={"order": 0.5})
