@@ -187,11 +187,11 @@ def _forward(model, x):
     return model(*x) if isinstance(x, tuple) else model(x)
 
 
-def _dataset(data):
+def _dataset(data, what="training data"):
     if isinstance(data, torch.utils.data.Dataset):
         return data
     raise ConfigError(
-        "training data must be a torch Dataset (e.g. brim.learn.ArrayDataset(images, labels, "
+        f"{what} must be a torch Dataset (e.g. brim.learn.ArrayDataset(images, labels, "
         f"groups)); got {type(data).__name__}"
     )
 
@@ -550,7 +550,7 @@ def predict(
     """
     import xarray as xr
 
-    ds = _dataset(data)
+    ds = _dataset(data, "data to predict")
     param = next(model.parameters(), None)
     dev = _device(device) if device else (param.device if param is not None else "cpu")
     model.to(dev)
@@ -613,7 +613,10 @@ def _sha256(path: Path) -> str:
 
 
 def save_checkpoint(
-    model: Any, directory: str | os.PathLike, *, config: Mapping | None = None
+    model: Any,
+    directory: str | os.PathLike,
+    *,
+    config: Mapping | TrainConfig | None = None,
 ) -> Path:
     """Write ``model.safetensors`` (weights) and ``brim_model.json`` (model spec, training config,
     versions, weight checksum) into ``directory``. Nothing is pickled.
@@ -624,8 +627,9 @@ def save_checkpoint(
         Must carry ``model.spec`` (every brim.learn model does).
     directory : path-like
         Created if missing; files are written atomically (temporary name, then rename).
-    config : mapping, optional
-        Training settings to record (e.g. ``TrainConfig.to_dict()``); must be JSON-serialisable.
+    config : mapping or TrainConfig, optional
+        Training settings to record (a TrainConfig is recorded as ``TrainConfig.to_dict()``);
+        must be JSON-serialisable.
 
     Returns
     -------
@@ -660,7 +664,7 @@ def save_checkpoint(
     meta = {
         "format": CHECKPOINT_FORMAT,
         "model": spec,
-        "config": dict(config or {}),
+        "config": dict(config.to_dict() if isinstance(config, TrainConfig) else config or {}),
         "weights_sha256": _sha256(tmp_w),
         "brim_version": brim.__version__,
         "torch_version": torch.__version__,
@@ -711,8 +715,10 @@ def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu") -> Any
         meta = json.loads(spec_path.read_text())
     except json.JSONDecodeError as exc:
         raise FormatError(f"{spec_path} is not valid JSON: {exc}") from exc
-    if meta.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
         raise FormatError(f"{spec_path}: not a {CHECKPOINT_FORMAT} checkpoint")
+    if "model" not in meta:
+        raise FormatError(f"{spec_path}: no 'model' spec recorded; the checkpoint is incomplete")
     if _sha256(w_path) != meta.get("weights_sha256"):
         raise FormatError(f"{w_path} does not match the checksum recorded in {spec_path}")
     model = build_model(meta["model"])

@@ -143,3 +143,32 @@ def test_model_kwargs_that_do_not_fit_the_images(tmp_path, make_hot_spots):
     model = {"class": "MLP", "kwargs": {"in_features": 10}}
     with pytest.raises(ConfigError, match=r"does not accept samples of shape \(1, 16, 16\)"):
         run_cv_config(_config(tmp_path, model=model, train={"epochs": 1}))
+
+
+def test_checkpoint_config_given_as_the_trainconfig_itself(tmp_path):
+    from brim.learn import build_model, load_checkpoint, save_checkpoint
+
+    model = build_model("MLP", kwargs={"in_features": 3}, seed=0)
+    folder = save_checkpoint(model, tmp_path / "ckpt", config=TrainConfig(epochs=3))
+    assert load_checkpoint(folder).checkpoint_config["epochs"] == 3
+
+
+def test_a_checkpoint_without_its_model_spec(tmp_path):
+    from brim.errors import FormatError
+    from brim.learn import build_model, load_checkpoint, save_checkpoint
+
+    folder = save_checkpoint(build_model("MLP", kwargs={"in_features": 3}, seed=0), tmp_path)
+    spec = folder / "brim_model.json"
+    meta = json.loads(spec.read_text())
+    del meta["model"]
+    spec.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="no 'model' spec"):
+        load_checkpoint(folder)
+
+
+def test_predict_on_a_bare_array_names_predict_not_training():
+    from brim.learn import build_model, predict
+
+    model = build_model("MLP", kwargs={"in_features": 3}, seed=0)
+    with pytest.raises(ConfigError, match="data to predict must be a torch Dataset"):
+        predict(model, np.zeros((2, 3), np.float32))
