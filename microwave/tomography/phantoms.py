@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from brim.errors import ConfigError, FormatError, MissingFileError, check_vector
+from brim.errors import (
+    ConfigError,
+    FormatError,
+    MissingFileError,
+    check_positive,
+    check_vector,
+)
 from brim.microwave.tissue import debye, lazebnik_permittivity, renamed_freq
 from brim.microwave.tomography.grid import TomographyGrid, _expect_grid
 
@@ -83,6 +89,8 @@ def tissue_permittivity(tissue: str, freq, *, background=None) -> np.ndarray:
 
 
 def _subsample(grid: TomographyGrid, ss: int):
+    _expect_grid(grid)
+    ss = check_positive("supersample", ss, integer=True)
     o = (np.arange(ss) + 0.5) / ss - 0.5
     ys = (grid.y[:, None] + o[None, :] * grid.d).ravel()
     xs = (grid.x[:, None] + o[None, :] * grid.d).ravel()

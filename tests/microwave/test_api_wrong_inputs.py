@@ -243,3 +243,15 @@ def test_metric_inputs_of_mismatched_shapes():
         tomo.data_misfit(np.ones(3), np.ones(4))
     with pytest.raises(ConfigError, match=r"mask 'tumour' \(3, 3\) does not match"):
         tomo.region_means(rec, {"tumour": np.ones((3, 3), bool)})
+
+
+def test_phantom_supersample_zero_is_refused_not_a_warning_flood(small):
+    import warnings
+
+    grid = small[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was ten "Mean of empty slice" warnings and a NaN map
+        with pytest.raises(ConfigError, match="supersample must be a positive integer"):
+            tomo.breast_phantom(grid, supersample=0)
+        with pytest.raises(ConfigError, match="grid must be a TomographyGrid"):
+            tomo.disk_fraction("12x12:0.12", 0.0, 0.0, 0.01)
