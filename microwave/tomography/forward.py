@@ -149,7 +149,17 @@ def background_wavenumber(freq, eps_b) -> np.ndarray:
     41.917
     """
     freq = np.atleast_1d(np.asarray(freq, float))
-    eps_b = np.broadcast_to(np.asarray(eps_b, complex), freq.shape)
+    try:
+        eps_b = np.broadcast_to(np.asarray(eps_b, complex), freq.shape)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"background permittivity eps_b must be a number or one per frequency, got {eps_b!r}"
+        ) from None
+    if not np.all(np.isfinite(eps_b)) or np.any(eps_b.real < 1):
+        raise ConfigError(
+            f"background permittivity eps_b must be finite with real part >= 1 (vacuum 1, "
+            f"coupling liquids up to ~80), got {eps_b.tolist()}"
+        )
     if np.any(eps_b.imag > 0):
         raise ConfigError(
             "background permittivity has a positive imaginary part: brim uses exp(+j*omega*t), "

@@ -255,3 +255,12 @@ def test_phantom_supersample_zero_is_refused_not_a_warning_flood(small):
             tomo.breast_phantom(grid, supersample=0)
         with pytest.raises(ConfigError, match="grid must be a TomographyGrid"):
             tomo.disk_fraction("12x12:0.12", 0.0, 0.0, 0.01)
+
+
+@pytest.mark.parametrize("eps_b", [0.5, -1.0, np.nan])
+def test_background_permittivity_below_vacuum_is_refused(small, eps_b):
+    grid, ring, fields = small
+    with pytest.raises(ConfigError, match="eps_b must be finite with real part >= 1"):
+        tomo.simulate(np.ones(grid.shape), grid, [1e9], ring, ring, eps_b=eps_b)
+    with pytest.raises(ConfigError, match="eps_b must be finite with real part >= 1"):
+        tomo.invert(fields, grid, iterations=1, eps_b=eps_b)
