@@ -110,7 +110,12 @@ def test_simulate_default_compression_is_the_bundled_sample(simdir, tmp_path):
     assert main(["elasto", "simulate", "-o", str(out), "--compression", "0.01"]) == 0
     sample = brim.data.sample("elasto_phantom_pair")
     made = brim.open(out / "elasto_phantom_pair.nc")
-    np.testing.assert_array_equal(made["rf"].values, sample["rf"].values)
+    # the same phantom to float32 rounding, not bit for bit: another CPU's vector maths (AVX2
+    # instead of AVX-512) moves a few samples by ~1e-9 (tests/core/test_samples.py's tolerance);
+    # the other phantom differs by the order of the RF's peak
+    old = sample["rf"].values
+    peak = float(np.abs(old).max())
+    np.testing.assert_allclose(made["rf"].values, old, rtol=0, atol=1e-6 * peak)
 
 
 def test_simulate_seed_changes_the_speckle(simdir, tmp_path):
