@@ -132,7 +132,8 @@ def validate_config(cfg: Any) -> dict:
 
 
 def _resolve(base: Path, p) -> Path:
-    p = Path(p)
+    """``p`` relative to the configuration's folder ``base`` (``~`` is the home folder)."""
+    p = Path(p).expanduser()
     return p if p.is_absolute() else base / p
 
 

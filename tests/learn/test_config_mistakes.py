@@ -172,3 +172,21 @@ def test_predict_on_a_bare_array_names_predict_not_training():
     model = build_model("MLP", kwargs={"in_features": 3}, seed=0)
     with pytest.raises(ConfigError, match="data to predict must be a torch Dataset"):
         predict(model, np.zeros((2, 3), np.float32))
+
+
+def test_paths_from_the_home_folder(tmp_path, make_hot_spots, monkeypatch):
+    # '~/...' in a config is the home folder, not a folder named '~' beside the config
+    home = tmp_path / "home"
+    (home / "cohort").mkdir(parents=True)
+    _write_files(home / "cohort", make_hot_spots)
+    monkeypatch.setenv("HOME", str(home))
+    elsewhere = tmp_path / "configs"
+    elsewhere.mkdir()
+    cfg = _config(
+        elsewhere,
+        data={"files": "~/cohort/scan_*.nc", "var": "temperature"},
+        labels={"csv": "~/cohort/labels.csv", "group_column": "patient"},
+    )
+    result, page = run_cv_config(cfg)
+    assert len(result.scores["unit"]) == N_PATIENTS
+    assert page.parent == elsewhere / "out"  # 'output' stays relative to the config's folder
