@@ -348,6 +348,11 @@ def channel_table(scan: xr.Dataset):
         if s.sizes["scan"] != 1:
             raise ConfigError("beamform one scan at a time: select it with ds.isel(scan=k)")
         s = s.isel(scan=0)
+    if not np.iscomplexobj(s.values):
+        raise SchemaError(
+            f"scan variable 's' has dtype {s.dtype}; expected complex S-parameters (magnitude "
+            f"and phase): a real or integer 's' (e.g. |S| or S.real) cannot be focused"
+        )
     freq = np.asarray(scan["freq"].values, dtype=float)
     if s.dims == ("freq", "channel"):
         if "tx" not in scan.coords or "rx" not in scan.coords:

@@ -264,3 +264,10 @@ def test_background_permittivity_below_vacuum_is_refused(small, eps_b):
         tomo.simulate(np.ones(grid.shape), grid, [1e9], ring, ring, eps_b=eps_b)
     with pytest.raises(ConfigError, match="eps_b must be finite with real part >= 1"):
         tomo.invert(fields, grid, iterations=1, eps_b=eps_b)
+
+
+@pytest.mark.parametrize("part", ["real", "abs"])
+def test_real_s_parameters_are_refused_not_focused(cal, part):
+    s = cal["s"].real if part == "real" else abs(cal["s"])  # the phase lost: a nonsense image
+    with pytest.raises(SchemaError, match="expected complex S-parameters"):
+        radar.beamform(cal.assign(s=s), eps_r=8.0, resolution=0.01, methods="das")
