@@ -38,15 +38,15 @@ def image_var(
     xarray.DataArray
         The variable, transposed to ``dims``.
     """
-    ds = schema.expect_dataset(ds, kind, builder=builder)
-    if name not in ds.data_vars:
-        got = schema.kind_of(ds)
+    dset: xr.Dataset = schema.expect_dataset(ds, kind, builder=builder)
+    if name not in dset.data_vars:
+        got = schema.kind_of(dset)
         what = f"a brim {got!r} Dataset" if got else "a Dataset"
         raise SchemaError(
             f"{arg}: got {what} without the {name!r} variable of {kind} (variables "
-            f"{sorted(map(str, ds.data_vars))}); make one with {builder}(...)"
+            f"{sorted(map(str, dset.data_vars))}); make one with {builder}(...)"
         )
-    da = ds[name]
+    da = dset[name]
     if set(da.dims) != set(dims):
         raise SchemaError(
             f"{arg}: variable {name!r} has dims {da.dims}; expected {dims} (rename the "

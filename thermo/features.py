@@ -99,6 +99,26 @@ def _yx_values(da: xr.DataArray, arg: str) -> np.ndarray:
     return da.transpose("y", "x").values
 
 
+def _check_number(
+    name: str, value: object, *, lo: float = -np.inf, hi: float = np.inf, positive: bool = False
+) -> None:
+    """ConfigError unless ``value`` is a real number in [lo, hi] (and > 0 with ``positive``).
+
+    A string, None or NaN for a numeric option used to fail deep inside NumPy or SciPy (or,
+    for a huge smoothing width, to hang).
+    """
+    real = (int, float, np.integer, np.floating)
+    v = float(value) if isinstance(value, real) and not isinstance(value, bool) else np.nan
+    if not (lo <= v <= hi and (v > 0 or not positive)):
+        if positive:
+            want = "a number > 0" + (f" and <= {hi:g}" if np.isfinite(hi) else "")
+        elif np.isfinite(lo) or np.isfinite(hi):
+            want = f"a number in [{lo:g}, {hi:g}]"
+        else:
+            want = "a finite number"
+        raise ConfigError(f"{name} must be {want}, got {value!r}")
+
+
 def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool, np.ndarray]:
     """The image of ``ds`` (first frame of a series), whether it is calibrated (degC), and the
     ``mask`` of its segmentation ``seg`` on the same (y, x) grid."""
@@ -244,6 +264,9 @@ def extract_features(
     from skimage.filters import frangi
 
     t, calibrated, m = _image(ds, seg)
+    _check_number("hotspot_k", hotspot_k, lo=-1e3, hi=1e3)
+    _check_number("glcm_bin", glcm_bin, positive=True, hi=1e6)
+    _check_number("vessel_threshold", vessel_threshold, lo=-1e6, hi=1e6)
     r, l = m == RIGHT, m == LEFT
     if r.sum() < 10 or l.sum() < 10:
         raise ConfigError(
@@ -324,8 +347,9 @@ def delta_t_rule(
 
     Parameters
     ----------
-    features : dict or list of dict
-        Features of one thermogram or of several (:func:`extract_features`).
+    features : dict, list of dict or pandas.DataFrame
+        Features of one thermogram or of several (:func:`extract_features`, or the table of
+        :func:`features_table`).
     threshold : float
         Decision threshold on the feature, K.
     feature : str
@@ -343,10 +367,28 @@ def delta_t_rule(
     >>> delta_t_rule([{"abs_delta_mean": 0.8}, {"abs_delta_mean": 0.2}]).round(3).tolist()
     [0.3, -0.3]
     """
-    rows = [features] if isinstance(features, dict) else list(features)
+    rows = _feature_rows(features, "features")
     if feature not in FEATURE_UNITS:
         raise ConfigError(f"unknown feature {feature!r}")
+    _check_number("threshold", threshold)
+    if any(feature not in r for r in rows):
+        raise ConfigError(f"feature {feature!r} is missing from a row of features")
     return np.array([abs(r[feature]) - threshold for r in rows], float)
+
+
+def _feature_rows(rows: object, arg: str) -> list[dict]:
+    """``rows`` as a list of feature dicts: one dict, a list of them, or a features_table
+    DataFrame; anything else is a ConfigError naming ``arg`` (was a pandas or TypeError)."""
+    if isinstance(rows, dict):
+        return [rows]
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a pandas DataFrame
+        return list(rows.to_dict("records"))
+    if isinstance(rows, (list, tuple)) and all(isinstance(r, dict) for r in rows):
+        return list(rows)
+    raise ConfigError(
+        f"{arg} must be a feature dict (extract_features), a list of them or a "
+        f"features_table DataFrame; got {type(rows).__name__}"
+    )
 
 
 @positional_options
@@ -356,7 +398,7 @@ def features_table(rows: list[dict], *, names: list[str] | None = None) -> pd.Da
     Parameters
     ----------
     rows : list of dict
-        Features of each thermogram (:func:`extract_features`).
+        Features of each thermogram (:func:`extract_features`); one dict is one row.
     names : list of str, optional
         File names, one per row, put in a first column ``file``.
 
@@ -377,6 +419,9 @@ def features_table(rows: list[dict], *, names: list[str] | None = None) -> pd.Da
     """
     import pandas as pd
 
+    rows = _feature_rows(rows, "rows")
+    if names is not None and (isinstance(names, str) or len(names) != len(rows)):
+        raise ConfigError(f"names must be a list of {len(rows)} file name(s), one per row")
     df = pd.DataFrame(rows)
     if names is not None:
         df.insert(0, "file", names)

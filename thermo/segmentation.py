@@ -48,7 +48,7 @@ from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
 from brim.schema import expect_dataset
 from brim.schema.thermo import IMAGE_KINDS
-from brim.thermo.features import _yx_values
+from brim.thermo.features import _check_number, _yx_values
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,20 @@ def find_midline(
     >>> find_midline(temperature, body)
     30.0
     """
+    if isinstance(temperature, xr.Dataset) or isinstance(body, xr.Dataset):
+        raise SchemaError(
+            "find_midline takes the image and the body mask as (y, x) arrays, e.g. "
+            "find_midline(ds['temperature'].values, body_mask(...)); for a thermogram Dataset "
+            "use segment_classical(ds)['midline_x']"
+        )
+    temperature, body = np.asarray(temperature), np.asarray(body)
+    if temperature.ndim != 2 or temperature.shape != body.shape:
+        raise ConfigError(
+            f"temperature and body must be (y, x) images of one shape, got {temperature.shape} "
+            f"and {body.shape}"
+        )
+    if not (isinstance(band, (tuple, list)) and len(band) == 2):
+        raise ConfigError(f"band must be two fractions (lo, hi), got {band!r}")
     rows = np.flatnonzero(body.any(axis=1))
     cols = np.flatnonzero(body.any(axis=0))
     if rows.size < 4 or cols.size < 4:
@@ -341,6 +355,14 @@ def segment_classical(
 
     t = _temperature(ds)
     h, w = t.shape
+    _check_number("sigma", sigma, lo=0.0, hi=max(h, w))  # pixels; a huge one used to hang
+    _check_number("top_factor", top_factor, lo=-1e6, hi=1e6)
+    _check_number("lateral_margin", lateral_margin, lo=0.0, hi=0.5)
+    _check_number("fold_strength", fold_strength, lo=-1e6, hi=1e6)
+    if not (isinstance(fold_band, (tuple, list)) and len(fold_band) == 2):
+        raise ConfigError(f"fold_band must be two fractions (lo, hi), got {fold_band!r}")
+    for v in fold_band:
+        _check_number("fold_band", v, lo=0.0, hi=1.0)
     body = body_mask(t, sigma=sigma)
     if body.sum() < 0.02 * h * w:
         raise FormatError("the body covers < 2 % of the image: is this a frontal thermogram?")

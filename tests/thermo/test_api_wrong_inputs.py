@@ -70,3 +70,56 @@ def test_an_image_on_other_dims_is_named(thermogram, seg, step):
     args = (renamed,) if step == "segment" else (renamed, seg)
     with pytest.raises(SchemaError, match=r"ds: .*dims \('row', 'col'\).*expected \('y', 'x'\)"):
         getattr(brim.thermo, step)(*args)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"sigma": "2"},
+        {"sigma": 1e6},  # pixels; used to run for minutes
+        {"top_factor": "x"},
+        {"fold_band": 0.5},
+        {"fold_band": (0.5,)},
+        {"lateral_margin": 0.6},
+    ],
+)
+def test_bad_segmentation_options_are_named(thermogram, kw):
+    with pytest.raises(ConfigError, match=next(iter(kw))):
+        brim.thermo.segment(thermogram, **kw)
+
+
+@pytest.mark.parametrize(
+    "kw", [{"hotspot_k": "2"}, {"glcm_bin": 0}, {"glcm_bin": "a"}, {"vessel_threshold": None}]
+)
+def test_bad_feature_options_are_named(thermogram, seg, kw):
+    with pytest.raises(ConfigError, match=next(iter(kw))):
+        brim.thermo.extract_features(thermogram, seg, **kw)
+
+
+def test_find_midline_inputs(thermogram, seg):
+    t = thermogram["temperature"].values
+    body = seg["mask"].values > 0
+    with pytest.raises(SchemaError, match="segment_classical"):
+        brim.thermo.find_midline(thermogram, seg)
+    with pytest.raises(ConfigError, match="one shape"):
+        brim.thermo.find_midline(t, body[:, :100])
+    with pytest.raises(ConfigError, match="band must be two"):
+        brim.thermo.find_midline(t, body, band=0.5)
+    # nested lists are arrays too: the same column as for the arrays
+    assert brim.thermo.find_midline(t.tolist(), body.tolist()) == brim.thermo.find_midline(t, body)
+
+
+def test_one_feature_dict_and_a_features_table(thermogram, seg):
+    f = brim.thermo.extract_features(thermogram, seg)
+    one = brim.thermo.features_table(f)  # one dict: one row (was a pandas ValueError)
+    assert one.shape[0] == 1 and float(one["abs_delta_mean"].iloc[0]) == f["abs_delta_mean"]
+    table = brim.thermo.features_table([f, f], names=["a.txt", "b.txt"])
+    np.testing.assert_array_equal(brim.thermo.delta_t_rule(table), brim.thermo.delta_t_rule([f, f]))
+    with pytest.raises(ConfigError, match="names must be a list of 2"):
+        brim.thermo.features_table([f, f], names=["a.txt"])
+    with pytest.raises(ConfigError, match="rows must be a feature dict"):
+        brim.thermo.features_table(thermogram)
+    with pytest.raises(ConfigError, match="missing from a row"):
+        brim.thermo.delta_t_rule([{"mean_left": 33.0}])
+    with pytest.raises(ConfigError, match="threshold"):
+        brim.thermo.delta_t_rule(f, threshold="0.5")
