@@ -937,13 +937,15 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     Raises
     ------
     SchemaError
-        The data break their schema (nothing is written).
+        The data break their schema, or a variable holds Python objects of mixed types
+        (nothing is written).
     MissingFileError
         The destination folder does not exist.
     ConfigError
-        The file name is longer than the file system allows (255 bytes), or ``path`` has a
-        picture suffix (``.png``, ``.jpg``, ``.pdf``...): NetCDF data in a file named like an
-        image is refused; draw a picture with ``brim plot FILE.nc -o FILE.png``.
+        ``obj`` is not a Dataset or DataTree (or the arguments are swapped), ``path`` is a
+        folder, the file name is longer than the file system allows (255 bytes), or ``path``
+        has a picture suffix (``.png``, ``.jpg``, ``.pdf``...): NetCDF data in a file named like
+        an image is refused; draw a picture with ``brim plot FILE.nc -o FILE.png``.
 
     See Also
     --------
@@ -970,6 +972,8 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     >>> path.with_name("bad.nc").exists()
     False
     """
+    if isinstance(obj, (str, os.PathLike)) and isinstance(path, (xr.Dataset, xr.DataTree)):
+        raise ConfigError("brim.save takes (dataset, path): the arguments are swapped")
     path = Path(path)
     from brim.plotfile import IMAGE_SUFFIXES
 
@@ -991,6 +995,11 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
             f"{len(os.fsencode(path.name))} bytes, the file system allows {name_max}; "
             f"choose a shorter name"
         )
+    if path.is_dir():
+        raise ConfigError(
+            f"cannot save to {display_path(path)}: it is a folder; give a file name, "
+            f"e.g. {display_path(path / 'scan.nc')}"
+        )
     if isinstance(obj, xr.DataTree):
         nodes = {}
         for node in obj.subtree:
@@ -1004,7 +1013,16 @@ def save(obj: xr.Dataset | xr.DataTree, path: str | os.PathLike, *, validate: bo
     else:
         raise ConfigError(f"brim.save takes a Dataset or DataTree, not {type(obj).__name__}")
 
-    write_atomically(path, lambda tmp: prepared.to_netcdf(tmp, engine="h5netcdf"))
+    def write(tmp: str) -> None:
+        try:
+            prepared.to_netcdf(tmp, engine="h5netcdf")
+        except ValueError as exc:
+            # an object variable of mixed Python types (xarray names it and the types)
+            if "unable to infer dtype" not in str(exc):
+                raise
+            raise SchemaError(f"{exc}; convert it with .astype(str) or .astype(float)") from None
+
+    write_atomically(path, write)
     return path
 
 
@@ -1375,6 +1393,8 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
 
     Raises
     ------
+    ConfigError
+        ``path`` is not a path (an already open Dataset, say).
     MissingFileError
         No such file.
     FormatError
@@ -1397,6 +1417,9 @@ def open(  # noqa: A001 - deliberate: brim.open mirrors xarray.open_dataset
     ...
     brim.errors.MissingFileError: ...no_such_file.nc...
     """
+    if not isinstance(path, (str, os.PathLike)):
+        already = "; it is already open" if isinstance(path, (xr.Dataset, xr.DataTree)) else ""
+        raise ConfigError(f"brim.open takes a file path, not {type(path).__name__}{already}")
     # missing, a folder, a symlink loop, a FIFO (which would block) or a device: refused
     path = check_input_file(path, what="brim")
     if path.stat().st_size == 0:
