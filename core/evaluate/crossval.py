@@ -558,14 +558,16 @@ def cross_validate(
         raise ConfigError(f"aggregate must be 'mean', 'max', 'median' or None, not {aggregate!r}")
     if prevalence is not None and not 0 < prevalence < 1:
         raise ConfigError(f"prevalence must be a fraction in (0, 1), got {prevalence}")
-    _, group_label, _ = group_labels(groups, y)
-    if n and group_label.min() == group_label.max():
-        c = int(group_label[0])
+    if n and y.min() == y.max():
+        raise ConfigError(f"labels hold one class only ({n} samples labelled {int(y[0])})")
+    # Every group holding a positive sample is a valid design per sample (a patient's healthy
+    # breast as the control of her sick one), but not per patient: every patient is then a case.
+    if n and aggregate not in (None, "none") and group_labels(groups, y)[1].min() == 1:
         raise ConfigError(
-            f"labels hold one class only ({n} samples labelled {c})"
-            if y.min() == y.max()
-            else "every group holds a positive sample, so every group is labelled 1 (a "
-            "group's label is the maximum of its samples' labels); give groups one label each"
+            "every group holds a positive sample, so every group is labelled 1 (a group's label "
+            "is the maximum of its samples' labels) and aggregate="
+            f"{aggregate!r} leaves no control group; give groups one label each, or score each "
+            "sample with aggregate=None"
         )
     if folds is None:
         folds = grouped_kfold(groups, y, n_splits=n_splits, seed=seed)

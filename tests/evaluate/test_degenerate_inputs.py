@@ -73,6 +73,17 @@ def test_every_patient_positive_is_explained(cohort):
         cross_validate(logistic_fit_predict, X, y, groups, n_splits=4)
 
 
+def test_every_patient_positive_is_valid_per_sample(cohort):
+    # a patient's healthy breast as the control of her sick one: scored per breast, it runs
+    _, _, groups, _ = cohort
+    y = np.tile([0, 1], N_PATIENTS)
+    X = np.random.default_rng(1).normal(size=(y.size, 3)) + 2 * y[:, None]
+    res = cross_validate(
+        logistic_fit_predict, X, y, groups, n_splits=4, aggregate=None, n_bootstrap=50
+    )
+    assert res.pooled.auroc.auroc > 0.8
+
+
 # ---------------------------------------------------------------------------- groups
 
 
