@@ -478,6 +478,21 @@ def strain_ratio(strain: xr.Dataset, lesion: StrainRoi, reference: StrainRoi) ->
     return StrainRatio(er / el, el, er, int(ml.sum()), int(mr.sum()))
 
 
+def _finite(values: ArrayLike, arg: str) -> np.ndarray:
+    """The finite values of ``values`` as float64; ConfigError unless at least 2 (the sample
+    standard deviation needs them: an empty or all-NaN region was NaN and 5 RuntimeWarnings)."""
+    if isinstance(values, (xr.Dataset, str)):
+        raise ConfigError(
+            f"{arg} must be strain values (an array), got {type(values).__name__}; e.g. "
+            "strain['strain'].values[mask]"
+        )
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        raise ConfigError(f"{arg} holds {v.size} finite value(s); the statistic needs >= 2")
+    return v
+
+
 def snr_e(values: ArrayLike) -> float:
     """Elastographic SNR = mean / standard deviation of strain in a uniform region.
 
@@ -496,8 +511,7 @@ def snr_e(values: ArrayLike) -> float:
     >>> snr_e([0.009, 0.010, 0.011])
     10.0
     """
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
+    v = _finite(values, "values")
     return float(abs(v.mean()) / v.std(ddof=1))
 
 
@@ -526,9 +540,7 @@ def cnr_e(target: ArrayLike, background: ArrayLike, *, db: bool = False) -> floa
     >>> cnr_e([1.0, 2.0, 3.0], [11.0, 12.0, 13.0])
     100.0
     """
-    t = np.asarray(target, float)
-    b = np.asarray(background, float)
-    t, b = t[np.isfinite(t)], b[np.isfinite(b)]
+    t, b = _finite(target, "target"), _finite(background, "background")
     c = 2 * (t.mean() - b.mean()) ** 2 / (t.var(ddof=1) + b.var(ddof=1))
     return float(10 * np.log10(c)) if db else float(c)
 

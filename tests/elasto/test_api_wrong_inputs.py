@@ -161,3 +161,17 @@ def test_a_block_size_in_mm_is_refused_before_allocating():
 def test_inclusions_that_are_not_a_tuple_of_inclusion(inclusions):
     with pytest.raises(ConfigError, match="tuple of Inclusion"):
         E.solve_compression(0.02, 0.03, 8, 12, inclusions=inclusions)
+
+
+@pytest.mark.parametrize("values", [np.array([]), np.full(10, np.nan), np.array([0.01])])
+def test_snr_and_cnr_of_a_region_without_two_values_are_named(values):
+    # was NaN with five RuntimeWarnings (mean of empty slice, ddof <= 0...)
+    with pytest.raises(ConfigError, match="values holds"):
+        E.snr_e(values)
+    with pytest.raises(ConfigError, match="target holds"):
+        E.cnr_e(values, np.array([0.01, 0.02, 0.03]))
+
+
+def test_snr_of_a_strain_dataset_is_named(strain):
+    with pytest.raises(ConfigError, match=r"strain\['strain'\]"):
+        E.snr_e(strain)
