@@ -327,6 +327,18 @@ def eshelby_circular_strain(
     >>> bool(-0.01 < e[1] < 0)
     True
     """
+    if not (0 <= nu < 0.5):
+        raise ConfigError(f"Poisson's ratio must be in [0, 0.5), got {nu}")
+    if not (e_matrix > 0 and e_inclusion > 0):
+        raise ConfigError("e_matrix and e_inclusion must be positive (Pa)")
+    try:
+        ef = np.asarray(eps_far, dtype=float)
+    except (TypeError, ValueError):
+        ef = np.full(0, np.nan)
+    if ef.shape != (3,) or not np.isfinite(ef).all():
+        raise ConfigError(
+            f"eps_far must be three finite strains (e_xx, e_zz, e_xz), got {eps_far!r}"
+        )
     r2 = np.sqrt(2.0)
     d = 8 * (1 - nu)
     s = np.array(
@@ -343,7 +355,6 @@ def eshelby_circular_strain(
         return np.array([[lam + 2 * mu, lam, 0], [lam, lam + 2 * mu, 0], [0, 0, 2 * mu]])
 
     c0, c1 = c_of(e_matrix), c_of(e_inclusion)
-    ef = np.asarray(eps_far, dtype=float)
     e0 = np.array([ef[0], ef[1], r2 * ef[2]], float)
     dc = c1 - c0
     estar = -np.linalg.solve(dc @ s + c0, dc @ e0)

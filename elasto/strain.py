@@ -100,6 +100,8 @@ def least_squares_strain(
     ):
         raise ConfigError(f"kernel must be an odd integer >= 3, got {kernel!r}")
     d = np.asarray(displacement, float)
+    if d.ndim and not -d.ndim <= axis < d.ndim:
+        raise ConfigError(f"axis {axis} is out of range for a {d.ndim}-D displacement")
     if d.ndim and d.shape[axis] < kernel:  # every fit would reach past an end: all NaN
         raise ConfigError(
             f"kernel of {kernel} points is longer than the {d.shape[axis]} displacement "

@@ -175,3 +175,21 @@ def test_snr_and_cnr_of_a_region_without_two_values_are_named(values):
 def test_snr_of_a_strain_dataset_is_named(strain):
     with pytest.raises(ConfigError, match=r"strain\['strain'\]"):
         E.snr_e(strain)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((2e4, 6e4, 0.495, -0.01), "eps_far must be three"),  # a scalar: was an IndexError
+        ((2e4, 6e4, 0.495, [0.0098, -0.01]), "eps_far must be three"),
+        ((2e4, 6e4, 0.5, [0.0098, -0.01, 0.0]), "Poisson"),  # was a ZeroDivisionError
+    ],
+)
+def test_eshelby_inputs_are_named(args, match):
+    with pytest.raises(ConfigError, match=match):
+        E.eshelby_circular_strain(*args)
+
+
+def test_least_squares_strain_axis_out_of_range():
+    with pytest.raises(ConfigError, match="axis 5 is out of range"):
+        E.least_squares_strain(np.zeros((20, 5)), axis=5)
