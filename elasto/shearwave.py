@@ -91,6 +91,8 @@ def track_displacement(rf: xr.Dataset, *, window: int | None = None, step: int |
     if np.iscomplexobj(data):
         raise ConfigError("track_displacement needs real RF frames")
     nf, nd, nl = data.shape
+    if nf < 3:  # a velocity (time derivative) and its arrival peak need a sequence
+        raise ConfigError(f"shear-wave tracking needs a sequence of >= 3 frames, got {nf}")
     fs = float(rf["sampling_frequency"])
     fc = float(rf["center_frequency"])
     window = int(window or round(3 * fs / fc)) | 1
@@ -263,6 +265,9 @@ def shear_wave_elastography(
     True
     """
     density = check_positive("density (kg/m^3)", density)
+    map_window = check_positive("map_window", map_window, integer=True)
+    if map_window < 2:
+        raise ConfigError(f"map_window must be >= 2 lines (a slope), got {map_window}")
     if not np.isfinite(push_x):
         raise ConfigError(f"push_x must be a finite position (m), got {push_x}")
     disp = track_displacement(rf)

@@ -193,3 +193,20 @@ def test_eshelby_inputs_are_named(args, match):
 def test_least_squares_strain_axis_out_of_range():
     with pytest.raises(ConfigError, match="axis 5 is out of range"):
         E.least_squares_strain(np.zeros((20, 5)), axis=5)
+
+
+@pytest.fixture(scope="module")
+def shear_rf():
+    return E.simulate_shear_wave_rf(n_frames=36, n_lines=48, n_samples=120, seed=4)
+
+
+@pytest.mark.parametrize("map_window", [-1, 1])
+def test_shear_wave_map_window_is_named(shear_rf, map_window):
+    # -1 was an IndexError after 192 RuntimeWarnings; 1 an all-NaN map
+    with pytest.raises(ConfigError, match="map_window"):
+        E.shear_wave_elastography(shear_rf, map_window=map_window)
+
+
+def test_shear_wave_of_a_single_frame_is_named(shear_rf):
+    with pytest.raises(ConfigError, match=">= 3 frames, got 1"):
+        E.shear_wave_elastography(shear_rf.isel(frame=[0]))
