@@ -352,8 +352,10 @@ def estimate_displacement(
     """
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-    if not 0 < max_strain < 0.5:
-        raise ConfigError("max_strain must be in (0, 0.5)")
+    if not isinstance(max_strain, (int, float, np.integer, np.floating)) or not (
+        0 < max_strain < 0.5
+    ):
+        raise ConfigError(f"max_strain must be in (0, 0.5), got {max_strain!r}")
     if isinstance(lateral_search, bool) or not isinstance(lateral_search, (int, np.integer)):
         raise ConfigError(f"lateral_search must be an integer >= 0, got {lateral_search!r}")
     if lateral_search < 0:
@@ -378,7 +380,7 @@ def estimate_displacement(
         f = np.fft.rfftfreq(nd)
         fmean = float((spec.sum(1) * f).sum() / max(spec.sum(), 1e-300))
         window = max(int(round(10 / max(fmean, 1e-3))), 5)
-    elif check_positive("window", window, integer=True) < 5:
+    elif (window := check_positive("window", window, integer=True)) < 5:
         raise ConfigError(f"window must be >= 5 samples, got {window}")
     hw = window // 2
     step = max(int(step or max(hw // 2, 1)), 1)

@@ -210,3 +210,14 @@ def test_shear_wave_map_window_is_named(shear_rf, map_window):
 def test_shear_wave_of_a_single_frame_is_named(shear_rf):
     with pytest.raises(ConfigError, match=">= 3 frames, got 1"):
         E.shear_wave_elastography(shear_rf.isel(frame=[0]))
+
+
+def test_displacement_options_given_as_strings(pair):
+    # a whole-number string window is read as the number (was a TypeError); a string
+    # max_strain is named (was a TypeError from a comparison)
+    np.testing.assert_array_equal(
+        E.estimate_displacement(pair, window="33")["axial"].values,
+        E.estimate_displacement(pair, window=33)["axial"].values,
+    )
+    with pytest.raises(ConfigError, match="max_strain"):
+        E.estimate_displacement(pair, max_strain="0.05")
