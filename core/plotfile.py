@@ -79,7 +79,11 @@ def figure(
     if title:
         old = fig._suptitle
         sup = old.get_text() if old is not None else ""
-        where = {"y": old.get_position()[1], "va": old.get_va()} if old is not None else {}
+        # keep a placed title's place (above a facet grid); a title that constrained layout
+        # places itself is left to it: given a y, the layout no longer makes room for it and
+        # the two lines sat over the panels' titles (a DOT volume's orthogonal slices)
+        placed = old is not None and not getattr(old, "_autopos", True)
+        where = {"y": old.get_position()[1], "va": old.get_va()} if placed else {}
         fig.suptitle(f"{title}\n{sup}" if sup else title, fontsize=11, **where)
     return fig
 

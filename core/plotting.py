@@ -433,19 +433,33 @@ def _is_length(da: xr.DataArray, dim: str) -> bool:
     return dim in da.coords and da[dim].attrs.get("units") in ("mm", *_LENGTH_TO_MM)
 
 
+def _equal_aspect(da: xr.DataArray, ydim: str, xdim: str) -> bool:
+    """Draw the plane at equal aspect: both axes lengths, or the rows and columns (y, x) of a
+    picture in pixels (a thermal camera's or a PNG's pixels are square: a 106 x 139 breast
+    crop stretched to the axes' 4:3 box looks like another breast)."""
+    if _is_length(da, xdim) and _is_length(da, ydim):
+        return True
+    return {ydim, xdim} == {"y", "x"} and all(
+        d in da.coords and da[d].attrs.get("units") == "px" for d in (ydim, xdim)
+    )
+
+
 def _figsize(da: xr.DataArray, panels: int = 1) -> tuple[float, float]:
     """Figure size for ``panels`` images of ``da`` side by side: at equal aspect (both axes
-    lengths) the height follows the image's shape, so that a wide, shallow image (a B-mode
-    12 mm deep and 44 mm wide) does not float in a tall figure beside a colour bar twice its
-    height; else matplotlib's 6.4 x 4.8 inches per panel."""
+    lengths, or pixels) the height follows the image's shape, so that a wide, shallow image
+    (a B-mode 12 mm deep and 44 mm wide) does not float in a tall figure beside a colour bar
+    twice its height; else matplotlib's 6.4 x 4.8 inches per panel."""
     ydim, xdim = _plane_dims(da)
-    if not (_is_length(da, xdim) and _is_length(da, ydim)):
+    if not _equal_aspect(da, ydim, xdim):
         return 6.4 * panels, 4.8
     span = [float(np.ptp(np.asarray(da[d].values, float))) for d in (ydim, xdim)]
     if not all(np.isfinite(span)) or min(span) <= 0:
         return 6.4 * panels, 4.8
     height = float(np.clip(4.6 * span[0] / span[1], 2.0, 7.0))  # axes 4.6 inches wide
-    return 6.4 * panels, height + 1.2  # title, labels
+    # a tall image (a breast crop, a deep B-mode) is narrower than 4.6 inches at that height:
+    # a narrower figure keeps its colour bar beside it, not across an empty gap
+    width = min(6.4, height * span[1] / span[0] + 1.8)  # colour bar, labels
+    return width * panels, height + 1.2  # title, labels
 
 
 def _plane_dims(da: xr.DataArray) -> tuple[str, str]:
@@ -528,7 +542,7 @@ def plot_image(
     ydim, xdim = _plane_dims(da)
     if yincrease is None:
         yincrease = not _is_depth(da, ydim)
-    equal = _is_length(da, xdim) and _is_length(da, ydim)
+    equal = _equal_aspect(da, ydim, xdim)
     shown = _for_display(da.transpose(ydim, xdim))
     for d in (ydim, xdim):
         if d in shown.coords and shown[d].attrs.get("units"):
@@ -1043,7 +1057,8 @@ def plot_variable(
     image_like = kind in _IMAGE_KINDS and not _is_depth(da, ydim)
     yinc = False if image_like or _is_depth(da, ydim) else True
     if kind in ("thermogram", "thermal_intensity") and var == DEFAULT_VARIABLE[kind]:
-        ax = ax if ax is not None else plt.subplots(figsize=(7, 4.6), constrained_layout=True)[1]
+        size = _figsize(da) if _equal_aspect(da, *_plane_dims(da)) else (7, 4.6)
+        ax = ax if ax is not None else plt.subplots(figsize=size, constrained_layout=True)[1]
         who = ", ".join(
             f"{k} {ds.attrs[k]}" for k in ("patient", "view", "date") if ds.attrs.get(k)
         )
@@ -1062,7 +1077,8 @@ def plot_variable(
             ),
             None,
         )
-        ax = ax if ax is not None else plt.subplots(figsize=(7, 4.6), constrained_layout=True)[1]
+        size = _figsize(da) if _equal_aspect(da, *_plane_dims(da)) else (7, 4.6)
+        ax = ax if ax is not None else plt.subplots(figsize=size, constrained_layout=True)[1]
         title = f"{_name(da)} — {plane}" + (f" over {image}" if image else "")
         return plot_mask(
             ds if not sel_text else da,

@@ -1,0 +1,57 @@
+"""``brim plot`` of real public files, looked at as a new user would.
+
+A grey breast crop of the Colombian cohort (106 x 139 px) was stretched into the axes' 4:3 box
+(pixels 1.6 times wider than tall, another breast's shape); a DOT_filtering volume drawn as
+orthogonal slices had its file-name title written over the panels' titles.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+
+from brim.plotfile import figure
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _image_axes(fig):
+    return [a for a in fig.axes if a.images or a.collections]
+
+
+def test_a_breast_crop_in_pixels_keeps_square_pixels(external_data):
+    from brim.fileinfo import open_any
+
+    ds, _ = open_any(external_data / "thermo" / "colombia" / "left" / "IIR0001.png")
+    assert (ds.sizes["y"], ds.sizes["x"]) == (139, 106)  # taller than wide
+    fig = figure(ds, title="IIR0001.png")
+    try:
+        fig.canvas.draw()
+        (ax,) = [a for a in _image_axes(fig) if a.get_xlabel().startswith("x")]
+        assert ax.get_aspect() == 1.0
+        box = ax.get_window_extent()
+        assert box.height / box.width == pytest.approx(139 / 106, rel=0.03)
+        assert ax.get_ylim()[0] > ax.get_ylim()[1]  # row 0 at the top, as the picture
+        width, height = fig.get_size_inches()
+        assert width < height  # the figure follows the crop: no empty band beside it
+    finally:
+        plt.close(fig)
+
+
+def test_a_dot_volume_file_title_sits_above_the_slice_titles(external_data):
+    from brim.fusion import convert_map
+
+    ds = convert_map(external_data / "fusion" / "dot_filtering" / "twotars.mat")
+    fig = figure(ds, layout="orthogonal", title="twotars.nc")
+    try:
+        fig.canvas.draw()
+        sup = fig._suptitle
+        assert sup.get_text().startswith("twotars.nc\n")
+        top = max(a.title.get_window_extent().y1 for a in fig.axes if a.get_title())
+        assert sup.get_window_extent().y0 >= top - 1  # above the panels' titles, not over
+        # the in-plane slice (y, x: the same voxel pitch) is square; depth keeps its own pitch
+        (plane,) = [a for a in _image_axes(fig) if a.get_title().startswith("z =")]
+        assert plane.get_aspect() == 1.0
+    finally:
+        plt.close(fig)
