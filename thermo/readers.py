@@ -8,7 +8,9 @@ Formats
   trailing ``;``), CRLF or CR-CR-LF line ends; re-saved copies too: comma-separated CSV, tabs,
   decimal commas, a UTF-8 byte-order mark or UTF-16. Kelvin, degF, a header line, a transposed
   or ragged matrix are refused by name. Both static (``T0012.txt``, ``PAC_12_...``) and
-  dynamic frames (``PAC_64_DN3.txt``: frame 3 of the dynamic, cold-stress protocol).
+  dynamic frames (``PAC_64_DN3.txt``: frame 3 of the dynamic, cold-stress protocol). The
+  database's segmented crops of a frame beside it (``PAC_64_DN3-esq.png``, ``-dir.png``) give
+  it a breast ``mask``.
 * FLIR radiometric JPEGs: :mod:`brim.thermo.flir`.
 * 8-bit grey PNGs (exports, the Colombian cohort crops), optional alpha channel = mask: read as
   ``thermal_intensity`` (units "1"), never as degC.
@@ -375,7 +377,11 @@ def read_dmr(
     xarray.Dataset
         Kind ``thermogram``: ``temperature`` (y, x) in degC; attributes ``patient``, ``view``,
         ``protocol``, ``frame``, ``date`` when the name tells them, ``dmr_text_format``
-        ("space" or "semicolon").
+        ("space" or "semicolon"). When the database's segmented crops of the same frame lie
+        beside the matrix (``PAC_64_DN0-esq.png``, ``-dir.png``: one breast each on black),
+        ``mask`` (y, x): the union of their breasts as :func:`read_grey` reads them (uint8,
+        1 inside), its attribute ``mask_source`` naming the crops; a crop of another size
+        than the matrix: a warning, and no mask.
 
     Raises
     ------
@@ -433,8 +439,63 @@ def read_dmr(
     ds.attrs.update(
         source_format="dmr_text", dmr_text_format=fmt, source_file=p.name, camera="FLIR SC620"
     )
+    _add_crop_mask(ds, p, meta)
     ds = stamp(ds, "thermogram")
     return ds
+
+
+def _dmr_crops(path: Path, meta: dict[str, str | int]) -> list[Path]:
+    """The DMR segmented crops (``-esq``/``-dir`` PNGs) of the frame of the matrix ``path``.
+
+    Crops lie beside the matrix and their names give the same patient, protocol, frame, view
+    and date as the matrix's, and a side (``PAC_64_DN0-esq.png`` for ``PAC_64_DN0.txt``).
+    """
+    if "patient" not in meta or "side" in meta:  # no DMR frame, or itself one breast's
+        return []
+    try:
+        names = sorted(e.name for e in os.scandir(path.parent) if e.is_file())
+    except OSError:
+        return []
+    crops = []
+    for name in names:
+        if name.startswith(".") or not name.lower().endswith(".png"):
+            continue
+        crop = parse_dmr_name(name)
+        if crop.pop("side", None) in ("left", "right") and crop == meta:
+            crops.append(path.parent / name)
+    return crops
+
+
+def _add_crop_mask(ds: xr.Dataset, path: Path, meta: dict[str, str | int]) -> None:
+    """Add to the matrix ``ds`` the union of its DMR crops' breasts as ``mask`` (y, x)."""
+    crops = _dmr_crops(path, meta)
+    if not crops:
+        return
+    union = np.zeros(ds["temperature"].shape, dtype=bool)
+    for crop in crops:
+        try:
+            grey = read_grey(crop)  # the crop's breast: its non-black region
+        except FormatError as exc:
+            warn(f"{path.name}: read without a breast mask: its crop {exc}")
+            return
+        if grey["mask"].shape != union.shape:
+            warn(
+                f"{path.name}: its crop {crop.name} is {' x '.join(map(str, grey['mask'].shape))}"
+                f", the matrix {' x '.join(map(str, union.shape))}: not a crop of this frame; "
+                "read without a breast mask"
+            )
+            return
+        union |= grey["mask"].values > 0
+    ds["mask"] = (
+        ("y", "x"),
+        union.astype(np.uint8),
+        {
+            "units": "1",
+            "mask_source": ", ".join(c.name for c in crops),
+            "note": "the breast region of the DMR segmented crops (-esq left, -dir right)",
+        },
+    )
+    provenance.add_inputs(*crops)
 
 
 @provenance.step
@@ -602,8 +663,9 @@ def read_frames(
     xarray.Dataset
         Kind ``thermogram`` with ``temperature`` (time, y, x) in degC (or ``thermal_intensity``
         when the frames are grey images), ``frame_file`` (time) names; ``mask`` (time, y, x)
-        when every frame carries its own (DMR ``-esq``/``-dir`` crops: the breast of each
-        frame, as :func:`read_grey` reads it; an alpha channel).
+        when every frame carries its own (DMR ``-esq``/``-dir`` crops, read as frames or lying
+        beside the matrices: the breast of each frame, as :func:`read_grey` reads it; an
+        alpha channel).
 
     Examples
     --------
@@ -743,7 +805,10 @@ def _stack_masks(
         )
         return
     masks = np.stack([d["mask"].values for d in dss])
-    ds["mask"] = (("time", "y", "x"), masks, dict(dss[0]["mask"].attrs))
+    attrs = dict(dss[0]["mask"].attrs)
+    if all("mask_source" in d["mask"].attrs for d in dss):  # each frame's crops
+        attrs["mask_source"] = ", ".join(d["mask"].attrs["mask_source"] for d in dss)
+    ds["mask"] = (("time", "y", "x"), masks, attrs)
 
 
 # the Colombian cohort's crops (IIR0001.png): one image per patient and breast, never frames

@@ -426,7 +426,8 @@ def segment_classical(
             f"the body covers only {100 * body_frac:.0f} % of the thermogram (a frontal breast "
             f"view fills > {100 * MIN_BODY_FRACTION:.0f} %): is the patient in view?"
         )
-    elif "mask" in ds and ds["mask"].dims == ("y", "x"):
+    elif "mask" in ds and ds["mask"].dims == ("y", "x") and "mask_source" not in ds["mask"].attrs:
+        # (a mask_source: the DMR crops' breasts within a frontal frame, brim.thermo.read_dmr)
         own = 100 * float(ds["mask"].mean())
         warn(
             f"the image carries its own mask (an alpha channel, {own:.0f} % of the frame), as "

@@ -12,7 +12,8 @@ THERMOGRAM = Spec(
     version=1,
     description=(
         "Calibrated skin temperature in degC, one frame (y, x) or a series (time, y, x). "
-        "NaN marks pixels outside the field of interest."
+        "NaN marks pixels outside the field of interest; an optional `mask`: the breast "
+        "region from the source's own segmentation (DMR -esq/-dir crops)."
     ),
     variables=(
         VarSpec(
@@ -22,6 +23,15 @@ THERMOGRAM = Spec(
             units=("degC",),
             allow_nan=True,
             leading=("scan", "view"),
+        ),
+        # the breast region from the source's own segmentation (the DMR -esq/-dir crops
+        # beside a matrix): one mask, or one per frame of a series
+        VarSpec(
+            "mask",
+            dims=(("y", "x"), ("time", "y", "x")),
+            dtype="label",
+            required=False,
+            doc="breast region from the source's own segmentation (DMR -esq/-dir crops)",
         ),
     ),
     coords=(
