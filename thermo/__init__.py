@@ -18,7 +18,7 @@ segmentation, features, classify
     Classical segmentation (body, thermal midline, inframammary folds, breasts) and a U-Net;
     asymmetry, hot-spot, vascular, texture and histogram features with units; CNN and feature
     classifiers under brim.evaluate's grouped protocol with the confound audit.
-relative_features, recovery
+body_relative, recovery
     Features relative to the patient's own body (blind to room, camera and acquisition period;
     the default of the features classifier) and re-warming features of dynamic (cold-stress)
     sequences.
@@ -63,7 +63,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "extract_features": "features",
         "features_table": "features",
         "delta_t_rule": "features",
-        "relative_features": "relative_features",
+        "relative_features": "body_relative",
         "recovery_map": "recovery",
         "recovery_features": "recovery",
         "detectability_study": "detectability",
@@ -74,11 +74,10 @@ __all__, __getattr__, __dir__ = lazy_exports(
 class _Package(types.ModuleType):
     """``brim.thermo`` itself, keeping its public *function* ``relative_features`` bound.
 
-    The function lives in the submodule of the same name; when that submodule is imported,
-    Python binds the module onto the package, and ``brim.thermo.relative_features(ds, seg)``
-    then failed with "'module' object is not callable" - from the second call on, or after any
-    step that imported the submodule. The function stays bound instead (the module is still
-    ``sys.modules["brim.thermo.relative_features"]`` for ``from ... import``).
+    The function's module was ``brim.thermo.relative_features`` (now ``body_relative``). That
+    old path still imports for one release; importing it makes Python bind the module onto the
+    package, and ``brim.thermo.relative_features(ds, seg)`` would then fail with "'module'
+    object is not callable". The function stays bound instead. Removed with the old path.
     """
 
     def __setattr__(self, name: str, value: object) -> None:

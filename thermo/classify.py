@@ -306,7 +306,7 @@ def difference_map(
     return _block_mean(d, factor)
 
 
-#: Prefix of the period-robust features (:mod:`brim.thermo.relative_features`) in a cohort.
+#: Prefix of the period-robust features (:mod:`brim.thermo.body_relative`) in a cohort.
 RELATIVE_PREFIX = "rel_"
 #: Feature sets of the features model: ``relative`` (the default: blind to room, camera and
 #: acquisition period by construction) or ``static`` (every feature of
@@ -366,9 +366,9 @@ class Cohort:
 
 
 def _one(path: Path, factor: int):
+    from brim.thermo.body_relative import RELATIVE_FEATURE_UNITS, relative_features
     from brim.thermo.features import extract_features
     from brim.thermo.readers import read
-    from brim.thermo.relative_features import RELATIVE_FEATURE_UNITS, relative_features
     from brim.thermo.segmentation import body_mask, segment_classical
 
     ds = read(path)

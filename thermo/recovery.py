@@ -4,7 +4,7 @@ In the dynamic protocol of the DMR-IR database (Silva et al. 2014) the breasts a
 air stream and imaged every 15 s while they re-warm. Tissue with more perfusion and metabolic
 heat re-warms differently from its mirror image, information that a single static image lacks
 (Amalu 2004; Ng 2009 review the cold-stress test). The features here are, like
-:mod:`brim.thermo.relative_features`, relative to the patient's own body: rates and their
+:mod:`brim.thermo.body_relative`, relative to the patient's own body: rates and their
 left–right differences, never an absolute temperature.
 
 * :func:`recovery_map`: the per-pixel re-warming rate (K/min), the least-squares slope of the

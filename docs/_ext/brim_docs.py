@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import inspect
 import pkgutil
+import warnings
 from pathlib import Path
 
 from docutils import nodes
@@ -88,8 +89,14 @@ def _defining_name(name: str) -> str:
     pkg = importlib.import_module(module)
     if not hasattr(pkg, "__path__") or importlib.util.find_spec(name) is None:
         return name
-    sub = importlib.import_module(name)
-    obj = getattr(sub, attr, None)
+    with warnings.catch_warnings():  # a deprecated module path (a forwarding shim)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sub = importlib.import_module(name)
+        obj = getattr(sub, attr, None)
+    # the package may keep its function bound (brim.thermo for its deprecated
+    # relative_features path): then the package attribute is what is documented
+    if not inspect.ismodule(getattr(pkg, attr, None)):
+        return name
     if obj is not None and (inspect.isfunction(obj) or inspect.isclass(obj)):
         return f"{name}.{attr}"
     return name

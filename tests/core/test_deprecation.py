@@ -77,6 +77,7 @@ sens_at_spec([0, 1], [0.1, 0.9], 0.5)
 brim.record_provenance(xr.Dataset(), "user.step", {"k": 1})
 import brim.fusion.readers as readers; readers.read_measurement
 from brim.thermo.bioheat import solve_steady
+from brim.thermo.relative_features import relative_features
 """
 
 

@@ -190,7 +190,7 @@ TOUCHED = (
     "brim.thermo:read_frames",
     "brim.thermo:segment_classical",
     "brim.thermo.detectability:detectability_study",
-    "brim.thermo.relative_features:relative_features",
+    "brim.thermo.body_relative:relative_features",
     "brim.thermo.recovery:recovery_features",
     "brim.evaluate.strata:stratified_auroc",
     "brim.evaluate.strata:matched_indices",

@@ -139,7 +139,7 @@ def test_a_segmentation_given_as_a_path_is_named():
         thermo.extract_features(ds, "seg.nc")
     with pytest.raises(SchemaError, match="build one with brim.thermo.segment_classical"):
         thermo.asymmetry_map(ds, np.zeros((4, 4)))
-    from brim.thermo.relative_features import relative_features
+    from brim.thermo.body_relative import relative_features
 
     with pytest.raises(SchemaError, match="got the path 'seg.nc', not a mask Dataset"):
         relative_features(ds, "seg.nc")

@@ -26,8 +26,10 @@ def seg(thermogram):
 
 def test_relative_features_stays_callable_after_its_module_is_imported(thermogram, seg):
     # importing the submodule of the same name used to rebind brim.thermo.relative_features to
-    # the module: the second call in a notebook raised "'module' object is not callable"
-    import brim.thermo.relative_features  # noqa: F401 - what any earlier step may have done
+    # the module: the second call in a notebook raised "'module' object is not callable". The
+    # module is now brim.thermo.body_relative; the old path still imports for one release.
+    import brim.thermo.body_relative  # noqa: F401 - what any earlier step may have done
+    import brim.thermo.relative_features  # noqa: F401 - the deprecated path
 
     first = brim.thermo.relative_features(thermogram, seg)
     again = brim.thermo.relative_features(thermogram, seg)

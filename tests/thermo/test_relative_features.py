@@ -5,7 +5,7 @@ import pytest
 
 from brim.errors import ConfigError
 from brim.thermo import simulate_thermogram
-from brim.thermo.relative_features import RELATIVE_FEATURE_UNITS, relative_features
+from brim.thermo.body_relative import RELATIVE_FEATURE_UNITS, relative_features
 from brim.thermo.segmentation import segmentation_from_masks
 
 
