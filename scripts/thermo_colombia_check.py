@@ -10,7 +10,7 @@ Protocol (fixed before looking at the labels, nothing trained on this cohort):
   for each breast the median, 90th percentile, standard deviation and hot-spot fraction (pixels
   above the patient's pooled 90th percentile) inside its mask, and their left-right differences.
   This is the same principle as brim's confound-robust features
-  (:mod:`brim.thermo.relative_features`): nothing absolute, nothing about the file.
+  (:mod:`brim.thermo.body_relative`): nothing absolute, nothing about the file.
 * The cohort has no patient with two normal breasts: 114 of the 116 patients with both crops
   have exactly one abnormal breast (PM or PB) and one N breast (2 are PB/PB). So the questions
   this cohort can answer are:
