@@ -948,7 +948,10 @@ def plot_variable(
         raise ConfigError(f"no data variable {var!r} to plot; the file has: {have}")
     sel = parse_selection(sel)
     plotter = _registered_plotter(kind)
-    if plotter is not None:
+    volume = {"z", "y", "x"} <= set(map(str, ds[var].dims))
+    if plotter is not None and not (volume and layout != "auto"):
+        # a modality's own picture (a radar image's peak slice) knows no volume layout: an
+        # asked-for one (--layout orthogonal/slices) is drawn here, not silently ignored
         out = plotter(ds, var, sel=sel, part=part, db=db, ax=ax, **kw)
         if out is not None:
             return out

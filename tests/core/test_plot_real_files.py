@@ -55,3 +55,39 @@ def test_a_dot_volume_file_title_sits_above_the_slice_titles(external_data):
         assert plane.get_aspect() == 1.0
     finally:
         plt.close(fig)
+
+
+def _radar_image():
+    import numpy as np
+    import xarray as xr
+
+    c = np.linspace(-0.02, 0.02, 9)
+    z = np.linspace(0.0, 0.04, 5)
+    zz, yy, xx = np.meshgrid(z, c, c, indexing="ij")
+    das = np.exp(-((xx - 0.005) ** 2 + yy**2 + (zz - 0.03) ** 2) / 1e-4)
+    attrs = {"delay_model": "homogeneous", "brim_schema": "reconstruction/1"}
+    m = {"units": "m"}
+    coords = {"x": ("x", c, m), "y": ("y", c, m), "z": ("z", z, m)}
+    return xr.Dataset({"das": (("z", "y", "x"), das)}, coords=coords, attrs=attrs)
+
+
+@pytest.mark.parametrize(
+    ("layout", "planes"), [("orthogonal", ["z =", "y =", "x ="]), ("slices", ["z ="] * 5)]
+)
+def test_an_asked_for_layout_of_a_radar_image_is_drawn(layout, planes):
+    """``brim plot image.nc --layout orthogonal`` drew the same single peak slice as without
+    it: the radar picture ignored the layout the user asked for."""
+    fig = figure(_radar_image(), layout=layout)
+    try:
+        titles = sorted(a.get_title() for a in _image_axes(fig) if a.get_title())
+        assert [t[:3] for t in titles] == sorted(planes)
+    finally:
+        plt.close(fig)
+
+
+def test_a_radar_image_without_a_layout_keeps_its_own_picture():
+    fig = figure(_radar_image())
+    try:
+        assert [a.get_title() for a in _image_axes(fig)][0].startswith("DAS — z = 30 mm")
+    finally:
+        plt.close(fig)
