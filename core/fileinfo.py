@@ -574,7 +574,9 @@ def _describe_raw(p: Path, tried: list[str], range_limit) -> str | None:
     if lines is None:
         return None
     head = [f"file: {p} ({_size(p.stat().st_size)})", lines[0]]
-    hint = _hint(p)
+    # the variables listed (a .mat's or an HDF5 file's): some files are known by what they hold
+    names = {ln.split()[0] for ln in lines[2:] if ln.startswith("  ") and ln.strip()}
+    hint = _hint(p, names)
     if hint:
         head.append(f"hint: {hint}")
     tail = ["readers tried:", *[f"  {t}" for t in tried]] if tried else []
@@ -583,28 +585,37 @@ def _describe_raw(p: Path, tried: list[str], range_limit) -> str | None:
 
 # Files that travel beside a dataset's scans, or that a modality reads with a function rather
 # than through brim.open: what `brim info` tells a user who points it at one. Plain text, so the
-# core imports no modality. (pattern on the file name, or a test on the path; the hint)
-_HINTS: list[tuple[Callable[[Path], bool], str]] = [
+# core imports no modality. (a test on the path and the names of the variables it holds;
+# the hint)
+_HINTS: list[tuple[Callable[[Path, set[str]], bool], str]] = [
     (
-        lambda p: p.name in ("frequencies.csv", "channel_names.csv", "antenna_locations.csv"),
+        lambda p, _: p.name in ("frequencies.csv", "channel_names.csv", "antenna_locations.csv"),
         "a MERIT scan folder's metadata table: give one of the folder's scan CSVs instead "
         "(brim info FOLDER/SCAN.csv, brim microwave convert FOLDER/SCAN.csv)",
     ),
     (
-        lambda p: (
-            p.name.lower() in ("xnodes.txt", "ynodes.txt", "frequency.txt")
-            and p.parent.name.lower() == "configuration"
+        lambda p, names: (
+            (
+                p.name.lower() in ("xnodes.txt", "ynodes.txt", "frequency.txt")
+                and p.parent.name.lower() == "configuration"
+            )
+            or bool(names & {"input_forwardModel", "input_reconstructedModel"})
         ),
         "part of an MWSegEval folder: brim microwave simulate mwsegeval:FOLDER, or "
         "brim.microwave.tomography.load_mwsegeval(FOLDER) (FOLDER holds Configuration/ and data/)",
     ),
     (
-        lambda p: p.suffix.lower() == ".npy" and p.name.lower().startswith(("mua-", "mus-")),
+        lambda p, names: "volume7all" in names,
+        "a DOT_filtering absorption volume (US-guided DOT): brim fusion convert PATH -o map.nc "
+        "(values taken as cm-1, written in mm-1), then brim plot map.nc",
+    ),
+    (
+        lambda p, _: p.suffix.lower() == ".npy" and p.name.lower().startswith(("mua-", "mus-")),
         "a DOT-guided-PAT absorption/scattering map? brim fusion convert PATH (or its patient "
         "folder), or brim.fusion.read_dot_pat_map(PATH)",
     ),
     (
-        lambda p: "extinction" in p.name.lower(),
+        lambda p, _: "extinction" in p.name.lower(),
         "a haemoglobin extinction table? brim.fusion.read_extinction(PATH); brim fusion convert "
         "takes it as its 'extinction' parameter",
     ),
@@ -619,9 +630,10 @@ _GREY_IMAGE_HINT = (
 )
 
 
-def _hint(p: Path) -> str | None:
-    """What a file that no reader opens probably is, and the call that reads it."""
-    return next((text for test, text in _HINTS if test(p)), None)
+def _hint(p: Path, names: set[str]) -> str | None:
+    """What a file that no reader opens probably is (from its path and the names of the
+    variables it holds), and the call that reads it."""
+    return next((text for test, text in _HINTS if test(p, names)), None)
 
 
 def _npy_lines(p: Path, range_limit) -> list[str] | None:

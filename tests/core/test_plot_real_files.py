@@ -91,3 +91,21 @@ def test_a_radar_image_without_a_layout_keeps_its_own_picture():
         assert [a.get_title() for a in _image_axes(fig)][0].startswith("DAS — z = 30 mm")
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        (("fusion", "dot_filtering", "twotars.mat"), "brim fusion convert"),
+        (("microwave", "mwsegeval", "data", "input_forwardModel.mat"), "mwsegeval:FOLDER"),
+        (("microwave", "mwsegeval", "data", "input_reconstructedModel.mat"), "mwsegeval:FOLDER"),
+    ],
+)
+def test_info_of_a_public_mat_file_says_what_reads_it(external_data, path, says):
+    """``brim info`` of these .mat files listed their arrays and nine readers' refusals but
+    not the command that reads them, and ``brim plot`` sent the user back to ``brim info``."""
+    from brim.fileinfo import describe
+
+    text = describe(external_data.joinpath(*path))
+    (hint,) = [line for line in text.splitlines() if line.startswith("hint: ")]
+    assert says in hint
