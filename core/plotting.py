@@ -380,6 +380,24 @@ def complex_part(da: xr.DataArray, part: str) -> xr.DataArray:
     return out
 
 
+def _fraction_limits(d: xr.DataArray, kw: dict) -> None:
+    """Colour limits 0..1 for a saturation (sO2, a fraction) holding values outside them:
+    noise in a haemoglobin fit gives sO2 of -1.3 or 1.6, and limits stretched to those drew
+    the map on a signed grey scale as if a saturation could be negative. Values inside 0..1,
+    or limits the caller gave, are left alone."""
+    if "vmin" in kw or "vmax" in kw or "norm" in kw:
+        return
+    if "saturation" not in str(d.attrs.get("long_name", "")).lower():
+        return
+    if d.attrs.get("units") not in ("1", "", None):
+        return
+    v = np.asarray(d.values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size and (v.min() < 0.0 or v.max() > 1.0):
+        kw.update(vmin=0.0, vmax=1.0)
+        kw.setdefault("cmap", "magma")
+
+
 def _is_power(da: xr.DataArray) -> bool:
     return any(w in _name(da).lower() for w in _POWER_WORDS)
 
@@ -1025,6 +1043,8 @@ def plot_variable(
         d, label = values(da, (parts or [None])[0])
         if db:
             kw.setdefault("vmin", -20.0 if _is_power(da) else -50.0)
+        else:
+            _fraction_limits(d, kw)
         title = f"{_name(d)}" + (f" — {where}" if where else "")
         if ax is not None:
             iz = np.unravel_index(int(np.nanargmax(np.asarray(d.values))), d.shape)[0]
@@ -1119,6 +1139,8 @@ def plot_variable(
     for a, p in zip(axes, panels, strict=True):
         d, label = values(da, p)
         kwp = dict(kw)
+        if not db:
+            _fraction_limits(d, kwp)
         if "cmap" not in kwp:
             kwp["cmap"] = "gray" if signed(np.asarray(d.values, float)) and not db else "viridis"
             if "b-mode" in str(d.attrs.get("long_name", "")).lower():

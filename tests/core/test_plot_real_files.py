@@ -109,3 +109,26 @@ def test_info_of_a_public_mat_file_says_what_reads_it(external_data, path, says)
     text = describe(external_data.joinpath(*path))
     (hint,) = [line for line in text.splitlines() if line.startswith("hint: ")]
     assert says in hint
+
+
+def test_an_unphysical_saturation_map_keeps_the_0_to_1_scale(external_data):
+    """The DOT-guided-PAT patient's sO2 map holds noise values from -1.34 to 1.58: it was
+    drawn on a signed grey scale from -1.6 to 1.6, as if a saturation could be negative; the
+    scale is now the physical 0..1, values beyond it shown by the colour bar's arrows."""
+    import warnings
+
+    from brim.fusion import convert_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the converter's own warning about those values
+        ds = convert_map(external_data / "fusion" / "dot_pat" / "p1")
+    assert float(ds["so2"].min()) < 0 < 1 < float(ds["so2"].max())
+    fig = figure(ds, "so2")
+    try:
+        (ax,) = [a for a in _image_axes(fig) if a.get_xlabel().startswith("x")]
+        image = (ax.images or ax.collections)[0]
+        assert image.get_clim() == (0.0, 1.0)
+        assert image.get_cmap().name != "gray"
+        assert image.colorbar.extend == "both"
+    finally:
+        plt.close(fig)
