@@ -133,6 +133,8 @@ def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool, np.ndarra
     if "time" in v.dims:
         v = v.isel(time=0)
     t = np.asarray(_yx_values(v, "ds"), np.float64)
+    if cal:
+        _check_celsius(t)
     if "mask" not in seg.data_vars or "temperature" in seg or "intensity" in seg:
         raise SchemaError(
             "seg: got a Dataset without a segmentation 'mask' (variables "
@@ -143,6 +145,19 @@ def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool, np.ndarra
     if m.shape != t.shape:
         raise ConfigError(f"segmentation {m.shape} does not match the image {t.shape}")
     return t, cal, m
+
+
+def _check_celsius(t: np.ndarray) -> None:
+    """Refuse an image whose temperatures are not skin in degC (a kelvin or degF array labelled
+    degC in a notebook gave features hundreds of degrees off); the readers' check."""
+    from brim.thermo.readers import _check_degc
+
+    if not np.isfinite(t).any():
+        raise SchemaError("ds: the thermogram has no finite temperature (all NaN)")
+    try:
+        _check_degc(t, "ds 'temperature'")
+    except FormatError as exc:
+        raise SchemaError(str(exc)) from None
 
 
 def _mirror_left(t: np.ndarray, midline: float) -> tuple[np.ndarray, np.ndarray]:

@@ -125,3 +125,17 @@ def test_one_feature_dict_and_a_features_table(thermogram, seg):
         brim.thermo.delta_t_rule([{"mean_left": 33.0}])
     with pytest.raises(ConfigError, match="threshold"):
         brim.thermo.delta_t_rule(f, threshold="0.5")
+
+
+@pytest.mark.parametrize(
+    ("convert", "hint"),
+    [(lambda t: t + 273.15, "kelvin"), (lambda t: t * 1.8 + 32, "degF")],
+)
+@pytest.mark.parametrize("step", ["asymmetry_map", "extract_features", "relative_features"])
+def test_a_kelvin_or_fahrenheit_array_labelled_degc_is_refused(thermogram, seg, convert, hint, step):
+    # a camera array in K (or degF) wrapped as 'temperature' in degC in a notebook used to give
+    # features hundreds of degrees off, without a word; the readers already refused such files
+    wrong = thermogram.assign(temperature=convert(thermogram.temperature))
+    wrong["temperature"].attrs = dict(thermogram.temperature.attrs)
+    with pytest.raises(SchemaError, match=f"not skin temperatures in degC.*{hint}"):
+        getattr(brim.thermo, step)(wrong, seg)
