@@ -132,7 +132,7 @@ def test_one_feature_dict_and_a_features_table(thermogram, seg):
     [(lambda t: t + 273.15, "kelvin"), (lambda t: t * 1.8 + 32, "degF")],
 )
 @pytest.mark.parametrize("step", ["asymmetry_map", "extract_features", "relative_features"])
-def test_a_kelvin_or_fahrenheit_array_labelled_degc_is_refused(thermogram, seg, convert, hint, step):
+def test_kelvin_or_degf_labelled_degc_is_refused(thermogram, seg, convert, hint, step):
     # a camera array in K (or degF) wrapped as 'temperature' in degC in a notebook used to give
     # features hundreds of degrees off, without a word; the readers already refused such files
     wrong = thermogram.assign(temperature=convert(thermogram.temperature))
