@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -48,6 +49,50 @@ def _check_tree(data: Any, path: Path) -> None:
         stack.extend((c, depth + 1, inner) for c in children)
 
 
+class _DuplicateKey(ValueError):
+    """A mapping in a parameter file that writes one key twice."""
+
+
+def _json_mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key written twice (``json`` keeps the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"the key {key!r} is written twice")
+        out[key] = value
+    return out
+
+
+@functools.cache
+def _unique_key_loader() -> type:
+    """A yaml SafeLoader that refuses a key written twice in one mapping.
+
+    PyYAML keeps the last of two equal keys silently, so a parameter edited by adding a line
+    below the old one ran with whichever came last. Keys merged in from an alias (``<<: *base``)
+    may still be overridden, as YAML intends.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    again = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if again:
+                    line = key_node.start_mark.line + 1
+                    raise _DuplicateKey(f"the key {key!r} is written twice (again on line {line})")
+            return super().construct_mapping(node, deep=deep)
+
+    return Loader
+
+
 def load_params(path: str | os.PathLike, *, allowed: Iterable[str] | None = None) -> dict[str, Any]:
     """Read a YAML or JSON mapping of parameters and check its keys.
 
@@ -83,7 +128,12 @@ def load_params(path: str | os.PathLike, *, allowed: Iterable[str] | None = None
     name = display_path(path)
     kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
-        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
+        if kind == "JSON":
+            data = json.loads(text, object_pairs_hook=_json_mapping)
+        else:
+            data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{name}: {exc}; keep one") from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         detail = " ".join(str(exc).split())
         raise ConfigError(f"{name} is not valid {kind}: {detail}") from None

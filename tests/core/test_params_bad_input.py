@@ -99,6 +99,37 @@ def test_params_with_non_text_keys_are_refused(tmp_path):
 # -- U-Net and other model specs --------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        (
+            "p.yaml",
+            "epochs: 10\nlr: 0.1\nepochs: 20\n",
+            r"'epochs' is written twice \(again on line 3\)",
+        ),
+        (
+            "p.yaml",
+            "model:\n  depth: 2\n  depth: 3\n",
+            r"'depth' is written twice \(again on line 3\)",
+        ),
+        ("p.json", '{"epochs": 10, "epochs": 20}', "'epochs' is written twice"),
+    ],
+)
+def test_a_key_written_twice_is_refused(tmp_path, name, text, where):
+    # YAML and JSON readers keep the last of two equal keys: a parameter edited by adding a
+    # line below the old one ran with whichever came last, without a word
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=where):
+        load_params(path)
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("base: &b {x: 1, y: 2}\nrun:\n  <<: *b\n  x: 3\n")
+    assert load_params(path)["run"] == {"x": 3, "y": 2}
+
+
 def test_a_model_spec_that_is_a_list_or_has_list_kwargs_is_a_config_error():
     from brim.learn.models import build_model
 
