@@ -504,6 +504,8 @@ def beamform(
     if two_layer is not None:
         _check_two_layer(two_layer)
     methods = [m.lower() for m in ([methods] if isinstance(methods, str) else methods)]
+    if not methods:  # an empty list gave an image Dataset without an image
+        raise ConfigError(f"methods is empty; name at least one of {METHODS + ADAPTIVE}")
     for m in methods:
         if m not in METHODS + ADAPTIVE:
             raise ConfigError(f"unknown beamformer {m!r}; use one of {METHODS + ADAPTIVE}")

@@ -271,3 +271,9 @@ def test_real_s_parameters_are_refused_not_focused(cal, part):
     s = cal["s"].real if part == "real" else abs(cal["s"])  # the phase lost: a nonsense image
     with pytest.raises(SchemaError, match="expected complex S-parameters"):
         radar.beamform(cal.assign(s=s), eps_r=8.0, resolution=0.01, methods="das")
+
+
+def test_an_empty_list_of_beamformers_is_refused(cal):
+    # methods=[] returned an image Dataset holding no image
+    with pytest.raises(ConfigError, match="methods is empty"):
+        radar.beamform(cal, eps_r=8.0, resolution=0.01, methods=[])
