@@ -814,8 +814,43 @@ def _registered_plotter(kind: str | None):
 
 
 # --------------------------------------------------------------------------- volumes
-def _volume_orthogonal(da: xr.DataArray, fig, title: str, label: str, kw):
-    """Three orthogonal slices of a (z, y, x) volume through its maximum."""
+def _volume_outline(ds: xr.Dataset, d: xr.DataArray, picked: dict[str, int]):
+    """The (z, y, x) mask of ``ds`` (a lesion ROI, DOT targets) on the volume ``d`` drawn, at
+    the positions ``picked`` along the dims the volume was reduced over (a file's first scan),
+    or None."""
+    for n in ds.data_vars:
+        m = ds[n]
+        if not str(n).endswith("mask") or not {"z", "y", "x"} <= set(map(str, m.dims)):
+            continue
+        extra = [str(e) for e in m.dims if str(e) not in ("z", "y", "x")]
+        if any(e not in picked for e in extra):
+            continue
+        m = m.isel({e: picked[e] for e in extra}).transpose(*d.dims)
+        if dict(m.sizes) == dict(d.sizes):
+            return m
+    return None
+
+
+def _contour(ax, s: xr.DataArray, m: xr.DataArray, xdim: str, ydim: str) -> None:
+    """The outline of mask ``m`` over the image ``s`` (a 2-D slice) drawn in ``ax``."""
+    mv = np.asarray(m.transpose(ydim, xdim).values) > 0
+    if mv.any() and not mv.all():
+        shown = _for_display(s)
+        ax.contour(
+            shown[xdim].values,
+            shown[ydim].values,
+            mv.astype(float),
+            levels=[0.5],
+            colors=["#00e5ff"],
+            linewidths=0.8,
+        )
+
+
+def _volume_orthogonal(
+    da: xr.DataArray, fig, title: str, label: str, kw, outline: xr.DataArray | None = None
+):
+    """Three orthogonal slices of a (z, y, x) volume through its maximum; ``outline`` (a
+    (z, y, x) mask) drawn as a contour on each."""
     v = np.asarray(da.values, dtype=float)
     if not np.isfinite(v).any():
         raise ConfigError(f"{da.name!r} holds no finite value to plot")
@@ -834,8 +869,12 @@ def _volume_orthogonal(da: xr.DataArray, fig, title: str, label: str, kw):
     for ax, (s, dim, i, yinc) in zip(axes, slices, strict=True):
         t = f"{_coord_text(da, dim, da[dim].values[i])} (through the peak)"
         plot_image(s, ax=ax, title=t, add_colorbar=False, yincrease=yinc, **kw)
+        if outline is not None:
+            _contour(ax, s, outline.isel({dim: i}), *reversed(_plane_dims(s)))
     mappable = axes[0].images[0] if axes[0].images else axes[0].collections[0]
     fig.colorbar(mappable, ax=list(axes), label=label, shrink=0.8)
+    if outline is not None:
+        fig.text(0.01, 0.0, f"cyan contour: {outline.name}", fontsize=8, va="top")
     fig.suptitle(title, fontsize=11)
     return axes[0]
 
@@ -864,16 +903,7 @@ def _volume_depth_slices(
         ax.set_title(_coord_text(da, "z", zval), fontsize=8)
         ax.set_aspect("equal")
         if outline is not None:
-            m = np.asarray(outline.isel(z=i).transpose("y", "x").values) > 0
-            if m.any() and not m.all():
-                ax.contour(
-                    shown["x"].values,
-                    shown["y"].values,
-                    m.astype(float),
-                    levels=[0.5],
-                    colors=["#00e5ff"],
-                    linewidths=0.8,
-                )
+            _contour(ax, da.isel(z=i), outline.isel(z=i), "x", "y")
     if outline is not None:
         g.axs.flat[0].figure.text(0.01, 0.0, f"cyan contour: {outline.name}", fontsize=8, va="top")
     g.fig.suptitle(title, fontsize=11, y=1.0, va="bottom")
@@ -1007,6 +1037,7 @@ def plot_variable(
 
     # reduce leading dims to one position (named in the title)
     auto_text = []
+    picked: dict[str, int] = {}  # the first position taken along each reduced dim
     keep = {"z", "y", "x"} if {"z", "y", "x"} <= set(map(str, da.dims)) else set()
     while da.ndim > (3 if keep else 2):
         # reduce first what is a single position, then what has no coordinate (tx, antenna
@@ -1020,6 +1051,7 @@ def plot_variable(
             (_coord_text(da, dim, value) if dim in da.coords else f"{dim} = 0")
             + f" (first of {da.sizes[dim]})"
         )
+        picked[dim] = 0
         da = da.isel({dim: 0})
     # a plane one position thick (a curve stored on two dims, e.g. the focus criterion at one
     # antenna delay) is drawn as that curve, not as an empty image
@@ -1055,19 +1087,10 @@ def plot_variable(
         if use == "auto":
             use = "slices" if _is_depth(da, "z") and da.sizes["z"] <= 36 else "orthogonal"
         if use == "slices":
-            outline = next(
-                (
-                    ds[n]
-                    for n in ds.data_vars
-                    if str(n).endswith("mask")
-                    and set(ds[n].dims) == {"z", "y", "x"}
-                    and dict(ds[n].sizes) == dict(d.sizes)
-                ),
-                None,
-            )
+            outline = _volume_outline(ds, d, picked)
             return _volume_depth_slices(d, f"{title} — depth slices", label, kw, outline)
         fig = plt.figure(figsize=(14, 4.6), constrained_layout=True)
-        return _volume_orthogonal(d, fig, title, label, kw)
+        return _volume_orthogonal(d, fig, title, label, kw, _volume_outline(ds, d, picked))
 
     if da.ndim == 1:
         d, label = values(da, (parts or [None])[0])

@@ -132,3 +132,26 @@ def test_an_unphysical_saturation_map_keeps_the_0_to_1_scale(external_data):
         assert image.colorbar.extend == "both"
     finally:
         plt.close(fig)
+
+
+def test_the_targets_of_a_dot_volume_are_outlined_on_every_slice(external_data):
+    """The DOT_filtering volume's ``target_mask`` (stored per scan, as the absorption) was not
+    drawn: only a mask on exactly (z, y, x) was outlined, and only in the depth-slice layout."""
+    from matplotlib.contour import ContourSet
+
+    from brim.fusion import convert_map
+
+    ds = convert_map(external_data / "fusion" / "dot_filtering" / "twotars.mat")
+    assert ds["target_mask"].dims == ("scan", "z", "y", "x")
+    for layout in ("orthogonal", "slices"):
+        fig = figure(ds, layout=layout)
+        try:
+            panels = [a for a in fig.axes if a.get_title()[:3] in ("z =", "y =", "x =")]
+            with_target = [
+                a for a in panels if any(isinstance(c, ContourSet) for c in a.get_children())
+            ]
+            # every orthogonal slice crosses the targets; depth slices where they are
+            assert len(with_target) == (3 if layout == "orthogonal" else 5), layout
+            assert any("target_mask" in t.get_text() for t in fig.texts)
+        finally:
+            plt.close(fig)
