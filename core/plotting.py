@@ -889,12 +889,17 @@ def _volume_depth_slices(
         shown[d].attrs["units"] = display_units(shown[d].attrs.get("units"))
     ncol = int(np.ceil(np.sqrt(da.sizes["z"])))
     kw.setdefault("cmap", "magma")
+    # panels of the slices' shape (a 65 x 33 voxel slice in a square panel left a band of
+    # white above and below each)
+    span = [float(np.ptp(np.asarray(da[d].values, float))) for d in ("x", "y")]
+    aspect = span[0] / span[1] if min(span) > 0 and np.isfinite(span).all() else 1.0
     g = shown.plot.imshow(
         x="x",
         y="y",
         col="z",
         col_wrap=ncol,
-        size=2.2,
+        size=2.2 / max(aspect, 1.0) ** 0.5,
+        aspect=float(np.clip(aspect, 0.25, 4.0)),
         yincrease=True,
         cbar_kwargs={"label": label, "shrink": 0.8},
         **kw,

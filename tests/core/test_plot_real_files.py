@@ -155,3 +155,22 @@ def test_the_targets_of_a_dot_volume_are_outlined_on_every_slice(external_data):
             assert any("target_mask" in t.get_text() for t in fig.texts)
         finally:
             plt.close(fig)
+
+
+def test_depth_slices_of_a_wide_volume_fill_their_panels(external_data):
+    """``--layout slices`` of the 65 x 33 voxel DOT_filtering volume drew each slice in a
+    square panel: the image filled half its height, white bands above and below."""
+    from brim.fusion import convert_map
+
+    ds = convert_map(external_data / "fusion" / "dot_filtering" / "twotars.mat")
+    fig = figure(ds, layout="slices")
+    try:
+        fig.canvas.draw()
+        panels = [a for a in fig.axes if a.get_title().startswith("z =")]
+        assert len(panels) == 7
+        for ax in panels:
+            drawn, cell = ax.get_position(), ax.get_position(original=True)
+            # the image fills most of its panel both ways (was 54 % of its height)
+            assert min(drawn.height / cell.height, drawn.width / cell.width) > 0.7
+    finally:
+        plt.close(fig)
