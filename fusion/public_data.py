@@ -105,7 +105,7 @@ def read_dot_filtering(path: str | os.PathLike) -> xr.Dataset:
             "target_mask": (("scan", "z", "y", "x"), mask),
         },
         coords={
-            "z": ("z", np.arange(nz, dtype=float), {"units": "px"}),
+            "z": ("z", np.arange(nz, dtype=float), {"units": "px", "long_name": "depth"}),
             "y": ("y", np.arange(ny, dtype=float), {"units": "px"}),
             "x": ("x", np.arange(nx, dtype=float), {"units": "px"}),
         },

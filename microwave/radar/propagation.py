@@ -132,7 +132,11 @@ class PropagationEstimate:
                 ),
             },
             coords={
-                "eps_r": ("eps_r", np.asarray(self.eps_grid, dtype=float), {"units": "1"}),
+                "eps_r": (
+                    "eps_r",
+                    np.asarray(self.eps_grid, dtype=float),
+                    {"units": "1", "long_name": "effective relative permittivity"},
+                ),
                 "delay": ("delay", np.asarray(self.delay_grid, dtype=float), {"units": "s"}),
             },
         )
