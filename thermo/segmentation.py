@@ -12,7 +12,9 @@ steps; Silva et al. 2014 DMR-IR protocol):
    band);
 3. **inframammary folds**: on each side, the warm horizontal ridge under the breast (largest
    negative second derivative across rows of the smoothed field) traced column by column in the
-   lower torso and fitted robustly by a parabola;
+   lower torso and fitted robustly by a parabola. Rows at and below a cold object enclosed by
+   the body (the DMR-IR marker, a square of tape between the breasts below the folds, 6-10 K
+   under the skin) are left out: its lower edge is a warm ridge of its own;
 4. **left / right breasts**: body pixels between the breast top line and the fold, on each side
    of the midline. "Left"/"right" are the *patient's*: in a frontal view the patient's left
    breast is on the viewer's right (higher x).
@@ -201,6 +203,35 @@ def find_midline(
     return best_c
 
 
+# A cold object held against the torso (the DMR-IR protocol's marker, a square of tape below the
+# folds between the breasts, 6-10 K under the skin) is not skin: its lower edge is a warm ridge
+# that the fold search took for the fold, pulling the fold curve down to it. Skin of the torso
+# stays within about 3 K of its median (MAD 0.7-1.8 K over the DMR-IR frames), so a region
+# COLD_OBJECT_K colder than the body's median and enclosed by the body is an object.
+COLD_OBJECT_K = 4.0
+
+
+def _cold_objects(
+    ts: np.ndarray, body: np.ndarray, rows: tuple[int, int], reach: float
+) -> np.ndarray:
+    """Pixels within ``reach`` px of a cold object enclosed by the body, centred in ``rows``
+    (the fold search band: raised hands or hair above the breasts are not in the way)."""
+    cold = body & (ts < np.median(ts[body]) - COLD_OBJECT_K)
+    if not cold.any():
+        return cold
+    # enclosed: the component does not reach the body's outline (cold arms and the lateral
+    # edges, blurred with the background, do)
+    lab, n = ndimage.label(cold)
+    rim = body & ~ndimage.binary_erosion(body, iterations=3)
+    touching = np.unique(lab[rim & cold])
+    centre = np.array([c[0] for c in ndimage.center_of_mass(cold, lab, np.arange(1, n + 1))])
+    outside = 1 + np.flatnonzero((centre < rows[0]) | (centre >= rows[1]))
+    objects = cold & ~np.isin(lab, np.union1d(touching, outside))
+    if not objects.any():
+        return objects
+    return ndimage.distance_transform_edt(~objects) <= reach
+
+
 def _fold_curve(
     ts: np.ndarray, body: np.ndarray, cols: np.ndarray, r_lo: int, r_hi: int, strength: float
 ):
@@ -373,6 +404,12 @@ def segment_classical(
     rtop, rbot = rows[0], rows[-1]
     r_lo = rtop + int(fold_band[0] * (rbot - rtop))
     r_hi = min(h, rtop + int(fold_band[1] * (rbot - rtop)) + 1)
+    # the fold ridges are searched on skin above any cold object: the second derivative (sigma
+    # 3 px on top of the sigma smoothing) feels an object's edge up to 3 x their combined width
+    # away, and below the object a column shows the abdomen (the bottom of the frame gave a
+    # spurious "lowest ridge" there)
+    near = _cold_objects(ts, body, (r_lo, r_hi), reach=3.0 * float(np.hypot(3.0, sigma)))
+    skin = body & (np.arange(h)[:, None] < np.where(near.any(0), near.argmax(0), h)[None, :])
     mask = body.astype(np.uint8)
     fold_y = np.full((2, w), np.nan)
     top_y = np.full(2, np.nan)
@@ -389,7 +426,7 @@ def segment_classical(
         # search the fold in the inner 85 % of the half-width (the lateral edge is noisy)
         lateral = in_body[np.argmax(np.abs(in_body - mid))]
         span = np.abs(in_body - mid) < 0.85 * abs(lateral - mid)
-        fit = _fold_curve(ts, body, in_body[span], r_lo, r_hi, fold_strength)
+        fit = _fold_curve(ts, skin, in_body[span], r_lo, r_hi, fold_strength)
         if fit is None:
             continue
         coef, (c0, c1) = fit
