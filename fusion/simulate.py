@@ -31,6 +31,7 @@ from brim.deprecation import positional_options
 from brim.errors import ConfigError, check_positive
 from brim.fusion import diffusion as dif
 from brim.fusion._units import M_TO_MM, MM_TO_M, UM_TO_MUA, check_plausible_m
+from brim.fusion.measurement import _MIN_MODULATION_HZ
 
 __all__ = [
     "Lesion",
@@ -372,6 +373,11 @@ def simulate_measurement(
     check_plausible_m(voxel, "voxel")
     if noise not in ("constant", "shot"):
         raise ConfigError(f"noise must be 'constant' or 'shot', got {noise!r}")
+    if not (frequency == 0 or frequency >= _MIN_MODULATION_HZ):  # NaN too
+        raise ConfigError(
+            f"frequency {frequency:g} Hz is no frequency-domain DOT frequency (tens of MHz to "
+            "1 GHz); MHz given as Hz? Give it in Hz (140e6), or 0 for CW"
+        )
     if sources is None or detectors is None:
         sources, detectors = _probe_geometry_mm()  # the kernels work in mm
     else:

@@ -170,3 +170,10 @@ def test_fusion_case_selections():
         fusion.feature_fusion(feats, labels, train, [])
     with pytest.raises(ConfigError, match="features must be a non-empty dict"):
         fusion.feature_fusion(feats["us"], labels, train, np.arange(14, 20))
+
+
+@pytest.mark.parametrize("frequency", [140.0, -1e6, float("nan")])
+def test_simulate_refuses_a_modulation_frequency_in_mhz(frequency):
+    # 140 (MHz meant) simulated a 140 Hz measurement whose phases are ~1e-6 rad, without a word
+    with pytest.raises(ConfigError, match="MHz given as Hz"):
+        fusion.simulate_measurement(frequency=frequency, seed=1)
