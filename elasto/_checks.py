@@ -46,12 +46,4 @@ def image_var(
             f"{arg}: got {what} without the {name!r} variable of {kind} (variables "
             f"{sorted(map(str, dset.data_vars))}); make one with {builder}(...)"
         )
-    da = dset[name]
-    if set(da.dims) != set(dims):
-        raise SchemaError(
-            f"{arg}: variable {name!r} has dims {da.dims}; expected {dims} (rename the "
-            "dimensions with ds.rename)"
-        )
-    if 0 in da.shape:
-        raise SchemaError(f"{arg}: variable {name!r} is empty (sizes {dict(da.sizes)})")
-    return da.transpose(*dims)
+    return schema.expect_dims(dset[name], dims, arg=arg)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, SchemaError
-from brim.schema import expect_dataset
+from brim.schema import expect_dataset, expect_dims
 from brim.schema.thermo import IMAGE_KINDS
 
 __all__ = [
@@ -83,22 +83,6 @@ FEATURE_UNITS: dict[str, str] = {
 }
 
 
-def _yx_values(da: xr.DataArray, arg: str) -> np.ndarray:
-    """The values of the image ``da`` in (y, x) order, or SchemaError naming the argument.
-
-    A transposed image (dims (x, y)) is read the right way round; other dims, or an empty
-    image, are refused (they used to fail deep inside NumPy or give a garbled map).
-    """
-    if set(da.dims) != {"y", "x"}:
-        raise SchemaError(
-            f"{arg}: variable {da.name!r} has dims {da.dims}; expected ('y', 'x'): rename the "
-            "image's dimensions to y (rows) and x (columns)"
-        )
-    if 0 in da.shape:
-        raise SchemaError(f"{arg}: variable {da.name!r} is empty (shape {da.shape})")
-    return da.transpose("y", "x").values
-
-
 def _check_number(
     name: str, value: object, *, lo: float = -np.inf, hi: float = np.inf, positive: bool = False
 ) -> None:
@@ -132,7 +116,7 @@ def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool, np.ndarra
         raise SchemaError("a thermogram ('temperature') or thermal_intensity image is expected")
     if "time" in v.dims:
         v = v.isel(time=0)
-    t = np.asarray(_yx_values(v, "ds"), np.float64)
+    t = np.asarray(expect_dims(v, ("y", "x"), arg="ds").values, np.float64)
     if cal:
         _check_celsius(t)
     if "mask" not in seg.data_vars or "temperature" in seg or "intensity" in seg:
@@ -141,7 +125,7 @@ def _image(ds: xr.Dataset, seg: xr.Dataset) -> tuple[np.ndarray, bool, np.ndarra
             f"{sorted(map(str, seg.data_vars))}); pass the segmentation of ds, "
             "seg = brim.thermo.segment(ds), as the second argument"
         )
-    m = np.asarray(_yx_values(seg["mask"], "seg"))
+    m = expect_dims(seg["mask"], ("y", "x"), arg="seg").values
     if m.shape != t.shape:
         raise ConfigError(f"segmentation {m.shape} does not match the image {t.shape}")
     return t, cal, m

@@ -48,9 +48,9 @@ from skimage.filters import threshold_otsu
 from brim import provenance
 from brim.deprecation import positional_options
 from brim.errors import ConfigError, FormatError, MissingFileError, SchemaError, warn
-from brim.schema import expect_dataset
+from brim.schema import expect_dataset, expect_dims
 from brim.schema.thermo import IMAGE_KINDS
-from brim.thermo.features import _check_number, _yx_values
+from brim.thermo.features import _check_number
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _temperature(ds: xr.Dataset) -> np.ndarray:
         raise SchemaError("a thermogram with 'temperature' (or 'intensity') is expected")
     if "time" in t.dims:
         t = t.isel(time=0)
-    return np.asarray(_yx_values(t, "ds"), dtype=np.float64)
+    return np.asarray(expect_dims(t, ("y", "x"), arg="ds").values, dtype=np.float64)
 
 
 def body_mask(temperature: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:

@@ -390,6 +390,54 @@ def expect_dataset(
     raise SchemaError(f"got {type(obj).__name__}, not {want}: {how}")
 
 
+def expect_dims(da: xr.DataArray, dims: tuple[str, ...], *, arg: str) -> xr.DataArray:
+    """``da`` ordered as ``dims``, or a :class:`SchemaError` naming ``arg`` and the problem.
+
+    A step that computes on fixed axes (an image on (y, x), a strain map on (depth, line))
+    reads a transposed variable the right way round; a variable on other dims, or an empty one,
+    is refused by name (it used to fail deep inside NumPy or give a garbled map).
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The variable the step reads.
+    dims : tuple of str
+        Its dims, in the order the step computes in.
+    arg : str
+        The argument that held it, for the message.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``da`` transposed to ``dims``.
+
+    Raises
+    ------
+    SchemaError
+        Other dims than ``dims``, or a dim of size 0.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from brim import schema
+    >>> da = xr.DataArray(np.zeros((3, 2)), dims=("x", "y"), name="temperature")
+    >>> schema.expect_dims(da, ("y", "x"), arg="ds").dims
+    ('y', 'x')
+    >>> schema.expect_dims(da.rename(x="col"), ("y", "x"), arg="ds")
+    Traceback (most recent call last):
+    ...
+    brim.errors.SchemaError: ds: variable 'temperature' has dims ('col', 'y'); expected ...
+    """
+    if set(da.dims) != set(dims):
+        raise SchemaError(
+            f"{arg}: variable {da.name!r} has dims {da.dims}; expected {tuple(dims)} (rename the "
+            "dimensions with ds.rename)"
+        )
+    if 0 in da.shape:
+        raise SchemaError(f"{arg}: variable {da.name!r} is empty (sizes {dict(da.sizes)})")
+    return da.transpose(*dims)
+
+
 def _wrap_hint(spec: Spec, ndim: int) -> str:
     """How to wrap an array into a Dataset of ``spec``: its first variable on matching dims."""
     var = next((v for v in spec.variables if v.name and v.required), None)
@@ -410,6 +458,7 @@ __all__ = [
     "VarSpec",
     "check_ranges",
     "expect_dataset",
+    "expect_dims",
     "get",
     "kind_of",
     "kinds",
